@@ -1,0 +1,275 @@
+"""Immutable workflow specifications: what a definition file means once loaded.
+
+A ``WorkflowSpec`` is parsed and validated once, then shared by every plan that
+runs under that definition version. Nothing here holds per-plan state. All
+classes are frozen dataclasses with tuple fields, so a spec can be cached and
+used from several threads without copying.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+LANGUAGES = ("en", "zh", "ko")
+
+#: Roles every deployment knows. A definition may declare more under ``roles:``.
+BUILTIN_ROLES = ("drafter", "submitter", "reviewer", "inspector", "officer", "admin")
+
+
+class Where(StrEnum):
+    """Where a role is looked up, relative to the plan's unit."""
+
+    SAME = "same"  # the plan's own unit
+    PARENT = "parent"  # the unit directly above
+    NEAREST = "nearest"  # the nearest unit, from the plan's own upwards, with a holder
+    NEAREST_ABOVE = "nearest_above"  # as NEAREST, but starting at the parent
+
+    def describe(self) -> str:
+        return {
+            Where.SAME: "at the plan's unit",
+            Where.PARENT: "at the unit above the plan's unit",
+            Where.NEAREST: "at the plan's unit or the nearest unit above it that has one",
+            Where.NEAREST_ABOVE: "at the nearest unit above the plan's unit that has one",
+        }[self]
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A text in several languages; ``get`` falls back to English."""
+
+    texts: tuple[tuple[str, str], ...]
+
+    def get(self, lang: str = "en") -> str:
+        values = dict(self.texts)
+        return values.get(lang) or values.get("en") or next(iter(values.values()), "")
+
+    @classmethod
+    def of(cls, **texts: str) -> Label:
+        return cls(tuple(sorted(texts.items())))
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """A delay counted in calendar days or in working days."""
+
+    days: int = 0
+    working_days: int = 0
+    hours: int = 0
+
+    def describe(self) -> str:
+        parts = []
+        if self.days:
+            parts.append(f"{self.days} day(s)")
+        if self.working_days:
+            parts.append(f"{self.working_days} working day(s)")
+        if self.hours:
+            parts.append(f"{self.hours} hour(s)")
+        return " + ".join(parts) or "0 days"
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRef:
+    """A role and where it is looked up."""
+
+    role: str
+    at: Where = Where.SAME
+
+    def describe(self) -> str:
+        return f"{self.role} {self.at.describe()}"
+
+
+@dataclass(frozen=True, slots=True)
+class GuardRef:
+    """A guard by name with its (immutable) parameters."""
+
+    name: str
+    params: tuple[tuple[str, object], ...] = ()
+
+    def param(self, key: str, default: object = None) -> object:
+        return dict(self.params).get(key, default)
+
+
+@dataclass(frozen=True, slots=True)
+class Quorum:
+    """n-of-m approval: ``required`` distinct holders of the role must approve."""
+
+    required: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSpec:
+    """The task a waiting state creates: who must act, and by when."""
+
+    assignee: RoleRef
+    due: Duration | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StateSpec:
+    name: str
+    label: Label
+    task: TaskSpec | None = None
+    final: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionSpec:
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str
+    actor: RoleRef | None  # None: only the system (timers, rounds) may fire it
+    label: Label
+    guards: tuple[GuardRef, ...] = ()
+    quorum: Quorum | None = None
+    #: The actor becomes the plan's submitter (for ``not_self``).
+    submission: bool = False
+    #: Roles (resolved like ``actor``) to notify besides the new task's assignees.
+    notify: tuple[RoleRef, ...] = ()
+    #: Also notify the plan's submitter (e.g. on return).
+    notify_submitter: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TimerSpec:
+    """Reminders and escalations for the task of ``state`` (run by the scheduler)."""
+
+    state: str
+    remind_before: Duration | None = None
+    escalate_after: Duration | None = None
+    #: Escalate again after this long at each level, until the top of the tree.
+    repeat_escalation: Duration | None = None
+    #: Fire ``auto_trigger`` as the system after ``auto_after`` past due.
+    auto_trigger: str | None = None
+    auto_after: Duration | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSpec:
+    """A recurring round, e.g. every April 1 at 08:00 schedule inspections."""
+
+    name: str
+    label: Label
+    month: int | None
+    day: int | None
+    hour: int
+    minute: int
+    trigger: str
+    in_state: str
+    #: The task created by the round is due this long after the firing time.
+    due: Duration | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A measurable target such as ``dues collected >= 100 %``."""
+
+    metric: str
+    op: str  # one of >=, <=, =, >, <
+    value: float
+    unit: str = ""
+
+    def met_by(self, actual: float) -> bool:
+        return {
+            ">=": actual >= self.value,
+            "<=": actual <= self.value,
+            ">": actual > self.value,
+            "<": actual < self.value,
+            "=": actual == self.value,
+        }[self.op]
+
+    def describe(self) -> str:
+        return f"{self.metric} {self.op} {self.value:g}{self.unit}"
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    code: str
+    text: Label
+    points: float
+    mandatory: bool = False
+    target: Target | None = None
+    deduction: Label | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    code: str
+    title: Label
+    max_score: float
+    criteria: tuple[Criterion, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Grade:
+    name: str
+    label: Label
+    min_score: float
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringSheet:
+    """The federation's acceptance sheet: categories, criteria and grades.
+
+    ``grades`` are ordered best first; a total below the lowest threshold, or a
+    failed mandatory criterion, is "not passed".
+    """
+
+    title: Label
+    categories: tuple[Category, ...]
+    grades: tuple[Grade, ...]
+    rectification_days: int = 30
+
+    @property
+    def max_total(self) -> float:
+        return sum(c.max_score for c in self.categories)
+
+    def criteria(self) -> tuple[Criterion, ...]:
+        return tuple(cr for cat in self.categories for cr in cat.criteria)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowSpec:
+    name: str
+    version: int
+    title: Label
+    initial: str
+    states: tuple[StateSpec, ...]
+    transitions: tuple[TransitionSpec, ...]
+    roles: tuple[str, ...] = BUILTIN_ROLES
+    #: Who may create a plan under this definition.
+    creator: RoleRef = field(default_factory=lambda: RoleRef("drafter"))
+    timers: tuple[TimerSpec, ...] = ()
+    schedules: tuple[ScheduleSpec, ...] = ()
+    inspection: ScoringSheet | None = None
+    source: str = ""
+    #: SHA-256 of the file's bytes: a version number may be reused by mistake,
+    #: the digest tells whether two loads are really the same definition.
+    digest: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def state(self, name: str) -> StateSpec:
+        for s in self.states:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.states)
+
+    @property
+    def final_states(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.states if s.final)
+
+    def transitions_from(self, state: str) -> tuple[TransitionSpec, ...]:
+        return tuple(t for t in self.transitions if state in t.sources)
+
+    def timer_for(self, state: str) -> TimerSpec | None:
+        for t in self.timers:
+            if t.state == state:
+                return t
+        return None
