@@ -103,7 +103,7 @@ class DefinitionError(PlanflowError):
 class DefinitionProblem:
     """One error in a definition file, with its location."""
 
-    __slots__ = ("path", "line", "message")
+    __slots__ = ("line", "message", "path")
 
     def __init__(self, path: str, line: int | None, message: str) -> None:
         self.path = path

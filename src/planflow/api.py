@@ -1,0 +1,217 @@
+"""``Planflow``: the library's front door, one per process and database.
+
+It wires the adapters (database, clock, calendar, definition registry, event
+bus) to the service and offers the operations the command line, the web UI
+and the scheduler need. It holds no per-plan state.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from .calendar import BusinessCalendar, load_calendar
+from .clock import Clock, SystemClock
+from .definitions.registry import DefinitionRegistry
+from .engine import ActionOption
+from .errors import NotFound
+from .events import EventBus
+from .org import OrgSnapshot
+from .plans import PlanContentService
+from .service import PlanService
+from .storage import plan_store as ps
+from .storage.db import Database, database_url_from_env
+from .storage.org_repo import OrgRepository
+from .storage.schema import upgrade
+from .storage.tables import AuditRecord, Plan, Task, Unit, User
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    id: int
+    unit_code: str
+    year: int
+    title: str
+    workflow: str
+    state: str
+    version: int
+    updated_at: datetime
+
+
+class Planflow:
+    def __init__(
+        self,
+        database_url: str | None = None,
+        *,
+        clock: Clock | None = None,
+        calendar: BusinessCalendar | None = None,
+        workflows_dir: str | os.PathLike[str] | None = None,
+        events: EventBus | None = None,
+    ) -> None:
+        self.db = Database(database_url or database_url_from_env())
+        self.clock = clock or SystemClock()
+        self.calendar = calendar or load_calendar()
+        self.registry = DefinitionRegistry(Path(workflows_dir) if workflows_dir else None)
+        self.events = events or EventBus()
+        self.service = PlanService(
+            self.db,
+            registry=self.registry,
+            clock=self.clock,
+            calendar=self.calendar,
+            events=self.events,
+        )
+        self.org = OrgRepository(self.clock)
+        self.content = PlanContentService(self.service)
+
+    # -- set-up ------------------------------------------------------------------
+
+    def init(self) -> str:
+        """Create or upgrade the schema; returns the schema revision."""
+        return upgrade(self.db)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.db.session() as session:
+            yield session
+
+    def org_snapshot(self) -> OrgSnapshot:
+        with self.db.read() as conn:
+            return self.service.org_cache.get(conn)
+
+    # -- look-ups ------------------------------------------------------------------
+
+    def user_id(self, username: str) -> int:
+        with self.session() as s:
+            user = self.org.user_by_name(s, username)
+            assert user.id is not None
+            return user.id
+
+    def unit_id(self, code: str) -> int:
+        with self.session() as s:
+            unit = self.org.unit_by_code(s, code)
+            assert unit.id is not None
+            return unit.id
+
+    # -- plans -----------------------------------------------------------------------
+
+    def create_plan(
+        self, *, unit_code: str, year: int, title: str, actor: str, workflow: str = "annual_plan"
+    ) -> int:
+        return self.service.create_plan(
+            unit_id=self.unit_id(unit_code),
+            year=year,
+            title=title,
+            actor_id=self.user_id(actor),
+            workflow=workflow,
+        )
+
+    def fire(
+        self,
+        plan_id: int,
+        action: str,
+        actor: str | None,
+        comment: str | None = None,
+        expected_version: int | None = None,
+    ) -> str:
+        """Fire ``action`` as ``actor`` (a username; None is the system). Returns the new state."""
+        actor_id = self.user_id(actor) if actor is not None else None
+        change = self.service.fire(plan_id, action, actor_id, comment, expected_version)
+        return change.to_state
+
+    def available_actions(self, plan_id: int, actor: str, lang: str = "en") -> list[ActionOption]:
+        actor_id = self.user_id(actor)
+        with self.db.read() as conn:
+            row = ps.load_plan(conn, plan_id)
+            if row is None:
+                raise NotFound("plan", plan_id)
+            spec = self.service.definitions.spec_for(conn, row.workflow_name, row.workflow_version)
+            org = self.service.org_cache.get(conn, row.org_generation)
+            approvals = frozenset[int]()
+            if any(t.quorum for t in spec.transitions_from(row.state)):
+                approvals = ps.load_votes(conn, plan_id, row.revision)
+        engine = self.service.engine_for(spec)
+        return engine.available_actions(row.facts(approvals), actor_id, org, lang=lang)
+
+    def plan(self, plan_id: int) -> Plan:
+        with self.session() as s:
+            plan = s.get(Plan, plan_id)
+            if plan is None:
+                raise NotFound("plan", plan_id)
+            s.expunge(plan)
+            return plan
+
+    def list_plans(
+        self,
+        *,
+        state: str | None = None,
+        year: int | None = None,
+        unit_code: str | None = None,
+        limit: int = 200,
+    ) -> list[PlanSummary]:
+        with self.session() as s:
+            query = select(Plan, Unit.code).join(Unit, col(Unit.id) == col(Plan.unit_id))
+            if state:
+                query = query.where(Plan.state == state)
+            if year:
+                query = query.where(Plan.year == year)
+            if unit_code:
+                query = query.where(Unit.code == unit_code)
+            query = query.order_by(col(Plan.id)).limit(limit)
+            return [
+                PlanSummary(
+                    p.id or 0,
+                    code,
+                    p.year,
+                    p.title,
+                    f"{p.workflow_name}@{p.workflow_version}",
+                    p.state,
+                    p.version,
+                    p.updated_at,
+                )
+                for p, code in s.exec(query)
+            ]
+
+    def audit_trail(self, plan_id: int) -> list[AuditRecord]:
+        with self.session() as s:
+            if s.get(Plan, plan_id) is None:
+                raise NotFound("plan", plan_id)
+            records = list(
+                s.exec(
+                    select(AuditRecord)
+                    .where(AuditRecord.plan_id == plan_id)
+                    .order_by(col(AuditRecord.seq))
+                )
+            )
+            for r in records:
+                s.expunge(r)
+            return records
+
+    def open_tasks(self, plan_id: int) -> list[Task]:
+        with self.session() as s:
+            tasks = list(s.exec(select(Task).where(Task.plan_id == plan_id, Task.status == "open")))
+            for t in tasks:
+                s.expunge(t)
+            return tasks
+
+    def user_names(self) -> dict[int, str]:
+        with self.session() as s:
+            return {u.id or 0: u.username for u in s.exec(select(User))}
+
+    def counts(self) -> dict[str, int]:
+        with self.session() as s:
+            return {
+                "units": s.exec(select(func.count()).select_from(Unit)).one(),
+                "users": s.exec(select(func.count()).select_from(User)).one(),
+                "plans": s.exec(select(func.count()).select_from(Plan)).one(),
+                "audit_records": s.exec(select(func.count()).select_from(AuditRecord)).one(),
+            }

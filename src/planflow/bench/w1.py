@@ -1,0 +1,284 @@
+"""W1, the plan approval lifecycle: planflow against hand-written SQL.
+
+Each step is its own committed transaction that loads the plan fresh by id,
+as a web request would. planflow runs the real engine (permissions, guards,
+n-of-m bookkeeping), the hash-chained audit, tasks, timers and notifications;
+the floor runs the minimum SQL for the same path: read the plan, update its
+state, append an audit row.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+import time
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ..api import Planflow
+from ..storage import audit_repo
+from ..storage.tables import AuditRecord, Plan
+from .common import Scratch, peak_rss_mib, run_child, scratch_database
+
+YEAR = 2027
+BRANCHES = 10
+CONTENT = json.dumps(
+    {
+        "sections": [
+            {
+                "key": "s1",
+                "title": "Work",
+                "items": [
+                    {"key": "i1", "text": "Inspection and acceptance", "due": 4},
+                    {"key": "i2", "text": "Competitions", "due": 7},
+                    {"key": "i3", "text": "Financial check", "due": "2027-12-31"},
+                ],
+            }
+        ]
+    },
+    sort_keys=True,
+    separators=(",", ":"),
+)
+
+HAPPY = ["submit", "start_review", "approve", "schedule_inspection", "inspect", "accept"]
+WITH_RETURN = [
+    "submit",
+    "start_review",
+    "return_for_revision",
+    "resubmit",
+    "start_review",
+    "approve",
+    "schedule_inspection",
+    "inspect",
+    "accept",
+]
+DEST = {
+    "submit": "submitted",
+    "start_review": "under_review",
+    "approve": "approved",
+    "return_for_revision": "returned",
+    "resubmit": "submitted",
+    "schedule_inspection": "inspection_scheduled",
+    "inspect": "inspected",
+    "accept": "accepted",
+}
+
+
+def path_for(index: int) -> list[str]:
+    return WITH_RETURN if index % 5 == 4 else HAPPY
+
+
+def expected_steps(n: int) -> int:
+    return sum(1 + len(path_for(i)) for i in range(n))
+
+
+# -- planflow ------------------------------------------------------------------
+
+
+def _setup_org(pf: Planflow) -> dict[str, Any]:
+    with pf.session() as s:
+        pf.org.add_unit(s, "fed", "Federation", None)
+        pf.org.add_unit(s, "union", "Union", "fed")
+        for name, role, unit in [
+            ("officer", "officer", "fed"),
+            ("inspector", "inspector", "fed"),
+            ("reviewer", "reviewer", "union"),
+        ]:
+            pf.org.add_user(s, name, name)
+            pf.org.assign_role(s, name, role, unit)
+        for b in range(BRANCHES):
+            pf.org.add_unit(s, f"b{b}", f"Branch {b}", "union")
+            for role in ("drafter", "submitter"):
+                pf.org.add_user(s, f"b{b}.{role}", f"{role} {b}")
+                pf.org.assign_role(s, f"b{b}.{role}", role, f"b{b}")
+    ids = pf.user_names()
+    by_name = {v: k for k, v in ids.items()}
+    return {
+        "units": [pf.unit_id(f"b{b}") for b in range(BRANCHES)],
+        "drafter": [by_name[f"b{b}.drafter"] for b in range(BRANCHES)],
+        "chair": [by_name[f"b{b}.submitter"] for b in range(BRANCHES)],
+        "reviewer": by_name["reviewer"],
+        "officer": by_name["officer"],
+        "inspector": by_name["inspector"],
+    }
+
+
+def run_planflow(scratch: Scratch, n: int) -> dict[str, Any]:
+    pf = Planflow(scratch.url)
+    pf.init()
+    ids = _setup_org(pf)
+    service = pf.service
+    actor_for = {
+        "submit": "chair",
+        "resubmit": "chair",
+        "start_review": "reviewer",
+        "approve": "reviewer",
+        "return_for_revision": "reviewer",
+        "schedule_inspection": "officer",
+        "inspect": "inspector",
+        "accept": "inspector",
+    }
+    steps = 0
+    started = time.perf_counter()
+    for i in range(n):
+        b = i % BRANCHES
+        plan_id = service.create_plan(
+            unit_id=ids["units"][b],
+            year=YEAR,
+            title=f"Plan {i}",
+            actor_id=ids["drafter"][b],
+            content_json=CONTENT,
+            item_count=3,
+            items_without_due=0,
+        )
+        steps += 1
+        for action in path_for(i):
+            who = actor_for[action]
+            actor = ids[who][b] if who == "chair" else ids[who]
+            comment = "Please add targets." if action == "return_for_revision" else None
+            service.fire(plan_id, action, actor, comment)
+            steps += 1
+    seconds = time.perf_counter() - started
+    rss = peak_rss_mib()
+    with pf.session() as s:
+        accepted = s.exec(
+            select(func.count()).select_from(Plan).where(Plan.state == "accepted")
+        ).one()
+        audits = s.exec(select(func.count()).select_from(AuditRecord)).one()
+    report = audit_repo.verify(pf.db)
+    pf.close()
+    problems = []
+    if accepted != n:
+        problems.append(f"{accepted} of {n} plans accepted")
+    if audits != steps:
+        problems.append(f"{audits} audit records for {steps} steps")
+    if not report.ok:
+        problems.append(f"audit chain: {report.first_problem}")
+    return {"steps": steps, "seconds": seconds, "peak_rss_mib": rss, "problems": problems}
+
+
+# -- the floor: hand-written SQL --------------------------------------------------
+
+FLOOR_SCHEMA = [
+    "CREATE TABLE plan (id {pk}, state TEXT NOT NULL, version INTEGER NOT NULL)",
+    "CREATE TABLE audit (id {pk}, plan_id INTEGER NOT NULL REFERENCES plan(id), actor INTEGER,"
+    " from_state TEXT, to_state TEXT NOT NULL, event TEXT NOT NULL, comment TEXT,"
+    " at TIMESTAMP NOT NULL)",
+]
+
+
+def run_floor(scratch: Scratch, n: int) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    if scratch.kind == "sqlite":
+        conn: Any = sqlite3.connect(scratch.raw + ".floor", isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        pk, ph = "INTEGER PRIMARY KEY", "?"
+        for ddl in FLOOR_SCHEMA:
+            conn.execute(ddl.format(pk=pk))
+
+        def begin() -> None:
+            conn.execute("BEGIN IMMEDIATE")
+
+        def commit() -> None:
+            conn.execute("COMMIT")
+
+        def one(sql: str, args: tuple[Any, ...]) -> Any:
+            return conn.execute(sql, args).fetchone()
+
+        def run(sql: str, args: tuple[Any, ...]) -> Any:
+            return conn.execute(sql, args)
+    else:
+        import psycopg
+
+        conn = psycopg.connect(scratch.raw, options=f"-csearch_path={scratch.schema}")
+        pk, ph = "SERIAL PRIMARY KEY", "%s"
+        for ddl in FLOOR_SCHEMA:
+            conn.execute(ddl.format(pk=pk).replace("TIMESTAMP", "TIMESTAMPTZ"))
+        conn.commit()
+
+        def begin() -> None:
+            pass  # psycopg opens the transaction on the first statement
+
+        def commit() -> None:
+            conn.commit()
+
+        def one(sql: str, args: tuple[Any, ...]) -> Any:
+            return conn.execute(sql.replace("?", ph), args).fetchone()
+
+        def run(sql: str, args: tuple[Any, ...]) -> Any:
+            return conn.execute(sql.replace("?", ph), args)
+
+    steps = 0
+    started = time.perf_counter()
+    for i in range(n):
+        begin()
+        plan_id = one("INSERT INTO plan (state, version) VALUES ('draft', 1) RETURNING id", ())[0]
+        run(
+            "INSERT INTO audit (plan_id, actor, from_state, to_state, event, comment, at)"
+            " VALUES (?, ?, NULL, 'draft', 'create', NULL, ?)",
+            (plan_id, 1, datetime.now(UTC)),
+        )
+        commit()
+        steps += 1
+        for action in path_for(i):
+            begin()
+            state, version = one("SELECT state, version FROM plan WHERE id = ?", (plan_id,))
+            dest = DEST[action]
+            run(
+                "UPDATE plan SET state = ?, version = ? WHERE id = ? AND version = ?",
+                (dest, version + 1, plan_id, version),
+            )
+            comment = "Please add targets." if action == "return_for_revision" else None
+            run(
+                "INSERT INTO audit (plan_id, actor, from_state, to_state, event, comment, at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (plan_id, 2, state, dest, action, comment, datetime.now(UTC)),
+            )
+            commit()
+            steps += 1
+    seconds = time.perf_counter() - started
+    accepted = one("SELECT count(*) FROM plan WHERE state = 'accepted'", ())[0]
+    audits = one("SELECT count(*) FROM audit", ())[0]
+    conn.close()
+    problems = []
+    if accepted != n or audits != steps:
+        problems.append(f"floor: {accepted} accepted, {audits} audit rows, {steps} steps")
+    return {"steps": steps, "seconds": seconds, "problems": problems}
+
+
+def measure(n: int, database_url: str | None) -> dict[str, Any]:
+    """One W1 measurement: the floor and planflow, in this process, in one run."""
+    with scratch_database(database_url, "w1") as scratch:
+        floor = run_floor(scratch, n)
+        ours = run_planflow(scratch, n)
+    sps = ours["steps"] / ours["seconds"]
+    floor_sps = floor["steps"] / floor["seconds"]
+    problems = floor["problems"] + ours["problems"]
+    return {
+        "workload": "w1",
+        "database": scratch.kind,
+        "n": n,
+        "steps": ours["steps"],
+        "expected_steps": expected_steps(n),
+        "seconds": round(ours["seconds"], 3),
+        "steps_per_second": round(sps, 1),
+        "floor_seconds": round(floor["seconds"], 3),
+        "floor_steps_per_second": round(floor_sps, 1),
+        "ratio_to_floor": round(sps / floor_sps, 3),
+        "peak_rss_mib": round(ours["peak_rss_mib"], 1),
+        "verified": not problems and ours["steps"] == expected_steps(n),
+        "problems": problems,
+    }
+
+
+def measure_in_child(n: int, database_url: str | None) -> dict[str, Any]:
+    return run_child("planflow.bench.w1", {"n": n, "database_url": database_url})
+
+
+if __name__ == "__main__":
+    args = json.loads(sys.argv[1])
+    print(json.dumps(measure(int(args["n"]), args.get("database_url"))))

@@ -1,0 +1,81 @@
+"""The business calendar: which days are working days.
+
+Definitions say "due in 10 working days"; this module turns that into a date.
+Working weekdays and holidays are per deployment (a file of dates, see
+``load_calendar``); extra working days cover the weekend days that some
+countries make up for long holidays.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from .definitions.spec import Duration
+from .errors import ValidationError
+
+MONDAY_TO_FRIDAY = frozenset(range(5))
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    holidays: frozenset[date] = frozenset()
+    extra_working_days: frozenset[date] = frozenset()
+    working_weekdays: frozenset[int] = MONDAY_TO_FRIDAY
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.extra_working_days:
+            return True
+        return day.weekday() in self.working_weekdays and day not in self.holidays
+
+    def add_working_days(self, start: datetime, count: int) -> datetime:
+        """``count`` working days after ``start`` (before it when negative), same time of day."""
+        step = 1 if count >= 0 else -1
+        remaining = abs(count)
+        current = start
+        guard = 0
+        while remaining:
+            current += timedelta(days=step)
+            guard += 1
+            if guard > 3660:
+                raise ValidationError("the calendar has no working days")
+            if self.is_working_day(current.date()):
+                remaining -= 1
+        return current
+
+    def add(self, start: datetime, duration: Duration) -> datetime:
+        moved = start + timedelta(days=duration.days, hours=duration.hours)
+        return self.add_working_days(moved, duration.working_days)
+
+    def subtract(self, start: datetime, duration: Duration) -> datetime:
+        moved = start - timedelta(days=duration.days, hours=duration.hours)
+        return self.add_working_days(moved, -duration.working_days)
+
+
+def load_calendar(path: str | os.PathLike[str] | None = None) -> BusinessCalendar:
+    """Read a calendar file; ``PLANFLOW_CALENDAR`` names it when ``path`` is None.
+
+    One entry per line: ``2027-10-01`` (a holiday), ``+2027-10-09`` (a working
+    day on a weekend); ``#`` starts a comment. No file means Monday to Friday.
+    """
+    name = path if path is not None else os.environ.get("PLANFLOW_CALENDAR")
+    if not name:
+        return BusinessCalendar()
+    holidays: set[date] = set()
+    extra: set[date] = set()
+    problems: list[str] = []
+    text = Path(name).read_text(encoding="utf-8")
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        target = extra if line.startswith("+") else holidays
+        try:
+            target.add(date.fromisoformat(line.lstrip("+").strip()))
+        except ValueError:
+            problems.append(f"{name}:{number}: not a date: {raw.strip()!r}")
+    if problems:
+        raise ValidationError("; ".join(problems))
+    return BusinessCalendar(frozenset(holidays), frozenset(extra))

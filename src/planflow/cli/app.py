@@ -1,0 +1,54 @@
+"""The root command group and the shared ``Planflow`` instance per invocation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ..api import Planflow
+
+
+class Context:
+    def __init__(self, database_url: str | None) -> None:
+        self.database_url = database_url
+        self._pf: Planflow | None = None
+
+    @property
+    def pf(self) -> Planflow:
+        if self._pf is None:
+            self._pf = Planflow(self.database_url)
+        return self._pf
+
+    def close(self) -> None:
+        if self._pf is not None:
+            self._pf.close()
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--database-url",
+    envvar="PLANFLOW_DATABASE_URL",
+    help="SQLAlchemy URL of the database (default: SQLite file in ./instance).",
+)
+@click.version_option(package_name="planflow")
+@click.pass_context
+def cli(click_ctx: click.Context, database_url: str | None) -> None:
+    """planflow: annual plans, reviews, inspections and their audit trail."""
+    ctx = Context(database_url)
+    click_ctx.obj = ctx
+    click_ctx.call_on_close(ctx.close)
+
+
+def register(*modules: Any) -> None:
+    for module in modules:
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+from . import audit_cmds, bench_cmds, org_cmds, plan_cmds, setup_cmds, workflow_cmds  # noqa: E402
+
+register(setup_cmds, org_cmds, plan_cmds, audit_cmds, workflow_cmds, bench_cmds)

@@ -1,0 +1,169 @@
+"""``planflow units``, ``planflow users`` and ``planflow roles``."""
+
+from __future__ import annotations
+
+import click
+from sqlmodel import col, select
+
+from ..storage.tables import RoleAssignment, Unit, User
+from .app import Context, pass_ctx
+
+
+@click.group()
+def units() -> None:
+    """The organisation tree."""
+
+
+@units.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--parent", "parent_code", help="Code of the unit above.")
+@pass_ctx
+def units_add(ctx: Context, code: str, name: str, parent_code: str | None) -> None:
+    """Add a unit with a stable CODE and a NAME in any language."""
+    with ctx.pf.session() as s:
+        unit = ctx.pf.org.add_unit(s, code, name, parent_code)
+        click.echo(f"unit {unit.code} added (id {unit.id})")
+
+
+@units.command("move")
+@click.argument("code")
+@click.option("--parent", "parent_code", help="New unit above (omit for a root).")
+@pass_ctx
+def units_move(ctx: Context, code: str, parent_code: str | None) -> None:
+    """Move a unit (and everything below it) under another unit."""
+    with ctx.pf.session() as s:
+        ctx.pf.org.move_unit(s, code, parent_code)
+    click.echo(f"unit {code} moved under {parent_code or '(top)'}")
+
+
+@units.command("list")
+@pass_ctx
+def units_list(ctx: Context) -> None:
+    """Print the tree, indented."""
+    snap = ctx.pf.org_snapshot()
+    roots = sorted(u.id for u in snap.units.values() if u.parent_id is None)
+
+    def show(unit_id: int, depth: int) -> None:
+        u = snap.unit(unit_id)
+        click.echo(f"{'  ' * depth}{u.code}  {u.name}")
+        for child in sorted(c.id for c in snap.units.values() if c.parent_id == unit_id):
+            show(child, depth + 1)
+
+    for root in roots:
+        show(root, 0)
+
+
+@click.group()
+def users() -> None:
+    """People who use planflow."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="Display name.")
+@click.option("--email", default="", help="E-mail address for notifications.")
+@click.option("--language", type=click.Choice(["en", "zh", "ko"]), default="en")
+@click.option("--password", default=None, help="Initial password (at least 8 characters).")
+@pass_ctx
+def users_add(
+    ctx: Context, username: str, display_name: str, email: str, language: str, password: str | None
+) -> None:
+    """Add a user."""
+    with ctx.pf.session() as s:
+        user = ctx.pf.org.add_user(
+            s, username, display_name, email=email, language=language, password=password
+        )
+        click.echo(f"user {user.username} added (id {user.id})")
+
+
+@users.command("list")
+@pass_ctx
+def users_list(ctx: Context) -> None:
+    """List users."""
+    with ctx.pf.session() as s:
+        for u in s.exec(select(User).order_by(col(User.username))):
+            flag = "" if u.active else "  (inactive)"
+            click.echo(f"{u.username:24} {u.display_name}  <{u.email}> [{u.language}]{flag}")
+
+
+@users.command("deactivate")
+@click.argument("username")
+@pass_ctx
+def users_deactivate(ctx: Context, username: str) -> None:
+    """Deactivate a user: they can no longer act or sign in."""
+    with ctx.pf.session() as s:
+        ctx.pf.org.set_active(s, username, False)
+    click.echo(f"user {username} deactivated")
+
+
+@users.command("activate")
+@click.argument("username")
+@pass_ctx
+def users_activate(ctx: Context, username: str) -> None:
+    """Re-activate a user."""
+    with ctx.pf.session() as s:
+        ctx.pf.org.set_active(s, username, True)
+    click.echo(f"user {username} activated")
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.password_option()
+@pass_ctx
+def users_set_password(ctx: Context, username: str, password: str) -> None:
+    """Set a user's password (ends their other sessions)."""
+    with ctx.pf.session() as s:
+        ctx.pf.org.set_password(s, username, password)
+    click.echo(f"password of {username} changed")
+
+
+@click.group()
+def roles() -> None:
+    """Who holds which role at which unit."""
+
+
+@roles.command("assign")
+@click.argument("username")
+@click.argument("role")
+@click.argument("unit_code")
+@pass_ctx
+def roles_assign(ctx: Context, username: str, role: str, unit_code: str) -> None:
+    """Give USERNAME the ROLE at UNIT_CODE."""
+    known = tuple(sorted({r for spec in ctx.pf.registry.all() for r in spec.roles}))
+    with ctx.pf.session() as s:
+        ctx.pf.org.assign_role(s, username, role, unit_code, known_roles=known)
+    click.echo(f"{username} is {role} at {unit_code}")
+
+
+@roles.command("revoke")
+@click.argument("username")
+@click.argument("role")
+@click.argument("unit_code")
+@pass_ctx
+def roles_revoke(ctx: Context, username: str, role: str, unit_code: str) -> None:
+    """Take the ROLE at UNIT_CODE away from USERNAME."""
+    with ctx.pf.session() as s:
+        ctx.pf.org.revoke_role(s, username, role, unit_code)
+    click.echo(f"{username} is no longer {role} at {unit_code}")
+
+
+@roles.command("list")
+@click.option("--unit", "unit_code", help="Only this unit.")
+@pass_ctx
+def roles_list(ctx: Context, unit_code: str | None) -> None:
+    """List role assignments."""
+    with ctx.pf.session() as s:
+        query = (
+            select(User.username, RoleAssignment.role, Unit.code)
+            .join(User, col(User.id) == col(RoleAssignment.user_id))
+            .join(Unit, col(Unit.id) == col(RoleAssignment.unit_id))
+            .order_by(col(Unit.code), col(RoleAssignment.role), col(User.username))
+        )
+        if unit_code:
+            query = query.where(Unit.code == unit_code)
+        for username, role, code in s.exec(query):
+            click.echo(f"{code:16} {role:12} {username}")
+
+
+COMMANDS = [units, users, roles]

@@ -1,0 +1,117 @@
+"""``planflow plans``: list, show, create and act on plans."""
+
+from __future__ import annotations
+
+import click
+
+from .app import Context, pass_ctx
+
+
+@click.group()
+def plans() -> None:
+    """Plans and their workflow."""
+
+
+@plans.command("list")
+@click.option("--state", help="Only plans in this state.")
+@click.option("--year", type=click.IntRange(2000, 2100), help="Only plans of this year.")
+@click.option("--unit", "unit_code", help="Only plans of this unit (code).")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=200, show_default=True)
+@pass_ctx
+def plans_list(
+    ctx: Context, state: str | None, year: int | None, unit_code: str | None, limit: int
+) -> None:
+    """List plans."""
+    rows = ctx.pf.list_plans(state=state, year=year, unit_code=unit_code, limit=limit)
+    for p in rows:
+        click.echo(f"{p.id:6}  {p.year}  {p.unit_code:14} {p.state:24} v{p.version:<4} {p.title}")
+    if not rows:
+        click.echo("no plans match")
+
+
+@plans.command("show")
+@click.argument("plan_id", type=int)
+@pass_ctx
+def plans_show(ctx: Context, plan_id: int) -> None:
+    """Show a plan, its open tasks and its audit trail."""
+    pf = ctx.pf
+    plan = pf.plan(plan_id)
+    names = pf.user_names()
+    click.echo(f"plan {plan.id}: {plan.title}")
+    click.echo(f"  year {plan.year}, workflow {plan.workflow_name}@{plan.workflow_version}")
+    click.echo(
+        f"  state {plan.state}, version {plan.version}, revision {plan.revision}, "
+        f"{plan.item_count} item(s)"
+    )
+    for task in pf.open_tasks(plan_id):
+        due = task.due_at.strftime("%Y-%m-%d %H:%M") if task.due_at else "no due date"
+        click.echo(
+            f"  task: {task.role} at unit {task.unit_id}, due {due}, "
+            f"escalation level {task.escalation_level}"
+        )
+    click.echo("  trail:")
+    for r in pf.audit_trail(plan_id):
+        who = names.get(r.actor_id, "system") if r.actor_id else "system"
+        moved = f"{r.from_state} -> {r.to_state}" if r.from_state != r.to_state else r.to_state
+        note = f"  \u201c{r.comment}\u201d" if r.comment else ""
+        click.echo(f"    {r.seq:3} {r.at:%Y-%m-%d %H:%M} {who:20} {r.action:22} {moved}{note}")
+
+
+@plans.command("create")
+@click.option("--unit", "unit_code", required=True, help="Code of the plan's unit.")
+@click.option("--year", type=click.IntRange(2000, 2100), required=True)
+@click.option("--title", required=True)
+@click.option("--as", "actor", required=True, help="Username of the drafter.")
+@click.option("--workflow", default="annual_plan", show_default=True)
+@pass_ctx
+def plans_create(
+    ctx: Context, unit_code: str, year: int, title: str, actor: str, workflow: str
+) -> None:
+    """Create a plan (in its workflow's initial state)."""
+    plan_id = ctx.pf.create_plan(
+        unit_code=unit_code, year=year, title=title, actor=actor, workflow=workflow
+    )
+    click.echo(f"plan {plan_id} created")
+
+
+@plans.command("fire")
+@click.argument("plan_id", type=int)
+@click.argument("action")
+@click.option("--as", "actor", required=True, help="Username of whoever acts.")
+@click.option("--comment", default=None, help="Reason or remark (required to return).")
+@click.option(
+    "--expected-version",
+    type=int,
+    default=None,
+    help="Refuse if the plan changed since you saw this version.",
+)
+@pass_ctx
+def plans_fire(
+    ctx: Context,
+    plan_id: int,
+    action: str,
+    actor: str,
+    comment: str | None,
+    expected_version: int | None,
+) -> None:
+    """Run ACTION (a workflow trigger such as submit or approve) on a plan."""
+    state = ctx.pf.fire(plan_id, action, actor, comment, expected_version)
+    click.echo(f"plan {plan_id}: {action} -> {state}")
+
+
+@plans.command("actions")
+@click.argument("plan_id", type=int)
+@click.option("--as", "actor", required=True, help="Username.")
+@click.option("--lang", type=click.Choice(["en", "zh", "ko"]), default="en")
+@pass_ctx
+def plans_actions(ctx: Context, plan_id: int, actor: str, lang: str) -> None:
+    """What a user may do with a plan now."""
+    options = ctx.pf.available_actions(plan_id, actor, lang)
+    if not options:
+        click.echo(f"{actor} has no action on plan {plan_id} now")
+    for o in options:
+        blocked = f"  (blocked: {'; '.join(o.blocked_by)})" if o.blocked_by else ""
+        click.echo(f"{o.trigger:24} {o.label}{blocked}")
+
+
+COMMANDS = [plans]

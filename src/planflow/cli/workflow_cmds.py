@@ -1,0 +1,74 @@
+"""``planflow workflows``: list, show and validate definitions."""
+
+from __future__ import annotations
+
+import click
+
+from ..definitions.loader import load_definition
+from ..errors import DefinitionError
+from .app import Context, pass_ctx
+
+
+@click.group()
+def workflows() -> None:
+    """Workflow definitions (files in workflows/)."""
+
+
+@workflows.command("list")
+@pass_ctx
+def workflows_list(ctx: Context) -> None:
+    """The definitions found, with their versions."""
+    for spec in sorted(ctx.pf.registry.all(), key=lambda s: (s.name, s.version)):
+        click.echo(f"{spec.key:24} {spec.title.get('en')}  ({spec.source})")
+
+
+@workflows.command("show")
+@click.argument("name")
+@click.option("--version", "version", type=int, default=None, help="Default: the latest.")
+@click.option("--lang", type=click.Choice(["en", "zh", "ko"]), default="en")
+@pass_ctx
+def workflows_show(ctx: Context, name: str, version: int | None, lang: str) -> None:
+    """Print a definition's states and transitions."""
+    spec = ctx.pf.registry.get(name, version)
+    click.echo(f"{spec.key}: {spec.title.get(lang)}")
+    click.echo("states:")
+    for s in spec.states:
+        marks = []
+        if s.name == spec.initial:
+            marks.append("initial")
+        if s.final:
+            marks.append("final")
+        if s.task:
+            due = f", due {s.task.due.describe()}" if s.task.due else ""
+            marks.append(f"task: {s.task.assignee.describe()}{due}")
+        extra = f"  [{'; '.join(marks)}]" if marks else ""
+        click.echo(f"  {s.name:26} {s.label.get(lang)}{extra}")
+    click.echo("transitions:")
+    for t in spec.transitions:
+        who = t.actor.describe() if t.actor else "system"
+        guards = f"  guards: {', '.join(g.name for g in t.guards)}" if t.guards else ""
+        quorum = f"  quorum: {t.quorum.required}" if t.quorum else ""
+        click.echo(f"  {t.trigger:24} {','.join(t.sources)} -> {t.dest}  by {who}{guards}{quorum}")
+
+
+@workflows.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def workflows_validate(paths: tuple[str, ...]) -> None:
+    """Check definition files; print every problem with file and line."""
+    failed = False
+    for path in paths:
+        try:
+            spec = load_definition(path)
+        except DefinitionError as exc:
+            failed = True
+            click.echo(str(exc), err=True)
+        else:
+            click.echo(
+                f"{path}: OK ({spec.key}, {len(spec.states)} states, "
+                f"{len(spec.transitions)} transitions)"
+            )
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+COMMANDS = [workflows]

@@ -1,0 +1,239 @@
+"""The workflow engine: decides what an action does to a plan. Plain Python.
+
+One ``transitions`` Machine per definition version, built once and shared;
+a plan is attached to it only for the duration of one decision
+(``add_model``/``remove_model``), never a Machine per plan. The Machine is
+built with ``auto_transitions=False``: no ``to_<state>()`` shortcut exists
+that could skip an approval.
+
+The engine checks, in this order: the action exists in the current state,
+the actor holds the role (where the definition says to look it up), the
+guards pass (every failing guard is reported), and for n-of-m approval
+whether this vote completes the quorum. It returns a ``Decision``; it never
+touches storage. ``planflow.service`` persists decisions.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from transitions import Machine
+
+from .definitions.spec import TransitionSpec, WorkflowSpec
+from .errors import ActionNotAllowed, GuardFailed, PermissionDenied
+from .guards import Gate, PlanFacts, check_all
+from .org import OrgSnapshot
+
+#: The actor id used for the system (timers, scheduled rounds).
+SYSTEM: None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    transition: TransitionSpec
+    from_state: str
+    to_state: str
+    #: For n-of-m approval: (approvals including this one, required).
+    quorum: tuple[int, int] | None = None
+
+    @property
+    def changes_state(self) -> bool:
+        return self.from_state != self.to_state
+
+
+@dataclass(frozen=True, slots=True)
+class ActionOption:
+    """An action a user may take now; ``blocked_by`` lists failing guards."""
+
+    trigger: str
+    label: str
+    blocked_by: tuple[str, ...] = ()
+
+    @property
+    def ready(self) -> bool:
+        return not self.blocked_by
+
+
+class _Cursor:
+    """The model attached to the Machine for one decision."""
+
+    state: str
+
+
+class WorkflowEngine:
+    def __init__(self, spec: WorkflowSpec) -> None:
+        self.spec = spec
+        self._lock = threading.Lock()
+        self._machine = Machine(
+            model=None,
+            states=list(spec.state_names),
+            transitions=self._machine_transitions(spec),
+            initial=spec.initial,
+            auto_transitions=False,
+            send_event=True,
+            model_attribute="state",
+        )
+
+    @staticmethod
+    def _machine_transitions(spec: WorkflowSpec) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for t in spec.transitions:
+            guards = _guards_condition(t)
+            record_final = _recorder(t, final=True)
+            if t.quorum is None:
+                out.append(
+                    {
+                        "trigger": t.trigger,
+                        "source": list(t.sources),
+                        "dest": t.dest,
+                        "conditions": [guards],
+                        "after": [record_final],
+                    }
+                )
+                continue
+            # n-of-m: the vote that completes the quorum moves the plan; any
+            # earlier vote is an internal transition (recorded, no state change).
+            out.append(
+                {
+                    "trigger": t.trigger,
+                    "source": list(t.sources),
+                    "dest": t.dest,
+                    "conditions": [guards, _quorum_reached(t)],
+                    "after": [record_final],
+                }
+            )
+            out.append(
+                {
+                    "trigger": t.trigger,
+                    "source": list(t.sources),
+                    "dest": None,
+                    "conditions": [guards],
+                    "after": [_recorder(t, final=False)],
+                }
+            )
+        return out
+
+    # -- queries -----------------------------------------------------------
+
+    def may_act(
+        self, t: TransitionSpec, facts: PlanFacts, actor: int | None, org: OrgSnapshot
+    ) -> bool:
+        """Whether ``actor`` holds the role ``t`` needs for this plan."""
+        if actor is SYSTEM:
+            return True
+        if t.actor is None or actor not in org.active_users:
+            return False
+        unit_id = org.resolve(t.actor, facts.unit_id)
+        if unit_id is not None and actor in org.holders(t.actor.role, unit_id):
+            return True
+        # After escalation the holders of the role further up may act too.
+        if facts.task_role == t.actor.role:
+            return any(actor in org.holders(t.actor.role, u) for u in facts.task_units)
+        return False
+
+    def available_actions(
+        self,
+        facts: PlanFacts,
+        actor: int | None,
+        org: OrgSnapshot,
+        *,
+        lang: str = "en",
+        comment: str | None = "-",
+    ) -> list[ActionOption]:
+        """The actions ``actor`` may take now, with the guards that would refuse them.
+
+        ``comment`` defaults to a placeholder so that ``comment_required`` does
+        not hide an action the user can take once they write a reason.
+        """
+        seen: dict[str, ActionOption] = {}
+        for t in self.spec.transitions_from(facts.state):
+            if t.trigger in seen or not self.may_act(t, facts, actor, org):
+                continue
+            gate = Gate(facts, actor, comment)
+            check_all(gate, t.guards)
+            _check_vote(t, gate)
+            seen[t.trigger] = ActionOption(t.trigger, t.label.get(lang), tuple(gate.reasons))
+        return list(seen.values())
+
+    # -- the decision ------------------------------------------------------
+
+    def decide(
+        self,
+        facts: PlanFacts,
+        action: str,
+        actor: int | None,
+        org: OrgSnapshot,
+        comment: str | None = None,
+    ) -> Decision:
+        candidates = [t for t in self.spec.transitions_from(facts.state) if t.trigger == action]
+        if not candidates:
+            available = [o.trigger for o in self.available_actions(facts, actor, org)]
+            raise ActionNotAllowed(action, facts.state, available)
+        permitted = [t for t in candidates if self.may_act(t, facts, actor, org)]
+        if not permitted:
+            first = candidates[0]
+            if first.actor is None:
+                raise PermissionDenied(action, "system", "(only the scheduler fires it)")
+            raise PermissionDenied(action, first.actor.role, first.actor.at.describe())
+        gate = Gate(facts, actor, comment)
+        cursor = _Cursor()
+        with self._lock:
+            self._machine.add_model(cursor, initial=facts.state)
+            try:
+                fired = cursor.trigger(action, gate=gate)  # type: ignore[attr-defined]
+            finally:
+                self._machine.remove_model(cursor)
+        chosen = gate.chosen
+        if not fired or chosen is None:
+            raise GuardFailed(action, gate.reasons or ["the transition's conditions are not met"])
+        transition, final = chosen
+        quorum = None
+        if transition.quorum is not None:
+            voters = facts.approvals | ({actor} if actor is not None else set())
+            quorum = (len(voters), transition.quorum.required)
+        return Decision(
+            transition=transition,
+            from_state=facts.state,
+            to_state=transition.dest if final else facts.state,
+            quorum=quorum,
+        )
+
+
+def _check_vote(t: TransitionSpec, gate: Gate) -> bool:
+    if t.quorum is not None and gate.actor in gate.facts.approvals:
+        return gate.refuse("you have already approved in this review round")
+    return True
+
+
+def _guards_condition(t: TransitionSpec) -> Any:
+    def condition(event: Any) -> bool:
+        gate: Gate = event.kwargs["gate"]
+        # Both checks run so that every reason is reported at once.
+        guards_ok = check_all(gate, t.guards)
+        vote_ok = _check_vote(t, gate)
+        return guards_ok and vote_ok
+
+    return condition
+
+
+def _quorum_reached(t: TransitionSpec) -> Any:
+    assert t.quorum is not None
+    required = t.quorum.required
+
+    def condition(event: Any) -> bool:
+        gate: Gate = event.kwargs["gate"]
+        voters = set(gate.facts.approvals)
+        if gate.actor is not None:
+            voters.add(gate.actor)
+        return len(voters) >= required
+
+    return condition
+
+
+def _recorder(t: TransitionSpec, *, final: bool) -> Any:
+    def after(event: Any) -> None:
+        event.kwargs["gate"].chosen = (t, final)
+
+    return after

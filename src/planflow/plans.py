@@ -1,0 +1,193 @@
+"""Plan content, revisions and comments, on the service's audited path.
+
+Editing content and commenting are not workflow transitions, but they change
+what a reviewer sees, so they go through ``PlanService.mutate``: the same
+version check (a stale edit fails instead of overwriting someone's work)
+and the same audit chain as a transition.
+
+Content is editable in the definition's initial state and in every state
+from which the plan can be (re)submitted: that is where its drafters own it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select
+
+from .audit_chain import sha256_hex
+from .changes import Change
+from .content import ContentDiff as ContentDiff
+from .content import PlanContent, diff
+from .definitions.spec import RoleRef, WorkflowSpec
+from .errors import NotFound, PermissionDenied, ValidationError
+from .org import OrgSnapshot
+from .service import PlanService
+from .storage import plan_store as ps
+from .storage.tables import Comment, PlanRevision
+
+comment_t = Comment.__table__  # type: ignore[attr-defined]
+revision_t = PlanRevision.__table__  # type: ignore[attr-defined]
+
+MAX_COMMENT = 4000
+
+
+def editable_states(spec: WorkflowSpec) -> frozenset[str]:
+    states = {spec.initial}
+    for t in spec.transitions:
+        if t.submission:
+            states.update(t.sources)
+    return frozenset(states)
+
+
+def content_editors(spec: WorkflowSpec) -> tuple[RoleRef, ...]:
+    """Who may edit: the creator role and whoever may submit."""
+    refs = [spec.creator]
+    refs += [t.actor for t in spec.transitions if t.submission and t.actor is not None]
+    return tuple(dict.fromkeys(refs))
+
+
+def can_see(org: OrgSnapshot, user_id: int, plan_unit_id: int) -> bool:
+    """Anyone holding any role at the plan's unit or above it may see (and comment)."""
+    units = {plan_unit_id, *org.ancestors(plan_unit_id)}
+    return any(
+        user_id in holders
+        for (unit_id, _role), holders in org.holders_by_unit_role.items()
+        if unit_id in units
+    )
+
+
+@dataclass(frozen=True)
+class Revision:
+    number: int
+    content: PlanContent
+    content_hash: str
+    created_by: int | None
+    created_at: datetime
+
+
+class PlanContentService:
+    def __init__(self, service: PlanService) -> None:
+        self.service = service
+
+    def set_content(
+        self, plan_id: int, actor_id: int, content: PlanContent, *, expected_version: int | None
+    ) -> Change:
+        body = content.canonical_json()
+
+        def check(conn: Connection, row: ps.PlanRow, change: Change) -> None:
+            spec = change.spec
+            if row.state not in editable_states(spec):
+                raise ValidationError(
+                    f"the content cannot be changed while the plan is {row.state!r}"
+                )
+            if content.year != row.year:
+                raise ValidationError(f"the content is for {content.year}, the plan for {row.year}")
+            org = change.org
+            allowed = any(
+                actor_id in org.assignees(ref, row.unit_id) for ref in content_editors(spec)
+            )
+            if not allowed:
+                ref = spec.creator
+                raise PermissionDenied("edit", ref.role, ref.at.describe())
+
+        return self.service.mutate(
+            plan_id,
+            "edit_content",
+            actor_id,
+            check,
+            expected_version=expected_version,
+            plan_values={
+                "content": body,
+                "item_count": content.item_count,
+                "items_without_due": len(content.items_without_due()),
+            },
+            detail={"content_hash": sha256_hex(body), "items": content.item_count},
+        )
+
+    def add_comment(
+        self, plan_id: int, actor_id: int, body: str, *, item_key: str | None = None
+    ) -> Change:
+        text = body.strip()
+        if not text:
+            raise ValidationError("a comment cannot be empty")
+        if len(text) > MAX_COMMENT:
+            raise ValidationError(f"a comment can have at most {MAX_COMMENT} characters")
+
+        def write(conn: Connection, row: ps.PlanRow, change: Change) -> None:
+            if not can_see(change.org, actor_id, row.unit_id):
+                raise NotFound("plan", plan_id)
+            if item_key is not None:
+                content = self._content(conn, plan_id, row.year)
+                if all(item.key != item_key for _n, _s, item in content.numbered_items()):
+                    raise ValidationError(f"the plan has no item {item_key!r}")
+            conn.execute(
+                insert(comment_t),
+                {
+                    "plan_id": plan_id,
+                    "item_key": item_key,
+                    "author_id": actor_id,
+                    "body": text,
+                    "revision": row.revision,
+                    "created_at": change.at,
+                },
+            )
+
+        return self.service.mutate(
+            plan_id,
+            "comment",
+            actor_id,
+            write,
+            comment=text,
+            detail={"item": item_key} if item_key else {},
+        )
+
+    def content(self, plan_id: int) -> PlanContent:
+        with self.service.db.read() as conn:
+            row = ps.load_plan(conn, plan_id)
+            if row is None:
+                raise NotFound("plan", plan_id)
+            return self._content(conn, plan_id, row.year)
+
+    @staticmethod
+    def _content(conn: Connection, plan_id: int, year: int) -> PlanContent:
+        return PlanContent.from_dict(json.loads(ps.load_content(conn, plan_id)), year=year)
+
+    def revisions(self, plan_id: int) -> list[Revision]:
+        with self.service.db.read() as conn:
+            row = ps.load_plan(conn, plan_id)
+            if row is None:
+                raise NotFound("plan", plan_id)
+            rows = conn.execute(
+                select(revision_t)
+                .where(revision_t.c.plan_id == plan_id)
+                .order_by(revision_t.c.number)
+            )
+            return [
+                Revision(
+                    r.number,
+                    PlanContent.from_dict(json.loads(r.content), year=row.year),
+                    r.content_hash,
+                    r.created_by,
+                    r.created_at,
+                )
+                for r in rows
+            ]
+
+    def diff_revisions(self, plan_id: int, old: int, new: int) -> ContentDiff:
+        revisions = {r.number: r for r in self.revisions(plan_id)}
+        for number in (old, new):
+            if number not in revisions:
+                raise NotFound("revision", f"{plan_id}/{number}")
+        return diff(revisions[old].content, revisions[new].content)
+
+    def comments(self, plan_id: int) -> list[Comment]:
+        with self.service.db.read() as conn:
+            return [
+                Comment.model_validate(dict(r._mapping))
+                for r in conn.execute(
+                    select(comment_t).where(comment_t.c.plan_id == plan_id).order_by(comment_t.c.id)
+                )
+            ]

@@ -1,0 +1,133 @@
+"""The database adapter: engines, connection settings and transactions.
+
+One ``Database`` per process and URL. It hides the differences between the two
+supported databases that matter for correctness:
+
+* SQLite runs in WAL mode with ``synchronous=NORMAL`` (readers go on during a
+  write; durable across application crashes) and every write transaction
+  starts with ``BEGIN IMMEDIATE``. A deferred transaction that reads first and
+  writes later gets SQLITE_BUSY at the lock upgrade and ignores the busy
+  timeout; taking the write lock up front lets concurrent writers queue
+  instead. Python 3.11's sqlite3 module issues its own BEGIN, so it is turned
+  off (``isolation_level = None``) and SQLAlchemy's begin event emits ours.
+* PostgreSQL runs at READ COMMITTED; conflicting writes are settled by the
+  optimistic version check in ``UPDATE ... WHERE version = :expected``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+DEFAULT_INSTANCE = Path("instance")
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def instance_path() -> Path:
+    """The folder for the SQLite file, evidence files and local settings."""
+    return Path(os.environ.get("PLANFLOW_INSTANCE", DEFAULT_INSTANCE)).resolve()
+
+
+def database_url_from_env() -> str:
+    """``PLANFLOW_DATABASE_URL``, or a SQLite file in the instance folder."""
+    url = os.environ.get("PLANFLOW_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{instance_path() / 'planflow.sqlite3'}"
+
+
+def normalise_url(url: str) -> str:
+    """Pick the psycopg 3 driver for a bare ``postgresql://`` URL."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+class Database:
+    """Engine plus the transaction helpers every adapter uses."""
+
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 5) -> None:
+        self.url = normalise_url(url)
+        parsed = make_url(self.url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        self.is_postgres = parsed.get_backend_name() == "postgresql"
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {
+                "check_same_thread": False,
+                "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+            }
+        else:
+            kwargs["pool_size"] = pool_size
+            kwargs["pool_pre_ping"] = True
+        self.engine: Engine = create_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+
+    @property
+    def dialect(self) -> str:
+        return "sqlite" if self.is_sqlite else "postgresql"
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: committed on success, rolled back on any error."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(planflow_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only unit of work (a deferred transaction on SQLite)."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """An ORM session for the paths where clarity beats speed.
+
+        Its transaction takes the write lock up front on SQLite, like ``write``.
+        """
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(planflow_write=True)
+            with Session(bind=conn) as session, session.begin():
+                yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("planflow_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """A PostgreSQL URL whose connections use ``schema`` (tests, benchmarks)."""
+    parsed = make_url(normalise_url(url))
+    parsed = parsed.update_query_dict({"options": f"-csearch_path={schema}"})
+    return parsed.render_as_string(hide_password=False)

@@ -1,0 +1,93 @@
+"""Definition versions in the database: what plans started under stays readable.
+
+When a plan is created under ``annual_plan@1`` the definition's text is
+stored; later, a plan loads its definition from the registry (files) when the
+digest matches and from the stored text otherwise, so editing or deleting a
+file never changes or breaks running plans. Reusing a version number for a
+different file is refused: a new meaning needs a new version.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, insert, select
+
+from ..definitions.loader import parse_definition
+from ..definitions.registry import DefinitionRegistry
+from ..definitions.spec import WorkflowSpec
+from ..errors import DefinitionError, DefinitionProblem, NotFound
+from .tables import WorkflowDefinition
+
+definition_t = WorkflowDefinition.__table__  # type: ignore[attr-defined]
+
+
+class DefinitionStore:
+    def __init__(self, registry: DefinitionRegistry) -> None:
+        self.registry = registry
+        self._stored: set[tuple[str, int, str]] = set()
+        self._by_version: dict[tuple[str, int], WorkflowSpec] = {}
+        self._lock = threading.Lock()
+
+    def ensure_stored(self, conn: Connection, spec: WorkflowSpec, now: datetime) -> None:
+        key = (spec.name, spec.version, spec.digest)
+        if key in self._stored:
+            return
+        row = conn.execute(
+            select(definition_t.c.digest).where(
+                definition_t.c.name == spec.name, definition_t.c.version == spec.version
+            )
+        ).first()
+        if row is None:
+            body = Path(spec.source).read_bytes().decode("utf-8") if spec.source else ""
+            conn.execute(
+                insert(definition_t),
+                {
+                    "name": spec.name,
+                    "version": spec.version,
+                    "digest": spec.digest,
+                    "body": body,
+                    "registered_at": now,
+                },
+            )
+        elif row.digest != spec.digest:
+            raise DefinitionError(
+                spec.source or spec.name,
+                [
+                    DefinitionProblem(
+                        "version",
+                        None,
+                        f"{spec.key} is already in use with different content; "
+                        "give the changed definition a new version number",
+                    )
+                ],
+            )
+        with self._lock:
+            self._stored.add(key)
+            self._by_version[(spec.name, spec.version)] = spec
+
+    def spec_for(self, conn: Connection, name: str, version: int) -> WorkflowSpec:
+        cached = self._by_version.get((name, version))
+        if cached is not None:
+            return cached
+        row = conn.execute(
+            select(definition_t.c.digest, definition_t.c.body).where(
+                definition_t.c.name == name, definition_t.c.version == version
+            )
+        ).first()
+        spec: WorkflowSpec | None = None
+        try:
+            candidate = self.registry.get(name, version)
+            if row is None or candidate.digest == row.digest:
+                spec = candidate
+        except NotFound:
+            pass
+        if spec is None:
+            if row is None:
+                raise NotFound("workflow definition", f"{name}@{version}")
+            spec = parse_definition(row.body, f"<stored {name}@{version}>")
+        with self._lock:
+            self._by_version[(name, version)] = spec
+        return spec

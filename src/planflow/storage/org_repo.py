@@ -1,0 +1,261 @@
+"""Units, users and role assignments: reading the tree and changing it.
+
+Reading: ``OrgCache`` keeps one ``OrgSnapshot`` per process and reloads it
+only when the organisation generation (one row, read in the same query as the
+plan on every transition) has moved. Changing: every mutation here bumps that
+generation in the same transaction, so every process sees it on its next use.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, update
+from sqlalchemy import select as core_select
+from sqlmodel import Session, select
+
+from ..clock import Clock
+from ..definitions.spec import BUILTIN_ROLES
+from ..errors import NotFound, ValidationError
+from ..org import OrgSnapshot, UnitInfo
+from .tables import OrgGeneration, RoleAssignment, Unit, User
+
+# OWASP's Argon2id baseline: 19 MiB, 2 iterations, 1 lane.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,79}$")
+EMAIL_PREFERENCES = ("immediately", "digest", "off")
+LANGUAGES = ("en", "zh", "ko")
+
+org_generation_table = OrgGeneration.__table__  # type: ignore[attr-defined]
+unit_table = Unit.__table__  # type: ignore[attr-defined]
+user_table = User.__table__  # type: ignore[attr-defined]
+role_table = RoleAssignment.__table__  # type: ignore[attr-defined]
+
+
+class OrgCache:
+    """The organisation snapshot of this process, reloaded when it changes."""
+
+    def __init__(self) -> None:
+        self._snapshot: OrgSnapshot | None = None
+        self._lock = threading.Lock()
+
+    def get(self, conn: Connection, generation: int | None = None) -> OrgSnapshot:
+        if generation is None:
+            generation = current_generation(conn)
+        snap = self._snapshot
+        if snap is not None and snap.generation == generation:
+            return snap
+        with self._lock:
+            snap = load_snapshot(conn, generation)
+            self._snapshot = snap
+            return snap
+
+    def clear(self) -> None:
+        self._snapshot = None
+
+
+def current_generation(conn: Connection) -> int:
+    value = conn.execute(core_select(org_generation_table.c.generation)).scalar()
+    return int(value or 0)
+
+
+def load_snapshot(conn: Connection, generation: int) -> OrgSnapshot:
+    units = [
+        UnitInfo(r.id, r.parent_id, r.code, r.name)
+        for r in conn.execute(
+            core_select(
+                unit_table.c.id, unit_table.c.parent_id, unit_table.c.code, unit_table.c.name
+            )
+        )
+    ]
+    assignments = [
+        (r.user_id, r.unit_id, r.role)
+        for r in conn.execute(
+            core_select(role_table.c.user_id, role_table.c.unit_id, role_table.c.role)
+        )
+    ]
+    active = [r.id for r in conn.execute(core_select(user_table.c.id).where(user_table.c.active))]
+    return OrgSnapshot.build(generation, units, assignments, active)
+
+
+def bump_generation(session: Session) -> None:
+    result = session.connection().execute(
+        update(org_generation_table).values(generation=org_generation_table.c.generation + 1)
+    )
+    if result.rowcount == 0:
+        session.add(OrgGeneration(id=1, generation=2))
+
+
+def hash_password(password: str) -> str:
+    if len(password) < 8:
+        raise ValidationError("a password needs at least 8 characters")
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    if not password_hash:
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+class OrgRepository:
+    """Changes to the organisation; each method runs inside the caller's session."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    def unit_by_code(self, session: Session, code: str) -> Unit:
+        unit = session.exec(select(Unit).where(Unit.code == code)).first()
+        if unit is None:
+            raise NotFound("unit", code)
+        return unit
+
+    def user_by_name(self, session: Session, username: str) -> User:
+        user = session.exec(select(User).where(User.username == username)).first()
+        if user is None:
+            raise NotFound("user", username)
+        return user
+
+    def add_unit(self, session: Session, code: str, name: str, parent_code: str | None) -> Unit:
+        problems = []
+        if not CODE_RE.match(code):
+            problems.append(f"unit code {code!r} must be 1-64 letters, digits, '_', '.' or '-'")
+        if not name.strip() or len(name) > 300:
+            problems.append("a unit needs a name of 1-300 characters")
+        if problems:
+            raise ValidationError("; ".join(problems))
+        if session.exec(select(Unit).where(Unit.code == code)).first() is not None:
+            raise ValidationError(f"a unit with code {code!r} already exists")
+        parent = self.unit_by_code(session, parent_code) if parent_code else None
+        unit = Unit(
+            code=code,
+            name=name.strip(),
+            parent_id=parent.id if parent else None,
+            created_at=self.clock.now(),
+        )
+        session.add(unit)
+        bump_generation(session)
+        session.flush()
+        return unit
+
+    def move_unit(self, session: Session, code: str, new_parent_code: str | None) -> Unit:
+        unit = self.unit_by_code(session, code)
+        parent = self.unit_by_code(session, new_parent_code) if new_parent_code else None
+        # Refuse cycles: the new parent must not be the unit or below it.
+        cursor = parent
+        while cursor is not None:
+            if cursor.id == unit.id:
+                raise ValidationError(f"unit {code!r} cannot be moved below itself")
+            cursor = session.get(Unit, cursor.parent_id) if cursor.parent_id else None
+        unit.parent_id = parent.id if parent else None
+        session.add(unit)
+        bump_generation(session)
+        return unit
+
+    def add_user(
+        self,
+        session: Session,
+        username: str,
+        display_name: str,
+        *,
+        email: str = "",
+        language: str = "en",
+        password: str | None = None,
+    ) -> User:
+        problems = []
+        if not USERNAME_RE.match(username):
+            problems.append(
+                f"username {username!r} must be 1-80 letters, digits, '_', '.', '@' or '-'"
+            )
+        if not display_name.strip():
+            problems.append("a display name is required")
+        if email and ("@" not in email or len(email) > 320):
+            problems.append(f"{email!r} is not an e-mail address")
+        if language not in LANGUAGES:
+            problems.append(f"language must be one of {', '.join(LANGUAGES)}")
+        if problems:
+            raise ValidationError("; ".join(problems))
+        if session.exec(select(User).where(User.username == username)).first() is not None:
+            raise ValidationError(f"a user named {username!r} already exists")
+        user = User(
+            username=username,
+            display_name=display_name.strip(),
+            email=email,
+            language=language,
+            password_hash=hash_password(password) if password else None,
+            created_at=self.clock.now(),
+        )
+        session.add(user)
+        bump_generation(session)
+        session.flush()
+        return user
+
+    def set_active(self, session: Session, username: str, active: bool) -> User:
+        user = self.user_by_name(session, username)
+        user.active = active
+        user.session_version += 1
+        session.add(user)
+        bump_generation(session)
+        return user
+
+    def set_password(self, session: Session, username: str, password: str) -> User:
+        user = self.user_by_name(session, username)
+        user.password_hash = hash_password(password)
+        user.session_version += 1  # every other session of the user ends
+        session.add(user)
+        return user
+
+    def assign_role(
+        self,
+        session: Session,
+        username: str,
+        role: str,
+        unit_code: str,
+        known_roles: tuple[str, ...] = BUILTIN_ROLES,
+    ) -> RoleAssignment:
+        if role not in known_roles:
+            raise ValidationError(f"unknown role {role!r}; known roles: {', '.join(known_roles)}")
+        user = self.user_by_name(session, username)
+        unit = self.unit_by_code(session, unit_code)
+        existing = session.exec(
+            select(RoleAssignment).where(
+                RoleAssignment.user_id == user.id,
+                RoleAssignment.unit_id == unit.id,
+                RoleAssignment.role == role,
+            )
+        ).first()
+        if existing is not None:
+            return existing
+        assignment = RoleAssignment(
+            user_id=user.id,
+            unit_id=unit.id,
+            role=role,
+            created_at=self.clock.now(),  # type: ignore[arg-type]
+        )
+        session.add(assignment)
+        bump_generation(session)
+        session.flush()
+        return assignment
+
+    def revoke_role(self, session: Session, username: str, role: str, unit_code: str) -> None:
+        user = self.user_by_name(session, username)
+        unit = self.unit_by_code(session, unit_code)
+        found = session.exec(
+            select(RoleAssignment).where(
+                RoleAssignment.user_id == user.id,
+                RoleAssignment.unit_id == unit.id,
+                RoleAssignment.role == role,
+            )
+        ).first()
+        if found is None:
+            raise NotFound("role assignment", f"{username} {role} at {unit_code}")
+        session.delete(found)
+        bump_generation(session)

@@ -1,0 +1,350 @@
+"""The database tables, as SQLModel table models.
+
+This module is the only description of the schema; Alembic migrations are
+generated from it and checked against it by the tests. Non-table shapes
+(what callers read back) live in ``schemas.py``. JSON payloads are stored as
+canonical JSON text so that SQLite and PostgreSQL hold byte-identical values
+(the audit hash depends on it).
+
+All datetimes are timezone-aware UTC (SQLModel's ``UTCDateTime``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Unit(SQLModel, table=True):
+    """An organisation unit: federation, union, branch union, group, ..."""
+
+    __tablename__ = "unit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    code: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=300)
+    created_at: datetime
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80, unique=True)
+    display_name: str = Field(max_length=200)
+    email: str = Field(default="", max_length=320)
+    language: str = Field(default="en", max_length=8)
+    active: bool = True
+    password_hash: str | None = Field(default=None, max_length=255)
+    #: Bumped to revoke every session of the user (password change, logout-all).
+    session_version: int = 1
+    #: immediately | digest | off
+    email_preference: str = Field(default="immediately", max_length=16)
+    created_at: datetime
+
+
+class RoleAssignment(SQLModel, table=True):
+    """A user holds a role at a unit."""
+
+    __tablename__ = "role_assignment"
+    __table_args__ = (UniqueConstraint("user_id", "unit_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    role: str = Field(max_length=40)
+    created_at: datetime
+
+
+class OrgGeneration(SQLModel, table=True):
+    """One row; bumped by every change to units, users or roles.
+
+    Every process caches the organisation tree and reads this number in the
+    same query as the plan it works on, so a change made by any process is
+    seen by all of them on their next transition.
+    """
+
+    __tablename__ = "org_generation"
+
+    id: int = Field(default=1, primary_key=True)
+    generation: int = 1
+
+
+class WorkflowDefinition(SQLModel, table=True):
+    """Every definition version a plan has ever started under, with its text.
+
+    Plans keep running under their version even if its file is edited or
+    removed later.
+    """
+
+    __tablename__ = "workflow_definition"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    version: int
+    digest: str = Field(max_length=64)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    registered_at: datetime
+
+
+class Plan(SQLModel, table=True):
+    __tablename__ = "plan"
+    __table_args__ = (Index("ix_plan_unit_year", "unit_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    year: int
+    title: str = Field(max_length=300)
+    workflow_name: str = Field(max_length=100)
+    workflow_version: int
+    state: str = Field(max_length=64, index=True)
+    #: Optimistic lock: every change increments it; a write that expected an
+    #: older value fails instead of overwriting.
+    version: int = 1
+    created_by: int = Field(foreign_key="app_user.id")
+    submitted_by: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime
+    updated_at: datetime
+    #: The working content (canonical JSON); frozen into plan_revision on submission.
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    #: Denormalised from ``content`` for the guards, so a transition needs no parse.
+    item_count: int = 0
+    items_without_due: int = 0
+    #: Number of frozen revisions (0 until first submission).
+    revision: int = 0
+    #: Head of this plan's audit chain.
+    audit_seq: int = 0
+    audit_hash: str = Field(default="", max_length=64)
+    #: Grade of the last finished inspection (model, advanced, qualified, not_passed).
+    grade: str | None = Field(default=None, max_length=32)
+
+
+class PlanRevision(SQLModel, table=True):
+    """The content as it was submitted, frozen."""
+
+    __tablename__ = "plan_revision"
+    __table_args__ = (UniqueConstraint("plan_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id")
+    number: int
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    content_hash: str = Field(max_length=64)
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime
+
+
+class AuditRecord(SQLModel, table=True):
+    """Append-only; each record is hash-chained to the previous one of its plan."""
+
+    __tablename__ = "audit_record"
+    __table_args__ = (UniqueConstraint("plan_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id")
+    seq: int
+    actor_id: int | None = Field(default=None, foreign_key="app_user.id")
+    on_behalf_of_id: int | None = Field(default=None, foreign_key="app_user.id")
+    at: datetime
+    action: str = Field(max_length=64)
+    from_state: str | None = Field(default=None, max_length=64)
+    to_state: str = Field(max_length=64)
+    comment: str | None = Field(default=None, sa_column=Column(Text))
+    revision: int
+    detail: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """A digest over every plan's chain head, chained to the previous checkpoint."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime
+    plan_count: int
+    record_count: int
+    digest: str = Field(max_length=64)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditAnchor(SQLModel, table=True):
+    """The chain head of a plan as of the latest checkpoint that saw it."""
+
+    __tablename__ = "audit_anchor"
+
+    plan_id: int = Field(primary_key=True, foreign_key="plan.id")
+    seq: int
+    hash: str = Field(max_length=64)
+    checkpoint_id: int = Field(foreign_key="audit_checkpoint.id")
+
+
+class Task(SQLModel, table=True):
+    """Work waiting for someone: created when a plan enters a waiting state."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        Index("ix_task_plan_status", "plan_id", "status"),
+        Index("ix_task_status_due", "status", "due_at"),
+        Index("ix_task_unit_role_status", "unit_id", "role", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id")
+    state: str = Field(max_length=64)
+    role: str = Field(max_length=40)
+    #: The unit whose holders of ``role`` must act (moves up on escalation).
+    unit_id: int = Field(foreign_key="unit.id")
+    #: Where the task started, before any escalation.
+    origin_unit_id: int = Field(foreign_key="unit.id")
+    status: str = Field(default="open", max_length=16)  # open | done | cancelled
+    escalation_level: int = 0
+    created_at: datetime
+    due_at: datetime | None = None
+    closed_at: datetime | None = None
+    closed_by: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class Timer(SQLModel, table=True):
+    """A durable timer: a reminder, an escalation or an auto-action of a task.
+
+    The database is the source of truth; a scheduler process only wakes up
+    and claims due rows (lease: claimed_by/claimed_until). ``key`` makes the
+    effect idempotent: the same timer applied twice does nothing the second time.
+    """
+
+    __tablename__ = "timer"
+    __table_args__ = (Index("ix_timer_status_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=120, unique=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    kind: str = Field(max_length=16)  # remind | escalate | auto
+    level: int = 0
+    due_at: datetime
+    status: str = Field(default="pending", max_length=16)  # pending | done | obsolete
+    claimed_by: str | None = Field(default=None, max_length=120)
+    claimed_until: datetime | None = None
+    attempts: int = 0
+    fired_at: datetime | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Notification(SQLModel, table=True):
+    """An in-app notification, and the e-mail outbox entry for it."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        Index("ix_notification_user_read", "user_id", "read_at"),
+        Index("ix_notification_email", "email_status", "email_next_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: Set for effects that must happen once (reminders, escalations).
+    key: str | None = Field(default=None, max_length=160, unique=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    plan_id: int | None = Field(default=None, foreign_key="plan.id")
+    kind: str = Field(max_length=32)
+    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    created_at: datetime
+    read_at: datetime | None = None
+    #: pending | sent | skipped | failed | digest
+    email_status: str = Field(default="pending", max_length=16)
+    email_attempts: int = 0
+    email_next_at: datetime | None = None
+
+
+class Comment(SQLModel, table=True):
+    __tablename__ = "comment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    item_key: str | None = Field(default=None, max_length=40)
+    author_id: int = Field(foreign_key="app_user.id")
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    revision: int
+    created_at: datetime
+
+
+class ApprovalVote(SQLModel, table=True):
+    """One committee member's approval in one review round (n-of-m)."""
+
+    __tablename__ = "approval_vote"
+    __table_args__ = (UniqueConstraint("plan_id", "round", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id")
+    round: int
+    user_id: int = Field(foreign_key="app_user.id")
+    at: datetime
+
+
+class ItemProgress(SQLModel, table=True):
+    """The unit's report on one plan item, after approval."""
+
+    __tablename__ = "item_progress"
+    __table_args__ = (UniqueConstraint("plan_id", "item_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id")
+    item_key: str = Field(max_length=40)
+    status: str = Field(max_length=16)  # not_started | in_progress | done | blocked
+    report: str = Field(default="", sa_column=Column(Text, nullable=False))
+    measured: float | None = None
+    updated_by: int = Field(foreign_key="app_user.id")
+    updated_at: datetime
+
+
+class Evidence(SQLModel, table=True):
+    """A file attached to a progress report; the bytes live outside the database."""
+
+    __tablename__ = "evidence"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    item_key: str = Field(max_length=40)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    uploaded_by: int = Field(foreign_key="app_user.id")
+    uploaded_at: datetime
+
+
+class Inspection(SQLModel, table=True):
+    """One inspection of a plan: the scoring sheet filled in, and its outcome."""
+
+    __tablename__ = "inspection"
+    __table_args__ = (UniqueConstraint("plan_id", "round"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id")
+    round: int
+    scores: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    outcome: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    grade: str | None = Field(default=None, max_length=32)
+    inspector_id: int | None = Field(default=None, foreign_key="app_user.id")
+    rectification_due: date | None = None
+    updated_at: datetime
+
+
+class ScheduleFiring(SQLModel, table=True):
+    """A recurring round fired (or recorded as missed) once per period."""
+
+    __tablename__ = "schedule_firing"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    workflow_name: str = Field(max_length=100)
+    schedule: str = Field(max_length=100)
+    period: str = Field(max_length=40)
+    status: str = Field(max_length=16)  # fired | missed
+    at: datetime
+    plans_affected: int = 0
