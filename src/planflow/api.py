@@ -30,7 +30,8 @@ from .storage import plan_store as ps
 from .storage.db import Database, database_url_from_env
 from .storage.org_repo import OrgRepository
 from .storage.schema import upgrade
-from .storage.tables import AuditRecord, Plan, Task, Unit, User
+from .storage.tables import AuditRecord, Plan, Unit, User
+from .storage.tx import read_tx
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,7 @@ class Planflow:
             yield session
 
     def org_snapshot(self) -> OrgSnapshot:
-        with self.db.read() as conn:
-            return self.service.org_cache.get(conn)
+        return self.service.org_cache.get(self.db)
 
     # -- look-ups ------------------------------------------------------------------
 
@@ -130,15 +130,16 @@ class Planflow:
 
     def available_actions(self, plan_id: int, actor: str, lang: str = "en") -> list[ActionOption]:
         actor_id = self.user_id(actor)
-        with self.db.read() as conn:
-            row = ps.load_plan(conn, plan_id)
+        with read_tx(self.db) as tx:
+            row = ps.load_plan(tx, plan_id)
             if row is None:
                 raise NotFound("plan", plan_id)
-            spec = self.service.definitions.spec_for(conn, row.workflow_name, row.workflow_version)
-            org = self.service.org_cache.get(conn, row.org_generation)
+            spec = self.service.definitions.spec_for(self.db, row.workflow_name,
+                                                     row.workflow_version)
+            org = self.service.org_cache.get(self.db, row.org_generation)
             approvals = frozenset[int]()
             if any(t.quorum for t in spec.transitions_from(row.state)):
-                approvals = ps.load_votes(conn, plan_id, row.revision)
+                approvals = ps.load_votes(tx, plan_id, row.revision)
         engine = self.service.engine_for(spec)
         return engine.available_actions(row.facts(approvals), actor_id, org, lang=lang)
 
@@ -195,13 +196,6 @@ class Planflow:
             for r in records:
                 s.expunge(r)
             return records
-
-    def open_tasks(self, plan_id: int) -> list[Task]:
-        with self.session() as s:
-            tasks = list(s.exec(select(Task).where(Task.plan_id == plan_id, Task.status == "open")))
-            for t in tasks:
-                s.expunge(t)
-            return tasks
 
     def user_names(self) -> dict[int, str]:
         with self.session() as s:

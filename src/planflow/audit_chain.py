@@ -6,8 +6,10 @@ each other. Checkpoints (``planflow.storage.audit_repo``) periodically hash
 every chain head together and chain those digests, so that deleting a whole
 plan's history is detected too.
 
-The hash is SHA-256 over canonical JSON (sorted keys, no insignificant
-whitespace, UTF-8, timestamps in ISO 8601 with microseconds).
+The hash is SHA-256 over a canonical JSON array of the record's fields in a
+fixed order (no insignificant whitespace, UTF-8, timestamps in ISO 8601 UTC
+with microseconds). ``AuditEntry.canonical`` is the specification: field
+order never changes; a new field would be appended, with a format version.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 GENESIS = "0" * 64
+
+
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def canonical_json(value: Any) -> str:
@@ -48,21 +53,22 @@ class AuditEntry:
     prev_hash: str
 
     def canonical(self) -> str:
-        return canonical_json(
-            {
-                "plan": self.plan_id,
-                "seq": self.seq,
-                "actor": self.actor_id,
-                "on_behalf_of": self.on_behalf_of_id,
-                "at": self.at.isoformat(timespec="microseconds"),
-                "action": self.action,
-                "from": self.from_state,
-                "to": self.to_state,
-                "comment": self.comment,
-                "revision": self.revision,
-                "detail": self.detail,
-                "prev": self.prev_hash,
-            }
+        return _dumps(
+            [
+                "planflow-audit-1",
+                self.plan_id,
+                self.seq,
+                self.actor_id,
+                self.on_behalf_of_id,
+                self.at.astimezone(UTC).isoformat(timespec="microseconds"),
+                self.action,
+                self.from_state,
+                self.to_state,
+                self.comment,
+                self.revision,
+                self.detail,
+                self.prev_hash,
+            ]
         )
 
     def compute_hash(self) -> str:
@@ -73,7 +79,6 @@ class AuditEntry:
 class StoredEntry:
     """An entry as read back, with its database id and stored hash."""
 
-    record_id: int
     entry: AuditEntry
     stored_hash: str
 
@@ -81,18 +86,15 @@ class StoredEntry:
 @dataclass(frozen=True, slots=True)
 class ChainProblem:
     plan_id: int | None
-    record_id: int | None
     seq: int | None
     message: str
 
     def __str__(self) -> str:
         where = []
-        if self.record_id is not None:
-            where.append(f"record #{self.record_id}")
         if self.plan_id is not None:
             where.append(f"plan {self.plan_id}")
         if self.seq is not None:
-            where.append(f"seq {self.seq}")
+            where.append(f"record {self.seq}")
         return (", ".join(where) + ": " if where else "") + self.message
 
 
@@ -112,23 +114,21 @@ def check_plan_chain(
             if e.seq > expected_seq:
                 yield ChainProblem(
                     plan_id,
-                    stored.record_id,
                     e.seq,
                     f"records {expected_seq}..{e.seq - 1} are missing (deleted)",
                 )
             else:
-                yield ChainProblem(plan_id, stored.record_id, e.seq, "duplicate sequence number")
+                yield ChainProblem(plan_id, e.seq, "duplicate sequence number")
         if e.prev_hash != prev:
             yield ChainProblem(
                 plan_id,
-                stored.record_id,
                 e.seq,
                 "does not link to the previous record (a record was inserted, deleted or altered)",
             )
         actual = e.compute_hash()
         if actual != stored.stored_hash:
             yield ChainProblem(
-                plan_id, stored.record_id, e.seq, "content does not match its hash (altered)"
+                plan_id, e.seq, "content does not match its hash (altered)"
             )
         prev = stored.stored_hash
         expected_seq = e.seq + 1
@@ -138,7 +138,7 @@ def check_plan_chain(
             msg = f"the chain ends at seq {last[0]} but the plan records seq {head[0]} (deleted)"
         else:
             msg = f"the chain ends at seq {last[0]} but the plan records seq {head[0]}"
-        yield ChainProblem(plan_id, None, None, msg)
+        yield ChainProblem(plan_id, None, msg)
 
 
 def heads_digest(heads: Iterable[tuple[int, int, str]]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -32,18 +33,10 @@ class BusinessCalendar:
 
     def add_working_days(self, start: datetime, count: int) -> datetime:
         """``count`` working days after ``start`` (before it when negative), same time of day."""
-        step = 1 if count >= 0 else -1
-        remaining = abs(count)
-        current = start
-        guard = 0
-        while remaining:
-            current += timedelta(days=step)
-            guard += 1
-            if guard > 3660:
-                raise ValidationError("the calendar has no working days")
-            if self.is_working_day(current.date()):
-                remaining -= 1
-        return current
+        if count == 0:
+            return start
+        day = _shift_working_days(self, start.date(), count)
+        return start + timedelta(days=(day - start.date()).days)
 
     def add(self, start: datetime, duration: Duration) -> datetime:
         moved = start + timedelta(days=duration.days, hours=duration.hours)
@@ -79,3 +72,21 @@ def load_calendar(path: str | os.PathLike[str] | None = None) -> BusinessCalenda
     if problems:
         raise ValidationError("; ".join(problems))
     return BusinessCalendar(frozenset(holidays), frozenset(extra))
+
+
+@lru_cache(maxsize=4096)
+def _shift_working_days(calendar: BusinessCalendar, start: date, count: int) -> date:
+    # Memoised: every transition into a waiting state computes a due date
+    # and its timers, almost always from the same few days.
+    step = 1 if count >= 0 else -1
+    remaining = abs(count)
+    current = start
+    for _ in range(3660):
+        if not remaining:
+            return current
+        current += timedelta(days=step)
+        if calendar.is_working_day(current):
+            remaining -= 1
+    if remaining:
+        raise ValidationError("the calendar has no working days")
+    return current

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import select
 
 from .audit_chain import sha256_hex
 from .changes import Change
@@ -26,10 +26,12 @@ from .errors import NotFound, PermissionDenied, ValidationError
 from .org import OrgSnapshot
 from .service import PlanService
 from .storage import plan_store as ps
-from .storage.tables import Comment, PlanRevision
+from .storage.tables import Comment, Plan, PlanRevision
+from .storage.tx import Tx, read_tx
 
 comment_t = Comment.__table__  # type: ignore[attr-defined]
 revision_t = PlanRevision.__table__  # type: ignore[attr-defined]
+ps_plan = Plan.__table__  # type: ignore[attr-defined]
 
 MAX_COMMENT = 4000
 
@@ -77,7 +79,7 @@ class PlanContentService:
     ) -> Change:
         body = content.canonical_json()
 
-        def check(conn: Connection, row: ps.PlanRow, change: Change) -> None:
+        def check(tx: Tx, row: ps.PlanRow, change: Change) -> None:
             spec = change.spec
             if row.state not in editable_states(spec):
                 raise ValidationError(
@@ -99,11 +101,11 @@ class PlanContentService:
             actor_id,
             check,
             expected_version=expected_version,
-            plan_values={
+            update=(ps.UPDATE_PLAN_CONTENT, {
                 "content": body,
                 "item_count": content.item_count,
                 "items_without_due": len(content.items_without_due()),
-            },
+            }),
             detail={"content_hash": sha256_hex(body), "items": content.item_count},
         )
 
@@ -116,11 +118,11 @@ class PlanContentService:
         if len(text) > MAX_COMMENT:
             raise ValidationError(f"a comment can have at most {MAX_COMMENT} characters")
 
-        def write(conn: Connection, row: ps.PlanRow, change: Change) -> None:
+        def write(tx: Tx, row: ps.PlanRow, change: Change) -> None:
             if not can_see(change.org, actor_id, row.unit_id):
                 raise NotFound("plan", plan_id)
             if item_key is not None:
-                content = self._content(conn, plan_id, row.year)
+                content = self._content(tx, plan_id, row.year)
                 if all(item.key != item_key for _n, _s, item in content.numbered_items()):
                     raise ValidationError(f"the plan has no item {item_key!r}")
             conn.execute(
@@ -145,20 +147,20 @@ class PlanContentService:
         )
 
     def content(self, plan_id: int) -> PlanContent:
-        with self.service.db.read() as conn:
-            row = ps.load_plan(conn, plan_id)
+        with read_tx(self.service.db) as tx:
+            row = ps.load_plan(tx, plan_id)
             if row is None:
                 raise NotFound("plan", plan_id)
-            return self._content(conn, plan_id, row.year)
+            return self._content(tx, plan_id, row.year)
 
     @staticmethod
-    def _content(conn: Connection, plan_id: int, year: int) -> PlanContent:
-        return PlanContent.from_dict(json.loads(ps.load_content(conn, plan_id)), year=year)
+    def _content(tx: Tx, plan_id: int, year: int) -> PlanContent:
+        return PlanContent.from_dict(json.loads(ps.load_content(tx, plan_id)), year=year)
 
     def revisions(self, plan_id: int) -> list[Revision]:
         with self.service.db.read() as conn:
-            row = ps.load_plan(conn, plan_id)
-            if row is None:
+            year = conn.execute(select(ps_plan.c.year).where(ps_plan.c.id == plan_id)).scalar()
+            if year is None:
                 raise NotFound("plan", plan_id)
             rows = conn.execute(
                 select(revision_t)
@@ -168,7 +170,7 @@ class PlanContentService:
             return [
                 Revision(
                     r.number,
-                    PlanContent.from_dict(json.loads(r.content), year=row.year),
+                    PlanContent.from_dict(json.loads(r.content), year=year),
                     r.content_hash,
                     r.created_by,
                     r.created_at,

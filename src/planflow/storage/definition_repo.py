@@ -12,13 +12,15 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import insert, select
 
 from ..definitions.loader import parse_definition
 from ..definitions.registry import DefinitionRegistry
 from ..definitions.spec import WorkflowSpec
 from ..errors import DefinitionError, DefinitionProblem, NotFound
+from .db import Database
 from .tables import WorkflowDefinition
 
 definition_t = WorkflowDefinition.__table__  # type: ignore[attr-defined]
@@ -31,10 +33,19 @@ class DefinitionStore:
         self._by_version: dict[tuple[str, int], WorkflowSpec] = {}
         self._lock = threading.Lock()
 
-    def ensure_stored(self, conn: Connection, spec: WorkflowSpec, now: datetime) -> None:
+    def ensure_stored(self, db: Database, spec: WorkflowSpec, now: datetime) -> None:
+        """Record ``spec`` before the first plan starts under it (own transaction)."""
         key = (spec.name, spec.version, spec.digest)
         if key in self._stored:
             return
+        with db.write() as conn:
+            self._store(conn, spec, now)
+        with self._lock:
+            self._stored.add(key)
+            self._by_version[(spec.name, spec.version)] = spec
+
+    @staticmethod
+    def _store(conn: Any, spec: WorkflowSpec, now: datetime) -> None:
         row = conn.execute(
             select(definition_t.c.digest).where(
                 definition_t.c.name == spec.name, definition_t.c.version == spec.version
@@ -64,19 +75,17 @@ class DefinitionStore:
                     )
                 ],
             )
-        with self._lock:
-            self._stored.add(key)
-            self._by_version[(spec.name, spec.version)] = spec
 
-    def spec_for(self, conn: Connection, name: str, version: int) -> WorkflowSpec:
+    def spec_for(self, db: Database, name: str, version: int) -> WorkflowSpec:
         cached = self._by_version.get((name, version))
         if cached is not None:
             return cached
-        row = conn.execute(
-            select(definition_t.c.digest, definition_t.c.body).where(
-                definition_t.c.name == name, definition_t.c.version == version
-            )
-        ).first()
+        with db.read() as conn:
+            row = conn.execute(
+                select(definition_t.c.digest, definition_t.c.body).where(
+                    definition_t.c.name == name, definition_t.c.version == version
+                )
+            ).first()
         spec: WorkflowSpec | None = None
         try:
             candidate = self.registry.get(name, version)

@@ -21,6 +21,7 @@ from ..clock import Clock
 from ..definitions.spec import BUILTIN_ROLES
 from ..errors import NotFound, ValidationError
 from ..org import OrgSnapshot, UnitInfo
+from .db import Database
 from .tables import OrgGeneration, RoleAssignment, Unit, User
 
 # OWASP's Argon2id baseline: 19 MiB, 2 iterations, 1 lane.
@@ -44,14 +45,17 @@ class OrgCache:
         self._snapshot: OrgSnapshot | None = None
         self._lock = threading.Lock()
 
-    def get(self, conn: Connection, generation: int | None = None) -> OrgSnapshot:
-        if generation is None:
-            generation = current_generation(conn)
+    def get(self, db: Database, generation: int | None = None) -> OrgSnapshot:
+        """The snapshot at ``generation`` or newer (None: whatever is current).
+
+        A miss loads on its own read connection, which under WAL does not wait
+        for, or block, a write transaction the caller may hold.
+        """
         snap = self._snapshot
-        if snap is not None and snap.generation == generation:
+        if snap is not None and generation is not None and snap.generation >= generation:
             return snap
-        with self._lock:
-            snap = load_snapshot(conn, generation)
+        with self._lock, db.read() as conn:
+            snap = load_snapshot(conn, current_generation(conn))
             self._snapshot = snap
             return snap
 

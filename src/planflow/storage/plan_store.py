@@ -1,11 +1,11 @@
-"""SQLAlchemy Core statements on the transition hot path.
+"""The fixed SQL of the transition path.
 
-A transition costs one SELECT (plan, its open task and the organisation
-generation in one round trip), one UPDATE (state, version, audit head, with
-the optimistic version check) and the INSERTs of its effects. Statements are
-built once at import time so SQLAlchemy's compiled cache is hit every time;
-the ORM is not used here because its unit of work costs more than the whole
-SQL of a step.
+A transition costs one SELECT (the plan, its open task and the organisation
+generation, in one round trip), one UPDATE (state, version and audit head,
+with the optimistic version check) and the INSERTs of its effects. The
+statements are plain text run through ``storage.tx`` (see there for why);
+the column lists must match ``tables.py``, which the tests check by running
+every statement on both databases.
 """
 
 from __future__ import annotations
@@ -13,75 +13,89 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, update
-
 from ..guards import PlanFacts
-from .tables import (
-    ApprovalVote,
-    AuditRecord,
-    Notification,
-    OrgGeneration,
-    Plan,
-    PlanRevision,
-    Task,
-    Timer,
+from .tx import Sql, Tx
+
+SELECT_PLAN = Sql(
+    "select_plan",
+    "SELECT p.id, p.unit_id, p.year, p.title, p.workflow_name, p.workflow_version, p.state,"
+    " p.version, p.submitted_by, p.item_count, p.items_without_due, p.revision, p.audit_seq,"
+    " p.audit_hash, p.task_role, p.task_unit_id,"
+    " (SELECT generation FROM org_generation WHERE id = 1)"
+    " FROM plan p WHERE p.id = :plan_id",
+)
+SELECT_GENERATION = Sql(
+    "select_generation", "SELECT generation FROM org_generation WHERE id = 1"
+)
+SELECT_VERSION = Sql("select_version", "SELECT version FROM plan WHERE id = :plan_id")
+SELECT_CONTENT = Sql("select_content", "SELECT content FROM plan WHERE id = :plan_id")
+SELECT_VOTES = Sql(
+    "select_votes",
+    "SELECT user_id FROM approval_vote WHERE plan_id = :plan_id AND round = :round",
+)
+INSERT_PLAN = Sql(
+    "insert_plan",
+    "INSERT INTO plan (unit_id, year, title, workflow_name, workflow_version, state, version,"
+    " created_by, submitted_by, created_at, updated_at, content, item_count, items_without_due,"
+    " revision, audit_seq, audit_hash, task_level) VALUES (:unit_id, :year, :title,"
+    " :workflow_name, :workflow_version, :state, 0, :created_by, NULL, :at, :at, :content,"
+    " :item_count, :items_without_due, 0, 0, '', 0)",
+    returns_id=True,
+)
+UPDATE_PLAN = Sql(
+    "update_plan",
+    "UPDATE plan SET state = :state, version = :new_version, updated_at = :at,"
+    " audit_seq = :audit_seq, audit_hash = :audit_hash"
+    " WHERE id = :plan_id AND version = :version",
+)
+UPDATE_PLAN_MOVE = Sql(
+    "update_plan_move",
+    "UPDATE plan SET state = :state, version = :new_version, updated_at = :at,"
+    " audit_seq = :audit_seq, audit_hash = :audit_hash,"
+    " submitted_by = COALESCE(:submitted_by, submitted_by), revision = :revision,"
+    " task_role = :task_role, task_unit_id = :task_unit_id, task_since = :task_since,"
+    " task_due_at = :task_due_at, task_level = 0, timer_at = :timer_at,"
+    " timer_kind = :timer_kind, timer_claimed_by = NULL, timer_claimed_until = NULL"
+    " WHERE id = :plan_id AND version = :version",
+)
+UPDATE_PLAN_CONTENT = Sql(
+    "update_plan_content",
+    "UPDATE plan SET state = :state, version = :new_version, updated_at = :at,"
+    " audit_seq = :audit_seq, audit_hash = :audit_hash, content = :content,"
+    " item_count = :item_count, items_without_due = :items_without_due"
+    " WHERE id = :plan_id AND version = :version",
+)
+INSERT_AUDIT = Sql(
+    "insert_audit",
+    "INSERT INTO audit_record (plan_id, seq, actor_id, on_behalf_of_id, at, action, from_state,"
+    " to_state, comment, revision, detail, prev_hash, hash) VALUES (:plan_id, :seq, :actor_id,"
+    " :on_behalf_of_id, :at, :action, :from_state, :to_state, :comment, :revision, :detail,"
+    " :prev_hash, :hash)",
+)
+INSERT_REVISION = Sql(
+    "insert_revision",
+    "INSERT INTO plan_revision (plan_id, number, content, content_hash, created_by, created_at)"
+    " VALUES (:plan_id, :number, :content, :content_hash, :created_by, :created_at)",
+)
+INSERT_VOTE = Sql(
+    "insert_vote",
+    "INSERT INTO approval_vote (plan_id, round, user_id, at) VALUES (:plan_id, :round, :user_id,"
+    " :at)",
+)
+INSERT_NOTIFICATION = Sql(
+    "insert_notification",
+    "INSERT INTO notification (user_id, plan_id, kind, payload, created_at, read_at,"
+    " email_status, email_attempts, email_next_at) VALUES (:user_id, :plan_id, :kind,"
+    " :payload, :created_at, NULL, 'pending', 0, :created_at)",
+)
+INSERT_COMMENT = Sql(
+    "insert_comment",
+    "INSERT INTO comment (plan_id, item_key, author_id, body, revision, created_at)"
+    " VALUES (:plan_id, :item_key, :author_id, :body, :revision, :created_at)",
 )
 
-plan_t = Plan.__table__  # type: ignore[attr-defined]
-task_t = Task.__table__  # type: ignore[attr-defined]
-timer_t = Timer.__table__  # type: ignore[attr-defined]
-audit_t = AuditRecord.__table__  # type: ignore[attr-defined]
-notification_t = Notification.__table__  # type: ignore[attr-defined]
-revision_t = PlanRevision.__table__  # type: ignore[attr-defined]
-vote_t = ApprovalVote.__table__  # type: ignore[attr-defined]
-generation_t = OrgGeneration.__table__  # type: ignore[attr-defined]
-
-_generation = select(generation_t.c.generation).where(generation_t.c.id == 1).scalar_subquery()
-
-SELECT_PLAN = (
-    select(
-        plan_t.c.id,
-        plan_t.c.unit_id,
-        plan_t.c.year,
-        plan_t.c.title,
-        plan_t.c.workflow_name,
-        plan_t.c.workflow_version,
-        plan_t.c.state,
-        plan_t.c.version,
-        plan_t.c.submitted_by,
-        plan_t.c.item_count,
-        plan_t.c.items_without_due,
-        plan_t.c.revision,
-        plan_t.c.audit_seq,
-        plan_t.c.audit_hash,
-        task_t.c.id.label("task_id"),
-        task_t.c.role.label("task_role"),
-        task_t.c.unit_id.label("task_unit_id"),
-        _generation.label("org_generation"),
-    )
-    .select_from(
-        plan_t.outerjoin(task_t, and_(task_t.c.plan_id == plan_t.c.id, task_t.c.status == "open"))
-    )
-    .where(plan_t.c.id == bindparam("plan_id"))
-)
-
-SELECT_VERSION = select(plan_t.c.version).where(plan_t.c.id == bindparam("plan_id"))
-SELECT_CONTENT = select(plan_t.c.content).where(plan_t.c.id == bindparam("plan_id"))
-SELECT_VOTES = select(vote_t.c.user_id).where(
-    vote_t.c.plan_id == bindparam("plan_id"), vote_t.c.round == bindparam("round")
-)
-
-INSERT_AUDIT = insert(audit_t)
-INSERT_REVISION = insert(revision_t)
-INSERT_VOTE = insert(vote_t)
-INSERT_TASK = insert(task_t)
-INSERT_TIMER = insert(timer_t)
-INSERT_NOTIFICATION = insert(notification_t)
-CLOSE_TASKS = (
-    update(task_t)
-    .where(task_t.c.plan_id == bindparam("p_plan_id"), task_t.c.status == "open")
-    .values(status="done", closed_at=bindparam("p_closed_at"), closed_by=bindparam("p_closed_by"))
-)
+#: Every statement above, for the test that runs each one on both databases.
+ALL_STATEMENTS = [v for v in list(globals().values()) if isinstance(v, Sql)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +116,6 @@ class PlanRow:
     revision: int
     audit_seq: int
     audit_hash: str
-    task_id: int | None
     task_role: str | None
     task_unit_id: int | None
     org_generation: int
@@ -123,31 +136,31 @@ class PlanRow:
         )
 
 
-def load_plan(conn: Connection, plan_id: int) -> PlanRow | None:
-    row = conn.execute(SELECT_PLAN, {"plan_id": plan_id}).first()
+def load_plan(tx: Tx, plan_id: int) -> PlanRow | None:
+    row = tx.one(SELECT_PLAN, {"plan_id": plan_id})
     return None if row is None else PlanRow(*row)
 
 
-def current_version(conn: Connection, plan_id: int) -> int | None:
-    value = conn.execute(SELECT_VERSION, {"plan_id": plan_id}).scalar()
-    return None if value is None else int(value)
+def org_generation(tx: Tx) -> int:
+    row = tx.one(SELECT_GENERATION, {})
+    return int(row[0]) if row else 0
 
 
-def load_votes(conn: Connection, plan_id: int, round_: int) -> frozenset[int]:
-    return frozenset(conn.execute(SELECT_VOTES, {"plan_id": plan_id, "round": round_}).scalars())
+def current_version(tx: Tx, plan_id: int) -> int | None:
+    row = tx.one(SELECT_VERSION, {"plan_id": plan_id})
+    return None if row is None else int(row[0])
 
 
-def load_content(conn: Connection, plan_id: int) -> str:
-    return str(conn.execute(SELECT_CONTENT, {"plan_id": plan_id}).scalar_one())
+def load_votes(tx: Tx, plan_id: int, round_: int) -> frozenset[int]:
+    return frozenset(tx.scalars(SELECT_VOTES, {"plan_id": plan_id, "round": round_}))
 
 
-def update_plan_checked(
-    conn: Connection, plan_id: int, expected_version: int, values: dict[str, Any]
-) -> bool:
+def load_content(tx: Tx, plan_id: int) -> str:
+    row = tx.one(SELECT_CONTENT, {"plan_id": plan_id})
+    assert row is not None
+    return str(row[0])
+
+
+def update_plan_checked(tx: Tx, sql: Sql, params: dict[str, Any]) -> bool:
     """The optimistic lock: write only if nobody changed the plan since we read it."""
-    stmt = (
-        update(plan_t)
-        .where(plan_t.c.id == plan_id, plan_t.c.version == expected_version)
-        .values(**values)
-    )
-    return conn.execute(stmt).rowcount == 1
+    return tx.run(sql, params) == 1

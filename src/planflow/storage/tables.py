@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -92,8 +92,22 @@ class WorkflowDefinition(SQLModel, table=True):
 
 
 class Plan(SQLModel, table=True):
+    """A plan, its workflow state, and the task and timer of that state.
+
+    A plan waits in one state at a time, so the task of that state (who must
+    act, by when, escalated how far) and its next timer (reminder, escalation
+    or auto-action, with a lease for the scheduler process that claims it)
+    are columns here: a transition updates one row, and the deadline
+    processor finds due timers with one indexed query. Finished tasks are in
+    the audit trail.
+    """
+
     __tablename__ = "plan"
-    __table_args__ = (Index("ix_plan_unit_year", "unit_id", "year"),)
+    __table_args__ = (
+        Index("ix_plan_unit_year", "unit_id", "year"),
+        Index("ix_plan_task", "task_unit_id", "task_role"),
+        Index("ix_plan_timer", "timer_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id")
@@ -101,7 +115,10 @@ class Plan(SQLModel, table=True):
     title: str = Field(max_length=300)
     workflow_name: str = Field(max_length=100)
     workflow_version: int
-    state: str = Field(max_length=64, index=True)
+    # Not indexed on purpose: it changes on every transition, and an index
+    # would cost a B-tree page per commit; lists by state filter a unit's or
+    # a year's plans, which ix_plan_unit_year finds.
+    state: str = Field(max_length=64)
     #: Optimistic lock: every change increments it; a write that expected an
     #: older value fails instead of overwriting.
     version: int = 1
@@ -121,6 +138,19 @@ class Plan(SQLModel, table=True):
     audit_hash: str = Field(default="", max_length=64)
     #: Grade of the last finished inspection (model, advanced, qualified, not_passed).
     grade: str | None = Field(default=None, max_length=32)
+    #: The current task: the holders of ``task_role`` at ``task_unit_id`` must act.
+    task_role: str | None = Field(default=None, max_length=40)
+    task_unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    task_since: datetime | None = None
+    task_due_at: datetime | None = None
+    #: How many times the task moved up the tree because it was overdue.
+    task_level: int = 0
+    #: The next timer of the task: when, and what (remind | escalate | auto).
+    timer_at: datetime | None = None
+    timer_kind: str | None = Field(default=None, max_length=16)
+    #: The scheduler process holding the timer, and until when (a lease).
+    timer_claimed_by: str | None = Field(default=None, max_length=120)
+    timer_claimed_until: datetime | None = None
 
 
 class PlanRevision(SQLModel, table=True):
@@ -139,14 +169,18 @@ class PlanRevision(SQLModel, table=True):
 
 
 class AuditRecord(SQLModel, table=True):
-    """Append-only; each record is hash-chained to the previous one of its plan."""
+    """Append-only; each record is hash-chained to the previous one of its plan.
+
+    Identified by (plan, seq): the chain's own order. On SQLite the table is
+    clustered on that key (WITHOUT ROWID), so appending a record writes one
+    B-tree, not a table and a separate unique index.
+    """
 
     __tablename__ = "audit_record"
-    __table_args__ = (UniqueConstraint("plan_id", "seq"),)
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
-    id: int | None = Field(default=None, primary_key=True)
-    plan_id: int = Field(foreign_key="plan.id")
-    seq: int
+    plan_id: int = Field(foreign_key="plan.id", primary_key=True)
+    seq: int = Field(primary_key=True)
     actor_id: int | None = Field(default=None, foreign_key="app_user.id")
     on_behalf_of_id: int | None = Field(default=None, foreign_key="app_user.id")
     at: datetime
@@ -185,70 +219,22 @@ class AuditAnchor(SQLModel, table=True):
     checkpoint_id: int = Field(foreign_key="audit_checkpoint.id")
 
 
-class Task(SQLModel, table=True):
-    """Work waiting for someone: created when a plan enters a waiting state."""
-
-    __tablename__ = "task"
-    __table_args__ = (
-        Index("ix_task_plan_status", "plan_id", "status"),
-        Index("ix_task_status_due", "status", "due_at"),
-        Index("ix_task_unit_role_status", "unit_id", "role", "status"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    plan_id: int = Field(foreign_key="plan.id")
-    state: str = Field(max_length=64)
-    role: str = Field(max_length=40)
-    #: The unit whose holders of ``role`` must act (moves up on escalation).
-    unit_id: int = Field(foreign_key="unit.id")
-    #: Where the task started, before any escalation.
-    origin_unit_id: int = Field(foreign_key="unit.id")
-    status: str = Field(default="open", max_length=16)  # open | done | cancelled
-    escalation_level: int = 0
-    created_at: datetime
-    due_at: datetime | None = None
-    closed_at: datetime | None = None
-    closed_by: int | None = Field(default=None, foreign_key="app_user.id")
-
-
-class Timer(SQLModel, table=True):
-    """A durable timer: a reminder, an escalation or an auto-action of a task.
-
-    The database is the source of truth; a scheduler process only wakes up
-    and claims due rows (lease: claimed_by/claimed_until). ``key`` makes the
-    effect idempotent: the same timer applied twice does nothing the second time.
-    """
-
-    __tablename__ = "timer"
-    __table_args__ = (Index("ix_timer_status_due", "status", "due_at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=120, unique=True)
-    plan_id: int = Field(foreign_key="plan.id", index=True)
-    task_id: int = Field(foreign_key="task.id", index=True)
-    kind: str = Field(max_length=16)  # remind | escalate | auto
-    level: int = 0
-    due_at: datetime
-    status: str = Field(default="pending", max_length=16)  # pending | done | obsolete
-    claimed_by: str | None = Field(default=None, max_length=120)
-    claimed_until: datetime | None = None
-    attempts: int = 0
-    fired_at: datetime | None = None
-    last_error: str | None = Field(default=None, sa_column=Column(Text))
-
-
 class Notification(SQLModel, table=True):
     """An in-app notification, and the e-mail outbox entry for it."""
 
     __tablename__ = "notification"
     __table_args__ = (
-        Index("ix_notification_user_read", "user_id", "read_at"),
-        Index("ix_notification_email", "email_status", "email_next_at"),
+        Index("ix_notification_user", "user_id", "id"),
+        # Only rows still waiting for e-mail are in this index, so it stays
+        # small and sending a mail takes the row out of it.
+        Index(
+            "ix_notification_outbox", "email_next_at",
+            sqlite_where=text("email_status = 'pending'"),
+            postgresql_where=text("email_status = 'pending'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    #: Set for effects that must happen once (reminders, escalations).
-    key: str | None = Field(default=None, max_length=160, unique=True)
     user_id: int = Field(foreign_key="app_user.id")
     plan_id: int | None = Field(default=None, foreign_key="plan.id")
     kind: str = Field(max_length=32)
@@ -348,3 +334,17 @@ class ScheduleFiring(SQLModel, table=True):
     status: str = Field(max_length=16)  # fired | missed
     at: datetime
     plans_affected: int = 0
+
+
+class AppliedEffect(SQLModel, table=True):
+    """The idempotency key of every timer effect and scheduled round applied.
+
+    Timers fire at least once; inserting the effect's key in the same
+    transaction as the effect makes a second firing a no-op.
+    """
+
+    __tablename__ = "applied_effect"
+
+    key: str = Field(primary_key=True, max_length=200)
+    plan_id: int | None = Field(default=None, foreign_key="plan.id")
+    at: datetime

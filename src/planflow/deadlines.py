@@ -1,0 +1,117 @@
+"""Tasks and their timers, as plain Python.
+
+Entering a waiting state gives the plan a task (who must act, where, by
+when) and a timeline of timer effects from the definition: a reminder
+before the due date, an escalation after it, repeated escalations up the
+tree, and an optional automatic action. The plan row stores the task and
+only the *next* effect of the timeline; after an effect is applied the
+deadline processor asks ``next_effect`` for the one after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .calendar import BusinessCalendar
+from .definitions.spec import TimerSpec, WorkflowSpec
+from .org import OrgSnapshot
+
+#: Escalations stop at the top of the tree; this bounds a misconfigured loop.
+MAX_ESCALATION_LEVEL = 50
+
+
+@dataclass(frozen=True, slots=True)
+class TaskState:
+    """The task columns of a plan row (all None when the state has no task)."""
+
+    role: str | None = None
+    unit_id: int | None = None
+    since: datetime | None = None
+    due_at: datetime | None = None
+    level: int = 0
+    timer_at: datetime | None = None
+    timer_kind: str | None = None
+
+
+NO_TASK = TaskState()
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Effect:
+    at: datetime
+    kind: str  # remind | escalate | auto
+    level: int = 0  # the escalation level this effect reaches (escalate only)
+
+
+def next_effect(
+    timer: TimerSpec | None,
+    due_at: datetime | None,
+    calendar: BusinessCalendar,
+    *,
+    after: Effect | None = None,
+    not_before: datetime | None = None,
+) -> Effect | None:
+    """The first effect of the task's timeline strictly after ``after``.
+
+    The timeline: a reminder ``remind_before`` the due date, escalation to
+    level 1 ``escalate_after`` it, then one more level every
+    ``repeat_escalation`` (at most ``MAX_ESCALATION_LEVEL``), and the
+    auto-action ``auto_after`` the due date. Only the part of the escalation
+    chain up to ``after`` is computed: this runs on every transition.
+    """
+    if timer is None or due_at is None:
+        return None
+    candidates: list[Effect] = []
+    if timer.remind_before is not None:
+        remind = Effect(calendar.subtract(due_at, timer.remind_before), "remind")
+        # A reminder whose moment has already passed when the task starts is
+        # pointless; escalations and auto-actions still apply late.
+        if not_before is None or remind.at > not_before:
+            candidates.append(remind)
+    if timer.escalate_after is not None:
+        escalation = Effect(calendar.add(due_at, timer.escalate_after), "escalate", 1)
+        if timer.repeat_escalation is not None:
+            while after is not None and escalation <= after:
+                if escalation.level >= MAX_ESCALATION_LEVEL:
+                    break
+                escalation = Effect(
+                    calendar.add(escalation.at, timer.repeat_escalation),
+                    "escalate",
+                    escalation.level + 1,
+                )
+        candidates.append(escalation)
+    if timer.auto_trigger is not None and timer.auto_after is not None:
+        candidates.append(Effect(calendar.add(due_at, timer.auto_after), "auto"))
+    later = [e for e in candidates if after is None or e > after]
+    return min(later) if later else None
+
+
+def task_for_state(
+    spec: WorkflowSpec,
+    org: OrgSnapshot,
+    calendar: BusinessCalendar,
+    plan_unit_id: int,
+    state: str,
+    at: datetime,
+) -> TaskState:
+    """The task a plan gets on entering ``state`` at time ``at``."""
+    task = spec.state(state).task
+    if task is None:
+        return NO_TASK
+    unit_id = org.resolve(task.assignee, plan_unit_id)
+    if unit_id is None:
+        # Nobody holds the role anywhere upwards: the task still exists, at
+        # the plan's own unit, so it shows as unassigned instead of vanishing.
+        unit_id = plan_unit_id
+    due_at = calendar.add(at, task.due) if task.due else None
+    first = next_effect(spec.timer_for(state), due_at, calendar, not_before=at)
+    return TaskState(
+        role=task.assignee.role,
+        unit_id=unit_id,
+        since=at,
+        due_at=due_at,
+        level=0,
+        timer_at=first.at if first else None,
+        timer_kind=first.kind if first else None,
+    )
