@@ -134,8 +134,9 @@ class Planflow:
             row = ps.load_plan(tx, plan_id)
             if row is None:
                 raise NotFound("plan", plan_id)
-            spec = self.service.definitions.spec_for(self.db, row.workflow_name,
-                                                     row.workflow_version)
+            spec = self.service.definitions.spec_for(
+                self.db, row.workflow_name, row.workflow_version
+            )
             org = self.service.org_cache.get(self.db, row.org_generation)
             approvals = frozenset[int]()
             if any(t.quorum for t in spec.transitions_from(row.state)):

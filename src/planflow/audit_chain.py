@@ -127,9 +127,7 @@ def check_plan_chain(
             )
         actual = e.compute_hash()
         if actual != stored.stored_hash:
-            yield ChainProblem(
-                plan_id, e.seq, "content does not match its hash (altered)"
-            )
+            yield ChainProblem(plan_id, e.seq, "content does not match its hash (altered)")
         prev = stored.stored_hash
         expected_seq = e.seq + 1
         last = (e.seq, stored.stored_hash)

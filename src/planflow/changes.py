@@ -139,7 +139,8 @@ def recipients(change: Change) -> list[int]:
             people |= org.assignees(ref, change.unit_id)
         if t.notify_submitter and change.previous_submitter is not None:
             people.add(change.previous_submitter)
-    people.discard(change.actor_id)  # type: ignore[arg-type]
+    if change.actor_id is not None:
+        people.discard(change.actor_id)
     return sorted(p for p in people if p in org.active_users)
 
 

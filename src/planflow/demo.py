@@ -120,7 +120,8 @@ def demo_content(year: int, lang: str = "en") -> PlanContent:
     def t(en: str, zh_text: str, ko_text: str) -> str:
         return zh_text if zh else ko_text if ko else en
 
-    sections = [
+    Target = tuple[str, str, float, str]
+    sections: list[tuple[str, list[tuple[str, int | str, Target | None]]]] = [
         (
             t("Education and study", "宣传教育", "교육 및 학습"),
             [

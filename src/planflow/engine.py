@@ -209,7 +209,6 @@ class WorkflowEngine:
             quorum=quorum,
         )
 
-
     def _borrow(self, state: str) -> _Cursor:
         try:
             cursor = self._idle.pop()  # list.pop/append are atomic: no lock needed

@@ -101,11 +101,14 @@ class PlanContentService:
             actor_id,
             check,
             expected_version=expected_version,
-            update=(ps.UPDATE_PLAN_CONTENT, {
-                "content": body,
-                "item_count": content.item_count,
-                "items_without_due": len(content.items_without_due()),
-            }),
+            update=(
+                ps.UPDATE_PLAN_CONTENT,
+                {
+                    "content": body,
+                    "item_count": content.item_count,
+                    "items_without_due": len(content.items_without_due()),
+                },
+            ),
             detail={"content_hash": sha256_hex(body), "items": content.item_count},
         )
 
@@ -125,15 +128,15 @@ class PlanContentService:
                 content = self._content(tx, plan_id, row.year)
                 if all(item.key != item_key for _n, _s, item in content.numbered_items()):
                     raise ValidationError(f"the plan has no item {item_key!r}")
-            conn.execute(
-                insert(comment_t),
+            tx.run(
+                ps.INSERT_COMMENT,
                 {
                     "plan_id": plan_id,
                     "item_key": item_key,
                     "author_id": actor_id,
                     "body": text,
                     "revision": row.revision,
-                    "created_at": change.at,
+                    "created_at": tx.ts(change.at),
                 },
             )
 

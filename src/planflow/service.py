@@ -103,19 +103,37 @@ class PlanService:
             plan_id = tx.insert(
                 ps.INSERT_PLAN,
                 {
-                    "unit_id": unit_id, "year": year, "title": title,
-                    "workflow_name": spec.name, "workflow_version": spec.version,
-                    "state": spec.initial, "created_by": actor_id, "at": now,
-                    "content": content_json, "item_count": item_count,
+                    "unit_id": unit_id,
+                    "year": year,
+                    "title": title,
+                    "workflow_name": spec.name,
+                    "workflow_version": spec.version,
+                    "state": spec.initial,
+                    "created_by": actor_id,
+                    "at": now,
+                    "content": content_json,
+                    "item_count": item_count,
                     "items_without_due": items_without_due,
                 },
             )
             row = ps.PlanRow(
-                id=plan_id, unit_id=unit_id, year=year, title=title, workflow_name=spec.name,
-                workflow_version=spec.version, state=spec.initial, version=0, submitted_by=None,
-                item_count=item_count, items_without_due=items_without_due, revision=0,
-                audit_seq=0, audit_hash=GENESIS, task_role=None,
-                task_unit_id=None, org_generation=org.generation,
+                id=plan_id,
+                unit_id=unit_id,
+                year=year,
+                title=title,
+                workflow_name=spec.name,
+                workflow_version=spec.version,
+                state=spec.initial,
+                version=0,
+                submitted_by=None,
+                item_count=item_count,
+                items_without_due=items_without_due,
+                revision=0,
+                audit_seq=0,
+                audit_hash=GENESIS,
+                task_role=None,
+                task_unit_id=None,
+                org_generation=org.generation,
             )
             change = self._change(row, spec, org, "create", actor_id, None, None, None)
             change.from_state = None
@@ -262,9 +280,15 @@ class PlanService:
         self, tx: Tx, row: ps.PlanRow, change: Change, sql: Sql, extra: dict[str, Any]
     ) -> None:
         entry = AuditEntry(
-            plan_id=row.id, seq=row.audit_seq + 1, actor_id=change.actor_id,
-            on_behalf_of_id=change.on_behalf_of_id, at=change.at, action=change.action,
-            from_state=change.from_state, to_state=change.to_state, comment=change.comment,
+            plan_id=row.id,
+            seq=row.audit_seq + 1,
+            actor_id=change.actor_id,
+            on_behalf_of_id=change.on_behalf_of_id,
+            at=change.at,
+            action=change.action,
+            from_state=change.from_state,
+            to_state=change.to_state,
+            comment=change.comment,
             revision=change.revision,
             detail=canonical_json(change.detail) if change.detail else "{}",
             prev_hash=row.audit_hash,
@@ -318,4 +342,3 @@ class PlanService:
                 notified=tuple(change.notified),
             )
         )
-

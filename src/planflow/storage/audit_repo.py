@@ -24,7 +24,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO
+from typing import IO, Any
 
 from sqlalchemy import Connection, delete, func, insert, select
 
@@ -78,24 +78,24 @@ class VerifyReport:
         return self.problems[0] if self.problems else None
 
 
-def _stored(row: object) -> StoredEntry:
+def _stored(row: Any) -> StoredEntry:
     r = row
     return StoredEntry(
         entry=AuditEntry(
             plan_id=r.plan_id,
             seq=r.seq,
-            actor_id=r.actor_id,  # type: ignore[attr-defined]
+            actor_id=r.actor_id,
             on_behalf_of_id=r.on_behalf_of_id,
             at=r.at,
-            action=r.action,  # type: ignore[attr-defined]
+            action=r.action,
             from_state=r.from_state,
             to_state=r.to_state,
-            comment=r.comment,  # type: ignore[attr-defined]
+            comment=r.comment,
             revision=r.revision,
             detail=r.detail,
-            prev_hash=r.prev_hash,  # type: ignore[attr-defined]
+            prev_hash=r.prev_hash,
         ),
-        stored_hash=r.hash,  # type: ignore[attr-defined]
+        stored_hash=r.hash,
     )
 
 
@@ -156,14 +156,10 @@ def _verify_checkpoints(conn: Connection, report: VerifyReport) -> None:
         expected = checkpoint_hash(cp.at, cp.plan_count, cp.record_count, cp.digest, cp.prev_hash)
         if cp.prev_hash != prev:
             report.problems.append(
-                ChainProblem(
-                    None, None, f"checkpoint #{cp.id} does not link to the one before it"
-                )
+                ChainProblem(None, None, f"checkpoint #{cp.id} does not link to the one before it")
             )
         if expected != cp.hash:
-            report.problems.append(
-                ChainProblem(None, None, f"checkpoint #{cp.id} was altered")
-            )
+            report.problems.append(ChainProblem(None, None, f"checkpoint #{cp.id} was altered"))
         prev = cp.hash
     if not checkpoints:
         return
@@ -224,7 +220,7 @@ def checkpoint(db: Database, now: datetime) -> AuditCheckpoint:
         prev = prev_row.hash if prev_row else GENESIS
         digest = heads_digest(heads)
         cp_hash = checkpoint_hash(now, len(heads), records, digest, prev)
-        cp_id = conn.execute(
+        inserted = conn.execute(
             insert(checkpoint_t),
             {
                 "at": now,
@@ -234,7 +230,9 @@ def checkpoint(db: Database, now: datetime) -> AuditCheckpoint:
                 "prev_hash": prev,
                 "hash": cp_hash,
             },
-        ).inserted_primary_key[0]
+        ).inserted_primary_key
+        assert inserted is not None
+        cp_id = int(inserted[0])
         conn.execute(delete(anchor_t))
         if heads:
             conn.execute(

@@ -238,11 +238,12 @@ class OrgRepository:
         ).first()
         if existing is not None:
             return existing
+        assert user.id is not None and unit.id is not None
         assignment = RoleAssignment(
             user_id=user.id,
             unit_id=unit.id,
             role=role,
-            created_at=self.clock.now(),  # type: ignore[arg-type]
+            created_at=self.clock.now(),
         )
         session.add(assignment)
         bump_generation(session)

@@ -24,9 +24,7 @@ SELECT_PLAN = Sql(
     " (SELECT generation FROM org_generation WHERE id = 1)"
     " FROM plan p WHERE p.id = :plan_id",
 )
-SELECT_GENERATION = Sql(
-    "select_generation", "SELECT generation FROM org_generation WHERE id = 1"
-)
+SELECT_GENERATION = Sql("select_generation", "SELECT generation FROM org_generation WHERE id = 1")
 SELECT_VERSION = Sql("select_version", "SELECT version FROM plan WHERE id = :plan_id")
 SELECT_CONTENT = Sql("select_content", "SELECT content FROM plan WHERE id = :plan_id")
 SELECT_VOTES = Sql(

@@ -228,7 +228,8 @@ class Notification(SQLModel, table=True):
         # Only rows still waiting for e-mail are in this index, so it stays
         # small and sending a mail takes the row out of it.
         Index(
-            "ix_notification_outbox", "email_next_at",
+            "ix_notification_outbox",
+            "email_next_at",
             sqlite_where=text("email_status = 'pending'"),
             postgresql_where=text("email_status = 'pending'"),
         ),

@@ -32,7 +32,7 @@ _NAMED = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 class Sql:
     """One statement, with its text for each dialect."""
 
-    __slots__ = ("name", "sqlite", "postgresql", "returns_id")
+    __slots__ = ("name", "postgresql", "returns_id", "sqlite")
 
     def __init__(self, name: str, text: str, *, returns_id: bool = False) -> None:
         self.name = name
@@ -54,7 +54,7 @@ def sqlite_datetime(value: datetime) -> str:
 class Tx:
     """A cursor inside one write transaction."""
 
-    __slots__ = ("cursor", "dialect", "_sqlite")
+    __slots__ = ("_sqlite", "cursor", "dialect")
 
     def __init__(self, cursor: Any, dialect: str) -> None:
         self.cursor = cursor
@@ -69,8 +69,7 @@ class Tx:
         for v in params.values():
             if type(v) is datetime:
                 return {
-                    k: sqlite_datetime(x) if type(x) is datetime else x
-                    for k, x in params.items()
+                    k: sqlite_datetime(x) if type(x) is datetime else x for k, x in params.items()
                 }
         return params
 
