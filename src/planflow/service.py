@@ -155,13 +155,21 @@ class PlanService:
         comment: str | None = None,
         expected_version: int | None = None,
         on_behalf_of_id: int | None = None,
+        attach: Mutation | None = None,
     ) -> Change:
-        """Run ``action`` on the plan as ``actor_id`` (None: the system)."""
+        """Run ``action`` on the plan as ``actor_id`` (None: the system).
+
+        ``attach`` runs inside the same transaction once the engine has
+        decided, before anything is written; it may add detail to the audit
+        record and write rows of its own (an inspection's outcome, say), or
+        raise a PlanflowError to refuse the whole transition.
+        """
         attempts = 1 if expected_version is not None else AUTO_RETRIES
         for attempt in range(attempts):
             try:
                 return self._fire_once(
-                    plan_id, action, actor_id, comment, expected_version, on_behalf_of_id
+                    plan_id, action, actor_id, comment, expected_version, on_behalf_of_id,
+                    attach,
                 )
             except StaleVersion:
                 if attempt == attempts - 1:
@@ -176,6 +184,7 @@ class PlanService:
         comment: str | None,
         expected_version: int | None,
         on_behalf_of_id: int | None,
+        attach: Mutation | None = None,
     ) -> Change:
         comment = comment.strip() if comment else None
         with write_tx(self.db) as tx:
@@ -198,6 +207,8 @@ class PlanService:
                 sql, extra = ps.UPDATE_PLAN_MOVE, {"submitted_by": submitted_by}
             if decision.quorum is not None:
                 change.detail["quorum"] = list(decision.quorum)
+            if attach is not None:
+                attach(tx, row, change)
             self._commit(tx, row, change, sql, extra)
         self._emit(change)
         return change
@@ -296,7 +307,7 @@ class PlanService:
         change.audit = entry
         change.at_db = at_db = tx.ts(change.at)
         change.audit_hash = entry.compute_hash()
-        if sql is ps.UPDATE_PLAN_MOVE:
+        if sql.name in ps.TASK_UPDATES:
             task = task_for_state(
                 change.spec, change.org, self.calendar, row.unit_id, change.to_state, change.at
             )

@@ -6,6 +6,7 @@ import click
 
 from ..definitions.loader import load_definition
 from ..errors import DefinitionError
+from ..migrate import apply_migration, parse_mapping, plan_migration
 from .app import Context, pass_ctx
 
 
@@ -69,6 +70,63 @@ def workflows_validate(paths: tuple[str, ...]) -> None:
             )
     if failed:
         raise click.exceptions.Exit(1)
+
+
+@workflows.command("migrate")
+@click.argument("name")
+@click.option("--to-version", "to_version", type=int, required=True, help="Target version.")
+@click.option(
+    "--from-version",
+    "from_version",
+    type=int,
+    default=None,
+    help="Plans of this version move (default: every older version, one at a time).",
+)
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="OLD=NEW",
+    help="Where plans in a state the target lacks should go (repeatable).",
+)
+@click.option(
+    "--apply",
+    "apply_",
+    is_flag=True,
+    help="Move the plans. Without it, only show what would happen (dry run).",
+)
+@click.option("--as", "actor", default=None, help="Username of the admin moving the plans.")
+@pass_ctx
+def workflows_migrate(
+    ctx: Context,
+    name: str,
+    to_version: int,
+    from_version: int | None,
+    mapping: tuple[str, ...],
+    apply_: bool,
+    actor: str | None,
+) -> None:
+    """Move running plans of NAME to another definition version (dry run by default)."""
+    pf = ctx.pf
+    state_map = parse_mapping(list(mapping))
+    versions = (
+        [from_version]
+        if from_version is not None
+        else [s.version for s in pf.registry.all() if s.name == name and s.version < to_version]
+    )
+    if not versions:
+        raise click.UsageError(f"no older version of {name!r} to migrate from")
+    plans = [plan_migration(pf.service, name, v, to_version, state_map) for v in versions]
+    for plan in plans:
+        click.echo(plan.describe())
+    if not apply_:
+        click.echo("dry run: nothing changed (add --apply to move the plans)")
+        return
+    if actor is None:
+        raise click.UsageError("--apply needs --as USERNAME (an admin)")
+    actor_id = pf.user_id(actor)
+    moved = sum(apply_migration(pf.service, plan, actor_id) for plan in plans)
+    click.echo(f"{moved} plan(s) moved to {name}@{to_version}")
 
 
 COMMANDS = [workflows]

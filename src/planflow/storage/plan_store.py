@@ -56,6 +56,17 @@ UPDATE_PLAN_MOVE = Sql(
     " timer_kind = :timer_kind, timer_claimed_by = NULL, timer_claimed_until = NULL"
     " WHERE id = :plan_id AND version = :version",
 )
+UPDATE_PLAN_MIGRATE = Sql(
+    "update_plan_migrate",
+    "UPDATE plan SET state = :state, version = :new_version, updated_at = :at,"
+    " audit_seq = :audit_seq, audit_hash = :audit_hash, workflow_version = :workflow_version,"
+    " revision = :revision, task_role = :task_role, task_unit_id = :task_unit_id,"
+    " task_since = :task_since, task_due_at = :task_due_at, task_level = 0,"
+    " timer_at = :timer_at, timer_kind = :timer_kind, timer_claimed_by = NULL,"
+    " timer_claimed_until = NULL WHERE id = :plan_id AND version = :version",
+)
+#: The plan UPDATEs that (re)set the plan's task and first timer.
+TASK_UPDATES = frozenset({"update_plan_move", "update_plan_migrate"})
 UPDATE_PLAN_CONTENT = Sql(
     "update_plan_content",
     "UPDATE plan SET state = :state, version = :new_version, updated_at = :at,"
@@ -90,6 +101,12 @@ INSERT_COMMENT = Sql(
     "insert_comment",
     "INSERT INTO comment (plan_id, item_key, author_id, body, revision, created_at)"
     " VALUES (:plan_id, :item_key, :author_id, :body, :revision, :created_at)",
+)
+
+SELECT_PLANS_OF_VERSION = Sql(
+    "select_plans_of_version",
+    "SELECT id, state FROM plan WHERE workflow_name = :name AND workflow_version = :version"
+    " ORDER BY id",
 )
 
 #: Every statement above, for the test that runs each one on both databases.

@@ -100,6 +100,10 @@ class Tx:
         row = self.cursor.fetchone()
         return None if row is None else tuple(row)
 
+    def all(self, sql: Sql, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        self.cursor.execute(sql.text(self.dialect), self._params(params))
+        return [tuple(r) for r in self.cursor.fetchall()]
+
     def scalars(self, sql: Sql, params: Mapping[str, Any]) -> list[Any]:
         self.cursor.execute(sql.text(self.dialect), self._params(params))
         return [r[0] for r in self.cursor.fetchall()]
