@@ -164,8 +164,8 @@ def run_planflow(scratch: Scratch, n: int) -> dict[str, Any]:
 # -- the floor: hand-written SQL --------------------------------------------------
 
 FLOOR_SCHEMA = [
-    "CREATE TABLE plan (id {pk}, state TEXT NOT NULL, version INTEGER NOT NULL)",
-    "CREATE TABLE audit (id {pk}, plan_id INTEGER NOT NULL REFERENCES plan(id), actor INTEGER,"
+    "CREATE TABLE floor_plan (id {pk}, state TEXT NOT NULL, version INTEGER NOT NULL)",
+    "CREATE TABLE floor_audit (id {pk}, plan_id INTEGER NOT NULL REFERENCES floor_plan(id), actor INTEGER,"
     " from_state TEXT, to_state TEXT NOT NULL, event TEXT NOT NULL, comment TEXT,"
     " at TIMESTAMP NOT NULL)",
 ]
@@ -218,9 +218,11 @@ def run_floor(scratch: Scratch, n: int) -> dict[str, Any]:
     started = time.perf_counter()
     for i in range(n):
         begin()
-        plan_id = one("INSERT INTO plan (state, version) VALUES ('draft', 1) RETURNING id", ())[0]
+        plan_id = one(
+            "INSERT INTO floor_plan (state, version) VALUES ('draft', 1) RETURNING id", ()
+        )[0]
         run(
-            "INSERT INTO audit (plan_id, actor, from_state, to_state, event, comment, at)"
+            "INSERT INTO floor_audit (plan_id, actor, from_state, to_state, event, comment, at)"
             " VALUES (?, ?, NULL, 'draft', 'create', NULL, ?)",
             (plan_id, 1, datetime.now(UTC)),
         )
@@ -228,23 +230,23 @@ def run_floor(scratch: Scratch, n: int) -> dict[str, Any]:
         steps += 1
         for action in path_for(i):
             begin()
-            state, version = one("SELECT state, version FROM plan WHERE id = ?", (plan_id,))
+            state, version = one("SELECT state, version FROM floor_plan WHERE id = ?", (plan_id,))
             dest = DEST[action]
             run(
-                "UPDATE plan SET state = ?, version = ? WHERE id = ? AND version = ?",
+                "UPDATE floor_plan SET state = ?, version = ? WHERE id = ? AND version = ?",
                 (dest, version + 1, plan_id, version),
             )
             comment = "Please add targets." if action == "return_for_revision" else None
             run(
-                "INSERT INTO audit (plan_id, actor, from_state, to_state, event, comment, at)"
+                "INSERT INTO floor_audit (plan_id, actor, from_state, to_state, event, comment, at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (plan_id, 2, state, dest, action, comment, datetime.now(UTC)),
             )
             commit()
             steps += 1
     seconds = time.perf_counter() - started
-    accepted = one("SELECT count(*) FROM plan WHERE state = 'accepted'", ())[0]
-    audits = one("SELECT count(*) FROM audit", ())[0]
+    accepted = one("SELECT count(*) FROM floor_plan WHERE state = 'accepted'", ())[0]
+    audits = one("SELECT count(*) FROM floor_audit", ())[0]
     conn.close()
     problems = []
     if accepted != n or audits != steps:
