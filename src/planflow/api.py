@@ -122,10 +122,19 @@ class Planflow:
         actor: str | None,
         comment: str | None = None,
         expected_version: int | None = None,
+        *,
+        on_behalf_of: str | None = None,
     ) -> str:
-        """Fire ``action`` as ``actor`` (a username; None is the system). Returns the new state."""
+        """Fire ``action`` as ``actor`` (a username; None is the system). Returns the new state.
+
+        ``on_behalf_of`` names the colleague the actor stands in for; it is
+        recorded on the audit trail (permissions are the actor's own).
+        """
         actor_id = self.user_id(actor) if actor is not None else None
-        change = self.service.fire(plan_id, action, actor_id, comment, expected_version)
+        behalf_id = self.user_id(on_behalf_of) if on_behalf_of is not None else None
+        change = self.service.fire(
+            plan_id, action, actor_id, comment, expected_version, on_behalf_of_id=behalf_id
+        )
         return change.to_state
 
     def available_actions(self, plan_id: int, actor: str, lang: str = "en") -> list[ActionOption]:

@@ -168,7 +168,12 @@ class PlanService:
         for attempt in range(attempts):
             try:
                 return self._fire_once(
-                    plan_id, action, actor_id, comment, expected_version, on_behalf_of_id,
+                    plan_id,
+                    action,
+                    actor_id,
+                    comment,
+                    expected_version,
+                    on_behalf_of_id,
                     attach,
                 )
             except StaleVersion:
@@ -317,7 +322,7 @@ class PlanService:
                 "revision": change.revision,
                 "task_role": task.role,
                 "task_unit_id": task.unit_id,
-                "task_since": tx.ts(task.since),
+                "task_since": at_db if task.since == change.at else tx.ts(task.since),
                 "task_due_at": tx.ts(task.due_at),
                 "timer_at": tx.ts(task.timer_at),
                 "timer_kind": task.timer_kind,

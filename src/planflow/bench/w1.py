@@ -165,7 +165,8 @@ def run_planflow(scratch: Scratch, n: int) -> dict[str, Any]:
 
 FLOOR_SCHEMA = [
     "CREATE TABLE floor_plan (id {pk}, state TEXT NOT NULL, version INTEGER NOT NULL)",
-    "CREATE TABLE floor_audit (id {pk}, plan_id INTEGER NOT NULL REFERENCES floor_plan(id), actor INTEGER,"
+    "CREATE TABLE floor_audit (id {pk}, plan_id INTEGER NOT NULL REFERENCES floor_plan(id),"
+    " actor INTEGER,"
     " from_state TEXT, to_state TEXT NOT NULL, event TEXT NOT NULL, comment TEXT,"
     " at TIMESTAMP NOT NULL)",
 ]

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
 
+from ..content import PlanContent
+from ..content_import import parse_plan_text
+from ..errors import ValidationError
 from .app import Context, pass_ctx
 
 
@@ -116,6 +122,101 @@ def plans_actions(ctx: Context, plan_id: int, actor: str, lang: str) -> None:
     for o in options:
         blocked = f"  (blocked: {'; '.join(o.blocked_by)})" if o.blocked_by else ""
         click.echo(f"{o.trigger:24} {o.label}{blocked}")
+
+
+@plans.command("content")
+@click.argument("plan_id", type=int)
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as", "actor", required=True, help="Username of a drafter of the plan's unit.")
+@click.option(
+    "--expected-version",
+    type=int,
+    default=None,
+    help="Refuse if the plan changed since you saw this version.",
+)
+@pass_ctx
+def plans_content(
+    ctx: Context, plan_id: int, source: str, actor: str, expected_version: int | None
+) -> None:
+    """Replace a plan's content from SOURCE: JSON ({"sections": [...]}) or a plain-text plan.
+
+    A .txt file is imported: numbered headings in Chinese, Korean or English
+    become sections and items, months become due months, "at least 90%"
+    becomes a target. Check the result with 'planflow plans items'.
+    """
+    pf = ctx.pf
+    year = pf.plan(plan_id).year
+    text = Path(source).read_text(encoding="utf-8")
+    if source.lower().endswith(".json"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(f"{source}: not valid JSON: {exc}") from exc
+        content = PlanContent.from_dict(data, year=year)
+    else:
+        content = parse_plan_text(text, year=year)
+    pf.content.set_content(plan_id, pf.user_id(actor), content, expected_version=expected_version)
+    click.echo(
+        f"plan {plan_id}: {len(content.sections)} section(s), "
+        f"{content.item_count} item(s), {len(content.items_without_due())} without due date"
+    )
+
+
+@plans.command("items")
+@click.argument("plan_id", type=int)
+@click.option("--revision", type=int, default=None, help="A submitted revision (default: current).")
+@pass_ctx
+def plans_items(ctx: Context, plan_id: int, revision: int | None) -> None:
+    """Print a plan's sections and numbered items."""
+    pf = ctx.pf
+    if revision is None:
+        content = pf.content.content(plan_id)
+    else:
+        found = {r.number: r for r in pf.content.revisions(plan_id)}
+        if revision not in found:
+            raise ValidationError(f"plan {plan_id} has no revision {revision}")
+        content = found[revision].content
+    current = None
+    for number, section, item in content.numbered_items():
+        if section.key != current:
+            current = section.key
+            click.echo(f"{number.split('.')[0]}. {section.title}")
+        due = f"  [due {item.due}]" if item.due is not None else ""
+        target = f"  [{item.target.describe()}]" if item.target else ""
+        click.echo(f"   {number} {item.text}{due}{target}  ({item.key})")
+
+
+@plans.command("diff")
+@click.argument("plan_id", type=int)
+@click.option("--from", "old", type=int, required=True, help="Older revision number.")
+@click.option("--to", "new", type=int, required=True, help="Newer revision number.")
+@pass_ctx
+def plans_diff(ctx: Context, plan_id: int, old: int, new: int) -> None:
+    """What changed between two submitted revisions, item by item."""
+    d = ctx.pf.content.diff_revisions(plan_id, old, new)
+    if d.is_empty:
+        click.echo("no changes")
+    for ref in d.added:
+        click.echo(f"+ {ref.number} {ref.text}")
+    for ref in d.removed:
+        click.echo(f"- {ref.number} {ref.text}")
+    for ch in d.changed:
+        fields = ", ".join(f"{f.field}: {f.old!r} -> {f.new!r}" for f in ch.fields)
+        click.echo(f"~ {ch.number} {fields}")
+    for mv in d.moved:
+        click.echo(f"> {mv.old_number} moved to {mv.new_number}")
+
+
+@plans.command("comment")
+@click.argument("plan_id", type=int)
+@click.argument("text")
+@click.option("--as", "actor", required=True, help="Username.")
+@click.option("--item", "item_key", default=None, help="Key of the item the comment is about.")
+@pass_ctx
+def plans_comment(ctx: Context, plan_id: int, text: str, actor: str, item_key: str | None) -> None:
+    """Comment on a plan, or on one of its items."""
+    ctx.pf.content.add_comment(plan_id, ctx.pf.user_id(actor), text, item_key=item_key)
+    click.echo(f"comment added to plan {plan_id}")
 
 
 COMMANDS = [plans]

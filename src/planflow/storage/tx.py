@@ -47,8 +47,9 @@ class Sql:
 
 def sqlite_datetime(value: datetime) -> str:
     """The text SQLAlchemy's SQLite DATETIME stores (UTCDateTime stores UTC)."""
-    v = value.astimezone(UTC) if value.tzinfo else value
-    return v.isoformat(sep=" ", timespec="microseconds")[:26]
+    if value.tzinfo is not UTC and value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.isoformat(sep=" ", timespec="microseconds")[:26]
 
 
 class Tx:
@@ -85,7 +86,9 @@ class Tx:
         return int(self.cursor.rowcount)
 
     def run_many(self, sql: Sql, rows: Sequence[Mapping[str, Any]]) -> None:
-        if rows:
+        if len(rows) == 1:
+            self.cursor.execute(sql.text(self.dialect), self._params(rows[0]))
+        elif rows:
             self.cursor.executemany(sql.text(self.dialect), [self._params(r) for r in rows])
 
     def insert(self, sql: Sql, params: Mapping[str, Any]) -> int:
