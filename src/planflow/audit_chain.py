@@ -134,6 +134,8 @@ def check_plan_chain(
     if head is not None and head != last:
         if head[0] > last[0]:
             msg = f"the chain ends at seq {last[0]} but the plan records seq {head[0]} (deleted)"
+        elif head[0] == last[0]:
+            msg = f"the last record (seq {last[0]}) is not the one the plan row points to (altered)"
         else:
             msg = f"the chain ends at seq {last[0]} but the plan records seq {head[0]}"
         yield ChainProblem(plan_id, None, msg)
@@ -153,7 +155,7 @@ def checkpoint_hash(
     return sha256_hex(
         canonical_json(
             {
-                "at": at.isoformat(timespec="microseconds"),
+                "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
                 "plans": plan_count,
                 "records": record_count,
                 "digest": digest,

@@ -134,7 +134,8 @@ def recipients(change: Change) -> list[int]:
     if change.changes_state and task is not None and task.role and task.unit_id is not None:
         people |= org.holders(task.role, task.unit_id)
     t = change.decision.transition if change.decision else None
-    if t is not None:
+    # A counted n-of-m vote moves nothing: only a real move tells the others.
+    if t is not None and change.changes_state:
         for ref in t.notify:
             people |= org.assignees(ref, change.unit_id)
         if t.notify_submitter and change.previous_submitter is not None:
