@@ -82,9 +82,7 @@ def _truncate_postgres(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
-) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
     if request.param == "sqlite":
         path = tmp_path / "planflow.sqlite3"
         shutil.copyfile(sqlite_template, path)
@@ -139,8 +137,10 @@ def org(pf: Planflow) -> Org:
         ]
         roles = ("drafter", "submitter", "reviewer", "inspector", "officer", "admin", "committee")
         for username, role, unit in people:
-            pf.org.add_user(s, username, username.replace("_", " ").title(),
-                            email=f"{username}@example.org")
+            pf.org.add_user(
+                s, username, username.replace("_", " ").title(), email=f"{username}@example.org"
+            )
             pf.org.assign_role(s, username, role, unit, known_roles=roles)
-    return Org(pf.unit_id("fed"), pf.unit_id("union"), pf.unit_id("branch_a"),
-               pf.unit_id("branch_b"))
+    return Org(
+        pf.unit_id("fed"), pf.unit_id("union"), pf.unit_id("branch_a"), pf.unit_id("branch_b")
+    )

@@ -8,8 +8,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PURE_MODULES = [
-    "audit_chain.py", "calendar.py", "content.py", "content_import.py", "deadlines.py",
-    "engine.py", "errors.py", "guards.py", "inspection.py", "org.py", "clock.py",
+    "audit_chain.py",
+    "calendar.py",
+    "content.py",
+    "content_import.py",
+    "deadlines.py",
+    "engine.py",
+    "errors.py",
+    "guards.py",
+    "inspection.py",
+    "org.py",
+    "clock.py",
     "definitions",
 ]
 FORBIDDEN = ("flask", "sqlalchemy", "sqlmodel", "alembic", "planflow.storage", "psycopg")

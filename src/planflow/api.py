@@ -23,6 +23,9 @@ from .definitions.registry import DefinitionRegistry
 from .engine import ActionOption
 from .errors import NotFound
 from .events import EventBus
+from .evidence_store import EvidenceStore
+from .execution import ExecutionService
+from .inspections import InspectionService
 from .org import OrgSnapshot
 from .plans import PlanContentService
 from .service import PlanService
@@ -70,6 +73,8 @@ class Planflow:
         )
         self.org = OrgRepository(self.clock)
         self.content = PlanContentService(self.service)
+        self.execution = ExecutionService(self.service, EvidenceStore.from_env())
+        self.inspections = InspectionService(self.service)
 
     # -- set-up ------------------------------------------------------------------
 

@@ -59,7 +59,10 @@ def load_calendar(path: str | os.PathLike[str] | None = None) -> BusinessCalenda
     holidays: set[date] = set()
     extra: set[date] = set()
     problems: list[str] = []
-    text = Path(name).read_text(encoding="utf-8")
+    try:
+        text = Path(name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"{name}: cannot read the calendar file: {exc}") from exc
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
@@ -81,12 +84,14 @@ def _shift_working_days(calendar: BusinessCalendar, start: date, count: int) -> 
     step = 1 if count >= 0 else -1
     remaining = abs(count)
     current = start
-    for _ in range(3660):
-        if not remaining:
-            return current
+    idle = 0  # calendar days in a row without a working day
+    while remaining:
         current += timedelta(days=step)
         if calendar.is_working_day(current):
             remaining -= 1
-    if remaining:
-        raise ValidationError("the calendar has no working days")
+            idle = 0
+        else:
+            idle += 1
+            if idle > 3660:
+                raise ValidationError("the calendar has no working days for ten years")
     return current

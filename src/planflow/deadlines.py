@@ -99,11 +99,10 @@ def task_for_state(
     task = spec.state(state).task
     if task is None:
         return NO_TASK
+    # None when nobody holds the role where the definition looks: the task
+    # still exists (role set, no unit) and shows as unassigned. It must not
+    # fall back to the plan's own unit: that would let the wrong people act.
     unit_id = org.resolve(task.assignee, plan_unit_id)
-    if unit_id is None:
-        # Nobody holds the role anywhere upwards: the task still exists, at
-        # the plan's own unit, so it shows as unassigned instead of vanishing.
-        unit_id = plan_unit_id
     due_at = calendar.add(at, task.due) if task.due else None
     first = next_effect(spec.timer_for(state), due_at, calendar, not_before=at)
     return TaskState(

@@ -133,7 +133,9 @@ class WorkflowEngine:
     ) -> bool:
         """Whether ``actor`` holds the role ``t`` needs for this plan."""
         if actor is SYSTEM:
-            return True
+            # The scheduler may fire any transition its definition gives it,
+            # but a vote is a person's: the system never counts towards n-of-m.
+            return t.quorum is None
         if t.actor is None or actor not in org.active_users:
             return False
         unit_id = org.resolve(t.actor, facts.unit_id)

@@ -133,6 +133,7 @@ class PlanService:
                 audit_hash=GENESIS,
                 task_role=None,
                 task_unit_id=None,
+                task_level=0,
                 org_generation=org.generation,
             )
             change = self._change(row, spec, org, "create", actor_id, None, None, None)

@@ -19,7 +19,8 @@ __all__ = ["cli", "main"]
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="planflow", standalone_mode=False)
+        # Without standalone mode click *returns* the code of a raised Exit.
+        result = cli.main(args=argv, prog_name="planflow", standalone_mode=False)
     except click.UsageError as exc:
         if exc.ctx is not None and not (argv if argv is not None else sys.argv[1:]):
             click.echo(exc.ctx.get_help(), err=True)  # bare "planflow": show the help
@@ -38,8 +39,4 @@ def main(argv: list[str] | None = None) -> int:
     except PlanflowError as exc:
         click.echo(f"planflow: error: {exc}", err=True)
         return 1
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    return result if isinstance(result, int) else 0

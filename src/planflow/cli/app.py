@@ -49,6 +49,14 @@ def register(*modules: Any) -> None:
             cli.add_command(command)
 
 
-from . import audit_cmds, bench_cmds, org_cmds, plan_cmds, setup_cmds, workflow_cmds  # noqa: E402
+from . import (  # noqa: E402
+    audit_cmds,
+    bench_cmds,
+    execution_cmds,
+    org_cmds,
+    plan_cmds,
+    setup_cmds,
+    workflow_cmds,
+)
 
-register(setup_cmds, org_cmds, plan_cmds, audit_cmds, workflow_cmds, bench_cmds)
+register(setup_cmds, org_cmds, plan_cmds, audit_cmds, workflow_cmds, bench_cmds, execution_cmds)

@@ -20,7 +20,7 @@ SELECT_PLAN = Sql(
     "select_plan",
     "SELECT p.id, p.unit_id, p.year, p.title, p.workflow_name, p.workflow_version, p.state,"
     " p.version, p.submitted_by, p.item_count, p.items_without_due, p.revision, p.audit_seq,"
-    " p.audit_hash, p.task_role, p.task_unit_id,"
+    " p.audit_hash, p.task_role, p.task_unit_id, p.task_level,"
     " (SELECT generation FROM org_generation WHERE id = 1)"
     " FROM plan p WHERE p.id = :plan_id",
 )
@@ -133,6 +133,7 @@ class PlanRow:
     audit_hash: str
     task_role: str | None
     task_unit_id: int | None
+    task_level: int
     org_generation: int
 
     def facts(self, approvals: frozenset[int] = frozenset()) -> PlanFacts:
@@ -147,7 +148,12 @@ class PlanRow:
             revision=self.revision,
             approvals=approvals,
             task_role=self.task_role,
-            task_units=(self.task_unit_id,) if self.task_unit_id is not None else (),
+            # Only an escalation widens who may act, to the unit it reached.
+            task_units=(
+                (self.task_unit_id,)
+                if self.task_unit_id is not None and self.task_level > 0
+                else ()
+            ),
         )
 
 

@@ -1,0 +1,166 @@
+"""Tests of the W1 benchmark (``planflow.bench.w1``) and ``planflow bench w1``.
+
+These check that a measurement runs, does the work it claims and verifies
+it; they assert nothing about timings (the machine is shared and noisy).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from planflow.bench import w1
+from planflow.bench.common import Scratch
+from planflow.cli import bench_cmds, main
+from planflow.storage.db import normalise_url
+
+POSTGRES_URL = os.environ.get("PLANFLOW_TEST_POSTGRES_URL")
+needs_postgres = pytest.mark.skipif(
+    not POSTGRES_URL, reason="PLANFLOW_TEST_POSTGRES_URL is not set: no PostgreSQL to bench on"
+)
+
+RESULT_KEYS = {
+    "workload",
+    "database",
+    "n",
+    "steps",
+    "seconds",
+    "steps_per_second",
+    "floor_steps_per_second",
+    "ratio_to_floor",
+    "peak_rss_mib",
+    "verified",
+}
+
+
+def check_result(result: dict[str, Any], n: int, database: str) -> None:
+    assert set(result) >= RESULT_KEYS, RESULT_KEYS - set(result)
+    assert result["problems"] == []
+    assert result["verified"] is True
+    assert (result["workload"], result["database"], result["n"]) == ("w1", database, n)
+    assert result["steps"] == result["expected_steps"] == w1.expected_steps(n)
+    for key in ("seconds", "steps_per_second", "floor_steps_per_second", "ratio_to_floor"):
+        assert isinstance(result[key], int | float) and result[key] > 0, key
+    assert result["peak_rss_mib"] > 0
+
+
+def schema_exists(name: str) -> bool:
+    assert POSTGRES_URL
+    engine = create_engine(normalise_url(POSTGRES_URL))
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(
+                text("SELECT 1 FROM information_schema.schemata WHERE schema_name = :n"),
+                {"n": name},
+            ).first()
+        return found is not None
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def scratches(monkeypatch: pytest.MonkeyPatch) -> list[Scratch]:
+    """Records every scratch database ``w1.measure`` uses."""
+    seen: list[Scratch] = []
+    real = w1.scratch_database
+
+    @contextmanager
+    def recording(base_url: str | None, name: str) -> Iterator[Scratch]:
+        with real(base_url, name) as scratch:
+            seen.append(scratch)
+            yield scratch
+
+    monkeypatch.setattr(w1, "scratch_database", recording)
+    return seen
+
+
+def test_expected_steps() -> None:
+    # Every fifth plan is returned once: 9 actions instead of 6, plus the creation.
+    assert w1.expected_steps(1) == 7
+    assert w1.expected_steps(5) == 4 * 7 + 10
+    assert w1.expected_steps(20) == 16 * 7 + 4 * 10
+
+
+def test_measure_on_sqlite(scratches: list[Scratch]) -> None:
+    result = w1.measure(n=20, database_url=None)
+    check_result(result, 20, "sqlite")
+    [scratch] = scratches
+    assert not Path(scratch.raw).parent.exists()  # the temporary folder is gone
+
+
+@pytest.mark.postgres
+@needs_postgres
+def test_measure_on_postgresql(scratches: list[Scratch]) -> None:
+    assert POSTGRES_URL
+    result = w1.measure(n=20, database_url=POSTGRES_URL)
+    check_result(result, 20, "postgresql")
+    [scratch] = scratches
+    assert scratch.schema and scratch.schema.startswith("bench_w1_")
+    assert not schema_exists(scratch.schema)  # created for the run, dropped after it
+
+
+def test_cli_bench_w1_json_runs_in_a_child(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "w1", "--n", "10", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    [line] = out.splitlines()
+    check_result(json.loads(line), 10, "sqlite")
+
+
+@pytest.mark.postgres
+@needs_postgres
+def test_cli_bench_w1_json_on_postgresql(capsys: pytest.CaptureFixture[str]) -> None:
+    assert POSTGRES_URL
+    assert main(["bench", "w1", "--n", "5", "--json", "--database-url", POSTGRES_URL]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    check_result(json.loads(line), 5, "postgresql")
+
+
+@pytest.fixture
+def in_process(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str | None]]:
+    """Run the CLI's measurements in this process (no child interpreter)."""
+    calls: list[tuple[int, str | None]] = []
+
+    def measure(n: int, database_url: str | None) -> dict[str, Any]:
+        calls.append((n, database_url))
+        return w1.measure(n, database_url)
+
+    monkeypatch.setattr(bench_cmds.w1, "measure_in_child", measure)
+    return calls
+
+
+def test_cli_bench_w1_several_sizes(
+    in_process: list[tuple[int, str | None]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bench", "w1", "--n", "3", "--n", "4", "--json"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert in_process == [(3, None), (4, None)]
+    assert [json.loads(line)["n"] for line in lines] == [3, 4]
+
+
+def test_cli_bench_w1_text(
+    in_process: list[tuple[int, str | None]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bench", "w1", "--n", "3"]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    assert line.startswith(f"W1 sqlite n=3: {w1.expected_steps(3)} steps in ")
+    assert line.endswith("verified: True")
+
+
+def test_cli_bench_w1_exits_1_when_not_verified(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(n: int, database_url: str | None) -> dict[str, Any]:
+        return {"verified": False, "problems": ["3 of 4 plans accepted"], "n": n}
+
+    monkeypatch.setattr(bench_cmds.w1, "measure_in_child", broken)
+    code = main(["bench", "w1", "--n", "4", "--json"])
+    assert json.loads(capsys.readouterr().out)["verified"] is False
+    assert code == 1

@@ -1,0 +1,620 @@
+"""Tests of carrying out a plan: progress reports and evidence files (``planflow.execution``).
+
+Every test that touches a database runs on SQLite and PostgreSQL (``pf``/``org``).
+Covered: the work states derived from the definitions; progress allowed and
+refused by state, role, item and input, always on the audited path; evidence
+accepted, stored content-addressed outside the database, refused for size,
+kind, declared type, magic bytes and unsafe names with no file and no row left
+behind; a failed transaction removing the file it wrote (unless a committed row
+needs it); the evidence store's settings; and the ``progress``/``evidence`` CLI.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from planflow.api import Planflow
+from planflow.changes import DEFAULT_WRITERS, Change
+from planflow.cli import main
+from planflow.content import PlanContent
+from planflow.definitions import load_definition
+from planflow.errors import NotFound, PermissionDenied, StaleVersion, ValidationError
+from planflow.evidence_store import DEFAULT_MAX_BYTES, EvidenceStore, sanitize_filename
+from planflow.execution import committed_states, work_states
+from planflow.storage import audit_repo
+from planflow.storage.tx import Tx
+
+WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
+CONTENT = {
+    "sections": [
+        {
+            "key": "s1",
+            "title": "Members",
+            "items": [
+                {"key": "i1", "text": "Hold the workers' congress", "due": 4},
+                {
+                    "key": "i2",
+                    "text": "Collect dues",
+                    "due": 12,
+                    "target": {"metric": "dues", "op": ">=", "value": 100, "unit": "%"},
+                },
+            ],
+        }
+    ]
+}
+TO_STATE: list[tuple[str, str, str | None]] = [
+    ("submit", "chair_a", None),
+    ("start_review", "reviewer", None),
+    ("approve", "reviewer", None),
+    ("schedule_inspection", "officer", None),
+    ("inspect", "inspector", None),
+]
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
+
+
+def drive(pf: Planflow, to: str) -> int:
+    """A branch_a plan with items i1, i2, moved along the happy path to state ``to``."""
+    plan_id = pf.create_plan(unit_code="branch_a", year=2027, title="Plan A", actor="drafter_a")
+    pf.content.set_content(
+        plan_id,
+        pf.user_id("drafter_a"),
+        PlanContent.from_dict(CONTENT, year=2027),
+        expected_version=None,
+    )
+    extra = {
+        "rectification_required": [("require_rectification", "inspector", "fix it")],
+        "accepted": [("accept", "inspector", None)],
+    }
+    for action, actor, comment in [*TO_STATE, *extra.get(to, [])]:
+        if pf.plan(plan_id).state == to:
+            break
+        pf.fire(plan_id, action, actor, comment)
+    assert pf.plan(plan_id).state == to
+    return plan_id
+
+
+def files_under(root: Path) -> list[Path]:
+    """Every file of the store but its lock file."""
+    if not root.exists():
+        return []
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.name != ".lock")
+
+
+def footprint(pf: Planflow, plan_id: int) -> tuple[object, ...]:
+    plan = pf.plan(plan_id)
+    return (
+        plan.version,
+        plan.audit_seq,
+        plan.audit_hash,
+        len(pf.execution.progress(plan_id)),
+        len(pf.execution.evidence(plan_id)),
+    )
+
+
+def docx_bytes(folder: str = "word/") -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr(folder + "document.xml", "<doc/>")
+    return buf.getvalue()
+
+
+def odf_bytes(mimetype: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("mimetype", mimetype, compress_type=zipfile.ZIP_STORED)
+        zf.writestr("content.xml", "<office:document-content/>")
+    return buf.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def evidence_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Evidence of this test's Planflow goes to a fresh folder (set before ``pf`` exists)."""
+    folder = tmp_path / "evidence"
+    monkeypatch.setenv("PLANFLOW_EVIDENCE_DIR", str(folder))
+    monkeypatch.delenv("PLANFLOW_EVIDENCE_MAX_BYTES", raising=False)
+    return folder
+
+
+# -- when work may be reported ----------------------------------------------------------
+
+
+def test_work_states_are_derived_from_the_definitions() -> None:
+    annual = load_definition(WORKFLOWS / "annual_plan.yaml")
+    committee = load_definition(WORKFLOWS / "committee_plan.yaml")
+    expected = {"approved", "inspection_scheduled", "rectification_required"}
+    assert work_states(annual) == expected
+    assert work_states(committee) == expected
+    assert committed_states(annual) == expected | {"inspected", "accepted"}
+
+
+def test_pf_uses_the_configured_evidence_folder(pf: Planflow, evidence_dir: Path) -> None:
+    assert pf.execution.store.root == evidence_dir.resolve()
+    assert pf.execution.store.max_bytes == DEFAULT_MAX_BYTES == 10 * 1024 * 1024
+
+
+# -- progress -----------------------------------------------------------------------------
+
+
+def test_progress_is_reported_overwritten_and_audited(pf: Planflow, org: object) -> None:
+    plan_id = drive(pf, "approved")
+    before = pf.plan(plan_id)
+    change = pf.execution.report_progress(
+        plan_id, pf.user_id("drafter_a"), "i1", "in_progress", "  Venue booked  "
+    )
+    assert change.new_version == before.version + 1
+    pf.execution.report_progress(
+        plan_id,
+        pf.user_id("chair_a"),
+        "i1",
+        "done",
+        "Congress held on 12 April",
+        measured=1,
+        expected_version=before.version + 1,
+    )
+    pf.execution.report_progress(plan_id, pf.user_id("chair_a"), "i2", "blocked", "")
+
+    rows = pf.execution.progress(plan_id)
+    assert [(r.item_key, r.status, r.report, r.measured) for r in rows] == [
+        ("i1", "done", "Congress held on 12 April", 1.0),
+        ("i2", "blocked", "", None),
+    ]
+    assert rows[0].updated_by == pf.user_id("chair_a")
+    trail = pf.audit_trail(plan_id)[-3:]
+    assert [r.action for r in trail] == ["report_progress"] * 3
+    assert [json.loads(r.detail) for r in trail] == [
+        {"item": "i1", "status": "in_progress"},
+        {"item": "i1", "status": "done", "measured": 1.0},
+        {"item": "i2", "status": "blocked"},
+    ]
+    # The row is overwritten; the trail keeps every report.
+    assert [r.comment for r in trail] == ["Venue booked", "Congress held on 12 April", None]
+    assert all(r.from_state == r.to_state == "approved" for r in trail)
+    assert pf.plan(plan_id).state == "approved"
+    assert audit_repo.verify(pf.db).ok
+
+
+@pytest.mark.parametrize("state", ["inspection_scheduled", "rectification_required"])
+def test_progress_is_allowed_while_work_goes_on(pf: Planflow, org: object, state: str) -> None:
+    plan_id = drive(pf, state)
+    pf.execution.report_progress(plan_id, pf.user_id("chair_a"), "i2", "done", "All dues in", 100)
+    assert [(r.item_key, r.measured) for r in pf.execution.progress(plan_id)] == [("i2", 100.0)]
+
+
+@pytest.mark.parametrize("state", ["draft", "submitted", "under_review", "inspected", "accepted"])
+def test_progress_is_refused_outside_the_work_states(pf: Planflow, org: object, state: str) -> None:
+    plan_id = drive(pf, state)
+    before = footprint(pf, plan_id)
+    with pytest.raises(ValidationError, match=f"while the plan is '{state}'") as info:
+        pf.execution.report_progress(plan_id, pf.user_id("drafter_a"), "i1", "done", "x")
+    assert "approved, inspection_scheduled, rectification_required" in str(info.value)
+    assert footprint(pf, plan_id) == before
+
+
+@pytest.mark.parametrize("user", ["reviewer", "inspector", "officer", "drafter_b", "chair_b"])
+def test_progress_is_refused_to_anyone_but_the_units_drafter_and_submitter(
+    pf: Planflow, org: object, user: str
+) -> None:
+    plan_id = drive(pf, "approved")
+    before = footprint(pf, plan_id)
+    with pytest.raises(PermissionDenied, match="drafter or submitter") as info:
+        pf.execution.report_progress(plan_id, pf.user_id(user), "i1", "done", "x")
+    assert info.value.action == "report_progress"
+    assert footprint(pf, plan_id) == before
+
+
+@pytest.mark.parametrize(
+    ("item", "status", "report", "measured", "message"),
+    [
+        ("nope", "done", "x", None, "no item 'nope'"),
+        ("i1", "finished", "x", None, "unknown status 'finished'"),
+        ("i1", "done", "x" * 4001, None, "at most 4000 characters"),
+        ("i1", "done", "x", float("nan"), "finite number"),
+        ("i1", "done", "x", float("inf"), "finite number"),
+        ("i1", "done", "x", True, "finite number"),
+        ("i1", "done", "x", "5", "finite number"),
+    ],
+)
+def test_progress_input_is_validated_and_nothing_is_written(
+    pf: Planflow,
+    org: object,
+    item: str,
+    status: str,
+    report: str,
+    measured: object,
+    message: str,
+) -> None:
+    plan_id = drive(pf, "approved")
+    before = footprint(pf, plan_id)
+    with pytest.raises(ValidationError, match=message):
+        pf.execution.report_progress(
+            plan_id,
+            pf.user_id("drafter_a"),
+            item,
+            status,
+            report,
+            measured,  # type: ignore[arg-type]
+        )
+    assert footprint(pf, plan_id) == before
+
+
+def test_progress_with_a_stale_version_or_on_an_unknown_plan(pf: Planflow, org: object) -> None:
+    plan_id = drive(pf, "approved")
+    version = pf.plan(plan_id).version
+    before = footprint(pf, plan_id)
+    with pytest.raises(StaleVersion):
+        pf.execution.report_progress(
+            plan_id, pf.user_id("drafter_a"), "i1", "done", "x", expected_version=version - 1
+        )
+    assert footprint(pf, plan_id) == before
+    with pytest.raises(NotFound):
+        pf.execution.report_progress(999, pf.user_id("drafter_a"), "i1", "done", "x")
+    with pytest.raises(NotFound):
+        pf.execution.progress(999)
+
+
+# -- evidence ------------------------------------------------------------------------------
+
+
+def test_evidence_is_stored_by_digest_outside_the_database(
+    pf: Planflow, org: object, evidence_dir: Path
+) -> None:
+    plan_id = drive(pf, "approved")
+    row = pf.execution.attach_evidence(
+        plan_id, pf.user_id("drafter_a"), "i1", "minutes.pdf", "application/pdf", PDF
+    )
+    again = pf.execution.attach_evidence(
+        plan_id, pf.user_id("chair_a"), "i2", "copy.PDF", "Application/PDF; charset=binary", PDF
+    )
+    assert row.id is not None and again.id == row.id + 1
+    assert row.sha256 == again.sha256 and len(row.sha256) == 64
+    path = evidence_dir.resolve() / str(plan_id) / row.sha256
+    assert files_under(evidence_dir) == [path]  # the same bytes are kept once
+    assert path.read_bytes() == PDF
+
+    listed = pf.execution.evidence(plan_id)
+    assert [(e.item_key, e.filename, e.content_type, e.size) for e in listed] == [
+        ("i1", "minutes.pdf", "application/pdf", len(PDF)),
+        ("i2", "copy.PDF", "application/pdf", len(PDF)),
+    ]
+    opened, opened_path = pf.execution.open_evidence(plan_id, row.id)
+    assert (opened.filename, opened_path) == ("minutes.pdf", path)
+    trail = pf.audit_trail(plan_id)[-2:]
+    assert [r.action for r in trail] == ["attach_evidence"] * 2
+    assert json.loads(trail[0].detail) == {
+        "item": "i1",
+        "file": "minutes.pdf",
+        "sha256": row.sha256,
+        "size": len(PDF),
+        "evidence": row.id,
+    }
+    assert audit_repo.verify(pf.db).ok
+
+    with pytest.raises(NotFound):
+        pf.execution.open_evidence(plan_id, row.id + 100)
+    other = drive(pf, "approved")
+    with pytest.raises(NotFound):
+        pf.execution.open_evidence(other, row.id)  # another plan's evidence
+    path.unlink()
+    with pytest.raises(NotFound, match="evidence file"):
+        pf.execution.open_evidence(plan_id, row.id)
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type", "data"),
+    [
+        ("photo.png", "image/png", PNG),
+        ("photo.jpeg", "image/jpeg", b"\xff\xd8\xff\xe0" + b"\x00" * 20),
+        ("anim.gif", "image/gif", b"GIF89a" + b"\x00" * 20),
+        ("pic.webp", "image/webp", b"RIFF\x10\x00\x00\x00WEBPVP8 " + b"\x00" * 8),
+        ("notes.txt", "text/plain; charset=utf-8", "会议纪要\n第一项\tok\r\n".encode()),
+        ("dues.csv", "text/csv", "月份,会费\n1,100%\n".encode("gb18030")),
+        (
+            "report.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            docx_bytes("word/"),
+        ),
+        (
+            "sheet.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            docx_bytes("xl/"),
+        ),
+        (
+            "deck.pptx",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            docx_bytes("ppt/"),
+        ),
+        (
+            "text.odt",
+            "application/vnd.oasis.opendocument.text",
+            odf_bytes("application/vnd.oasis.opendocument.text"),
+        ),
+        (
+            "calc.ods",
+            "application/vnd.oasis.opendocument.spreadsheet",
+            odf_bytes("application/vnd.oasis.opendocument.spreadsheet"),
+        ),
+    ],
+)
+def test_every_allowed_kind_is_accepted(
+    pf: Planflow, org: object, filename: str, content_type: str, data: bytes
+) -> None:
+    plan_id = drive(pf, "inspection_scheduled")
+    row = pf.execution.attach_evidence(
+        plan_id, pf.user_id("chair_a"), "i1", filename, content_type, data
+    )
+    _row, path = pf.execution.open_evidence(plan_id, row.id or 0)
+    assert path.read_bytes() == data
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type", "data", "message"),
+    [
+        (
+            "big.pdf",
+            "application/pdf",
+            PDF + b"x" * 2000,
+            "evidence files may be at most 1000 bytes",
+        ),
+        ("empty.pdf", "application/pdf", b"", "is empty"),
+        ("setup.exe", "application/octet-stream", b"MZ\x90\x00", "not an allowed kind"),
+        ("noext", "application/pdf", PDF, "not an allowed kind"),
+        ("photo.pdf", "application/pdf", PNG, "named as a pdf file, but its content is a png"),
+        ("minutes.pdf", "image/png", PDF, "declared as 'image/png'"),
+        ("minutes.pdf", "", PDF, "declared as 'no type'"),
+        ("notes.txt", "text/plain", b"text\x00\x01\x02binary", "its content is not one"),
+        (
+            "fake.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            docx_bytes("xl/"),
+            "named as a docx file, but its content is a xlsx",
+        ),
+        (
+            "fake.odt",
+            "application/vnd.oasis.opendocument.text",
+            odf_bytes("application/vnd.oasis.opendocument.spreadsheet"),
+            "content is a ods",
+        ),
+        (
+            "broken.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            b"PK\x03\x04 not really a zip",
+            "its content is not one",
+        ),
+        ("../../etc/passwd.pdf", "application/pdf", PDF, "contains path parts"),
+        ("..\\..\\boot.pdf", "application/pdf", PDF, "contains path parts"),
+        ("/tmp/x.pdf", "application/pdf", PDF, "contains path parts"),
+        ("C:evil.pdf", "application/pdf", PDF, "contains path parts"),
+        ("..", "application/pdf", PDF, "needs a name"),
+        ("bad\nname.pdf", "application/pdf", PDF, "control characters"),
+        ("report\u202efdp.exe", "application/pdf", PDF, "control characters"),
+    ],
+)
+def test_bad_evidence_is_refused_leaving_no_file_and_no_row(
+    pf: Planflow,
+    org: object,
+    evidence_dir: Path,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    message: str,
+) -> None:
+    plan_id = drive(pf, "approved")
+    pf.execution.store.max_bytes = 1000
+    before = footprint(pf, plan_id)
+    with pytest.raises(ValidationError, match=message.replace("(", r"\(")):
+        pf.execution.attach_evidence(
+            plan_id, pf.user_id("drafter_a"), "i1", filename, content_type, data
+        )
+    assert files_under(evidence_dir) == []
+    assert footprint(pf, plan_id) == before
+
+
+@pytest.mark.parametrize(
+    ("state", "user", "item", "error"),
+    [
+        ("under_review", "drafter_a", "i1", ValidationError),
+        ("inspected", "drafter_a", "i1", ValidationError),
+        ("approved", "inspector", "i1", PermissionDenied),
+        ("approved", "drafter_b", "i1", PermissionDenied),
+        ("approved", "drafter_a", "i9", ValidationError),
+    ],
+)
+def test_refused_uploads_write_no_file(
+    pf: Planflow,
+    org: object,
+    evidence_dir: Path,
+    state: str,
+    user: str,
+    item: str,
+    error: type[Exception],
+) -> None:
+    plan_id = drive(pf, state)
+    before = footprint(pf, plan_id)
+    with pytest.raises(error):
+        pf.execution.attach_evidence(
+            plan_id, pf.user_id(user), item, "minutes.pdf", "application/pdf", PDF
+        )
+    assert files_under(evidence_dir) == []
+    assert footprint(pf, plan_id) == before
+
+
+def failing_writer(after: Callable[[], None] | None = None) -> Callable[[Tx, Change], None]:
+    def boom(_tx: Tx, change: Change) -> None:
+        if change.action == "attach_evidence":
+            if after is not None:
+                after()
+            raise RuntimeError("disk full in the audit writer")
+
+    return boom
+
+
+def test_a_failed_transaction_removes_the_file_it_wrote(
+    pf: Planflow, org: object, evidence_dir: Path
+) -> None:
+    plan_id = drive(pf, "approved")
+    before = footprint(pf, plan_id)
+    seen: list[list[Path]] = []
+    # The writer runs after the file was written, inside the transaction.
+    pf.service.writers = (
+        *DEFAULT_WRITERS,
+        failing_writer(lambda: seen.append(files_under(evidence_dir))),
+    )
+    with pytest.raises(RuntimeError, match="disk full"):
+        pf.execution.attach_evidence(
+            plan_id, pf.user_id("drafter_a"), "i1", "minutes.pdf", "application/pdf", PDF
+        )
+    assert len(seen) == 1 and len(seen[0]) == 1  # it was there during the transaction
+    assert files_under(evidence_dir) == []
+    assert footprint(pf, plan_id) == before
+
+
+def test_a_failed_transaction_keeps_a_file_that_a_committed_row_needs(
+    pf: Planflow, org: object, evidence_dir: Path
+) -> None:
+    plan_id = drive(pf, "approved")
+    kept = pf.execution.attach_evidence(
+        plan_id, pf.user_id("drafter_a"), "i1", "minutes.pdf", "application/pdf", PDF
+    )
+    before = footprint(pf, plan_id)
+    pf.service.writers = (*DEFAULT_WRITERS, failing_writer())
+    with pytest.raises(RuntimeError):
+        pf.execution.attach_evidence(
+            plan_id, pf.user_id("chair_a"), "i2", "again.pdf", "application/pdf", PDF
+        )
+    assert footprint(pf, plan_id) == before
+    _row, path = pf.execution.open_evidence(plan_id, kept.id or 0)
+    assert files_under(evidence_dir) == [path] and path.read_bytes() == PDF
+
+
+def test_a_stale_upload_writes_nothing(pf: Planflow, org: object, evidence_dir: Path) -> None:
+    plan_id = drive(pf, "approved")
+    version = pf.plan(plan_id).version
+    with pytest.raises(StaleVersion):
+        pf.execution.attach_evidence(
+            plan_id,
+            pf.user_id("drafter_a"),
+            "i1",
+            "m.pdf",
+            "application/pdf",
+            PDF,
+            expected_version=version + 5,
+        )
+    assert files_under(evidence_dir) == []
+
+
+# -- the store's settings and names -----------------------------------------------------------
+
+
+def test_store_settings_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("PLANFLOW_EVIDENCE_DIR")
+    monkeypatch.setenv("PLANFLOW_INSTANCE", str(tmp_path / "inst"))
+    monkeypatch.setenv("PLANFLOW_EVIDENCE_MAX_BYTES", "2048")
+    store = EvidenceStore.from_env()
+    assert (store.root, store.max_bytes) == ((tmp_path / "inst").resolve() / "evidence", 2048)
+    for bad in ("0", "-5", "ten", "1.5"):
+        monkeypatch.setenv("PLANFLOW_EVIDENCE_MAX_BYTES", bad)
+        with pytest.raises(ValidationError, match="PLANFLOW_EVIDENCE_MAX_BYTES"):
+            EvidenceStore.from_env()
+
+
+def test_file_names_are_normalised_and_shortened_keeping_the_extension() -> None:
+    assert sanitize_filename("  Cafe\u0301 minutes.pdf ") == "Café minutes.pdf"
+    long = sanitize_filename("x" * 300 + ".docx")
+    assert len(long) == 255 and long.endswith("x.docx")
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+def test_cli_progress_and_evidence(
+    pf: Planflow,
+    org: object,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    plan_id = drive(pf, "approved")
+    monkeypatch.setenv("PLANFLOW_DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    code, out, _ = run(
+        "progress",
+        "report",
+        str(plan_id),
+        "i2",
+        "--status",
+        "in_progress",
+        "--report",
+        "Half collected",
+        "--measured",
+        "50",
+        "--as",
+        "chair_a",
+    )
+    assert (code, out) == (0, f"plan {plan_id}: item i2 is in_progress\n")
+    code, out, _ = run("progress", "list", str(plan_id))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["1.1", "i1", "-"]
+    assert lines[1].split()[:3] == ["1.2", "i2", "in_progress"]
+    assert "chair_a" in lines[1] and "measured 50" in lines[1]
+    assert lines[2].strip() == "Half collected"
+
+    (tmp_path / "minutes.pdf").write_bytes(PDF)
+    code, out, _ = run(
+        "evidence", "add", str(plan_id), "i1", str(tmp_path / "minutes.pdf"), "--as", "drafter_a"
+    )
+    assert code == 0 and out.startswith(f"plan {plan_id}: evidence 1 minutes.pdf (")
+    code, out, _ = run("evidence", "list", str(plan_id))
+    assert code == 0 and out.split()[1] == "i1" and out.rstrip().endswith("minutes.pdf")
+    assert [e.filename for e in pf.execution.evidence(plan_id)] == ["minutes.pdf"]
+
+    (tmp_path / "photo.pdf").write_bytes(PNG)
+    refusals = [
+        (
+            ("progress", "report", str(plan_id), "i9", "--status", "done", "--as", "chair_a"),
+            "no item 'i9'",
+        ),
+        (
+            ("progress", "report", str(plan_id), "i1", "--status", "done", "--as", "reviewer"),
+            "needs the role 'drafter or submitter'",
+        ),
+        (
+            ("progress", "report", str(plan_id), "i1", "--status", "done", "--as", "nobody"),
+            "unknown user",
+        ),
+        (("progress", "list", "999"), "unknown plan"),
+        (
+            ("evidence", "add", str(plan_id), "i1", str(tmp_path / "photo.pdf"), "--as", "chair_a"),
+            "its content is a png",
+        ),
+    ]
+    for argv, fragment in refusals:
+        code, out, err = run(*argv)
+        assert code == 1, (argv, out, err)
+        assert len(err.splitlines()) == 1 and err.startswith("planflow: error: ")
+        assert fragment in err, (fragment, err)
+    code, _, err = run(
+        "progress", "report", str(plan_id), "i1", "--status", "great", "--as", "chair_a"
+    )
+    assert code == 2 and len(err.splitlines()) == 1
+    for group in ("progress", "evidence"):
+        code, out, _ = run(group, "--help")
+        assert code == 0 and "Usage:" in out
