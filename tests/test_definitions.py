@@ -89,6 +89,9 @@ EXPECTED: dict[str, list[tuple[str, int]]] = {
     "unknown_at": [("unknown 'at' value 'grandparent' (did you mean 'parent'?)", 9)],
     "unknown_creator_role": [("unknown role 'president'", 5)],
     "unknown_duration_unit": [("unknown duration unit 'weeks'", 7)],
+    "sheet_guard_without_sheet": [
+        ("guard 'inspection_passed' needs an inspection: scoring sheet in the definition", 13)
+    ],
     "unknown_guard": [("unknown guard 'has_item' (did you mean 'has_items'?)", 13)],
     "unknown_key": [("unknown key 'dset' (did you mean 'dest'?)", 11)],
     "unknown_language": [("unknown language 'fr'", 7)],

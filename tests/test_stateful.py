@@ -191,6 +191,8 @@ def guard_failures(
             ok = bool(comment and comment.strip())
         elif guard.name == "not_self":
             ok = actor is None or plan.submitted_by is None or actor != plan.submitted_by
+        elif guard.name in ("inspection_scored", "inspection_passed"):
+            ok = False  # the machine never records inspection scores
         else:  # pragma: no cover - a new guard needs a model first
             raise AssertionError(f"the model does not know guard {guard.name!r}")
         if not ok:

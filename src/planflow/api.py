@@ -152,11 +152,9 @@ class Planflow:
                 self.db, row.workflow_name, row.workflow_version
             )
             org = self.service.org_cache.get(self.db, row.org_generation)
-            approvals = frozenset[int]()
-            if any(t.quorum for t in spec.transitions_from(row.state)):
-                approvals = ps.load_votes(tx, plan_id, row.revision)
+            facts = self.service.facts_for(tx, row, spec)
         engine = self.service.engine_for(spec)
-        return engine.available_actions(row.facts(approvals), actor_id, org, lang=lang)
+        return engine.available_actions(facts, actor_id, org, lang=lang)
 
     def plan(self, plan_id: int) -> Plan:
         with self.session() as s:

@@ -26,7 +26,7 @@ from transitions import Machine
 
 from .definitions.spec import TransitionSpec, WorkflowSpec
 from .errors import ActionNotAllowed, GuardFailed, PermissionDenied
-from .guards import Gate, PlanFacts, check_all
+from .guards import FACT_GUARDS, Gate, PlanFacts, check_all
 from .org import OrgSnapshot
 
 #: The actor id used for the system (timers, scheduled rounds).
@@ -77,6 +77,17 @@ class WorkflowEngine:
             for source in t.sources:
                 key = (source, t.trigger)
                 self._candidates[key] = (*self._candidates.get(key, ()), t)
+        # What a decision in each state needs loaded besides the plan row.
+        self.quorum_states = frozenset(s for t in spec.transitions if t.quorum for s in t.sources)
+        self.facts_needed: dict[str, frozenset[str]] = {
+            state: frozenset(
+                FACT_GUARDS[g.name]
+                for t in spec.transitions_from(state)
+                for g in t.guards
+                if g.name in FACT_GUARDS
+            )
+            for state in spec.state_names
+        }
         self._machine = Machine(
             model=None,
             states=list(spec.state_names),

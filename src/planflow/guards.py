@@ -31,6 +31,9 @@ class PlanFacts:
     #: The open task's role and the units it was escalated to (their holders may act).
     task_role: str | None = None
     task_units: tuple[int, ...] = ()
+    #: The current inspection round, when a guard needs it: "unscored",
+    #: "passed" (nothing to rectify) or "failed". None: not looked up.
+    inspection: str | None = None
 
 
 @dataclass(slots=True)
@@ -82,11 +85,37 @@ def not_self(gate: Gate, _ref: GuardRef) -> str | None:
     return None
 
 
+def inspection_scored(gate: Gate, _ref: GuardRef) -> str | None:
+    if gate.facts.inspection not in ("passed", "failed"):
+        return "the inspector has not scored every criterion of this inspection yet"
+    return None
+
+
+def inspection_passed(gate: Gate, _ref: GuardRef) -> str | None:
+    status = gate.facts.inspection
+    if status == "passed":
+        return None
+    if status == "failed":
+        return (
+            "the inspection did not pass (a mandatory criterion failed, the total is too low "
+            "or there are points to rectify)"
+        )
+    return "the inspector has not scored every criterion of this inspection yet"
+
+
 BUILTIN_GUARDS: dict[str, GuardFunction] = {
     "has_items": has_items,
     "all_items_have_due_dates": all_items_have_due_dates,
     "comment_required": comment_required,
     "not_self": not_self,
+    "inspection_scored": inspection_scored,
+    "inspection_passed": inspection_passed,
+}
+
+#: Guards that need a fact the plan row does not carry, and which fact.
+FACT_GUARDS: dict[str, str] = {
+    "inspection_scored": "inspection",
+    "inspection_passed": "inspection",
 }
 
 

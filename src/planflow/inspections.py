@@ -151,6 +151,17 @@ class _Verdict:
 class InspectionService:
     def __init__(self, service: PlanService) -> None:
         self.service = service
+        # The guards inspection_scored / inspection_passed read this verdict.
+        service.fact_providers["inspection"] = self._inspection_fact
+
+    def _inspection_fact(self, tx: Tx, row: ps.PlanRow, spec: WorkflowSpec) -> str:
+        """ "unscored", "passed" (accept) or "failed" (rectify) for the current round."""
+        if spec.inspection is None:
+            return "unscored"
+        verdict = self._verdict(tx, row, spec, self.service.clock.now().date())
+        if verdict.unscored:
+            return "unscored"
+        return "passed" if verdict.action() == ACCEPT else "failed"
 
     # -- recording scores ---------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from .definitions.spec import WorkflowSpec
 from .engine import Decision, WorkflowEngine
 from .errors import NotFound, PermissionDenied, StaleVersion, ValidationError
 from .events import EventBus, PlanChanged
+from .guards import PlanFacts
 from .org import OrgSnapshot
 from .storage import plan_store as ps
 from .storage.db import Database
@@ -37,6 +38,7 @@ from .storage.tx import Sql, Tx, write_tx
 AUTO_RETRIES = 3
 
 Mutation = Callable[[Tx, ps.PlanRow, Change], None]
+FactProvider = Callable[[Tx, ps.PlanRow, WorkflowSpec], object]
 
 
 class PlanService:
@@ -59,6 +61,9 @@ class PlanService:
         self.org_cache = OrgCache()
         self.definitions = DefinitionStore(registry)
         self._engines: dict[tuple[str, int, str], WorkflowEngine] = {}
+        #: Facts that guards need and the plan row does not carry (e.g. the
+        #: inspection verdict), by name; features register their provider.
+        self.fact_providers: dict[str, FactProvider] = {}
         self._engines_lock = threading.Lock()
 
     # -- definitions and engines -------------------------------------------
@@ -196,10 +201,8 @@ class PlanService:
         with write_tx(self.db) as tx:
             row, spec, org = self._load(tx, plan_id, expected_version)
             engine = self.engine_for(spec)
-            approvals = frozenset[int]()
-            if any(t.quorum for t in spec.transitions_from(row.state)):
-                approvals = ps.load_votes(tx, plan_id, row.revision)
-            decision = engine.decide(row.facts(approvals), action, actor_id, org, comment)
+            facts = self.facts_for(tx, row, spec)
+            decision = engine.decide(facts, action, actor_id, org, comment)
             change = self._change(
                 row, spec, org, action, actor_id, on_behalf_of_id, comment, decision
             )
@@ -249,6 +252,19 @@ class PlanService:
         return change
 
     # -- the shared steps --------------------------------------------------------
+
+    def facts_for(self, tx: Tx, row: ps.PlanRow, spec: WorkflowSpec) -> PlanFacts:
+        """What the engine may know about the plan: the row, plus what guards need."""
+        engine = self.engine_for(spec)
+        approvals = frozenset[int]()
+        if row.state in engine.quorum_states:
+            approvals = ps.load_votes(tx, row.id, row.revision)
+        inspection = None
+        if "inspection" in engine.facts_needed.get(row.state, ()):
+            provider = self.fact_providers.get("inspection")
+            # Without a provider nothing has been scored: the guard refuses.
+            inspection = str(provider(tx, row, spec)) if provider else "unscored"
+        return row.facts(approvals, inspection)
 
     def _load(
         self, tx: Tx, plan_id: int, expected_version: int | None

@@ -14,7 +14,12 @@ from planflow.definitions.nodes import Reader, join, suggest
 from planflow.definitions.spec import GuardRef, Label, Quorum, RoleRef, TransitionSpec, Where
 
 #: Guards the engine implements (``planflow.guards``); a definition may name no others.
-GUARDS = ("has_items", "all_items_have_due_dates", "comment_required", "not_self")
+GUARDS = (
+    *("has_items", "all_items_have_due_dates", "comment_required", "not_self"),
+    *("inspection_scored", "inspection_passed"),
+)
+#: Guards that only make sense with an ``inspection:`` scoring sheet.
+SHEET_GUARDS = ("inspection_scored", "inspection_passed")
 WHERE = tuple(w.value for w in Where)
 REQUIRED = ("trigger", "source", "dest")
 OPTIONAL = (

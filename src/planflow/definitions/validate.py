@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from planflow.definitions.actions import SHEET_GUARDS
 from planflow.definitions.nodes import Problems, join, suggest
 from planflow.definitions.spec import (
     BUILTIN_ROLES,
@@ -75,6 +76,19 @@ def validate(draft: Draft, problems: Problems) -> None:
         _check_graph(draft, problems)
     _check_timers(draft, problems)
     _check_schedules(draft, problems)
+    _check_sheet_guards(draft, problems)
+
+
+def _check_sheet_guards(draft: Draft, problems: Problems) -> None:
+    if draft.inspection is not None:
+        return
+    for path, t in draft.transitions:
+        for g in t.guards:
+            if g.name in SHEET_GUARDS:
+                problems.add(
+                    f"{path}.guards",
+                    f"guard {g.name!r} needs an inspection: scoring sheet in the definition",
+                )
 
 
 def _where(problems: Problems, path: str, key: str) -> str:

@@ -2,7 +2,8 @@
 
 Reading: ``OrgCache`` keeps one ``OrgSnapshot`` per process and reloads it
 only when the organisation generation (one row, read in the same query as the
-plan on every transition) has moved. Changing: every mutation here bumps that
+plan on every transition) has moved. Changing: every mutation of the tree,
+of role assignments or of who is active bumps that
 generation in the same transaction, so every process sees it on its next use.
 """
 
@@ -29,6 +30,9 @@ _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,79}$")
+# Deliberately simple: one "@", a non-empty local part, a dotted domain, no
+# spaces. The real check is the SMTP server accepting the address.
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 EMAIL_PREFERENCES = ("immediately", "digest", "off")
 LANGUAGES = ("en", "zh", "ko")
 
@@ -181,7 +185,7 @@ class OrgRepository:
             )
         if not display_name.strip():
             problems.append("a display name is required")
-        if email and ("@" not in email or len(email) > 320):
+        if email and (not EMAIL_RE.match(email) or len(email) > 320):
             problems.append(f"{email!r} is not an e-mail address")
         if language not in LANGUAGES:
             problems.append(f"language must be one of {', '.join(LANGUAGES)}")

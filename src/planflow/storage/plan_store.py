@@ -136,7 +136,9 @@ class PlanRow:
     task_level: int
     org_generation: int
 
-    def facts(self, approvals: frozenset[int] = frozenset()) -> PlanFacts:
+    def facts(
+        self, approvals: frozenset[int] = frozenset(), inspection: str | None = None
+    ) -> PlanFacts:
         return PlanFacts(
             plan_id=self.id,
             unit_id=self.unit_id,
@@ -147,6 +149,7 @@ class PlanRow:
             items_without_due=self.items_without_due,
             revision=self.revision,
             approvals=approvals,
+            inspection=inspection,
             task_role=self.task_role,
             # Only an escalation widens who may act, to the unit it reached.
             task_units=(
