@@ -21,9 +21,10 @@ is a state of the plan's definition; the audit trail holds exactly one record
 per successful change, in order and with the right actor and states; the hash
 chain verifies; votes are exactly the successful committee votes.
 
-Three behaviours that once went wrong (an unassigned task letting the wrong
-people act, the system casting a committee vote) are pinned by the tests at
-the end of this file.
+Bugs this machine found (an unassigned task that fell back to the plan's own
+unit and so let the wrong people act - a root unit's reviewer, a branch's own
+inspector - and the system casting a committee vote) are pinned by the plain
+regression tests at the end of this file.
 """
 
 from __future__ import annotations
@@ -70,8 +71,8 @@ YEAR = 2027
 WORKFLOW_NAMES = ("annual_plan", "committee_plan")
 ROLES = ("drafter", "submitter", "reviewer", "inspector", "officer", "admin", "committee")
 UNITS = (("fed", None), ("union", "fed"), ("branch_a", "union"), ("branch_b", "union"))
-#: (username, [(role, unit)]). ``dual`` submits for branch_a *and* reviews and
-#: votes at the union: the probe for the ``not_self`` separation of duties.
+#: (username, [(role, unit)]). ``dual`` and ``dual_b`` submit for a branch *and*
+#: review and vote at the union: the probes for the ``not_self`` separation of duties.
 PEOPLE: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("drafter_a", (("drafter", "branch_a"),)),
     ("chair_a", (("submitter", "branch_a"),)),
@@ -86,6 +87,7 @@ PEOPLE: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("member2", (("committee", "union"),)),
     ("member3", (("committee", "union"),)),
     ("dual", (("submitter", "branch_a"), ("reviewer", "union"), ("committee", "union"))),
+    ("dual_b", (("submitter", "branch_b"), ("reviewer", "union"), ("committee", "union"))),
     ("outsider", ()),
 )
 USERNAMES = tuple(name for name, _ in PEOPLE)
@@ -219,7 +221,10 @@ def expect_fire(
         return Refused(ActionNotAllowed, f"{action!r} is not defined in {plan.state!r}")
     assert len(candidates) == 1, "the model assumes one transition per (state, trigger)"
     t = candidates[0]
-    if actor is not None:  # the system may fire any transition (timers, rounds)
+    if actor is None:  # the system may fire any transition (timers, rounds) but never votes
+        if t.quorum is not None:
+            return Refused(PermissionDenied, "the system does not vote")
+    else:
         if t.actor is None:
             return Refused(PermissionDenied, "only the system fires it")
         if not holds(snap, actor, t.actor, plan.unit_id):
@@ -414,8 +419,6 @@ class PlanflowMachine(RuleBasedStateMachine):
         spec, snap = self.specs[plan.workflow], self.snapshot()
         expected_version = self.expected_version(plan, version_kind)
         outcome = expect_fire(spec, snap, plan, action, actor, comment, expected_version)
-        if actor is None and isinstance(outcome, Allowed) and outcome.transition.quorum is not None:
-            return  # the system "voting": test_the_system_cannot_cast_a_committee_vote
 
         def call() -> Any:
             return self.pf.service.fire(plan.id, action, actor, comment, expected_version)
@@ -649,7 +652,7 @@ def test_engine_agrees_with_the_model(
     )
 
 
-# -- behaviours the model refuses (known bugs) ---------------------------------------------
+# -- regressions: bugs the machine found ------------------------------------------------
 
 
 @pytest.fixture
@@ -705,3 +708,11 @@ def test_the_system_cannot_cast_a_committee_vote(federation: Planflow) -> None:
     with pytest.raises(PermissionDenied):
         pf.fire(plan_id, "approve", None)
     assert pf.plan(plan_id).version == version
+
+
+def test_nobody_votes_on_a_committee_plan_of_the_root_unit(federation: Planflow) -> None:
+    pf = federation
+    plan_id = submitted_plan(pf, "fed", "drafter_f", "chair_f", "committee_plan")
+    assert pf.plan(plan_id).task_unit_id is None  # 'committee at parent': nobody
+    with pytest.raises(PermissionDenied):
+        pf.fire(plan_id, "approve", "committee_f")
