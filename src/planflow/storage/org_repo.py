@@ -231,15 +231,7 @@ class OrgRepository:
     ) -> RoleAssignment:
         if role not in known_roles:
             raise ValidationError(f"unknown role {role!r}; known roles: {', '.join(known_roles)}")
-        user = self.user_by_name(session, username)
-        unit = self.unit_by_code(session, unit_code)
-        existing = session.exec(
-            select(RoleAssignment).where(
-                RoleAssignment.user_id == user.id,
-                RoleAssignment.unit_id == unit.id,
-                RoleAssignment.role == role,
-            )
-        ).first()
+        user, unit, existing = self._assignment(session, username, role, unit_code)
         if existing is not None:
             return existing
         assert user.id is not None and unit.id is not None
@@ -255,6 +247,15 @@ class OrgRepository:
         return assignment
 
     def revoke_role(self, session: Session, username: str, role: str, unit_code: str) -> None:
+        _user, _unit, found = self._assignment(session, username, role, unit_code)
+        if found is None:
+            raise NotFound("role assignment", f"{username} {role} at {unit_code}")
+        session.delete(found)
+        bump_generation(session)
+
+    def _assignment(
+        self, session: Session, username: str, role: str, unit_code: str
+    ) -> tuple[User, Unit, RoleAssignment | None]:
         user = self.user_by_name(session, username)
         unit = self.unit_by_code(session, unit_code)
         found = session.exec(
@@ -264,7 +265,4 @@ class OrgRepository:
                 RoleAssignment.role == role,
             )
         ).first()
-        if found is None:
-            raise NotFound("role assignment", f"{username} {role} at {unit_code}")
-        session.delete(found)
-        bump_generation(session)
+        return user, unit, found
