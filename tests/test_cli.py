@@ -15,7 +15,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ from planflow.definitions import load_definition
 from planflow.errors import DefinitionError
 from planflow.storage import org_repo
 from planflow.storage.audit_repo import EXPORT_FIELDS
-from planflow.storage.db import normalise_url, with_search_path
+from planflow.storage.db import normalise_url
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / "workflows"
@@ -160,26 +159,6 @@ def demo(run: Cli, monkeypatch: pytest.MonkeyPatch) -> list[PlanLine]:
     monkeypatch.setattr(org_repo, "_hasher", cheap)
     assert_ok(run("demo", "--year", YEAR))
     return parse_plans(assert_ok(run("plans", "list")).out)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database with no schema at all: a new SQLite file, or a new PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'new' / 'planflow.sqlite3'}"
-        return
-    if not POSTGRES_URL:
-        pytest.skip("PLANFLOW_TEST_POSTGRES_URL is not set")
-    schema = f"test_cli_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield with_search_path(POSTGRES_URL, schema)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 # -- init and demo ------------------------------------------------------------------

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import CliRun
 
 from planflow.api import Planflow
 from planflow.changes import DEFAULT_WRITERS, Change
-from planflow.cli import main
 from planflow.content import PlanContent
 from planflow.definitions import load_definition
 from planflow.errors import NotFound, PermissionDenied, StaleVersion, ValidationError
@@ -542,18 +542,13 @@ def test_cli_progress_and_evidence(
     database_url: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: CliRun,
 ) -> None:
     plan_id = drive(pf, "approved")
     monkeypatch.setenv("PLANFLOW_DATABASE_URL", database_url)
     monkeypatch.chdir(tmp_path)
 
-    def run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
+    run = cli
     code, out, _ = run(
         "progress",
         "report",

@@ -17,10 +17,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import CliRun
 from sqlmodel import col, select
 
 from planflow.api import Planflow
-from planflow.cli import main
 from planflow.content import PlanContent
 from planflow.errors import GuardFailed, PermissionDenied, StaleVersion, ValidationError
 from planflow.evidence_store import EvidenceStore
@@ -474,18 +474,13 @@ def test_cli_inspection_score_show_and_finish(
     database_url: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: CliRun,
 ) -> None:
     plan_id = drive(pf, "inspection_scheduled")
     monkeypatch.setenv("PLANFLOW_DATABASE_URL", database_url)
     monkeypatch.chdir(tmp_path)
 
-    def run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
+    run = cli
     own = tmp_path / "self.json"
     own.write_text(json.dumps([{"code": "A1", "score": 10, "note": "met twice"}]))
     theirs = tmp_path / "scores.json"
