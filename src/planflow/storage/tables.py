@@ -245,7 +245,11 @@ class Notification(SQLModel, table=True):
     #: pending | sent | skipped | failed | digest
     email_status: str = Field(default="pending", max_length=16)
     email_attempts: int = 0
+    #: When the sender may next try. A claim pushes it one lease ahead, so a
+    #: sender that dies mid-send leaves the row to be retried, not lost.
     email_next_at: datetime | None = None
+    #: The token of the sender that claimed the row; marking it sent checks it.
+    email_claim: str | None = Field(default=None, max_length=64)
 
 
 class Comment(SQLModel, table=True):
@@ -332,9 +336,15 @@ class ScheduleFiring(SQLModel, table=True):
     workflow_name: str = Field(max_length=100)
     schedule: str = Field(max_length=100)
     period: str = Field(max_length=40)
-    status: str = Field(max_length=16)  # fired | missed
+    status: str = Field(max_length=16)  # running | fired | missed
+    #: When the round was (or would have been) due.
+    due_at: datetime | None = None
+    #: When it was recorded as fired or missed.
     at: datetime
     plans_affected: int = 0
+    #: The scheduler process running the round, and until when (a lease).
+    claimed_by: str | None = Field(default=None, max_length=120)
+    claimed_until: datetime | None = None
 
 
 class AppliedEffect(SQLModel, table=True):
