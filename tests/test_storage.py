@@ -193,7 +193,8 @@ def _select_plan(tx: Tx, w: World) -> Check | None:
         id=w.plan, unit_id=w.unit, year=2027, title="Plan", workflow_name="annual_plan",
         workflow_version=1, state="draft", version=3, submitted_by=None, item_count=2,
         items_without_due=1, revision=1, audit_seq=2, audit_hash="a" * 64,
-        task_role="drafter", task_unit_id=w.unit, task_level=2, org_generation=1,
+        task_role="drafter", task_unit_id=w.unit, task_level=2, task_escalated_unit_id=None,
+        org_generation=1,
     )  # fmt: skip
     assert ps.load_plan(tx, w.plan + 1000) is None
 

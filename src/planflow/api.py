@@ -25,6 +25,7 @@ from .errors import NotFound
 from .events import EventBus
 from .evidence_store import EvidenceStore
 from .execution import ExecutionService
+from .inbox import Inbox
 from .inspections import InspectionService
 from .org import OrgSnapshot
 from .plans import PlanContentService
@@ -75,6 +76,7 @@ class Planflow:
         self.content = PlanContentService(self.service)
         self.execution = ExecutionService(self.service, EvidenceStore.from_env())
         self.inspections = InspectionService(self.service)
+        self.inbox = Inbox(self.db, self.clock)
 
     # -- set-up ------------------------------------------------------------------
 

@@ -139,6 +139,7 @@ class PlanService:
                 task_role=None,
                 task_unit_id=None,
                 task_level=0,
+                task_escalated_unit_id=None,
                 org_generation=org.generation,
             )
             change = self._change(row, spec, org, "create", actor_id, None, None, None)

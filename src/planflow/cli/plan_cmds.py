@@ -53,9 +53,13 @@ def plans_show(ctx: Context, plan_id: int) -> None:
         snap = pf.org_snapshot()
         unit = snap.units.get(plan.task_unit_id or 0)
         due = f"{plan.task_due_at:%Y-%m-%d %H:%M}" if plan.task_due_at else "no due date"
+        escalated = ""
+        if plan.task_escalated_unit_id is not None:
+            top = snap.units.get(plan.task_escalated_unit_id)
+            escalated = f" (escalated to {top.code if top else '?'})"
         click.echo(
             f"  task: {plan.task_role} at {unit.code if unit else '?'}, due {due}, "
-            f"escalation level {plan.task_level}"
+            f"escalation level {plan.task_level}{escalated}"
         )
         if plan.timer_at:
             click.echo(f"  next timer: {plan.timer_kind} at {plan.timer_at:%Y-%m-%d %H:%M}")

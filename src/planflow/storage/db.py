@@ -108,6 +108,12 @@ class Database:
             with Session(bind=conn) as session, session.begin():
                 yield session
 
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """An ORM session for reading: on SQLite it does not take the write lock."""
+        with self.engine.connect() as conn, Session(bind=conn) as session, session.begin():
+            yield session
+
     def pinned_connection(self) -> Any:
         """This thread's own DBAPI connection, for the transition path.
 

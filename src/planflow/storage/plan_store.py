@@ -20,7 +20,7 @@ SELECT_PLAN = Sql(
     "select_plan",
     "SELECT p.id, p.unit_id, p.year, p.title, p.workflow_name, p.workflow_version, p.state,"
     " p.version, p.submitted_by, p.item_count, p.items_without_due, p.revision, p.audit_seq,"
-    " p.audit_hash, p.task_role, p.task_unit_id, p.task_level,"
+    " p.audit_hash, p.task_role, p.task_unit_id, p.task_level, p.task_escalated_unit_id,"
     " (SELECT generation FROM org_generation WHERE id = 1)"
     " FROM plan p WHERE p.id = :plan_id",
 )
@@ -52,8 +52,9 @@ UPDATE_PLAN_MOVE = Sql(
     " audit_seq = :audit_seq, audit_hash = :audit_hash,"
     " submitted_by = COALESCE(:submitted_by, submitted_by), revision = :revision,"
     " task_role = :task_role, task_unit_id = :task_unit_id, task_since = :task_since,"
-    " task_due_at = :task_due_at, task_level = 0, timer_at = :timer_at,"
-    " timer_kind = :timer_kind, timer_claimed_by = NULL, timer_claimed_until = NULL"
+    " task_due_at = :task_due_at, task_level = 0, task_escalated_unit_id = NULL,"
+    " timer_at = :timer_at, timer_kind = :timer_kind, timer_claimed_by = NULL,"
+    " timer_claimed_until = NULL"
     " WHERE id = :plan_id AND version = :version",
 )
 UPDATE_PLAN_MIGRATE = Sql(
@@ -62,8 +63,9 @@ UPDATE_PLAN_MIGRATE = Sql(
     " audit_seq = :audit_seq, audit_hash = :audit_hash, workflow_version = :workflow_version,"
     " revision = :revision, task_role = :task_role, task_unit_id = :task_unit_id,"
     " task_since = :task_since, task_due_at = :task_due_at, task_level = 0,"
-    " timer_at = :timer_at, timer_kind = :timer_kind, timer_claimed_by = NULL,"
-    " timer_claimed_until = NULL WHERE id = :plan_id AND version = :version",
+    " task_escalated_unit_id = NULL, timer_at = :timer_at, timer_kind = :timer_kind,"
+    " timer_claimed_by = NULL, timer_claimed_until = NULL"
+    " WHERE id = :plan_id AND version = :version",
 )
 #: The plan UPDATEs that (re)set the plan's task and first timer.
 TASK_UPDATES = frozenset({"update_plan_move", "update_plan_migrate"})
@@ -134,6 +136,7 @@ class PlanRow:
     task_role: str | None
     task_unit_id: int | None
     task_level: int
+    task_escalated_unit_id: int | None
     org_generation: int
 
     def facts(
@@ -153,9 +156,7 @@ class PlanRow:
             task_role=self.task_role,
             # Only an escalation widens who may act, to the unit it reached.
             task_units=(
-                (self.task_unit_id,)
-                if self.task_unit_id is not None and self.task_level > 0
-                else ()
+                (self.task_escalated_unit_id,) if self.task_escalated_unit_id is not None else ()
             ),
         )
 

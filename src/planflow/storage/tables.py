@@ -107,6 +107,14 @@ class Plan(SQLModel, table=True):
         Index("ix_plan_unit_year", "unit_id", "year"),
         Index("ix_plan_task", "task_unit_id", "task_role"),
         Index("ix_plan_timer", "timer_at"),
+        # Escalated tasks only: the queue of the units they reached.
+        Index(
+            "ix_plan_escalated",
+            "task_escalated_unit_id",
+            "task_role",
+            sqlite_where=text("task_escalated_unit_id IS NOT NULL"),
+            postgresql_where=text("task_escalated_unit_id IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -145,6 +153,9 @@ class Plan(SQLModel, table=True):
     task_due_at: datetime | None = None
     #: How many times the task moved up the tree because it was overdue.
     task_level: int = 0
+    #: Where an overdue task has been escalated to (``task_level`` > 0): the
+    #: holders of ``task_role`` there may act too; the original ones still can.
+    task_escalated_unit_id: int | None = Field(default=None, foreign_key="unit.id")
     #: The next timer of the task: when, and what (remind | escalate | auto).
     timer_at: datetime | None = None
     timer_kind: str | None = Field(default=None, max_length=16)
@@ -359,3 +370,23 @@ class AppliedEffect(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=200)
     plan_id: int | None = Field(default=None, foreign_key="plan.id")
     at: datetime
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A sign-in attempt, for rate limiting per account and per address.
+
+    Kept in the database, not in a worker's memory, so the limit holds across
+    every web worker and host.
+    """
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_username", "username", "at"),
+        Index("ix_login_attempt_address", "address", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80)
+    address: str = Field(max_length=64)
+    at: datetime
+    success: bool = False
