@@ -9,6 +9,8 @@ database transaction, in order:
 2. ``write_revision``       the frozen content, on a submission
 3. ``write_vote``           an n-of-m approval vote
 4. ``write_notifications``  in-app notifications (and e-mail outbox rows)
+5. ``write_effect``         a timer's or round's idempotency key, and the
+                            reminder or escalation notices of a timer
 
 A writer may add rows, never change the plan row itself: the service does
 that once, with the version check, before any writer runs. The plan's new
@@ -30,6 +32,7 @@ from .definitions.spec import WorkflowSpec
 from .engine import Decision
 from .org import OrgSnapshot
 from .storage import plan_store as ps
+from .storage import timer_store as ts
 from .storage.tx import Tx
 
 
@@ -61,6 +64,12 @@ class Change:
     at_db: Any = None
     #: The task the plan gets (state changes only).
     task: TaskState | None = None
+    #: A due time for that task other than the definition's (scheduled rounds).
+    task_due_override: datetime | None = None
+    #: The idempotency key of the timer effect or round this change applies.
+    effect_key: str | None = None
+    #: A reminder's or escalation's notices: (kind, recipients, payload extras).
+    notice: tuple[str, tuple[int, ...], dict[str, Any]] | None = None
     #: Filled by the writers, read by event subscribers after commit.
     notified: list[int] = field(default_factory=list)
 
@@ -166,7 +175,6 @@ def write_notifications(tx: Tx, change: Change) -> None:
         ps.INSERT_NOTIFICATION,
         [
             {
-                "key": None,
                 "user_id": user_id,
                 "plan_id": change.plan_id,
                 "kind": "transition",
@@ -179,6 +187,43 @@ def write_notifications(tx: Tx, change: Change) -> None:
     change.notified = people
 
 
+class EffectAlreadyApplied(Exception):
+    """The effect's key is taken: it was applied before (the change rolls back)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"effect {key} has already been applied")
+        self.key = key
+
+
+def write_effect(tx: Tx, change: Change) -> None:
+    if change.effect_key is not None and not ts.insert_effect(
+        tx, change.effect_key, change.plan_id, change.at_db
+    ):
+        raise EffectAlreadyApplied(change.effect_key)
+    if change.notice is None:
+        return
+    kind, people, extra = change.notice
+    if not people:
+        return
+    payload = _payload_json(
+        {"title": change.title, "workflow": change.spec.name, "state": change.to_state, **extra}
+    )
+    tx.run_many(
+        ps.INSERT_NOTIFICATION,
+        [
+            {
+                "user_id": user_id,
+                "plan_id": change.plan_id,
+                "kind": kind,
+                "payload": payload,
+                "created_at": change.at_db,
+            }
+            for user_id in people
+        ],
+    )
+    change.notified = list(people)
+
+
 # Key order is fixed by the literal above, so no sorting is needed.
 _payload_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
@@ -188,4 +233,5 @@ DEFAULT_WRITERS: tuple[Writer, ...] = (
     write_revision,
     write_vote,
     write_notifications,
+    write_effect,
 )

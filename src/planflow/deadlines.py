@@ -51,6 +51,7 @@ def next_effect(
     *,
     after: Effect | None = None,
     not_before: datetime | None = None,
+    escalations: bool = True,
 ) -> Effect | None:
     """The first effect of the task's timeline strictly after ``after``.
 
@@ -59,6 +60,8 @@ def next_effect(
     ``repeat_escalation`` (at most ``MAX_ESCALATION_LEVEL``), and the
     auto-action ``auto_after`` the due date. Only the part of the escalation
     chain up to ``after`` is computed: this runs on every transition.
+    ``escalations=False`` leaves them out (the task reached the top of the
+    tree: there is nobody further up to escalate to).
     """
     if timer is None or due_at is None:
         return None
@@ -69,7 +72,7 @@ def next_effect(
         # pointless; escalations and auto-actions still apply late.
         if not_before is None or remind.at > not_before:
             candidates.append(remind)
-    if timer.escalate_after is not None:
+    if timer.escalate_after is not None and escalations:
         escalation = Effect(calendar.add(due_at, timer.escalate_after), "escalate", 1)
         if timer.repeat_escalation is not None:
             while after is not None and escalation <= after:
@@ -94,8 +97,13 @@ def task_for_state(
     plan_unit_id: int,
     state: str,
     at: datetime,
+    due_at: datetime | None = None,
 ) -> TaskState:
-    """The task a plan gets on entering ``state`` at time ``at``."""
+    """The task a plan gets on entering ``state`` at time ``at``.
+
+    ``due_at`` overrides the definition's due time (a scheduled round sets
+    its own, e.g. "due April 30").
+    """
     task = spec.state(state).task
     if task is None:
         return NO_TASK
@@ -103,7 +111,8 @@ def task_for_state(
     # still exists (role set, no unit) and shows as unassigned. It must not
     # fall back to the plan's own unit: that would let the wrong people act.
     unit_id = org.resolve(task.assignee, plan_unit_id)
-    due_at = calendar.add(at, task.due) if task.due else None
+    if due_at is None and task.due:
+        due_at = calendar.add(at, task.due)
     first = next_effect(spec.timer_for(state), due_at, calendar, not_before=at)
     return TaskState(
         role=task.assignee.role,

@@ -55,8 +55,18 @@ from . import (  # noqa: E402
     execution_cmds,
     org_cmds,
     plan_cmds,
+    scheduler_cmds,
     setup_cmds,
     workflow_cmds,
 )
 
-register(setup_cmds, org_cmds, plan_cmds, audit_cmds, workflow_cmds, bench_cmds, execution_cmds)
+register(
+    setup_cmds,
+    org_cmds,
+    plan_cmds,
+    audit_cmds,
+    workflow_cmds,
+    bench_cmds,
+    execution_cmds,
+    scheduler_cmds,
+)

@@ -34,11 +34,20 @@ class Sql:
 
     __slots__ = ("name", "postgresql", "returns_id", "sqlite")
 
-    def __init__(self, name: str, text: str, *, returns_id: bool = False) -> None:
+    def __init__(
+        self,
+        name: str,
+        text: str,
+        *,
+        returns_id: bool = False,
+        postgresql: str | None = None,
+    ) -> None:
+        """``postgresql`` is the statement's own PostgreSQL text, where they differ."""
         self.name = name
         self.returns_id = returns_id
         self.sqlite = text
-        pg = _NAMED.sub(lambda m: f"%({m.group(1)})s", text.replace("%", "%%"))
+        source = text if postgresql is None else postgresql
+        pg = _NAMED.sub(lambda m: f"%({m.group(1)})s", source.replace("%", "%%"))
         self.postgresql = pg + " RETURNING id" if returns_id else pg
 
     def text(self, dialect: str) -> str:
@@ -79,6 +88,15 @@ class Tx:
         if value is None or not self._sqlite:
             return value
         return sqlite_datetime(value)
+
+    def dt(self, value: Any) -> datetime | None:
+        """A datetime read back from a raw row, as aware UTC."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        assert isinstance(value, datetime)
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
     def run(self, sql: Sql, params: Mapping[str, Any]) -> int:
         """Execute; returns the number of rows changed."""

@@ -1,0 +1,87 @@
+"""``planflow scheduler``: run the scheduler, or one pass of it at a given time."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from datetime import datetime
+from types import FrameType
+
+import click
+
+from ..api import Planflow
+from ..clock import FixedClock, to_utc
+from ..scheduler import Scheduler
+from .app import Context, pass_ctx
+
+
+def _parse_now(value: str) -> datetime:
+    try:
+        return to_utc(datetime.fromisoformat(value))
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{value!r} is not a date and time like 2027-04-01T08:00 (UTC unless it has an offset)"
+        ) from exc
+
+
+@click.group(invoke_without_command=True)
+@click.pass_context
+def scheduler(click_ctx: click.Context) -> None:
+    """Run the scheduler: rounds, reminders, escalations and e-mail, until stopped.
+
+    Any number of scheduler processes may run against the same database;
+    each effect happens once. Stop with Ctrl-C or SIGTERM.
+    """
+    if click_ctx.invoked_subcommand is not None:
+        return
+    ctx = click_ctx.find_object(Context)
+    assert ctx is not None
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    pf = ctx.pf
+    pf.init()
+    runner = Scheduler(pf, outbox=_outbox(pf))
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        click.echo(f"scheduler {runner.worker_id}: signal {signum}, stopping")
+        runner.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo(f"scheduler {runner.worker_id} running every {runner.interval} on {pf.db.url}")
+    runner.run_forever()
+
+
+@scheduler.command("run-once")
+@click.option(
+    "--now",
+    "now_text",
+    default=None,
+    metavar="DATETIME",
+    help="Process everything due at this time (e.g. 2027-04-01T08:00, UTC); default: now.",
+)
+@pass_ctx
+def run_once(ctx: Context, now_text: str | None) -> None:
+    """Process everything due (at --now) once, print what was done, and exit."""
+    if now_text is None:
+        pf = ctx.pf
+    else:
+        pf = Planflow(ctx.database_url, clock=FixedClock(_parse_now(now_text)))
+    try:
+        pf.init()
+        report = Scheduler(pf, outbox=_outbox(pf)).tick()
+        click.echo(f"scheduler pass at {pf.clock.now():%Y-%m-%d %H:%M} UTC")
+        click.echo(report.describe())
+        if report.errors:
+            raise click.exceptions.Exit(1)
+    finally:
+        if pf is not ctx.pf:
+            pf.close()
+
+
+def _outbox(pf: Planflow) -> object | None:
+    return None
+
+
+COMMANDS = [scheduler]

@@ -1,0 +1,152 @@
+"""The scheduler process: wakes up, does everything that is due, sleeps.
+
+Each tick runs, in order: the scheduled rounds, the deadline processor
+(reminders, escalations, auto-actions) and the e-mail outbox. All of their
+state is in the database, so any number of scheduler processes may run at
+once, on any hosts, and a tick can be repeated at any time: the database's
+claims and effect keys, not this process, decide what happens once.
+
+APScheduler (3.x) only provides the wake-up: an interval job in this
+process with ``max_instances=1`` and ``coalesce=True``, its job store in
+memory. It is never asked to remember anything (APScheduler 3 cannot share
+a job store between processes, and does not need to here).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from .errors import ValidationError
+from .rounds import RoundReport, RoundRunner
+from .timers import DeadlineProcessor, DeadlineReport
+
+if TYPE_CHECKING:
+    from .api import Planflow
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL = timedelta(seconds=30)
+
+
+def new_worker_id() -> str:
+    """Unique per process start: host, pid and a random suffix (pids are reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def interval_from_env() -> timedelta:
+    raw = os.environ.get("PLANFLOW_SCHEDULER_INTERVAL", "").strip()
+    if not raw:
+        return DEFAULT_INTERVAL
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1
+    if not 0.1 <= seconds <= 3600:
+        raise ValidationError(
+            f"PLANFLOW_SCHEDULER_INTERVAL={raw!r}: give seconds between 0.1 and 3600"
+        )
+    return timedelta(seconds=seconds)
+
+
+@dataclass
+class TickReport:
+    rounds: RoundReport = field(default_factory=RoundReport)
+    deadlines: DeadlineReport = field(default_factory=DeadlineReport)
+    outbox: Any = None
+    errors: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        d, r = self.deadlines, self.rounds
+        parts = [
+            f"rounds fired: {len(r.fired)} ({r.plans} plan(s)), missed: {len(r.missed)}",
+            f"reminders: {d.reminded}, escalations: {d.escalated}, at the top: {d.at_top}, "
+            f"auto-actions: {d.auto_actions}, skipped: {d.skipped}",
+        ]
+        if self.outbox is not None:
+            parts.append(f"e-mail: {self.outbox}")
+        if d.failed or self.errors:
+            parts.append("problems: " + "; ".join([*d.failed, *self.errors]))
+        return "\n".join(parts)
+
+
+class Scheduler:
+    def __init__(
+        self,
+        pf: Planflow,
+        *,
+        worker_id: str | None = None,
+        interval: timedelta | None = None,
+        outbox: Any = None,
+    ) -> None:
+        self.pf = pf
+        self.worker_id = worker_id or new_worker_id()
+        self.interval = interval or interval_from_env()
+        self.rounds = RoundRunner(pf.service, self.worker_id)
+        self.deadlines = DeadlineProcessor(pf.service, self.worker_id)
+        #: Anything with ``run_once()``; None when e-mail is not set up here.
+        self.outbox = outbox
+        self._stop = threading.Event()
+        self._apscheduler: Any = None
+
+    def tick(self) -> TickReport:
+        """Do everything due now; each part's failure is logged, not fatal."""
+        report = TickReport()
+        try:
+            report.rounds = self.rounds.run()
+        except Exception as exc:  # the next tick retries; the lease protects the round
+            log.exception("scheduled rounds failed")
+            report.errors.append(f"rounds: {exc}")
+        try:
+            report.deadlines = self.deadlines.run()
+        except Exception as exc:
+            log.exception("deadline processing failed")
+            report.errors.append(f"deadlines: {exc}")
+        if self.outbox is not None:
+            try:
+                report.outbox = self.outbox.run_once()
+            except Exception as exc:
+                log.exception("the e-mail outbox failed")
+                report.errors.append(f"e-mail: {exc}")
+        return report
+
+    # -- running ---------------------------------------------------------------
+
+    def start(self) -> None:
+        """Tick every ``interval`` in a background thread (embedded mode)."""
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        scheduler = BackgroundScheduler(timezone="UTC")
+        scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=self.interval.total_seconds(),
+            id="planflow-tick",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=self.pf.clock.now(),
+        )
+        scheduler.start()
+        self._apscheduler = scheduler
+        log.info("scheduler %s started, ticking every %s", self.worker_id, self.interval)
+
+    def stop(self) -> None:
+        if self._apscheduler is not None:
+            self._apscheduler.shutdown(wait=True)
+            self._apscheduler = None
+        self._stop.set()
+
+    def run_forever(self) -> None:
+        """Tick until ``stop`` is called or the process is signalled."""
+        self.start()
+        try:
+            while not self._stop.wait(1.0):
+                pass
+        finally:
+            self.stop()
