@@ -37,6 +37,8 @@ DEFAULT_BATCH = 500
 @dataclass
 class DeadlineReport:
     reminded: int = 0
+    #: Reminders whose moment passed while no scheduler ran: recorded, nobody told.
+    late_reminders: int = 0
     escalated: int = 0
     at_top: int = 0
     auto_actions: int = 0
@@ -47,7 +49,9 @@ class DeadlineReport:
 
     @property
     def applied(self) -> int:
-        return self.reminded + self.escalated + self.at_top + self.auto_actions
+        return (
+            self.reminded + self.late_reminders + self.escalated + self.at_top + self.auto_actions
+        )
 
 
 class DeadlineProcessor:
@@ -108,8 +112,10 @@ class DeadlineProcessor:
             report.failed.append(f"plan {timer.row.id}: {exc}")
             self._release(timer)
             return None
-        if change.action == "remind":
+        if change.action == "remind" and change.notice and change.notice[1]:
             report.reminded += 1
+        elif change.action == "remind":
+            report.late_reminders += 1
         elif change.action == "escalate":
             report.escalated += 1
         else:

@@ -62,7 +62,6 @@ INSERT_EFFECT = Sql(
     "INSERT INTO applied_effect (key, plan_id, at) VALUES (:key, :plan_id, :at)"
     " ON CONFLICT (key) DO NOTHING",
 )
-SELECT_EFFECT = Sql("select_effect", "SELECT key FROM applied_effect WHERE key = :key")
 
 INSERT_FIRING = Sql(
     "insert_firing",
