@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ValidationError
 from .rounds import RoundReport, RoundRunner
-from .timers import DeadlineProcessor, DeadlineReport
+from .timers import DEFAULT_BATCH, DeadlineProcessor, DeadlineReport
 
 if TYPE_CHECKING:
     from .api import Planflow
@@ -53,6 +53,15 @@ def interval_from_env() -> timedelta:
             f"PLANFLOW_SCHEDULER_INTERVAL={raw!r}: give seconds between 0.1 and 3600"
         )
     return timedelta(seconds=seconds)
+
+
+def batch_from_env() -> int:
+    raw = os.environ.get("PLANFLOW_SCHEDULER_BATCH", "").strip()
+    if not raw:
+        return DEFAULT_BATCH
+    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+        raise ValidationError(f"PLANFLOW_SCHEDULER_BATCH={raw!r}: give a number from 1 to 100000")
+    return int(raw)
 
 
 @dataclass
@@ -89,7 +98,7 @@ class Scheduler:
         self.worker_id = worker_id or new_worker_id()
         self.interval = interval or interval_from_env()
         self.rounds = RoundRunner(pf.service, self.worker_id)
-        self.deadlines = DeadlineProcessor(pf.service, self.worker_id)
+        self.deadlines = DeadlineProcessor(pf.service, self.worker_id, batch=batch_from_env())
         #: Anything with ``run_once()``; None when e-mail is not set up here.
         self.outbox = outbox
         self._stop = threading.Event()

@@ -1,0 +1,149 @@
+"""Scheduler processes racing, and one killed mid-batch, on both databases.
+
+These start real ``planflow scheduler run-once --now ...`` processes against
+the test database and then check, from the database alone, that every
+reminder, escalation, auto-action and round was applied exactly once and
+that the audit chain still verifies.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from conftest import Org
+from sqlalchemy import func
+from sqlmodel import col, select
+from test_scheduler import DUE_AT, approved, under_review
+
+from planflow.api import Planflow
+from planflow.clock import FixedClock
+from planflow.storage import audit_repo
+from planflow.storage.tables import AppliedEffect, AuditRecord, Notification, ScheduleFiring
+
+pytestmark = pytest.mark.slow
+
+REVIEWS = 150
+APPROVED = 40
+APRIL_ROUND = datetime(2027, 4, 1, 8, 0, tzinfo=UTC)
+
+
+def scheduler(database_url: str, now: datetime, batch: int) -> subprocess.Popen[str]:
+    env = {**os.environ, "PLANFLOW_SCHEDULER_BATCH": str(batch)}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "planflow.cli",
+            "--database-url",
+            database_url,
+            "scheduler",
+            "run-once",
+            "--now",
+            now.isoformat(),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def actions(pf: Planflow, plan_ids: list[int]) -> dict[int, Counter[str]]:
+    with pf.session() as s:
+        rows = s.exec(
+            select(AuditRecord.plan_id, AuditRecord.action).where(
+                col(AuditRecord.plan_id).in_(plan_ids)
+            )
+        ).all()
+    out: dict[int, Counter[str]] = {p: Counter() for p in plan_ids}
+    for plan_id, action in rows:
+        out[plan_id][action] += 1
+    return out
+
+
+def finish(procs: list[subprocess.Popen[str]]) -> None:
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, (out, err)
+        assert "problems:" not in out, out
+
+
+def test_three_schedulers_at_once_apply_every_effect_exactly_once(
+    pf: Planflow, org: Org, clock: FixedClock, database_url: str
+) -> None:
+    reviews = [under_review(pf, "ab"[n % 2]) for n in range(REVIEWS)]
+    waiting = [approved(pf, "ab"[n % 2]) for n in range(APPROVED)]
+    # By April 1 every review has been reminded (too late to tell anyone),
+    # escalated to the federation, found nobody above it, and been returned
+    # automatically; and the April round is due for the approved plans.
+    procs = [scheduler(database_url, APRIL_ROUND, batch=7) for _ in range(3)]
+    finish(procs)
+
+    for plan_id, done in actions(pf, reviews).items():
+        assert done["remind"] == done["escalate"] == done["escalation_at_top"] == 1, plan_id
+        assert done["auto_return"] == 1, plan_id
+        assert pf.plan(plan_id).state == "returned"
+    for plan_id, done in actions(pf, waiting).items():
+        assert done["schedule_inspection"] == 1, plan_id
+        assert pf.plan(plan_id).state == "inspection_scheduled"
+    with pf.session() as s:
+        firing = s.exec(select(ScheduleFiring)).one()
+        assert (firing.status, firing.plans_affected) == ("fired", APPROVED)
+        effects = s.exec(select(func.count()).select_from(AppliedEffect)).one()
+        assert effects == REVIEWS * 4 + APPROVED
+        escalation_notices = s.exec(
+            select(Notification.user_id, Notification.plan_id).where(
+                Notification.kind == "escalate"
+            )
+        ).all()
+        # The escalation told the federation's reviewer and the union's two; the
+        # top-of-tree notice told the same three, now all assignees: twice each.
+        per_person = Counter(escalation_notices)
+        assert len(per_person) == REVIEWS * 3
+        assert set(per_person.values()) == {2}
+        claims = s.exec(
+            select(func.count()).where(col(ScheduleFiring.claimed_by).is_not(None))
+        ).one()
+        assert claims == 0
+    report = audit_repo.verify(pf.db)
+    assert report.ok, report.problems
+
+
+def test_a_scheduler_killed_mid_batch_loses_nothing_and_repeats_nothing(
+    pf: Planflow, org: Org, clock: FixedClock, database_url: str
+) -> None:
+    reviews = [under_review(pf, "ab"[n % 2]) for n in range(REVIEWS)]
+    now = DUE_AT + timedelta(hours=1)  # each review: a late reminder, then an escalation
+    proc = scheduler(database_url, now, batch=500)
+    escalated_at_kill = 0
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        with pf.session() as s:
+            escalated_at_kill = s.exec(
+                select(func.count()).where(AuditRecord.action == "escalate")
+            ).one()
+        if escalated_at_kill >= 5:
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    proc.wait(timeout=30)
+    proc.communicate()
+    assert proc.returncode == -signal.SIGKILL, "the scheduler finished before it was killed"
+    assert 0 < escalated_at_kill < REVIEWS
+
+    # The killed process's claims still hold their lease: a restart right away
+    # leaves them alone, one after the lease takes them over.
+    finish([scheduler(database_url, now, batch=500)])
+    finish([scheduler(database_url, now + timedelta(minutes=6), batch=500)])
+    for plan_id, done in actions(pf, reviews).items():
+        assert (done["remind"], done["escalate"]) == (1, 1), plan_id
+        assert pf.plan(plan_id).task_level == 1
+    report = audit_repo.verify(pf.db)
+    assert report.ok, report.problems
