@@ -15,6 +15,7 @@ PURE_MODULES = [
     "deadlines.py",
     "engine.py",
     "errors.py",
+    "escalation.py",
     "guards.py",
     "inspection.py",
     "org.py",
@@ -72,4 +73,14 @@ def test_pure_modules_import_no_framework_and_no_storage() -> None:
             for imported in _imports(path):
                 if imported.startswith(FORBIDDEN) or ".storage" in imported:
                     offenders.append(f"{path.relative_to(ROOT)} imports {imported}")
+    assert offenders == []
+
+
+def test_the_library_never_imports_flask_or_the_web_ui() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {imported}"
+        for path in sorted((ROOT / "src" / "planflow").rglob("*.py"))
+        for imported in _imports(path)
+        if imported.startswith(("flask", "webui", "werkzeug", "jinja2"))
+    ]
     assert offenders == []

@@ -12,13 +12,15 @@ import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from conftest import Org
+import pytest
+from conftest import CliRun, Org
 from sqlmodel import col, select
 
 from planflow.api import Planflow
 from planflow.clock import FixedClock
 from planflow.content import PlanContent
 from planflow.definitions.spec import ScheduleSpec
+from planflow.errors import NotFound
 from planflow.escalation import effect_key
 from planflow.rounds import RoundRunner, occurrences
 from planflow.storage import audit_repo
@@ -377,3 +379,57 @@ def test_unchanged_plans_get_no_audit_noise(pf: Planflow, org: Org, clock: Fixed
     with pf.session() as s:
         assert len(s.exec(select(AuditRecord)).all()) == before
         assert s.exec(select(Plan.timer_claimed_by)).all() == [None]
+
+
+# -- the command line ----------------------------------------------------------------------
+
+
+def test_run_once_at_a_given_time_fires_the_round_once(
+    pf: Planflow, org: Org, database_url: str, cli: CliRun
+) -> None:
+    plan_id = approved(pf)
+    argv = ("--database-url", database_url, "scheduler", "run-once", "--now", "2027-04-01T08:00")
+    code, out, err = cli(*argv)
+    assert code == 0, err
+    assert "scheduler pass at 2027-04-01 08:00 UTC" in out
+    assert "rounds fired: 1 (1 plan(s))" in out
+    assert pf.plan(plan_id).state == "inspection_scheduled"
+    code, out, _ = cli(*argv)
+    assert code == 0 and "rounds fired: 0" in out
+
+
+def test_run_once_refuses_a_malformed_time(database_url: str, cli: CliRun) -> None:
+    code, _, err = cli(
+        "--database-url", database_url, "scheduler", "run-once", "--now", "April 1st"
+    )
+    assert code == 2
+    assert "'April 1st' is not a date and time like 2027-04-01T08:00" in err
+
+
+def test_tasks_and_notifications_commands_show_the_escalation(
+    pf: Planflow, org: Org, clock: FixedClock, database_url: str, cli: CliRun
+) -> None:
+    plan_id = under_review(pf)
+    clock.set(DUE_AT)
+    process(pf).run()
+    db = ("--database-url", database_url)
+    code, out, err = cli(*db, "tasks", "fed_reviewer")
+    assert code == 0, err
+    assert f"{plan_id:6}" in out and "escalation level 1, escalated to you" in out
+    code, out, _ = cli(*db, "notifications", "fed_reviewer", "--unread", "--mark-read")
+    assert code == 0 and "escalated (level 1) to fed" in out and "marked 1 notification(s)" in out
+    assert pf.inbox.unread_count(pf.user_id("fed_reviewer")) == 0
+    code, out, _ = cli(*db, "notifications", "fed_reviewer", "--unread")
+    assert "no unread notifications for fed_reviewer" in out
+    code, _, err = cli(*db, "tasks", "nobody")
+    assert code == 1 and "nobody" in err
+
+
+def test_marking_someone_elses_notification_read_is_refused(pf: Planflow, org: Org) -> None:
+    plan_id = under_review(pf)
+    [theirs] = [
+        n.id for n in pf.inbox.notifications(pf.user_id("reviewer")) if n.plan_id == plan_id
+    ][:1]
+    with pytest.raises(NotFound):
+        pf.inbox.mark_read(pf.user_id("fed_reviewer"), [theirs])
+    assert pf.inbox.notifications(pf.user_id("reviewer"))[0].read_at is None

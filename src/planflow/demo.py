@@ -18,6 +18,17 @@ from .content import PlanContent
 from .errors import PlanflowError
 
 DEMO_PASSWORD = "planflow-demo"
+#: One login per role, as ``planflow run`` prints them: (what they do, username).
+DEMO_LOGINS = (
+    ("branch drafter (zh)", "branch1-1.drafter"),
+    ("branch chair / submitter", "branch1-1.chair"),
+    ("union reviewer", "union1.reviewer"),
+    ("committee member (2-of-3)", "union1.committee1"),
+    ("federation reviewer", "fed.reviewer"),
+    ("federation inspector (ko)", "fed.inspector"),
+    ("federation officer (zh)", "fed.officer"),
+    ("administrator", "admin"),
+)
 
 UNIONS = [
     ("union1", "城市建设工会 (Construction Union)"),

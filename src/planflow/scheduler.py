@@ -123,6 +123,8 @@ class Scheduler:
             except Exception as exc:
                 log.exception("the e-mail outbox failed")
                 report.errors.append(f"e-mail: {exc}")
+        if report.deadlines.applied or report.rounds.fired or report.rounds.missed:
+            log.info("%s", report.describe().replace("\n", "; "))
         return report
 
     # -- running ---------------------------------------------------------------
@@ -131,6 +133,8 @@ class Scheduler:
         """Tick every ``interval`` in a background thread (embedded mode)."""
         from apscheduler.schedulers.background import BackgroundScheduler
 
+        # Its per-run INFO lines would drown what the ticks themselves report.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         scheduler = BackgroundScheduler(timezone="UTC")
         scheduler.add_job(
             self.tick,
@@ -153,7 +157,8 @@ class Scheduler:
 
     def run_forever(self) -> None:
         """Tick until ``stop`` is called or the process is signalled."""
-        self.start()
+        if self._apscheduler is None:
+            self.start()
         try:
             while not self._stop.wait(1.0):
                 pass

@@ -53,6 +53,7 @@ from . import (  # noqa: E402
     audit_cmds,
     bench_cmds,
     execution_cmds,
+    inbox_cmds,
     org_cmds,
     plan_cmds,
     scheduler_cmds,
@@ -69,4 +70,5 @@ register(
     bench_cmds,
     execution_cmds,
     scheduler_cmds,
+    inbox_cmds,
 )

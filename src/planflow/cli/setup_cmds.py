@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from importlib.metadata import entry_points
+
 import click
 
-from ..demo import DEMO_PASSWORD, load_demo
+from ..api import Planflow
+from ..demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
+from ..scheduler import Scheduler
 from .app import Context, pass_ctx
 
 
@@ -33,9 +39,21 @@ def demo(ctx: Context, year: int | None) -> None:
 
 
 @click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option(
+    "--no-scheduler", is_flag=True, help="Do not run the embedded scheduler (one runs elsewhere)."
+)
+@click.option("--prepare-only", is_flag=True, help="Prepare the database and demo data, then exit.")
 @pass_ctx
-def run(ctx: Context) -> None:
-    """Prepare the database (demo data on first run) and show how to use it."""
+def run(ctx: Context, host: str, port: int, no_scheduler: bool, prepare_only: bool) -> None:
+    """Run planflow on one machine: database, demo data, web UI and scheduler.
+
+    The database is created or upgraded, the demo federation is loaded on
+    the first run, a scheduler runs inside this process, and the web UI is
+    served until Ctrl-C. For several workers and hosts, see the README's
+    deployment section (gunicorn, and ``planflow scheduler`` on its own).
+    """
     pf = ctx.pf
     pf.init()
     if pf.counts()["units"] == 0:
@@ -46,11 +64,41 @@ def run(ctx: Context) -> None:
         f"planflow is ready on {pf.db.url}: {counts['units']} units, {counts['users']} users, "
         f"{counts['plans']} plans, {counts['audit_records']} audit records."
     )
-    click.echo(
-        f"Demo users (password {DEMO_PASSWORD}): fed.officer, union1.reviewer, "
-        "branch1-1.drafter, branch1-1.chair, fed.inspector, admin"
+    click.echo(f"Demo logins (password {DEMO_PASSWORD}):")
+    for role, username in DEMO_LOGINS:
+        click.echo(f"  {role:<28} {username}")
+    if prepare_only:
+        return
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    click.echo("Try: planflow plans list | planflow plans show 1 | planflow audit verify")
+    scheduler = None if no_scheduler else Scheduler(pf)
+    if scheduler is not None:
+        scheduler.start()
+        click.echo(f"scheduler {scheduler.worker_id} runs every {scheduler.interval}")
+    try:
+        serve = _web_server()
+        if serve is None:
+            click.echo("the web UI is not installed: running the scheduler only (Ctrl-C stops)")
+            if scheduler is None:
+                return
+            scheduler.run_forever()
+        else:
+            serve(pf, host, port)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
+
+
+def _web_server() -> Callable[[Planflow, str, int], None] | None:
+    """The web UI's server, found by entry point so the library never imports Flask."""
+    for entry in entry_points(group="planflow.servers"):
+        if entry.name == "web":
+            server: Callable[[Planflow, str, int], None] = entry.load()
+            return server
+    return None
 
 
 COMMANDS = [init, demo, run]

@@ -1,0 +1,66 @@
+"""``planflow tasks`` and ``planflow notifications``: what waits for one person."""
+
+from __future__ import annotations
+
+import click
+
+from .app import Context, pass_ctx
+
+
+@click.command()
+@click.argument("username")
+@pass_ctx
+def tasks(ctx: Context, username: str) -> None:
+    """The open tasks of USERNAME: escalated and overdue first, with their level."""
+    pf = ctx.pf
+    now = pf.clock.now()
+    entries = pf.inbox.tasks(pf.user_id(username))
+    for t in entries:
+        due = f"{t.due_at:%Y-%m-%d %H:%M}" if t.due_at else "no due date"
+        flags = []
+        if t.overdue(now):
+            flags.append("OVERDUE")
+        if t.level:
+            flags.append(f"escalation level {t.level}")
+        if t.escalated_to_me:
+            flags.append("escalated to you")
+        click.echo(
+            f"{t.plan_id:6}  {t.unit_code:14} {t.state:24} {t.role:10} due {due}"
+            + (f"  [{', '.join(flags)}]" if flags else "")
+            + f"  {t.title}"
+        )
+    if not entries:
+        click.echo(f"{username} has no open tasks")
+
+
+@click.command()
+@click.argument("username")
+@click.option("--unread", is_flag=True, help="Only unread notifications.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+@click.option("--mark-read", is_flag=True, help="Mark every listed notification read.")
+@pass_ctx
+def notifications(ctx: Context, username: str, unread: bool, limit: int, mark_read: bool) -> None:
+    """The in-app notifications of USERNAME, newest first."""
+    pf = ctx.pf
+    user_id = pf.user_id(username)
+    entries = pf.inbox.notifications(user_id, unread_only=unread, limit=limit)
+    for n in entries:
+        p = n.payload
+        what = p.get("action") or n.kind
+        if n.kind == "escalate":
+            what = f"escalated (level {p.get('level')}) to {p.get('unit')}"
+        elif n.kind == "remind":
+            what = f"reminder: due {p.get('due_at')}"
+        mark = " " if n.read_at else "*"
+        click.echo(
+            f"{mark} {n.id:6}  {n.created_at:%Y-%m-%d %H:%M}  plan {n.plan_id}  {what}"
+            f"  {p.get('title', '')}"
+        )
+    if not entries:
+        click.echo(f"no {'unread ' if unread else ''}notifications for {username}")
+    if mark_read and entries:
+        count = pf.inbox.mark_read(user_id, [n.id for n in entries])
+        click.echo(f"marked {count} notification(s) read")
+
+
+COMMANDS = [tasks, notifications]
