@@ -20,6 +20,7 @@ from sqlmodel import select
 
 from ..api import Planflow
 from ..storage import audit_repo
+from ..storage.db import SQLITE_PAGE_SIZE
 from ..storage.tables import AuditRecord, Plan
 from .common import Scratch, peak_rss_mib, run_child, scratch_database
 
@@ -177,6 +178,8 @@ def run_floor(scratch: Scratch, n: int) -> dict[str, Any]:
 
     if scratch.kind == "sqlite":
         conn: Any = sqlite3.connect(scratch.raw + ".floor", isolation_level=None)
+        # The same file settings as planflow's own databases (storage.db).
+        conn.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         pk, ph = "INTEGER PRIMARY KEY", "?"
