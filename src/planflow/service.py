@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .audit_chain import GENESIS, AuditEntry, canonical_json
@@ -38,6 +39,20 @@ from .storage.tx import Sql, Tx, write_tx
 AUTO_RETRIES = 3
 
 Mutation = Callable[[Tx, ps.PlanRow, Change], None]
+
+
+@dataclass(frozen=True)
+class SystemEffect:
+    """A change the system makes to a loaded plan: a reminder or an escalation."""
+
+    row: ps.PlanRow
+    action: str
+    update: tuple[Sql, dict[str, Any]]
+    detail: dict[str, Any]
+    key: str
+    notice: tuple[str, tuple[int, ...], dict[str, Any]] | None
+
+
 FactProvider = Callable[[Tx, ps.PlanRow, WorkflowSpec], object]
 
 
@@ -252,33 +267,30 @@ class PlanService:
         self._emit(change)
         return change
 
-    def apply_system_change(
-        self,
-        row: ps.PlanRow,
-        action: str,
-        update: tuple[Sql, dict[str, Any]],
-        *,
-        detail: dict[str, Any],
-        effect_key: str,
-        notice: tuple[str, tuple[int, ...], dict[str, Any]] | None,
-    ) -> Change:
+    def apply_system_change(self, tx: Tx, effect: SystemEffect) -> Change:
         """A timer's change to a plan the scheduler has already loaded (in a batch).
 
-        The same path as ``mutate`` without the per-plan SELECT: ``update``
-        checks the version the row was loaded at (and the scheduler's claim),
-        so a plan changed since is refused with ``StaleVersion``; the effect
-        key makes a second application of the same effect a no-op.
+        The same path as ``mutate`` without the per-plan SELECT, inside the
+        caller's transaction (the deadline processor commits a group of
+        effects at once; emit the changes with ``emit`` after the commit).
+        ``effect.update`` checks the version the row was loaded at and the
+        scheduler's claim: a plan changed since is refused with
+        ``StaleVersion`` before anything is written for it. The effect key
+        makes a second application of the same effect a no-op.
         """
+        row = effect.row
         spec = self.definitions.spec_for(self.db, row.workflow_name, row.workflow_version)
         org = self.org_cache.get(self.db, row.org_generation)
-        with write_tx(self.db) as tx:
-            change = self._change(row, spec, org, action, None, None, None, None)
-            change.detail.update(detail)
-            change.effect_key = effect_key
-            change.notice = notice
-            self._commit(tx, row, change, *update)
-        self._emit(change)
+        change = self._change(row, spec, org, effect.action, None, None, None, None)
+        change.detail.update(effect.detail)
+        change.effect_key = effect.key
+        change.notice = effect.notice
+        self._commit(tx, row, change, *effect.update)
         return change
+
+    def emit(self, change: Change) -> None:
+        """Tell subscribers about a committed change (see ``apply_system_change``)."""
+        self._emit(change)
 
     # -- the shared steps --------------------------------------------------------
 
