@@ -1,0 +1,123 @@
+"""The words of planflow's e-mails, in English, Simplified Chinese and Korean.
+
+Owns only the phrase tables; ``messages`` fills them in. Every language has
+every key (a test checks it), and placeholders are ``str.format`` fields
+filled with already-translated values: state and action names come from the
+workflow definition, not from here.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("en", "zh", "ko")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "prefix": "[planflow]",
+        "greeting": "Hello {name},",
+        "greeting_anon": "Hello,",
+        "transition.subject": "{title}: {action} ({to})",
+        "transition.subject_same": "{title}: {action}",
+        "transition.lead": "{actor} chose “{action}” on the plan “{title}”.",
+        "transition.lead_system": "The plan “{title}” moved on automatically: {action}.",
+        "remind.subject": "Reminder: “{title}” is due {due}",
+        "remind.subject_nodue": "Reminder: “{title}” is waiting for you",
+        "remind.lead": "A reminder: the plan “{title}” is waiting for you in the state “{state}”.",
+        "escalate.subject": "Overdue and escalated: “{title}”",
+        "escalate.lead": (
+            "The plan “{title}” is overdue in the state “{state}” and has been escalated "
+            "to {unit} (level {level})."
+        ),
+        "escalate.unit_unknown": "the unit above",
+        "generic.subject": "News about “{title}”",
+        "generic.lead": "There is news about the plan “{title}” ({kind}).",
+        "digest.subject_one": "Daily summary for {day}: 1 notification",
+        "digest.subject_many": "Daily summary for {day}: {count} notifications",
+        "digest.lead": "This is what happened in planflow since your last summary:",
+        "digest.more": "… and {count} more; open planflow to see them all.",
+        "field.state": "State",
+        "field.workflow": "Workflow",
+        "field.comment": "Comment",
+        "field.due": "Due",
+        "field.level": "Escalation level",
+        "field.unit": "Escalated to",
+        "link": "Open in planflow: {url}",
+        "footer": "You receive this e-mail because of your notification settings in planflow.",
+        "user": "User #{id}",
+        "untitled": "(untitled plan)",
+        "none": "—",
+        "sep": ": ",
+    },
+    "zh": {
+        "prefix": "[planflow]",
+        "greeting": "{name}，您好：",
+        "greeting_anon": "您好：",
+        "transition.subject": "计划「{title}」：{action}（{to}）",
+        "transition.subject_same": "计划「{title}」：{action}",
+        "transition.lead": "{actor}对计划「{title}」执行了“{action}”。",
+        "transition.lead_system": "计划「{title}」已由系统自动处理：{action}。",
+        "remind.subject": "提醒：计划「{title}」将于{due}到期",
+        "remind.subject_nodue": "提醒：计划「{title}」等待您处理",
+        "remind.lead": "温馨提醒：计划「{title}」目前处于“{state}”状态，正等待您处理。",
+        "escalate.subject": "已超期并上报：计划「{title}」",
+        "escalate.lead": (
+            "计划「{title}」在“{state}”状态已超过期限，已上报至{unit}（第 {level} 级）。"
+        ),
+        "escalate.unit_unknown": "上级单位",
+        "generic.subject": "计划「{title}」有新动态",
+        "generic.lead": "计划「{title}」有新的动态（{kind}）。",
+        "digest.subject_one": "{day} 每日汇总：共 1 条通知",
+        "digest.subject_many": "{day} 每日汇总：共 {count} 条通知",
+        "digest.lead": "以下是自上次汇总以来 planflow 中的动态：",
+        "digest.more": "……另有 {count} 条，请登录 planflow 查看全部。",
+        "field.state": "状态",
+        "field.workflow": "流程",
+        "field.comment": "意见",
+        "field.due": "截止时间",
+        "field.level": "上报级别",
+        "field.unit": "已上报至",
+        "link": "在 planflow 中查看：{url}",
+        "footer": "您收到此邮件，是因为您在 planflow 中设置了邮件通知。",
+        "user": "用户 #{id}",
+        "untitled": "（无标题计划）",
+        "none": "—",
+        "sep": "：",
+    },
+    "ko": {
+        "prefix": "[planflow]",
+        "greeting": "{name} 님, 안녕하세요.",
+        "greeting_anon": "안녕하세요.",
+        "transition.subject": "계획 ‘{title}’: {action} ({to})",
+        "transition.subject_same": "계획 ‘{title}’: {action}",
+        "transition.lead": "{actor} 님이 계획 ‘{title}’에 대해 ‘{action}’을(를) 처리했습니다.",
+        "transition.lead_system": "계획 ‘{title}’이(가) 자동으로 처리되었습니다: {action}.",
+        "remind.subject": "알림: 계획 ‘{title}’ 마감 {due}",
+        "remind.subject_nodue": "알림: 계획 ‘{title}’이(가) 처리를 기다리고 있습니다",
+        "remind.lead": "계획 ‘{title}’이(가) ‘{state}’ 상태에서 회원님의 처리를 기다리고 있습니다.",
+        "escalate.subject": "기한 초과로 상향 보고됨: 계획 ‘{title}’",
+        "escalate.lead": (
+            "계획 ‘{title}’이(가) ‘{state}’ 상태에서 기한을 넘겨 {unit}(으)로 "
+            "상향 보고되었습니다({level}단계)."
+        ),
+        "escalate.unit_unknown": "상급 조직",
+        "generic.subject": "계획 ‘{title}’에 새 소식이 있습니다",
+        "generic.lead": "계획 ‘{title}’에 새 소식이 있습니다({kind}).",
+        "digest.subject_one": "{day} 일일 요약: 알림 1건",
+        "digest.subject_many": "{day} 일일 요약: 알림 {count}건",
+        "digest.lead": "지난 요약 이후 planflow에서 있었던 일입니다:",
+        "digest.more": "… 외 {count}건이 더 있습니다. planflow에서 모두 확인하세요.",
+        "field.state": "상태",
+        "field.workflow": "업무 흐름",
+        "field.comment": "의견",
+        "field.due": "마감",
+        "field.level": "상향 보고 단계",
+        "field.unit": "보고 대상",
+        "link": "planflow에서 보기: {url}",
+        "footer": "planflow의 알림 설정에 따라 발송된 메일입니다.",
+        "user": "사용자 #{id}",
+        "untitled": "(제목 없는 계획)",
+        "none": "—",
+        "sep": ": ",
+    },
+}
+
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

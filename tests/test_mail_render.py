@@ -1,0 +1,275 @@
+"""Tests of e-mail rendering (``planflow.mail.messages``, ``texts``, ``labels``).
+
+Pure: no database, no server. Covered: every language has every phrase with
+the same placeholders; each kind in each language with the workflow's own
+labels; payloads with missing, wrong or hostile values never crash a render
+and never break a header; unknown languages fall back to English; the link;
+times in the deployment's zone; the digest's count and overflow; the MIME
+message round-trips through bytes.
+"""
+
+from __future__ import annotations
+
+import ast
+import email
+import string
+from datetime import UTC, date, datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from planflow.definitions.registry import DefinitionRegistry
+from planflow.mail.labels import RegistryLabels
+from planflow.mail.messages import (
+    DigestItem,
+    MailContext,
+    RawLabels,
+    compose,
+    format_time,
+    language_of,
+    render,
+    render_digest,
+)
+from planflow.mail.texts import LANGUAGES, TEXTS
+
+WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
+AT = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)
+DUE = "2027-01-11T08:00:00+00:00"
+
+TRANSITION = {
+    "title": "Branch A plan",
+    "action": "return_for_revision",
+    "from": "under_review",
+    "to": "returned",
+    "actor": 5,
+    "comment": "Item 2 needs a date",
+    "workflow": "annual_plan",
+}
+REMIND = {"title": "Branch A plan", "workflow": "annual_plan", "state": "submitted",
+          "due_at": DUE, "level": 0}  # fmt: skip
+ESCALATE = {**REMIND, "level": 2, "unit": "fed", "unit_name": "Federation"}
+
+
+@pytest.fixture(scope="module")
+def labels() -> RegistryLabels:
+    return RegistryLabels(DefinitionRegistry(WORKFLOWS))
+
+
+def ctx(lang: str, labels: Any = None, **kw: Any) -> MailContext:
+    return MailContext(language=lang, labels=labels or RawLabels(), **kw)
+
+
+def fields_of(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_every_language_has_every_phrase_with_the_same_placeholders() -> None:
+    assert set(TEXTS) == set(LANGUAGES)
+    for lang in LANGUAGES:
+        assert TEXTS[lang].keys() == TEXTS["en"].keys(), lang
+        for key, text in TEXTS["en"].items():
+            assert fields_of(TEXTS[lang][key]) == fields_of(text), (lang, key)
+
+
+@pytest.mark.parametrize(
+    ("lang", "subject", "lines"),
+    [
+        (
+            "en",
+            "[planflow] Branch A plan: Return for revision (Returned for revision)",
+            ["Li Wei chose “Return for revision”", "State: Under review → Returned for revision",
+             "Comment: Item 2 needs a date", "Workflow: Annual work plan"],
+        ),
+        (
+            "zh",
+            "[planflow] 计划「Branch A plan」：退回修改",
+            ["Li Wei对计划「Branch A plan」执行了“退回修改”", "状态：审核中 → 退回修改",
+             "意见：Item 2 needs a date", "流程：年度工作计划"],
+        ),
+        (
+            "ko",
+            "[planflow] 계획 ‘Branch A plan’: 수정 요청 (수정 요청됨)",
+            ["Li Wei 님이 계획 ‘Branch A plan’에 대해 ‘수정 요청’", "상태: 검토 중 → 수정 요청됨",
+             "의견: Item 2 needs a date", "업무 흐름: 연간 사업 계획"],
+        ),
+    ],
+)  # fmt: skip
+def test_transition_in_each_language(
+    labels: RegistryLabels, lang: str, subject: str, lines: list[str]
+) -> None:
+    out = render("transition", TRANSITION, ctx(lang, labels), actor_name="Li Wei")
+    assert out.subject == subject
+    for line in lines:
+        assert line in out.body
+
+
+def test_a_system_transition_says_it_was_automatic(labels: RegistryLabels) -> None:
+    payload = {**TRANSITION, "actor": None, "action": "approve", "to": "approved"}
+    for lang, words in [("en", "moved on automatically"), ("zh", "系统自动"), ("ko", "자동으로")]:
+        assert words in render("transition", payload, ctx(lang, labels)).body
+
+
+@pytest.mark.parametrize(
+    ("lang", "remind", "escalate", "due"),
+    [
+        ("en", "Reminder: “Branch A plan” is due 11 Jan 2027, 17:00 Asia/Seoul",
+         "Overdue and escalated: “Branch A plan”", "Due: 11 Jan 2027, 17:00 Asia/Seoul"),
+        ("zh", "提醒：计划「Branch A plan」将于2027年1月11日 17:00（Asia/Seoul）到期",
+         "已超期并上报：计划「Branch A plan」", "截止时间：2027年1月11日 17:00（Asia/Seoul）"),
+        ("ko", "알림: 계획 ‘Branch A plan’ 마감 2027년 1월 11일 17:00 (Asia/Seoul)",
+         "기한 초과로 상향 보고됨: 계획 ‘Branch A plan’",
+         "마감: 2027년 1월 11일 17:00 (Asia/Seoul)"),
+    ],
+)  # fmt: skip
+def test_reminders_and_escalations(
+    labels: RegistryLabels, lang: str, remind: str, escalate: str, due: str
+) -> None:
+    c = ctx(lang, labels, timezone=ZoneInfo("Asia/Seoul"))
+    r = render("remind", REMIND, c)
+    assert r.subject == f"[planflow] {remind}"
+    assert due in r.body
+    e = render("escalate", ESCALATE, c)
+    assert e.subject == f"[planflow] {escalate}"
+    assert due in e.body and "Federation (fed)" in e.body
+    level = {"en": "Escalation level: 2", "zh": "上报级别：2", "ko": "상향 보고 단계: 2"}[lang]
+    assert level in e.body
+    state = {"en": "Submitted", "zh": "已提交", "ko": "제출됨"}[lang]
+    assert state in r.body and state in e.body
+
+
+BAD_PAYLOADS: list[Any] = [
+    {},
+    {"title": None, "action": None, "to": None, "from": None, "workflow": None},
+    {"title": 42, "actor": "x", "comment": ["a"], "due_at": "next week", "level": "high"},
+    {"workflow": "no_such_workflow", "to": "nowhere", "action": "jump", "state": "?"},
+    {"due_at": "2027-01-11T08:00:00", "unit": "fed"},  # naive time, code without name
+    [],
+    "not a mapping",
+]
+
+
+@pytest.mark.parametrize("kind", ["transition", "remind", "escalate", "surprise", ""])
+@pytest.mark.parametrize("payload", BAD_PAYLOADS)
+@pytest.mark.parametrize("lang", [*LANGUAGES, "fr", ""])
+def test_rendering_never_crashes(
+    labels: RegistryLabels, kind: str, payload: Any, lang: str
+) -> None:
+    out = render(kind, payload, ctx(lang, labels), plan_id=3)
+    assert out.subject.startswith("[planflow] ") and "\n" not in out.subject
+    assert out.body.endswith("\n")
+
+
+def test_unknown_workflow_state_and_action_fall_back_to_raw_names(
+    labels: RegistryLabels, tmp_path: Path
+) -> None:
+    payload = {**TRANSITION, "workflow": "gone", "action": "leap", "to": "limbo"}
+    assert "：leap（limbo）" in render("transition", payload, ctx("zh", labels)).subject
+    known = {**TRANSITION, "action": "leap", "to": "limbo"}
+    assert "leap (limbo)" in render("transition", known, ctx("en", labels)).subject
+    # A definitions folder that does not load at all: still raw names, no error.
+    broken = RegistryLabels(DefinitionRegistry(tmp_path / "missing"))
+    assert (
+        "return_for_revision (returned)"
+        in render("transition", TRANSITION, ctx("en", broken)).subject
+    )
+
+
+def test_languages() -> None:
+    assert [language_of(x) for x in ["zh-CN", "zh_Hans", "KO", "ko-KR", "fr", "", None]] == [
+        "zh", "zh", "ko", "ko", "en", "en", "en",
+    ]  # fmt: skip
+    assert (
+        render("remind", REMIND, ctx("fr")).subject == render("remind", REMIND, ctx("en")).subject
+    )
+
+
+def test_link_only_with_a_base_url_and_a_plan() -> None:
+    with_url = ctx("en", base_url="https://pf.example.org/")
+    assert "https://pf.example.org/plans/7" in render("remind", REMIND, with_url, plan_id=7).body
+    assert "http" not in render("remind", REMIND, with_url).body
+    assert "http" not in render("remind", REMIND, ctx("en"), plan_id=7).body
+
+
+def test_times_are_shown_in_the_deployment_zone() -> None:
+    assert format_time(AT, "en") == "4 Jan 2027, 08:00 UTC"
+    assert format_time(AT, "zh", ZoneInfo("Asia/Shanghai")) == "2027年1月4日 16:00（Asia/Shanghai）"
+    assert format_time(AT, "ko", ZoneInfo("Asia/Seoul")) == "2027년 1월 4일 17:00 (Asia/Seoul)"
+
+
+def test_a_line_break_in_a_title_cannot_add_headers() -> None:
+    payload = {**REMIND, "title": "Plan\r\nBcc: someone@evil.example"}
+    out = render("remind", payload, ctx("en"))
+    assert "\n" not in out.subject and "\r" not in out.subject
+    msg = compose(out, sender="pf@example.org", to=Address("", "a", "example.org"),
+                  language="en", message_id="<1@example.org>", at=AT)  # fmt: skip
+    parsed = email.message_from_bytes(msg.as_bytes(), policy=policy.default)
+    assert parsed["Bcc"] is None
+
+
+def test_digest(labels: RegistryLabels) -> None:
+    items = [
+        DigestItem("transition", TRANSITION, 7, AT, "Li Wei"),
+        DigestItem("remind", REMIND, 8, AT),
+        DigestItem("escalate", {}, None, AT),
+    ]
+    c = ctx("zh", labels, base_url="https://pf.example.org", recipient_name="王芳")
+    out = render_digest(items, c, day=date(2027, 1, 4), more=2)
+    assert out.subject == "[planflow] 2027-01-04 每日汇总：共 5 条通知"
+    assert out.body.startswith("王芳，您好：")
+    assert "• 2027-01-04 08:00 — 计划「Branch A plan」：退回修改" in out.body
+    assert "    意见：Item 2 needs a date" in out.body
+    assert "https://pf.example.org/plans/7" in out.body and "/plans/8" in out.body
+    assert "另有 2 条" in out.body
+    one = render_digest(items[:1], ctx("en"), day=date(2027, 1, 4))
+    assert one.subject == "[planflow] Daily summary for 2027-01-04: 1 notification"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_mime_round_trip(labels: RegistryLabels, lang: str) -> None:
+    out = render("transition", TRANSITION, ctx(lang, labels, recipient_name="김민준"))
+    msg = compose(
+        out,
+        sender="Planflow <pf@example.org>",
+        to=Address("김민준", "min", "example.org"),
+        language=lang,
+        message_id="<planflow.notification.1@example.org>",
+        at=AT,
+    )
+    raw = msg.as_bytes()
+    assert raw.isascii()  # headers RFC 2047-encoded, body base64 / quoted-printable
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    assert parsed["Subject"] == out.subject
+    assert parsed.get_content() == out.body
+    assert parsed["To"].addresses[0].display_name == "김민준"
+    assert parsed["Content-Language"] == lang
+    assert parsed["Auto-Submitted"] == "auto-generated"
+    assert parsed["Message-ID"] == "<planflow.notification.1@example.org>"
+    assert parsed.get_content_charset() == "utf-8"
+
+
+def test_rendering_and_settings_are_pure() -> None:
+    """No database, ORM or web framework behind the words (the project's purity rule)."""
+    root = Path(__file__).resolve().parent.parent / "src" / "planflow" / "mail"
+    forbidden = ("sqlalchemy", "sqlmodel", "psycopg", "flask", "smtplib", "socket")
+    offenders = []
+    for name in ("messages.py", "texts.py", "settings.py"):
+        tree = ast.parse((root / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                modules = [("." * node.level) + (node.module or "")]
+            else:
+                continue
+            offenders += [
+                f"{name} imports {m}"
+                for m in modules
+                if m.startswith(forbidden) or "storage" in m or m.startswith(("..definitions",))
+            ]
+    assert offenders == []
