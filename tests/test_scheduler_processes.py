@@ -20,6 +20,7 @@ import pytest
 from conftest import Org
 from sqlalchemy import func
 from sqlmodel import col, select
+from test_mail import Recorder, set_user, start_server
 from test_scheduler import DUE_AT, approved, under_review
 
 from planflow.api import Planflow
@@ -147,3 +148,43 @@ def test_a_scheduler_killed_mid_batch_loses_nothing_and_repeats_nothing(
         assert pf.plan(plan_id).task_level == 1
     report = audit_repo.verify(pf.db)
     assert report.ok, report.problems
+
+
+def test_a_scheduler_process_mails_the_escalation_in_each_recipients_language(
+    pf: Planflow, org: Org, clock: FixedClock, database_url: str
+) -> None:
+    set_user(pf, "fed_reviewer", language="zh")
+    set_user(pf, "reviewer2", language="ko", email_preference="off")
+    plan_id = under_review(pf)
+    recorder = Recorder()
+    recorder.refuse_next = 1  # the first message is refused for now, then accepted
+    controller, port = start_server(recorder)
+    try:
+        smtp = {
+            "PLANFLOW_SMTP_HOST": "127.0.0.1",
+            "PLANFLOW_SMTP_PORT": str(port),
+            "PLANFLOW_MAIL_FROM": "planflow@example.org",
+        }
+        os.environ.update(smtp)
+        try:
+            due = DUE_AT + timedelta(hours=1)
+            finish([scheduler(database_url, due, batch=50)])
+            finish([scheduler(database_url, due + timedelta(minutes=2), batch=50)])
+        finally:
+            for name in smtp:
+                os.environ.pop(name)
+    finally:
+        controller.stop()
+    assert recorder.refuse_next == 0, "the server never refused anything"
+    escalations = {
+        rcpt[0]: m
+        for rcpt, m in recorder.messages
+        if "escalat" in m["Subject"].lower() or "上报" in m["Subject"]
+    }
+    # The federation's reviewer in Chinese, the union's first reviewer in English;
+    # the second reviewer chose no e-mail. Each message once, the refused one retried.
+    assert set(escalations) == {"fed_reviewer@example.org", "reviewer@example.org"}
+    assert "上报" in escalations["fed_reviewer@example.org"]["Subject"]
+    assert escalations["fed_reviewer@example.org"]["Content-Language"] == "zh"
+    assert len(recorder.messages) == len({m["Message-ID"] for _, m in recorder.messages})
+    assert pf.plan(plan_id).task_level == 1

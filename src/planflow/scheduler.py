@@ -19,11 +19,12 @@ import os
 import socket
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from .errors import ValidationError
+from .mail import Outbox, OutboxReport, SmtpSettings
 from .rounds import RoundReport, RoundRunner
 from .timers import DEFAULT_BATCH, DeadlineProcessor, DeadlineReport
 
@@ -33,6 +34,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL = timedelta(seconds=30)
+#: E-mail batches per tick; the rest waits for the next tick.
+MAX_MAIL_BATCHES = 20
+
+
+def _add(total: OutboxReport, part: OutboxReport) -> None:
+    for f in fields(total):
+        setattr(total, f.name, getattr(total, f.name) + getattr(part, f.name))
 
 
 def new_worker_id() -> str:
@@ -68,7 +76,7 @@ def batch_from_env() -> int:
 class TickReport:
     rounds: RoundReport = field(default_factory=RoundReport)
     deadlines: DeadlineReport = field(default_factory=DeadlineReport)
-    outbox: Any = None
+    outbox: OutboxReport = field(default_factory=OutboxReport)
     errors: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
@@ -78,8 +86,11 @@ class TickReport:
             f"reminders: {d.reminded}, escalations: {d.escalated}, at the top: {d.at_top}, "
             f"auto-actions: {d.auto_actions}, skipped: {d.skipped}",
         ]
-        if self.outbox is not None:
-            parts.append(f"e-mail: {self.outbox}")
+        o = self.outbox
+        parts.append(
+            f"e-mail sent: {o.sent}, retried: {o.retried}, failed: {o.failed}, "
+            f"skipped: {o.skipped}, to digests: {o.digested}"
+        )
         if d.failed or self.errors:
             parts.append("problems: " + "; ".join([*d.failed, *self.errors]))
         return "\n".join(parts)
@@ -92,15 +103,17 @@ class Scheduler:
         *,
         worker_id: str | None = None,
         interval: timedelta | None = None,
-        outbox: Any = None,
+        outbox: Outbox | None = None,
     ) -> None:
         self.pf = pf
         self.worker_id = worker_id or new_worker_id()
         self.interval = interval or interval_from_env()
         self.rounds = RoundRunner(pf.service, self.worker_id)
         self.deadlines = DeadlineProcessor(pf.service, self.worker_id, batch=batch_from_env())
-        #: Anything with ``run_once()``; None when e-mail is not set up here.
-        self.outbox = outbox
+        # Without SMTP settings the outbox only says so, once, in the log.
+        self.outbox = outbox or Outbox(
+            pf.db, pf.clock, SmtpSettings.from_env(), pf.registry, self.worker_id
+        )
         self._stop = threading.Event()
         self._apscheduler: Any = None
 
@@ -117,15 +130,25 @@ class Scheduler:
         except Exception as exc:
             log.exception("deadline processing failed")
             report.errors.append(f"deadlines: {exc}")
-        if self.outbox is not None:
-            try:
-                report.outbox = self.outbox.run_once()
-            except Exception as exc:
-                log.exception("the e-mail outbox failed")
-                report.errors.append(f"e-mail: {exc}")
+        try:
+            report.outbox = self._send_mail()
+        except Exception as exc:
+            log.exception("the e-mail outbox failed")
+            report.errors.append(f"e-mail: {exc}")
         if report.deadlines.applied or report.rounds.fired or report.rounds.missed:
             log.info("%s", report.describe().replace("\n", "; "))
         return report
+
+    def _send_mail(self) -> OutboxReport:
+        total = OutboxReport()
+        for _ in range(MAX_MAIL_BATCHES):
+            batch = self.outbox.run_once()
+            _add(total, batch)
+            # An empty batch, or a server that cannot be reached: next tick.
+            if batch.total == 0 or batch.deferred:
+                break
+        _add(total, self.outbox.send_digests())
+        return total
 
     # -- running ---------------------------------------------------------------
 

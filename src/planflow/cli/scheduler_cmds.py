@@ -41,7 +41,7 @@ def scheduler(click_ctx: click.Context) -> None:
     )
     pf = ctx.pf
     pf.init()
-    runner = Scheduler(pf, outbox=_outbox(pf))
+    runner = Scheduler(pf)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         click.echo(f"scheduler {runner.worker_id}: signal {signum}, stopping")
@@ -70,7 +70,7 @@ def run_once(ctx: Context, now_text: str | None) -> None:
         pf = Planflow(ctx.database_url, clock=FixedClock(_parse_now(now_text)))
     try:
         pf.init()
-        report = Scheduler(pf, outbox=_outbox(pf)).tick()
+        report = Scheduler(pf).tick()
         click.echo(f"scheduler pass at {pf.clock.now():%Y-%m-%d %H:%M} UTC")
         click.echo(report.describe())
         if report.errors:
@@ -78,10 +78,6 @@ def run_once(ctx: Context, now_text: str | None) -> None:
     finally:
         if pf is not ctx.pf:
             pf.close()
-
-
-def _outbox(pf: Planflow) -> object | None:
-    return None
 
 
 COMMANDS = [scheduler]
