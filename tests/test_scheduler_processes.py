@@ -35,8 +35,14 @@ APPROVED = 40
 APRIL_ROUND = datetime(2027, 4, 1, 8, 0, tzinfo=UTC)
 
 
-def scheduler(database_url: str, now: datetime, batch: int) -> subprocess.Popen[str]:
-    env = {**os.environ, "PLANFLOW_SCHEDULER_BATCH": str(batch)}
+def scheduler(
+    database_url: str, now: datetime, batch: int, group: int = 50
+) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "PLANFLOW_SCHEDULER_BATCH": str(batch),
+        "PLANFLOW_SCHEDULER_GROUP": str(group),
+    }
     return subprocess.Popen(
         [
             sys.executable,
@@ -122,22 +128,23 @@ def test_a_scheduler_killed_mid_batch_loses_nothing_and_repeats_nothing(
 ) -> None:
     reviews = [under_review(pf, "ab"[n % 2]) for n in range(REVIEWS)]
     now = DUE_AT + timedelta(hours=1)  # each review: a late reminder, then an escalation
-    proc = scheduler(database_url, now, batch=500)
-    escalated_at_kill = 0
+    # One commit per effect, so that the kill lands between two of them.
+    proc = scheduler(database_url, now, batch=500, group=1)
+    applied_at_kill = 0
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        with pf.session() as s:
-            escalated_at_kill = s.exec(
-                select(func.count()).where(AuditRecord.action == "escalate")
+        with pf.db.read_session() as s:  # a reader never waits for the scheduler
+            applied_at_kill = s.exec(
+                select(func.count()).where(col(AuditRecord.action).in_(["remind", "escalate"]))
             ).one()
-        if escalated_at_kill >= 5:
+        if applied_at_kill >= 1:
             proc.send_signal(signal.SIGKILL)
             break
-        time.sleep(0.005)
+        time.sleep(0.002)
     proc.wait(timeout=30)
     proc.communicate()
     assert proc.returncode == -signal.SIGKILL, "the scheduler finished before it was killed"
-    assert 0 < escalated_at_kill < REVIEWS
+    assert 0 < applied_at_kill < 2 * REVIEWS
 
     # The killed process's claims still hold their lease: a restart right away
     # leaves them alone, one after the lease takes them over.

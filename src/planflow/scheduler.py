@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ValidationError
 from .mail import Outbox, OutboxReport, SmtpSettings
 from .rounds import RoundReport, RoundRunner
-from .timers import DEFAULT_BATCH, DeadlineProcessor, DeadlineReport
+from .timers import DEFAULT_BATCH, DEFAULT_GROUP, DeadlineProcessor, DeadlineReport
 
 if TYPE_CHECKING:
     from .api import Planflow
@@ -63,12 +63,12 @@ def interval_from_env() -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def batch_from_env() -> int:
-    raw = os.environ.get("PLANFLOW_SCHEDULER_BATCH", "").strip()
+def count_from_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
     if not raw:
-        return DEFAULT_BATCH
+        return default
     if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
-        raise ValidationError(f"PLANFLOW_SCHEDULER_BATCH={raw!r}: give a number from 1 to 100000")
+        raise ValidationError(f"{name}={raw!r}: give a number from 1 to 100000")
     return int(raw)
 
 
@@ -109,7 +109,12 @@ class Scheduler:
         self.worker_id = worker_id or new_worker_id()
         self.interval = interval or interval_from_env()
         self.rounds = RoundRunner(pf.service, self.worker_id)
-        self.deadlines = DeadlineProcessor(pf.service, self.worker_id, batch=batch_from_env())
+        self.deadlines = DeadlineProcessor(
+            pf.service,
+            self.worker_id,
+            batch=count_from_env("PLANFLOW_SCHEDULER_BATCH", DEFAULT_BATCH),
+            group=count_from_env("PLANFLOW_SCHEDULER_GROUP", DEFAULT_GROUP),
+        )
         # Without SMTP settings the outbox only says so, once, in the log.
         self.outbox = outbox or Outbox(
             pf.db, pf.clock, SmtpSettings.from_env(), pf.registry, self.worker_id
