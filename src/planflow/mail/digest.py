@@ -19,9 +19,8 @@ and go out tomorrow. If it dies between the server accepting the e-mail and
 3 committing, the rows go out again in tomorrow's digest: SMTP offers no way
 to make acceptance and our commit one step, so that window is unavoidable.
 
-Finding the users scans ``notification`` for ``email_status = 'digest'``:
-cheap while the table is small; a partial index on ``user_id WHERE
-email_status = 'digest'`` (a schema change) keeps it cheap on a big one.
+Finding the users reads the partial index ``ix_notification_digest`` (only
+rows waiting for a digest are in it), not the whole notification table.
 """
 
 from __future__ import annotations

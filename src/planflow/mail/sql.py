@@ -52,8 +52,7 @@ RELEASE = Sql(
     " WHERE id = :id AND email_claim = :token AND email_status = 'pending'",
 )
 
-# Not indexed by status: fine while digests are few; see the module docstring
-# of ``digest`` for the index that would make this cheap on a large table.
+# The partial index ix_notification_digest holds exactly these rows.
 DIGEST_USERS = Sql(
     "mail_digest_users",
     "SELECT DISTINCT user_id FROM notification WHERE email_status = 'digest' ORDER BY user_id",

@@ -244,6 +244,13 @@ class Notification(SQLModel, table=True):
             sqlite_where=text("email_status = 'pending'"),
             postgresql_where=text("email_status = 'pending'"),
         ),
+        # Rows waiting for a user's daily digest: found without a table scan.
+        Index(
+            "ix_notification_digest",
+            "user_id",
+            sqlite_where=text("email_status = 'digest'"),
+            postgresql_where=text("email_status = 'digest'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -58,6 +58,13 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("email_claim", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
         )
+        batch_op.create_index(
+            "ix_notification_digest",
+            ["user_id"],
+            unique=False,
+            sqlite_where=sa.text("email_status = 'digest'"),
+            postgresql_where=sa.text("email_status = 'digest'"),
+        )
 
 
 def downgrade() -> None:
@@ -67,6 +74,7 @@ def downgrade() -> None:
         batch_op.drop_column("task_escalated_unit_id")
     op.drop_table("login_attempt")
     with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.drop_index("ix_notification_digest")
         batch_op.drop_column("email_claim")
     with op.batch_alter_table("schedule_firing", schema=None) as batch_op:
         batch_op.drop_column("claimed_until")
