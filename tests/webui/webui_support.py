@@ -1,0 +1,135 @@
+"""Helpers for the web UI tests: a CSRF-aware client, sign-in, a plan factory.
+
+Every user of the ``org`` fixture gets the password ``PASSWORD``. CSRF
+protection stays on in every test: the client fetches a page and sends its
+token back, like a browser.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from planflow.api import Planflow
+from planflow.content import PlanContent
+from webui import create_app
+
+PASSWORD = "correct horse battery"
+SECRET = "test-secret-key-0123456789abcdef0123456789"
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class WebClient(FlaskClient):
+    """A test client that sends the CSRF token of its session with every form."""
+
+    def csrf_token(self) -> str:
+        page = self.get("/", follow_redirects=True)
+        match = CSRF_RE.search(page.get_data(as_text=True))
+        assert match, "no CSRF token on the page"
+        return match.group(1)
+
+    def post_form(
+        self, url: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kwargs: Any
+    ) -> TestResponse:
+        form = dict(data or {})
+        if csrf:
+            form.setdefault("csrf_token", self.csrf_token())
+        return self.post(url, data=form, **kwargs)
+
+
+class AuthActions:
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def login(self, username: str, password: str = PASSWORD, **kwargs: Any) -> TestResponse:
+        return self.client.post_form(
+            "/auth/login", {"username": username, "password": password}, **kwargs
+        )
+
+    def logout(self) -> TestResponse:
+        return self.client.post_form("/auth/logout")
+
+
+def make_app(pf: Planflow, **config: Any) -> Flask:
+    app = create_app({"TESTING": True, "SECRET_KEY": SECRET, "PLANFLOW": pf, **config})
+    app.test_client_class = WebClient
+    return app
+
+
+def new_client(app: Flask, address: str | None = None) -> WebClient:
+    """Another browser (from another address, if given)."""
+    client = app.test_client()
+    assert isinstance(client, WebClient)
+    if address is not None:
+        client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def signed_in(app: Flask, username: str) -> WebClient:
+    """Another browser, signed in as ``username``."""
+    other = new_client(app)
+    response = AuthActions(other).login(username)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return other
+
+
+def text(response: TestResponse) -> str:
+    return response.get_data(as_text=True)
+
+
+Step = tuple[str, str] | tuple[str, str, str]
+
+
+@dataclass
+class Plans:
+    """Plans of the ``org`` fixture, driven through the library."""
+
+    pf: Planflow
+
+    def create(
+        self,
+        unit: str = "branch_a",
+        *,
+        title: str = "Work plan 2027",
+        workflow: str = "annual_plan",
+        items: int = 2,
+    ) -> int:
+        drafter = "drafter_a" if unit == "branch_a" else "drafter_b"
+        plan_id = self.pf.create_plan(
+            unit_code=unit, year=2027, title=title, actor=drafter, workflow=workflow
+        )
+        if items:
+            self.set_items(plan_id, [f"Item number {n}" for n in range(1, items + 1)], drafter)
+        return plan_id
+
+    def set_items(self, plan_id: int, texts: list[str], actor: str) -> None:
+        content = PlanContent(2027).add_section("Education", key="s1")
+        for n, item in enumerate(texts, 1):
+            content = content.add_item("s1", item, due=n % 12 + 1, key=f"i{n}")
+        self.pf.content.set_content(plan_id, self.pf.user_id(actor), content, expected_version=None)
+
+    def fire(self, plan_id: int, *steps: Step) -> None:
+        for step in steps:
+            comment = step[2] if len(step) == 3 else None
+            self.pf.fire(plan_id, step[0], step[1], comment)
+
+    def submitted(self, unit: str = "branch_a", **kwargs: Any) -> int:
+        plan_id = self.create(unit, **kwargs)
+        self.fire(plan_id, ("submit", "chair_a" if unit == "branch_a" else "chair_b"))
+        return plan_id
+
+    def under_review(self, unit: str = "branch_a", **kwargs: Any) -> int:
+        plan_id = self.submitted(unit, **kwargs)
+        self.fire(plan_id, ("start_review", "reviewer"))
+        return plan_id
+
+    def version(self, plan_id: int) -> int:
+        return self.pf.plan(plan_id).version
+
+    def state(self, plan_id: int) -> str:
+        return self.pf.plan(plan_id).state

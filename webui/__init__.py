@@ -1,0 +1,59 @@
+"""The planflow web UI: ``create_app`` builds a Flask application around a ``Planflow``.
+
+This module owns the wiring only: configuration, the ``Planflow`` instance
+(``app.extensions["planflow"]``), the extensions (login, CSRF, Babel), the
+security layer, the error pages and one blueprint per area. Views never
+touch plan rows directly: every change goes through the library.
+
+Run it with ``flask --app webui run`` (the schema must exist: ``planflow init``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect  # type: ignore[import-untyped]
+
+from planflow.api import Planflow
+from planflow.storage.db import instance_path
+
+from . import errors, i18n, layout, security, users
+from .config import config_from_env, default_config, load_or_create_secret_key
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application.
+
+    ``test_config`` overrides the configuration read from the environment;
+    tests pass their own ``Planflow`` (with a fixed clock) as ``PLANFLOW``.
+    """
+    app = Flask(__name__, instance_path=str(instance_path()))
+    app.config.from_mapping(default_config())
+    app.config.from_mapping(config_from_env())
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_or_create_secret_key(Path(app.instance_path))
+    # The Planflow instance is an object, not a setting: keep it out of app.config.
+    pf = app.config.pop("PLANFLOW", None)
+    app.extensions["planflow"] = pf if pf is not None else Planflow()
+
+    security.init_app(app)
+    i18n.init_app(app)
+    users.init_app(app)
+    csrf.init_app(app)
+    errors.init_app(app)
+    layout.init_app(app)
+
+    from . import auth, dashboard, notifications, plans
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(plans.bp)
+    app.register_blueprint(notifications.bp)
+    return app

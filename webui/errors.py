@@ -1,0 +1,121 @@
+"""Error pages, and library errors turned into words and HTTP statuses.
+
+Views catch the errors they can explain in place (a stale plan, a refused
+action, a bad form) and re-render their page with the user's input kept;
+whatever escapes reaches the handlers here, which show a short page in the
+user's language. No page ever shows a traceback; unexpected errors are
+logged and answered with a plain 500 page that needs no database.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, render_template
+from flask_babel import gettext  # type: ignore[import-untyped]
+from flask_wtf.csrf import CSRFError  # type: ignore[import-untyped]
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from planflow.errors import (
+    ActionNotAllowed,
+    GuardFailed,
+    NotFound,
+    PermissionDenied,
+    PlanflowError,
+    StaleVersion,
+    ValidationError,
+)
+
+from .i18n import role_label, translate_reason
+
+
+def describe(error: PlanflowError) -> str:
+    """A library error as one or two sentences in the user's language."""
+    if isinstance(error, StaleVersion):
+        return str(
+            gettext(
+                "Someone else changed this plan while you were looking at it "
+                "(you had version %(expected)s, it is now at version %(current)s). "
+                "Nothing was saved. Check the plan as it is now and try again.",
+                expected=error.expected,
+                current=error.current,
+            )
+        )
+    if isinstance(error, GuardFailed):
+        reasons = " ".join(translate_reason(r) for r in error.reasons)
+        return str(gettext("This action was refused: %(reasons)s", reasons=reasons))
+    if isinstance(error, ActionNotAllowed):
+        return str(gettext("This action is not possible while the plan is in its current state."))
+    if isinstance(error, PermissionDenied):
+        return str(
+            gettext(
+                "You may not do this: it needs the role of %(role)s.",
+                role=role_label(error.role),
+            )
+        )
+    if isinstance(error, NotFound):
+        return str(gettext("The page or item you asked for does not exist."))
+    if isinstance(error, ValidationError):
+        # The library's own explanation; it names the field and the limit.
+        return str(error)
+    return str(gettext("The request could not be carried out."))
+
+
+def status_of(error: PlanflowError) -> int:
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, PermissionDenied):
+        return 403
+    if isinstance(error, StaleVersion):
+        return 409
+    return 422
+
+
+def _http_title(code: int) -> str:
+    # Literal gettext calls so that extraction finds every title.
+    titles = {
+        400: gettext("The request could not be understood."),
+        403: gettext("You do not have access to this page."),
+        404: gettext("Page not found."),
+        405: gettext("This address does not accept that kind of request."),
+        409: gettext("Someone else changed this first."),
+        413: gettext("What you sent is too large."),
+        422: gettext("The request could not be carried out."),
+        429: gettext("Too many attempts. Please wait a little and try again."),
+    }
+    return str(titles.get(code, gettext("Something went wrong.")))
+
+
+def error_page(code: int, message: str | None = None) -> tuple[str, int]:
+    return render_template(
+        "errors/error.html", code=code, title=_http_title(code), message=message
+    ), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(PlanflowError)
+    def _planflow_error(error: PlanflowError) -> tuple[str, int]:
+        return error_page(status_of(error), describe(error))
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError) -> tuple[str, int]:
+        return error_page(
+            400,
+            gettext(
+                "This form has expired or was not sent from this site. "
+                "Go back, reload the page and try again."
+            ),
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> tuple[str, int]:
+        code = error.code or 500
+        if code >= 500:
+            return _server_error(error)
+        return error_page(code)
+
+    @app.errorhandler(InternalServerError)
+    def _server_error(error: Exception) -> tuple[str, int]:
+        current_app.logger.error(
+            "unhandled error", exc_info=getattr(error, "original_exception", error)
+        )
+        # A stand-alone page: the database may be what failed.
+        return render_template("errors/500.html"), 500

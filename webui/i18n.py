@@ -1,0 +1,185 @@
+"""Languages: choosing the user's locale, and turning library names into words.
+
+The locale is the signed-in user's ``language`` (stored on the user, so it
+follows them to any device), else the choice made before signing in (kept in
+the session), else the browser's preference. The library speaks in names
+(``under_review``, ``return_for_revision``, ``reviewer``) and English guard
+reasons; definitions carry their own labels in every language, and this
+module translates the rest: roles, the audit actions that are not
+transitions, notification kinds and guard reasons.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from babel.dates import format_skeleton
+from flask import Flask, request, session
+from flask_babel import (  # type: ignore[import-untyped]
+    Babel,
+    format_date,
+    format_time,
+    get_locale,
+    gettext,
+    lazy_gettext,
+    ngettext,
+)
+from flask_login import current_user  # type: ignore[import-untyped]
+
+from planflow.definitions.spec import WorkflowSpec
+
+LANGUAGES = ("en", "zh", "ko")
+#: Each language named in itself, so anyone can find theirs.
+LANGUAGE_NAMES = {"en": "English", "zh": "中文", "ko": "한국어"}
+HTML_LANG = {"en": "en", "zh": "zh-Hans", "ko": "ko"}
+
+ROLE_LABELS = {
+    "drafter": lazy_gettext("drafter"),
+    "submitter": lazy_gettext("submitter"),
+    "reviewer": lazy_gettext("reviewer"),
+    "inspector": lazy_gettext("inspector"),
+    "officer": lazy_gettext("officer"),
+    "admin": lazy_gettext("administrator"),
+    "committee": lazy_gettext("committee member"),
+}
+
+#: Audit-trail actions that are not transitions of a definition.
+ACTION_LABELS = {
+    "create": lazy_gettext("Created the plan"),
+    "edit_content": lazy_gettext("Edited the content"),
+    "comment": lazy_gettext("Commented"),
+    "report_progress": lazy_gettext("Reported progress"),
+    "attach_evidence": lazy_gettext("Attached evidence"),
+    "inspection_scores": lazy_gettext("Recorded inspection scores"),
+    "self_assessment": lazy_gettext("Recorded the self-assessment"),
+    "migrate_workflow": lazy_gettext("Moved to a new workflow version"),
+    "remind": lazy_gettext("Reminder sent"),
+    "escalate": lazy_gettext("Escalated (overdue)"),
+}
+
+NOTIFICATION_KINDS = {
+    "transition": lazy_gettext("Plan changed"),
+    "remind": lazy_gettext("Reminder"),
+    "escalate": lazy_gettext("Escalated to you"),
+}
+
+
+def _items_without_due(m: re.Match[str]) -> str:
+    n = int(m.group(1))
+    return str(
+        ngettext(
+            "%(num)d item has no due date or month", "%(num)d items have no due date or month", n
+        )
+    )
+
+
+#: The guard reasons the library gives (in English), matched whole.
+_REASONS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (
+        re.compile(r"the plan has no items yet"),
+        lambda m: str(gettext("The plan has no items yet.")),
+    ),
+    (re.compile(r"(\d+) item\(s\) have no due date or month"), _items_without_due),
+    (
+        re.compile(r"a comment giving the reason is required"),
+        lambda m: str(gettext("A comment giving the reason is required.")),
+    ),
+    (
+        re.compile(r"you submitted this plan, so someone else must act on it"),
+        lambda m: str(gettext("You submitted this plan, so someone else must act on it.")),
+    ),
+    (
+        re.compile(r"the inspector has not scored every criterion of this inspection yet"),
+        lambda m: str(gettext("The inspector has not scored every criterion yet.")),
+    ),
+    (
+        re.compile(r"the inspection did not pass.*"),
+        lambda m: str(gettext("The inspection did not pass.")),
+    ),
+]
+
+
+def translate_reason(reason: str) -> str:
+    """A guard's reason in the user's language (unknown reasons stay as they are)."""
+    for pattern, render in _REASONS:
+        match = pattern.fullmatch(reason)
+        if match:
+            return render(match)
+    return reason
+
+
+def current_language() -> str:
+    locale = get_locale()
+    lang = locale.language if locale is not None else "en"
+    return lang if lang in LANGUAGES else "en"
+
+
+def select_locale() -> str:
+    user = current_user
+    if user is not None and user.is_authenticated and user.language in LANGUAGES:
+        return str(user.language)
+    chosen = session.get("language")
+    if chosen in LANGUAGES:
+        return str(chosen)
+    return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
+
+
+def state_label(spec: WorkflowSpec, state: str | None) -> str:
+    if state is None:
+        return ""
+    try:
+        return spec.state(state).label.get(current_language())
+    except KeyError:
+        return state
+
+
+def action_label(spec: WorkflowSpec, action: str) -> str:
+    for t in spec.transitions:
+        if t.trigger == action:
+            return t.label.get(current_language())
+    return str(ACTION_LABELS.get(action, action))
+
+
+def kind_label(kind: str) -> str:
+    return str(NOTIFICATION_KINDS.get(kind, kind))
+
+
+def format_due(due: int | date | None, year: int) -> str:
+    """An item's due: a month of the plan year ("March 2027") or a date."""
+    if due is None:
+        return ""
+    if isinstance(due, date):
+        return str(format_date(due, "medium"))
+    return format_skeleton("yMMMM", date(year, due, 1), locale=get_locale())
+
+
+def format_when(value: datetime | None) -> str:
+    """A moment in the configured time zone: the date, then hours and minutes."""
+    if value is None:
+        return ""
+    return f"{format_date(value, 'medium')} {format_time(value, 'short')}"
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=select_locale)
+    helpers: dict[str, Any] = {
+        "LANGUAGES": LANGUAGES,
+        "LANGUAGE_NAMES": LANGUAGE_NAMES,
+        "current_language": current_language,
+        "html_lang": lambda: HTML_LANG[current_language()],
+        "role_label": role_label,
+        "state_label": state_label,
+        "action_label": action_label,
+        "kind_label": kind_label,
+        "translate_reason": translate_reason,
+    }
+    app.jinja_env.globals.update(helpers)
+    app.jinja_env.filters["when"] = format_when
+    app.jinja_env.filters["due"] = format_due
