@@ -26,12 +26,13 @@ from flask_babel import gettext  # type: ignore[import-untyped]
 from flask_login import login_user, logout_user  # type: ignore[import-untyped]
 from werkzeug.wrappers import Response
 
+from planflow.accounts import LoginLimited, WrongPassword
 from planflow.errors import ValidationError
 
 from . import accounts
 from .forms import LanguageForm, LoginForm, PasswordForm
 from .i18n import format_when
-from .ratelimit import LoginPolicy, blocked_until, record_attempt
+from .ratelimit import LoginPolicy
 from .users import me, planflow, signed_in
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -48,12 +49,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 def login_policy() -> LoginPolicy:
-    config = current_app.config
-    return LoginPolicy(
-        per_account=int(config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
-        per_address=int(config["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
-        window=config["LOGIN_WINDOW"],
-    )
+    return LoginPolicy.from_config(current_app.config)
 
 
 def _start_session(user: accounts.WebUser) -> None:
@@ -117,15 +113,16 @@ def password() -> Response | str | tuple[str, int]:
     form = PasswordForm()
     if form.validate_on_submit():
         # Guessing the current password from a stolen session is rate limited too.
-        if blocked_until(pf, policy, user.username, request.remote_addr) is not None:
+        try:
+            renewed = accounts.change_password(
+                pf, policy, user.id, form.current.data, form.new.data, request.remote_addr
+            )
+        except LoginLimited:
             form.current.errors.append(gettext("Too many wrong passwords. Try again later."))
             return render_template("auth/password.html", form=form), 429
-        if not accounts.check_password(pf, user.id, form.current.data):
-            record_attempt(pf, policy, user.username, request.remote_addr, success=False)
+        except WrongPassword:
             form.current.errors.append(gettext("This is not your current password."))
             return render_template("auth/password.html", form=form), 422
-        try:
-            renewed = accounts.change_password(pf, user.username, form.new.data)
         except ValidationError as error:
             form.new.errors.append(str(error))
             return render_template("auth/password.html", form=form), 422

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from .accounts import Accounts
 from .calendar import BusinessCalendar, load_calendar
 from .clock import Clock, SystemClock
 from .definitions.registry import DefinitionRegistry
@@ -73,6 +74,7 @@ class Planflow:
             events=self.events,
         )
         self.org = OrgRepository(self.clock)
+        self.accounts = Accounts(self.db, self.clock)
         self.content = PlanContentService(self.service)
         self.execution = ExecutionService(self.service, EvidenceStore.from_env())
         self.inspections = InspectionService(self.service)

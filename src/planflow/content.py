@@ -26,6 +26,7 @@ from datetime import date
 from typing import Any, TypeAlias
 
 from planflow.errors import ValidationError
+from planflow.text import TextError, clean_text
 
 MAX_TEXT = 2000
 MAX_TITLE = 200
@@ -170,21 +171,19 @@ class _Checker:
             self.add(path, f"must be a string, not {_kind(value)}")
             return None
         # NFC so that the same visible text (e.g. decomposed Hangul from macOS) hashes the same.
-        text = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
-        allowed = "\n\t" if multiline else ""
         # Control characters and lone surrogates cannot be stored (PostgreSQL rejects NUL)
-        # nor encoded as UTF-8 for hashing.
-        bad = [c for c in text if unicodedata.category(c) in ("Cc", "Cs") and c not in allowed]
+        # nor encoded as UTF-8 for hashing: ``clean_text`` refuses them.
+        value = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
+        try:
+            text = clean_text(value, field=path, max_length=limit, multiline=multiline)
+        except TextError as error:
+            self.add(path, error.problem)
+            return None
         if not text:
             if required:
                 self.add(path, "must not be blank")
-        elif len(text) > limit:
-            self.add(path, f"is {len(text)} characters long; at most {limit} are allowed")
-        elif bad:
-            self.add(path, f"must not contain the control character U+{ord(bad[0]):04X}")
-        else:
-            return text
-        return None
+            return None
+        return text
 
     def key(self, value: object, path: str, seen: dict[str, str], kind: str) -> str:
         """The key, or "" when it is missing and must be generated once all keys are known."""

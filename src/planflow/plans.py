@@ -28,12 +28,12 @@ from .service import PlanService
 from .storage import plan_store as ps
 from .storage.tables import Comment, Plan, PlanRevision
 from .storage.tx import Tx, read_tx
+from .text import MAX_COMMENT as MAX_COMMENT
+from .text import clean_text
 
 comment_t = Comment.__table__  # type: ignore[attr-defined]
 revision_t = PlanRevision.__table__  # type: ignore[attr-defined]
 ps_plan = Plan.__table__  # type: ignore[attr-defined]
-
-MAX_COMMENT = 4000
 
 
 def editable_states(spec: WorkflowSpec) -> frozenset[str]:
@@ -115,11 +115,9 @@ class PlanContentService:
     def add_comment(
         self, plan_id: int, actor_id: int, body: str, *, item_key: str | None = None
     ) -> Change:
-        text = body.strip()
+        text = clean_text(body, field="comment", max_length=MAX_COMMENT, multiline=True)
         if not text:
             raise ValidationError("a comment cannot be empty")
-        if len(text) > MAX_COMMENT:
-            raise ValidationError(f"a comment can have at most {MAX_COMMENT} characters")
 
         def write(tx: Tx, row: ps.PlanRow, change: Change) -> None:
             if not can_see(change.org, actor_id, row.unit_id):

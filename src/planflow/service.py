@@ -33,6 +33,7 @@ from .storage.db import Database
 from .storage.definition_repo import DefinitionStore
 from .storage.org_repo import OrgCache
 from .storage.tx import Sql, Tx, write_tx
+from .text import MAX_PLAN_TITLE, MAX_RECORD_COMMENT, clean_text
 
 #: How often ``fire`` retries by itself after losing a race, when the caller
 #: did not pin a version (the decision is re-made on fresh state each time).
@@ -105,8 +106,8 @@ class PlanService:
         item_count: int = 0,
         items_without_due: int = 0,
     ) -> int:
-        title = title.strip()
-        if not title or len(title) > 300:
+        title = clean_text(title, field="title", max_length=MAX_PLAN_TITLE)
+        if not title:
             raise ValidationError("a plan needs a title of 1-300 characters")
         if not 2000 <= year <= 2100:
             raise ValidationError(f"year {year} is outside 2000-2100")
@@ -213,7 +214,7 @@ class PlanService:
         on_behalf_of_id: int | None,
         attach: Mutation | None = None,
     ) -> Change:
-        comment = comment.strip() if comment else None
+        comment = _clean_comment(comment) if comment else None
         with write_tx(self.db) as tx:
             row, spec, org = self._load(tx, plan_id, expected_version)
             engine = self.engine_for(spec)
@@ -258,6 +259,7 @@ class PlanService:
         check the version like ``UPDATE_PLAN``) with its extra parameters.
         """
         sql, extra = update or (ps.UPDATE_PLAN, {})
+        comment = _clean_comment(comment) if comment else comment
         with write_tx(self.db) as tx:
             row, spec, org = self._load(tx, plan_id, expected_version)
             change = self._change(row, spec, org, action, actor_id, None, comment, None)
@@ -422,3 +424,7 @@ class PlanService:
                 notified=tuple(change.notified),
             )
         )
+
+
+def _clean_comment(comment: str) -> str:
+    return clean_text(comment, field="comment", max_length=MAX_RECORD_COMMENT, multiline=True)
