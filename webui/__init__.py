@@ -50,10 +50,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     layout.init_app(app)
 
-    from . import auth, dashboard, notifications, plans
+    from . import auth, dashboard, editor, notifications, plans, reviews
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(plans.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(editor.bp)
+    app.register_blueprint(reviews.bp)
     return app

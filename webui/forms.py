@@ -15,6 +15,9 @@ from typing import Any
 from flask_babel import lazy_gettext as _l  # type: ignore[import-untyped]
 from flask_wtf import FlaskForm  # type: ignore[import-untyped]
 from wtforms import (  # type: ignore[import-untyped]
+    FieldList,
+    Form,
+    FormField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -34,12 +37,19 @@ from wtforms.validators import (  # type: ignore[import-untyped]
     ValidationError,
 )
 
+from planflow.content import MAX_SHORT, MAX_TEXT, OPS
+from planflow.content import MAX_TITLE as MAX_SECTION_TITLE
 from planflow.plans import MAX_COMMENT
 
 from .accounts import MAX_PASSWORD, MIN_PASSWORD
 from .i18n import LANGUAGE_NAMES, LANGUAGES
 
 MAX_TITLE = 300
+#: What the content editor takes in one form; a plan beyond this is edited in parts.
+MAX_SECTIONS = 40
+MAX_ITEMS_PER_SECTION = 150
+#: The longest plain text the editor imports at once.
+MAX_IMPORT = 100_000
 CHOOSE = _l("Choose one of the options.")
 
 
@@ -154,3 +164,72 @@ class CommentForm(FlaskForm):  # type: ignore[misc]
 class MarkReadForm(FlaskForm):  # type: ignore[misc]
     #: Empty: mark every notification read.
     notification = IntegerField(validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
+
+
+# -- the content editor ------------------------------------------------------------------
+# One form holds the whole plan: sections, each with its items. The nested forms are
+# plain WTForms forms (the CSRF token belongs to the outer form only). The content's
+# own rules (required text, lengths, dates inside the plan year, numbers) are the
+# library's: ``PlanContent.from_dict`` checks them and the editor puts its findings
+# next to the fields. What is checked here is only the shape of the form itself.
+
+
+class ItemEntryForm(Form):  # type: ignore[misc]
+    """One numbered item. ``owner_unit`` and ``due_month`` get their choices per request."""
+
+    key = HiddenField(filters=[_strip])
+    text = TextAreaField(_l("What will be done"), filters=[_strip])
+    owner_unit = SelectField(_l("Owning unit"), default="", invalid_choice_message=CHOOSE)
+    due_month = SelectField(_l("Due month"), default="", invalid_choice_message=CHOOSE)
+    due_date = StringField(
+        _l("or due date"),
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Regexp(
+                r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                message=_l("Give the date as year-month-day, e.g. 2027-03-31."),
+            ),
+        ],
+    )
+    metric = StringField(_l("Target: what is measured"), filters=[_strip])
+    op = SelectField(
+        _l("Comparison"),
+        choices=[SelectChoice(op, op) for op in OPS],
+        default=OPS[0],
+        invalid_choice_message=CHOOSE,
+    )
+    value = StringField(_l("Target value"), filters=[_strip])
+    unit = StringField(_l("Unit of the value"), filters=[_strip])
+
+    def validate_due_date(self, field: Any) -> None:
+        if field.data and self.due_month.data:
+            raise ValidationError(_l("Give a month or a date, not both."))
+
+    def is_blank(self) -> bool:
+        """Nothing typed: the row is left out when the plan is saved."""
+        typed = (self.text, self.due_month, self.due_date, self.metric, self.value, self.unit)
+        return not any(f.data for f in typed) and not self.owner_unit.data
+
+
+class SectionEntryForm(Form):  # type: ignore[misc]
+    key = HiddenField(filters=[_strip])
+    title = StringField(_l("Section title"), filters=[_strip])
+    items = FieldList(FormField(ItemEntryForm), max_entries=MAX_ITEMS_PER_SECTION)
+
+
+class ContentEditorForm(FlaskForm):  # type: ignore[misc]
+    """The content editor. ``op`` is the button pressed: save, or a change of the form."""
+
+    # The version of the plan the editing started from: a stale save is refused.
+    expected_version = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=2**31 - 1)])
+    sections = FieldList(FormField(SectionEntryForm), max_entries=MAX_SECTIONS)
+    import_text = TextAreaField(
+        _l("Plain text of a plan"),
+        validators=[Length(max=MAX_IMPORT, message=_l("At most %(max)d characters, please."))],
+    )
+    op = StringField()
+
+
+#: Character limits of the editor's fields, as the library checks them (for maxlength).
+CONTENT_LIMITS = {"title": MAX_SECTION_TITLE, "text": MAX_TEXT, "short": MAX_SHORT}

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext  # type: ignore[import-untyped]
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, case
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -248,3 +248,99 @@ def diff_rows(diff: ContentDiff, year: int) -> list[DiffRow]:
         for m in diff.moved
     ]
     return sorted(rows, key=lambda r: [int(p) if p.isdigit() else 0 for p in r.number.split(".")])
+
+
+# -- the review queue -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """A plan waiting for someone, as the review queue shows it."""
+
+    id: int
+    title: str
+    unit_code: str
+    unit_name: str
+    year: int
+    state: str
+    state_label: str
+    workflow_title: str
+    role: str
+    task_unit_name: str
+    escalated_unit_name: str | None
+    since: datetime | None
+    due_at: datetime | None
+    level: int
+
+    def overdue(self, now: datetime) -> bool:
+        return self.due_at is not None and self.due_at < now
+
+    def sort_key(self, now: datetime) -> tuple[int, bool, bool, datetime | None, int]:
+        """Escalated first (highest level first), then overdue, then the longest waiting."""
+        return (-self.level, not self.overdue(now), self.since is None, self.since, self.id)
+
+
+def queue_order(now: datetime) -> list[Any]:
+    """``QueueRow.sort_key`` as ORDER BY terms over ``Plan``."""
+    overdue = case((col(Plan.task_due_at) < now, 0), else_=1)
+    return [
+        col(Plan.task_level).desc(),
+        overdue,
+        col(Plan.task_since).is_(None),
+        col(Plan.task_since),
+        col(Plan.id),
+    ]
+
+
+def queue_rows(
+    pf: Planflow, where: Sequence[ColumnElement[bool]], order_by: Sequence[Any], *, limit: int
+) -> list[QueueRow]:
+    query = (
+        sa_select(
+            col(Plan.id),
+            col(Plan.title),
+            col(Plan.unit_id),
+            col(Plan.year),
+            col(Plan.state),
+            col(Plan.workflow_name),
+            col(Plan.workflow_version),
+            col(Plan.task_role),
+            col(Plan.task_unit_id),
+            col(Plan.task_escalated_unit_id),
+            col(Plan.task_since),
+            col(Plan.task_due_at),
+            col(Plan.task_level),
+        )
+        .where(*where)
+        .order_by(*order_by)
+        .limit(limit)
+    )
+    with pf.db.read_session() as s:
+        found = list(s.connection().execute(query))
+        ids = [p.unit_id for p in found]
+        ids += [u for p in found for u in (p.task_unit_id, p.task_escalated_unit_id) if u]
+        units = unit_names(s, ids)
+    rows = []
+    for p in found:
+        spec = pf.service.definitions.spec_for(pf.db, p.workflow_name, p.workflow_version)
+        code, name = units.get(p.unit_id, ("?", "?"))
+        escalated = units.get(p.task_escalated_unit_id) if p.task_escalated_unit_id else None
+        rows.append(
+            QueueRow(
+                id=p.id,
+                title=p.title,
+                unit_code=code,
+                unit_name=name,
+                year=p.year,
+                state=p.state,
+                state_label=state_label(spec, p.state),
+                workflow_title=spec.title.get(current_language()),
+                role=p.task_role or "",
+                task_unit_name=units.get(p.task_unit_id, ("?", "?"))[1],
+                escalated_unit_name=escalated[1] if escalated else None,
+                since=p.task_since,
+                due_at=p.task_due_at,
+                level=p.task_level,
+            )
+        )
+    return rows

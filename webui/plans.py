@@ -24,6 +24,7 @@ from planflow.storage.tables import Plan
 
 from . import plan_views as views
 from .access import Viewer, current_viewer, org_now, visible_plan
+from .editor import can_edit
 from .errors import describe, status_of
 from .forms import ActionForm, CommentForm, NewPlanForm
 from .i18n import action_label, current_language, state_label, translate_reason
@@ -177,6 +178,7 @@ def _detail(
         comment_form=comment_form or CommentForm(formdata=None),
         message=message,
         kept_comment=bool(kept),
+        can_edit=can_edit(org, spec, plan, user.id),
         now=pf.clock.now(),
     )
     return html, status
