@@ -3,10 +3,47 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import click
 
 from ..bench import w1, w2
+
+Measure = Callable[[int, str | None], dict[str, Any]]
+
+database_option = click.option(
+    "--database-url",
+    "bench_url",
+    default=None,
+    help="Run against this database (a fresh schema is used and dropped); "
+    "default: a SQLite file in a temporary folder.",
+)
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object per measurement."
+)
+
+
+def _report(
+    sizes: tuple[int, ...],
+    bench_url: str | None,
+    as_json: bool,
+    measure: Measure,
+    describe: Callable[[int, dict[str, Any]], str],
+) -> None:
+    """Measure each size in a child process; exit 1 if any run failed verification."""
+    failed = False
+    for size in sizes:
+        result = measure(size, bench_url)
+        failed |= not result["verified"]
+        if as_json:
+            click.echo(json.dumps(result))
+            continue
+        click.echo(describe(size, result))
+        for problem in result["problems"]:
+            click.echo(f"  problem: {problem}", err=True)
+    if failed:
+        raise click.exceptions.Exit(1)
 
 
 @click.group()
@@ -22,33 +59,20 @@ def bench() -> None:
     multiple=True,
     help="Number of plans (repeat for several runs; default 2000).",
 )
-@click.option(
-    "--database-url",
-    "bench_url",
-    default=None,
-    help="Run against this database (a fresh schema is used and dropped); "
-    "default: a SQLite file in a temporary folder.",
-)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per measurement.")
+@database_option
+@json_option
 def bench_w1(sizes: tuple[int, ...], bench_url: str | None, as_json: bool) -> None:
     """W1: the plan approval lifecycle, one persisted step at a time."""
-    failed = False
-    for n in sizes or (2000,):
-        result = w1.measure_in_child(n, bench_url)
-        failed |= not result["verified"]
-        if as_json:
-            click.echo(json.dumps(result))
-            continue
-        click.echo(
-            f"W1 {result['database']} n={n}: {result['steps']} steps in {result['seconds']} s = "
-            f"{result['steps_per_second']} steps/s; floor {result['floor_steps_per_second']} "
-            f"steps/s; ratio {result['ratio_to_floor']}x; peak RSS {result['peak_rss_mib']} MiB; "
-            f"verified: {result['verified']}"
+
+    def describe(n: int, r: dict[str, Any]) -> str:
+        return (
+            f"W1 {r['database']} n={n}: {r['steps']} steps in {r['seconds']} s = "
+            f"{r['steps_per_second']} steps/s; floor {r['floor_steps_per_second']} "
+            f"steps/s; ratio {r['ratio_to_floor']}x; peak RSS {r['peak_rss_mib']} MiB; "
+            f"verified: {r['verified']}"
         )
-        for problem in result["problems"]:
-            click.echo(f"  problem: {problem}", err=True)
-    if failed:
-        raise click.exceptions.Exit(1)
+
+    _report(sizes or (2000,), bench_url, as_json, w1.measure_in_child, describe)
 
 
 @bench.command("w2")
@@ -59,34 +83,21 @@ def bench_w1(sizes: tuple[int, ...], bench_url: str | None, as_json: bool) -> No
     multiple=True,
     help="Number of plans under review (repeat for several runs; default 100000).",
 )
-@click.option(
-    "--database-url",
-    "bench_url",
-    default=None,
-    help="Run against this database (a fresh schema is used and dropped); "
-    "default: a SQLite file in a temporary folder.",
-)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per measurement.")
+@database_option
+@json_option
 def bench_w2(sizes: tuple[int, ...], bench_url: str | None, as_json: bool) -> None:
     """W2: the escalation scan, one run of the deadline processor over M plans."""
-    failed = False
-    for m in sizes or (100_000,):
-        result = w2.measure_in_child(m, bench_url)
-        failed |= not result["verified"]
-        if as_json:
-            click.echo(json.dumps(result))
-            continue
-        click.echo(
-            f"W2 {result['database']} m={m}: escalated {result['escalated']} of "
-            f"{result['overdue']} overdue in {result['seconds']} s; floor (hand-written SQL) "
-            f"{result['floor_seconds']} s; planflow/floor {result['ratio_to_floor']}x "
-            f"(target <= 5); second run escalated {result['second_run_escalated']}; "
-            f"peak RSS {result['peak_rss_mib']} MiB; verified: {result['verified']}"
+
+    def describe(m: int, r: dict[str, Any]) -> str:
+        return (
+            f"W2 {r['database']} m={m}: escalated {r['escalated']} of "
+            f"{r['overdue']} overdue in {r['seconds']} s; floor (hand-written SQL) "
+            f"{r['floor_seconds']} s; planflow/floor {r['ratio_to_floor']}x "
+            f"(target <= 5); second run escalated {r['second_run_escalated']}; "
+            f"peak RSS {r['peak_rss_mib']} MiB; verified: {r['verified']}"
         )
-        for problem in result["problems"]:
-            click.echo(f"  problem: {problem}", err=True)
-    if failed:
-        raise click.exceptions.Exit(1)
+
+    _report(sizes or (100_000,), bench_url, as_json, w2.measure_in_child, describe)
 
 
 COMMANDS = [bench]
