@@ -71,6 +71,34 @@ def latest_spec(pf: Planflow, name: str) -> WorkflowSpec | None:
         return None
 
 
+#: The columns every list of plans shows, first in each list query.
+_LIST_COLUMNS = (
+    col(Plan.id),
+    col(Plan.title),
+    col(Plan.unit_id),
+    col(Plan.year),
+    col(Plan.state),
+    col(Plan.workflow_name),
+    col(Plan.workflow_version),
+)
+
+
+def _list_fields(pf: Planflow, p: Any, units: dict[int, tuple[str, str]]) -> dict[str, Any]:
+    """The fields of a list row that come from ``_LIST_COLUMNS``."""
+    spec = pf.service.definitions.spec_for(pf.db, p.workflow_name, p.workflow_version)
+    code, name = units.get(p.unit_id, ("?", "?"))
+    return {
+        "id": p.id,
+        "title": p.title,
+        "unit_code": code,
+        "unit_name": name,
+        "year": p.year,
+        "state": p.state,
+        "state_label": state_label(spec, p.state),
+        "workflow_title": spec.title.get(current_language()),
+    }
+
+
 def plan_rows(
     pf: Planflow,
     where: Sequence[ColumnElement[bool]],
@@ -82,13 +110,7 @@ def plan_rows(
     """Plans for a list, without their content (which can be large)."""
     query = (
         sa_select(
-            col(Plan.id),
-            col(Plan.title),
-            col(Plan.unit_id),
-            col(Plan.year),
-            col(Plan.state),
-            col(Plan.workflow_name),
-            col(Plan.workflow_version),
+            *_LIST_COLUMNS,
             col(Plan.updated_at),
             col(Plan.task_due_at),
             col(Plan.task_level),
@@ -103,18 +125,9 @@ def plan_rows(
         units = unit_names(s, {p.unit_id for p in found})
     rows = []
     for p in found:
-        spec = pf.service.definitions.spec_for(pf.db, p.workflow_name, p.workflow_version)
-        code, name = units.get(p.unit_id, ("?", "?"))
         rows.append(
             PlanRow(
-                id=p.id or 0,
-                title=p.title,
-                unit_code=code,
-                unit_name=name,
-                year=p.year,
-                state=p.state,
-                state_label=state_label(spec, p.state),
-                workflow_title=spec.title.get(current_language()),
+                **_list_fields(pf, p, units),
                 updated_at=p.updated_at,
                 task_due_at=p.task_due_at,
                 task_level=p.task_level,
@@ -297,13 +310,7 @@ def queue_rows(
 ) -> list[QueueRow]:
     query = (
         sa_select(
-            col(Plan.id),
-            col(Plan.title),
-            col(Plan.unit_id),
-            col(Plan.year),
-            col(Plan.state),
-            col(Plan.workflow_name),
-            col(Plan.workflow_version),
+            *_LIST_COLUMNS,
             col(Plan.task_role),
             col(Plan.task_unit_id),
             col(Plan.task_escalated_unit_id),
@@ -322,19 +329,10 @@ def queue_rows(
         units = unit_names(s, ids)
     rows = []
     for p in found:
-        spec = pf.service.definitions.spec_for(pf.db, p.workflow_name, p.workflow_version)
-        code, name = units.get(p.unit_id, ("?", "?"))
         escalated = units.get(p.task_escalated_unit_id) if p.task_escalated_unit_id else None
         rows.append(
             QueueRow(
-                id=p.id,
-                title=p.title,
-                unit_code=code,
-                unit_name=name,
-                year=p.year,
-                state=p.state,
-                state_label=state_label(spec, p.state),
-                workflow_title=spec.title.get(current_language()),
+                **_list_fields(pf, p, units),
                 role=p.task_role or "",
                 task_unit_name=units.get(p.task_unit_id, ("?", "?"))[1],
                 escalated_unit_name=escalated[1] if escalated else None,
