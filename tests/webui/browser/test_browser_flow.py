@@ -36,8 +36,10 @@ def act(page: Page, action: str, comment: str | None = None) -> None:
     page.wait_for_load_state()
 
 
-def create_and_write_plan(drafter: Page, title: str) -> int:
-    drafter.goto("/plans/new")
+def create_and_write_plan(drafter: Page, title: str, *, on_form: bool = False) -> int:
+    """Create a plan (on the new-plan form already open if ``on_form``) and write it."""
+    if not on_form:
+        drafter.goto("/plans/new")
     drafter.get_by_label("Title").fill(title)
     drafter.get_by_role("button", name="Create plan").click()
     expect(drafter.get_by_role("heading", level=1)).to_have_text(title)
@@ -102,4 +104,56 @@ def test_plan_is_drafted_returned_fixed_and_approved(
         expect(timeline).to_contain_text(entry)
     expect(timeline).to_contain_text("Item 1.2 needs a month for the dues check.")
     shot(drafter, artifacts, "05-timeline")
+    assert pf.plan(plan_id).state == "approved"
+
+
+def test_committee_approves_two_of_three_and_a_single_return_sends_it_back(
+    signed_in_page: Callable[[str], Page], artifacts: Path, pf: Planflow
+) -> None:
+    drafter = signed_in_page("drafter_a")
+    drafter.goto("/plans/new")
+    drafter.get_by_label("Kind of plan").select_option(label="Committee-approved work plan")
+    plan_id = create_and_write_plan(drafter, "Branch A committee plan 2027", on_form=True)
+    chair = signed_in_page("chair_a")
+    chair.goto(f"/plans/{plan_id}")
+    act(chair, "Submit")
+    expect(chair.locator(".state")).to_have_text("Committee review")
+
+    member1 = signed_in_page("member1")
+    member1.goto(f"/plans/{plan_id}")
+    act(member1, "Approve")
+    approvals = member1.locator(".approvals")
+    expect(approvals).to_contain_text("1 of 2 needed")
+    expect(approvals).to_contain_text("Member1")
+    # The same member cannot approve twice: the button is disabled, with the reason.
+    expect(member1.get_by_role("button", name="Approve", exact=True)).to_be_disabled()
+    expect(member1.locator("#blocked-approve")).to_be_visible()
+    shot(member1, artifacts, "01-one-of-two")
+
+    member2 = signed_in_page("member2")
+    member2.goto(f"/plans/{plan_id}")
+    act(member2, "Return for revision", "Section 2 needs an owner for each competition.")
+    expect(member2.locator(".state")).to_have_text("Returned for revision")
+
+    chair.goto(f"/plans/{plan_id}")
+    expect(chair.get_by_text("Section 2 needs an owner for each competition.")).to_be_visible()
+    act(chair, "Resubmit")
+
+    member1.goto(f"/plans/{plan_id}")
+    # The return cleared the earlier approval: it is a new round.
+    expect(member1.locator(".approvals")).to_contain_text("0 of 2 needed")
+    act(member1, "Approve")
+    member3 = signed_in_page("member3")
+    member3.goto(f"/plans/{plan_id}")
+    expect(member3.locator(".approvals")).to_contain_text("1 of 2 needed")
+    act(member3, "Approve")
+    expect(member3.locator(".state")).to_have_text("Approved")
+    shot(member3, artifacts, "02-approved")
+
+    member3.goto(f"/plans/{plan_id}/timeline")
+    timeline = member3.locator(".timeline li")
+    texts = timeline.all_inner_texts()
+    assert sum("Approve" in t for t in texts) == 3
+    assert any("Section 2 needs an owner" in t for t in texts)
+    shot(member3, artifacts, "03-timeline")
     assert pf.plan(plan_id).state == "approved"
