@@ -50,8 +50,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     layout.init_app(app)
 
-    from . import auth, dashboard, editor, notifications, plans, reviews
+    from . import about, auth, dashboard, editor, health, notifications, plans, reviews
 
+    app.register_blueprint(health.bp)
+    app.register_blueprint(about.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(plans.bp)

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext  # type: ignore[import-untyped]
-from sqlalchemy import ColumnElement, case
+from sqlalchemy import ColumnElement, case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -279,6 +279,7 @@ class QueueRow:
     state_label: str
     workflow_title: str
     role: str
+    task_unit_id: int | None
     task_unit_name: str
     escalated_unit_name: str | None
     since: datetime | None
@@ -305,8 +306,20 @@ def queue_order(now: datetime) -> list[Any]:
     ]
 
 
+def queue_count(pf: Planflow, where: Sequence[ColumnElement[bool]]) -> int:
+    """How many plans ``queue_rows`` would list without its limit."""
+    query = sa_select(func.count()).select_from(Plan).where(*where)
+    with pf.db.read_session() as s:
+        return int(s.connection().execute(query).scalar_one())
+
+
 def queue_rows(
-    pf: Planflow, where: Sequence[ColumnElement[bool]], order_by: Sequence[Any], *, limit: int
+    pf: Planflow,
+    where: Sequence[ColumnElement[bool]],
+    order_by: Sequence[Any],
+    *,
+    offset: int = 0,
+    limit: int,
 ) -> list[QueueRow]:
     query = (
         sa_select(
@@ -320,6 +333,7 @@ def queue_rows(
         )
         .where(*where)
         .order_by(*order_by)
+        .offset(offset)
         .limit(limit)
     )
     with pf.db.read_session() as s:
@@ -334,6 +348,7 @@ def queue_rows(
             QueueRow(
                 **_list_fields(pf, p, units),
                 role=p.task_role or "",
+                task_unit_id=p.task_unit_id,
                 task_unit_name=units.get(p.task_unit_id, ("?", "?"))[1],
                 escalated_unit_name=escalated[1] if escalated else None,
                 since=p.task_since,

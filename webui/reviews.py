@@ -19,21 +19,33 @@ library offers the actions.
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from sqlalchemy import ColumnElement
+from flask import Blueprint, render_template, request
+from sqlalchemy import ColumnElement, not_
 from sqlmodel import col
 
+from planflow.inbox import task_clause
 from planflow.storage.tables import Plan
 
 from .access import OWN_UNIT_ROLES, current_viewer
-from .plan_views import QueueRow, queue_order, queue_rows
+from .plan_views import queue_count, queue_order, queue_rows
 from .users import me, planflow, require_login
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
 require_login(bp)
 
-#: The most rows each list shows.
-LIMIT = 200
+#: Rows per page of each list; a page of 50 reads well, also on a phone.
+PAGE_SIZE = 50
+MAX_PAGE = 10_000
+
+
+def _page(name: str) -> int:
+    """The page asked for in ``?name=``; anything odd is the first page."""
+    page = request.args.get(name, 1, type=int)
+    return min(max(page, 1), MAX_PAGE)
+
+
+def _last_page(total: int) -> int:
+    return max(1, -(-total // PAGE_SIZE))
 
 
 @bp.route("/")
@@ -41,35 +53,49 @@ def index() -> str:
     pf, user = planflow(), me()
     viewer = current_viewer(pf, user.id)
     now = pf.clock.now()
-    tasks = [t for t in pf.inbox.tasks(user.id, limit=LIMIT + 1) if t.role not in OWN_UNIT_ROLES]
-    escalated_to_me = {t.plan_id for t in tasks if t.escalated_to_me}
-    mine: list[QueueRow] = []
-    if tasks:
-        ids = sorted(t.plan_id for t in tasks[:LIMIT])
-        # The inbox decided which plans; read them again for the columns shown here.
-        mine = queue_rows(pf, [col(Plan.id).in_(ids)], [col(Plan.id)], limit=LIMIT)
-        mine.sort(key=lambda row: row.sort_key(now))
-    others: list[QueueRow] = []
+    order = queue_order(now)
+    held = [(role, unit) for unit, role in viewer.roles if role not in OWN_UNIT_ROLES]
+    mine_where: list[ColumnElement[bool]] = [task_clause(held)]
+    mine_page = _page("mine")
+    mine = queue_rows(pf, mine_where, order, offset=(mine_page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    mine_total = queue_count(pf, mine_where) if held else 0
+    if not mine and mine_total:  # a page past the end (the list got shorter): the last one
+        mine_page = _last_page(mine_total)
+        mine = queue_rows(
+            pf, mine_where, order, offset=(mine_page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+        )
+    # A task is "escalated to me" when I hold its role where it was escalated, not where it waits.
+    escalated_to_me = {row.id for row in mine if (row.task_unit_id, row.role) not in viewer.roles}
+    others_page = _page("others")
+    others = []
+    others_total = 0
     if viewer.oversight:
         where: list[ColumnElement[bool]] = [
             viewer.plan_filter(),
             col(Plan.revision) > 0,
             col(Plan.task_role).is_not(None),
             col(Plan.task_role).not_in(sorted(OWN_UNIT_ROLES)),
+            not_(task_clause(held)),
         ]
         if not viewer.oversees_all:
             where.append(col(Plan.unit_id).in_(sorted(viewer.oversight)))
-        if mine:
-            where.append(col(Plan.id).not_in([row.id for row in mine]))
-        others = queue_rows(pf, where, queue_order(now), limit=LIMIT + 1)
+        others = queue_rows(pf, where, order, offset=(others_page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        others_total = queue_count(pf, where)
+        if not others and others_total:
+            others_page = _last_page(others_total)
+            others = queue_rows(
+                pf, where, order, offset=(others_page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+            )
     return render_template(
         "reviews/index.html",
         mine=mine,
-        more_mine=len(tasks) > LIMIT,
+        mine_total=mine_total,
+        mine_page=mine_page,
         escalated_to_me=escalated_to_me,
-        others=others[:LIMIT],
-        more_others=len(others) > LIMIT,
+        others=others,
+        others_total=others_total,
+        others_page=others_page,
+        page_size=PAGE_SIZE,
         oversees=bool(viewer.oversight),
-        limit=LIMIT,
         now=now,
     )

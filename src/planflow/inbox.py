@@ -11,17 +11,40 @@ e-mail columns).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import ColumnElement, and_, false, func, or_, update
 from sqlmodel import col, select
 
 from .clock import Clock
 from .errors import NotFound
 from .storage.db import Database
 from .storage.tables import Notification, Plan, RoleAssignment, Unit
+
+
+def task_clause(held: Iterable[tuple[str, int]]) -> ColumnElement[bool]:
+    """Plans whose open task is for one of the (role, unit) ``held``: where it waits
+    or where it was escalated to. The one definition of "a task of mine" in SQL.
+
+    Written so that it is never NULL for a plan with an open task (a NULL
+    escalation unit compares as false, not unknown), so ``NOT`` of it is
+    "someone else's task".
+    """
+    escalated = col(Plan.task_escalated_unit_id)
+    terms = [
+        and_(
+            col(Plan.task_role) == role,
+            or_(
+                col(Plan.task_unit_id) == unit,
+                and_(escalated.is_not(None), escalated == unit),
+            ),
+        )
+        for role, unit in sorted(set(held))
+    ]
+    return or_(*terms) if terms else false()
 
 
 @dataclass(frozen=True)
@@ -71,22 +94,10 @@ class Inbox:
             )
             if not held:
                 return []
-            own = or_(
-                *(
-                    and_(col(Plan.task_role) == role, col(Plan.task_unit_id) == unit)
-                    for role, unit in held
-                )
-            )
-            escalated = or_(
-                *(
-                    and_(col(Plan.task_role) == role, col(Plan.task_escalated_unit_id) == unit)
-                    for role, unit in held
-                )
-            )
             rows = s.exec(
                 select(Plan, Unit.code)
                 .join(Unit, col(Unit.id) == col(Plan.unit_id))
-                .where(or_(own, escalated))
+                .where(task_clause((role, unit) for role, unit in held))
                 .order_by(
                     col(Plan.task_level).desc(),
                     col(Plan.task_due_at).is_(None),

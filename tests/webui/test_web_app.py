@@ -276,3 +276,22 @@ def test_planflow_run_serves_the_ui_and_runs_the_scheduler(tmp_path: Path) -> No
     assert "branch1-1.drafter" in out and "union1.reviewer" in out  # the demo logins
     assert "scheduler" in out and "runs every 0:00:01" in out
     assert proc.returncode == 0, out
+
+
+def test_healthz_answers_without_signing_in_or_a_session(client: WebClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "ok\n"
+    assert response.mimetype == "text/plain"
+    assert "Set-Cookie" not in response.headers
+
+
+def test_about_page_shows_the_version_to_people_signed_in(
+    client: WebClient, auth: AuthActions
+) -> None:
+    assert client.get("/about/").status_code == 302
+    auth.login("drafter_a")
+    page = client.get("/about/")
+    assert page.status_code == 200
+    assert "About planflow" in page.get_data(as_text=True)
+    assert "Version" in page.get_data(as_text=True)

@@ -141,3 +141,24 @@ def test_odd_queries_are_ignored(
 ) -> None:
     auth.login("reviewer")
     assert client.get("/reviews/", query_string=query).status_code == 200
+
+
+def test_long_queues_come_in_pages_of_50_and_each_list_keeps_its_page(
+    app: Flask, plans: Plans, clock: FixedClock
+) -> None:
+    for n in range(55):
+        plans.submitted(title=f"Plan {n:02d}")
+        clock.advance(timedelta(minutes=1))
+    reviewer = signed_in(app, "reviewer")
+    first = section(text(reviewer.get("/reviews/")), "mine-h")
+    assert "(55)" in first
+    assert titles(first) == [f"Plan {n:02d}" for n in range(50)]
+    assert "1–50 of 55" in first
+    assert 'href="/reviews/?mine=2&amp;others=1"' in first
+    second = section(text(reviewer.get("/reviews/?mine=2&others=1")), "mine-h")
+    assert titles(second) == [f"Plan {n:02d}" for n in range(50, 55)]
+    assert "51–55 of 55" in second and "Next page" not in second
+    # A page past the end (the queue got shorter meanwhile) shows the last page.
+    past = reviewer.get("/reviews/?mine=99")
+    assert past.status_code == 200
+    assert titles(section(text(past), "mine-h")) == [f"Plan {n:02d}" for n in range(50, 55)]

@@ -1,0 +1,55 @@
+"""W3 (``planflow bench w3``) runs end to end: gunicorn, a signed-in reviewer, wrk.
+
+A short run (a few hundred plans, one second per page) on SQLite and
+PostgreSQL: every page answers 200 to every request (the Lua script counts
+anything else as an error, so a session that fell back to the sign-in page
+fails the run), and the figures are there. The figures themselves are the
+benchmark's business, not the test's.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from planflow.bench import w3
+from planflow.cli import main
+
+POSTGRES_URL = os.environ.get("PLANFLOW_TEST_POSTGRES_URL")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed: W3 SKIPPED"),
+]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param(None, id="sqlite"),
+        pytest.param(
+            POSTGRES_URL,
+            id="postgresql",
+            marks=pytest.mark.skipif(POSTGRES_URL is None, reason="no PostgreSQL"),
+        ),
+    ],
+)
+def test_w3_serves_every_page_without_errors(url: str | None) -> None:
+    result = w3.measure(200, url, seconds=5, workers=2, threads=2)
+    assert result["errors"] == 0, result
+    assert result["queue_size"] == 20  # one union of ten: a tenth of the plans
+    for name in ("bare", "trivial", "review_queue", "plan_page"):
+        assert result["pages"][name]["requests"] > 0
+    assert set(result["ratio_to_trivial"]) == {"review_queue", "plan_page"}
+
+
+def test_cli_bench_w3_reports_the_three_pages() -> None:
+    out = CliRunner().invoke(
+        main, ["bench", "w3", "--plans", "100", "--seconds", "3", "--workers", "2"]
+    )
+    assert out.exit_code == 0, out.output
+    for page in ("/healthz", "/about/", "/reviews/", "/plans/<random>", "targets met"):
+        assert page in out.output
