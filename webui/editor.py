@@ -63,8 +63,10 @@ def gettext(message: str, **variables: Any) -> str:
     return str(_gettext(message, **variables))
 
 
-@bp.before_request
-def _room_for_a_whole_plan() -> None:
+@bp.url_value_preprocessor
+def _room_for_a_whole_plan(_endpoint: str | None, _values: object) -> None:
+    # URL value preprocessors run before every before_request function: the limit
+    # must be raised before CSRFProtect (an app-wide before_request) reads the form.
     request.max_content_length = MAX_FORM_BYTES
 
 

@@ -11,12 +11,13 @@ transitions, notification kinds and guard reasons.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from babel import Locale
+from babel import Locale, support
 from babel.dates import format_skeleton, get_date_format, get_time_format
 from flask import Flask, g, request, session
 from flask_babel import (  # type: ignore[import-untyped]
@@ -30,6 +31,7 @@ from flask_babel import (  # type: ignore[import-untyped]
     ngettext,
 )
 from flask_login import current_user  # type: ignore[import-untyped]
+from wtforms.i18n import messages_path  # type: ignore[import-untyped]
 
 from planflow.definitions.spec import WorkflowSpec
 
@@ -170,6 +172,34 @@ def _translations() -> Any:
     return cached
 
 
+@functools.lru_cache(maxsize=8)
+def _wtforms_catalogue(locale: str) -> support.NullTranslations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class _WtformsTranslations:
+    """WTForms' own messages in the request's language, each catalogue parsed once.
+
+    Flask-WTF parses WTForms' catalogue again on every request that builds a
+    form (every page: the language form is on each), unless the request
+    already carries one; this one looks the locale up only when a message
+    is actually needed.
+    """
+
+    def ugettext(self, string: str) -> str:
+        return str(_wtforms_catalogue(str(get_locale())).ugettext(string))
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        return str(_wtforms_catalogue(str(get_locale())).ungettext(singular, plural, n))
+
+
+_WTFORMS_TRANSLATIONS = _WtformsTranslations()
+
+
+def _share_wtforms_translations() -> None:
+    request.wtforms_translations = _WTFORMS_TRANSLATIONS  # type: ignore[attr-defined]
+
+
 class _WhenFormat:
     """This request's locale, zone and patterns, looked up once.
 
@@ -216,6 +246,7 @@ def format_when(value: datetime | None) -> str:
 
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
+    app.before_request(_share_wtforms_translations)
     # Flask-Babel's template gettext looks the catalogue up on every string;
     # a list page has hundreds. Same catalogue, looked up once per request.
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]

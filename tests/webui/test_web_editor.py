@@ -686,3 +686,15 @@ def test_the_editor_in_chinese(app: Flask, plans: Plans) -> None:
     assert "添加事项" in editor.html and "三月" in editor.html and "责任单位" in editor.html
     editor.press("save", **{item(0, 0, "due_date"): "2026-01-01", item(0, 0, "due_month"): ""})
     assert "日期必须在计划年度（2027 年）之内。" in editor.html
+
+
+def test_a_plan_form_over_the_apps_1_mib_limit_is_read_by_the_editor(
+    app: Flask, plans: Plans
+) -> None:
+    """The editor takes forms up to 4 MiB: the limit is raised before CSRF reads the form."""
+    plan_id = plans.create(items=1)
+    client = signed_in(app, "drafter_a")
+    big = {"op": "save", "expected_version": "0", "padding": "x" * (2 * 1024 * 1024)}
+    response = client.post_form(f"/plans/{plan_id}/edit", big)
+    assert response.status_code != 413
+    assert response.status_code < 500

@@ -103,3 +103,17 @@ def test_dashboard_in_korean_with_dates(app: Flask, plans: Plans) -> None:
     page = text(reviewer.get("/"))
     assert "내 할 일" in page and "검토자(으)로서" in page
     assert "2027. 1." in page  # dates in the Korean format
+
+
+def test_wtforms_own_messages_follow_the_language(client: WebClient) -> None:
+    """A WTForms built-in message (not ours) comes in the user's language too."""
+    from webui.i18n import _WTFORMS_TRANSLATIONS
+
+    app = client.application
+    with app.test_request_context(headers={"Accept-Language": "zh"}):
+        app.preprocess_request()
+        assert _WTFORMS_TRANSLATIONS.ugettext("Not a valid integer value.") == "不是有效的整数。"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        app.preprocess_request()
+        message = "Not a valid integer value."
+        assert _WTFORMS_TRANSLATIONS.ugettext(message) == message

@@ -12,6 +12,9 @@ supported databases that matter for correctness:
   off (``isolation_level = None``) and SQLAlchemy's begin event emits ours.
 * PostgreSQL runs at READ COMMITTED; conflicting writes are settled by the
   optimistic version check in ``UPDATE ... WHERE version = :expected``.
+  A pooled connection is checked with a ping only when it has been idle for
+  a while (``_ping_when_idle``), not on every checkout: a web page opens
+  several short transactions, and a ping each cost a round trip each.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,10 +30,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session
 
 DEFAULT_INSTANCE = Path("instance")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: A pooled PostgreSQL connection idle longer than this is pinged before use.
+IDLE_PING_SECONDS = 10.0
 
 
 def instance_path() -> Path:
@@ -71,10 +78,11 @@ class Database:
             }
         else:
             kwargs["pool_size"] = pool_size
-            kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        else:
+            _ping_when_idle(self.engine)
         self._pinned = threading.local()
         self._all_pinned: list[Any] = []
         self._pinned_lock = threading.Lock()
@@ -178,6 +186,35 @@ def _configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Pessimistic disconnect handling, only for connections that sat in the pool.
+
+    A connection dies mostly while idle (a server restart, a firewall's idle
+    timeout); one returned moments ago is alive. A failed ping raises
+    ``DisconnectionError``, on which the pool throws the connection away and
+    checks out a fresh one, as ``pool_pre_ping`` would.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["planflow_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("planflow_idle_since")
+        if since is not None and time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            cur = dbapi_conn.cursor()
+            try:
+                cur.execute("SELECT 1")
+            finally:
+                cur.close()
+            dbapi_conn.rollback()  # the SELECT opened a transaction: end it
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection is gone") from exc
 
 
 def with_search_path(url: str, schema: str) -> str:
