@@ -177,6 +177,12 @@ def _wtforms_catalogue(locale: str) -> support.NullTranslations:
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
+def quick_gettext(string: str, **variables: Any) -> str:
+    """``gettext`` for loops: this request's catalogue, looked up once per request."""
+    text = str(_translations().ugettext(string))
+    return text % variables if variables else text
+
+
 class _WtformsTranslations:
     """WTForms' own messages in the request's language, each catalogue parsed once.
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from flask import url_for
 from flask_babel import gettext  # type: ignore[import-untyped]
 from sqlalchemy import ColumnElement, case, func
 from sqlalchemy import select as sa_select
@@ -23,7 +24,15 @@ from planflow.definitions.spec import WorkflowSpec
 from planflow.errors import NotFound
 from planflow.storage.tables import ApprovalVote, AuditRecord, Plan, Unit, User
 
-from .i18n import action_label, current_language, format_due, state_label
+from .i18n import (
+    action_label,
+    current_language,
+    format_due,
+    format_when,
+    quick_gettext,
+    role_label,
+    state_label,
+)
 
 
 @dataclass(frozen=True)
@@ -357,3 +366,60 @@ def queue_rows(
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class QueueLine:
+    """A queue row with its words and links worked out, ready to print.
+
+    A queue page shows fifty rows; doing this in Python instead of in
+    template calls (a macro, several gettext and format calls per row) halved
+    the page's time in the W3 benchmark's profile.
+    """
+
+    url: str
+    title: str
+    subtitle: str
+    unit_name: str
+    state: str
+    state_label: str
+    waiting_for: str
+    escalated_to: str | None
+    escalated_to_you: bool
+    since: str
+    due: str
+    overdue: bool
+    escalation: str | None
+
+
+def queue_lines(rows: Iterable[QueueRow], now: datetime, to_me: set[int]) -> list[QueueLine]:
+    """``rows`` as the queue prints them; ``to_me`` are the ids escalated to the viewer."""
+    base = url_for("plans.detail", plan_id=0)[: -len("0")]
+    lines = []
+    for r in rows:
+        lines.append(
+            QueueLine(
+                url=f"{base}{r.id}",
+                title=r.title,
+                subtitle=f"{r.workflow_title} · {r.year}",
+                unit_name=r.unit_name,
+                state=r.state,
+                state_label=r.state_label,
+                waiting_for=quick_gettext(
+                    "%(role)s at %(unit)s", role=role_label(r.role), unit=r.task_unit_name
+                ),
+                escalated_to=(
+                    quick_gettext("escalated to %(unit)s", unit=r.escalated_unit_name)
+                    if r.escalated_unit_name
+                    else None
+                ),
+                escalated_to_you=r.id in to_me,
+                since=format_when(r.since),
+                due=quick_gettext("due %(when)s", when=format_when(r.due_at)) if r.due_at else "",
+                overdue=r.overdue(now),
+                escalation=(
+                    quick_gettext("Escalated (level %(level)d)", level=r.level) if r.level else None
+                ),
+            )
+        )
+    return lines

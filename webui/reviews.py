@@ -27,7 +27,7 @@ from planflow.inbox import task_clause
 from planflow.storage.tables import Plan
 
 from .access import OWN_UNIT_ROLES, current_viewer
-from .plan_views import queue_count, queue_order, queue_rows
+from .plan_views import queue_count, queue_lines, queue_order, queue_rows
 from .users import me, planflow, require_login
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
@@ -88,11 +88,10 @@ def index() -> str:
             )
     return render_template(
         "reviews/index.html",
-        mine=mine,
+        mine=queue_lines(mine, now, escalated_to_me),
         mine_total=mine_total,
         mine_page=mine_page,
-        escalated_to_me=escalated_to_me,
-        others=others,
+        others=queue_lines(others, now, set()),
         others_total=others_total,
         others_page=others_page,
         page_size=PAGE_SIZE,
