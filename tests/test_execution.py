@@ -2,11 +2,14 @@
 
 Every test that touches a database runs on SQLite and PostgreSQL (``pf``/``org``).
 Covered: the work states derived from the definitions; progress allowed and
-refused by state, role, item and input, always on the audited path; evidence
-accepted, stored content-addressed outside the database, refused for size,
-kind, declared type, magic bytes and unsafe names with no file and no row left
-behind; a failed transaction removing the file it wrote (unless a committed row
-needs it); the evidence store's settings; and the ``progress``/``evidence`` CLI.
+refused by state, role, item and input (report text through ``clean_text``),
+always on the audited path; evidence accepted, stored content-addressed
+outside the database, refused for size, kind, declared type, magic bytes and
+unsafe names (each refusal naming its rule) with no file and no row left
+behind; a report and its file kept together or not at all; a failed
+transaction removing the file it wrote (unless a committed row needs it); the
+evidence store's settings and served types; the read models of the unit's
+pages (``progress_board``, ``self_assessment``); and the CLI.
 """
 
 from __future__ import annotations
@@ -25,10 +28,22 @@ from planflow.changes import DEFAULT_WRITERS, Change
 from planflow.content import PlanContent
 from planflow.definitions import load_definition
 from planflow.errors import NotFound, PermissionDenied, StaleVersion, ValidationError
-from planflow.evidence_store import DEFAULT_MAX_BYTES, EvidenceStore, sanitize_filename
-from planflow.execution import committed_states, work_states
+from planflow.evidence_store import (
+    DEFAULT_MAX_BYTES,
+    KINDS,
+    EvidenceRefused,
+    EvidenceStore,
+    safe_content_type,
+    sanitize_filename,
+)
+from planflow.execution import Upload, WorkClosed, committed_states, work_states
+from planflow.inspection import CriterionScore
+from planflow.progress_board import Refusal, progress_board
+from planflow.self_assessment import Refusal as SelfRefusal
+from planflow.self_assessment import self_assessment
 from planflow.storage import audit_repo
 from planflow.storage.tx import Tx
+from planflow.text import TextError
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
 CONTENT = {
@@ -531,6 +546,320 @@ def test_file_names_are_normalised_and_shortened_keeping_the_extension() -> None
     assert sanitize_filename("  Cafe\u0301 minutes.pdf ") == "Café minutes.pdf"
     long = sanitize_filename("x" * 300 + ".docx")
     assert len(long) == 255 and long.endswith("x.docx")
+
+
+def test_file_names_with_odd_characters_are_refused_and_long_extensions_cut() -> None:
+    for name in ["a\u200eb.pdf", "a\u2028b.pdf", "a\ud800b.pdf", "\ufeff\u202e.pdf", "a\x7fb.pdf"]:
+        with pytest.raises(EvidenceRefused, match="control characters") as info:
+            sanitize_filename(name)
+        assert info.value.reason == "control"
+    cut = sanitize_filename("a." + "b" * 300)  # not an extension: cut like any name
+    assert cut == "a." + "b" * 253
+    long = sanitize_filename("报告" * 200 + ".pdf")
+    assert len(long) == 255 and long.startswith("报告报告") and long.endswith("报.pdf")
+    with pytest.raises(EvidenceRefused) as info:
+        sanitize_filename(None)  # type: ignore[arg-type]
+    assert info.value.reason == "no_name"
+    # Joiners and other format characters are parts of real names.
+    assert sanitize_filename("👩\u200d👩 photo.png") == "👩\u200d👩 photo.png"
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type", "data", "reason", "params"),
+    [
+        (
+            "big.pdf",
+            "application/pdf",
+            PDF + b"x" * 2000,
+            "too_big",
+            {"size": len(PDF) + 2000, "limit": 1000},
+        ),
+        ("empty.pdf", "application/pdf", b"", "empty", {}),
+        ("setup.exe", "", b"MZ", "kind", {"allowed": ", ".join(k.name for k in KINDS)}),
+        (
+            "m.pdf",
+            "image/png",
+            PDF,
+            "declared",
+            {"declared": "image/png", "expected": "application/pdf"},
+        ),
+        ("m.pdf", None, PDF, "declared", {"declared": "", "expected": "application/pdf"}),
+        ("p.pdf", "application/pdf", PNG, "content", {"kind": "pdf", "looks": "png"}),
+        ("t.txt", "text/plain", b"\x00\x01", "content", {"kind": "txt", "looks": None}),
+        ("../p.pdf", "application/pdf", PDF, "path", {}),
+        (" ", "application/pdf", PDF, "no_name", {}),
+    ],
+)
+def test_each_refusal_names_its_rule(
+    tmp_path: Path,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    reason: str,
+    params: dict[str, object],
+) -> None:
+    store = EvidenceStore(tmp_path, max_bytes=1000)
+    with pytest.raises(EvidenceRefused) as info:
+        store.check(filename, content_type, data)
+    assert (info.value.reason, info.value.params) == (reason, params)
+    assert isinstance(info.value, ValidationError)
+
+
+def test_only_allowed_types_are_served_as_themselves() -> None:
+    for kind in KINDS:
+        for content_type in kind.content_types:
+            assert safe_content_type(content_type) == content_type
+    for other in ["text/html", "image/svg+xml", "application/javascript", "", "TEXT/PLAIN"]:
+        assert safe_content_type(other) == "application/octet-stream"
+
+
+# -- report text and a report with its file ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("report", "message"),
+    [
+        ("minutes\x00", r"control character U\+0000"),
+        ("a\x1bb", r"control character U\+001B"),
+        ("a\ud800", "unpaired surrogate"),
+        (None, "must be text"),
+    ],
+)
+def test_report_text_goes_through_clean_text(
+    pf: Planflow, org: object, report: object, message: str
+) -> None:
+    plan_id = drive(pf, "approved")
+    before = footprint(pf, plan_id)
+    with pytest.raises(TextError, match=message) as info:
+        pf.execution.report_progress(
+            plan_id,
+            pf.user_id("drafter_a"),
+            "i1",
+            "done",
+            report,  # type: ignore[arg-type]
+        )
+    assert info.value.field == "the progress report"
+    assert footprint(pf, plan_id) == before
+
+
+def test_report_text_is_normalised(pf: Planflow, org: object) -> None:
+    plan_id = drive(pf, "approved")
+    pf.execution.report_progress(
+        plan_id, pf.user_id("drafter_a"), "i1", "done", "  line one\r\nline two\rthree\t! "
+    )
+    [row] = pf.execution.progress(plan_id)
+    assert row.report == "line one\nline two\nthree\t!"
+    assert pf.audit_trail(plan_id)[-1].comment == row.report
+
+
+def test_a_report_with_a_file_is_one_audited_change(
+    pf: Planflow, org: object, evidence_dir: Path
+) -> None:
+    plan_id = drive(pf, "approved")
+    version = pf.plan(plan_id).version
+    change = pf.execution.report_progress(
+        plan_id,
+        pf.user_id("chair_a"),
+        "i2",
+        "done",
+        "All dues in",
+        100,
+        version,
+        evidence=Upload("dues.csv", "text/csv", "月份,会费\n1,100%\n".encode("gb18030")),
+    )
+    assert change.new_version == version + 1
+    [row] = pf.execution.progress(plan_id)
+    [evidence] = pf.execution.evidence(plan_id)
+    assert (row.item_key, row.status, row.measured) == ("i2", "done", 100.0)
+    assert (evidence.item_key, evidence.filename, evidence.content_type) == (
+        "i2",
+        "dues.csv",
+        "text/csv",
+    )
+    assert evidence.uploaded_by == row.updated_by == pf.user_id("chair_a")
+    [record] = [r for r in pf.audit_trail(plan_id) if r.seq > pf.audit_trail(plan_id)[-2].seq]
+    assert record.action == "report_progress" and record.comment == "All dues in"
+    assert json.loads(record.detail) == {
+        "item": "i2",
+        "status": "done",
+        "measured": 100.0,
+        "file": "dues.csv",
+        "sha256": evidence.sha256,
+        "size": evidence.size,
+        "evidence": evidence.id,
+    }
+    assert files_under(evidence_dir) == [evidence_dir.resolve() / str(plan_id) / evidence.sha256]
+    assert audit_repo.verify(pf.db).ok
+
+
+@pytest.mark.parametrize(
+    ("state", "user", "upload", "error"),
+    [
+        ("approved", "drafter_a", Upload("m.pdf", "application/pdf", PNG), EvidenceRefused),
+        ("approved", "drafter_a", Upload("m.pdf", "application/pdf", b""), EvidenceRefused),
+        ("inspected", "drafter_a", Upload("m.pdf", "application/pdf", PDF), WorkClosed),
+        ("approved", "reviewer", Upload("m.pdf", "application/pdf", PDF), PermissionDenied),
+    ],
+)
+def test_a_refused_report_with_a_file_keeps_neither(
+    pf: Planflow,
+    org: object,
+    evidence_dir: Path,
+    state: str,
+    user: str,
+    upload: Upload,
+    error: type[Exception],
+) -> None:
+    plan_id = drive(pf, state)
+    before = footprint(pf, plan_id)
+    with pytest.raises(error):
+        pf.execution.report_progress(
+            plan_id, pf.user_id(user), "i1", "done", "Held", evidence=upload
+        )
+    assert footprint(pf, plan_id) == before
+    assert files_under(evidence_dir) == []
+
+
+def test_a_failed_report_with_a_file_removes_the_file(
+    pf: Planflow, org: object, evidence_dir: Path
+) -> None:
+    plan_id = drive(pf, "approved")
+    before = footprint(pf, plan_id)
+    seen: list[list[Path]] = []
+
+    def boom(_tx: Tx, change: Change) -> None:
+        seen.append(files_under(evidence_dir))
+        raise RuntimeError("disk full in the audit writer")
+
+    pf.service.writers = (*DEFAULT_WRITERS, boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        pf.execution.report_progress(
+            plan_id,
+            pf.user_id("drafter_a"),
+            "i1",
+            "done",
+            "Held",
+            evidence=Upload("m.pdf", "application/pdf", PDF),
+        )
+    assert len(seen) == 1 and len(seen[0]) == 1
+    assert files_under(evidence_dir) == []
+    assert footprint(pf, plan_id) == before
+    pf.service.writers = DEFAULT_WRITERS
+    with pytest.raises(StaleVersion):  # refused before anything is written
+        pf.execution.report_progress(
+            plan_id,
+            pf.user_id("drafter_a"),
+            "i1",
+            "done",
+            "Held",
+            expected_version=pf.plan(plan_id).version - 1,
+            evidence=Upload("m.pdf", "application/pdf", PDF),
+        )
+    assert files_under(evidence_dir) == []
+
+
+def test_a_closed_plan_names_its_state_and_the_work_states(pf: Planflow, org: object) -> None:
+    plan_id = drive(pf, "accepted")
+    with pytest.raises(WorkClosed) as info:
+        pf.execution.attach_evidence(
+            plan_id, pf.user_id("drafter_a"), "i1", "m.pdf", "application/pdf", PDF
+        )
+    assert info.value.state == "accepted"
+    assert info.value.allowed == ("approved", "inspection_scheduled", "rectification_required")
+
+
+# -- the read models of the unit's pages ---------------------------------------------------------
+
+
+def test_the_progress_board_lists_every_item_with_its_report_and_files(
+    pf: Planflow, org: object
+) -> None:
+    plan_id = drive(pf, "approved")
+    drafter = pf.user_id("drafter_a")
+    pf.execution.report_progress(plan_id, drafter, "i2", "in_progress", "Half", 50)
+    first = pf.execution.attach_evidence(plan_id, drafter, "i2", "a.pdf", "application/pdf", PDF)
+    second = pf.execution.attach_evidence(plan_id, drafter, "i2", "b.png", "image/png", PNG)
+    board = progress_board(pf.execution, plan_id, drafter)
+    assert (board.state, board.year, board.version) == ("approved", 2027, pf.plan(plan_id).version)
+    assert board.submitted and board.may_report and board.refusal is None
+    assert board.work_states == ("approved", "inspection_scheduled", "rectification_required")
+    [section] = board.sections
+    assert (section.key, section.title) == ("s1", "Members")
+    i1, i2 = section.items
+    assert (i1.number, i1.item.key, i1.progress, i1.evidence) == ("1.1", "i1", None, ())
+    assert i2.number == "1.2" and i2.item.target is not None
+    assert i2.progress is not None and (i2.progress.status, i2.progress.measured) == (
+        "in_progress",
+        50.0,
+    )
+    assert [e.id for e in i2.evidence] == [first.id, second.id]
+    assert board.item("i2") == i2 and board.item("nope") is None
+    for user in ["reviewer", "drafter_b", "inspector"]:
+        assert progress_board(pf.execution, plan_id, pf.user_id(user)).refusal is Refusal.ROLE
+    with pytest.raises(NotFound):
+        progress_board(pf.execution, 999, drafter)
+
+
+@pytest.mark.parametrize(
+    ("state", "refusal", "submitted"),
+    [
+        ("draft", Refusal.STATE, False),
+        ("under_review", Refusal.STATE, True),
+        ("inspected", Refusal.STATE, True),
+    ],
+)
+def test_the_board_says_when_reports_are_closed(
+    pf: Planflow, org: object, state: str, refusal: Refusal, submitted: bool
+) -> None:
+    plan_id = drive(pf, state)
+    board = progress_board(pf.execution, plan_id, pf.user_id("drafter_a"))
+    assert (board.refusal, board.submitted, board.may_report) == (refusal, submitted, False)
+    assert [i.item.key for i in board.items()] == ["i1", "i2"]
+
+
+def test_the_self_assessment_shows_the_units_column_only(pf: Planflow, org: object) -> None:
+    plan_id = drive(pf, "inspection_scheduled")
+    chair = pf.user_id("chair_a")
+    pf.inspections.record_self_assessment(
+        plan_id,
+        chair,
+        [
+            CriterionScore("A1", 8.0, "Twice"),
+            CriterionScore("B1", 9.5, measured=92.0),
+            CriterionScore("C1", 20.0),
+        ],
+    )
+    pf.inspections.record_scores(
+        plan_id, pf.user_id("inspector"), [CriterionScore("A1", inspector_score=3.0)]
+    )
+    found = self_assessment(pf.inspections, plan_id, chair)
+    assert found.may_record and found.round == 1 and found.open_states == ("inspection_scheduled",)
+    assert found.version == pf.plan(plan_id).version
+    assert found.sheet is not None and len(found.sheet.criteria()) == 9
+    assert found.scores["A1"] == CriterionScore("A1", 8.0, "Twice")  # no inspector score
+    assert found.scores["B1"] == CriterionScore("B1", 9.5, measured=92.0)
+    assert found.totals is not None
+    assert (found.totals.self_total, found.totals.self_scored, found.totals.inspector_total) == (
+        37.5,
+        3,
+        0.0,
+    )
+    assert [c.self_total for c in found.totals.categories] == [8.0, 9.5, 20.0, 0.0, 0.0]
+    for user in ["reviewer", "inspector", "drafter_b"]:
+        other = self_assessment(pf.inspections, plan_id, pf.user_id(user))
+        assert other.refusal is SelfRefusal.ROLE and other.scores == found.scores
+    with pytest.raises(NotFound):
+        self_assessment(pf.inspections, 999, chair)
+
+
+@pytest.mark.parametrize("state", ["approved", "inspected", "accepted"])
+def test_the_self_assessment_is_closed_outside_the_inspection_state(
+    pf: Planflow, org: object, state: str
+) -> None:
+    plan_id = drive(pf, state)
+    found = self_assessment(pf.inspections, plan_id, pf.user_id("drafter_a"))
+    assert found.refusal is SelfRefusal.STATE and not found.may_record
+    assert found.totals is not None and found.totals.self_total == 0
 
 
 # -- the command line --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ PURE_MODULES = [
     "content.py",
     "content_import.py",
     "deadlines.py",
+    "diagram.py",
     "engine.py",
     "errors.py",
     "escalation.py",

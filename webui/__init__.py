@@ -50,7 +50,24 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     layout.init_app(app)
 
-    from . import about, auth, dashboard, editor, health, notifications, plans, reviews
+    from . import (
+        about,
+        admin,
+        admin_org,
+        admin_users,
+        admin_workflows,
+        auth,
+        dashboard,
+        editor,
+        health,
+        inspections,
+        notifications,
+        overview,
+        plans,
+        progress,
+        reviews,
+        self_assessment,
+    )
 
     app.register_blueprint(health.bp)
     app.register_blueprint(about.bp)
@@ -60,4 +77,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(notifications.bp)
     app.register_blueprint(editor.bp)
     app.register_blueprint(reviews.bp)
+    app.register_blueprint(overview.bp)
+    app.register_blueprint(inspections.bp)
+    app.register_blueprint(progress.bp)
+    app.register_blueprint(self_assessment.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(admin_org.bp)
+    app.register_blueprint(admin_users.bp)
+    app.register_blueprint(admin_workflows.bp)
     return app

@@ -59,6 +59,7 @@ ACTION_LABELS = {
     "attach_evidence": lazy_gettext("Attached evidence"),
     "inspection_scores": lazy_gettext("Recorded inspection scores"),
     "self_assessment": lazy_gettext("Recorded the self-assessment"),
+    "plan_visit": lazy_gettext("Planned the inspection visit"),
     "migrate_workflow": lazy_gettext("Moved to a new workflow version"),
     "remind": lazy_gettext("Reminder sent"),
     "escalate": lazy_gettext("Escalated (overdue)"),

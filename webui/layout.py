@@ -1,4 +1,4 @@
-"""What the base layout needs on every page: the language form and the unread count."""
+"""What the base layout needs on every page: the language form, the unread count, the menu."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, current_app, request
 from werkzeug.exceptions import HTTPException
 
+from .access import current_viewer
 from .forms import LanguageForm
 from .i18n import current_language
 from .users import me, planflow, signed_in
@@ -26,10 +27,23 @@ def _here() -> str | None:
     return request.path + (f"?{query}" if query else "")
 
 
+def _menu() -> dict[str, bool]:
+    """Which areas the main menu offers: those where the user has something to do."""
+    if not signed_in():
+        return {}
+    viewer = current_viewer(planflow(), me().id)
+    roles = {role for _unit, role in viewer.roles}
+    return {
+        "inspections": "inspector" in roles or bool(viewer.oversight),
+        "overview": bool(viewer.oversight),
+        "admin": "admin" in roles,
+    }
+
+
 def layout_context() -> dict[str, Any]:
     form = LanguageForm(formdata=None, language=current_language(), next=_here())
     unread = planflow().inbox.unread_count(me().id) if signed_in() else 0
-    return {"language_form": form, "unread_count": unread}
+    return {"language_form": form, "unread_count": unread, "menu": _menu()}
 
 
 def init_app(app: Flask) -> None:

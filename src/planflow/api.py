@@ -8,7 +8,7 @@ and the scheduler need. It holds no per-plan state.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +29,7 @@ from .execution import ExecutionService
 from .inbox import Inbox
 from .inspections import InspectionService
 from .org import OrgSnapshot
+from .overview import StateClasses, YearOverview, state_classes, year_overview
 from .plans import PlanContentService
 from .service import PlanService
 from .storage import plan_store as ps
@@ -217,6 +218,27 @@ class Planflow:
     def user_names(self) -> dict[int, str]:
         with self.session() as s:
             return {u.id or 0: u.username for u in s.exec(select(User))}
+
+    def year_overview(
+        self, year: int, roots: Sequence[int], *, depth: int = 1, org: OrgSnapshot | None = None
+    ) -> YearOverview:
+        """A year's plans under ``roots`` (unit ids), per unit and rolled up ``depth`` levels down.
+
+        A fixed number of queries whatever the number of units (see ``planflow.overview``).
+        """
+
+        def classes_of(name: str, version: int) -> StateClasses:
+            return state_classes(self.service.definitions.spec_for(self.db, name, version))
+
+        return year_overview(
+            self.db,
+            org or self.org_snapshot(),
+            classes_of,
+            year=year,
+            roots=roots,
+            depth=depth,
+            now=self.clock.now(),
+        )
 
     def counts(self) -> dict[str, int]:
         with self.session() as s:

@@ -2,9 +2,11 @@
 
 This module owns the rules for an uploaded file (size limit, the allowed
 kinds, the declared content type and the file's own bytes agreeing with its
-name, a safe display name) and the file store itself: content-addressed by
-SHA-256 under ``<root>/<plan_id>/<sha256>``, written to a temporary file and
-moved into place with ``os.replace``, so a reader never sees half a file.
+name, a safe display name, the type a stored file is served as; a refusal is
+an ``EvidenceRefused`` naming the rule it broke) and the file store itself:
+content-addressed by SHA-256 under ``<root>/<plan_id>/<sha256>``, written to
+a temporary file and moved into place with ``os.replace``, so a reader never
+sees half a file.
 It knows nothing of the database: ``planflow.execution`` records the row and
 decides when a file may be removed again.
 
@@ -32,11 +34,32 @@ from .storage.db import instance_path
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 MAX_FILENAME = 255
+#: A longer "extension" is part of the name (no allowed kind has one this long).
+MAX_EXTENSION = 16
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # Controls refused in text evidence: every C0 control but tab, newline, FF and CR.
 _BAD_TEXT = frozenset({*range(0x20), 0x7F} - {0x09, 0x0A, 0x0C, 0x0D})
-# Bidirectional overrides make "report\u202efdp.exe" display as "reportexe.pdf".
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Bidirectional controls make "report\u202efdp.exe" display as "reportexe.pdf"; the
+# marks (LRM, RLM, ALM) reorder what follows them too.
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+# Control characters, unpaired surrogates (not UTF-8), line and paragraph separators.
+_BAD_NAME_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+
+
+class EvidenceRefused(ValidationError):
+    """An evidence file refused; ``reason`` names the rule, for callers that translate.
+
+    Reasons: ``no_name``, ``path``, ``control`` (the name), ``empty``,
+    ``too_big`` (``size``, ``limit``), ``kind`` (``allowed``), ``declared``
+    (``declared``, ``expected``), ``content`` (``kind``, ``looks``).
+    """
+
+    def __init__(self, reason: str, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.params = params
 
 
 def _is_text(data: bytes) -> bool:
@@ -131,8 +154,16 @@ KINDS: tuple[FileKind, ...] = (
 _BY_EXTENSION = {ext: kind for kind in KINDS for ext in kind.extensions}
 
 
+_ALLOWED_TYPES = frozenset(t for kind in KINDS for t in kind.content_types)
+
+
 def kind_for_filename(filename: str) -> FileKind | None:
     return _BY_EXTENSION.get(os.path.splitext(filename)[1].lower())
+
+
+def safe_content_type(stored: str) -> str:
+    """The type to serve a stored file as: its own if it is an allowed one, else opaque bytes."""
+    return stored if stored in _ALLOWED_TYPES else "application/octet-stream"
 
 
 def sanitize_filename(filename: str) -> str:
@@ -140,19 +171,24 @@ def sanitize_filename(filename: str) -> str:
 
     A name with path parts or control characters is refused rather than
     cleaned: no client sends one by accident, and guessing which part was
-    meant would hide an attack or a bug.
+    meant would hide an attack or a bug. A name too long is shortened,
+    keeping its extension.
     """
+    if not isinstance(filename, str):
+        raise EvidenceRefused("no_name", "an evidence file needs a name")
     name = unicodedata.normalize("NFC", filename).strip()
     if not name or name in (".", ".."):
-        raise ValidationError("an evidence file needs a name")
+        raise EvidenceRefused("no_name", "an evidence file needs a name")
+    if any(unicodedata.category(c) in _BAD_NAME_CATEGORIES or c in _BIDI_CONTROLS for c in name):
+        raise EvidenceRefused("control", f"the file name {filename!r} contains control characters")
     if "/" in name or "\\" in name or re.match(r"[A-Za-z]:", name):
-        raise ValidationError(
-            f"the file name {filename!r} contains path parts; give the bare file name"
+        raise EvidenceRefused(
+            "path", f"the file name {filename!r} contains path parts; give the bare file name"
         )
-    if any(unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS for c in name):
-        raise ValidationError(f"the file name {filename!r} contains control characters")
     if len(name) > MAX_FILENAME:
         stem, ext = os.path.splitext(name)
+        if len(ext) > MAX_EXTENSION:
+            stem, ext = name, ""
         name = stem[: MAX_FILENAME - len(ext)].rstrip() + ext
     return name
 
@@ -191,17 +227,30 @@ class EvidenceStore:
         kind = kind_for_filename(name)
         if kind is None:
             allowed = ", ".join(k.name for k in KINDS)
-            raise ValidationError(f"{name!r} is not an allowed kind of file; allowed: {allowed}")
-        declared = content_type.split(";", 1)[0].strip().lower()
+            raise EvidenceRefused(
+                "kind",
+                f"{name!r} is not an allowed kind of file; allowed: {allowed}",
+                allowed=allowed,
+            )
+        raw = content_type if isinstance(content_type, str) else ""
+        declared = raw.split(";", 1)[0].strip().lower()
         if declared not in kind.content_types:
-            raise ValidationError(
+            raise EvidenceRefused(
+                "declared",
                 f"{name!r} is declared as {declared or 'no type'!r}, which does not match its "
-                f"name (a {kind.name} file is {kind.content_types[0]!r})"
+                f"name (a {kind.name} file is {kind.content_types[0]!r})",
+                declared=declared,
+                expected=kind.content_types[0],
             )
         if not kind.sniff(data):
             looks = next((k.name for k in KINDS if k.name != kind.name and k.sniff(data)), None)
             what = f"its content is a {looks} file" if looks else "its content is not one"
-            raise ValidationError(f"{name!r} is named as a {kind.name} file, but {what}")
+            raise EvidenceRefused(
+                "content",
+                f"{name!r} is named as a {kind.name} file, but {what}",
+                kind=kind.name,
+                looks=looks,
+            )
         return CheckedFile(
             name, kind.content_types[0], kind.name, len(data), hashlib.sha256(data).hexdigest()
         )
@@ -209,10 +258,13 @@ class EvidenceStore:
     def check_size(self, name: str, size: int) -> None:
         """Refuse an empty or too big file (callers may check before reading it)."""
         if size <= 0:
-            raise ValidationError(f"{name!r} is empty")
+            raise EvidenceRefused("empty", f"{name!r} is empty")
         if size > self.max_bytes:
-            raise ValidationError(
-                f"{name!r} is {size} bytes; evidence files may be at most {self.max_bytes} bytes"
+            raise EvidenceRefused(
+                "too_big",
+                f"{name!r} is {size} bytes; evidence files may be at most {self.max_bytes} bytes",
+                size=size,
+                limit=self.max_bytes,
             )
 
     def path_for(self, plan_id: int, sha256: str) -> Path:

@@ -6,18 +6,21 @@ evidence files (``evidence`` rows; the bytes are kept by
 ``planflow.evidence_store``). Both are changes to the plan, so they go through
 ``PlanService.mutate``: the same version check and the same audit chain as a
 transition; the audit trail is also the history of the overwritten reports.
+A report may carry a file: then the report and the file are kept together or
+not at all (one transaction, one audit record).
 
 Who: whoever may edit the plan's content (``planflow.plans.content_editors``:
 the drafter and submitter at the plan's unit). When: in the plan's *work
-states*, derived from the definition by ``work_states``.
+states*, derived from the definition by ``planflow.work_states``.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
@@ -28,101 +31,102 @@ from .definitions.spec import WorkflowSpec
 from .errors import NotFound, PermissionDenied, ValidationError
 from .evidence_store import CheckedFile, EvidenceStore
 from .org import OrgSnapshot
-from .plans import content_editors, editable_states
+from .plans import content_editors
 from .service import PlanService
 from .storage import execution_sql as xs
 from .storage import plan_store as ps
 from .storage.tables import Evidence, ItemProgress
 from .storage.tx import Tx, read_tx
+from .text import clean_text
+from .work_states import INSPECT as INSPECT
+from .work_states import committed_states as committed_states
+from .work_states import work_states as work_states
 
 STATUSES = ("not_started", "in_progress", "done", "blocked")
 MAX_REPORT = 4000
-#: The transition that records an inspection; work is done until it is judged.
-INSPECT = "inspect"
 
 progress_t = ItemProgress.__table__  # type: ignore[attr-defined]
 evidence_t = Evidence.__table__  # type: ignore[attr-defined]
 
 
-def _reachable(spec: WorkflowSpec, starts: Iterable[str], avoid: Iterable[str] = ()) -> set[str]:
-    """States reachable from ``starts`` (included), never walking through ``avoid``."""
-    blocked = set(avoid)
-    graph: dict[str, set[str]] = {}
-    for t in spec.transitions:
-        for source in t.sources:
-            graph.setdefault(source, set()).add(t.dest)
-    seen = set(starts)
-    queue = deque(seen)
-    while queue:
-        for nxt in graph.get(queue.popleft(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                if nxt not in blocked:
-                    queue.append(nxt)
-    return seen
+class WorkClosed(ValidationError):
+    """Progress or evidence refused because of the plan's state; ``allowed`` are the work states."""
 
-
-def committed_states(spec: WorkflowSpec) -> frozenset[str]:
-    """Non-final states after a submission from which the plan can never be edited again.
-
-    That is the point of no return of a review: for annual_plan, ``approved``
-    and every state after it (``submitted`` and ``under_review`` can still
-    lead back to ``returned``).
-    """
-    editable = editable_states(spec)
-    after = _reachable(spec, {t.dest for t in spec.transitions if t.submission})
-    finals = set(spec.final_states)
-    return frozenset(s for s in after if s not in finals and not (_reachable(spec, {s}) & editable))
-
-
-_WORK_STATES: dict[tuple[str, int, str], frozenset[str]] = {}
-
-
-def work_states(spec: WorkflowSpec) -> frozenset[str]:
-    """The committed states in which the inspection (``inspect``) is still ahead.
-
-    The state ``inspect`` leads to is left out: while the inspector decides,
-    what they judge must hold still. So are the states after acceptance, from
-    which no inspection follows. For annual_plan: approved,
-    inspection_scheduled, rectification_required. A definition without an
-    ``inspect`` transition takes reports in all its committed states.
-    """
-    key = (spec.name, spec.version, spec.digest)
-    cached = _WORK_STATES.get(key)
-    if cached is not None:
-        return cached
-    committed = committed_states(spec)
-    inspect = [t for t in spec.transitions if t.trigger == INSPECT]
-    states = committed
-    if inspect:
-        sources = {s for t in inspect for s in t.sources}
-        judged = {t.dest for t in inspect}
-        states = frozenset(
-            s
-            for s in committed
-            if s not in judged and _reachable(spec, {s}, avoid=judged) & sources
+    def __init__(self, action: str, state: str, allowed: frozenset[str]) -> None:
+        names = ", ".join(sorted(allowed)) or "none"
+        super().__init__(
+            f"{action.replace('_', ' ')} is not possible while the plan is {state!r};"
+            f" only in: {names}"
         )
-    _WORK_STATES[key] = states
-    return states
+        self.state = state
+        self.allowed = tuple(sorted(allowed))
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file as it arrived: the name and type its sender gave, and its bytes."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def is_unit_editor(org: OrgSnapshot, spec: WorkflowSpec, actor_id: int, unit_id: int) -> bool:
+    """Whether the actor is one of the plan's own editors (drafter, submitter)."""
+    return any(actor_id in org.assignees(ref, unit_id) for ref in content_editors(spec))
 
 
 def check_unit_member(
     org: OrgSnapshot, spec: WorkflowSpec, actor_id: int, unit_id: int, action: str
 ) -> None:
     """Refuse unless the actor is one of the plan's own editors (drafter, submitter)."""
-    refs = content_editors(spec)
-    if any(actor_id in org.assignees(ref, unit_id) for ref in refs):
+    if is_unit_editor(org, spec, actor_id, unit_id):
         return
+    refs = content_editors(spec)
     roles = " or ".join(dict.fromkeys(ref.role for ref in refs))
     raise PermissionDenied(action, roles, refs[0].at.describe())
 
 
-def approved_items(tx: Tx, row: ps.PlanRow) -> set[str]:
-    """Item keys of the content as last submitted (the approved one), else the working copy."""
+def approved_content(tx: Tx, row: ps.PlanRow) -> PlanContent:
+    """The content as last submitted (the approved one), else the working copy."""
     found = tx.one(xs.SELECT_REVISION_CONTENT, {"plan_id": row.id, "number": row.revision})
     body = str(found[0]) if found else ps.load_content(tx, row.id)
-    content = PlanContent.from_dict(json.loads(body), year=row.year)
-    return {item.key for _n, _s, item in content.numbered_items()}
+    return PlanContent.from_dict(json.loads(body), year=row.year)
+
+
+def approved_items(tx: Tx, row: ps.PlanRow) -> set[str]:
+    """Item keys of ``approved_content``."""
+    return {item.key for _n, _s, item in approved_content(tx, row).numbered_items()}
+
+
+class _PendingFile:
+    """An upload being kept inside a transaction; ``written`` once its bytes are on disk."""
+
+    def __init__(self, store: EvidenceStore, plan_id: int, checked: CheckedFile, data: bytes):
+        self.store, self.plan_id, self.checked, self.data = store, plan_id, checked, data
+        self.written = False
+
+    def keep(self, tx: Tx, item_key: str, actor_id: int, change: Change) -> int:
+        """Write the file and its row (after every check); the id goes in the audit detail."""
+        self.written = True
+        self.store.write(self.plan_id, self.checked.sha256, self.data)
+        c = self.checked
+        evidence_id = tx.insert(
+            xs.INSERT_EVIDENCE,
+            {
+                "plan_id": self.plan_id,
+                "item_key": item_key,
+                "filename": c.filename,
+                "content_type": c.content_type,
+                "size": c.size,
+                "sha256": c.sha256,
+                "uploaded_by": actor_id,
+                "uploaded_at": tx.ts(change.at),
+            },
+        )
+        change.detail.update({"file": c.filename, "sha256": c.sha256, "size": c.size})
+        change.detail["evidence"] = evidence_id
+        return evidence_id
 
 
 class ExecutionService:
@@ -135,11 +139,7 @@ class ExecutionService:
     ) -> None:
         states = work_states(change.spec)
         if row.state not in states:
-            allowed = ", ".join(sorted(states)) or "none"
-            raise ValidationError(
-                f"{action.replace('_', ' ')} is not possible while the plan is {row.state!r};"
-                f" only in: {allowed}"
-            )
+            raise WorkClosed(action, row.state, states)
         check_unit_member(change.org, change.spec, actor_id, row.unit_id, action)
         if item_key not in approved_items(tx, row):
             raise ValidationError(f"the plan has no item {item_key!r}")
@@ -155,18 +155,29 @@ class ExecutionService:
         report: str,
         measured: float | None = None,
         expected_version: int | None = None,
+        *,
+        evidence: Upload | None = None,
     ) -> Change:
+        """Overwrite the item's report; with ``evidence``, keep the file in the same step.
+
+        A refused file (``EvidenceStore.check``) refuses the whole report, so
+        what was typed is neither half saved nor lost to the caller.
+        """
         if status not in STATUSES:
             raise ValidationError(f"unknown status {status!r}; use one of: {', '.join(STATUSES)}")
-        text = report.strip()
-        if len(text) > MAX_REPORT:
-            raise ValidationError(f"a progress report can have at most {MAX_REPORT} characters")
+        text = clean_text(
+            report, field="the progress report", max_length=MAX_REPORT, multiline=True
+        )
         if measured is not None and (
             isinstance(measured, bool)
             or not isinstance(measured, int | float)
             or not math.isfinite(measured)
         ):
             raise ValidationError(f"the measured value must be a finite number, not {measured!r}")
+        pending = None
+        if evidence is not None:
+            checked = self.store.check(evidence.filename, evidence.content_type, evidence.data)
+            pending = _PendingFile(self.store, plan_id, checked, evidence.data)
 
         def write(tx: Tx, row: ps.PlanRow, change: Change) -> None:
             self._check_work(row, change, actor_id, item_key, tx, "report_progress")
@@ -182,20 +193,23 @@ class ExecutionService:
                     "updated_at": tx.ts(change.at),
                 },
             )
+            if pending is not None:
+                pending.keep(tx, item_key, actor_id, change)
 
         detail: dict[str, object] = {"item": item_key, "status": status}
         if measured is not None:
             detail["measured"] = float(measured)
-        # The report goes in the audit comment: the row is overwritten, the trail keeps all.
-        return self.service.mutate(
-            plan_id,
-            "report_progress",
-            actor_id,
-            write,
-            expected_version=expected_version,
-            comment=text or None,
-            detail=detail,
-        )
+        with self._keeping(pending):
+            # The report goes in the audit comment: the row is overwritten, the trail keeps all.
+            return self.service.mutate(
+                plan_id,
+                "report_progress",
+                actor_id,
+                write,
+                expected_version=expected_version,
+                comment=text or None,
+                detail=detail,
+            )
 
     def progress(self, plan_id: int) -> list[ItemProgress]:
         self._require_plan(plan_id)
@@ -226,39 +240,23 @@ class ExecutionService:
         file behind unless a committed row (of the same bytes) still needs it.
         """
         checked = self.store.check(filename, content_type, data)
-        written = False
+        pending = _PendingFile(self.store, plan_id, checked, data)
         evidence_id = 0
 
         def write(tx: Tx, row: ps.PlanRow, change: Change) -> None:
-            nonlocal written, evidence_id
+            nonlocal evidence_id
             self._check_work(row, change, actor_id, item_key, tx, "attach_evidence")
-            written = True
-            self.store.write(plan_id, checked.sha256, data)
-            evidence_id = tx.insert(
-                xs.INSERT_EVIDENCE,
-                self._evidence_params(plan_id, item_key, checked, actor_id, tx.ts(change.at)),
-            )
-            change.detail["evidence"] = evidence_id
+            evidence_id = pending.keep(tx, item_key, actor_id, change)
 
-        with self.store.locked():
-            try:
-                change = self.service.mutate(
-                    plan_id,
-                    "attach_evidence",
-                    actor_id,
-                    write,
-                    expected_version=expected_version,
-                    detail={
-                        "item": item_key,
-                        "file": checked.filename,
-                        "sha256": checked.sha256,
-                        "size": checked.size,
-                    },
-                )
-            except BaseException as exc:
-                if written:
-                    self._discard_unreferenced(plan_id, checked.sha256, exc)
-                raise
+        with self._keeping(pending):
+            change = self.service.mutate(
+                plan_id,
+                "attach_evidence",
+                actor_id,
+                write,
+                expected_version=expected_version,
+                detail={"item": item_key},
+            )
         return Evidence(
             id=evidence_id,
             plan_id=plan_id,
@@ -271,20 +269,23 @@ class ExecutionService:
             uploaded_at=change.at,
         )
 
-    @staticmethod
-    def _evidence_params(
-        plan_id: int, item_key: str, checked: CheckedFile, actor_id: int, at: object
-    ) -> dict[str, object]:
-        return {
-            "plan_id": plan_id,
-            "item_key": item_key,
-            "filename": checked.filename,
-            "content_type": checked.content_type,
-            "size": checked.size,
-            "sha256": checked.sha256,
-            "uploaded_by": actor_id,
-            "uploaded_at": at,
-        }
+    @contextmanager
+    def _keeping(self, pending: _PendingFile | None) -> Iterator[None]:
+        """Run a mutation that may keep ``pending`` under the store's lock; clean up if it fails.
+
+        Without the lock one upload could remove a file that a concurrent
+        upload of the same bytes is about to commit a row for.
+        """
+        if pending is None:
+            yield
+            return
+        with self.store.locked():
+            try:
+                yield
+            except BaseException as exc:
+                if pending.written:
+                    self._discard_unreferenced(pending.plan_id, pending.checked.sha256, exc)
+                raise
 
     def _discard_unreferenced(self, plan_id: int, sha256: str, exc: BaseException) -> None:
         """After a failed upload: remove its file unless a committed row refers to it."""

@@ -18,6 +18,7 @@ still works; that is meant for definitions without a sheet.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ from .storage import execution_sql as xs
 from .storage import plan_store as ps
 from .storage.tables import Inspection
 from .storage.tx import Tx, read_tx
+from .text import clean_text
 
 ACCEPT = "accept"
 REQUIRE_RECTIFICATION = "require_rectification"
@@ -113,6 +115,15 @@ def _scores(entries: Mapping[str, Mapping[str, Any]]) -> tuple[CriterionScore, .
         CriterionScore(e["code"], *(e[k] for k in ("self_score", "self_note", *_INSPECTOR)))
         for e in entries.values()
     )
+
+
+def _clean_notes(s: CriterionScore) -> CriterionScore:
+    """Notes are typed text: trimmed, bounded, no control characters (``clean_text``)."""
+    notes = {n: getattr(s, n) for n in ("self_note", "inspector_note")}
+    for n, note in notes.items():
+        field = f"the {n.replace('_', ' ')} of {s.code}"
+        notes[n] = clean_text(note, field=field, max_length=MAX_NOTE, multiline=True)
+    return dataclasses.replace(s, **notes)
 
 
 def _json(value: object) -> str:
@@ -192,7 +203,7 @@ class InspectionService:
         def check(tx: Tx, row: ps.PlanRow, change: Change) -> None:
             t = inspect_transition(change.spec)
             self._check_state(row, (*t.sources, t.dest), "recording inspection scores")
-            self._check_inspector(t, row, change.spec, change.org, actor_id, "record_scores")
+            self.check_inspector(t, row, change.spec, change.org, actor_id, "record_scores")
 
         return self._record(plan_id, actor_id, tuple(scores), True, check, expected_version)
 
@@ -204,7 +215,7 @@ class InspectionService:
                 f"not {row.state!r}"
             )
 
-    def _check_inspector(
+    def check_inspector(
         self,
         t: TransitionSpec,
         row: ps.PlanRow,
@@ -233,13 +244,12 @@ class InspectionService:
     ) -> Change:
         if not rows:
             raise ValidationError("no scores given")
+        rows = tuple(_clean_notes(s) for s in rows)
         for s in rows:
             if inspector and (s.self_score is not None or s.self_note):
                 raise ValidationError(f"{s.code}: inspector scores cannot hold self-assessment")
             if not inspector and (s.inspector_score is not None or s.inspector_note):
                 raise ValidationError(f"{s.code}: a self-assessment cannot hold inspector scores")
-            if max(len(s.self_note), len(s.inspector_note)) > MAX_NOTE:
-                raise ValidationError(f"{s.code}: a note can have at most {MAX_NOTE} characters")
         columns = _INSPECTOR if inspector else _SELF
 
         def write(tx: Tx, row: ps.PlanRow, change: Change) -> None:
@@ -255,9 +265,7 @@ class InspectionService:
                 score = s.inspector_score if inspector else s.self_score
                 note = s.inspector_note if inspector else s.self_note
                 entry = entries.setdefault(s.code, {"code": s.code, **_BLANK})
-                entry.update(
-                    zip(columns, (_num(score), note.strip(), _num(s.measured)), strict=True)
-                )
+                entry.update(zip(columns, (_num(score), note, _num(s.measured)), strict=True))
             ordered = {c.code: entries[c.code] for c in sheet.criteria() if c.code in entries}
             totals = running_totals(sheet, _scores(ordered))
             tx.run(
@@ -371,7 +379,7 @@ class InspectionService:
                 f"from {row.state!r}"
             )
         org = self.service.org_cache.get(self.service.db, row.org_generation)
-        self._check_inspector(verdicts[ACCEPT], row, spec, org, actor_id, "finish")
+        self.check_inspector(verdicts[ACCEPT], row, spec, org, actor_id, "finish")
         verdict = self._verdict(tx, row, spec, today)
         if verdict.finished:
             raise ValidationError(f"inspection round {verdict.round} is already finished")

@@ -341,6 +341,8 @@ class Inspection(SQLModel, table=True):
     grade: str | None = Field(default=None, max_length=32)
     inspector_id: int | None = Field(default=None, foreign_key="app_user.id")
     rectification_due: date | None = None
+    #: The day the inspector plans to visit the unit for this round (None: not planned).
+    visit_date: date | None = None
     updated_at: datetime
 
 

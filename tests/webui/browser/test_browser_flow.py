@@ -3,18 +3,24 @@
 A drafter creates a plan and writes it by pasting plain text into the editor,
 the branch chair submits it, the union's reviewer returns it with a comment,
 the drafter reads the reason and fixes the item, the chair resubmits, the
-reviewer sees what changed and approves, and the timeline tells all of it.
-Screenshots of the key pages are saved as test artefacts.
+reviewer sees what changed and approves; the scheduler opens the April
+round, the inspector finds the plan on the inspection calendar, scores the
+sheet and accepts it, the officer's overview shows it accepted, and the
+timeline tells all of it. Screenshots of the key pages are saved as test
+artefacts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
 from planflow.api import Planflow
+from planflow.clock import FixedClock
+from planflow.scheduler import Scheduler
 
 PLAN_TEXT = """一、组织建设
 1. Hold the union committee meeting every quarter (March, June, September, December)
@@ -53,8 +59,8 @@ def create_and_write_plan(drafter: Page, title: str, *, on_form: bool = False) -
     return plan_id
 
 
-def test_plan_is_drafted_returned_fixed_and_approved(
-    signed_in_page: Callable[[str], Page], artifacts: Path, pf: Planflow
+def test_plan_is_drafted_returned_fixed_approved_inspected_and_accepted(
+    signed_in_page: Callable[[str], Page], artifacts: Path, pf: Planflow, clock: FixedClock
 ) -> None:
     drafter = signed_in_page("drafter_a")
     plan_id = create_and_write_plan(drafter, "Branch A work plan 2027")
@@ -98,13 +104,60 @@ def test_plan_is_drafted_returned_fixed_and_approved(
     act(reviewer, "Approve")
     expect(reviewer.locator(".state")).to_have_text("Approved")
 
+    assert pf.plan(plan_id).state == "approved"
+
+    # April 1, 08:00: the scheduler opens the inspection round.
+    clock.set(datetime(2027, 4, 1, 8, 0, tzinfo=UTC))
+    Scheduler(pf, worker_id="browser-test").tick()
+    assert pf.plan(plan_id).state == "inspection_scheduled"
+
+    inspector = signed_in_page("inspector")
+    inspector.get_by_role("link", name="Inspections", exact=True).click()
+    calendar = inspector.locator("main")
+    expect(calendar).to_contain_text("Branch A work plan 2027")
+    shot(inspector, artifacts, "05-inspection-calendar")
+    calendar.get_by_role("link", name="Branch A work plan 2027").first.click()
+    inspector.get_by_role("button", name="Start the inspection").click()
+    inspector.wait_for_load_state()
+    sheet = pf.inspections.sheet(plan_id)
+    criteria = [c for category in sheet.categories for c in category.criteria]
+    for i, criterion in enumerate(criteria):
+        inspector.locator(f"[name=score_{i}]").fill(f"{criterion.points:g}")
+        measured = inspector.locator(f"[name=measured_{i}]")
+        if measured.count():
+            measured.fill("100")
+    inspector.get_by_role("button", name="Save scores").click()
+    inspector.wait_for_load_state()
+    expect(inspector.locator("#totals")).to_contain_text("100")
+    shot(inspector, artifacts, "06-inspection-sheet")
+    inspector.get_by_role("button", name="Finish the inspection").click()
+    inspector.wait_for_load_state()
+    assert pf.plan(plan_id).state == "accepted"
+    expect(inspector.locator("main")).to_contain_text("Model")
+    shot(inspector, artifacts, "07-inspection-outcome")
+
+    officer = signed_in_page("officer")
+    officer.get_by_role("link", name="Overview", exact=True).click()
+    overview = officer.locator("main")
+    expect(overview).to_contain_text("Branch A")
+    expect(overview).to_contain_text("Accepted")
+    shot(officer, artifacts, "08-officer-overview")
+
     drafter.goto(f"/plans/{plan_id}/timeline")
     timeline = drafter.locator(".timeline")
-    for entry in ("Submit", "Start review", "Return for revision", "Resubmit", "Approve"):
+    for entry in (
+        "Submit",
+        "Start review",
+        "Return for revision",
+        "Resubmit",
+        "Approve",
+        "Schedule inspection",
+        "Record inspection",
+        "Accept",
+    ):
         expect(timeline).to_contain_text(entry)
     expect(timeline).to_contain_text("Item 1.2 needs a month for the dues check.")
-    shot(drafter, artifacts, "05-timeline")
-    assert pf.plan(plan_id).state == "approved"
+    shot(drafter, artifacts, "09-timeline")
 
 
 def test_committee_approves_two_of_three_and_a_single_return_sends_it_back(

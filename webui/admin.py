@@ -1,0 +1,283 @@
+"""Blueprint ``admin``: the administrators' area, its guard, and the audit check.
+
+Every admin blueprint calls ``require_admin(bp)``: the guard signs people in
+first, then answers 403 to anyone who holds ``admin`` nowhere. What an admin
+manages is the library's rule (``planflow.admin.AdminScope``), computed once
+per request; the pages show only that part of the tree and the library
+checks it again when it changes anything.
+
+The audit page runs the same verification as ``planflow audit verify``, on
+a button (it reads every record, which takes a while on a large database)
+and offers the trail as JSON lines or CSV, streamed. Both are for admins of
+the whole organisation: the trail covers every unit.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+import time
+from collections.abc import Iterator
+from typing import cast
+
+from flask import Blueprint, Response, abort, g, render_template, stream_with_context
+from flask_babel import gettext  # type: ignore[import-untyped]
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice  # type: ignore[import-untyped]
+
+from planflow.accounts import MAX_PASSWORD, MIN_PASSWORD
+from planflow.admin import ADMIN, AdminDirectory, AdminScope, scope_of
+from planflow.admin_changes import OrgAdmin
+from planflow.audit_chain import ChainProblem
+from planflow.definitions.spec import BUILTIN_ROLES
+from planflow.errors import PlanflowError
+from planflow.org import OrgSnapshot
+from planflow.storage import audit_repo
+
+from .access import org_now
+from .admin_forms import ConfirmForm
+from .errors import describe, error_page
+from .users import login_manager, me, planflow, signed_in
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+EXPORT_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
+EXPORT_BATCH = 500
+#: The most problems the audit page lists (the first is the one that matters).
+SHOWN_PROBLEMS = 20
+
+
+def _scope_now() -> AdminScope | None:
+    if "admin_scope" not in g:
+        g.admin_scope = scope_of(org_now(planflow()), me().id) if signed_in() else None
+    return cast(AdminScope | None, g.admin_scope)
+
+
+def admin_scope() -> AdminScope:
+    """What the signed-in admin manages (only call it behind ``require_admin``)."""
+    scope = _scope_now()
+    assert scope is not None
+    return scope
+
+
+def _guard() -> Response | tuple[str, int] | None:
+    if not signed_in():
+        return cast(Response, login_manager.unauthorized())
+    if _scope_now() is None:
+        return error_page(403, gettext("This page is for administrators."))
+    return None
+
+
+def require_admin(blueprint: Blueprint) -> None:
+    blueprint.before_request(_guard)
+
+
+require_admin(bp)
+
+
+@bp.app_context_processor
+def _template_helpers() -> dict[str, object]:
+    # Lazy: only the admin pages' menu asks.
+    def admin_of_everything() -> bool:
+        scope = _scope_now() if signed_in() else None
+        return scope is not None and scope.everything
+
+    return {"admin_of_everything": admin_of_everything}
+
+
+def directory() -> AdminDirectory:
+    return AdminDirectory(planflow().db)
+
+
+def changes() -> OrgAdmin:
+    pf = planflow()
+    return OrgAdmin(pf.db, pf.clock, pf.org)
+
+
+def known_roles() -> tuple[str, ...]:
+    """Every role a definition knows: the built-in ones in their order, then those
+    definitions add, with ``admin`` last (it is the one given least often)."""
+    added = {r for spec in planflow().registry.all() for r in spec.roles} - set(BUILTIN_ROLES)
+    builtin = [r for r in BUILTIN_ROLES if r != ADMIN]
+    return (*builtin, *sorted(added), ADMIN)
+
+
+def tree_order(org: OrgSnapshot, scope: AdminScope) -> list[tuple[int, int]]:
+    """(unit id, depth) of the admin's units, depth first, children by code."""
+    out: list[tuple[int, int]] = []
+    # An admin at a union and at the federation sees the union once, inside the federation.
+    tops = [t for t in scope.tops if not scope.tops.intersection(org.ancestors(t))]
+    stack = [(top, 0) for top in sorted(tops, key=lambda u: org.unit(u).code, reverse=True)]
+    children: dict[int, list[int]] = {}
+    for u in org.units.values():
+        if u.parent_id is not None:
+            children.setdefault(u.parent_id, []).append(u.id)
+    while stack:
+        unit, depth = stack.pop()
+        out.append((unit, depth))
+        below = sorted(children.get(unit, ()), key=lambda u: org.unit(u).code, reverse=True)
+        stack.extend((child, depth + 1) for child in below)
+    return out
+
+
+def unit_choices(
+    org: OrgSnapshot, scope: AdminScope, exclude: frozenset[int] = frozenset()
+) -> list[SelectChoice]:
+    """The admin's units for a select (by code), indented by depth."""
+    return [
+        SelectChoice(
+            org.unit(u).code, "\u2003" * depth + f"{org.unit(u).name} ({org.unit(u).code})"
+        )
+        for u, depth in tree_order(org, scope)
+        if u not in exclude
+    ]
+
+
+_REFUSALS = {
+    "not_admin": _l("Only an administrator may do this."),
+    "account_elsewhere": _l(
+        "This person also holds roles outside the units you manage, so only an administrator "
+        "of the units above may change their account."
+    ),
+    "self_deactivate": _l("You cannot deactivate your own account."),
+    "self_password": _l("Change your own password on your password page."),
+    "self_admin": _l(
+        "You cannot take away your own administrator role; ask another administrator."
+    ),
+    "duplicate_code": _l("A unit with this code already exists. Choose another code."),
+    "bad_code": _l(
+        "Use 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit."
+    ),
+    "cycle": _l("A unit cannot be moved under itself or under a unit below it."),
+    "duplicate_username": _l(
+        "This user name is taken (capitals do not count: 'Li' and 'li' are the same)."
+    ),
+    "bad_username": _l(
+        "Use 1 to 80 letters, digits, '_', '.', '@' or '-', starting with a letter or digit."
+    ),
+    "role_required": _l("Give the new person a role at one of the units you manage."),
+    "unknown_role": _l("Choose one of the options."),
+    "required": _l("This field is required."),
+    "password_invalid": _l("This password contains a character that cannot be used."),
+    "bad_email": _l("Give an e-mail address such as name@example.org."),
+}
+
+
+def refusal(error: PlanflowError) -> str:
+    """A refusal of the admin library in the admin's language."""
+    message = _REFUSALS.get(getattr(error, "reason", ""))
+    if getattr(error, "reason", "") == "password_length":
+        return str(
+            gettext(
+                "Between %(min)d and %(max)d characters, please.",
+                min=MIN_PASSWORD,
+                max=MAX_PASSWORD,
+            )
+        )
+    return str(message) if message is not None else describe(error)
+
+
+@bp.route("/")
+def index() -> str:
+    org, scope = org_now(planflow()), admin_scope()
+    tops = sorted((org.unit(u) for u in scope.tops), key=lambda u: u.code)
+    return render_template("admin/index.html", scope=scope, tops=tops)
+
+
+# -- the audit trail ---------------------------------------------------------------------
+
+_PROBLEMS = [
+    (r"content does not match its hash", _l("The record was changed after it was written.")),
+    (
+        r"does not link to the previous record",
+        _l(
+            "The record does not follow the one before it: a record was inserted, deleted "
+            "or changed before it."
+        ),
+    ),
+    (r"records \d+\.\.\d+ are missing", _l("Records before this one were deleted.")),
+    (r"duplicate sequence number", _l("Two records have the same number: one was inserted.")),
+    (
+        r"the chain ends at seq|the last record",
+        _l(
+            "The end of the plan's trail is not what the plan records: records at the end "
+            "were deleted or changed."
+        ),
+    ),
+    (r"exist for a plan that does not", _l("Records exist for a plan that was deleted.")),
+    (r"whole audit trail is missing", _l("The plan's whole trail was deleted.")),
+    (r"anchored by checkpoint", _l("A record kept by a checkpoint was deleted or changed.")),
+    (r"checkpoint", _l("A checkpoint was changed or deleted.")),
+]
+
+
+def explain(problem: ChainProblem) -> str:
+    for pattern, text in _PROBLEMS:
+        if re.search(pattern, problem.message):
+            return str(text)
+    return problem.message
+
+
+def _whole_organisation() -> None:
+    if not admin_scope().everything:
+        abort(403)
+
+
+def _audit_page(report: audit_repo.VerifyReport | None = None, seconds: float = 0.0) -> str:
+    problems = report.problems[:SHOWN_PROBLEMS] if report is not None else []
+    return render_template(
+        "admin/audit.html",
+        form=ConfirmForm(),
+        report=report,
+        problems=[(p, explain(p)) for p in problems],
+        seconds=seconds,
+    )
+
+
+@bp.route("/audit")
+def audit() -> str:
+    _whole_organisation()
+    return _audit_page()
+
+
+@bp.route("/audit", methods=["POST"])
+def audit_verify() -> str | tuple[str, int]:
+    _whole_organisation()
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return error_page(400)
+    started = time.monotonic()
+    report = audit_repo.verify(planflow().db)
+    return _audit_page(report, time.monotonic() - started)
+
+
+def _export_chunks(fmt: str) -> Iterator[str]:
+    """The library's export format, a batch of records at a time."""
+    records = audit_repo.iter_records(planflow().db)
+    first = True
+    while batch := list(itertools.islice(records, EXPORT_BATCH)):
+        buf = io.StringIO()
+        audit_repo.export(batch, buf, fmt)
+        text = buf.getvalue()
+        if fmt == "csv" and not first:
+            text = text.split("\n", 1)[1]  # the header once, at the top
+        first = False
+        yield text
+    if first and fmt == "csv":
+        buf = io.StringIO()
+        audit_repo.export([], buf, fmt)
+        yield buf.getvalue()
+
+
+@bp.route("/audit/export.<fmt>")
+def audit_export(fmt: str) -> Response:
+    _whole_organisation()
+    if fmt not in EXPORT_TYPES:
+        abort(404)
+    stamp = planflow().clock.now().strftime("%Y%m%d-%H%M")
+    return Response(
+        stream_with_context(_export_chunks(fmt)),
+        mimetype=EXPORT_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="planflow-audit-{stamp}.{fmt}"'},
+    )
