@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import threading
@@ -194,7 +195,7 @@ def _select_plan(tx: Tx, w: World) -> Check | None:
         workflow_version=1, state="draft", version=3, submitted_by=None, item_count=2,
         items_without_due=1, revision=1, audit_seq=2, audit_hash="a" * 64,
         task_role="drafter", task_unit_id=w.unit, task_level=2, task_escalated_unit_id=None,
-        org_generation=1,
+        has_timer=False, org_generation=1,
     )  # fmt: skip
     assert ps.load_plan(tx, w.plan + 1000) is None
 
@@ -733,3 +734,66 @@ def test_with_search_path_keeps_the_driver_and_adds_the_option() -> None:
     url = with_search_path("postgresql://u@h/db", "s1")
     assert url.startswith("postgresql+psycopg://u@h/db?")
     assert "search_path" in url and "s1" in url
+
+
+# -- the narrow forms of UPDATE_PLAN_MOVE ---------------------------------------------
+
+PREPARE_MOVE = Sql(
+    "prepare_move",
+    "UPDATE plan SET task_escalated_unit_id = :unit, timer_at = :timer_at WHERE id = :plan_id",
+)
+
+
+@pytest.mark.parametrize("variant", ps.MOVE_VARIANTS, ids=lambda s: s.name)
+def test_each_narrow_move_sets_exactly_its_columns(world: World, variant: Sql) -> None:
+    """A narrow move leaves the indexed columns it omits as they were, and sets the rest."""
+    with write_tx(world.db) as tx:
+        tx.run(PREPARE_MOVE, {"unit": world.unit, "timer_at": T1, "plan_id": world.plan})
+        params = {
+            "plan_id": world.plan, "version": 3, "state": "submitted", "new_version": 4,
+            "at": T2, "audit_seq": 3, "audit_hash": "c" * 64, "submitted_by": None,
+            "revision": 2, "task_role": "reviewer", "task_unit_id": None, "task_since": T2,
+            "task_due_at": T3, "timer_at": T4, "timer_kind": "remind",
+        }  # fmt: skip
+        assert ps.update_plan_checked(tx, variant, params)
+        assert not ps.update_plan_checked(tx, variant, params)  # the version check holds
+    [p] = world.rows(Plan, Plan.id == world.plan)
+    flags = variant.name.split(":")[1].split("+")
+    assert (p.state, p.version, p.revision, p.task_level) == ("submitted", 4, 2, 0)
+    assert (p.timer_kind, p.timer_claimed_by, p.timer_claimed_until) == ("remind", None, None)
+    assert_utc_equal(p.task_due_at, T3)
+    if "task" in flags:
+        assert (p.task_role, p.task_unit_id) == ("reviewer", None)
+    else:
+        assert (p.task_role, p.task_unit_id) == ("drafter", world.unit)
+    assert p.task_escalated_unit_id == (None if "esc" in flags else world.unit)
+    assert_utc_equal(p.timer_at, T4 if "timer" in flags else T1)
+
+
+def _row(**changes: object) -> ps.PlanRow:
+    base = ps.PlanRow(
+        id=1, unit_id=2, year=2027, title="P", workflow_name="annual_plan", workflow_version=1,
+        state="submitted", version=3, submitted_by=None, item_count=1, items_without_due=0,
+        revision=1, audit_seq=3, audit_hash="a" * 64, task_role="reviewer", task_unit_id=5,
+        task_level=0, task_escalated_unit_id=None, has_timer=True, org_generation=1,
+    )  # fmt: skip
+    return dataclasses.replace(base, **changes)
+
+
+def test_move_update_omits_only_what_keeps_its_value() -> None:
+    def flags(sql: Sql) -> str:
+        return sql.name.split(":")[1]
+
+    # The same task at the same unit, a new timer: only the timer index moves.
+    assert flags(ps.move_update(_row(), "reviewer", 5, True)) == "timer"
+    # Nothing had a timer and nothing gets one: no timer column at all.
+    assert flags(ps.move_update(_row(has_timer=False), "reviewer", 5, False)) == "none"
+    # A timer that goes away must be cleared.
+    assert flags(ps.move_update(_row(), "reviewer", 5, False)) == "timer"
+    # Another role, another unit, or no task at all: the task key is written.
+    assert flags(ps.move_update(_row(has_timer=False), "inspector", 5, False)) == "task"
+    assert flags(ps.move_update(_row(has_timer=False), "reviewer", 6, False)) == "task"
+    assert flags(ps.move_update(_row(has_timer=False), None, None, False)) == "task"
+    # An escalated task is always cleared.
+    escalated = _row(task_escalated_unit_id=9, has_timer=False)
+    assert flags(ps.move_update(escalated, "reviewer", 5, False)) == "esc"

@@ -34,20 +34,28 @@ Subscriber = Callable[[PlanChanged], None]
 
 class EventBus:
     def __init__(self) -> None:
-        self._subscribers: list[Subscriber] = []
+        # Replaced, never changed in place: ``emit`` iterates without a lock.
+        self._subscribers: tuple[Subscriber, ...] = ()
         self._lock = threading.Lock()
+
+    @property
+    def has_subscribers(self) -> bool:
+        """Whether anyone listens (so an emitter can skip building the event)."""
+        return bool(self._subscribers)
 
     def subscribe(self, fn: Subscriber) -> Subscriber:
         with self._lock:
-            self._subscribers.append(fn)
+            self._subscribers = (*self._subscribers, fn)
         return fn
 
     def unsubscribe(self, fn: Subscriber) -> None:
         with self._lock:
-            self._subscribers.remove(fn)
+            subscribers = list(self._subscribers)
+            subscribers.remove(fn)
+            self._subscribers = tuple(subscribers)
 
     def emit(self, event: PlanChanged) -> None:
-        for fn in list(self._subscribers):
+        for fn in self._subscribers:
             try:
                 fn(event)
             except Exception:  # a subscriber must not break a committed change

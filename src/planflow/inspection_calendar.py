@@ -36,7 +36,9 @@ audit_t = AuditRecord.__table__  # type: ignore[attr-defined]
 unit_t = Unit.__table__  # type: ignore[attr-defined]
 generation_t = OrgGeneration.__table__  # type: ignore[attr-defined]
 #: The plan columns a ``PlanRow`` holds (all but the organisation generation).
-_ROW_COLUMNS = tuple(name for name in ps.PlanRow.__dataclass_fields__ if name != "org_generation")
+_ROW_COLUMNS = tuple(
+    name for name in ps.PlanRow.__dataclass_fields__ if name not in ("org_generation", "has_timer")
+)
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ class InspectionCalendar(InspectionVisits):
             select(
                 *(getattr(p, name) for name in _ROW_COLUMNS),
                 p.task_due_at,
+                p.timer_at,
                 unit_t.c.code.label("unit_code"),
                 unit_t.c.name.label("unit_name"),
                 i.visit_date,
@@ -186,7 +189,11 @@ class InspectionCalendar(InspectionVisits):
             return None
         may_plan = False
         if kind == SCHEDULED and org is not None and actor_id is not None:
-            row = ps.PlanRow(**{k: m[k] for k in _ROW_COLUMNS}, org_generation=org.generation)
+            row = ps.PlanRow(
+                **{k: m[k] for k in _ROW_COLUMNS},
+                has_timer=m["timer_at"] is not None,
+                org_generation=org.generation,
+            )
             may_plan = self.refusal(inspect_transition(spec), row, spec, org, actor_id) is None
         return CalendarEntry(
             plan_id=m["id"],

@@ -156,6 +156,7 @@ class PlanService:
                 task_unit_id=None,
                 task_level=0,
                 task_escalated_unit_id=None,
+                has_timer=False,
                 org_generation=org.generation,
             )
             change = self._change(row, spec, org, "create", actor_id, None, None, None)
@@ -383,6 +384,8 @@ class PlanService:
                 change.task_due_override,
             )
             change.task = task
+            if sql is ps.UPDATE_PLAN_MOVE:
+                sql = ps.move_update(row, task.role, task.unit_id, task.timer_at is not None)
             extra = {
                 **extra,
                 "revision": change.revision,
@@ -412,6 +415,8 @@ class PlanService:
             writer(tx, change)
 
     def _emit(self, change: Change) -> None:
+        if not self.events.has_subscribers:
+            return
         self.events.emit(
             PlanChanged(
                 plan_id=change.plan_id,

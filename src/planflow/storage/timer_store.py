@@ -125,7 +125,7 @@ def claim_timers(
         assert at is not None
         out.append(
             ClaimedTimer(
-                row=PlanRow(*[*r[:18], generation]),
+                row=PlanRow(*(*r[:18], r[20] is not None, generation)),
                 task_since=tx.dt(r[18]),
                 task_due_at=tx.dt(r[19]),
                 at=at,
