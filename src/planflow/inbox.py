@@ -34,11 +34,14 @@ def task_clause(held: Iterable[tuple[str, int]]) -> ColumnElement[bool]:
     "someone else's task".
     """
     escalated = col(Plan.task_escalated_unit_id)
+    task_role = col(Plan.task_role)
     terms = [
         and_(
-            col(Plan.task_role) == role,
+            task_role == role,
             or_(
-                col(Plan.task_unit_id) == unit,
+                # Each branch names its index's condition: SQLite uses a
+                # partial index inside a nested OR only when the branch says so.
+                and_(task_role.is_not(None), col(Plan.task_unit_id) == unit),
                 and_(escalated.is_not(None), escalated == unit),
             ),
         )

@@ -105,8 +105,22 @@ class Plan(SQLModel, table=True):
     __tablename__ = "plan"
     __table_args__ = (
         Index("ix_plan_unit_year", "unit_id", "year"),
-        Index("ix_plan_task", "task_unit_id", "task_role"),
-        Index("ix_plan_timer", "timer_at"),
+        # Open tasks and pending timers only (migration 0004): the queue and
+        # the deadline processor never look for the others. The queue's SQL
+        # (``inbox.task_clause``) names the condition, or SQLite ignores it.
+        Index(
+            "ix_plan_task",
+            "task_unit_id",
+            "task_role",
+            sqlite_where=text("task_role IS NOT NULL"),
+            postgresql_where=text("task_role IS NOT NULL"),
+        ),
+        Index(
+            "ix_plan_timer",
+            "timer_at",
+            sqlite_where=text("timer_at IS NOT NULL"),
+            postgresql_where=text("timer_at IS NOT NULL"),
+        ),
         # Escalated tasks only: the queue of the units they reached.
         Index(
             "ix_plan_escalated",
