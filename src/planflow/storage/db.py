@@ -33,6 +33,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session
 
+from .checkpointer import BACKSTOP_PAGES, WalCheckpointer, checkpointer_for
+
 DEFAULT_INSTANCE = Path("instance")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: A pooled PostgreSQL connection idle longer than this is pinged before use.
@@ -79,8 +81,11 @@ class Database:
         else:
             kwargs["pool_size"] = pool_size
         self.engine: Engine = create_engine(self.url, **kwargs)
+        #: Background WAL checkpoints (SQLite files only; see ``checkpointer``).
+        self.checkpointer: WalCheckpointer | None = None
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            self.checkpointer = checkpointer_for(parsed.database)
+            _configure_sqlite(self.engine, self.checkpointer)
         else:
             _ping_when_idle(self.engine)
         self._pinned = threading.local()
@@ -158,6 +163,8 @@ class Database:
             with contextlib.suppress(Exception):
                 conn.close()
         self._pinned = threading.local()
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         self.engine.dispose()
 
 
@@ -168,7 +175,7 @@ class Database:
 SQLITE_PAGE_SIZE = int(os.environ.get("PLANFLOW_SQLITE_PAGE_SIZE", "4096"))
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, checkpointer: WalCheckpointer | None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
@@ -178,7 +185,16 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if checkpointer is not None:
+            # The checkpointer thread checkpoints; a commit only does when it lags far behind.
+            cur.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
         cur.close()
+
+    if checkpointer is not None:
+
+        @event.listens_for(engine, "commit")
+        def _on_commit(_conn: Connection) -> None:
+            checkpointer.committed()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

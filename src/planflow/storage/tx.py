@@ -157,6 +157,8 @@ def write_tx(db: Database) -> Iterator[Tx]:
         raise
     finally:
         cursor.close()
+    if db.checkpointer is not None:
+        db.checkpointer.committed()
 
 
 def _rollback(db: Database, raw: Any) -> None:
