@@ -19,7 +19,8 @@ from flask import Blueprint, abort, render_template
 from flask_babel import get_locale, gettext, ngettext  # type: ignore[import-untyped]
 
 from planflow.definitions.spec import Duration, RoleRef, ScheduleSpec, Where, WorkflowSpec
-from planflow.diagram import Point, workflow_diagram
+from planflow.diagram import workflow_diagram
+from planflow.diagram_shapes import Point
 from planflow.errors import PlanflowError
 
 from .admin import admin_scope, directory, require_admin
