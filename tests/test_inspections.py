@@ -25,7 +25,7 @@ from planflow.content import PlanContent
 from planflow.errors import GuardFailed, PermissionDenied, StaleVersion, ValidationError
 from planflow.evidence_store import EvidenceStore
 from planflow.inspection import CriterionScore, InvalidScores
-from planflow.inspections import ACCEPT, REQUIRE_RECTIFICATION, decide
+from planflow.inspection_rounds import ACCEPT, REQUIRE_RECTIFICATION, decide
 from planflow.storage import audit_repo
 from planflow.storage import execution_sql as xs
 from planflow.storage.tables import Inspection

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import ColumnElement, RowMapping, and_, case, func, or_, select
 
+from .inspection_rounds import inspect_transition
 from .inspection_visits import (
     RECTIFICATION,
     SCHEDULED,
@@ -25,7 +26,6 @@ from .inspection_visits import (
     InspectionVisits,
     inspection_states,
 )
-from .inspections import inspect_transition
 from .org import OrgSnapshot
 from .storage import plan_store as ps
 from .storage.tables import AuditRecord, Inspection, OrgGeneration, Plan, Unit

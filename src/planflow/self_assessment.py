@@ -19,7 +19,8 @@ from .definitions.spec import ScoringSheet
 from .errors import NotFound, ValidationError
 from .execution import is_unit_editor
 from .inspection import CriterionScore, Totals, running_totals
-from .inspections import InspectionService, inspect_transition, round_number
+from .inspection_rounds import inspect_transition, round_number
+from .inspections import InspectionService
 from .storage import plan_store as ps
 from .storage.tx import read_tx
 
