@@ -21,7 +21,9 @@ from markupsafe import Markup
 
 from planflow.api import Planflow
 from planflow.org import OrgSnapshot, UnitInfo
-from planflow.overview import Phase, Rollup, UnitPlan, YearOverview, state_classes, unit_plans
+from planflow.overview import Rollup, YearOverview
+from planflow.state_phases import Phase, state_classes
+from planflow.storage.overview_sql import UnitPlan, unit_plans
 from planflow.storage.tables import Plan
 
 from . import charts
