@@ -14,6 +14,8 @@ PURE_MODULES = [
     "content_import.py",
     "deadlines.py",
     "diagram.py",
+    "diagram_layers.py",
+    "diagram_shapes.py",
     "engine.py",
     "errors.py",
     "escalation.py",
