@@ -35,7 +35,7 @@ from flask_babel import lazy_gettext as _l
 from planflow.api import Planflow
 from planflow.errors import ValidationError
 from planflow.org import OrgSnapshot, UnitInfo
-from planflow.text import clean_text
+from planflow.text import clean_text, csv_cell
 
 from .access import Viewer, org_now, viewer_for
 from .errors import error_page
@@ -56,8 +56,6 @@ require_login(bp)
 MAX_DEPTH = 6
 YEARS = (2000, 2100)
 SHOW = ("all", "attention")
-#: A cell starting with one of these is a formula to a spreadsheet.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SAFE_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 NOTHING_OVERSEEN = _l(
@@ -209,11 +207,6 @@ def index() -> tuple[str, int]:
     return html, 200
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 @bp.route("/export.csv")
 def export() -> Response | tuple[str, int]:
     pf, org, viewer = _viewer()
@@ -249,7 +242,7 @@ def export() -> Response | tuple[str, int]:
         p = r.plan
         due: datetime | None = p.task_due_at if p else None
         writer.writerow(
-            _cell(v)
+            csv_cell(v)
             for v in (
                 r.unit.code,
                 r.unit.name,
