@@ -46,6 +46,7 @@ from .org import OrgSnapshot
 from .service import AUTO_RETRIES, Mutation, PlanService
 from .storage import plan_store as ps
 from .storage.tx import Tx, read_tx
+from .work_states import self_assessment_states
 
 
 class InspectionService:
@@ -75,7 +76,8 @@ class InspectionService:
         """The unit's column (scores, notes, measured values) of the current round."""
 
         def check(tx: Tx, row: ps.PlanRow, change: Change) -> None:
-            self._check_state(row, inspect_transition(change.spec).sources, "a self-assessment")
+            states = self_assessment_states(change.spec)
+            self._check_state(row, states, "a self-assessment")
             check_unit_member(change.org, change.spec, actor_id, row.unit_id, "self_assessment")
 
         return self._record(plan_id, actor_id, tuple(scores), False, check, expected_version)
