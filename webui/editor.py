@@ -30,8 +30,9 @@ from flask_babel import gettext as _gettext
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice  # type: ignore[import-untyped]
 
-from planflow.content import OPS, ContentValidationError, Item, PlanContent, Problem
+from planflow.content import PlanContent
 from planflow.content_import import parse_plan_text
+from planflow.content_items import OPS, ContentValidationError, Item, Problem
 from planflow.definitions.spec import WorkflowSpec
 from planflow.errors import PermissionDenied, PlanflowError, StaleVersion
 from planflow.org import OrgSnapshot
