@@ -5,8 +5,10 @@ the unit's own column of the current round (scores, notes, measured values),
 its running totals (``planflow.inspection.running_totals``), the plan's
 version to pin a save to, and whether a given person may record it now and,
 if not, why. Recording is ``InspectionService.record_self_assessment``,
-which checks the same rules again. The inspector's column is left out: the
-unit sees its own scores here, the inspector's form shows both.
+which checks the same rules again. It is open from the plan's approval
+until the inspector starts (``work_states.self_assessment_states``). The
+inspector's column is left out: the unit sees its own scores here, the
+inspector's form shows both.
 """
 
 from __future__ import annotations
