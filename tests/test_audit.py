@@ -406,6 +406,29 @@ def test_export_csv_round_trips(pf: Planflow, plans: Plans) -> None:
     assert any(row["comment"] == "Dates, please — 日期" for row in exported)
 
 
+def test_export_csv_cells_cannot_start_a_formula(pf: Planflow, org: Any) -> None:
+    # A comment or title typed into the web UI ends up in a cell a spreadsheet would run.
+    plan_id = pf.create_plan(
+        unit_code="branch_a", year=2027, title='=HYPERLINK("http://x")', actor="drafter_a"
+    )
+    pf.content.set_content(plan_id, pf.user_id("drafter_a"), CONTENT, expected_version=None)
+    pf.fire(plan_id, "submit", "chair_a", comment="@SUM(A1:A9)")
+    pf.fire(plan_id, "start_review", "reviewer")
+    pf.fire(plan_id, "return_for_revision", "reviewer", comment="-2+3 and fix the dates")
+    out = io.StringIO()
+    audit_repo.export(audit_repo.iter_records(pf.db), out, "csv")
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    comments = [r["comment"] for r in rows if r["comment"]]
+    assert comments == ["'@SUM(A1:A9)", "'-2+3 and fix the dates"]
+    assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r.values())
+    # JSON lines stay exact: that is the format a record's hash is checked against.
+    out = io.StringIO()
+    audit_repo.export(audit_repo.iter_records(pf.db), out, "jsonl")
+    assert "-2+3 and fix the dates" in [
+        json.loads(line)["comment"] for line in out.getvalue().splitlines()
+    ]
+
+
 def test_export_of_one_plan(pf: Planflow, plans: Plans) -> None:
     out = io.StringIO()
     count = audit_repo.export(audit_repo.iter_records(pf.db, plan_id=plans.submitted), out)

@@ -23,7 +23,7 @@ from conftest import WORKFLOWS
 from sqlalchemy import create_engine, text
 
 from planflow.api import Planflow
-from planflow.bench import w2
+from planflow.bench import w2, w2_floor, w2_population, w2_timeline
 from planflow.bench.common import Scratch
 from planflow.calendar import BusinessCalendar
 from planflow.cli import bench_cmds, main
@@ -58,7 +58,7 @@ def check_result(result: dict[str, Any], m: int, database: str) -> None:
     assert result["problems"] == []
     assert result["verified"] is True
     assert (result["workload"], result["database"], result["m"]) == ("w2", database, m)
-    overdue = w2.expected_overdue(m)
+    overdue = w2_timeline.expected_overdue(m)
     assert result["escalated"] == result["floor_escalated"] == result["overdue"] == overdue
     assert result["second_run_escalated"] == result["second_run_applied"] == 0
     assert result["run"] == {
@@ -108,21 +108,23 @@ def scratches(monkeypatch: pytest.MonkeyPatch) -> list[Scratch]:
 
 
 def test_about_one_percent_is_overdue() -> None:
-    assert w2.expected_overdue(100_000) == 1000
-    assert w2.expected_overdue(2000) == 20
-    assert w2.expected_overdue(150) == 1
-    assert w2.expected_overdue(1) == 1
+    assert w2_timeline.expected_overdue(100_000) == 1000
+    assert w2_timeline.expected_overdue(2000) == 20
+    assert w2_timeline.expected_overdue(150) == 1
+    assert w2_timeline.expected_overdue(1) == 1
 
 
 def test_deadlines_are_spread_evenly_over_the_working_days_of_60_days() -> None:
     calendar = BusinessCalendar()
-    dues = list(w2.deadlines(1000, calendar))
+    dues = list(w2_timeline.deadlines(1000, calendar))
     assert len(dues) == 1000
     assert all(a < b for a, b in pairwise(dues))
     assert all(calendar.is_working_day(d.date()) for d in dues)
-    assert dues[0] >= w2.WINDOW_START and dues[-1] < w2.WINDOW_START + timedelta(days=60)
+    assert dues[0] >= w2_timeline.WINDOW_START and dues[-1] < w2_timeline.WINDOW_START + timedelta(
+        days=60
+    )
     # Within a day, one deadline every (working time / M).
-    days = w2.working_days(calendar)
+    days = w2_timeline.working_days(calendar)
     step = timedelta(days=len(days)) / 1000
     same_day = [(a, b) for a, b in pairwise(dues) if a.date() == b.date()]
     assert same_day and all(abs((b - a) - step) <= timedelta(microseconds=1) for a, b in same_day)
@@ -136,10 +138,12 @@ def test_deadlines_are_spread_evenly_over_the_working_days_of_60_days() -> None:
 def test_the_clock_passes_exactly_the_first_one_percent() -> None:
     pf = Planflow("sqlite://", calendar=BusinessCalendar(), workflows_dir=WORKFLOWS)
     try:
-        timeline = w2.Timeline.of(pf.registry.get(w2.WORKFLOW), BusinessCalendar(), 2000)
+        timeline = w2_timeline.Timeline.of(
+            pf.registry.get(w2_timeline.WORKFLOW), BusinessCalendar(), 2000
+        )
     finally:
         pf.close()
-    now = w2.run_clock(timeline)
+    now = w2_timeline.run_clock(timeline)
     passed = [i for i in range(2000) if timeline.plan(i).escalation.at <= now]
     assert passed == list(range(20))
     h = timeline.plan(0)
@@ -157,13 +161,13 @@ def _columns(tx: Any, sql: str, *params: Any) -> list[dict[str, Any]]:
 def test_population_rows_are_what_planflow_itself_writes(database_url: str) -> None:
     """Plans made through the real API have the rows ``plan_rows`` bulk-inserts."""
     m = 7  # deadlines about a week apart: different weekdays, different moments
-    clock = FixedClock(w2.ORG_AT)
+    clock = FixedClock(w2_timeline.ORG_AT)
     pf = Planflow(database_url, clock=clock, calendar=BusinessCalendar(), workflows_dir=WORKFLOWS)
     try:
-        w2.create_org(pf)
-        org = w2.read_org(pf)
-        spec = pf.registry.get(w2.WORKFLOW)
-        timeline = w2.Timeline.of(spec, pf.service.calendar, m)
+        w2_population.create_org(pf)
+        org = w2_population.read_org(pf)
+        spec = pf.registry.get(w2_timeline.WORKFLOW)
+        timeline = w2_timeline.Timeline.of(spec, pf.service.calendar, m)
         calendar = pf.service.calendar
         remind_before = timeline.timer.remind_before
         assert remind_before is not None
@@ -173,11 +177,11 @@ def test_population_rows_are_what_planflow_itself_writes(database_url: str) -> N
             clock.set(h.created)
             plan_id = pf.service.create_plan(
                 unit_id=branch,
-                year=w2.YEAR,
+                year=w2_population.YEAR,
                 title=f"Plan {i}",
                 actor_id=org.drafter[branch],
-                content_json=w2.CONTENT,
-                item_count=w2.ITEMS,
+                content_json=w2_population.CONTENT,
+                item_count=w2_population.ITEMS,
             )
             assert plan_id == i + 1
             clock.set(h.submitted)
@@ -185,10 +189,10 @@ def test_population_rows_are_what_planflow_itself_writes(database_url: str) -> N
             clock.set(h.since)
             pf.service.fire(plan_id, "start_review", org.union_reviewer[org.union_of[branch]])
 
-        generated = w2.Rows()
+        generated = w2_population.Rows()
         with write_tx(pf.db) as tx:
             for i in range(m):
-                w2.plan_rows(tx, spec, org, i + 1, timeline.plan(i), generated)
+                w2_population.plan_rows(tx, spec, org, i + 1, timeline.plan(i), generated)
         ph = "?" if pf.db.is_sqlite else "%s"
         with read_tx(pf.db) as tx:
             for i in range(m):
@@ -246,10 +250,10 @@ def test_population_rows_are_what_planflow_itself_writes(database_url: str) -> N
 
 
 def test_populate_leaves_a_database_planflow_goes_on_with(database_url: str) -> None:
-    clock = FixedClock(w2.ORG_AT)
+    clock = FixedClock(w2_timeline.ORG_AT)
     pf = Planflow(database_url, clock=clock, calendar=BusinessCalendar(), workflows_dir=WORKFLOWS)
     try:
-        org = w2.populate(pf, 120)
+        org = w2_population.populate(pf, 120)
         counts = pf.counts()
         assert (counts["plans"], counts["audit_records"]) == (120, 360)
         assert {p.state for p in pf.list_plans(limit=1000)} == {"under_review"}
@@ -259,7 +263,10 @@ def test_populate_leaves_a_database_planflow_goes_on_with(database_url: str) -> 
         branch = org.branch_of(1)
         assert (
             pf.service.create_plan(
-                unit_id=branch, year=w2.YEAR, title="One more", actor_id=org.drafter[branch]
+                unit_id=branch,
+                year=w2_population.YEAR,
+                title="One more",
+                actor_id=org.drafter[branch],
             )
             == 121
         )
@@ -270,7 +277,7 @@ def test_populate_leaves_a_database_planflow_goes_on_with(database_url: str) -> 
 def test_the_floor_scans_the_same_deadlines_in_a_file_like_planflows(tmp_path: Path) -> None:
     path = tmp_path / "w2.sqlite3"
     scratch = Scratch("sqlite", f"sqlite:///{path}", str(path))
-    w2.populate_floor(scratch, 300, page_size=1024)
+    w2_floor.populate_floor(scratch, 300, page_size=1024)
     conn = sqlite3.connect(scratch.raw + ".floor")
     try:
         assert conn.execute("PRAGMA page_size").fetchone()[0] == 1024
@@ -278,11 +285,11 @@ def test_the_floor_scans_the_same_deadlines_in_a_file_like_planflows(tmp_path: P
     finally:
         conn.close()
     calendar = BusinessCalendar()
-    days = w2.working_days(calendar)
-    now = w2.deadline(2, 300, days) + timedelta(seconds=1)  # three due, as with planflow
-    result = w2.run_floor(scratch, 300, now)
+    days = w2_timeline.working_days(calendar)
+    now = w2_timeline.deadline(2, 300, days) + timedelta(seconds=1)  # three due, as with planflow
+    result = w2_floor.run_floor(scratch, 300, now)
     assert (result["escalated"], result["problems"]) == (3, [])
-    again = w2.run_floor(scratch, 300, now)
+    again = w2_floor.run_floor(scratch, 300, now)
     assert again["escalated"] == 0 and again["problems"]  # nothing left, so not as meant
 
 

@@ -14,16 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planflow import content as content_module
-from planflow.content import (
-    OPS,
-    ContentValidationError,
-    ItemTarget,
-    PlanContent,
-    diff,
-    due_date,
-)
+from planflow import content_items
+from planflow.content import PlanContent
+from planflow.content_diff import diff
 from planflow.content_import import parse_plan_text
+from planflow.content_items import OPS, ContentValidationError, ItemTarget, due_date
 from planflow.errors import ValidationError
 
 YEAR = 2024
@@ -296,7 +291,7 @@ def test_canonical_json_ignores_dict_order_number_spelling_and_unicode_form() ->
 def test_due_date_resolves_a_month_to_its_last_day(
     due: int | date | None, year: int, expected: date | None
 ) -> None:
-    assert due_date(content_module.Item("k", "t", due=due), year) == expected
+    assert due_date(content_items.Item("k", "t", due=due), year) == expected
 
 
 def test_numbering_and_items_without_due() -> None:

@@ -9,15 +9,8 @@ import pytest
 
 from planflow.definitions.registry import DefinitionRegistry
 from planflow.definitions.spec import WorkflowSpec
-from planflow.diagram import (
-    Box,
-    Diagram,
-    EdgeSpec,
-    NodeSpec,
-    layout,
-    text_width,
-    workflow_diagram,
-)
+from planflow.diagram import layout, workflow_diagram
+from planflow.diagram_shapes import Box, Diagram, EdgeSpec, NodeSpec, text_width
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
 SHIPPED = ["annual_plan", "committee_plan"]

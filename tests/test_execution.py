@@ -44,6 +44,7 @@ from planflow.self_assessment import self_assessment
 from planflow.storage import audit_repo
 from planflow.storage.tx import Tx
 from planflow.text import TextError
+from planflow.work_states import self_assessment_states
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
 CONTENT = {
@@ -148,6 +149,13 @@ def test_work_states_are_derived_from_the_definitions() -> None:
     assert work_states(annual) == expected
     assert work_states(committee) == expected
     assert committed_states(annual) == expected | {"inspected", "accepted"}
+
+
+def test_self_assessment_states_are_derived_from_the_definitions() -> None:
+    # Before the first inspection and while one awaits; not when a plan is rectified.
+    for name in ("annual_plan", "committee_plan"):
+        spec = load_definition(WORKFLOWS / f"{name}.yaml")
+        assert self_assessment_states(spec) == ("approved", "inspection_scheduled")
 
 
 def test_pf_uses_the_configured_evidence_folder(pf: Planflow, evidence_dir: Path) -> None:
@@ -833,7 +841,8 @@ def test_the_self_assessment_shows_the_units_column_only(pf: Planflow, org: obje
         plan_id, pf.user_id("inspector"), [CriterionScore("A1", inspector_score=3.0)]
     )
     found = self_assessment(pf.inspections, plan_id, chair)
-    assert found.may_record and found.round == 1 and found.open_states == ("inspection_scheduled",)
+    assert found.may_record and found.round == 1
+    assert found.open_states == ("approved", "inspection_scheduled")
     assert found.version == pf.plan(plan_id).version
     assert found.sheet is not None and len(found.sheet.criteria()) == 9
     assert found.scores["A1"] == CriterionScore("A1", 8.0, "Twice")  # no inspector score
@@ -852,7 +861,14 @@ def test_the_self_assessment_shows_the_units_column_only(pf: Planflow, org: obje
         self_assessment(pf.inspections, 999, chair)
 
 
-@pytest.mark.parametrize("state", ["approved", "inspected", "accepted"])
+def test_the_self_assessment_is_open_once_the_plan_is_approved(pf: Planflow, org: object) -> None:
+    plan_id = drive(pf, "approved")
+    found = self_assessment(pf.inspections, plan_id, pf.user_id("drafter_a"))
+    assert found.refusal is None and found.may_record and found.round == 1
+    assert found.open_states == ("approved", "inspection_scheduled")
+
+
+@pytest.mark.parametrize("state", ["inspected", "rectification_required", "accepted"])
 def test_the_self_assessment_is_closed_outside_the_inspection_state(
     pf: Planflow, org: object, state: str
 ) -> None:

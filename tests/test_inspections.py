@@ -25,7 +25,7 @@ from planflow.content import PlanContent
 from planflow.errors import GuardFailed, PermissionDenied, StaleVersion, ValidationError
 from planflow.evidence_store import EvidenceStore
 from planflow.inspection import CriterionScore, InvalidScores
-from planflow.inspections import ACCEPT, REQUIRE_RECTIFICATION, decide
+from planflow.inspection_rounds import ACCEPT, REQUIRE_RECTIFICATION, decide
 from planflow.storage import audit_repo
 from planflow.storage import execution_sql as xs
 from planflow.storage.tables import Inspection
@@ -172,14 +172,46 @@ def test_self_assessment_and_inspector_scores_are_kept_side_by_side(
     assert (preview.self_total, preview.inspector_total, preview.passed) == (18.5, 17, False)
 
 
+def test_the_self_assessment_opens_once_the_plan_is_approved(pf: Planflow, org: object) -> None:
+    plan_id = drive(pf, "approved")
+    chair = pf.user_id("chair_a")
+    pf.inspections.record_self_assessment(plan_id, chair, [CriterionScore("A1", self_score=8)])
+    # It is the first round's column: scheduling the inspection keeps it, and adds to it.
+    pf.fire(plan_id, "schedule_inspection", "officer")
+    pf.inspections.record_self_assessment(plan_id, chair, [CriterionScore("B1", self_score=9)])
+    current = pf.inspections.current(plan_id)
+    assert current is not None and current.round == 1
+    assert [(s.code, s.self_score) for s in current.scores] == [("A1", 8.0), ("B1", 9.0)]
+    assert [r.action for r in pf.audit_trail(plan_id)[-3:]] == [
+        "self_assessment",
+        "schedule_inspection",
+        "self_assessment",
+    ]
+    # Closed while the inspector judges, and while the plan is rectified: that round is
+    # decided, the next one opens when the plan awaits its inspection again.
+    own = [CriterionScore("A1", self_score=10)]
+    closed = "only while the plan is approved or inspection_scheduled, not '{}'"
+    pf.fire(plan_id, "inspect", "inspector")
+    with pytest.raises(ValidationError, match=closed.format("inspected")):
+        pf.inspections.record_self_assessment(plan_id, chair, own)
+    pf.inspections.record_scores(plan_id, pf.user_id("inspector"), sheet_totalling(50))
+    pf.inspections.finish(plan_id, pf.user_id("inspector"))
+    assert pf.plan(plan_id).state == "rectification_required"
+    with pytest.raises(ValidationError, match=closed.format("rectification_required")):
+        pf.inspections.record_self_assessment(plan_id, chair, own)
+    pf.fire(plan_id, "rectified", "chair_a")
+    pf.inspections.record_self_assessment(plan_id, chair, own)
+    second = pf.inspections.current(plan_id)
+    assert second is not None and second.round == 2
+    assert [(s.code, s.self_score) for s in second.scores] == [("A1", 10.0)]
+
+
 def test_who_may_record_which_column_and_when(pf: Planflow, org: object) -> None:
     plan_id = drive(pf, "approved")
     own = [CriterionScore("A1", self_score=10)]
     insp = [CriterionScore("A1", inspector_score=10)]
     ids = {name: pf.user_id(name) for name in ("chair_a", "inspector", "officer", "drafter_b")}
     before = footprint(pf, plan_id)
-    with pytest.raises(ValidationError, match="only while the plan is inspection_scheduled"):
-        pf.inspections.record_self_assessment(plan_id, ids["chair_a"], own)
     with pytest.raises(ValidationError, match="inspection_scheduled or inspected, not 'approved'"):
         pf.inspections.record_scores(plan_id, ids["inspector"], insp)
     assert footprint(pf, plan_id) == before

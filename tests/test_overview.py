@@ -21,23 +21,15 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from planflow import overview
 from planflow.api import Planflow
 from planflow.clock import FixedClock
 from planflow.content import PlanContent
 from planflow.definitions import load_definition
 from planflow.definitions.loader import parse_definition
-from planflow.overview import (
-    NO_PLAN,
-    Phase,
-    StateCount,
-    count_states,
-    group_units,
-    state_classes,
-    tree_order,
-    unit_plans,
-    unit_statuses,
-)
+from planflow.overview import NO_PLAN, group_units, tree_order, unit_statuses
+from planflow.state_phases import Phase, state_classes
+from planflow.storage import overview_sql
+from planflow.storage.overview_sql import StateCount, count_states, unit_plans
 from planflow.timers import DeadlineProcessor
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
@@ -366,7 +358,7 @@ def test_the_queries_of_a_few_units(
     pf: Planflow, world: dict[str, int], monkeypatch: pytest.MonkeyPatch, in_query: int
 ) -> None:
     # Past MAX_UNITS_IN_QUERY units the queries read the whole year and filter in Python.
-    monkeypatch.setattr(overview, "MAX_UNITS_IN_QUERY", in_query)
+    monkeypatch.setattr(overview_sql, "MAX_UNITS_IN_QUERY", in_query)
     a, b = pf.unit_id("branch_a"), pf.unit_id("branch_b")
     counts = count_states(pf.db, 2027, {a, b}, LOOK_AT)
     assert sorted((c.unit_id, c.workflow_name, c.state, c.plans, c.overdue) for c in counts) == [

@@ -16,7 +16,8 @@ import pytest
 from sqlmodel import select
 
 from planflow.api import Planflow
-from planflow.content import ContentValidationError, PlanContent
+from planflow.content import PlanContent
+from planflow.content_items import ContentValidationError
 from planflow.errors import ValidationError
 from planflow.storage.tables import Comment
 from planflow.text import MAX_COMMENT, TextError, clean_text

@@ -19,11 +19,12 @@ from flask import Blueprint, abort, render_template
 from flask_babel import get_locale, gettext, ngettext  # type: ignore[import-untyped]
 
 from planflow.definitions.spec import Duration, RoleRef, ScheduleSpec, Where, WorkflowSpec
-from planflow.diagram import Point, workflow_diagram
+from planflow.diagram import workflow_diagram
+from planflow.diagram_shapes import Point
 from planflow.errors import PlanflowError
 
 from .admin import admin_scope, directory, require_admin
-from .i18n import current_language, role_label
+from .i18n import current_language, guard_label, role_label
 from .users import planflow
 
 bp = Blueprint("admin_workflows", __name__, url_prefix="/admin/workflows")
@@ -127,6 +128,7 @@ def detail(name: str, version: int) -> str:
         states=states,
         plans=directory().definitions_in_use(admin_scope()).get((name, version), 0),
         who=who,
+        guard_label=guard_label,
         duration_text=duration_text,
         when=when,
     )

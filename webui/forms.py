@@ -37,8 +37,8 @@ from wtforms.validators import (  # type: ignore[import-untyped]
     ValidationError,
 )
 
-from planflow.content import MAX_SHORT, MAX_TEXT, OPS
-from planflow.content import MAX_TITLE as MAX_SECTION_TITLE
+from planflow.content_items import MAX_SHORT, MAX_TEXT, OPS
+from planflow.content_items import MAX_TITLE as MAX_SECTION_TITLE
 from planflow.plans import MAX_COMMENT
 
 from .accounts import MAX_PASSWORD, MIN_PASSWORD

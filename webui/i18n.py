@@ -5,7 +5,7 @@ follows them to any device), else the choice made before signing in (kept in
 the session), else the browser's preference. The library speaks in names
 (``under_review``, ``return_for_revision``, ``reviewer``) and English guard
 reasons; definitions carry their own labels in every language, and this
-module translates the rest: roles, the audit actions that are not
+module translates the rest: roles, guards, the audit actions that are not
 transitions, notification kinds and guard reasons.
 """
 
@@ -48,6 +48,17 @@ ROLE_LABELS = {
     "officer": lazy_gettext("officer"),
     "admin": lazy_gettext("administrator"),
     "committee": lazy_gettext("committee member"),
+}
+
+#: The built-in guards (``planflow.guards``) as the conditions they check, for the
+#: definitions pages; a guard's reason for refusing is ``translate_reason``'s.
+GUARD_LABELS = {
+    "has_items": lazy_gettext("The plan has items"),
+    "all_items_have_due_dates": lazy_gettext("Every item has a due date or month"),
+    "comment_required": lazy_gettext("A comment giving the reason"),
+    "not_self": lazy_gettext("Not by the person who submitted the plan"),
+    "inspection_scored": lazy_gettext("The inspector has scored every criterion"),
+    "inspection_passed": lazy_gettext("The inspection passed"),
 }
 
 #: Audit-trail actions that are not transitions of a definition.
@@ -134,6 +145,10 @@ def select_locale() -> str:
 
 def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, role))
+
+
+def guard_label(name: str) -> str:
+    return str(GUARD_LABELS.get(name, name))
 
 
 def state_label(spec: WorkflowSpec, state: str | None) -> str:

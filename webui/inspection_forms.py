@@ -33,7 +33,7 @@ from wtforms.validators import (  # type: ignore[import-untyped]
 )
 
 from planflow.definitions.spec import ScoringSheet
-from planflow.inspections import MAX_NOTE
+from planflow.inspection_rounds import MAX_NOTE
 from planflow.text import MAX_COMMENT
 
 from .forms import PlainText

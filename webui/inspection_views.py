@@ -20,12 +20,12 @@ from flask_babel import format_date  # type: ignore[import-untyped]
 from flask_babel import lazy_gettext as _l
 
 from planflow.api import Planflow
-from planflow.content import Item
+from planflow.content_items import Item
 from planflow.definitions.spec import Criterion, ScoringSheet
 from planflow.errors import ValidationError
 from planflow.inspection import CriterionScore, InspectionOutcome, grade_label
+from planflow.inspection_rounds import InspectionRound
 from planflow.inspection_visits import INSPECTED, MAX_DAYS_AHEAD, SCHEDULED
-from planflow.inspections import InspectionRound
 from planflow.storage.tables import Evidence, ItemProgress, Plan
 
 from .access import org_now

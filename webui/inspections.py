@@ -29,8 +29,8 @@ from werkzeug.wrappers import Response
 from planflow.definitions.spec import ScoringSheet
 from planflow.errors import ActionNotAllowed, PlanflowError, StaleVersion
 from planflow.inspection import CriterionScore, InvalidScores
+from planflow.inspection_rounds import ACCEPT, InspectionRound
 from planflow.inspection_visits import VisitDateRefused
-from planflow.inspections import ACCEPT, InspectionRound
 
 from . import plan_views
 from .access import current_viewer, visible_plan

@@ -42,7 +42,7 @@ from wtforms.validators import (  # type: ignore[import-untyped]
 from planflow.definitions.spec import ScoringSheet, WorkflowSpec
 from planflow.evidence_store import KINDS, EvidenceRefused
 from planflow.execution import MAX_REPORT, STATUSES
-from planflow.inspections import MAX_NOTE
+from planflow.inspection_rounds import MAX_NOTE
 from planflow.progress_board import ProgressBoard, Refusal
 
 from .forms import CHOOSE, PlainText

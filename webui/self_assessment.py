@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 from planflow.definitions.spec import Criterion, ScoringSheet
 from planflow.errors import PermissionDenied, PlanflowError, StaleVersion
 from planflow.inspection import CriterionScore, InvalidScores, validate_scores
-from planflow.inspections import MAX_NOTE
+from planflow.inspection_rounds import MAX_NOTE
 from planflow.self_assessment import Refusal, SelfAssessment, self_assessment
 from planflow.storage.tables import Plan
 from planflow.text import TextError, clean_text

@@ -29,9 +29,10 @@ from .execution import ExecutionService
 from .inbox import Inbox
 from .inspections import InspectionService
 from .org import OrgSnapshot
-from .overview import StateClasses, YearOverview, state_classes, year_overview
+from .overview import YearOverview, year_overview
 from .plans import PlanContentService
 from .service import PlanService
+from .state_phases import StateClasses, state_classes
 from .storage import plan_store as ps
 from .storage.db import Database, database_url_from_env
 from .storage.org_repo import OrgRepository

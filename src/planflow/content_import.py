@@ -13,7 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from planflow.content import MAX_SHORT, MAX_TEXT, MAX_TITLE, PlanContent
+from planflow.content import PlanContent
+from planflow.content_items import MAX_SHORT, MAX_TEXT, MAX_TITLE
 
 _CN = "[一二三四五六七八九十]{1,3}"
 _CN_DIGITS = {c: n for n, c in enumerate("零一二三四五六七八九")}

@@ -4,7 +4,7 @@ Each inspection waiting on a plan (``inspection_visits.inspection_states``)
 is placed on its planned visit date, else on its task's due date; a plan
 being rectified on its rectification due date. ``entries`` finds them for a
 date range and a filter (the plans a user may see) in one query however many
-there are: the current round (as ``inspections.round_number`` counts it) is a
+there are: the current round (as ``inspection_rounds.round_number`` counts it) is a
 correlated subquery, the unit and the organisation generation come with it.
 ``InspectionCalendar`` is also the inspector's planning
 (``InspectionVisits``): one object for the pages of the inspectors' area.
@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import ColumnElement, RowMapping, and_, case, func, or_, select
 
+from .inspection_rounds import inspect_transition
 from .inspection_visits import (
     RECTIFICATION,
     SCHEDULED,
@@ -25,7 +26,6 @@ from .inspection_visits import (
     InspectionVisits,
     inspection_states,
 )
-from .inspections import inspect_transition
 from .org import OrgSnapshot
 from .storage import plan_store as ps
 from .storage.tables import AuditRecord, Inspection, OrgGeneration, Plan, Unit

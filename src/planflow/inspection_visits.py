@@ -26,13 +26,8 @@ from .changes import Change
 from .definitions.spec import TransitionSpec, WorkflowSpec
 from .errors import NotFound, PlanflowError, ValidationError
 from .execution import INSPECT
-from .inspections import (
-    ACCEPT,
-    REQUIRE_RECTIFICATION,
-    InspectionService,
-    inspect_transition,
-    round_number,
-)
+from .inspection_rounds import ACCEPT, REQUIRE_RECTIFICATION, inspect_transition, round_number
+from .inspections import InspectionService
 from .org import OrgSnapshot
 from .storage import plan_store as ps
 from .storage.tx import Sql, Tx, read_tx

@@ -1,12 +1,10 @@
-"""Inspections of a plan: the filled-in scoring sheet, round by round, and its verdict.
+"""Inspections of a plan: recording the scoring sheet, round by round, and finishing it.
 
-A plan is inspected in rounds; round N is the N-th time the plan entered the
-state in which ``inspect`` is fired (``inspection_scheduled``), counted from
-the audit trail, so a plan sent back for rectification is scored afresh. One
-``inspection`` row per round keeps both columns of the sheet: the unit's
-self-assessment and the inspector's scores, each with notes and measured
-values. Recording either is a ``PlanService.mutate`` (audited, version
-checked); the arithmetic is ``planflow.inspection`` (pure).
+Who may record which column, in which state, and how an inspection ends.
+Recording either column of the sheet (the unit's self-assessment, the
+inspector's scores) is a ``PlanService.mutate`` (audited, version checked).
+The rounds and the stored sheet are ``planflow.inspection_rounds``; the
+arithmetic is ``planflow.inspection`` (pure).
 
 ``finish`` is the way to end an inspection when the definition has a scoring
 sheet: it evaluates the inspector's scores and fires ``accept`` or
@@ -18,145 +16,37 @@ still works; that is meant for definitions without a sheet.
 
 from __future__ import annotations
 
-import dataclasses
-import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any
-
-from sqlalchemy import select
+from collections.abc import Iterable
+from datetime import date
 
 from .changes import Change
 from .definitions.spec import ScoringSheet, TransitionSpec, WorkflowSpec
 from .errors import GuardFailed, NotFound, PermissionDenied, StaleVersion, ValidationError
 from .execution import INSPECT, check_unit_member
 from .guards import Gate, check_all
-from .inspection import (
-    NOT_PASSED,
-    CriterionScore,
-    InspectionOutcome,
-    evaluate,
-    outcome_from_dict,
-    outcome_to_dict,
-    running_totals,
-    validate_scores,
+from .inspection import CriterionScore, InspectionOutcome, running_totals, validate_scores
+from .inspection_rounds import (
+    ACCEPT,
+    REQUIRE_RECTIFICATION,
+    InspectionRound,
+    Verdict,
+    clean_notes,
+    current_verdict,
+    inspect_transition,
+    merge_into_round,
+    read_rounds,
+    rectification_comment,
+    round_number,
+    scores_of,
+    sheet_of,
+    write_outcome,
+    write_scores,
 )
 from .org import OrgSnapshot
 from .service import AUTO_RETRIES, Mutation, PlanService
-from .storage import execution_sql as xs
 from .storage import plan_store as ps
-from .storage.tables import Inspection
 from .storage.tx import Tx, read_tx
-from .text import clean_text
-
-ACCEPT = "accept"
-REQUIRE_RECTIFICATION = "require_rectification"
-MAX_NOTE = 2000
-#: One stored sheet row: CriterionScore's fields (``measured`` is the
-#: inspector's) plus the unit's own measured value.
-_SELF = ("self_score", "self_note", "self_measured")
-_INSPECTOR = ("inspector_score", "inspector_note", "measured")
-
-inspection_t = Inspection.__table__  # type: ignore[attr-defined]
-
-
-@dataclass(frozen=True)
-class InspectionRound:
-    """One round's sheet; ``scores[i].measured`` is the inspector's measured value."""
-
-    plan_id: int
-    round: int
-    scores: tuple[CriterionScore, ...]
-    #: The measured values the unit gave in its self-assessment.
-    self_measured: Mapping[str, float]
-    outcome: InspectionOutcome | None  # once finished
-    grade: str | None
-    inspector_id: int | None
-    rectification_due: date | None
-    updated_at: datetime
-
-
-def sheet_of(spec: WorkflowSpec) -> ScoringSheet:
-    if spec.inspection is None:
-        raise ValidationError(f"the workflow {spec.key} has no inspection scoring sheet")
-    return spec.inspection
-
-
-def inspect_transition(spec: WorkflowSpec) -> TransitionSpec:
-    for t in spec.transitions:
-        if t.trigger == INSPECT:
-            return t
-    raise ValidationError(f"the workflow {spec.key} has no {INSPECT!r} transition")
-
-
-def round_number(tx: Tx, plan_id: int, spec: WorkflowSpec) -> int:
-    """How many times the plan entered a state where it awaits inspection (at least 1)."""
-    entries = 0
-    for state in inspect_transition(spec).sources:
-        found = tx.one(xs.COUNT_ENTRIES_INTO_STATE, {"plan_id": plan_id, "state": state})
-        entries += int(found[0]) if found else 0
-    return max(1, entries)
-
-
-_BLANK = {**dict.fromkeys(_SELF + _INSPECTOR), "self_note": "", "inspector_note": ""}
-
-
-def _entries(text: str | None) -> dict[str, dict[str, Any]]:
-    return {e["code"]: {**_BLANK, **e} for e in json.loads(text or "[]")}
-
-
-def _num(value: float | None) -> float | None:
-    return None if value is None else float(value)
-
-
-def _scores(entries: Mapping[str, Mapping[str, Any]]) -> tuple[CriterionScore, ...]:
-    return tuple(
-        CriterionScore(e["code"], *(e[k] for k in ("self_score", "self_note", *_INSPECTOR)))
-        for e in entries.values()
-    )
-
-
-def _clean_notes(s: CriterionScore) -> CriterionScore:
-    """Notes are typed text: trimmed, bounded, no control characters (``clean_text``)."""
-    notes = {n: getattr(s, n) for n in ("self_note", "inspector_note")}
-    for n, note in notes.items():
-        field = f"the {n.replace('_', ' ')} of {s.code}"
-        notes[n] = clean_text(note, field=field, max_length=MAX_NOTE, multiline=True)
-    return dataclasses.replace(s, **notes)
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def decide(outcome: InspectionOutcome) -> str:
-    """Accept only a passed check with nothing to rectify; anything else is rectified first."""
-    return ACCEPT if outcome.passed and not outcome.rectification else REQUIRE_RECTIFICATION
-
-
-def rectification_comment(outcome: InspectionOutcome, due: date) -> str:
-    points = [f"{p.code}: {p.reason}" for p in outcome.rectification]
-    if not points:
-        points = [f"total {outcome.inspector_total:g} of {outcome.max_total:g} is not enough"]
-    return f"Rectify by {due.isoformat()}: " + "; ".join(points)
-
-
-@dataclass(frozen=True)
-class _Verdict:
-    round: int
-    outcome: InspectionOutcome
-    finished: bool
-    unscored: tuple[str, ...]  # criteria without an inspector score
-
-    def action(self) -> str:
-        return decide(self.outcome)
-
-    def due(self, sheet: ScoringSheet, today: date) -> date | None:
-        if self.action() != REQUIRE_RECTIFICATION:
-            return None
-        # A total below every grade has no point of its own, but still a deadline.
-        return self.outcome.rectification_due or today + timedelta(sheet.rectification_days)
+from .work_states import self_assessment_states
 
 
 class InspectionService:
@@ -169,7 +59,7 @@ class InspectionService:
         """ "unscored", "passed" (accept) or "failed" (rectify) for the current round."""
         if spec.inspection is None:
             return "unscored"
-        verdict = self._verdict(tx, row, spec, self.service.clock.now().date())
+        verdict = current_verdict(tx, row, spec, self.service.clock.now().date())
         if verdict.unscored:
             return "unscored"
         return "passed" if verdict.action() == ACCEPT else "failed"
@@ -186,7 +76,8 @@ class InspectionService:
         """The unit's column (scores, notes, measured values) of the current round."""
 
         def check(tx: Tx, row: ps.PlanRow, change: Change) -> None:
-            self._check_state(row, inspect_transition(change.spec).sources, "a self-assessment")
+            states = self_assessment_states(change.spec)
+            self._check_state(row, states, "a self-assessment")
             check_unit_member(change.org, change.spec, actor_id, row.unit_id, "self_assessment")
 
         return self._record(plan_id, actor_id, tuple(scores), False, check, expected_version)
@@ -244,40 +135,21 @@ class InspectionService:
     ) -> Change:
         if not rows:
             raise ValidationError("no scores given")
-        rows = tuple(_clean_notes(s) for s in rows)
+        rows = tuple(clean_notes(s) for s in rows)
         for s in rows:
             if inspector and (s.self_score is not None or s.self_note):
                 raise ValidationError(f"{s.code}: inspector scores cannot hold self-assessment")
             if not inspector and (s.inspector_score is not None or s.inspector_note):
                 raise ValidationError(f"{s.code}: a self-assessment cannot hold inspector scores")
-        columns = _INSPECTOR if inspector else _SELF
 
         def write(tx: Tx, row: ps.PlanRow, change: Change) -> None:
             check(tx, row, change)
             sheet = sheet_of(change.spec)
             validate_scores(sheet, rows)
             round_ = round_number(tx, plan_id, change.spec)
-            found = tx.one(xs.SELECT_INSPECTION, {"plan_id": plan_id, "round": round_})
-            if found is not None and found[2] is not None:
-                raise ValidationError(f"inspection round {round_} is already finished")
-            entries = _entries(found[0] if found else None)
-            for s in rows:
-                score = s.inspector_score if inspector else s.self_score
-                note = s.inspector_note if inspector else s.self_note
-                entry = entries.setdefault(s.code, {"code": s.code, **_BLANK})
-                entry.update(zip(columns, (_num(score), note, _num(s.measured)), strict=True))
-            ordered = {c.code: entries[c.code] for c in sheet.criteria() if c.code in entries}
-            totals = running_totals(sheet, _scores(ordered))
-            tx.run(
-                xs.UPSERT_INSPECTION_SCORES,
-                {
-                    "plan_id": plan_id,
-                    "round": round_,
-                    "scores": _json(list(ordered.values())),
-                    "inspector_id": actor_id if inspector else None,
-                    "updated_at": tx.ts(change.at),
-                },
-            )
+            entries = merge_into_round(tx, plan_id, round_, sheet, rows, inspector)
+            totals = running_totals(sheet, scores_of(entries))
+            write_scores(tx, plan_id, round_, entries, actor_id if inspector else None, change.at)
             total = totals.inspector_total if inspector else totals.self_total
             change.detail.update(
                 {"round": round_, "criteria": [s.code for s in rows], "total": total}
@@ -290,36 +162,11 @@ class InspectionService:
 
     # -- the verdict ---------------------------------------------------------------------------
 
-    def _verdict(self, tx: Tx, row: ps.PlanRow, spec: WorkflowSpec, today: date) -> _Verdict:
-        """The current round as the database has it now: decided, or as it would be."""
-        sheet = sheet_of(spec)
-        round_ = round_number(tx, row.id, spec)
-        found = tx.one(xs.SELECT_INSPECTION, {"plan_id": row.id, "round": round_})
-        entries = _entries(found[0] if found else None)
-        unscored = tuple(
-            c.code
-            for c in sheet.criteria()
-            if entries.get(c.code, {}).get("inspector_score") is None
-        )
-        if found is not None and found[2] is not None:
-            return _Verdict(round_, outcome_from_dict(json.loads(found[1])), True, unscored)
-        grade = tx.one(xs.SELECT_PLAN_GRADE, {"plan_id": row.id})
-        params = {"unit_id": row.unit_id, "year": row.year, "plan_id": row.id, "round": round_}
-        failed = tx.one(xs.COUNT_FAILED_THIS_YEAR, {**params, "not_passed": NOT_PASSED})
-        outcome = evaluate(
-            sheet,
-            _scores(entries),
-            previous_grade=grade[0] if grade else None,
-            failed_this_year=bool(failed and int(failed[0])),
-            today=today,
-        )
-        return _Verdict(round_, outcome, False, unscored)
-
     def outcome(self, plan_id: int, today: date) -> InspectionOutcome:
         """The current round's outcome: as decided once finished, else as it stands now."""
         with read_tx(self.service.db) as tx:
             row, spec = self._load(tx, plan_id)
-            return self._verdict(tx, row, spec, today).outcome
+            return current_verdict(tx, row, spec, today).outcome
 
     def finish(
         self,
@@ -363,7 +210,7 @@ class InspectionService:
         actor_id: int,
         today: date,
         expected_version: int | None,
-    ) -> _Verdict:
+    ) -> Verdict:
         if expected_version is not None and row.version != expected_version:
             raise StaleVersion(row.id, expected_version, row.version)
         t = inspect_transition(spec)
@@ -380,7 +227,7 @@ class InspectionService:
             )
         org = self.service.org_cache.get(self.service.db, row.org_generation)
         self.check_inspector(verdicts[ACCEPT], row, spec, org, actor_id, "finish")
-        verdict = self._verdict(tx, row, spec, today)
+        verdict = current_verdict(tx, row, spec, today)
         if verdict.finished:
             raise ValidationError(f"inspection round {verdict.round} is already finished")
         if verdict.unscored:
@@ -394,7 +241,7 @@ class InspectionService:
         """The in-transaction part of ``finish``: store what the transition decided."""
 
         def attach(tx: Tx, row: ps.PlanRow, change: Change) -> None:
-            verdict = self._verdict(tx, row, change.spec, today)
+            verdict = current_verdict(tx, row, change.spec, today)
             outcome = verdict.outcome
             # The version is pinned, so this only fails if that promise is broken;
             # a failed mandatory criterion must never reach "accept" in any case.
@@ -405,20 +252,7 @@ class InspectionService:
             ):
                 raise StaleVersion(row.id, version, row.version)
             due = verdict.due(sheet_of(change.spec), today)
-            tx.run(
-                xs.UPDATE_INSPECTION_OUTCOME,
-                {
-                    "plan_id": row.id,
-                    "round": verdict.round,
-                    "outcome": _json(outcome_to_dict(outcome)),
-                    "grade": outcome.grade,
-                    "inspector_id": change.actor_id,
-                    # SQLite keeps a DATE as ISO text, as SQLAlchemy writes it.
-                    "rectification_due": due.isoformat() if due and tx.dialect == "sqlite" else due,
-                    "updated_at": tx.ts(change.at),
-                },
-            )
-            tx.run(xs.UPDATE_PLAN_GRADE, {"plan_id": row.id, "grade": outcome.grade})
+            write_outcome(tx, row.id, verdict.round, outcome, due, change.actor_id, change.at)
             change.detail.update(
                 {
                     "round": verdict.round,
@@ -451,30 +285,4 @@ class InspectionService:
 
     def rounds(self, plan_id: int) -> list[InspectionRound]:
         """Every round recorded for the plan, oldest first."""
-        with self.service.db.read() as conn:
-            rows = conn.execute(
-                select(inspection_t)
-                .where(inspection_t.c.plan_id == plan_id)
-                .order_by(inspection_t.c.round)
-            ).all()
-        out: list[InspectionRound] = []
-        for r in rows:
-            entries = _entries(r.scores)
-            outcome = json.loads(r.outcome or "{}")
-            own = {
-                c: e["self_measured"] for c, e in entries.items() if e["self_measured"] is not None
-            }
-            out.append(
-                InspectionRound(
-                    plan_id,
-                    r.round,
-                    _scores(entries),
-                    own,
-                    outcome_from_dict(outcome) if outcome else None,
-                    r.grade,
-                    r.inspector_id,
-                    r.rectification_due,
-                    r.updated_at,
-                )
-            )
-        return out
+        return read_rounds(self.service.db, plan_id)

@@ -1,145 +1,30 @@
 """The officers' overview of a year across the organisation tree.
 
-Owns three things, kept apart:
+Aggregation, pure: a unit's status from the counted rows
+(``unit_statuses``), the units grouped under the heads at a chosen depth
+(``group_units``), and each group's counts and rates (``roll_up``). Which
+phase a state is in comes from ``planflow.state_phases`` (derived from the
+definition's graph, never from state names).
 
-1. *State classes* (``state_classes``): which states of a definition mean
-   "being drafted", "in review", "approved", "in inspection", "accepted" or
-   "ended without approval". They are derived from the definition's graph
-   (the point of no return of ``execution.committed_states``, the ``inspect``
-   transition, the final states), never from state names, so committee_plan
-   and future definitions are classed correctly.
-2. *Aggregation* (pure): a unit's status from the counted rows
-   (``unit_statuses``), the units grouped under the heads at a chosen depth
-   (``group_units``), and each group's counts and rates (``roll_up``).
-3. *Queries*: ``count_states``, one ``GROUP BY`` over the year's plans (a
-   row per unit, definition version and state, whatever the number of
-   units), and ``unit_plans``, the plans of the units one page shows.
-
-``Planflow.year_overview`` puts them together.
+The queries (``count_states``, one ``GROUP BY`` over the year's plans, and
+``unit_plans``) are ``planflow.storage.overview_sql``; ``year_overview``
+(called by ``Planflow.year_overview``) puts them together.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 
-from sqlalchemy import case, func
-from sqlmodel import col, select
-
-from .definitions.spec import WorkflowSpec
-from .execution import INSPECT, committed_states
 from .org import OrgSnapshot
-from .plans import editable_states
+from .state_phases import Phase, StateClasses
 from .storage.db import Database
-from .storage.tables import Plan
+from .storage.overview_sql import StateCount, count_states
 
-#: Above this many units the queries read the whole year and drop the rest in
-#: Python: an SQLite older than 3.32 takes at most 999 parameters a statement.
-MAX_UNITS_IN_QUERY = 900
-
-
-class Phase(StrEnum):
-    """Where a plan stands, in the order a plan moves through them."""
-
-    NONE = "none"  # the unit has no plan for the year
-    DROPPED = "dropped"  # ended without approval (withdrawn)
-    DRAFTING = "drafting"  # its unit drafts or revises it
-    REVIEW = "review"  # submitted, the review is not decided yet
-    WORK = "work"  # approved, being carried out (rectification included)
-    INSPECTION = "inspection"  # the inspection is scheduled or being judged
-    ACCEPTED = "accepted"  # accepted, or archived after that
-
-
+#: Phases in the order a plan moves through them: a unit shows the furthest reached.
 _RANK = {phase: n for n, phase in enumerate(Phase)}
 _APPROVED = frozenset({Phase.WORK, Phase.INSPECTION, Phase.ACCEPTED})
-
-
-@dataclass(frozen=True)
-class StateClasses:
-    phases: Mapping[str, Phase]
-
-    def phase(self, state: str) -> Phase:
-        # A state the definition does not name cannot occur; between submission
-        # and approval is the least misleading guess if it ever does.
-        return self.phases.get(state, Phase.REVIEW)
-
-    def states(self, *phases: Phase) -> frozenset[str]:
-        return frozenset(s for s, p in self.phases.items() if p in phases)
-
-
-def _reach(graph: Mapping[str, set[str]], starts: Iterable[str]) -> set[str]:
-    seen = set(starts)
-    queue = deque(seen)
-    while queue:
-        for nxt in graph.get(queue.popleft(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                queue.append(nxt)
-    return seen
-
-
-_CLASSES: dict[tuple[str, int, str], StateClasses] = {}
-
-
-def state_classes(spec: WorkflowSpec) -> StateClasses:
-    """Every state of ``spec`` with its phase.
-
-    *Approved* is the point of no return and everything reachable from it.
-    *Accepted* is what is approved, past the inspection and not awaiting its
-    judgement: no ``inspect`` can follow any more (a definition without an
-    inspection has nothing to accept after approval: approved counts as
-    accepted). *Inspection* is where ``inspect`` starts or leads.
-    """
-    key = (spec.name, spec.version, spec.digest)
-    cached = _CLASSES.get(key)
-    if cached is not None:
-        return cached
-    graph: dict[str, set[str]] = {}
-    for t in spec.transitions:
-        for source in t.sources:
-            graph.setdefault(source, set()).add(t.dest)
-    approved = _reach(graph, committed_states(spec))
-    inspect = [t for t in spec.transitions if t.trigger == INSPECT]
-    sources = {s for t in inspect for s in t.sources}
-    judged = {t.dest for t in inspect}
-    accepted = {s for s in approved if s not in judged and not (_reach(graph, {s}) & sources)}
-    finals = set(spec.final_states)
-    phases: dict[str, Phase] = {}
-    for state in spec.state_names:
-        if state in accepted:
-            phases[state] = Phase.ACCEPTED
-        elif state in approved:
-            phases[state] = Phase.INSPECTION if state in sources | judged else Phase.WORK
-        elif state in finals:
-            phases[state] = Phase.DROPPED
-        elif state in editable_states(spec):
-            phases[state] = Phase.DRAFTING
-        else:
-            phases[state] = Phase.REVIEW
-    classes = StateClasses(phases)
-    _CLASSES[key] = classes
-    return classes
-
-
-# -- aggregation (pure) ----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class StateCount:
-    """One row of the year's GROUP BY: a unit's plans of one definition version in one state."""
-
-    unit_id: int
-    workflow_name: str
-    workflow_version: int
-    state: str
-    plans: int
-    submitted: int  # submitted at least once
-    overdue: int  # the open task is past due
-    escalated: int  # the open task was escalated
-    max_level: int
 
 
 @dataclass(frozen=True)
@@ -308,92 +193,6 @@ def roll_up(groups: Sequence[Group], statuses: Mapping[int, UnitStatus]) -> list
     every = {u for g in groups for u in g.units}
     rows.append(_rollup(None, False, [statuses.get(u, NO_PLAN) for u in every]))
     return rows
-
-
-# -- queries ------------------------------------------------------------------------------
-
-
-def _in_units(unit_ids: Collection[int] | None) -> list[object]:
-    if unit_ids is None or len(unit_ids) > MAX_UNITS_IN_QUERY:
-        return []
-    return [col(Plan.unit_id).in_(sorted(unit_ids))]
-
-
-def count_states(
-    db: Database, year: int, unit_ids: Collection[int] | None, now: datetime
-) -> list[StateCount]:
-    """The year's plans counted per unit, definition version and state (``None``: all units)."""
-    wanted = None if unit_ids is None else set(unit_ids)
-    due = col(Plan.task_due_at)
-    query = (
-        select(  # type: ignore[call-overload]
-            col(Plan.unit_id),
-            col(Plan.workflow_name),
-            col(Plan.workflow_version),
-            col(Plan.state),
-            func.count(),
-            func.sum(case((col(Plan.revision) > 0, 1), else_=0)),
-            func.sum(case((due.is_not(None) & (due < now), 1), else_=0)),
-            func.sum(case((col(Plan.task_level) > 0, 1), else_=0)),
-            func.max(col(Plan.task_level)),
-        )
-        .where(col(Plan.year) == year, *_in_units(wanted))
-        .group_by(
-            col(Plan.unit_id), col(Plan.workflow_name), col(Plan.workflow_version), col(Plan.state)
-        )
-    )
-    with db.read_session() as s:
-        # SUM and MAX of integers come back as integers on both databases.
-        rows = [StateCount(*r) for r in s.exec(query)]
-    return rows if wanted is None else [r for r in rows if r.unit_id in wanted]
-
-
-@dataclass(frozen=True, slots=True)
-class UnitPlan:
-    """A plan as the overview lists it (no content)."""
-
-    id: int
-    unit_id: int
-    title: str
-    workflow_name: str
-    workflow_version: int
-    state: str
-    revision: int
-    task_role: str | None
-    task_unit_id: int | None
-    task_escalated_unit_id: int | None
-    task_due_at: datetime | None
-    task_level: int
-
-    def overdue(self, now: datetime) -> bool:
-        return self.task_due_at is not None and self.task_due_at < now
-
-
-def unit_plans(db: Database, year: int, unit_ids: Collection[int]) -> list[UnitPlan]:
-    """The year's plans of ``unit_ids``, oldest first, in one query."""
-    wanted = set(unit_ids)
-    if not wanted:
-        return []
-    query = (
-        select(  # type: ignore[call-overload]
-            col(Plan.id),
-            col(Plan.unit_id),
-            col(Plan.title),
-            col(Plan.workflow_name),
-            col(Plan.workflow_version),
-            col(Plan.state),
-            col(Plan.revision),
-            col(Plan.task_role),
-            col(Plan.task_unit_id),
-            col(Plan.task_escalated_unit_id),
-            col(Plan.task_due_at),
-            col(Plan.task_level),
-        )
-        .where(col(Plan.year) == year, *_in_units(wanted))
-        .order_by(col(Plan.id))
-    )
-    with db.read_session() as s:
-        return [UnitPlan(*r) for r in s.exec(query) if r[1] in wanted]
 
 
 @dataclass(frozen=True)

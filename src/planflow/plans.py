@@ -19,8 +19,9 @@ from sqlalchemy import select
 
 from .audit_chain import sha256_hex
 from .changes import Change
-from .content import ContentDiff as ContentDiff
-from .content import PlanContent, diff
+from .content import PlanContent
+from .content_diff import ContentDiff as ContentDiff
+from .content_diff import diff
 from .definitions.spec import RoleRef, WorkflowSpec
 from .errors import NotFound, PermissionDenied, ValidationError
 from .org import OrgSnapshot

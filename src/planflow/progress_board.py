@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .content import Item
+from .content_items import Item
 from .errors import NotFound
 from .execution import ExecutionService, approved_content, is_unit_editor, work_states
 from .storage import plan_store as ps

@@ -5,8 +5,10 @@ the unit's own column of the current round (scores, notes, measured values),
 its running totals (``planflow.inspection.running_totals``), the plan's
 version to pin a save to, and whether a given person may record it now and,
 if not, why. Recording is ``InspectionService.record_self_assessment``,
-which checks the same rules again. The inspector's column is left out: the
-unit sees its own scores here, the inspector's form shows both.
+which checks the same rules again. It is open from the plan's approval
+until the inspector starts (``work_states.self_assessment_states``). The
+inspector's column is left out: the unit sees its own scores here, the
+inspector's form shows both.
 """
 
 from __future__ import annotations
@@ -16,19 +18,21 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .definitions.spec import ScoringSheet
-from .errors import NotFound, ValidationError
+from .errors import NotFound
 from .execution import is_unit_editor
 from .inspection import CriterionScore, Totals, running_totals
-from .inspections import InspectionService, inspect_transition, round_number
+from .inspection_rounds import round_number
+from .inspections import InspectionService
 from .storage import plan_store as ps
 from .storage.tx import read_tx
+from .work_states import self_assessment_states
 
 
 class Refusal(StrEnum):
     """Why someone may not record the self-assessment now."""
 
     NO_SHEET = "no_sheet"  # the plan's workflow has no scoring sheet
-    STATE = "state"  # the plan does not await an inspection
+    STATE = "state"  # not approved and awaiting its inspection
     ROLE = "role"  # they are not the plan's own drafter or submitter
 
 
@@ -61,11 +65,8 @@ def self_assessment(inspections: InspectionService, plan_id: int, actor_id: int)
         if row is None:
             raise NotFound("plan", plan_id)
         spec = service.definitions.spec_for(service.db, row.workflow_name, row.workflow_version)
-        try:
-            open_states = inspect_transition(spec).sources
-            round_ = round_number(tx, plan_id, spec)
-        except ValidationError:  # a workflow without inspections
-            open_states, round_ = (), 1
+        open_states = self_assessment_states(spec)
+        round_ = round_number(tx, plan_id, spec) if open_states else 1  # no inspections
     org = service.org_cache.get(service.db, row.org_generation)
     sheet = spec.inspection
     refusal = None

@@ -5,7 +5,12 @@ PostgreSQL refuses a NUL byte in a text column with a raw ``DataError`` (a
 characters or unpaired surrogates: nobody types them on purpose, and a
 surrogate cannot be encoded as UTF-8 for the audit hash. ``clean_text``
 turns such input into a ``ValidationError`` that names the field, before
-anything is written. It is pure: no database, no web framework.
+anything is written.
+
+On the way out, ``csv_cell`` makes a value safe to open in a spreadsheet:
+every CSV the project writes (the audit export of the command line and of
+the web admin, the officers' overview) goes through it. It is pure: no
+database, no web framework.
 """
 
 from __future__ import annotations
@@ -66,3 +71,18 @@ def clean_text(value: str, *, field: str, max_length: int, multiline: bool = Fal
             f"must not contain the {what} U+{ord(char):04X} (character {bad.start() + 1})",
         )
     return text
+
+
+#: A cell starting with one of these is a formula to a spreadsheet (=, +, - and @ start
+#: one; a leading tab or carriage return is dropped by some, exposing what follows).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """``value`` as a CSV cell a spreadsheet shows as text and never runs as a formula.
+
+    A cell that would start a formula gets a leading apostrophe, which
+    spreadsheets take as "this is text"; ``None`` is an empty cell.
+    """
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text

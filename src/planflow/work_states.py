@@ -3,8 +3,10 @@
 Analysis of a ``WorkflowSpec``'s transition graph (it reads no database): the
 *committed* states (after a submission, from which the content can never be
 edited again) and, among them, the *work states* in which the unit reports
-progress and attaches evidence (``planflow.execution``). Nothing is listed
-by name in a definition, so a new workflow gets its work states for free.
+progress and attaches evidence (``planflow.execution``) and the states in
+which it assesses itself against the inspection sheet
+(``self_assessment_states``). Nothing is listed by name in a definition, so a
+new workflow gets these for free.
 """
 
 from __future__ import annotations
@@ -79,3 +81,23 @@ def work_states(spec: WorkflowSpec) -> frozenset[str]:
         )
     _WORK_STATES[key] = states
     return states
+
+
+def self_assessment_states(spec: WorkflowSpec) -> tuple[str, ...]:
+    """The states in which the unit records its self-assessment, in the definition's order.
+
+    Where ``inspect`` starts (the inspection awaits), and the work states
+    before the first inspection: a plan once approved can be assessed while it
+    waits for its date (for annual_plan: approved, inspection_scheduled). Not
+    a work state a plan comes back to after an inspection (rectification
+    required): that round is decided, and the next opens when the plan awaits
+    its inspection again. Nothing without an ``inspect`` transition.
+    """
+    sources = {s for t in spec.transitions if t.trigger == INSPECT for s in t.sources}
+    if not sources:
+        return ()
+    # A round is counted each time the plan enters an inspect source (inspection_rounds),
+    # so a state reachable from one belongs to a round already inspected.
+    after_first = _reachable(spec, sources)
+    open_ = sources | {s for s in work_states(spec) if s not in after_first}
+    return tuple(s for s in spec.state_names if s in open_)

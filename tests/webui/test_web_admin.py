@@ -342,6 +342,17 @@ def test_an_empty_trail_exports_a_header(app: Flask, admins: Admins) -> None:
     assert text(client.get("/admin/audit/export.jsonl")) == ""
 
 
+def test_the_csv_trail_cannot_start_a_formula(app: Flask, admins: Admins, plans: Plans) -> None:
+    plan_id = plans.submitted()
+    plans.fire(plan_id, ("start_review", "reviewer"), ("return_for_revision", "reviewer", "=1+1"))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(text(signed_in(app, "fed_admin").get("/admin/audit/export.csv")))
+        )
+    )
+    assert [r["comment"] for r in rows if r["comment"]] == ["'=1+1"]
+
+
 # -- forms refuse what they must ---------------------------------------------------------------
 
 

@@ -101,10 +101,35 @@ def test_the_details_read_well(app: Flask, admins: Admins) -> None:
     assert "the system (on a timer)" in page
     assert "Returned (review overdue), 30 days after the due time" in page
     assert "every year on April 1 at 08:00" in page
-    assert "<code>comment_required</code>, <code>not_self</code>" in page
+    assert (
+        "A comment giving the reason (<code>comment_required</code>)<br>"
+        "Not by the person who submitted the plan (<code>not_self</code>)"
+    ) in page
     committee = text(signed_in(app, "fed_admin").get("/admin/workflows/committee_plan/1"))
     assert "2 holders of the role must approve" in committee
     assert "committee member at the unit above" in committee
+
+
+GUARD_LABELS = {
+    "en": ["The plan has items", "Every item has a due date or month", "The inspection passed"],
+    "zh": ["计划中有事项", "每个事项都有完成日期或月份", "检查已通过"],
+    "ko": ["계획에 항목이 있음", "모든 항목에 기한(날짜 또는 월)이 있음", "점검을 통과함"],
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "ko"])
+def test_guards_are_named_in_words(app: Flask, admins: Admins, lang: str) -> None:
+    client = signed_in(app, "fed_admin")
+    if lang != "en":
+        client.post_form("/auth/language", {"language": lang})
+    page = text(client.get("/admin/workflows/committee_plan/1"))
+    conditions = re.findall(r"<td class=\"conditions\">(.*?)</td>", page, re.S)
+    said = " ".join(conditions)
+    for label in GUARD_LABELS[lang]:
+        assert str(escape(label)) in said
+    # The name stays beside its label: it is what a definition's YAML says.
+    assert "<code>inspection_passed</code>" in said
+    assert not re.search(r"(^|<br>)\s*<code>", said), "a guard shown by its name alone"
 
 
 @pytest.mark.parametrize(

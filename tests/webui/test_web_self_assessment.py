@@ -245,14 +245,29 @@ def test_others_read_the_sheet_but_cannot_save(app: Flask, plans: Plans, pf: Pla
     assert self_column(pf, plan_id)[0] == ("A1", 9.0, "Twice a year")
 
 
-@pytest.mark.parametrize("state", ["approved", "inspected"])
+def test_the_sheet_opens_once_the_plan_is_approved(
+    client: WebClient, auth: AuthActions, plans: Plans, pf: Planflow
+) -> None:
+    plan_id = plan_in(plans, "approved")
+    auth.login("chair_a")
+    page = text(client.get(f"/plans/{plan_id}/self-assessment"))
+    assert 'name="score_0"' in page and "can be recorded only while" not in page
+    version = plans.version(plan_id)
+    response = save(client, plan_id, fields({"score_0": "7"}, expected_version=str(version)))
+    assert response.status_code == 302
+    current = pf.inspections.current(plan_id)
+    assert current is not None and current.round == 1
+    assert [(s.code, s.self_score) for s in current.scores if s.self_score] == [("A1", 7.0)]
+
+
+@pytest.mark.parametrize("state", ["inspected"])
 def test_the_sheet_is_read_only_outside_the_inspection_state(
     client: WebClient, auth: AuthActions, plans: Plans, state: str
 ) -> None:
     plan_id = plan_in(plans, state)
     auth.login("drafter_a")
     page = text(client.get(f"/plans/{plan_id}/self-assessment"))
-    assert "can be recorded only while the plan is Inspection scheduled" in page
+    assert "can be recorded only while the plan is Approved, Inspection scheduled" in page
     assert 'name="score_0"' not in page
     version = plans.version(plan_id)
     response = save(client, plan_id, fields({"score_0": "5"}, expected_version=str(version)))

@@ -1,6 +1,6 @@
 """W3, the review queue under load: the web UI as deployed, with wrk as the clients.
 
-The database gets W2's population (``w2.populate``: the federation, ten
+The database gets W2's population (``w2_population.populate``: the federation, ten
 unions of ten branches, N plans under review), so one union's reviewer has
 N/10 plans waiting. The web UI is started the way the README documents for
 production: gunicorn, several worker processes, ``webui:create_app()``, on
@@ -44,7 +44,7 @@ from typing import Any
 from ..api import Planflow
 from ..clock import FixedClock
 from ..storage.org_repo import OrgRepository
-from . import w2
+from . import w2_population, w2_timeline
 from .common import Scratch, run_child, scratch_database
 
 REVIEWER = "u0.reviewer"
@@ -95,10 +95,10 @@ class PageFigures:
 
 def _populate(scratch: Scratch, plans: int) -> dict[str, Any]:
     """In a child process: W2's plans, and a password for the reviewer."""
-    pf = Planflow(scratch.url, clock=FixedClock(w2.ORG_AT))
+    pf = Planflow(scratch.url, clock=FixedClock(w2_timeline.ORG_AT))
     try:
         pf.init()
-        org = w2.populate(pf, plans)
+        org = w2_population.populate(pf, plans)
         with pf.session() as s:
             OrgRepository(pf.clock).set_password(s, REVIEWER, PASSWORD)
         union = org.unions[0]

@@ -10,9 +10,10 @@ or so, from as many processes as it likes. Module by module:
 * ``labels``     state and action names from the workflow definitions
 * ``transport``  ``MailTransport`` port and its smtplib ``SmtpTransport``
 * ``recipients`` who gets what: send now, digest, or skip
-* ``outbox``     claim, send, retry with backoff (``Outbox``)
+* ``outbox``     send, skip or set aside each row, retry with backoff (``Outbox``)
+* ``claims``     the claim on a row: taken, renewed, finished under a token
 * ``digest``     one daily digest per user and local day
-* ``sql``        the statements of the two above
+* ``sql``        the statements of the three above
 """
 
 from __future__ import annotations

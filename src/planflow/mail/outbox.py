@@ -2,26 +2,11 @@
 
 Owns the life of a notification's e-mail (``email_status``): ``pending`` →
 ``sent`` | ``skipped`` | ``failed`` | ``digest`` (→ ``sent`` with the daily
-digest, see ``digest``). Several scheduler processes may run ``run_once`` at
-the same time; they share the work through the rows themselves:
-
-1. Claim: one UPDATE takes a batch of due pending rows, writing a fresh token
-   into ``email_claim`` and moving ``email_next_at`` one lease ahead. On
-   PostgreSQL ``FOR UPDATE SKIP LOCKED`` hands concurrent senders disjoint
-   rows; on SQLite the write lock does. A sender that dies leaves its rows
-   to be claimed again when the lease runs out — nothing is lost.
-2. Before each send the row is renewed only if the token is still ours, so
-   a sender that stalled past its lease does not send what another sender
-   has taken over.
-3. After the server accepted the message the row becomes ``sent``, again
-   only under our token.
-
-The one window no database can close is between the SMTP server accepting a
-message and step 3 committing: if the process dies (or the database is
-unreachable) right there, the row is claimed again after the lease and the
-message goes out a second time. Delivery is therefore at-least-once with a
-window of one message per crash; the stable ``Message-ID`` of each
-notification lets mail systems recognise the duplicate.
+digest, see ``digest``): which rows are sent, skipped or left to the digest,
+the message each gets, and what a failure leads to. Several scheduler
+processes may run ``run_once`` at the same time; how they share the rows
+(claim, renew, finish, under a token and a lease) and why delivery is
+at-least-once is ``planflow.mail.claims``.
 
 Failures: a 4xx (or a lost connection) retries with exponential backoff
 (1, 2, 4 ... minutes, capped at an hour) up to ``max_attempts``; a 5xx
@@ -34,35 +19,23 @@ from __future__ import annotations
 import os
 import socket
 import threading
-import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Any
 
 from ..clock import Clock
 from ..definitions.registry import DefinitionRegistry
 from ..storage.db import Database
 from ..storage.tx import write_tx
-from . import digest, sql
+from . import digest
+from .claims import ClaimedRow, claim_batch, finish, new_token, release, renew
 from .labels import RegistryLabels
 from .messages import MailContext, compose, render
-from .recipients import Recipient, actor_of, domain_of, load_users, log, payload_of, route
+from .recipients import Recipient, actor_of, domain_of, load_users, log, route
 from .report import OutboxReport
 from .settings import SmtpSettings
 from .transport import MailTransport, SendError, SmtpTransport
 
 NOT_CONFIGURED = "SMTP is not configured (PLANFLOW_SMTP_HOST); e-mail stays in the outbox"
-
-
-@dataclass(frozen=True)
-class _Claimed:
-    id: int
-    user_id: int
-    plan_id: int | None
-    kind: str
-    payload: dict[str, Any]
-    attempts: int
 
 
 class Outbox:
@@ -123,26 +96,14 @@ class Outbox:
         if not self.configured():
             return report
         at = now or self.clock.now()
-        token = self._token()
+        token = new_token(self.worker_id)
         with write_tx(self.db) as tx:
-            claim = sql.CLAIM_SQLITE if self.db.is_sqlite else sql.CLAIM_POSTGRESQL
-            rows = [
-                _Claimed(int(i), int(u), p, k, payload_of(pl), int(a))
-                for i, u, p, k, pl, a in tx.all(
-                    claim,
-                    {
-                        "token": token,
-                        "lease_until": at + self.lease,
-                        "now": at,
-                        "n": self.batch_size,
-                    },
-                )
-            ]
+            rows = claim_batch(tx, token, now=at, lease_until=at + self.lease, n=self.batch_size)
             if not rows:
                 return report
             wanted = {r.user_id for r in rows} | {a for r in rows if (a := actor_of(r.payload))}
             users = load_users(tx, wanted)
-            to_send: list[tuple[_Claimed, Recipient]] = []
+            to_send: list[tuple[ClaimedRow, Recipient]] = []
             for row in rows:
                 where = route(users.get(row.user_id), f"notification {row.id}")
                 if where == "send":
@@ -150,7 +111,7 @@ class Outbox:
                     continue
                 # Decided in the claiming transaction: no other sender can see these.
                 status = "skipped" if where == "skipped" else "digest"
-                tx.run(sql.FINISH, _finish(row, token, status, row.attempts))
+                finish(tx, row, token, status, row.attempts)
                 if where == "skipped":
                     report.skipped += 1
                 else:
@@ -166,7 +127,7 @@ class Outbox:
 
     def _deliver(
         self,
-        row: _Claimed,
+        row: ClaimedRow,
         user: Recipient,
         users: dict[int, Recipient],
         token: str,
@@ -176,7 +137,7 @@ class Outbox:
         """Send one; False when the server is unusable and the batch should stop."""
         at = now or self.clock.now()
         with write_tx(self.db) as tx:
-            mine = tx.run(sql.RENEW, {"lease_until": at + self.lease, "id": row.id, "token": token})
+            mine = renew(tx, row, token, at + self.lease)
         if not mine:
             log.info("notification %s: taken over by another sender, not sent here", row.id)
             return True
@@ -193,7 +154,7 @@ class Outbox:
             self._failed(row, token, attempts, exc, at, report)
             return not exc.unavailable
         with write_tx(self.db) as tx:
-            if not tx.run(sql.FINISH, _finish(row, token, "sent", attempts)):
+            if not finish(tx, row, token, "sent", attempts):
                 # Our lease ran out during the send and someone else holds
                 # the row now: the documented at-least-once window.
                 log.warning("notification %s: sent, but its claim had expired", row.id)
@@ -201,7 +162,7 @@ class Outbox:
         return True
 
     def _message(
-        self, row: _Claimed, user: Recipient, users: dict[int, Recipient], at: datetime
+        self, row: ClaimedRow, user: Recipient, users: dict[int, Recipient], at: datetime
     ) -> EmailMessage:
         settings = self._settings()
         actor = users.get(actor_of(row.payload) or -1)
@@ -225,7 +186,7 @@ class Outbox:
 
     def _failed(
         self,
-        row: _Claimed,
+        row: ClaimedRow,
         token: str,
         attempts: int,
         exc: SendError,
@@ -234,15 +195,12 @@ class Outbox:
     ) -> None:
         with write_tx(self.db) as tx:
             if exc.permanent or attempts >= self.max_attempts:
-                tx.run(sql.FINISH, _finish(row, token, "failed", attempts))
+                finish(tx, row, token, "failed", attempts)
                 report.failed += 1
                 log.error("notification %s: e-mail failed for good (%s)", row.id, exc)
                 return
             next_at = at + self.backoff_delay(attempts)
-            tx.run(
-                sql.RELEASE,
-                {"attempts": attempts, "next_at": next_at, "id": row.id, "token": token},
-            )
+            release(tx, row, token, attempts, next_at)
             report.retried += 1
             log.warning(
                 "notification %s: e-mail attempt %s failed (%s); next try at %s",
@@ -254,7 +212,7 @@ class Outbox:
 
     def _put_back(
         self,
-        rest: list[tuple[_Claimed, Recipient]],
+        rest: list[tuple[ClaimedRow, Recipient]],
         token: str,
         now: datetime | None,
         report: OutboxReport,
@@ -265,8 +223,7 @@ class Outbox:
         next_at = (now or self.clock.now()) + self.backoff
         with write_tx(self.db) as tx:
             for row, _ in rest:
-                params = {"attempts": row.attempts, "next_at": next_at, "id": row.id}
-                tx.run(sql.RELEASE, {**params, "token": token})
+                release(tx, row, token, row.attempts, next_at)
         report.deferred += len(rest)
 
     def backoff_delay(self, attempts: int) -> timedelta:
@@ -311,11 +268,3 @@ class Outbox:
     def _transport(self) -> MailTransport:
         assert self.transport is not None, "built with the settings"
         return self.transport
-
-    def _token(self) -> str:
-        # Unique per run; the worker id in it tells an operator who holds a row.
-        return f"{self.worker_id[:31]}/{uuid.uuid4().hex}"
-
-
-def _finish(row: _Claimed, token: str, status: str, attempts: int) -> dict[str, Any]:
-    return {"status": status, "attempts": attempts, "id": row.id, "token": token}

@@ -37,6 +37,7 @@ from ..audit_chain import (
     checkpoint_hash,
     heads_digest,
 )
+from ..text import csv_cell
 from .db import Database
 from .tables import AuditAnchor, AuditCheckpoint, AuditRecord, Plan
 
@@ -262,7 +263,11 @@ def iter_records(db: Database, plan_id: int | None = None) -> Iterator[dict[str,
 
 
 def export(records: Iterable[dict[str, object]], out: IO[str], fmt: str = "jsonl") -> int:
-    """Write records as JSON lines or CSV; returns how many were written."""
+    """Write records as JSON lines or CSV; returns how many were written.
+
+    JSON lines are exact (a record's hash can be checked from them); CSV is for
+    reading in a spreadsheet, so its cells are escaped against formulas (``csv_cell``).
+    """
     count = 0
     if fmt == "jsonl":
         for rec in records:
@@ -272,7 +277,8 @@ def export(records: Iterable[dict[str, object]], out: IO[str], fmt: str = "jsonl
         writer = csv.DictWriter(out, fieldnames=list(EXPORT_FIELDS), lineterminator="\n")
         writer.writeheader()
         for rec in records:
-            writer.writerow(rec)
+            # People's comments and titles are in the records: a spreadsheet must not run them.
+            writer.writerow({k: csv_cell(v) for k, v in rec.items()})
             count += 1
     else:
         raise ValueError(f"unknown export format {fmt!r}; use jsonl or csv")

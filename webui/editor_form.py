@@ -1,0 +1,271 @@
+"""Between a plan's content and the editor's form, both ways, and the form's problems.
+
+The editor form's data from a ``PlanContent`` (``content_data``) and the
+content a sent form describes (``form_content``, empty rows left out), for
+``PlanContent.from_dict`` to check; the library's problems put back next to
+the fields they are about, in the user's language (``place_problems``,
+``error_summary``); and the choices of the owner-unit and month fields.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from babel.dates import get_month_names
+from flask_babel import get_locale  # type: ignore[import-untyped]
+from flask_babel import gettext as _gettext
+from wtforms import SelectChoice  # type: ignore[import-untyped]
+
+from planflow.content import PlanContent
+from planflow.content_items import OPS, Item, Problem
+from planflow.org import OrgSnapshot
+from planflow.storage.tables import Plan
+
+from .forms import ContentEditorForm
+
+
+def gettext(message: str, **variables: Any) -> str:
+    """flask-babel's gettext, typed (it is found by pybabel extract under this name)."""
+    return str(_gettext(message, **variables))
+
+
+FormData = dict[str, Any]
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
+def item_data(item: Item | None = None) -> FormData:
+    if item is None:
+        blank = ("key", "text", "owner_unit", "due_month", "due_date", "metric", "value", "unit")
+        return dict.fromkeys(blank, "") | {"op": OPS[0]}
+    target = item.target
+    return {
+        "key": item.key,
+        "text": item.text,
+        "owner_unit": item.owner_unit or "",
+        "due_month": str(item.due) if isinstance(item.due, int) else "",
+        "due_date": item.due.isoformat() if isinstance(item.due, date) else "",
+        "metric": target.metric if target else "",
+        "op": target.op if target else OPS[0],
+        "value": _number(target.value) if target else "",
+        "unit": target.unit if target else "",
+    }
+
+
+def content_data(content: PlanContent) -> list[FormData]:
+    """The sections of ``content`` as the editor form's data."""
+    return [
+        {"key": s.key, "title": s.title, "items": [item_data(i) for i in s.items]}
+        for s in content.sections
+    ]
+
+
+def typed_sections(form: ContentEditorForm) -> list[FormData]:
+    """The sections as the user typed them (valid or not), to change or show again."""
+    return [
+        {
+            "key": entry.key.data or "",
+            "title": entry.title.data or "",
+            "items": [dict(item.form.data) for item in entry.form.items],
+        }
+        for entry in form.sections
+    ]
+
+
+#: For each section sent to the library, its index in the form and its items' indexes.
+Where = list[tuple[int, list[int]]]
+
+
+def form_content(form: ContentEditorForm) -> tuple[dict[str, object], Where]:
+    """The content the form describes, for ``PlanContent.from_dict`` to check.
+
+    Rows left empty are left out, so an "Add item" pressed once too often
+    does not block saving; a section with no title and no items goes too.
+    """
+    sections: list[dict[str, object]] = []
+    where: Where = []
+    for si, entry in enumerate(form.sections):
+        kept = [ii for ii, item in enumerate(entry.form.items) if not item.form.is_blank()]
+        if not entry.title.data and not kept:
+            continue
+        items = []
+        for ii in kept:
+            f = entry.form.items[ii].form
+            target = None
+            if f.metric.data or f.value.data or f.unit.data:
+                target = {
+                    "metric": f.metric.data,
+                    "op": f.op.data,
+                    "value": f.value.data,
+                    "unit": f.unit.data,
+                }
+            items.append(
+                {
+                    "key": f.key.data or None,
+                    "text": f.text.data,
+                    "owner_unit": f.owner_unit.data or None,
+                    "due": f.due_date.data or f.due_month.data or None,
+                    "target": target,
+                }
+            )
+        sections.append({"key": entry.key.data or None, "title": entry.title.data, "items": items})
+        where.append((si, kept))
+    return {"sections": sections}, where
+
+
+# -- the library's findings, next to their fields and in the user's language ---------------
+
+_PATH = re.compile(r"sections\[(\d+)\](?:\.items\[(\d+)\])?\.([a-z_]+)(?:\.([a-z_]+))?")
+_TARGET_FIELDS = {"metric": "metric", "op": "op", "value": "value", "unit": "unit"}
+
+
+def _too_long(m: re.Match[str]) -> str:
+    return str(gettext("At most %(max)d characters, please.", max=int(m.group(1))))
+
+
+#: The library's messages about content (in English), matched whole.
+_MESSAGES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (re.compile(r"is required|must not be blank"), lambda m: gettext("This field is required.")),
+    (re.compile(r"is \d+ characters long; at most (\d+) are allowed"), _too_long),
+    (re.compile(r"can have at most (\d+) characters.*"), _too_long),
+    (
+        re.compile(r"must not contain the (?:control character|unpaired surrogate) .*"),
+        lambda m: gettext("This text contains a control character; remove it."),
+    ),
+    (
+        re.compile(r"month must be 1 to 12.*"),
+        lambda m: gettext("Choose one of the options."),
+    ),
+    (
+        re.compile(r"'.*' is not a valid date|must be a month 1\.\.12 or a date .*", re.S),
+        lambda m: gettext("This is not a date. Give it as year-month-day, e.g. 2027-03-31."),
+    ),
+    (
+        re.compile(r"\S+ is outside the plan year (\d+)"),
+        lambda m: gettext("The date must lie in the plan's year, %(year)s.", year=m.group(1)),
+    ),
+    (
+        re.compile(r"must be a finite number.*", re.S),
+        lambda m: gettext("Give a number, e.g. 95 or 2.5."),
+    ),
+    (re.compile(r"must be one of .*", re.S), lambda m: gettext("Choose one of the options.")),
+]
+
+
+def translate_problem(message: str) -> str:
+    for pattern, render in _MESSAGES:
+        match = pattern.fullmatch(message)
+        if match:
+            return str(render(match))
+    return message
+
+
+def place_problems(form: ContentEditorForm, problems: Iterable[Problem], where: Where) -> None:
+    """Put each problem next to the field it is about (or above the form)."""
+    for problem in problems:
+        message = translate_problem(problem.message)
+        match = _PATH.fullmatch(problem.path)
+        field = None
+        if match and int(match.group(1)) < len(where):
+            si, kept = where[int(match.group(1))]
+            section = form.sections[si].form
+            name, sub = match.group(3), match.group(4)
+            if match.group(2) is None:
+                field = section.title if name == "title" else None
+            elif int(match.group(2)) < len(kept):
+                item = section.items[kept[int(match.group(2))]].form
+                if name == "target":
+                    field = getattr(item, _TARGET_FIELDS.get(sub or "", "metric"))
+                elif name == "due":
+                    field = item.due_date if item.due_date.data else item.due_month
+                elif name in ("text", "owner_unit"):
+                    field = getattr(item, name)
+        if field is None:
+            # A key or the form's structure: only a changed page can produce these.
+            note_changed_outside(form)
+        else:
+            field.errors = [*field.errors, message]
+
+
+def note_changed_outside(form: ContentEditorForm) -> None:
+    message = gettext("The form was changed outside this page. Reload the editor.")
+    if message not in form.form_errors:
+        form.form_errors.append(message)
+
+
+@dataclass(frozen=True)
+class ErrorLink:
+    label: str
+    field_id: str
+    message: str
+
+
+def error_summary(form: ContentEditorForm) -> list[ErrorLink]:
+    """Every field with a problem, numbered as on the page, for the list above the form."""
+    links: list[ErrorLink] = []
+    for si, entry in enumerate(form.sections, 1):
+        section = entry.form
+        for error in section.title.errors:
+            links.append(ErrorLink(gettext("Section %(n)d", n=si), section.title.id, str(error)))
+        for ii, item_entry in enumerate(section.items, 1):
+            item = item_entry.form
+            for field in item:
+                for error in field.errors:
+                    label = gettext("Item %(n)s", n=f"{si}.{ii}") + f": {field.label.text}"
+                    links.append(ErrorLink(label, field.id, str(error)))
+    return links
+
+
+# -- choices -------------------------------------------------------------------------------
+
+
+def owner_choices(org: OrgSnapshot, plan: Plan, content: PlanContent) -> list[SelectChoice]:
+    """The plan's unit and every unit below it, as a tree; plus codes the content uses already."""
+    below: dict[int | None, list[int]] = {}
+    inside = set(org.subtree(plan.unit_id))
+    for unit_id in inside:
+        if unit_id != plan.unit_id:
+            below.setdefault(org.parent(unit_id), []).append(unit_id)
+    choices = [SelectChoice("", "—")]
+    stack = [(plan.unit_id, 0)]
+    while stack:
+        unit_id, depth = stack.pop()
+        unit = org.unit(unit_id)
+        choices.append(SelectChoice(unit.code, f"{'· ' * depth}{unit.name} ({unit.code})"))
+        children = sorted(below.get(unit_id, ()), key=lambda u: org.unit(u).name, reverse=True)
+        stack.extend((child, depth + 1) for child in children)
+    known = {org.unit(u).code for u in inside}
+    used = sorted({i.owner_unit for _n, _s, i in content.numbered_items() if i.owner_unit})
+    for code in used:
+        if code not in known:
+            label = gettext("%(code)s (not a unit of this plan)", code=code)
+            choices.append(SelectChoice(code, label))
+    return choices
+
+
+def month_choices() -> list[SelectChoice]:
+    names = get_month_names("wide", locale=get_locale())
+    return [SelectChoice("", "—")] + [SelectChoice(str(m), names[m]) for m in range(1, 13)]
+
+
+def with_choices(form: ContentEditorForm, owners: list[SelectChoice]) -> ContentEditorForm:
+    months = month_choices()
+    for entry in form.sections:
+        for item in entry.form.items:
+            item.form.owner_unit.choices = owners
+            item.form.due_month.choices = months
+    return form
+
+
+def rebuilt_form(form: ContentEditorForm, sections: list[FormData]) -> ContentEditorForm:
+    """A fresh form holding ``sections`` (not from the request, so without errors)."""
+    return ContentEditorForm(
+        formdata=None,
+        data={"sections": sections, "import_text": form.import_text.data or ""},
+    )
