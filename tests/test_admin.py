@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import T0
+from conftest import T0, CliRun
 from sqlmodel import select
 
 from planflow.admin import (
@@ -392,7 +392,7 @@ def told(pf: Planflow, plan_id: int, kind: str = "reroute") -> dict[str, dict[st
 
 
 def test_a_moved_branch_takes_its_waiting_plan_to_the_new_union(
-    pf: Planflow, admin: OrgAdmin
+    pf: Planflow, admin: OrgAdmin, cli: CliRun, database_url: str
 ) -> None:
     add_reviewer(pf, "reviewer_2", "union2")
     plan_id = submitted(pf)
@@ -422,6 +422,8 @@ def test_a_moved_branch_takes_its_waiting_plan_to_the_new_union(
     assert (notice["reviewer_2"]["unit"], notice["reviewer_2"]["from_unit"]) == ("union2", "union")
     assert [t.plan_id for t in pf.inbox.tasks(pf.user_id("reviewer_2"))] == [plan_id]
     assert pf.inbox.tasks(pf.user_id("reviewer")) == []
+    code, out, err = cli("--database-url", database_url, "notifications", "reviewer_2")
+    assert code == 0 and "task moved to you at union2 (its unit moved)" in out, err
 
     # Running it again finds nothing to do: no new version, record or notice.
     again = admin.rerouter.reroute_subtree(pf.unit_id("branch_a"), pf.user_id("fed_admin"))
