@@ -21,6 +21,12 @@ Re-routing is idempotent: a task already where the tree sends it, and not
 escalated, is left alone (no audit record, no new version), so running it
 again, or after a crash half-way, only finishes what is left. A plan someone
 changes meanwhile is loaded afresh and decided again, a few times.
+
+The caller runs this after the organisation change has committed, in
+transactions of its own. One window stays open on PostgreSQL: a transition
+that read the old tree just before the move committed, and commits just
+after this scan passed its plan, gives it a task by the old tree; running
+the re-routing again (it is cheap when there is nothing to do) moves it.
 """
 
 from __future__ import annotations
@@ -28,8 +34,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple, Protocol
 
-from sqlmodel import col, select
+from sqlalchemy import select
 
 from .changes import Change
 from .deadlines import next_effect
@@ -42,6 +49,7 @@ from .storage.tables import Plan
 from .storage.tx import Tx, read_tx
 
 log = logging.getLogger(__name__)
+plan_t = Plan.__table__  # type: ignore[attr-defined]
 
 #: Attempts per plan when someone changes it between our read and our write.
 RETRIES = 3
@@ -59,7 +67,33 @@ class RerouteReport:
     failed: list[int] = field(default_factory=list)
 
 
-def routed_unit(spec: WorkflowSpec, org: OrgSnapshot, row: ps.PlanRow) -> tuple[bool, int | None]:
+class TaskRow(Protocol):
+    """What deciding needs of a plan: ``PlanRow`` and the subtree scan's rows."""
+
+    @property
+    def unit_id(self) -> int: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def task_role(self) -> str | None: ...
+    @property
+    def task_unit_id(self) -> int | None: ...
+    @property
+    def task_escalated_unit_id(self) -> int | None: ...
+
+
+class _Scanned(NamedTuple):
+    id: int
+    unit_id: int
+    state: str
+    workflow_name: str
+    workflow_version: int
+    task_role: str | None
+    task_unit_id: int | None
+    task_escalated_unit_id: int | None
+
+
+def routed_unit(spec: WorkflowSpec, org: OrgSnapshot, row: TaskRow) -> tuple[bool, int | None]:
     """(needs re-routing, unit the tree sends the task to now) for an open task."""
     task = spec.state(row.state).task
     if row.task_role is None or task is None:
@@ -97,14 +131,9 @@ class TaskRerouter:
         report = RerouteReport()
         if not units:
             return report
-        with self.db.read_session() as s:
-            plan_ids = s.exec(
-                select(Plan.id)
-                .where(col(Plan.unit_id).in_(units), col(Plan.task_role).is_not(None))
-                .order_by(col(Plan.id))
-            ).all()
-        for plan_id in plan_ids:
-            assert plan_id is not None
+        candidates, scanned = self._candidates(org, units)
+        report.unchanged = scanned - len(candidates)
+        for plan_id in candidates:
             try:
                 change = self.reroute_plan(plan_id, actor_id, reason)
             except StaleVersion as exc:
@@ -116,6 +145,38 @@ class TaskRerouter:
             else:
                 report.rerouted.append(plan_id)
         return report
+
+    def _candidates(self, org: OrgSnapshot, units: list[int]) -> tuple[list[int], int]:
+        """The plans of ``units`` whose open task the tree sends elsewhere now,
+        and how many open tasks were looked at.
+
+        One read decides for the whole subtree, so a second run (nothing left
+        to do) costs one query; each candidate is decided again on a fresh
+        load before it is written.
+        """
+        c = plan_t.c
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(
+                    c.id,
+                    c.unit_id,
+                    c.state,
+                    c.workflow_name,
+                    c.workflow_version,
+                    c.task_role,
+                    c.task_unit_id,
+                    c.task_escalated_unit_id,
+                )
+                .where(c.unit_id.in_(units), c.task_role.is_not(None))
+                .order_by(c.id)
+            ).all()
+        definitions = self.service.definitions
+        out = []
+        for row in map(_Scanned._make, rows):
+            spec = definitions.spec_for(self.db, row.workflow_name, row.workflow_version)
+            if routed_unit(spec, org, row)[0]:
+                out.append(row.id)
+        return out, len(rows)
 
     def reroute_plan(
         self, plan_id: int, actor_id: int | None = None, reason: str = "unit moved"
