@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from conftest import T0, CliRun
+from sqlmodel import select
 
 from planflow.admin import (
     AdminDirectory,
@@ -18,9 +22,13 @@ from planflow.admin import (
 )
 from planflow.admin_changes import OrgAdmin
 from planflow.api import Planflow
+from planflow.clock import FixedClock
+from planflow.content import PlanContent
 from planflow.errors import NotFound, PermissionDenied, ValidationError
+from planflow.storage import audit_repo
 from planflow.storage.org_repo import current_generation, verify_password
-from planflow.storage.tables import User
+from planflow.storage.tables import Notification, User
+from planflow.timers import DeadlineProcessor
 
 ROLES = ("drafter", "submitter", "reviewer", "inspector", "officer", "admin", "committee")
 
@@ -37,7 +45,7 @@ def admin(pf: Planflow, org: Any) -> OrgAdmin:
         ]:
             pf.org.add_user(s, username, username.title())
             pf.org.assign_role(s, username, role, unit, known_roles=ROLES)
-    return OrgAdmin(pf.db, pf.clock, pf.org)
+    return pf.org_admin()
 
 
 def scope(pf: Planflow, username: str) -> AdminScope:
@@ -346,3 +354,168 @@ def test_counts_per_unit_and_plans_per_definition(pf: Planflow, admin: OrgAdmin)
     union2 = build_scope(0, parents, [pf.unit_id("union2")])
     assert union2 is not None and not union2.everything
     assert directory.definitions_in_use(union2) == {("annual_plan", 1): 0}
+
+
+# -- open tasks follow a moved unit (``planflow.reroute``) ------------------------------------
+
+DUE_AT = datetime(2027, 1, 18, 8, 0, tzinfo=UTC)  # ten working days after T0: under_review
+
+
+def submitted(pf: Planflow, branch: str = "a") -> int:
+    plan_id = pf.create_plan(
+        unit_code=f"branch_{branch}", year=2027, title=f"Plan {branch}", actor=f"drafter_{branch}"
+    )
+    items = {"sections": [{"title": "Work", "items": [{"text": "Dues drive", "due": 4}]}]}
+    pf.content.set_content(
+        plan_id,
+        pf.user_id(f"drafter_{branch}"),
+        PlanContent.from_dict(items, year=2027),
+        expected_version=None,
+    )
+    pf.fire(plan_id, "submit", f"chair_{branch}")
+    return plan_id
+
+
+def add_reviewer(pf: Planflow, username: str, unit: str) -> None:
+    with pf.session() as s:
+        pf.org.add_user(s, username, username.title())
+        pf.org.assign_role(s, username, "reviewer", unit, known_roles=ROLES)
+
+
+def told(pf: Planflow, plan_id: int, kind: str = "reroute") -> dict[str, dict[str, Any]]:
+    names = pf.user_names()
+    with pf.session() as s:
+        rows = s.exec(
+            select(Notification).where(Notification.plan_id == plan_id, Notification.kind == kind)
+        ).all()
+        return {names[n.user_id]: json.loads(n.payload) for n in rows}
+
+
+def test_a_moved_branch_takes_its_waiting_plan_to_the_new_union(
+    pf: Planflow, admin: OrgAdmin, cli: CliRun, database_url: str
+) -> None:
+    add_reviewer(pf, "reviewer_2", "union2")
+    plan_id = submitted(pf)
+    assert pf.plan(plan_id).task_unit_id == pf.unit_id("union")
+    version = pf.plan(plan_id).version
+
+    report = admin.move_unit(pf.user_id("fed_admin"), "branch_a", "union2")
+
+    assert (report.rerouted, report.unchanged, report.failed) == ([plan_id], 0, [])
+    plan = pf.plan(plan_id)
+    assert (plan.task_role, plan.task_unit_id, plan.version) == (
+        "reviewer",
+        pf.unit_id("union2"),
+        version + 1,
+    )
+    assert plan.task_since == T0 and plan.task_due_at is not None  # the same task, elsewhere
+    record = pf.audit_trail(plan_id)[-1]
+    assert (record.action, record.actor_id) == ("reroute_task", pf.user_id("fed_admin"))
+    assert json.loads(record.detail) == {
+        "from_unit": "union",
+        "to_unit": "union2",
+        "reason": "unit moved",
+    }
+    assert audit_repo.verify(pf.db).ok
+    notice = told(pf, plan_id)
+    assert set(notice) == {"reviewer_2"}
+    assert (notice["reviewer_2"]["unit"], notice["reviewer_2"]["from_unit"]) == ("union2", "union")
+    assert [t.plan_id for t in pf.inbox.tasks(pf.user_id("reviewer_2"))] == [plan_id]
+    assert pf.inbox.tasks(pf.user_id("reviewer")) == []
+    code, out, err = cli("--database-url", database_url, "notifications", "reviewer_2")
+    assert code == 0 and "task moved to you at union2 (its unit moved)" in out, err
+
+    # Running it again finds nothing to do: no new version, record or notice.
+    again = admin.rerouter.reroute_subtree(pf.unit_id("branch_a"), pf.user_id("fed_admin"))
+    assert (again.rerouted, again.unchanged, again.failed) == ([], 1, [])
+    assert pf.plan(plan_id).version == version + 1
+    assert len(told(pf, plan_id)) == 1
+
+    with pytest.raises(PermissionDenied):
+        pf.fire(plan_id, "start_review", "reviewer")
+    pf.fire(plan_id, "start_review", "reviewer_2")
+    assert pf.plan(plan_id).state == "under_review"
+    assert audit_repo.verify(pf.db).ok
+
+
+def test_an_escalated_task_starts_again_at_the_new_unit_and_escalates_up_the_new_tree(
+    pf: Planflow, admin: OrgAdmin, clock: FixedClock
+) -> None:
+    fed_admin = pf.user_id("fed_admin")
+    admin.add_unit(fed_admin, "region", "Region", "fed")
+    admin.add_unit(fed_admin, "union3", "Union Three", "region")
+    add_reviewer(pf, "region_reviewer", "region")
+    add_reviewer(pf, "reviewer_3", "union3")
+    plan_id = submitted(pf)
+    pf.fire(plan_id, "start_review", "reviewer")
+    clock.set(DUE_AT + timedelta(hours=1))
+    DeadlineProcessor(pf.service, "w1").run()
+    plan = pf.plan(plan_id)
+    assert (plan.task_level, plan.task_escalated_unit_id) == (1, pf.unit_id("fed"))
+
+    clock.set(DUE_AT + timedelta(hours=2))
+    report = admin.move_unit(fed_admin, "branch_a", "union3")
+
+    assert report.rerouted == [plan_id]
+    plan = pf.plan(plan_id)
+    assert (plan.task_unit_id, plan.task_level, plan.task_escalated_unit_id) == (
+        pf.unit_id("union3"),
+        0,
+        None,
+    )
+    # Overdue already: the first escalation of the timeline is due at once.
+    assert (plan.timer_kind, plan.timer_at) == ("escalate", DUE_AT)
+    detail = json.loads(pf.audit_trail(plan_id)[-1].detail)
+    assert detail["escalation_reset"] == {"level": 1, "unit": "fed"}
+    assert "reviewer_3" in told(pf, plan_id)
+
+    clock.set(DUE_AT + timedelta(hours=3))
+    ran = DeadlineProcessor(pf.service, "w1").run()
+    assert ran.escalated == 1
+    plan = pf.plan(plan_id)
+    # Up the new tree: union3 -> region (the old one went union -> fed).
+    assert (plan.task_level, plan.task_escalated_unit_id) == (1, pf.unit_id("region"))
+    assert set(told(pf, plan_id, "escalate")) >= {"region_reviewer", "reviewer_3"}
+    assert audit_repo.verify(pf.db).ok
+
+
+def test_plans_without_a_task_to_move_and_outside_the_subtree_are_untouched(
+    pf: Planflow, admin: OrgAdmin
+) -> None:
+    add_reviewer(pf, "reviewer_2", "union2")
+    draft = pf.create_plan(unit_code="branch_a", year=2027, title="Draft", actor="drafter_a")
+    approved = submitted(pf)
+    pf.fire(approved, "start_review", "reviewer")
+    pf.fire(approved, "approve", "reviewer")
+    elsewhere = submitted(pf, "b")
+    before = {p: pf.plan(p).version for p in (draft, approved, elsewhere)}
+    assert pf.plan(approved).task_role is None
+
+    report = admin.move_unit(pf.user_id("fed_admin"), "branch_a", "union2")
+
+    assert (report.rerouted, report.unchanged, report.failed) == ([], 0, [])
+    assert {p: pf.plan(p).version for p in before} == before
+    assert pf.plan(elsewhere).task_unit_id == pf.unit_id("union")
+    assert all(told(pf, p) == {} for p in before)
+
+
+def test_a_plan_changed_meanwhile_is_decided_again(pf: Planflow, admin: OrgAdmin) -> None:
+    add_reviewer(pf, "reviewer_2", "union2")
+    plan_id = submitted(pf)
+    rerouter = admin.rerouter
+    decide = rerouter._decide
+    calls = []
+
+    def racing(pid: int) -> Any:
+        decision = decide(pid)
+        if not calls:  # someone comments between our read and our write, once
+            pf.content.add_comment(pid, pf.user_id("drafter_a"), "Still here")
+        calls.append(pid)
+        return decision
+
+    rerouter._decide = racing  # type: ignore[method-assign]
+    admin.move_unit(pf.user_id("fed_admin"), "branch_a", "union2")
+    assert len(calls) == 2
+    assert pf.plan(plan_id).task_unit_id == pf.unit_id("union2")
+    assert [r.action for r in pf.audit_trail(plan_id)][-2:] == ["comment", "reroute_task"]
+    assert audit_repo.verify(pf.db).ok

@@ -153,7 +153,28 @@ BAD_PAYLOADS: list[Any] = [
 ]
 
 
-@pytest.mark.parametrize("kind", ["transition", "remind", "escalate", "surprise", ""])
+@pytest.mark.parametrize(
+    ("lang", "subject", "lead", "moved_to"),
+    [
+        ("en", "Now waiting for you: “Branch A plan”", "now waits for you at Union Two (union2)",
+         "Now at: Union Two (union2)"),
+        ("zh", "待您处理：计划「Branch A plan」", "现改由Union Two (union2)处理",
+         "现由：Union Two (union2)"),
+        ("ko", "처리 대기: 계획 ‘Branch A plan’", "이제 Union Two (union2)에서",
+         "현재 담당: Union Two (union2)"),
+    ],
+)  # fmt: skip
+def test_a_task_moved_with_its_unit(
+    labels: RegistryLabels, lang: str, subject: str, lead: str, moved_to: str
+) -> None:
+    payload = {**REMIND, "unit": "union2", "unit_name": "Union Two", "from_unit": "union"}
+    out = render("reroute", payload, ctx(lang, labels))
+    assert out.subject == f"[planflow] {subject}"
+    assert lead in out.body and moved_to in out.body
+    assert {"en": "Submitted", "zh": "已提交", "ko": "제출됨"}[lang] in out.body
+
+
+@pytest.mark.parametrize("kind", ["transition", "remind", "escalate", "reroute", "surprise", ""])
 @pytest.mark.parametrize("payload", BAD_PAYLOADS)
 @pytest.mark.parametrize("lang", [*LANGUAGES, "fr", ""])
 def test_rendering_never_crashes(

@@ -351,6 +351,38 @@ def _update_plan_content(tx: Tx, w: World) -> Check | None:
     return check
 
 
+@case("update_plan_reroute")
+def _update_plan_reroute(tx: Tx, w: World) -> Check | None:
+    params = {
+        "plan_id": w.plan, "state": "draft", "new_version": 4, "at": T2, "audit_seq": 3,
+        "audit_hash": "e" * 64, "task_unit_id": None, "timer_at": T4, "timer_kind": "escalate",
+    }  # fmt: skip
+    assert not ps.update_plan_checked(tx, ps.UPDATE_PLAN_REROUTE, {**params, "version": 2})
+    assert ps.update_plan_checked(tx, ps.UPDATE_PLAN_REROUTE, {**params, "version": 3})
+
+    def check() -> None:
+        p = w.get(Plan, w.plan)
+        assert (p.version, p.audit_seq, p.audit_hash) == (4, 3, "e" * 64)
+        assert (p.task_role, p.task_unit_id, p.task_level) == ("drafter", None, 0)
+        assert (p.task_escalated_unit_id, p.timer_kind) == (None, "escalate")
+        assert (p.timer_claimed_by, p.timer_claimed_until) == (None, None)  # a claim is void
+        assert_utc_equal(p.timer_at, T4)
+        assert_utc_equal(p.updated_at, T2)
+
+    return check
+
+
+@case("select_task_due")
+def _select_task_due(tx: Tx, w: World) -> Check | None:
+    assert ps.load_task_due(tx, w.plan, 2) == (False, None)  # another version
+    assert ps.load_task_due(tx, w.plan, 3) == (True, None)
+    tx.run(Sql("due", "UPDATE plan SET task_due_at = :at WHERE id = :id"), {"at": T3, "id": w.plan})
+    found, due = ps.load_task_due(tx, w.plan, 3)
+    assert found
+    assert_utc_equal(due, T3)
+    return None
+
+
 @case("insert_audit")
 def _insert_audit(tx: Tx, w: World) -> Check | None:
     record = {

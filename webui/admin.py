@@ -91,8 +91,7 @@ def directory() -> AdminDirectory:
 
 
 def changes() -> OrgAdmin:
-    pf = planflow()
-    return OrgAdmin(pf.db, pf.clock, pf.org)
+    return planflow().org_admin()
 
 
 def known_roles() -> tuple[str, ...]:

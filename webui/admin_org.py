@@ -6,7 +6,10 @@ and roles it has, and a form to add a unit. A unit's page renames it (the
 code stays: plans, definitions and people refer to it) and moves it with
 everything below it. The library does the work (``planflow.admin_changes``)
 and refuses a duplicate code, a move below the unit itself, and anything
-outside the admin's units (404 here, as if it did not exist).
+outside the admin's units (404 here, as if it did not exist). After a move
+the library sends the moved plans' open tasks by the new tree; the page says
+how many followed, and asks for the move to be saved again if some plans
+were changing too fast to follow (saving it again only finishes the rest).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext  # type: ignore[import-untyped]
+from flask_babel import gettext, ngettext  # type: ignore[import-untyped]
 from werkzeug.wrappers import Response
 
 from planflow.admin import AdminRefused, AdminScope, OrgConflict, UnitStats
@@ -173,9 +176,30 @@ def move(code: str) -> Response | tuple[str, int]:
         form.parent.errors.append(str(CHOOSE))
         return _unit_page(code, move=form, status=422)
     try:
-        changes().move_unit(me().id, code, wanted)
+        report = changes().move_unit(me().id, code, wanted)
     except AdminRefused as error:
         form.parent.errors.append(refusal(error))
         return _unit_page(code, move=form, status=422)
     flash(gettext("The unit was moved."), "success")
+    if report.rerouted:
+        moved = len(report.rerouted)
+        flash(
+            ngettext(
+                "%(num)d waiting plan now waits at its new place in the tree.",
+                "%(num)d waiting plans now wait at their new place in the tree.",
+                moved,
+            ),
+            "success",
+        )
+    if report.failed:
+        flash(
+            ngettext(
+                "%(num)d waiting plan was being changed and still waits at its old place; "
+                "save the move again to send it on.",
+                "%(num)d waiting plans were being changed and still wait at their old place; "
+                "save the move again to send them on.",
+                len(report.failed),
+            ),
+            "info",
+        )
     return redirect(url_for("admin_org.unit", code=code))

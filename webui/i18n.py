@@ -74,12 +74,14 @@ ACTION_LABELS = {
     "migrate_workflow": lazy_gettext("Moved to a new workflow version"),
     "remind": lazy_gettext("Reminder sent"),
     "escalate": lazy_gettext("Escalated (overdue)"),
+    "reroute_task": lazy_gettext("Task moved with its unit"),
 }
 
 NOTIFICATION_KINDS = {
     "transition": lazy_gettext("Plan changed"),
     "remind": lazy_gettext("Reminder"),
     "escalate": lazy_gettext("Escalated to you"),
+    "reroute": lazy_gettext("Task moved to you"),
 }
 
 

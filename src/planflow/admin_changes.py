@@ -10,7 +10,8 @@ cache reloads. A rename or profile change carries what the admin saw and is
 refused with ``OrgConflict`` if someone changed it first. Refusals are
 ``AdminForbidden`` (the rule), ``AdminRefused`` (consistency: duplicates,
 cycles) or ``NotFound`` (outside the actor's units), each with a ``reason``
-a front end can put into words.
+a front end can put into words. A move is followed by re-routing the open
+tasks of the moved plans (``planflow.reroute``), through the ``PlanService``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from .admin import (
 from .clock import Clock
 from .definitions.spec import BUILTIN_ROLES
 from .errors import NotFound, ValidationError
+from .reroute import RerouteReport, TaskRerouter
+from .service import PlanService
 from .storage.db import Database
 from .storage.org_repo import (
     CODE_RE,
@@ -54,11 +57,20 @@ unit_t = Unit.__table__  # type: ignore[attr-defined]
 
 
 class OrgAdmin:
-    """The changes of ``OrgAdmin(pf.db, pf.clock)``; every method takes the acting user's id."""
+    """The changes of ``OrgAdmin(pf.db, pf.clock, service=pf.service)`` (or
+    ``pf.org_admin()``); every method takes the acting user's id."""
 
-    def __init__(self, db: Database, clock: Clock, repo: OrgRepository | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        repo: OrgRepository | None = None,
+        *,
+        service: PlanService,
+    ) -> None:
         self.db = db
         self.repo = repo or OrgRepository(clock)
+        self.rerouter = TaskRerouter(service)
 
     # -- the actor's rights, read inside the change's own transaction -----------------------
 
@@ -136,9 +148,17 @@ class OrgAdmin:
                 raise OrgConflict(f"unit {code}", unit.name)
             bump_generation(s)
 
-    def move_unit(self, actor_id: int, code: str, parent_code: str) -> None:
+    def move_unit(self, actor_id: int, code: str, parent_code: str) -> RerouteReport:
         """Move a unit and everything below it under ``parent_code`` (a unit the admin
-        manages, not the unit itself or one below it)."""
+        manages, not the unit itself or one below it), then re-route the open tasks
+        of its plans by the new tree.
+
+        Two steps: the move commits first, then each plan's task is re-routed
+        in a transaction of its own (``TaskRerouter.reroute_subtree``). If the
+        second step is interrupted, or reports plans in ``failed``, running
+        ``rerouter.reroute_subtree(unit_id)`` again finishes it: re-routing
+        is idempotent.
+        """
         with self.db.session() as s:
             scope, parents = self._scope(s, actor_id)
             unit = self._unit(s, scope, code)
@@ -148,6 +168,8 @@ class OrgAdmin:
                     raise AdminRefused("cycle", f"unit {code!r} cannot go below itself")
                 cursor = parents.get(cursor)
             self.repo.move_unit(s, code, parent_code)
+            unit_id = unit.id or 0
+        return self.rerouter.reroute_subtree(unit_id, actor_id)
 
     # -- people -----------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from .accounts import Accounts
+from .admin_changes import OrgAdmin
 from .calendar import BusinessCalendar, load_calendar
 from .clock import Clock, SystemClock
 from .definitions.registry import DefinitionRegistry
@@ -98,6 +99,10 @@ class Planflow:
 
     def org_snapshot(self) -> OrgSnapshot:
         return self.service.org_cache.get(self.db)
+
+    def org_admin(self) -> OrgAdmin:
+        """The administrators' changes to the organisation (``planflow.admin_changes``)."""
+        return OrgAdmin(self.db, self.clock, self.org, service=self.service)
 
     # -- look-ups ------------------------------------------------------------------
 

@@ -244,7 +244,7 @@ class PlanService:
         self,
         plan_id: int,
         action: str,
-        actor_id: int,
+        actor_id: int | None,
         apply: Mutation,
         *,
         expected_version: int | None = None,
@@ -258,6 +258,7 @@ class PlanService:
         raise a PlanflowError to refuse the change (nothing is written then).
         ``update`` is the plan UPDATE to use (it must set the audit head and
         check the version like ``UPDATE_PLAN``) with its extra parameters.
+        ``actor_id`` None: the system (e.g. a re-routing run by maintenance).
         """
         sql, extra = update or (ps.UPDATE_PLAN, {})
         comment = _clean_comment(comment) if comment else comment

@@ -236,6 +236,35 @@ def test_move_a_unit_and_what_people_see_follows(
     assert signed_in(app, "union2_admin").get("/admin/units/branch_b").status_code == 200
 
 
+def test_a_move_sends_waiting_plans_by_the_new_tree(
+    app: Flask, admins: Admins, plans: Plans, pf: Planflow, password_hash: str
+) -> None:
+    with pf.session() as s:
+        user = pf.org.add_user(s, "reviewer_u2", "Reviewer U2")
+        user.password_hash = password_hash
+        pf.org.assign_role(s, "reviewer_u2", "reviewer", "union2", known_roles=ROLES)
+    plan_id = plans.submitted("branch_b", title="Waiting plan of branch B")
+    hint = "Plans waiting for someone are sent at once to whoever the new tree puts in charge"
+    client = signed_in(app, "fed_admin")
+    assert hint in text(client.get("/admin/units/branch_b"))
+    response = client.post_form("/admin/units/branch_b/move", {"parent": "union2"})
+    assert response.status_code == 302
+    page = text(client.get("/admin/units/branch_b"))
+    assert "1 waiting plan now waits at its new place in the tree." in page
+    assert pf.plan(plan_id).task_unit_id == pf.unit_id("union2")
+    assert pf.audit_trail(plan_id)[-1].action == "reroute_task"
+    # The new union's reviewer has it on their dashboard, and was told.
+    reviewer = signed_in(app, "reviewer_u2")
+    assert "Waiting plan of branch B" in text(reviewer.get("/"))
+    assert "Task moved to you" in text(reviewer.get("/notifications/"))
+    # Saving the same move again finds nothing left to send on.
+    again = client.post_form("/admin/units/branch_b/move", {"parent": "union2"})
+    assert again.status_code == 302
+    assert "waiting plan" not in text(client.get("/admin/units/branch_b"))
+    assert pf.audit_trail(plan_id)[-1].action == "reroute_task"
+    assert sum(r.action == "reroute_task" for r in pf.audit_trail(plan_id)) == 1
+
+
 @pytest.mark.parametrize(
     ("admin", "code", "parent"),
     [

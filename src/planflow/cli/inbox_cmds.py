@@ -51,6 +51,8 @@ def notifications(ctx: Context, username: str, unread: bool, limit: int, mark_re
             what = f"escalated (level {p.get('level')}) to {p.get('unit')}"
         elif n.kind == "remind":
             what = f"reminder: due {p.get('due_at')}"
+        elif n.kind == "reroute":
+            what = f"task moved to you at {p.get('unit')} (its unit moved)"
         mark = " " if n.read_at else "*"
         click.echo(
             f"{mark} {n.id:6}  {n.created_at:%Y-%m-%d %H:%M}  plan {n.plan_id}  {what}"

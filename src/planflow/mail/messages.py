@@ -225,6 +225,12 @@ def _summary(
             fields.append(("field.level", level))
             fields.append(("field.unit", _unit(p)))
         fields.insert(0, ("field.due", due))
+    elif kind == "reroute":  # the task followed its unit to a new place in the tree
+        unit = _unit(p) or t["none"]
+        headline = t["reroute.subject"].format(title=title)
+        lead = t["reroute.lead"].format(title=title, state=state("state") or t["none"], unit=unit)
+        fields.append(("field.due", _due(p.get("due_at"), lang, ctx.timezone)))
+        fields.append(("field.moved_to", _unit(p)))
     else:
         headline = t["generic.subject"].format(title=title)
         lead = t["generic.lead"].format(title=title, kind=kind or t["none"])

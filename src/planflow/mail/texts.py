@@ -28,6 +28,12 @@ TEXTS: dict[str, dict[str, str]] = {
             "to {unit} (level {level})."
         ),
         "escalate.unit_unknown": "the unit above",
+        "reroute.subject": "Now waiting for you: “{title}”",
+        "reroute.lead": (
+            "The plan “{title}” in the state “{state}” now waits for you at {unit}: "
+            "its unit has moved in the organisation."
+        ),
+        "field.moved_to": "Now at",
         "generic.subject": "News about “{title}”",
         "generic.lead": "There is news about the plan “{title}” ({kind}).",
         "digest.subject_one": "Daily summary for {day}: 1 notification",
@@ -63,6 +69,12 @@ TEXTS: dict[str, dict[str, str]] = {
             "计划「{title}」在“{state}”状态已超过期限，已上报至{unit}（第 {level} 级）。"
         ),
         "escalate.unit_unknown": "上级单位",
+        "reroute.subject": "待您处理：计划「{title}」",
+        "reroute.lead": (
+            "计划「{title}」目前处于“{state}”状态，因所属单位在组织架构中调整，现改由{unit}处理，"
+            "正等待您办理。"
+        ),
+        "field.moved_to": "现由",
         "generic.subject": "计划「{title}」有新动态",
         "generic.lead": "计划「{title}」有新的动态（{kind}）。",
         "digest.subject_one": "{day} 每日汇总：共 1 条通知",
@@ -99,6 +111,12 @@ TEXTS: dict[str, dict[str, str]] = {
             "상향 보고되었습니다({level}단계)."
         ),
         "escalate.unit_unknown": "상급 조직",
+        "reroute.subject": "처리 대기: 계획 ‘{title}’",
+        "reroute.lead": (
+            "계획 ‘{title}’의 소속 조직이 조직 구조에서 이동되어, ‘{state}’ 상태의 처리가 "
+            "이제 {unit}에서 회원님을 기다리고 있습니다."
+        ),
+        "field.moved_to": "현재 담당",
         "generic.subject": "계획 ‘{title}’에 새 소식이 있습니다",
         "generic.lead": "계획 ‘{title}’에 새 소식이 있습니다({kind}).",
         "digest.subject_one": "{day} 일일 요약: 알림 1건",

@@ -11,6 +11,7 @@ every statement on both databases.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ..guards import PlanFacts
@@ -112,6 +113,22 @@ UPDATE_PLAN_MIGRATE = Sql(
     " task_escalated_unit_id = NULL, timer_at = :timer_at, timer_kind = :timer_kind,"
     " timer_claimed_by = NULL, timer_claimed_until = NULL"
     " WHERE id = :plan_id AND version = :version",
+)
+#: A task re-routed after an organisation change (``planflow.reroute``): the
+#: same task (role, since, due) at another unit, escalation reset, next timer
+#: recomputed; checked against the version like every plan UPDATE.
+UPDATE_PLAN_REROUTE = Sql(
+    "update_plan_reroute",
+    "UPDATE plan SET version = :new_version, updated_at = :at, audit_seq = :audit_seq,"
+    " audit_hash = :audit_hash, task_unit_id = :task_unit_id, task_level = 0,"
+    " task_escalated_unit_id = NULL, timer_at = :timer_at, timer_kind = :timer_kind,"
+    " timer_claimed_by = NULL, timer_claimed_until = NULL"
+    " WHERE id = :plan_id AND version = :version",
+)
+#: The open task's due time, only at the version the caller loaded.
+SELECT_TASK_DUE = Sql(
+    "select_task_due",
+    "SELECT task_due_at FROM plan WHERE id = :plan_id AND version = :version",
 )
 #: The plan UPDATEs that (re)set the plan's task and first timer.
 TASK_UPDATES = frozenset({"update_plan_move", "update_plan_migrate"})
@@ -237,6 +254,12 @@ def load_content(tx: Tx, plan_id: int) -> str:
     row = tx.one(SELECT_CONTENT, {"plan_id": plan_id})
     assert row is not None
     return str(row[0])
+
+
+def load_task_due(tx: Tx, plan_id: int, version: int) -> tuple[bool, datetime | None]:
+    """(found, due time) of the plan's task; not found when the version moved on."""
+    row = tx.one(SELECT_TASK_DUE, {"plan_id": plan_id, "version": version})
+    return (False, None) if row is None else (True, tx.dt(row[0]))
 
 
 def update_plan_checked(tx: Tx, sql: Sql, params: dict[str, Any]) -> bool:
