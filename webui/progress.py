@@ -10,12 +10,10 @@ is ``attach_evidence``. Every save is pinned to the version the page showed.
 A refusal re-shows the page with what was typed (a browser cannot re-fill a
 file field, so the user is asked to choose the file again).
 
-A file over the limit is a refusal like any other: the form's body may be
-up to ``OVERSIZE_READ`` times the file limit (``body_limit``), so the typed
-report is read and shown again; the file's size is measured before its
-bytes are read into memory. Only a body beyond that is refused unread (413),
-with the page and the limit; ``static/progress.js`` checks the size in the
-browser before anything is sent.
+A file over the limit is a refusal like any other, the typed report shown
+again (``evidence_upload`` says how far over it a form is still read); only
+a body beyond that is refused unread (413), with the page and the limit.
+``static/progress.js`` checks the size in the browser before anything is sent.
 
 Every route loads the plan through ``access.visible_plan`` first; a missing
 item or an evidence id of another plan is a 404 too. Downloads are always
@@ -24,15 +22,13 @@ attachments, typed only as one of the allowed kinds, never sniffed.
 
 from __future__ import annotations
 
-import os
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from planflow.errors import PermissionDenied, PlanflowError, StaleVersion
-from planflow.evidence_store import KINDS, EvidenceRefused, EvidenceStore, safe_content_type
-from planflow.execution import MAX_REPORT, Upload, WorkClosed
+from planflow.evidence_store import KINDS, EvidenceRefused, safe_content_type
+from planflow.execution import MAX_REPORT, WorkClosed
 from planflow.progress_board import BoardItem, ProgressBoard, progress_board
 from planflow.storage.tables import Plan
 from planflow.text import TextError, clean_text
@@ -40,6 +36,7 @@ from planflow.text import TextError, clean_text
 from . import plan_views as views
 from .access import current_viewer, org_now, visible_plan
 from .errors import describe, error_page, status_of
+from .evidence_upload import body_limit, chosen_file, too_large_note
 from .i18n import state_label
 from .progress_forms import (
     STATUS_LABELS,
@@ -55,19 +52,8 @@ from .users import me, planflow, require_login, signed_in
 bp = Blueprint("progress", __name__, url_prefix="/plans")
 require_login(bp)
 
-#: Room for the form's other fields next to the file.
-FORM_ROOM = 256 * 1024
-#: A file up to this many times the limit is still read, to be refused on the form with
-#: the typed report kept (a photo or scan straight from the device is the usual mistake);
-#: a larger body costs more to take in than the report is worth, so it is refused unread.
-OVERSIZE_READ = 4
 #: What the file picker offers (the library checks the file itself).
 ACCEPT = ",".join(ext for kind in KINDS for ext in kind.extensions)
-
-
-def body_limit(max_bytes: int) -> int:
-    """The largest progress form read (``max_bytes``: the evidence file limit)."""
-    return OVERSIZE_READ * max_bytes + FORM_ROOM
 
 
 @bp.url_value_preprocessor
@@ -138,7 +124,7 @@ def _board_page(
         refusal=board_refusal(spec, board),
         limit=file_size(pf.execution.store.max_bytes),
         max_bytes=pf.execution.store.max_bytes,
-        too_large_note=_too_large_note(pf.execution.store.max_bytes),
+        too_large_note=too_large_note(pf.execution.store.max_bytes),
         kinds=", ".join(kind.name.upper() for kind in KINDS),
         kind_names={t: kind.name.upper() for kind in KINDS for t in kind.content_types},
         max_report=MAX_REPORT,
@@ -147,16 +133,6 @@ def _board_page(
         message=message,
     )
     return html, status
-
-
-def _too_large_note(max_bytes: int) -> str:
-    """What ``progress.js`` shows next to a file chosen over the limit ("{size}": its size)."""
-    said = gettext(
-        "This file is %(size)s; evidence files may be at most %(limit)s.",
-        size="{size}",
-        limit=file_size(max_bytes),
-    )
-    return said + " " + gettext("Choose a smaller file.")
 
 
 def _pinned(form: ProgressForm) -> int | None:
@@ -183,21 +159,6 @@ def _unchanged(entry: BoardItem, status: str, report: str, measured: float | Non
     return (p.status, p.report, p.measured) == (status, report, measured)
 
 
-def _upload(form: ProgressForm, store: EvidenceStore) -> Upload | None:
-    """The chosen file; ``EvidenceRefused`` if it is empty or too big, before it is read."""
-    storage = form.evidence.data
-    if storage is None or not getattr(storage, "filename", None):
-        return None  # no file chosen: browsers send an empty part
-    stream = storage.stream
-    if stream.seekable():
-        # Werkzeug spooled the part to a temporary file: measure it there, so a
-        # file several times the limit never comes into memory.
-        size = stream.seek(0, os.SEEK_END)
-        stream.seek(0)
-        store.check_size(storage.filename, size)
-    return Upload(storage.filename, storage.content_type or "", storage.read())
-
-
 @bp.route("/<id:plan_id>/progress/<item_key>", methods=["POST"])
 def report(plan_id: int, item_key: str) -> Response | tuple[str, int]:
     pf, user = planflow(), me()
@@ -211,7 +172,7 @@ def report(plan_id: int, item_key: str) -> Response | tuple[str, int]:
     upload, file_refused = None, None
     if form.is_submitted():
         try:
-            upload = _upload(form, pf.execution.store)
+            upload = chosen_file(form.evidence.data, pf.execution.store)
         except EvidenceRefused as error:
             file_refused = error  # shown with the form's own errors; nothing else is tried
     valid = form.validate()

@@ -5,10 +5,11 @@ evidence of each test in its own folder. Covered: reports saved, shown and
 audited; a report and its file kept together (one audit record) and a file
 alone as ``attach_evidence``; the upload/download round trip with its
 headers and a Chinese name; refused files (too big, wrong kind, empty, odd
-names, a body over the request limit) with nothing stored and the typed
-report kept; 404 for foreign and missing plans, items and evidence on every
-route; the parent unit's reviewer reading but not writing; states that take
-no reports; stale pages; CSRF; garbage input.
+names, a file several times the limit) with nothing stored and the typed
+report kept; a body over the cap a 413 with the reason, never a 500; 404
+for foreign and missing plans, items and evidence on every route; the parent
+unit's reviewer reading but not writing; states that take no reports; stale
+pages; CSRF; garbage input.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from werkzeug.test import TestResponse, encode_multipart
 
 from planflow.api import Planflow
 from planflow.content import PlanContent
+from planflow.evidence_store import EvidenceRefused, EvidenceStore
 from planflow.storage.tables import Evidence
+from webui.evidence_upload import chosen_file
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
@@ -510,6 +513,22 @@ def test_a_chunked_body_over_the_cap_is_cut_off_with_a_413(
     assert response.status_code == 413
     assert "The file is too large" in text(response)
     assert footprint(pf, plan_id) == before
+
+
+def test_an_oversized_file_is_measured_not_read(tmp_path: Path) -> None:
+    """``chosen_file`` refuses on the size of the spooled part; its bytes stay where they are."""
+
+    class Unread(io.BytesIO):
+        def read(self, *args: Any) -> bytes:
+            raise AssertionError("the file was read")
+
+    store = EvidenceStore(tmp_path, max_bytes=1000)
+    storage = FileStorage(Unread(PDF + b"x" * 5000), "big.pdf", content_type="application/pdf")
+    with pytest.raises(EvidenceRefused) as refused:
+        chosen_file(storage, store)
+    assert (refused.value.reason, refused.value.params["size"]) == ("too_big", len(PDF) + 5000)
+    assert chosen_file(None, store) is None
+    assert chosen_file(FileStorage(io.BytesIO(b""), ""), store) is None
 
 
 def test_a_file_of_exactly_the_limit_is_taken(
