@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,7 @@ from sqlmodel import col
 from planflow.api import Planflow
 from planflow.clock import FixedClock
 from planflow.content import PlanContent
+from planflow.definitions.loader import load_definition
 from planflow.errors import PermissionDenied, StaleVersion, ValidationError
 from planflow.inspection import CriterionScore
 from planflow.inspection_calendar import CalendarEntry, InspectionCalendar
@@ -37,6 +39,9 @@ from planflow.storage.tables import Plan
 from planflow.text import TextError
 
 FEB_1, FEB_28 = date(2027, 2, 1), date(2027, 2, 28)
+#: inspection_scheduled, then visit_confirmed, then the inspection (see the file).
+WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
+TWO_STEP = Path(__file__).parent / "data" / "calendar_workflows" / "two_step_inspection.yaml"
 CODES = ("A1", "A2", "B1", "B2", "C1", "D1", "D2", "E1", "E2")
 POINTS = (10, 10, 10, 10, 20, 10, 10, 10, 10)
 
@@ -193,6 +198,81 @@ def test_plans_elsewhere_in_their_workflow_are_not_on_the_calendar(
     pf.fire(plan_id, "accept", "inspector")
     draft = pf.create_plan(unit_code="branch_b", year=2027, title="Draft", actor="drafter_b")
     assert draft and month(pf, date(2026, 1, 1), date(2028, 12, 31)) == []
+
+
+def two_step_plan(pf: Planflow, title: str, workflow: str = "two_step_inspection") -> int:
+    """A plan of ``TWO_STEP`` (or the same definition under ``workflow``) at visit_confirmed."""
+    plan_id = pf.create_plan(
+        unit_code="branch_a", year=2027, title=title, actor="drafter_a", workflow=workflow
+    )
+    content = PlanContent(2027).add_section("Members", key="s1").add_item("s1", "Congress", due=4)
+    pf.content.set_content(plan_id, pf.user_id("drafter_a"), content, expected_version=None)
+    for action, actor in [
+        ("submit", "chair_a"),
+        ("approve", "reviewer"),
+        ("schedule_inspection", "officer"),
+        ("confirm_visit", "officer"),
+    ]:
+        pf.fire(plan_id, action, actor)
+    return plan_id
+
+
+def test_rounds_count_the_inspect_sources_of_the_plans_own_definition(
+    pf: Planflow, org: object
+) -> None:
+    """inspection_scheduled starts a round in annual_plan, not in two_step_inspection."""
+    pf.service.registry.register(load_definition(TWO_STEP))
+    annual = scheduled(pf)
+    two_step = two_step_plan(pf, "Two steps")
+    inspector = pf.user_id("inspector")
+    assert cal_of(pf).status(two_step, inspector).round == 1  # as the library counts it
+    cal_of(pf).set_visit_date(two_step, inspector, date(2027, 2, 14))
+    by_plan = {e.plan_id: e for e in month(pf)}
+    assert (by_plan[annual].round, by_plan[annual].state) == (1, "inspection_scheduled")
+    entry = by_plan[two_step]
+    assert (entry.round, entry.state, entry.kind) == (1, "visit_confirmed", SCHEDULED)
+    # The visit planned for round 1 is found (a wrong round joins no inspection row).
+    assert (entry.day, entry.visit_date) == (date(2027, 2, 14), date(2027, 2, 14))
+
+
+def test_rounds_count_the_inspect_sources_of_the_plans_own_version(
+    pf: Planflow, org: object, tmp_path: Path
+) -> None:
+    """annual_plan@2 inspects in two steps; a plan started under @1 keeps @1's rounds."""
+    old = scheduled(pf)
+    text = TWO_STEP.read_text(encoding="utf-8")
+    text = text.replace("name: two_step_inspection", "name: annual_plan")
+    text = text.replace("version: 1", "version: 2")
+    (tmp_path / "annual_plan_2.yaml").write_text(text, encoding="utf-8")
+    pf.service.registry.register(load_definition(tmp_path / "annual_plan_2.yaml"))
+    new = two_step_plan(pf, "Under version 2", workflow="annual_plan")
+    assert (pf.plan(old).workflow_version, pf.plan(new).workflow_version) == (1, 2)
+    inspector = pf.user_id("inspector")
+    cal_of(pf).set_visit_date(new, inspector, date(2027, 2, 14))
+    cal_of(pf).set_visit_date(old, inspector, date(2027, 2, 15))
+    by_plan = {e.plan_id: e for e in month(pf)}
+    assert (by_plan[new].round, by_plan[new].visit_date) == (1, date(2027, 2, 14))
+    assert (by_plan[old].round, by_plan[old].visit_date) == (1, date(2027, 2, 15))
+
+
+def test_a_definition_only_the_database_holds_counts_its_own_rounds(
+    pf: Planflow, org: object, database_url: str, clock: FixedClock
+) -> None:
+    """Another process, whose files lack the definition a plan started under."""
+    pf.service.registry.register(load_definition(TWO_STEP))
+    plan_id = two_step_plan(pf, "Stored only")
+    cal_of(pf).set_visit_date(plan_id, pf.user_id("inspector"), date(2027, 2, 14))
+    other = Planflow(database_url, clock=clock, workflows_dir=WORKFLOWS)
+    try:
+        assert "two_step_inspection" not in {s.name for s in other.service.registry.all()}
+        [entry] = month(other)
+        assert (entry.plan_id, entry.round, entry.visit_date) == (plan_id, 1, date(2027, 2, 14))
+        # Once met, the stored definition is known: one query again.
+        with counting(other) as statements:
+            assert len(month(other)) == 1
+        assert [s.split()[0] for s in statements if not s.startswith("BEGIN")] == ["SELECT"]
+    finally:
+        other.close()
 
 
 def test_the_number_of_queries_does_not_grow_with_the_entries(pf: Planflow, org: object) -> None:

@@ -10,6 +10,11 @@ is ``attach_evidence``. Every save is pinned to the version the page showed.
 A refusal re-shows the page with what was typed (a browser cannot re-fill a
 file field, so the user is asked to choose the file again).
 
+A file over the limit is a refusal like any other, the typed report shown
+again (``evidence_upload`` says how far over it a form is still read); only
+a body beyond that is refused unread (413), with the page and the limit.
+``static/progress.js`` checks the size in the browser before anything is sent.
+
 Every route loads the plan through ``access.visible_plan`` first; a missing
 item or an evidence id of another plan is a 404 too. Downloads are always
 attachments, typed only as one of the allowed kinds, never sniffed.
@@ -23,7 +28,7 @@ from werkzeug.wrappers import Response
 
 from planflow.errors import PermissionDenied, PlanflowError, StaleVersion
 from planflow.evidence_store import KINDS, EvidenceRefused, safe_content_type
-from planflow.execution import MAX_REPORT, Upload, WorkClosed
+from planflow.execution import MAX_REPORT, WorkClosed
 from planflow.progress_board import BoardItem, ProgressBoard, progress_board
 from planflow.storage.tables import Plan
 from planflow.text import TextError, clean_text
@@ -31,6 +36,7 @@ from planflow.text import TextError, clean_text
 from . import plan_views as views
 from .access import current_viewer, org_now, visible_plan
 from .errors import describe, error_page, status_of
+from .evidence_upload import body_limit, chosen_file, too_large_note
 from .i18n import state_label
 from .progress_forms import (
     STATUS_LABELS,
@@ -46,8 +52,6 @@ from .users import me, planflow, require_login, signed_in
 bp = Blueprint("progress", __name__, url_prefix="/plans")
 require_login(bp)
 
-#: Room for the form's other fields next to the largest file allowed.
-FORM_ROOM = 256 * 1024
 #: What the file picker offers (the library checks the file itself).
 ACCEPT = ",".join(ext for kind in KINDS for ext in kind.extensions)
 
@@ -57,7 +61,7 @@ def _room_for_a_file(endpoint: str | None, _values: object) -> None:
     # URL value preprocessors run before every before_request function, so the
     # limit is raised before CSRFProtect reads the form (under the app's 1 MiB).
     if endpoint == "progress.report":
-        request.max_content_length = planflow().execution.store.max_bytes + FORM_ROOM
+        request.max_content_length = body_limit(planflow().execution.store.max_bytes)
 
 
 def _item_anchor(key: str) -> str:
@@ -119,6 +123,8 @@ def _board_page(
         status_labels=STATUS_LABELS,
         refusal=board_refusal(spec, board),
         limit=file_size(pf.execution.store.max_bytes),
+        max_bytes=pf.execution.store.max_bytes,
+        too_large_note=too_large_note(pf.execution.store.max_bytes),
         kinds=", ".join(kind.name.upper() for kind in KINDS),
         kind_names={t: kind.name.upper() for kind in KINDS for t in kind.content_types},
         max_report=MAX_REPORT,
@@ -153,13 +159,6 @@ def _unchanged(entry: BoardItem, status: str, report: str, measured: float | Non
     return (p.status, p.report, p.measured) == (status, report, measured)
 
 
-def _upload(form: ProgressForm) -> Upload | None:
-    storage = form.evidence.data
-    if storage is None or not getattr(storage, "filename", None):
-        return None  # no file chosen: browsers send an empty part
-    return Upload(storage.filename, storage.content_type or "", storage.read())
-
-
 @bp.route("/<id:plan_id>/progress/<item_key>", methods=["POST"])
 def report(plan_id: int, item_key: str) -> Response | tuple[str, int]:
     pf, user = planflow(), me()
@@ -170,8 +169,17 @@ def report(plan_id: int, item_key: str) -> Response | tuple[str, int]:
     form = ProgressForm(prefix=_item_anchor(item_key))
     if entry.item.target is None:
         del form.measured  # the page offers no measured value for it
-    upload = _upload(form) if form.is_submitted() else None
-    if not form.validate():
+    upload, file_refused = None, None
+    if form.is_submitted():
+        try:
+            upload = chosen_file(form.evidence.data, pf.execution.store)
+        except EvidenceRefused as error:
+            file_refused = error  # shown with the form's own errors; nothing else is tried
+    valid = form.validate()
+    if file_refused is not None:
+        message, status = _refused(file_refused, form, plan, chosen=True)
+        return _board_page(plan, found, failed=(item_key, form), message=message, status=status)
+    if not valid:
         if upload is not None:
             form.evidence.errors.append(gettext("Choose the file again."))
         return _board_page(plan, found, failed=(item_key, form), status=422)
@@ -192,7 +200,7 @@ def report(plan_id: int, item_key: str) -> Response | tuple[str, int]:
                 evidence=upload,
             )  # fmt: skip
     except PlanflowError as error:
-        message, status = _refused(error, form, plan, upload)
+        message, status = _refused(error, form, plan, chosen=upload is not None)
         plan, fresh = _load(plan_id)
         stale = isinstance(error, StaleVersion)
         return _board_page(
@@ -214,10 +222,13 @@ def report(plan_id: int, item_key: str) -> Response | tuple[str, int]:
 
 
 def _refused(
-    error: PlanflowError, form: ProgressForm, plan: Plan, upload: Upload | None
+    error: PlanflowError, form: ProgressForm, plan: Plan, *, chosen: bool
 ) -> tuple[str, int]:
-    """Put a library refusal next to its field; the page's message and status."""
-    again = " " + gettext("Choose the file again.") if upload is not None else ""
+    """Put a library refusal next to its field; the page's message and status.
+
+    ``chosen``: a file came with the form (the browser will not send it again).
+    """
+    again = " " + gettext("Choose the file again.") if chosen else ""
     kept = gettext("Nothing was saved. What you typed is kept below.") + again
     if isinstance(error, EvidenceRefused):
         form.evidence.errors.append(file_refusal(error, planflow().execution.store.max_bytes))
@@ -244,20 +255,39 @@ def _refused(
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_error: RequestEntityTooLarge) -> tuple[str, int]:
-    """A body far beyond the file limit is refused before it is read: say why on the page."""
-    plan_id = (request.view_args or {}).get("plan_id")
+    """A body beyond ``body_limit`` is refused before it is read: say why on the page.
+
+    Nothing of the form could be read, so the item's form is opened as it was
+    saved, with the refusal next to its file field; the page says the typed
+    report is lost rather than leave the user to find out.
+    """
+    view_args = request.view_args or {}
+    plan_id = view_args.get("plan_id")
+    limit = file_size(planflow().execution.store.max_bytes)
+    too_large = gettext(
+        "The file is too large: evidence files may be at most %(limit)s.", limit=limit
+    )
     if not signed_in() or not isinstance(plan_id, int):
-        return error_page(413)
+        return error_page(413, too_large)
     try:
         plan, found = _load(plan_id)
     except HTTPException as error:  # a plan the user may not see: raised here it would be a 500
         return error_page(error.code or 404)
-    limit = file_size(planflow().execution.store.max_bytes)
-    message = gettext(
-        "The file is too large: evidence files may be at most %(limit)s. Nothing was saved.",
-        limit=limit,
+    message = (
+        too_large
+        + " "
+        + gettext(
+            "Nothing was saved, and what you typed could not be read with it:"
+            " please write it again and choose a smaller file."
+        )
     )
-    return _board_page(plan, found, message=message, status=413)
+    failed = None
+    entry = found.item(str(view_args.get("item_key", "")))
+    if entry is not None and found.may_report:
+        form = _form_for(entry)
+        form.evidence.errors = [too_large]
+        failed = (entry.item.key, form)
+    return _board_page(plan, found, failed=failed, message=message, status=413)
 
 
 @bp.route("/<id:plan_id>/evidence/<id:evidence_id>")

@@ -6,18 +6,23 @@ being rectified on its rectification due date. ``entries`` finds them for a
 date range and a filter (the plans a user may see) in one query however many
 there are: the current round (as ``inspection_rounds.round_number`` counts it) is a
 correlated subquery, the unit and the organisation generation come with it.
+Which states count is a matter of each plan's own definition (name and
+version): a state one definition inspects from may be an ordinary step in
+another, so every state condition is written per definition.
 ``InspectionCalendar`` is also the inspector's planning
 (``InspectionVisits``): one object for the pages of the inspectors' area.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Row, RowMapping, and_, case, false, func, not_, or_, select
 
+from .errors import NotFound
 from .inspection_rounds import inspect_transition
 from .inspection_visits import (
     RECTIFICATION,
@@ -70,16 +75,57 @@ def _midnight(day: date, tz: tzinfo) -> datetime:
     return localize(naive) if localize else naive.replace(tzinfo=tz)
 
 
+#: A definition's name and version, as a plan row holds them.
+Key = tuple[str, int]
+
+
+def _per_definition(
+    column: ColumnElement[str],
+    known: Mapping[Key, InspectionStates],
+    pick: Callable[[InspectionStates], frozenset[str]],
+) -> ColumnElement[bool]:
+    """``column`` is one of the states ``pick`` gives for the plan's own definition.
+
+    Definitions with the same states share one branch (annual_plan and
+    committee_plan do), so the condition stays short however many versions
+    there are.
+    """
+    p = plan_t.c
+    groups: dict[frozenset[str], dict[str, list[int]]] = {}
+    for (name, version), states in known.items():
+        if picked := pick(states):
+            groups.setdefault(picked, {}).setdefault(name, []).append(version)
+    branches = [
+        and_(
+            or_(
+                *(
+                    and_(p.workflow_name == name, p.workflow_version.in_(sorted(versions)))
+                    for name, versions in sorted(by_name.items())
+                )
+            ),
+            column.in_(sorted(states)),
+        )
+        for states, by_name in groups.items()
+    ]
+    return or_(false(), *branches)
+
+
 class InspectionCalendar(InspectionVisits):
     # -- the calendar ---------------------------------------------------------------------
 
-    def _states_by_workflow(self) -> dict[str, InspectionStates]:
-        found: dict[str, InspectionStates] = {}
-        for spec in self.service.registry.all():  # by version, so the newest wins
-            states = inspection_states(spec)
-            if states is not None:
-                found[spec.name] = states
-        return found
+    def _known(self) -> tuple[dict[Key, InspectionStates], set[Key]]:
+        """The inspection states of every definition at hand without a query, and all their keys.
+
+        The files' definitions, then every one the definition store has loaded
+        (a version only the database still holds; a stored text wins over a
+        file edited without a new version, as ``spec_for`` decides).
+        """
+        specs = {
+            (s.name, s.version): s
+            for s in (*self.service.registry.all(), *self.service.definitions.loaded())
+        }
+        found = {key: states for key, s in specs.items() if (states := inspection_states(s))}
+        return found, set(specs)
 
     def entries(
         self,
@@ -96,32 +142,75 @@ class InspectionCalendar(InspectionVisits):
         ``where`` narrows the plans (e.g. to those a user may see); ``actor_id``
         sets ``may_plan_visit``. Ordered by day, unit and title; at most ``limit``.
         """
-        by_workflow = self._states_by_workflow()
-        if not by_workflow:
-            return []
-        states = frozenset().union(*(s.all() for s in by_workflow.values()))
-        sources = frozenset().union(*(s.scheduled for s in by_workflow.values()))
-        rect = frozenset().union(*(s.rectification for s in by_workflow.values()))
+        known, keys = self._known()
+        rows = self._rows(where, first, last, tz, limit, known, keys)
+        unknown = {(r.workflow_name, r.workflow_version) for r in rows} - keys
+        if unknown:
+            # Plans under a definition this process has not met yet (a version only the
+            # database holds): load it, then ask again with its own states.
+            unreadable = set()
+            for name, version in sorted(unknown):
+                try:
+                    self.service.definitions.spec_for(self.service.db, name, version)
+                except NotFound:
+                    unreadable.add((name, version))  # its plans cannot be shown anywhere
+            known, keys = self._known()
+            rows = self._rows(where, first, last, tz, limit, known, keys | unreadable)
+        org = None
+        if actor_id is not None and rows:
+            generation = max(int(r.org_generation or 0) for r in rows)
+            org = self.service.org_cache.get(self.service.db, generation)
+        now = self.service.clock.now()
+        found = [
+            e for r in rows if (e := self._entry(r._mapping, org, actor_id, now, tz)) is not None
+        ]
+        return sorted(found, key=lambda e: (e.day, e.unit_code, e.title, e.plan_id))
+
+    def _rows(
+        self,
+        where: Sequence[ColumnElement[bool]],
+        first: date | None,
+        last: date,
+        tz: tzinfo,
+        limit: int,
+        known: Mapping[Key, InspectionStates],
+        keys: set[Key],
+    ) -> Sequence[Row[*tuple[Any, ...]]]:
+        """The one query of ``entries``: plans in an inspection state of their own definition.
+
+        Plans under a definition not in ``keys`` come back too, whatever their
+        state (only that definition could say which states count), for
+        ``entries`` to load it; that happens once a process and definition.
+        """
         p, i, a = plan_t.c, inspection_t.c, audit_t.c
         entered = (
             select(func.count())
             .select_from(audit_t)
             .where(
                 a.plan_id == p.id,
-                a.to_state.in_(sorted(sources)),
+                _per_definition(a.to_state, known, lambda s: s.scheduled),
                 or_(a.from_state.is_(None), a.from_state != a.to_state),
             )
             .correlate(plan_t)
             .scalar_subquery()
         )
         current_round = func.coalesce(func.nullif(entered, 0), 1)
-        planned = case((p.state.in_(sorted(rect)), i.rectification_due), else_=i.visit_date)
+        rectifying = _per_definition(p.state, known, lambda s: s.rectification)
+        planned = case((rectifying, i.rectification_due), else_=i.visit_date)
         end = _midnight(last + timedelta(days=1), tz)
         dated = [planned.is_not(None), planned <= last]
         undated = [planned.is_(None), p.task_due_at < end]
         if first is not None:
             dated.append(planned >= first)
             undated.append(p.task_due_at >= _midnight(first, tz))
+        is_known = or_(
+            false(),
+            *(and_(p.workflow_name == n, p.workflow_version == v) for n, v in sorted(keys)),
+        )
+        waiting = or_(
+            _per_definition(p.state, known, InspectionStates.all),
+            not_(is_known),
+        )
         query = (
             select(
                 *(getattr(p, name) for name in _ROW_COLUMNS),
@@ -140,26 +229,12 @@ class InspectionCalendar(InspectionVisits):
                     inspection_t, and_(i.plan_id == p.id, i.round == current_round)
                 )
             )
-            .where(
-                *where,
-                p.workflow_name.in_(sorted(by_workflow)),
-                p.state.in_(sorted(states)),
-                or_(and_(*dated), and_(*undated)),
-            )
+            .where(*where, waiting, or_(and_(*dated), and_(*undated)))
             .order_by(p.id)
             .limit(limit)
         )
         with self.service.db.read() as conn:
-            rows = conn.execute(query).all()
-        org = None
-        if actor_id is not None and rows:
-            generation = max(int(r.org_generation or 0) for r in rows)
-            org = self.service.org_cache.get(self.service.db, generation)
-        now = self.service.clock.now()
-        found = [
-            e for r in rows if (e := self._entry(r._mapping, org, actor_id, now, tz)) is not None
-        ]
-        return sorted(found, key=lambda e: (e.day, e.unit_code, e.title, e.plan_id))
+            return conn.execute(query).all()
 
     def _entry(
         self,

@@ -5,10 +5,11 @@ evidence of each test in its own folder. Covered: reports saved, shown and
 audited; a report and its file kept together (one audit record) and a file
 alone as ``attach_evidence``; the upload/download round trip with its
 headers and a Chinese name; refused files (too big, wrong kind, empty, odd
-names, a body over the request limit) with nothing stored and the typed
-report kept; 404 for foreign and missing plans, items and evidence on every
-route; the parent unit's reviewer reading but not writing; states that take
-no reports; stale pages; CSRF; garbage input.
+names, a file several times the limit) with nothing stored and the typed
+report kept; a body over the cap a 413 with the reason, never a 500; 404
+for foreign and missing plans, items and evidence on every route; the parent
+unit's reviewer reading but not writing; states that take no reports; stale
+pages; CSRF; garbage input.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from werkzeug.test import TestResponse, encode_multipart
 
 from planflow.api import Planflow
 from planflow.content import PlanContent
+from planflow.evidence_store import EvidenceRefused, EvidenceStore
 from planflow.storage.tables import Evidence
+from webui.evidence_upload import chosen_file
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
@@ -412,6 +415,155 @@ def test_a_body_far_over_the_limit_is_refused_before_it_is_read(
     response = send(other, plan_id, "i1", 1, file=(huge, "big.pdf", "application/pdf"))
     assert response.status_code == 404
     assert footprint(pf, plan_id) == before
+
+
+def test_a_file_well_over_the_limit_comes_back_on_the_form_with_the_report(
+    client: WebClient, auth: AuthActions, plans: Plans, pf: Planflow, evidence_dir: Path
+) -> None:
+    """More than the room for the other fields over the limit, still within the body cap.
+
+    Such a body used to be refused before the form was read: an error page,
+    and the report typed with it lost.
+    """
+    plan_id = plan_in(plans, pf)
+    pf.execution.store.max_bytes = 100 * 1024
+    auth.login("drafter_a")
+    before = footprint(pf, plan_id)
+    body = PDF + b"x" * (400 * 1024 - len(PDF))  # the limit plus 300 KiB
+    response = send(
+        client,
+        plan_id,
+        "i1",
+        plans.version(plan_id),
+        status="in_progress",
+        report="Venue booked 会场已订",
+        file=(body, "scan.pdf", "application/pdf"),
+    )
+    assert response.status_code == 422
+    page = text(response)
+    assert "Nothing was saved. What you typed is kept below. Choose the file again." in page
+    form = article(page, "i1")
+    assert '<details class="pf-update" open>' in form
+    assert "Venue booked 会场已订</textarea>" in form
+    assert '<option selected value="in_progress">' in form
+    error = re.search(r'<p class="error" id="item-i1-evidence-error">([^<]*)</p>', form)
+    assert error is not None
+    assert error.group(1) == "This file is 400 kB; evidence files may be at most 100 kB."
+    assert footprint(pf, plan_id) == before
+    assert files_under(evidence_dir) == []
+
+
+def test_a_body_over_the_cap_is_a_clear_413_never_a_500(
+    app: Flask, client: WebClient, auth: AuthActions, plans: Plans, pf: Planflow
+) -> None:
+    plan_id = plan_in(plans, pf)
+    pf.execution.store.max_bytes = 1000
+    before = footprint(pf, plan_id)
+    huge = PDF + b"x" * (400 * 1024)  # over four times the limit and the room for the fields
+    file = (huge, "big.pdf", "application/pdf")
+    # Not signed in: the plain error page, with the reason and the limit.
+    response = send(client, plan_id, "i1", 1, file=file, csrf=False)
+    assert response.status_code == 413
+    assert "The file is too large: evidence files may be at most 1,000 bytes." in text(response)
+    auth.login("drafter_a")
+    response = send(client, plan_id, "i1", plans.version(plan_id), file=file, report="lost")
+    assert response.status_code == 413
+    page = text(response)
+    assert "could not be read with it: please write it again and choose a smaller file." in page
+    # The item's form is open, as saved, with the reason next to its file field.
+    form = article(page, "i1")
+    assert '<details class="pf-update" open>' in form
+    assert (
+        '<p class="error" id="item-i1-evidence-error">The file is too large: evidence files'
+        " may be at most 1,000 bytes.</p>"
+    ) in form
+    assert f'value="{plans.version(plan_id)}"' in form
+    # An item that does not exist: the page, no form opened.
+    response = send(client, plan_id, "nope", plans.version(plan_id), file=file)
+    assert response.status_code == 413 and '<details class="pf-update" open>' not in text(response)
+    assert footprint(pf, plan_id) == before
+
+
+# Werkzeug leaves the part it had spooled before the cut-off for the garbage collector.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_chunked_body_over_the_cap_is_cut_off_with_a_413(
+    client: WebClient, auth: AuthActions, plans: Plans, pf: Planflow
+) -> None:
+    """A body of no declared length is refused when the cap is reached while reading it."""
+    plan_id = plan_in(plans, pf)
+    pf.execution.store.max_bytes = 1000
+    before = footprint(pf, plan_id)
+    huge = PDF + b"x" * (400 * 1024)
+    auth.login("drafter_a")
+    token = client.csrf_token()
+    boundary, payload = encode_multipart(
+        {
+            "csrf_token": token,
+            "item-i1-expected_version": str(plans.version(plan_id)),
+            "item-i1-evidence": FileStorage(io.BytesIO(huge), "big.pdf", "application/pdf"),
+        }
+    )
+    response = client.post(
+        f"/plans/{plan_id}/progress/i1",
+        input_stream=io.BytesIO(payload),
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 413
+    assert "The file is too large" in text(response)
+    assert footprint(pf, plan_id) == before
+
+
+def test_an_oversized_file_is_measured_not_read(tmp_path: Path) -> None:
+    """``chosen_file`` refuses on the size of the spooled part; its bytes stay where they are."""
+
+    class Unread(io.BytesIO):
+        def read(self, *args: Any) -> bytes:
+            raise AssertionError("the file was read")
+
+    store = EvidenceStore(tmp_path, max_bytes=1000)
+    storage = FileStorage(Unread(PDF + b"x" * 5000), "big.pdf", content_type="application/pdf")
+    with pytest.raises(EvidenceRefused) as refused:
+        chosen_file(storage, store)
+    assert (refused.value.reason, refused.value.params["size"]) == ("too_big", len(PDF) + 5000)
+    assert chosen_file(None, store) is None
+    assert chosen_file(FileStorage(io.BytesIO(b""), ""), store) is None
+
+
+def test_a_file_of_exactly_the_limit_is_taken(
+    client: WebClient, auth: AuthActions, plans: Plans, pf: Planflow
+) -> None:
+    plan_id = plan_in(plans, pf)
+    pf.execution.store.max_bytes = 1000
+    auth.login("drafter_a")
+    body = PDF + b"%" * (1000 - len(PDF))
+    response = send(
+        client, plan_id, "i1", plans.version(plan_id), file=(body, "exact.pdf", "application/pdf")
+    )
+    assert response.status_code == 302
+    [row] = pf.execution.evidence(plan_id)
+    assert row.size == 1000
+
+
+def test_the_file_field_carries_the_limit_for_the_script(
+    app: Flask, client: WebClient, auth: AuthActions, plans: Plans, pf: Planflow
+) -> None:
+    plan_id = plan_in(plans, pf)
+    pf.execution.store.max_bytes = 100 * 1024
+    auth.login("drafter_a")
+    page = text(client.get(f"/plans/{plan_id}/progress"))
+    assert '<script src="/static/progress.js" defer></script>' in page
+    field = re.search(r'<input[^>]*name="item-i1-evidence"[^>]*>', page)
+    assert field is not None
+    assert 'data-max-bytes="102400"' in field.group(0)
+    assert (
+        'data-too-large="This file is {size}; evidence files may be at most 100 kB.'
+        ' Choose a smaller file."'
+    ) in field.group(0)
+    # Someone who may only read gets no form, and no script.
+    reader = text(signed_in(app, "reviewer").get(f"/plans/{plan_id}/progress"))
+    assert "progress.js" not in reader
 
 
 def test_a_file_over_the_apps_form_limit_but_within_the_evidence_limit_is_taken(

@@ -100,3 +100,8 @@ class DefinitionStore:
         with self._lock:
             self._by_version[(name, version)] = spec
         return spec
+
+    def loaded(self) -> tuple[WorkflowSpec, ...]:
+        """Every definition ``spec_for`` or ``ensure_stored`` has met (those it would return)."""
+        with self._lock:
+            return tuple(self._by_version.values())
