@@ -10,14 +10,14 @@ officers' overview (``planflow.overview``) counts plans by these phases.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from .definitions.spec import WorkflowSpec
 from .execution import INSPECT, committed_states
 from .plans import editable_states
+from .work_states import reachable
 
 
 class Phase(StrEnum):
@@ -45,17 +45,6 @@ class StateClasses:
         return frozenset(s for s, p in self.phases.items() if p in phases)
 
 
-def _reach(graph: Mapping[str, set[str]], starts: Iterable[str]) -> set[str]:
-    seen = set(starts)
-    queue = deque(seen)
-    while queue:
-        for nxt in graph.get(queue.popleft(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                queue.append(nxt)
-    return seen
-
-
 _CLASSES: dict[tuple[str, int, str], StateClasses] = {}
 
 
@@ -72,15 +61,11 @@ def state_classes(spec: WorkflowSpec) -> StateClasses:
     cached = _CLASSES.get(key)
     if cached is not None:
         return cached
-    graph: dict[str, set[str]] = {}
-    for t in spec.transitions:
-        for source in t.sources:
-            graph.setdefault(source, set()).add(t.dest)
-    approved = _reach(graph, committed_states(spec))
+    approved = reachable(spec, committed_states(spec))
     inspect = [t for t in spec.transitions if t.trigger == INSPECT]
     sources = {s for t in inspect for s in t.sources}
     judged = {t.dest for t in inspect}
-    accepted = {s for s in approved if s not in judged and not (_reach(graph, {s}) & sources)}
+    accepted = {s for s in approved if s not in judged and not (reachable(spec, {s}) & sources)}
     finals = set(spec.final_states)
     phases: dict[str, Phase] = {}
     for state in spec.state_names:

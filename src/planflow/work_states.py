@@ -21,7 +21,7 @@ from .plans import editable_states
 INSPECT = "inspect"
 
 
-def _reachable(spec: WorkflowSpec, starts: Iterable[str], avoid: Iterable[str] = ()) -> set[str]:
+def reachable(spec: WorkflowSpec, starts: Iterable[str], avoid: Iterable[str] = ()) -> set[str]:
     """States reachable from ``starts`` (included), never walking through ``avoid``."""
     blocked = set(avoid)
     graph: dict[str, set[str]] = {}
@@ -47,9 +47,9 @@ def committed_states(spec: WorkflowSpec) -> frozenset[str]:
     lead back to ``returned``).
     """
     editable = editable_states(spec)
-    after = _reachable(spec, {t.dest for t in spec.transitions if t.submission})
+    after = reachable(spec, {t.dest for t in spec.transitions if t.submission})
     finals = set(spec.final_states)
-    return frozenset(s for s in after if s not in finals and not (_reachable(spec, {s}) & editable))
+    return frozenset(s for s in after if s not in finals and not (reachable(spec, {s}) & editable))
 
 
 _WORK_STATES: dict[tuple[str, int, str], frozenset[str]] = {}
@@ -75,9 +75,7 @@ def work_states(spec: WorkflowSpec) -> frozenset[str]:
         sources = {s for t in inspect for s in t.sources}
         judged = {t.dest for t in inspect}
         states = frozenset(
-            s
-            for s in committed
-            if s not in judged and _reachable(spec, {s}, avoid=judged) & sources
+            s for s in committed if s not in judged and reachable(spec, {s}, avoid=judged) & sources
         )
     _WORK_STATES[key] = states
     return states
@@ -98,6 +96,6 @@ def self_assessment_states(spec: WorkflowSpec) -> tuple[str, ...]:
         return ()
     # A round is counted each time the plan enters an inspect source (inspection_rounds),
     # so a state reachable from one belongs to a round already inspected.
-    after_first = _reachable(spec, sources)
+    after_first = reachable(spec, sources)
     open_ = sources | {s for s in work_states(spec) if s not in after_first}
     return tuple(s for s in spec.state_names if s in open_)

@@ -17,6 +17,25 @@ from sqlalchemy import create_engine, text
 
 from ..storage.db import normalise_url, with_search_path
 
+#: The content of every benchmark plan: one section, three items with due dates.
+CONTENT = json.dumps(
+    {
+        "sections": [
+            {
+                "key": "s1",
+                "title": "Work",
+                "items": [
+                    {"key": "i1", "text": "Inspection and acceptance", "due": 4},
+                    {"key": "i2", "text": "Competitions", "due": 7},
+                    {"key": "i3", "text": "Financial check", "due": "2027-12-31"},
+                ],
+            }
+        ]
+    },
+    sort_keys=True,
+    separators=(",", ":"),
+)
+
 
 def peak_rss_mib() -> float:
     # ru_maxrss is in KiB on Linux.

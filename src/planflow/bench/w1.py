@@ -22,27 +22,10 @@ from ..api import Planflow
 from ..storage import audit_repo
 from ..storage.db import SQLITE_PAGE_SIZE
 from ..storage.tables import AuditRecord, Plan
-from .common import Scratch, peak_rss_mib, run_child, scratch_database
+from .common import CONTENT, Scratch, peak_rss_mib, run_child, scratch_database
 
 YEAR = 2027
 BRANCHES = 10
-CONTENT = json.dumps(
-    {
-        "sections": [
-            {
-                "key": "s1",
-                "title": "Work",
-                "items": [
-                    {"key": "i1", "text": "Inspection and acceptance", "due": 4},
-                    {"key": "i2", "text": "Competitions", "due": 7},
-                    {"key": "i3", "text": "Financial check", "due": "2027-12-31"},
-                ],
-            }
-        ]
-    },
-    sort_keys=True,
-    separators=(",", ":"),
-)
 
 HAPPY = ["submit", "start_review", "approve", "schedule_inspection", "inspect", "accept"]
 WITH_RETURN = [

@@ -21,29 +21,13 @@ from ..audit_chain import GENESIS, AuditEntry, canonical_json, sha256_hex
 from ..definitions.spec import WorkflowSpec
 from ..storage import plan_store as ps
 from ..storage.tx import Sql, Tx, write_tx
+from .common import CONTENT
 from .w2_timeline import STATE, WORKFLOW, PlanHistory, Timeline
 
 YEAR = 2027
 UNIONS = 10
 BRANCHES_PER_UNION = 10
 CHUNK = 5000
-CONTENT = json.dumps(
-    {
-        "sections": [
-            {
-                "key": "s1",
-                "title": "Work",
-                "items": [
-                    {"key": "i1", "text": "Inspection and acceptance", "due": 4},
-                    {"key": "i2", "text": "Competitions", "due": 7},
-                    {"key": "i3", "text": "Financial check", "due": "2027-12-31"},
-                ],
-            }
-        ]
-    },
-    sort_keys=True,
-    separators=(",", ":"),
-)
 CONTENT_HASH = sha256_hex(CONTENT)
 ITEMS = 3
 #: The notification payload as ``planflow.changes`` encodes it (key order kept).
