@@ -28,6 +28,7 @@ from .editor import can_edit
 from .errors import describe, status_of
 from .forms import ActionForm, CommentForm, NewPlanForm
 from .i18n import action_label, current_language, state_label, translate_reason
+from .plan_lists import plan_rows
 from .users import me, planflow, require_login
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
@@ -56,7 +57,7 @@ def index() -> str:
         where.append(col(Plan.state) == state)
     if year is not None:
         where.append(col(Plan.year) == year)
-    rows = views.plan_rows(
+    rows = plan_rows(
         pf,
         where,
         [col(Plan.year).desc(), col(Plan.id).desc()],

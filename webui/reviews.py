@@ -27,7 +27,7 @@ from planflow.inbox import task_clause
 from planflow.storage.tables import Plan
 
 from .access import OWN_UNIT_ROLES, current_viewer
-from .plan_views import queue_count, queue_lines, queue_order, queue_rows
+from .queue_views import queue_count, queue_lines, queue_order, queue_rows
 from .users import me, planflow, require_login
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")

@@ -1,0 +1,114 @@
+"""Lists of plans: the rows the dashboard and the plans page show.
+
+A list query selects ``LIST_COLUMNS`` (never the content, which can be
+large); ``list_fields`` turns those columns into the words of a row, with
+the state and workflow labels from the plan's own definition version in the
+user's language. The review queue builds its rows on the same columns
+(``queue_views``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from planflow.api import Planflow
+from planflow.storage.tables import Plan, Unit
+
+from .i18n import current_language, state_label
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    id: int
+    title: str
+    unit_code: str
+    unit_name: str
+    year: int
+    state: str
+    state_label: str
+    workflow_title: str
+    updated_at: datetime
+    task_due_at: datetime | None
+    task_level: int
+
+
+#: The columns every list of plans shows, first in each list query.
+LIST_COLUMNS = (
+    col(Plan.id),
+    col(Plan.title),
+    col(Plan.unit_id),
+    col(Plan.year),
+    col(Plan.state),
+    col(Plan.workflow_name),
+    col(Plan.workflow_version),
+)
+
+
+def list_fields(pf: Planflow, p: Any, units: dict[int, tuple[str, str]]) -> dict[str, Any]:
+    """The fields of a list row that come from ``LIST_COLUMNS``."""
+    spec = pf.service.definitions.spec_for(pf.db, p.workflow_name, p.workflow_version)
+    code, name = units.get(p.unit_id, ("?", "?"))
+    return {
+        "id": p.id,
+        "title": p.title,
+        "unit_code": code,
+        "unit_name": name,
+        "year": p.year,
+        "state": p.state,
+        "state_label": state_label(spec, p.state),
+        "workflow_title": spec.title.get(current_language()),
+    }
+
+
+def plan_rows(
+    pf: Planflow,
+    where: Sequence[ColumnElement[bool]],
+    order_by: Sequence[Any],
+    *,
+    offset: int = 0,
+    limit: int = 50,
+) -> list[PlanRow]:
+    """Plans for a list, without their content (which can be large)."""
+    query = (
+        sa_select(
+            *LIST_COLUMNS,
+            col(Plan.updated_at),
+            col(Plan.task_due_at),
+            col(Plan.task_level),
+        )
+        .where(*where)
+        .order_by(*order_by)
+        .offset(offset)
+        .limit(limit)
+    )
+    with pf.db.read_session() as s:
+        found = list(s.connection().execute(query))
+        units = unit_names(s, {p.unit_id for p in found})
+    rows = []
+    for p in found:
+        rows.append(
+            PlanRow(
+                **list_fields(pf, p, units),
+                updated_at=p.updated_at,
+                task_due_at=p.task_due_at,
+                task_level=p.task_level,
+            )
+        )
+    return rows
+
+
+def unit_names(session: Session, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    return {
+        u.id or 0: (u.code, u.name)
+        for u in session.exec(select(Unit).where(col(Unit.id).in_(wanted)))
+    }
