@@ -251,6 +251,12 @@ def format_when(value: datetime | None) -> str:
     return _WhenFormat.of_request()(value)
 
 
+def when_formatter() -> Callable[[datetime | None], str]:
+    """``format_when`` for loops: this request's formats, looked up once by the caller."""
+    fmt = _WhenFormat.of_request()
+    return lambda value: "" if value is None else fmt(value)
+
+
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.before_request(_share_wtforms_translations)

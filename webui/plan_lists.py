@@ -3,8 +3,8 @@
 A list query selects ``LIST_COLUMNS`` (never the content, which can be
 large); ``list_fields`` turns those columns into the words of a row, with
 the state and workflow labels from the plan's own definition version in the
-user's language. The review queue builds its rows on the same columns
-(``queue_views``).
+user's language. The review queue builds its rows on the same columns and
+labels (``queue_views``).
 """
 
 from __future__ import annotations
@@ -51,9 +51,32 @@ LIST_COLUMNS = (
 )
 
 
-def list_fields(pf: Planflow, p: Any, units: dict[int, tuple[str, str]]) -> dict[str, Any]:
+class ListLabels:
+    """The state and workflow labels of list rows, each worked out once per list.
+
+    The rows of a list share a few definition versions and states; looking
+    the spec and the language up again for each row was a visible part of a
+    list page's time.
+    """
+
+    def __init__(self, pf: Planflow) -> None:
+        self.pf = pf
+        self.language = current_language()
+        self._seen: dict[tuple[str, int, str], tuple[str, str]] = {}
+
+    def __call__(self, workflow: str, version: int, state: str) -> tuple[str, str]:
+        """(state label, workflow title) of a plan of ``workflow`` at ``version``."""
+        key = (workflow, version, state)
+        found = self._seen.get(key)
+        if found is None:
+            spec = self.pf.service.definitions.spec_for(self.pf.db, workflow, version)
+            found = self._seen[key] = (state_label(spec, state), spec.title.get(self.language))
+        return found
+
+
+def list_fields(labels: ListLabels, p: Any, units: dict[int, tuple[str, str]]) -> dict[str, Any]:
     """The fields of a list row that come from ``LIST_COLUMNS``."""
-    spec = pf.service.definitions.spec_for(pf.db, p.workflow_name, p.workflow_version)
+    state, workflow_title = labels(p.workflow_name, p.workflow_version, p.state)
     code, name = units.get(p.unit_id, ("?", "?"))
     return {
         "id": p.id,
@@ -62,8 +85,8 @@ def list_fields(pf: Planflow, p: Any, units: dict[int, tuple[str, str]]) -> dict
         "unit_name": name,
         "year": p.year,
         "state": p.state,
-        "state_label": state_label(spec, p.state),
-        "workflow_title": spec.title.get(current_language()),
+        "state_label": state,
+        "workflow_title": workflow_title,
     }
 
 
@@ -91,11 +114,12 @@ def plan_rows(
     with pf.db.read_session() as s:
         found = list(s.connection().execute(query))
         units = unit_names(s, {p.unit_id for p in found})
+    labels = ListLabels(pf)
     rows = []
     for p in found:
         rows.append(
             PlanRow(
-                **list_fields(pf, p, units),
+                **list_fields(labels, p, units),
                 updated_at=p.updated_at,
                 task_due_at=p.task_due_at,
                 task_level=p.task_level,

@@ -1,8 +1,9 @@
-"""The review queue's rows: the query over open tasks and the lines it prints.
+"""The review queue's rows: the statements of its lists and the lines it prints.
 
-``reviews`` decides which plans belong on the page (the WHERE terms); this
-module selects them in queue order, one page at a time, and works out each
-row's words and links in Python, ready for the template.
+``reviews`` decides which plans belong on each list (the WHERE terms); this
+module turns those terms into statements (a page of rows in queue order,
+and the count), runs them, and works out each row's words and links in
+Python, ready for the template.
 """
 
 from __future__ import annotations
@@ -13,48 +14,35 @@ from datetime import datetime
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import ColumnElement, case, func
+from sqlalchemy import ColumnElement, Connection, Row, Select, bindparam, case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
 from planflow.api import Planflow
+from planflow.org import OrgSnapshot
 from planflow.storage.tables import Plan
 
-from .i18n import format_when, quick_gettext, role_label
-from .plan_lists import LIST_COLUMNS, list_fields, unit_names
+from .i18n import quick_gettext, role_label, when_formatter
+from .plan_lists import LIST_COLUMNS, ListLabels
+
+#: The page's moment, bound when a statement runs (so a statement outlives a request).
+NOW = bindparam("now", type_=Plan.__table__.c.task_due_at.type)  # type: ignore[attr-defined]
+
+_COLUMNS = (
+    *LIST_COLUMNS,
+    col(Plan.task_role),
+    col(Plan.task_unit_id),
+    col(Plan.task_escalated_unit_id),
+    col(Plan.task_since),
+    col(Plan.task_due_at),
+    col(Plan.task_level),
+)
 
 
-@dataclass(frozen=True)
-class QueueRow:
-    """A plan waiting for someone, as the review queue shows it."""
-
-    id: int
-    title: str
-    unit_code: str
-    unit_name: str
-    year: int
-    state: str
-    state_label: str
-    workflow_title: str
-    role: str
-    task_unit_id: int | None
-    task_unit_name: str
-    escalated_unit_name: str | None
-    since: datetime | None
-    due_at: datetime | None
-    level: int
-
-    def overdue(self, now: datetime) -> bool:
-        return self.due_at is not None and self.due_at < now
-
-    def sort_key(self, now: datetime) -> tuple[int, bool, bool, datetime | None, int]:
-        """Escalated first (highest level first), then overdue, then the longest waiting."""
-        return (-self.level, not self.overdue(now), self.since is None, self.since, self.id)
-
-
-def queue_order(now: datetime) -> list[Any]:
-    """``QueueRow.sort_key`` as ORDER BY terms over ``Plan``."""
-    overdue = case((col(Plan.task_due_at) < now, 0), else_=1)
+def queue_order() -> list[Any]:
+    """Escalated first (highest level first), then overdue (due before ``NOW``), then
+    the longest waiting, as ORDER BY terms over ``Plan``."""
+    overdue = case((col(Plan.task_due_at) < NOW, 0), else_=1)
     return [
         col(Plan.task_level).desc(),
         overdue,
@@ -64,57 +52,37 @@ def queue_order(now: datetime) -> list[Any]:
     ]
 
 
-def queue_count(pf: Planflow, where: Sequence[ColumnElement[bool]]) -> int:
-    """How many plans ``queue_rows`` would list without its limit."""
-    query = sa_select(func.count()).select_from(Plan).where(*where)
-    with pf.db.read_session() as s:
-        return int(s.connection().execute(query).scalar_one())
+@dataclass(frozen=True)
+class QueueList:
+    """One list of the queue as two statements: a page of its rows, and its count.
 
+    The values that change from request to request (the moment, the page) are
+    bound parameters, so the same statement objects serve every request of
+    viewers with the same roles. That matters: building the terms (a task
+    term per role held, the overseen units in IN lists) and SQLAlchemy's
+    cache key of the result cost more than running the queries, and a
+    statement object keeps its cache key once computed.
+    """
 
-def queue_rows(
-    pf: Planflow,
-    where: Sequence[ColumnElement[bool]],
-    order_by: Sequence[Any],
-    *,
-    offset: int = 0,
-    limit: int,
-) -> list[QueueRow]:
-    query = (
-        sa_select(
-            *LIST_COLUMNS,
-            col(Plan.task_role),
-            col(Plan.task_unit_id),
-            col(Plan.task_escalated_unit_id),
-            col(Plan.task_since),
-            col(Plan.task_due_at),
-            col(Plan.task_level),
+    rows: Select[*tuple[Any, ...]]
+    count: Select[int]
+
+    @classmethod
+    def where(cls, terms: Sequence[ColumnElement[bool]]) -> QueueList:
+        rows = (
+            sa_select(*_COLUMNS)
+            .where(*terms)
+            .order_by(*queue_order())
+            .offset(bindparam("offset"))
+            .limit(bindparam("limit"))
         )
-        .where(*where)
-        .order_by(*order_by)
-        .offset(offset)
-        .limit(limit)
-    )
-    with pf.db.read_session() as s:
-        found = list(s.connection().execute(query))
-        ids = [p.unit_id for p in found]
-        ids += [u for p in found for u in (p.task_unit_id, p.task_escalated_unit_id) if u]
-        units = unit_names(s, ids)
-    rows = []
-    for p in found:
-        escalated = units.get(p.task_escalated_unit_id) if p.task_escalated_unit_id else None
-        rows.append(
-            QueueRow(
-                **list_fields(pf, p, units),
-                role=p.task_role or "",
-                task_unit_id=p.task_unit_id,
-                task_unit_name=units.get(p.task_unit_id, ("?", "?"))[1],
-                escalated_unit_name=escalated[1] if escalated else None,
-                since=p.task_since,
-                due_at=p.task_due_at,
-                level=p.task_level,
-            )
-        )
-    return rows
+        return cls(rows, sa_select(func.count()).select_from(Plan).where(*terms))
+
+    def page(self, conn: Connection, now: datetime, offset: int, limit: int) -> list[Row[Any]]:
+        return list(conn.execute(self.rows, {"now": now, "offset": offset, "limit": limit}))
+
+    def total(self, conn: Connection) -> int:
+        return int(conn.execute(self.count).scalar_one())
 
 
 @dataclass(frozen=True)
@@ -141,34 +109,50 @@ class QueueLine:
     escalation: str | None
 
 
-def queue_lines(rows: Iterable[QueueRow], now: datetime, to_me: set[int]) -> list[QueueLine]:
-    """``rows`` as the queue prints them; ``to_me`` are the ids escalated to the viewer."""
+def queue_lines(
+    pf: Planflow, org: OrgSnapshot, rows: Iterable[Row[Any]], now: datetime, to_me: set[int]
+) -> list[QueueLine]:
+    """``rows`` (of ``QueueList.page``) as the queue prints them; ``to_me`` are the ids
+    escalated to the viewer. Unit names come from ``org``, the request's organisation.
+
+    Everything the rows share (the catalogue's templates, the formats, the labels
+    of a definition's states, of a role) is looked up once per call, not per row.
+    """
     base = url_for("plans.detail", plan_id=0)[: -len("0")]
+    labels = ListLabels(pf)
+    when = when_formatter()
+    waiting_for = quick_gettext("%(role)s at %(unit)s")
+    escalated_to = quick_gettext("escalated to %(unit)s")
+    due = quick_gettext("due %(when)s")
+    escalation = quick_gettext("Escalated (level %(level)d)")
+    roles: dict[str, str] = {}
+    units = org.units
     lines = []
     for r in rows:
+        state_label, workflow_title = labels(r.workflow_name, r.workflow_version, r.state)
+        role = r.task_role or ""
+        role_text = roles.get(role)
+        if role_text is None:
+            role_text = roles[role] = role_label(role)
+        unit = units.get(r.unit_id)
+        task_unit = units.get(r.task_unit_id) if r.task_unit_id is not None else None
+        escalated = units.get(r.task_escalated_unit_id) if r.task_escalated_unit_id else None
         lines.append(
             QueueLine(
                 url=f"{base}{r.id}",
                 title=r.title,
-                subtitle=f"{r.workflow_title} · {r.year}",
-                unit_name=r.unit_name,
+                subtitle=f"{workflow_title} · {r.year}",
+                unit_name=unit.name if unit else "?",
                 state=r.state,
-                state_label=r.state_label,
-                waiting_for=quick_gettext(
-                    "%(role)s at %(unit)s", role=role_label(r.role), unit=r.task_unit_name
-                ),
-                escalated_to=(
-                    quick_gettext("escalated to %(unit)s", unit=r.escalated_unit_name)
-                    if r.escalated_unit_name
-                    else None
-                ),
+                state_label=state_label,
+                waiting_for=waiting_for
+                % {"role": role_text, "unit": task_unit.name if task_unit else "?"},
+                escalated_to=escalated_to % {"unit": escalated.name} if escalated else None,
                 escalated_to_you=r.id in to_me,
-                since=format_when(r.since),
-                due=quick_gettext("due %(when)s", when=format_when(r.due_at)) if r.due_at else "",
-                overdue=r.overdue(now),
-                escalation=(
-                    quick_gettext("Escalated (level %(level)d)", level=r.level) if r.level else None
-                ),
+                since=when(r.task_since),
+                due=due % {"when": when(r.task_due_at)} if r.task_due_at else "",
+                overdue=r.task_due_at is not None and r.task_due_at < now,
+                escalation=escalation % {"level": r.task_level} if r.task_level else None,
             )
         )
     return lines
