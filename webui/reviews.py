@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, render_template, request
 from sqlalchemy import ColumnElement, Connection, Row, not_
@@ -82,18 +84,22 @@ def _lists(viewer: Viewer) -> tuple[QueueList | None, QueueList | None]:
 
 
 def _read(
-    conn: Connection, queue: QueueList | None, now: object, name: str
-) -> tuple[list[Row[object]], int, int]:
+    conn: Connection, queue: QueueList | None, now: datetime, name: str
+) -> tuple[list[Row[Any]], int, int]:
     """A page of one list, its total and the page number: the asked-for page, or the
     last one when that is past the end (the list got shorter)."""
     page = _page(name)
     if queue is None:
         return [], 0, page
-    rows = queue.page(conn, now, (page - 1) * PAGE_SIZE, PAGE_SIZE)  # type: ignore[arg-type]
+    rows = queue.page(conn, now, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    if rows:
+        return rows, rows[0].total, page
+    if page == 1:  # an empty first page is an empty list
+        return rows, 0, page
     total = queue.total(conn)
-    if not rows and total:
+    if total:
         page = _last_page(total)
-        rows = queue.page(conn, now, (page - 1) * PAGE_SIZE, PAGE_SIZE)  # type: ignore[arg-type]
+        rows = queue.page(conn, now, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     return rows, total, page
 
 
