@@ -54,9 +54,7 @@ def queue_order() -> list[Any]:
 
 @dataclass(frozen=True)
 class QueueList:
-    """One list of the queue as statements: a page of its rows with the list's total
-    (``count(*) OVER ()``, so a page is one query), and the bare count for a page
-    that came back empty.
+    """One list of the queue as two statements: a page of its rows, and its count.
 
     The values that change from request to request (the moment, the page) are
     bound parameters, so the same statement objects serve every request of
@@ -72,7 +70,7 @@ class QueueList:
     @classmethod
     def where(cls, terms: Sequence[ColumnElement[bool]]) -> QueueList:
         rows = (
-            sa_select(*_COLUMNS, func.count().over().label("total"))
+            sa_select(*_COLUMNS)
             .where(*terms)
             .order_by(*queue_order())
             .offset(bindparam("offset"))
@@ -81,7 +79,6 @@ class QueueList:
         return cls(rows, sa_select(func.count()).select_from(Plan).where(*terms))
 
     def page(self, conn: Connection, now: datetime, offset: int, limit: int) -> list[Row[Any]]:
-        """Rows ``offset`` to ``offset + limit``; each carries the list's ``total``."""
         return list(conn.execute(self.rows, {"now": now, "offset": offset, "limit": limit}))
 
     def total(self, conn: Connection) -> int:

@@ -91,12 +91,16 @@ def _read(
     page = _page(name)
     if queue is None:
         return [], 0, page
-    rows = queue.page(conn, now, (page - 1) * PAGE_SIZE, PAGE_SIZE)
-    if rows:
-        return rows, rows[0].total, page
-    if page == 1:  # an empty first page is an empty list
-        return rows, 0, page
+    offset = (page - 1) * PAGE_SIZE
+    rows = queue.page(conn, now, offset, PAGE_SIZE)
+    # A page that is not full ends the list, so it tells the total; an empty
+    # first page is an empty list. Only a full page, or one past the end, needs
+    # the count.
+    if 0 < len(rows) < PAGE_SIZE or (not rows and page == 1):
+        return rows, offset + len(rows), page
     total = queue.total(conn)
+    if rows:
+        return rows, total, page
     if total:
         page = _last_page(total)
         rows = queue.page(conn, now, (page - 1) * PAGE_SIZE, PAGE_SIZE)
@@ -110,7 +114,7 @@ def index() -> str:
     org = current_org(pf)
     now = pf.clock.now()
     mine_list, others_list = _lists(dataclasses.replace(viewer, user_id=0))
-    # One read for both lists: the page shows one moment of the data.
+    # One connection and transaction for both lists, not one per statement.
     with pf.db.read() as conn:
         mine, mine_total, mine_page = _read(conn, mine_list, now, "mine")
         others, others_total, others_page = _read(conn, others_list, now, "others")
