@@ -23,7 +23,7 @@ from planflow.org import OrgSnapshot
 from planflow.storage.tables import Plan
 
 from . import plan_views as views
-from .access import Viewer, current_viewer, org_now, visible_plan
+from .access import Viewer, current_org, current_viewer, org_now, visible_plan
 from .editor import can_edit
 from .errors import describe, status_of
 from .forms import ActionForm, CommentForm, NewPlanForm
@@ -155,7 +155,7 @@ def _detail(
         # wrote waits in the comment box instead of being lost.
         comment_form = CommentForm(formdata=None, body=kept)
     spec = views.spec_of(pf, plan)
-    org = org_now(pf)
+    org = current_org(pf)
     entries = views.timeline(pf, plan, spec)
     diff = views.latest_diff(pf, plan)
     comments = pf.content.comments(plan.id)
