@@ -70,12 +70,14 @@ def _lists(viewer: Viewer) -> tuple[QueueList | None, QueueList | None]:
     mine = QueueList.where([task_clause(held)]) if held else None
     others = None
     if viewer.oversight:
+        # "Not mine" first: in an overseer's part of the tree most open tasks are
+        # theirs, and SQLite tests the terms in the order written.
         where: list[ColumnElement[bool]] = [
+            not_(task_clause(held)),
             viewer.plan_filter(),
             col(Plan.revision) > 0,
             col(Plan.task_role).is_not(None),
             col(Plan.task_role).not_in(sorted(OWN_UNIT_ROLES)),
-            not_(task_clause(held)),
         ]
         if not viewer.oversees_all:
             where.append(col(Plan.unit_id).in_(sorted(viewer.oversight)))
