@@ -205,8 +205,6 @@ class Planflow:
 
     def audit_trail(self, plan_id: int) -> list[AuditRecord]:
         with self.db.read_session() as s:
-            if s.get(Plan, plan_id) is None:
-                raise NotFound("plan", plan_id)
             records = list(
                 s.exec(
                     select(AuditRecord)
@@ -214,6 +212,10 @@ class Planflow:
                     .order_by(col(AuditRecord.seq))
                 )
             )
+            # Only a plan without records needs a look at the plan (its content can
+            # be megabytes): does it exist at all?
+            if not records and s.exec(select(Plan.id).where(Plan.id == plan_id)).first() is None:
+                raise NotFound("plan", plan_id)
             for r in records:
                 s.expunge(r)
             return records
