@@ -103,12 +103,20 @@ def viewer_for(org: OrgSnapshot, user_id: int) -> Viewer:
     )
 
 
+def current_org(pf: Planflow) -> OrgSnapshot:
+    """The organisation of this request (read once per request), the viewer's too."""
+    cached = g.get("planflow_org")
+    if not isinstance(cached, OrgSnapshot):
+        cached = g.planflow_org = org_now(pf)
+    return cached
+
+
 def current_viewer(pf: Planflow, user_id: int) -> Viewer:
     """The viewer of this request (computed once per request)."""
     cached = g.get("planflow_viewer")
     if isinstance(cached, Viewer) and cached.user_id == user_id:
         return cached
-    viewer = viewer_for(org_now(pf), user_id)
+    viewer = viewer_for(current_org(pf), user_id)
     g.planflow_viewer = viewer
     return viewer
 

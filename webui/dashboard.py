@@ -12,7 +12,7 @@ from sqlmodel import col
 from planflow.storage.tables import Plan
 
 from .access import current_viewer
-from .plan_views import plan_rows
+from .plan_lists import plan_rows
 from .users import me, planflow, require_login
 
 bp = Blueprint("dashboard", __name__)

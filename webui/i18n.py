@@ -15,7 +15,7 @@ import functools
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from babel import Locale, support
 from babel.dates import format_skeleton, get_date_format, get_time_format
@@ -224,13 +224,22 @@ def _share_wtforms_translations() -> None:
     request.wtforms_translations = _WTFORMS_TRANSLATIONS  # type: ignore[attr-defined]
 
 
+_Formatted = tuple[dict[date, str], dict[tuple[int, int], str]]
+
+
 class _WhenFormat:
     """This request's locale, zone and patterns, looked up once.
 
     A queue page formats hundreds of moments; Flask-Babel's helpers look the
     locale, the zone and the pattern up again for each one, which measured
-    at more than half of the page's time.
+    at more than half of the page's time. The formatted days and minutes are
+    kept per (locale, zone) for the process: a page's rows rarely share a
+    minute, but the day has only 1,440 of them.
     """
+
+    #: (locale, zone) -> (formatted days, formatted minutes); days are dropped past ``MAX_DAYS``.
+    _shared: ClassVar[dict[tuple[str, str], _Formatted]] = {}
+    MAX_DAYS = 10_000
 
     def __init__(self) -> None:
         locale = get_locale() or Locale.parse("en")
@@ -238,8 +247,13 @@ class _WhenFormat:
         self.zone = get_timezone()
         self.date = get_date_format("medium", locale=locale)
         self.time = get_time_format("short", locale=locale)
-        self.days: dict[date, str] = {}
-        self.times: dict[tuple[int, int], str] = {}
+        key = (str(locale), str(self.zone))
+        shared = self._shared.get(key)
+        if shared is None:
+            shared = self._shared[key] = ({}, {})
+        self.days, self.times = shared
+        if len(self.days) > self.MAX_DAYS:
+            self.days.clear()
 
     @classmethod
     def of_request(cls) -> _WhenFormat:
@@ -251,10 +265,10 @@ class _WhenFormat:
     def __call__(self, value: datetime) -> str:
         aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
         local = aware.astimezone(self.zone)
-        # Rows of a list share days and minutes: format each once.
-        day = self.days.get(local.date())
+        on = local.date()
+        day = self.days.get(on)
         if day is None:
-            day = self.days[local.date()] = self.date.apply(local, self.locale)
+            day = self.days[on] = self.date.apply(local, self.locale)
         minute = self.times.get((local.hour, local.minute))
         if minute is None:
             minute = self.times[(local.hour, local.minute)] = self.time.apply(local, self.locale)
@@ -266,6 +280,12 @@ def format_when(value: datetime | None) -> str:
     if value is None:
         return ""
     return _WhenFormat.of_request()(value)
+
+
+def when_formatter() -> Callable[[datetime | None], str]:
+    """``format_when`` for loops: this request's formats, looked up once by the caller."""
+    fmt = _WhenFormat.of_request()
+    return lambda value: "" if value is None else fmt(value)
 
 
 def init_app(app: Flask) -> None:

@@ -23,11 +23,12 @@ from planflow.org import OrgSnapshot
 from planflow.storage.tables import Plan
 
 from . import plan_views as views
-from .access import Viewer, current_viewer, org_now, visible_plan
+from .access import Viewer, current_org, current_viewer, org_now, visible_plan
 from .editor import can_edit
 from .errors import describe, status_of
 from .forms import ActionForm, CommentForm, NewPlanForm
 from .i18n import action_label, current_language, state_label, translate_reason
+from .plan_lists import plan_rows
 from .users import me, planflow, require_login
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
@@ -56,7 +57,7 @@ def index() -> str:
         where.append(col(Plan.state) == state)
     if year is not None:
         where.append(col(Plan.year) == year)
-    rows = views.plan_rows(
+    rows = plan_rows(
         pf,
         where,
         [col(Plan.year).desc(), col(Plan.id).desc()],
@@ -154,7 +155,7 @@ def _detail(
         # wrote waits in the comment box instead of being lost.
         comment_form = CommentForm(formdata=None, body=kept)
     spec = views.spec_of(pf, plan)
-    org = org_now(pf)
+    org = current_org(pf)
     entries = views.timeline(pf, plan, spec)
     diff = views.latest_diff(pf, plan)
     comments = pf.content.comments(plan.id)

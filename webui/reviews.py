@@ -19,15 +19,20 @@ library offers the actions.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+from datetime import datetime
+from typing import Any
+
 from flask import Blueprint, render_template, request
-from sqlalchemy import ColumnElement, not_
+from sqlalchemy import ColumnElement, Connection, Row, not_
 from sqlmodel import col
 
 from planflow.inbox import task_clause
 from planflow.storage.tables import Plan
 
-from .access import OWN_UNIT_ROLES, current_viewer
-from .plan_views import queue_count, queue_lines, queue_order, queue_rows
+from .access import OWN_UNIT_ROLES, Viewer, current_org, current_viewer
+from .queue_views import QueueList, queue_lines
 from .users import me, planflow, require_login
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
@@ -48,50 +53,81 @@ def _last_page(total: int) -> int:
     return max(1, -(-total // PAGE_SIZE))
 
 
-@bp.route("/")
-def index() -> str:
-    pf, user = planflow(), me()
-    viewer = current_viewer(pf, user.id)
-    now = pf.clock.now()
-    order = queue_order(now)
-    held = [(role, unit) for unit, role in viewer.roles if role not in OWN_UNIT_ROLES]
-    mine_where: list[ColumnElement[bool]] = [task_clause(held)]
-    mine_page = _page("mine")
-    mine = queue_rows(pf, mine_where, order, offset=(mine_page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    mine_total = queue_count(pf, mine_where) if held else 0
-    if not mine and mine_total:  # a page past the end (the list got shorter): the last one
-        mine_page = _last_page(mine_total)
-        mine = queue_rows(
-            pf, mine_where, order, offset=(mine_page - 1) * PAGE_SIZE, limit=PAGE_SIZE
-        )
-    # A task is "escalated to me" when I hold its role where it was escalated, not where it waits.
-    escalated_to_me = {row.id for row in mine if (row.task_unit_id, row.role) not in viewer.roles}
-    others_page = _page("others")
-    others = []
-    others_total = 0
+def _held(viewer: Viewer) -> list[tuple[str, int]]:
+    return [(role, unit) for unit, role in viewer.roles if role not in OWN_UNIT_ROLES]
+
+
+@functools.lru_cache(maxsize=256)
+def _lists(viewer: Viewer) -> tuple[QueueList | None, QueueList | None]:
+    """The statements of the two lists (None: the list is empty whatever the data).
+
+    They depend on nothing but the roles and units in ``viewer`` (passed with
+    ``user_id`` 0, so people holding the same roles share them), so a change
+    of the organisation that matters gives a different viewer and new
+    statements; nothing needs invalidating.
+    """
+    held = _held(viewer)
+    mine = QueueList.where([task_clause(held)]) if held else None
+    others = None
     if viewer.oversight:
+        # "Not mine" first: in an overseer's part of the tree most open tasks are
+        # theirs, and SQLite tests the terms in the order written.
         where: list[ColumnElement[bool]] = [
+            not_(task_clause(held)),
             viewer.plan_filter(),
             col(Plan.revision) > 0,
             col(Plan.task_role).is_not(None),
             col(Plan.task_role).not_in(sorted(OWN_UNIT_ROLES)),
-            not_(task_clause(held)),
         ]
         if not viewer.oversees_all:
             where.append(col(Plan.unit_id).in_(sorted(viewer.oversight)))
-        others = queue_rows(pf, where, order, offset=(others_page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-        others_total = queue_count(pf, where)
-        if not others and others_total:
-            others_page = _last_page(others_total)
-            others = queue_rows(
-                pf, where, order, offset=(others_page - 1) * PAGE_SIZE, limit=PAGE_SIZE
-            )
+        others = QueueList.where(where)
+    return mine, others
+
+
+def _read(
+    conn: Connection, queue: QueueList | None, now: datetime, name: str
+) -> tuple[list[Row[Any]], int, int]:
+    """A page of one list, its total and the page number: the asked-for page, or the
+    last one when that is past the end (the list got shorter)."""
+    page = _page(name)
+    if queue is None:
+        return [], 0, page
+    offset = (page - 1) * PAGE_SIZE
+    rows = queue.page(conn, now, offset, PAGE_SIZE)
+    # A page that is not full ends the list, so it tells the total; an empty
+    # first page is an empty list. Only a full page, or one past the end, needs
+    # the count.
+    if 0 < len(rows) < PAGE_SIZE or (not rows and page == 1):
+        return rows, offset + len(rows), page
+    total = queue.total(conn)
+    if rows:
+        return rows, total, page
+    if total:
+        page = _last_page(total)
+        rows = queue.page(conn, now, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    return rows, total, page
+
+
+@bp.route("/")
+def index() -> str:
+    pf, user = planflow(), me()
+    viewer = current_viewer(pf, user.id)
+    org = current_org(pf)
+    now = pf.clock.now()
+    mine_list, others_list = _lists(dataclasses.replace(viewer, user_id=0))
+    # One connection and transaction for both lists, not one per statement.
+    with pf.db.read() as conn:
+        mine, mine_total, mine_page = _read(conn, mine_list, now, "mine")
+        others, others_total, others_page = _read(conn, others_list, now, "others")
+    # A task is "escalated to me" when I hold its role where it was escalated, not where it waits.
+    escalated_to_me = {r.id for r in mine if (r.task_unit_id, r.task_role) not in viewer.roles}
     return render_template(
         "reviews/index.html",
-        mine=queue_lines(mine, now, escalated_to_me),
+        mine=queue_lines(pf, org, mine, now, escalated_to_me),
         mine_total=mine_total,
         mine_page=mine_page,
-        others=queue_lines(others, now, set()),
+        others=queue_lines(pf, org, others, now, set()),
         others_total=others_total,
         others_page=others_page,
         page_size=PAGE_SIZE,

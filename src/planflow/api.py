@@ -94,6 +94,9 @@ class Planflow:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """A session for changes. The look-ups below only read, in ``db.read_session()``:
+        on SQLite this one takes the write lock up front, and a page that looks a name
+        up should not queue behind writers (and other pages) for it."""
         with self.db.session() as session:
             yield session
 
@@ -107,13 +110,13 @@ class Planflow:
     # -- look-ups ------------------------------------------------------------------
 
     def user_id(self, username: str) -> int:
-        with self.session() as s:
+        with self.db.read_session() as s:
             user = self.org.user_by_name(s, username)
             assert user.id is not None
             return user.id
 
     def unit_id(self, code: str) -> int:
-        with self.session() as s:
+        with self.db.read_session() as s:
             unit = self.org.unit_by_code(s, code)
             assert unit.id is not None
             return unit.id
@@ -168,7 +171,7 @@ class Planflow:
         return engine.available_actions(facts, actor_id, org, lang=lang)
 
     def plan(self, plan_id: int) -> Plan:
-        with self.session() as s:
+        with self.db.read_session() as s:
             plan = s.get(Plan, plan_id)
             if plan is None:
                 raise NotFound("plan", plan_id)
@@ -183,7 +186,7 @@ class Planflow:
         unit_code: str | None = None,
         limit: int = 200,
     ) -> list[PlanSummary]:
-        with self.session() as s:
+        with self.db.read_session() as s:
             query = select(Plan, Unit.code).join(Unit, col(Unit.id) == col(Plan.unit_id))
             if state:
                 query = query.where(Plan.state == state)
@@ -207,9 +210,7 @@ class Planflow:
             ]
 
     def audit_trail(self, plan_id: int) -> list[AuditRecord]:
-        with self.session() as s:
-            if s.get(Plan, plan_id) is None:
-                raise NotFound("plan", plan_id)
+        with self.db.read_session() as s:
             records = list(
                 s.exec(
                     select(AuditRecord)
@@ -217,12 +218,16 @@ class Planflow:
                     .order_by(col(AuditRecord.seq))
                 )
             )
+            # Only a plan without records needs a look at the plan (its content can
+            # be megabytes): does it exist at all?
+            if not records and s.exec(select(Plan.id).where(Plan.id == plan_id)).first() is None:
+                raise NotFound("plan", plan_id)
             for r in records:
                 s.expunge(r)
             return records
 
     def user_names(self) -> dict[int, str]:
-        with self.session() as s:
+        with self.db.read_session() as s:
             return {u.id or 0: u.username for u in s.exec(select(User))}
 
     def year_overview(
@@ -247,7 +252,7 @@ class Planflow:
         )
 
     def counts(self) -> dict[str, int]:
-        with self.session() as s:
+        with self.db.read_session() as s:
             return {
                 "units": s.exec(select(func.count()).select_from(Unit)).one(),
                 "users": s.exec(select(func.count()).select_from(User)).one(),

@@ -162,3 +162,23 @@ def test_long_queues_come_in_pages_of_50_and_each_list_keeps_its_page(
     past = reviewer.get("/reviews/?mine=99")
     assert past.status_code == 200
     assert titles(section(text(past), "mine-h")) == [f"Plan {n:02d}" for n in range(50, 55)]
+
+
+def test_the_queue_follows_a_change_of_roles_at_once(
+    app: Flask, pf: Planflow, plans: Plans
+) -> None:
+    """The queue's statements are kept per set of roles held: new roles, new lists."""
+    plans.submitted(title="Plan of branch A")
+    officer = signed_in(app, "officer")
+
+    def lists() -> tuple[list[str], list[str]]:
+        page = text(officer.get("/reviews/"))
+        return titles(section(page, "mine-h")), titles(section(page, "others-h"))
+
+    assert lists() == ([], ["Plan of branch A"])
+    with pf.session() as s:
+        pf.org.assign_role(s, "officer", "reviewer", "union")
+    assert lists() == (["Plan of branch A"], [])
+    with pf.session() as s:
+        pf.org.revoke_role(s, "officer", "reviewer", "union")
+    assert lists() == ([], ["Plan of branch A"])
