@@ -16,7 +16,7 @@ from flask_babel import gettext  # type: ignore[import-untyped]
 from sqlmodel import col, select
 
 from planflow.api import Planflow
-from planflow.content import ContentDiff
+from planflow.content_diff import ContentDiff
 from planflow.definitions.spec import WorkflowSpec
 from planflow.errors import NotFound
 from planflow.storage.tables import ApprovalVote, AuditRecord, Plan, User

@@ -20,9 +20,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from .content_checks import ContentChecker, kind_of
-
-# Kept importable from here: the plan page (webui.plan_views) takes it from this module.
-from .content_diff import ContentDiff as ContentDiff
 from .content_items import (
     MAX_TITLE,
     Item,
