@@ -779,11 +779,12 @@ PREPARE_MOVE = Sql(
 @pytest.mark.parametrize("variant", ps.MOVE_VARIANTS, ids=lambda s: s.name)
 def test_each_narrow_move_sets_exactly_its_columns(world: World, variant: Sql) -> None:
     """A narrow move leaves the indexed columns it omits as they were, and sets the rest."""
+    submitted_before = world.get(Plan, world.plan).submitted_by
     with write_tx(world.db) as tx:
         tx.run(PREPARE_MOVE, {"unit": world.unit, "timer_at": T1, "plan_id": world.plan})
         params = {
             "plan_id": world.plan, "version": 3, "state": "submitted", "new_version": 4,
-            "at": T2, "audit_seq": 3, "audit_hash": "c" * 64, "submitted_by": None,
+            "at": T2, "audit_seq": 3, "audit_hash": "c" * 64, "submitted_by": world.chair,
             "revision": 2, "task_role": "reviewer", "task_unit_id": None, "task_since": T2,
             "task_due_at": T3, "timer_at": T4, "timer_kind": "remind",
         }  # fmt: skip
@@ -800,6 +801,7 @@ def test_each_narrow_move_sets_exactly_its_columns(world: World, variant: Sql) -
         assert (p.task_role, p.task_unit_id) == ("drafter", world.unit)
     assert p.task_escalated_unit_id == (None if "esc" in flags else world.unit)
     assert_utc_equal(p.timer_at, T4 if "timer" in flags else T1)
+    assert p.submitted_by == (world.chair if "sub" in flags else submitted_before)
 
 
 def _row(**changes: object) -> ps.PlanRow:
@@ -829,3 +831,8 @@ def test_move_update_omits_only_what_keeps_its_value() -> None:
     # An escalated task is always cleared.
     escalated = _row(task_escalated_unit_id=9, has_timer=False)
     assert flags(ps.move_update(escalated, "reviewer", 5, False)) == "esc"
+    # A submission writes its submitter; a resubmission by the same person need not.
+    assert flags(ps.move_update(_row(has_timer=False), "reviewer", 5, False, 7)) == "sub"
+    same = _row(has_timer=False, submitted_by=7)
+    assert flags(ps.move_update(same, "reviewer", 5, False, 7)) == "none"
+    assert flags(ps.move_update(same, "reviewer", 5, False, None)) == "none"

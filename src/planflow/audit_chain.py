@@ -21,10 +21,27 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from .compact_json import compact_json_array
+
 GENESIS = "0" * 64
 
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_last_iso: tuple[datetime | None, str] = (None, "")
+
+
+def utc_isoformat(at: datetime) -> str:
+    """``at`` in UTC, ISO 8601 with microseconds (``2027-04-01T08:00:00.000000+00:00``).
+
+    The last value is remembered: a transition formats its one timestamp for
+    the hash and again for the database, and ``isoformat`` is not free.
+    """
+    global _last_iso
+    last = _last_iso  # one read: another thread may replace it meanwhile
+    if last[0] is at:
+        return last[1]
+    text = at.astimezone(UTC).isoformat(timespec="microseconds")
+    _last_iso = (at, text)
+    return text
 
 
 def canonical_json(value: Any) -> str:
@@ -53,14 +70,14 @@ class AuditEntry:
     prev_hash: str
 
     def canonical(self) -> str:
-        return _dumps(
-            [
+        return compact_json_array(
+            (
                 "planflow-audit-1",
                 self.plan_id,
                 self.seq,
                 self.actor_id,
                 self.on_behalf_of_id,
-                self.at.astimezone(UTC).isoformat(timespec="microseconds"),
+                utc_isoformat(self.at),
                 self.action,
                 self.from_state,
                 self.to_state,
@@ -68,7 +85,7 @@ class AuditEntry:
                 self.revision,
                 self.detail,
                 self.prev_hash,
-            ]
+            )
         )
 
     def compute_hash(self) -> str:

@@ -19,7 +19,6 @@ task and first timer are columns of that row (``planflow.deadlines``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +26,7 @@ from typing import Any
 
 from .audit_chain import AuditEntry, sha256_hex
 from .calendar import BusinessCalendar
+from .compact_json import compact_json_object
 from .deadlines import TaskState
 from .definitions.spec import WorkflowSpec
 from .engine import Decision
@@ -84,7 +84,7 @@ Writer = Callable[[Tx, Change], None]
 def write_audit(tx: Tx, change: Change) -> None:
     e = change.audit
     assert e is not None, "the service seals the audit entry before writers run"
-    tx.run(
+    tx.run_bound(
         ps.INSERT_AUDIT,
         {
             "plan_id": e.plan_id,
@@ -107,7 +107,7 @@ def write_audit(tx: Tx, change: Change) -> None:
 def write_revision(tx: Tx, change: Change) -> None:
     if change.frozen_content is None:
         return
-    tx.run(
+    tx.run_bound(
         ps.INSERT_REVISION,
         {
             "plan_id": change.plan_id,
@@ -183,6 +183,7 @@ def write_notifications(tx: Tx, change: Change) -> None:
             }
             for user_id in people
         ],
+        bound=True,
     )
     change.notified = people
 
@@ -224,8 +225,8 @@ def write_effect(tx: Tx, change: Change) -> None:
     change.notified = list(people)
 
 
-# Key order is fixed by the literal above, so no sorting is needed.
-_payload_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# Key order is fixed by the literals above, so no sorting is needed.
+_payload_json = compact_json_object
 
 
 DEFAULT_WRITERS: tuple[Writer, ...] = (

@@ -229,7 +229,9 @@ class WorkflowEngine:
             cursor = _Cursor()
             with self._lock:
                 self._machine.add_model(cursor, initial=state)
-        self._machine.set_state(state, model=cursor)
+        # What ``Machine.set_state`` does for a plain string state, minus its
+        # lookups: this runs on every decision.
+        cursor.state = state
         return cursor
 
 

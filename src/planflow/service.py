@@ -386,7 +386,9 @@ class PlanService:
             )
             change.task = task
             if sql is ps.UPDATE_PLAN_MOVE:
-                sql = ps.move_update(row, task.role, task.unit_id, task.timer_at is not None)
+                sql = ps.move_update(
+                    row, task.role, task.unit_id, task.timer_at is not None, extra["submitted_by"]
+                )
             extra = {
                 **extra,
                 "revision": change.revision,
@@ -397,6 +399,8 @@ class PlanService:
                 "timer_at": tx.ts(task.timer_at),
                 "timer_kind": task.timer_kind,
             }
+        # Our own parameters are bound already; an ``extra`` of a caller's may not be.
+        bound = not extra or sql.name.startswith("update_plan_move")
         params = {
             "plan_id": row.id,
             "version": row.version,
@@ -407,7 +411,7 @@ class PlanService:
             "audit_hash": change.audit_hash,
             **extra,
         }
-        if not ps.update_plan_checked(tx, sql, params):
+        if not ps.update_plan_checked(tx, sql, params, bound=bound):
             current = ps.current_version(tx, row.id)
             if current is None:
                 raise NotFound("plan", row.id)

@@ -60,46 +60,62 @@ UPDATE_PLAN_MOVE = Sql(
 )
 
 
-def _move_variant(task_key: bool, escalated: bool, timer: bool) -> Sql:
+def _move_variant(task_key: bool, escalated: bool, timer: bool, submission: bool) -> Sql:
     sets = [
         "state = :state, version = :new_version, updated_at = :at, audit_seq = :audit_seq,"
-        " audit_hash = :audit_hash, submitted_by = COALESCE(:submitted_by, submitted_by),"
-        " revision = :revision, task_since = :task_since, task_due_at = :task_due_at,"
-        " task_level = 0, timer_kind = :timer_kind, timer_claimed_by = NULL,"
-        " timer_claimed_until = NULL"
+        " audit_hash = :audit_hash, revision = :revision, task_since = :task_since,"
+        " task_due_at = :task_due_at, task_level = 0, timer_kind = :timer_kind,"
+        " timer_claimed_by = NULL, timer_claimed_until = NULL"
     ]
+    if submission:
+        sets.append("submitted_by = :submitted_by")
     if task_key:
         sets.append("task_role = :task_role, task_unit_id = :task_unit_id")
     if escalated:
         sets.append("task_escalated_unit_id = NULL")
     if timer:
         sets.append("timer_at = :timer_at")
-    flags = [flag for flag, on in (("task", task_key), ("esc", escalated), ("timer", timer)) if on]
+    named = (("sub", submission), ("task", task_key), ("esc", escalated), ("timer", timer))
+    flags = [flag for flag, on in named if on]
     name = "update_plan_move:" + ("+".join(flags) or "none")
     return Sql(
         name, "UPDATE plan SET " + ", ".join(sets) + " WHERE id = :plan_id AND version = :version"
     )
 
 
-#: ``UPDATE_PLAN_MOVE`` without the indexed columns that keep their value.
-#: SQLite rewrites an index entry whenever its column is in the SET list,
-#: even to the same value (one more dirty page per index in every commit's
-#: WAL frames); PostgreSQL's HOT updates skip unchanged indexes by themselves.
+#: ``UPDATE_PLAN_MOVE`` without the columns that keep their value. SQLite
+#: rewrites an index entry whenever its column is in the SET list, even to
+#: the same value (one more dirty page per index in every commit's WAL
+#: frames), and checks a foreign key whenever its column is set (a lookup
+#: in the parent table); PostgreSQL's HOT updates skip unchanged indexes by
+#: themselves.
 _MOVE_VARIANTS = {
-    (k, e, t): _move_variant(k, e, t)
+    (k, e, t, s): _move_variant(k, e, t, s)
     for k in (False, True)
     for e in (False, True)
     for t in (False, True)
+    for s in (False, True)
 }
 
 
-def move_update(row: PlanRow, task_role: str | None, task_unit_id: int | None, timer: bool) -> Sql:
-    """The narrowest ``UPDATE_PLAN_MOVE`` that gives ``row`` this task and timer."""
+def move_update(
+    row: PlanRow,
+    task_role: str | None,
+    task_unit_id: int | None,
+    timer: bool,
+    submitted_by: int | None = None,
+) -> Sql:
+    """The narrowest ``UPDATE_PLAN_MOVE`` that gives ``row`` this task, timer and submitter.
+
+    ``submitted_by`` None keeps the plan's submitter (like the COALESCE of
+    ``UPDATE_PLAN_MOVE``).
+    """
     return _MOVE_VARIANTS[
         (
             task_role != row.task_role or task_unit_id != row.task_unit_id,
             row.task_escalated_unit_id is not None,
             timer or row.has_timer,
+            submitted_by is not None and submitted_by != row.submitted_by,
         )
     ]
 
@@ -262,6 +278,9 @@ def load_task_due(tx: Tx, plan_id: int, version: int) -> tuple[bool, datetime | 
     return (False, None) if row is None else (True, tx.dt(row[0]))
 
 
-def update_plan_checked(tx: Tx, sql: Sql, params: dict[str, Any]) -> bool:
-    """The optimistic lock: write only if nobody changed the plan since we read it."""
-    return tx.run(sql, params) == 1
+def update_plan_checked(tx: Tx, sql: Sql, params: dict[str, Any], *, bound: bool = False) -> bool:
+    """The optimistic lock: write only if nobody changed the plan since we read it.
+
+    ``bound``: every datetime in ``params`` is bound already (``Tx.ts``).
+    """
+    return (tx.run_bound(sql, params) if bound else tx.run(sql, params)) == 1

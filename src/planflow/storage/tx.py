@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from ..audit_chain import utc_isoformat
 from .db import Database
 
 _NAMED = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
@@ -56,9 +57,11 @@ class Sql:
 
 def sqlite_datetime(value: datetime) -> str:
     """The text SQLAlchemy's SQLite DATETIME stores (UTCDateTime stores UTC)."""
-    if value.tzinfo is not UTC and value.tzinfo is not None:
-        value = value.astimezone(UTC)
-    return value.isoformat(sep=" ", timespec="microseconds")[:26]
+    if value.tzinfo is None:  # naive values are UTC already
+        return value.isoformat(sep=" ", timespec="microseconds")
+    # The audit hash formats the same timestamp: share its (remembered) text.
+    iso = utc_isoformat(value)
+    return iso[:10] + " " + iso[11:26]
 
 
 class Tx:
@@ -103,11 +106,19 @@ class Tx:
         self.cursor.execute(sql.text(self.dialect), self._params(params))
         return int(self.cursor.rowcount)
 
-    def run_many(self, sql: Sql, rows: Sequence[Mapping[str, Any]]) -> None:
+    def run_bound(self, sql: Sql, params: Mapping[str, Any]) -> int:
+        """``run`` for parameters already bound with ``ts`` (the transition path)."""
+        self.cursor.execute(sql.text(self.dialect), params)
+        return int(self.cursor.rowcount)
+
+    def run_many(self, sql: Sql, rows: Sequence[Mapping[str, Any]], *, bound: bool = False) -> None:
+        """Execute once per row; ``bound`` as in ``run_bound``."""
+        if not bound:
+            rows = [self._params(r) for r in rows]
         if len(rows) == 1:
-            self.cursor.execute(sql.text(self.dialect), self._params(rows[0]))
+            self.cursor.execute(sql.text(self.dialect), rows[0])
         elif rows:
-            self.cursor.executemany(sql.text(self.dialect), [self._params(r) for r in rows])
+            self.cursor.executemany(sql.text(self.dialect), rows)
 
     def insert(self, sql: Sql, params: Mapping[str, Any]) -> int:
         """Insert one row; returns its new id."""
@@ -130,35 +141,47 @@ class Tx:
         return [r[0] for r in self.cursor.fetchall()]
 
 
-@contextmanager
-def write_tx(db: Database) -> Iterator[Tx]:
+class write_tx:
     """One write transaction: committed if the block ends normally, else rolled back.
 
     SQLite takes the write lock up front (``BEGIN IMMEDIATE``); PostgreSQL's
-    driver opens the transaction on the first statement.
+    driver opens the transaction on the first statement. A class rather than
+    a generator context manager: it runs once per transition, and the
+    generator machinery cost more than the rest of it.
     """
-    raw = db.pinned_connection()
-    try:
-        cursor = raw.cursor()
-        if db.is_sqlite:
-            cursor.execute("BEGIN IMMEDIATE")
-    except Exception:
-        db.discard_pinned()  # a broken connection: the next transaction opens a new one
-        raise
-    try:
-        yield Tx(cursor, db.dialect)
-    except BaseException:
-        _rollback(db, raw)
-        raise
-    try:
-        raw.commit()
-    except Exception:
-        _rollback(db, raw)
-        raise
-    finally:
-        cursor.close()
-    if db.checkpointer is not None:
-        db.checkpointer.committed()
+
+    __slots__ = ("_cursor", "_db", "_raw")
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def __enter__(self) -> Tx:
+        db = self._db
+        raw = self._raw = db.pinned_connection()
+        try:
+            cursor = self._cursor = raw.cursor()
+            if db.is_sqlite:
+                cursor.execute("BEGIN IMMEDIATE")
+        except Exception:
+            db.discard_pinned()  # a broken connection: the next transaction opens a new one
+            raise
+        return Tx(cursor, db.dialect)
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        db, raw = self._db, self._raw
+        try:
+            if exc_type is not None:
+                _rollback(db, raw)
+                return
+            try:
+                raw.commit()
+            except Exception:
+                _rollback(db, raw)
+                raise
+        finally:
+            self._cursor.close()
+        if db.checkpointer is not None:
+            db.checkpointer.committed()
 
 
 def _rollback(db: Database, raw: Any) -> None:

@@ -1,0 +1,80 @@
+"""compact_json writes exactly the standard encoder's text, so hashes never change."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from planflow.audit_chain import AuditEntry, utc_isoformat
+from planflow.compact_json import compact_json_array, compact_json_object
+
+
+def standard(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+flat = st.one_of(st.none(), st.integers(), st.text())
+anything = st.recursive(
+    st.one_of(flat, st.booleans(), st.floats(allow_nan=False)),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@given(st.lists(flat, max_size=15))
+def test_an_array_of_strings_integers_and_nulls_is_the_standard_text(values: list[object]) -> None:
+    assert compact_json_array(values) == standard(values)
+
+
+@given(st.lists(anything, max_size=6))
+def test_any_other_array_falls_back_to_the_standard_text(values: list[object]) -> None:
+    assert compact_json_array(values) == standard(values)
+
+
+@given(st.dictionaries(st.text(), anything, max_size=8))
+def test_an_object_keeps_its_key_order_and_the_standard_text(values: dict[str, object]) -> None:
+    assert compact_json_object(values) == standard(values)
+
+
+def test_control_characters_quotes_and_other_scripts_are_escaped_as_json_does() -> None:
+    values = ['say "hi"\\\n\t\x00', "工会工作计划", "노동조합", 2**70, -1, None, True, 1.5]
+    assert compact_json_array(values) == standard(values)
+    assert compact_json_object({"a\n": "검사", "b": False}) == standard({"a\n": "검사", "b": False})
+
+
+def test_the_remembered_timestamp_text_follows_the_value() -> None:
+    first = datetime(2027, 4, 1, 8, 0, tzinfo=UTC)
+    assert utc_isoformat(first) == "2027-04-01T08:00:00.000000+00:00"
+    seoul = first.astimezone(timezone(timedelta(hours=9)))
+    assert utc_isoformat(seoul) == "2027-04-01T08:00:00.000000+00:00"
+    later = first + timedelta(microseconds=7)
+    assert utc_isoformat(later) == "2027-04-01T08:00:00.000007+00:00"
+    assert utc_isoformat(first) == "2027-04-01T08:00:00.000000+00:00"
+
+
+def test_the_audit_form_is_unchanged() -> None:
+    """A record hashed before compact_json keeps its hash (the chain of a live database)."""
+    entry = AuditEntry(
+        plan_id=7,
+        seq=2,
+        actor_id=3,
+        on_behalf_of_id=None,
+        at=datetime(2027, 4, 1, 8, 0, 0, 123456, tzinfo=UTC),
+        action="return_for_revision",
+        from_state="under_review",
+        to_state="returned",
+        comment='请补充 "目标"',
+        revision=1,
+        detail="{}",
+        prev_hash="a" * 64,
+    )
+    expected = standard(
+        [
+            "planflow-audit-1", 7, 2, 3, None, "2027-04-01T08:00:00.123456+00:00",
+            "return_for_revision", "under_review", "returned", '请补充 "目标"', 1, "{}", "a" * 64,
+        ]
+    )  # fmt: skip
+    assert entry.canonical() == expected
