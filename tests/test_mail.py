@@ -37,9 +37,9 @@ from planflow.clock import FixedClock
 from planflow.content import PlanContent
 from planflow.errors import ValidationError
 from planflow.mail import NOT_CONFIGURED, Outbox, OutboxReport, SmtpSettings, SmtpTransport
-from planflow.mail import sql as mail_sql
+from planflow.mail.claims import claim_batch
 from planflow.storage.db import Database
-from planflow.storage.tables import Notification, User
+from planflow.storage.tables import Notification, OutboxWatermark, User
 from planflow.storage.tx import write_tx
 
 T0 = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)  # the fixture clock: a Monday, 08:00 UTC
@@ -157,13 +157,15 @@ def submitted_plan(pf: Planflow, title: str = "Branch A plan") -> int:
 def add_notification(
     pf: Planflow, username: str, kind: str, payload: str, *, at: datetime = T0
 ) -> int:
+    """A new notification as a transition writes it (on SQLite: no due time, see
+    ``storage.tables.OutboxWatermark``)."""
     with pf.session() as s:
         row = Notification(
             user_id=pf.user_id(username),
             kind=kind,
             payload=payload,
             created_at=at,
-            email_next_at=at,
+            email_next_at=None if pf.db.is_sqlite else at,
         )
         s.add(row)
         s.flush()
@@ -458,10 +460,42 @@ def test_two_senders_send_each_mail_exactly_once(
     assert statuses(pf) == ["sent"] * 36
 
 
+def watermark(pf: Planflow) -> int:
+    with pf.db.read_session() as s:
+        row = s.get(OutboxWatermark, 1)
+        return row.last_id if row else 0
+
+
+def test_new_rows_and_retries_are_each_claimed_once_in_batches(
+    pf: Planflow, org, smtp, clock: FixedClock
+) -> None:
+    """New rows (after the watermark on SQLite) and rows due again share the batches."""
+    first = [
+        add_notification(pf, "reviewer", "transition", f'{{"title": "P{n}"}}') for n in range(5)
+    ]
+    smtp.recorder.refuse_next = 2  # the first two go back to the queue for a retry
+    box = outbox(pf, smtp.settings(), batch_size=3)
+    assert box.run_once().retried == 2
+    assert watermark(pf) == (first[2] if pf.db.is_sqlite else 0)
+    assert box.run_once().sent == 2  # the other new rows; the retries are not due yet
+    later = add_notification(pf, "officer", "transition", '{"title": "Later"}')
+    clock.advance(timedelta(minutes=2))
+    assert box.run_once().sent == 3  # the new row first, then both retries
+    assert box.run_once().total == 0
+    assert statuses(pf) == ["sent"] * 6
+    sent = [m["Message-ID"] for _, m in smtp.recorder.messages]
+    assert sorted(sent) == sorted(
+        f"<planflow.notification.{i}@example.org>" for i in [*first, later]
+    )
+    assert len(sent) == 6
+    if pf.db.is_sqlite:
+        assert watermark(pf) == later
+
+
 def test_two_claims_at_the_same_moment_take_disjoint_rows(
     pf: Planflow, org, second_db: Database
 ) -> None:
-    """The claim statement itself, with the first transaction still open.
+    """The claim itself, with the first transaction still open.
 
     PostgreSQL: the second claim skips the rows the first one has locked and
     returns at once (SKIP LOCKED). SQLite: it waits for the first to commit
@@ -469,15 +503,13 @@ def test_two_claims_at_the_same_moment_take_disjoint_rows(
     """
     for n in range(8):
         add_notification(pf, "officer", "transition", f'{{"title": "{n}"}}')
-    claim = mail_sql.CLAIM_SQLITE if pf.db.is_sqlite else mail_sql.CLAIM_POSTGRESQL
     lease = T0 + timedelta(minutes=5)
     got: dict[str, list[int]] = {}
     first_holds, let_go = threading.Event(), threading.Event()
 
     def take(db: Database, token: str) -> list[int]:
-        params = {"token": token, "lease_until": lease, "now": T0, "n": 5}
         with write_tx(db) as tx:
-            rows = [int(r[0]) for r in tx.all(claim, params)]
+            rows = [r.id for r in claim_batch(tx, token, now=T0, lease_until=lease, n=5)]
             if token == "first":
                 first_holds.set()
                 # Keep the transaction (and its row locks) open until told.

@@ -7,7 +7,10 @@ through the ``notification`` rows themselves:
    into ``email_claim`` and moving ``email_next_at`` one lease ahead. On
    PostgreSQL ``FOR UPDATE SKIP LOCKED`` hands concurrent senders disjoint
    rows; on SQLite the write lock does. A sender that dies leaves its rows
-   to be claimed again when the lease runs out — nothing is lost.
+   to be claimed again when the lease runs out — nothing is lost. On SQLite
+   new rows have no due time: they are taken first, in id order after the
+   outbox watermark, which the same transaction moves past them
+   (``storage.tables.OutboxWatermark`` says why that loses nothing).
 2. Before each send the row is renewed only if the token is still ours, so
    a sender that stalled past its lease does not send what another sender
    has taken over.
@@ -54,13 +57,35 @@ def new_token(worker_id: str) -> str:
 def claim_batch(
     tx: Tx, token: str, *, now: datetime, lease_until: datetime, n: int
 ) -> list[ClaimedRow]:
-    """Take up to ``n`` due pending rows for ``token`` until ``lease_until`` (step 1)."""
+    """Take up to ``n`` due pending rows for ``token`` until ``lease_until`` (step 1).
+
+    On SQLite the new rows come first, found after the watermark, which
+    moves past them in the same transaction; then rows due for another try.
+    """
+    params: dict[str, Any] = {"token": token, "lease_until": lease_until, "now": now, "n": n}
+    found: list[tuple[Any, ...]] = []
+    if tx.dialect == "sqlite":
+        found = _claim_new(tx, params)
+        params["n"] = n - len(found)
     claim = sql.CLAIM_SQLITE if tx.dialect == "sqlite" else sql.CLAIM_POSTGRESQL
-    params = {"token": token, "lease_until": lease_until, "now": now, "n": n}
-    return [
-        ClaimedRow(int(i), int(u), p, k, payload_of(pl), int(a))
-        for i, u, p, k, pl, a in tx.all(claim, params)
-    ]
+    if params["n"] > 0:
+        found += tx.all(claim, params)
+    return [ClaimedRow(int(i), int(u), p, k, payload_of(pl), int(a)) for i, u, p, k, pl, a in found]
+
+
+def _claim_new(tx: Tx, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    row = tx.one(sql.WATERMARK, {})
+    after = int(row[0]) if row else 0
+    found = tx.all(sql.CLAIM_NEW_SQLITE, {**params, "after": after})
+    if len(found) < params["n"]:
+        # Every new row is taken: skip whatever else lies past the watermark.
+        last = tx.one(sql.LAST_NOTIFICATION, {})
+        moved_to = int(last[0]) if last and last[0] is not None else after
+    else:
+        moved_to = max(int(r[0]) for r in found)
+    if moved_to != after:
+        tx.run(sql.MOVE_WATERMARK, {"last_id": moved_to})
+    return found
 
 
 def renew(tx: Tx, row: ClaimedRow, token: str, lease_until: datetime) -> bool:

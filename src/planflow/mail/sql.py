@@ -20,9 +20,26 @@ from ..storage.tx import Sql
 _CLAIM = (
     "UPDATE notification SET email_claim = :token, email_next_at = :lease_until"
     " WHERE id IN (SELECT id FROM notification"
-    " WHERE email_status = 'pending' AND email_next_at <= :now"
+    " WHERE email_status = 'pending' AND email_next_at IS NOT NULL AND email_next_at <= :now"
     " ORDER BY email_next_at LIMIT :n{lock})"
     " RETURNING id, user_id, plan_id, kind, payload, email_attempts"
+)
+#: SQLite only: new rows (no due time yet) after the watermark, in id order,
+#: a range of the table's own B-tree (see ``tables.OutboxWatermark``).
+CLAIM_NEW_SQLITE = Sql(
+    "mail_claim_new",
+    "UPDATE notification SET email_claim = :token, email_next_at = :lease_until"
+    " WHERE id IN (SELECT id FROM notification"
+    " WHERE id > :after AND email_status = 'pending' AND email_next_at IS NULL"
+    " ORDER BY id LIMIT :n)"
+    " RETURNING id, user_id, plan_id, kind, payload, email_attempts",
+)
+WATERMARK = Sql("mail_watermark", "SELECT last_id FROM outbox_watermark WHERE id = 1")
+LAST_NOTIFICATION = Sql("mail_last_notification", "SELECT max(id) FROM notification")
+MOVE_WATERMARK = Sql(
+    "mail_move_watermark",
+    "INSERT INTO outbox_watermark (id, last_id) VALUES (1, :last_id)"
+    " ON CONFLICT (id) DO UPDATE SET last_id = excluded.last_id",
 )
 #: SQLite: the whole UPDATE runs under the BEGIN IMMEDIATE write lock, so two
 #: senders cannot pick the same row. PostgreSQL: SKIP LOCKED lets a second

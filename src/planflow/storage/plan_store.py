@@ -172,11 +172,17 @@ INSERT_VOTE = Sql(
     "INSERT INTO approval_vote (plan_id, round, user_id, at) VALUES (:plan_id, :round, :user_id,"
     " :at)",
 )
-INSERT_NOTIFICATION = Sql(
-    "insert_notification",
+_INSERT_NOTIFICATION = (
     "INSERT INTO notification (user_id, plan_id, kind, payload, created_at, read_at,"
     " email_status, email_attempts, email_next_at) VALUES (:user_id, :plan_id, :kind,"
-    " :payload, :created_at, NULL, 'pending', 0, :created_at)",
+    " :payload, :created_at, NULL, 'pending', 0, {next_at})"
+)
+#: A new notification is due for e-mail at once. On SQLite it has no due time
+#: and stays out of the outbox index (see ``tables.OutboxWatermark``).
+INSERT_NOTIFICATION = Sql(
+    "insert_notification",
+    _INSERT_NOTIFICATION.format(next_at="NULL"),
+    postgresql=_INSERT_NOTIFICATION.format(next_at=":created_at"),
 )
 INSERT_COMMENT = Sql(
     "insert_comment",
