@@ -34,6 +34,7 @@ from planflow.audit_chain import (
 from planflow.clock import FixedClock
 from planflow.content import PlanContent
 from planflow.storage import audit_repo
+from planflow.storage.audit_keys import audit_key
 from planflow.storage.audit_repo import EXPORT_FIELDS, anchor_t, audit_t, checkpoint_t, plan_t
 
 T0 = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)
@@ -217,10 +218,14 @@ def test_deleted_whole_trail_with_head_left_is_reported(pf: Planflow, plans: Pla
 
 def test_forged_record_inserted_in_the_middle_is_reported(pf: Planflow, plans: Plans) -> None:
     plan_id = plans.returned
-    # Make room at seq 3 (one row at a time, highest first, so the key stays unique),
-    # then insert a well-formed record that links to record 2.
+    # Make room at seq 3 (one row at a time, highest first, so the key stays unique;
+    # the key is plan and seq in one: a forger moves both), then insert a
+    # well-formed record that links to record 2.
     moves = [
-        update(audit_t).where(where(plan_id, seq)).values(seq=seq + 1) for seq in range(6, 2, -1)
+        update(audit_t)
+        .where(where(plan_id, seq))
+        .values(seq=seq + 1, id=audit_key(plan_id, seq + 1))
+        for seq in range(6, 2, -1)
     ]
     before = entry_of(record(pf, plan_id, 2))
     forged = AuditEntry(
@@ -238,7 +243,8 @@ def test_forged_record_inserted_in_the_middle_is_reported(pf: Planflow, plans: P
         prev_hash=record(pf, plan_id, 2)["hash"],
     )
     row = {f.name: getattr(forged, f.name) for f in fields(AuditEntry)}
-    execute(pf, *moves, insert(audit_t).values(**row, hash=forged.compute_hash()))
+    forged_row = insert(audit_t).values(**row, id=audit_key(plan_id, 3), hash=forged.compute_hash())
+    execute(pf, *moves, forged_row)
 
     report = verify(pf)
     assert not report.ok

@@ -35,6 +35,7 @@ from .plans import PlanContentService
 from .service import PlanService
 from .state_phases import StateClasses, state_classes
 from .storage import plan_store as ps
+from .storage.audit_keys import of_plan
 from .storage.db import Database, database_url_from_env
 from .storage.org_repo import OrgRepository
 from .storage.schema import upgrade
@@ -214,8 +215,8 @@ class Planflow:
             records = list(
                 s.exec(
                     select(AuditRecord)
-                    .where(AuditRecord.plan_id == plan_id)
-                    .order_by(col(AuditRecord.seq))
+                    .where(of_plan(col(AuditRecord.id), plan_id))
+                    .order_by(col(AuditRecord.id))
                 )
             )
             # Only a plan without records needs a look at the plan (its content can

@@ -33,6 +33,7 @@ from .inspection_visits import (
 )
 from .org import OrgSnapshot
 from .storage import plan_store as ps
+from .storage.audit_keys import of_plan
 from .storage.tables import AuditRecord, Inspection, OrgGeneration, Plan, Unit
 
 plan_t = Plan.__table__  # type: ignore[attr-defined]
@@ -187,7 +188,7 @@ class InspectionCalendar(InspectionVisits):
             select(func.count())
             .select_from(audit_t)
             .where(
-                a.plan_id == p.id,
+                of_plan(a.id, p.id),
                 _per_definition(a.to_state, known, lambda s: s.scheduled),
                 or_(a.from_state.is_(None), a.from_state != a.to_state),
             )

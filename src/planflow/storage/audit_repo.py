@@ -38,6 +38,7 @@ from ..audit_chain import (
     heads_digest,
 )
 from ..text import csv_cell
+from .audit_keys import key_of, of_plan
 from .db import Database
 from .tables import AuditAnchor, AuditCheckpoint, AuditRecord, Plan
 
@@ -102,7 +103,7 @@ def _stored(row: Any) -> StoredEntry:
 
 def _records_by_plan(conn: Connection) -> Iterator[tuple[int, list[StoredEntry]]]:
     rows = conn.execution_options(yield_per=2000).execute(
-        select(audit_t).order_by(audit_t.c.plan_id, audit_t.c.seq)
+        select(audit_t).order_by(audit_t.c.id)  # plan by plan, each in chain order
     )
     current: int | None = None
     batch: list[StoredEntry] = []
@@ -179,7 +180,7 @@ def _verify_checkpoints(conn: Connection, report: VerifyReport) -> None:
         for r in conn.execute(
             select(audit_t.c.plan_id, audit_t.c.seq, audit_t.c.hash).join(
                 anchor_t,
-                (anchor_t.c.plan_id == audit_t.c.plan_id) & (anchor_t.c.seq == audit_t.c.seq),
+                audit_t.c.id == key_of(anchor_t.c.plan_id, anchor_t.c.seq),
             )
         )
     }
@@ -255,7 +256,7 @@ def iter_records(db: Database, plan_id: int | None = None) -> Iterator[dict[str,
     with db.read() as conn:
         query = select(audit_t).order_by(audit_t.c.at, audit_t.c.plan_id, audit_t.c.seq)
         if plan_id is not None:
-            query = query.where(audit_t.c.plan_id == plan_id)
+            query = query.where(of_plan(audit_t.c.id, plan_id))
         for row in conn.execution_options(yield_per=2000).execute(query):
             data = {name: getattr(row, name) for name in EXPORT_FIELDS}
             data["at"] = row.at.isoformat(timespec="microseconds")

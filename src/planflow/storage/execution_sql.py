@@ -47,7 +47,8 @@ COUNT_EVIDENCE_BY_SHA = Sql(
 #: How many times the plan moved into ``state``: the inspection round number.
 COUNT_ENTRIES_INTO_STATE = Sql(
     "count_entries_into_state",
-    "SELECT COUNT(*) FROM audit_record WHERE plan_id = :plan_id AND to_state = :state"
+    "SELECT COUNT(*) FROM audit_record WHERE id BETWEEN :plan_id * 4294967296"
+    " AND :plan_id * 4294967296 + 4294967295 AND to_state = :state"
     " AND (from_state IS NULL OR from_state <> to_state)",
 )
 SELECT_INSPECTION = Sql(

@@ -157,8 +157,9 @@ UPDATE_PLAN_CONTENT = Sql(
 )
 INSERT_AUDIT = Sql(
     "insert_audit",
-    "INSERT INTO audit_record (plan_id, seq, actor_id, on_behalf_of_id, at, action, from_state,"
-    " to_state, comment, revision, detail, prev_hash, hash) VALUES (:plan_id, :seq, :actor_id,"
+    "INSERT INTO audit_record (id, plan_id, seq, actor_id, on_behalf_of_id, at, action,"
+    " from_state, to_state, comment, revision, detail, prev_hash, hash) VALUES"
+    " (:plan_id * 4294967296 + :seq, :plan_id, :seq, :actor_id,"
     " :on_behalf_of_id, :at, :action, :from_state, :to_state, :comment, :revision, :detail,"
     " :prev_hash, :hash)",
 )

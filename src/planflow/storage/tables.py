@@ -13,8 +13,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
+
+from .audit_keys import KEY_SQL as AUDIT_KEY_SQL
 
 
 class Unit(SQLModel, table=True):
@@ -196,16 +207,26 @@ class PlanRevision(SQLModel, table=True):
 class AuditRecord(SQLModel, table=True):
     """Append-only; each record is hash-chained to the previous one of its plan.
 
-    Identified by (plan, seq): the chain's own order. On SQLite the table is
-    clustered on that key (WITHOUT ROWID), so appending a record writes one
-    B-tree, not a table and a separate unique index.
+    Identified by (plan, seq), the chain's own order, packed into one integer
+    key: ``id = plan_id * 2**32 + seq`` (``storage.audit_keys`` says why;
+    SQLite clusters the table on it, so appending writes one B-tree page).
     """
 
     __tablename__ = "audit_record"
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    __table_args__ = (
+        CheckConstraint(
+            f"id = {AUDIT_KEY_SQL} AND seq >= 1 AND seq < 4294967296", name="ck_audit_record_key"
+        ),
+    )
 
-    plan_id: int = Field(foreign_key="plan.id", primary_key=True)
-    seq: int = Field(primary_key=True)
+    # INTEGER on SQLite: only that type makes the key the rowid.
+    id: int = Field(
+        sa_column=Column(
+            BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False
+        )
+    )
+    plan_id: int = Field(foreign_key="plan.id")
+    seq: int
     actor_id: int | None = Field(default=None, foreign_key="app_user.id")
     on_behalf_of_id: int | None = Field(default=None, foreign_key="app_user.id")
     at: datetime

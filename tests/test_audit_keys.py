@@ -1,0 +1,137 @@
+"""The audit record key (plan_id * 2**32 + seq): the migration, the constraint, the queries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from planflow.api import Planflow
+from planflow.storage import audit_repo
+from planflow.storage import execution_sql as xs
+from planflow.storage.audit_keys import audit_key, audit_range
+from planflow.storage.db import Database
+from planflow.storage.schema import alembic_config, head_revision, upgrade
+from planflow.storage.tables import Plan, Unit, User
+
+T0 = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)
+OLD_RECORD = (
+    "INSERT INTO audit_record (plan_id, seq, actor_id, at, action, from_state, to_state,"
+    " revision, detail, prev_hash, hash) VALUES (:plan, :seq, 1, '2027-01-04 08:00:00.000000',"
+    " 'submit', 'draft', 'submitted', 1, '{}', :prev, :hash)"
+)
+
+
+def _migrate(db: Database, target: str, how: str = "upgrade") -> None:
+    cfg = alembic_config(db)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        getattr(command, how)(cfg, target)
+
+
+def _records(db: Database) -> list[tuple[object, ...]]:
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT plan_id, seq, hash FROM audit_record ORDER BY plan_id, seq")
+        )
+        return [tuple(r) for r in rows]
+
+
+def test_the_migration_keeps_every_record_and_keys_it(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
+    try:
+        _migrate(db, "0005")
+        with Session(db.engine) as s, s.begin():
+            unit = Unit(code="u", name="Unit", created_at=T0)
+            user = User(username="a", display_name="A", created_at=T0)
+            s.add_all([unit, user])
+            s.flush()
+            assert unit.id is not None and user.id is not None
+            plans = [
+                Plan(
+                    unit_id=unit.id,
+                    year=2027,
+                    title=f"P{n}",
+                    workflow_name="annual_plan",
+                    workflow_version=1,
+                    state="submitted",
+                    created_by=user.id,
+                    created_at=T0,
+                    updated_at=T0,
+                    content="{}",
+                    item_count=0,
+                    items_without_due=0,
+                    revision=1,
+                    audit_seq=3,
+                    audit_hash="h",
+                )
+                for n in (1, 2)
+            ]
+            s.add_all(plans)
+            s.flush()
+            for plan in plans:
+                for seq in (1, 2, 3):
+                    params = {"plan": plan.id, "seq": seq, "prev": f"p{seq}", "hash": f"h{seq}"}
+                    s.execute(text(OLD_RECORD), params)
+        before = _records(db)
+        assert upgrade(db) == head_revision(db)
+        assert _records(db) == before
+        with db.engine.connect() as conn:
+            ids = conn.execute(text("SELECT id, plan_id, seq FROM audit_record ORDER BY id")).all()
+        assert [i for i, _, _ in ids] == [audit_key(p, s) for _, p, s in ids]
+        assert [s for _, _, s in ids] == [1, 2, 3, 1, 2, 3]
+        _migrate(db, "0005", "downgrade")
+        assert _records(db) == before
+    finally:
+        db.dispose()
+
+
+def test_a_record_whose_id_does_not_match_its_plan_and_seq_is_refused(pf: Planflow, org) -> None:
+    plan_id = pf.create_plan(unit_code="branch_a", year=2027, title="P", actor="drafter_a")
+    bad = audit_key(plan_id, 2) + 1  # the id of seq 3, given to seq 2
+    with pytest.raises(IntegrityError), pf.db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO audit_record (id, plan_id, seq, at, action, to_state, revision,"
+                " detail, prev_hash, hash) VALUES (:id, :plan, 2, '2027-01-04 08:00:00',"
+                " 'x', 'draft', 0, '{}', 'a', 'b')"
+            ),
+            {"id": bad, "plan": plan_id},
+        )
+    assert audit_repo.verify(pf.db).ok
+
+
+def test_one_plans_records_are_its_key_range(pf: Planflow, org) -> None:
+    first = pf.create_plan(unit_code="branch_a", year=2027, title="P", actor="drafter_a")
+    second = pf.create_plan(unit_code="branch_a", year=2027, title="Q", actor="drafter_a")
+    pf.content.add_comment(first, pf.user_id("drafter_a"), "Add a target")
+    assert [(r.plan_id, r.seq) for r in pf.audit_trail(first)] == [(first, 1), (first, 2)]
+    assert [(r.plan_id, r.seq) for r in pf.audit_trail(second)] == [(second, 1)]
+    low, high = audit_range(first)
+    assert low < audit_key(first, 1) <= audit_key(first, 2**32 - 1) == high < audit_key(second, 0)
+    assert [r["seq"] for r in audit_repo.iter_records(pf.db, first)] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * FROM audit_record WHERE id >= 7 * 4294967296"
+        " AND id <= 7 * 4294967296 + 4294967295 ORDER BY id",
+        xs.COUNT_ENTRIES_INTO_STATE.sqlite.replace(":plan_id", "7").replace(":state", "'x'"),
+    ],
+    ids=["audit_trail", "count_entries_into_state"],
+)
+def test_a_plans_records_are_found_by_the_key_not_a_scan(tmp_path, query: str) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'plan.sqlite3'}")
+    try:
+        upgrade(db)
+        with db.engine.connect() as conn:
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + query))
+    finally:
+        db.dispose()
+    assert "USING INTEGER PRIMARY KEY" in plan, plan
+    assert "SCAN audit_record" not in plan, plan
