@@ -30,6 +30,7 @@ from planflow.cli import bench_cmds, main
 from planflow.clock import FixedClock
 from planflow.deadlines import Effect, next_effect
 from planflow.storage import audit_repo
+from planflow.storage.audit_keys import audit_key
 from planflow.storage.db import normalise_url
 from planflow.storage.tx import Sql, read_tx, write_tx
 from planflow.timers import DeadlineProcessor, DeadlineReport
@@ -217,6 +218,10 @@ def test_population_rows_are_what_planflow_itself_writes(database_url: str) -> N
                 records = _columns(
                     tx, f"SELECT * FROM audit_record WHERE plan_id = {ph} ORDER BY seq", plan_id
                 )
+                # The key is computed by the INSERT (storage.audit_keys), not passed.
+                assert [r.pop("id") for r in records] == [
+                    audit_key(plan_id, r["seq"]) for r in records
+                ]
                 assert records == [a for a in generated.audits if a["plan_id"] == plan_id]
                 revisions = _columns(
                     tx,

@@ -16,7 +16,6 @@ queries of ``OrgSnapshot`` (resolve, escalation_unit, subtree, ancestors).
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -132,7 +131,7 @@ def facts(state: str, **overrides: object) -> PlanFacts:
         items_without_due=0,
         revision=1,
     )
-    return replace(base, **overrides)  # type: ignore[arg-type]
+    return base._replace(**overrides)  # type: ignore[arg-type]
 
 
 def triggers(
@@ -359,7 +358,7 @@ def test_not_self_refuses_the_submitter_who_also_reviews(
         annual.decide(mine, "start_review", CHAIR_REVIEWER, org)
     assert info.value.reasons == (REASON_SELF,)
     with pytest.raises(GuardFailed) as info:
-        annual.decide(replace(mine, state="under_review"), "approve", CHAIR_REVIEWER, org)
+        annual.decide(mine._replace(state="under_review"), "approve", CHAIR_REVIEWER, org)
     assert info.value.reasons == (REASON_SELF,)
     # The same person may review a plan somebody else submitted.
     other = facts("submitted", submitted_by=CHAIR_A)

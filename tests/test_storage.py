@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import threading
@@ -816,7 +815,7 @@ def _row(**changes: object) -> ps.PlanRow:
         revision=1, audit_seq=3, audit_hash="a" * 64, task_role="reviewer", task_unit_id=5,
         task_level=0, task_escalated_unit_id=None, has_timer=True, org_generation=1,
     )  # fmt: skip
-    return dataclasses.replace(base, **changes)
+    return base._replace(**changes)  # type: ignore[arg-type]
 
 
 def test_move_update_omits_only_what_keeps_its_value() -> None:

@@ -36,7 +36,7 @@ from .storage import timer_store as ts
 from .storage.tx import Tx
 
 
-@dataclass
+@dataclass(slots=True)
 class Change:
     plan_id: int
     unit_id: int

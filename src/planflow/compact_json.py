@@ -19,26 +19,20 @@ from typing import Any
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
-def _scalar(value: Any) -> str | None:
-    """The text of a string, integer or null; None for anything else."""
-    kind = type(value)
-    if kind is str:
-        return encode_basestring(value)
-    if kind is int:
-        return int.__repr__(value)
-    if value is None:
-        return "null"
-    return None
-
-
 def compact_json_array(values: Sequence[Any]) -> str:
     """``values`` as a JSON array, in order."""
     out = []
     for value in values:
-        text = _scalar(value)
-        if text is None:
+        # Inline rather than a helper per value: this loop is the whole cost.
+        kind = type(value)
+        if kind is str:
+            out.append(encode_basestring(value))
+        elif kind is int:
+            out.append(int.__repr__(value))
+        elif value is None:
+            out.append("null")
+        else:
             return _dumps(list(values))
-        out.append(text)
     return "[" + ",".join(out) + "]"
 
 
@@ -46,8 +40,15 @@ def compact_json_object(values: Mapping[str, Any]) -> str:
     """``values`` as a JSON object, keys in the mapping's order (not sorted)."""
     out = []
     for key, value in values.items():
-        text = _scalar(value)
-        if text is None or type(key) is not str:
+        kind = type(value)
+        if type(key) is not str:
             return _dumps(dict(values))
-        out.append(encode_basestring(key) + ":" + text)
+        if kind is str:
+            out.append(encode_basestring(key) + ":" + encode_basestring(value))
+        elif kind is int:
+            out.append(encode_basestring(key) + ":" + int.__repr__(value))
+        elif value is None:
+            out.append(encode_basestring(key) + ":null")
+        else:
+            return _dumps(dict(values))
     return "{" + ",".join(out) + "}"

@@ -10,8 +10,8 @@ deadline processor asks ``next_effect`` for the one after it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from .calendar import BusinessCalendar
 from .definitions.spec import TimerSpec, WorkflowSpec
@@ -21,8 +21,7 @@ from .org import OrgSnapshot
 MAX_ESCALATION_LEVEL = 50
 
 
-@dataclass(frozen=True, slots=True)
-class TaskState:
+class TaskState(NamedTuple):
     """The task columns of a plan row (all None when the state has no task)."""
 
     role: str | None = None
@@ -37,8 +36,7 @@ class TaskState:
 NO_TASK = TaskState()
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Effect:
+class Effect(NamedTuple):
     at: datetime
     kind: str  # remind | escalate | auto
     level: int = 0  # the escalation level this effect reaches (escalate only)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from transitions import Machine
 
@@ -33,8 +33,7 @@ from .org import OrgSnapshot
 SYSTEM: None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     transition: TransitionSpec
     from_state: str
     to_state: str

@@ -43,7 +43,7 @@ unit_t = Unit.__table__  # type: ignore[attr-defined]
 generation_t = OrgGeneration.__table__  # type: ignore[attr-defined]
 #: The plan columns a ``PlanRow`` holds (all but the organisation generation).
 _ROW_COLUMNS = tuple(
-    name for name in ps.PlanRow.__dataclass_fields__ if name not in ("org_generation", "has_timer")
+    name for name in ps.PlanRow._fields if name not in ("org_generation", "has_timer")
 )
 
 

@@ -10,9 +10,8 @@ every statement on both databases.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..guards import PlanFacts
 from .tx import Sql, Tx
@@ -203,8 +202,7 @@ ALL_STATEMENTS = [v for v in list(globals().values()) if isinstance(v, Sql)]
 MOVE_VARIANTS = tuple(_MOVE_VARIANTS.values())
 
 
-@dataclass(frozen=True, slots=True)
-class PlanRow:
+class PlanRow(NamedTuple):
     """A plan as the transition path reads it."""
 
     id: int
