@@ -400,7 +400,7 @@ class PlanService:
                 "timer_kind": task.timer_kind,
             }
         # Our own parameters are bound already; an ``extra`` of a caller's may not be.
-        bound = not extra or sql.name.startswith("update_plan_move")
+        bound = not extra or sql in ps.MOVE_VARIANTS
         params = {
             "plan_id": row.id,
             "version": row.version,
