@@ -51,6 +51,19 @@ DEST = {
 }
 
 
+#: Who takes each action: the branch's chair, or the one reviewer, officer, inspector.
+ACTOR_FOR = {
+    "submit": "chair",
+    "resubmit": "chair",
+    "start_review": "reviewer",
+    "approve": "reviewer",
+    "return_for_revision": "reviewer",
+    "schedule_inspection": "officer",
+    "inspect": "inspector",
+    "accept": "inspector",
+}
+
+
 def path_for(index: int) -> list[str]:
     return WITH_RETURN if index % 5 == 4 else HAPPY
 
@@ -96,16 +109,6 @@ def run_planflow(scratch: Scratch, n: int) -> dict[str, Any]:
     pf.init()
     ids = _setup_org(pf)
     service = pf.service
-    actor_for = {
-        "submit": "chair",
-        "resubmit": "chair",
-        "start_review": "reviewer",
-        "approve": "reviewer",
-        "return_for_revision": "reviewer",
-        "schedule_inspection": "officer",
-        "inspect": "inspector",
-        "accept": "inspector",
-    }
     steps = 0
     started = time.perf_counter()
     for i in range(n):
@@ -121,7 +124,7 @@ def run_planflow(scratch: Scratch, n: int) -> dict[str, Any]:
         )
         steps += 1
         for action in path_for(i):
-            who = actor_for[action]
+            who = ACTOR_FOR[action]
             actor = ids[who][b] if who == "chair" else ids[who]
             comment = "Please add targets." if action == "return_for_revision" else None
             service.fire(plan_id, action, actor, comment)
