@@ -146,8 +146,8 @@ class write_tx:
 
     SQLite takes the write lock up front (``BEGIN IMMEDIATE``); PostgreSQL's
     driver opens the transaction on the first statement. A class rather than
-    a generator context manager: it runs once per transition, and the
-    generator machinery cost more than the rest of it.
+    a generator context manager: it runs once per transition, and a
+    generator's set-up and tear-down cost more than these few calls.
     """
 
     __slots__ = ("_cursor", "_db", "_raw")
