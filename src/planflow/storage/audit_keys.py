@@ -24,7 +24,9 @@ from sqlalchemy import BigInteger, ColumnElement, and_, cast
 
 SEQ_SPAN = 2**32
 #: The id of a plan's record ``seq``, as SQL (``INSERT_AUDIT``, the CHECK).
-KEY_SQL = "plan_id * 4294967296 + seq"
+KEY_SQL = f"plan_id * {SEQ_SPAN} + seq"
+#: A plan's records in SQL, for ``:plan_id`` (``audit_range``).
+RANGE_SQL = f"id BETWEEN :plan_id * {SEQ_SPAN} AND :plan_id * {SEQ_SPAN} + {SEQ_SPAN - 1}"
 
 
 def audit_key(plan_id: int, seq: int) -> int:

@@ -11,6 +11,7 @@ both (SQLite >= 3.24).
 
 from __future__ import annotations
 
+from .audit_keys import RANGE_SQL as AUDIT_RANGE_SQL
 from .tx import Sql
 
 # -- progress -------------------------------------------------------------------------
@@ -47,8 +48,7 @@ COUNT_EVIDENCE_BY_SHA = Sql(
 #: How many times the plan moved into ``state``: the inspection round number.
 COUNT_ENTRIES_INTO_STATE = Sql(
     "count_entries_into_state",
-    "SELECT COUNT(*) FROM audit_record WHERE id BETWEEN :plan_id * 4294967296"
-    " AND :plan_id * 4294967296 + 4294967295 AND to_state = :state"
+    f"SELECT COUNT(*) FROM audit_record WHERE {AUDIT_RANGE_SQL} AND to_state = :state"
     " AND (from_state IS NULL OR from_state <> to_state)",
 )
 SELECT_INSPECTION = Sql(

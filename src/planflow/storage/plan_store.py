@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from ..guards import PlanFacts
+from .audit_keys import SEQ_SPAN
 from .tx import Sql, Tx
 
 SELECT_PLAN = Sql(
@@ -158,7 +159,7 @@ INSERT_AUDIT = Sql(
     "insert_audit",
     "INSERT INTO audit_record (id, plan_id, seq, actor_id, on_behalf_of_id, at, action,"
     " from_state, to_state, comment, revision, detail, prev_hash, hash) VALUES"
-    " (:plan_id * 4294967296 + :seq, :plan_id, :seq, :actor_id,"
+    f" (:plan_id * {SEQ_SPAN} + :seq, :plan_id, :seq, :actor_id,"
     " :on_behalf_of_id, :at, :action, :from_state, :to_state, :comment, :revision, :detail,"
     " :prev_hash, :hash)",
 )

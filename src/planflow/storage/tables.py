@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from .audit_keys import KEY_SQL as AUDIT_KEY_SQL
+from .audit_keys import SEQ_SPAN
 
 
 class Unit(SQLModel, table=True):
@@ -215,7 +216,7 @@ class AuditRecord(SQLModel, table=True):
     __tablename__ = "audit_record"
     __table_args__ = (
         CheckConstraint(
-            f"id = {AUDIT_KEY_SQL} AND seq >= 1 AND seq < 4294967296", name="ck_audit_record_key"
+            f"id = {AUDIT_KEY_SQL} AND seq >= 1 AND seq < {SEQ_SPAN}", name="ck_audit_record_key"
         ),
     )
 
