@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -527,6 +528,26 @@ def test_sql_placeholders_per_dialect() -> None:
     )
     for statement in ps.ALL_STATEMENTS:
         assert ":" not in statement.postgresql.replace("::", ""), statement.name
+
+
+def test_sqlite_runs_named_parameters_positionally() -> None:
+    sql = Sql("s", "SELECT ':x', :b, 'it''s :a', :a, :b WHERE 'y' <> ':c'")
+    assert sql.sqlite_positional == "SELECT ':x', ?, 'it''s :a', ?, ? WHERE 'y' <> ':c'"
+    assert sql.positional({"a": 1, "b": 2, "unused": 3}) == (2, 1, 2)
+    assert Sql("one", "SELECT :a").positional({"a": 5}) == (5,)
+    assert Sql("none", "SELECT 1").positional({}) == ()
+    with pytest.raises(ValueError, match="statement s needs a value for :b"):
+        sql.positional({"a": 1})
+    conn = sqlite3.connect(":memory:")
+    tx = Tx(conn.cursor(), "sqlite")
+    assert tx.one(sql, {"a": "A", "b": T1}) == (
+        ":x",
+        sqlite_datetime(T1),
+        "it's :a",
+        "A",
+        sqlite_datetime(T1),
+    )
+    conn.close()
 
 
 # -- write_tx -------------------------------------------------------------------------

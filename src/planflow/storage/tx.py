@@ -19,9 +19,10 @@ and sort alike.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from ..audit_chain import utc_isoformat
@@ -31,9 +32,16 @@ _NAMED = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 
 
 class Sql:
-    """One statement, with its text for each dialect."""
+    """One statement, with its text for each dialect.
 
-    __slots__ = ("name", "postgresql", "returns_id", "sqlite")
+    On SQLite it runs with positional (``?``) parameters picked from the
+    caller's mapping by one ``itemgetter``: the driver binds a named
+    parameter by building a string and looking it up in the mapping, one
+    parameter at a time, which costs about twice as much (measured: 11 µs
+    against 6 µs for the transition's 18-parameter UPDATE).
+    """
+
+    __slots__ = ("_pick", "name", "postgresql", "returns_id", "sqlite", "sqlite_positional")
 
     def __init__(
         self,
@@ -47,12 +55,45 @@ class Sql:
         self.name = name
         self.returns_id = returns_id
         self.sqlite = text
+        self.sqlite_positional, names = _positional(text)
+        self._pick = _picker(names)
         source = text if postgresql is None else postgresql
         pg = _NAMED.sub(lambda m: f"%({m.group(1)})s", source.replace("%", "%%"))
         self.postgresql = pg + " RETURNING id" if returns_id else pg
 
     def text(self, dialect: str) -> str:
         return self.sqlite if dialect == "sqlite" else self.postgresql
+
+    def positional(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The SQLite parameters of ``sqlite_positional``, in order, from ``params``."""
+        try:
+            return self._pick(params)
+        except KeyError as exc:
+            raise ValueError(f"statement {self.name} needs a value for :{exc.args[0]}") from None
+
+
+def _positional(text: str) -> tuple[str, tuple[str, ...]]:
+    """``text`` with each ``:name`` outside string literals as ``?``, and the names in order."""
+    names: list[str] = []
+
+    def to_mark(match: re.Match[str]) -> str:
+        names.append(match.group(1))
+        return "?"
+
+    # Odd-numbered pieces are the insides of '...' literals ('' escapes split evenly).
+    pieces = text.split("'")
+    for i in range(0, len(pieces), 2):
+        pieces[i] = _NAMED.sub(to_mark, pieces[i])
+    return "'".join(pieces), tuple(names)
+
+
+def _picker(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    if not names:
+        return lambda _params: ()
+    if len(names) == 1:
+        (only,) = names
+        return lambda params: (params[only],)
+    return itemgetter(*names)
 
 
 def sqlite_datetime(value: datetime) -> str:
@@ -74,17 +115,15 @@ class Tx:
         self.dialect = dialect
         self._sqlite = dialect == "sqlite"
 
-    def _params(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
-        if not self._sqlite:
-            return params
+    def _values(self, sql: Sql, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        """SQLite's positional parameters, with datetimes as the text SQLAlchemy stores."""
+        values = sql.positional(params)
         # Only copy when there is a datetime to convert (callers on the hot
         # path pass ``Tx.ts`` values already).
-        for v in params.values():
+        for v in values:
             if type(v) is datetime:
-                return {
-                    k: sqlite_datetime(x) if type(x) is datetime else x for k, x in params.items()
-                }
-        return params
+                return tuple(sqlite_datetime(x) if type(x) is datetime else x for x in values)
+        return values
 
     def ts(self, value: datetime | None) -> Any:
         """A datetime as this database binds it (convert once, use many times)."""
@@ -101,43 +140,60 @@ class Tx:
         assert isinstance(value, datetime)
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
+    def _execute(self, sql: Sql, params: Mapping[str, Any]) -> None:
+        if self._sqlite:
+            self.cursor.execute(sql.sqlite_positional, self._values(sql, params))
+        else:
+            self.cursor.execute(sql.postgresql, params)
+
     def run(self, sql: Sql, params: Mapping[str, Any]) -> int:
         """Execute; returns the number of rows changed."""
-        self.cursor.execute(sql.text(self.dialect), self._params(params))
+        self._execute(sql, params)
         return int(self.cursor.rowcount)
 
     def run_bound(self, sql: Sql, params: Mapping[str, Any]) -> int:
         """``run`` for parameters already bound with ``ts`` (the transition path)."""
-        self.cursor.execute(sql.text(self.dialect), params)
+        if self._sqlite:
+            self.cursor.execute(sql.sqlite_positional, sql.positional(params))
+        else:
+            self.cursor.execute(sql.postgresql, params)
         return int(self.cursor.rowcount)
 
     def run_many(self, sql: Sql, rows: Sequence[Mapping[str, Any]], *, bound: bool = False) -> None:
         """Execute once per row; ``bound`` as in ``run_bound``."""
-        if not bound:
-            rows = [self._params(r) for r in rows]
-        if len(rows) == 1:
-            self.cursor.execute(sql.text(self.dialect), rows[0])
-        elif rows:
-            self.cursor.executemany(sql.text(self.dialect), rows)
+        if not rows:
+            return
+        text: str
+        values: Sequence[Any]
+        if not self._sqlite:
+            text, values = sql.postgresql, rows
+        elif bound:
+            text, values = sql.sqlite_positional, [sql.positional(r) for r in rows]
+        else:
+            text, values = sql.sqlite_positional, [self._values(sql, r) for r in rows]
+        if len(values) == 1:
+            self.cursor.execute(text, values[0])
+        else:
+            self.cursor.executemany(text, values)
 
     def insert(self, sql: Sql, params: Mapping[str, Any]) -> int:
         """Insert one row; returns its new id."""
-        self.cursor.execute(sql.text(self.dialect), self._params(params))
+        self._execute(sql, params)
         if self._sqlite:
             return int(self.cursor.lastrowid)
         return int(self.cursor.fetchone()[0])
 
     def one(self, sql: Sql, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
-        self.cursor.execute(sql.text(self.dialect), self._params(params))
+        self._execute(sql, params)
         row = self.cursor.fetchone()
         return None if row is None else tuple(row)
 
     def all(self, sql: Sql, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        self.cursor.execute(sql.text(self.dialect), self._params(params))
+        self._execute(sql, params)
         return [tuple(r) for r in self.cursor.fetchall()]
 
     def scalars(self, sql: Sql, params: Mapping[str, Any]) -> list[Any]:
-        self.cursor.execute(sql.text(self.dialect), self._params(params))
+        self._execute(sql, params)
         return [r[0] for r in self.cursor.fetchall()]
 
 
