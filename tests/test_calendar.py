@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planflow.calendar import BusinessCalendar, load_calendar
+from planflow.calendar import MAX_REMEMBERED_SHIFTS, BusinessCalendar, load_calendar
 from planflow.definitions import Duration
 from planflow.errors import ValidationError
 
@@ -238,3 +238,35 @@ def test_an_unreadable_calendar_file_is_a_validation_error(
         raise AssertionError(f"{type(exc).__name__} instead of ValidationError") from exc
     else:
         raise AssertionError("no error")
+
+
+durations = st.builds(
+    Duration,
+    days=st.integers(-40, 40),
+    working_days=st.integers(-40, 40),
+    hours=st.sampled_from([0, 0, 0, 5, 23, -7]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(calendar=calendars, start=starts, duration=durations)
+def test_durations_match_days_then_a_day_by_day_walk(
+    calendar: BusinessCalendar, start: datetime, duration: Duration
+) -> None:
+    for _ in range(2):  # the second time from the remembered shift
+        moved = start + timedelta(days=duration.days, hours=duration.hours)
+        assert calendar.add(start, duration) == reference_shift(
+            calendar, moved, duration.working_days
+        )
+        back = start - timedelta(days=duration.days, hours=duration.hours)
+        assert calendar.subtract(start, duration) == reference_shift(
+            calendar, back, -duration.working_days
+        )
+
+
+def test_remembered_shifts_stay_bounded() -> None:
+    cal = BusinessCalendar()
+    for n in range(MAX_REMEMBERED_SHIFTS + 10):
+        cal.add(MON + timedelta(days=n), Duration(working_days=3))
+    assert 0 < len(cal._shifts) <= MAX_REMEMBERED_SHIFTS
+    assert cal == BusinessCalendar() and hash(cal) == hash(BusinessCalendar())

@@ -9,7 +9,7 @@ countries make up for long holidays.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +18,8 @@ from .definitions.spec import Duration
 from .errors import ValidationError
 
 MONDAY_TO_FRIDAY = frozenset(range(5))
+#: Whole-day shifts a calendar remembers before it starts afresh.
+MAX_REMEMBERED_SHIFTS = 4096
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,10 @@ class BusinessCalendar:
     holidays: frozenset[date] = frozenset()
     extra_working_days: frozenset[date] = frozenset()
     working_weekdays: frozenset[int] = MONDAY_TO_FRIDAY
+    #: (date, days, working days) -> the whole shift; see ``_shift``.
+    _shifts: dict[tuple[date, int, int], timedelta] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def is_working_day(self, day: date) -> bool:
         if day in self.extra_working_days:
@@ -39,12 +45,31 @@ class BusinessCalendar:
         return start + timedelta(days=(day - start.date()).days)
 
     def add(self, start: datetime, duration: Duration) -> datetime:
-        moved = start + timedelta(days=duration.days, hours=duration.hours)
-        return self.add_working_days(moved, duration.working_days)
+        """Calendar days and hours first, then working days from there."""
+        return self._shift(start, duration.days, duration.hours, duration.working_days)
 
     def subtract(self, start: datetime, duration: Duration) -> datetime:
-        moved = start - timedelta(days=duration.days, hours=duration.hours)
-        return self.add_working_days(moved, -duration.working_days)
+        return self._shift(start, -duration.days, -duration.hours, -duration.working_days)
+
+    def _shift(self, start: datetime, days: int, hours: int, working_days: int) -> datetime:
+        if hours:
+            moved = start + timedelta(days=days, hours=hours)
+            return self.add_working_days(moved, working_days)
+        # Without hours the result is ``start`` moved by whole days, and how
+        # many depends on its date alone: remembered, because every
+        # transition into a waiting state computes a due date and up to
+        # three timers from it, almost always on the same few dates.
+        first = start.date()
+        key = (first, days, working_days)
+        shift = self._shifts.get(key)
+        if shift is None:
+            day = first + timedelta(days=days)
+            landed = _shift_working_days(self, day, working_days) if working_days else day
+            shift = landed - first
+            if len(self._shifts) >= MAX_REMEMBERED_SHIFTS:
+                self._shifts.clear()
+            self._shifts[key] = shift
+        return start + shift
 
 
 def load_calendar(path: str | os.PathLike[str] | None = None) -> BusinessCalendar:
