@@ -99,18 +99,18 @@ class WorkflowEngine:
 
     @staticmethod
     def _machine_transitions(spec: WorkflowSpec) -> list[dict[str, Any]]:
+        # A transition's last condition records it as the one taken: once
+        # its conditions pass the Machine takes it, and recording it there
+        # costs less than an ``after`` callback of its own.
         out: list[dict[str, Any]] = []
         for t in spec.transitions:
-            guards = _guards_condition(t)
-            record_final = _recorder(t, final=True)
             if t.quorum is None:
                 out.append(
                     {
                         "trigger": t.trigger,
                         "source": list(t.sources),
                         "dest": t.dest,
-                        "conditions": [guards],
-                        "after": [record_final],
+                        "conditions": [_guards_condition(t, taken=(t, True))],
                     }
                 )
                 continue
@@ -121,8 +121,7 @@ class WorkflowEngine:
                     "trigger": t.trigger,
                     "source": list(t.sources),
                     "dest": t.dest,
-                    "conditions": [guards, _quorum_reached(t)],
-                    "after": [record_final],
+                    "conditions": [_guards_condition(t, taken=None), _quorum_reached(t)],
                 }
             )
             out.append(
@@ -130,8 +129,7 @@ class WorkflowEngine:
                     "trigger": t.trigger,
                     "source": list(t.sources),
                     "dest": None,
-                    "conditions": [guards],
-                    "after": [_recorder(t, final=False)],
+                    "conditions": [_guards_condition(t, taken=(t, False))],
                 }
             )
         return out
@@ -240,18 +238,25 @@ def _check_vote(t: TransitionSpec, gate: Gate) -> bool:
     return True
 
 
-def _guards_condition(t: TransitionSpec) -> Any:
+def _guards_condition(t: TransitionSpec, *, taken: tuple[TransitionSpec, bool] | None) -> Any:
+    """The guards (and vote check) of ``t``; ``taken`` is recorded when they pass."""
+
     def condition(event: Any) -> bool:
         gate: Gate = event.kwargs["gate"]
         # Both checks run so that every reason is reported at once.
         guards_ok = check_all(gate, t.guards)
         vote_ok = _check_vote(t, gate)
-        return guards_ok and vote_ok
+        if guards_ok and vote_ok:
+            if taken is not None:
+                gate.chosen = taken
+            return True
+        return False
 
     return condition
 
 
 def _quorum_reached(t: TransitionSpec) -> Any:
+    """The last condition of the vote that completes an n-of-m approval."""
     assert t.quorum is not None
     required = t.quorum.required
 
@@ -260,13 +265,9 @@ def _quorum_reached(t: TransitionSpec) -> Any:
         voters = set(gate.facts.approvals)
         if gate.actor is not None:
             voters.add(gate.actor)
-        return len(voters) >= required
+        if len(voters) >= required:
+            gate.chosen = (t, True)
+            return True
+        return False
 
     return condition
-
-
-def _recorder(t: TransitionSpec, *, final: bool) -> Any:
-    def after(event: Any) -> None:
-        event.kwargs["gate"].chosen = (t, final)
-
-    return after

@@ -44,8 +44,8 @@ class Gate:
     actor: int | None
     comment: str | None
     reasons: list[str] = field(default_factory=list)
-    #: Set by the Machine's ``after`` callback: the transition that fired and
-    #: whether it completed (False for a counted n-of-m vote).
+    #: Set by the last condition of the transition the Machine takes: that
+    #: transition, and whether it completed (False for a counted n-of-m vote).
     chosen: tuple[TransitionSpec, bool] | None = None
 
     def refuse(self, reason: str) -> bool:
