@@ -540,6 +540,8 @@ def test_sqlite_runs_named_parameters_positionally() -> None:
         sql.positional({"a": 1})
     conn = sqlite3.connect(":memory:")
     tx = Tx(conn.cursor(), "sqlite")
+    # None binds as NULL (through the adapter registered for speed, see storage.tx).
+    assert tx.one(Sql("null", "SELECT :a IS NULL, typeof(:a)"), {"a": None}) == (1, "null")
     assert tx.one(sql, {"a": "A", "b": T1}) == (
         ":x",
         sqlite_datetime(T1),
@@ -605,6 +607,32 @@ def test_write_tx_rolls_back_after_a_failed_statement(world: World) -> None:
     with write_tx(world.db) as tx:  # PostgreSQL: not stuck in an aborted transaction
         tx.run(ps.INSERT_VOTE, vote)
     assert len(world.rows(ApprovalVote)) == 1
+
+
+_DEFERRED_CHILD = (
+    "CREATE TABLE IF NOT EXISTS deferred_child (id {pk}, plan_id INTEGER"
+    " REFERENCES plan(id) DEFERRABLE INITIALLY DEFERRED)"
+)
+DEFERRED_CHECK = Sql(
+    "deferred_check",
+    _DEFERRED_CHILD.format(pk="INTEGER PRIMARY KEY"),
+    postgresql=_DEFERRED_CHILD.format(pk="SERIAL PRIMARY KEY"),
+)
+INSERT_ORPHAN = Sql("insert_orphan", "INSERT INTO deferred_child (plan_id) VALUES (:plan_id)")
+
+
+def test_write_tx_rolls_back_when_the_commit_itself_fails(world: World) -> None:
+    """A deferred foreign key is checked by COMMIT: the whole transaction goes."""
+    with write_tx(world.db) as tx:
+        tx.run(DEFERRED_CHECK, {})
+    with pytest.raises(Exception, match=r"(?i)foreign key"), write_tx(world.db) as tx:
+        add_comment(tx, world)
+        tx.run(INSERT_ORPHAN, {"plan_id": 987654})
+    assert comment_count(world.db) == 0
+    with write_tx(world.db) as tx:  # the connection is usable afterwards
+        add_comment(tx, world)
+        tx.run(INSERT_ORPHAN, {"plan_id": world.plan})
+    assert comment_count(world.db) == 1
 
 
 def test_write_tx_is_per_thread(world: World) -> None:
