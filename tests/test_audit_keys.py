@@ -16,13 +16,22 @@ from planflow.storage import execution_sql as xs
 from planflow.storage.audit_keys import audit_key, audit_range
 from planflow.storage.db import Database
 from planflow.storage.schema import alembic_config, head_revision, upgrade
-from planflow.storage.tables import Plan, Unit, User
+from planflow.storage.tables import Unit, User
 
 T0 = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)
 OLD_RECORD = (
     "INSERT INTO audit_record (plan_id, seq, actor_id, at, action, from_state, to_state,"
     " revision, detail, prev_hash, hash) VALUES (:plan, :seq, 1, '2027-01-04 08:00:00.000000',"
     " 'submit', 'draft', 'submitted', 1, '{}', :prev, :hash)"
+)
+
+
+OLD_PLAN = (
+    "INSERT INTO plan (unit_id, year, title, workflow_name, workflow_version, state, version,"
+    " created_by, created_at, updated_at, content, item_count, items_without_due, revision,"
+    " audit_seq, audit_hash, task_level) VALUES (:unit, 2027, :title, 'annual_plan', 1,"
+    " 'submitted', 1, :user, '2027-01-04 08:00:00.000000', '2027-01-04 08:00:00.000000', '{}',"
+    " 0, 0, 1, 3, 'h', 0) RETURNING id"
 )
 
 
@@ -51,31 +60,16 @@ def test_the_migration_keeps_every_record_and_keys_it(empty_database_url: str) -
             s.add_all([unit, user])
             s.flush()
             assert unit.id is not None and user.id is not None
+            # Raw SQL: the model describes the newest schema, not 0005's.
             plans = [
-                Plan(
-                    unit_id=unit.id,
-                    year=2027,
-                    title=f"P{n}",
-                    workflow_name="annual_plan",
-                    workflow_version=1,
-                    state="submitted",
-                    created_by=user.id,
-                    created_at=T0,
-                    updated_at=T0,
-                    content="{}",
-                    item_count=0,
-                    items_without_due=0,
-                    revision=1,
-                    audit_seq=3,
-                    audit_hash="h",
-                )
+                s.execute(
+                    text(OLD_PLAN), {"unit": unit.id, "user": user.id, "title": f"P{n}"}
+                ).one()[0]
                 for n in (1, 2)
             ]
-            s.add_all(plans)
-            s.flush()
-            for plan in plans:
+            for plan_id in plans:
                 for seq in (1, 2, 3):
-                    params = {"plan": plan.id, "seq": seq, "prev": f"p{seq}", "hash": f"h{seq}"}
+                    params = {"plan": plan_id, "seq": seq, "prev": f"p{seq}", "hash": f"h{seq}"}
                     s.execute(text(OLD_RECORD), params)
         before = _records(db)
         assert upgrade(db) == head_revision(db)

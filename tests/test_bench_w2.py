@@ -406,7 +406,7 @@ def make_due(plan_id: int, before: timedelta) -> Plant:
         at = pf.clock.now() - before
         _run(
             pf,
-            "UPDATE plan SET task_due_at = :at, timer_at = :at WHERE id = :id",
+            "UPDATE plan SET task_due_at = :at, timer_at = :at, timer_hint = :at WHERE id = :id",
             at=at,
             id=plan_id,
         )

@@ -48,7 +48,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlmodel import select
+from sqlmodel import col, select
 
 from planflow.api import Planflow
 from planflow.clock import FixedClock
@@ -572,6 +572,9 @@ class PlanflowMachine(RuleBasedStateMachine):
                 )
                 for p in s.exec(select(Plan))
             }
+            # The deadline index's hint is a lower bound of every pending timer.
+            for p in s.exec(select(Plan).where(col(Plan.timer_at).is_not(None))):
+                assert p.timer_hint is not None and p.timer_hint <= p.timer_at, p.id
             votes = {(v.plan_id, v.round, v.user_id) for v in s.exec(select(ApprovalVote))}
         assert set(rows) == {p.id for p in self.plans}
         for m in self.plans:

@@ -136,7 +136,7 @@ def test_migrations_build_exactly_the_tables_of_tables_py(db: Database) -> None:
         assert compare_metadata(context, SQLModel.metadata) == []
         names = set(inspect(conn).get_table_names())
     assert names == set(SQLModel.metadata.tables) | {"alembic_version"}
-    assert current_revision(db) == head_revision(db) == "0006"
+    assert current_revision(db) == head_revision(db) == "0007"
 
 
 def test_upgrade_creates_and_is_idempotent(empty_database_url: str) -> None:
@@ -825,8 +825,12 @@ def test_with_search_path_keeps_the_driver_and_adds_the_option() -> None:
 
 PREPARE_MOVE = Sql(
     "prepare_move",
-    "UPDATE plan SET task_escalated_unit_id = :unit, timer_at = :timer_at WHERE id = :plan_id",
+    "UPDATE plan SET task_escalated_unit_id = :unit, timer_at = :timer_at, timer_hint = :hint"
+    " WHERE id = :plan_id",
 )
+#: A hint later than the move's new timer (T4), as if the deadline processor
+#: had moved it after the transition read the plan.
+LATE_HINT = datetime(2028, 6, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("variant", ps.MOVE_VARIANTS, ids=lambda s: s.name)
@@ -834,7 +838,10 @@ def test_each_narrow_move_sets_exactly_its_columns(world: World, variant: Sql) -
     """A narrow move leaves the indexed columns it omits as they were, and sets the rest."""
     submitted_before = world.get(Plan, world.plan).submitted_by
     with write_tx(world.db) as tx:
-        tx.run(PREPARE_MOVE, {"unit": world.unit, "timer_at": T1, "plan_id": world.plan})
+        tx.run(
+            PREPARE_MOVE,
+            {"unit": world.unit, "timer_at": T1, "hint": LATE_HINT, "plan_id": world.plan},
+        )
         params = {
             "plan_id": world.plan, "version": 3, "state": "submitted", "new_version": 4,
             "at": T2, "audit_seq": 3, "audit_hash": "c" * 64, "submitted_by": world.chair,
@@ -854,6 +861,11 @@ def test_each_narrow_move_sets_exactly_its_columns(world: World, variant: Sql) -
         assert (p.task_role, p.task_unit_id) == ("drafter", world.unit)
     assert p.task_escalated_unit_id == (None if "esc" in flags else world.unit)
     assert_utc_equal(p.timer_at, T4 if "timer" in flags else T1)
+    # The hint moves to a sooner timer: on SQLite when the variant says so
+    # (the write lock keeps the hint read current), on PostgreSQL whenever
+    # the timer is set, computed under the row lock.
+    moves = "sooner" in flags if world.db.is_sqlite else "timer" in flags
+    assert_utc_equal(p.timer_hint, T4 if moves else LATE_HINT)
     assert p.submitted_by == (world.chair if "sub" in flags else submitted_before)
 
 
@@ -863,6 +875,7 @@ def _row(**changes: object) -> ps.PlanRow:
         state="submitted", version=3, submitted_by=None, item_count=1, items_without_due=0,
         revision=1, audit_seq=3, audit_hash="a" * 64, task_role="reviewer", task_unit_id=5,
         task_level=0, task_escalated_unit_id=None, has_timer=True, org_generation=1,
+        timer_hint="2027-01-10 08:00:00.000000",
     )  # fmt: skip
     return base._replace(**changes)  # type: ignore[arg-type]
 
@@ -871,21 +884,26 @@ def test_move_update_omits_only_what_keeps_its_value() -> None:
     def flags(sql: Sql) -> str:
         return sql.name.split(":")[1]
 
-    # The same task at the same unit, a new timer: only the timer index moves.
-    assert flags(ps.move_update(_row(), "reviewer", 5, True)) == "timer"
+    later, sooner = "2027-01-20 08:00:00.000000", "2027-01-09 08:00:00.000000"
+    # The same task at the same unit, a later timer: the timer, not its indexed hint.
+    assert flags(ps.move_update(_row(), "reviewer", 5, later)) == "timer"
+    # A sooner timer, or the first one, moves the hint too.
+    assert flags(ps.move_update(_row(), "reviewer", 5, sooner)) == "timer+sooner"
+    first = _row(has_timer=False, timer_hint=None)
+    assert flags(ps.move_update(first, "reviewer", 5, later)) == "timer+sooner"
     # Nothing had a timer and nothing gets one: no timer column at all.
-    assert flags(ps.move_update(_row(has_timer=False), "reviewer", 5, False)) == "none"
-    # A timer that goes away must be cleared.
-    assert flags(ps.move_update(_row(), "reviewer", 5, False)) == "timer"
+    assert flags(ps.move_update(_row(has_timer=False), "reviewer", 5, None)) == "none"
+    # A timer that goes away must be cleared (its hint is left for the processor).
+    assert flags(ps.move_update(_row(), "reviewer", 5, None)) == "timer"
     # Another role, another unit, or no task at all: the task key is written.
-    assert flags(ps.move_update(_row(has_timer=False), "inspector", 5, False)) == "task"
-    assert flags(ps.move_update(_row(has_timer=False), "reviewer", 6, False)) == "task"
-    assert flags(ps.move_update(_row(has_timer=False), None, None, False)) == "task"
+    assert flags(ps.move_update(_row(has_timer=False), "inspector", 5, None)) == "task"
+    assert flags(ps.move_update(_row(has_timer=False), "reviewer", 6, None)) == "task"
+    assert flags(ps.move_update(_row(has_timer=False), None, None, None)) == "task"
     # An escalated task is always cleared.
     escalated = _row(task_escalated_unit_id=9, has_timer=False)
-    assert flags(ps.move_update(escalated, "reviewer", 5, False)) == "esc"
+    assert flags(ps.move_update(escalated, "reviewer", 5, None)) == "esc"
     # A submission writes its submitter; a resubmission by the same person need not.
-    assert flags(ps.move_update(_row(has_timer=False), "reviewer", 5, False, 7)) == "sub"
+    assert flags(ps.move_update(_row(has_timer=False), "reviewer", 5, None, 7)) == "sub"
     same = _row(has_timer=False, submitted_by=7)
-    assert flags(ps.move_update(same, "reviewer", 5, False, 7)) == "none"
-    assert flags(ps.move_update(same, "reviewer", 5, False, None)) == "none"
+    assert flags(ps.move_update(same, "reviewer", 5, None, 7)) == "none"
+    assert flags(ps.move_update(same, "reviewer", 5, None, None)) == "none"

@@ -385,10 +385,9 @@ class PlanService:
                 change.task_due_override,
             )
             change.task = task
+            timer_at = tx.ts(task.timer_at)
             if sql is ps.UPDATE_PLAN_MOVE:
-                sql = ps.move_update(
-                    row, task.role, task.unit_id, task.timer_at is not None, extra["submitted_by"]
-                )
+                sql = ps.move_update(row, task.role, task.unit_id, timer_at, extra["submitted_by"])
             extra = {
                 **extra,
                 "revision": change.revision,
@@ -396,7 +395,7 @@ class PlanService:
                 "task_unit_id": task.unit_id,
                 "task_since": at_db if task.since == change.at else tx.ts(task.since),
                 "task_due_at": tx.ts(task.due_at),
-                "timer_at": tx.ts(task.timer_at),
+                "timer_at": timer_at,
                 "timer_kind": task.timer_kind,
             }
         # Our own parameters are bound already; an ``extra`` of a caller's may not be.

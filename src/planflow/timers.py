@@ -48,6 +48,9 @@ class DeadlineReport:
     #: Claimed but not applied: the plan changed meanwhile, or the effect
     #: had already been applied; counted, never retried blindly.
     skipped: int = 0
+    #: Timer hints that came due with no timer due behind them, moved on
+    #: (see ``tables.Plan.timer_hint``): bookkeeping, not effects.
+    hints_moved: int = 0
     failed: list[str] = field(default_factory=list)
 
     @property
@@ -77,6 +80,8 @@ class DeadlineProcessor:
     def run(self, *, max_batches: int | None = None) -> DeadlineReport:
         """Apply every timer due by the service clock's now; returns what was done."""
         report = DeadlineReport()
+        with write_tx(self.db) as tx:
+            report.hints_moved = ts.fix_timer_hints(tx, self.service.clock.now())
         batches = 0
         while max_batches is None or batches < max_batches:
             claimed = self.claim()

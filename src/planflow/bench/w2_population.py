@@ -37,12 +37,12 @@ INSERT_PLAN = Sql(
     "INSERT INTO plan (id, unit_id, year, title, workflow_name, workflow_version, state, version,"
     " created_by, submitted_by, created_at, updated_at, content, item_count, items_without_due,"
     " revision, audit_seq, audit_hash, grade, task_role, task_unit_id, task_since, task_due_at,"
-    " task_level, task_escalated_unit_id, timer_at, timer_kind, timer_claimed_by,"
+    " task_level, task_escalated_unit_id, timer_at, timer_hint, timer_kind, timer_claimed_by,"
     " timer_claimed_until) VALUES (:id, :unit_id, :year, :title, :workflow_name,"
     " :workflow_version, :state, :version, :created_by, :submitted_by, :created_at,"
     " :updated_at, :content, :item_count, :items_without_due, :revision, :audit_seq,"
     " :audit_hash, NULL, :task_role, :task_unit_id, :task_since, :task_due_at, 0, NULL,"
-    " :timer_at, :timer_kind, NULL, NULL)",
+    " :timer_at, :timer_at, :timer_kind, NULL, NULL)",
 )
 #: After explicit ids, the sequence must move past them (PostgreSQL only).
 RESET_PLAN_SEQUENCE = (

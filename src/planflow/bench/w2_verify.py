@@ -20,7 +20,10 @@ from ..timers import DeadlineReport
 from .w2_population import Org
 from .w2_timeline import STATE, Timeline, expected_overdue
 
-COUNT_DUE = Sql("w2_count_due", "SELECT COUNT(*) FROM plan WHERE timer_at <= :now")
+COUNT_DUE = Sql(
+    "w2_count_due",
+    "SELECT COUNT(*) FROM plan WHERE timer_hint <= :now AND timer_at <= :now",
+)
 #: Every plan a run changed, by its row ...
 CHANGED_PLANS = Sql(
     "w2_changed_plans",

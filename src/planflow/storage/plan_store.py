@@ -22,8 +22,8 @@ SELECT_PLAN = Sql(
     "SELECT p.id, p.unit_id, p.year, p.title, p.workflow_name, p.workflow_version, p.state,"
     " p.version, p.submitted_by, p.item_count, p.items_without_due, p.revision, p.audit_seq,"
     " p.audit_hash, p.task_role, p.task_unit_id, p.task_level, p.task_escalated_unit_id,"
-    " p.timer_at IS NOT NULL, (SELECT generation FROM org_generation WHERE id = 1)"
-    " FROM plan p WHERE p.id = :plan_id",
+    " p.timer_at IS NOT NULL, (SELECT generation FROM org_generation WHERE id = 1),"
+    " p.timer_hint FROM plan p WHERE p.id = :plan_id",
 )
 SELECT_GENERATION = Sql("select_generation", "SELECT generation FROM org_generation WHERE id = 1")
 SELECT_VERSION = Sql("select_version", "SELECT version FROM plan WHERE id = :plan_id")
@@ -54,13 +54,15 @@ UPDATE_PLAN_MOVE = Sql(
     " submitted_by = COALESCE(:submitted_by, submitted_by), revision = :revision,"
     " task_role = :task_role, task_unit_id = :task_unit_id, task_since = :task_since,"
     " task_due_at = :task_due_at, task_level = 0, task_escalated_unit_id = NULL,"
-    " timer_at = :timer_at, timer_kind = :timer_kind, timer_claimed_by = NULL,"
-    " timer_claimed_until = NULL"
+    " timer_at = :timer_at, timer_hint = :timer_at, timer_kind = :timer_kind,"
+    " timer_claimed_by = NULL, timer_claimed_until = NULL"
     " WHERE id = :plan_id AND version = :version",
 )
 
 
-def _move_variant(task_key: bool, escalated: bool, timer: bool, submission: bool) -> Sql:
+def _move_variant(
+    task_key: bool, escalated: bool, timer: bool, submission: bool, sooner: bool
+) -> Sql:
     sets = [
         "state = :state, version = :new_version, updated_at = :at, audit_seq = :audit_seq,"
         " audit_hash = :audit_hash, revision = :revision, task_since = :task_since,"
@@ -73,13 +75,31 @@ def _move_variant(task_key: bool, escalated: bool, timer: bool, submission: bool
         sets.append("task_role = :task_role, task_unit_id = :task_unit_id")
     if escalated:
         sets.append("task_escalated_unit_id = NULL")
+    pg_sets = list(sets)
     if timer:
         sets.append("timer_at = :timer_at")
-    named = (("sub", submission), ("task", task_key), ("esc", escalated), ("timer", timer))
+        # PostgreSQL computes the bound under the row lock, so it stays one
+        # even if the deadline processor moved the hint since we read it; an
+        # unchanged value keeps the update HOT.
+        pg_sets.append("timer_at = :timer_at, timer_hint = LEAST(timer_hint, :timer_at)")
+    if sooner:
+        # SQLite: only when the hint must move (the write lock taken at BEGIN
+        # keeps the hint we read current), since setting it moves its index entry.
+        sets.append("timer_hint = :timer_at")
+    named = (
+        ("sub", submission),
+        ("task", task_key),
+        ("esc", escalated),
+        ("timer", timer),
+        ("sooner", sooner),
+    )
     flags = [flag for flag, on in named if on]
     name = "update_plan_move:" + ("+".join(flags) or "none")
+    where = " WHERE id = :plan_id AND version = :version"
     return Sql(
-        name, "UPDATE plan SET " + ", ".join(sets) + " WHERE id = :plan_id AND version = :version"
+        name,
+        "UPDATE plan SET " + ", ".join(sets) + where,
+        postgresql="UPDATE plan SET " + ", ".join(pg_sets) + where,
     )
 
 
@@ -90,11 +110,13 @@ def _move_variant(task_key: bool, escalated: bool, timer: bool, submission: bool
 #: in the parent table); PostgreSQL's HOT updates skip unchanged indexes by
 #: themselves.
 _MOVE_VARIANTS = {
-    (k, e, t, s): _move_variant(k, e, t, s)
+    (k, e, t, s, h): _move_variant(k, e, t, s, h)
     for k in (False, True)
     for e in (False, True)
     for t in (False, True)
     for s in (False, True)
+    for h in (False, True)
+    if t or not h  # a hint only moves with a timer
 }
 
 
@@ -102,20 +124,23 @@ def move_update(
     row: PlanRow,
     task_role: str | None,
     task_unit_id: int | None,
-    timer: bool,
+    timer_at: Any,
     submitted_by: int | None = None,
 ) -> Sql:
     """The narrowest ``UPDATE_PLAN_MOVE`` that gives ``row`` this task, timer and submitter.
 
-    ``submitted_by`` None keeps the plan's submitter (like the COALESCE of
-    ``UPDATE_PLAN_MOVE``).
+    ``timer_at`` is the new timer as the database binds it (``Tx.ts``), or
+    None. ``submitted_by`` None keeps the plan's submitter (like the
+    COALESCE of ``UPDATE_PLAN_MOVE``).
     """
+    sooner = timer_at is not None and (row.timer_hint is None or timer_at < row.timer_hint)
     return _MOVE_VARIANTS[
         (
             task_role != row.task_role or task_unit_id != row.task_unit_id,
             row.task_escalated_unit_id is not None,
-            timer or row.has_timer,
+            timer_at is not None or row.has_timer,
             submitted_by is not None and submitted_by != row.submitted_by,
+            sooner,
         )
     ]
 
@@ -126,8 +151,8 @@ UPDATE_PLAN_MIGRATE = Sql(
     " audit_seq = :audit_seq, audit_hash = :audit_hash, workflow_version = :workflow_version,"
     " revision = :revision, task_role = :task_role, task_unit_id = :task_unit_id,"
     " task_since = :task_since, task_due_at = :task_due_at, task_level = 0,"
-    " task_escalated_unit_id = NULL, timer_at = :timer_at, timer_kind = :timer_kind,"
-    " timer_claimed_by = NULL, timer_claimed_until = NULL"
+    " task_escalated_unit_id = NULL, timer_at = :timer_at, timer_hint = :timer_at,"
+    " timer_kind = :timer_kind, timer_claimed_by = NULL, timer_claimed_until = NULL"
     " WHERE id = :plan_id AND version = :version",
 )
 #: A task re-routed after an organisation change (``planflow.reroute``): the
@@ -137,8 +162,8 @@ UPDATE_PLAN_REROUTE = Sql(
     "update_plan_reroute",
     "UPDATE plan SET version = :new_version, updated_at = :at, audit_seq = :audit_seq,"
     " audit_hash = :audit_hash, task_unit_id = :task_unit_id, task_level = 0,"
-    " task_escalated_unit_id = NULL, timer_at = :timer_at, timer_kind = :timer_kind,"
-    " timer_claimed_by = NULL, timer_claimed_until = NULL"
+    " task_escalated_unit_id = NULL, timer_at = :timer_at, timer_hint = :timer_at,"
+    " timer_kind = :timer_kind, timer_claimed_by = NULL, timer_claimed_until = NULL"
     " WHERE id = :plan_id AND version = :version",
 )
 #: The open task's due time, only at the version the caller loaded.
@@ -227,6 +252,9 @@ class PlanRow(NamedTuple):
     #: Whether the plan has a pending timer (``timer_at`` is set).
     has_timer: bool
     org_generation: int
+    #: The indexed lower bound of the timer, as the database returns it
+    #: (see ``tables.Plan.timer_hint``).
+    timer_hint: Any = None
 
     def facts(
         self, approvals: frozenset[int] = frozenset(), inspection: str | None = None
@@ -255,7 +283,7 @@ def load_plan(tx: Tx, plan_id: int) -> PlanRow | None:
     if row is None:
         return None
     # SQLite answers ``IS NOT NULL`` with 0 or 1.
-    return PlanRow(*(*row[:18], bool(row[18]), row[19]))
+    return PlanRow(*(*row[:18], bool(row[18]), row[19], row[20]))
 
 
 def org_generation(tx: Tx) -> int:

@@ -127,11 +127,12 @@ class Plan(SQLModel, table=True):
             sqlite_where=text("task_role IS NOT NULL"),
             postgresql_where=text("task_role IS NOT NULL"),
         ),
+        # On the timer's lower bound, not the timer itself (migration 0007).
         Index(
             "ix_plan_timer",
-            "timer_at",
-            sqlite_where=text("timer_at IS NOT NULL"),
-            postgresql_where=text("timer_at IS NOT NULL"),
+            "timer_hint",
+            sqlite_where=text("timer_hint IS NOT NULL"),
+            postgresql_where=text("timer_hint IS NOT NULL"),
         ),
         # Escalated tasks only: the queue of the units they reached.
         Index(
@@ -185,6 +186,12 @@ class Plan(SQLModel, table=True):
     #: The next timer of the task: when, and what (remind | escalate | auto).
     timer_at: datetime | None = None
     timer_kind: str | None = Field(default=None, max_length=16)
+    #: Not later than ``timer_at`` whenever that is set, and indexed instead
+    #: of it: a transition that sets a later timer leaves the index alone,
+    #: and the deadline processor moves a hint that came due early
+    #: (``storage.timer_store.FIX_TIMER_HINTS``). A hint without a timer
+    #: (the task ended) is cleared the same way.
+    timer_hint: datetime | None = None
     #: The scheduler process holding the timer, and until when (a lease).
     timer_claimed_by: str | None = Field(default=None, max_length=120)
     timer_claimed_until: datetime | None = None

@@ -1,7 +1,9 @@
 """The SQL of the scheduler: claiming due timers and rounds, and effect keys.
 
-Timers live on the plan row (``timer_at``, ``timer_kind``, indexed by
-``timer_at``); a scheduler process claims a batch of due ones with a lease
+Timers live on the plan row (``timer_at``, ``timer_kind``, found through
+the index on their lower bound ``timer_hint``: see ``tables.Plan``). A run
+first moves the hints that came due with no timer due behind them
+(``FIX_TIMER_HINTS``), then a scheduler process claims a batch of due ones with a lease
 (``timer_claimed_by``, ``timer_claimed_until``) in one statement that also
 returns everything needed to apply them, so the processor pays one round
 trip per batch, not per plan. On PostgreSQL the claim skips rows another
@@ -26,12 +28,21 @@ from .tx import Sql, Tx
 _PLAN_COLUMNS = (
     "id, unit_id, year, title, workflow_name, workflow_version, state, version, submitted_by,"
     " item_count, items_without_due, revision, audit_seq, audit_hash, task_role, task_unit_id,"
-    " task_level, task_escalated_unit_id, task_since, task_due_at, timer_at, timer_kind"
+    " task_level, task_escalated_unit_id, task_since, task_due_at, timer_at, timer_kind,"
+    " timer_hint"
+)
+#: Hints that came due with no timer due behind them move to the timer (or
+#: away, with no timer). One statement under the row's lock, so it is right
+#: whatever else changes the plan meanwhile, and it never changes a version.
+FIX_TIMER_HINTS = Sql(
+    "fix_timer_hints",
+    "UPDATE plan SET timer_hint = timer_at WHERE timer_hint <= :now"
+    " AND (timer_at IS NULL OR timer_at > :now)",
 )
 _DUE = (
-    "SELECT id FROM plan WHERE timer_at <= :now"
+    "SELECT id FROM plan WHERE timer_hint <= :now AND timer_at <= :now"
     " AND (timer_claimed_until IS NULL OR timer_claimed_until < :now)"
-    " ORDER BY timer_at, id LIMIT :limit"
+    " ORDER BY timer_hint, id LIMIT :limit"
 )
 _CLAIM = (
     "UPDATE plan SET timer_claimed_by = :worker, timer_claimed_until = :until"
@@ -49,7 +60,8 @@ UPDATE_PLAN_TIMER = Sql(
     "UPDATE plan SET version = :new_version, updated_at = :at, audit_seq = :audit_seq,"
     " audit_hash = :audit_hash, task_level = :task_level,"
     " task_escalated_unit_id = :task_escalated_unit_id, timer_at = :timer_at,"
-    " timer_kind = :timer_kind, timer_claimed_by = NULL, timer_claimed_until = NULL"
+    " timer_hint = :timer_at, timer_kind = :timer_kind, timer_claimed_by = NULL,"
+    " timer_claimed_until = NULL"
     " WHERE id = :plan_id AND version = :version AND timer_claimed_by = :worker",
 )
 RELEASE_TIMER = Sql(
@@ -125,7 +137,7 @@ def claim_timers(
         assert at is not None
         out.append(
             ClaimedTimer(
-                row=PlanRow(*(*r[:18], r[20] is not None, generation)),
+                row=PlanRow(*(*r[:18], r[20] is not None, generation, r[22])),
                 task_since=tx.dt(r[18]),
                 task_due_at=tx.dt(r[19]),
                 at=at,
@@ -135,6 +147,11 @@ def claim_timers(
     # RETURNING gives no order; the oldest timer goes first.
     out.sort(key=lambda c: (c.at, c.row.id))
     return out
+
+
+def fix_timer_hints(tx: Tx, now: datetime) -> int:
+    """Move the hints due by ``now`` that have no timer due behind them; how many."""
+    return tx.run(FIX_TIMER_HINTS, {"now": tx.ts(now)})
 
 
 def insert_effect(tx: Tx, key: str, plan_id: int | None, at: Any) -> bool:
