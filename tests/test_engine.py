@@ -19,6 +19,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planflow.definitions import RoleRef, Where, WorkflowSpec, load_definition
 from planflow.engine import SYSTEM, Decision, WorkflowEngine
@@ -569,3 +571,23 @@ def test_parent_and_unit(org: OrgSnapshot) -> None:
     assert org.parent(BRANCH_C) == UNION2
     assert org.parent(FED) is None
     assert org.unit(GROUP_A).code == "group_a"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    unit=st.sampled_from([u.id for u in UNITS]),
+    role=st.sampled_from(["reviewer", "inspector", "officer", "committee", "drafter", "nobody"]),
+    at=st.sampled_from(list(Where)),
+    dropped=st.sets(st.integers(0, len(ASSIGNMENTS) - 1)),
+)
+def test_role_lookups_are_remembered_per_snapshot_only(
+    unit: int, role: str, at: Where, dropped: set[int]
+) -> None:
+    """A remembered lookup answers as a fresh one would, in every snapshot of its own."""
+    ref = RoleRef(role, at)
+    fewer = [a for i, a in enumerate(ASSIGNMENTS) if i not in dropped]
+    full, partial = make_org(), make_org(assignments=fewer)
+    for snap in (full, partial, full, partial):
+        fresh = OrgSnapshot.build(snap.generation, UNITS, ASSIGNMENTS if snap is full else fewer,
+                                  ACTIVE)  # fmt: skip
+        assert snap.resolve(ref, unit) == fresh.resolve(ref, unit) == snap.resolve(ref, unit)

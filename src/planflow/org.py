@@ -32,6 +32,12 @@ class OrgSnapshot:
     holders_by_unit_role: Mapping[tuple[int, str], frozenset[int]]
     active_users: frozenset[int]
     _children: dict[int, tuple[int, ...]] = field(default_factory=dict, compare=False)
+    #: (role, where, plan unit) -> unit: a snapshot never changes, so neither
+    #: does where a role is looked up in it (at most one entry per unit and
+    #: role reference of the definitions).
+    _resolved: dict[tuple[str, Where, int], int | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def build(
@@ -93,17 +99,22 @@ class OrgSnapshot:
         Returns None when the lookup leads nowhere (no parent, or nobody holds
         the role anywhere upwards).
         """
-        if ref.at is Where.SAME:
+        at = ref.at
+        if at is Where.SAME:
             return plan_unit_id
-        if ref.at is Where.PARENT:
+        if at is Where.PARENT:
             return self.parent(plan_unit_id)
+        key = (ref.role, at, plan_unit_id)
+        try:
+            return self._resolved[key]
+        except KeyError:
+            pass
         chain = self.ancestors(plan_unit_id)
-        if ref.at is Where.NEAREST:
+        if at is Where.NEAREST:
             chain = [plan_unit_id, *chain]
-        for unit_id in chain:
-            if self.holders(ref.role, unit_id):
-                return unit_id
-        return None
+        found = next((u for u in chain if self.holders(ref.role, u)), None)
+        self._resolved[key] = found
+        return found
 
     def escalation_unit(self, role: str, unit_id: int) -> int | None:
         """The next unit above ``unit_id`` where someone holds ``role``."""

@@ -219,7 +219,7 @@ class PlanService:
         with write_tx(self.db) as tx:
             row, spec, org = self._load(tx, plan_id, expected_version)
             engine = self.engine_for(spec)
-            facts = self.facts_for(tx, row, spec)
+            facts = self.facts_for(tx, row, spec, engine)
             decision = engine.decide(facts, action, actor_id, org, comment)
             change = self._change(
                 row, spec, org, action, actor_id, on_behalf_of_id, comment, decision
@@ -298,9 +298,11 @@ class PlanService:
 
     # -- the shared steps --------------------------------------------------------
 
-    def facts_for(self, tx: Tx, row: ps.PlanRow, spec: WorkflowSpec) -> PlanFacts:
+    def facts_for(
+        self, tx: Tx, row: ps.PlanRow, spec: WorkflowSpec, engine: WorkflowEngine | None = None
+    ) -> PlanFacts:
         """What the engine may know about the plan: the row, plus what guards need."""
-        engine = self.engine_for(spec)
+        engine = engine or self.engine_for(spec)
         approvals = frozenset[int]()
         if row.state in engine.quorum_states:
             approvals = ps.load_votes(tx, row.id, row.revision)
@@ -374,6 +376,19 @@ class PlanService:
         change.audit = entry
         change.at_db = at_db = tx.ts(change.at)
         change.audit_hash = entry.compute_hash()
+        params = {
+            "plan_id": row.id,
+            "version": row.version,
+            "state": change.to_state,
+            "new_version": change.new_version,
+            "at": at_db,
+            "audit_seq": entry.seq,
+            "audit_hash": change.audit_hash,
+        }
+        if extra:
+            params.update(extra)
+        # Our own parameters are bound already; an ``extra`` of a caller's may not be.
+        bound = not extra
         if sql.name in ps.TASK_UPDATES:
             task = task_for_state(
                 change.spec,
@@ -388,28 +403,14 @@ class PlanService:
             timer_at = tx.ts(task.timer_at)
             if sql is ps.UPDATE_PLAN_MOVE:
                 sql = ps.move_update(row, task.role, task.unit_id, timer_at, extra["submitted_by"])
-            extra = {
-                **extra,
-                "revision": change.revision,
-                "task_role": task.role,
-                "task_unit_id": task.unit_id,
-                "task_since": at_db if task.since == change.at else tx.ts(task.since),
-                "task_due_at": tx.ts(task.due_at),
-                "timer_at": timer_at,
-                "timer_kind": task.timer_kind,
-            }
-        # Our own parameters are bound already; an ``extra`` of a caller's may not be.
-        bound = not extra or sql in ps.MOVE_VARIANTS
-        params = {
-            "plan_id": row.id,
-            "version": row.version,
-            "state": change.to_state,
-            "new_version": change.new_version,
-            "at": at_db,
-            "audit_seq": entry.seq,
-            "audit_hash": change.audit_hash,
-            **extra,
-        }
+                bound = True  # its one extra (from create and fire), the submitter, is an id
+            params["revision"] = change.revision
+            params["task_role"] = task.role
+            params["task_unit_id"] = task.unit_id
+            params["task_since"] = at_db if task.since == change.at else tx.ts(task.since)
+            params["task_due_at"] = tx.ts(task.due_at)
+            params["timer_at"] = timer_at
+            params["timer_kind"] = task.timer_kind
         if not ps.update_plan_checked(tx, sql, params, bound=bound):
             current = ps.current_version(tx, row.id)
             if current is None:
