@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from types import MappingProxyType
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from planflow import compact_json
 from planflow.audit_chain import utc_isoformat
-from planflow.compact_json import compact_json_array, compact_json_object
+from planflow.compact_json import compact_json_array, compact_json_object, sorted_json
 
 
 def standard(value: object) -> str:
@@ -57,3 +60,36 @@ def test_the_remembered_timestamp_text_follows_the_value() -> None:
     later = first + timedelta(microseconds=7)
     assert utc_isoformat(later) == "2027-04-01T08:00:00.000007+00:00"
     assert utc_isoformat(first) == "2027-04-01T08:00:00.000000+00:00"
+
+
+@given(st.lists(anything, max_size=6))
+def test_a_tuple_and_the_fallback_give_the_same_text(values: list[object]) -> None:
+    assert compact_json_array(tuple(values)) == standard(values)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(compact_json, "_encode", None)
+        assert compact_json_array(values) == standard(values)
+        assert compact_json_object({"k": values}) == standard({"k": values})
+
+
+def test_special_floats_other_keys_and_other_mappings_are_as_json_does() -> None:
+    values = [float("nan"), float("inf"), -0.0, 1e300]
+    assert compact_json_array(values) == standard(values)
+    assert compact_json_object({1: "one", "two": 2.5}) == standard({1: "one", "two": 2.5})  # type: ignore[dict-item]
+    proxy = MappingProxyType({"a": 1, "b": [None]})
+    assert compact_json_object(proxy) == standard(dict(proxy))
+
+
+def test_a_value_json_cannot_write_is_refused_like_json_does() -> None:
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        compact_json_array([object()])
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        compact_json_object({"when": datetime(2027, 1, 1, tzinfo=UTC)})
+
+
+@given(st.one_of(anything, st.dictionaries(st.text(), anything, max_size=8)))
+def test_sorted_json_is_json_dumps_with_sorted_keys(value: object) -> None:
+    want = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert sorted_json(value) == want
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(compact_json, "_encode_sorted", None)
+        assert sorted_json(value) == want

@@ -15,13 +15,12 @@ order never changes; a new field would be appended, with a format version.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from .compact_json import compact_json_array
+from .compact_json import compact_json_array, sorted_json
 
 GENESIS = "0" * 64
 
@@ -45,7 +44,8 @@ def utc_isoformat(at: datetime) -> str:
 
 
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Compact, keys sorted, UTF-8 as is: ``json.dumps(value, sort_keys=True, ...)``."""
+    return sorted_json(value)
 
 
 def sha256_hex(text: str) -> str:
