@@ -25,20 +25,19 @@ branch_labels = None
 depends_on = None
 
 
+def _timer_index(column: str) -> None:
+    """The deadline processor's index, on ``column``, of the rows that have one."""
+    where = sa.text(f"{column} IS NOT NULL")
+    op.create_index("ix_plan_timer", "plan", [column], sqlite_where=where, postgresql_where=where)
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("plan") as batch_op:
-        batch_op.add_column(
-            sa.Column("timer_hint", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
-        )
+    op.add_column(
+        "plan", sa.Column("timer_hint", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
+    )
     op.execute("UPDATE plan SET timer_hint = timer_at")
     op.drop_index("ix_plan_timer", table_name="plan")
-    op.create_index(
-        "ix_plan_timer",
-        "plan",
-        ["timer_hint"],
-        sqlite_where=sa.text("timer_hint IS NOT NULL"),
-        postgresql_where=sa.text("timer_hint IS NOT NULL"),
-    )
+    _timer_index("timer_hint")
 
 
 def downgrade() -> None:
@@ -47,10 +46,4 @@ def downgrade() -> None:
     # dropping the old copy fails its foreign keys; SQLite >= 3.35 drops a
     # column in place.
     op.drop_column("plan", "timer_hint")
-    op.create_index(
-        "ix_plan_timer",
-        "plan",
-        ["timer_at"],
-        sqlite_where=sa.text("timer_at IS NOT NULL"),
-        postgresql_where=sa.text("timer_at IS NOT NULL"),
-    )
+    _timer_index("timer_at")
