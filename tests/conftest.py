@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
@@ -29,7 +30,7 @@ from planflow.api import Planflow
 from planflow.cli import main
 from planflow.clock import FixedClock
 from planflow.storage.db import Database, normalise_url, with_search_path
-from planflow.storage.schema import upgrade
+from planflow.storage.schema import alembic_config, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / "workflows"
@@ -90,6 +91,14 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
         return
     with postgres_schema("test_empty") as url:
         yield url
+
+
+def migrate_schema(db: Database, target: str, how: str = "upgrade") -> None:
+    """Move ``db`` to schema revision ``target`` (``how``: upgrade or downgrade)."""
+    cfg = alembic_config(db)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        getattr(command, how)(cfg, target)
 
 
 CliRun = Callable[..., tuple[int, str, str]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from alembic import command
+from conftest import migrate_schema
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -15,7 +15,7 @@ from planflow.storage import audit_repo
 from planflow.storage import execution_sql as xs
 from planflow.storage.audit_keys import audit_key, audit_range
 from planflow.storage.db import Database
-from planflow.storage.schema import alembic_config, head_revision, upgrade
+from planflow.storage.schema import head_revision, upgrade
 from planflow.storage.tables import Unit, User
 
 T0 = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)
@@ -35,13 +35,6 @@ OLD_PLAN = (
 )
 
 
-def _migrate(db: Database, target: str, how: str = "upgrade") -> None:
-    cfg = alembic_config(db)
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        getattr(command, how)(cfg, target)
-
-
 def _records(db: Database) -> list[tuple[object, ...]]:
     with db.engine.connect() as conn:
         rows = conn.execute(
@@ -53,7 +46,7 @@ def _records(db: Database) -> list[tuple[object, ...]]:
 def test_the_migration_keeps_every_record_and_keys_it(empty_database_url: str) -> None:
     db = Database(empty_database_url)
     try:
-        _migrate(db, "0005")
+        migrate_schema(db, "0005")
         with Session(db.engine) as s, s.begin():
             unit = Unit(code="u", name="Unit", created_at=T0)
             user = User(username="a", display_name="A", created_at=T0)
@@ -78,7 +71,7 @@ def test_the_migration_keeps_every_record_and_keys_it(empty_database_url: str) -
             ids = conn.execute(text("SELECT id, plan_id, seq FROM audit_record ORDER BY id")).all()
         assert [i for i, _, _ in ids] == [audit_key(p, s) for _, p, s in ids]
         assert [s for _, _, s in ids] == [1, 2, 3, 1, 2, 3]
-        _migrate(db, "0005", "downgrade")
+        migrate_schema(db, "0005", "downgrade")
         assert _records(db) == before
     finally:
         db.dispose()

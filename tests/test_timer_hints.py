@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from alembic import command
-from conftest import Org
+from conftest import Org, migrate_schema
 from sqlalchemy import create_engine, inspect, text
 from test_scheduler import content, process, trail
 
@@ -25,7 +24,7 @@ from planflow.clock import FixedClock
 from planflow.storage import plan_store as ps
 from planflow.storage import timer_store as ts
 from planflow.storage.db import Database
-from planflow.storage.schema import alembic_config, upgrade
+from planflow.storage.schema import upgrade
 from planflow.storage.tx import Tx
 
 MON = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)
@@ -153,7 +152,7 @@ def test_postgresql_keeps_the_bound_when_the_hint_moves_during_a_transition(
     assert timers(pf, plan_id) == (REVIEW_REMINDER, REVIEW_REMINDER)
 
 
-def test_the_fix_statement_leaves_due_timers_and_claims_alone(
+def test_the_fix_statement_leaves_due_timers_and_future_hints_alone(
     pf: Planflow, org: Org, clock: FixedClock
 ) -> None:
     plan_id = submitted_monday_reviewed_tuesday(pf, clock)
@@ -166,13 +165,6 @@ def test_the_fix_statement_leaves_due_timers_and_claims_alone(
 
 
 # -- the migration ----------------------------------------------------------------------
-
-
-def _migrate(db: Database, target: str, how: str = "upgrade") -> None:
-    cfg = alembic_config(db)
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        getattr(command, how)(cfg, target)
 
 
 PLAN_0006 = (
@@ -193,7 +185,7 @@ def _index_columns(db: Database) -> list[str]:
 def test_the_migration_carries_every_timer_over(empty_database_url: str) -> None:
     db = Database(empty_database_url)
     try:
-        _migrate(db, "0006")
+        migrate_schema(db, "0006")
         with db.engine.begin() as conn:
             conn.execute(text("INSERT INTO unit (code, name, created_at) VALUES ('u', 'U', :t)"),
                          {"t": MON})  # fmt: skip
@@ -215,7 +207,7 @@ def test_the_migration_carries_every_timer_over(empty_database_url: str) -> None
                      " ORDER BY title")
             ).all()  # fmt: skip
         assert [tuple(r) for r in rows] == [("with", True, False), ("without", None, True)]
-        _migrate(db, "0006", "downgrade")
+        migrate_schema(db, "0006", "downgrade")
         assert _index_columns(db) == ["timer_at"]
         with db.engine.connect() as conn:
             columns = {c["name"] for c in inspect(conn).get_columns("plan")}
