@@ -203,6 +203,30 @@ def test_concurrent_decisions_on_one_engine_each_get_their_own_answer(
     assert wrong == []
 
 
+def test_the_machine_states_behave_as_transitions_states(
+    annual: WorkflowEngine, org: OrgSnapshot
+) -> None:
+    machine = annual._machine
+    for name in annual.spec.state_names:
+        state = machine.get_state(name)
+        assert state.name == name and state.value == name
+    # An unknown name is refused as the base Machine refuses it.
+    with pytest.raises(ValueError, match="not a registered state"):
+        machine.get_state("no_such_state")
+    # The quiet enter/exit only skip empty callback lists: a callback still runs.
+    seen: list[str] = []
+    state = machine.get_state("submitted")
+    state.add_callback("enter", lambda event: seen.append("enter"))
+    state.add_callback("exit", lambda event: seen.append("exit"))
+    try:
+        annual.decide(facts("draft"), "submit", CHAIR_A, org)
+        annual.decide(facts("submitted"), "start_review", REVIEWER, org)
+    finally:
+        state.on_enter.clear()
+        state.on_exit.clear()
+    assert seen == ["enter", "exit"]
+
+
 def test_there_are_no_auto_to_state_triggers(annual: WorkflowEngine, org: OrgSnapshot) -> None:
     with pytest.raises(ActionNotAllowed) as info:
         annual.decide(facts("draft"), "to_approved", CHAIR_A, org)

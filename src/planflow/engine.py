@@ -22,7 +22,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from transitions import Machine
+from transitions import Machine, State
 
 from .definitions.spec import TransitionSpec, WorkflowSpec
 from .errors import ActionNotAllowed, GuardFailed, PermissionDenied
@@ -64,6 +64,45 @@ class _Cursor:
     state: str
 
 
+class _PlanState(State):
+    """A ``transitions`` State named by a plain string, quiet when it has no callbacks.
+
+    The base class serves Enum names too, so its ``name`` is a property that
+    checks the type on every read, and ``enter``/``exit`` log two lines each
+    even with nothing to call; a decision reads the name six times and
+    enters and exits once. Our states are strings and have no callbacks:
+    the same Machine, without that work on every transition.
+    """
+
+    #: A plain attribute, shadowing the base class's property.
+    name: str = ""
+
+    def __init__(self, name: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(name, *args, **kwargs)
+        self.name = name
+
+    def enter(self, event_data: Any) -> None:
+        if self.on_enter:
+            super().enter(event_data)
+
+    def exit(self, event_data: Any) -> None:
+        if self.on_exit:
+            super().exit(event_data)
+
+
+class _PlanMachine(Machine):
+    """The Machine of one definition version, with ``_PlanState`` states."""
+
+    state_cls = _PlanState
+
+    def get_state(self, state: Any) -> Any:
+        # Five lookups a decision; the base class handles Enums and unknown names.
+        try:
+            return self.states[state]
+        except (KeyError, TypeError):
+            return super().get_state(state)
+
+
 class WorkflowEngine:
     def __init__(self, spec: WorkflowSpec) -> None:
         self.spec = spec
@@ -87,7 +126,7 @@ class WorkflowEngine:
             )
             for state in spec.state_names
         }
-        self._machine = Machine(
+        self._machine = _PlanMachine(
             model=None,
             states=list(spec.state_names),
             transitions=self._machine_transitions(spec),
