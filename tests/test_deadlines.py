@@ -9,6 +9,7 @@ time), and returns the plan automatically 30 days after the due date.
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planflow.calendar import BusinessCalendar
-from planflow.deadlines import MAX_ESCALATION_LEVEL, NO_TASK, Effect, next_effect, task_for_state
+from planflow.deadlines import (
+    MAX_ESCALATION_LEVEL,
+    NO_TASK,
+    Effect,
+    TaskPlanner,
+    next_effect,
+    task_for_state,
+)
 from planflow.definitions import Duration, TimerSpec, load_definition
 from planflow.org import OrgSnapshot, UnitInfo
 
@@ -259,3 +267,65 @@ def test_after_gives_the_first_effect_later_than_it(
         later = [e for e in timeline if e > after]
         expected = later[0] if later else None
         assert next_effect(REVIEW_TIMER, due, calendar, after=after) == expected
+
+
+# -- the planner: task_for_state, remembered per start date ------------------------------
+
+starts = st.lists(
+    st.datetimes(
+        min_value=datetime(2027, 1, 1), max_value=datetime(2027, 1, 20), timezones=st.just(UTC)
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    calendar=calendars,
+    due=st.none() | durations,
+    timer=timers,
+    times=starts,
+)
+def test_the_planner_gives_what_task_for_state_gives(
+    calendar: BusinessCalendar,
+    due: Duration | None,
+    timer: TimerSpec,
+    times: list[datetime],
+) -> None:
+    """Whole days or hours, on one date or many: the remembered answer is the computed one."""
+    review = SPEC.state("under_review")
+    assert review.task is not None
+    states = tuple(
+        replace(s, task=replace(review.task, due=due)) if s.name == "under_review" else s
+        for s in SPEC.states
+    )
+    timers_ = tuple(t for t in SPEC.timers if t.state != "under_review")
+    spec = replace(SPEC, states=states, timers=(*timers_, replace(timer, state="under_review")))
+    planner = TaskPlanner(calendar)
+    # Each start twice, and starts on the same date at other times of day.
+    for start in [*times, *times, *(t.replace(hour=(t.hour + 7) % 24) for t in times)]:
+        for state in spec.state_names:
+            for unit in (BRANCH, UNION):
+                expected = task_for_state(spec, ORG, calendar, unit, state, start)
+                assert planner.task_for_state(spec, ORG, unit, state, start) == expected
+
+
+def test_the_planner_tells_definitions_apart_and_takes_a_given_due_time() -> None:
+    planner = TaskPlanner(WEEKDAYS)
+    slower = replace(
+        SPEC,
+        states=tuple(
+            replace(s, task=replace(s.task, due=Duration(working_days=20)))
+            if s.name == "under_review" and s.task
+            else s
+            for s in SPEC.states
+        ),
+    )
+    fast = planner.task_for_state(SPEC, ORG, BRANCH, "under_review", T0)
+    slow = planner.task_for_state(slower, ORG, BRANCH, "under_review", T0)
+    assert fast.due_at == at("2027-01-18") and slow.due_at == at("2027-02-01")
+    given_due = at("2027-04-30")
+    task = planner.task_for_state(SPEC, ORG, BRANCH, "under_review", T0, given_due)
+    assert task == task_for_state(SPEC, ORG, WEEKDAYS, BRANCH, "under_review", T0, given_due)
+    assert task.due_at == given_due

@@ -10,11 +10,11 @@ deadline processor asks ``next_effect`` for the one after it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from .calendar import BusinessCalendar
-from .definitions.spec import TimerSpec, WorkflowSpec
+from .definitions.spec import RoleRef, TimerSpec, WorkflowSpec
 from .org import OrgSnapshot
 
 #: Escalations stop at the top of the tree; this bounds a misconfigured loop.
@@ -121,3 +121,100 @@ def task_for_state(
         timer_at=first.at if first else None,
         timer_kind=first.kind if first else None,
     )
+
+
+#: Start dates a planner remembers per state before it starts afresh.
+MAX_REMEMBERED_STARTS = 4096
+
+
+class _Offsets(NamedTuple):
+    """A task's times as offsets from its start, for one (definition, state, start date)."""
+
+    spec: WorkflowSpec  # held so that the identity in the key cannot be reused
+    #: False when a duration has hours: the times depend on the time of day.
+    whole_days: bool
+    assignee: RoleRef | None
+    due: timedelta | None
+    timer: timedelta | None
+    timer_kind: str | None
+
+
+class TaskPlanner:
+    """``task_for_state`` with each state's timeline remembered per start date.
+
+    Entering a waiting state computes a due date and up to three timers from
+    it: a few calendar steps and a comparison of the candidates, on every
+    transition. When the state's durations are whole days, every one of
+    those times is the start moved by whole days that depend on the start's
+    date alone (``BusinessCalendar._shift``), so the planner remembers them
+    as offsets and applies them to the next start on the same date. A state
+    with hours in a duration, or a due time given by the caller, is
+    computed afresh every time.
+    """
+
+    def __init__(self, calendar: BusinessCalendar) -> None:
+        self.calendar = calendar
+        self._offsets: dict[tuple[int, str, date], _Offsets] = {}
+
+    def task_for_state(
+        self,
+        spec: WorkflowSpec,
+        org: OrgSnapshot,
+        plan_unit_id: int,
+        state: str,
+        at: datetime,
+        due_at: datetime | None = None,
+    ) -> TaskState:
+        if due_at is not None:
+            return task_for_state(spec, org, self.calendar, plan_unit_id, state, at, due_at)
+        key = (id(spec), state, at.date())
+        known = self._offsets.get(key)
+        if known is None or known.spec is not spec:
+            known = self._remember(key, spec, org, plan_unit_id, state, at)
+        if not known.whole_days:
+            return task_for_state(spec, org, self.calendar, plan_unit_id, state, at)
+        if known.assignee is None:
+            return NO_TASK
+        return TaskState(
+            known.assignee.role,
+            org.resolve(known.assignee, plan_unit_id),
+            at,  # since
+            None if known.due is None else at + known.due,
+            0,  # level
+            None if known.timer is None else at + known.timer,
+            known.timer_kind,
+        )
+
+    def _remember(
+        self,
+        key: tuple[int, str, date],
+        spec: WorkflowSpec,
+        org: OrgSnapshot,
+        plan_unit_id: int,
+        state: str,
+        at: datetime,
+    ) -> _Offsets:
+        task = task_for_state(spec, org, self.calendar, plan_unit_id, state, at)
+        spec_task = spec.state(state).task
+        known = _Offsets(
+            spec,
+            _whole_days(spec, state),
+            spec_task.assignee if spec_task else None,
+            None if task.due_at is None else task.due_at - at,
+            None if task.timer_at is None else task.timer_at - at,
+            task.timer_kind,
+        )
+        if len(self._offsets) >= MAX_REMEMBERED_STARTS:
+            self._offsets.clear()
+        self._offsets[key] = known
+        return known
+
+
+def _whole_days(spec: WorkflowSpec, state: str) -> bool:
+    """Whether every duration of the state's task and timer is in whole days."""
+    task = spec.state(state).task
+    timer = spec.timer_for(state)
+    durations = [task.due if task else None]
+    if timer is not None:
+        durations += [timer.remind_before, timer.escalate_after, timer.auto_after]
+    return all(d is None or d.hours == 0 for d in durations)

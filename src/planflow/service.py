@@ -20,7 +20,7 @@ from .audit_chain import GENESIS, AuditEntry, canonical_json
 from .calendar import BusinessCalendar
 from .changes import DEFAULT_WRITERS, Change, Writer
 from .clock import Clock, SystemClock
-from .deadlines import task_for_state
+from .deadlines import TaskPlanner
 from .definitions.registry import DefinitionRegistry
 from .definitions.spec import WorkflowSpec
 from .engine import Decision, WorkflowEngine
@@ -72,6 +72,7 @@ class PlanService:
         self.registry = registry
         self.clock = clock or SystemClock()
         self.calendar = calendar or BusinessCalendar()
+        self.tasks = TaskPlanner(self.calendar)
         self.events = events or EventBus()
         self.writers = writers
         self.org_cache = OrgCache()
@@ -390,10 +391,9 @@ class PlanService:
         # Our own parameters are bound already; an ``extra`` of a caller's may not be.
         bound = not extra
         if sql.name in ps.TASK_UPDATES:
-            task = task_for_state(
+            task = self.tasks.task_for_state(
                 change.spec,
                 change.org,
-                self.calendar,
                 row.unit_id,
                 change.to_state,
                 change.at,
