@@ -518,6 +518,11 @@ def test_sqlite_datetime_text_is_sqlalchemys() -> None:
     assert sqlite_datetime(T1) == "2027-03-05 09:30:15.123456"
     assert sqlite_datetime(T2) == "2027-03-05 09:45:01.654321"
     assert sqlite_datetime(datetime(2027, 1, 1, tzinfo=UTC)) == "2027-01-01 00:00:00.000000"
+    one_us = datetime(2027, 12, 31, 23, 59, 59, 1, tzinfo=UTC)
+    assert sqlite_datetime(one_us) == "2027-12-31 23:59:59.000001"
+    seoul = one_us.astimezone(timezone(timedelta(hours=9)))
+    assert sqlite_datetime(seoul) == "2027-12-31 23:59:59.000001"
+    assert sqlite_datetime(one_us.replace(tzinfo=None)) == "2027-12-31 23:59:59.000001"
 
 
 def test_sql_placeholders_per_dialect() -> None:

@@ -109,6 +109,10 @@ def sqlite_datetime(value: datetime) -> str:
     """The text SQLAlchemy's SQLite DATETIME stores (UTCDateTime stores UTC)."""
     if value.tzinfo is None:  # naive values are UTC already
         return value.isoformat(sep=" ", timespec="microseconds")
+    if value.tzinfo is UTC and value.microsecond:
+        # "2027-04-01 08:00:00.000007+00:00" up to the offset: one call, no
+        # keyword to parse (due times and timers, formatted once each).
+        return value.isoformat(" ")[:26]
     # The audit hash formats the same timestamp: share its (remembered) text.
     iso = utc_isoformat(value)
     return iso[:10] + " " + iso[11:26]
