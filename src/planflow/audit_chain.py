@@ -46,6 +46,12 @@ def utc_isoformat(at: datetime) -> str:
     return text
 
 
+def last_isoformat(at: datetime) -> str | None:
+    """``utc_isoformat(at)`` if ``at`` itself was the last value formatted, else None."""
+    last = _last_iso
+    return last[1] if last[0] is at else None
+
+
 def canonical_json(value: Any) -> str:
     """Compact, keys sorted, UTF-8 as is: ``json.dumps(value, sort_keys=True, ...)``."""
     return sorted_json(value)

@@ -375,8 +375,9 @@ class PlanService:
             prev_hash=row.audit_hash,
         )
         change.audit = entry
-        change.at_db = at_db = tx.ts(change.at)
+        # Hash first: the database text of ``at`` then reuses the hash's.
         change.audit_hash = entry.compute_hash()
+        change.at_db = at_db = tx.ts(change.at)
         params = {
             "plan_id": row.id,
             "version": row.version,

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from ..audit_chain import utc_isoformat
+from ..audit_chain import last_isoformat, utc_isoformat
 from .db import Database
 
 # The sqlite3 module binds None as NULL only after asking the adapter registry
@@ -109,12 +109,14 @@ def sqlite_datetime(value: datetime) -> str:
     """The text SQLAlchemy's SQLite DATETIME stores (UTCDateTime stores UTC)."""
     if value.tzinfo is None:  # naive values are UTC already
         return value.isoformat(sep=" ", timespec="microseconds")
-    if value.tzinfo is UTC and value.microsecond:
-        # "2027-04-01 08:00:00.000007+00:00" up to the offset: one call, no
-        # keyword to parse (due times and timers, formatted once each).
-        return value.isoformat(" ")[:26]
-    # The audit hash formats the same timestamp: share its (remembered) text.
-    iso = utc_isoformat(value)
+    # The audit hash has just formatted a change's own time: share its text.
+    iso = last_isoformat(value)
+    if iso is None:
+        if value.tzinfo is UTC and value.microsecond:
+            # "2027-04-01 08:00:00.000007+00:00" up to the offset: one call,
+            # no keyword to parse (due times and timers).
+            return value.isoformat(" ")[:26]
+        iso = utc_isoformat(value)
     return iso[:10] + " " + iso[11:26]
 
 
