@@ -1,4 +1,6 @@
-"""The audit record key (plan_id * 2**32 + seq): the migration, the constraint, the queries."""
+"""The packed keys: audit records (plan_id * 2**32 + seq) and revisions (plan_id * 2**32 + number).
+
+For each: the migration, the constraint, the queries."""
 
 from __future__ import annotations
 
@@ -122,3 +124,98 @@ def test_a_plans_records_are_found_by_the_key_not_a_scan(tmp_path, query: str) -
         db.dispose()
     assert "USING INTEGER PRIMARY KEY" in plan, plan
     assert "SCAN audit_record" not in plan, plan
+
+
+# -- revisions: plan_id * 2**32 + number (migration 0008) ------------------------------------
+
+OLD_REVISION = (
+    "INSERT INTO plan_revision (plan_id, number, content, content_hash, created_by, created_at)"
+    " VALUES (:plan, :number, :content, 'h', :user, '2027-01-04 08:00:00.000000')"
+)
+
+
+def _revisions(db: Database) -> list[tuple[object, ...]]:
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT plan_id, number, content FROM plan_revision ORDER BY plan_id, number")
+        )
+        return [tuple(r) for r in rows]
+
+
+def test_the_revision_migration_keeps_every_revision_and_keys_it(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
+    try:
+        migrate_schema(db, "0007")
+        with Session(db.engine) as s, s.begin():
+            unit = Unit(code="u", name="Unit", created_at=T0)
+            user = User(username="a", display_name="A", created_at=T0)
+            s.add_all([unit, user])
+            s.flush()
+            user_id = user.id
+            plans = [
+                s.execute(
+                    text(OLD_PLAN), {"unit": unit.id, "user": user_id, "title": f"P{n}"}
+                ).one()[0]
+                for n in (1, 2)
+            ]
+            # Interleaved, so that the old ids are not in key order.
+            for number in (1, 2):
+                for plan_id in plans:
+                    s.execute(
+                        text(OLD_REVISION),
+                        {"plan": plan_id, "number": number, "user": user_id,
+                         "content": f"{plan_id}.{number}"},
+                    )  # fmt: skip
+        before = _revisions(db)
+        assert upgrade(db) == head_revision(db)
+        assert _revisions(db) == before
+        with db.engine.connect() as conn:
+            keys = conn.execute(text("SELECT id, plan_id, number FROM plan_revision")).all()
+        assert sorted(i for i, _, _ in keys) == sorted(audit_key(p, n) for _, p, n in keys)
+        migrate_schema(db, "0007", "downgrade")
+        assert _revisions(db) == before
+        # The old table again: ids are given by the database, (plan, number) is unique.
+        with Session(db.engine) as s, s.begin():
+            s.execute(text(OLD_REVISION), {"plan": plans[0], "number": 3, "user": user_id,
+                                           "content": "new"})  # fmt: skip
+        with pytest.raises(IntegrityError), Session(db.engine) as s, s.begin():
+            s.execute(text(OLD_REVISION), {"plan": plans[0], "number": 3, "user": user_id,
+                                           "content": "again"})  # fmt: skip
+        assert len(_revisions(db)) == len(before) + 1
+    finally:
+        db.dispose()
+
+
+def test_a_revision_whose_id_does_not_match_its_plan_and_number_is_refused(
+    pf: Planflow, org
+) -> None:
+    plan_id = pf.create_plan(unit_code="branch_a", year=2027, title="P", actor="drafter_a")
+    with pytest.raises(IntegrityError), pf.db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO plan_revision (id, plan_id, number, content, content_hash,"
+                " created_at) VALUES (:id, :plan, 1, '{}', 'h', '2027-01-04 08:00:00')"
+            ),
+            {"id": audit_key(plan_id, 2), "plan": plan_id},
+        )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * FROM plan_revision WHERE id >= 7 * 4294967296"
+        " AND id <= 7 * 4294967296 + 4294967295 ORDER BY id",
+        xs.SELECT_REVISION_CONTENT.sqlite.replace(":plan_id", "7").replace(":number", "2"),
+    ],
+    ids=["revisions", "revision_content"],
+)
+def test_a_plans_revisions_are_found_by_the_key_not_a_scan(tmp_path, query: str) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'plan.sqlite3'}")
+    try:
+        upgrade(db)
+        with db.engine.connect() as conn:
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + query))
+    finally:
+        db.dispose()
+    assert "INTEGER PRIMARY KEY" in plan, plan
+    assert "SCAN plan_revision" not in plan, plan

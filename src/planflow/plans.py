@@ -27,6 +27,7 @@ from .errors import NotFound, PermissionDenied, ValidationError
 from .org import OrgSnapshot
 from .service import PlanService
 from .storage import plan_store as ps
+from .storage.audit_keys import of_plan
 from .storage.tables import Comment, Plan, PlanRevision
 from .storage.tx import Tx, read_tx
 from .text import MAX_COMMENT as MAX_COMMENT
@@ -166,8 +167,8 @@ class PlanContentService:
                 raise NotFound("plan", plan_id)
             rows = conn.execute(
                 select(revision_t)
-                .where(revision_t.c.plan_id == plan_id)
-                .order_by(revision_t.c.number)
+                .where(of_plan(revision_t.c.id, plan_id))
+                .order_by(revision_t.c.id)
             )
             return [
                 Revision(

@@ -11,6 +11,10 @@ against 1.1 (every page of a commit is written whole). A CHECK constraint
 keeps ``id``, ``plan_id`` and ``seq`` in step; ``INSERT_AUDIT`` computes the
 id in SQL, so no caller passes it.
 
+A plan's frozen revisions are keyed the same way, ``plan_revision.id =
+plan_id * 2**32 + number`` (``REVISION_KEY_SQL``): one B-tree page per
+submission instead of the table's page plus a unique index's.
+
 Queries for one plan's records must select by this range (``plan_id =``
 alone scans the table on SQLite); ``tests/test_audit_keys.py`` checks the
 query plans of the ones planflow runs.
@@ -25,6 +29,8 @@ from sqlalchemy import BigInteger, ColumnElement, and_, cast
 SEQ_SPAN = 2**32
 #: The id of a plan's record ``seq``, as SQL (``INSERT_AUDIT``, the CHECK).
 KEY_SQL = f"plan_id * {SEQ_SPAN} + seq"
+#: The id of a plan's revision ``number``, as SQL (``INSERT_REVISION``, the CHECK).
+REVISION_KEY_SQL = f"plan_id * {SEQ_SPAN} + number"
 #: A plan's records in SQL, for ``:plan_id`` (``audit_range``).
 RANGE_SQL = f"id BETWEEN :plan_id * {SEQ_SPAN} AND :plan_id * {SEQ_SPAN} + {SEQ_SPAN - 1}"
 

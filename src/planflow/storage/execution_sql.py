@@ -12,6 +12,7 @@ both (SQLite >= 3.24).
 from __future__ import annotations
 
 from .audit_keys import RANGE_SQL as AUDIT_RANGE_SQL
+from .audit_keys import SEQ_SPAN
 from .tx import Sql
 
 # -- progress -------------------------------------------------------------------------
@@ -26,7 +27,7 @@ UPSERT_PROGRESS = Sql(
 )
 SELECT_REVISION_CONTENT = Sql(
     "select_revision_content",
-    "SELECT content FROM plan_revision WHERE plan_id = :plan_id AND number = :number",
+    f"SELECT content FROM plan_revision WHERE id = :plan_id * {SEQ_SPAN} + :number",
 )
 
 # -- evidence ---------------------------------------------------------------------------

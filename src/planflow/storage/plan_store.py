@@ -190,8 +190,9 @@ INSERT_AUDIT = Sql(
 )
 INSERT_REVISION = Sql(
     "insert_revision",
-    "INSERT INTO plan_revision (plan_id, number, content, content_hash, created_by, created_at)"
-    " VALUES (:plan_id, :number, :content, :content_hash, :created_by, :created_at)",
+    "INSERT INTO plan_revision (id, plan_id, number, content, content_hash, created_by,"
+    f" created_at) VALUES (:plan_id * {SEQ_SPAN} + :number, :plan_id, :number, :content,"
+    " :content_hash, :created_by, :created_at)",
 )
 INSERT_VOTE = Sql(
     "insert_vote",

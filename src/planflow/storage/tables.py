@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from .audit_keys import KEY_SQL as AUDIT_KEY_SQL
-from .audit_keys import SEQ_SPAN
+from .audit_keys import REVISION_KEY_SQL, SEQ_SPAN
 
 
 class Unit(SQLModel, table=True):
@@ -198,12 +198,27 @@ class Plan(SQLModel, table=True):
 
 
 class PlanRevision(SQLModel, table=True):
-    """The content as it was submitted, frozen."""
+    """The content as it was submitted, frozen.
+
+    Keyed like the audit trail: ``id = plan_id * 2**32 + number``
+    (``storage.audit_keys``), so (plan, number) is unique by the key itself
+    and a submission writes one B-tree page, not one more for an index.
+    """
 
     __tablename__ = "plan_revision"
-    __table_args__ = (UniqueConstraint("plan_id", "number"),)
+    __table_args__ = (
+        CheckConstraint(
+            f"id = {REVISION_KEY_SQL} AND number >= 1 AND number < {SEQ_SPAN}",
+            name="ck_plan_revision_key",
+        ),
+    )
 
-    id: int | None = Field(default=None, primary_key=True)
+    # INTEGER on SQLite: only that type makes the key the rowid.
+    id: int = Field(
+        sa_column=Column(
+            BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False
+        )
+    )
     plan_id: int = Field(foreign_key="plan.id")
     number: int
     content: str = Field(sa_column=Column(Text, nullable=False))
