@@ -37,6 +37,20 @@ OLD_PLAN = (
 )
 
 
+def _old_plans(s: Session) -> tuple[int, list[int]]:
+    """A user and two plans, in raw SQL: the models describe the newest schema, not an old one."""
+    unit = Unit(code="u", name="Unit", created_at=T0)
+    user = User(username="a", display_name="A", created_at=T0)
+    s.add_all([unit, user])
+    s.flush()
+    assert unit.id is not None and user.id is not None
+    plans = [
+        s.execute(text(OLD_PLAN), {"unit": unit.id, "user": user.id, "title": f"P{n}"}).one()[0]
+        for n in (1, 2)
+    ]
+    return user.id, plans
+
+
 def _records(db: Database) -> list[tuple[object, ...]]:
     with db.engine.connect() as conn:
         rows = conn.execute(
@@ -50,18 +64,7 @@ def test_the_migration_keeps_every_record_and_keys_it(empty_database_url: str) -
     try:
         migrate_schema(db, "0005")
         with Session(db.engine) as s, s.begin():
-            unit = Unit(code="u", name="Unit", created_at=T0)
-            user = User(username="a", display_name="A", created_at=T0)
-            s.add_all([unit, user])
-            s.flush()
-            assert unit.id is not None and user.id is not None
-            # Raw SQL: the model describes the newest schema, not 0005's.
-            plans = [
-                s.execute(
-                    text(OLD_PLAN), {"unit": unit.id, "user": user.id, "title": f"P{n}"}
-                ).one()[0]
-                for n in (1, 2)
-            ]
+            _, plans = _old_plans(s)
             for plan_id in plans:
                 for seq in (1, 2, 3):
                     params = {"plan": plan_id, "seq": seq, "prev": f"p{seq}", "hash": f"h{seq}"}
@@ -147,17 +150,7 @@ def test_the_revision_migration_keeps_every_revision_and_keys_it(empty_database_
     try:
         migrate_schema(db, "0007")
         with Session(db.engine) as s, s.begin():
-            unit = Unit(code="u", name="Unit", created_at=T0)
-            user = User(username="a", display_name="A", created_at=T0)
-            s.add_all([unit, user])
-            s.flush()
-            user_id = user.id
-            plans = [
-                s.execute(
-                    text(OLD_PLAN), {"unit": unit.id, "user": user_id, "title": f"P{n}"}
-                ).one()[0]
-                for n in (1, 2)
-            ]
+            user_id, plans = _old_plans(s)
             # Interleaved, so that the old ids are not in key order.
             for number in (1, 2):
                 for plan_id in plans:
