@@ -35,6 +35,8 @@ RESULT_KEYS = {
     "steps_per_second",
     "floor_steps_per_second",
     "ratio_to_floor",
+    "reference_steps_per_second",
+    "reference_ratio_to_floor",
     "peak_rss_mib",
     "verified",
 }
@@ -46,7 +48,14 @@ def check_result(result: dict[str, Any], n: int, database: str) -> None:
     assert result["verified"] is True
     assert (result["workload"], result["database"], result["n"]) == ("w1", database, n)
     assert result["steps"] == result["expected_steps"] == w1.expected_steps(n)
-    for key in ("seconds", "steps_per_second", "floor_steps_per_second", "ratio_to_floor"):
+    for key in (
+        "seconds",
+        "steps_per_second",
+        "floor_steps_per_second",
+        "ratio_to_floor",
+        "reference_steps_per_second",
+        "reference_ratio_to_floor",
+    ):
         assert isinstance(result[key], int | float) and result[key] > 0, key
     assert result["peak_rss_mib"] > 0
 

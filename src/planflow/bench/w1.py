@@ -13,6 +13,7 @@ import json
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func
@@ -159,99 +160,126 @@ FLOOR_SCHEMA = [
 ]
 
 
-def run_floor(scratch: Scratch, n: int) -> dict[str, Any]:
+class FloorSql:
+    """A bare DBAPI connection with the floor's two tables and a step's statements.
+
+    ``name`` prefixes the tables and, on SQLite, names the file beside
+    planflow's, so that several hand-written runs share a scratch database
+    without meeting. The statements are translated once, here, not per step.
+    """
+
+    def __init__(self, scratch: Scratch, name: str) -> None:
+        self.kind = scratch.kind
+        self.prefix = f"{name}_"
+        if scratch.kind == "sqlite":
+            conn: Any = sqlite3.connect(f"{scratch.raw}.{name}", isolation_level=None)
+            # The same file settings as planflow's own databases (storage.db).
+            conn.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            ddls = [ddl.format(pk="INTEGER PRIMARY KEY") for ddl in FLOOR_SCHEMA]
+        else:
+            import psycopg
+
+            conn = psycopg.connect(scratch.raw, options=f"-csearch_path={scratch.schema}")
+            ddls = [
+                ddl.format(pk="SERIAL PRIMARY KEY").replace("TIMESTAMP", "TIMESTAMPTZ")
+                for ddl in FLOOR_SCHEMA
+            ]
+        self.conn = conn
+        for ddl in ddls:
+            conn.execute(self.sql(ddl))
+        if scratch.kind != "sqlite":
+            conn.commit()
+        self.create = self.sql(
+            "INSERT INTO floor_plan (state, version) VALUES ('draft', 1) RETURNING id"
+        )
+        self.create_audit = self.sql(
+            "INSERT INTO floor_audit (plan_id, actor, from_state, to_state, event, comment, at)"
+            " VALUES (?, ?, NULL, 'draft', 'create', NULL, ?)"
+        )
+        self.load = self.sql("SELECT state, version FROM floor_plan WHERE id = ?")
+        self.update = self.sql(
+            "UPDATE floor_plan SET state = ?, version = ? WHERE id = ? AND version = ?"
+        )
+        self.audit = self.sql(
+            "INSERT INTO floor_audit (plan_id, actor, from_state, to_state, event, comment, at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )
+
+    def sql(self, text: str) -> str:
+        text = text.replace("floor_", self.prefix)
+        return text if self.kind == "sqlite" else text.replace("?", "%s")
+
+    def begin(self) -> None:
+        if self.kind == "sqlite":
+            self.conn.execute("BEGIN IMMEDIATE")
+        # psycopg opens the transaction on the first statement
+
+    def commit(self) -> None:
+        if self.kind == "sqlite":
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.commit()
+
+    def count(self, text: str) -> int:
+        return int(self.conn.execute(self.sql(text)).fetchone()[0])
+
+
+Decide = Callable[[str, str], str]
+
+
+def run_hand_written(
+    scratch: Scratch, n: int, name: str = "floor", decide: Decide | None = None
+) -> dict[str, Any]:
+    """W1 as plain SQL; ``decide(state, action)`` gives the next state (default: ``DEST``)."""
     from datetime import UTC, datetime
 
-    if scratch.kind == "sqlite":
-        conn: Any = sqlite3.connect(scratch.raw + ".floor", isolation_level=None)
-        # The same file settings as planflow's own databases (storage.db).
-        conn.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        pk, ph = "INTEGER PRIMARY KEY", "?"
-        for ddl in FLOOR_SCHEMA:
-            conn.execute(ddl.format(pk=pk))
-
-        def begin() -> None:
-            conn.execute("BEGIN IMMEDIATE")
-
-        def commit() -> None:
-            conn.execute("COMMIT")
-
-        def one(sql: str, args: tuple[Any, ...]) -> Any:
-            return conn.execute(sql, args).fetchone()
-
-        def run(sql: str, args: tuple[Any, ...]) -> Any:
-            return conn.execute(sql, args)
-    else:
-        import psycopg
-
-        conn = psycopg.connect(scratch.raw, options=f"-csearch_path={scratch.schema}")
-        pk, ph = "SERIAL PRIMARY KEY", "%s"
-        for ddl in FLOOR_SCHEMA:
-            conn.execute(ddl.format(pk=pk).replace("TIMESTAMP", "TIMESTAMPTZ"))
-        conn.commit()
-
-        def begin() -> None:
-            pass  # psycopg opens the transaction on the first statement
-
-        def commit() -> None:
-            conn.commit()
-
-        def one(sql: str, args: tuple[Any, ...]) -> Any:
-            return conn.execute(sql.replace("?", ph), args).fetchone()
-
-        def run(sql: str, args: tuple[Any, ...]) -> Any:
-            return conn.execute(sql.replace("?", ph), args)
-
+    db = FloorSql(scratch, name)
+    execute, begin, commit = db.conn.execute, db.begin, db.commit
     steps = 0
     started = time.perf_counter()
     for i in range(n):
         begin()
-        plan_id = one(
-            "INSERT INTO floor_plan (state, version) VALUES ('draft', 1) RETURNING id", ()
-        )[0]
-        run(
-            "INSERT INTO floor_audit (plan_id, actor, from_state, to_state, event, comment, at)"
-            " VALUES (?, ?, NULL, 'draft', 'create', NULL, ?)",
-            (plan_id, 1, datetime.now(UTC)),
-        )
+        plan_id = execute(db.create, ()).fetchone()[0]
+        execute(db.create_audit, (plan_id, 1, datetime.now(UTC)))
         commit()
         steps += 1
         for action in path_for(i):
             begin()
-            state, version = one("SELECT state, version FROM floor_plan WHERE id = ?", (plan_id,))
-            dest = DEST[action]
-            run(
-                "UPDATE floor_plan SET state = ?, version = ? WHERE id = ? AND version = ?",
-                (dest, version + 1, plan_id, version),
-            )
+            state, version = execute(db.load, (plan_id,)).fetchone()
+            dest = DEST[action] if decide is None else decide(state, action)
+            execute(db.update, (dest, version + 1, plan_id, version))
             comment = "Please add targets." if action == "return_for_revision" else None
-            run(
-                "INSERT INTO floor_audit (plan_id, actor, from_state, to_state, event, comment, at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (plan_id, 2, state, dest, action, comment, datetime.now(UTC)),
-            )
+            execute(db.audit, (plan_id, 2, state, dest, action, comment, datetime.now(UTC)))
             commit()
             steps += 1
     seconds = time.perf_counter() - started
-    accepted = one("SELECT count(*) FROM floor_plan WHERE state = 'accepted'", ())[0]
-    audits = one("SELECT count(*) FROM floor_audit", ())[0]
-    conn.close()
+    accepted = db.count("SELECT count(*) FROM floor_plan WHERE state = 'accepted'")
+    audits = db.count("SELECT count(*) FROM floor_audit")
+    db.conn.close()
     problems = []
     if accepted != n or audits != steps:
-        problems.append(f"floor: {accepted} accepted, {audits} audit rows, {steps} steps")
+        problems.append(f"{name}: {accepted} accepted, {audits} audit rows, {steps} steps")
     return {"steps": steps, "seconds": seconds, "problems": problems}
 
 
+def run_floor(scratch: Scratch, n: int) -> dict[str, Any]:
+    return run_hand_written(scratch, n)
+
+
 def measure(n: int, database_url: str | None) -> dict[str, Any]:
-    """One W1 measurement: the floor and planflow, in this process, in one run."""
+    """One W1 measurement: the floor, the bare-library reference and planflow, in one run."""
+    from .w1_reference import run_reference
+
     with scratch_database(database_url, "w1") as scratch:
         floor = run_floor(scratch, n)
+        reference = run_reference(scratch, n)
         ours = run_planflow(scratch, n)
     sps = ours["steps"] / ours["seconds"]
     floor_sps = floor["steps"] / floor["seconds"]
-    problems = floor["problems"] + ours["problems"]
+    reference_sps = reference["steps"] / reference["seconds"]
+    problems = floor["problems"] + reference["problems"] + ours["problems"]
     return {
         "workload": "w1",
         "database": scratch.kind,
@@ -263,6 +291,9 @@ def measure(n: int, database_url: str | None) -> dict[str, Any]:
         "floor_seconds": round(floor["seconds"], 3),
         "floor_steps_per_second": round(floor_sps, 1),
         "ratio_to_floor": round(sps / floor_sps, 3),
+        # The bare ``transitions`` library on the same SQL (``w1_reference``).
+        "reference_steps_per_second": round(reference_sps, 1),
+        "reference_ratio_to_floor": round(reference_sps / floor_sps, 3),
         "peak_rss_mib": round(ours["peak_rss_mib"], 1),
         "verified": not problems and ours["steps"] == expected_steps(n),
         "problems": problems,
