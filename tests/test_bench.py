@@ -97,6 +97,35 @@ def test_expected_steps() -> None:
     assert w1.expected_steps(20) == 16 * 7 + 4 * 10
 
 
+def test_interleave_takes_turns_rotating_the_first_and_times_only_chunks() -> None:
+    log: list[tuple[str, int]] = []
+
+    def runner(name: str) -> w1.Runner:
+        log.append((name, -1))  # set-up
+        yield
+        for chunk in range(w1.ROUNDS):
+            log.append((name, chunk))
+            yield
+        return {"name": name}
+
+    results = w1.interleave({"a": runner("a"), "b": runner("b"), "c": runner("c")})
+    assert log[:3] == [("a", -1), ("b", -1), ("c", -1)]
+    rounds = [[name for name, _ in log[3 + 3 * r : 6 + 3 * r]] for r in range(3)]
+    assert rounds == [["a", "b", "c"], ["b", "c", "a"], ["c", "a", "b"]]
+    assert all(chunk == r for r in range(w1.ROUNDS) for _, chunk in log[3 + 3 * r : 6 + 3 * r])
+    assert {k: v["name"] for k, v in results.items()} == {"a": "a", "b": "b", "c": "c"}
+    assert all(v["seconds"] >= 0 for v in results.values())
+
+
+def test_interleave_refuses_a_runner_with_more_chunks() -> None:
+    def greedy() -> w1.Runner:
+        while True:
+            yield
+
+    with pytest.raises(AssertionError, match="more than"):
+        w1.interleave({"greedy": greedy()})
+
+
 def test_measure_on_sqlite(scratches: list[Scratch]) -> None:
     result = w1.measure(n=20, database_url=None)
     check_result(result, 20, "sqlite")

@@ -14,12 +14,11 @@ chain, tasks or notifications.
 
 from __future__ import annotations
 
-from typing import Any
-
 from transitions import Machine
 
 from .common import Scratch
-from .w1 import DEST, HAPPY, WITH_RETURN, run_hand_written
+from .w1_floor import Chunks, Runner, hand_written_steps
+from .w1_paths import DEST, HAPPY, WITH_RETURN
 
 
 class _Plan:
@@ -47,7 +46,7 @@ def _machine() -> Machine:
     )
 
 
-def run_reference(scratch: Scratch, n: int) -> dict[str, Any]:
+def reference_steps(scratch: Scratch, n: int, chunks: Chunks) -> Runner:
     machine = _machine()
 
     def decide(state: str, action: str) -> str:
@@ -59,4 +58,4 @@ def run_reference(scratch: Scratch, n: int) -> dict[str, Any]:
         finally:
             machine.remove_model(plan)
 
-    return run_hand_written(scratch, n, "reference", decide)
+    return hand_written_steps(scratch, n, chunks, "reference", decide)
