@@ -26,20 +26,16 @@ needs_postgres = pytest.mark.skipif(
     not POSTGRES_URL, reason="PLANFLOW_TEST_POSTGRES_URL is not set: no PostgreSQL to bench on"
 )
 
-RESULT_KEYS = {
-    "workload",
-    "database",
-    "n",
-    "steps",
+#: The measured figures, each a positive number.
+FIGURES = (
     "seconds",
     "steps_per_second",
     "floor_steps_per_second",
     "ratio_to_floor",
     "reference_steps_per_second",
     "reference_ratio_to_floor",
-    "peak_rss_mib",
-    "verified",
-}
+)
+RESULT_KEYS = {"workload", "database", "n", "steps", "peak_rss_mib", "verified", *FIGURES}
 
 
 def check_result(result: dict[str, Any], n: int, database: str) -> None:
@@ -48,14 +44,7 @@ def check_result(result: dict[str, Any], n: int, database: str) -> None:
     assert result["verified"] is True
     assert (result["workload"], result["database"], result["n"]) == ("w1", database, n)
     assert result["steps"] == result["expected_steps"] == w1.expected_steps(n)
-    for key in (
-        "seconds",
-        "steps_per_second",
-        "floor_steps_per_second",
-        "ratio_to_floor",
-        "reference_steps_per_second",
-        "reference_ratio_to_floor",
-    ):
+    for key in FIGURES:
         assert isinstance(result[key], int | float) and result[key] > 0, key
     assert result["peak_rss_mib"] > 0
 
