@@ -170,7 +170,10 @@ class TaskPlanner:
         key = (id(spec), state, at.date())
         known = self._offsets.get(key)
         if known is None or known.spec is not spec:
-            known = self._remember(key, spec, org, plan_unit_id, state, at)
+            # Computed in full: this answer, and the offsets for the next start.
+            task = task_for_state(spec, org, self.calendar, plan_unit_id, state, at)
+            self._remember(key, spec, state, at, task)
+            return task
         if not known.whole_days:
             return task_for_state(spec, org, self.calendar, plan_unit_id, state, at)
         if known.assignee is None:
@@ -189,12 +192,10 @@ class TaskPlanner:
         self,
         key: tuple[int, str, date],
         spec: WorkflowSpec,
-        org: OrgSnapshot,
-        plan_unit_id: int,
         state: str,
         at: datetime,
-    ) -> _Offsets:
-        task = task_for_state(spec, org, self.calendar, plan_unit_id, state, at)
+        task: TaskState,
+    ) -> None:
         spec_task = spec.state(state).task
         known = _Offsets(
             spec,
@@ -207,7 +208,6 @@ class TaskPlanner:
         if len(self._offsets) >= MAX_REMEMBERED_STARTS:
             self._offsets.clear()
         self._offsets[key] = known
-        return known
 
 
 def _whole_days(spec: WorkflowSpec, state: str) -> bool:
