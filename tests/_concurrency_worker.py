@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 from planflow.clock import FixedClock
 from planflow.errors import StaleVersion
 

@@ -26,7 +26,7 @@ from alembic import command
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 from planflow.cli import main
 from planflow.clock import FixedClock
 from planflow.storage.db import Database, normalise_url, with_search_path

@@ -1,4 +1,4 @@
-"""Tests of ``planflow.accounts.Accounts`` (``pf.accounts``), on SQLite and PostgreSQL.
+"""Tests of ``planflow.services.accounts.Accounts`` (``pf.accounts``), on SQLite and PostgreSQL.
 
 Covered: signing in (the session data it gives back; an unknown name, an
 inactive user, a user without a password and a wrong password all take the
@@ -18,8 +18,11 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-import planflow.accounts as accounts_module
-from planflow.accounts import (
+import planflow.services.accounts as accounts_module
+from planflow.app import Planflow
+from planflow.clock import FixedClock
+from planflow.errors import NotFound, ValidationError
+from planflow.services.accounts import (
     MIN_PASSWORD,
     PRUNE_EVERY,
     Account,
@@ -28,9 +31,6 @@ from planflow.accounts import (
     SignIn,
     WrongPassword,
 )
-from planflow.api import Planflow
-from planflow.clock import FixedClock
-from planflow.errors import NotFound, ValidationError
 from planflow.storage.tables import LoginAttempt, User
 
 PASSWORD = "correct horse 1"

@@ -1,4 +1,7 @@
-"""The admin rule and the changes admins make (``planflow.admin``, ``planflow.admin_changes``)."""
+"""The admin rule and the changes admins make.
+
+Modules: ``planflow.services.admin_directory`` and ``planflow.services.org_admin``.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,12 @@ import pytest
 from conftest import T0, CliRun
 from sqlmodel import select
 
-from planflow.admin import (
+from planflow.app import Planflow
+from planflow.clock import FixedClock
+from planflow.core.content.model import PlanContent
+from planflow.errors import NotFound, PermissionDenied, ValidationError
+from planflow.scheduling.deadline_processor import DeadlineProcessor
+from planflow.services.admin_directory import (
     AdminDirectory,
     AdminForbidden,
     AdminRefused,
@@ -20,15 +28,10 @@ from planflow.admin import (
     profile_stamp,
     scope_of,
 )
-from planflow.admin_changes import OrgAdmin
-from planflow.api import Planflow
-from planflow.clock import FixedClock
-from planflow.content import PlanContent
-from planflow.errors import NotFound, PermissionDenied, ValidationError
+from planflow.services.org_admin import OrgAdmin
 from planflow.storage import audit_repo
 from planflow.storage.org_repo import current_generation, verify_password
 from planflow.storage.tables import Notification, User
-from planflow.timers import DeadlineProcessor
 
 ROLES = ("drafter", "submitter", "reviewer", "inspector", "officer", "admin", "committee")
 
@@ -356,7 +359,7 @@ def test_counts_per_unit_and_plans_per_definition(pf: Planflow, admin: OrgAdmin)
     assert directory.definitions_in_use(union2) == {("annual_plan", 1): 0}
 
 
-# -- open tasks follow a moved unit (``planflow.reroute``) ------------------------------------
+# -- open tasks follow a moved unit (``planflow.services.reroute``) ----------------------------
 
 DUE_AT = datetime(2027, 1, 18, 8, 0, tzinfo=UTC)  # ten working days after T0: under_review
 

@@ -22,8 +22,9 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, func, insert, select, update
 
-from planflow.api import Planflow
-from planflow.audit_chain import (
+from planflow.app import Planflow
+from planflow.clock import FixedClock
+from planflow.core.audit_chain import (
     GENESIS,
     AuditEntry,
     ChainProblem,
@@ -31,8 +32,7 @@ from planflow.audit_chain import (
     heads_digest,
     sha256_hex,
 )
-from planflow.clock import FixedClock
-from planflow.content import PlanContent
+from planflow.core.content.model import PlanContent
 from planflow.storage import audit_repo
 from planflow.storage.audit_keys import audit_key
 from planflow.storage.audit_repo import EXPORT_FIELDS, anchor_t, audit_t, checkpoint_t, plan_t

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 from planflow.storage import audit_repo
 from planflow.storage import execution_sql as xs
 from planflow.storage.audit_keys import audit_key, audit_range

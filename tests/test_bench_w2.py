@@ -22,18 +22,18 @@ import pytest
 from conftest import WORKFLOWS
 from sqlalchemy import create_engine, text
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 from planflow.bench import w2, w2_floor, w2_population, w2_timeline
 from planflow.bench.common import Scratch
-from planflow.calendar import BusinessCalendar
 from planflow.cli import bench_cmds, main
 from planflow.clock import FixedClock
-from planflow.deadlines import Effect, next_effect
+from planflow.core.calendar import BusinessCalendar
+from planflow.core.task_planning import Effect, next_effect
+from planflow.scheduling.deadline_processor import DeadlineProcessor, DeadlineReport
 from planflow.storage import audit_repo
 from planflow.storage.audit_keys import audit_key
 from planflow.storage.db import normalise_url
 from planflow.storage.tx import Sql, read_tx, write_tx
-from planflow.timers import DeadlineProcessor, DeadlineReport
 
 POSTGRES_URL = os.environ.get("PLANFLOW_TEST_POSTGRES_URL")
 needs_postgres = pytest.mark.skipif(

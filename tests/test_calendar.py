@@ -1,4 +1,4 @@
-"""Tests of ``planflow.calendar``: working days, holidays and calendar files (pure Python)."""
+"""Tests of ``planflow.core.calendar``: working days, holidays and calendar files (pure Python)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planflow.calendar import MAX_REMEMBERED_SHIFTS, BusinessCalendar, load_calendar
-from planflow.definitions import Duration
+from planflow.core.calendar import MAX_REMEMBERED_SHIFTS, BusinessCalendar, load_calendar
+from planflow.core.definitions import Duration
 from planflow.errors import ValidationError
 
 MON = datetime(2027, 1, 4, 8, 30, tzinfo=UTC)  # Monday 4 January 2027

@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, text
 
 from planflow.cli import main
 from planflow.cli.app import cli as root_command
-from planflow.definitions import load_definition
+from planflow.core.definitions import load_definition
 from planflow.errors import DefinitionError
 from planflow.storage import org_repo
 from planflow.storage.audit_repo import EXPORT_FIELDS

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planflow import compact_json
-from planflow.audit_chain import utc_isoformat
-from planflow.compact_json import compact_json_array, compact_json_object, sorted_json
+from planflow.core import compact_json
+from planflow.core.audit_chain import utc_isoformat
+from planflow.core.compact_json import compact_json_array, compact_json_object, sorted_json
 
 
 def standard(value: object) -> str:

@@ -36,8 +36,8 @@ from _concurrency_worker import Attempt, Done, Task, run
 from conftest import T0, WORKFLOWS, Org
 from sqlmodel import select
 
-from planflow.api import Planflow
-from planflow.content import PlanContent
+from planflow.app import Planflow
+from planflow.core.content.model import PlanContent
 from planflow.storage import audit_repo
 from planflow.storage.tables import ApprovalVote
 

@@ -1,4 +1,4 @@
-"""Tests of the plan-content model (planflow.content) and the text importer."""
+"""Tests of the plan-content model (planflow.core.content.model) and the text importer."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planflow import content_items
-from planflow.content import PlanContent
-from planflow.content_diff import diff
-from planflow.content_import import parse_plan_text
-from planflow.content_items import OPS, ContentValidationError, ItemTarget, due_date
+from planflow.core.content import items as content_items
+from planflow.core.content.diff import diff
+from planflow.core.content.items import OPS, ContentValidationError, ItemTarget, due_date
+from planflow.core.content.model import PlanContent
+from planflow.core.content.text_import import parse_plan_text
 from planflow.errors import ValidationError
 
 YEAR = 2024

@@ -1,4 +1,4 @@
-"""Tests of ``planflow.plans.PlanContentService``: content edits, comments, revisions.
+"""Tests of ``planflow.services.content.PlanContentService``: content edits, comments, revisions.
 
 Every test runs on SQLite and PostgreSQL (``pf`` + ``org``). Editing goes
 through the service's audited path, so besides the result each refusal is
@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from planflow.api import Planflow
-from planflow.audit_chain import sha256_hex
+from planflow.app import Planflow
 from planflow.clock import FixedClock
-from planflow.content import PlanContent
+from planflow.core.audit_chain import sha256_hex
+from planflow.core.content.model import PlanContent
 from planflow.errors import GuardFailed, NotFound, PermissionDenied, StaleVersion, ValidationError
 from planflow.storage import audit_repo
 from planflow.storage.tables import Comment

@@ -1,4 +1,4 @@
-"""Tests of ``planflow.deadlines``: a state's task and its timeline of timer effects (pure).
+"""Tests of ``planflow.core.task_planning``: a state's task and its timer effects (pure).
 
 The annual plan's ``under_review`` task is due 10 working days after it
 starts; its timer reminds 2 working days before the due date, escalates at
@@ -17,8 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planflow.calendar import BusinessCalendar
-from planflow.deadlines import (
+from planflow.core.calendar import BusinessCalendar
+from planflow.core.definitions import Duration, TimerSpec, load_definition
+from planflow.core.org import OrgSnapshot, UnitInfo
+from planflow.core.task_planning import (
     MAX_ESCALATION_LEVEL,
     NO_TASK,
     Effect,
@@ -26,8 +28,6 @@ from planflow.deadlines import (
     next_effect,
     task_for_state,
 )
-from planflow.definitions import Duration, TimerSpec, load_definition
-from planflow.org import OrgSnapshot, UnitInfo
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
 SPEC = load_definition(WORKFLOWS / "annual_plan.yaml")

@@ -1,4 +1,4 @@
-"""Tests of planflow.definitions: loading, validation and the registry."""
+"""Tests of planflow.core.definitions: loading, validation and the registry."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from planflow.definitions import (
+from planflow.core.definitions import (
     GUARDS,
     LANGUAGES,
     DefinitionRegistry,
@@ -20,7 +20,7 @@ from planflow.definitions import (
     load_definition,
     parse_definition,
 )
-from planflow.definitions import registry as registry_module
+from planflow.core.definitions import registry as registry_module
 from planflow.errors import DefinitionError, NotFound
 
 REPO = Path(__file__).resolve().parents[1]
@@ -187,7 +187,7 @@ def test_parse_definition_matches_load_definition() -> None:
 
 
 def test_guard_names_match_the_guards_the_engine_implements() -> None:
-    from planflow.guards import BUILTIN_GUARDS
+    from planflow.core.guards import BUILTIN_GUARDS
 
     assert set(GUARDS) == set(BUILTIN_GUARDS)
 

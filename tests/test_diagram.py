@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from planflow.definitions.registry import DefinitionRegistry
-from planflow.definitions.spec import WorkflowSpec
-from planflow.diagram import layout, workflow_diagram
-from planflow.diagram_shapes import Box, Diagram, EdgeSpec, NodeSpec, text_width
+from planflow.core.definitions.registry import DefinitionRegistry
+from planflow.core.definitions.spec import WorkflowSpec
+from planflow.core.diagram.layout import layout, workflow_diagram
+from planflow.core.diagram.shapes import Box, Diagram, EdgeSpec, NodeSpec, text_width
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
 SHIPPED = ["annual_plan", "committee_plan"]

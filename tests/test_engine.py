@@ -1,4 +1,4 @@
-"""Unit tests of ``planflow.engine.WorkflowEngine`` and ``planflow.org.OrgSnapshot``.
+"""Unit tests of ``planflow.core.engine.WorkflowEngine`` and ``planflow.core.org.OrgSnapshot``.
 
 Pure Python: the specs are the repository's ``workflows/annual_plan.yaml`` and
 ``workflows/committee_plan.yaml`` loaded with ``load_definition``, the
@@ -22,11 +22,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planflow.definitions import RoleRef, Where, WorkflowSpec, load_definition
-from planflow.engine import SYSTEM, Decision, WorkflowEngine
+from planflow.core.definitions import RoleRef, Where, WorkflowSpec, load_definition
+from planflow.core.engine import SYSTEM, Decision, WorkflowEngine
+from planflow.core.guards import PlanFacts
+from planflow.core.org import OrgSnapshot, UnitInfo
 from planflow.errors import ActionNotAllowed, GuardFailed, PermissionDenied
-from planflow.guards import PlanFacts
-from planflow.org import OrgSnapshot, UnitInfo
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
 

@@ -1,4 +1,4 @@
-"""Tests of carrying out a plan: progress reports and evidence files (``planflow.execution``).
+"""Carrying out a plan: progress reports and evidence files (``planflow.services.execution``).
 
 Every test that touches a database runs on SQLite and PostgreSQL (``pf``/``org``).
 Covered: the work states derived from the definitions; progress allowed and
@@ -23,12 +23,20 @@ from pathlib import Path
 import pytest
 from conftest import CliRun
 
-from planflow.api import Planflow
-from planflow.changes import DEFAULT_WRITERS, Change
-from planflow.content import PlanContent
-from planflow.definitions import load_definition
+from planflow.app import Planflow
+from planflow.core.content.model import PlanContent
+from planflow.core.definitions import load_definition
+from planflow.core.inspection.scoring import CriterionScore
+from planflow.core.text import TextError
+from planflow.core.work_states import self_assessment_states
 from planflow.errors import NotFound, PermissionDenied, StaleVersion, ValidationError
-from planflow.evidence_store import (
+from planflow.services.changes import DEFAULT_WRITERS, Change
+from planflow.services.execution import Upload, WorkClosed, committed_states, work_states
+from planflow.services.inspections.self_assessment import Refusal as SelfRefusal
+from planflow.services.inspections.self_assessment import self_assessment
+from planflow.services.progress_board import Refusal, progress_board
+from planflow.storage import audit_repo
+from planflow.storage.evidence_files import (
     DEFAULT_MAX_BYTES,
     KINDS,
     EvidenceRefused,
@@ -36,15 +44,7 @@ from planflow.evidence_store import (
     safe_content_type,
     sanitize_filename,
 )
-from planflow.execution import Upload, WorkClosed, committed_states, work_states
-from planflow.inspection import CriterionScore
-from planflow.progress_board import Refusal, progress_board
-from planflow.self_assessment import Refusal as SelfRefusal
-from planflow.self_assessment import self_assessment
-from planflow.storage import audit_repo
 from planflow.storage.tx import Tx
-from planflow.text import TextError
-from planflow.work_states import self_assessment_states
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
 CONTENT = {

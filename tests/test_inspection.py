@@ -1,4 +1,4 @@
-"""Tests of planflow.inspection against the sheet in workflows/annual_plan.yaml."""
+"""Tests of planflow.core.inspection.scoring against the sheet in workflows/annual_plan.yaml."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planflow.definitions.spec import Category, Criterion, Grade, Label, ScoringSheet, Target
-from planflow.errors import ValidationError
-from planflow.inspection import (
+from planflow.core.definitions.spec import Category, Criterion, Grade, Label, ScoringSheet, Target
+from planflow.core.inspection.scoring import (
     NOT_PASSED,
     CategoryTotal,
     CriterionScore,
@@ -29,6 +28,7 @@ from planflow.inspection import (
     running_totals,
     validate_scores,
 )
+from planflow.errors import ValidationError
 
 TODAY = date(2025, 4, 15)
 

@@ -1,11 +1,11 @@
 """The inspection calendar, visit dates and what an inspector may do now.
 
-``planflow.inspection_calendar`` and ``planflow.inspection_visits``.
+``planflow.services.inspections.calendar`` and ``planflow.services.inspections.visits``.
 
 Every test runs on SQLite and PostgreSQL (``pf``/``org``). The clock stands at
 Monday 4 January 2027 08:00 UTC: an inspection scheduled then is due on
 2 February 08:00 UTC (29 days); a rectification on 3 February (30 days).
-Also here: inspection notes go through ``clean_text`` (``planflow.inspections``).
+Also here: inspection notes go through ``clean_text`` (``planflow.services.inspections.service``).
 """
 
 from __future__ import annotations
@@ -21,14 +21,15 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import col
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 from planflow.clock import FixedClock
-from planflow.content import PlanContent
-from planflow.definitions.loader import load_definition
+from planflow.core.content.model import PlanContent
+from planflow.core.definitions.loader import load_definition
+from planflow.core.inspection.scoring import CriterionScore
+from planflow.core.text import TextError
 from planflow.errors import PermissionDenied, StaleVersion, ValidationError
-from planflow.inspection import CriterionScore
-from planflow.inspection_calendar import CalendarEntry, InspectionCalendar
-from planflow.inspection_visits import (
+from planflow.services.inspections.calendar import CalendarEntry, InspectionCalendar
+from planflow.services.inspections.visits import (
     INSPECTED,
     PLAN_VISIT,
     RECTIFICATION,
@@ -36,7 +37,6 @@ from planflow.inspection_visits import (
     VisitDateRefused,
 )
 from planflow.storage.tables import Plan
-from planflow.text import TextError
 
 FEB_1, FEB_28 = date(2027, 2, 1), date(2027, 2, 28)
 #: inspection_scheduled, then visit_confirmed, then the inspection (see the file).

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from planflow.api import Planflow
-from planflow.content import PlanContent
+from planflow.app import Planflow
+from planflow.core.content.model import PlanContent
+from planflow.core.inspection.scoring import CriterionScore
 from planflow.errors import GuardFailed
-from planflow.inspection import CriterionScore
 
 CONTENT = {"sections": [{"title": "Work", "items": [{"text": "Inspection", "due": 4}]}]}
 

@@ -1,4 +1,4 @@
-"""Tests of inspecting a plan on the scoring sheet (``planflow.inspections``).
+"""Tests of inspecting a plan on the scoring sheet (``planflow.services.inspections.service``).
 
 Every test that touches a database runs on SQLite and PostgreSQL (``pf``/``org``).
 Covered: the unit's self-assessment and the inspector's scores kept side by
@@ -20,14 +20,14 @@ import pytest
 from conftest import CliRun
 from sqlmodel import col, select
 
-from planflow.api import Planflow
-from planflow.content import PlanContent
+from planflow.app import Planflow
+from planflow.core.content.model import PlanContent
+from planflow.core.inspection.scoring import CriterionScore, InvalidScores
 from planflow.errors import GuardFailed, PermissionDenied, StaleVersion, ValidationError
-from planflow.evidence_store import EvidenceStore
-from planflow.inspection import CriterionScore, InvalidScores
-from planflow.inspection_rounds import ACCEPT, REQUIRE_RECTIFICATION, decide
+from planflow.services.inspections.rounds import ACCEPT, REQUIRE_RECTIFICATION, decide
 from planflow.storage import audit_repo
 from planflow.storage import execution_sql as xs
+from planflow.storage.evidence_files import EvidenceStore
 from planflow.storage.tables import Inspection
 from planflow.storage.tx import Sql, Tx
 

@@ -1,4 +1,4 @@
-"""Tests of the e-mail outbox (``planflow.mail``) against a real SMTP server.
+"""Tests of the e-mail outbox (``planflow.integrations.mail``) against a real SMTP server.
 
 Every test that touches the database runs on SQLite and PostgreSQL (the
 ``pf``/``org`` fixtures). Mail goes through an aiosmtpd server started per
@@ -32,12 +32,18 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 from planflow.clock import FixedClock
-from planflow.content import PlanContent
+from planflow.core.content.model import PlanContent
 from planflow.errors import ValidationError
-from planflow.mail import NOT_CONFIGURED, Outbox, OutboxReport, SmtpSettings, SmtpTransport
-from planflow.mail.claims import claim_batch
+from planflow.integrations.mail import (
+    NOT_CONFIGURED,
+    Outbox,
+    OutboxReport,
+    SmtpSettings,
+    SmtpTransport,
+)
+from planflow.integrations.mail.claims import claim_batch
 from planflow.storage.db import Database
 from planflow.storage.tables import Notification, OutboxWatermark, User
 from planflow.storage.tx import write_tx
@@ -731,14 +737,14 @@ def test_without_settings_mail_stays_in_the_outbox_and_the_log_says_so_once(
     set_user(pf, "reviewer2", email_preference="digest")
     submitted_plan(pf)
     box = outbox(pf, None)
-    caplog.set_level("INFO", logger="planflow.mail")
+    caplog.set_level("INFO", logger="planflow.integrations.mail")
     for _ in range(3):
         assert box.run_once().total == 0
         assert box.send_digests().total == 0
     assert statuses(pf) == ["pending", "pending"]
     warnings = [r for r in caplog.records if r.levelname == "WARNING"]
     assert [r.getMessage() for r in warnings] == [NOT_CONFIGURED]
-    assert [r.name for r in caplog.records] == ["planflow.mail"]
+    assert [r.name for r in caplog.records] == ["planflow.integrations.mail"]
 
 
 # -- settings ----------------------------------------------------------------------------------

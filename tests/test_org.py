@@ -16,8 +16,8 @@ from conftest import WORKFLOWS, Org
 from sqlalchemy import select
 from sqlmodel import Session
 
-from planflow.api import Planflow
-from planflow.content import PlanContent
+from planflow.app import Planflow
+from planflow.core.content.model import PlanContent
 from planflow.errors import NotFound, PermissionDenied, ValidationError
 from planflow.storage import org_repo
 from planflow.storage.org_repo import OrgCache, hash_password, verify_password

@@ -1,4 +1,4 @@
-"""The officers' overview of a year (``planflow.overview``).
+"""The officers' overview of a year (``planflow.services.overview``).
 
 Covered: the state classes derived from each definition's graph (also for a
 definition whose states have other names, and one without an inspection);
@@ -21,16 +21,16 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 from planflow.clock import FixedClock
-from planflow.content import PlanContent
-from planflow.definitions import load_definition
-from planflow.definitions.loader import parse_definition
-from planflow.overview import NO_PLAN, group_units, tree_order, unit_statuses
-from planflow.state_phases import Phase, state_classes
+from planflow.core.content.model import PlanContent
+from planflow.core.definitions import load_definition
+from planflow.core.definitions.loader import parse_definition
+from planflow.core.state_phases import Phase, state_classes
+from planflow.scheduling.deadline_processor import DeadlineProcessor
+from planflow.services.overview import NO_PLAN, group_units, tree_order, unit_statuses
 from planflow.storage import overview_sql
 from planflow.storage.overview_sql import StateCount, count_states, unit_plans
-from planflow.timers import DeadlineProcessor
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
 ROLES = ("drafter", "submitter", "reviewer", "inspector", "officer", "admin", "committee")

@@ -16,16 +16,16 @@ import pytest
 from conftest import CliRun, Org
 from sqlmodel import col, select
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 from planflow.clock import FixedClock
-from planflow.content import PlanContent
-from planflow.definitions.spec import ScheduleSpec
+from planflow.core.content.model import PlanContent
+from planflow.core.definitions.spec import ScheduleSpec
+from planflow.core.escalation import effect_key
 from planflow.errors import NotFound
-from planflow.escalation import effect_key
-from planflow.rounds import RoundRunner, occurrences
+from planflow.scheduling.deadline_processor import DeadlineProcessor
+from planflow.scheduling.rounds import RoundRunner, occurrences
 from planflow.storage import audit_repo
 from planflow.storage.tables import AppliedEffect, AuditRecord, Notification, Plan, ScheduleFiring
-from planflow.timers import DeadlineProcessor
 
 REMIND_AT = datetime(2027, 1, 14, 8, 0, tzinfo=UTC)
 DUE_AT = datetime(2027, 1, 18, 8, 0, tzinfo=UTC)

@@ -23,7 +23,7 @@ from sqlmodel import col, select
 from test_mail import Recorder, set_user, start_server
 from test_scheduler import DUE_AT, approved, under_review
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 from planflow.clock import FixedClock
 from planflow.storage import audit_repo
 from planflow.storage.tables import AppliedEffect, AuditRecord, Notification, ScheduleFiring

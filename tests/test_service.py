@@ -1,4 +1,4 @@
-"""Tests of the one transition path (``planflow.service.PlanService`` via ``Planflow``).
+"""Tests of the one transition path (``planflow.services.plans.PlanService`` via ``Planflow``).
 
 Every test runs on SQLite and PostgreSQL (the ``pf`` and ``org`` fixtures).
 Covered: the happy path to ``accepted`` with its audit trail and a verifying
@@ -23,10 +23,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from planflow.api import Planflow
-from planflow.audit_chain import GENESIS, sha256_hex
+from planflow.app import Planflow
 from planflow.clock import FixedClock
-from planflow.content import PlanContent
+from planflow.core.audit_chain import GENESIS, sha256_hex
+from planflow.core.content.model import PlanContent
 from planflow.errors import (
     ActionNotAllowed,
     DefinitionError,

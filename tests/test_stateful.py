@@ -50,10 +50,11 @@ from hypothesis.stateful import (
 )
 from sqlmodel import col, select
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 from planflow.clock import FixedClock
-from planflow.content import PlanContent
-from planflow.definitions.spec import TransitionSpec, WorkflowSpec
+from planflow.core.content.model import PlanContent
+from planflow.core.definitions.spec import TransitionSpec, WorkflowSpec
+from planflow.core.org import OrgSnapshot
 from planflow.errors import (
     ActionNotAllowed,
     GuardFailed,
@@ -63,7 +64,6 @@ from planflow.errors import (
     StaleVersion,
     ValidationError,
 )
-from planflow.org import OrgSnapshot
 from planflow.storage import audit_repo
 from planflow.storage.tables import ApprovalVote, Plan
 

@@ -1,4 +1,4 @@
-"""Tests of ``planflow.text.clean_text`` and of where it guards the library.
+"""Tests of ``planflow.core.text.clean_text`` and of where it guards the library.
 
 The first part is pure. The rest runs on SQLite and PostgreSQL (``pf`` +
 ``org``): a NUL byte (which PostgreSQL refuses with a raw ``DataError``) or
@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from planflow.api import Planflow
-from planflow.content import PlanContent
-from planflow.content_items import ContentValidationError
+from planflow.app import Planflow
+from planflow.core.content.items import ContentValidationError
+from planflow.core.content.model import PlanContent
+from planflow.core.text import MAX_COMMENT, TextError, clean_text
 from planflow.errors import ValidationError
 from planflow.storage.tables import Comment
-from planflow.text import MAX_COMMENT, TextError, clean_text
 
 MIXED = "第一条：发展会员 40 名。\n둘째: 대의원 대회 개최\n\tThird: hold the congress."
 BAD = ["a\x00b", "\x00", "bell\x07", "esc\x1b[31m", "del\x7f", "c1\x9b", "lone \ud800"]

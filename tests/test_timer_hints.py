@@ -18,9 +18,9 @@ from conftest import Org, migrate_schema
 from sqlalchemy import create_engine, inspect, text
 from test_scheduler import content, process, trail
 
-from planflow.api import Planflow
-from planflow.changes import Change
+from planflow.app import Planflow
 from planflow.clock import FixedClock
+from planflow.services.changes import Change
 from planflow.storage import plan_store as ps
 from planflow.storage import timer_store as ts
 from planflow.storage.db import Database

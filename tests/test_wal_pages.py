@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 from planflow.bench import w1
 from planflow.storage.db import SQLITE_PAGE_SIZE
 

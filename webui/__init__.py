@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect  # type: ignore[import-untyped]
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 from planflow.storage.db import instance_path
 
 from . import errors, i18n, layout, security, users

@@ -25,8 +25,8 @@ from flask import abort, g
 from sqlalchemy import ColumnElement, and_, false, or_
 from sqlmodel import col
 
-from planflow.api import Planflow
-from planflow.org import OrgSnapshot
+from planflow.app import Planflow
+from planflow.core.org import OrgSnapshot
 from planflow.storage.org_repo import current_generation
 from planflow.storage.tables import Plan
 

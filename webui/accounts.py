@@ -18,11 +18,11 @@ from enum import Enum
 
 from flask_login import UserMixin  # type: ignore[import-untyped]
 
-from planflow.accounts import MAX_PASSWORD as MAX_PASSWORD
-from planflow.accounts import MIN_PASSWORD as MIN_PASSWORD
-from planflow.accounts import Account
-from planflow.accounts import SignIn as Outcome
-from planflow.api import Planflow
+from planflow.app import Planflow
+from planflow.services.accounts import MAX_PASSWORD as MAX_PASSWORD
+from planflow.services.accounts import MIN_PASSWORD as MIN_PASSWORD
+from planflow.services.accounts import Account
+from planflow.services.accounts import SignIn as Outcome
 
 from .ratelimit import LoginPolicy
 from .ratelimit import accounts as limited_accounts

@@ -2,7 +2,7 @@
 
 Every admin blueprint calls ``require_admin(bp)``: the guard signs people in
 first, then answers 403 to anyone who holds ``admin`` nowhere. What an admin
-manages is the library's rule (``planflow.admin.AdminScope``), computed once
+manages is the library's rule (``planflow.services.admin_directory.AdminScope``), computed once
 per request; the pages show only that part of the tree and the library
 checks it again when it changes anything.
 
@@ -26,13 +26,13 @@ from flask_babel import gettext  # type: ignore[import-untyped]
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice  # type: ignore[import-untyped]
 
-from planflow.accounts import MAX_PASSWORD, MIN_PASSWORD
-from planflow.admin import ADMIN, AdminDirectory, AdminScope, scope_of
-from planflow.admin_changes import OrgAdmin
-from planflow.audit_chain import ChainProblem
-from planflow.definitions.spec import BUILTIN_ROLES
+from planflow.core.audit_chain import ChainProblem
+from planflow.core.definitions.spec import BUILTIN_ROLES
+from planflow.core.org import OrgSnapshot
 from planflow.errors import PlanflowError
-from planflow.org import OrgSnapshot
+from planflow.services.accounts import MAX_PASSWORD, MIN_PASSWORD
+from planflow.services.admin_directory import ADMIN, AdminDirectory, AdminScope, scope_of
+from planflow.services.org_admin import OrgAdmin
 from planflow.storage import audit_repo
 
 from .access import org_now

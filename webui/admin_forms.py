@@ -28,8 +28,8 @@ from wtforms.validators import (  # type: ignore[import-untyped]
     Regexp,
 )
 
-from planflow.accounts import MAX_PASSWORD, MIN_PASSWORD
-from planflow.admin_changes import MAX_DISPLAY_NAME, MAX_EMAIL, MAX_UNIT_NAME
+from planflow.services.accounts import MAX_PASSWORD, MIN_PASSWORD
+from planflow.services.org_admin import MAX_DISPLAY_NAME, MAX_EMAIL, MAX_UNIT_NAME
 from planflow.storage.org_repo import CODE_RE, EMAIL_RE, USERNAME_RE
 
 from .forms import CHOOSE, PlainText

@@ -4,7 +4,7 @@ The tree page shows the admin's part of the tree (nested lists, folded with
 ``<details>``, no script) with each unit's code, name and how many people
 and roles it has, and a form to add a unit. A unit's page renames it (the
 code stays: plans, definitions and people refer to it) and moves it with
-everything below it. The library does the work (``planflow.admin_changes``)
+everything below it. The library does the work (``planflow.services.org_admin``)
 and refuses a duplicate code, a move below the unit itself, and anything
 outside the admin's units (404 here, as if it did not exist). After a move
 the library sends the moved plans' open tasks by the new tree; the page says
@@ -20,8 +20,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext, ngettext  # type: ignore[import-untyped]
 from werkzeug.wrappers import Response
 
-from planflow.admin import AdminRefused, AdminScope, OrgConflict, UnitStats
-from planflow.org import OrgSnapshot, UnitInfo
+from planflow.core.org import OrgSnapshot, UnitInfo
+from planflow.services.admin_directory import AdminRefused, AdminScope, OrgConflict, UnitStats
 from planflow.storage.org_repo import CODE_RE
 
 from .access import org_now

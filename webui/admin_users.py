@@ -6,7 +6,7 @@ their profile (refused if someone else changed it meanwhile, with what was
 typed kept), deactivates or reactivates them and sets a new password (both
 end every session of theirs at once), and gives and takes roles at the
 units the admin manages. The library decides who may do what
-(``planflow.admin``): someone outside the admin's units is a 404, an
+(``planflow.services.admin_directory``): someone outside the admin's units is a 404, an
 account the admin may not change is a 403 with the reason.
 """
 
@@ -17,8 +17,14 @@ from flask_babel import gettext  # type: ignore[import-untyped]
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice  # type: ignore[import-untyped]
 
-from planflow.admin import MAX_SEARCH, AdminForbidden, AdminRefused, OrgConflict, Person
 from planflow.errors import NotFound, ValidationError
+from planflow.services.admin_directory import (
+    MAX_SEARCH,
+    AdminForbidden,
+    AdminRefused,
+    OrgConflict,
+    Person,
+)
 
 from .access import org_now
 from .admin import (

@@ -3,7 +3,7 @@
 The list names every definition version the registry loaded or a plan ever
 started under, with how many plans (of the admin's units) run on it. A
 version's page draws its states and transitions as inline SVG laid out by
-``planflow.diagram`` (no drawing service, no script), then lists the same
+``planflow.core.diagram.layout`` (no drawing service, no script), then lists the same
 in tables: states with their labels and tasks, transitions with who may
 fire them and their guards, timers, schedules and the inspection sheet.
 """
@@ -18,9 +18,9 @@ from babel.dates import format_skeleton
 from flask import Blueprint, abort, render_template
 from flask_babel import get_locale, gettext, ngettext  # type: ignore[import-untyped]
 
-from planflow.definitions.spec import Duration, RoleRef, ScheduleSpec, Where, WorkflowSpec
-from planflow.diagram import workflow_diagram
-from planflow.diagram_shapes import Point
+from planflow.core.definitions.spec import Duration, RoleRef, ScheduleSpec, Where, WorkflowSpec
+from planflow.core.diagram.layout import workflow_diagram
+from planflow.core.diagram.shapes import Point
 from planflow.errors import PlanflowError
 
 from .admin import admin_scope, directory, require_admin

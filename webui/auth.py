@@ -26,8 +26,8 @@ from flask_babel import gettext  # type: ignore[import-untyped]
 from flask_login import login_user, logout_user  # type: ignore[import-untyped]
 from werkzeug.wrappers import Response
 
-from planflow.accounts import LoginLimited, WrongPassword
 from planflow.errors import ValidationError
+from planflow.services.accounts import LoginLimited, WrongPassword
 
 from . import accounts
 from .forms import LanguageForm, LoginForm, PasswordForm

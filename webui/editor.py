@@ -28,12 +28,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice  # type: ignore[import-untyped]
 
-from planflow.content import PlanContent
-from planflow.content_items import ContentValidationError
-from planflow.definitions.spec import WorkflowSpec
+from planflow.core.content.items import ContentValidationError
+from planflow.core.content.model import PlanContent
+from planflow.core.definitions.spec import WorkflowSpec
+from planflow.core.org import OrgSnapshot
 from planflow.errors import PermissionDenied, PlanflowError, StaleVersion
-from planflow.org import OrgSnapshot
-from planflow.plans import content_editors, editable_states
+from planflow.services.content import content_editors, editable_states
 from planflow.storage.tables import Plan
 
 from . import plan_views as views

@@ -20,9 +20,9 @@ from flask_babel import get_locale  # type: ignore[import-untyped]
 from flask_babel import gettext as _gettext
 from wtforms import SelectChoice  # type: ignore[import-untyped]
 
-from planflow.content import PlanContent
-from planflow.content_items import OPS, Item, Problem
-from planflow.org import OrgSnapshot
+from planflow.core.content.items import OPS, Item, Problem
+from planflow.core.content.model import PlanContent
+from planflow.core.org import OrgSnapshot
 from planflow.storage.tables import Plan
 
 from .forms import ContentEditorForm

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from planflow.content_import import parse_plan_text
+from planflow.core.content.text_import import parse_plan_text
 from planflow.errors import PlanflowError
 
 from .editor_form import FormData, content_data, gettext, item_data

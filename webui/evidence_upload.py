@@ -18,8 +18,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from planflow.evidence_store import EvidenceStore
-from planflow.execution import Upload
+from planflow.services.execution import Upload
+from planflow.storage.evidence_files import EvidenceStore
 
 from .progress_forms import file_size, gettext
 

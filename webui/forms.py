@@ -37,9 +37,9 @@ from wtforms.validators import (  # type: ignore[import-untyped]
     ValidationError,
 )
 
-from planflow.content_items import MAX_SHORT, MAX_TEXT, OPS
-from planflow.content_items import MAX_TITLE as MAX_SECTION_TITLE
-from planflow.plans import MAX_COMMENT
+from planflow.core.content.items import MAX_SHORT, MAX_TEXT, OPS
+from planflow.core.content.items import MAX_TITLE as MAX_SECTION_TITLE
+from planflow.services.content import MAX_COMMENT
 
 from .accounts import MAX_PASSWORD, MIN_PASSWORD
 from .i18n import LANGUAGE_NAMES, LANGUAGES

@@ -33,7 +33,7 @@ from flask_babel import (  # type: ignore[import-untyped]
 from flask_login import current_user  # type: ignore[import-untyped]
 from wtforms.i18n import messages_path  # type: ignore[import-untyped]
 
-from planflow.definitions.spec import WorkflowSpec
+from planflow.core.definitions.spec import WorkflowSpec
 
 LANGUAGES = ("en", "zh", "ko")
 #: Each language named in itself, so anyone can find theirs.
@@ -50,7 +50,7 @@ ROLE_LABELS = {
     "committee": lazy_gettext("committee member"),
 }
 
-#: The built-in guards (``planflow.guards``) as the conditions they check, for the
+#: The built-in guards (``planflow.core.guards``) as the conditions they check, for the
 #: definitions pages; a guard's reason for refusing is ``translate_reason``'s.
 GUARD_LABELS = {
     "has_items": lazy_gettext("The plan has items"),

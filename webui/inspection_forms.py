@@ -32,9 +32,9 @@ from wtforms.validators import (  # type: ignore[import-untyped]
     ValidationError,
 )
 
-from planflow.definitions.spec import ScoringSheet
-from planflow.inspection_rounds import MAX_NOTE
-from planflow.text import MAX_COMMENT
+from planflow.core.definitions.spec import ScoringSheet
+from planflow.core.text import MAX_COMMENT
+from planflow.services.inspections.rounds import MAX_NOTE
 
 from .forms import PlainText
 

@@ -21,8 +21,8 @@ from flask import render_template
 from flask_babel import format_date, get_locale, get_timezone  # type: ignore[import-untyped]
 from flask_babel import gettext as _gettext
 
-from planflow.inspection_calendar import CalendarEntry, InspectionCalendar
-from planflow.inspection_visits import MAX_DAYS_AHEAD
+from planflow.services.inspections.calendar import CalendarEntry, InspectionCalendar
+from planflow.services.inspections.visits import MAX_DAYS_AHEAD
 
 from .access import current_viewer
 from .i18n import state_label

@@ -3,7 +3,7 @@
 Nothing here decides anything. The library says what the user may do on the
 plan's inspection now (``InspectionCalendar.status``), keeps the rounds
 (``InspectionService.rounds``) and totals and grades them
-(``planflow.inspection``: a finished round's stored outcome, else what the
+(``planflow.core.inspection.scoring``: a finished round's stored outcome, else what the
 saved scores would give); this module arranges that category by category
 for the template, in the user's language, with the plan's progress reports
 and evidence beside it.
@@ -19,13 +19,13 @@ from flask import render_template
 from flask_babel import format_date  # type: ignore[import-untyped]
 from flask_babel import lazy_gettext as _l
 
-from planflow.api import Planflow
-from planflow.content_items import Item
-from planflow.definitions.spec import Criterion, ScoringSheet
+from planflow.app import Planflow
+from planflow.core.content.items import Item
+from planflow.core.definitions.spec import Criterion, ScoringSheet
+from planflow.core.inspection.scoring import CriterionScore, InspectionOutcome, grade_label
 from planflow.errors import ValidationError
-from planflow.inspection import CriterionScore, InspectionOutcome, grade_label
-from planflow.inspection_rounds import InspectionRound
-from planflow.inspection_visits import INSPECTED, MAX_DAYS_AHEAD, SCHEDULED
+from planflow.services.inspections.rounds import InspectionRound
+from planflow.services.inspections.visits import INSPECTED, MAX_DAYS_AHEAD, SCHEDULED
 from planflow.storage.tables import Evidence, ItemProgress, Plan
 
 from .access import org_now

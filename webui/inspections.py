@@ -26,11 +26,11 @@ from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import format_date  # type: ignore[import-untyped]
 from werkzeug.wrappers import Response
 
-from planflow.definitions.spec import ScoringSheet
+from planflow.core.definitions.spec import ScoringSheet
+from planflow.core.inspection.scoring import CriterionScore, InvalidScores
 from planflow.errors import ActionNotAllowed, PlanflowError, StaleVersion
-from planflow.inspection import CriterionScore, InvalidScores
-from planflow.inspection_rounds import ACCEPT, InspectionRound
-from planflow.inspection_visits import VisitDateRefused
+from planflow.services.inspections.rounds import ACCEPT, InspectionRound
+from planflow.services.inspections.visits import VisitDateRefused
 
 from . import plan_views
 from .access import current_viewer, visible_plan

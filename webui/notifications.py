@@ -10,7 +10,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from planflow.errors import NotFound
-from planflow.inbox import NotificationEntry
+from planflow.services.inbox import NotificationEntry
 
 from .forms import MarkReadForm
 from .i18n import action_label, state_label

@@ -32,10 +32,10 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext, to_user_timezone  # type: ignore[import-untyped]
 from flask_babel import lazy_gettext as _l
 
-from planflow.api import Planflow
+from planflow.app import Planflow
+from planflow.core.org import OrgSnapshot, UnitInfo
+from planflow.core.text import clean_text, csv_cell
 from planflow.errors import ValidationError
-from planflow.org import OrgSnapshot, UnitInfo
-from planflow.text import clean_text, csv_cell
 
 from .access import Viewer, org_now, viewer_for
 from .errors import error_page

@@ -19,10 +19,10 @@ from flask_babel import format_percent, gettext, ngettext  # type: ignore[import
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from planflow.api import Planflow
-from planflow.org import OrgSnapshot, UnitInfo
-from planflow.overview import Rollup, YearOverview
-from planflow.state_phases import Phase, state_classes
+from planflow.app import Planflow
+from planflow.core.org import OrgSnapshot, UnitInfo
+from planflow.core.state_phases import Phase, state_classes
+from planflow.services.overview import Rollup, YearOverview
 from planflow.storage.overview_sql import UnitPlan, unit_plans
 from planflow.storage.tables import Plan
 

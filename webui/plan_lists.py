@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 from planflow.storage.tables import Plan, Unit
 
 from .i18n import current_language, state_label

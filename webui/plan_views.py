@@ -15,9 +15,9 @@ from datetime import date, datetime
 from flask_babel import gettext  # type: ignore[import-untyped]
 from sqlmodel import col, select
 
-from planflow.api import Planflow
-from planflow.content_diff import ContentDiff
-from planflow.definitions.spec import WorkflowSpec
+from planflow.app import Planflow
+from planflow.core.content.diff import ContentDiff
+from planflow.core.definitions.spec import WorkflowSpec
 from planflow.errors import NotFound
 from planflow.storage.tables import ApprovalVote, AuditRecord, Plan, User
 

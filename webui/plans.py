@@ -17,9 +17,9 @@ from sqlmodel import col
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice  # type: ignore[import-untyped]
 
-from planflow.definitions.spec import WorkflowSpec
+from planflow.core.definitions.spec import WorkflowSpec
+from planflow.core.org import OrgSnapshot
 from planflow.errors import GuardFailed, PermissionDenied, PlanflowError, ValidationError
-from planflow.org import OrgSnapshot
 from planflow.storage.tables import Plan
 
 from . import plan_views as views

@@ -2,7 +2,7 @@
 
 ``/plans/<id>/progress`` shows every approved item under its section with
 its due date, target, latest report and evidence files
-(``planflow.progress_board``). The plan's own drafter and submitter update
+(``planflow.services.progress_board``). The plan's own drafter and submitter update
 an item in one form: status, report, a measured value for items with a
 target, and optionally a file. A report and its file are kept together or
 not at all (``ExecutionService.report_progress(evidence=...)``); a file alone
@@ -26,12 +26,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from planflow.core.text import TextError, clean_text
 from planflow.errors import PermissionDenied, PlanflowError, StaleVersion
-from planflow.evidence_store import KINDS, EvidenceRefused, safe_content_type
-from planflow.execution import MAX_REPORT, WorkClosed
-from planflow.progress_board import BoardItem, ProgressBoard, progress_board
+from planflow.services.execution import MAX_REPORT, WorkClosed
+from planflow.services.progress_board import BoardItem, ProgressBoard, progress_board
+from planflow.storage.evidence_files import KINDS, EvidenceRefused, safe_content_type
 from planflow.storage.tables import Plan
-from planflow.text import TextError, clean_text
 
 from . import plan_views as views
 from .access import current_viewer, org_now, visible_plan

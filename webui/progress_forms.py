@@ -39,11 +39,11 @@ from wtforms.validators import (  # type: ignore[import-untyped]
     ValidationError,
 )
 
-from planflow.definitions.spec import ScoringSheet, WorkflowSpec
-from planflow.evidence_store import KINDS, EvidenceRefused
-from planflow.execution import MAX_REPORT, STATUSES
-from planflow.inspection_rounds import MAX_NOTE
-from planflow.progress_board import ProgressBoard, Refusal
+from planflow.core.definitions.spec import ScoringSheet, WorkflowSpec
+from planflow.services.execution import MAX_REPORT, STATUSES
+from planflow.services.inspections.rounds import MAX_NOTE
+from planflow.services.progress_board import ProgressBoard, Refusal
+from planflow.storage.evidence_files import KINDS, EvidenceRefused
 
 from .forms import CHOOSE, PlainText
 from .i18n import state_label

@@ -18,8 +18,8 @@ from sqlalchemy import ColumnElement, Connection, Row, Select, bindparam, case, 
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
-from planflow.api import Planflow
-from planflow.org import OrgSnapshot
+from planflow.app import Planflow
+from planflow.core.org import OrgSnapshot
 from planflow.storage.tables import Plan
 
 from .i18n import quick_gettext, role_label, when_formatter

@@ -2,7 +2,7 @@
 
 The rule itself (failures per account and per address within a sliding
 window, kept in the ``login_attempt`` table so it holds across every worker
-and host) lives in ``planflow.accounts``; this module only reads the limits
+and host) lives in ``planflow.services.accounts``; this module only reads the limits
 from the configuration (``LOGIN_MAX_FAILURES_PER_ACCOUNT``,
 ``LOGIN_MAX_FAILURES_PER_ADDRESS``, ``LOGIN_WINDOW``).
 """
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from planflow.accounts import Accounts
-from planflow.api import Planflow
+from planflow.app import Planflow
+from planflow.services.accounts import Accounts
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from flask import Blueprint, render_template, request
 from sqlalchemy import ColumnElement, Connection, Row, not_
 from sqlmodel import col
 
-from planflow.inbox import task_clause
+from planflow.services.inbox import task_clause
 from planflow.storage.tables import Plan
 
 from .access import OWN_UNIT_ROLES, Viewer, current_org, current_viewer

@@ -3,7 +3,7 @@
 ``/plans/<id>/self-assessment`` shows the definition's scoring sheet
 (categories, criteria, points, mandatory criteria, targets) with the unit's
 own column of the current round and its running totals, both read through
-``planflow.self_assessment``. The plan's own drafter and submitter fill it
+``planflow.services.inspections.self_assessment``. The plan's own drafter and submitter fill it
 in while the library allows (the state ``inspect`` is fired from); it is
 saved whole through ``InspectionService.record_self_assessment``, pinned to
 the version the page showed. The form checks that numbers are numbers; the
@@ -20,13 +20,13 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from planflow.definitions.spec import Criterion, ScoringSheet
+from planflow.core.definitions.spec import Criterion, ScoringSheet
+from planflow.core.inspection.scoring import CriterionScore, InvalidScores, validate_scores
+from planflow.core.text import TextError, clean_text
 from planflow.errors import PermissionDenied, PlanflowError, StaleVersion
-from planflow.inspection import CriterionScore, InvalidScores, validate_scores
-from planflow.inspection_rounds import MAX_NOTE
-from planflow.self_assessment import Refusal, SelfAssessment, self_assessment
+from planflow.services.inspections.rounds import MAX_NOTE
+from planflow.services.inspections.self_assessment import Refusal, SelfAssessment, self_assessment
 from planflow.storage.tables import Plan
-from planflow.text import TextError, clean_text
 
 from . import plan_views as views
 from .access import current_viewer, org_now, visible_plan
@@ -38,7 +38,7 @@ from .users import me, planflow, require_login
 bp = Blueprint("self_assessment", __name__, url_prefix="/plans")
 require_login(bp)
 
-#: The library's words for a bad entry (``planflow.inspection.validate_scores``).
+#: The library's words for a bad entry (``planflow.core.inspection.scoring.validate_scores``).
 _BELOW = re.compile(r"(self score|measured value) \S+ is below 0")
 _ABOVE = re.compile(r"self score \S+ is above the criterion's \S+ points")
 _NOT_FINITE = re.compile(r"(self score|measured value) is not a finite number: .*")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import waitress
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 
 from . import create_app
 

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext  # type: ignore[import-untyped]
 from flask_login import LoginManager, current_user  # type: ignore[import-untyped]
 from werkzeug.wrappers import Response
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 
 from .accounts import WebUser, load_session_user
 

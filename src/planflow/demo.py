@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from .api import Planflow
-from .content import PlanContent
-from .errors import PlanflowError
+from planflow.app import Planflow
+from planflow.core.content.model import PlanContent
+from planflow.errors import PlanflowError
 
 DEMO_PASSWORD = "planflow-demo"
 #: One login per role, as ``planflow run`` prints them: (what they do, username).

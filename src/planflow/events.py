@@ -1,7 +1,7 @@
 """Domain events, emitted after a change is committed.
 
 In-transaction effects (audit, tasks, notifications) are the writers in
-``planflow.changes``; this bus is for what must happen only once the change
+``planflow.services.changes``; this bus is for what must happen only once the change
 is durable: waking the e-mail sender, refreshing caches, metrics. A failing
 subscriber is logged and never undoes a committed change.
 """

@@ -14,7 +14,7 @@ from flask import Flask
 from sqlmodel import select
 from webui_support import PASSWORD, AuthActions, Plans, WebClient, make_app, new_client
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 from planflow.storage.org_repo import hash_password
 from planflow.storage.tables import User
 

@@ -13,7 +13,7 @@ from test_web_admin_support import ROLES, Admins, add_admins, admin_urls, call
 from webui_support import AuthActions, Plans, WebClient, new_client, signed_in, text
 
 import webui.admin
-from planflow.api import Planflow
+from planflow.app import Planflow
 
 
 @pytest.fixture

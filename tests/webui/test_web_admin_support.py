@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from flask import Flask
 from webui_support import WebClient
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 from planflow.storage.tables import User
 
 ROLES = ("drafter", "submitter", "reviewer", "inspector", "officer", "admin", "committee")

@@ -11,7 +11,7 @@ from sqlalchemy import insert
 from test_web_admin_support import ROLES, Admins, add_admins
 from webui_support import PASSWORD, AuthActions, Plans, WebClient, new_client, signed_in, text
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 from planflow.storage.tables import RoleAssignment, User
 
 

@@ -11,7 +11,7 @@ from markupsafe import escape
 from test_web_admin_support import Admins, add_admins
 from webui_support import Plans, signed_in, text
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from webui_support import CSRF_RE, PASSWORD, AuthActions, WebClient, make_app, new_client, text
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 from webui import create_app
 from webui.config import config_from_env, load_or_create_secret_key
 from webui.security import CONTENT_SECURITY_POLICY

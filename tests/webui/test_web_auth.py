@@ -10,7 +10,7 @@ from flask import Flask
 from sqlmodel import select
 from webui_support import PASSWORD, AuthActions, WebClient, new_client, signed_in, text
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 from planflow.clock import FixedClock
 from planflow.storage.tables import LoginAttempt, User
 

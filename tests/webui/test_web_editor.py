@@ -16,8 +16,8 @@ from flask import Flask
 from webui_support import AuthActions, Plans, WebClient, signed_in, text
 from werkzeug.test import TestResponse
 
-from planflow.api import Planflow
-from planflow.content import PlanContent
+from planflow.app import Planflow
+from planflow.core.content.model import PlanContent
 
 # -- a browser's view of the editor form --------------------------------------------------
 

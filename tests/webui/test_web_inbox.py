@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from webui_support import AuthActions, Plans, WebClient, signed_in, text
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 from planflow.clock import FixedClock
 
 

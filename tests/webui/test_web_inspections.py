@@ -21,9 +21,9 @@ from flask import Flask
 from sqlalchemy import event
 from webui_support import AuthActions, Plans, WebClient, signed_in, text
 
-from planflow.api import Planflow
-from planflow.evidence_store import EvidenceStore
-from planflow.inspection import CriterionScore
+from planflow.app import Planflow
+from planflow.core.inspection.scoring import CriterionScore
+from planflow.storage.evidence_files import EvidenceStore
 
 #: Criterion codes in sheet order (the form's field index) and their points.
 CODES = ("A1", "A2", "B1", "B2", "C1", "D1", "D2", "E1", "E2")

@@ -25,7 +25,7 @@ from test_overview import add_people, build_world, new_plan
 from webui_support import AuthActions, WebClient, make_app, signed_in, text
 
 import webui.overview_rows
-from planflow.api import Planflow
+from planflow.app import Planflow
 from planflow.clock import FixedClock
 from planflow.storage.tables import User
 from webui import charts

@@ -9,7 +9,7 @@ from flask import Flask
 from webui_support import CSRF_RE, AuthActions, Plans, WebClient, signed_in, text
 from werkzeug.test import TestResponse
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 
 
 def version_on_page(html: str) -> int:

@@ -28,9 +28,9 @@ from webui_support import AuthActions, Plans, WebClient, signed_in, text
 from werkzeug.datastructures import FileStorage, Headers
 from werkzeug.test import TestResponse, encode_multipart
 
-from planflow.api import Planflow
-from planflow.content import PlanContent
-from planflow.evidence_store import EvidenceRefused, EvidenceStore
+from planflow.app import Planflow
+from planflow.core.content.model import PlanContent
+from planflow.storage.evidence_files import EvidenceRefused, EvidenceStore
 from planflow.storage.tables import Evidence
 from webui.evidence_upload import chosen_file
 

@@ -20,7 +20,7 @@ from flask import Flask
 from sqlalchemy import event
 from webui_support import Plans, signed_in
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 
 COUNTED = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 

@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 from webui_support import AuthActions, Plans, WebClient, signed_in, text
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 from planflow.clock import FixedClock
-from planflow.timers import DeadlineProcessor
+from planflow.scheduling.deadline_processor import DeadlineProcessor
 
 
 def section(html: str, heading_id: str) -> str:

@@ -19,8 +19,8 @@ from flask import Flask
 from webui_support import AuthActions, Plans, WebClient, signed_in, text
 from werkzeug.test import TestResponse
 
-from planflow.api import Planflow
-from planflow.inspection import CriterionScore
+from planflow.app import Planflow
+from planflow.core.inspection.scoring import CriterionScore
 
 #: The annual_plan sheet, in order: (code, points, has a target).
 SHEET = [

@@ -15,8 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from planflow.api import Planflow
-from planflow.content import PlanContent
+from planflow.app import Planflow
+from planflow.core.content.model import PlanContent
 from webui import create_app
 
 PASSWORD = "correct horse battery"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import create_engine, text
 
-from ..storage.db import normalise_url, with_search_path
+from planflow.storage.db import normalise_url, with_search_path
 
 #: The content of every benchmark plan: one section, three items with due dates.
 CONTENT = json.dumps(

@@ -18,12 +18,12 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import select
 
-from ..api import Planflow
-from ..storage import audit_repo
-from ..storage.tables import AuditRecord, Plan
-from .common import CONTENT, Scratch, peak_rss_mib, run_child, scratch_database
-from .w1_floor import Chunks, Runner, hand_written_steps
-from .w1_paths import expected_steps, path_for
+from planflow.app import Planflow
+from planflow.bench.common import CONTENT, Scratch, peak_rss_mib, run_child, scratch_database
+from planflow.bench.w1_floor import Chunks, Runner, hand_written_steps
+from planflow.bench.w1_paths import expected_steps, path_for
+from planflow.storage import audit_repo
+from planflow.storage.tables import AuditRecord, Plan
 
 __all__ = ["Runner", "expected_steps", "interleave", "measure", "path_for"]
 
@@ -156,7 +156,7 @@ def interleave(runners: dict[str, Runner]) -> dict[str, dict[str, Any]]:
 
 def measure(n: int, database_url: str | None) -> dict[str, Any]:
     """One W1 measurement: the floor, the bare-library reference and planflow, in one run."""
-    from .w1_reference import reference_steps
+    from planflow.bench.w1_reference import reference_steps
 
     chunks = [(n * r // ROUNDS, n * (r + 1) // ROUNDS) for r in range(ROUNDS)]
     with scratch_database(database_url, "w1") as scratch:

@@ -12,9 +12,9 @@ from collections.abc import Callable, Generator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ..storage.db import SQLITE_PAGE_SIZE
-from .common import Scratch
-from .w1_paths import DEST, path_for
+from planflow.bench.common import Scratch
+from planflow.bench.w1_paths import DEST, path_for
+from planflow.storage.db import SQLITE_PAGE_SIZE
 
 FLOOR_SCHEMA = [
     "CREATE TABLE floor_plan (id {pk}, state TEXT NOT NULL, version INTEGER NOT NULL)",

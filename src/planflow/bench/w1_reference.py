@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from transitions import Machine
 
-from .common import Scratch
-from .w1_floor import Chunks, Runner, hand_written_steps
-from .w1_paths import DEST, HAPPY, WITH_RETURN
+from planflow.bench.common import Scratch
+from planflow.bench.w1_floor import Chunks, Runner, hand_written_steps
+from planflow.bench.w1_paths import DEST, HAPPY, WITH_RETURN
 
 
 class _Plan:

@@ -3,7 +3,7 @@
 M plans wait in ``under_review`` of ``annual_plan``, their review deadlines
 spread evenly over 60 days. With the clock set so that about 1% of the
 deadlines have passed (``expected_overdue(m)`` of them), one run of
-``planflow.timers.DeadlineProcessor`` is timed: it must escalate each overdue
+``planflow.scheduling.deadline_processor.DeadlineProcessor`` is timed: it must escalate each overdue
 review exactly once (level + 1, the task reaching the federation's reviewer,
 an audit record, notifications). The floor does the same scan in
 hand-written SQL: one query for the due plans, then for each an UPDATE of
@@ -41,16 +41,16 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from ..api import Planflow
-from ..calendar import BusinessCalendar
-from ..clock import FixedClock
-from ..storage.tx import read_tx, write_tx
-from ..timers import DeadlineProcessor, DeadlineReport
-from .common import Scratch, peak_rss_mib, run_child, scratch_database
-from .w2_floor import populate_floor, run_floor
-from .w2_population import populate, read_org
-from .w2_timeline import ORG_AT, WORKFLOW, Timeline, expected_overdue, run_clock
-from .w2_verify import COUNT_DUE, verify
+from planflow.app import Planflow
+from planflow.bench.common import Scratch, peak_rss_mib, run_child, scratch_database
+from planflow.bench.w2_floor import populate_floor, run_floor
+from planflow.bench.w2_population import populate, read_org
+from planflow.bench.w2_timeline import ORG_AT, WORKFLOW, Timeline, expected_overdue, run_clock
+from planflow.bench.w2_verify import COUNT_DUE, verify
+from planflow.clock import FixedClock
+from planflow.core.calendar import BusinessCalendar
+from planflow.scheduling.deadline_processor import DeadlineProcessor, DeadlineReport
+from planflow.storage.tx import read_tx, write_tx
 
 PLANFLOW_WORKER = "w2-bench"
 SECOND_WORKER = "w2-bench-second"

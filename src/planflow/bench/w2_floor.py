@@ -13,11 +13,11 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..calendar import BusinessCalendar
-from ..storage.tx import sqlite_datetime
-from .common import Scratch
-from .w2_population import CHUNK, chunks, vacuum_analyze
-from .w2_timeline import STATE, deadline, expected_overdue, working_days
+from planflow.bench.common import Scratch
+from planflow.bench.w2_population import CHUNK, chunks, vacuum_analyze
+from planflow.bench.w2_timeline import STATE, deadline, expected_overdue, working_days
+from planflow.core.calendar import BusinessCalendar
+from planflow.storage.tx import sqlite_datetime
 
 FLOOR_SCHEMA = [
     "CREATE TABLE floor_plan (id INTEGER PRIMARY KEY, state TEXT NOT NULL,"

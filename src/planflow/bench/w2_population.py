@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..api import Planflow
-from ..audit_chain import GENESIS, AuditEntry, canonical_json, sha256_hex
-from ..definitions.spec import WorkflowSpec
-from ..storage import plan_store as ps
-from ..storage.tx import Sql, Tx, write_tx
-from .common import CONTENT
-from .w2_timeline import STATE, WORKFLOW, PlanHistory, Timeline
+from planflow.app import Planflow
+from planflow.bench.common import CONTENT
+from planflow.bench.w2_timeline import STATE, WORKFLOW, PlanHistory, Timeline
+from planflow.core.audit_chain import GENESIS, AuditEntry, canonical_json, sha256_hex
+from planflow.core.definitions.spec import WorkflowSpec
+from planflow.storage import plan_store as ps
+from planflow.storage.tx import Sql, Tx, write_tx
 
 YEAR = 2027
 UNIONS = 10
@@ -30,7 +30,7 @@ BRANCHES_PER_UNION = 10
 CHUNK = 5000
 CONTENT_HASH = sha256_hex(CONTENT)
 ITEMS = 3
-#: The notification payload as ``planflow.changes`` encodes it (key order kept).
+#: The notification payload as ``planflow.services.changes`` encodes it (key order kept).
 _payload_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 INSERT_PLAN = Sql(
     "w2_insert_plan",

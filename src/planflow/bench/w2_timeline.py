@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from ..calendar import BusinessCalendar
-from ..deadlines import Effect, next_effect
-from ..definitions.spec import Duration, TimerSpec, WorkflowSpec
+from planflow.core.calendar import BusinessCalendar
+from planflow.core.definitions.spec import Duration, TimerSpec, WorkflowSpec
+from planflow.core.task_planning import Effect, next_effect
 
 WORKFLOW = "annual_plan"
 STATE = "under_review"

@@ -12,13 +12,13 @@ import json
 from datetime import datetime
 from typing import Any
 
-from ..api import Planflow
-from ..deadlines import next_effect
-from ..storage import audit_repo
-from ..storage.tx import Sql, read_tx
-from ..timers import DeadlineReport
-from .w2_population import Org
-from .w2_timeline import STATE, Timeline, expected_overdue
+from planflow.app import Planflow
+from planflow.bench.w2_population import Org
+from planflow.bench.w2_timeline import STATE, Timeline, expected_overdue
+from planflow.core.task_planning import next_effect
+from planflow.scheduling.deadline_processor import DeadlineReport
+from planflow.storage import audit_repo
+from planflow.storage.tx import Sql, read_tx
 
 COUNT_DUE = Sql(
     "w2_count_due",

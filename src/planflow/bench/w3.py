@@ -41,11 +41,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..api import Planflow
-from ..clock import FixedClock
-from ..storage.org_repo import OrgRepository
-from . import w2_population, w2_timeline
-from .common import Scratch, run_child, scratch_database
+from planflow.app import Planflow
+from planflow.bench import w2_population, w2_timeline
+from planflow.bench.common import Scratch, run_child, scratch_database
+from planflow.clock import FixedClock
+from planflow.storage.org_repo import OrgRepository
 
 REVIEWER = "u0.reviewer"
 PASSWORD = "w3-bench-password-0123"

@@ -11,8 +11,8 @@ import sys
 
 import click
 
-from ..errors import PlanflowError
-from .app import cli
+from planflow.cli.app import cli
+from planflow.errors import PlanflowError
 
 __all__ = ["cli", "main"]
 

@@ -1,5 +1,5 @@
 """``python -m planflow.cli``: the same as the ``planflow`` command."""
 
-from . import main
+from planflow.cli import main
 
 raise SystemExit(main())

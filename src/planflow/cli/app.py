@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from ..api import Planflow
+from planflow.app import Planflow
 
 
 class Context:
@@ -49,7 +49,7 @@ def register(*modules: Any) -> None:
             cli.add_command(command)
 
 
-from . import (  # noqa: E402
+from planflow.cli import (  # noqa: E402
     audit_cmds,
     bench_cmds,
     execution_cmds,

@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from ..storage import audit_repo
-from .app import Context, pass_ctx
+from planflow.cli.app import Context, pass_ctx
+from planflow.storage import audit_repo
 
 
 @click.group()

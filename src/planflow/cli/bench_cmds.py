@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..bench import w1, w2, w3
+from planflow.bench import w1, w2, w3
 
 Measure = Callable[[int, str | None], dict[str, Any]]
 

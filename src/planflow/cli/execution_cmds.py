@@ -13,11 +13,11 @@ from typing import Any
 
 import click
 
-from ..errors import ValidationError
-from ..evidence_store import kind_for_filename, sanitize_filename
-from ..execution import STATUSES
-from ..inspection import CriterionScore, InspectionOutcome, grade_label
-from .app import Context, pass_ctx
+from planflow.cli.app import Context, pass_ctx
+from planflow.core.inspection.scoring import CriterionScore, InspectionOutcome, grade_label
+from planflow.errors import ValidationError
+from planflow.services.execution import STATUSES
+from planflow.storage.evidence_files import kind_for_filename, sanitize_filename
 
 SCORE_FIELDS = ("code", "score", "note", "measured")
 

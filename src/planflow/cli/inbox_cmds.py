@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .app import Context, pass_ctx
+from planflow.cli.app import Context, pass_ctx
 
 
 @click.command()

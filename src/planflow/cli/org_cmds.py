@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from sqlmodel import col, select
 
-from ..storage.tables import RoleAssignment, Unit, User
-from .app import Context, pass_ctx
+from planflow.cli.app import Context, pass_ctx
+from planflow.storage.tables import RoleAssignment, Unit, User
 
 
 @click.group()

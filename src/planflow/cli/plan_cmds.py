@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from ..content import PlanContent
-from ..content_import import parse_plan_text
-from ..errors import ValidationError
-from .app import Context, pass_ctx
+from planflow.cli.app import Context, pass_ctx
+from planflow.core.content.model import PlanContent
+from planflow.core.content.text_import import parse_plan_text
+from planflow.errors import ValidationError
 
 
 @click.group()

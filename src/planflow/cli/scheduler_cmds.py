@@ -9,10 +9,10 @@ from types import FrameType
 
 import click
 
-from ..api import Planflow
-from ..clock import FixedClock, to_utc
-from ..scheduler import Scheduler
-from .app import Context, pass_ctx
+from planflow.app import Planflow
+from planflow.cli.app import Context, pass_ctx
+from planflow.clock import FixedClock, to_utc
+from planflow.scheduling.scheduler import Scheduler
 
 
 def _parse_now(value: str) -> datetime:

@@ -8,10 +8,10 @@ from importlib.metadata import entry_points
 
 import click
 
-from ..api import Planflow
-from ..demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
-from ..scheduler import Scheduler
-from .app import Context, pass_ctx
+from planflow.app import Planflow
+from planflow.cli.app import Context, pass_ctx
+from planflow.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
+from planflow.scheduling.scheduler import Scheduler
 
 
 @click.command()

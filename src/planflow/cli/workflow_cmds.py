@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from ..definitions.loader import load_definition
-from ..errors import DefinitionError
-from ..migrate import apply_migration, parse_mapping, plan_migration
-from .app import Context, pass_ctx
+from planflow.cli.app import Context, pass_ctx
+from planflow.core.definitions.loader import load_definition
+from planflow.errors import DefinitionError
+from planflow.services.definition_migration import apply_migration, parse_mapping, plan_migration
 
 
 @click.group()

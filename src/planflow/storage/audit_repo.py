@@ -1,6 +1,6 @@
 """The audit trail in the database: verify, checkpoint, export.
 
-Records are appended by ``planflow.changes.write_audit`` inside each change's
+Records are appended by ``planflow.services.changes.write_audit`` inside each change's
 transaction. This module reads them back:
 
 * ``verify`` walks every plan's chain (streaming, plan by plan), compares each
@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from sqlalchemy import Connection, delete, func, insert, select
 
-from ..audit_chain import (
+from planflow.core.audit_chain import (
     GENESIS,
     AuditEntry,
     ChainProblem,
@@ -37,10 +37,10 @@ from ..audit_chain import (
     checkpoint_hash,
     heads_digest,
 )
-from ..text import csv_cell
-from .audit_keys import key_of, of_plan
-from .db import Database
-from .tables import AuditAnchor, AuditCheckpoint, AuditRecord, Plan
+from planflow.core.text import csv_cell
+from planflow.storage.audit_keys import key_of, of_plan
+from planflow.storage.db import Database
+from planflow.storage.tables import AuditAnchor, AuditCheckpoint, AuditRecord, Plan
 
 audit_t = AuditRecord.__table__  # type: ignore[attr-defined]
 plan_t = Plan.__table__  # type: ignore[attr-defined]

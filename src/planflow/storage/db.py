@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session
 
-from .checkpointer import BACKSTOP_PAGES, WalCheckpointer, checkpointer_for
+from planflow.storage.checkpointer import BACKSTOP_PAGES, WalCheckpointer, checkpointer_for
 
 DEFAULT_INSTANCE = Path("instance")
 SQLITE_BUSY_TIMEOUT_MS = 30_000

@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from ..definitions.loader import parse_definition
-from ..definitions.registry import DefinitionRegistry
-from ..definitions.spec import WorkflowSpec
-from ..errors import DefinitionError, DefinitionProblem, NotFound
-from .db import Database
-from .tables import WorkflowDefinition
+from planflow.core.definitions.loader import parse_definition
+from planflow.core.definitions.registry import DefinitionRegistry
+from planflow.core.definitions.spec import WorkflowSpec
+from planflow.errors import DefinitionError, DefinitionProblem, NotFound
+from planflow.storage.db import Database
+from planflow.storage.tables import WorkflowDefinition
 
 definition_t = WorkflowDefinition.__table__  # type: ignore[attr-defined]
 

@@ -11,9 +11,9 @@ both (SQLite >= 3.24).
 
 from __future__ import annotations
 
-from .audit_keys import RANGE_SQL as AUDIT_RANGE_SQL
-from .audit_keys import SEQ_SPAN
-from .tx import Sql
+from planflow.storage.audit_keys import RANGE_SQL as AUDIT_RANGE_SQL
+from planflow.storage.audit_keys import SEQ_SPAN
+from planflow.storage.tx import Sql
 
 # -- progress -------------------------------------------------------------------------
 

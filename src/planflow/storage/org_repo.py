@@ -18,12 +18,12 @@ from sqlalchemy import Connection, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
-from ..clock import Clock
-from ..definitions.spec import BUILTIN_ROLES
-from ..errors import NotFound, ValidationError
-from ..org import OrgSnapshot, UnitInfo
-from .db import Database
-from .tables import OrgGeneration, RoleAssignment, Unit, User
+from planflow.clock import Clock
+from planflow.core.definitions.spec import BUILTIN_ROLES
+from planflow.core.org import OrgSnapshot, UnitInfo
+from planflow.errors import NotFound, ValidationError
+from planflow.storage.db import Database
+from planflow.storage.tables import OrgGeneration, RoleAssignment, Unit, User
 
 # OWASP's Argon2id baseline: 19 MiB, 2 iterations, 1 lane.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)

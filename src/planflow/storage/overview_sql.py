@@ -4,7 +4,7 @@
 definition version and state, whatever the number of units), so the
 overview costs a fixed number of queries however large the tree;
 ``unit_plans`` reads the plans of the units one page shows, without their
-content. What the counts mean is ``planflow.overview``'s business (pure).
+content. What the counts mean is ``planflow.services.overview``'s business (pure).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from datetime import datetime
 from sqlalchemy import case, func
 from sqlmodel import col, select
 
-from .db import Database
-from .tables import Plan
+from planflow.storage.db import Database
+from planflow.storage.tables import Plan
 
 #: Above this many units the queries read the whole year and drop the rest in
 #: Python: an SQLite older than 3.32 takes at most 999 parameters a statement.

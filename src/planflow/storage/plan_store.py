@@ -13,9 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from ..guards import PlanFacts
-from .audit_keys import SEQ_SPAN
-from .tx import Sql, Tx
+from planflow.core.guards import PlanFacts
+from planflow.storage.audit_keys import SEQ_SPAN
+from planflow.storage.tx import Sql, Tx
 
 SELECT_PLAN = Sql(
     "select_plan",
@@ -155,7 +155,7 @@ UPDATE_PLAN_MIGRATE = Sql(
     " timer_kind = :timer_kind, timer_claimed_by = NULL, timer_claimed_until = NULL"
     " WHERE id = :plan_id AND version = :version",
 )
-#: A task re-routed after an organisation change (``planflow.reroute``): the
+#: A task re-routed after an organisation change (``planflow.services.reroute``): the
 #: same task (role, since, due) at another unit, escalation reset, next timer
 #: recomputed; checked against the version like every plan UPDATE.
 UPDATE_PLAN_REROUTE = Sql(

@@ -15,8 +15,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import insert, select
 
-from .db import Database
-from .tables import OrgGeneration
+from planflow.storage.db import Database
+from planflow.storage.tables import OrgGeneration
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

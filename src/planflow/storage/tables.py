@@ -25,8 +25,8 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from .audit_keys import KEY_SQL as AUDIT_KEY_SQL
-from .audit_keys import REVISION_KEY_SQL, SEQ_SPAN
+from planflow.storage.audit_keys import KEY_SQL as AUDIT_KEY_SQL
+from planflow.storage.audit_keys import REVISION_KEY_SQL, SEQ_SPAN
 
 
 class Unit(SQLModel, table=True):

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .plan_store import PlanRow
-from .tx import Sql, Tx
+from planflow.storage.plan_store import PlanRow
+from planflow.storage.tx import Sql, Tx
 
 _PLAN_COLUMNS = (
     "id, unit_id, year, title, workflow_name, workflow_version, state, version, submitted_by,"

@@ -26,8 +26,8 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from ..audit_chain import last_isoformat, utc_isoformat
-from .db import Database
+from planflow.core.audit_chain import last_isoformat, utc_isoformat
+from planflow.storage.db import Database
 
 # The sqlite3 module binds None as NULL only after asking the adapter registry
 # and both ``__adapt__`` and ``__conform__`` (two failed attribute lookups;

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from planflow.api import Planflow
+from planflow.app import Planflow
 from planflow.clock import FixedClock
-from planflow.scheduler import Scheduler
+from planflow.scheduling.scheduler import Scheduler
 
 PLAN_TEXT = """一、组织建设
 1. Hold the union committee meeting every quarter (March, June, September, December)

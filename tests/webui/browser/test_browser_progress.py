@@ -13,8 +13,8 @@ from collections.abc import Callable
 from playwright.sync_api import Page, Request, expect
 from webui_support import Plans
 
-from planflow.api import Planflow
-from planflow.content import PlanContent
+from planflow.app import Planflow
+from planflow.core.content.model import PlanContent
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 

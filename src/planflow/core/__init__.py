@@ -1,0 +1,16 @@
+"""The pure core of planflow: what a workflow means, decided in plain Python.
+
+The purity rule: every module under ``planflow.core`` imports only the
+standard library, ``transitions`` and ``yaml``, ``planflow.errors`` and other
+modules of ``planflow.core``. No web framework, no database, no clock, no
+mail. The core is definitions (loading, validating, the immutable specs),
+the engine and its guards, the organisation tree and role routing, plan
+content (model, checks, diff, text import), inspection scoring, the business
+calendar and task planning, the audit hash chain and state analysis.
+
+Everything with a side effect is an adapter around it: ``planflow.storage``
+(the only SQL), ``planflow.services`` (the one transition path and the
+features built on it), ``planflow.scheduling`` (timers, rounds, the
+scheduler process), ``planflow.integrations`` (e-mail) and ``planflow.cli``.
+``tests/test_project.py`` walks every import of the core to hold the rule.
+"""

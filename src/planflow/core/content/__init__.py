@@ -1,0 +1,1 @@
+"""Plan content: the model, its parts and limits, checks, diffs and the text importer."""

@@ -1,0 +1,212 @@
+"""Plan content: the sections and numbered items of an annual plan, as plain data.
+
+This module owns ``PlanContent``: reading untrusted content into it
+(``from_dict``, checked by ``planflow.core.content.checks``), its canonical JSON
+form (hashed and stored, so it must be byte-stable), its numbering and the
+immutable edit helpers. The parts (``Section``, ``Item``, their limits and
+errors) are ``planflow.core.content.items``, the item-by-item diff
+``planflow.core.content.diff``, the plain-text importer ``planflow.core.content.text_import``.
+It is pure Python: no database, no web framework.
+
+Items and sections carry a stable ``key``; numbers such as "2.3" are derived
+from order and never stored, so reordering does not change identity.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+from planflow.core.content.checks import ContentChecker, kind_of
+from planflow.core.content.items import (
+    MAX_TITLE,
+    Item,
+    ItemTarget,
+    Section,
+    content_problem,
+    new_key,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanContent:
+    """The content of one plan for ``year``. Build it with ``from_dict`` or the edit helpers."""
+
+    year: int
+    sections: tuple[Section, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: object, *, year: int) -> PlanContent:
+        """Validate untrusted content; raises ContentValidationError listing every problem."""
+        if isinstance(year, bool) or not isinstance(year, int) or not 1 <= year <= 9999:
+            raise content_problem("year", f"must be a year 1..9999, not {year!r}")
+        check = ContentChecker(year)
+        root = check.fields(data, "content", ("sections",))
+        raw = root.get("sections", []) if root is not None else []
+        if not isinstance(raw, list | tuple):
+            check.add("sections", f"must be a list, not {kind_of(raw)}")
+            raw = []
+        parsed = [check.section(s, f"sections[{i}]") for i, s in enumerate(raw)]
+        check.raise_if_any()
+        # Keys are generated only now, so that a generated key cannot collide with a later one.
+        used = set(check.item_keys) | set(check.section_keys)
+
+        def keyed(key: str) -> str:
+            if not key:
+                key = new_key(used)
+                used.add(key)
+            return key
+
+        sections = tuple(
+            Section(keyed(s.key), s.title, tuple(replace(i, key=keyed(i.key)) for i in s.items))
+            for s in parsed
+            if s is not None
+        )
+        return cls(year, sections)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"sections": [s.to_dict() for s in self.sections]}
+
+    def canonical_json(self) -> str:
+        return json.dumps(
+            self.to_dict(),
+            sort_keys=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
+            allow_nan=False,
+        )
+
+    @property
+    def item_count(self) -> int:
+        return sum(len(s.items) for s in self.sections)
+
+    def numbered_items(self) -> Iterator[tuple[str, Section, Item]]:
+        for si, section in enumerate(self.sections, 1):
+            for ii, item in enumerate(section.items, 1):
+                yield f"{si}.{ii}", section, item
+
+    def items_without_due(self) -> tuple[tuple[str, Item], ...]:
+        return tuple(
+            (number, item) for number, _, item in self.numbered_items() if item.due is None
+        )
+
+    # -- immutable edits -------------------------------------------------------------
+
+    def _checker(self, skip_item: str = "") -> ContentChecker:
+        check = ContentChecker(self.year)
+        for si, section in enumerate(self.sections):
+            check.section_keys[section.key] = f"sections[{si}]"
+            for ii, item in enumerate(section.items):
+                if item.key != skip_item:
+                    check.item_keys[item.key] = f"sections[{si}].items[{ii}]"
+        return check
+
+    def _section_index(self, key: str) -> int:
+        for si, section in enumerate(self.sections):
+            if section.key == key:
+                return si
+        raise content_problem("section_key", f"no section with key {key!r}")
+
+    def _item_index(self, key: str) -> tuple[int, int]:
+        for si, section in enumerate(self.sections):
+            for ii, item in enumerate(section.items):
+                if item.key == key:
+                    return si, ii
+        raise content_problem("key", f"no item with key {key!r}")
+
+    def _with_items(self, si: int, items: Sequence[Item]) -> PlanContent:
+        section = replace(self.sections[si], items=tuple(items))
+        return replace(self, sections=(*self.sections[:si], section, *self.sections[si + 1 :]))
+
+    def add_section(
+        self, title: str, *, key: str | None = None, index: int | None = None
+    ) -> PlanContent:
+        at = _position(index, len(self.sections))
+        check = self._checker()
+        section = check.section(
+            {"key": key or new_key(check.section_keys), "title": title}, f"sections[{at}]"
+        )
+        check.raise_if_any()
+        assert section is not None
+        return replace(self, sections=(*self.sections[:at], section, *self.sections[at:]))
+
+    def rename_section(self, key: str, title: str) -> PlanContent:
+        si = self._section_index(key)
+        check = ContentChecker(self.year)
+        clean = check.string(title, f"sections[{si}].title", MAX_TITLE, required=True)
+        check.raise_if_any()
+        assert clean is not None
+        section = replace(self.sections[si], title=clean)
+        return replace(self, sections=(*self.sections[:si], section, *self.sections[si + 1 :]))
+
+    def remove_section(self, key: str) -> PlanContent:
+        """Remove a section together with its items."""
+        si = self._section_index(key)
+        return replace(self, sections=self.sections[:si] + self.sections[si + 1 :])
+
+    def add_item(
+        self,
+        section_key: str,
+        text: str,
+        *,
+        owner_unit: str | None = None,
+        due: int | str | date | None = None,
+        target: ItemTarget | Mapping[str, object] | None = None,
+        key: str | None = None,
+        index: int | None = None,
+    ) -> PlanContent:
+        si = self._section_index(section_key)
+        items = list(self.sections[si].items)
+        at = _position(index, len(items))
+        check = self._checker()
+        data = {
+            "key": key or new_key(check.item_keys),
+            "text": text,
+            "owner_unit": owner_unit,
+            "due": due,
+            "target": target,
+        }
+        item = check.item(data, f"sections[{si}].items[{at}]")
+        check.raise_if_any()
+        assert item is not None
+        items.insert(at, item)
+        return self._with_items(si, items)
+
+    def update_item(self, key: str, /, **changes: object) -> PlanContent:
+        """Change some of text, owner_unit, due and target; the key never changes."""
+        si, ii = self._item_index(key)
+        path = f"sections[{si}].items[{ii}]"
+        if "key" in changes:
+            raise content_problem(f"{path}.key", "an item's key cannot be changed")
+        check = self._checker(skip_item=key)
+        item = check.item({**self.sections[si].items[ii].to_dict(), **changes}, path)
+        check.raise_if_any()
+        assert item is not None
+        items = list(self.sections[si].items)
+        items[ii] = item
+        return self._with_items(si, items)
+
+    def remove_item(self, key: str) -> PlanContent:
+        si, ii = self._item_index(key)
+        items = self.sections[si].items
+        return self._with_items(si, items[:ii] + items[ii + 1 :])
+
+    def move_item(self, key: str, section_key: str, index: int | None = None) -> PlanContent:
+        """Move an item to ``index`` of the target section (counted after taking it out)."""
+        si, ii = self._item_index(key)
+        item = self.sections[si].items[ii]
+        to = self._section_index(section_key)
+        content = self.remove_item(key)
+        items = list(content.sections[to].items)
+        items.insert(_position(index, len(items)), item)
+        return content._with_items(to, items)
+
+
+def _position(index: int | None, length: int) -> int:
+    if index is None:
+        return length
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index <= length:
+        raise content_problem("index", f"must be between 0 and {length}, not {index!r}")
+    return index

@@ -1,0 +1,259 @@
+"""Cross-reference checks of a workflow definition: the part no single key can see.
+
+The loader reads each key into a ``Draft`` (values plus the dotted path each
+came from); this module checks how the pieces fit together: states referred to
+exist, triggers are unambiguous, every state is reachable and can be left,
+timers and schedules point at real states and triggers. It adds problems to the
+shared ``Problems`` and never raises.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from planflow.core.definitions.actions import SHEET_GUARDS
+from planflow.core.definitions.nodes import Problems, join, suggest
+from planflow.core.definitions.spec import (
+    BUILTIN_ROLES,
+    Label,
+    RoleRef,
+    ScheduleSpec,
+    ScoringSheet,
+    StateSpec,
+    TimerSpec,
+    TransitionSpec,
+    WorkflowSpec,
+)
+
+
+@dataclass
+class Draft:
+    """What the loader read, each entry paired with its path for messages."""
+
+    name: str | None = None
+    version: int | None = None
+    title: Label | None = None
+    initial: str | None = None
+    creator: RoleRef = field(default_factory=lambda: RoleRef("drafter"))
+    roles: tuple[str, ...] = BUILTIN_ROLES
+    states: list[tuple[str, StateSpec]] = field(default_factory=list)
+    transitions: list[tuple[str, TransitionSpec]] = field(default_factory=list)
+    timers: list[tuple[str, TimerSpec]] = field(default_factory=list)
+    schedules: list[tuple[str, ScheduleSpec]] = field(default_factory=list)
+    inspection: ScoringSheet | None = None
+    #: False once a state or transition could not be read as written: checks of
+    #: references and of the graph would then blame the wrong thing.
+    complete: bool = True
+
+    def to_spec(self, source: str, digest: str) -> WorkflowSpec:
+        # Only called when no problem was found, so every required part is set.
+        assert self.name is not None and self.version is not None and self.initial is not None
+        return WorkflowSpec(
+            name=self.name,
+            version=self.version,
+            title=self.title or Label.of(en=self.name),
+            initial=self.initial,
+            states=tuple(s for _, s in self.states),
+            transitions=tuple(t for _, t in self.transitions),
+            roles=self.roles,
+            creator=self.creator,
+            timers=tuple(t for _, t in self.timers),
+            schedules=tuple(s for _, s in self.schedules),
+            inspection=self.inspection,
+            source=source,
+            digest=digest,
+        )
+
+
+def validate(draft: Draft, problems: Problems) -> None:
+    _check_ambiguity(draft, problems)
+    if not draft.complete:
+        return
+    refs_ok = _check_state_refs(draft, problems)
+    _check_final_states(draft, problems)
+    if refs_ok:
+        _check_graph(draft, problems)
+    _check_timers(draft, problems)
+    _check_schedules(draft, problems)
+    _check_sheet_guards(draft, problems)
+
+
+def _check_sheet_guards(draft: Draft, problems: Problems) -> None:
+    if draft.inspection is not None:
+        return
+    for path, t in draft.transitions:
+        for g in t.guards:
+            if g.name in SHEET_GUARDS:
+                problems.add(
+                    f"{path}.guards",
+                    f"guard {g.name!r} needs an inspection: scoring sheet in the definition",
+                )
+
+
+def _where(problems: Problems, path: str, key: str) -> str:
+    """``path.key`` when that key was written, else ``path`` (for its line)."""
+    return join(path, key) if join(path, key) in problems.lines else path
+
+
+def _check_ambiguity(draft: Draft, problems: Problems) -> None:
+    # Two transitions may share trigger and source only when their quorum
+    # differs (e.g. a single veto beside a 2-of-3 approval); otherwise the
+    # engine could not tell which one an action means.
+    seen: dict[tuple[str, str, int | None], str] = {}
+    for path, t in draft.transitions:
+        required = t.quorum.required if t.quorum else None
+        for source in t.sources:
+            key = (t.trigger, source, required)
+            if key in seen:
+                other = seen[key]
+                problems.add(
+                    join(path, "trigger"),
+                    f"trigger {t.trigger!r} from state {source!r} is already defined by {other} "
+                    f"(line {problems.line_of(other)}) with the same quorum; the action "
+                    "would be ambiguous",
+                )
+            else:
+                seen[key] = path
+
+
+def _check_state_refs(draft: Draft, problems: Problems) -> bool:
+    names = [s.name for _, s in draft.states]
+    ok = True
+
+    def check(path: str, name: str, what: str) -> None:
+        nonlocal ok
+        if name not in names:
+            ok = False
+            hint = suggest(name, names)
+            problems.add(path, f"{what} {name!r} is not defined under states:{hint}")
+
+    if draft.initial is not None and names:
+        check("initial", draft.initial, "initial state")
+    for path, t in draft.transitions:
+        for index, source in enumerate(t.sources):
+            source_path = join(join(path, "source"), index)
+            if source_path not in problems.lines:
+                source_path = join(path, "source")
+            check(source_path, source, "source state")
+        check(join(path, "dest"), t.dest, "dest state")
+    return ok
+
+
+def _outgoing(draft: Draft) -> dict[str, list[tuple[str, TransitionSpec]]]:
+    out: dict[str, list[tuple[str, TransitionSpec]]] = defaultdict(list)
+    for path, t in draft.transitions:
+        for source in t.sources:
+            out[source].append((path, t))
+    return out
+
+
+def _check_final_states(draft: Draft, problems: Problems) -> None:
+    outgoing = _outgoing(draft)
+    for path, state in draft.states:
+        leaving = outgoing.get(state.name, [])
+        if state.final and leaving:
+            which = ", ".join(f"{t.trigger!r} ({p})" for p, t in leaving)
+            problems.add(
+                _where(problems, path, "final"),
+                f"final state {state.name!r} has outgoing transitions: {which}; "
+                "a final state ends the plan",
+            )
+        elif not state.final and not leaving:
+            problems.add(
+                path,
+                f"state {state.name!r} is not final but has no outgoing transition; "
+                "add one or mark it final: true",
+            )
+
+
+def _reachable(start: str, edges: dict[str, set[str]]) -> set[str]:
+    seen = {start}
+    todo = [start]
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def _check_graph(draft: Draft, problems: Problems) -> None:
+    if draft.initial is None:
+        return
+    edges: dict[str, set[str]] = defaultdict(set)
+    for _, t in draft.transitions:
+        for source in t.sources:
+            edges[source].add(t.dest)
+    reached = _reachable(draft.initial, edges)
+    finals = {s.name for _, s in draft.states if s.final}
+    if not finals:
+        problems.add("states", "no state is marked final: true, so no plan could ever finish")
+    for path, state in draft.states:
+        if state.name not in reached:
+            problems.add(
+                path,
+                f"state {state.name!r} cannot be reached from the initial state {draft.initial!r}",
+            )
+        elif finals and state.name in edges and not _reachable(state.name, edges) & finals:
+            # Not a dead end (it has a way out) but a trap: every way loops back.
+            problems.add(path, f"no final state can be reached from state {state.name!r}")
+
+
+def _leaves(draft: Draft, trigger: str, state: str) -> bool:
+    return any(t.trigger == trigger and state in t.sources for _, t in draft.transitions)
+
+
+def _check_trigger(draft: Draft, problems: Problems, path: str, trigger: str, state: str) -> None:
+    triggers = sorted({t.trigger for _, t in draft.transitions})
+    if trigger not in triggers:
+        hint = suggest(trigger, triggers)
+        problems.add(path, f"unknown trigger {trigger!r}{hint}: no transition has it")
+    elif state in {s.name for _, s in draft.states} and not _leaves(draft, trigger, state):
+        problems.add(path, f"trigger {trigger!r} has no transition from state {state!r}")
+
+
+def _check_timers(draft: Draft, problems: Problems) -> None:
+    states = {s.name: s for _, s in draft.states}
+    first: dict[str, str] = {}
+    for path, timer in draft.timers:
+        state_path = join(path, "state")
+        state = states.get(timer.state)
+        if state is None:
+            hint = suggest(timer.state, states)
+            problems.add(
+                state_path,
+                f"timer for state {timer.state!r}, which is not defined under states:{hint}",
+            )
+        elif timer.state in first:
+            problems.add(
+                state_path, f"state {timer.state!r} already has a timer at {first[timer.state]}"
+            )
+        elif state.task is None or state.task.due is None:
+            problems.add(
+                state_path,
+                f"state {timer.state!r} has no task with a due: date for the timer to count from",
+            )
+        first.setdefault(timer.state, path)
+        if timer.auto_trigger is not None:
+            trigger_path = join(join(path, "auto_action"), "trigger")
+            _check_trigger(draft, problems, trigger_path, timer.auto_trigger, timer.state)
+
+
+def _check_schedules(draft: Draft, problems: Problems) -> None:
+    states = [s.name for _, s in draft.states]
+    first: dict[str, str] = {}
+    for path, schedule in draft.schedules:
+        if schedule.name in first:
+            problems.add(
+                join(path, "name"),
+                f"schedule {schedule.name!r} is already defined at {first[schedule.name]}",
+            )
+        first.setdefault(schedule.name, path)
+        if schedule.in_state not in states:
+            hint = suggest(schedule.in_state, states)
+            problems.add(
+                join(path, "in_state"),
+                f"in_state {schedule.in_state!r} is not defined under states:{hint}",
+            )
+        _check_trigger(draft, problems, join(path, "trigger"), schedule.trigger, schedule.in_state)

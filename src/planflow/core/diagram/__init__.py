@@ -1,0 +1,1 @@
+"""A workflow definition drawn as a state diagram, as plain geometry."""

@@ -1,0 +1,48 @@
+"""State, action and workflow names for e-mails, from the workflow definitions.
+
+Owns the one adapter between ``messages.Labels`` and the
+``DefinitionRegistry``. A notification may outlive its definition (a renamed
+state, a removed file, a file with a typo), so every miss falls back to the
+raw name instead of failing the mail.
+"""
+
+from __future__ import annotations
+
+from planflow.core.definitions.registry import DefinitionRegistry
+from planflow.core.definitions.spec import WorkflowSpec
+from planflow.errors import PlanflowError
+
+
+class RegistryLabels:
+    def __init__(self, registry: DefinitionRegistry) -> None:
+        self.registry = registry
+
+    def _spec(self, workflow: str) -> WorkflowSpec | None:
+        try:
+            # The payload names no version; labels of the latest are the
+            # ones people see in the web UI today.
+            return self.registry.get(workflow)
+        except PlanflowError:  # unknown workflow, or a definition file that does not load
+            return None
+
+    def workflow(self, workflow: str, language: str) -> str:
+        spec = self._spec(workflow)
+        return spec.title.get(language) or workflow if spec else workflow
+
+    def state(self, workflow: str, state: str, language: str) -> str:
+        spec = self._spec(workflow)
+        if spec is None:
+            return state
+        try:
+            return spec.state(state).label.get(language) or state
+        except KeyError:
+            return state
+
+    def action(self, workflow: str, action: str, language: str) -> str:
+        spec = self._spec(workflow)
+        if spec is None:
+            return action
+        for transition in spec.transitions:
+            if transition.trigger == action:
+                return transition.label.get(language) or action
+        return action

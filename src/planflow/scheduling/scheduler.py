@@ -1,0 +1,199 @@
+"""The scheduler process: wakes up, does everything that is due, sleeps.
+
+Each tick runs, in order: the scheduled rounds, the deadline processor
+(reminders, escalations, auto-actions) and the e-mail outbox. All of their
+state is in the database, so any number of scheduler processes may run at
+once, on any hosts, and a tick can be repeated at any time: the database's
+claims and effect keys, not this process, decide what happens once.
+
+APScheduler (3.x) only provides the wake-up: an interval job in this
+process with ``max_instances=1`` and ``coalesce=True``, its job store in
+memory. It is never asked to remember anything (APScheduler 3 cannot share
+a job store between processes, and does not need to here).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from planflow.errors import ValidationError
+from planflow.integrations.mail import Outbox, OutboxReport, SmtpSettings
+from planflow.scheduling.deadline_processor import (
+    DEFAULT_BATCH,
+    DEFAULT_GROUP,
+    DeadlineProcessor,
+    DeadlineReport,
+)
+from planflow.scheduling.rounds import RoundReport, RoundRunner
+
+if TYPE_CHECKING:
+    from planflow.app import Planflow
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL = timedelta(seconds=30)
+#: E-mail batches per tick; the rest waits for the next tick.
+MAX_MAIL_BATCHES = 20
+
+
+def _add(total: OutboxReport, part: OutboxReport) -> None:
+    for f in fields(total):
+        setattr(total, f.name, getattr(total, f.name) + getattr(part, f.name))
+
+
+def new_worker_id() -> str:
+    """Unique per process start: host, pid and a random suffix (pids are reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def interval_from_env() -> timedelta:
+    raw = os.environ.get("PLANFLOW_SCHEDULER_INTERVAL", "").strip()
+    if not raw:
+        return DEFAULT_INTERVAL
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1
+    if not 0.1 <= seconds <= 3600:
+        raise ValidationError(
+            f"PLANFLOW_SCHEDULER_INTERVAL={raw!r}: give seconds between 0.1 and 3600"
+        )
+    return timedelta(seconds=seconds)
+
+
+def count_from_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+        raise ValidationError(f"{name}={raw!r}: give a number from 1 to 100000")
+    return int(raw)
+
+
+@dataclass
+class TickReport:
+    rounds: RoundReport = field(default_factory=RoundReport)
+    deadlines: DeadlineReport = field(default_factory=DeadlineReport)
+    outbox: OutboxReport = field(default_factory=OutboxReport)
+    errors: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        d, r = self.deadlines, self.rounds
+        parts = [
+            f"rounds fired: {len(r.fired)} ({r.plans} plan(s)), missed: {len(r.missed)}",
+            f"reminders: {d.reminded}, escalations: {d.escalated}, at the top: {d.at_top}, "
+            f"auto-actions: {d.auto_actions}, skipped: {d.skipped}",
+        ]
+        o = self.outbox
+        parts.append(
+            f"e-mail sent: {o.sent}, retried: {o.retried}, failed: {o.failed}, "
+            f"skipped: {o.skipped}, to digests: {o.digested}"
+        )
+        if d.failed or self.errors:
+            parts.append("problems: " + "; ".join([*d.failed, *self.errors]))
+        return "\n".join(parts)
+
+
+class Scheduler:
+    def __init__(
+        self,
+        pf: Planflow,
+        *,
+        worker_id: str | None = None,
+        interval: timedelta | None = None,
+        outbox: Outbox | None = None,
+    ) -> None:
+        self.pf = pf
+        self.worker_id = worker_id or new_worker_id()
+        self.interval = interval or interval_from_env()
+        self.rounds = RoundRunner(pf.service, self.worker_id)
+        self.deadlines = DeadlineProcessor(
+            pf.service,
+            self.worker_id,
+            batch=count_from_env("PLANFLOW_SCHEDULER_BATCH", DEFAULT_BATCH),
+            group=count_from_env("PLANFLOW_SCHEDULER_GROUP", DEFAULT_GROUP),
+        )
+        # Without SMTP settings the outbox only says so, once, in the log.
+        self.outbox = outbox or Outbox(
+            pf.db, pf.clock, SmtpSettings.from_env(), pf.registry, self.worker_id
+        )
+        self._stop = threading.Event()
+        self._apscheduler: Any = None
+
+    def tick(self) -> TickReport:
+        """Do everything due now; each part's failure is logged, not fatal."""
+        report = TickReport()
+        try:
+            report.rounds = self.rounds.run()
+        except Exception as exc:  # the next tick retries; the lease protects the round
+            log.exception("scheduled rounds failed")
+            report.errors.append(f"rounds: {exc}")
+        try:
+            report.deadlines = self.deadlines.run()
+        except Exception as exc:
+            log.exception("deadline processing failed")
+            report.errors.append(f"deadlines: {exc}")
+        try:
+            report.outbox = self._send_mail()
+        except Exception as exc:
+            log.exception("the e-mail outbox failed")
+            report.errors.append(f"e-mail: {exc}")
+        if report.deadlines.applied or report.rounds.fired or report.rounds.missed:
+            log.info("%s", report.describe().replace("\n", "; "))
+        return report
+
+    def _send_mail(self) -> OutboxReport:
+        total = OutboxReport()
+        for _ in range(MAX_MAIL_BATCHES):
+            batch = self.outbox.run_once()
+            _add(total, batch)
+            # An empty batch, or a server that cannot be reached: next tick.
+            if batch.total == 0 or batch.deferred:
+                break
+        _add(total, self.outbox.send_digests())
+        return total
+
+    # -- running ---------------------------------------------------------------
+
+    def start(self) -> None:
+        """Tick every ``interval`` in a background thread (embedded mode)."""
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        # Its per-run INFO lines would drown what the ticks themselves report.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        scheduler = BackgroundScheduler(timezone="UTC")
+        scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=self.interval.total_seconds(),
+            id="planflow-tick",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=self.pf.clock.now(),
+        )
+        scheduler.start()
+        self._apscheduler = scheduler
+        log.info("scheduler %s started, ticking every %s", self.worker_id, self.interval)
+
+    def stop(self) -> None:
+        if self._apscheduler is not None:
+            self._apscheduler.shutdown(wait=True)
+            self._apscheduler = None
+        self._stop.set()
+
+    def run_forever(self) -> None:
+        """Tick until ``stop`` is called or the process is signalled."""
+        if self._apscheduler is None:
+            self.start()
+        try:
+            while not self._stop.wait(1.0):
+                pass
+        finally:
+            self.stop()

@@ -1,0 +1,184 @@
+"""Plan content, revisions and comments, on the service's audited path.
+
+Editing content and commenting are not workflow transitions, but they change
+what a reviewer sees, so they go through ``PlanService.mutate``: the same
+version check (a stale edit fails instead of overwriting someone's work)
+and the same audit chain as a transition.
+
+Content is editable in the definition's initial state and in every state
+from which the plan can be (re)submitted: that is where its drafters own it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from planflow.core.audit_chain import sha256_hex
+from planflow.core.content.diff import ContentDiff as ContentDiff
+from planflow.core.content.diff import diff
+from planflow.core.content.model import PlanContent
+from planflow.core.org import OrgSnapshot
+from planflow.core.text import MAX_COMMENT as MAX_COMMENT
+from planflow.core.text import clean_text
+from planflow.core.work_states import content_editors as content_editors
+from planflow.core.work_states import editable_states as editable_states
+from planflow.errors import NotFound, PermissionDenied, ValidationError
+from planflow.services.changes import Change
+from planflow.services.plans import PlanService
+from planflow.storage import plan_store as ps
+from planflow.storage.audit_keys import of_plan
+from planflow.storage.tables import Comment, Plan, PlanRevision
+from planflow.storage.tx import Tx, read_tx
+
+comment_t = Comment.__table__  # type: ignore[attr-defined]
+revision_t = PlanRevision.__table__  # type: ignore[attr-defined]
+ps_plan = Plan.__table__  # type: ignore[attr-defined]
+
+
+def can_see(org: OrgSnapshot, user_id: int, plan_unit_id: int) -> bool:
+    """Anyone holding any role at the plan's unit or above it may see (and comment)."""
+    units = {plan_unit_id, *org.ancestors(plan_unit_id)}
+    return any(
+        user_id in holders
+        for (unit_id, _role), holders in org.holders_by_unit_role.items()
+        if unit_id in units
+    )
+
+
+@dataclass(frozen=True)
+class Revision:
+    number: int
+    content: PlanContent
+    content_hash: str
+    created_by: int | None
+    created_at: datetime
+
+
+class PlanContentService:
+    def __init__(self, service: PlanService) -> None:
+        self.service = service
+
+    def set_content(
+        self, plan_id: int, actor_id: int, content: PlanContent, *, expected_version: int | None
+    ) -> Change:
+        body = content.canonical_json()
+
+        def check(tx: Tx, row: ps.PlanRow, change: Change) -> None:
+            spec = change.spec
+            if row.state not in editable_states(spec):
+                raise ValidationError(
+                    f"the content cannot be changed while the plan is {row.state!r}"
+                )
+            if content.year != row.year:
+                raise ValidationError(f"the content is for {content.year}, the plan for {row.year}")
+            org = change.org
+            allowed = any(
+                actor_id in org.assignees(ref, row.unit_id) for ref in content_editors(spec)
+            )
+            if not allowed:
+                ref = spec.creator
+                raise PermissionDenied("edit", ref.role, ref.at.describe())
+
+        return self.service.mutate(
+            plan_id,
+            "edit_content",
+            actor_id,
+            check,
+            expected_version=expected_version,
+            update=(
+                ps.UPDATE_PLAN_CONTENT,
+                {
+                    "content": body,
+                    "item_count": content.item_count,
+                    "items_without_due": len(content.items_without_due()),
+                },
+            ),
+            detail={"content_hash": sha256_hex(body), "items": content.item_count},
+        )
+
+    def add_comment(
+        self, plan_id: int, actor_id: int, body: str, *, item_key: str | None = None
+    ) -> Change:
+        text = clean_text(body, field="comment", max_length=MAX_COMMENT, multiline=True)
+        if not text:
+            raise ValidationError("a comment cannot be empty")
+
+        def write(tx: Tx, row: ps.PlanRow, change: Change) -> None:
+            if not can_see(change.org, actor_id, row.unit_id):
+                raise NotFound("plan", plan_id)
+            if item_key is not None:
+                content = self._content(tx, plan_id, row.year)
+                if all(item.key != item_key for _n, _s, item in content.numbered_items()):
+                    raise ValidationError(f"the plan has no item {item_key!r}")
+            tx.run(
+                ps.INSERT_COMMENT,
+                {
+                    "plan_id": plan_id,
+                    "item_key": item_key,
+                    "author_id": actor_id,
+                    "body": text,
+                    "revision": row.revision,
+                    "created_at": tx.ts(change.at),
+                },
+            )
+
+        return self.service.mutate(
+            plan_id,
+            "comment",
+            actor_id,
+            write,
+            comment=text,
+            detail={"item": item_key} if item_key else {},
+        )
+
+    def content(self, plan_id: int) -> PlanContent:
+        with read_tx(self.service.db) as tx:
+            row = ps.load_plan(tx, plan_id)
+            if row is None:
+                raise NotFound("plan", plan_id)
+            return self._content(tx, plan_id, row.year)
+
+    @staticmethod
+    def _content(tx: Tx, plan_id: int, year: int) -> PlanContent:
+        return PlanContent.from_dict(json.loads(ps.load_content(tx, plan_id)), year=year)
+
+    def revisions(self, plan_id: int) -> list[Revision]:
+        with self.service.db.read() as conn:
+            year = conn.execute(select(ps_plan.c.year).where(ps_plan.c.id == plan_id)).scalar()
+            if year is None:
+                raise NotFound("plan", plan_id)
+            rows = conn.execute(
+                select(revision_t)
+                .where(of_plan(revision_t.c.id, plan_id))
+                .order_by(revision_t.c.id)
+            )
+            return [
+                Revision(
+                    r.number,
+                    PlanContent.from_dict(json.loads(r.content), year=year),
+                    r.content_hash,
+                    r.created_by,
+                    r.created_at,
+                )
+                for r in rows
+            ]
+
+    def diff_revisions(self, plan_id: int, old: int, new: int) -> ContentDiff:
+        revisions = {r.number: r for r in self.revisions(plan_id)}
+        for number in (old, new):
+            if number not in revisions:
+                raise NotFound("revision", f"{plan_id}/{number}")
+        return diff(revisions[old].content, revisions[new].content)
+
+    def comments(self, plan_id: int) -> list[Comment]:
+        with self.service.db.read() as conn:
+            return [
+                Comment.model_validate(dict(r._mapping))
+                for r in conn.execute(
+                    select(comment_t).where(comment_t.c.plan_id == plan_id).order_by(comment_t.c.id)
+                )
+            ]

@@ -1,0 +1,200 @@
+"""What waits for one person: their tasks and their in-app notifications.
+
+A task is the open task of a plan (``plan.task_role`` at ``task_unit_id``)
+that the user holds the role for, either where the definition looked it up
+or where an overdue task was escalated to. Notifications are the rows the
+transition path and the deadline processor wrote for the user; reading one
+marks it read, nothing else changes it here (the e-mail outbox owns the
+e-mail columns).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, func, or_, update
+from sqlmodel import col, select
+
+from planflow.clock import Clock
+from planflow.errors import NotFound
+from planflow.storage.db import Database
+from planflow.storage.tables import Notification, Plan, RoleAssignment, Unit
+
+
+def task_clause(held: Iterable[tuple[str, int]]) -> ColumnElement[bool]:
+    """Plans whose open task is for one of the (role, unit) ``held``: where it waits
+    or where it was escalated to. The one definition of "a task of mine" in SQL.
+
+    Written so that it is never NULL for a plan with an open task (a NULL
+    escalation unit compares as false, not unknown), so ``NOT`` of it is
+    "someone else's task".
+    """
+    escalated = col(Plan.task_escalated_unit_id)
+    task_role = col(Plan.task_role)
+    terms = [
+        and_(
+            task_role == role,
+            or_(
+                # Each branch names its index's condition: SQLite uses a
+                # partial index inside a nested OR only when the branch says so.
+                and_(task_role.is_not(None), col(Plan.task_unit_id) == unit),
+                and_(escalated.is_not(None), escalated == unit),
+            ),
+        )
+        for role, unit in sorted(set(held))
+    ]
+    return or_(*terms) if terms else false()
+
+
+@dataclass(frozen=True)
+class TaskEntry:
+    plan_id: int
+    plan_version: int
+    title: str
+    unit_code: str
+    year: int
+    state: str
+    workflow: str
+    role: str
+    since: datetime | None
+    due_at: datetime | None
+    level: int
+    #: True when the user sees this task because it was escalated to them.
+    escalated_to_me: bool
+
+    def overdue(self, now: datetime) -> bool:
+        return self.due_at is not None and self.due_at < now
+
+
+@dataclass(frozen=True)
+class NotificationEntry:
+    id: int
+    plan_id: int | None
+    kind: str
+    payload: dict[str, Any]
+    created_at: datetime
+    read_at: datetime | None
+
+
+class Inbox:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def tasks(self, user_id: int, limit: int = 500) -> list[TaskEntry]:
+        """The user's open tasks, overdue and escalated first, then by due date."""
+        with self.db.read_session() as s:
+            held = list(
+                s.exec(
+                    select(RoleAssignment.role, RoleAssignment.unit_id).where(
+                        RoleAssignment.user_id == user_id
+                    )
+                )
+            )
+            if not held:
+                return []
+            rows = s.exec(
+                select(Plan, Unit.code)
+                .join(Unit, col(Unit.id) == col(Plan.unit_id))
+                .where(task_clause((role, unit) for role, unit in held))
+                .order_by(
+                    col(Plan.task_level).desc(),
+                    col(Plan.task_due_at).is_(None),
+                    col(Plan.task_due_at),
+                    col(Plan.id),
+                )
+                .limit(limit)
+            ).all()
+            mine = set(held)
+            return [
+                TaskEntry(
+                    plan_id=p.id or 0,
+                    plan_version=p.version,
+                    title=p.title,
+                    unit_code=code,
+                    year=p.year,
+                    state=p.state,
+                    workflow=p.workflow_name,
+                    role=p.task_role or "",
+                    since=p.task_since,
+                    due_at=p.task_due_at,
+                    level=p.task_level,
+                    escalated_to_me=(p.task_role, p.task_unit_id) not in mine,
+                )
+                for p, code in rows
+            ]
+
+    def notifications(
+        self,
+        user_id: int,
+        *,
+        unread_only: bool = False,
+        limit: int = 100,
+        before_id: int | None = None,
+    ) -> list[NotificationEntry]:
+        """Newest first; ``before_id`` pages backwards."""
+        with self.db.read_session() as s:
+            query = select(Notification).where(Notification.user_id == user_id)
+            if unread_only:
+                query = query.where(col(Notification.read_at).is_(None))
+            if before_id is not None:
+                query = query.where(col(Notification.id) < before_id)
+            rows = s.exec(query.order_by(col(Notification.id).desc()).limit(limit)).all()
+            return [
+                NotificationEntry(
+                    id=n.id or 0,
+                    plan_id=n.plan_id,
+                    kind=n.kind,
+                    payload=_payload(n.payload),
+                    created_at=n.created_at,
+                    read_at=n.read_at,
+                )
+                for n in rows
+            ]
+
+    def unread_count(self, user_id: int) -> int:
+        with self.db.read_session() as s:
+            return s.exec(
+                select(func.count())
+                .select_from(Notification)
+                .where(Notification.user_id == user_id, col(Notification.read_at).is_(None))
+            ).one()
+
+    def mark_read(self, user_id: int, notification_ids: list[int] | None = None) -> int:
+        """Mark the user's notifications read (all when ``ids`` is None).
+
+        Ids that are not the user's are refused as not found, so a guessed id
+        tells nothing about other people's notifications.
+        """
+        now = self.clock.now()
+        with self.db.session() as s:
+            stmt = update(Notification).where(
+                col(Notification.user_id) == user_id, col(Notification.read_at).is_(None)
+            )
+            if notification_ids is not None:
+                owned = set(
+                    s.exec(
+                        select(Notification.id).where(
+                            Notification.user_id == user_id,
+                            col(Notification.id).in_(notification_ids),
+                        )
+                    )
+                )
+                missing = sorted(set(notification_ids) - owned)
+                if missing:
+                    raise NotFound("notification", missing[0])
+                stmt = stmt.where(col(Notification.id).in_(notification_ids))
+            result = s.connection().execute(stmt.values(read_at=now))
+            return int(result.rowcount or 0)
+
+
+def _payload(raw: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,1 @@
+"""Inspections of a plan: rounds, scoring sheets, visits, self-assessment, the calendar."""

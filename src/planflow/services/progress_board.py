@@ -1,0 +1,116 @@
+"""The progress board of one plan: every approved item with its report and evidence.
+
+A read model for the people who look at a plan's execution (the web page,
+the command line): the approved content in sections, each item with its
+latest progress report and its evidence files, the plan's version to pin a
+change to, and whether a given person may report now and, if not, why. The
+rules it applies are ``planflow.services.execution``'s (work states, the unit's own
+editors); the library checks them again when a report is saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+
+from planflow.core.content.items import Item
+from planflow.errors import NotFound
+from planflow.services.execution import (
+    ExecutionService,
+    approved_content,
+    is_unit_editor,
+    work_states,
+)
+from planflow.storage import plan_store as ps
+from planflow.storage.tables import Evidence, ItemProgress
+from planflow.storage.tx import read_tx
+
+
+class Refusal(StrEnum):
+    """Why someone may not report progress on a plan now."""
+
+    STATE = "state"  # the plan is not in a work state
+    ROLE = "role"  # they are not the plan's own drafter or submitter
+
+
+@dataclass(frozen=True)
+class BoardItem:
+    number: str  # "2.3": section 2, item 3
+    item: Item
+    progress: ItemProgress | None
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
+class BoardSection:
+    key: str
+    title: str
+    items: tuple[BoardItem, ...]
+
+
+@dataclass(frozen=True)
+class ProgressBoard:
+    plan_id: int
+    year: int
+    state: str
+    #: The plan's version when the board was read: a report pinned to it is
+    #: refused if anything changed since (read before the rows it shows).
+    version: int
+    #: Whether the plan was ever submitted: before that there is no approved content.
+    submitted: bool
+    sections: tuple[BoardSection, ...]
+    #: The states in which the plan's unit reports progress.
+    work_states: tuple[str, ...]
+    #: None when the person asked about may report now.
+    refusal: Refusal | None
+
+    @property
+    def may_report(self) -> bool:
+        return self.refusal is None
+
+    def items(self) -> Iterator[BoardItem]:
+        for section in self.sections:
+            yield from section.items
+
+    def item(self, key: str) -> BoardItem | None:
+        return next((i for i in self.items() if i.item.key == key), None)
+
+
+def progress_board(execution: ExecutionService, plan_id: int, actor_id: int) -> ProgressBoard:
+    """The board of ``plan_id`` as ``actor_id`` sees it (NotFound for an unknown plan)."""
+    service = execution.service
+    with read_tx(service.db) as tx:
+        row = ps.load_plan(tx, plan_id)
+        if row is None:
+            raise NotFound("plan", plan_id)
+        content = approved_content(tx, row)
+    spec = service.definitions.spec_for(service.db, row.workflow_name, row.workflow_version)
+    org = service.org_cache.get(service.db, row.org_generation)
+    states = work_states(spec)
+    refusal = None
+    if row.state not in states:
+        refusal = Refusal.STATE
+    elif not is_unit_editor(org, spec, actor_id, row.unit_id):
+        refusal = Refusal.ROLE
+    reports = {p.item_key: p for p in execution.progress(plan_id)}
+    files: dict[str, list[Evidence]] = {}
+    for e in execution.evidence(plan_id):
+        files.setdefault(e.item_key, []).append(e)
+    sections = []
+    for si, section in enumerate(content.sections, 1):
+        items = tuple(
+            BoardItem(f"{si}.{ii}", item, reports.get(item.key), tuple(files.get(item.key, ())))
+            for ii, item in enumerate(section.items, 1)
+        )
+        sections.append(BoardSection(section.key, section.title, items))
+    return ProgressBoard(
+        plan_id=plan_id,
+        year=row.year,
+        state=row.state,
+        version=row.version,
+        submitted=row.revision > 0,
+        sections=tuple(sections),
+        work_states=tuple(sorted(states)),
+        refusal=refusal,
+    )

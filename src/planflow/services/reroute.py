@@ -1,0 +1,285 @@
+"""Open tasks follow the organisation tree after a unit moved.
+
+A task is routed when its plan enters a state (``deadlines.task_for_state``
+resolves the definition's role-ref from the plan's unit). When a unit moves
+with its subtree, the tasks of its plans still sit where the *old* tree sent
+them: a branch moved from union A to union B would keep waiting for union
+A's reviewer. ``TaskRerouter`` resolves each open task of the subtree again
+against the current organisation and, where the answer differs (or the task
+had escalated: an escalation up the old tree means nothing any more), moves
+it to the new unit through ``PlanService.mutate``, the audited path of every
+change to a plan:
+
+* the task keeps its role, ``task_since`` and ``task_due_at``;
+* its escalation is reset (level 0, no escalated unit);
+* its next timer is recomputed from the definition and the due date, so an
+  overdue task escalates up the *new* tree at the scheduler's next tick;
+* the audit trail records ``reroute_task`` with the units and the reason;
+* the new holders of the role there get a ``reroute`` notification.
+
+Re-routing is idempotent: a task already where the tree sends it, and not
+escalated, is left alone (no audit record, no new version), so running it
+again, or after a crash half-way, only finishes what is left. A plan someone
+changes meanwhile is loaded afresh and decided again, a few times.
+
+The caller runs this after the organisation change has committed, in
+transactions of its own. One window stays open on PostgreSQL: a transition
+that read the old tree just before the move committed, and commits just
+after this scan passed its plan, gives it a task by the old tree; running
+the re-routing again (it is cheap when there is nothing to do) moves it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple, Protocol
+
+from sqlalchemy import select
+
+from planflow.core.definitions.spec import WorkflowSpec
+from planflow.core.org import OrgSnapshot
+from planflow.core.task_planning import next_effect
+from planflow.errors import NotFound, StaleVersion
+from planflow.services.changes import Change
+from planflow.services.plans import PlanService
+from planflow.storage import plan_store as ps
+from planflow.storage.tables import Plan
+from planflow.storage.tx import Tx, read_tx
+
+log = logging.getLogger(__name__)
+plan_t = Plan.__table__  # type: ignore[attr-defined]
+
+#: Attempts per plan when someone changes it between our read and our write.
+RETRIES = 3
+ACTION = "reroute_task"
+NOTICE = "reroute"
+
+
+@dataclass
+class RerouteReport:
+    """What one run did: plan ids re-routed, and how many were already right."""
+
+    rerouted: list[int] = field(default_factory=list)
+    unchanged: int = 0
+    #: Plans still changing under us after ``RETRIES`` attempts: run again.
+    failed: list[int] = field(default_factory=list)
+
+
+class TaskRow(Protocol):
+    """What deciding needs of a plan: ``PlanRow`` and the subtree scan's rows."""
+
+    @property
+    def unit_id(self) -> int: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def task_role(self) -> str | None: ...
+    @property
+    def task_unit_id(self) -> int | None: ...
+    @property
+    def task_escalated_unit_id(self) -> int | None: ...
+
+
+class _Scanned(NamedTuple):
+    id: int
+    unit_id: int
+    state: str
+    workflow_name: str
+    workflow_version: int
+    task_role: str | None
+    task_unit_id: int | None
+    task_escalated_unit_id: int | None
+
+
+def routed_unit(spec: WorkflowSpec, org: OrgSnapshot, row: TaskRow) -> tuple[bool, int | None]:
+    """(needs re-routing, unit the tree sends the task to now) for an open task."""
+    task = spec.state(row.state).task
+    if row.task_role is None or task is None:
+        return False, row.task_unit_id
+    # The same lookup as on entering the state: None means nobody holds the
+    # role where the definition looks, and the task shows as unassigned.
+    unit_id = org.resolve(task.assignee, row.unit_id)
+    return (unit_id != row.task_unit_id or row.task_escalated_unit_id is not None), unit_id
+
+
+@dataclass(frozen=True)
+class _Decision:
+    row: ps.PlanRow
+    to_unit: int | None
+    due_at: datetime | None
+
+
+class TaskRerouter:
+    """Re-routes open tasks through ``service``; safe to run any number of times."""
+
+    def __init__(self, service: PlanService) -> None:
+        self.service = service
+        self.db = service.db
+
+    def reroute_subtree(
+        self, unit_id: int, actor_id: int | None = None, reason: str = "unit moved"
+    ) -> RerouteReport:
+        """Re-route every open task of plans of ``unit_id`` and the units below it.
+
+        Each plan is its own transaction; call this after the organisation
+        change has committed (it reads the current tree).
+        """
+        org = self.service.org_cache.get(self.db)
+        units = org.subtree(unit_id) if unit_id in org.units else []
+        report = RerouteReport()
+        if not units:
+            return report
+        candidates, scanned = self._candidates(org, units)
+        report.unchanged = scanned - len(candidates)
+        for plan_id in candidates:
+            try:
+                change = self.reroute_plan(plan_id, actor_id, reason)
+            except StaleVersion as exc:
+                log.warning("plan %s not re-routed: %s", plan_id, exc)
+                report.failed.append(plan_id)
+                continue
+            if change is None:
+                report.unchanged += 1
+            else:
+                report.rerouted.append(plan_id)
+        return report
+
+    def _candidates(self, org: OrgSnapshot, units: list[int]) -> tuple[list[int], int]:
+        """The plans of ``units`` whose open task the tree sends elsewhere now,
+        and how many open tasks were looked at.
+
+        One read decides for the whole subtree, so a second run (nothing left
+        to do) costs one query; each candidate is decided again on a fresh
+        load before it is written.
+        """
+        c = plan_t.c
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(
+                    c.id,
+                    c.unit_id,
+                    c.state,
+                    c.workflow_name,
+                    c.workflow_version,
+                    c.task_role,
+                    c.task_unit_id,
+                    c.task_escalated_unit_id,
+                )
+                .where(c.unit_id.in_(units), c.task_role.is_not(None))
+                .order_by(c.id)
+            ).all()
+        definitions = self.service.definitions
+        out = []
+        for row in map(_Scanned._make, rows):
+            spec = definitions.spec_for(self.db, row.workflow_name, row.workflow_version)
+            if routed_unit(spec, org, row)[0]:
+                out.append(row.id)
+        return out, len(rows)
+
+    def reroute_plan(
+        self, plan_id: int, actor_id: int | None = None, reason: str = "unit moved"
+    ) -> Change | None:
+        """Re-route one plan's open task if the tree sends it elsewhere now.
+
+        Returns the audited change, or None when there was nothing to do.
+        ``StaleVersion`` after ``RETRIES`` lost races.
+        """
+        for attempt in range(RETRIES):
+            try:
+                decision = self._decide(plan_id)
+                if decision is None:
+                    return None
+                return self._apply(decision, actor_id, reason)
+            except StaleVersion:
+                if attempt == RETRIES - 1:
+                    raise
+            except NotFound:  # deleted meanwhile: no task left to route
+                return None
+        raise AssertionError("unreachable")
+
+    def _decide(self, plan_id: int) -> _Decision | None:
+        service = self.service
+        with read_tx(self.db) as tx:
+            row = ps.load_plan(tx, plan_id)
+            if row is None or row.task_role is None:
+                return None
+            found, due_at = ps.load_task_due(tx, plan_id, row.version)
+        if not found:  # changed between the two reads
+            raise StaleVersion(plan_id, row.version, row.version + 1)
+        spec = service.definitions.spec_for(self.db, row.workflow_name, row.workflow_version)
+        org = service.org_cache.get(self.db, row.org_generation)
+        needed, to_unit = routed_unit(spec, org, row)
+        return _Decision(row, to_unit, due_at) if needed else None
+
+    def _apply(self, d: _Decision, actor_id: int | None, reason: str) -> Change:
+        service, row = self.service, d.row
+        now = service.clock.now()
+        spec = service.definitions.spec_for(self.db, row.workflow_name, row.workflow_version)
+        # not_before=now: a reminder whose moment has passed is dropped; an
+        # overdue task's escalation is due at once and climbs the new tree.
+        following = next_effect(
+            spec.timer_for(row.state), d.due_at, service.calendar, not_before=now
+        )
+        extra = {
+            "task_unit_id": d.to_unit,
+            "timer_at": following.at if following else None,
+            "timer_kind": following.kind if following else None,
+        }
+
+        def apply(tx: Tx, current: ps.PlanRow, change: Change) -> None:
+            # ``mutate`` loaded the same version; the tree may still have
+            # changed since we decided (another move): decide again then.
+            if routed_unit(change.spec, change.org, current) != (True, d.to_unit):
+                raise StaleVersion(current.id, current.version, current.version)
+            org = change.org
+            change.detail.update(
+                {
+                    "from_unit": _code(org, current.task_unit_id),
+                    "to_unit": _code(org, d.to_unit),
+                    "reason": reason,
+                }
+            )
+            if current.task_escalated_unit_id is not None:
+                change.detail["escalation_reset"] = {
+                    "level": current.task_level,
+                    "unit": _code(org, current.task_escalated_unit_id),
+                }
+            change.notice = _notice(org, current, d, actor_id)
+
+        return service.mutate(
+            row.id,
+            ACTION,
+            actor_id,
+            apply,
+            expected_version=row.version,
+            update=(ps.UPDATE_PLAN_REROUTE, extra),
+        )
+
+
+def _notice(
+    org: OrgSnapshot, row: ps.PlanRow, d: _Decision, actor_id: int | None
+) -> tuple[str, tuple[int, ...], dict[str, object]] | None:
+    """The new holders of the task, told it is theirs now (not those who had it)."""
+    if d.to_unit is None or row.task_role is None:
+        return None
+    before: frozenset[int] = frozenset()
+    for held in (row.task_unit_id, row.task_escalated_unit_id):
+        if held is not None and held in org.units:
+            before |= org.holders(row.task_role, held)
+    people = (org.holders(row.task_role, d.to_unit) & org.active_users) - before
+    people -= {actor_id} if actor_id is not None else set()
+    unit = org.units[d.to_unit]
+    extra: dict[str, object] = {
+        "unit": unit.code,
+        "unit_name": unit.name,
+        "from_unit": _code(org, row.task_unit_id),
+        "due_at": d.due_at.isoformat() if d.due_at else None,
+    }
+    return NOTICE, tuple(sorted(people)), extra
+
+
+def _code(org: OrgSnapshot, unit_id: int | None) -> str | None:
+    info = org.units.get(unit_id) if unit_id is not None else None
+    return info.code if info else None
