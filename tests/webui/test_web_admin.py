@@ -12,7 +12,7 @@ from sqlalchemy import text as sql
 from test_web_admin_support import ROLES, Admins, add_admins, admin_urls, call
 from webui_support import AuthActions, Plans, WebClient, new_client, signed_in, text
 
-import webui.admin
+import planflow_web.admin
 from planflow.app import Planflow
 
 
@@ -350,7 +350,7 @@ def test_the_trail_exports_as_csv_and_json_lines(
     plans.under_review()
     plans.under_review("branch_b")
     records = pf.counts()["audit_records"]
-    monkeypatch.setattr(webui.admin, "EXPORT_BATCH", 3)  # several batches, one CSV header
+    monkeypatch.setattr(planflow_web.admin, "EXPORT_BATCH", 3)  # several batches, one CSV header
     client = signed_in(app, "fed_admin")
     response = client.get("/admin/audit/export.csv")
     assert response.status_code == 200

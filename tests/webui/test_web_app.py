@@ -18,9 +18,9 @@ from flask import Flask
 from webui_support import CSRF_RE, PASSWORD, AuthActions, WebClient, make_app, new_client, text
 
 from planflow.app import Planflow
-from webui import create_app
-from webui.config import config_from_env, load_or_create_secret_key
-from webui.security import CONTENT_SECURITY_POLICY
+from planflow_web import create_app
+from planflow_web.config import config_from_env, load_or_create_secret_key
+from planflow_web.security import CONTENT_SECURITY_POLICY
 
 
 def test_factory_attaches_the_given_planflow(app: Flask, pf: Planflow) -> None:

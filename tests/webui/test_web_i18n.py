@@ -12,7 +12,7 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from webui_support import AuthActions, Plans, WebClient, signed_in, text
 
-import webui
+import planflow_web as webui
 
 WEBUI = Path(webui.__file__).parent
 TRANSLATIONS = WEBUI / "translations"
@@ -107,7 +107,7 @@ def test_dashboard_in_korean_with_dates(app: Flask, plans: Plans) -> None:
 
 def test_wtforms_own_messages_follow_the_language(client: WebClient) -> None:
     """A WTForms built-in message (not ours) comes in the user's language too."""
-    from webui.i18n import _WTFORMS_TRANSLATIONS
+    from planflow_web.i18n import _WTFORMS_TRANSLATIONS
 
     app = client.application
     with app.test_request_context(headers={"Accept-Language": "zh"}):

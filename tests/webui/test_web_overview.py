@@ -24,11 +24,11 @@ from sqlmodel import select
 from test_overview import add_people, build_world, new_plan
 from webui_support import AuthActions, WebClient, make_app, signed_in, text
 
-import webui.overview_rows
+import planflow_web.overview_rows
 from planflow.app import Planflow
 from planflow.clock import FixedClock
 from planflow.storage.tables import User
-from webui import charts
+from planflow_web import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -259,7 +259,7 @@ def test_only_units_needing_attention(world: dict[str, int], app: Flask) -> None
 def test_the_unit_table_in_pages(
     world: dict[str, int], app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(webui.overview_rows, "PAGE_ROWS", 4)
+    monkeypatch.setattr(planflow_web.overview_rows, "PAGE_ROWS", 4)
     officer = signed_in(app, "fed_officer")
     first = text(officer.get("/overview/"))
     assert list(units(first)) == ["fed", "union", "branch_a"]  # branch_a has two plans

@@ -32,7 +32,7 @@ from planflow.app import Planflow
 from planflow.core.content.model import PlanContent
 from planflow.storage.evidence_files import EvidenceRefused, EvidenceStore
 from planflow.storage.tables import Evidence
-from webui.evidence_upload import chosen_file
+from planflow_web.evidence_upload import chosen_file
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17

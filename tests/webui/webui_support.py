@@ -17,7 +17,7 @@ from werkzeug.test import TestResponse
 
 from planflow.app import Planflow
 from planflow.core.content.model import PlanContent
-from webui import create_app
+from planflow_web import create_app
 
 PASSWORD = "correct horse battery"
 SECRET = "test-secret-key-0123456789abcdef0123456789"

@@ -124,7 +124,7 @@ def start_server(url: str, workers: int, threads: int, folder: Path) -> tuple[An
         "PLANFLOW_SECRET_KEY": secrets.token_hex(32),
     }
     command = [
-        sys.executable, "-m", "gunicorn", "webui:create_app()",
+        sys.executable, "-m", "gunicorn", "planflow_web:create_app()",
         "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
         "--worker-class", "gthread", "--threads", str(threads), "--log-level", "warning",
     ]  # fmt: skip

@@ -20,15 +20,20 @@ from planflow.errors import DefinitionError, DefinitionProblem, NotFound
 
 #: Environment variable naming the directory to load definitions from.
 ENV_VAR = "PLANFLOW_WORKFLOWS_DIR"
-#: The repository's ``workflows/`` folder (src/planflow/core/definitions -> repo root).
-DEFAULT_DIRECTORY = Path(__file__).resolve().parents[4] / "workflows"
+#: Where the shipped definitions are: ``planflow/workflows`` in an installed package
+#: (package data), the checkout's ``workflows/`` when running from the source tree.
+PACKAGED_DIRECTORY = Path(__file__).resolve().parents[2] / "workflows"
+CHECKOUT_DIRECTORY = Path(__file__).resolve().parents[4] / "workflows"
 
 Key = tuple[str, int]
 
 
 def default_directory() -> Path:
+    """``$PLANFLOW_WORKFLOWS_DIR``, else the shipped definitions."""
     configured = os.environ.get(ENV_VAR)
-    return Path(configured) if configured else DEFAULT_DIRECTORY
+    if configured:
+        return Path(configured)
+    return PACKAGED_DIRECTORY if PACKAGED_DIRECTORY.is_dir() else CHECKOUT_DIRECTORY
 
 
 @dataclass(frozen=True)
