@@ -160,7 +160,7 @@ def test_mutate_refuses_a_control_character_in_the_comment(pf: Planflow, org: An
             plan_id,
             "comment",
             pf.user_id("drafter_a"),
-            lambda _tx, row, _change: applied.append(row.id),
+            check=lambda _tx, row, _change: applied.append(row.id),
             comment="note\x00",
         )
     assert applied == []

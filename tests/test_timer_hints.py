@@ -20,7 +20,7 @@ from test_scheduler import content, process, trail
 
 from planflow.app import Planflow
 from planflow.clock import FixedClock
-from planflow.services.changes import Change
+from planflow.services.changes import StepContext
 from planflow.storage import plan_store as ps
 from planflow.storage import timer_store as ts
 from planflow.storage.db import Database
@@ -140,7 +140,7 @@ def test_postgresql_keeps_the_bound_when_the_hint_moves_during_a_transition(
     clock.set(TUE)
     later = datetime(2027, 3, 1, tzinfo=UTC)
 
-    def meanwhile(_tx: Tx, _row: ps.PlanRow, _change: Change) -> None:
+    def meanwhile(_tx: Tx, _row: ps.PlanRow, _change: StepContext) -> None:
         # Another process, between this transition's SELECT and its UPDATE.
         other = create_engine(pf.db.url)
         with other.begin() as conn:
@@ -148,7 +148,7 @@ def test_postgresql_keeps_the_bound_when_the_hint_moves_during_a_transition(
                          {"h": later, "p": plan_id})  # fmt: skip
         other.dispose()
 
-    pf.service.fire(plan_id, "start_review", pf.user_id("reviewer"), attach=meanwhile)
+    pf.service.fire(plan_id, "start_review", pf.user_id("reviewer"), also=meanwhile)
     assert timers(pf, plan_id) == (REVIEW_REMINDER, REVIEW_REMINDER)
 
 

@@ -16,16 +16,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from planflow.core.escalation import OpenTask, effect_key, timer_outcome
+from planflow.core.intents import Notice, TimedEffect, TimerStep
 from planflow.core.task_planning import Effect, next_effect
 from planflow.errors import ActionNotAllowed, PlanflowError, StaleVersion
 from planflow.services.changes import Change, EffectAlreadyApplied
 from planflow.services.plans import PlanService, SystemEffect
 from planflow.storage import plan_store as ps
 from planflow.storage import timer_store as ts
-from planflow.storage.tx import Sql, Tx, write_tx
+from planflow.storage.tx import write_tx
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ class DeadlineProcessor:
 
     @staticmethod
     def _count(change: Change, report: DeadlineReport) -> None:
-        if change.action == "remind" and change.notice and change.notice[1]:
+        if change.action == "remind" and change.notice and change.notice.recipients:
             report.reminded += 1
         elif change.action == "remind":
             report.late_reminders += 1
@@ -215,7 +215,7 @@ class DeadlineProcessor:
             if unit is not None:
                 extra.setdefault("unit", unit.code)
                 extra["unit_name"] = unit.name
-            notice = (outcome.notify_kind, outcome.recipients, extra)
+            notice = Notice(outcome.notify_kind, outcome.recipients, extra)
         return SystemEffect(
             row=row,
             action=outcome.action,
@@ -227,17 +227,8 @@ class DeadlineProcessor:
 
     def _timer_update(
         self, level: int, escalated_unit_id: int | None, following: Effect | None
-    ) -> tuple[Sql, dict[str, Any]]:
-        return (
-            ts.UPDATE_PLAN_TIMER,
-            {
-                "task_level": level,
-                "task_escalated_unit_id": escalated_unit_id,
-                "timer_at": following.at if following else None,
-                "timer_kind": following.kind if following else None,
-                "worker": self.worker_id,
-            },
-        )
+    ) -> TimerStep:
+        return TimerStep(level, escalated_unit_id, following, claimed_by=self.worker_id)
 
     def _auto(self, timer: ts.ClaimedTimer) -> Change:
         row = timer.row
@@ -247,14 +238,11 @@ class DeadlineProcessor:
         trigger = rule.auto_trigger if rule else None
         key = effect_key("auto", row.id, row.task_level, timer.at, row.version)
 
-        def mark(tx: Tx, _row: ps.PlanRow, change: Change) -> None:
-            change.effect_key = key
-            change.detail["auto_action"] = {"timer_at": timer.at.isoformat()}
-
+        effect = TimedEffect(key, detail={"auto_action": {"timer_at": timer.at.isoformat()}})
         try:
             if trigger is None:
                 raise ActionNotAllowed("(auto-action)", row.state, [])
-            return service.fire(row.id, trigger, None, expected_version=row.version, attach=mark)
+            return service.fire(row.id, trigger, None, expected_version=row.version, effect=effect)
         except (StaleVersion, EffectAlreadyApplied):
             raise
         except PlanflowError as exc:

@@ -26,12 +26,12 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from planflow.core.definitions.spec import ScheduleSpec, WorkflowSpec
+from planflow.core.intents import TimedEffect
 from planflow.errors import ActionNotAllowed, GuardFailed, PermissionDenied, ValidationError
-from planflow.services.changes import Change, EffectAlreadyApplied
+from planflow.services.changes import EffectAlreadyApplied
 from planflow.services.plans import PlanService
-from planflow.storage import plan_store as ps
 from planflow.storage import timer_store as ts
-from planflow.storage.tx import Tx, read_tx, write_tx
+from planflow.storage.tx import read_tx, write_tx
 
 log = logging.getLogger(__name__)
 
@@ -246,13 +246,13 @@ class RoundRunner:
         occ: Occurrence,
         due_at: datetime | None,
     ) -> bool:
-        def mark(tx: Tx, _row: ps.PlanRow, change: Change) -> None:
-            change.effect_key = f"round:{key}:{plan_id}"
-            change.task_due_override = due_at
-            change.detail["round"] = {"schedule": schedule.name, "period": occ.period}
-
+        effect = TimedEffect(
+            f"round:{key}:{plan_id}",
+            due_at=due_at,
+            detail={"round": {"schedule": schedule.name, "period": occ.period}},
+        )
         try:
-            self.service.fire(plan_id, schedule.trigger, None, attach=mark)
+            self.service.fire(plan_id, schedule.trigger, None, effect=effect)
         except EffectAlreadyApplied:
             return False  # done by a scheduler that died before finishing the round
         except (ActionNotAllowed, GuardFailed, PermissionDenied) as exc:

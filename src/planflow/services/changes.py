@@ -22,13 +22,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from planflow.core.audit_chain import AuditEntry, sha256_hex
 from planflow.core.calendar import BusinessCalendar
 from planflow.core.compact_json import compact_json_object
 from planflow.core.definitions.spec import WorkflowSpec
 from planflow.core.engine import Decision
+from planflow.core.intents import Addendum, Notice
 from planflow.core.org import OrgSnapshot
 from planflow.core.task_planning import TaskState
 from planflow.storage import plan_store as ps
@@ -68,8 +69,8 @@ class Change:
     task_due_override: datetime | None = None
     #: The idempotency key of the timer effect or round this change applies.
     effect_key: str | None = None
-    #: A reminder's or escalation's notices: (kind, recipients, payload extras).
-    notice: tuple[str, tuple[int, ...], dict[str, Any]] | None = None
+    #: A reminder's, escalation's or re-routing's notices.
+    notice: Notice | None = None
     #: Filled by the writers, read by event subscribers after commit.
     notified: list[int] = field(default_factory=list)
 
@@ -77,6 +78,27 @@ class Change:
     def changes_state(self) -> bool:
         return self.from_state != self.to_state
 
+    def add(self, addendum: Addendum | None) -> None:
+        """Take what a ``Step`` contributes: audit detail and a notice."""
+        if addendum is None:
+            return
+        self.detail.update(addendum.detail)
+        if addendum.notice is not None:
+            self.notice = addendum.notice
+
+
+class StepContext(NamedTuple):
+    """What a ``Step`` may know about the change it joins (read-only)."""
+
+    spec: WorkflowSpec
+    org: OrgSnapshot
+    at: datetime
+
+
+#: A feature's part of a change, inside its transaction after the version check:
+#: it may refuse (raise a PlanflowError: nothing is written), write rows of its
+#: own, and return what it adds to the audit record.
+Step = Callable[[Tx, ps.PlanRow, StepContext], Addendum | None]
 
 Writer = Callable[[Tx, Change], None]
 
@@ -201,13 +223,17 @@ def write_effect(tx: Tx, change: Change) -> None:
         tx, change.effect_key, change.plan_id, change.at_db
     ):
         raise EffectAlreadyApplied(change.effect_key)
-    if change.notice is None:
+    notice = change.notice
+    if notice is None or not notice.recipients:
         return
-    kind, people, extra = change.notice
-    if not people:
-        return
+    people = notice.recipients
     payload = _payload_json(
-        {"title": change.title, "workflow": change.spec.name, "state": change.to_state, **extra}
+        {
+            "title": change.title,
+            "workflow": change.spec.name,
+            "state": change.to_state,
+            **notice.payload,
+        }
     )
     tx.run_many(
         ps.INSERT_NOTIFICATION,
@@ -215,7 +241,7 @@ def write_effect(tx: Tx, change: Change) -> None:
             {
                 "user_id": user_id,
                 "plan_id": change.plan_id,
-                "kind": kind,
+                "kind": notice.kind,
                 "payload": payload,
                 "created_at": change.at_db,
             }

@@ -21,13 +21,14 @@ from planflow.core.audit_chain import sha256_hex
 from planflow.core.content.diff import ContentDiff as ContentDiff
 from planflow.core.content.diff import diff
 from planflow.core.content.model import PlanContent
+from planflow.core.intents import ContentEdit
 from planflow.core.org import OrgSnapshot
 from planflow.core.text import MAX_COMMENT as MAX_COMMENT
 from planflow.core.text import clean_text
 from planflow.core.work_states import content_editors as content_editors
 from planflow.core.work_states import editable_states as editable_states
 from planflow.errors import NotFound, PermissionDenied, ValidationError
-from planflow.services.changes import Change
+from planflow.services.changes import Change, StepContext
 from planflow.services.plans import PlanService
 from planflow.storage import plan_store as ps
 from planflow.storage.audit_keys import of_plan
@@ -67,7 +68,7 @@ class PlanContentService:
     ) -> Change:
         body = content.canonical_json()
 
-        def check(tx: Tx, row: ps.PlanRow, change: Change) -> None:
+        def check(tx: Tx, row: ps.PlanRow, change: StepContext) -> None:
             spec = change.spec
             if row.state not in editable_states(spec):
                 raise ValidationError(
@@ -87,16 +88,9 @@ class PlanContentService:
             plan_id,
             "edit_content",
             actor_id,
-            check,
+            ContentEdit(body, content.item_count, len(content.items_without_due())),
+            check=check,
             expected_version=expected_version,
-            update=(
-                ps.UPDATE_PLAN_CONTENT,
-                {
-                    "content": body,
-                    "item_count": content.item_count,
-                    "items_without_due": len(content.items_without_due()),
-                },
-            ),
             detail={"content_hash": sha256_hex(body), "items": content.item_count},
         )
 
@@ -107,7 +101,7 @@ class PlanContentService:
         if not text:
             raise ValidationError("a comment cannot be empty")
 
-        def write(tx: Tx, row: ps.PlanRow, change: Change) -> None:
+        def write(tx: Tx, row: ps.PlanRow, change: StepContext) -> None:
             if not can_see(change.org, actor_id, row.unit_id):
                 raise NotFound("plan", plan_id)
             if item_key is not None:
@@ -130,7 +124,7 @@ class PlanContentService:
             plan_id,
             "comment",
             actor_id,
-            write,
+            check=write,
             comment=text,
             detail={"item": item_key} if item_key else {},
         )

@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from planflow.core.definitions.spec import WorkflowSpec
+from planflow.core.intents import DefinitionMigration
 from planflow.errors import PermissionDenied, ValidationError
-from planflow.services.changes import Change
-from planflow.services.plans import Mutation, PlanService
+from planflow.services.changes import Step, StepContext
+from planflow.services.plans import PlanService
 from planflow.storage import plan_store as ps
 from planflow.storage.tx import Tx, read_tx
 
@@ -119,8 +119,8 @@ def apply_migration(service: PlanService, migration: MigrationPlan, actor_id: in
             move.plan_id,
             "migrate_workflow",
             actor_id,
-            _mover(target, move, actor_id, migration.from_version),
-            update=(ps.UPDATE_PLAN_MIGRATE, {"workflow_version": target.version}),
+            DefinitionMigration(target, move.to_state),
+            check=_mover(move, actor_id, migration.from_version),
             detail={
                 "from": f"{migration.workflow}@{migration.from_version}",
                 "to": target.key,
@@ -130,8 +130,8 @@ def apply_migration(service: PlanService, migration: MigrationPlan, actor_id: in
     return moved
 
 
-def _mover(target: WorkflowSpec, move: PlanMove, actor_id: int, from_version: int) -> Mutation:
-    def apply(tx: Tx, row: ps.PlanRow, change: Change) -> None:
+def _mover(move: PlanMove, actor_id: int, from_version: int) -> Step:
+    def apply(tx: Tx, row: ps.PlanRow, change: StepContext) -> None:
         if row.workflow_version != from_version or row.state != move.from_state:
             raise ValidationError(
                 f"plan {row.id} changed since the dry run (now {row.state!r} "
@@ -141,7 +141,5 @@ def _mover(target: WorkflowSpec, move: PlanMove, actor_id: int, from_version: in
         units = [row.unit_id, *org.ancestors(row.unit_id)]
         if not any(actor_id in org.holders(ADMIN_ROLE, u) for u in units):
             raise PermissionDenied("migrate_workflow", ADMIN_ROLE, "at the plan's unit or above")
-        change.spec = target
-        change.to_state = move.to_state
 
     return apply

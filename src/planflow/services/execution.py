@@ -27,13 +27,14 @@ from sqlalchemy import select
 
 from planflow.core.content.model import PlanContent
 from planflow.core.definitions.spec import WorkflowSpec
+from planflow.core.intents import Addendum
 from planflow.core.org import OrgSnapshot
 from planflow.core.text import clean_text
 from planflow.core.work_states import INSPECT as INSPECT
 from planflow.core.work_states import committed_states as committed_states
 from planflow.core.work_states import work_states as work_states
 from planflow.errors import NotFound, PermissionDenied, ValidationError
-from planflow.services.changes import Change
+from planflow.services.changes import Change, StepContext
 from planflow.services.content import content_editors
 from planflow.services.plans import PlanService
 from planflow.storage import execution_sql as xs
@@ -105,8 +106,9 @@ class _PendingFile:
     def __init__(self, store: EvidenceStore, plan_id: int, checked: CheckedFile, data: bytes):
         self.store, self.plan_id, self.checked, self.data = store, plan_id, checked, data
         self.written = False
+        self.evidence_id = 0
 
-    def keep(self, tx: Tx, item_key: str, actor_id: int, change: Change) -> int:
+    def keep(self, tx: Tx, item_key: str, actor_id: int, change: StepContext) -> Addendum:
         """Write the file and its row (after every check); the id goes in the audit detail."""
         self.written = True
         self.store.write(self.plan_id, self.checked.sha256, self.data)
@@ -124,9 +126,10 @@ class _PendingFile:
                 "uploaded_at": tx.ts(change.at),
             },
         )
-        change.detail.update({"file": c.filename, "sha256": c.sha256, "size": c.size})
-        change.detail["evidence"] = evidence_id
-        return evidence_id
+        self.evidence_id = evidence_id
+        return Addendum(
+            {"file": c.filename, "sha256": c.sha256, "size": c.size, "evidence": evidence_id}
+        )
 
 
 class ExecutionService:
@@ -135,7 +138,13 @@ class ExecutionService:
         self.store = store
 
     def _check_work(
-        self, row: ps.PlanRow, change: Change, actor_id: int, item_key: str, tx: Tx, action: str
+        self,
+        row: ps.PlanRow,
+        change: StepContext,
+        actor_id: int,
+        item_key: str,
+        tx: Tx,
+        action: str,
     ) -> None:
         states = work_states(change.spec)
         if row.state not in states:
@@ -179,7 +188,7 @@ class ExecutionService:
             checked = self.store.check(evidence.filename, evidence.content_type, evidence.data)
             pending = _PendingFile(self.store, plan_id, checked, evidence.data)
 
-        def write(tx: Tx, row: ps.PlanRow, change: Change) -> None:
+        def write(tx: Tx, row: ps.PlanRow, change: StepContext) -> Addendum | None:
             self._check_work(row, change, actor_id, item_key, tx, "report_progress")
             tx.run(
                 xs.UPSERT_PROGRESS,
@@ -193,8 +202,7 @@ class ExecutionService:
                     "updated_at": tx.ts(change.at),
                 },
             )
-            if pending is not None:
-                pending.keep(tx, item_key, actor_id, change)
+            return None if pending is None else pending.keep(tx, item_key, actor_id, change)
 
         detail: dict[str, object] = {"item": item_key, "status": status}
         if measured is not None:
@@ -205,7 +213,7 @@ class ExecutionService:
                 plan_id,
                 "report_progress",
                 actor_id,
-                write,
+                check=write,
                 expected_version=expected_version,
                 comment=text or None,
                 detail=detail,
@@ -241,24 +249,22 @@ class ExecutionService:
         """
         checked = self.store.check(filename, content_type, data)
         pending = _PendingFile(self.store, plan_id, checked, data)
-        evidence_id = 0
 
-        def write(tx: Tx, row: ps.PlanRow, change: Change) -> None:
-            nonlocal evidence_id
+        def write(tx: Tx, row: ps.PlanRow, change: StepContext) -> Addendum:
             self._check_work(row, change, actor_id, item_key, tx, "attach_evidence")
-            evidence_id = pending.keep(tx, item_key, actor_id, change)
+            return pending.keep(tx, item_key, actor_id, change)
 
         with self._keeping(pending):
             change = self.service.mutate(
                 plan_id,
                 "attach_evidence",
                 actor_id,
-                write,
+                check=write,
                 expected_version=expected_version,
                 detail={"item": item_key},
             )
         return Evidence(
-            id=evidence_id,
+            id=pending.evidence_id,
             plan_id=plan_id,
             item_key=item_key,
             filename=checked.filename,

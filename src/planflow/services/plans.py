@@ -7,6 +7,11 @@ load → version check → engine → persist (plan row + audit + revision + vot
 plan (content edits, comments, progress reports, inspection scores) through
 the same lock, version check and audit chain, so nothing that happens to a
 plan bypasses the trail. ``create_plan`` is the first step of a chain.
+
+Callers say what a change does in domain words (``planflow.core.intents``: a
+move, a content edit, a timer step …) and may add a ``Step`` of their own;
+the statement that carries it out is chosen by storage
+(``planflow.storage.plan_store.plan_update``).
 """
 
 from __future__ import annotations
@@ -23,23 +28,31 @@ from planflow.core.definitions.registry import DefinitionRegistry
 from planflow.core.definitions.spec import WorkflowSpec
 from planflow.core.engine import Decision, WorkflowEngine
 from planflow.core.guards import PlanFacts
+from planflow.core.intents import (
+    NOTE,
+    DefinitionMigration,
+    Move,
+    Notice,
+    PlanUpdate,
+    TimedEffect,
+    TimerStep,
+)
 from planflow.core.org import OrgSnapshot
 from planflow.core.task_planning import TaskPlanner
 from planflow.core.text import MAX_PLAN_TITLE, MAX_RECORD_COMMENT, clean_text
 from planflow.errors import NotFound, PermissionDenied, StaleVersion, ValidationError
 from planflow.events import EventBus, PlanChanged
-from planflow.services.changes import DEFAULT_WRITERS, Change, Writer
+from planflow.services.changes import DEFAULT_WRITERS, Change, Step, StepContext, Writer
 from planflow.storage import plan_store as ps
 from planflow.storage.db import Database
 from planflow.storage.definition_repo import DefinitionStore
 from planflow.storage.org_repo import OrgCache
-from planflow.storage.tx import Sql, Tx, write_tx
+from planflow.storage.plan_updates import plan_update
+from planflow.storage.tx import Tx, write_tx
 
 #: How often ``fire`` retries by itself after losing a race, when the caller
 #: did not pin a version (the decision is re-made on fresh state each time).
 AUTO_RETRIES = 3
-
-Mutation = Callable[[Tx, ps.PlanRow, Change], None]
 
 
 @dataclass(frozen=True)
@@ -48,10 +61,10 @@ class SystemEffect:
 
     row: ps.PlanRow
     action: str
-    update: tuple[Sql, dict[str, Any]]
+    update: TimerStep
     detail: dict[str, Any]
     key: str
-    notice: tuple[str, tuple[int, ...], dict[str, Any]] | None
+    notice: Notice | None
 
 
 FactProvider = Callable[[Tx, ps.PlanRow, WorkflowSpec], object]
@@ -166,7 +179,7 @@ class PlanService:
             # The row is inserted at version 0 without an audit head; sealing the
             # first audit record moves it to version 1 through the same checked
             # update as every later change.
-            self._commit(tx, row, change, ps.UPDATE_PLAN_MOVE, {"submitted_by": None})
+            self._commit(tx, row, change, _MOVE)
         self._emit(change)
         return plan_id
 
@@ -180,14 +193,17 @@ class PlanService:
         comment: str | None = None,
         expected_version: int | None = None,
         on_behalf_of_id: int | None = None,
-        attach: Mutation | None = None,
+        *,
+        effect: TimedEffect | None = None,
+        also: Step | None = None,
     ) -> Change:
         """Run ``action`` on the plan as ``actor_id`` (None: the system).
 
-        ``attach`` runs inside the same transaction once the engine has
-        decided, before anything is written; it may add detail to the audit
-        record and write rows of its own (an inspection's outcome, say), or
-        raise a PlanflowError to refuse the whole transition.
+        ``effect``: the timer or round this transition applies (its key, a
+        due-time override, audit detail). ``also`` runs inside the same
+        transaction once the engine has decided, before anything is written;
+        it may write rows of its own (an inspection's outcome, say) and add to
+        the audit record, or raise a PlanflowError to refuse the whole transition.
         """
         attempts = 1 if expected_version is not None else AUTO_RETRIES
         for attempt in range(attempts):
@@ -199,7 +215,8 @@ class PlanService:
                     comment,
                     expected_version,
                     on_behalf_of_id,
-                    attach,
+                    effect,
+                    also,
                 )
             except StaleVersion:
                 if attempt == attempts - 1:
@@ -214,7 +231,8 @@ class PlanService:
         comment: str | None,
         expected_version: int | None,
         on_behalf_of_id: int | None,
-        attach: Mutation | None = None,
+        effect: TimedEffect | None,
+        also: Step | None,
     ) -> Change:
         comment = _clean_comment(comment) if comment else None
         with write_tx(self.db) as tx:
@@ -225,19 +243,22 @@ class PlanService:
             change = self._change(
                 row, spec, org, action, actor_id, on_behalf_of_id, comment, decision
             )
-            submitted_by = None
-            if decision.transition.submission and decision.changes_state:
-                change.revision = row.revision + 1
-                change.frozen_content = ps.load_content(tx, plan_id)
-                submitted_by = actor_id
-            sql, extra = ps.UPDATE_PLAN, {}
+            update: PlanUpdate = NOTE  # a counted n-of-m vote moves nothing
             if decision.changes_state:
-                sql, extra = ps.UPDATE_PLAN_MOVE, {"submitted_by": submitted_by}
+                update = _MOVE
+                if decision.transition.submission:
+                    change.revision = row.revision + 1
+                    change.frozen_content = ps.load_content(tx, plan_id)
+                    update = Move(submitted_by=actor_id)
             if decision.quorum is not None:
                 change.detail["quorum"] = list(decision.quorum)
-            if attach is not None:
-                attach(tx, row, change)
-            self._commit(tx, row, change, sql, extra)
+            if effect is not None:
+                change.effect_key = effect.key
+                change.task_due_override = effect.due_at
+                change.detail.update(effect.detail)
+            if also is not None:
+                change.add(also(tx, row, StepContext(spec, org, change.at)))
+            self._commit(tx, row, change, update)
         self._emit(change)
         return change
 
@@ -246,29 +267,34 @@ class PlanService:
         plan_id: int,
         action: str,
         actor_id: int | None,
-        apply: Mutation,
+        update: PlanUpdate = NOTE,
         *,
+        check: Step | None = None,
         expected_version: int | None = None,
         comment: str | None = None,
-        update: tuple[Sql, dict[str, Any]] | None = None,
         detail: dict[str, Any] | None = None,
     ) -> Change:
-        """Change a plan without a state transition, on the same audited path.
+        """Change a plan without a workflow transition, on the same audited path.
 
-        ``apply`` runs inside the transaction after the version check; it may
-        raise a PlanflowError to refuse the change (nothing is written then).
-        ``update`` is the plan UPDATE to use (it must set the audit head and
-        check the version like ``UPDATE_PLAN``) with its extra parameters.
+        ``update`` says what the change does to the plan besides recording it
+        (``planflow.core.intents``). ``check`` runs inside the transaction after
+        the version check; it may refuse (raise a PlanflowError: nothing is
+        written), write rows of its own and add to the audit record.
         ``actor_id`` None: the system (e.g. a re-routing run by maintenance).
         """
-        sql, extra = update or (ps.UPDATE_PLAN, {})
+        if isinstance(update, Move | TimerStep):
+            raise TypeError(f"{type(update).__name__} is not a mutation (use fire or the timers)")
         comment = _clean_comment(comment) if comment else comment
         with write_tx(self.db) as tx:
             row, spec, org = self._load(tx, plan_id, expected_version)
             change = self._change(row, spec, org, action, actor_id, None, comment, None)
             change.detail.update(detail or {})
-            apply(tx, row, change)
-            self._commit(tx, row, change, sql, extra)
+            if check is not None:
+                change.add(check(tx, row, StepContext(spec, org, change.at)))
+            if isinstance(update, DefinitionMigration):
+                change.spec = update.target
+                change.to_state = update.to_state
+            self._commit(tx, row, change, update)
         self._emit(change)
         return change
 
@@ -290,7 +316,7 @@ class PlanService:
         change.detail.update(effect.detail)
         change.effect_key = effect.key
         change.notice = effect.notice
-        self._commit(tx, row, change, *effect.update)
+        self._commit(tx, row, change, effect.update)
         return change
 
     def emit(self, change: Change) -> None:
@@ -357,9 +383,7 @@ class PlanService:
             previous_submitter=row.submitted_by,
         )
 
-    def _commit(
-        self, tx: Tx, row: ps.PlanRow, change: Change, sql: Sql, extra: dict[str, Any]
-    ) -> None:
+    def _commit(self, tx: Tx, row: ps.PlanRow, change: Change, update: PlanUpdate) -> None:
         entry = AuditEntry(
             plan_id=row.id,
             seq=row.audit_seq + 1,
@@ -386,12 +410,10 @@ class PlanService:
             "at": at_db,
             "audit_seq": entry.seq,
             "audit_hash": change.audit_hash,
+            "revision": change.revision,
         }
-        if extra:
-            params.update(extra)
-        # Our own parameters are bound already; an ``extra`` of a caller's may not be.
-        bound = not extra
-        if sql.name in ps.TASK_UPDATES:
+        task = None
+        if type(update) is Move or type(update) is DefinitionMigration:
             task = self.tasks.task_for_state(
                 change.spec,
                 change.org,
@@ -401,18 +423,8 @@ class PlanService:
                 change.task_due_override,
             )
             change.task = task
-            timer_at = tx.ts(task.timer_at)
-            if sql is ps.UPDATE_PLAN_MOVE:
-                sql = ps.move_update(row, task.role, task.unit_id, timer_at, extra["submitted_by"])
-                bound = True  # its one extra (from create and fire), the submitter, is an id
-            params["revision"] = change.revision
-            params["task_role"] = task.role
-            params["task_unit_id"] = task.unit_id
-            params["task_since"] = at_db if task.since == change.at else tx.ts(task.since)
-            params["task_due_at"] = tx.ts(task.due_at)
-            params["timer_at"] = timer_at
-            params["timer_kind"] = task.timer_kind
-        if not ps.update_plan_checked(tx, sql, params, bound=bound):
+        sql = plan_update(tx, row, update, params, change.at, task)
+        if not ps.update_plan_checked(tx, sql, params, bound=True):
             current = ps.current_version(tx, row.id)
             if current is None:
                 raise NotFound("plan", row.id)
@@ -435,6 +447,10 @@ class PlanService:
                 notified=tuple(change.notified),
             )
         )
+
+
+#: A transition that is not a submission (the submitter stays), and a plan's creation.
+_MOVE = Move()
 
 
 def _clean_comment(comment: str) -> str:

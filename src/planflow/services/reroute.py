@@ -39,10 +39,11 @@ from typing import NamedTuple, Protocol
 from sqlalchemy import select
 
 from planflow.core.definitions.spec import WorkflowSpec
+from planflow.core.intents import Addendum, Notice, TaskReroute
 from planflow.core.org import OrgSnapshot
 from planflow.core.task_planning import next_effect
 from planflow.errors import NotFound, StaleVersion
-from planflow.services.changes import Change
+from planflow.services.changes import Change, StepContext
 from planflow.services.plans import PlanService
 from planflow.storage import plan_store as ps
 from planflow.storage.tables import Plan
@@ -222,45 +223,36 @@ class TaskRerouter:
         following = next_effect(
             spec.timer_for(row.state), d.due_at, service.calendar, not_before=now
         )
-        extra = {
-            "task_unit_id": d.to_unit,
-            "timer_at": following.at if following else None,
-            "timer_kind": following.kind if following else None,
-        }
 
-        def apply(tx: Tx, current: ps.PlanRow, change: Change) -> None:
+        def apply(tx: Tx, current: ps.PlanRow, change: StepContext) -> Addendum:
             # ``mutate`` loaded the same version; the tree may still have
             # changed since we decided (another move): decide again then.
             if routed_unit(change.spec, change.org, current) != (True, d.to_unit):
                 raise StaleVersion(current.id, current.version, current.version)
             org = change.org
-            change.detail.update(
-                {
-                    "from_unit": _code(org, current.task_unit_id),
-                    "to_unit": _code(org, d.to_unit),
-                    "reason": reason,
-                }
-            )
+            detail: dict[str, object] = {
+                "from_unit": _code(org, current.task_unit_id),
+                "to_unit": _code(org, d.to_unit),
+                "reason": reason,
+            }
             if current.task_escalated_unit_id is not None:
-                change.detail["escalation_reset"] = {
+                detail["escalation_reset"] = {
                     "level": current.task_level,
                     "unit": _code(org, current.task_escalated_unit_id),
                 }
-            change.notice = _notice(org, current, d, actor_id)
+            return Addendum(detail, _notice(org, current, d, actor_id))
 
         return service.mutate(
             row.id,
             ACTION,
             actor_id,
-            apply,
+            TaskReroute(d.to_unit, following),
+            check=apply,
             expected_version=row.version,
-            update=(ps.UPDATE_PLAN_REROUTE, extra),
         )
 
 
-def _notice(
-    org: OrgSnapshot, row: ps.PlanRow, d: _Decision, actor_id: int | None
-) -> tuple[str, tuple[int, ...], dict[str, object]] | None:
+def _notice(org: OrgSnapshot, row: ps.PlanRow, d: _Decision, actor_id: int | None) -> Notice | None:
     """The new holders of the task, told it is theirs now (not those who had it)."""
     if d.to_unit is None or row.task_role is None:
         return None
@@ -277,7 +269,7 @@ def _notice(
         "from_unit": _code(org, row.task_unit_id),
         "due_at": d.due_at.isoformat() if d.due_at else None,
     }
-    return NOTICE, tuple(sorted(people)), extra
+    return Notice(NOTICE, tuple(sorted(people)), extra)
 
 
 def _code(org: OrgSnapshot, unit_id: int | None) -> str | None:

@@ -27,10 +27,11 @@ from planflow.core.inspection.scoring import (
     running_totals,
     validate_scores,
 )
+from planflow.core.intents import Addendum
 from planflow.core.org import OrgSnapshot
 from planflow.core.work_states import self_assessment_states
 from planflow.errors import GuardFailed, NotFound, PermissionDenied, StaleVersion, ValidationError
-from planflow.services.changes import Change
+from planflow.services.changes import Change, Step, StepContext
 from planflow.services.execution import INSPECT, check_unit_member
 from planflow.services.inspections.rounds import (
     ACCEPT,
@@ -49,7 +50,7 @@ from planflow.services.inspections.rounds import (
     write_outcome,
     write_scores,
 )
-from planflow.services.plans import AUTO_RETRIES, Mutation, PlanService
+from planflow.services.plans import AUTO_RETRIES, PlanService
 from planflow.storage import plan_store as ps
 from planflow.storage.tx import Tx, read_tx
 
@@ -80,7 +81,7 @@ class InspectionService:
     ) -> Change:
         """The unit's column (scores, notes, measured values) of the current round."""
 
-        def check(tx: Tx, row: ps.PlanRow, change: Change) -> None:
+        def check(tx: Tx, row: ps.PlanRow, change: StepContext) -> None:
             states = self_assessment_states(change.spec)
             self._check_state(row, states, "a self-assessment")
             check_unit_member(change.org, change.spec, actor_id, row.unit_id, "self_assessment")
@@ -96,7 +97,7 @@ class InspectionService:
     ) -> Change:
         """The inspector's column; whoever may fire ``inspect`` on the plan may record it."""
 
-        def check(tx: Tx, row: ps.PlanRow, change: Change) -> None:
+        def check(tx: Tx, row: ps.PlanRow, change: StepContext) -> None:
             t = inspect_transition(change.spec)
             self._check_state(row, (*t.sources, t.dest), "recording inspection scores")
             self.check_inspector(t, row, change.spec, change.org, actor_id, "record_scores")
@@ -135,7 +136,7 @@ class InspectionService:
         actor_id: int,
         rows: tuple[CriterionScore, ...],
         inspector: bool,
-        check: Mutation,
+        check: Step,
         expected_version: int | None,
     ) -> Change:
         if not rows:
@@ -147,7 +148,7 @@ class InspectionService:
             if not inspector and (s.inspector_score is not None or s.inspector_note):
                 raise ValidationError(f"{s.code}: a self-assessment cannot hold inspector scores")
 
-        def write(tx: Tx, row: ps.PlanRow, change: Change) -> None:
+        def write(tx: Tx, row: ps.PlanRow, change: StepContext) -> Addendum:
             check(tx, row, change)
             sheet = sheet_of(change.spec)
             validate_scores(sheet, rows)
@@ -156,13 +157,11 @@ class InspectionService:
             totals = running_totals(sheet, scores_of(entries))
             write_scores(tx, plan_id, round_, entries, actor_id if inspector else None, change.at)
             total = totals.inspector_total if inspector else totals.self_total
-            change.detail.update(
-                {"round": round_, "criteria": [s.code for s in rows], "total": total}
-            )
+            return Addendum({"round": round_, "criteria": [s.code for s in rows], "total": total})
 
         action = "inspection_scores" if inspector else "self_assessment"
         return self.service.mutate(
-            plan_id, action, actor_id, write, expected_version=expected_version
+            plan_id, action, actor_id, check=write, expected_version=expected_version
         )
 
     # -- the verdict ---------------------------------------------------------------------------
@@ -197,10 +196,10 @@ class InspectionService:
             text = comment.strip() if comment else ""
             if due is not None and not text:
                 text = rectification_comment(verdict.outcome, due)
-            attach = self._store_verdict(action, today, row.version)
+            store = self._store_verdict(action, actor_id, today, row.version)
             try:
                 return self.service.fire(
-                    plan_id, action, actor_id, text or None, row.version, attach=attach
+                    plan_id, action, actor_id, text or None, row.version, also=store
                 )
             except StaleVersion:
                 if attempt == attempts - 1:
@@ -242,10 +241,10 @@ class InspectionService:
             )
         return verdict
 
-    def _store_verdict(self, action: str, today: date, version: int) -> Mutation:
+    def _store_verdict(self, action: str, actor_id: int, today: date, version: int) -> Step:
         """The in-transaction part of ``finish``: store what the transition decided."""
 
-        def attach(tx: Tx, row: ps.PlanRow, change: Change) -> None:
+        def store(tx: Tx, row: ps.PlanRow, change: StepContext) -> Addendum:
             verdict = current_verdict(tx, row, change.spec, today)
             outcome = verdict.outcome
             # The version is pinned, so this only fails if that promise is broken;
@@ -257,8 +256,8 @@ class InspectionService:
             ):
                 raise StaleVersion(row.id, version, row.version)
             due = verdict.due(sheet_of(change.spec), today)
-            write_outcome(tx, row.id, verdict.round, outcome, due, change.actor_id, change.at)
-            change.detail.update(
+            write_outcome(tx, row.id, verdict.round, outcome, due, actor_id, change.at)
+            return Addendum(
                 {
                     "round": verdict.round,
                     "grade": outcome.grade,
@@ -267,7 +266,7 @@ class InspectionService:
                 }
             )
 
-        return attach
+        return store
 
     # -- queries ----------------------------------------------------------------------------
 

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from planflow.core.definitions.spec import TransitionSpec, WorkflowSpec
+from planflow.core.intents import Addendum
 from planflow.core.org import OrgSnapshot
 from planflow.errors import NotFound, PlanflowError, ValidationError
-from planflow.services.changes import Change
+from planflow.services.changes import Change, StepContext
 from planflow.services.execution import INSPECT
 from planflow.services.inspections.rounds import (
     ACCEPT,
@@ -193,7 +194,7 @@ class InspectionVisits:
                 raise VisitDateRefused(day, today, latest)
         iso = day.isoformat() if day is not None else None
 
-        def write(tx: Tx, row: ps.PlanRow, change: Change) -> None:
+        def write(tx: Tx, row: ps.PlanRow, change: StepContext) -> Addendum:
             t = inspect_transition(change.spec)
             if row.state not in t.sources:
                 raise ValidationError(
@@ -214,7 +215,7 @@ class InspectionVisits:
                     "updated_at": tx.ts(change.at),
                 },
             )
-            change.detail.update(
+            return Addendum(
                 {
                     "round": round_,
                     "visit_date": iso,
@@ -223,7 +224,12 @@ class InspectionVisits:
             )
 
         return self.service.mutate(
-            plan_id, PLAN_VISIT, actor_id, write, expected_version=expected_version, comment=iso
+            plan_id,
+            PLAN_VISIT,
+            actor_id,
+            check=write,
+            expected_version=expected_version,
+            comment=iso,
         )
 
     def start(self, plan_id: int, actor_id: int, expected_version: int | None = None) -> Change:
