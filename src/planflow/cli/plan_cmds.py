@@ -124,7 +124,8 @@ def plans_actions(ctx: Context, plan_id: int, actor: str, lang: str) -> None:
     if not options:
         click.echo(f"{actor} has no action on plan {plan_id} now")
     for o in options:
-        blocked = f"  (blocked: {'; '.join(o.blocked_by)})" if o.blocked_by else ""
+        reasons = "; ".join(r.message for r in o.blocked_by)
+        blocked = f"  (blocked: {reasons})" if o.blocked_by else ""
         click.echo(f"{o.trigger:24} {o.label}{blocked}")
 
 

@@ -25,9 +25,16 @@ from typing import Any, NamedTuple
 from transitions import Machine, State
 
 from planflow.core.definitions.spec import TransitionSpec, WorkflowSpec
-from planflow.core.guards import FACT_GUARDS, Gate, PlanFacts, check_all
+from planflow.core.guards import (
+    ALREADY_VOTED,
+    CONDITIONS_NOT_MET,
+    FACT_GUARDS,
+    Gate,
+    PlanFacts,
+    check_all,
+)
 from planflow.core.org import OrgSnapshot
-from planflow.errors import ActionNotAllowed, GuardFailed, PermissionDenied
+from planflow.errors import ActionNotAllowed, GuardFailed, PermissionDenied, Refusal
 
 #: The actor id used for the system (timers, scheduled rounds).
 SYSTEM: None = None
@@ -51,7 +58,7 @@ class ActionOption:
 
     trigger: str
     label: str
-    blocked_by: tuple[str, ...] = ()
+    blocked_by: tuple[Refusal, ...] = ()
 
     @property
     def ready(self) -> bool:
@@ -245,7 +252,7 @@ class WorkflowEngine:
             self._idle.append(cursor)
         chosen = gate.chosen
         if not fired or chosen is None:
-            raise GuardFailed(action, gate.reasons or ["the transition's conditions are not met"])
+            raise GuardFailed(action, gate.reasons or [CONDITIONS_NOT_MET])
         transition, final = chosen
         quorum = None
         if transition.quorum is not None:
@@ -273,7 +280,7 @@ class WorkflowEngine:
 
 def _check_vote(t: TransitionSpec, gate: Gate) -> bool:
     if t.quorum is not None and gate.actor in gate.facts.approvals:
-        return gate.refuse("you have already approved in this review round")
+        return gate.refuse(ALREADY_VOTED)
     return True
 
 
