@@ -6,6 +6,7 @@ import hashlib
 import shutil
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -189,7 +190,7 @@ def test_parse_definition_matches_load_definition() -> None:
 def test_guard_names_match_the_guards_the_engine_implements() -> None:
     from planflow.core.guards import BUILTIN_GUARDS
 
-    assert set(GUARDS) == set(BUILTIN_GUARDS)
+    assert set(GUARDS) == {g.name for g in BUILTIN_GUARDS}
 
 
 def test_defaults_for_optional_keys() -> None:
@@ -372,9 +373,9 @@ def test_registry_loads_once_under_concurrent_first_use(
     calls: list[Path] = []
     real_load = registry_module.load_definition
 
-    def counting_load(path: Path) -> object:
+    def counting_load(path: Path, **kwargs: Any) -> object:
         calls.append(path)
-        return real_load(path)
+        return real_load(path, **kwargs)
 
     monkeypatch.setattr(registry_module, "load_definition", counting_load)
     registry = DefinitionRegistry(tmp_path)

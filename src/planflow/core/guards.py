@@ -4,13 +4,16 @@ A guard returns ``None`` when the transition may go ahead and a ``Refusal``
 (a stable code, its parameters and an English sentence) when it may not;
 clients translate the code. Guards only look at ``PlanFacts`` (denormalised
 numbers read in the same query as the plan), the actor and the comment, so a
-transition needs no extra query to check them.
+transition needs no extra query to check them; a guard that needs more names
+the facts it needs, and their providers are asked only in the states whose
+transitions have such a guard (``planflow.core.guard_registry``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import NamedTuple
 
 from planflow.core.definitions.spec import GuardRef, TransitionSpec
@@ -36,6 +39,14 @@ class PlanFacts(NamedTuple):
     #: The current inspection round, when a guard needs it: "unscored",
     #: "passed" (nothing to rectify) or "failed". None: not looked up.
     inspection: str | None = None
+    #: Other facts the guards of this state need, by name (``GuardRegistry.provide``).
+    extra: Mapping[str, object] = MappingProxyType({})
+
+    def fact(self, name: str) -> object:
+        """A fact by name: ``inspection`` or one a registered provider computed."""
+        if name == "inspection":
+            return self.inspection
+        return self.extra.get(name)
 
 
 @dataclass(slots=True)
@@ -57,6 +68,16 @@ class Gate:
 
 
 GuardFunction = Callable[[Gate, GuardRef], "Refusal | None"]
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A guard by name: its function and the facts it needs beyond the plan row."""
+
+    name: str
+    function: GuardFunction
+    needs: frozenset[str] = frozenset()
+
 
 #: The built-in refusals, one per code (``docs/codes.md``).
 NO_ITEMS = Refusal("no_items", {}, "the plan has no items yet")
@@ -119,27 +140,12 @@ def inspection_passed(gate: Gate, _ref: GuardRef) -> Refusal | None:
     return INSPECTION_FAILED if status == "failed" else INSPECTION_UNSCORED
 
 
-BUILTIN_GUARDS: dict[str, GuardFunction] = {
-    "has_items": has_items,
-    "all_items_have_due_dates": all_items_have_due_dates,
-    "comment_required": comment_required,
-    "not_self": not_self,
-    "inspection_scored": inspection_scored,
-    "inspection_passed": inspection_passed,
-}
-
-#: Guards that need a fact the plan row does not carry, and which fact.
-FACT_GUARDS: dict[str, str] = {
-    "inspection_scored": "inspection",
-    "inspection_passed": "inspection",
-}
-
-
-def check_all(gate: Gate, refs: tuple[GuardRef, ...]) -> bool:
-    """Run every guard (not just up to the first failure) so all reasons show."""
-    ok = True
-    for ref in refs:
-        reason = BUILTIN_GUARDS[ref.name](gate, ref)
-        if reason is not None:
-            ok = gate.refuse(reason)
-    return ok
+#: The guards every registry starts with (``planflow.core.guard_registry``).
+BUILTIN_GUARDS: tuple[Guard, ...] = (
+    Guard("has_items", has_items),
+    Guard("all_items_have_due_dates", all_items_have_due_dates),
+    Guard("comment_required", comment_required),
+    Guard("not_self", not_self),
+    Guard("inspection_scored", inspection_scored, frozenset({"inspection"})),
+    Guard("inspection_passed", inspection_passed, frozenset({"inspection"})),
+)

@@ -22,6 +22,7 @@ from planflow.core.calendar import BusinessCalendar
 from planflow.core.definitions.registry import DefinitionRegistry
 from planflow.core.definitions.spec import WorkflowSpec
 from planflow.core.engine import Decision, WorkflowEngine
+from planflow.core.guard_registry import GuardRegistry
 from planflow.core.guards import PlanFacts
 from planflow.core.org import OrgSnapshot
 from planflow.core.task_planning import TaskPlanner
@@ -54,9 +55,6 @@ class SystemEffect:
     notice: tuple[str, tuple[int, ...], dict[str, Any]] | None
 
 
-FactProvider = Callable[[Tx, ps.PlanRow, WorkflowSpec], object]
-
-
 class PlanService:
     def __init__(
         self,
@@ -67,9 +65,12 @@ class PlanService:
         calendar: BusinessCalendar | None = None,
         events: EventBus | None = None,
         writers: tuple[Writer, ...] = DEFAULT_WRITERS,
+        guards: GuardRegistry | None = None,
     ) -> None:
         self.db = db
         self.registry = registry
+        #: The guards and fact providers; the definitions' own unless given.
+        self.guards = guards if guards is not None else registry.guards
         self.clock = clock or SystemClock()
         self.calendar = calendar or BusinessCalendar()
         self.tasks = TaskPlanner(self.calendar)
@@ -78,9 +79,6 @@ class PlanService:
         self.org_cache = OrgCache()
         self.definitions = DefinitionStore(registry)
         self._engines: dict[tuple[str, int, str], WorkflowEngine] = {}
-        #: Facts that guards need and the plan row does not carry (e.g. the
-        #: inspection verdict), by name; features register their provider.
-        self.fact_providers: dict[str, FactProvider] = {}
         self._engines_lock = threading.Lock()
 
     # -- definitions and engines -------------------------------------------
@@ -90,7 +88,7 @@ class PlanService:
         engine = self._engines.get(key)
         if engine is None:
             with self._engines_lock:
-                engine = self._engines.setdefault(key, WorkflowEngine(spec))
+                engine = self._engines.setdefault(key, WorkflowEngine(spec, self.guards))
         return engine
 
     # -- creating a plan -----------------------------------------------------
@@ -307,12 +305,13 @@ class PlanService:
         approvals = frozenset[int]()
         if row.state in engine.quorum_states:
             approvals = ps.load_votes(tx, row.id, row.revision)
-        inspection = None
-        if "inspection" in engine.facts_needed.get(row.state, ()):
-            provider = self.fact_providers.get("inspection")
-            # Without a provider nothing has been scored: the guard refuses.
-            inspection = str(provider(tx, row, spec)) if provider else "unscored"
-        return row.facts(approvals, inspection)
+        facts: dict[str, object] = {}
+        for fact in engine.facts_needed.get(row.state, ()):
+            provider = self.guards.provider(fact)
+            # Without a provider the fact is unknown (None), and its guards refuse.
+            facts[fact] = provider(tx, row, spec) if provider is not None else None
+        inspection = facts.pop("inspection", None)
+        return row.facts(approvals, None if inspection is None else str(inspection), facts)
 
     def _load(
         self, tx: Tx, plan_id: int, expected_version: int | None

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from planflow.core.definitions.spec import ScoringSheet, TransitionSpec, WorkflowSpec
-from planflow.core.guards import Gate, check_all
+from planflow.core.guards import Gate
 from planflow.core.inspection.scoring import (
     CriterionScore,
     InspectionOutcome,
@@ -57,11 +57,11 @@ from planflow.storage.tx import Tx, read_tx
 class InspectionService:
     def __init__(self, service: PlanService) -> None:
         self.service = service
-        # The guards inspection_scored / inspection_passed read this verdict.
-        service.fact_providers["inspection"] = self._inspection_fact
 
-    def _inspection_fact(self, tx: Tx, row: ps.PlanRow, spec: WorkflowSpec) -> str:
-        """ "unscored", "passed" (accept) or "failed" (rectify) for the current round."""
+    def inspection_fact(self, tx: Tx, row: ps.PlanRow, spec: WorkflowSpec) -> str:
+        """The fact ``inspection`` (the guards inspection_scored and inspection_passed read
+        it): "unscored", "passed" (accept) or "failed" (rectify) for the current round.
+        ``Planflow`` registers it as the fact's provider."""
         if spec.inspection is None:
             return "unscored"
         verdict = current_verdict(tx, row, spec, self.service.clock.now().date())
@@ -126,7 +126,7 @@ class InspectionService:
             role, where = (t.actor.role, t.actor.at.describe()) if t.actor else ("system", "")
             raise PermissionDenied(action, role, where)
         gate = Gate(facts, actor_id, "-")  # a placeholder comment, as available_actions does
-        if not check_all(gate, t.guards):
+        if not self.service.guards.check_all(gate, t.guards):
             raise GuardFailed(action, gate.reasons)
 
     def _record(
