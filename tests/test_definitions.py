@@ -57,6 +57,14 @@ EXPECTED: dict[str, list[tuple[str, int]]] = {
     "grades_not_descending": [("70 is not below 'pass' (60)", 14)],
     "label_not_text": [("must be a text or a mapping of language to text, not a list", 6)],
     "missing_required_key": [("missing required key 'transitions'", 2)],
+    "metric_label_conflict": [
+        (
+            "the metric 'dues' has another label at inspection.categories[0].criteria[0]; "
+            "a metric has one label in a sheet",
+            26,
+        )
+    ],
+    "metric_label_unknown_language": [("unknown language 'fr'; use en, zh, ko", 22)],
     "name_not_identifier": [("'Tiny Plan' must be lower-case letters, digits and _", 2)],
     "negative_duration": [("must not be negative, not -3", 7)],
     "no_final_state_reachable": [("no final state can be reached from state 'spin'", 7)],

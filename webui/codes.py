@@ -1,11 +1,14 @@
-"""The library's codes in the user's language: guard refusals and errors.
+"""The library's codes in the user's language: refusals, errors and system notes.
 
 The library refuses with a stable code and parameters (``planflow.errors``,
 listed in ``docs/codes.md``); this module is the web UI's catalogue for
 them. It never reads the library's English sentences, except as the last
 resort for a code it does not know (a custom guard of a deployment, say),
 so that the user still learns why. Each text is a literal ``gettext`` call
-so that extraction finds it.
+so that extraction finds it. The notes the system writes into the record
+(``planflow.core.notes``) carry their own texts in every language, which
+the e-mails share; this module gives them the user's words for roles,
+actions and metrics.
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ from typing import Any
 
 from flask_babel import gettext, ngettext  # type: ignore[import-untyped]
 
+from planflow.core import notes
+from planflow.core.definitions.spec import WorkflowSpec
+from planflow.core.notes import NoteLabels
 from planflow.errors import PlanflowError, Refusal
 
-from .i18n import role_label
+from .i18n import action_label, current_language, role_label
 
 Params = Mapping[str, Any]
 
@@ -96,3 +102,49 @@ def error_text(error: PlanflowError) -> str | None:
         return str(render(error.params))
     except (KeyError, TypeError, ValueError):
         return None
+
+
+#: An error's code, said briefly (inside a note: "the automatic action was refused (…)").
+ERROR_NAMES: dict[str, Callable[[], str]] = {
+    "guard_failed": lambda: gettext("a condition of the action is not met"),
+    "action_not_allowed": lambda: gettext("not possible in this state"),
+    "permission_denied": lambda: gettext("not permitted"),
+}
+
+
+def note_labels(spec: WorkflowSpec | None) -> NoteLabels:
+    """The user's words for the names a note carries, from the plan's definition."""
+    lang = current_language()
+
+    def metric(name: str) -> str:
+        sheet = spec.inspection if spec is not None else None
+        return sheet.metric_label(name, lang) if sheet is not None else name
+
+    def action(name: str) -> str:
+        return action_label(spec, name) if spec is not None else name
+
+    def error(code: str) -> str:
+        said = ERROR_NAMES.get(code)
+        return str(said()) if said is not None else code
+
+    return NoteLabels(metric=metric, role=role_label, action=action, error=error)
+
+
+def note_text(note: Mapping[str, Any], spec: WorkflowSpec | None) -> str:
+    """A text the system wrote into the record, in the user's language."""
+    return notes.render(note, current_language(), note_labels(spec))
+
+
+def record_text(comment: str | None, detail: object, spec: WorkflowSpec | None) -> str | None:
+    """What an audit record says: its note in the user's language, else its comment."""
+    found = notes.of_detail(detail)
+    return note_text(found, spec) if found is not None else comment
+
+
+def payload_text(payload: Mapping[str, Any], spec: WorkflowSpec | None) -> str | None:
+    """What a notification says besides its summary: its note, else its comment."""
+    found = notes.note_of(payload.get("note"))
+    if found is not None:
+        return note_text(found, spec)
+    comment = payload.get("comment")
+    return comment if isinstance(comment, str) and comment else None

@@ -10,6 +10,7 @@ import click
 from planflow.cli.app import Context, pass_ctx
 from planflow.core.content.model import PlanContent
 from planflow.core.content.text_import import parse_plan_text
+from planflow.core.notes import record_text
 from planflow.errors import ValidationError
 
 
@@ -67,7 +68,8 @@ def plans_show(ctx: Context, plan_id: int) -> None:
     for r in pf.audit_trail(plan_id):
         who = names.get(r.actor_id, "system") if r.actor_id else "system"
         moved = f"{r.from_state} -> {r.to_state}" if r.from_state != r.to_state else r.to_state
-        note = f"  \u201c{r.comment}\u201d" if r.comment else ""
+        said = record_text(r.comment, r.detail)
+        note = f"  \u201c{said}\u201d" if said else ""
         click.echo(f"    {r.seq:3} {r.at:%Y-%m-%d %H:%M} {who:20} {r.action:22} {moved}{note}")
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from planflow.core import notes
 from planflow.core.definitions.spec import ScoringSheet, TransitionSpec, WorkflowSpec
 from planflow.core.guards import Gate
 from planflow.core.inspection.scoring import (
@@ -42,7 +43,7 @@ from planflow.services.inspections.rounds import (
     inspect_transition,
     merge_into_round,
     read_rounds,
-    rectification_comment,
+    rectification_note,
     round_number,
     scores_of,
     sheet_of,
@@ -195,9 +196,13 @@ class InspectionService:
                 verdict = self._check_finish(tx, row, spec, actor_id, today, expected_version)
             action, due = verdict.action(), verdict.due(sheet_of(spec), today)
             text = comment.strip() if comment else ""
+            note = None
             if due is not None and not text:
-                text = rectification_comment(verdict.outcome, due)
-            attach = self._store_verdict(action, today, row.version)
+                # Written by the system: kept as a note every reader sees in their
+                # language; the comment holds its English (comment_required reads it).
+                note = rectification_note(verdict.outcome, due)
+                text = notes.render(note)
+            attach = self._store_verdict(action, today, row.version, note)
             try:
                 return self.service.fire(
                     plan_id, action, actor_id, text or None, row.version, attach=attach
@@ -242,7 +247,9 @@ class InspectionService:
             )
         return verdict
 
-    def _store_verdict(self, action: str, today: date, version: int) -> Mutation:
+    def _store_verdict(
+        self, action: str, today: date, version: int, note: notes.Note | None
+    ) -> Mutation:
         """The in-transaction part of ``finish``: store what the transition decided."""
 
         def attach(tx: Tx, row: ps.PlanRow, change: Change) -> None:
@@ -266,6 +273,8 @@ class InspectionService:
                     "rectification_due": due.isoformat() if due else None,
                 }
             )
+            if note is not None:
+                change.detail["note"] = note
 
         return attach
 
