@@ -90,6 +90,34 @@ ERRORS: dict[str, Callable[[Params], str]] = {
         "You may not do this: it needs the role of %(role)s.", role=role_label(str(p["role"]))
     ),
     "not_found": lambda p: gettext("The page or item you asked for does not exist."),
+    # Refused input (``ValidationError``): the forms check most of it first.
+    "title_required": lambda p: gettext(
+        "A plan needs a title of 1 to %(max)s characters.", max=p["max"]
+    ),
+    "year_out_of_range": lambda p: gettext(
+        "The year must lie between %(min)s and %(max)s.", min=p["min"], max=p["max"]
+    ),
+    "comment_empty": lambda p: gettext("A comment cannot be empty."),
+    "text_too_long": lambda p: gettext(
+        "This text can have at most %(max)s characters; it has %(length)s.",
+        max=p["max"],
+        length=p["length"],
+    ),
+    "text_control_character": lambda p: gettext(
+        "This text contains a control character; remove it."
+    ),
+    "unknown_item": lambda p: gettext("The plan has no such item."),
+    "round_finished": lambda p: gettext("This inspection round is already finished."),
+    "no_scores": lambda p: gettext("No scores were given."),
+    "criteria_unscored": lambda p: gettext(
+        "Score every criterion before you finish the inspection."
+    ),
+    "password_too_short": lambda p: gettext(
+        "A password needs at least %(min)s characters.", min=p["min"]
+    ),
+    "password_too_long": lambda p: gettext(
+        "A password can have at most %(max)s characters.", max=p["max"]
+    ),
 }
 
 

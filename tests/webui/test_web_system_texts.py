@@ -144,3 +144,21 @@ def test_old_records_keep_their_english_comment(plans: Plans, pf: Planflow, app:
         )
         payload: dict[str, Any] = {"comment": "Rectify by 2027-02-03: A2: x"}
         assert payload_text(payload, None) == "Rectify by 2027-02-03: A2: x"
+
+
+def test_library_errors_are_described_by_code(app: Flask) -> None:
+    from planflow.errors import GuardFailed, Refusal, ValidationError
+    from planflow_web.errors import describe
+
+    refused = GuardFailed("submit", [Refusal("items_without_due", {"count": 2})])
+    empty = ValidationError("a comment cannot be empty", code="comment_empty")
+    with app.test_request_context(headers={"Accept-Language": "ko"}):
+        app.preprocess_request()
+        assert "기한(날짜 또는 월)이 없는 항목이 2개 있습니다" in describe(refused)
+        assert describe(empty) == "의견은 비워 둘 수 없습니다."
+    with app.test_request_context(headers={"Accept-Language": "zh"}):
+        app.preprocess_request()
+        assert describe(empty) == "意见不能为空。"
+        # A code the catalogue does not know: the library's English, not nothing.
+        odd = ValidationError("the moon is full", code="moon_full")
+        assert describe(odd) == "the moon is full"

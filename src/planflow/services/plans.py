@@ -107,9 +107,17 @@ class PlanService:
     ) -> int:
         title = clean_text(title, field="title", max_length=MAX_PLAN_TITLE)
         if not title:
-            raise ValidationError("a plan needs a title of 1-300 characters")
+            raise ValidationError(
+                "a plan needs a title of 1-300 characters",
+                code="title_required",
+                params={"max": MAX_PLAN_TITLE},
+            )
         if not 2000 <= year <= 2100:
-            raise ValidationError(f"year {year} is outside 2000-2100")
+            raise ValidationError(
+                f"year {year} is outside 2000-2100",
+                code="year_out_of_range",
+                params={"year": year, "min": 2000, "max": 2100},
+            )
         spec = self.registry.get(workflow)
         now = self.clock.now()
         self.definitions.ensure_stored(self.db, spec, now)

@@ -107,11 +107,14 @@ class InspectionOutcome:
 class InvalidScores(ValidationError):
     """Every bad entry of a sheet at once, so a form can mark all of them."""
 
+    code = "invalid_scores"
+
     def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
         self.problems = tuple(problems)
         super().__init__(
             f"{len(self.problems)} invalid score(s): "
-            + "; ".join(f"{code}: {msg}" for code, msg in self.problems)
+            + "; ".join(f"{code}: {msg}" for code, msg in self.problems),
+            params={"criteria": sorted({code for code, _ in self.problems})},
         )
 
 

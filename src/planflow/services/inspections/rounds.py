@@ -217,7 +217,11 @@ def merge_into_round(
     ``rows`` written over them, in the sheet's order. The other column is kept."""
     found = tx.one(xs.SELECT_INSPECTION, {"plan_id": plan_id, "round": round_})
     if found is not None and found[2] is not None:
-        raise ValidationError(f"inspection round {round_} is already finished")
+        raise ValidationError(
+            f"inspection round {round_} is already finished",
+            code="round_finished",
+            params={"round": round_},
+        )
     entries = entries_of(found[0] if found else None)
     columns = _INSPECTOR if inspector else _SELF
     for s in rows:

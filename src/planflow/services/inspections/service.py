@@ -109,7 +109,9 @@ class InspectionService:
         if row.state not in states:
             raise ValidationError(
                 f"{what} is possible only while the plan is {' or '.join(states)}, "
-                f"not {row.state!r}"
+                f"not {row.state!r}",
+                code="wrong_state",
+                params={"what": what, "state": row.state, "allowed": list(states)},
             )
 
     def check_inspector(
@@ -140,7 +142,7 @@ class InspectionService:
         expected_version: int | None,
     ) -> Change:
         if not rows:
-            raise ValidationError("no scores given")
+            raise ValidationError("no scores given", code="no_scores")
         rows = tuple(clean_notes(s) for s in rows)
         for s in rows:
             if inspector and (s.self_score is not None or s.self_note):
@@ -227,7 +229,9 @@ class InspectionService:
         if row.state != t.dest:
             raise ValidationError(
                 f"an inspection can be finished only when the plan is {t.dest!r} "
-                f"(fire {INSPECT!r} first); it is {row.state!r}"
+                f"(fire {INSPECT!r} first); it is {row.state!r}",
+                code="wrong_state",
+                params={"what": "finish", "state": row.state, "allowed": [t.dest]},
             )
         verdicts = {x.trigger: x for x in spec.transitions_from(row.state)}
         if ACCEPT not in verdicts or REQUIRE_RECTIFICATION not in verdicts:
@@ -239,11 +243,17 @@ class InspectionService:
         self.check_inspector(verdicts[ACCEPT], row, spec, org, actor_id, "finish")
         verdict = current_verdict(tx, row, spec, today)
         if verdict.finished:
-            raise ValidationError(f"inspection round {verdict.round} is already finished")
+            raise ValidationError(
+                f"inspection round {verdict.round} is already finished",
+                code="round_finished",
+                params={"round": verdict.round},
+            )
         if verdict.unscored:
             raise ValidationError(
                 f"the inspector has not scored {', '.join(verdict.unscored)} in round "
-                f"{verdict.round}; score every criterion before finishing"
+                f"{verdict.round}; score every criterion before finishing",
+                code="criteria_unscored",
+                params={"round": verdict.round, "criteria": list(verdict.unscored)},
             )
         return verdict
 
