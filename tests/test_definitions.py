@@ -6,6 +6,7 @@ import hashlib
 import shutil
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,6 +57,14 @@ EXPECTED: dict[str, list[tuple[str, int]]] = {
     "grades_not_descending": [("70 is not below 'pass' (60)", 14)],
     "label_not_text": [("must be a text or a mapping of language to text, not a list", 6)],
     "missing_required_key": [("missing required key 'transitions'", 2)],
+    "metric_label_conflict": [
+        (
+            "the metric 'dues' has another label at inspection.categories[0].criteria[0]; "
+            "a metric has one label in a sheet",
+            26,
+        )
+    ],
+    "metric_label_unknown_language": [("unknown language 'fr'; use en, zh, ko", 22)],
     "name_not_identifier": [("'Tiny Plan' must be lower-case letters, digits and _", 2)],
     "negative_duration": [("must not be negative, not -3", 7)],
     "no_final_state_reachable": [("no final state can be reached from state 'spin'", 7)],
@@ -189,7 +198,7 @@ def test_parse_definition_matches_load_definition() -> None:
 def test_guard_names_match_the_guards_the_engine_implements() -> None:
     from planflow.core.guards import BUILTIN_GUARDS
 
-    assert set(GUARDS) == set(BUILTIN_GUARDS)
+    assert set(GUARDS) == {g.name for g in BUILTIN_GUARDS}
 
 
 def test_defaults_for_optional_keys() -> None:
@@ -372,9 +381,9 @@ def test_registry_loads_once_under_concurrent_first_use(
     calls: list[Path] = []
     real_load = registry_module.load_definition
 
-    def counting_load(path: Path) -> object:
+    def counting_load(path: Path, **kwargs: Any) -> object:
         calls.append(path)
-        return real_load(path)
+        return real_load(path, **kwargs)
 
     monkeypatch.setattr(registry_module, "load_definition", counting_load)
     registry = DefinitionRegistry(tmp_path)

@@ -26,7 +26,7 @@ from planflow.core.definitions import RoleRef, Where, WorkflowSpec, load_definit
 from planflow.core.engine import SYSTEM, Decision, WorkflowEngine
 from planflow.core.guards import PlanFacts
 from planflow.core.org import OrgSnapshot, UnitInfo
-from planflow.errors import ActionNotAllowed, GuardFailed, PermissionDenied
+from planflow.errors import ActionNotAllowed, GuardFailed, PermissionDenied, Refusal
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
 
@@ -351,6 +351,16 @@ def test_guards_report_every_failing_reason_at_once(
         annual.decide(empty, "submit", CHAIR_A, org)
     assert info.value.reasons == (REASON_NO_ITEMS, "3 item(s) have no due date or month")
     assert info.value.action == "submit"
+    # The protocol: a stable code per refusal, with its parameters.
+    assert info.value.code == "guard_failed"
+    assert info.value.refusals == (Refusal("no_items"), Refusal("items_without_due", {"count": 3}))
+    assert info.value.params == {
+        "action": "submit",
+        "refusals": [
+            {"code": "no_items", "params": {}},
+            {"code": "items_without_due", "params": {"count": 3}},
+        ],
+    }
 
 
 def test_all_items_have_due_dates_alone(annual: WorkflowEngine, org: OrgSnapshot) -> None:
@@ -483,7 +493,8 @@ def test_available_actions_shows_blocked_by_reasons(
     empty = facts("draft", item_count=0, items_without_due=0, submitted_by=None)
     options = {o.trigger: o for o in annual.available_actions(empty, CHAIR_A, org)}
     assert list(options) == ["submit", "withdraw"]
-    assert options["submit"].blocked_by == (REASON_NO_ITEMS,)
+    assert [r.message for r in options["submit"].blocked_by] == [REASON_NO_ITEMS]
+    assert [r.code for r in options["submit"].blocked_by] == ["no_items"]
     assert options["submit"].ready is False
     # comment_required does not hide an action one can take by writing a reason.
     assert options["withdraw"].blocked_by == ()
@@ -505,9 +516,10 @@ def test_available_actions_of_a_reviewer(annual: WorkflowEngine, org: OrgSnapsho
     mine = facts("under_review", submitted_by=CHAIR_REVIEWER)
     options = annual.available_actions(mine, CHAIR_REVIEWER, org)
     assert [(o.trigger, o.blocked_by) for o in options] == [
-        ("approve", (REASON_SELF,)),
-        ("return_for_revision", (REASON_SELF,)),
+        ("approve", (Refusal("not_self", {"submitted_by": CHAIR_REVIEWER}),)),
+        ("return_for_revision", (Refusal("not_self", {"submitted_by": CHAIR_REVIEWER}),)),
     ]
+    assert options[0].blocked_by[0].message == REASON_SELF
 
 
 def test_available_actions_blocked_by_an_earlier_vote(
@@ -515,7 +527,8 @@ def test_available_actions_blocked_by_an_earlier_vote(
 ) -> None:
     voted = facts("committee_review", approvals=frozenset({MEMBER1}))
     mine = {o.trigger: o.blocked_by for o in committee.available_actions(voted, MEMBER1, org)}
-    assert mine == {"approve": (REASON_VOTED,), "return_for_revision": ()}
+    assert mine == {"approve": (Refusal("already_voted"),), "return_for_revision": ()}
+    assert mine["approve"][0].message == REASON_VOTED
     theirs = {o.trigger: o.blocked_by for o in committee.available_actions(voted, MEMBER2, org)}
     assert theirs == {"approve": (), "return_for_revision": ()}
 

@@ -23,6 +23,7 @@ from sqlmodel import col, select
 from planflow.app import Planflow
 from planflow.core.content.model import PlanContent
 from planflow.core.inspection.scoring import CriterionScore, InvalidScores
+from planflow.core.notes import render
 from planflow.errors import GuardFailed, PermissionDenied, StaleVersion, ValidationError
 from planflow.services.inspections.rounds import ACCEPT, REQUIRE_RECTIFICATION, decide
 from planflow.storage import audit_repo
@@ -340,6 +341,15 @@ def test_a_total_below_the_lowest_grade_requires_rectification(pf: Planflow, org
     last = pf.audit_trail(plan_id)[-1]
     assert last.action == "require_rectification"
     assert last.comment == "Rectify by 2027-02-03: total 59.5 of 100 is not enough"
+    note = json.loads(last.detail)["note"]
+    assert note == {
+        "code": "rectify_total",
+        "params": {"due": "2027-02-03", "total": 59.5, "max": 100.0},
+    }
+    assert (
+        render(note, "ko")
+        == "2027년 2월 3일까지 시정하십시오: 총점 59.5점(만점 100점)으로는 부족합니다"
+    )
     assert json.loads(last.detail)["rectification_due"] == "2027-02-03"
     assert inspection_rows(pf, plan_id)[0].rectification_due == date(2027, 2, 3)
 
@@ -366,12 +376,20 @@ def test_a_failed_mandatory_criterion_is_never_accepted(
     last = pf.audit_trail(plan_id)[-1]
     assert last.comment == f"Rectify by 2027-02-03: {reason}"
     detail = json.loads(last.detail)
+    note = detail.pop("note")
     assert detail == {
         "grade": "not_passed",
         "total": 99 if "A2" in fixed else 100,
         "rectification_due": "2027-02-03",
         "round": 1,
     }
+    # The system's text as a code: each reader gets it in their language.
+    assert note["code"] == "rectify_by" and note["params"]["due"] == "2027-02-03"
+    (point,) = note["params"]["points"]
+    assert point["code"] == next(iter(fixed))
+    assert point["reasons"][0] == {"code": "mandatory_failed", "params": {}}
+    assert render(note, "en") == last.comment
+    assert render(note, "zh").startswith("请于2027年2月3日前完成整改：")
     outcome = pf.inspections.outcome(plan_id, TODAY)
     assert outcome.failed_mandatory == (next(iter(fixed)),)
     assert decide(outcome) == REQUIRE_RECTIFICATION
@@ -436,7 +454,7 @@ def test_a_later_round_downgrades_and_the_trail_shows_every_round(
     assert rounds[0].rectification_due == date(2027, 2, 3)
     assert rounds[1].self_measured == {"B1": 91.0}
     verdicts = [
-        (r.action, json.loads(r.detail))
+        (r.action, {k: v for k, v in json.loads(r.detail).items() if k != "note"})
         for r in pf.audit_trail(plan_id)
         if r.action in (ACCEPT, REQUIRE_RECTIFICATION)
     ]

@@ -15,8 +15,6 @@ from flask_wtf.csrf import CSRFError  # type: ignore[import-untyped]
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from planflow.errors import (
-    ActionNotAllowed,
-    GuardFailed,
     NotFound,
     PermissionDenied,
     PlanflowError,
@@ -24,37 +22,17 @@ from planflow.errors import (
     ValidationError,
 )
 
-from .i18n import role_label, translate_reason
+from .codes import error_text, refusal_text
 
 
 def describe(error: PlanflowError) -> str:
-    """A library error as one or two sentences in the user's language."""
-    if isinstance(error, StaleVersion):
-        return str(
-            gettext(
-                "Someone else changed this plan while you were looking at it "
-                "(you had version %(expected)s, it is now at version %(current)s). "
-                "Nothing was saved. Check the plan as it is now and try again.",
-                expected=error.expected,
-                current=error.current,
-            )
-        )
-    if isinstance(error, GuardFailed):
-        reasons = " ".join(translate_reason(r) for r in error.reasons)
-        return str(gettext("This action was refused: %(reasons)s", reasons=reasons))
-    if isinstance(error, ActionNotAllowed):
-        return str(gettext("This action is not possible while the plan is in its current state."))
-    if isinstance(error, PermissionDenied):
-        return str(
-            gettext(
-                "You may not do this: it needs the role of %(role)s.",
-                role=role_label(error.role),
-            )
-        )
-    if isinstance(error, NotFound):
-        return str(gettext("The page or item you asked for does not exist."))
+    """A library error as one or two sentences in the user's language, by its code."""
+    text = error_text(error)
+    if text is not None:
+        return text
     if isinstance(error, ValidationError):
-        # The library's own explanation; it names the field and the limit.
+        # A code this catalogue does not know: the library's own explanation,
+        # which names the field and the limit.
         return str(error)
     return str(gettext("The request could not be carried out."))
 
@@ -91,6 +69,9 @@ def error_page(code: int, message: str | None = None) -> tuple[str, int]:
 
 
 def init_app(app: Flask) -> None:
+    # Pages show a refusal (an action's ``blocked_by``) in the reader's words.
+    app.jinja_env.globals["refusal_text"] = refusal_text
+
     @app.errorhandler(PlanflowError)
     def _planflow_error(error: PlanflowError) -> tuple[str, int]:
         return error_page(status_of(error), describe(error))

@@ -3,16 +3,16 @@
 The locale is the signed-in user's ``language`` (stored on the user, so it
 follows them to any device), else the choice made before signing in (kept in
 the session), else the browser's preference. The library speaks in names
-(``under_review``, ``return_for_revision``, ``reviewer``) and English guard
-reasons; definitions carry their own labels in every language, and this
-module translates the rest: roles, guards, the audit actions that are not
-transitions, notification kinds and guard reasons.
+(``under_review``, ``return_for_revision``, ``reviewer``) and codes;
+definitions carry their own labels in every language, and this module
+translates the rest: roles, guards, the audit actions that are not
+transitions and notification kinds. Refusals and errors, by code, are
+``codes``'.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
@@ -26,9 +26,7 @@ from flask_babel import (  # type: ignore[import-untyped]
     get_locale,
     get_timezone,
     get_translations,
-    gettext,
     lazy_gettext,
-    ngettext,
 )
 from flask_login import current_user  # type: ignore[import-untyped]
 from wtforms.i18n import messages_path  # type: ignore[import-untyped]
@@ -51,7 +49,7 @@ ROLE_LABELS = {
 }
 
 #: The built-in guards (``planflow.core.guards``) as the conditions they check, for the
-#: definitions pages; a guard's reason for refusing is ``translate_reason``'s.
+#: definitions pages; a guard's refusal is ``codes.refusal_text``'s.
 GUARD_LABELS = {
     "has_items": lazy_gettext("The plan has items"),
     "all_items_have_due_dates": lazy_gettext("Every item has a due date or month"),
@@ -83,50 +81,6 @@ NOTIFICATION_KINDS = {
     "escalate": lazy_gettext("Escalated to you"),
     "reroute": lazy_gettext("Task moved to you"),
 }
-
-
-def _items_without_due(m: re.Match[str]) -> str:
-    n = int(m.group(1))
-    return str(
-        ngettext(
-            "%(num)d item has no due date or month", "%(num)d items have no due date or month", n
-        )
-    )
-
-
-#: The guard reasons the library gives (in English), matched whole.
-_REASONS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (
-        re.compile(r"the plan has no items yet"),
-        lambda m: str(gettext("The plan has no items yet.")),
-    ),
-    (re.compile(r"(\d+) item\(s\) have no due date or month"), _items_without_due),
-    (
-        re.compile(r"a comment giving the reason is required"),
-        lambda m: str(gettext("A comment giving the reason is required.")),
-    ),
-    (
-        re.compile(r"you submitted this plan, so someone else must act on it"),
-        lambda m: str(gettext("You submitted this plan, so someone else must act on it.")),
-    ),
-    (
-        re.compile(r"the inspector has not scored every criterion of this inspection yet"),
-        lambda m: str(gettext("The inspector has not scored every criterion yet.")),
-    ),
-    (
-        re.compile(r"the inspection did not pass.*"),
-        lambda m: str(gettext("The inspection did not pass.")),
-    ),
-]
-
-
-def translate_reason(reason: str) -> str:
-    """A guard's reason in the user's language (unknown reasons stay as they are)."""
-    for pattern, render in _REASONS:
-        match = pattern.fullmatch(reason)
-        if match:
-            return render(match)
-    return reason
 
 
 def current_language() -> str:
@@ -309,7 +263,6 @@ def init_app(app: Flask) -> None:
         "state_label": state_label,
         "action_label": action_label,
         "kind_label": kind_label,
-        "translate_reason": translate_reason,
     }
     app.jinja_env.globals.update(helpers)
     app.jinja_env.filters["when"] = format_when

@@ -22,7 +22,12 @@ from flask_babel import lazy_gettext as _l
 from planflow.app import Planflow
 from planflow.core.content.items import Item
 from planflow.core.definitions.spec import Criterion, ScoringSheet
-from planflow.core.inspection.scoring import CriterionScore, InspectionOutcome, grade_label
+from planflow.core.inspection.scoring import (
+    CriterionScore,
+    InspectionOutcome,
+    TargetMiss,
+    grade_label,
+)
 from planflow.errors import ValidationError
 from planflow.services.inspections.rounds import InspectionRound
 from planflow.services.inspections.visits import INSPECTED, MAX_DAYS_AHEAD, SCHEDULED
@@ -133,10 +138,11 @@ def points(
             )
         if p.code in misses:
             miss = misses[p.code]
+            target = row.criterion.target if row is not None else None
             reasons.append(
                 gettext(
                     "target missed: %(target)s, measured %(measured)s",
-                    target=miss.target,
+                    target=target.describe(lang) if target is not None else miss.target,
                     measured=number(miss.measured),
                 )
             )
@@ -189,6 +195,14 @@ def file_size(size: int) -> str:
 def _unscored(sheet: ScoringSheet, found: InspectionRound | None) -> int:
     saved = {s.code: s.inspector_score for s in found.scores} if found else {}
     return sum(1 for cr in sheet.criteria() if saved.get(cr.code) is None)
+
+
+def _target_text(sheet: ScoringSheet | None, miss: TargetMiss, lang: str) -> str:
+    """A missed target with its metric's label in ``lang`` (as stored, for a gone criterion)."""
+    criterion = next((c for c in sheet.criteria() if c.code == miss.code), None) if sheet else None
+    if criterion is None or criterion.target is None:
+        return miss.target
+    return criterion.target.describe(lang)
 
 
 def sheet_page(
@@ -251,6 +265,7 @@ def sheet_page(
         items=item_rows(pf, plan.id),
         progress_labels=PROGRESS_LABELS,
         grade_name=lambda grade: grade_name(sheet, grade, lang),
+        target_of=lambda miss: _target_text(sheet, miss, lang),
         number=number,
         file_size=file_size,
         format_day=format_date,

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from planflow.errors import NotFound
 from planflow.services.inbox import NotificationEntry
 
+from .codes import payload_text
 from .forms import MarkReadForm
 from .i18n import action_label, state_label
 from .plan_views import latest_spec
@@ -38,6 +39,12 @@ def summary(entry: NotificationEntry) -> str:
     return text
 
 
+def _said(entry: NotificationEntry) -> str | None:
+    """The notification's note in the user's language, else its comment."""
+    spec = latest_spec(planflow(), str(entry.payload.get("workflow", "")))
+    return payload_text(entry.payload, spec)
+
+
 @bp.route("/")
 def index() -> str:
     pf, user = planflow(), me()
@@ -49,7 +56,7 @@ def index() -> str:
     )
     return render_template(
         "notifications/index.html",
-        entries=[(n, summary(n)) for n in entries[:PAGE_SIZE]],
+        entries=[(n, summary(n), _said(n)) for n in entries[:PAGE_SIZE]],
         older=entries[PAGE_SIZE - 1].id if len(entries) > PAGE_SIZE else None,
         unread_only=unread_only,
         form=MarkReadForm(formdata=None),

@@ -21,6 +21,7 @@ from planflow.core.definitions.spec import WorkflowSpec
 from planflow.errors import NotFound
 from planflow.storage.tables import ApprovalVote, AuditRecord, Plan, User
 
+from .codes import record_text
 from .i18n import action_label, format_due, state_label
 
 
@@ -79,7 +80,7 @@ def timeline(pf: Planflow, plan: Plan, spec: WorkflowSpec) -> list[TimelineEntry
             from_state=state_label(spec, r.from_state),
             to_state=state_label(spec, r.to_state),
             moved=r.from_state is not None and r.from_state != r.to_state,
-            comment=r.comment,
+            comment=record_text(r.comment, r.detail, spec),
         )
         for r in records
     ]

@@ -24,10 +24,11 @@ from planflow.storage.tables import Plan
 
 from . import plan_views as views
 from .access import Viewer, current_org, current_viewer, org_now, visible_plan
+from .codes import refusal_text
 from .editor import can_edit
 from .errors import describe, status_of
 from .forms import ActionForm, CommentForm, NewPlanForm
-from .i18n import action_label, current_language, state_label, translate_reason
+from .i18n import action_label, current_language, state_label
 from .plan_lists import plan_rows
 from .users import me, planflow, require_login
 
@@ -36,8 +37,6 @@ require_login(bp)
 
 PAGE_SIZE = 50
 MAX_PAGE = 10_000
-#: The reason the library's ``comment_required`` guard gives.
-COMMENT_REQUIRED = "a comment giving the reason is required"
 
 
 @bp.route("/")
@@ -208,8 +207,10 @@ def act(plan_id: int) -> Response | tuple[str, int]:
             form.expected_version.data,
         )
     except PlanflowError as error:
-        if isinstance(error, GuardFailed) and COMMENT_REQUIRED in error.reasons:
-            form.comment.errors.append(translate_reason(COMMENT_REQUIRED))
+        if isinstance(error, GuardFailed):
+            # The missing comment is the comment box's own error, too.
+            missing = [r for r in error.refusals if r.code == "comment_required"]
+            form.comment.errors.extend(refusal_text(r) for r in missing)
         # Show the plan as it is now, with the comment the user typed kept.
         fresh = visible_plan(pf, viewer, plan_id)
         return _detail(fresh, action_form=form, message=describe(error), status=status_of(error))

@@ -8,7 +8,7 @@ and the scheduler need. It holds no per-plan state.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +21,8 @@ from planflow.clock import Clock, SystemClock
 from planflow.core.calendar import BusinessCalendar, load_calendar
 from planflow.core.definitions.registry import DefinitionRegistry
 from planflow.core.engine import ActionOption
+from planflow.core.guard_registry import FactProvider, GuardRegistry
+from planflow.core.guards import GuardFunction
 from planflow.core.org import OrgSnapshot
 from planflow.core.state_phases import StateClasses, state_classes
 from planflow.errors import NotFound
@@ -68,7 +70,11 @@ class Planflow:
         self.db = Database(database_url or database_url_from_env())
         self.clock = clock or SystemClock()
         self.calendar = calendar or load_calendar()
-        self.registry = DefinitionRegistry(Path(workflows_dir) if workflows_dir else None)
+        #: The guards definitions may name (built-ins, and ``register_guard``'s).
+        self.guards = GuardRegistry()
+        self.registry = DefinitionRegistry(
+            Path(workflows_dir) if workflows_dir else None, guards=self.guards
+        )
         self.events = events or EventBus()
         self.service = PlanService(
             self.db,
@@ -76,13 +82,36 @@ class Planflow:
             clock=self.clock,
             calendar=self.calendar,
             events=self.events,
+            guards=self.guards,
         )
         self.org = OrgRepository(self.clock)
         self.accounts = Accounts(self.db, self.clock)
         self.content = PlanContentService(self.service)
         self.execution = ExecutionService(self.service, EvidenceStore.from_env())
         self.inspections = InspectionService(self.service)
+        # The inspection guards read the current round's verdict.
+        self.guards.provide("inspection", self.inspections.inspection_fact)
         self.inbox = Inbox(self.db, self.clock)
+
+    # -- custom guards -------------------------------------------------------------
+
+    def register_guard(
+        self, name: str, function: GuardFunction, *, needs: Iterable[str] = ()
+    ) -> None:
+        """Let definitions name the guard ``name``: ``function(gate, ref)`` returns None to
+        allow the transition, or a ``Refusal`` with a code of the guard's own to refuse it.
+
+        ``needs`` names facts beyond the plan row (each must have a provider:
+        ``provide_fact``); the guard reads them as ``gate.facts.fact(name)``.
+        Register guards before the definitions that name them are first used.
+        """
+        self.guards.register(name, function, needs)
+
+    def provide_fact(self, fact: str, provider: FactProvider) -> None:
+        """Compute ``fact`` for guards that need it: ``provider(tx, row, spec)``, called
+        in the decision's transaction (``tx.one``/``tx.all`` run SQL) when a plan is in
+        a state whose transitions have such a guard."""
+        self.guards.provide(fact, provider)
 
     # -- set-up ------------------------------------------------------------------
 

@@ -1,19 +1,88 @@
-"""The error types planflow users see.
+"""The error types planflow users see, and the refusals they carry.
 
-Every error a caller can provoke with bad input is a ``PlanflowError`` with a
-message meant for a person. Callers (CLI, web UI) show ``str(error)``; they
-never need a traceback.
+Every error a caller can provoke with bad input is a ``PlanflowError``. It
+has a stable ``code`` and a ``params`` dict: the protocol between the
+library and its clients (the web UI translates by code, the planned HTTP
+API sends both). ``str(error)`` stays a good English sentence for logs and
+the command line; no client ever parses it. A guard's refusal is a
+``Refusal`` (``code``, ``params`` and an English ``message``);
+``GuardFailed`` carries every refusal of one attempt, and
+``ActionOption.blocked_by`` lists the refusals that would stop an action.
+
+The codes are documented in ``docs/codes.md`` (errors, their params, guard
+refusals and the texts the system writes into the record).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why something may not happen: a stable ``code`` and its ``params``.
+
+    ``template`` is the English sentence, a ``str.format`` pattern filled
+    from ``params``; it is not part of the refusal's identity (two refusals
+    with the same code and params are equal), only its rendering for logs
+    and the command line. Clients translate by ``code``.
+    """
+
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    template: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        # A private copy: a caller's dict changed later must not change the refusal.
+        object.__setattr__(self, "params", dict(self.params))
+
+    def __hash__(self) -> int:
+        return hash((self.code, repr(sorted(self.params.items()))))
+
+    @property
+    def message(self) -> str:
+        """The refusal as an English sentence (its code, when it has no template)."""
+        if self.template:
+            try:
+                return self.template.format(**self.params)
+            except (KeyError, IndexError, ValueError):
+                pass
+        if not self.params:
+            return self.code
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{self.code} ({args})"
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"code": ..., "params": {...}}``, as stored and sent."""
+        return {"code": self.code, "params": dict(self.params)}
 
 
 class PlanflowError(Exception):
-    """Base class of every error planflow raises on purpose."""
+    """Base class of every error planflow raises on purpose.
+
+    ``code`` names the kind of refusal (a class attribute, or given per
+    raise where one class covers several refusals); ``params`` are the
+    values a client needs to say it in its own words.
+    """
 
     code = "error"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        code: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.params: dict[str, Any] = dict(params or {})
 
 
 class NotFound(PlanflowError):
@@ -22,7 +91,7 @@ class NotFound(PlanflowError):
     code = "not_found"
 
     def __init__(self, kind: str, ident: object) -> None:
-        super().__init__(f"unknown {kind}: {ident!r}")
+        super().__init__(f"unknown {kind}: {ident!r}", params={"kind": kind, "ident": ident})
         self.kind = kind
         self.ident = ident
 
@@ -35,7 +104,8 @@ class ActionNotAllowed(PlanflowError):
     def __init__(self, action: str, state: str, available: Sequence[str]) -> None:
         names = ", ".join(available) if available else "none"
         super().__init__(
-            f"action {action!r} is not allowed in state {state!r}; allowed here: {names}"
+            f"action {action!r} is not allowed in state {state!r}; allowed here: {names}",
+            params={"action": action, "state": state, "available": list(available)},
         )
         self.action = action
         self.state = state
@@ -48,21 +118,36 @@ class PermissionDenied(PlanflowError):
     code = "permission_denied"
 
     def __init__(self, action: str, role: str, where: str) -> None:
-        super().__init__(f"action {action!r} needs the role {role!r} {where}")
+        super().__init__(
+            f"action {action!r} needs the role {role!r} {where}",
+            params={"action": action, "role": role, "where": where},
+        )
         self.action = action
         self.role = role
         self.where = where
 
 
 class GuardFailed(PlanflowError):
-    """A guard of the transition refused it; ``reasons`` says why."""
+    """Guards of the transition refused it; ``refusals`` says why, every one of them."""
 
     code = "guard_failed"
 
-    def __init__(self, action: str, reasons: Sequence[str]) -> None:
-        super().__init__(f"action {action!r} refused: " + "; ".join(reasons))
+    def __init__(self, action: str, refusals: Sequence[Refusal]) -> None:
+        super().__init__(
+            f"action {action!r} refused: " + "; ".join(r.message for r in refusals),
+            params={"action": action, "refusals": [r.to_dict() for r in refusals]},
+        )
         self.action = action
-        self.reasons = tuple(reasons)
+        self.refusals = tuple(refusals)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The refusals as English sentences (for logs; clients use ``refusals``)."""
+        return tuple(r.message for r in self.refusals)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(r.code for r in self.refusals)
 
 
 class StaleVersion(PlanflowError):
@@ -73,7 +158,8 @@ class StaleVersion(PlanflowError):
     def __init__(self, plan_id: int, expected: int, current: int) -> None:
         super().__init__(
             f"plan {plan_id} was changed by someone else (you had version {expected}, "
-            f"it is now at version {current}); reload it and try again"
+            f"it is now at version {current}); reload it and try again",
+            params={"plan_id": plan_id, "expected": expected, "current": current},
         )
         self.plan_id = plan_id
         self.expected = expected
@@ -81,7 +167,11 @@ class StaleVersion(PlanflowError):
 
 
 class ValidationError(PlanflowError):
-    """Input that does not make sense (a bad date, an empty title, ...)."""
+    """Input that does not make sense (a bad date, an empty title, ...).
+
+    ``code`` tells which rule refused it (``invalid`` when no client needs
+    to tell it apart: configuration and command-line input).
+    """
 
     code = "invalid"
 
@@ -94,7 +184,8 @@ class DefinitionError(PlanflowError):
     def __init__(self, source: str, problems: Sequence[DefinitionProblem]) -> None:
         lines = [str(p) for p in problems]
         super().__init__(
-            f"{source}: {len(lines)} problem(s)\n" + "\n".join("  " + ln for ln in lines)
+            f"{source}: {len(lines)} problem(s)\n" + "\n".join("  " + ln for ln in lines),
+            params={"source": source, "problems": lines},
         )
         self.source = source
         self.problems = tuple(problems)

@@ -453,7 +453,7 @@ def test_rectification_then_a_second_round(
     outcome = section(page, "outcome")
     assert "Not passed" in outcome and "Mandatory criteria not met: B2" in outcome
     assert "To rectify — by Feb 3, 2027" in outcome
-    assert "target missed: signed &gt;= 95%, measured 80" in outcome
+    assert "target missed: contracts signed &gt;= 95%, measured 80" in outcome
     assert "6 of 10 points; few activists" in outcome
     assert pf.audit_trail(plan_id)[-1].comment.startswith("Rectify by 2027-02-03")  # type: ignore[union-attr]
     # The unit rectifies; the plan awaits its second inspection.

@@ -10,6 +10,7 @@ import click
 from planflow.cli.app import Context, pass_ctx
 from planflow.core.content.model import PlanContent
 from planflow.core.content.text_import import parse_plan_text
+from planflow.core.notes import record_text
 from planflow.errors import ValidationError
 
 
@@ -67,7 +68,8 @@ def plans_show(ctx: Context, plan_id: int) -> None:
     for r in pf.audit_trail(plan_id):
         who = names.get(r.actor_id, "system") if r.actor_id else "system"
         moved = f"{r.from_state} -> {r.to_state}" if r.from_state != r.to_state else r.to_state
-        note = f"  \u201c{r.comment}\u201d" if r.comment else ""
+        said = record_text(r.comment, r.detail)
+        note = f"  \u201c{said}\u201d" if said else ""
         click.echo(f"    {r.seq:3} {r.at:%Y-%m-%d %H:%M} {who:20} {r.action:22} {moved}{note}")
 
 
@@ -124,7 +126,8 @@ def plans_actions(ctx: Context, plan_id: int, actor: str, lang: str) -> None:
     if not options:
         click.echo(f"{actor} has no action on plan {plan_id} now")
     for o in options:
-        blocked = f"  (blocked: {'; '.join(o.blocked_by)})" if o.blocked_by else ""
+        reasons = "; ".join(r.message for r in o.blocked_by)
+        blocked = f"  (blocked: {reasons})" if o.blocked_by else ""
         click.echo(f"{o.trigger:24} {o.label}{blocked}")
 
 

@@ -25,9 +25,10 @@ from typing import Any, NamedTuple
 from transitions import Machine, State
 
 from planflow.core.definitions.spec import TransitionSpec, WorkflowSpec
-from planflow.core.guards import FACT_GUARDS, Gate, PlanFacts, check_all
+from planflow.core.guard_registry import BUILTIN_REGISTRY, GuardRegistry
+from planflow.core.guards import ALREADY_VOTED, CONDITIONS_NOT_MET, Gate, PlanFacts
 from planflow.core.org import OrgSnapshot
-from planflow.errors import ActionNotAllowed, GuardFailed, PermissionDenied
+from planflow.errors import ActionNotAllowed, GuardFailed, PermissionDenied, Refusal
 
 #: The actor id used for the system (timers, scheduled rounds).
 SYSTEM: None = None
@@ -51,7 +52,7 @@ class ActionOption:
 
     trigger: str
     label: str
-    blocked_by: tuple[str, ...] = ()
+    blocked_by: tuple[Refusal, ...] = ()
 
     @property
     def ready(self) -> bool:
@@ -104,8 +105,9 @@ class _PlanMachine(Machine):
 
 
 class WorkflowEngine:
-    def __init__(self, spec: WorkflowSpec) -> None:
+    def __init__(self, spec: WorkflowSpec, guards: GuardRegistry = BUILTIN_REGISTRY) -> None:
         self.spec = spec
+        self.guards = guards
         self._lock = threading.Lock()
         self._idle: list[_Cursor] = []
         # The transitions each (state, trigger) may take, looked up once here
@@ -119,17 +121,17 @@ class WorkflowEngine:
         self.quorum_states = frozenset(s for t in spec.transitions if t.quorum for s in t.sources)
         self.facts_needed: dict[str, frozenset[str]] = {
             state: frozenset(
-                FACT_GUARDS[g.name]
+                fact
                 for t in spec.transitions_from(state)
                 for g in t.guards
-                if g.name in FACT_GUARDS
+                for fact in guards.needs(g.name)
             )
             for state in spec.state_names
         }
         self._machine = _PlanMachine(
             model=None,
             states=list(spec.state_names),
-            transitions=self._machine_transitions(spec),
+            transitions=self._machine_transitions(spec, guards),
             initial=spec.initial,
             auto_transitions=False,
             send_event=True,
@@ -137,7 +139,7 @@ class WorkflowEngine:
         )
 
     @staticmethod
-    def _machine_transitions(spec: WorkflowSpec) -> list[dict[str, Any]]:
+    def _machine_transitions(spec: WorkflowSpec, guards: GuardRegistry) -> list[dict[str, Any]]:
         # A transition's last condition records it as the one taken: once
         # its conditions pass the Machine takes it, and recording it there
         # costs less than an ``after`` callback of its own.
@@ -149,7 +151,7 @@ class WorkflowEngine:
                         "trigger": t.trigger,
                         "source": list(t.sources),
                         "dest": t.dest,
-                        "conditions": [_guards_condition(t, taken=(t, True))],
+                        "conditions": [_guards_condition(t, guards, taken=(t, True))],
                     }
                 )
                 continue
@@ -160,7 +162,10 @@ class WorkflowEngine:
                     "trigger": t.trigger,
                     "source": list(t.sources),
                     "dest": t.dest,
-                    "conditions": [_guards_condition(t, taken=None), _quorum_reached(t)],
+                    "conditions": [
+                        _guards_condition(t, guards, taken=None),
+                        _quorum_reached(t),
+                    ],
                 }
             )
             out.append(
@@ -168,7 +173,7 @@ class WorkflowEngine:
                     "trigger": t.trigger,
                     "source": list(t.sources),
                     "dest": None,
-                    "conditions": [_guards_condition(t, taken=(t, False))],
+                    "conditions": [_guards_condition(t, guards, taken=(t, False))],
                 }
             )
         return out
@@ -212,7 +217,7 @@ class WorkflowEngine:
             if t.trigger in seen or not self.may_act(t, facts, actor, org):
                 continue
             gate = Gate(facts, actor, comment)
-            check_all(gate, t.guards)
+            self.guards.check_all(gate, t.guards)
             _check_vote(t, gate)
             seen[t.trigger] = ActionOption(t.trigger, t.label.get(lang), tuple(gate.reasons))
         return list(seen.values())
@@ -245,7 +250,7 @@ class WorkflowEngine:
             self._idle.append(cursor)
         chosen = gate.chosen
         if not fired or chosen is None:
-            raise GuardFailed(action, gate.reasons or ["the transition's conditions are not met"])
+            raise GuardFailed(action, gate.reasons or [CONDITIONS_NOT_MET])
         transition, final = chosen
         quorum = None
         if transition.quorum is not None:
@@ -273,17 +278,19 @@ class WorkflowEngine:
 
 def _check_vote(t: TransitionSpec, gate: Gate) -> bool:
     if t.quorum is not None and gate.actor in gate.facts.approvals:
-        return gate.refuse("you have already approved in this review round")
+        return gate.refuse(ALREADY_VOTED)
     return True
 
 
-def _guards_condition(t: TransitionSpec, *, taken: tuple[TransitionSpec, bool] | None) -> Any:
+def _guards_condition(
+    t: TransitionSpec, guards: GuardRegistry, *, taken: tuple[TransitionSpec, bool] | None
+) -> Any:
     """The guards (and vote check) of ``t``; ``taken`` is recorded when they pass."""
 
     def condition(event: Any) -> bool:
         gate: Gate = event.kwargs["gate"]
         # Both checks run so that every reason is reported at once.
-        guards_ok = check_all(gate, t.guards)
+        guards_ok = guards.check_all(gate, t.guards)
         vote_ok = _check_vote(t, gate)
         if guards_ok and vote_ok:
             if taken is not None:

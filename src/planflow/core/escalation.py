@@ -22,6 +22,7 @@ from typing import Any
 
 from planflow.core.calendar import BusinessCalendar
 from planflow.core.definitions.spec import TimerSpec
+from planflow.core.notes import ESCALATION_AT_TOP, REMINDER_LATE, note
 from planflow.core.org import OrgSnapshot
 from planflow.core.task_planning import Effect, next_effect
 
@@ -70,7 +71,8 @@ def timer_outcome(
         if task.due_at is not None and task.due_at <= now:
             # The scheduler was down past the due date: a reminder now is
             # noise. The trail says so; the escalation that follows tells people.
-            detail["skipped"] = "the task was already overdue when the reminder ran"
+            detail["skipped"] = True
+            detail["note"] = note(REMINDER_LATE)
             return TimerOutcome("remind", task.level, task.escalated_unit_id, (), following, detail)
         return TimerOutcome(
             "remind", task.level, task.escalated_unit_id, current, following, detail, "remind"
@@ -85,7 +87,7 @@ def timer_outcome(
             timer, task.due_at, calendar, after=Effect(at, "escalate", level), escalations=False
         )
         detail = {"due_at": due, "level": task.level, "unit": _code(org, start)}
-        detail["note"] = f"nobody above holds the role {task.role}"
+        detail["note"] = note(ESCALATION_AT_TOP, role=task.role)
         return TimerOutcome(
             "escalation_at_top",
             task.level,

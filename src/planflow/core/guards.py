@@ -1,18 +1,23 @@
 """Built-in guards: the rules a transition must pass, as plain functions.
 
-A guard returns ``None`` when the transition may go ahead and a sentence for a
-person when it may not. Guards only look at ``PlanFacts`` (denormalised
+A guard returns ``None`` when the transition may go ahead and a ``Refusal``
+(a stable code, its parameters and an English sentence) when it may not;
+clients translate the code. Guards only look at ``PlanFacts`` (denormalised
 numbers read in the same query as the plan), the actor and the comment, so a
-transition needs no extra query to check them.
+transition needs no extra query to check them; a guard that needs more names
+the facts it needs, and their providers are asked only in the states whose
+transitions have such a guard (``planflow.core.guard_registry``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import NamedTuple
 
 from planflow.core.definitions.spec import GuardRef, TransitionSpec
+from planflow.errors import Refusal
 
 
 class PlanFacts(NamedTuple):
@@ -34,6 +39,14 @@ class PlanFacts(NamedTuple):
     #: The current inspection round, when a guard needs it: "unscored",
     #: "passed" (nothing to rectify) or "failed". None: not looked up.
     inspection: str | None = None
+    #: Other facts the guards of this state need, by name (``GuardRegistry.provide``).
+    extra: Mapping[str, object] = MappingProxyType({})
+
+    def fact(self, name: str) -> object:
+        """A fact by name: ``inspection`` or one a registered provider computed."""
+        if name == "inspection":
+            return self.inspection
+        return self.extra.get(name)
 
 
 @dataclass(slots=True)
@@ -43,87 +56,96 @@ class Gate:
     facts: PlanFacts
     actor: int | None
     comment: str | None
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Refusal] = field(default_factory=list)
     #: Set by the last condition of the transition the Machine takes: that
     #: transition, and whether it completed (False for a counted n-of-m vote).
     chosen: tuple[TransitionSpec, bool] | None = None
 
-    def refuse(self, reason: str) -> bool:
+    def refuse(self, reason: Refusal) -> bool:
         if reason not in self.reasons:
             self.reasons.append(reason)
         return False
 
 
-GuardFunction = Callable[[Gate, GuardRef], "str | None"]
+GuardFunction = Callable[[Gate, GuardRef], "Refusal | None"]
 
 
-def has_items(gate: Gate, _ref: GuardRef) -> str | None:
-    if gate.facts.item_count < 1:
-        return "the plan has no items yet"
-    return None
+@dataclass(frozen=True)
+class Guard:
+    """A guard by name: its function and the facts it needs beyond the plan row."""
+
+    name: str
+    function: GuardFunction
+    needs: frozenset[str] = frozenset()
 
 
-def all_items_have_due_dates(gate: Gate, _ref: GuardRef) -> str | None:
+#: The built-in refusals, one per code (``docs/codes.md``).
+NO_ITEMS = Refusal("no_items", {}, "the plan has no items yet")
+COMMENT_REQUIRED = Refusal("comment_required", {}, "a comment giving the reason is required")
+INSPECTION_UNSCORED = Refusal(
+    "inspection_unscored", {}, "the inspector has not scored every criterion of this inspection yet"
+)
+INSPECTION_FAILED = Refusal(
+    "inspection_failed",
+    {},
+    "the inspection did not pass (a mandatory criterion failed, the total is too low "
+    "or there are points to rectify)",
+)
+ALREADY_VOTED = Refusal("already_voted", {}, "you have already approved in this review round")
+CONDITIONS_NOT_MET = Refusal("conditions_not_met", {}, "the transition's conditions are not met")
+
+
+def has_items(gate: Gate, _ref: GuardRef) -> Refusal | None:
+    return NO_ITEMS if gate.facts.item_count < 1 else None
+
+
+def all_items_have_due_dates(gate: Gate, _ref: GuardRef) -> Refusal | None:
     missing = gate.facts.items_without_due
     if missing:
-        return f"{missing} item(s) have no due date or month"
+        return Refusal(
+            "items_without_due", {"count": missing}, "{count} item(s) have no due date or month"
+        )
     return None
 
 
-def comment_required(gate: Gate, _ref: GuardRef) -> str | None:
+def comment_required(gate: Gate, _ref: GuardRef) -> Refusal | None:
     if not (gate.comment and gate.comment.strip()):
-        return "a comment giving the reason is required"
+        return COMMENT_REQUIRED
     return None
 
 
-def not_self(gate: Gate, _ref: GuardRef) -> str | None:
+def not_self(gate: Gate, _ref: GuardRef) -> Refusal | None:
     # Separation of duties: whoever submitted the plan may not review,
     # approve or inspect it. The system (actor None) is nobody's submitter.
     submitter = gate.facts.submitted_by
     if gate.actor is not None and submitter is not None and gate.actor == submitter:
-        return "you submitted this plan, so someone else must act on it"
+        return Refusal(
+            "not_self",
+            {"submitted_by": submitter},
+            "you submitted this plan, so someone else must act on it",
+        )
     return None
 
 
-def inspection_scored(gate: Gate, _ref: GuardRef) -> str | None:
+def inspection_scored(gate: Gate, _ref: GuardRef) -> Refusal | None:
     if gate.facts.inspection not in ("passed", "failed"):
-        return "the inspector has not scored every criterion of this inspection yet"
+        return INSPECTION_UNSCORED
     return None
 
 
-def inspection_passed(gate: Gate, _ref: GuardRef) -> str | None:
+def inspection_passed(gate: Gate, _ref: GuardRef) -> Refusal | None:
     status = gate.facts.inspection
     if status == "passed":
         return None
-    if status == "failed":
-        return (
-            "the inspection did not pass (a mandatory criterion failed, the total is too low "
-            "or there are points to rectify)"
-        )
-    return "the inspector has not scored every criterion of this inspection yet"
+    return INSPECTION_FAILED if status == "failed" else INSPECTION_UNSCORED
 
 
-BUILTIN_GUARDS: dict[str, GuardFunction] = {
-    "has_items": has_items,
-    "all_items_have_due_dates": all_items_have_due_dates,
-    "comment_required": comment_required,
-    "not_self": not_self,
-    "inspection_scored": inspection_scored,
-    "inspection_passed": inspection_passed,
-}
-
-#: Guards that need a fact the plan row does not carry, and which fact.
-FACT_GUARDS: dict[str, str] = {
-    "inspection_scored": "inspection",
-    "inspection_passed": "inspection",
-}
-
-
-def check_all(gate: Gate, refs: tuple[GuardRef, ...]) -> bool:
-    """Run every guard (not just up to the first failure) so all reasons show."""
-    ok = True
-    for ref in refs:
-        reason = BUILTIN_GUARDS[ref.name](gate, ref)
-        if reason is not None:
-            ok = gate.refuse(reason)
-    return ok
+#: The guards every registry starts with (``planflow.core.guard_registry``).
+BUILTIN_GUARDS: tuple[Guard, ...] = (
+    Guard("has_items", has_items),
+    Guard("all_items_have_due_dates", all_items_have_due_dates),
+    Guard("comment_required", comment_required),
+    Guard("not_self", not_self),
+    Guard("inspection_scored", inspection_scored, frozenset({"inspection"})),
+    Guard("inspection_passed", inspection_passed, frozenset({"inspection"})),
+)

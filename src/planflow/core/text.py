@@ -39,8 +39,10 @@ _REFUSED_MULTILINE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 class TextError(ValidationError):
     """Text refused by ``clean_text``; ``field`` names it, ``problem`` says what is wrong."""
 
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field} {problem}")
+    def __init__(
+        self, field: str, problem: str, code: str = "text_invalid", **params: object
+    ) -> None:
+        super().__init__(f"{field} {problem}", code=code, params={"field": field, **params})
         self.field = field
         self.problem = problem
 
@@ -55,13 +57,19 @@ def clean_text(value: str, *, field: str, max_length: int, multiline: bool = Fal
     caller's rule. Other text passes unchanged.
     """
     if not isinstance(value, str):
-        raise TextError(field, f"must be text, not {type(value).__name__}")
+        raise TextError(field, f"must be text, not {type(value).__name__}", "text_not_text")
     text = value
     if multiline and "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.strip()
     if len(text) > max_length:
-        raise TextError(field, f"can have at most {max_length} characters (it has {len(text)})")
+        raise TextError(
+            field,
+            f"can have at most {max_length} characters (it has {len(text)})",
+            "text_too_long",
+            max=max_length,
+            length=len(text),
+        )
     bad = (_REFUSED_MULTILINE if multiline else _REFUSED).search(text)
     if bad is not None:
         char = bad.group()
@@ -69,6 +77,9 @@ def clean_text(value: str, *, field: str, max_length: int, multiline: bool = Fal
         raise TextError(
             field,
             f"must not contain the {what} U+{ord(char):04X} (character {bad.start() + 1})",
+            "text_control_character",
+            char=f"U+{ord(char):04X}",
+            position=bad.start() + 1,
         )
     return text
 

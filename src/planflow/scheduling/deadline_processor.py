@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from planflow.core.escalation import OpenTask, effect_key, timer_outcome
 from planflow.core.intents import Notice, TimedEffect, TimerStep
+from planflow.core.notes import AUTO_ACTION_REFUSED, note
 from planflow.core.task_planning import Effect, next_effect
 from planflow.errors import ActionNotAllowed, PlanflowError, StaleVersion
 from planflow.services.changes import Change, EffectAlreadyApplied
@@ -255,7 +256,11 @@ class DeadlineProcessor:
                 row=row,
                 action="auto_action_refused",
                 update=self._timer_update(row.task_level, row.task_escalated_unit_id, following),
-                detail={"trigger": trigger, "reason": str(exc)},
+                detail={
+                    "trigger": trigger,
+                    "reason": str(exc),
+                    "note": note(AUTO_ACTION_REFUSED, action=trigger or "", error=exc.code),
+                },
                 key=key,
                 notice=None,
             )

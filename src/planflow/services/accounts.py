@@ -367,11 +367,21 @@ class Accounts:
         with its new session version (a front end renews its session with it).
         """
         if len(new) < MIN_PASSWORD:
-            raise ValidationError(f"a password needs at least {MIN_PASSWORD} characters")
+            raise ValidationError(
+                f"a password needs at least {MIN_PASSWORD} characters",
+                code="password_too_short",
+                params={"min": MIN_PASSWORD},
+            )
         if len(new) > MAX_PASSWORD:
-            raise ValidationError(f"a password can have at most {MAX_PASSWORD} characters")
+            raise ValidationError(
+                f"a password can have at most {MAX_PASSWORD} characters",
+                code="password_too_long",
+                params={"max": MAX_PASSWORD},
+            )
         if re.search("[\ud800-\udfff]", new):
-            raise ValidationError("a password cannot contain an unpaired surrogate")
+            raise ValidationError(
+                "a password cannot contain an unpaired surrogate", code="password_invalid"
+            )
         with self.db.read_session() as s:
             user = s.get(User, user_id)
             if user is None:
@@ -400,7 +410,11 @@ class Accounts:
     def set_language(self, user_id: int, language: str) -> None:
         """Remember the user's language (en, zh or ko)."""
         if language not in LANGUAGES:
-            raise ValidationError(f"language must be one of {', '.join(LANGUAGES)}")
+            raise ValidationError(
+                f"language must be one of {', '.join(LANGUAGES)}",
+                code="unknown_language",
+                params={"languages": list(LANGUAGES)},
+            )
         with self.db.write() as conn:
             changed = conn.execute(
                 update(user_table).where(user_table.c.id == user_id).values(language=language)

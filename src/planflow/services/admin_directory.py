@@ -43,16 +43,21 @@ unit_t = Unit.__table__  # type: ignore[attr-defined]
 class AdminForbidden(PermissionDenied):
     """The admin rule refuses this; ``reason`` names which part (for a translated message)."""
 
+    code = "admin_forbidden"
+
     def __init__(self, reason: str, message: str) -> None:
-        PlanflowError.__init__(self, message)
+        PlanflowError.__init__(
+            self, message, params={"action": reason, "role": ADMIN, "where": "", "reason": reason}
+        )
         self.action, self.role, self.where, self.reason = reason, ADMIN, "", reason
 
 
 class AdminRefused(ValidationError):
     """The organisation's consistency refuses this (a duplicate code, a cycle, ...)."""
 
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, reason: str, message: str, **params: object) -> None:
+        # Each reason is a refusal of its own: it is the code.
+        super().__init__(message, code=reason, params={"reason": reason, **params})
         self.reason = reason
 
 
@@ -62,7 +67,10 @@ class OrgConflict(PlanflowError):
     code = "conflict"
 
     def __init__(self, what: str, current: str) -> None:
-        super().__init__(f"{what} was changed by someone else meanwhile; nothing was saved")
+        super().__init__(
+            f"{what} was changed by someone else meanwhile; nothing was saved",
+            params={"what": what},
+        )
         self.current = current
 
 

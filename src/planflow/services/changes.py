@@ -182,17 +182,20 @@ def write_notifications(tx: Tx, change: Change) -> None:
     people = recipients(change)
     if not people:
         return
-    payload = _payload_json(
-        {
-            "title": change.title,
-            "action": change.action,
-            "from": change.from_state,
-            "to": change.to_state,
-            "actor": change.actor_id,
-            "comment": (change.comment or "")[:500],
-            "workflow": change.spec.name,
-        }
-    )
+    fields = {
+        "title": change.title,
+        "action": change.action,
+        "from": change.from_state,
+        "to": change.to_state,
+        "actor": change.actor_id,
+        "comment": (change.comment or "")[:500],
+        "workflow": change.spec.name,
+    }
+    note = change.detail.get("note") if change.detail else None
+    if note is not None:
+        # A text the system wrote: readers say it in their language (``core.notes``).
+        fields["note"] = note
+    payload = _payload_json(fields)
     tx.run_many(
         ps.INSERT_NOTIFICATION,
         [

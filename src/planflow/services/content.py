@@ -72,10 +72,16 @@ class PlanContentService:
             spec = change.spec
             if row.state not in editable_states(spec):
                 raise ValidationError(
-                    f"the content cannot be changed while the plan is {row.state!r}"
+                    f"the content cannot be changed while the plan is {row.state!r}",
+                    code="content_locked",
+                    params={"state": row.state},
                 )
             if content.year != row.year:
-                raise ValidationError(f"the content is for {content.year}, the plan for {row.year}")
+                raise ValidationError(
+                    f"the content is for {content.year}, the plan for {row.year}",
+                    code="content_year_mismatch",
+                    params={"content_year": content.year, "plan_year": row.year},
+                )
             org = change.org
             allowed = any(
                 actor_id in org.assignees(ref, row.unit_id) for ref in content_editors(spec)
@@ -99,7 +105,7 @@ class PlanContentService:
     ) -> Change:
         text = clean_text(body, field="comment", max_length=MAX_COMMENT, multiline=True)
         if not text:
-            raise ValidationError("a comment cannot be empty")
+            raise ValidationError("a comment cannot be empty", code="comment_empty")
 
         def write(tx: Tx, row: ps.PlanRow, change: StepContext) -> None:
             if not can_see(change.org, actor_id, row.unit_id):
@@ -107,7 +113,11 @@ class PlanContentService:
             if item_key is not None:
                 content = self._content(tx, plan_id, row.year)
                 if all(item.key != item_key for _n, _s, item in content.numbered_items()):
-                    raise ValidationError(f"the plan has no item {item_key!r}")
+                    raise ValidationError(
+                        f"the plan has no item {item_key!r}",
+                        code="unknown_item",
+                        params={"item": item_key},
+                    )
             tx.run(
                 ps.INSERT_COMMENT,
                 {

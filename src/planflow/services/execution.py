@@ -53,11 +53,14 @@ evidence_t = Evidence.__table__  # type: ignore[attr-defined]
 class WorkClosed(ValidationError):
     """Progress or evidence refused because of the plan's state; ``allowed`` are the work states."""
 
+    code = "work_closed"
+
     def __init__(self, action: str, state: str, allowed: frozenset[str]) -> None:
         names = ", ".join(sorted(allowed)) or "none"
         super().__init__(
             f"{action.replace('_', ' ')} is not possible while the plan is {state!r};"
-            f" only in: {names}"
+            f" only in: {names}",
+            params={"action": action, "state": state, "allowed": sorted(allowed)},
         )
         self.state = state
         self.allowed = tuple(sorted(allowed))
@@ -151,7 +154,9 @@ class ExecutionService:
             raise WorkClosed(action, row.state, states)
         check_unit_member(change.org, change.spec, actor_id, row.unit_id, action)
         if item_key not in approved_items(tx, row):
-            raise ValidationError(f"the plan has no item {item_key!r}")
+            raise ValidationError(
+                f"the plan has no item {item_key!r}", code="unknown_item", params={"item": item_key}
+            )
 
     # -- progress ---------------------------------------------------------------------
 
@@ -173,7 +178,11 @@ class ExecutionService:
         what was typed is neither half saved nor lost to the caller.
         """
         if status not in STATUSES:
-            raise ValidationError(f"unknown status {status!r}; use one of: {', '.join(STATUSES)}")
+            raise ValidationError(
+                f"unknown status {status!r}; use one of: {', '.join(STATUSES)}",
+                code="unknown_status",
+                params={"status": status, "allowed": list(STATUSES)},
+            )
         text = clean_text(
             report, field="the progress report", max_length=MAX_REPORT, multiline=True
         )
@@ -182,7 +191,10 @@ class ExecutionService:
             or not isinstance(measured, int | float)
             or not math.isfinite(measured)
         ):
-            raise ValidationError(f"the measured value must be a finite number, not {measured!r}")
+            raise ValidationError(
+                f"the measured value must be a finite number, not {measured!r}",
+                code="measured_not_number",
+            )
         pending = None
         if evidence is not None:
             checked = self.store.check(evidence.filename, evidence.content_type, evidence.data)

@@ -305,14 +305,17 @@ class OrgAdmin:
 
 def _required(text: str, field: str) -> str:
     if not text:
-        raise AdminRefused("required", f"a {field} is required")
+        raise AdminRefused("required", f"a {field} is required", field=field)
     return text
 
 
 def _hash(password: str) -> str:
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise AdminRefused(
-            "password_length", f"a password needs {MIN_PASSWORD}-{MAX_PASSWORD} characters"
+            "password_length",
+            f"a password needs {MIN_PASSWORD}-{MAX_PASSWORD} characters",
+            min=MIN_PASSWORD,
+            max=MAX_PASSWORD,
         )
     try:
         return hash_password(password)

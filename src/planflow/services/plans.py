@@ -17,7 +17,6 @@ the statement that carries it out is chosen by storage
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +26,7 @@ from planflow.core.calendar import BusinessCalendar
 from planflow.core.definitions.registry import DefinitionRegistry
 from planflow.core.definitions.spec import WorkflowSpec
 from planflow.core.engine import Decision, WorkflowEngine
+from planflow.core.guard_registry import GuardRegistry
 from planflow.core.guards import PlanFacts
 from planflow.core.intents import (
     NOTE,
@@ -67,9 +67,6 @@ class SystemEffect:
     notice: Notice | None
 
 
-FactProvider = Callable[[Tx, ps.PlanRow, WorkflowSpec], object]
-
-
 class PlanService:
     def __init__(
         self,
@@ -80,9 +77,12 @@ class PlanService:
         calendar: BusinessCalendar | None = None,
         events: EventBus | None = None,
         writers: tuple[Writer, ...] = DEFAULT_WRITERS,
+        guards: GuardRegistry | None = None,
     ) -> None:
         self.db = db
         self.registry = registry
+        #: The guards and fact providers; the definitions' own unless given.
+        self.guards = guards if guards is not None else registry.guards
         self.clock = clock or SystemClock()
         self.calendar = calendar or BusinessCalendar()
         self.tasks = TaskPlanner(self.calendar)
@@ -91,9 +91,6 @@ class PlanService:
         self.org_cache = OrgCache()
         self.definitions = DefinitionStore(registry)
         self._engines: dict[tuple[str, int, str], WorkflowEngine] = {}
-        #: Facts that guards need and the plan row does not carry (e.g. the
-        #: inspection verdict), by name; features register their provider.
-        self.fact_providers: dict[str, FactProvider] = {}
         self._engines_lock = threading.Lock()
 
     # -- definitions and engines -------------------------------------------
@@ -103,7 +100,7 @@ class PlanService:
         engine = self._engines.get(key)
         if engine is None:
             with self._engines_lock:
-                engine = self._engines.setdefault(key, WorkflowEngine(spec))
+                engine = self._engines.setdefault(key, WorkflowEngine(spec, self.guards))
         return engine
 
     # -- creating a plan -----------------------------------------------------
@@ -122,9 +119,17 @@ class PlanService:
     ) -> int:
         title = clean_text(title, field="title", max_length=MAX_PLAN_TITLE)
         if not title:
-            raise ValidationError("a plan needs a title of 1-300 characters")
+            raise ValidationError(
+                "a plan needs a title of 1-300 characters",
+                code="title_required",
+                params={"max": MAX_PLAN_TITLE},
+            )
         if not 2000 <= year <= 2100:
-            raise ValidationError(f"year {year} is outside 2000-2100")
+            raise ValidationError(
+                f"year {year} is outside 2000-2100",
+                code="year_out_of_range",
+                params={"year": year, "min": 2000, "max": 2100},
+            )
         spec = self.registry.get(workflow)
         now = self.clock.now()
         self.definitions.ensure_stored(self.db, spec, now)
@@ -333,12 +338,13 @@ class PlanService:
         approvals = frozenset[int]()
         if row.state in engine.quorum_states:
             approvals = ps.load_votes(tx, row.id, row.revision)
-        inspection = None
-        if "inspection" in engine.facts_needed.get(row.state, ()):
-            provider = self.fact_providers.get("inspection")
-            # Without a provider nothing has been scored: the guard refuses.
-            inspection = str(provider(tx, row, spec)) if provider else "unscored"
-        return row.facts(approvals, inspection)
+        facts: dict[str, object] = {}
+        for fact in engine.facts_needed.get(row.state, ()):
+            provider = self.guards.provider(fact)
+            # Without a provider the fact is unknown (None), and its guards refuse.
+            facts[fact] = provider(tx, row, spec) if provider is not None else None
+        inspection = facts.pop("inspection", None)
+        return row.facts(approvals, None if inspection is None else str(inspection), facts)
 
     def _load(
         self, tx: Tx, plan_id: int, expected_version: int | None

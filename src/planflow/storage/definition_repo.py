@@ -96,7 +96,8 @@ class DefinitionStore:
         if spec is None:
             if row is None:
                 raise NotFound("workflow definition", f"{name}@{version}")
-            spec = parse_definition(row.body, f"<stored {name}@{version}>")
+            source = f"<stored {name}@{version}>"
+            spec = parse_definition(row.body, source, guards=self.registry.guards)
         with self._lock:
             self._by_version[(name, version)] = spec
         return spec

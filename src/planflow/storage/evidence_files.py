@@ -57,9 +57,9 @@ class EvidenceRefused(ValidationError):
     """
 
     def __init__(self, reason: str, message: str, **params: object) -> None:
-        super().__init__(message)
+        # One code per rule: ``evidence_too_big``, ``evidence_kind``, ...
+        super().__init__(message, code=f"evidence_{reason}", params=params)
         self.reason = reason
-        self.params = params
 
 
 def _is_text(data: bytes) -> bool:

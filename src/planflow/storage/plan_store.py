@@ -10,12 +10,16 @@ every statement on both databases.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from planflow.core.guards import PlanFacts
 from planflow.storage.audit_keys import SEQ_SPAN
 from planflow.storage.tx import Sql, Tx
+
+_NO_FACTS: Mapping[str, object] = MappingProxyType({})
 
 SELECT_PLAN = Sql(
     "select_plan",
@@ -258,7 +262,10 @@ class PlanRow(NamedTuple):
     timer_hint: Any = None
 
     def facts(
-        self, approvals: frozenset[int] = frozenset(), inspection: str | None = None
+        self,
+        approvals: frozenset[int] = frozenset(),
+        inspection: str | None = None,
+        extra: Mapping[str, object] | None = None,
     ) -> PlanFacts:
         return PlanFacts(
             plan_id=self.id,
@@ -276,6 +283,7 @@ class PlanRow(NamedTuple):
             task_units=(
                 (self.task_escalated_unit_id,) if self.task_escalated_unit_id is not None else ()
             ),
+            extra=MappingProxyType(dict(extra)) if extra else _NO_FACTS,
         )
 
 

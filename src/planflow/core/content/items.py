@@ -41,10 +41,15 @@ class Problem:
 class ContentValidationError(ValidationError):
     """Invalid plan content; ``problems`` lists every problem found, not just the first."""
 
+    code = "content_invalid"
+
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
         lines = "\n".join(f"  {p}" for p in self.problems)
-        super().__init__(f"plan content has {len(self.problems)} problem(s):\n{lines}")
+        super().__init__(
+            f"plan content has {len(self.problems)} problem(s):\n{lines}",
+            params={"problems": [str(p) for p in self.problems]},
+        )
 
 
 def content_problem(path: str, message: str) -> ContentValidationError:

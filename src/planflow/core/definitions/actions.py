@@ -2,24 +2,39 @@
 
 Owns the keys of a transition (trigger, sources, dest, actor, guards, quorum,
 notifications) and of role references (``{role, at}``), checking each role
-against the definition's roles and each guard against the engine's guards.
+against the definition's roles and each guard against the guards registered
+(``planflow.core.guard_registry``: the built-ins and a library user's own).
 Whether states and triggers exist is left to ``validate``.
 """
 
 from __future__ import annotations
+
+from typing import Protocol
 
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from planflow.core.definitions.nodes import Reader, join, suggest
 from planflow.core.definitions.spec import GuardRef, Label, Quorum, RoleRef, TransitionSpec, Where
 
-#: Guards the engine implements (``planflow.core.guards``); a definition may name no others.
+#: The built-in guards (``planflow.core.guards``); a definition may name these and
+#: the guards a library user registered.
 GUARDS = (
     *("has_items", "all_items_have_due_dates", "comment_required", "not_self"),
     *("inspection_scored", "inspection_passed"),
 )
-#: Guards that only make sense with an ``inspection:`` scoring sheet.
-SHEET_GUARDS = ("inspection_scored", "inspection_passed")
+#: The fact that only a definition with an ``inspection:`` scoring sheet can provide.
+SHEET_FACT = "inspection"
+
+
+class KnownGuards(Protocol):
+    """The guards a definition may name, and the facts each needs (a ``GuardRegistry``)."""
+
+    @property
+    def names(self) -> tuple[str, ...]: ...
+
+    def needs(self, name: str) -> frozenset[str]: ...
+
+
 WHERE = tuple(w.value for w in Where)
 REQUIRED = ("trigger", "source", "dest")
 OPTIONAL = (
@@ -31,9 +46,10 @@ OPTIONAL = (
 class ActionReader:
     """Reads role references and transitions once the definition's roles are known."""
 
-    def __init__(self, reader: Reader, roles: tuple[str, ...]) -> None:
+    def __init__(self, reader: Reader, roles: tuple[str, ...], guards: KnownGuards) -> None:
         self._r = reader
         self.roles = roles
+        self.guards = guards
 
     def role(self, node: Node, path: str) -> str | None:
         role = self._r.name(node, path)
@@ -156,9 +172,10 @@ class ActionReader:
                     continue
                 ((name, params_node),) = fields.items()
                 params = self._params(params_node, join(item_path, name))
-            if name is not None and name not in GUARDS:
-                hint = suggest(name, GUARDS)
-                r.fail(item_path, item, f"unknown guard {name!r}{hint}; known: {', '.join(GUARDS)}")
+            known = self.guards.names
+            if name is not None and name not in known:
+                hint = suggest(name, known)
+                r.fail(item_path, item, f"unknown guard {name!r}{hint}; known: {', '.join(known)}")
             elif name is not None and any(g.name == name for g in guards):
                 r.fail(item_path, item, f"guard {name!r} is listed twice")
             elif name is not None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from planflow.core.definitions.actions import ActionReader
+from planflow.core.definitions.actions import ActionReader, KnownGuards
 from planflow.core.definitions.nodes import DOCUMENT, Problems, Reader, is_name, join
 from planflow.core.definitions.sheet import read_sheet
 from planflow.core.definitions.spec import (
@@ -44,8 +44,13 @@ CLOCK = {"month": (1, 12), "day": (1, 31), "hour": (0, 23), "minute": (0, 59)}
 _LEAP_YEAR = 2024  # February 29 is a valid yearly date; only a leap year allows it
 
 
-def load_definition(path: str | os.PathLike[str]) -> WorkflowSpec:
-    """Read, parse and validate one definition file; ``digest`` hashes its bytes."""
+def load_definition(
+    path: str | os.PathLike[str], *, guards: KnownGuards | None = None
+) -> WorkflowSpec:
+    """Read, parse and validate one definition file; ``digest`` hashes its bytes.
+
+    ``guards`` are the guards it may name (the built-ins when None).
+    """
     source = os.fspath(path)
     try:
         data = Path(path).read_bytes()
@@ -57,15 +62,22 @@ def load_definition(path: str | os.PathLike[str]) -> WorkflowSpec:
     except UnicodeDecodeError as exc:
         problem = DefinitionProblem(DOCUMENT, None, f"not UTF-8 text (byte {exc.start})")
         raise DefinitionError(source, [problem]) from None
-    return _parse(text, source, hashlib.sha256(data).hexdigest())
+    return _parse(text, source, hashlib.sha256(data).hexdigest(), guards)
 
 
-def parse_definition(text: str, source: str = "<string>") -> WorkflowSpec:
+def parse_definition(
+    text: str, source: str = "<string>", *, guards: KnownGuards | None = None
+) -> WorkflowSpec:
     """Parse and validate a definition held in memory (e.g. from the database)."""
-    return _parse(text, source, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    return _parse(text, source, hashlib.sha256(text.encode("utf-8")).hexdigest(), guards)
 
 
-def _parse(text: str, source: str, digest: str) -> WorkflowSpec:
+def _parse(text: str, source: str, digest: str, guards: KnownGuards | None) -> WorkflowSpec:
+    if guards is None:
+        # Imported here: the registry imports the definitions package.
+        from planflow.core.guard_registry import BUILTIN_REGISTRY
+
+        guards = BUILTIN_REGISTRY
     problems = Problems()
     loader = yaml.SafeLoader(text)
     try:
@@ -82,10 +94,10 @@ def _parse(text: str, source: str, digest: str) -> WorkflowSpec:
         except yaml.YAMLError as exc:  # e.g. a control character: no position
             problem = DefinitionProblem(DOCUMENT, None, f"YAML syntax error: {exc}")
             raise DefinitionError(source, [problem]) from None
-        draft = _Builder(Reader(loader, problems)).build(root)
+        draft = _Builder(Reader(loader, problems), guards).build(root)
     finally:
         loader.dispose()
-    validate(draft, problems)
+    validate(draft, problems, guards)
     if problems.items:
         raise DefinitionError(source, problems.sorted())
     return draft.to_spec(source, digest)
@@ -94,10 +106,10 @@ def _parse(text: str, source: str, digest: str) -> WorkflowSpec:
 class _Builder:
     """Reads the top level and the workflow sections into a ``Draft``."""
 
-    def __init__(self, reader: Reader) -> None:
+    def __init__(self, reader: Reader, guards: KnownGuards) -> None:
         self.r = reader
         self.draft = Draft()
-        self.actions = ActionReader(reader, BUILTIN_ROLES)
+        self.actions = ActionReader(reader, BUILTIN_ROLES, guards)
 
     def build(self, root: Node | None) -> Draft:
         d, r = self.draft, self.r

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from planflow.core.definitions.loader import load_definition
 from planflow.core.definitions.spec import WorkflowSpec
@@ -24,6 +25,9 @@ ENV_VAR = "PLANFLOW_WORKFLOWS_DIR"
 #: (package data), the checkout's ``workflows/`` when running from the source tree.
 PACKAGED_DIRECTORY = Path(__file__).resolve().parents[2] / "workflows"
 CHECKOUT_DIRECTORY = Path(__file__).resolve().parents[4] / "workflows"
+
+if TYPE_CHECKING:  # the guard registry imports this package
+    from planflow.core.guard_registry import GuardRegistry
 
 Key = tuple[str, int]
 
@@ -59,9 +63,19 @@ class DefinitionRegistry:
     """
 
     def __init__(
-        self, directory: str | os.PathLike[str] | None = None, *, load_files: bool = True
+        self,
+        directory: str | os.PathLike[str] | None = None,
+        *,
+        load_files: bool = True,
+        guards: GuardRegistry | None = None,
     ) -> None:
         self.directory = Path(directory) if directory is not None else default_directory()
+        #: The guards a definition may name (shared with the engines and the service).
+        if guards is None:
+            from planflow.core.guard_registry import GuardRegistry
+
+            guards = GuardRegistry()
+        self.guards: GuardRegistry = guards
         self._load_files = load_files
         self._lock = threading.Lock()
         self._registered: dict[Key, WorkflowSpec] = {}
@@ -127,7 +141,7 @@ class DefinitionRegistry:
         problems: list[DefinitionProblem] = []
         for path in self._files(problems):
             try:
-                spec = load_definition(path)
+                spec = load_definition(path, guards=self.guards)
             except DefinitionError as exc:
                 # Name the file in each path: one error now covers many files.
                 problems += [_in_file(path.name, p) for p in exc.problems]

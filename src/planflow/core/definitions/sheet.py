@@ -24,12 +24,13 @@ def read_sheet(r: Reader, node: Node, path: str) -> ScoringSheet | None:
     title = r.get(fields, path, "title", r.label)
     days = r.get(fields, path, "rectification_days", lambda n, p: r.integer(n, p, low=1))
     codes: dict[str, str] = {}  # criterion code -> path of its first use, sheet-wide
+    metrics: dict[str, tuple[Label, str]] = {}  # metric -> its label and where it was given
     categories: list[Category | None] = []
     seen_categories: dict[str, str] = {}
     if "categories" in fields:
         entries = r.items(fields["categories"], join(path, "categories"), allow_empty=False)
         for cat_path, cat_node in entries:
-            category = _category(r, cat_node, cat_path, codes)
+            category = _category(r, cat_node, cat_path, codes, metrics)
             if category is not None and category.code in seen_categories:
                 r.problems.add(
                     join(cat_path, "code"),
@@ -52,7 +53,13 @@ def read_sheet(r: Reader, node: Node, path: str) -> ScoringSheet | None:
     )
 
 
-def _category(r: Reader, node: Node, path: str, codes: dict[str, str]) -> Category | None:
+def _category(
+    r: Reader,
+    node: Node,
+    path: str,
+    codes: dict[str, str],
+    metrics: dict[str, tuple[Label, str]],
+) -> Category | None:
     fields = r.mapping(node, path, ("code", "title", "max", "criteria"))
     if fields is None:
         return None
@@ -65,6 +72,7 @@ def _category(r: Reader, node: Node, path: str, codes: dict[str, str]) -> Catego
             fields["criteria"], join(path, "criteria"), allow_empty=False
         ):
             criterion = _criterion(r, cr_node, cr_path)
+            _check_metric_label(r, criterion, cr_path, metrics)
             if criterion is not None and criterion.code in codes:
                 r.problems.add(
                     join(cr_path, "code"),
@@ -85,6 +93,22 @@ def _category(r: Reader, node: Node, path: str, codes: dict[str, str]) -> Catego
     return Category(code, title, max_score, tuple(c for c in criteria if c))
 
 
+def _check_metric_label(
+    r: Reader, criterion: Criterion | None, path: str, metrics: dict[str, tuple[Label, str]]
+) -> None:
+    """A metric is one thing: every target that labels it must label it alike."""
+    target = criterion.target if criterion is not None else None
+    if target is None or target.label is None:
+        return
+    first = metrics.setdefault(target.metric, (target.label, path))
+    if first[0] != target.label:
+        r.problems.add(
+            join(path, "target.label"),
+            f"the metric {target.metric!r} has another label at {first[1]}; "
+            "a metric has one label in a sheet",
+        )
+
+
 def _criterion(r: Reader, node: Node, path: str) -> Criterion | None:
     fields = r.mapping(node, path, ("code", "text", "points"), ("mandatory", "target", "deduction"))
     if fields is None:
@@ -101,7 +125,7 @@ def _criterion(r: Reader, node: Node, path: str) -> Criterion | None:
 
 
 def _target(r: Reader, node: Node, path: str) -> Target | None:
-    fields = r.mapping(node, path, ("metric", "op", "value"), ("unit",))
+    fields = r.mapping(node, path, ("metric", "op", "value"), ("unit", "label"))
     if fields is None:
         return None
     metric = r.get(fields, path, "metric", r.text)
@@ -117,9 +141,10 @@ def _target(r: Reader, node: Node, path: str) -> Target | None:
         op = None
     value = r.get(fields, path, "value", lambda n, p: r.number(n, p, negative=True))
     unit = r.get(fields, path, "unit", r.text)
-    if metric is None or op is None or value is None:
+    label = r.get(fields, path, "label", r.label)
+    if metric is None or op is None or value is None or ("label" in fields and label is None):
         return None
-    return Target(metric, op, value, unit or "")
+    return Target(metric, op, value, unit or "", label)
 
 
 def _grades(

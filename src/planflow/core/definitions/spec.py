@@ -164,10 +164,15 @@ class ScheduleSpec:
 class Target:
     """A measurable target such as ``dues collected >= 100 %``."""
 
-    metric: str
+    metric: str  # an identifier: the key that names the metric
     op: str  # one of >=, <=, =, >, <
     value: float
     unit: str = ""
+    #: What people call the metric, per language (the identifier when None).
+    label: Label | None = None
+
+    def metric_label(self, lang: str = "en") -> str:
+        return self.label.get(lang) if self.label is not None else self.metric
 
     def met_by(self, actual: float) -> bool:
         return {
@@ -178,8 +183,10 @@ class Target:
             "=": actual == self.value,
         }[self.op]
 
-    def describe(self) -> str:
-        return f"{self.metric} {self.op} {self.value:g}{self.unit}"
+    def describe(self, lang: str | None = None) -> str:
+        """``dues >= 100%``; with ``lang``, the metric's label in that language."""
+        metric = self.metric if lang is None else self.metric_label(lang)
+        return f"{metric} {self.op} {self.value:g}{self.unit}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +233,13 @@ class ScoringSheet:
 
     def criteria(self) -> tuple[Criterion, ...]:
         return tuple(cr for cat in self.categories for cr in cat.criteria)
+
+    def metric_label(self, metric: str, lang: str = "en") -> str:
+        """A metric's label in ``lang``: from the first target that labels it, else its name."""
+        for cr in self.criteria():
+            if cr.target is not None and cr.target.metric == metric and cr.target.label:
+                return cr.target.label.get(lang)
+        return metric
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from planflow.core.definitions.actions import SHEET_GUARDS
+from planflow.core.definitions.actions import SHEET_FACT, KnownGuards
 from planflow.core.definitions.nodes import Problems, join, suggest
 from planflow.core.definitions.spec import (
     BUILTIN_ROLES,
@@ -66,7 +66,7 @@ class Draft:
         )
 
 
-def validate(draft: Draft, problems: Problems) -> None:
+def validate(draft: Draft, problems: Problems, guards: KnownGuards) -> None:
     _check_ambiguity(draft, problems)
     if not draft.complete:
         return
@@ -76,15 +76,15 @@ def validate(draft: Draft, problems: Problems) -> None:
         _check_graph(draft, problems)
     _check_timers(draft, problems)
     _check_schedules(draft, problems)
-    _check_sheet_guards(draft, problems)
+    _check_sheet_guards(draft, problems, guards)
 
 
-def _check_sheet_guards(draft: Draft, problems: Problems) -> None:
+def _check_sheet_guards(draft: Draft, problems: Problems, guards: KnownGuards) -> None:
     if draft.inspection is not None:
         return
     for path, t in draft.transitions:
         for g in t.guards:
-            if g.name in SHEET_GUARDS:
+            if SHEET_FACT in guards.needs(g.name):
                 problems.add(
                     f"{path}.guards",
                     f"guard {g.name!r} needs an inspection: scoring sheet in the definition",

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from planflow.core import notes
 from planflow.core.definitions.spec import Criterion, Label, ScoringSheet
 from planflow.errors import ValidationError
 
 NOT_PASSED = "not_passed"
 _NOT_PASSED_LABEL = Label.of(en="Not passed", zh="不合格", ko="불합격")
+_RAW = notes.NoteLabels()
 #: Layout version of ``outcome_to_dict``; stored rows outlive code, so bump it on change.
 OUTCOME_FORMAT = 1
 
@@ -70,7 +72,11 @@ class TargetMiss:
 @dataclass(frozen=True, slots=True)
 class RectificationPoint:
     code: str
+    #: The reasons in English, for the record and the command line.
     reason: str
+    #: The same reasons as codes (``planflow.core.notes``): ``{"code", "params"}``
+    #: each. Not stored in the outcome (a stored outcome reads back without them).
+    reasons: tuple[Mapping[str, Any], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +107,14 @@ class InspectionOutcome:
 class InvalidScores(ValidationError):
     """Every bad entry of a sheet at once, so a form can mark all of them."""
 
+    code = "invalid_scores"
+
     def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
         self.problems = tuple(problems)
         super().__init__(
             f"{len(self.problems)} invalid score(s): "
-            + "; ".join(f"{code}: {msg}" for code, msg in self.problems)
+            + "; ".join(f"{code}: {msg}" for code, msg in self.problems),
+            params={"criteria": sorted({code for code, _ in self.problems})},
         )
 
 
@@ -223,18 +232,31 @@ def _review_criterion(
     short = score is not None and score < cr.points
     failed = cr.mandatory and (score is None or short or miss is not None)
     note = row.inspector_note.strip()
-    reasons: list[str] = []
+    reasons: list[notes.Note] = []
     if failed:
-        reasons.append("mandatory criterion failed")
+        reasons.append(notes.note("mandatory_failed"))
         if score is None:
-            reasons.append("no inspector score")
+            reasons.append(notes.note("not_scored"))
     if score is not None and short and (failed or note):
-        reasons.append(f"scored {score:g} of {cr.points:g}")
-    if miss is not None:
-        reasons.append(f"target missed: {miss.target} (measured {miss.measured:g})")
+        reasons.append(notes.note("scored", score=score, points=cr.points))
+    if miss is not None and cr.target is not None:
+        target = cr.target
+        reasons.append(
+            notes.note(
+                "target_missed",
+                metric=target.metric,
+                op=target.op,
+                value=target.value,
+                unit=target.unit,
+                measured=miss.measured,
+            )
+        )
     if reasons and note:
-        reasons.append(f"inspector: {note}")
-    point = RectificationPoint(cr.code, "; ".join(reasons)) if reasons else None
+        reasons.append(notes.note("inspector_note", note=note))
+    point = None
+    if reasons:
+        english = "; ".join(notes.reason(r["code"], r["params"], "en", _RAW) for r in reasons)
+        point = RectificationPoint(cr.code, english, tuple(reasons))
     return failed, miss, point
 
 

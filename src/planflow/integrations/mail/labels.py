@@ -1,4 +1,4 @@
-"""State, action and workflow names for e-mails, from the workflow definitions.
+"""State, action, workflow and metric names for e-mails, from the workflow definitions.
 
 Owns the one adapter between ``messages.Labels`` and the
 ``DefinitionRegistry``. A notification may outlive its definition (a renamed
@@ -46,3 +46,10 @@ class RegistryLabels:
             if transition.trigger == action:
                 return transition.label.get(language) or action
         return action
+
+    def metric(self, workflow: str, metric: str, language: str) -> str:
+        """A target metric's label, from the latest definition's scoring sheet."""
+        spec = self._spec(workflow)
+        if spec is None or spec.inspection is None:
+            return metric
+        return spec.inspection.metric_label(metric, language) or metric

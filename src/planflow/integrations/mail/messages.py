@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any, Protocol
 
+from planflow.core import notes
 from planflow.integrations.mail.texts import LANGUAGES, MONTHS_EN, TEXTS
 
 
@@ -40,6 +41,9 @@ class RawLabels:
 
     def action(self, workflow: str, action: str, language: str) -> str:
         return action
+
+    def metric(self, workflow: str, metric: str, language: str) -> str:
+        return metric
 
 
 @dataclass(frozen=True)
@@ -209,7 +213,7 @@ def _summary(
             actor = actor_name or t["user"].format(id=_str(p.get("actor")))
             lead = t["transition.lead"].format(actor=actor, title=title, action=action)
         fields.append(("field.state", f"{before} → {to}" if before else to))
-        fields.append(("field.comment", _str(p.get("comment"))))
+        fields.append(("field.comment", _note(p, lang, ctx, workflow) or _str(p.get("comment"))))
     elif kind in ("remind", "escalate"):
         due = _due(p.get("due_at"), lang, ctx.timezone)
         where = state("state") or t["none"]
@@ -225,6 +229,7 @@ def _summary(
             fields.append(("field.level", level))
             fields.append(("field.unit", _unit(p)))
         fields.insert(0, ("field.due", due))
+        fields.append(("field.note", _note(p, lang, ctx, workflow)))
     elif kind == "reroute":  # the task followed its unit to a new place in the tree
         unit = _unit(p) or t["none"]
         headline = t["reroute.subject"].format(title=title)
@@ -235,11 +240,29 @@ def _summary(
         headline = t["generic.subject"].format(title=title)
         lead = t["generic.lead"].format(title=title, kind=kind or t["none"])
         fields.append(("field.state", state("state") or state("to")))
-        fields.append(("field.comment", _str(p.get("comment"))))
+        fields.append(("field.comment", _note(p, lang, ctx, workflow) or _str(p.get("comment"))))
     if workflow:
         fields.append(("field.workflow", ctx.labels.workflow(workflow, lang)))
     lines = [lead, ""] + [f"{t[key]}{t['sep']}{value}" for key, value in fields if value]
     return headline, lines
+
+
+def _note(p: Mapping[str, Any], lang: str, ctx: MailContext, workflow: str | None) -> str | None:
+    """A text the system wrote (``planflow.core.notes``), in the reader's language."""
+    found = notes.note_of(p.get("note"))
+    if found is None:
+        return None
+    labels = ctx.labels
+    metric = getattr(labels, "metric", None)  # Labels of older callers may lack it
+
+    def metric_label(name: str) -> str:
+        return str(metric(workflow, name, lang)) if metric and workflow else name
+
+    def action_label(name: str) -> str:
+        return labels.action(workflow, name, lang) if workflow else name
+
+    said = notes.render(found, lang, notes.NoteLabels(metric=metric_label, action=action_label))
+    return said or None
 
 
 def _one_line(text: str) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from planflow.core import notes
 from planflow.core.definitions.spec import ScoringSheet, TransitionSpec, WorkflowSpec
 from planflow.core.inspection.scoring import (
     NOT_PASSED,
@@ -124,11 +125,14 @@ def decide(outcome: InspectionOutcome) -> str:
     return ACCEPT if outcome.passed and not outcome.rectification else REQUIRE_RECTIFICATION
 
 
-def rectification_comment(outcome: InspectionOutcome, due: date) -> str:
-    points = [f"{p.code}: {p.reason}" for p in outcome.rectification]
+def rectification_note(outcome: InspectionOutcome, due: date) -> notes.Note:
+    """What the unit must rectify by when, as a note (``planflow.core.notes``)."""
+    points = [{"code": p.code, "reasons": list(p.reasons)} for p in outcome.rectification]
     if not points:
-        points = [f"total {outcome.inspector_total:g} of {outcome.max_total:g} is not enough"]
-    return f"Rectify by {due.isoformat()}: " + "; ".join(points)
+        # A total below every grade has no point of its own.
+        total, top = outcome.inspector_total, outcome.max_total
+        return notes.note(notes.RECTIFY_TOTAL, due=due.isoformat(), total=total, max=top)
+    return notes.note(notes.RECTIFY_BY, due=due.isoformat(), points=points)
 
 
 @dataclass(frozen=True)
@@ -213,7 +217,11 @@ def merge_into_round(
     ``rows`` written over them, in the sheet's order. The other column is kept."""
     found = tx.one(xs.SELECT_INSPECTION, {"plan_id": plan_id, "round": round_})
     if found is not None and found[2] is not None:
-        raise ValidationError(f"inspection round {round_} is already finished")
+        raise ValidationError(
+            f"inspection round {round_} is already finished",
+            code="round_finished",
+            params={"round": round_},
+        )
     entries = entries_of(found[0] if found else None)
     columns = _INSPECTOR if inspector else _SELF
     for s in rows:

@@ -19,8 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from planflow.core import notes
 from planflow.core.definitions.spec import ScoringSheet, TransitionSpec, WorkflowSpec
-from planflow.core.guards import Gate, check_all
+from planflow.core.guards import Gate
 from planflow.core.inspection.scoring import (
     CriterionScore,
     InspectionOutcome,
@@ -43,7 +44,7 @@ from planflow.services.inspections.rounds import (
     inspect_transition,
     merge_into_round,
     read_rounds,
-    rectification_comment,
+    rectification_note,
     round_number,
     scores_of,
     sheet_of,
@@ -58,11 +59,11 @@ from planflow.storage.tx import Tx, read_tx
 class InspectionService:
     def __init__(self, service: PlanService) -> None:
         self.service = service
-        # The guards inspection_scored / inspection_passed read this verdict.
-        service.fact_providers["inspection"] = self._inspection_fact
 
-    def _inspection_fact(self, tx: Tx, row: ps.PlanRow, spec: WorkflowSpec) -> str:
-        """ "unscored", "passed" (accept) or "failed" (rectify) for the current round."""
+    def inspection_fact(self, tx: Tx, row: ps.PlanRow, spec: WorkflowSpec) -> str:
+        """The fact ``inspection`` (the guards inspection_scored and inspection_passed read
+        it): "unscored", "passed" (accept) or "failed" (rectify) for the current round.
+        ``Planflow`` registers it as the fact's provider."""
         if spec.inspection is None:
             return "unscored"
         verdict = current_verdict(tx, row, spec, self.service.clock.now().date())
@@ -109,7 +110,9 @@ class InspectionService:
         if row.state not in states:
             raise ValidationError(
                 f"{what} is possible only while the plan is {' or '.join(states)}, "
-                f"not {row.state!r}"
+                f"not {row.state!r}",
+                code="wrong_state",
+                params={"what": what, "state": row.state, "allowed": list(states)},
             )
 
     def check_inspector(
@@ -127,7 +130,7 @@ class InspectionService:
             role, where = (t.actor.role, t.actor.at.describe()) if t.actor else ("system", "")
             raise PermissionDenied(action, role, where)
         gate = Gate(facts, actor_id, "-")  # a placeholder comment, as available_actions does
-        if not check_all(gate, t.guards):
+        if not self.service.guards.check_all(gate, t.guards):
             raise GuardFailed(action, gate.reasons)
 
     def _record(
@@ -140,7 +143,7 @@ class InspectionService:
         expected_version: int | None,
     ) -> Change:
         if not rows:
-            raise ValidationError("no scores given")
+            raise ValidationError("no scores given", code="no_scores")
         rows = tuple(clean_notes(s) for s in rows)
         for s in rows:
             if inspector and (s.self_score is not None or s.self_note):
@@ -194,9 +197,13 @@ class InspectionService:
                 verdict = self._check_finish(tx, row, spec, actor_id, today, expected_version)
             action, due = verdict.action(), verdict.due(sheet_of(spec), today)
             text = comment.strip() if comment else ""
+            note = None
             if due is not None and not text:
-                text = rectification_comment(verdict.outcome, due)
-            store = self._store_verdict(action, actor_id, today, row.version)
+                # Written by the system: kept as a note every reader sees in their
+                # language; the comment holds its English (comment_required reads it).
+                note = rectification_note(verdict.outcome, due)
+                text = notes.render(note)
+            store = self._store_verdict(action, actor_id, today, row.version, note)
             try:
                 return self.service.fire(
                     plan_id, action, actor_id, text or None, row.version, also=store
@@ -221,7 +228,9 @@ class InspectionService:
         if row.state != t.dest:
             raise ValidationError(
                 f"an inspection can be finished only when the plan is {t.dest!r} "
-                f"(fire {INSPECT!r} first); it is {row.state!r}"
+                f"(fire {INSPECT!r} first); it is {row.state!r}",
+                code="wrong_state",
+                params={"what": "finish", "state": row.state, "allowed": [t.dest]},
             )
         verdicts = {x.trigger: x for x in spec.transitions_from(row.state)}
         if ACCEPT not in verdicts or REQUIRE_RECTIFICATION not in verdicts:
@@ -233,15 +242,23 @@ class InspectionService:
         self.check_inspector(verdicts[ACCEPT], row, spec, org, actor_id, "finish")
         verdict = current_verdict(tx, row, spec, today)
         if verdict.finished:
-            raise ValidationError(f"inspection round {verdict.round} is already finished")
+            raise ValidationError(
+                f"inspection round {verdict.round} is already finished",
+                code="round_finished",
+                params={"round": verdict.round},
+            )
         if verdict.unscored:
             raise ValidationError(
                 f"the inspector has not scored {', '.join(verdict.unscored)} in round "
-                f"{verdict.round}; score every criterion before finishing"
+                f"{verdict.round}; score every criterion before finishing",
+                code="criteria_unscored",
+                params={"round": verdict.round, "criteria": list(verdict.unscored)},
             )
         return verdict
 
-    def _store_verdict(self, action: str, actor_id: int, today: date, version: int) -> Step:
+    def _store_verdict(
+        self, action: str, actor_id: int, today: date, version: int, note: notes.Note | None
+    ) -> Step:
         """The in-transaction part of ``finish``: store what the transition decided."""
 
         def store(tx: Tx, row: ps.PlanRow, change: StepContext) -> Addendum:
@@ -257,14 +274,15 @@ class InspectionService:
                 raise StaleVersion(row.id, version, row.version)
             due = verdict.due(sheet_of(change.spec), today)
             write_outcome(tx, row.id, verdict.round, outcome, due, actor_id, change.at)
-            return Addendum(
-                {
-                    "round": verdict.round,
-                    "grade": outcome.grade,
-                    "total": outcome.inspector_total,
-                    "rectification_due": due.isoformat() if due else None,
-                }
-            )
+            detail: dict[str, object] = {
+                "round": verdict.round,
+                "grade": outcome.grade,
+                "total": outcome.inspector_total,
+                "rectification_due": due.isoformat() if due else None,
+            }
+            if note is not None:
+                detail["note"] = note
+            return Addendum(detail)
 
         return store
 

@@ -61,10 +61,17 @@ UPSERT_VISIT_DATE = Sql(
 class VisitDateRefused(ValidationError):
     """A visit date in the past, or too far ahead; ``earliest``..``latest`` is allowed."""
 
+    code = "visit_date_out_of_range"
+
     def __init__(self, day: date, earliest: date, latest: date) -> None:
         super().__init__(
             f"the visit date {day.isoformat()} must lie between {earliest.isoformat()} "
-            f"and {latest.isoformat()}"
+            f"and {latest.isoformat()}",
+            params={
+                "day": day.isoformat(),
+                "earliest": earliest.isoformat(),
+                "latest": latest.isoformat(),
+            },
         )
         self.day, self.earliest, self.latest = day, earliest, latest
 
@@ -199,7 +206,9 @@ class InspectionVisits:
             if row.state not in t.sources:
                 raise ValidationError(
                     f"a visit can be planned only while the plan is {' or '.join(t.sources)}, "
-                    f"not {row.state!r}"
+                    f"not {row.state!r}",
+                    code="wrong_state",
+                    params={"what": "plan_visit", "state": row.state, "allowed": list(t.sources)},
                 )
             self.inspections.check_inspector(t, row, change.spec, change.org, actor_id, PLAN_VISIT)
             round_ = round_number(tx, plan_id, change.spec)

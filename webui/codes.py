@@ -1,0 +1,178 @@
+"""The library's codes in the user's language: refusals, errors and system notes.
+
+The library refuses with a stable code and parameters (``planflow.errors``,
+listed in ``docs/codes.md``); this module is the web UI's catalogue for
+them. It never reads the library's English sentences, except as the last
+resort for a code it does not know (a custom guard of a deployment, say),
+so that the user still learns why. Each text is a literal ``gettext`` call
+so that extraction finds it. The notes the system writes into the record
+(``planflow.core.notes``) carry their own texts in every language, which
+the e-mails share; this module gives them the user's words for roles,
+actions and metrics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask_babel import gettext, ngettext  # type: ignore[import-untyped]
+
+from planflow.core import notes
+from planflow.core.definitions.spec import WorkflowSpec
+from planflow.core.notes import NoteLabels
+from planflow.errors import PlanflowError, Refusal
+
+from .i18n import action_label, current_language, role_label
+
+Params = Mapping[str, Any]
+
+
+def _count(params: Params, key: str = "count") -> int:
+    return int(params.get(key, 0))
+
+
+#: Guard refusals (``planflow.core.guards`` and the engine), by code.
+REFUSALS: dict[str, Callable[[Params], str]] = {
+    "no_items": lambda p: gettext("The plan has no items yet."),
+    "items_without_due": lambda p: ngettext(
+        "%(num)d item has no due date or month",
+        "%(num)d items have no due date or month",
+        _count(p),
+    ),
+    "comment_required": lambda p: gettext("A comment giving the reason is required."),
+    "not_self": lambda p: gettext("You submitted this plan, so someone else must act on it."),
+    "inspection_unscored": lambda p: gettext("The inspector has not scored every criterion yet."),
+    "inspection_failed": lambda p: gettext("The inspection did not pass."),
+    "already_voted": lambda p: gettext("You have already approved in this review round."),
+    "conditions_not_met": lambda p: gettext("The conditions of this action are not met."),
+}
+
+
+def refusal_text(refusal: Refusal) -> str:
+    """A refusal in the user's language; the library's English for an unknown code."""
+    render = REFUSALS.get(refusal.code)
+    if render is None:
+        return refusal.message
+    try:
+        return str(render(refusal.params))
+    except (KeyError, TypeError, ValueError):  # params of an older or newer library
+        return refusal.message
+
+
+def _guard_failed(p: Params) -> str:
+    refusals = [
+        Refusal(str(r.get("code", "")), r.get("params") or {})
+        for r in p.get("refusals", ())
+        if isinstance(r, Mapping)
+    ]
+    reasons = " ".join(refusal_text(r) for r in refusals)
+    return str(gettext("This action was refused: %(reasons)s", reasons=reasons))
+
+
+#: Errors (``PlanflowError.code``) whose text does not depend on the exception object.
+ERRORS: dict[str, Callable[[Params], str]] = {
+    "stale_version": lambda p: gettext(
+        "Someone else changed this plan while you were looking at it "
+        "(you had version %(expected)s, it is now at version %(current)s). "
+        "Nothing was saved. Check the plan as it is now and try again.",
+        expected=p["expected"],
+        current=p["current"],
+    ),
+    "guard_failed": _guard_failed,
+    "action_not_allowed": lambda p: gettext(
+        "This action is not possible while the plan is in its current state."
+    ),
+    "permission_denied": lambda p: gettext(
+        "You may not do this: it needs the role of %(role)s.", role=role_label(str(p["role"]))
+    ),
+    "admin_forbidden": lambda p: gettext(
+        "You may not do this: it needs the role of %(role)s.", role=role_label(str(p["role"]))
+    ),
+    "not_found": lambda p: gettext("The page or item you asked for does not exist."),
+    # Refused input (``ValidationError``): the forms check most of it first.
+    "title_required": lambda p: gettext(
+        "A plan needs a title of 1 to %(max)s characters.", max=p["max"]
+    ),
+    "year_out_of_range": lambda p: gettext(
+        "The year must lie between %(min)s and %(max)s.", min=p["min"], max=p["max"]
+    ),
+    "comment_empty": lambda p: gettext("A comment cannot be empty."),
+    "text_too_long": lambda p: gettext(
+        "This text can have at most %(max)s characters; it has %(length)s.",
+        max=p["max"],
+        length=p["length"],
+    ),
+    "text_control_character": lambda p: gettext(
+        "This text contains a control character; remove it."
+    ),
+    "unknown_item": lambda p: gettext("The plan has no such item."),
+    "round_finished": lambda p: gettext("This inspection round is already finished."),
+    "no_scores": lambda p: gettext("No scores were given."),
+    "criteria_unscored": lambda p: gettext(
+        "Score every criterion before you finish the inspection."
+    ),
+    "password_too_short": lambda p: gettext(
+        "A password needs at least %(min)s characters.", min=p["min"]
+    ),
+    "password_too_long": lambda p: gettext(
+        "A password can have at most %(max)s characters.", max=p["max"]
+    ),
+}
+
+
+def error_text(error: PlanflowError) -> str | None:
+    """The error in the user's language, or None when this catalogue lacks its code."""
+    render = ERRORS.get(error.code)
+    if render is None:
+        return None
+    try:
+        return str(render(error.params))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+#: An error's code, said briefly (inside a note: "the automatic action was refused (…)").
+ERROR_NAMES: dict[str, Callable[[], str]] = {
+    "guard_failed": lambda: gettext("a condition of the action is not met"),
+    "action_not_allowed": lambda: gettext("not possible in this state"),
+    "permission_denied": lambda: gettext("not permitted"),
+}
+
+
+def note_labels(spec: WorkflowSpec | None) -> NoteLabels:
+    """The user's words for the names a note carries, from the plan's definition."""
+    lang = current_language()
+
+    def metric(name: str) -> str:
+        sheet = spec.inspection if spec is not None else None
+        return sheet.metric_label(name, lang) if sheet is not None else name
+
+    def action(name: str) -> str:
+        return action_label(spec, name) if spec is not None else name
+
+    def error(code: str) -> str:
+        said = ERROR_NAMES.get(code)
+        return str(said()) if said is not None else code
+
+    return NoteLabels(metric=metric, role=role_label, action=action, error=error)
+
+
+def note_text(note: Mapping[str, Any], spec: WorkflowSpec | None) -> str:
+    """A text the system wrote into the record, in the user's language."""
+    return notes.render(note, current_language(), note_labels(spec))
+
+
+def record_text(comment: str | None, detail: object, spec: WorkflowSpec | None) -> str | None:
+    """What an audit record says: its note in the user's language, else its comment."""
+    found = notes.of_detail(detail)
+    return note_text(found, spec) if found is not None else comment
+
+
+def payload_text(payload: Mapping[str, Any], spec: WorkflowSpec | None) -> str | None:
+    """What a notification says besides its summary: its note, else its comment."""
+    found = notes.note_of(payload.get("note"))
+    if found is not None:
+        return note_text(found, spec)
+    comment = payload.get("comment")
+    return comment if isinstance(comment, str) and comment else None
