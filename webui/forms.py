@@ -9,7 +9,6 @@ translated; the views add the library's own refusals to the same fields.
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from flask_babel import lazy_gettext as _l  # type: ignore[import-untyped]
@@ -39,6 +38,7 @@ from wtforms.validators import (  # type: ignore[import-untyped]
 
 from planflow.core.content.items import MAX_SHORT, MAX_TEXT, OPS
 from planflow.core.content.items import MAX_TITLE as MAX_SECTION_TITLE
+from planflow.core.text import refused_character
 from planflow.services.content import MAX_COMMENT
 
 from .accounts import MAX_PASSWORD, MIN_PASSWORD
@@ -58,18 +58,17 @@ def _strip(value: Any) -> Any:
 
 
 class PlainText:
-    """Refuses control characters (tabs and line breaks only where ``multiline``)."""
+    """The library's text rule (``clean_text``), checked before anything is sent to it:
+    no control characters (tabs and line breaks only where ``multiline``), no
+    bidirectional controls."""
 
     def __init__(self, multiline: bool = False) -> None:
-        self.allowed = "\n\r\t" if multiline else ""
+        self.multiline = multiline
 
     def __call__(self, form: Any, field: Any) -> None:
         value = field.data
-        if not isinstance(value, str):
-            return
-        for c in value:
-            if unicodedata.category(c) in ("Cc", "Cs") and c not in self.allowed:
-                raise ValidationError(_l("This text contains a control character; remove it."))
+        if isinstance(value, str) and refused_character(value, multiline=self.multiline):
+            raise ValidationError(_l("This text contains a control character; remove it."))
 
 
 def _id_or_none(value: Any) -> int | None:

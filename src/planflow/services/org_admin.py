@@ -22,6 +22,8 @@ from sqlmodel import Session, col, select
 
 from planflow.clock import Clock
 from planflow.core.definitions.spec import BUILTIN_ROLES
+from planflow.core.text import MAX_DISPLAY_NAME as MAX_DISPLAY_NAME
+from planflow.core.text import MAX_UNIT_NAME as MAX_UNIT_NAME
 from planflow.core.text import clean_text
 from planflow.errors import NotFound, ValidationError
 from planflow.services.accounts import MAX_PASSWORD, MIN_PASSWORD
@@ -49,8 +51,6 @@ from planflow.storage.org_repo import (
 )
 from planflow.storage.tables import RoleAssignment, Unit, User
 
-MAX_UNIT_NAME = 300
-MAX_DISPLAY_NAME = 200
 MAX_EMAIL = 320
 
 unit_t = Unit.__table__  # type: ignore[attr-defined]
