@@ -30,6 +30,7 @@ from sqlalchemy import func, insert, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col
 
+from planflow.errors import ConfigurationError
 from planflow.storage import plan_store as ps
 from planflow.storage.audit_keys import audit_key
 from planflow.storage.db import Database, normalise_url, with_search_path
@@ -804,7 +805,7 @@ def test_normalise_url(url: str, expected: str) -> None:
     assert normalise_url(url) == expected
 
 
-def test_database_normalises_its_url(tmp_path: Path) -> None:
+def test_database_normalises_its_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pg = Database("postgresql://nobody@127.0.0.1:1/none")  # no connection is made
     try:
         assert pg.url == "postgresql+psycopg://nobody@127.0.0.1:1/none"
@@ -812,12 +813,17 @@ def test_database_normalises_its_url(tmp_path: Path) -> None:
         assert pg.engine.dialect.driver == "psycopg"
     finally:
         pg.dispose()
-    lite = Database(f"sqlite:///{tmp_path / 'sub' / 'x.sqlite3'}")
+    monkeypatch.setenv("PLANFLOW_INSTANCE", str(tmp_path / "instance"))
+    lite = Database(f"sqlite:///{tmp_path / 'instance' / 'x.sqlite3'}")
     try:
         assert (lite.is_postgres, lite.is_sqlite, lite.dialect) == (False, True, "sqlite")
-        assert (tmp_path / "sub").is_dir()  # the folder is created
+        assert (tmp_path / "instance").is_dir()  # the instance folder is created
     finally:
         lite.dispose()
+    # Any other folder must exist: a typo in a URL does not create folders.
+    with pytest.raises(ConfigurationError, match="sub of the SQLite database does not exist"):
+        Database(f"sqlite:///{tmp_path / 'sub' / 'x.sqlite3'}")
+    assert not (tmp_path / "sub").exists()
 
 
 def test_with_search_path_keeps_the_driver_and_adds_the_option() -> None:

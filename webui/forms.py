@@ -38,6 +38,7 @@ from wtforms.validators import (  # type: ignore[import-untyped]
 
 from planflow.core.content.items import MAX_SHORT, MAX_TEXT, OPS
 from planflow.core.content.items import MAX_TITLE as MAX_SECTION_TITLE
+from planflow.core.ids import MAX_ID
 from planflow.core.text import refused_character
 from planflow.services.content import MAX_COMMENT
 
@@ -147,7 +148,7 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
         validators=[_max(MAX_COMMENT), PlainText(multiline=True)],
     )
     # The version of the plan the user was looking at: a stale page is refused.
-    expected_version = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=2**31 - 1)])
+    expected_version = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=MAX_ID)])
     # Set by the button pressed (name="action"); the library decides if it is allowed.
     action = StringField(validators=[InputRequired(), Regexp(r"^[A-Za-z0-9_]{1,64}$")])
 
@@ -162,7 +163,7 @@ class CommentForm(FlaskForm):  # type: ignore[misc]
 
 class MarkReadForm(FlaskForm):  # type: ignore[misc]
     #: Empty: mark every notification read.
-    notification = IntegerField(validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
+    notification = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
 
 
 # -- the content editor ------------------------------------------------------------------
@@ -221,7 +222,7 @@ class ContentEditorForm(FlaskForm):  # type: ignore[misc]
     """The content editor. ``op`` is the button pressed: save, or a change of the form."""
 
     # The version of the plan the editing started from: a stale save is refused.
-    expected_version = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=2**31 - 1)])
+    expected_version = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=MAX_ID)])
     sections = FieldList(FormField(SectionEntryForm), max_entries=MAX_SECTIONS)
     import_text = TextAreaField(
         _l("Plain text of a plan"),

@@ -33,6 +33,7 @@ from wtforms.validators import (  # type: ignore[import-untyped]
 )
 
 from planflow.core.definitions.spec import ScoringSheet
+from planflow.core.ids import MAX_ID
 from planflow.core.text import MAX_COMMENT
 from planflow.services.inspections.rounds import MAX_NOTE
 
@@ -66,7 +67,7 @@ class Number:
 
 def _version_field() -> Any:
     # The version of the plan the user was looking at: a stale page is refused.
-    return IntegerField(validators=[InputRequired(), NumberRange(min=0, max=2**31 - 1)])
+    return IntegerField(validators=[InputRequired(), NumberRange(min=0, max=MAX_ID)])
 
 
 class SheetForm(FlaskForm):  # type: ignore[misc]

@@ -40,6 +40,7 @@ from wtforms.validators import (  # type: ignore[import-untyped]
 )
 
 from planflow.core.definitions.spec import ScoringSheet, WorkflowSpec
+from planflow.core.ids import MAX_ID
 from planflow.services.execution import MAX_REPORT, STATUSES
 from planflow.services.inspections.rounds import MAX_NOTE
 from planflow.services.progress_board import ProgressBoard, Refusal
@@ -111,7 +112,7 @@ def _number_field(label: Any) -> Any:
 
 def _version_field() -> Any:
     # The version of the plan the page showed: a save after someone else's is refused.
-    return IntegerField(validators=[InputRequired(), NumberRange(min=0, max=2**31 - 1)])
+    return IntegerField(validators=[InputRequired(), NumberRange(min=0, max=MAX_ID)])
 
 
 class ProgressForm(FlaskForm):  # type: ignore[misc]

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from planflow.core.guards import PlanFacts
+from planflow.core.ids import is_id
 from planflow.storage.audit_keys import SEQ_SPAN
 from planflow.storage.tx import Sql, Tx
 
@@ -280,6 +281,8 @@ class PlanRow(NamedTuple):
 
 
 def load_plan(tx: Tx, plan_id: int) -> PlanRow | None:
+    if not is_id(plan_id):  # names no plan; the driver would overflow on it
+        return None
     row = tx.one(SELECT_PLAN, {"plan_id": plan_id})
     if row is None:
         return None
