@@ -35,7 +35,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlmodel import Session
 
-from planflow.errors import ConfigurationError
+from planflow.errors import ConfigurationError, DatabaseUnavailable
 from planflow.storage.checkpointer import BACKSTOP_PAGES, WalCheckpointer, checkpointer_for
 
 DEFAULT_INSTANCE = Path("instance")
@@ -165,7 +165,12 @@ class Database:
         """
         conn = getattr(self._pinned, "conn", None)
         if conn is None:
-            fairy = self.engine.raw_connection()
+            try:
+                fairy = self.engine.raw_connection()
+            except DBAPIError as exc:
+                raise DatabaseUnavailable(
+                    f"the database cannot be reached: {describe_driver_error(exc)}"
+                ) from exc
             fairy.detach()
             conn = fairy.dbapi_connection
             self._pinned.conn = conn
@@ -302,6 +307,18 @@ def _check_sqlite_path(path: Path, create: bool) -> None:
 #: What the database drivers raise when the server is gone, restarting or refuses us:
 #: SQLAlchemy's wrapper on pooled paths, the bare driver errors on the transition path.
 DRIVER_ERRORS: tuple[type[BaseException], ...] = (DBAPIError, sqlite3.Error, psycopg.Error)
+
+
+def is_disconnect(raw: Any, exc: BaseException) -> bool:
+    """Whether ``exc`` on the DBAPI connection ``raw`` means the connection is gone.
+
+    PostgreSQL: the driver reports an operational error and the connection is
+    closed or broken afterwards (a server restart, a killed backend, a network
+    failure). SQLite has no connection to lose.
+    """
+    if not isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        return False
+    return bool(getattr(raw, "closed", False) or getattr(raw, "broken", False))
 
 
 def describe_driver_error(exc: BaseException) -> str:
