@@ -13,6 +13,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l  # type: ignore[import-untyped]
 from flask_wtf import FlaskForm  # type: ignore[import-untyped]
+from flask_wtf.file import FileField  # type: ignore[import-untyped]
+from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import (  # type: ignore[import-untyped]
     FieldList,
     Form,
@@ -54,6 +56,47 @@ MAX_IMPORT = 100_000
 CHOOSE = _l("Choose one of the options.")
 
 
+class PlanflowForm(FlaskForm):  # type: ignore[misc]
+    """The base of every form of the UI: each field takes only the kind of part it expects.
+
+    Flask-WTF hands a form the request's files together with its text parts
+    (and a JSON body as if it were a form), so a client that sends a file
+    part, or a JSON number or list, where text is expected puts a
+    ``FileStorage`` or a non-string into a text field, and validators that
+    call ``len()`` on it fail with a 500. Such parts are taken out before the
+    fields see them, and the form does not validate: the field says it
+    takes text.
+    """
+
+    class Meta:
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            data = super().wrap_formdata(form, formdata)  # type: ignore[misc]
+            if data is None:
+                return None
+            file_fields = {name for name, f in form._fields.items() if isinstance(f, FileField)}
+            kept: MultiDict[str, Any] = MultiDict()
+            refused: list[str] = []
+            for key, value in data.items(multi=True):
+                wanted = FileStorage if key in file_fields else str
+                if isinstance(value, wanted):
+                    kept.add(key, value)
+                elif key in form._fields:
+                    refused.append(key)
+            form.refused_parts = tuple(refused)
+            return kept
+
+    #: The fields a client sent something other than their kind of part for.
+    refused_parts: tuple[str, ...] = ()
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = bool(super().validate(extra_validators=extra_validators))
+        for name in self.refused_parts:
+            field = self._fields[name]
+            field.errors = [*field.errors, _l("This field takes text, not a file or other data.")]
+            ok = False
+        return ok
+
+
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
@@ -88,14 +131,14 @@ def _max(n: int) -> Any:
     return Length(max=n, message=_l("At most %(max)d characters, please."))
 
 
-class LoginForm(FlaskForm):  # type: ignore[misc]
+class LoginForm(PlanflowForm):
     username = StringField(
         _l("User name"), filters=[_strip], validators=[_required(), _max(80), PlainText()]
     )
     password = PasswordField(_l("Password"), validators=[_required(), _max(MAX_PASSWORD)])
 
 
-class PasswordForm(FlaskForm):  # type: ignore[misc]
+class PasswordForm(PlanflowForm):
     current = PasswordField(_l("Current password"), validators=[_required(), _max(MAX_PASSWORD)])
     new = PasswordField(
         _l("New password"),
@@ -114,7 +157,7 @@ class PasswordForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class LanguageForm(FlaskForm):  # type: ignore[misc]
+class LanguageForm(PlanflowForm):
     language = SelectField(
         _l("Language"),
         choices=[SelectChoice(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
@@ -123,7 +166,7 @@ class LanguageForm(FlaskForm):  # type: ignore[misc]
     next = HiddenField()
 
 
-class NewPlanForm(FlaskForm):  # type: ignore[misc]
+class NewPlanForm(PlanflowForm):
     workflow = SelectField(_l("Kind of plan"), invalid_choice_message=CHOOSE)
     unit = SelectField(_l("Unit"), coerce=_id_or_none, invalid_choice_message=CHOOSE)
     year = IntegerField(
@@ -139,7 +182,7 @@ class NewPlanForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class ActionForm(FlaskForm):  # type: ignore[misc]
+class ActionForm(PlanflowForm):
     """The plan page's action form: a comment, and one button per action."""
 
     comment = TextAreaField(
@@ -153,7 +196,7 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
     action = StringField(validators=[InputRequired(), Regexp(r"^[A-Za-z0-9_]{1,64}$")])
 
 
-class CommentForm(FlaskForm):  # type: ignore[misc]
+class CommentForm(PlanflowForm):
     body = TextAreaField(
         _l("Comment"),
         filters=[_strip],
@@ -161,7 +204,7 @@ class CommentForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class MarkReadForm(FlaskForm):  # type: ignore[misc]
+class MarkReadForm(PlanflowForm):
     #: Empty: mark every notification read.
     notification = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
 
@@ -218,7 +261,7 @@ class SectionEntryForm(Form):  # type: ignore[misc]
     items = FieldList(FormField(ItemEntryForm), max_entries=MAX_ITEMS_PER_SECTION)
 
 
-class ContentEditorForm(FlaskForm):  # type: ignore[misc]
+class ContentEditorForm(PlanflowForm):
     """The content editor. ``op`` is the button pressed: save, or a change of the form."""
 
     # The version of the plan the editing started from: a stale save is refused.

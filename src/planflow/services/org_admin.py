@@ -135,6 +135,8 @@ class OrgAdmin:
         """Rename (the code stays); refused with ``OrgConflict`` if the name is no longer
         ``expected_name``, the one the admin saw."""
         name = _required(clean_text(name, field="name", max_length=MAX_UNIT_NAME), "name")
+        # A stored name passed clean_text; one that would not (a NUL, say) names nothing.
+        expected_name = clean_text(expected_name, field="expected name", max_length=MAX_UNIT_NAME)
         with self.db.session() as s:
             scope, _parents = self._scope(s, actor_id)
             unit = self._unit(s, scope, code)
