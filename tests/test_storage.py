@@ -137,7 +137,7 @@ def test_migrations_build_exactly_the_tables_of_tables_py(db: Database) -> None:
         assert compare_metadata(context, SQLModel.metadata) == []
         names = set(inspect(conn).get_table_names())
     assert names == set(SQLModel.metadata.tables) | {"alembic_version"}
-    assert current_revision(db) == head_revision(db) == "0008"
+    assert current_revision(db) == head_revision(db) == "0009"
 
 
 def test_upgrade_creates_and_is_idempotent(empty_database_url: str) -> None:
@@ -200,6 +200,14 @@ def _select_plan(tx: Tx, w: World) -> Check | None:
         has_timer=False, org_generation=1,
     )  # fmt: skip
     assert ps.load_plan(tx, w.plan + 1000) is None
+
+
+@case("select_plan_for_change")
+def _select_plan_for_change(tx: Tx, w: World) -> Check | None:
+    # The same row as ``select_plan``; on PostgreSQL it is locked until the commit.
+    assert ps.load_plan(tx, w.plan, for_change=True) == ps.load_plan(tx, w.plan)
+    assert ps.load_plan(tx, w.plan + 1000, for_change=True) is None
+    assert ps.load_plan(tx, 2**31, for_change=True) is None  # out of range: no query at all
 
 
 @case("select_generation")
