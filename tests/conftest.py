@@ -87,6 +87,7 @@ def postgres_schema_url() -> Iterator[str]:
 def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database with no schema at all: a new SQLite file, or a new PostgreSQL schema."""
     if request.param == "sqlite":
+        (tmp_path / "new").mkdir()
         yield f"sqlite:///{tmp_path / 'new' / 'planflow.sqlite3'}"
         return
     with postgres_schema("test_empty") as url:

@@ -199,7 +199,10 @@ def test_a_successful_sign_in_resets_the_account_counter(
     assert pf.accounts.account_limited_until("chair_a") is not None
 
 
-def test_twenty_failures_limit_the_address(people: Planflow, clock: FixedClock) -> None:
+def test_twenty_failures_put_the_address_in_the_slow_lane(
+    people: Planflow, clock: FixedClock
+) -> None:
+    """Not a lockout: one untrusted attempt per slow-lane interval (10 s) from the address."""
     pf = people
     start = clock.now()
     for n in range(19):
@@ -209,17 +212,22 @@ def test_twenty_failures_limit_the_address(people: Planflow, clock: FixedClock) 
     assert pf.accounts.sign_in("reviewer", PASSWORD, ATTACKER).outcome is SignIn.OK
     assert pf.accounts.address_limited_until(ATTACKER) is None
     fail(pf, "guess19", ATTACKER)
-    assert pf.accounts.address_limited_until(ATTACKER) == start + timedelta(minutes=15)
+    lane = clock.now() + timedelta(seconds=10)
+    assert pf.accounts.address_limited_until(ATTACKER) == lane
     result = pf.accounts.sign_in("chair_a", PASSWORD, ATTACKER)
-    assert (result.outcome, result.retry_at) == (SignIn.LIMITED, start + timedelta(minutes=15))
-    assert pf.accounts.limited_until("chair_a", ATTACKER) == start + timedelta(minutes=15)
+    assert (result.outcome, result.retry_at) == (SignIn.LIMITED, lane)
+    assert pf.accounts.limited_until("chair_a", ATTACKER) == lane
     assert pf.accounts.account_limited_until("chair_a") is None
     assert pf.accounts.sign_in("chair_a", PASSWORD, ELSEWHERE).outcome is SignIn.OK
+    # Seconds later the lane lets one attempt through: the right password signs in...
+    clock.advance(timedelta(seconds=10))
+    assert pf.accounts.sign_in("chair_a", PASSWORD, ATTACKER).outcome is SignIn.OK
+    # ...and a guess right after it waits its turn again.
+    assert pf.accounts.sign_in("chair_b", "spray", ATTACKER).outcome is SignIn.LIMITED
     failures = [a for a in attempts(pf) if a[1] == ATTACKER and not a[2]]
     assert len(failures) == 20
     clock.set(start + timedelta(minutes=15))  # the 19 early failures leave the window
     assert pf.accounts.address_limited_until(ATTACKER) is None
-    assert pf.accounts.sign_in("chair_a", PASSWORD, ATTACKER).outcome is SignIn.OK
 
 
 def test_limits_are_constructor_parameters(people: Planflow, clock: FixedClock) -> None:
@@ -231,7 +239,7 @@ def test_limits_are_constructor_parameters(people: Planflow, clock: FixedClock) 
     assert strict.account_limited_until("chair_a") == clock.now() + timedelta(minutes=1)
     assert pf.accounts.account_limited_until("chair_a") is None  # the default allows five
     assert strict.sign_in("nobody", "wrong", HOME).outcome is SignIn.FAILED
-    assert strict.address_limited_until(HOME) == clock.now() + timedelta(minutes=1)
+    assert strict.address_limited_until(HOME) == clock.now() + timedelta(seconds=10)
     clock.advance(timedelta(minutes=1))
     assert strict.limited_until("chair_a", HOME) is None
     # with_limits: the same accounts (and database) with other numbers.

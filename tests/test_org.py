@@ -75,10 +75,18 @@ def test_unit_codes_refused(pf: Planflow, code: str) -> None:
     assert message == f"unit code {code!r} must be 1-64 letters, digits, '_', '.' or '-'"
 
 
-@pytest.mark.parametrize("name", ["", "   ", "x" * 301])
-def test_unit_names_refused(pf: Planflow, name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("", "a unit needs a name of 1-300 characters"),
+        ("   ", "a unit needs a name of 1-300 characters"),
+        ("x" * 301, "name can have at most 300 characters (it has 301)"),
+        ("Union \u202e1", "name must not contain the bidirectional control U+202E (character 7)"),
+    ],
+)
+def test_unit_names_refused(pf: Planflow, name: str, said: str) -> None:
     message = invalid(pf, lambda s: pf.org.add_unit(s, "ok", name, None))
-    assert message == "a unit needs a name of 1-300 characters"
+    assert message == said
 
 
 def test_unit_problems_are_reported_together(pf: Planflow) -> None:

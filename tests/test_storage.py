@@ -30,6 +30,7 @@ from sqlalchemy import func, insert, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col
 
+from planflow.errors import ConfigurationError
 from planflow.storage import plan_store as ps
 from planflow.storage.audit_keys import audit_key
 from planflow.storage.db import Database, normalise_url, with_search_path
@@ -136,7 +137,7 @@ def test_migrations_build_exactly_the_tables_of_tables_py(db: Database) -> None:
         assert compare_metadata(context, SQLModel.metadata) == []
         names = set(inspect(conn).get_table_names())
     assert names == set(SQLModel.metadata.tables) | {"alembic_version"}
-    assert current_revision(db) == head_revision(db) == "0008"
+    assert current_revision(db) == head_revision(db) == "0009"
 
 
 def test_upgrade_creates_and_is_idempotent(empty_database_url: str) -> None:
@@ -199,6 +200,14 @@ def _select_plan(tx: Tx, w: World) -> Check | None:
         has_timer=False, org_generation=1,
     )  # fmt: skip
     assert ps.load_plan(tx, w.plan + 1000) is None
+
+
+@case("select_plan_for_change")
+def _select_plan_for_change(tx: Tx, w: World) -> Check | None:
+    # The same row as ``select_plan``; on PostgreSQL it is locked until the commit.
+    assert ps.load_plan(tx, w.plan, for_change=True) == ps.load_plan(tx, w.plan)
+    assert ps.load_plan(tx, w.plan + 1000, for_change=True) is None
+    assert ps.load_plan(tx, 2**31, for_change=True) is None  # out of range: no query at all
 
 
 @case("select_generation")
@@ -804,7 +813,7 @@ def test_normalise_url(url: str, expected: str) -> None:
     assert normalise_url(url) == expected
 
 
-def test_database_normalises_its_url(tmp_path: Path) -> None:
+def test_database_normalises_its_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pg = Database("postgresql://nobody@127.0.0.1:1/none")  # no connection is made
     try:
         assert pg.url == "postgresql+psycopg://nobody@127.0.0.1:1/none"
@@ -812,12 +821,17 @@ def test_database_normalises_its_url(tmp_path: Path) -> None:
         assert pg.engine.dialect.driver == "psycopg"
     finally:
         pg.dispose()
-    lite = Database(f"sqlite:///{tmp_path / 'sub' / 'x.sqlite3'}")
+    monkeypatch.setenv("PLANFLOW_INSTANCE", str(tmp_path / "instance"))
+    lite = Database(f"sqlite:///{tmp_path / 'instance' / 'x.sqlite3'}")
     try:
         assert (lite.is_postgres, lite.is_sqlite, lite.dialect) == (False, True, "sqlite")
-        assert (tmp_path / "sub").is_dir()  # the folder is created
+        assert (tmp_path / "instance").is_dir()  # the instance folder is created
     finally:
         lite.dispose()
+    # Any other folder must exist: a typo in a URL does not create folders.
+    with pytest.raises(ConfigurationError, match="sub of the SQLite database does not exist"):
+        Database(f"sqlite:///{tmp_path / 'sub' / 'x.sqlite3'}")
+    assert not (tmp_path / "sub").exists()
 
 
 def test_with_search_path_keeps_the_driver_and_adds_the_option() -> None:

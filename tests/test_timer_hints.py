@@ -10,6 +10,7 @@ clock is moved, never slept on; T0 is Monday 2027-01-04 08:00 UTC.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -128,27 +129,38 @@ def test_a_hint_without_a_timer_is_cleared(pf: Planflow, org: Org, clock: FixedC
 # so nothing can move the hint between its SELECT and its UPDATE.
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_postgresql_keeps_the_bound_when_the_hint_moves_during_a_transition(
+def test_postgresql_a_hint_move_waits_for_the_transition_and_keeps_the_bound(
     pf: Planflow, org: Org, clock: FixedClock
 ) -> None:
-    """The processor moves the hint after the transition read the plan: LEAST still holds."""
+    """The processor moves the hint while a transition holds the plan: it waits for the
+    commit (the transition locked the row when it read it), then sees the new timer."""
     assert pf.db.is_postgres
     clock.set(MON)
     plan_id = pf.create_plan(unit_code="branch_a", year=2027, title="P", actor="drafter_a")
     pf.content.set_content(plan_id, pf.user_id("drafter_a"), content(), expected_version=None)
     pf.fire(plan_id, "submit", "chair_a")
     clock.set(TUE)
-    later = datetime(2027, 3, 1, tzinfo=UTC)
+    other = create_engine(pf.db.url)
+    moved = threading.Event()
+
+    def move_hint() -> None:
+        # What the processor's FIX_TIMER_HINTS does to one plan: the hint to its timer.
+        with other.begin() as conn:
+            conn.execute(text("UPDATE plan SET timer_hint = timer_at WHERE id = :p"),
+                         {"p": plan_id})  # fmt: skip
+        moved.set()
+
+    mover = threading.Thread(target=move_hint)
 
     def meanwhile(_tx: Tx, _row: ps.PlanRow, _change: StepContext) -> None:
         # Another process, between this transition's SELECT and its UPDATE.
-        other = create_engine(pf.db.url)
-        with other.begin() as conn:
-            conn.execute(text("UPDATE plan SET timer_hint = :h WHERE id = :p"),
-                         {"h": later, "p": plan_id})  # fmt: skip
-        other.dispose()
+        mover.start()
+        assert not moved.wait(0.5)  # it waits for the row this transition holds
 
     pf.service.fire(plan_id, "start_review", pf.user_id("reviewer"), also=meanwhile)
+    mover.join(10)
+    other.dispose()
+    assert moved.is_set()
     assert timers(pf, plan_id) == (REVIEW_REMINDER, REVIEW_REMINDER)
 
 

@@ -74,16 +74,23 @@ class SignInResult:
     outcome: SignIn
     user: WebUser | None = None
     retry_at: datetime | None = None
+    #: The device token to keep in the browser after a sign-in (``DEVICE_COOKIE``).
+    device: str | None = None
 
 
 def sign_in(
-    pf: Planflow, policy: LoginPolicy, username: str, password: str, address: str | None
+    pf: Planflow,
+    policy: LoginPolicy,
+    username: str,
+    password: str,
+    address: str | None,
+    device: str | None = None,
 ) -> SignInResult:
-    result = limited_accounts(pf, policy).sign_in(username, password, address)
+    result = limited_accounts(pf, policy).sign_in(username, password, address, device=device)
     if result.outcome is Outcome.LIMITED:
         return SignInResult(SignIn.BLOCKED, retry_at=result.retry_at)
     if result.outcome is Outcome.OK and result.account is not None:
-        return SignInResult(SignIn.OK, user=WebUser.of(result.account))
+        return SignInResult(SignIn.OK, user=WebUser.of(result.account), device=result.device)
     return SignInResult(SignIn.FAILED)
 
 

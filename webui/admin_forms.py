@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l  # type: ignore[import-untyped]
-from flask_wtf import FlaskForm  # type: ignore[import-untyped]
 from wtforms import (  # type: ignore[import-untyped]
     HiddenField,
     PasswordField,
@@ -32,7 +31,7 @@ from planflow.services.accounts import MAX_PASSWORD, MIN_PASSWORD
 from planflow.services.org_admin import MAX_DISPLAY_NAME, MAX_EMAIL, MAX_UNIT_NAME
 from planflow.storage.org_repo import CODE_RE, EMAIL_RE, USERNAME_RE
 
-from .forms import CHOOSE, PlainText
+from .forms import CHOOSE, PlainText, PlanflowForm
 from .i18n import LANGUAGE_NAMES, LANGUAGES
 
 
@@ -94,24 +93,24 @@ def _language() -> Any:
     )
 
 
-class UnitAddForm(FlaskForm):  # type: ignore[misc]
+class UnitAddForm(PlanflowForm):
     code = StringField(_l("Code"), filters=[_strip], validators=_code())
     name = StringField(_l("Name"), filters=[_strip], validators=_name(MAX_UNIT_NAME))
     parent = SelectField(_l("Under"), invalid_choice_message=CHOOSE)
 
 
-class UnitRenameForm(FlaskForm):  # type: ignore[misc]
+class UnitRenameForm(PlanflowForm):
     name = StringField(_l("New name"), filters=[_strip], validators=_name(MAX_UNIT_NAME))
     # The name the admin saw: a rename made by someone else meanwhile is not overwritten.
     expected_name = HiddenField(validators=[Length(max=MAX_UNIT_NAME)])
 
 
-class UnitMoveForm(FlaskForm):  # type: ignore[misc]
+class UnitMoveForm(PlanflowForm):
     # Not checked against the choices here: the view tells "below itself" apart.
     parent = SelectField(_l("New place: under"), validate_choice=False)
 
 
-class UserCreateForm(FlaskForm):  # type: ignore[misc]
+class UserCreateForm(PlanflowForm):
     username = StringField(
         _l("User name"),
         filters=[_strip],
@@ -136,7 +135,7 @@ class UserCreateForm(FlaskForm):  # type: ignore[misc]
     unit = SelectField(_l("At unit"), invalid_choice_message=CHOOSE)
 
 
-class ProfileForm(FlaskForm):  # type: ignore[misc]
+class ProfileForm(PlanflowForm):
     display_name = StringField(
         _l("Display name"), filters=[_strip], validators=_name(MAX_DISPLAY_NAME)
     )
@@ -146,7 +145,7 @@ class ProfileForm(FlaskForm):  # type: ignore[misc]
     stamp = HiddenField(validators=[Length(max=64)])
 
 
-class PasswordResetForm(FlaskForm):  # type: ignore[misc]
+class PasswordResetForm(PlanflowForm):
     new = PasswordField(_l("New password"), validators=_new_password(required=True))
     confirm = PasswordField(
         _l("New password again"),
@@ -154,15 +153,15 @@ class PasswordResetForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class AssignForm(FlaskForm):  # type: ignore[misc]
+class AssignForm(PlanflowForm):
     role = SelectField(_l("Role"), validators=[_chosen()], invalid_choice_message=CHOOSE)
     unit = SelectField(_l("At unit"), validators=[_chosen()], invalid_choice_message=CHOOSE)
 
 
-class RevokeForm(FlaskForm):  # type: ignore[misc]
+class RevokeForm(PlanflowForm):
     role = HiddenField(validators=[_required(), Length(max=40)])
     unit = HiddenField(validators=[_required(), Length(max=64)])
 
 
-class ConfirmForm(FlaskForm):  # type: ignore[misc]
+class ConfirmForm(PlanflowForm):
     """A button and its CSRF token (activate, deactivate, verify the audit trail)."""

@@ -65,6 +65,26 @@ def _start_session(user: accounts.WebUser) -> None:
     login_user(user)
 
 
+#: The browser's device token (``planflow.services.sign_in``): a browser someone
+#: signed in with before is not held back by others' failed attempts.
+DEVICE_COOKIE = "planflow_device"
+DEVICE_COOKIE_DAYS = 180
+
+
+def _remember_device(response: Response, token: str | None) -> None:
+    if not token:
+        return
+    response.set_cookie(
+        DEVICE_COOKIE,
+        token,
+        max_age=DEVICE_COOKIE_DAYS * 86_400,
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        httponly=True,
+        samesite="Lax",
+        path=url_for("auth.login"),
+    )
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | str | tuple[str, int]:
     if signed_in():
@@ -72,7 +92,12 @@ def login() -> Response | str | tuple[str, int]:
     form = LoginForm()
     if form.validate_on_submit():
         result = accounts.sign_in(
-            planflow(), login_policy(), form.username.data, form.password.data, request.remote_addr
+            planflow(),
+            login_policy(),
+            form.username.data,
+            form.password.data,
+            request.remote_addr,
+            device=request.cookies.get(DEVICE_COOKIE),
         )
         if result.outcome is accounts.SignIn.BLOCKED:
             form.form_errors.append(
@@ -84,7 +109,9 @@ def login() -> Response | str | tuple[str, int]:
             return render_template("auth/login.html", form=form), 429
         if result.outcome is accounts.SignIn.OK and result.user is not None:
             _start_session(result.user)
-            return redirect(safe_next(request.args.get("next")) or url_for("dashboard.index"))
+            response = redirect(safe_next(request.args.get("next")) or url_for("dashboard.index"))
+            _remember_device(response, result.device)
+            return response
         # One message for an unknown name and a wrong password: names stay secret.
         form.form_errors.append(gettext("The user name or password is not right."))
         return render_template("auth/login.html", form=form), 401

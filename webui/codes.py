@@ -106,6 +106,8 @@ ERRORS: dict[str, Callable[[Params], str]] = {
     "text_control_character": lambda p: gettext(
         "This text contains a control character; remove it."
     ),
+    # A direction override is a control character too, to the person who typed it.
+    "text_bidi_control": lambda p: gettext("This text contains a control character; remove it."),
     "unknown_item": lambda p: gettext("The plan has no such item."),
     "round_finished": lambda p: gettext("This inspection round is already finished."),
     "no_scores": lambda p: gettext("No scores were given."),

@@ -9,11 +9,12 @@ translated; the views add the library's own refusals to the same fields.
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from flask_babel import lazy_gettext as _l  # type: ignore[import-untyped]
 from flask_wtf import FlaskForm  # type: ignore[import-untyped]
+from flask_wtf.file import FileField  # type: ignore[import-untyped]
+from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import (  # type: ignore[import-untyped]
     FieldList,
     Form,
@@ -39,6 +40,8 @@ from wtforms.validators import (  # type: ignore[import-untyped]
 
 from planflow.core.content.items import MAX_SHORT, MAX_TEXT, OPS
 from planflow.core.content.items import MAX_TITLE as MAX_SECTION_TITLE
+from planflow.core.ids import MAX_ID
+from planflow.core.text import refused_character
 from planflow.services.content import MAX_COMMENT
 
 from .accounts import MAX_PASSWORD, MIN_PASSWORD
@@ -53,23 +56,65 @@ MAX_IMPORT = 100_000
 CHOOSE = _l("Choose one of the options.")
 
 
+class PlanflowForm(FlaskForm):  # type: ignore[misc]
+    """The base of every form of the UI: each field takes only the kind of part it expects.
+
+    Flask-WTF hands a form the request's files together with its text parts
+    (and a JSON body as if it were a form), so a client that sends a file
+    part, or a JSON number or list, where text is expected puts a
+    ``FileStorage`` or a non-string into a text field, and validators that
+    call ``len()`` on it fail with a 500. Such parts are taken out before the
+    fields see them, and the form does not validate: the field says it
+    takes text.
+    """
+
+    class Meta:
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            data = super().wrap_formdata(form, formdata)  # type: ignore[misc]
+            if data is None:
+                return None
+            # Parts are named with the form's prefix (``f.name``), fields by their own key.
+            field_of = {f.name: key for key, f in form._fields.items()}
+            file_parts = {f.name for f in form._fields.values() if isinstance(f, FileField)}
+            kept: MultiDict[str, Any] = MultiDict()
+            refused: list[str] = []
+            for part, value in data.items(multi=True):
+                wanted = FileStorage if part in file_parts else str
+                if isinstance(value, wanted):
+                    kept.add(part, value)
+                elif part in field_of:
+                    refused.append(field_of[part])
+            form.refused_parts = tuple(refused)
+            return kept
+
+    #: The fields a client sent something other than their kind of part for.
+    refused_parts: tuple[str, ...] = ()
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = bool(super().validate(extra_validators=extra_validators))
+        for name in self.refused_parts:
+            field = self._fields[name]
+            field.errors = [*field.errors, _l("This field takes text, not a file or other data.")]
+            ok = False
+        return ok
+
+
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
 class PlainText:
-    """Refuses control characters (tabs and line breaks only where ``multiline``)."""
+    """The library's text rule (``clean_text``), checked before anything is sent to it:
+    no control characters (tabs and line breaks only where ``multiline``), no
+    bidirectional controls."""
 
     def __init__(self, multiline: bool = False) -> None:
-        self.allowed = "\n\r\t" if multiline else ""
+        self.multiline = multiline
 
     def __call__(self, form: Any, field: Any) -> None:
         value = field.data
-        if not isinstance(value, str):
-            return
-        for c in value:
-            if unicodedata.category(c) in ("Cc", "Cs") and c not in self.allowed:
-                raise ValidationError(_l("This text contains a control character; remove it."))
+        if isinstance(value, str) and refused_character(value, multiline=self.multiline):
+            raise ValidationError(_l("This text contains a control character; remove it."))
 
 
 def _id_or_none(value: Any) -> int | None:
@@ -88,14 +133,14 @@ def _max(n: int) -> Any:
     return Length(max=n, message=_l("At most %(max)d characters, please."))
 
 
-class LoginForm(FlaskForm):  # type: ignore[misc]
+class LoginForm(PlanflowForm):
     username = StringField(
         _l("User name"), filters=[_strip], validators=[_required(), _max(80), PlainText()]
     )
     password = PasswordField(_l("Password"), validators=[_required(), _max(MAX_PASSWORD)])
 
 
-class PasswordForm(FlaskForm):  # type: ignore[misc]
+class PasswordForm(PlanflowForm):
     current = PasswordField(_l("Current password"), validators=[_required(), _max(MAX_PASSWORD)])
     new = PasswordField(
         _l("New password"),
@@ -114,7 +159,7 @@ class PasswordForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class LanguageForm(FlaskForm):  # type: ignore[misc]
+class LanguageForm(PlanflowForm):
     language = SelectField(
         _l("Language"),
         choices=[SelectChoice(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
@@ -123,7 +168,7 @@ class LanguageForm(FlaskForm):  # type: ignore[misc]
     next = HiddenField()
 
 
-class NewPlanForm(FlaskForm):  # type: ignore[misc]
+class NewPlanForm(PlanflowForm):
     workflow = SelectField(_l("Kind of plan"), invalid_choice_message=CHOOSE)
     unit = SelectField(_l("Unit"), coerce=_id_or_none, invalid_choice_message=CHOOSE)
     year = IntegerField(
@@ -139,7 +184,7 @@ class NewPlanForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class ActionForm(FlaskForm):  # type: ignore[misc]
+class ActionForm(PlanflowForm):
     """The plan page's action form: a comment, and one button per action."""
 
     comment = TextAreaField(
@@ -148,12 +193,12 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
         validators=[_max(MAX_COMMENT), PlainText(multiline=True)],
     )
     # The version of the plan the user was looking at: a stale page is refused.
-    expected_version = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=2**31 - 1)])
+    expected_version = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=MAX_ID)])
     # Set by the button pressed (name="action"); the library decides if it is allowed.
     action = StringField(validators=[InputRequired(), Regexp(r"^[A-Za-z0-9_]{1,64}$")])
 
 
-class CommentForm(FlaskForm):  # type: ignore[misc]
+class CommentForm(PlanflowForm):
     body = TextAreaField(
         _l("Comment"),
         filters=[_strip],
@@ -161,9 +206,9 @@ class CommentForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class MarkReadForm(FlaskForm):  # type: ignore[misc]
+class MarkReadForm(PlanflowForm):
     #: Empty: mark every notification read.
-    notification = IntegerField(validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
+    notification = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
 
 
 # -- the content editor ------------------------------------------------------------------
@@ -218,11 +263,11 @@ class SectionEntryForm(Form):  # type: ignore[misc]
     items = FieldList(FormField(ItemEntryForm), max_entries=MAX_ITEMS_PER_SECTION)
 
 
-class ContentEditorForm(FlaskForm):  # type: ignore[misc]
+class ContentEditorForm(PlanflowForm):
     """The content editor. ``op`` is the button pressed: save, or a change of the form."""
 
     # The version of the plan the editing started from: a stale save is refused.
-    expected_version = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=2**31 - 1)])
+    expected_version = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=MAX_ID)])
     sections = FieldList(FormField(SectionEntryForm), max_entries=MAX_SECTIONS)
     import_text = TextAreaField(
         _l("Plain text of a plan"),

@@ -16,7 +16,6 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l  # type: ignore[import-untyped]
-from flask_wtf import FlaskForm  # type: ignore[import-untyped]
 from wtforms import (  # type: ignore[import-untyped]
     HiddenField,
     IntegerField,
@@ -33,10 +32,11 @@ from wtforms.validators import (  # type: ignore[import-untyped]
 )
 
 from planflow.core.definitions.spec import ScoringSheet
+from planflow.core.ids import MAX_ID
 from planflow.core.text import MAX_COMMENT
 from planflow.services.inspections.rounds import MAX_NOTE
 
-from .forms import PlainText
+from .forms import PlainText, PlanflowForm
 
 #: A decimal number as people type it: "7", "7.5", "7,5", "-1".
 _NUMBER = re.compile(r"^[+-]?[0-9]+(?:[.,][0-9]+)?$")
@@ -66,10 +66,10 @@ class Number:
 
 def _version_field() -> Any:
     # The version of the plan the user was looking at: a stale page is refused.
-    return IntegerField(validators=[InputRequired(), NumberRange(min=0, max=2**31 - 1)])
+    return IntegerField(validators=[InputRequired(), NumberRange(min=0, max=MAX_ID)])
 
 
-class SheetForm(FlaskForm):  # type: ignore[misc]
+class SheetForm(PlanflowForm):
     """The inspector's column of the sheet; ``sheet_form`` adds the criteria's fields."""
 
     expected_version = _version_field()
@@ -136,7 +136,7 @@ class VisitDate:
             raise ValidationError(_l("This date does not exist.")) from None
 
 
-class VisitForm(FlaskForm):  # type: ignore[misc]
+class VisitForm(PlanflowForm):
     """Plan (``op`` "set") or remove (``op`` "clear") the date of the inspector's visit."""
 
     visit_date = StringField(_l("Visit date"), filters=[_strip], validators=[VisitDate()])

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from planflow.core.ids import MAX_ID
 from planflow.errors import NotFound
 from planflow.services.inbox import NotificationEntry
 
@@ -22,7 +23,6 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 require_login(bp)
 
 PAGE_SIZE = 50
-MAX_ID = 2**31 - 1
 
 
 def summary(entry: NotificationEntry) -> str:

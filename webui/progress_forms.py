@@ -22,7 +22,6 @@ from babel.units import format_unit
 from flask_babel import get_locale  # type: ignore[import-untyped]
 from flask_babel import gettext as _gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm  # type: ignore[import-untyped]
 from flask_wtf.file import FileField  # type: ignore[import-untyped]
 from wtforms import (  # type: ignore[import-untyped]
     IntegerField,
@@ -40,12 +39,13 @@ from wtforms.validators import (  # type: ignore[import-untyped]
 )
 
 from planflow.core.definitions.spec import ScoringSheet, WorkflowSpec
+from planflow.core.ids import MAX_ID
 from planflow.services.execution import MAX_REPORT, STATUSES
 from planflow.services.inspections.rounds import MAX_NOTE
 from planflow.services.progress_board import ProgressBoard, Refusal
 from planflow.storage.evidence_files import KINDS, EvidenceRefused
 
-from .forms import CHOOSE, PlainText
+from .forms import CHOOSE, PlainText, PlanflowForm
 from .i18n import state_label
 
 STATUS_LABELS = {
@@ -111,10 +111,10 @@ def _number_field(label: Any) -> Any:
 
 def _version_field() -> Any:
     # The version of the plan the page showed: a save after someone else's is refused.
-    return IntegerField(validators=[InputRequired(), NumberRange(min=0, max=2**31 - 1)])
+    return IntegerField(validators=[InputRequired(), NumberRange(min=0, max=MAX_ID)])
 
 
-class ProgressForm(FlaskForm):  # type: ignore[misc]
+class ProgressForm(PlanflowForm):
     """One item's report; an optional file goes with it (the page has one per item)."""
 
     class Meta:
@@ -139,7 +139,7 @@ class ProgressForm(FlaskForm):  # type: ignore[misc]
         return parse_number(self.measured.data)
 
 
-class SelfAssessmentForm(FlaskForm):  # type: ignore[misc]
+class SelfAssessmentForm(PlanflowForm):
     """The unit's column of a scoring sheet; ``for_sheet`` adds a row per criterion."""
 
     class Meta:

@@ -207,3 +207,15 @@ class DefinitionProblem:
 
     def __repr__(self) -> str:
         return f"DefinitionProblem({self.path!r}, {self.line!r}, {self.message!r})"
+
+
+class ConfigurationError(PlanflowError):
+    """A setting that cannot work: a malformed database URL, a folder that does not exist."""
+
+    code = "configuration"
+
+
+class DatabaseUnavailable(PlanflowError):
+    """The database cannot be reached (down, restarting, refused); nothing was saved."""
+
+    code = "database_unavailable"

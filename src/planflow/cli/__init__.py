@@ -13,6 +13,7 @@ import click
 
 from planflow.cli.app import cli
 from planflow.errors import PlanflowError
+from planflow.storage.db import DRIVER_ERRORS, describe_driver_error
 
 __all__ = ["cli", "main"]
 
@@ -38,5 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except PlanflowError as exc:
         click.echo(f"planflow: error: {exc}", err=True)
+        return 1
+    except DRIVER_ERRORS as exc:
+        click.echo(f"planflow: error: database: {describe_driver_error(exc)}", err=True)
         return 1
     return result if isinstance(result, int) else 0

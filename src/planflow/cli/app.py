@@ -7,17 +7,27 @@ from typing import Any
 import click
 
 from planflow.app import Planflow
+from planflow.storage.db import database_url_from_env, require_existing
 
 
 class Context:
     def __init__(self, database_url: str | None) -> None:
         self.database_url = database_url
         self._pf: Planflow | None = None
+        #: Whether this command may create the database (init, demo, run, the scheduler);
+        #: any other command refuses a SQLite file that does not exist.
+        self.creates = False
+
+    @property
+    def url(self) -> str:
+        return self.database_url or database_url_from_env()
 
     @property
     def pf(self) -> Planflow:
         if self._pf is None:
-            self._pf = Planflow(self.database_url)
+            if not self.creates:
+                require_existing(self.url)
+            self._pf = Planflow(self.url)
         return self._pf
 
     def close(self) -> None:

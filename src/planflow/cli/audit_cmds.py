@@ -7,6 +7,7 @@ import sys
 import click
 
 from planflow.cli.app import Context, pass_ctx
+from planflow.cli.params import ID
 from planflow.storage import audit_repo
 
 
@@ -47,7 +48,7 @@ def audit_checkpoint(ctx: Context) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
 )
-@click.option("--plan", "plan_id", type=int, default=None, help="Only this plan.")
+@click.option("--plan", "plan_id", type=ID, default=None, help="Only this plan.")
 @click.option(
     "--output",
     "-o",

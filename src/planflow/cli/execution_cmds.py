@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from planflow.cli.app import Context, pass_ctx
+from planflow.cli.params import ID, NUMBER
 from planflow.core.inspection.scoring import CriterionScore, InspectionOutcome, grade_label
 from planflow.errors import ValidationError
 from planflow.services.execution import STATUSES
@@ -31,13 +32,13 @@ def progress() -> None:
 
 
 @progress.command("report")
-@click.argument("plan_id", type=int)
+@click.argument("plan_id", type=ID)
 @click.argument("item")
 @click.option("--status", type=click.Choice(STATUSES), required=True, help="Where the item is.")
 @click.option("--report", default="", help="What was done (up to 4000 characters).")
 @click.option("--measured", type=float, default=None, help="Measured value for its target.")
 @click.option("--as", "actor", required=True, help="Username of the drafter or submitter.")
-@click.option("--expected-version", type=int, default=None, help="Refuse if the plan changed.")
+@click.option("--expected-version", type=NUMBER, default=None, help="Refuse if the plan changed.")
 @pass_ctx
 def progress_report(
     ctx: Context,
@@ -58,7 +59,7 @@ def progress_report(
 
 
 @progress.command("list")
-@click.argument("plan_id", type=int)
+@click.argument("plan_id", type=ID)
 @pass_ctx
 def progress_list(ctx: Context, plan_id: int) -> None:
     """Every item of a plan with its latest progress report."""
@@ -89,7 +90,7 @@ def evidence() -> None:
 
 
 @evidence.command("add")
-@click.argument("plan_id", type=int)
+@click.argument("plan_id", type=ID)
 @click.argument("item")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--as", "actor", required=True, help="Username of the drafter or submitter.")
@@ -113,7 +114,7 @@ def evidence_add(
 
 
 @evidence.command("list")
-@click.argument("plan_id", type=int)
+@click.argument("plan_id", type=ID)
 @pass_ctx
 def evidence_list(ctx: Context, plan_id: int) -> None:
     """The evidence files of a plan."""
@@ -171,7 +172,7 @@ def read_scores(path: Path, *, self_assessment: bool) -> list[CriterionScore]:
 
 
 @inspection.command("score")
-@click.argument("plan_id", type=int)
+@click.argument("plan_id", type=ID)
 @click.option("--as", "actor", required=True, help="Username of the inspector (or the unit).")
 @click.option(
     "--file",
@@ -205,7 +206,7 @@ def _fmt(value: float | None) -> str:
 
 
 @inspection.command("show")
-@click.argument("plan_id", type=int)
+@click.argument("plan_id", type=ID)
 @click.option("--lang", type=click.Choice(["en", "zh", "ko"]), default="en")
 @pass_ctx
 def inspection_show(ctx: Context, plan_id: int, lang: str) -> None:
@@ -257,10 +258,10 @@ def inspection_show(ctx: Context, plan_id: int, lang: str) -> None:
 
 
 @inspection.command("finish")
-@click.argument("plan_id", type=int)
+@click.argument("plan_id", type=ID)
 @click.option("--as", "actor", required=True, help="Username of the inspector.")
 @click.option("--comment", default=None, help="Remark (the rectification points by default).")
-@click.option("--expected-version", type=int, default=None, help="Refuse if the plan changed.")
+@click.option("--expected-version", type=NUMBER, default=None, help="Refuse if the plan changed.")
 @pass_ctx
 def inspection_finish(
     ctx: Context, plan_id: int, actor: str, comment: str | None, expected_version: int | None

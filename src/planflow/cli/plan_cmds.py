@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from planflow.cli.app import Context, pass_ctx
+from planflow.cli.params import ID, NUMBER
 from planflow.core.content.model import PlanContent
 from planflow.core.content.text_import import parse_plan_text
 from planflow.core.notes import record_text
@@ -37,7 +38,7 @@ def plans_list(
 
 
 @plans.command("show")
-@click.argument("plan_id", type=int)
+@click.argument("plan_id", type=ID)
 @pass_ctx
 def plans_show(ctx: Context, plan_id: int) -> None:
     """Show a plan, its open tasks and its audit trail."""
@@ -91,13 +92,13 @@ def plans_create(
 
 
 @plans.command("fire")
-@click.argument("plan_id", type=int)
+@click.argument("plan_id", type=ID)
 @click.argument("action")
 @click.option("--as", "actor", required=True, help="Username of whoever acts.")
 @click.option("--comment", default=None, help="Reason or remark (required to return).")
 @click.option(
     "--expected-version",
-    type=int,
+    type=NUMBER,
     default=None,
     help="Refuse if the plan changed since you saw this version.",
 )
@@ -116,7 +117,7 @@ def plans_fire(
 
 
 @plans.command("actions")
-@click.argument("plan_id", type=int)
+@click.argument("plan_id", type=ID)
 @click.option("--as", "actor", required=True, help="Username.")
 @click.option("--lang", type=click.Choice(["en", "zh", "ko"]), default="en")
 @pass_ctx
@@ -132,12 +133,12 @@ def plans_actions(ctx: Context, plan_id: int, actor: str, lang: str) -> None:
 
 
 @plans.command("content")
-@click.argument("plan_id", type=int)
+@click.argument("plan_id", type=ID)
 @click.argument("source", type=click.Path(exists=True, dir_okay=False))
 @click.option("--as", "actor", required=True, help="Username of a drafter of the plan's unit.")
 @click.option(
     "--expected-version",
-    type=int,
+    type=NUMBER,
     default=None,
     help="Refuse if the plan changed since you saw this version.",
 )
@@ -170,8 +171,10 @@ def plans_content(
 
 
 @plans.command("items")
-@click.argument("plan_id", type=int)
-@click.option("--revision", type=int, default=None, help="A submitted revision (default: current).")
+@click.argument("plan_id", type=ID)
+@click.option(
+    "--revision", type=NUMBER, default=None, help="A submitted revision (default: current)."
+)
 @pass_ctx
 def plans_items(ctx: Context, plan_id: int, revision: int | None) -> None:
     """Print a plan's sections and numbered items."""
@@ -194,9 +197,9 @@ def plans_items(ctx: Context, plan_id: int, revision: int | None) -> None:
 
 
 @plans.command("diff")
-@click.argument("plan_id", type=int)
-@click.option("--from", "old", type=int, required=True, help="Older revision number.")
-@click.option("--to", "new", type=int, required=True, help="Newer revision number.")
+@click.argument("plan_id", type=ID)
+@click.option("--from", "old", type=NUMBER, required=True, help="Older revision number.")
+@click.option("--to", "new", type=NUMBER, required=True, help="Newer revision number.")
 @pass_ctx
 def plans_diff(ctx: Context, plan_id: int, old: int, new: int) -> None:
     """What changed between two submitted revisions, item by item."""
@@ -215,7 +218,7 @@ def plans_diff(ctx: Context, plan_id: int, old: int, new: int) -> None:
 
 
 @plans.command("comment")
-@click.argument("plan_id", type=int)
+@click.argument("plan_id", type=ID)
 @click.argument("text")
 @click.option("--as", "actor", required=True, help="Username.")
 @click.option("--item", "item_key", default=None, help="Key of the item the comment is about.")

@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import logging
 import signal
-from datetime import datetime
 from types import FrameType
 
 import click
 
 from planflow.app import Planflow
 from planflow.cli.app import Context, pass_ctx
-from planflow.clock import FixedClock, to_utc
+from planflow.cli.params import parse_moment
+from planflow.clock import FixedClock
 from planflow.scheduling.scheduler import Scheduler
-
-
-def _parse_now(value: str) -> datetime:
-    try:
-        return to_utc(datetime.fromisoformat(value))
-    except ValueError as exc:
-        raise click.BadParameter(
-            f"{value!r} is not a date and time like 2027-04-01T08:00 (UTC unless it has an offset)"
-        ) from exc
 
 
 @click.group(invoke_without_command=True)
@@ -36,6 +27,7 @@ def scheduler(click_ctx: click.Context) -> None:
         return
     ctx = click_ctx.find_object(Context)
     assert ctx is not None
+    ctx.creates = True  # a scheduler brings its database's schema up to date
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -64,10 +56,11 @@ def scheduler(click_ctx: click.Context) -> None:
 @pass_ctx
 def run_once(ctx: Context, now_text: str | None) -> None:
     """Process everything due (at --now) once, print what was done, and exit."""
+    ctx.creates = True
     if now_text is None:
         pf = ctx.pf
     else:
-        pf = Planflow(ctx.database_url, clock=FixedClock(_parse_now(now_text)))
+        pf = Planflow(ctx.database_url, clock=FixedClock(parse_moment(now_text)))
     try:
         pf.init()
         report = Scheduler(pf).tick()

@@ -18,6 +18,7 @@ from planflow.scheduling.scheduler import Scheduler
 @pass_ctx
 def init(ctx: Context) -> None:
     """Create the database, or upgrade it to the newest schema."""
+    ctx.creates = True
     revision = ctx.pf.init()
     click.echo(f"database ready at schema revision {revision}: {ctx.pf.db.url}")
 
@@ -32,6 +33,7 @@ def init(ctx: Context) -> None:
 @pass_ctx
 def demo(ctx: Context, year: int | None) -> None:
     """Load the demo federation: units, users for every role, plans in every state."""
+    ctx.creates = True
     ctx.pf.init()
     summary = load_demo(ctx.pf, year=year)
     click.echo(summary.describe())
@@ -54,6 +56,7 @@ def run(ctx: Context, host: str, port: int, no_scheduler: bool, prepare_only: bo
     served until Ctrl-C. For several workers and hosts, see the README's
     deployment section (gunicorn, and ``planflow scheduler`` on its own).
     """
+    ctx.creates = True
     pf = ctx.pf
     pf.init()
     if pf.counts()["units"] == 0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from planflow.cli.app import Context, pass_ctx
+from planflow.cli.params import ID
 from planflow.core.definitions.loader import load_definition
 from planflow.errors import DefinitionError
 from planflow.services.definition_migration import apply_migration, parse_mapping, plan_migration
@@ -25,7 +26,7 @@ def workflows_list(ctx: Context) -> None:
 
 @workflows.command("show")
 @click.argument("name")
-@click.option("--version", "version", type=int, default=None, help="Default: the latest.")
+@click.option("--version", "version", type=ID, default=None, help="Default: the latest.")
 @click.option("--lang", type=click.Choice(["en", "zh", "ko"]), default="en")
 @pass_ctx
 def workflows_show(ctx: Context, name: str, version: int | None, lang: str) -> None:
@@ -74,11 +75,11 @@ def workflows_validate(paths: tuple[str, ...]) -> None:
 
 @workflows.command("migrate")
 @click.argument("name")
-@click.option("--to-version", "to_version", type=int, required=True, help="Target version.")
+@click.option("--to-version", "to_version", type=ID, required=True, help="Target version.")
 @click.option(
     "--from-version",
     "from_version",
-    type=int,
+    type=ID,
     default=None,
     help="Plans of this version move (default: every older version, one at a time).",
 )

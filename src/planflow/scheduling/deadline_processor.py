@@ -78,9 +78,18 @@ class DeadlineProcessor:
         self.lease = lease
         self.group = group
 
-    def run(self, *, max_batches: int | None = None) -> DeadlineReport:
-        """Apply every timer due by the service clock's now; returns what was done."""
-        report = DeadlineReport()
+    def run(
+        self, *, max_batches: int | None = None, report: DeadlineReport | None = None
+    ) -> DeadlineReport:
+        """Apply every timer due by the service clock's now; returns what was done.
+
+        ``report`` is filled as effects commit, so a caller that passes its own
+        still knows what was done when the run stops on an error. Claims this
+        run could not apply are released on the way out (on a database error
+        too, as far as the database lets us), so another scheduler need not
+        wait for their lease to run out.
+        """
+        report = report if report is not None else DeadlineReport()
         with write_tx(self.db) as tx:
             report.hints_moved = ts.fix_timer_hints(tx, self.service.clock.now())
         batches = 0
@@ -91,11 +100,24 @@ class DeadlineProcessor:
             batches += 1
             autos = [t for t in claimed if t.kind == "auto"]
             others = [t for t in claimed if t.kind != "auto"]
-            for start in range(0, len(others), self.group):
-                self.apply_group(others[start : start + self.group], report)
-            for timer in autos:  # rare, and each is a full transition: one by one
-                self.apply(timer, report)
+            try:
+                for start in range(0, len(others), self.group):
+                    self.apply_group(others[start : start + self.group], report)
+                for timer in autos:  # rare, and each is a full transition: one by one
+                    self.apply(timer, report)
+            except BaseException:
+                self.release(claimed)
+                raise
         return report
+
+    def release(self, timers: list[ts.ClaimedTimer]) -> None:
+        """Let go of claims not applied (applied ones were cleared by their own update)."""
+        try:
+            with write_tx(self.db) as tx:
+                for timer in timers:
+                    tx.run(ts.RELEASE_TIMER, {"plan_id": timer.row.id, "worker": self.worker_id})
+        except Exception as exc:  # the database is gone: the lease frees them later
+            log.warning("could not release %d claimed timer(s): %s", len(timers), exc)
 
     def apply_group(self, timers: list[ts.ClaimedTimer], report: DeadlineReport) -> None:
         """Reminders and escalations of several plans, committed together.

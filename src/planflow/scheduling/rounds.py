@@ -117,8 +117,9 @@ class RoundRunner:
         self.catch_up = catch_up if catch_up is not None else catch_up_from_env()
         self.lease = lease
 
-    def run(self) -> RoundReport:
-        report = RoundReport()
+    def run(self, report: RoundReport | None = None) -> RoundReport:
+        """Fire every round due now; ``report`` is filled as rounds finish (see the processor)."""
+        report = report if report is not None else RoundReport()
         now = self.service.clock.now()
         for spec in self._latest_specs():
             if not spec.schedules:
@@ -259,6 +260,16 @@ class RoundRunner:
             log.info("round %s: plan %s not moved: %s", key, plan_id, exc)
             return False
         return True
+
+    def release(self) -> None:
+        """Let go of the rounds this process runs, so another scheduler takes them over now."""
+        try:
+            with write_tx(self.db) as tx:
+                tx.run(
+                    ts.RELEASE_FIRINGS, {"worker": self.worker_id, "now": self.service.clock.now()}
+                )
+        except Exception as exc:
+            log.warning("could not release the rounds of %s: %s", self.worker_id, exc)
 
     def _renew(self, key: str) -> datetime:
         now = self.service.clock.now()

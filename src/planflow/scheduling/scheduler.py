@@ -28,6 +28,7 @@ from planflow.integrations.mail import Outbox, OutboxReport, SmtpSettings
 from planflow.scheduling.deadline_processor import (
     DEFAULT_BATCH,
     DEFAULT_GROUP,
+    DEFAULT_LEASE,
     DeadlineProcessor,
     DeadlineReport,
 )
@@ -68,6 +69,18 @@ def interval_from_env() -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def lease_from_env() -> timedelta:
+    """``PLANFLOW_SCHEDULER_LEASE``: how long a claimed timer or round is this process's."""
+    raw = os.environ.get("PLANFLOW_SCHEDULER_LEASE", "").strip()
+    if not raw:
+        return DEFAULT_LEASE
+    if not raw.isdigit() or not 10 <= int(raw) <= 86_400:
+        raise ValidationError(
+            f"PLANFLOW_SCHEDULER_LEASE={raw!r}: give seconds between 10 and 86400"
+        )
+    return timedelta(seconds=int(raw))
+
+
 def count_from_env(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -88,7 +101,8 @@ class TickReport:
         d, r = self.deadlines, self.rounds
         parts = [
             f"rounds fired: {len(r.fired)} ({r.plans} plan(s)), missed: {len(r.missed)}",
-            f"reminders: {d.reminded}, escalations: {d.escalated}, at the top: {d.at_top}, "
+            f"reminders: {d.reminded}, late reminders (recorded, nobody told): "
+            f"{d.late_reminders}, escalations: {d.escalated}, at the top: {d.at_top}, "
             f"auto-actions: {d.auto_actions}, skipped: {d.skipped}",
         ]
         o = self.outbox
@@ -113,12 +127,14 @@ class Scheduler:
         self.pf = pf
         self.worker_id = worker_id or new_worker_id()
         self.interval = interval or interval_from_env()
-        self.rounds = RoundRunner(pf.service, self.worker_id)
+        lease = lease_from_env()
+        self.rounds = RoundRunner(pf.service, self.worker_id, lease=lease)
         self.deadlines = DeadlineProcessor(
             pf.service,
             self.worker_id,
             batch=count_from_env("PLANFLOW_SCHEDULER_BATCH", DEFAULT_BATCH),
             group=count_from_env("PLANFLOW_SCHEDULER_GROUP", DEFAULT_GROUP),
+            lease=lease,
         )
         # Without SMTP settings the outbox only says so, once, in the log.
         self.outbox = outbox or Outbox(
@@ -130,13 +146,16 @@ class Scheduler:
     def tick(self) -> TickReport:
         """Do everything due now; each part's failure is logged, not fatal."""
         report = TickReport()
+        # The parts fill the report as they commit: a failure mid-way still
+        # reports what was done before it.
         try:
-            report.rounds = self.rounds.run()
+            self.rounds.run(report.rounds)
         except Exception as exc:  # the next tick retries; the lease protects the round
             log.exception("scheduled rounds failed")
+            self.rounds.release()
             report.errors.append(f"rounds: {exc}")
         try:
-            report.deadlines = self.deadlines.run()
+            self.deadlines.run(report=report.deadlines)
         except Exception as exc:
             log.exception("deadline processing failed")
             report.errors.append(f"deadlines: {exc}")
@@ -186,6 +205,7 @@ class Scheduler:
         if self._apscheduler is not None:
             self._apscheduler.shutdown(wait=True)
             self._apscheduler = None
+        self.rounds.release()  # a round stopped mid-way is another scheduler's at once
         self._stop.set()
 
     def run_forever(self) -> None:

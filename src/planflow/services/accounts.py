@@ -1,8 +1,9 @@
-"""Accounts: signing in, sign-in rate limits, the password, sessions, the language.
+"""Accounts: signing in, the password, sessions, the language.
 
-The storage adapter for what a person does with their own account, on the
-``app_user`` and ``login_attempt`` tables. The web UI (or any other front
-end) calls it and never writes those tables itself.
+The adapter for what a person does with their own account, on the
+``app_user`` table; the sign-in limits (and the ``login_attempt`` and
+``trusted_device`` tables) are ``planflow.services.sign_in``'s. The web UI (or
+any other front end) calls it and never writes those tables itself.
 
 Sessions. A front end's session names ``(user id, session_version)``;
 bumping the user's ``session_version`` (a password change, signing out
@@ -10,35 +11,35 @@ everywhere, deactivation) makes every session issued before it worthless,
 even a copy an attacker kept.
 
 Signing in. The password is checked with the Argon2id helpers of
-``storage.org_repo``. An unknown, inactive or password-less user costs the
-same work as a wrong password (a check against a throw-away hash) and gives
-the same answer, so neither the answer nor its timing tells which names
-exist.
-
-Rate limits. Attempts live in the database, not in a worker's memory, so
-the limits hold across every worker and host. Failures count within a
-sliding ``window``: at most ``per_account`` per account (counting only the
-failures since its last successful sign-in, so the owner is not held back by
-their own earlier typos) and ``per_address`` per address. A refused (limited)
-attempt is not recorded and the password is not checked, so a limit ends at
-most one window after the last real failure. Attempts older than ``keep``
-(a day) are deleted now and then by ``record_attempt``, or by ``prune``.
+``storage.org_repo``, after the attempt has taken its slot under the limits.
+An unknown, inactive or password-less user costs the same work as a wrong
+password (a check against a throw-away hash) and gives the same answer, so
+neither the answer nor its timing tells which names exist. A successful
+sign-in returns a device token for the client to keep and present next time.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
-from sqlalchemy import ColumnElement, delete, func, update
 from sqlalchemy import select as core_select
-from sqlmodel import Session, col, select
+from sqlalchemy import update
+from sqlmodel import select
 
 from planflow.clock import Clock
 from planflow.errors import NotFound, PlanflowError, ValidationError
+from planflow.services.sign_in import (
+    UNSTORABLE,
+    USERNAME_WIDTH,
+    SignInGate,
+    SignInLimits,
+    account_key,
+    address_key,
+)
 from planflow.storage.db import Database
 from planflow.storage.org_repo import LANGUAGES, hash_password, verify_password
 from planflow.storage.tables import LoginAttempt, User
@@ -47,15 +48,8 @@ user_table = User.__table__  # type: ignore[attr-defined]
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256
-#: Column widths of login_attempt: longer input is cut, never refused by the database.
-USERNAME_WIDTH = 80
-ADDRESS_WIDTH = 64
 #: ``record_attempt`` deletes old attempts at most this often (per process).
 PRUNE_EVERY = timedelta(hours=1)
-
-# Characters neither database can take in a text parameter (NUL on PostgreSQL,
-# unpaired surrogates anywhere), and other control characters.
-_UNSTORABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -94,6 +88,8 @@ class SignInResult:
     account: Account | None = None
     #: When a LIMITED sign-in may be tried again.
     retry_at: datetime | None = None
+    #: After an OK sign-in: the device token the client keeps and presents next time.
+    device: str | None = None
 
 
 class LoginLimited(PlanflowError):
@@ -113,20 +109,6 @@ class WrongPassword(ValidationError):
 
     def __init__(self) -> None:
         super().__init__("the current password is not right")
-
-
-def account_key(username: str) -> str:
-    """The counter of an account: case-folded, so "Chair_A" and "chair_a" share one."""
-    return _storable(username.strip().casefold())[:USERNAME_WIDTH]
-
-
-def address_key(address: str | None) -> str:
-    """The counter of an address; None counts as the address "unknown"."""
-    return _storable(address or "unknown")[:ADDRESS_WIDTH]
-
-
-def _storable(value: str) -> str:
-    return _UNSTORABLE.sub("\ufffd", value)
 
 
 def _check(password_hash: str | None, password: str) -> bool:
@@ -166,8 +148,9 @@ class _PruneMark:
 class Accounts:
     """The accounts of one database: ``pf.accounts``.
 
-    ``per_account``/``per_address`` failures within ``window`` limit
-    signing in; attempts are kept for ``keep`` (at least one window).
+    ``per_account``/``per_address`` failures within ``window`` limit signing
+    in, as ``planflow.services.sign_in`` says; attempts are kept for ``keep``
+    (at least one window).
     """
 
     def __init__(
@@ -179,18 +162,25 @@ class Accounts:
         per_address: int = 20,
         window: timedelta = timedelta(minutes=15),
         keep: timedelta = timedelta(days=1),
+        slow_lane: timedelta = timedelta(seconds=10),
     ) -> None:
-        if per_account < 1 or per_address < 1:
-            raise ValueError("the sign-in limits must be at least 1")
-        if window <= timedelta(0) or keep < window:
-            raise ValueError("the window must be positive and no longer than keep")
         self.db = db
         self.clock = clock
-        self.per_account = per_account
-        self.per_address = per_address
-        self.window = window
-        self.keep = keep
+        self.limits = SignInLimits(per_account, per_address, window, slow_lane, keep)
+        self.gate = SignInGate(db, clock, self.limits)
         self._prune_mark = _PruneMark()
+
+    @property
+    def per_account(self) -> int:
+        return self.limits.per_account
+
+    @property
+    def per_address(self) -> int:
+        return self.limits.per_address
+
+    @property
+    def window(self) -> timedelta:
+        return self.limits.window
 
     def with_limits(
         self,
@@ -200,20 +190,22 @@ class Accounts:
         window: timedelta | None = None,
     ) -> Accounts:
         """The same accounts with other sign-in limits (self if they are the same)."""
-        limits = (
-            self.per_account if per_account is None else per_account,
-            self.per_address if per_address is None else per_address,
-            self.window if window is None else window,
+        limits = replace(
+            self.limits,
+            per_account=self.per_account if per_account is None else per_account,
+            per_address=self.per_address if per_address is None else per_address,
+            window=self.window if window is None else window,
         )
-        if limits == (self.per_account, self.per_address, self.window):
+        if limits == self.limits:
             return self
         other = Accounts(
             self.db,
             self.clock,
-            per_account=limits[0],
-            per_address=limits[1],
-            window=limits[2],
-            keep=max(self.keep, limits[2]),
+            per_account=limits.per_account,
+            per_address=limits.per_address,
+            window=limits.window,
+            keep=max(self.limits.keep, limits.window),
+            slow_lane=limits.slow_lane,
         )
         other._prune_mark = self._prune_mark
         return other
@@ -250,26 +242,30 @@ class Accounts:
 
     # -- signing in -----------------------------------------------------------------
 
-    def sign_in(self, username: str, password: str, address: str | None) -> SignInResult:
-        """Check a sign-in, within the limits, and record the attempt."""
-        retry_at = self.limited_until(username, address)
-        if retry_at is not None:
-            return SignInResult(SignIn.LIMITED, retry_at=retry_at)
+    def sign_in(
+        self, username: str, password: str, address: str | None, *, device: str | None = None
+    ) -> SignInResult:
+        """Check a sign-in within the limits; ``device`` is the token of an earlier one."""
         account, password_hash = self._by_name(username)
-        if account is None or not account.active or not password_hash:
+        usable = account is not None and account.active and bool(password_hash)
+        trusted = usable and account is not None and self.gate.device_known(account.id, device)
+        slot = self.gate.take_slot(username, address, trusted=trusted)
+        self._prune_now_and_then()
+        if slot.attempt_id is None:
+            return SignInResult(SignIn.LIMITED, retry_at=slot.retry_at)
+        if not usable or account is None:
             # Unknown, inactive or without a password: refuse, after the same work.
             _spend_like_a_check(password)
-            ok = False
-        else:
-            ok = _check(password_hash, password)
-        self.record_attempt(username, address, success=ok)
-        if not ok or account is None:
             return SignInResult(SignIn.FAILED)
-        return SignInResult(SignIn.OK, account=account)
+        if not _check(password_hash, password):
+            return SignInResult(SignIn.FAILED)
+        self.gate.succeeded(slot.attempt_id)
+        token = self.gate.remember_device(account.id, device if trusted else None)
+        return SignInResult(SignIn.OK, account=account, device=token)
 
     def _by_name(self, username: str) -> tuple[Account | None, str | None]:
         """The account of that exact name and its password hash, or (None, None)."""
-        if len(username) > USERNAME_WIDTH or _UNSTORABLE.search(username):
+        if len(username) > USERNAME_WIDTH or UNSTORABLE.search(username):
             return None, None  # no such name can exist; do not send it to the database
         with self.db.read_session() as s:
             user = s.exec(select(User).where(User.username == username)).first()
@@ -279,79 +275,46 @@ class Accounts:
 
     # -- rate limits ----------------------------------------------------------------
 
-    def account_limited_until(self, username: str) -> datetime | None:
-        """When the account may try again, or None if it may try now."""
-        return self.limited_until(username, None, address_too=False)
+    def account_limited_until(self, username: str, *, trusted: bool = False) -> datetime | None:
+        """When the account may try again (from an untrusted client), or None for now."""
+        return self.gate.account_limited_until(username, trusted=trusted)
 
     def address_limited_until(self, address: str | None) -> datetime | None:
-        """When the address may try again, or None if it may try now."""
-        return self.limited_until(None, address)
+        """When the address's slow lane lets an untrusted attempt through, or None for now."""
+        return self.gate.address_limited_until(address)
 
-    def limited_until(
-        self, username: str | None, address: str | None, *, address_too: bool = True
-    ) -> datetime | None:
-        """When a sign-in as ``username`` from ``address`` may be tried, or None for now.
+    def limited_until(self, username: str, address: str | None) -> datetime | None:
+        """When an untrusted sign-in as ``username`` from ``address`` may be tried."""
+        times = [self.account_limited_until(username), self.address_limited_until(address)]
+        found = [t for t in times if t is not None]
+        return max(found) if found else None
 
-        ``username`` None checks the address alone; ``address_too=False``
-        the account alone.
-        """
-        now = self.clock.now()
-        start = now - self.window
-        checks: list[tuple[ColumnElement[bool], datetime, int]] = []
-        until: datetime | None = None
-        with self.db.read_session() as s:
-            if username is not None:
-                account = account_key(username)
-                last_success = s.exec(
-                    select(func.max(LoginAttempt.at)).where(
-                        LoginAttempt.username == account, col(LoginAttempt.success).is_(True)
-                    )
-                ).one()
-                since = max(start, last_success) if last_success is not None else start
-                checks.append((col(LoginAttempt.username) == account, since, self.per_account))
-            if address_too:
-                addr = address_key(address)
-                checks.append((col(LoginAttempt.address) == addr, start, self.per_address))
-            for where, after, limit in checks:
-                recent = s.exec(
-                    select(LoginAttempt.at)
-                    .where(
-                        where, col(LoginAttempt.success).is_(False), col(LoginAttempt.at) > after
-                    )
-                    .order_by(col(LoginAttempt.at).desc())
-                    .limit(limit)
-                ).all()
-                if len(recent) >= limit:
-                    # Free again once the oldest of the last `limit` failures leaves the window.
-                    free_at = min(recent) + self.window
-                    until = free_at if until is None else max(until, free_at)
-        return until if until is not None and until > now else None
-
-    def record_attempt(self, username: str, address: str | None, *, success: bool) -> None:
-        """Record a sign-in attempt (and, now and then, delete the old ones)."""
-        now = self.clock.now()
+    def record_attempt(
+        self, username: str, address: str | None, *, success: bool, trusted: bool = False
+    ) -> None:
+        """Record a sign-in attempt that took no slot (imports, tests), pruning now and then."""
         with self.db.session() as s:
             s.add(
                 LoginAttempt(
                     username=account_key(username),
                     address=address_key(address),
-                    at=now,
+                    at=self.clock.now(),
                     success=success,
+                    trusted=trusted,
                 )
             )
-            if self._prune_mark.due(now):
-                self._prune(s, now)
+        self._prune_now_and_then()
 
     def prune(self) -> int:
         """Delete the attempts older than ``keep``; returns how many."""
         with self.db.session() as s:
-            return self._prune(s, self.clock.now())
+            return self.gate.prune(s, self.clock.now())
 
-    def _prune(self, s: Session, now: datetime) -> int:
-        result = s.connection().execute(
-            delete(LoginAttempt).where(col(LoginAttempt.at) < now - self.keep)
-        )
-        return result.rowcount
+    def _prune_now_and_then(self) -> None:
+        now = self.clock.now()
+        if self._prune_mark.due(now):
+            with self.db.session() as s:
+                self.gate.prune(s, now)
 
     # -- settings -------------------------------------------------------------------
 
@@ -387,12 +350,14 @@ class Accounts:
             if user is None:
                 raise NotFound("user", user_id)
             username, old_hash = user.username, user.password_hash
-        retry_at = self.limited_until(username, address)
-        if retry_at is not None:
-            raise LoginLimited(retry_at)
+        # A stolen session guessing the password is an untrusted client.
+        slot = self.gate.take_slot(username, address, trusted=False)
+        if slot.attempt_id is None:
+            assert slot.retry_at is not None
+            raise LoginLimited(slot.retry_at)
         if not _check(old_hash, current):
-            self.record_attempt(username, address, success=False)
             raise WrongPassword()
+        self.gate.succeeded(slot.attempt_id)
         new_hash = hash_password(new)  # slow: done outside the write transaction
         with self.db.session() as s:
             # Only over the hash just checked: a change made meanwhile is not overwritten.
@@ -405,7 +370,9 @@ class Accounts:
                 raise WrongPassword()
             user = s.get(User, user_id)
             assert user is not None
-            return Account.of(user)
+            account = Account.of(user)
+        self.gate.forget_devices(user_id)  # a new password: every device earns trust again
+        return account
 
     def set_language(self, user_id: int, language: str) -> None:
         """Remember the user's language (en, zh or ko)."""

@@ -22,6 +22,8 @@ from sqlmodel import Session, col, select
 
 from planflow.clock import Clock
 from planflow.core.definitions.spec import BUILTIN_ROLES
+from planflow.core.text import MAX_DISPLAY_NAME as MAX_DISPLAY_NAME
+from planflow.core.text import MAX_UNIT_NAME as MAX_UNIT_NAME
 from planflow.core.text import clean_text
 from planflow.errors import NotFound, ValidationError
 from planflow.services.accounts import MAX_PASSWORD, MIN_PASSWORD
@@ -49,8 +51,6 @@ from planflow.storage.org_repo import (
 )
 from planflow.storage.tables import RoleAssignment, Unit, User
 
-MAX_UNIT_NAME = 300
-MAX_DISPLAY_NAME = 200
 MAX_EMAIL = 320
 
 unit_t = Unit.__table__  # type: ignore[attr-defined]
@@ -135,6 +135,8 @@ class OrgAdmin:
         """Rename (the code stays); refused with ``OrgConflict`` if the name is no longer
         ``expected_name``, the one the admin saw."""
         name = _required(clean_text(name, field="name", max_length=MAX_UNIT_NAME), "name")
+        # A stored name passed clean_text; one that would not (a NUL, say) names nothing.
+        expected_name = clean_text(expected_name, field="expected name", max_length=MAX_UNIT_NAME)
         with self.db.session() as s:
             scope, _parents = self._scope(s, actor_id)
             unit = self._unit(s, scope, code)

@@ -17,8 +17,9 @@ the statement that carries it out is chosen by storage
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from planflow.clock import Clock, SystemClock
 from planflow.core.audit_chain import GENESIS, AuditEntry, canonical_json
@@ -48,11 +49,13 @@ from planflow.storage.db import Database
 from planflow.storage.definition_repo import DefinitionStore
 from planflow.storage.org_repo import OrgCache
 from planflow.storage.plan_updates import plan_update
-from planflow.storage.tx import Tx, write_tx
+from planflow.storage.tx import ConnectionLost, Tx, write_tx
 
-#: How often ``fire`` retries by itself after losing a race, when the caller
-#: did not pin a version (the decision is re-made on fresh state each time).
+#: How often ``fire`` and ``mutate`` try by themselves when losing a race, if the
+#: caller did not pin a version (the decision is re-made on fresh state each time).
 AUTO_RETRIES = 3
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -131,8 +134,26 @@ class PlanService:
                 params={"year": year, "min": 2000, "max": 2100},
             )
         spec = self.registry.get(workflow)
+        self.definitions.ensure_stored(self.db, spec, self.clock.now())
+        return _retrying(
+            lambda: self._create_once(
+                unit_id, year, title, actor_id, spec, content_json, item_count, items_without_due
+            ),
+            pinned=True,
+        )
+
+    def _create_once(
+        self,
+        unit_id: int,
+        year: int,
+        title: str,
+        actor_id: int,
+        spec: WorkflowSpec,
+        content_json: str,
+        item_count: int,
+        items_without_due: int,
+    ) -> int:
         now = self.clock.now()
-        self.definitions.ensure_stored(self.db, spec, now)
         with write_tx(self.db) as tx:
             org = self.org_cache.get(self.db, ps.org_generation(tx))
             if unit_id not in org.units:
@@ -210,23 +231,12 @@ class PlanService:
         it may write rows of its own (an inspection's outcome, say) and add to
         the audit record, or raise a PlanflowError to refuse the whole transition.
         """
-        attempts = 1 if expected_version is not None else AUTO_RETRIES
-        for attempt in range(attempts):
-            try:
-                return self._fire_once(
-                    plan_id,
-                    action,
-                    actor_id,
-                    comment,
-                    expected_version,
-                    on_behalf_of_id,
-                    effect,
-                    also,
-                )
-            except StaleVersion:
-                if attempt == attempts - 1:
-                    raise
-        raise AssertionError("unreachable")
+        return _retrying(
+            lambda: self._fire_once(
+                plan_id, action, actor_id, comment, expected_version, on_behalf_of_id, effect, also
+            ),
+            pinned=expected_version is not None,
+        )
 
     def _fire_once(
         self,
@@ -290,6 +300,26 @@ class PlanService:
         if isinstance(update, Move | TimerStep):
             raise TypeError(f"{type(update).__name__} is not a mutation (use fire or the timers)")
         comment = _clean_comment(comment) if comment else comment
+        # A change that does not pin a version (a comment, say) commutes with the
+        # others: if one slipped in first, it is decided again on the fresh plan.
+        return _retrying(
+            lambda: self._mutate_once(
+                plan_id, action, actor_id, update, check, expected_version, comment, detail
+            ),
+            pinned=expected_version is not None,
+        )
+
+    def _mutate_once(
+        self,
+        plan_id: int,
+        action: str,
+        actor_id: int | None,
+        update: PlanUpdate,
+        check: Step | None,
+        expected_version: int | None,
+        comment: str | None,
+        detail: dict[str, Any] | None,
+    ) -> Change:
         with write_tx(self.db) as tx:
             row, spec, org = self._load(tx, plan_id, expected_version)
             change = self._change(row, spec, org, action, actor_id, None, comment, None)
@@ -349,7 +379,7 @@ class PlanService:
     def _load(
         self, tx: Tx, plan_id: int, expected_version: int | None
     ) -> tuple[ps.PlanRow, WorkflowSpec, OrgSnapshot]:
-        row = ps.load_plan(tx, plan_id)
+        row = ps.load_plan(tx, plan_id, for_change=True)
         if row is None:
             raise NotFound("plan", plan_id)
         if expected_version is not None and row.version != expected_version:
@@ -457,6 +487,31 @@ class PlanService:
 
 #: A transition that is not a submission (the submitter stays), and a plan's creation.
 _MOVE = Move()
+
+
+def _retrying(run: Callable[[], T], *, pinned: bool) -> T:
+    """Run a write transaction; again when it may be.
+
+    A change that lost a race (``StaleVersion``) runs again, up to
+    ``AUTO_RETRIES`` times, unless the caller pinned the version it decided
+    on. A transaction whose connection died before its COMMIT wrote nothing
+    and runs once more on a new connection (a restarted server, a killed
+    backend); after a second loss, or a loss during the COMMIT, the caller
+    is told the database is unavailable.
+    """
+    races = 0
+    reconnected = False
+    while True:
+        try:
+            return run()
+        except StaleVersion:
+            races += 1
+            if pinned or races >= AUTO_RETRIES:
+                raise
+        except ConnectionLost as lost:
+            if reconnected or not lost.before_commit:
+                raise
+            reconnected = True
 
 
 def _clean_comment(comment: str) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -28,11 +29,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+import psycopg
+from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlmodel import Session
 
+from planflow.errors import ConfigurationError, DatabaseUnavailable
 from planflow.storage.checkpointer import BACKSTOP_PAGES, WalCheckpointer, checkpointer_for
 
 DEFAULT_INSTANCE = Path("instance")
@@ -56,31 +59,56 @@ def database_url_from_env() -> str:
 
 def normalise_url(url: str) -> str:
     """Pick the psycopg 3 driver for a bare ``postgresql://`` URL."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigurationError(
+            "the database URL is not one planflow can use; write sqlite:///path/to/file.sqlite3 "
+            "or postgresql://user@host:5432/database"
+        ) from exc
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
 
 
 class Database:
-    """Engine plus the transaction helpers every adapter uses."""
+    """Engine plus the transaction helpers every adapter uses.
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 5) -> None:
+    ``create``: a SQLite file that does not exist yet is created (by the first
+    connection); with False, a missing file is refused (``DatabaseMissing``)
+    instead of being created empty. Only the instance folder itself is made
+    when missing: a URL naming any other folder that does not exist is a
+    ``ConfigurationError``, not a reason to create it.
+    """
+
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 5, create: bool = True
+    ) -> None:
         self.url = normalise_url(url)
         parsed = make_url(self.url)
-        self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        self.is_postgres = parsed.get_backend_name() == "postgresql"
+        backend = parsed.get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise ConfigurationError(
+                f"{_safe(parsed)}: planflow runs on SQLite (sqlite:///path) or PostgreSQL "
+                "(postgresql://user@host/database), not on "
+                f"{backend!r}"
+            )
+        self.is_sqlite = backend == "sqlite"
+        self.is_postgres = backend == "postgresql"
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                _check_sqlite_path(Path(parsed.database), create)
             kwargs["connect_args"] = {
                 "check_same_thread": False,
                 "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
             }
         else:
             kwargs["pool_size"] = pool_size
-        self.engine: Engine = create_engine(self.url, **kwargs)
+        try:
+            self.engine: Engine = create_engine(self.url, **kwargs)
+        except (ArgumentError, ImportError) as exc:  # a driver that is not installed, say
+            raise ConfigurationError(f"{_safe(parsed)}: {exc}") from exc
         #: Background WAL checkpoints (SQLite files only; see ``checkpointer``).
         self.checkpointer: WalCheckpointer | None = None
         if self.is_sqlite:
@@ -137,7 +165,12 @@ class Database:
         """
         conn = getattr(self._pinned, "conn", None)
         if conn is None:
-            fairy = self.engine.raw_connection()
+            try:
+                fairy = self.engine.raw_connection()
+            except DBAPIError as exc:
+                raise DatabaseUnavailable(
+                    f"the database cannot be reached: {describe_driver_error(exc)}"
+                ) from exc
             fairy.detach()
             conn = fairy.dbapi_connection
             self._pinned.conn = conn
@@ -231,6 +264,71 @@ def _ping_when_idle(engine: Engine) -> None:
             dbapi_conn.rollback()  # the SELECT opened a transaction: end it
         except Exception as exc:
             raise DisconnectionError("the pooled connection is gone") from exc
+
+
+class DatabaseMissing(ConfigurationError):
+    """A SQLite file that does not exist, where one was expected."""
+
+    code = "database_missing"
+
+
+def require_existing(url: str) -> None:
+    """Refuse (``DatabaseMissing``) a SQLite URL whose file does not exist, creating nothing.
+
+    For the commands that only use a database: they must not leave an empty
+    file behind. PostgreSQL databases are checked by connecting.
+    """
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        _check_sqlite_path(Path(parsed.database or ""), create=False)
+
+
+def _safe(parsed: URL) -> str:
+    return parsed.render_as_string(hide_password=True)
+
+
+def _check_sqlite_path(path: Path, create: bool) -> None:
+    if path.exists():
+        return
+    folder = path.parent
+    if not folder.is_dir():
+        if folder.resolve() != instance_path():
+            raise ConfigurationError(
+                f"the folder {folder} of the SQLite database does not exist; create it first "
+                "(planflow creates only its instance folder)"
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+    if not create:
+        raise DatabaseMissing(
+            f"there is no planflow database at {path}; create it with 'planflow init'"
+        )
+
+
+#: What the database drivers raise when the server is gone, restarting or refuses us:
+#: SQLAlchemy's wrapper on pooled paths, the bare driver errors on the transition path.
+DRIVER_ERRORS: tuple[type[BaseException], ...] = (DBAPIError, sqlite3.Error, psycopg.Error)
+
+
+def is_disconnect(raw: Any, exc: BaseException) -> bool:
+    """Whether ``exc`` on the DBAPI connection ``raw`` means the connection is gone.
+
+    PostgreSQL: the driver reports an operational error and the connection is
+    closed or broken afterwards (a server restart, a killed backend, a network
+    failure). SQLite has no connection to lose.
+    """
+    if not isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        return False
+    return bool(getattr(raw, "closed", False) or getattr(raw, "broken", False))
+
+
+def describe_driver_error(exc: BaseException) -> str:
+    """One line saying what the database answered (no SQL, no parameters)."""
+    original = getattr(exc, "orig", None) or exc
+    lines = [ln.strip() for ln in str(original).splitlines() if ln.strip()]
+    first = lines[0] if lines else type(original).__name__
+    if "no such table" in first or ("relation" in first and "does not exist" in first):
+        return f"{first} (it has no planflow schema yet: run 'planflow init')"
+    return first
 
 
 def with_search_path(url: str, schema: str) -> str:

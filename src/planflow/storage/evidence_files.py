@@ -29,6 +29,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from planflow.core.text import BIDI_CONTROLS
 from planflow.errors import ValidationError
 from planflow.storage.db import instance_path
 
@@ -39,11 +40,6 @@ MAX_EXTENSION = 16
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # Controls refused in text evidence: every C0 control but tab, newline, FF and CR.
 _BAD_TEXT = frozenset({*range(0x20), 0x7F} - {0x09, 0x0A, 0x0C, 0x0D})
-# Bidirectional controls make "report\u202efdp.exe" display as "reportexe.pdf"; the
-# marks (LRM, RLM, ALM) reorder what follows them too.
-_BIDI_CONTROLS = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
 # Control characters, unpaired surrogates (not UTF-8), line and paragraph separators.
 _BAD_NAME_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 
@@ -179,7 +175,7 @@ def sanitize_filename(filename: str) -> str:
     name = unicodedata.normalize("NFC", filename).strip()
     if not name or name in (".", ".."):
         raise EvidenceRefused("no_name", "an evidence file needs a name")
-    if any(unicodedata.category(c) in _BAD_NAME_CATEGORIES or c in _BIDI_CONTROLS for c in name):
+    if any(unicodedata.category(c) in _BAD_NAME_CATEGORIES or c in BIDI_CONTROLS for c in name):
         raise EvidenceRefused("control", f"the file name {filename!r} contains control characters")
     if "/" in name or "\\" in name or re.match(r"[A-Za-z]:", name):
         raise EvidenceRefused(

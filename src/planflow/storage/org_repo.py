@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from planflow.clock import Clock
 from planflow.core.definitions.spec import BUILTIN_ROLES
 from planflow.core.org import OrgSnapshot, UnitInfo
+from planflow.core.text import MAX_DISPLAY_NAME, MAX_UNIT_NAME, clean_text
 from planflow.errors import NotFound, ValidationError
 from planflow.storage.db import Database
 from planflow.storage.tables import OrgGeneration, RoleAssignment, Unit, User
@@ -133,10 +134,11 @@ class OrgRepository:
         return user
 
     def add_unit(self, session: Session, code: str, name: str, parent_code: str | None) -> Unit:
+        name = clean_text(name, field="name", max_length=MAX_UNIT_NAME)
         problems = []
         if not CODE_RE.match(code):
             problems.append(f"unit code {code!r} must be 1-64 letters, digits, '_', '.' or '-'")
-        if not name.strip() or len(name) > 300:
+        if not name:
             problems.append("a unit needs a name of 1-300 characters")
         if problems:
             raise ValidationError("; ".join(problems))
@@ -178,12 +180,13 @@ class OrgRepository:
         language: str = "en",
         password: str | None = None,
     ) -> User:
+        display_name = clean_text(display_name, field="display name", max_length=MAX_DISPLAY_NAME)
         problems = []
         if not USERNAME_RE.match(username):
             problems.append(
                 f"username {username!r} must be 1-80 letters, digits, '_', '.', '@' or '-'"
             )
-        if not display_name.strip():
+        if not display_name:
             problems.append("a display name is required")
         if email and (not EMAIL_RE.match(email) or len(email) > 320):
             problems.append(f"{email!r} is not an e-mail address")
@@ -195,7 +198,7 @@ class OrgRepository:
             raise ValidationError(f"a user named {username!r} already exists")
         user = User(
             username=username,
-            display_name=display_name.strip(),
+            display_name=display_name,
             email=email,
             language=language,
             password_hash=hash_password(password) if password else None,

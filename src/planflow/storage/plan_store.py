@@ -16,18 +16,25 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from planflow.core.guards import PlanFacts
+from planflow.core.ids import is_id
 from planflow.storage.audit_keys import SEQ_SPAN
 from planflow.storage.tx import Sql, Tx
 
 _NO_FACTS: Mapping[str, object] = MappingProxyType({})
 
-SELECT_PLAN = Sql(
-    "select_plan",
+_SELECT_PLAN = (
     "SELECT p.id, p.unit_id, p.year, p.title, p.workflow_name, p.workflow_version, p.state,"
     " p.version, p.submitted_by, p.item_count, p.items_without_due, p.revision, p.audit_seq,"
     " p.audit_hash, p.task_role, p.task_unit_id, p.task_level, p.task_escalated_unit_id,"
     " p.timer_at IS NOT NULL, (SELECT generation FROM org_generation WHERE id = 1),"
-    " p.timer_hint FROM plan p WHERE p.id = :plan_id",
+    " p.timer_hint FROM plan p WHERE p.id = :plan_id"
+)
+SELECT_PLAN = Sql("select_plan", _SELECT_PLAN)
+#: The same, for a change: on PostgreSQL the row is locked until the commit, so
+#: changes to one plan queue instead of failing each other's version check (on
+#: SQLite ``BEGIN IMMEDIATE`` has serialised the writers already).
+SELECT_PLAN_FOR_CHANGE = Sql(
+    "select_plan_for_change", _SELECT_PLAN, postgresql=_SELECT_PLAN + " FOR UPDATE OF p"
 )
 SELECT_GENERATION = Sql("select_generation", "SELECT generation FROM org_generation WHERE id = 1")
 SELECT_VERSION = Sql("select_version", "SELECT version FROM plan WHERE id = :plan_id")
@@ -287,8 +294,11 @@ class PlanRow(NamedTuple):
         )
 
 
-def load_plan(tx: Tx, plan_id: int) -> PlanRow | None:
-    row = tx.one(SELECT_PLAN, {"plan_id": plan_id})
+def load_plan(tx: Tx, plan_id: int, *, for_change: bool = False) -> PlanRow | None:
+    """The plan as the transition path reads it; ``for_change`` locks it (PostgreSQL)."""
+    if not is_id(plan_id):  # names no plan; the driver would overflow on it
+        return None
+    row = tx.one(SELECT_PLAN_FOR_CHANGE if for_change else SELECT_PLAN, {"plan_id": plan_id})
     if row is None:
         return None
     # SQLite answers ``IS NOT NULL`` with 0 or 1.

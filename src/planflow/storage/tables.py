@@ -482,3 +482,21 @@ class LoginAttempt(SQLModel, table=True):
     address: str = Field(max_length=64)
     at: datetime
     success: bool = False
+    #: Made with a trusted device's token of the account (counted apart: ``services.sign_in``).
+    trusted: bool = False
+
+
+class TrustedDevice(SQLModel, table=True):
+    """A browser (or other client) someone signed in with: its token, kept hashed.
+
+    Attempts that present it are exempt from the limits others' failures set.
+    """
+
+    __tablename__ = "trusted_device"
+    __table_args__ = (Index("ix_trusted_device_user", "user_id", "last_used_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime
+    last_used_at: datetime

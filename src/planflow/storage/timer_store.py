@@ -90,6 +90,12 @@ RENEW_FIRING = Sql(
     "renew_firing",
     "UPDATE schedule_firing SET claimed_until = :until WHERE key = :key AND claimed_by = :worker",
 )
+#: A round whose scheduler stops mid-way: its lease ends now, so another takes it over.
+RELEASE_FIRINGS = Sql(
+    "release_firings",
+    "UPDATE schedule_firing SET claimed_until = :now"
+    " WHERE claimed_by = :worker AND status = 'running'",
+)
 FINISH_FIRING = Sql(
     "finish_firing",
     "UPDATE schedule_firing SET status = 'fired', at = :at, plans_affected = :plans_affected,"

@@ -27,7 +27,8 @@ from operator import itemgetter
 from typing import Any
 
 from planflow.core.audit_chain import last_isoformat, utc_isoformat
-from planflow.storage.db import Database
+from planflow.errors import DatabaseUnavailable
+from planflow.storage.db import Database, is_disconnect
 
 # The sqlite3 module binds None as NULL only after asking the adapter registry
 # and both ``__adapt__`` and ``__conform__`` (two failed attribute lookups;
@@ -233,16 +234,23 @@ class write_tx:
             cursor = self._cursor = raw.cursor()
             if db.is_sqlite:
                 cursor.execute("BEGIN IMMEDIATE")
-        except Exception:
+        except Exception as exc:
             db.discard_pinned()  # a broken connection: the next transaction opens a new one
+            if is_disconnect(raw, exc):
+                raise ConnectionLost(before_commit=True) from exc
             raise
         return Tx(cursor, db.dialect)
 
-    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, _tb: object
+    ) -> None:
         db, raw = self._db, self._raw
         try:
             if exc_type is not None:
                 _rollback(db, raw)
+                if exc is not None and is_disconnect(raw, exc):
+                    # Nothing reached a COMMIT: the whole transaction may run again.
+                    raise ConnectionLost(before_commit=True) from exc
                 return
             try:
                 if db.is_sqlite:
@@ -252,8 +260,10 @@ class write_tx:
                     self._cursor.execute("COMMIT")
                 else:
                     raw.commit()
-            except Exception:
+            except Exception as failed:
                 _rollback(db, raw)
+                if is_disconnect(raw, failed):
+                    raise ConnectionLost(before_commit=False) from failed
                 raise
         finally:
             self._cursor.close()
@@ -261,10 +271,33 @@ class write_tx:
             db.checkpointer.committed()
 
 
+class ConnectionLost(DatabaseUnavailable):
+    """The connection died under a write transaction (a restart, a killed backend).
+
+    ``before_commit``: it died before the COMMIT was sent, so nothing was
+    written and the transaction may run again on a new connection (the dead
+    one is discarded). Otherwise whether it committed is unknown.
+    """
+
+    def __init__(self, *, before_commit: bool) -> None:
+        if before_commit:
+            message = "the connection to the database was lost; nothing was saved"
+        else:
+            message = (
+                "the connection to the database was lost while saving; reload to see "
+                "whether the change was saved"
+            )
+        super().__init__(message)
+        self.before_commit = before_commit
+
+
 def _rollback(db: Database, raw: Any) -> None:
     try:
         raw.rollback()
     except Exception:
+        db.discard_pinned()
+        return
+    if getattr(raw, "closed", False) or getattr(raw, "broken", False):
         db.discard_pinned()
 
 

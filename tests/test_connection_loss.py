@@ -1,0 +1,114 @@
+"""Writes survive a connection that died, and concurrent comments do not lose each other.
+
+Each web thread (and the command line, and the scheduler) keeps its own
+connection for the transition path. When PostgreSQL restarts or a backend is
+killed, that connection is dead; the next write on it used to fail with a
+500 and lose the user's action. A transaction that failed on a dead
+connection before its COMMIT wrote nothing, so it runs once more on a new
+one. And changes that do not pin a version (comments) no longer fail each
+other on one plan: on PostgreSQL the plan row is locked for the change, and
+a lost race is decided again. PostgreSQL only: SQLite has no server to lose
+and serialises writers already.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from test_service import new_plan
+
+from planflow.app import Planflow
+from planflow.errors import DatabaseUnavailable
+from planflow.services.content import PlanContentService
+from planflow.storage import audit_repo
+from planflow.storage.db import normalise_url
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg(pf: Planflow) -> Planflow:
+    if not pf.db.is_postgres:
+        pytest.skip("PostgreSQL only")
+    return pf
+
+
+def kill_pinned_backend(pf: Planflow, conn: Any = None) -> None:
+    """Terminate the server process behind this thread's transition connection."""
+    pid = (conn or pf.db.pinned_connection()).info.backend_pid
+    admin = create_engine(normalise_url(pf.db.url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+    admin.dispose()
+
+
+def audit_count(pf: Planflow, plan_id: int) -> int:
+    return len(pf.audit_trail(plan_id))
+
+
+def test_a_transition_on_a_killed_connection_runs_again_on_a_new_one(
+    pg: Planflow, org: Any
+) -> None:
+    plan_id = new_plan(pg)
+    before = audit_count(pg, plan_id)
+    kill_pinned_backend(pg)
+    assert pg.fire(plan_id, "submit", "chair_a") == "submitted"
+    assert audit_count(pg, plan_id) == before + 1  # once, not twice
+    kill_pinned_backend(pg)
+    PlanContentService(pg.service).add_comment(plan_id, pg.user_id("reviewer"), "still here")
+    assert audit_count(pg, plan_id) == before + 2
+    assert audit_repo.verify(pg.db).ok
+
+
+def test_a_connection_lost_twice_is_unavailable_and_writes_nothing(
+    pg: Planflow, org: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan_id = new_plan(pg)
+    before = audit_count(pg, plan_id)
+    pinned = type(pg.db).pinned_connection
+    handed_out: list[int] = []
+
+    def dying(db: Any) -> Any:
+        # Every connection the transition path takes is killed before it is used.
+        conn = pinned(db)
+        handed_out.append(conn.info.backend_pid)
+        kill_pinned_backend(pg, conn)
+        return conn
+
+    monkeypatch.setattr(type(pg.db), "pinned_connection", dying)
+    with pytest.raises(DatabaseUnavailable, match="nothing was saved"):
+        pg.fire(plan_id, "submit", "chair_a")
+    monkeypatch.undo()
+    assert len(set(handed_out)) == 2  # tried once more, on a new connection
+    assert audit_count(pg, plan_id) == before
+    assert pg.fire(plan_id, "submit", "chair_a") == "submitted"  # and it is back
+
+
+def test_concurrent_comments_on_one_plan_all_land(pg: Planflow, org: Any) -> None:
+    plan_id = new_plan(pg)
+    pg.fire(plan_id, "submit", "chair_a")
+    people = ["reviewer", "reviewer2", "fed_reviewer", "officer", "chair_a", "drafter_a"]
+    ids = {name: pg.user_id(name) for name in people}
+    start = threading.Barrier(len(people) * 4)
+    errors: list[BaseException] = []
+
+    def write(name: str, n: int) -> None:
+        start.wait()
+        try:
+            PlanContentService(pg.service).add_comment(plan_id, ids[name], f"{name} #{n}")
+        except BaseException as exc:  # recorded, asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(name, n)) for name in people for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    trail = pg.audit_trail(plan_id)
+    comments = sorted(r.comment or "" for r in trail if r.action == "comment")
+    assert comments == sorted(f"{name} #{n}" for name in people for n in range(4))
+    assert audit_repo.verify(pg.db).ok
