@@ -162,10 +162,10 @@ class Org:
 @pytest.fixture
 def org(pf: Planflow) -> Org:
     with pf.session() as s:
-        pf.org.add_unit(s, "fed", "Federation 总工会", None)
-        pf.org.add_unit(s, "union", "Union 工会", "fed")
-        pf.org.add_unit(s, "branch_a", "Branch A 분회", "union")
-        pf.org.add_unit(s, "branch_b", "Branch B", "union")
+        pf.org_repo.add_unit(s, "fed", "Federation 总工会", None)
+        pf.org_repo.add_unit(s, "union", "Union 工会", "fed")
+        pf.org_repo.add_unit(s, "branch_a", "Branch A 분회", "union")
+        pf.org_repo.add_unit(s, "branch_b", "Branch B", "union")
         people = [
             ("drafter_a", "drafter", "branch_a"),
             ("chair_a", "submitter", "branch_a"),
@@ -182,10 +182,10 @@ def org(pf: Planflow) -> Org:
         ]
         roles = ("drafter", "submitter", "reviewer", "inspector", "officer", "admin", "committee")
         for username, role, unit in people:
-            pf.org.add_user(
+            pf.org_repo.add_user(
                 s, username, username.replace("_", " ").title(), email=f"{username}@example.org"
             )
-            pf.org.assign_role(s, username, role, unit, known_roles=roles)
+            pf.org_repo.assign_role(s, username, role, unit, known_roles=roles)
     return Org(
         pf.unit_id("fed"), pf.unit_id("union"), pf.unit_id("branch_a"), pf.unit_id("branch_b")
     )

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from planflow.errors import NotFound
-from planflow.services.inbox import NotificationEntry
+from planflow.views import NotificationEntry
 
 from .forms import MarkReadForm
 from .i18n import action_label, state_label
@@ -45,7 +45,7 @@ def index() -> str:
     before = request.args.get("before", type=int)
     before = before if before is not None and 1 <= before <= MAX_ID else None
     entries = pf.inbox.notifications(
-        user.id, unread_only=unread_only, limit=PAGE_SIZE + 1, before_id=before
+        user.username, unread_only=unread_only, limit=PAGE_SIZE + 1, before_id=before
     )
     return render_template(
         "notifications/index.html",
@@ -63,7 +63,7 @@ def mark_read() -> Response:
         abort(400)
     ids = [form.notification.data] if form.notification.data is not None else None
     try:
-        planflow().inbox.mark_read(me().id, ids)
+        planflow().inbox.mark_read(me().username, ids)
     except NotFound:
         abort(404)
     return redirect(url_for("notifications.index"))

@@ -22,7 +22,7 @@ def units() -> None:
 def units_add(ctx: Context, code: str, name: str, parent_code: str | None) -> None:
     """Add a unit with a stable CODE and a NAME in any language."""
     with ctx.pf.session() as s:
-        unit = ctx.pf.org.add_unit(s, code, name, parent_code)
+        unit = ctx.pf.org_repo.add_unit(s, code, name, parent_code)
         click.echo(f"unit {unit.code} added (id {unit.id})")
 
 
@@ -33,7 +33,7 @@ def units_add(ctx: Context, code: str, name: str, parent_code: str | None) -> No
 def units_move(ctx: Context, code: str, parent_code: str | None) -> None:
     """Move a unit (and everything below it) under another unit."""
     with ctx.pf.session() as s:
-        ctx.pf.org.move_unit(s, code, parent_code)
+        ctx.pf.org_repo.move_unit(s, code, parent_code)
     click.echo(f"unit {code} moved under {parent_code or '(top)'}")
 
 
@@ -71,7 +71,7 @@ def users_add(
 ) -> None:
     """Add a user."""
     with ctx.pf.session() as s:
-        user = ctx.pf.org.add_user(
+        user = ctx.pf.org_repo.add_user(
             s, username, display_name, email=email, language=language, password=password
         )
         click.echo(f"user {user.username} added (id {user.id})")
@@ -93,7 +93,7 @@ def users_list(ctx: Context) -> None:
 def users_deactivate(ctx: Context, username: str) -> None:
     """Deactivate a user: they can no longer act or sign in."""
     with ctx.pf.session() as s:
-        ctx.pf.org.set_active(s, username, False)
+        ctx.pf.org_repo.set_active(s, username, False)
     click.echo(f"user {username} deactivated")
 
 
@@ -103,7 +103,7 @@ def users_deactivate(ctx: Context, username: str) -> None:
 def users_activate(ctx: Context, username: str) -> None:
     """Re-activate a user."""
     with ctx.pf.session() as s:
-        ctx.pf.org.set_active(s, username, True)
+        ctx.pf.org_repo.set_active(s, username, True)
     click.echo(f"user {username} activated")
 
 
@@ -114,7 +114,7 @@ def users_activate(ctx: Context, username: str) -> None:
 def users_set_password(ctx: Context, username: str, password: str) -> None:
     """Set a user's password (ends their other sessions)."""
     with ctx.pf.session() as s:
-        ctx.pf.org.set_password(s, username, password)
+        ctx.pf.org_repo.set_password(s, username, password)
     click.echo(f"password of {username} changed")
 
 
@@ -132,7 +132,7 @@ def roles_assign(ctx: Context, username: str, role: str, unit_code: str) -> None
     """Give USERNAME the ROLE at UNIT_CODE."""
     known = tuple(sorted({r for spec in ctx.pf.registry.all() for r in spec.roles}))
     with ctx.pf.session() as s:
-        ctx.pf.org.assign_role(s, username, role, unit_code, known_roles=known)
+        ctx.pf.org_repo.assign_role(s, username, role, unit_code, known_roles=known)
     click.echo(f"{username} is {role} at {unit_code}")
 
 
@@ -144,7 +144,7 @@ def roles_assign(ctx: Context, username: str, role: str, unit_code: str) -> None
 def roles_revoke(ctx: Context, username: str, role: str, unit_code: str) -> None:
     """Take the ROLE at UNIT_CODE away from USERNAME."""
     with ctx.pf.session() as s:
-        ctx.pf.org.revoke_role(s, username, role, unit_code)
+        ctx.pf.org_repo.revoke_role(s, username, role, unit_code)
     click.echo(f"{username} is no longer {role} at {unit_code}")
 
 
