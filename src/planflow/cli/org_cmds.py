@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import click
-from sqlmodel import col, select
 
 from planflow.cli.app import Context, pass_ctx
-from planflow.storage.tables import RoleAssignment, Unit, User
 
 
 @click.group()
@@ -81,10 +79,9 @@ def users_add(
 @pass_ctx
 def users_list(ctx: Context) -> None:
     """List users."""
-    with ctx.pf.session() as s:
-        for u in s.exec(select(User).order_by(col(User.username))):
-            flag = "" if u.active else "  (inactive)"
-            click.echo(f"{u.username:24} {u.display_name}  <{u.email}> [{u.language}]{flag}")
+    for u in ctx.pf.org.users():
+        flag = "" if u.active else "  (inactive)"
+        click.echo(f"{u.username:24} {u.display_name}  <{u.email}> [{u.language}]{flag}")
 
 
 @users.command("deactivate")
@@ -153,17 +150,8 @@ def roles_revoke(ctx: Context, username: str, role: str, unit_code: str) -> None
 @pass_ctx
 def roles_list(ctx: Context, unit_code: str | None) -> None:
     """List role assignments."""
-    with ctx.pf.session() as s:
-        query = (
-            select(User.username, RoleAssignment.role, Unit.code)
-            .join(User, col(User.id) == col(RoleAssignment.user_id))
-            .join(Unit, col(Unit.id) == col(RoleAssignment.unit_id))
-            .order_by(col(Unit.code), col(RoleAssignment.role), col(User.username))
-        )
-        if unit_code:
-            query = query.where(Unit.code == unit_code)
-        for username, role, code in s.exec(query):
-            click.echo(f"{code:16} {role:12} {username}")
+    for r in ctx.pf.org.roles(unit=unit_code):
+        click.echo(f"{r.unit:16} {r.role:12} {r.username}")
 
 
 COMMANDS = [units, users, roles]
