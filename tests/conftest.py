@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
@@ -38,6 +39,12 @@ POSTGRES_URL = os.environ.get("PLANFLOW_TEST_POSTGRES_URL")
 T0 = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)  # a Monday
 
 os.environ.setdefault("PLANFLOW_WORKFLOWS_DIR", str(WORKFLOWS))
+
+# Hypothesis's per-example deadline measures the machine, not the code: on a
+# loaded 2-core box (tests in parallel, CI) a pure test's example can take
+# 500 ms. The properties are what is checked; speed is the benchmarks' job.
+settings.register_profile("planflow", deadline=None)
+settings.load_profile("planflow")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -163,10 +170,10 @@ class Org:
 @pytest.fixture
 def org(pf: Planflow) -> Org:
     with pf.session() as s:
-        pf.org.add_unit(s, "fed", "Federation 总工会", None)
-        pf.org.add_unit(s, "union", "Union 工会", "fed")
-        pf.org.add_unit(s, "branch_a", "Branch A 분회", "union")
-        pf.org.add_unit(s, "branch_b", "Branch B", "union")
+        pf.org_repo.add_unit(s, "fed", "Federation 总工会", None)
+        pf.org_repo.add_unit(s, "union", "Union 工会", "fed")
+        pf.org_repo.add_unit(s, "branch_a", "Branch A 분회", "union")
+        pf.org_repo.add_unit(s, "branch_b", "Branch B", "union")
         people = [
             ("drafter_a", "drafter", "branch_a"),
             ("chair_a", "submitter", "branch_a"),
@@ -183,10 +190,10 @@ def org(pf: Planflow) -> Org:
         ]
         roles = ("drafter", "submitter", "reviewer", "inspector", "officer", "admin", "committee")
         for username, role, unit in people:
-            pf.org.add_user(
+            pf.org_repo.add_user(
                 s, username, username.replace("_", " ").title(), email=f"{username}@example.org"
             )
-            pf.org.assign_role(s, username, role, unit, known_roles=roles)
+            pf.org_repo.assign_role(s, username, role, unit, known_roles=roles)
     return Org(
         pf.unit_id("fed"), pf.unit_id("union"), pf.unit_id("branch_a"), pf.unit_id("branch_b")
     )

@@ -44,7 +44,7 @@ def people(pf: Planflow, org: Any) -> Planflow:
     """The ``org`` people; chair_a, chair_b and reviewer have ``PASSWORD``."""
     with pf.session() as s:
         for name in ("chair_a", "chair_b", "reviewer"):
-            pf.org.set_password(s, name, PASSWORD)
+            pf.org_repo.set_password(s, name, PASSWORD)
     return pf
 
 
@@ -84,7 +84,7 @@ def test_session_account_needs_an_active_user_and_the_current_version(people: Pl
     assert pf.accounts.session_account(user_id, 1) is None
     assert pf.accounts.session_account(9999, 1) is None
     with pf.session() as s:
-        pf.org.set_active(s, "chair_a", False)  # bumps the version too
+        pf.org_repo.set_active(s, "chair_a", False)  # bumps the version too
     assert pf.accounts.session_account(user_id, 3) is None
     assert pf.accounts.sign_in("chair_a", PASSWORD, HOME).outcome is SignIn.FAILED
 
@@ -108,9 +108,9 @@ def test_unknown_user_and_wrong_password_take_the_same_path(
 ) -> None:
     pf = people
     with pf.session() as s:
-        pf.org.add_user(s, "no_password", "No Password")
-        pf.org.add_user(s, "gone", "Gone", password=PASSWORD)
-        pf.org.set_active(s, "gone", False)
+        pf.org_repo.add_user(s, "no_password", "No Password")
+        pf.org_repo.add_user(s, "gone", "Gone", password=PASSWORD)
+        pf.org_repo.set_active(s, "gone", False)
     results = [
         pf.accounts.sign_in(name, password, HOME)
         for name, password in [

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from conftest import T0, CliRun
 from sqlmodel import select
+from stored import stored_plan
 
 from planflow.app import Planflow
 from planflow.clock import FixedClock
@@ -39,15 +40,15 @@ ROLES = ("drafter", "submitter", "reviewer", "inspector", "officer", "admin", "c
 @pytest.fixture
 def admin(pf: Planflow, org: Any) -> OrgAdmin:
     with pf.session() as s:
-        pf.org.add_unit(s, "union2", "Union Two", "fed")
-        pf.org.add_unit(s, "branch_c", "Branch C", "union2")
+        pf.org_repo.add_unit(s, "union2", "Union Two", "fed")
+        pf.org_repo.add_unit(s, "branch_c", "Branch C", "union2")
         for username, role, unit in [
             ("fed_admin", "admin", "fed"),
             ("union_admin", "admin", "union"),
             ("drafter_c", "drafter", "branch_c"),
         ]:
-            pf.org.add_user(s, username, username.title())
-            pf.org.assign_role(s, username, role, unit, known_roles=ROLES)
+            pf.org_repo.add_user(s, username, username.title())
+            pf.org_repo.assign_role(s, username, role, unit, known_roles=ROLES)
     return pf.org_admin()
 
 
@@ -96,7 +97,7 @@ def test_scope_from_the_snapshot(pf: Planflow, admin: OrgAdmin) -> None:
     assert scope_of(pf.org_snapshot(), pf.user_id("reviewer")) is None
     # A deactivated admin is no admin.
     with pf.session() as s:
-        pf.org.set_active(s, "union_admin", False)
+        pf.org_repo.set_active(s, "union_admin", False)
     assert scope_of(pf.org_snapshot(), pf.user_id("union_admin")) is None
 
 
@@ -297,7 +298,7 @@ def test_deactivating_and_a_new_password_end_sessions(pf: Planflow, admin: OrgAd
 
 def test_accounts_with_roles_elsewhere_are_left_alone(pf: Planflow, admin: OrgAdmin) -> None:
     with pf.session() as s:
-        pf.org.assign_role(s, "officer", "inspector", "fed", known_roles=ROLES)
+        pf.org_repo.assign_role(s, "officer", "inspector", "fed", known_roles=ROLES)
     union_admin, uid = pf.user_id("union_admin"), pf.user_id("officer")
     for change in (
         lambda: admin.set_active(union_admin, uid, False),
@@ -371,8 +372,8 @@ def submitted(pf: Planflow, branch: str = "a") -> int:
     items = {"sections": [{"title": "Work", "items": [{"text": "Dues drive", "due": 4}]}]}
     pf.content.set_content(
         plan_id,
-        pf.user_id(f"drafter_{branch}"),
         PlanContent.from_dict(items, year=2027),
+        actor=f"drafter_{branch}",
         expected_version=None,
     )
     pf.fire(plan_id, "submit", f"chair_{branch}")
@@ -381,8 +382,8 @@ def submitted(pf: Planflow, branch: str = "a") -> int:
 
 def add_reviewer(pf: Planflow, username: str, unit: str) -> None:
     with pf.session() as s:
-        pf.org.add_user(s, username, username.title())
-        pf.org.assign_role(s, username, "reviewer", unit, known_roles=ROLES)
+        pf.org_repo.add_user(s, username, username.title())
+        pf.org_repo.assign_role(s, username, "reviewer", unit, known_roles=ROLES)
 
 
 def told(pf: Planflow, plan_id: int, kind: str = "reroute") -> dict[str, dict[str, Any]]:
@@ -399,13 +400,13 @@ def test_a_moved_branch_takes_its_waiting_plan_to_the_new_union(
 ) -> None:
     add_reviewer(pf, "reviewer_2", "union2")
     plan_id = submitted(pf)
-    assert pf.plan(plan_id).task_unit_id == pf.unit_id("union")
-    version = pf.plan(plan_id).version
+    assert stored_plan(pf, plan_id).task_unit_id == pf.unit_id("union")
+    version = stored_plan(pf, plan_id).version
 
     report = admin.move_unit(pf.user_id("fed_admin"), "branch_a", "union2")
 
     assert (report.rerouted, report.unchanged, report.failed) == ([plan_id], 0, [])
-    plan = pf.plan(plan_id)
+    plan = stored_plan(pf, plan_id)
     assert (plan.task_role, plan.task_unit_id, plan.version) == (
         "reviewer",
         pf.unit_id("union2"),
@@ -413,8 +414,8 @@ def test_a_moved_branch_takes_its_waiting_plan_to_the_new_union(
     )
     assert plan.task_since == T0 and plan.task_due_at is not None  # the same task, elsewhere
     record = pf.audit_trail(plan_id)[-1]
-    assert (record.action, record.actor_id) == ("reroute_task", pf.user_id("fed_admin"))
-    assert json.loads(record.detail) == {
+    assert (record.action, record.actor) == ("reroute_task", "fed_admin")
+    assert dict(record.detail) == {
         "from_unit": "union",
         "to_unit": "union2",
         "reason": "unit moved",
@@ -423,21 +424,21 @@ def test_a_moved_branch_takes_its_waiting_plan_to_the_new_union(
     notice = told(pf, plan_id)
     assert set(notice) == {"reviewer_2"}
     assert (notice["reviewer_2"]["unit"], notice["reviewer_2"]["from_unit"]) == ("union2", "union")
-    assert [t.plan_id for t in pf.inbox.tasks(pf.user_id("reviewer_2"))] == [plan_id]
-    assert pf.inbox.tasks(pf.user_id("reviewer")) == []
+    assert [t.plan_id for t in pf.inbox.tasks("reviewer_2")] == [plan_id]
+    assert pf.inbox.tasks("reviewer") == []
     code, out, err = cli("--database-url", database_url, "notifications", "reviewer_2")
     assert code == 0 and "task moved to you at union2 (its unit moved)" in out, err
 
     # Running it again finds nothing to do: no new version, record or notice.
     again = admin.rerouter.reroute_subtree(pf.unit_id("branch_a"), pf.user_id("fed_admin"))
     assert (again.rerouted, again.unchanged, again.failed) == ([], 1, [])
-    assert pf.plan(plan_id).version == version + 1
+    assert stored_plan(pf, plan_id).version == version + 1
     assert len(told(pf, plan_id)) == 1
 
     with pytest.raises(PermissionDenied):
         pf.fire(plan_id, "start_review", "reviewer")
     pf.fire(plan_id, "start_review", "reviewer_2")
-    assert pf.plan(plan_id).state == "under_review"
+    assert stored_plan(pf, plan_id).state == "under_review"
     assert audit_repo.verify(pf.db).ok
 
 
@@ -453,14 +454,14 @@ def test_an_escalated_task_starts_again_at_the_new_unit_and_escalates_up_the_new
     pf.fire(plan_id, "start_review", "reviewer")
     clock.set(DUE_AT + timedelta(hours=1))
     DeadlineProcessor(pf.service, "w1").run()
-    plan = pf.plan(plan_id)
+    plan = stored_plan(pf, plan_id)
     assert (plan.task_level, plan.task_escalated_unit_id) == (1, pf.unit_id("fed"))
 
     clock.set(DUE_AT + timedelta(hours=2))
     report = admin.move_unit(fed_admin, "branch_a", "union3")
 
     assert report.rerouted == [plan_id]
-    plan = pf.plan(plan_id)
+    plan = stored_plan(pf, plan_id)
     assert (plan.task_unit_id, plan.task_level, plan.task_escalated_unit_id) == (
         pf.unit_id("union3"),
         0,
@@ -468,14 +469,14 @@ def test_an_escalated_task_starts_again_at_the_new_unit_and_escalates_up_the_new
     )
     # Overdue already: the first escalation of the timeline is due at once.
     assert (plan.timer_kind, plan.timer_at) == ("escalate", DUE_AT)
-    detail = json.loads(pf.audit_trail(plan_id)[-1].detail)
+    detail = dict(pf.audit_trail(plan_id)[-1].detail)
     assert detail["escalation_reset"] == {"level": 1, "unit": "fed"}
     assert "reviewer_3" in told(pf, plan_id)
 
     clock.set(DUE_AT + timedelta(hours=3))
     ran = DeadlineProcessor(pf.service, "w1").run()
     assert ran.escalated == 1
-    plan = pf.plan(plan_id)
+    plan = stored_plan(pf, plan_id)
     # Up the new tree: union3 -> region (the old one went union -> fed).
     assert (plan.task_level, plan.task_escalated_unit_id) == (1, pf.unit_id("region"))
     assert set(told(pf, plan_id, "escalate")) >= {"region_reviewer", "reviewer_3"}
@@ -491,14 +492,14 @@ def test_plans_without_a_task_to_move_and_outside_the_subtree_are_untouched(
     pf.fire(approved, "start_review", "reviewer")
     pf.fire(approved, "approve", "reviewer")
     elsewhere = submitted(pf, "b")
-    before = {p: pf.plan(p).version for p in (draft, approved, elsewhere)}
-    assert pf.plan(approved).task_role is None
+    before = {p: stored_plan(pf, p).version for p in (draft, approved, elsewhere)}
+    assert stored_plan(pf, approved).task_role is None
 
     report = admin.move_unit(pf.user_id("fed_admin"), "branch_a", "union2")
 
     assert (report.rerouted, report.unchanged, report.failed) == ([], 0, [])
-    assert {p: pf.plan(p).version for p in before} == before
-    assert pf.plan(elsewhere).task_unit_id == pf.unit_id("union")
+    assert {p: stored_plan(pf, p).version for p in before} == before
+    assert stored_plan(pf, elsewhere).task_unit_id == pf.unit_id("union")
     assert all(told(pf, p) == {} for p in before)
 
 
@@ -512,13 +513,13 @@ def test_a_plan_changed_meanwhile_is_decided_again(pf: Planflow, admin: OrgAdmin
     def racing(pid: int) -> Any:
         decision = decide(pid)
         if not calls:  # someone comments between our read and our write, once
-            pf.content.add_comment(pid, pf.user_id("drafter_a"), "Still here")
+            pf.content.add_comment(pid, "Still here", actor="drafter_a")
         calls.append(pid)
         return decision
 
     rerouter._decide = racing  # type: ignore[method-assign]
     admin.move_unit(pf.user_id("fed_admin"), "branch_a", "union2")
     assert len(calls) == 2
-    assert pf.plan(plan_id).task_unit_id == pf.unit_id("union2")
+    assert stored_plan(pf, plan_id).task_unit_id == pf.unit_id("union2")
     assert [r.action for r in pf.audit_trail(plan_id)][-2:] == ["comment", "reroute_task"]
     assert audit_repo.verify(pf.db).ok

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, insert, select, update
+from stored import stored_plan, stored_records
 
 from planflow.app import Planflow
 from planflow.clock import FixedClock
@@ -63,8 +64,8 @@ def populate(pf: Planflow, clock: FixedClock) -> Plans:
     a = plan("A", "branch_a", "drafter_a")
     b = plan("B", "branch_b", "drafter_b")
     c = plan("C", "branch_a", "drafter_a")
-    pf.content.set_content(a, pf.user_id("drafter_a"), CONTENT, expected_version=None)
-    pf.content.set_content(b, pf.user_id("drafter_b"), CONTENT, expected_version=None)
+    pf.content.set_content(a, CONTENT, actor="drafter_a", expected_version=None)
+    pf.content.set_content(b, CONTENT, actor="drafter_b", expected_version=None)
     clock.advance(timedelta(hours=1, microseconds=123_456))
     pf.fire(a, "submit", "chair_a")
     pf.fire(b, "submit", "chair_b")
@@ -263,7 +264,7 @@ def test_checkpoint_records_every_head(pf: Planflow, plans: Plans, clock: FixedC
     first = audit_repo.checkpoint(pf.db, clock.now())
     assert (first.plan_count, first.record_count, first.prev_hash) == (3, 10, GENESIS)
     heads = [
-        (p, pf.plan(p).audit_seq, pf.plan(p).audit_hash)
+        (p, stored_plan(pf, p).audit_seq, stored_plan(pf, p).audit_hash)
         for p in (plans.returned, plans.submitted, plans.draft)
     ]
     assert first.digest == heads_digest(heads)
@@ -374,7 +375,7 @@ def test_checkpoint_taken_with_a_non_utc_time_verifies(pf: Planflow, plans: Plan
 def expected_rows(pf: Planflow, plans: Plans) -> list[dict[str, object]]:
     rows = []
     for plan_id in (plans.returned, plans.submitted, plans.draft):
-        for r in pf.audit_trail(plan_id):
+        for r in stored_records(pf, plan_id):
             data = {name: getattr(r, name) for name in EXPORT_FIELDS}
             data["at"] = r.at.isoformat(timespec="microseconds")
             rows.append(data)
@@ -417,7 +418,7 @@ def test_export_csv_cells_cannot_start_a_formula(pf: Planflow, org: Any) -> None
     plan_id = pf.create_plan(
         unit_code="branch_a", year=2027, title='=HYPERLINK("http://x")', actor="drafter_a"
     )
-    pf.content.set_content(plan_id, pf.user_id("drafter_a"), CONTENT, expected_version=None)
+    pf.content.set_content(plan_id, CONTENT, actor="drafter_a", expected_version=None)
     pf.fire(plan_id, "submit", "chair_a", comment="@SUM(A1:A9)")
     pf.fire(plan_id, "start_review", "reviewer")
     pf.fire(plan_id, "return_for_revision", "reviewer", comment="-2+3 and fix the dates")

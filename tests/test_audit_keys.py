@@ -100,7 +100,7 @@ def test_a_record_whose_id_does_not_match_its_plan_and_seq_is_refused(pf: Planfl
 def test_one_plans_records_are_its_key_range(pf: Planflow, org) -> None:
     first = pf.create_plan(unit_code="branch_a", year=2027, title="P", actor="drafter_a")
     second = pf.create_plan(unit_code="branch_a", year=2027, title="Q", actor="drafter_a")
-    pf.content.add_comment(first, pf.user_id("drafter_a"), "Add a target")
+    pf.content.add_comment(first, "Add a target", actor="drafter_a")
     assert [(r.plan_id, r.seq) for r in pf.audit_trail(first)] == [(first, 1), (first, 2)]
     assert [(r.plan_id, r.seq) for r in pf.audit_trail(second)] == [(second, 1)]
     low, high = audit_range(first)

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from conftest import WORKFLOWS
 from sqlalchemy import create_engine, text
+from stored import stored_plan
 
 from planflow.app import Planflow
 from planflow.bench import w2, w2_floor, w2_population, w2_timeline
@@ -248,7 +249,7 @@ def test_population_rows_are_what_planflow_itself_writes(database_url: str) -> N
             clock.set(remind_at)
             report = DeadlineProcessor(pf.service, "test").run()
             assert report.reminded == 1
-            plan = pf.plan(i + 1)
+            plan = stored_plan(pf, i + 1)
             assert (plan.timer_kind, plan.timer_at) == ("escalate", h.escalation.at)
     finally:
         pf.close()
@@ -261,7 +262,7 @@ def test_populate_leaves_a_database_planflow_goes_on_with(database_url: str) -> 
         org = w2_population.populate(pf, 120)
         counts = pf.counts()
         assert (counts["plans"], counts["audit_records"]) == (120, 360)
-        assert {p.state for p in pf.list_plans(limit=1000)} == {"under_review"}
+        assert {p.state for p in pf.plans(page_size=1000).items} == {"under_review"}
         report = audit_repo.verify(pf.db)
         assert report.ok and (report.plans, report.records) == (120, 360)
         # The id sequence is past the populated plans (PostgreSQL).
@@ -430,7 +431,7 @@ def claimed_elsewhere(plan_id: int) -> Plant:
 
 def fed_reviewer_leaves(pf: Planflow) -> None:
     with pf.session() as s:
-        pf.org.set_active(s, "fed.reviewer", False)
+        pf.org_repo.set_active(s, "fed.reviewer", False)
 
 
 def record_altered(pf: Planflow) -> None:

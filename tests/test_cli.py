@@ -387,8 +387,13 @@ def test_plans_actions(run: Cli, demo: list[PlanLine]) -> None:
     assert [ln.split()[0] for ln in lines] == ["submit", "withdraw"]
     zh = assert_ok(run("plans", "actions", str(draft.id), "--as", chair, "--lang", "zh")).out
     assert "提交" in zh
-    nothing = assert_ok(run("plans", "actions", str(draft.id), "--as", "fed.inspector")).out
-    assert nothing == f"fed.inspector has no action on plan {draft.id} now\n"
+    # A draft is its own unit's: anyone else is told exactly what a missing plan tells.
+    hidden = run("plans", "actions", str(draft.id), "--as", "fed.inspector")
+    assert_refused(hidden, f"unknown plan: {draft.id}")
+    review = plan_in(demo, "under_review")
+    own_chair = f"{review.unit}.chair"
+    nothing = assert_ok(run("plans", "actions", str(review.id), "--as", own_chair)).out
+    assert nothing == f"{own_chair} has no action on plan {review.id} now\n"
     empty = str(create_empty_plan(run, draft.unit))
     blocked = assert_ok(run("plans", "actions", empty, "--as", chair)).out
     assert "(blocked: the plan has no items yet)" in blocked

@@ -35,6 +35,7 @@ import pytest
 from _concurrency_worker import Attempt, Done, Task, run
 from conftest import T0, WORKFLOWS, Org
 from sqlmodel import select
+from stored import stored_plan, stored_records
 
 from planflow.app import Planflow
 from planflow.core.content.model import PlanContent
@@ -81,7 +82,10 @@ def plan_under_review(pf: Planflow, n: int, workflow: str) -> int:
         workflow=workflow,
     )
     pf.content.set_content(
-        plan_id, pf.user_id(f"drafter_{branch}"), content(), expected_version=None
+        plan_id,
+        content(),
+        actor=f"drafter_{branch}",
+        expected_version=None,
     )
     pf.fire(plan_id, "submit", f"chair_{branch}")
     if workflow == "annual_plan":
@@ -206,14 +210,14 @@ def test_racing_processes_never_lose_an_update(pf: Planflow, org: Org, database_
         assert len(voters) == 2 and len(set(voters)) == 2, (plan_id, tries)
         refused = {a.outcome for a in tries if a.outcome != "ok"}
         assert refused <= {"ActionNotAllowed", "GuardFailed"}, (plan_id, tries)
-        plan = pf.plan(plan_id)
+        plan = stored_plan(pf, plan_id)
         assert (plan.state, plan.version, plan.revision) == (
             "approved",
             COMMITTEE_SETUP_CHANGES + 2,
             1,
         )
         assert sorted(u for p, r, u in votes if p == plan_id and r == 1) == sorted(voters)
-        trail = pf.audit_trail(plan_id)
+        trail = stored_records(pf, plan_id)
         assert [(r.action, r.to_state) for r in trail[-2:]] == [
             ("approve", "committee_review"),
             ("approve", "approved"),
@@ -236,10 +240,10 @@ OK_OUTCOMES = {"ok", "StaleVersion", "ActionNotAllowed", "GuardFailed"}
 
 def check_single_winner(pf: Planflow, plan_id: int, winner: Attempt, setup: int) -> None:
     """The plan moved once, by the winner, and its trail ends with the winner's record."""
-    plan = pf.plan(plan_id)
+    plan = stored_plan(pf, plan_id)
     assert (plan.state, plan.version) == (ACTION_TO_STATE[winner.task.action], setup + 1)
     assert winner.detail == setup + 1
-    trail = pf.audit_trail(plan_id)
+    trail = stored_records(pf, plan_id)
     assert [r.seq for r in trail] == list(range(1, setup + 2))
     last = trail[-1]
     assert (last.action, last.actor_id, last.from_state, last.to_state) == (

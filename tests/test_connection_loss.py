@@ -55,7 +55,7 @@ def test_a_transition_on_a_killed_connection_runs_again_on_a_new_one(
     plan_id = new_plan(pg)
     before = audit_count(pg, plan_id)
     kill_pinned_backend(pg)
-    assert pg.fire(plan_id, "submit", "chair_a") == "submitted"
+    assert pg.fire(plan_id, "submit", "chair_a").to_state == "submitted"
     assert audit_count(pg, plan_id) == before + 1  # once, not twice
     kill_pinned_backend(pg)
     PlanContentService(pg.service).add_comment(plan_id, pg.user_id("reviewer"), "still here")
@@ -84,7 +84,7 @@ def test_a_connection_lost_twice_is_unavailable_and_writes_nothing(
     monkeypatch.undo()
     assert len(set(handed_out)) == 2  # tried once more, on a new connection
     assert audit_count(pg, plan_id) == before
-    assert pg.fire(plan_id, "submit", "chair_a") == "submitted"  # and it is back
+    assert pg.fire(plan_id, "submit", "chair_a").to_state == "submitted"  # and it is back
 
 
 def test_concurrent_comments_on_one_plan_all_land(pg: Planflow, org: Any) -> None:

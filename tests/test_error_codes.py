@@ -58,6 +58,6 @@ def test_library_refusals_of_plans_and_comments(pf: Planflow, org: object) -> No
     assert (info.value.code, info.value.params["year"]) == ("year_out_of_range", 1999)
     plan_id = pf.create_plan(unit_code="branch_a", year=2027, title="Plan", actor="drafter_a")
     with pytest.raises(ValidationError) as info:
-        pf.content.add_comment(plan_id, pf.user_id("drafter_a"), "   ")
+        pf.content.add_comment(plan_id, "   ", actor="drafter_a")
     assert info.value.code == "comment_empty"
     assert str(info.value) == "a comment cannot be empty"

@@ -15,13 +15,13 @@ pages (``progress_board``, ``self_assessment``); and the CLI.
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import CliRun
+from stored import stored_plan
 
 from planflow.app import Planflow
 from planflow.core.content.model import PlanContent
@@ -80,8 +80,8 @@ def drive(pf: Planflow, to: str) -> int:
     plan_id = pf.create_plan(unit_code="branch_a", year=2027, title="Plan A", actor="drafter_a")
     pf.content.set_content(
         plan_id,
-        pf.user_id("drafter_a"),
         PlanContent.from_dict(CONTENT, year=2027),
+        actor="drafter_a",
         expected_version=None,
     )
     extra = {
@@ -89,10 +89,10 @@ def drive(pf: Planflow, to: str) -> int:
         "accepted": [("accept", "inspector", None)],
     }
     for action, actor, comment in [*TO_STATE, *extra.get(to, [])]:
-        if pf.plan(plan_id).state == to:
+        if stored_plan(pf, plan_id).state == to:
             break
         pf.fire(plan_id, action, actor, comment)
-    assert pf.plan(plan_id).state == to
+    assert stored_plan(pf, plan_id).state == to
     return plan_id
 
 
@@ -104,7 +104,7 @@ def files_under(root: Path) -> list[Path]:
 
 
 def footprint(pf: Planflow, plan_id: int) -> tuple[object, ...]:
-    plan = pf.plan(plan_id)
+    plan = stored_plan(pf, plan_id)
     return (
         plan.version,
         plan.audit_seq,
@@ -168,31 +168,35 @@ def test_pf_uses_the_configured_evidence_folder(pf: Planflow, evidence_dir: Path
 
 def test_progress_is_reported_overwritten_and_audited(pf: Planflow, org: object) -> None:
     plan_id = drive(pf, "approved")
-    before = pf.plan(plan_id)
+    before = stored_plan(pf, plan_id)
     change = pf.execution.report_progress(
-        plan_id, pf.user_id("drafter_a"), "i1", "in_progress", "  Venue booked  "
+        plan_id,
+        "i1",
+        "in_progress",
+        "  Venue booked  ",
+        actor="drafter_a",
     )
-    assert change.new_version == before.version + 1
+    assert change == before.version + 1  # the plan's new version
     pf.execution.report_progress(
         plan_id,
-        pf.user_id("chair_a"),
         "i1",
         "done",
         "Congress held on 12 April",
+        actor="chair_a",
         measured=1,
         expected_version=before.version + 1,
     )
-    pf.execution.report_progress(plan_id, pf.user_id("chair_a"), "i2", "blocked", "")
+    pf.execution.report_progress(plan_id, "i2", "blocked", "", actor="chair_a")
 
     rows = pf.execution.progress(plan_id)
     assert [(r.item_key, r.status, r.report, r.measured) for r in rows] == [
         ("i1", "done", "Congress held on 12 April", 1.0),
         ("i2", "blocked", "", None),
     ]
-    assert rows[0].updated_by == pf.user_id("chair_a")
+    assert rows[0].updated_by == "chair_a"
     trail = pf.audit_trail(plan_id)[-3:]
     assert [r.action for r in trail] == ["report_progress"] * 3
-    assert [json.loads(r.detail) for r in trail] == [
+    assert [dict(r.detail) for r in trail] == [
         {"item": "i1", "status": "in_progress"},
         {"item": "i1", "status": "done", "measured": 1.0},
         {"item": "i2", "status": "blocked"},
@@ -200,14 +204,16 @@ def test_progress_is_reported_overwritten_and_audited(pf: Planflow, org: object)
     # The row is overwritten; the trail keeps every report.
     assert [r.comment for r in trail] == ["Venue booked", "Congress held on 12 April", None]
     assert all(r.from_state == r.to_state == "approved" for r in trail)
-    assert pf.plan(plan_id).state == "approved"
+    assert stored_plan(pf, plan_id).state == "approved"
     assert audit_repo.verify(pf.db).ok
 
 
 @pytest.mark.parametrize("state", ["inspection_scheduled", "rectification_required"])
 def test_progress_is_allowed_while_work_goes_on(pf: Planflow, org: object, state: str) -> None:
     plan_id = drive(pf, state)
-    pf.execution.report_progress(plan_id, pf.user_id("chair_a"), "i2", "done", "All dues in", 100)
+    pf.execution.report_progress(
+        plan_id, "i2", "done", "All dues in", actor="chair_a", measured=100
+    )
     assert [(r.item_key, r.measured) for r in pf.execution.progress(plan_id)] == [("i2", 100.0)]
 
 
@@ -216,7 +222,7 @@ def test_progress_is_refused_outside_the_work_states(pf: Planflow, org: object, 
     plan_id = drive(pf, state)
     before = footprint(pf, plan_id)
     with pytest.raises(ValidationError, match=f"while the plan is '{state}'") as info:
-        pf.execution.report_progress(plan_id, pf.user_id("drafter_a"), "i1", "done", "x")
+        pf.execution.report_progress(plan_id, "i1", "done", "x", actor="drafter_a")
     assert "approved, inspection_scheduled, rectification_required" in str(info.value)
     assert footprint(pf, plan_id) == before
 
@@ -228,7 +234,7 @@ def test_progress_is_refused_to_anyone_but_the_units_drafter_and_submitter(
     plan_id = drive(pf, "approved")
     before = footprint(pf, plan_id)
     with pytest.raises(PermissionDenied, match="drafter or submitter") as info:
-        pf.execution.report_progress(plan_id, pf.user_id(user), "i1", "done", "x")
+        pf.execution.report_progress(plan_id, "i1", "done", "x", actor=user)
     assert info.value.action == "report_progress"
     assert footprint(pf, plan_id) == before
 
@@ -259,26 +265,31 @@ def test_progress_input_is_validated_and_nothing_is_written(
     with pytest.raises(ValidationError, match=message):
         pf.execution.report_progress(
             plan_id,
-            pf.user_id("drafter_a"),
             item,
             status,
             report,
-            measured,  # type: ignore[arg-type]
+            actor="drafter_a",
+            measured=measured,  # type: ignore[arg-type]
         )
     assert footprint(pf, plan_id) == before
 
 
 def test_progress_with_a_stale_version_or_on_an_unknown_plan(pf: Planflow, org: object) -> None:
     plan_id = drive(pf, "approved")
-    version = pf.plan(plan_id).version
+    version = stored_plan(pf, plan_id).version
     before = footprint(pf, plan_id)
     with pytest.raises(StaleVersion):
         pf.execution.report_progress(
-            plan_id, pf.user_id("drafter_a"), "i1", "done", "x", expected_version=version - 1
+            plan_id,
+            "i1",
+            "done",
+            "x",
+            actor="drafter_a",
+            expected_version=version - 1,
         )
     assert footprint(pf, plan_id) == before
     with pytest.raises(NotFound):
-        pf.execution.report_progress(999, pf.user_id("drafter_a"), "i1", "done", "x")
+        pf.execution.report_progress(999, "i1", "done", "x", actor="drafter_a")
     with pytest.raises(NotFound):
         pf.execution.progress(999)
 
@@ -291,10 +302,20 @@ def test_evidence_is_stored_by_digest_outside_the_database(
 ) -> None:
     plan_id = drive(pf, "approved")
     row = pf.execution.attach_evidence(
-        plan_id, pf.user_id("drafter_a"), "i1", "minutes.pdf", "application/pdf", PDF
+        plan_id,
+        "i1",
+        "minutes.pdf",
+        "application/pdf",
+        PDF,
+        actor="drafter_a",
     )
     again = pf.execution.attach_evidence(
-        plan_id, pf.user_id("chair_a"), "i2", "copy.PDF", "Application/PDF; charset=binary", PDF
+        plan_id,
+        "i2",
+        "copy.PDF",
+        "Application/PDF; charset=binary",
+        PDF,
+        actor="chair_a",
     )
     assert row.id is not None and again.id == row.id + 1
     assert row.sha256 == again.sha256 and len(row.sha256) == 64
@@ -311,7 +332,7 @@ def test_evidence_is_stored_by_digest_outside_the_database(
     assert (opened.filename, opened_path) == ("minutes.pdf", path)
     trail = pf.audit_trail(plan_id)[-2:]
     assert [r.action for r in trail] == ["attach_evidence"] * 2
-    assert json.loads(trail[0].detail) == {
+    assert dict(trail[0].detail) == {
         "item": "i1",
         "file": "minutes.pdf",
         "sha256": row.sha256,
@@ -371,7 +392,12 @@ def test_every_allowed_kind_is_accepted(
 ) -> None:
     plan_id = drive(pf, "inspection_scheduled")
     row = pf.execution.attach_evidence(
-        plan_id, pf.user_id("chair_a"), "i1", filename, content_type, data
+        plan_id,
+        "i1",
+        filename,
+        content_type,
+        data,
+        actor="chair_a",
     )
     _row, path = pf.execution.open_evidence(plan_id, row.id or 0)
     assert path.read_bytes() == data
@@ -434,7 +460,12 @@ def test_bad_evidence_is_refused_leaving_no_file_and_no_row(
     before = footprint(pf, plan_id)
     with pytest.raises(ValidationError, match=message.replace("(", r"\(")):
         pf.execution.attach_evidence(
-            plan_id, pf.user_id("drafter_a"), "i1", filename, content_type, data
+            plan_id,
+            "i1",
+            filename,
+            content_type,
+            data,
+            actor="drafter_a",
         )
     assert files_under(evidence_dir) == []
     assert footprint(pf, plan_id) == before
@@ -463,7 +494,12 @@ def test_refused_uploads_write_no_file(
     before = footprint(pf, plan_id)
     with pytest.raises(error):
         pf.execution.attach_evidence(
-            plan_id, pf.user_id(user), item, "minutes.pdf", "application/pdf", PDF
+            plan_id,
+            item,
+            "minutes.pdf",
+            "application/pdf",
+            PDF,
+            actor=user,
         )
     assert files_under(evidence_dir) == []
     assert footprint(pf, plan_id) == before
@@ -492,7 +528,12 @@ def test_a_failed_transaction_removes_the_file_it_wrote(
     )
     with pytest.raises(RuntimeError, match="disk full"):
         pf.execution.attach_evidence(
-            plan_id, pf.user_id("drafter_a"), "i1", "minutes.pdf", "application/pdf", PDF
+            plan_id,
+            "i1",
+            "minutes.pdf",
+            "application/pdf",
+            PDF,
+            actor="drafter_a",
         )
     assert len(seen) == 1 and len(seen[0]) == 1  # it was there during the transaction
     assert files_under(evidence_dir) == []
@@ -504,13 +545,23 @@ def test_a_failed_transaction_keeps_a_file_that_a_committed_row_needs(
 ) -> None:
     plan_id = drive(pf, "approved")
     kept = pf.execution.attach_evidence(
-        plan_id, pf.user_id("drafter_a"), "i1", "minutes.pdf", "application/pdf", PDF
+        plan_id,
+        "i1",
+        "minutes.pdf",
+        "application/pdf",
+        PDF,
+        actor="drafter_a",
     )
     before = footprint(pf, plan_id)
     pf.service.writers = (*DEFAULT_WRITERS, failing_writer())
     with pytest.raises(RuntimeError):
         pf.execution.attach_evidence(
-            plan_id, pf.user_id("chair_a"), "i2", "again.pdf", "application/pdf", PDF
+            plan_id,
+            "i2",
+            "again.pdf",
+            "application/pdf",
+            PDF,
+            actor="chair_a",
         )
     assert footprint(pf, plan_id) == before
     _row, path = pf.execution.open_evidence(plan_id, kept.id or 0)
@@ -519,15 +570,15 @@ def test_a_failed_transaction_keeps_a_file_that_a_committed_row_needs(
 
 def test_a_stale_upload_writes_nothing(pf: Planflow, org: object, evidence_dir: Path) -> None:
     plan_id = drive(pf, "approved")
-    version = pf.plan(plan_id).version
+    version = stored_plan(pf, plan_id).version
     with pytest.raises(StaleVersion):
         pf.execution.attach_evidence(
             plan_id,
-            pf.user_id("drafter_a"),
             "i1",
             "m.pdf",
             "application/pdf",
             PDF,
+            actor="drafter_a",
             expected_version=version + 5,
         )
     assert files_under(evidence_dir) == []
@@ -641,10 +692,10 @@ def test_report_text_goes_through_clean_text(
     with pytest.raises(TextError, match=message) as info:
         pf.execution.report_progress(
             plan_id,
-            pf.user_id("drafter_a"),
             "i1",
             "done",
             report,  # type: ignore[arg-type]
+            actor="drafter_a",
         )
     assert info.value.field == "the progress report"
     assert footprint(pf, plan_id) == before
@@ -653,7 +704,11 @@ def test_report_text_goes_through_clean_text(
 def test_report_text_is_normalised(pf: Planflow, org: object) -> None:
     plan_id = drive(pf, "approved")
     pf.execution.report_progress(
-        plan_id, pf.user_id("drafter_a"), "i1", "done", "  line one\r\nline two\rthree\t! "
+        plan_id,
+        "i1",
+        "done",
+        "  line one\r\nline two\rthree\t! ",
+        actor="drafter_a",
     )
     [row] = pf.execution.progress(plan_id)
     assert row.report == "line one\nline two\nthree\t!"
@@ -664,18 +719,18 @@ def test_a_report_with_a_file_is_one_audited_change(
     pf: Planflow, org: object, evidence_dir: Path
 ) -> None:
     plan_id = drive(pf, "approved")
-    version = pf.plan(plan_id).version
+    version = stored_plan(pf, plan_id).version
     change = pf.execution.report_progress(
         plan_id,
-        pf.user_id("chair_a"),
         "i2",
         "done",
         "All dues in",
-        100,
-        version,
+        actor="chair_a",
+        measured=100,
+        expected_version=version,
         evidence=Upload("dues.csv", "text/csv", "月份,会费\n1,100%\n".encode("gb18030")),
     )
-    assert change.new_version == version + 1
+    assert change == version + 1  # the plan's new version
     [row] = pf.execution.progress(plan_id)
     [evidence] = pf.execution.evidence(plan_id)
     assert (row.item_key, row.status, row.measured) == ("i2", "done", 100.0)
@@ -684,10 +739,10 @@ def test_a_report_with_a_file_is_one_audited_change(
         "dues.csv",
         "text/csv",
     )
-    assert evidence.uploaded_by == row.updated_by == pf.user_id("chair_a")
+    assert evidence.uploaded_by == row.updated_by == "chair_a"
     [record] = [r for r in pf.audit_trail(plan_id) if r.seq > pf.audit_trail(plan_id)[-2].seq]
     assert record.action == "report_progress" and record.comment == "All dues in"
-    assert json.loads(record.detail) == {
+    assert dict(record.detail) == {
         "item": "i2",
         "status": "done",
         "measured": 100.0,
@@ -722,7 +777,12 @@ def test_a_refused_report_with_a_file_keeps_neither(
     before = footprint(pf, plan_id)
     with pytest.raises(error):
         pf.execution.report_progress(
-            plan_id, pf.user_id(user), "i1", "done", "Held", evidence=upload
+            plan_id,
+            "i1",
+            "done",
+            "Held",
+            actor=user,
+            evidence=upload,
         )
     assert footprint(pf, plan_id) == before
     assert files_under(evidence_dir) == []
@@ -743,10 +803,10 @@ def test_a_failed_report_with_a_file_removes_the_file(
     with pytest.raises(RuntimeError, match="disk full"):
         pf.execution.report_progress(
             plan_id,
-            pf.user_id("drafter_a"),
             "i1",
             "done",
             "Held",
+            actor="drafter_a",
             evidence=Upload("m.pdf", "application/pdf", PDF),
         )
     assert len(seen) == 1 and len(seen[0]) == 1
@@ -756,11 +816,11 @@ def test_a_failed_report_with_a_file_removes_the_file(
     with pytest.raises(StaleVersion):  # refused before anything is written
         pf.execution.report_progress(
             plan_id,
-            pf.user_id("drafter_a"),
             "i1",
             "done",
             "Held",
-            expected_version=pf.plan(plan_id).version - 1,
+            actor="drafter_a",
+            expected_version=stored_plan(pf, plan_id).version - 1,
             evidence=Upload("m.pdf", "application/pdf", PDF),
         )
     assert files_under(evidence_dir) == []
@@ -770,7 +830,12 @@ def test_a_closed_plan_names_its_state_and_the_work_states(pf: Planflow, org: ob
     plan_id = drive(pf, "accepted")
     with pytest.raises(WorkClosed) as info:
         pf.execution.attach_evidence(
-            plan_id, pf.user_id("drafter_a"), "i1", "m.pdf", "application/pdf", PDF
+            plan_id,
+            "i1",
+            "m.pdf",
+            "application/pdf",
+            PDF,
+            actor="drafter_a",
         )
     assert info.value.state == "accepted"
     assert info.value.allowed == ("approved", "inspection_scheduled", "rectification_required")
@@ -784,11 +849,19 @@ def test_the_progress_board_lists_every_item_with_its_report_and_files(
 ) -> None:
     plan_id = drive(pf, "approved")
     drafter = pf.user_id("drafter_a")
-    pf.execution.report_progress(plan_id, drafter, "i2", "in_progress", "Half", 50)
-    first = pf.execution.attach_evidence(plan_id, drafter, "i2", "a.pdf", "application/pdf", PDF)
-    second = pf.execution.attach_evidence(plan_id, drafter, "i2", "b.png", "image/png", PNG)
-    board = progress_board(pf.execution, plan_id, drafter)
-    assert (board.state, board.year, board.version) == ("approved", 2027, pf.plan(plan_id).version)
+    pf.services.execution.report_progress(plan_id, drafter, "i2", "in_progress", "Half", 50)
+    first = pf.services.execution.attach_evidence(
+        plan_id, drafter, "i2", "a.pdf", "application/pdf", PDF
+    )
+    second = pf.services.execution.attach_evidence(
+        plan_id, drafter, "i2", "b.png", "image/png", PNG
+    )
+    board = progress_board(pf.services.execution, plan_id, drafter)
+    assert (board.state, board.year, board.version) == (
+        "approved",
+        2027,
+        stored_plan(pf, plan_id).version,
+    )
     assert board.submitted and board.may_report and board.refusal is None
     assert board.work_states == ("approved", "inspection_scheduled", "rectification_required")
     [section] = board.sections
@@ -803,9 +876,11 @@ def test_the_progress_board_lists_every_item_with_its_report_and_files(
     assert [e.id for e in i2.evidence] == [first.id, second.id]
     assert board.item("i2") == i2 and board.item("nope") is None
     for user in ["reviewer", "drafter_b", "inspector"]:
-        assert progress_board(pf.execution, plan_id, pf.user_id(user)).refusal is Refusal.ROLE
+        assert (
+            progress_board(pf.services.execution, plan_id, pf.user_id(user)).refusal is Refusal.ROLE
+        )
     with pytest.raises(NotFound):
-        progress_board(pf.execution, 999, drafter)
+        progress_board(pf.services.execution, 999, drafter)
 
 
 @pytest.mark.parametrize(
@@ -820,7 +895,7 @@ def test_the_board_says_when_reports_are_closed(
     pf: Planflow, org: object, state: str, refusal: Refusal, submitted: bool
 ) -> None:
     plan_id = drive(pf, state)
-    board = progress_board(pf.execution, plan_id, pf.user_id("drafter_a"))
+    board = progress_board(pf.services.execution, plan_id, pf.user_id("drafter_a"))
     assert (board.refusal, board.submitted, board.may_report) == (refusal, submitted, False)
     assert [i.item.key for i in board.items()] == ["i1", "i2"]
 
@@ -828,7 +903,7 @@ def test_the_board_says_when_reports_are_closed(
 def test_the_self_assessment_shows_the_units_column_only(pf: Planflow, org: object) -> None:
     plan_id = drive(pf, "inspection_scheduled")
     chair = pf.user_id("chair_a")
-    pf.inspections.record_self_assessment(
+    pf.services.inspections.record_self_assessment(
         plan_id,
         chair,
         [
@@ -838,12 +913,14 @@ def test_the_self_assessment_shows_the_units_column_only(pf: Planflow, org: obje
         ],
     )
     pf.inspections.record_scores(
-        plan_id, pf.user_id("inspector"), [CriterionScore("A1", inspector_score=3.0)]
+        plan_id,
+        [CriterionScore("A1", inspector_score=3.0)],
+        actor="inspector",
     )
-    found = self_assessment(pf.inspections, plan_id, chair)
+    found = self_assessment(pf.services.inspections, plan_id, chair)
     assert found.may_record and found.round == 1
     assert found.open_states == ("approved", "inspection_scheduled")
-    assert found.version == pf.plan(plan_id).version
+    assert found.version == stored_plan(pf, plan_id).version
     assert found.sheet is not None and len(found.sheet.criteria()) == 9
     assert found.scores["A1"] == CriterionScore("A1", 8.0, "Twice")  # no inspector score
     assert found.scores["B1"] == CriterionScore("B1", 9.5, measured=92.0)
@@ -855,15 +932,15 @@ def test_the_self_assessment_shows_the_units_column_only(pf: Planflow, org: obje
     )
     assert [c.self_total for c in found.totals.categories] == [8.0, 9.5, 20.0, 0.0, 0.0]
     for user in ["reviewer", "inspector", "drafter_b"]:
-        other = self_assessment(pf.inspections, plan_id, pf.user_id(user))
+        other = self_assessment(pf.services.inspections, plan_id, pf.user_id(user))
         assert other.refusal is SelfRefusal.ROLE and other.scores == found.scores
     with pytest.raises(NotFound):
-        self_assessment(pf.inspections, 999, chair)
+        self_assessment(pf.services.inspections, 999, chair)
 
 
 def test_the_self_assessment_is_open_once_the_plan_is_approved(pf: Planflow, org: object) -> None:
     plan_id = drive(pf, "approved")
-    found = self_assessment(pf.inspections, plan_id, pf.user_id("drafter_a"))
+    found = self_assessment(pf.services.inspections, plan_id, pf.user_id("drafter_a"))
     assert found.refusal is None and found.may_record and found.round == 1
     assert found.open_states == ("approved", "inspection_scheduled")
 
@@ -873,7 +950,7 @@ def test_the_self_assessment_is_closed_outside_the_inspection_state(
     pf: Planflow, org: object, state: str
 ) -> None:
     plan_id = drive(pf, state)
-    found = self_assessment(pf.inspections, plan_id, pf.user_id("drafter_a"))
+    found = self_assessment(pf.services.inspections, plan_id, pf.user_id("drafter_a"))
     assert found.refusal is SelfRefusal.STATE and not found.may_record
     assert found.totals is not None and found.totals.self_total == 0
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event
 from sqlmodel import col
+from stored import stored_plan, stored_records
 
 from planflow.app import Planflow
 from planflow.clock import FixedClock
@@ -50,7 +51,7 @@ def scheduled(pf: Planflow, unit: str = "branch_a") -> int:
     drafter, chair = ("drafter_a", "chair_a") if unit == "branch_a" else ("drafter_b", "chair_b")
     plan_id = pf.create_plan(unit_code=unit, year=2027, title=f"Plan of {unit}", actor=drafter)
     content = PlanContent(2027).add_section("Members", key="s1").add_item("s1", "Congress", due=4)
-    pf.content.set_content(plan_id, pf.user_id(drafter), content, expected_version=None)
+    pf.content.set_content(plan_id, content, actor=drafter, expected_version=None)
     for action, actor in [
         ("submit", chair),
         ("start_review", "reviewer"),
@@ -62,7 +63,7 @@ def scheduled(pf: Planflow, unit: str = "branch_a") -> int:
 
 
 def cal_of(pf: Planflow) -> InspectionCalendar:
-    return InspectionCalendar(pf.inspections)
+    return InspectionCalendar(pf.services.inspections)
 
 
 def month(pf: Planflow, first: date = FEB_1, last: date = FEB_28, **kw: Any) -> list[CalendarEntry]:
@@ -74,8 +75,8 @@ def fail_round(pf: Planflow, plan_id: int) -> None:
     pf.fire(plan_id, "inspect", "inspector")
     scores = [CriterionScore(c, inspector_score=p) for c, p in zip(CODES, POINTS, strict=True)]
     scores[1] = CriterionScore("A2", inspector_score=5)
-    pf.inspections.record_scores(plan_id, inspector, scores)
-    pf.inspections.finish(plan_id, inspector)
+    pf.services.inspections.record_scores(plan_id, inspector, scores)
+    pf.services.inspections.finish(plan_id, inspector)
 
 
 @contextmanager
@@ -206,7 +207,7 @@ def two_step_plan(pf: Planflow, title: str, workflow: str = "two_step_inspection
         unit_code="branch_a", year=2027, title=title, actor="drafter_a", workflow=workflow
     )
     content = PlanContent(2027).add_section("Members", key="s1").add_item("s1", "Congress", due=4)
-    pf.content.set_content(plan_id, pf.user_id("drafter_a"), content, expected_version=None)
+    pf.content.set_content(plan_id, content, actor="drafter_a", expected_version=None)
     for action, actor in [
         ("submit", "chair_a"),
         ("approve", "reviewer"),
@@ -246,7 +247,7 @@ def test_rounds_count_the_inspect_sources_of_the_plans_own_version(
     (tmp_path / "annual_plan_2.yaml").write_text(text, encoding="utf-8")
     pf.service.registry.register(load_definition(tmp_path / "annual_plan_2.yaml"))
     new = two_step_plan(pf, "Under version 2", workflow="annual_plan")
-    assert (pf.plan(old).workflow_version, pf.plan(new).workflow_version) == (1, 2)
+    assert (stored_plan(pf, old).workflow_version, stored_plan(pf, new).workflow_version) == (1, 2)
     inspector = pf.user_id("inspector")
     cal_of(pf).set_visit_date(new, inspector, date(2027, 2, 14))
     cal_of(pf).set_visit_date(old, inspector, date(2027, 2, 15))
@@ -296,17 +297,17 @@ def test_the_number_of_queries_does_not_grow_with_the_entries(pf: Planflow, org:
 def test_a_visit_date_is_audited_and_version_checked(pf: Planflow, org: object) -> None:
     plan_id = scheduled(pf)
     inspector = pf.user_id("inspector")
-    version = pf.plan(plan_id).version
+    version = stored_plan(pf, plan_id).version
     change = cal_of(pf).set_visit_date(plan_id, inspector, date(2027, 1, 4), version)
     assert change.new_version == version + 1
-    record = pf.audit_trail(plan_id)[-1]
+    record = stored_records(pf, plan_id)[-1]
     assert (record.action, record.comment, record.actor_id) == (PLAN_VISIT, "2027-01-04", inspector)
     assert record.detail == '{"previous":null,"round":1,"visit_date":"2027-01-04"}'
     with pytest.raises(StaleVersion):
         cal_of(pf).set_visit_date(plan_id, inspector, date(2027, 1, 5), version)
     cal_of(pf).set_visit_date(plan_id, inspector, None)
     assert (
-        pf.audit_trail(plan_id)[-1].detail
+        stored_records(pf, plan_id)[-1].detail
         == '{"previous":"2027-01-04","round":1,"visit_date":null}'
     )
     assert cal_of(pf).status(plan_id, inspector).visit_date is None
@@ -320,11 +321,11 @@ def test_a_visit_in_the_past_or_too_far_ahead_is_refused(
     pf: Planflow, org: object, day: date
 ) -> None:
     plan_id = scheduled(pf)
-    version = pf.plan(plan_id).version
+    version = stored_plan(pf, plan_id).version
     with pytest.raises(VisitDateRefused) as refused:
         cal_of(pf).set_visit_date(plan_id, pf.user_id("inspector"), day)
     assert (refused.value.earliest, refused.value.latest) == (date(2027, 1, 4), date(2028, 1, 5))
-    assert pf.plan(plan_id).version == version
+    assert stored_plan(pf, plan_id).version == version
 
 
 def test_today_is_the_callers_day(pf: Planflow, org: object, clock: FixedClock) -> None:
@@ -388,18 +389,20 @@ def test_status_follows_the_inspection(pf: Planflow, org: object) -> None:
 @pytest.mark.parametrize("note", ["bad\x00note", "bell\x07", "\ud800", "x" * 2001])
 def test_inspection_notes_are_clean_text(pf: Planflow, org: object, note: str) -> None:
     plan_id = scheduled(pf)
-    version = pf.plan(plan_id).version
+    version = stored_plan(pf, plan_id).version
     with pytest.raises(TextError, match="the inspector note of A1"):
         pf.inspections.record_scores(
             plan_id,
-            pf.user_id("inspector"),
             [CriterionScore("A1", inspector_score=5, inspector_note=note)],
+            actor="inspector",
         )
     with pytest.raises(TextError, match="the self note of A1"):
         pf.inspections.record_self_assessment(
-            plan_id, pf.user_id("chair_a"), [CriterionScore("A1", self_score=5, self_note=note)]
+            plan_id,
+            [CriterionScore("A1", self_score=5, self_note=note)],
+            actor="chair_a",
         )
-    assert pf.plan(plan_id).version == version
+    assert stored_plan(pf, plan_id).version == version
 
 
 def test_notes_are_trimmed_and_keep_their_lines(pf: Planflow, org: object) -> None:
@@ -407,8 +410,8 @@ def test_notes_are_trimmed_and_keep_their_lines(pf: Planflow, org: object) -> No
     note = "  first line\r\nsecond\tline  "
     pf.inspections.record_scores(
         plan_id,
-        pf.user_id("inspector"),
         [CriterionScore("A1", inspector_score=5, inspector_note=note)],
+        actor="inspector",
     )
     [score] = pf.inspections.current(plan_id).scores  # type: ignore[union-attr]
     assert score.inspector_note == "first line\nsecond\tline"

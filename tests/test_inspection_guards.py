@@ -5,6 +5,7 @@ cannot bypass the scoring sheet."""
 from __future__ import annotations
 
 import pytest
+from stored import stored_plan
 
 from planflow.app import Planflow
 from planflow.core.content.model import PlanContent
@@ -20,8 +21,8 @@ def inspected_committee_plan(pf: Planflow) -> int:
     )
     pf.content.set_content(
         plan_id,
-        pf.user_id("drafter_a"),
         PlanContent.from_dict(CONTENT, year=2027),
+        actor="drafter_a",
         expected_version=None,
     )
     pf.fire(plan_id, "submit", "chair_a")
@@ -29,7 +30,7 @@ def inspected_committee_plan(pf: Planflow) -> int:
     pf.fire(plan_id, "approve", "member2")
     pf.fire(plan_id, "schedule_inspection", "officer")
     pf.fire(plan_id, "inspect", "inspector")
-    assert pf.plan(plan_id).state == "inspected"
+    assert stored_plan(pf, plan_id).state == "inspected"
     return plan_id
 
 
@@ -39,17 +40,17 @@ def score_all(pf: Planflow, plan_id: int, *, fail: str | None = None) -> None:
         CriterionScore(c.code, inspector_score=0.0 if c.code == fail else c.points)
         for c in sheet.criteria()
     ]
-    pf.inspections.record_scores(plan_id, pf.user_id("inspector"), scores)
+    pf.inspections.record_scores(plan_id, scores, actor="inspector")
 
 
 def test_accept_needs_a_scored_inspection(pf: Planflow, org) -> None:
     plan_id = inspected_committee_plan(pf)
-    version = pf.plan(plan_id).version
+    version = stored_plan(pf, plan_id).version
     with pytest.raises(GuardFailed, match="has not scored every criterion"):
         pf.fire(plan_id, "accept", "inspector")
     with pytest.raises(GuardFailed, match="has not scored every criterion"):
         pf.fire(plan_id, "require_rectification", "inspector", "fix it")
-    assert pf.plan(plan_id).version == version  # nothing written
+    assert stored_plan(pf, plan_id).version == version  # nothing written
     blocked = {o.trigger: o.blocked_by for o in pf.available_actions(plan_id, "inspector")}
     assert blocked["accept"] and blocked["require_rectification"]
 
@@ -61,7 +62,7 @@ def test_a_failed_mandatory_criterion_can_never_be_accepted(pf: Planflow, org) -
     score_all(pf, plan_id, fail=mandatory)
     with pytest.raises(GuardFailed, match="did not pass"):
         pf.fire(plan_id, "accept", "inspector")
-    assert pf.fire(plan_id, "require_rectification", "inspector", "fix it") == (
+    assert pf.fire(plan_id, "require_rectification", "inspector", "fix it").to_state == (
         "rectification_required"
     )
 
@@ -72,4 +73,4 @@ def test_a_passed_inspection_may_be_accepted(pf: Planflow, org) -> None:
     assert [
         o.blocked_by for o in pf.available_actions(plan_id, "inspector") if o.trigger == "accept"
     ] == [()]
-    assert pf.fire(plan_id, "accept", "inspector") == "accepted"
+    assert pf.fire(plan_id, "accept", "inspector").to_state == "accepted"

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import CliRun
 from sqlmodel import col, select
+from stored import stored_plan
 
 from planflow.app import Planflow
 from planflow.core.content.model import PlanContent
@@ -55,15 +56,15 @@ def drive(pf: Planflow, to: str) -> int:
     plan_id = pf.create_plan(unit_code="branch_a", year=2027, title="Plan A", actor="drafter_a")
     pf.content.set_content(
         plan_id,
-        pf.user_id("drafter_a"),
         PlanContent.from_dict(CONTENT, year=2027),
+        actor="drafter_a",
         expected_version=None,
     )
     for action, actor, comment in TO_STATE:
-        if pf.plan(plan_id).state == to:
+        if stored_plan(pf, plan_id).state == to:
             break
         pf.fire(plan_id, action, actor, comment)
-    assert pf.plan(plan_id).state == to
+    assert stored_plan(pf, plan_id).state == to
     return plan_id
 
 
@@ -86,12 +87,12 @@ def score_and_finish(
     pf: Planflow, plan_id: int, scores: list[CriterionScore], comment: str | None = None
 ) -> str:
     inspector = pf.user_id("inspector")
-    if pf.plan(plan_id).state == "inspection_scheduled":
-        pf.inspections.record_scores(plan_id, inspector, scores)
+    if stored_plan(pf, plan_id).state == "inspection_scheduled":
+        pf.services.inspections.record_scores(plan_id, inspector, scores)
         pf.fire(plan_id, "inspect", "inspector")
     else:
-        pf.inspections.record_scores(plan_id, inspector, scores)
-    return pf.inspections.finish(plan_id, inspector, comment).to_state
+        pf.services.inspections.record_scores(plan_id, inspector, scores)
+    return pf.services.inspections.finish(plan_id, inspector, comment).to_state
 
 
 def inspection_rows(pf: Planflow, plan_id: int) -> list[Inspection]:
@@ -109,7 +110,7 @@ def inspection_rows(pf: Planflow, plan_id: int) -> list[Inspection]:
 
 
 def footprint(pf: Planflow, plan_id: int) -> tuple[object, ...]:
-    plan = pf.plan(plan_id)
+    plan = stored_plan(pf, plan_id)
     rows = [(r.round, r.scores, r.outcome, r.grade) for r in inspection_rows(pf, plan_id)]
     return plan.state, plan.version, plan.audit_seq, plan.grade, rows
 
@@ -123,7 +124,7 @@ def test_self_assessment_and_inspector_scores_are_kept_side_by_side(
     plan_id = drive(pf, "inspection_scheduled")
     chair, inspector = pf.user_id("chair_a"), pf.user_id("inspector")
     assert pf.inspections.current(plan_id) is None
-    pf.inspections.record_self_assessment(
+    pf.services.inspections.record_self_assessment(
         plan_id,
         chair,
         [
@@ -131,7 +132,7 @@ def test_self_assessment_and_inspector_scores_are_kept_side_by_side(
             CriterionScore("B1", self_score=9.5, measured=92),
         ],
     )
-    pf.inspections.record_scores(
+    pf.services.inspections.record_scores(
         plan_id,
         inspector,
         [
@@ -140,10 +141,13 @@ def test_self_assessment_and_inspector_scores_are_kept_side_by_side(
         ],
     )
     # A later self-assessment entry replaces only the unit's column of that criterion.
-    change = pf.inspections.record_self_assessment(
-        plan_id, pf.user_id("drafter_a"), [CriterionScore("A1", self_score=9, self_note="ok")]
+    pf.inspections.record_self_assessment(
+        plan_id,
+        [CriterionScore("A1", self_score=9, self_note="ok")],
+        actor="drafter_a",
     )
-    assert change.detail == {"round": 1, "criteria": ["A1"], "total": 18.5}
+    last = pf.audit_trail(plan_id)[-1]
+    assert dict(last.detail) == {"round": 1, "criteria": ["A1"], "total": 18.5}
 
     current = pf.inspections.current(plan_id)
     assert current is not None and current.round == 1 and current.outcome is None
@@ -152,7 +156,7 @@ def test_self_assessment_and_inspector_scores_are_kept_side_by_side(
         CriterionScore("B1", 9.5, "", 9.0, "", 88.0),
     )
     assert current.self_measured == {"B1": 92.0}
-    assert current.inspector_id == inspector
+    assert current.inspector == "inspector"
     stored = json.loads(inspection_rows(pf, plan_id)[0].scores)
     assert stored[1] == {
         "code": "B1",
@@ -165,7 +169,7 @@ def test_self_assessment_and_inspector_scores_are_kept_side_by_side(
     }
     trail = pf.audit_trail(plan_id)[-3:]
     assert [r.action for r in trail] == ["self_assessment", "inspection_scores", "self_assessment"]
-    assert json.loads(trail[1].detail) == {"round": 1, "criteria": ["A1", "B1"], "total": 17}
+    assert dict(trail[1].detail) == {"round": 1, "criteria": ["A1", "B1"], "total": 17}
     assert audit_repo.verify(pf.db).ok
 
     # Before it is finished, the outcome is the one the scores would give now.
@@ -176,10 +180,14 @@ def test_self_assessment_and_inspector_scores_are_kept_side_by_side(
 def test_the_self_assessment_opens_once_the_plan_is_approved(pf: Planflow, org: object) -> None:
     plan_id = drive(pf, "approved")
     chair = pf.user_id("chair_a")
-    pf.inspections.record_self_assessment(plan_id, chair, [CriterionScore("A1", self_score=8)])
+    pf.services.inspections.record_self_assessment(
+        plan_id, chair, [CriterionScore("A1", self_score=8)]
+    )
     # It is the first round's column: scheduling the inspection keeps it, and adds to it.
     pf.fire(plan_id, "schedule_inspection", "officer")
-    pf.inspections.record_self_assessment(plan_id, chair, [CriterionScore("B1", self_score=9)])
+    pf.services.inspections.record_self_assessment(
+        plan_id, chair, [CriterionScore("B1", self_score=9)]
+    )
     current = pf.inspections.current(plan_id)
     assert current is not None and current.round == 1
     assert [(s.code, s.self_score) for s in current.scores] == [("A1", 8.0), ("B1", 9.0)]
@@ -194,14 +202,14 @@ def test_the_self_assessment_opens_once_the_plan_is_approved(pf: Planflow, org: 
     closed = "only while the plan is approved or inspection_scheduled, not '{}'"
     pf.fire(plan_id, "inspect", "inspector")
     with pytest.raises(ValidationError, match=closed.format("inspected")):
-        pf.inspections.record_self_assessment(plan_id, chair, own)
-    pf.inspections.record_scores(plan_id, pf.user_id("inspector"), sheet_totalling(50))
-    pf.inspections.finish(plan_id, pf.user_id("inspector"))
-    assert pf.plan(plan_id).state == "rectification_required"
+        pf.services.inspections.record_self_assessment(plan_id, chair, own)
+    pf.inspections.record_scores(plan_id, sheet_totalling(50), actor="inspector")
+    pf.inspections.finish(plan_id, actor="inspector")
+    assert stored_plan(pf, plan_id).state == "rectification_required"
     with pytest.raises(ValidationError, match=closed.format("rectification_required")):
-        pf.inspections.record_self_assessment(plan_id, chair, own)
+        pf.services.inspections.record_self_assessment(plan_id, chair, own)
     pf.fire(plan_id, "rectified", "chair_a")
-    pf.inspections.record_self_assessment(plan_id, chair, own)
+    pf.services.inspections.record_self_assessment(plan_id, chair, own)
     second = pf.inspections.current(plan_id)
     assert second is not None and second.round == 2
     assert [(s.code, s.self_score) for s in second.scores] == [("A1", 10.0)]
@@ -214,28 +222,28 @@ def test_who_may_record_which_column_and_when(pf: Planflow, org: object) -> None
     ids = {name: pf.user_id(name) for name in ("chair_a", "inspector", "officer", "drafter_b")}
     before = footprint(pf, plan_id)
     with pytest.raises(ValidationError, match="inspection_scheduled or inspected, not 'approved'"):
-        pf.inspections.record_scores(plan_id, ids["inspector"], insp)
+        pf.services.inspections.record_scores(plan_id, ids["inspector"], insp)
     assert footprint(pf, plan_id) == before
 
     pf.fire(plan_id, "schedule_inspection", "officer")
     before = footprint(pf, plan_id)
     for user in ("inspector", "drafter_b"):
         with pytest.raises(PermissionDenied, match="drafter or submitter"):
-            pf.inspections.record_self_assessment(plan_id, ids[user], own)
+            pf.services.inspections.record_self_assessment(plan_id, ids[user], own)
     for user in ("chair_a", "officer"):
         with pytest.raises(PermissionDenied, match="'inspector'"):
-            pf.inspections.record_scores(plan_id, ids[user], insp)
+            pf.services.inspections.record_scores(plan_id, ids[user], insp)
     with pytest.raises(ValidationError, match="cannot hold inspector scores"):
-        pf.inspections.record_self_assessment(plan_id, ids["chair_a"], insp)
+        pf.services.inspections.record_self_assessment(plan_id, ids["chair_a"], insp)
     with pytest.raises(ValidationError, match="cannot hold self-assessment"):
-        pf.inspections.record_scores(plan_id, ids["inspector"], own)
+        pf.services.inspections.record_scores(plan_id, ids["inspector"], own)
     assert footprint(pf, plan_id) == before
 
     # In "inspected" the inspector may still correct scores; the unit may not.
     pf.fire(plan_id, "inspect", "inspector")
-    pf.inspections.record_scores(plan_id, ids["inspector"], insp)
+    pf.services.inspections.record_scores(plan_id, ids["inspector"], insp)
     with pytest.raises(ValidationError, match="not 'inspected'"):
-        pf.inspections.record_self_assessment(plan_id, ids["chair_a"], own)
+        pf.services.inspections.record_self_assessment(plan_id, ids["chair_a"], own)
 
 
 def test_a_submitter_who_is_also_an_inspector_may_not_score_their_own_plan(
@@ -243,10 +251,12 @@ def test_a_submitter_who_is_also_an_inspector_may_not_score_their_own_plan(
 ) -> None:
     plan_id = drive(pf, "inspection_scheduled")
     with pf.session() as s:
-        pf.org.assign_role(s, "chair_a", "inspector", "fed")
+        pf.org_repo.assign_role(s, "chair_a", "inspector", "fed")
     with pytest.raises(GuardFailed, match="you submitted this plan"):
         pf.inspections.record_scores(
-            plan_id, pf.user_id("chair_a"), [CriterionScore("A1", inspector_score=10)]
+            plan_id,
+            [CriterionScore("A1", inspector_score=10)],
+            actor="chair_a",
         )
 
 
@@ -285,11 +295,11 @@ def test_invalid_scores_are_refused_naming_each_problem_and_write_nothing(
     plan_id = drive(pf, "inspection_scheduled")
     before = footprint(pf, plan_id)
     with pytest.raises(InvalidScores) as info:
-        pf.inspections.record_scores(plan_id, pf.user_id("inspector"), scores)
+        pf.inspections.record_scores(plan_id, scores, actor="inspector")
     assert list(info.value.problems) == problems
     assert footprint(pf, plan_id) == before
     with pytest.raises(ValidationError, match="no scores given"):
-        pf.inspections.record_scores(plan_id, pf.user_id("inspector"), [])
+        pf.inspections.record_scores(plan_id, [], actor="inspector")
 
 
 # -- finishing -----------------------------------------------------------------------------
@@ -311,11 +321,11 @@ def test_finish_accepts_with_the_grade_the_total_reaches(
 ) -> None:
     plan_id = drive(pf, "inspection_scheduled")
     assert score_and_finish(pf, plan_id, sheet_totalling(total)) == "accepted"
-    plan = pf.plan(plan_id)
+    plan = stored_plan(pf, plan_id)
     assert plan.grade == grade
     last = pf.audit_trail(plan_id)[-1]
     assert (last.action, last.from_state, last.to_state) == ("accept", "inspected", "accepted")
-    assert json.loads(last.detail) == {
+    assert dict(last.detail) == {
         "grade": grade,
         "total": total,
         "rectification_due": None,
@@ -336,12 +346,12 @@ def test_finish_accepts_with_the_grade_the_total_reaches(
 def test_a_total_below_the_lowest_grade_requires_rectification(pf: Planflow, org: object) -> None:
     plan_id = drive(pf, "inspection_scheduled")
     assert score_and_finish(pf, plan_id, sheet_totalling(59.5)) == "rectification_required"
-    plan = pf.plan(plan_id)
+    plan = stored_plan(pf, plan_id)
     assert plan.grade == "not_passed"
     last = pf.audit_trail(plan_id)[-1]
     assert last.action == "require_rectification"
     assert last.comment == "Rectify by 2027-02-03: total 59.5 of 100 is not enough"
-    note = json.loads(last.detail)["note"]
+    note = dict(last.detail)["note"]
     assert note == {
         "code": "rectify_total",
         "params": {"due": "2027-02-03", "total": 59.5, "max": 100.0},
@@ -350,7 +360,7 @@ def test_a_total_below_the_lowest_grade_requires_rectification(pf: Planflow, org
         render(note, "ko")
         == "2027년 2월 3일까지 시정하십시오: 총점 59.5점(만점 100점)으로는 부족합니다"
     )
-    assert json.loads(last.detail)["rectification_due"] == "2027-02-03"
+    assert dict(last.detail)["rectification_due"] == "2027-02-03"
     assert inspection_rows(pf, plan_id)[0].rectification_due == date(2027, 2, 3)
 
 
@@ -372,10 +382,10 @@ def test_a_failed_mandatory_criterion_is_never_accepted(
             for s in scores
         ]
     assert score_and_finish(pf, plan_id, scores) == "rectification_required"
-    assert pf.plan(plan_id).grade == "not_passed"
+    assert stored_plan(pf, plan_id).grade == "not_passed"
     last = pf.audit_trail(plan_id)[-1]
     assert last.comment == f"Rectify by 2027-02-03: {reason}"
-    detail = json.loads(last.detail)
+    detail = dict(last.detail)
     note = detail.pop("note")
     assert detail == {
         "grade": "not_passed",
@@ -405,27 +415,31 @@ def test_the_inspectors_own_comment_is_kept(pf: Planflow, org: object) -> None:
 def test_finish_refusals_write_nothing(pf: Planflow, org: object) -> None:
     plan_id = drive(pf, "inspection_scheduled")
     inspector = pf.user_id("inspector")
-    pf.inspections.record_scores(plan_id, inspector, sheet_totalling(100)[:7])
+    pf.services.inspections.record_scores(plan_id, inspector, sheet_totalling(100)[:7])
     before = footprint(pf, plan_id)
     with pytest.raises(ValidationError, match="fire 'inspect' first"):
-        pf.inspections.finish(plan_id, inspector)
+        pf.services.inspections.finish(plan_id, inspector)
     pf.fire(plan_id, "inspect", "inspector")
     before = footprint(pf, plan_id)
     with pytest.raises(ValidationError, match="has not scored E1, E2 in round 1"):
-        pf.inspections.finish(plan_id, inspector)
+        pf.services.inspections.finish(plan_id, inspector)
     with pytest.raises(PermissionDenied, match="'inspector'"):
-        pf.inspections.finish(plan_id, pf.user_id("chair_a"))
+        pf.inspections.finish(plan_id, actor="chair_a")
     with pytest.raises(StaleVersion):
-        pf.inspections.finish(plan_id, inspector, expected_version=pf.plan(plan_id).version - 1)
+        pf.services.inspections.finish(
+            plan_id, inspector, expected_version=stored_plan(pf, plan_id).version - 1
+        )
     assert footprint(pf, plan_id) == before
 
-    pf.inspections.record_scores(plan_id, inspector, sheet_totalling(100)[7:])
-    change = pf.inspections.finish(plan_id, inspector, expected_version=pf.plan(plan_id).version)
+    pf.services.inspections.record_scores(plan_id, inspector, sheet_totalling(100)[7:])
+    change = pf.services.inspections.finish(
+        plan_id, inspector, expected_version=stored_plan(pf, plan_id).version
+    )
     assert (change.action, change.to_state) == (ACCEPT, "accepted")
     with pytest.raises(ValidationError, match="it is 'accepted'"):
-        pf.inspections.finish(plan_id, inspector)
+        pf.services.inspections.finish(plan_id, inspector)
     with pytest.raises(ValidationError, match="not 'accepted'"):
-        pf.inspections.record_scores(plan_id, inspector, sheet_totalling(100)[:1])
+        pf.services.inspections.record_scores(plan_id, inspector, sheet_totalling(100)[:1])
 
 
 def test_a_later_round_downgrades_and_the_trail_shows_every_round(
@@ -438,23 +452,25 @@ def test_a_later_round_downgrades_and_the_trail_shows_every_round(
         for s in sheet_totalling(100)
     ]
     assert score_and_finish(pf, plan_id, round1) == "rectification_required"
-    assert pf.plan(plan_id).grade == "model"
+    assert stored_plan(pf, plan_id).grade == "model"
     pf.fire(plan_id, "rectified", "chair_a")
     current = pf.inspections.current(plan_id)
     assert current is None  # round 2 starts with an empty sheet
     pf.inspections.record_self_assessment(
-        plan_id, pf.user_id("chair_a"), [CriterionScore("B1", self_score=10, measured=91)]
+        plan_id,
+        [CriterionScore("B1", self_score=10, measured=91)],
+        actor="chair_a",
     )
     assert score_and_finish(pf, plan_id, sheet_totalling(85)) == "accepted"
 
-    assert pf.plan(plan_id).grade == "advanced"
+    assert stored_plan(pf, plan_id).grade == "advanced"
     rounds = pf.inspections.rounds(plan_id)
     assert [(r.round, r.grade) for r in rounds] == [(1, "model"), (2, "advanced")]
     assert rounds[1].outcome is not None and rounds[1].outcome.downgraded_from == "model"
     assert rounds[0].rectification_due == date(2027, 2, 3)
     assert rounds[1].self_measured == {"B1": 91.0}
     verdicts = [
-        (r.action, {k: v for k, v in json.loads(r.detail).items() if k != "note"})
+        (r.action, {k: v for k, v in dict(r.detail).items() if k != "note"})
         for r in pf.audit_trail(plan_id)
         if r.action in (ACCEPT, REQUIRE_RECTIFICATION)
     ]
@@ -475,7 +491,7 @@ def test_a_failure_caps_the_grade_of_the_re_inspection(pf: Planflow, org: object
     assert score_and_finish(pf, plan_id, sheet_totalling(99, A2=9.0)) == "rectification_required"
     pf.fire(plan_id, "rectified", "chair_a")
     assert score_and_finish(pf, plan_id, sheet_totalling(95)) == "accepted"
-    assert pf.plan(plan_id).grade == "qualified"
+    assert stored_plan(pf, plan_id).grade == "qualified"
     outcome = pf.inspections.outcome(plan_id, TODAY)
     assert outcome.capped_by_rule is not None
     assert (outcome.capped_by_rule.computed, outcome.capped_by_rule.granted) == (
@@ -500,12 +516,12 @@ def test_every_statement_of_execution_sql_runs_on_this_database(
     pf.execution.store = EvidenceStore(tmp_path / "evidence")
     plan_id = drive(pf, "inspection_scheduled")
     chair = pf.user_id("chair_a")
-    pf.execution.report_progress(plan_id, chair, "i1", "done", "held")
-    pf.execution.attach_evidence(plan_id, chair, "i1", "a.txt", "text/plain", b"minutes")
+    pf.services.execution.report_progress(plan_id, chair, "i1", "done", "held")
+    pf.services.execution.attach_evidence(plan_id, chair, "i1", "a.txt", "text/plain", b"minutes")
     pf.service.writers = (*pf.service.writers, _fail_evidence)
     with pytest.raises(RuntimeError):
-        pf.execution.attach_evidence(plan_id, chair, "i1", "b.txt", "text/plain", b"other")
-    pf.inspections.record_self_assessment(plan_id, chair, [CriterionScore("A1", 10)])
+        pf.services.execution.attach_evidence(plan_id, chair, "i1", "b.txt", "text/plain", b"other")
+    pf.services.inspections.record_self_assessment(plan_id, chair, [CriterionScore("A1", 10)])
     assert score_and_finish(pf, plan_id, sheet_totalling(100)) == "accepted"
     assert ran >= {sql.name for sql in xs.ALL_STATEMENTS}
 

@@ -52,7 +52,7 @@ def test_a_step_adds_detail_and_a_notice_to_its_change(pf: Planflow, org: object
     )
     assert seen == [(plan_id, "annual_plan")]
     record = last_record(pf, plan_id)
-    assert json.loads(record.detail) == {"checked": True}
+    assert dict(record.detail) == {"checked": True}
     assert record.comment == "hello"
     assert (record.from_state, record.to_state) == ("draft", "draft")
     assert change.notified == [officer]
@@ -87,7 +87,7 @@ def test_a_timed_effect_keys_the_transition_and_overrides_the_due_time(
     effect = TimedEffect("round:test:1", due_at=due, detail={"round": {"period": "2027"}})
     change = pf.service.fire(plan_id, "start_review", pf.user_id("reviewer"), effect=effect)
     assert change.task is not None and change.task.due_at == due
-    assert json.loads(last_record(pf, plan_id).detail) == {"round": {"period": "2027"}}
+    assert dict(last_record(pf, plan_id).detail) == {"round": {"period": "2027"}}
     # The same effect again (a second scheduler, say) is a no-op, refused before any write.
     pf.fire(plan_id, "return_for_revision", "reviewer", "fix it")
     pf.fire(plan_id, "resubmit", "chair_a")

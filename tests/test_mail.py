@@ -45,6 +45,7 @@ from planflow.integrations.mail import (
 )
 from planflow.integrations.mail.claims import claim_batch
 from planflow.storage.db import Database
+from planflow.storage.org_repo import bump_generation
 from planflow.storage.tables import Notification, OutboxWatermark, User
 from planflow.storage.tx import write_tx
 
@@ -144,6 +145,8 @@ def set_user(pf: Planflow, username: str, **values: Any) -> None:
         for name, value in values.items():
             setattr(user, name, value)
         s.add(user)
+        if "active" in values:
+            bump_generation(s)  # as every change of who is active does
 
 
 def submitted_plan(pf: Planflow, title: str = "Branch A plan") -> int:
@@ -155,7 +158,7 @@ def submitted_plan(pf: Planflow, title: str = "Branch A plan") -> int:
     content = PlanContent.from_dict(
         {"sections": [{"key": "s1", "title": "Members", "items": items}]}, year=2027
     )
-    pf.content.set_content(plan_id, pf.user_id("drafter_a"), content, expected_version=None)
+    pf.content.set_content(plan_id, content, actor="drafter_a", expected_version=None)
     pf.fire(plan_id, "submit", "chair_a")
     return plan_id
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
+from stored import stored_plan
 
 from planflow.app import Planflow
 from planflow.clock import FixedClock
@@ -56,12 +57,12 @@ def add_people(
 ) -> None:
     with pf.session() as s:
         for code, name, parent in units:
-            pf.org.add_unit(s, code, name, parent)
+            pf.org_repo.add_unit(s, code, name, parent)
         for username, role, unit in people:
-            pf.org.add_user(
+            pf.org_repo.add_user(
                 s, username, username.replace("_", " ").title(), email=f"{username}@example.org"
             )
-            pf.org.assign_role(s, username, role, unit, known_roles=ROLES)
+            pf.org_repo.assign_role(s, username, role, unit, known_roles=ROLES)
 
 
 def new_plan(
@@ -82,7 +83,7 @@ def new_plan(
     )
     content = PlanContent(year).add_section("Members", key="s1")
     content = content.add_item("s1", "Hold the workers' congress", due=4, key="i1")
-    pf.content.set_content(plan_id, pf.user_id(drafter), content, expected_version=None)
+    pf.content.set_content(plan_id, content, actor=drafter, expected_version=None)
     return plan_id
 
 
@@ -266,8 +267,8 @@ def numbers(rollup: Any) -> tuple[int, ...]:
 
 
 def test_the_federation_sees_each_union_rolled_up(pf: Planflow, world: dict[str, int]) -> None:
-    assert pf.plan(world["b"]).task_level == 1
-    assert pf.plan(world["f"]).state == "inspection_scheduled"
+    assert stored_plan(pf, world["b"]).task_level == 1
+    assert stored_plan(pf, world["f"]).state == "inspection_scheduled"
     fed = pf.unit_id("fed")
     ov = pf.year_overview(2027, [fed])
     codes = [pf.org_snapshot().unit(g.head).code for g in ov.groups]

@@ -20,6 +20,7 @@ import pytest
 from conftest import Org
 from sqlalchemy import func
 from sqlmodel import col, select
+from stored import stored_plan
 from test_mail import Recorder, set_user, start_server
 from test_scheduler import DUE_AT, approved, under_review
 
@@ -96,10 +97,10 @@ def test_three_schedulers_at_once_apply_every_effect_exactly_once(
     for plan_id, done in actions(pf, reviews).items():
         assert done["remind"] == done["escalate"] == done["escalation_at_top"] == 1, plan_id
         assert done["auto_return"] == 1, plan_id
-        assert pf.plan(plan_id).state == "returned"
+        assert stored_plan(pf, plan_id).state == "returned"
     for plan_id, done in actions(pf, waiting).items():
         assert done["schedule_inspection"] == 1, plan_id
-        assert pf.plan(plan_id).state == "inspection_scheduled"
+        assert stored_plan(pf, plan_id).state == "inspection_scheduled"
     with pf.session() as s:
         firing = s.exec(select(ScheduleFiring)).one()
         assert (firing.status, firing.plans_affected) == ("fired", APPROVED)
@@ -152,7 +153,7 @@ def test_a_scheduler_killed_mid_batch_loses_nothing_and_repeats_nothing(
     finish([scheduler(database_url, now + timedelta(minutes=6), batch=500)])
     for plan_id, done in actions(pf, reviews).items():
         assert (done["remind"], done["escalate"]) == (1, 1), plan_id
-        assert pf.plan(plan_id).task_level == 1
+        assert stored_plan(pf, plan_id).task_level == 1
     report = audit_repo.verify(pf.db)
     assert report.ok, report.problems
 
@@ -194,4 +195,4 @@ def test_a_scheduler_process_mails_the_escalation_in_each_recipients_language(
     assert "上报" in escalations["fed_reviewer@example.org"]["Subject"]
     assert escalations["fed_reviewer@example.org"]["Content-Language"] == "zh"
     assert len(recorder.messages) == len({m["Message-ID"] for _, m in recorder.messages})
-    assert pf.plan(plan_id).task_level == 1
+    assert stored_plan(pf, plan_id).task_level == 1

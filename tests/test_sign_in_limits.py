@@ -30,9 +30,8 @@ PROXY = "203.0.113.9"
 
 @pytest.fixture
 def people(pf: Planflow, org: Any) -> Planflow:
-    with pf.session() as s:
-        for name in ("chair_a", "chair_b", "reviewer"):
-            pf.org.set_password(s, name, PASSWORD)
+    for name in ("chair_a", "chair_b", "reviewer"):
+        pf.org.set_password(name, PASSWORD)
     return pf
 
 

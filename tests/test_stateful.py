@@ -49,6 +49,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from sqlmodel import col, select
+from stored import stored_plan
 
 from planflow.app import Planflow
 from planflow.clock import FixedClock
@@ -274,11 +275,11 @@ class PlanflowMachine(RuleBasedStateMachine):
     def build_org(self) -> None:
         with self.pf.session() as s:
             for code, parent in UNITS:
-                self.pf.org.add_unit(s, code, code.replace("_", " ").title(), parent)
+                self.pf.org_repo.add_unit(s, code, code.replace("_", " ").title(), parent)
             for username, roles in PEOPLE:
-                self.pf.org.add_user(s, username, username.title(), email=f"{username}@x.org")
+                self.pf.org_repo.add_user(s, username, username.title(), email=f"{username}@x.org")
                 for role, unit in roles:
-                    self.pf.org.assign_role(s, username, role, unit, known_roles=ROLES)
+                    self.pf.org_repo.assign_role(s, username, role, unit, known_roles=ROLES)
         self.users = {name: self.pf.user_id(name) for name in USERNAMES}
         self.units = {code: self.pf.unit_id(code) for code, _ in UNITS}
 
@@ -390,7 +391,7 @@ class PlanflowMachine(RuleBasedStateMachine):
         expected_version = self.expected_version(plan, version_kind)
 
         def call() -> Any:
-            return self.pf.content.set_content(
+            return self.pf.services.content.set_content(
                 plan.id, actor, content, expected_version=expected_version
             )
 
@@ -547,7 +548,7 @@ class PlanflowMachine(RuleBasedStateMachine):
         """Switch a user off (or back on): they must lose (regain) every permission."""
         now_active = user not in self.active
         with self.pf.session() as s:
-            self.pf.org.set_active(s, user, now_active)
+            self.pf.org_repo.set_active(s, user, now_active)
         if now_active:
             self.active.add(user)
         else:
@@ -663,19 +664,22 @@ def federation(pf: Planflow, org: Any) -> Iterator[Planflow]:
     """The conftest org plus a drafter and a chair at the federation itself (the root)."""
     with pf.session() as s:
         for username, role in (("drafter_f", "drafter"), ("chair_f", "submitter")):
-            pf.org.add_user(s, username, username, email=f"{username}@x.org")
-            pf.org.assign_role(s, username, role, "fed", known_roles=ROLES)
-        pf.org.add_user(s, "committee_f", "Committee F", email="cf@x.org")
-        pf.org.assign_role(s, "committee_f", "committee", "fed", known_roles=ROLES)
-        pf.org.add_user(s, "local_inspector", "Local", email="li@x.org")
-        pf.org.assign_role(s, "local_inspector", "inspector", "branch_a", known_roles=ROLES)
+            pf.org_repo.add_user(s, username, username, email=f"{username}@x.org")
+            pf.org_repo.assign_role(s, username, role, "fed", known_roles=ROLES)
+        pf.org_repo.add_user(s, "committee_f", "Committee F", email="cf@x.org")
+        pf.org_repo.assign_role(s, "committee_f", "committee", "fed", known_roles=ROLES)
+        pf.org_repo.add_user(s, "local_inspector", "Local", email="li@x.org")
+        pf.org_repo.assign_role(s, "local_inspector", "inspector", "branch_a", known_roles=ROLES)
     yield pf
 
 
 def submitted_plan(pf: Planflow, unit: str, drafter: str, chair: str, workflow: str) -> int:
     plan_id = pf.create_plan(unit_code=unit, year=YEAR, title="P", actor=drafter, workflow=workflow)
     pf.content.set_content(
-        plan_id, pf.user_id(drafter), make_content("complete"), expected_version=None
+        plan_id,
+        make_content("complete"),
+        actor=drafter,
+        expected_version=None,
     )
     pf.fire(plan_id, "submit", chair)
     return plan_id
@@ -684,7 +688,7 @@ def submitted_plan(pf: Planflow, unit: str, drafter: str, chair: str, workflow: 
 def test_nobody_reviews_a_plan_of_the_root_unit(federation: Planflow) -> None:
     pf = federation
     plan_id = submitted_plan(pf, "fed", "drafter_f", "chair_f", "annual_plan")
-    plan = pf.plan(plan_id)
+    plan = stored_plan(pf, plan_id)
     assert (plan.task_role, plan.task_unit_id) == ("reviewer", None)  # unassigned
     # 'reviewer at parent' resolves to nobody for the root unit: only the system may act.
     with pytest.raises(PermissionDenied):
@@ -698,7 +702,7 @@ def test_an_inspector_at_the_plans_own_unit_cannot_inspect(federation: Planflow)
     pf.fire(plan_id, "start_review", "reviewer")
     pf.fire(plan_id, "approve", "reviewer")
     with pf.session() as s:
-        pf.org.set_active(s, "inspector", False)
+        pf.org_repo.set_active(s, "inspector", False)
     pf.fire(plan_id, "schedule_inspection", "officer")
     with pytest.raises(PermissionDenied):
         pf.fire(plan_id, "inspect", "local_inspector")
@@ -707,15 +711,15 @@ def test_an_inspector_at_the_plans_own_unit_cannot_inspect(federation: Planflow)
 def test_the_system_cannot_cast_a_committee_vote(federation: Planflow) -> None:
     pf = federation
     plan_id = submitted_plan(pf, "branch_a", "drafter_a", "chair_a", "committee_plan")
-    version = pf.plan(plan_id).version
+    version = stored_plan(pf, plan_id).version
     with pytest.raises(PermissionDenied):
         pf.fire(plan_id, "approve", None)
-    assert pf.plan(plan_id).version == version
+    assert stored_plan(pf, plan_id).version == version
 
 
 def test_nobody_votes_on_a_committee_plan_of_the_root_unit(federation: Planflow) -> None:
     pf = federation
     plan_id = submitted_plan(pf, "fed", "drafter_f", "chair_f", "committee_plan")
-    assert pf.plan(plan_id).task_unit_id is None  # 'committee at parent': nobody
+    assert stored_plan(pf, plan_id).task_unit_id is None  # 'committee at parent': nobody
     with pytest.raises(PermissionDenied):
         pf.fire(plan_id, "approve", "committee_f")

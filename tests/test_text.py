@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
+from stored import stored_plan
 
 from planflow.app import Planflow
 from planflow.core.content.items import ContentValidationError
@@ -112,13 +113,16 @@ def items(*texts: str) -> PlanContent:
 def new_plan(pf: Planflow) -> int:
     plan_id = pf.create_plan(unit_code="branch_a", year=2027, title="Plan A", actor="drafter_a")
     pf.content.set_content(
-        plan_id, pf.user_id("drafter_a"), items("Recruit", "Congress"), expected_version=None
+        plan_id,
+        items("Recruit", "Congress"),
+        actor="drafter_a",
+        expected_version=None,
     )
     return plan_id
 
 
 def footprint(pf: Planflow, plan_id: int) -> tuple[Any, ...]:
-    plan = pf.plan(plan_id)
+    plan = stored_plan(pf, plan_id)
     with pf.session() as s:
         comments = len(s.exec(select(Comment.id)).all())
     trail = [(r.seq, r.action, r.comment) for r in pf.audit_trail(plan_id)]
@@ -144,11 +148,11 @@ def test_fire_refuses_a_control_character_in_the_comment(pf: Planflow, org: Any,
     with pytest.raises(ValidationError, match=r"^comment must not contain"):
         pf.fire(plan_id, "submit", "chair_a", bad)
     with pytest.raises(ValidationError, match=r"^comment must not contain"):
-        pf.fire(plan_id, "submit", "chair_a", bad, pf.plan(plan_id).version)
+        pf.fire(plan_id, "submit", "chair_a", bad, stored_plan(pf, plan_id).version)
     assert footprint(pf, plan_id) == before
     assert totals(pf) == counts
     # The plan is not stuck: the same action with a clean comment goes through.
-    assert pf.fire(plan_id, "submit", "chair_a", "fine") == "submitted"
+    assert pf.fire(plan_id, "submit", "chair_a", "fine").to_state == "submitted"
 
 
 def test_mutate_refuses_a_control_character_in_the_comment(pf: Planflow, org: Any) -> None:
@@ -172,9 +176,9 @@ def test_add_comment_refuses_a_control_character(pf: Planflow, org: Any, bad: st
     plan_id = new_plan(pf)
     before = footprint(pf, plan_id)
     with pytest.raises(ValidationError, match=r"^comment must not contain"):
-        pf.content.add_comment(plan_id, pf.user_id("drafter_a"), bad)
+        pf.content.add_comment(plan_id, bad, actor="drafter_a")
     with pytest.raises(ValidationError, match=r"^comment must not contain"):
-        pf.content.add_comment(plan_id, pf.user_id("drafter_a"), bad, item_key="i1")
+        pf.content.add_comment(plan_id, bad, actor="drafter_a", item_key="i1")
     assert footprint(pf, plan_id) == before
 
 
@@ -186,7 +190,7 @@ def test_create_plan_refuses_a_control_character_in_the_title(
     with pytest.raises(ValidationError, match=r"^title must not contain the control"):
         pf.create_plan(unit_code="branch_a", year=2027, title=bad, actor="drafter_a")
     assert totals(pf) == counts
-    assert pf.list_plans() == []
+    assert pf.plans().items == ()
 
 
 def test_item_and_section_text_with_a_nul_byte_is_refused(pf: Planflow, org: Any) -> None:
@@ -214,21 +218,21 @@ def test_overlong_comment_names_the_field(pf: Planflow, org: Any) -> None:
     plan_id = new_plan(pf)
     before = footprint(pf, plan_id)
     with pytest.raises(ValidationError, match=f"^comment can have at most {MAX_COMMENT}"):
-        pf.content.add_comment(plan_id, pf.user_id("drafter_a"), "长" * (MAX_COMMENT + 1))
+        pf.content.add_comment(plan_id, "长" * (MAX_COMMENT + 1), actor="drafter_a")
     assert footprint(pf, plan_id) == before
 
 
 def test_ordinary_text_is_stored_unchanged(pf: Planflow, org: Any) -> None:
     title = "2027 年度工作计划 연간 계획 annual plan"
     plan_id = pf.create_plan(unit_code="branch_a", year=2027, title=title, actor="drafter_a")
-    assert pf.plan(plan_id).title == title
+    assert stored_plan(pf, plan_id).title == title
     body = items(MIXED, "대의원 대회\n代表大会\nCongress")
-    pf.content.set_content(plan_id, pf.user_id("drafter_a"), body, expected_version=None)
+    pf.content.set_content(plan_id, body, actor="drafter_a", expected_version=None)
     stored = pf.content.content(plan_id)
     assert [i.text for i in stored.sections[0].items] == [MIXED, "대의원 대회\n代表大会\nCongress"]
     assert stored.sections[0].title == "Members 会员 회원"
-    pf.content.add_comment(plan_id, pf.user_id("drafter_a"), MIXED, item_key="i1")
-    assert pf.fire(plan_id, "submit", "chair_a", MIXED) == "submitted"
+    pf.content.add_comment(plan_id, MIXED, actor="drafter_a", item_key="i1")
+    assert pf.fire(plan_id, "submit", "chair_a", MIXED).to_state == "submitted"
     assert [c.body for c in pf.content.comments(plan_id)] == [MIXED]
     trail = pf.audit_trail(plan_id)
     assert [(r.action, r.comment) for r in trail[-2:]] == [("comment", MIXED), ("submit", MIXED)]
@@ -236,7 +240,7 @@ def test_ordinary_text_is_stored_unchanged(pf: Planflow, org: Any) -> None:
 
 def test_windows_line_breaks_are_stored_as_newlines(pf: Planflow, org: Any) -> None:
     plan_id = new_plan(pf)
-    pf.content.add_comment(plan_id, pf.user_id("drafter_a"), "  见附件\r\n첨부 참조\r\n")
+    pf.content.add_comment(plan_id, "  见附件\r\n첨부 참조\r\n", actor="drafter_a")
     pf.fire(plan_id, "submit", "chair_a", "first line\r\nsecond line")
     assert [c.body for c in pf.content.comments(plan_id)] == ["见附件\n첨부 참조"]
     assert pf.audit_trail(plan_id)[-1].comment == "first line\nsecond line"

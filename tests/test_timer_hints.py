@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from conftest import Org, migrate_schema
 from sqlalchemy import create_engine, inspect, text
+from stored import stored_plan
 from test_scheduler import content, process, trail
 
 from planflow.app import Planflow
@@ -37,7 +38,7 @@ REVIEW_REMINDER = datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
 
 
 def timers(pf: Planflow, plan_id: int) -> tuple[datetime | None, datetime | None]:
-    plan = pf.plan(plan_id)
+    plan = stored_plan(pf, plan_id)
     return plan.timer_at, plan.timer_hint
 
 
@@ -55,7 +56,7 @@ def assert_bounds_hold(pf: Planflow) -> None:
 def submitted_monday_reviewed_tuesday(pf: Planflow, clock: FixedClock) -> int:
     clock.set(MON)
     plan_id = pf.create_plan(unit_code="branch_a", year=2027, title="P", actor="drafter_a")
-    pf.content.set_content(plan_id, pf.user_id("drafter_a"), content(), expected_version=None)
+    pf.content.set_content(plan_id, content(), actor="drafter_a", expected_version=None)
     pf.fire(plan_id, "submit", "chair_a")
     assert timers(pf, plan_id) == (SUBMITTED_REMINDER, SUBMITTED_REMINDER)
     clock.set(TUE)
@@ -137,7 +138,7 @@ def test_postgresql_a_hint_move_waits_for_the_transition_and_keeps_the_bound(
     assert pf.db.is_postgres
     clock.set(MON)
     plan_id = pf.create_plan(unit_code="branch_a", year=2027, title="P", actor="drafter_a")
-    pf.content.set_content(plan_id, pf.user_id("drafter_a"), content(), expected_version=None)
+    pf.content.set_content(plan_id, content(), actor="drafter_a", expected_version=None)
     pf.fire(plan_id, "submit", "chair_a")
     clock.set(TUE)
     other = create_engine(pf.db.url)

@@ -33,7 +33,8 @@ from planflow.errors import PlanflowError
 from planflow.services.accounts import MAX_PASSWORD, MIN_PASSWORD
 from planflow.services.admin_directory import ADMIN, AdminDirectory, AdminScope, scope_of
 from planflow.services.org_admin import OrgAdmin
-from planflow.storage import audit_repo
+from planflow.storage.audit_repo import export
+from planflow.views import AuditReport
 
 from .access import org_now
 from .admin_forms import ConfirmForm
@@ -87,7 +88,7 @@ def _template_helpers() -> dict[str, object]:
 
 
 def directory() -> AdminDirectory:
-    return AdminDirectory(planflow().db)
+    return planflow().admin_directory()
 
 
 def changes() -> OrgAdmin:
@@ -223,7 +224,7 @@ def _whole_organisation() -> None:
         abort(403)
 
 
-def _audit_page(report: audit_repo.VerifyReport | None = None, seconds: float = 0.0) -> str:
+def _audit_page(report: AuditReport | None = None, seconds: float = 0.0) -> str:
     problems = report.problems[:SHOWN_PROBLEMS] if report is not None else []
     return render_template(
         "admin/audit.html",
@@ -247,17 +248,17 @@ def audit_verify() -> str | tuple[str, int]:
     if not form.validate_on_submit():
         return error_page(400)
     started = time.monotonic()
-    report = audit_repo.verify(planflow().db)
+    report = planflow().verify_audit()
     return _audit_page(report, time.monotonic() - started)
 
 
 def _export_chunks(fmt: str) -> Iterator[str]:
     """The library's export format, a batch of records at a time."""
-    records = audit_repo.iter_records(planflow().db)
+    records = planflow().audit_records()
     first = True
     while batch := list(itertools.islice(records, EXPORT_BATCH)):
         buf = io.StringIO()
-        audit_repo.export(batch, buf, fmt)
+        export(batch, buf, fmt)
         text = buf.getvalue()
         if fmt == "csv" and not first:
             text = text.split("\n", 1)[1]  # the header once, at the top
@@ -265,7 +266,7 @@ def _export_chunks(fmt: str) -> Iterator[str]:
         yield text
     if first and fmt == "csv":
         buf = io.StringIO()
-        audit_repo.export([], buf, fmt)
+        export([], buf, fmt)
         yield buf.getvalue()
 
 

@@ -89,8 +89,7 @@ def svg_path(points: tuple[Point, ...]) -> str:
 
 
 def _spec(name: str, version: int) -> WorkflowSpec:
-    pf = planflow()
-    return pf.service.definitions.spec_for(pf.db, name, version)
+    return planflow().definition(name, version)
 
 
 @bp.route("/")

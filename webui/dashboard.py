@@ -1,17 +1,16 @@
 """Blueprint ``dashboard``: what waits for me, and the plans I worked on lately.
 
-Tasks come from the library's inbox (overdue and escalated first); a task
-is overdue when its due time has passed on the library's clock.
+Tasks come from the library's inbox (escalated and overdue first); a task
+is overdue when its due time has passed on the library's clock. The recent
+plans are the library's list of the plans the user may see, last changed
+first.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from sqlmodel import col
 
-from planflow.storage.tables import Plan
-
-from .access import current_viewer
+from .access import current_org
 from .plan_lists import plan_rows
 from .users import me, planflow, require_login
 
@@ -24,16 +23,10 @@ RECENT = 10
 @bp.route("/")
 def index() -> str:
     pf, user = planflow(), me()
-    viewer = current_viewer(pf, user.id)
-    tasks = pf.inbox.tasks(user.id, limit=50)
+    recent = pf.plans(as_user=user.username, order="recent", page_size=RECENT, org=current_org(pf))
     return render_template(
         "dashboard/index.html",
-        tasks=tasks,
+        tasks=pf.inbox.tasks(user.username, limit=50),
         now=pf.clock.now(),
-        recent=plan_rows(
-            pf,
-            [viewer.plan_filter()],
-            [col(Plan.updated_at).desc(), col(Plan.id).desc()],
-            limit=RECENT,
-        ),
+        recent=plan_rows(pf, recent.items),
     )

@@ -33,11 +33,10 @@ from planflow.core.content.model import PlanContent
 from planflow.core.definitions.spec import WorkflowSpec
 from planflow.core.org import OrgSnapshot
 from planflow.errors import PermissionDenied, PlanflowError, StaleVersion
-from planflow.services.content import content_editors, editable_states
-from planflow.storage.tables import Plan
+from planflow.views import PlanView
 
 from . import plan_views as views
-from .access import current_viewer, org_now, visible_plan
+from .access import current_org, visible_plan
 from .editor_form import (
     content_data,
     error_summary,
@@ -76,24 +75,6 @@ def _room_for_a_whole_plan(_endpoint: str | None, _values: object) -> None:
     request.max_content_length = MAX_FORM_BYTES
 
 
-# -- who may edit (the library decides; it checks again when saving) ---------------------
-
-
-def may_edit(org: OrgSnapshot, spec: WorkflowSpec, plan: Plan, user_id: int) -> bool:
-    """Whether the user is one of the plan's content editors."""
-    return any(user_id in org.assignees(ref, plan.unit_id) for ref in content_editors(spec))
-
-
-def is_editable(spec: WorkflowSpec, plan: Plan) -> bool:
-    """Whether the plan's state lets its content change."""
-    return plan.state in editable_states(spec)
-
-
-def can_edit(org: OrgSnapshot, spec: WorkflowSpec, plan: Plan, user_id: int) -> bool:
-    """Whether the plan page offers this user the editor."""
-    return is_editable(spec, plan) and may_edit(org, spec, plan, user_id)
-
-
 # -- the page ---------------------------------------------------------------------------
 
 
@@ -101,27 +82,26 @@ def can_edit(org: OrgSnapshot, spec: WorkflowSpec, plan: Plan, user_id: int) -> 
 class Editing:
     """What every rendering of the editor needs about the plan."""
 
-    plan: Plan
+    plan: PlanView
     spec: WorkflowSpec
     org: OrgSnapshot
     stored: PlanContent
     owners: list[SelectChoice]
-
-    @property
-    def editable(self) -> bool:
-        return is_editable(self.spec, self.plan)
+    editable: bool
 
 
 def _editing(plan_id: int) -> Editing:
     pf, user = planflow(), me()
-    plan = visible_plan(pf, current_viewer(pf, user.id), plan_id)
-    org = org_now(pf)
-    spec = views.spec_of(pf, plan)
-    if not may_edit(org, spec, plan, user.id):
+    plan = visible_plan(pf, user.username, plan_id)
+    # Who may edit, and in which states, is the library's rule (it checks again on saving).
+    if not pf.content.may_edit(plan, user.username):
         abort(403)
+    org = current_org(pf)
+    spec = views.spec_of(pf, plan)
     # Read after the plan, so the content is at least as new as the version we edit from.
     stored = pf.content.content(plan_id)
-    return Editing(plan, spec, org, stored, owner_choices(org, plan, stored))
+    editable = pf.content.is_editable(plan)
+    return Editing(plan, spec, org, stored, owner_choices(org, plan, stored), editable)
 
 
 def _not_editable(e: Editing) -> str:
@@ -155,12 +135,11 @@ def _render(
     if not e.editable and message is None:
         message = _not_editable(e)
     year = e.plan.year
-    unit = e.org.units.get(e.plan.unit_id)
     html = render_template(
         "editor/edit.html",
         plan=e.plan,
         spec=e.spec,
-        unit=unit,
+        unit=e.plan.unit,
         form=form,
         version=version,
         editable=e.editable,
@@ -234,7 +213,6 @@ def _version(form: ContentEditorForm) -> int | None:
 def _save(e: Editing, form: ContentEditorForm) -> Response | tuple[str, int]:
     pf, user = planflow(), me()
     plan = e.plan
-    assert plan.id is not None
     valid = form.validate()
     data, where = form_content(form)
     content: PlanContent | None = None
@@ -251,7 +229,7 @@ def _save(e: Editing, form: ContentEditorForm) -> Response | tuple[str, int]:
         flash(gettext("Nothing was changed."), "info")
         return redirect(url_for("plans.detail", plan_id=plan.id) + "#content")
     try:
-        pf.content.set_content(plan.id, user.id, content, expected_version=version)
+        pf.content.set_content(plan.id, content, actor=user.username, expected_version=version)
     except StaleVersion as error:
         # Show the plan as it is now beside what the user typed. A second save
         # is a deliberate choice to replace the other person's version.

@@ -23,7 +23,7 @@ from wtforms import SelectChoice  # type: ignore[import-untyped]
 from planflow.core.content.items import OPS, Item, Problem
 from planflow.core.content.model import PlanContent
 from planflow.core.org import OrgSnapshot
-from planflow.storage.tables import Plan
+from planflow.views import PlanView
 
 from .forms import ContentEditorForm
 
@@ -225,15 +225,16 @@ def error_summary(form: ContentEditorForm) -> list[ErrorLink]:
 # -- choices -------------------------------------------------------------------------------
 
 
-def owner_choices(org: OrgSnapshot, plan: Plan, content: PlanContent) -> list[SelectChoice]:
+def owner_choices(org: OrgSnapshot, plan: PlanView, content: PlanContent) -> list[SelectChoice]:
     """The plan's unit and every unit below it, as a tree; plus codes the content uses already."""
+    top = org.unit_ids[plan.unit.code]
     below: dict[int | None, list[int]] = {}
-    inside = set(org.subtree(plan.unit_id))
+    inside = set(org.subtree(top))
     for unit_id in inside:
-        if unit_id != plan.unit_id:
+        if unit_id != top:
             below.setdefault(org.parent(unit_id), []).append(unit_id)
     choices = [SelectChoice("", "—")]
-    stack = [(plan.unit_id, 0)]
+    stack = [(top, 0)]
     while stack:
         unit_id, depth = stack.pop()
         unit = org.unit(unit_id)

@@ -21,10 +21,10 @@ from flask import render_template
 from flask_babel import format_date, get_locale, get_timezone  # type: ignore[import-untyped]
 from flask_babel import gettext as _gettext
 
-from planflow.services.inspections.calendar import CalendarEntry, InspectionCalendar
+from planflow.services.inspections.calendar import CalendarEntry
 from planflow.services.inspections.visits import MAX_DAYS_AHEAD
 
-from .access import current_viewer
+from .access import current_org
 from .i18n import state_label
 from .users import me, planflow
 
@@ -44,10 +44,6 @@ def local_tz() -> tzinfo:
         return ZoneInfo(str(get_timezone()))
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
-
-
-def calendar_of() -> InspectionCalendar:
-    return InspectionCalendar(planflow().inspections)
 
 
 def number(value: float | None) -> str:
@@ -99,20 +95,20 @@ def _by_day(entries: Iterable[CalendarEntry]) -> list[tuple[date, list[CalendarE
 
 def month_page(year: int, month: int) -> str:
     pf, user = planflow(), me()
-    where = [current_viewer(pf, user.id).plan_filter()]
-    cal, tz = calendar_of(), local_tz()
+    calendar, tz = pf.inspections.calendar, local_tz()
     first = date(year, month, 1)
     last = date(*shift_month(year, month, 1), 1) - timedelta(days=1)
-    entries = cal.entries(where, first, last, tz=tz, actor_id=user.id, limit=LIMIT + 1)
-    today = cal.today(tz)
+    org = current_org(pf)
+    entries = calendar(user.username, first, last, tz=tz, limit=LIMIT + 1, org=org)
+    today = pf.inspections.today(tz)
     earlier: list[CalendarEntry] = []
     if first <= today <= last:
         # Whatever still waits from an earlier month is late: show it here too.
         before = first - timedelta(days=1)
-        earlier = cal.entries(where, None, before, tz=tz, actor_id=user.id, limit=LIMIT + 1)
+        earlier = calendar(user.username, None, before, tz=tz, limit=LIMIT + 1, org=org)
 
     def state_of(workflow: str, version: int, state: str) -> str:
-        return state_label(pf.service.definitions.spec_for(pf.db, workflow, version), state)
+        return state_label(pf.definition(workflow, version), state)
 
     prev, nxt = shift_month(year, month, -1), shift_month(year, month, 1)
     return render_template(

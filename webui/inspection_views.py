@@ -29,15 +29,13 @@ from planflow.core.inspection.scoring import (
     grade_label,
 )
 from planflow.errors import ValidationError
-from planflow.services.inspections.rounds import InspectionRound
 from planflow.services.inspections.visits import INSPECTED, MAX_DAYS_AHEAD, SCHEDULED
-from planflow.storage.tables import Evidence, ItemProgress, Plan
+from planflow.views import EvidenceFile, InspectionRoundView, PlanView, ProgressReport
 
-from .access import org_now
 from .i18n import current_language
 from .inspection_forms import SheetForm, VisitForm, sheet_form
-from .inspection_month import calendar_of, gettext, local_tz, number
-from .plan_views import display_names, spec_of
+from .inspection_month import gettext, local_tz, number
+from .plan_views import spec_of
 from .users import me, planflow
 
 PROGRESS_LABELS = {
@@ -81,12 +79,15 @@ class Point:
 class ItemRow:
     number: str
     item: Item
-    progress: ItemProgress | None
-    evidence: list[Evidence]
+    progress: ProgressReport | None
+    evidence: list[EvidenceFile]
 
 
 def sheet_blocks(
-    sheet: ScoringSheet, lang: str, found: InspectionRound | None, outcome: InspectionOutcome | None
+    sheet: ScoringSheet,
+    lang: str,
+    found: InspectionRoundView | None,
+    outcome: InspectionOutcome | None,
 ) -> list[CategoryBlock]:
     saved = {s.code: s for s in found.scores} if found else {}
     measured: Mapping[str, float] = found.self_measured if found else {}
@@ -153,7 +154,7 @@ def points(
     return found
 
 
-def form_data(sheet: ScoringSheet, found: InspectionRound | None) -> dict[str, str]:
+def form_data(sheet: ScoringSheet, found: InspectionRoundView | None) -> dict[str, str]:
     """The inspector's saved column as the sheet form's data."""
     saved = {s.code: s for s in found.scores} if found else {}
     data: dict[str, str] = {}
@@ -176,7 +177,7 @@ def grade_name(sheet: ScoringSheet | None, grade: str | None, lang: str) -> str:
 
 def item_rows(pf: Planflow, plan_id: int) -> list[ItemRow]:
     progress = {p.item_key: p for p in pf.execution.progress(plan_id)}
-    files: dict[str, list[Evidence]] = {}
+    files: dict[str, list[EvidenceFile]] = {}
     for e in pf.execution.evidence(plan_id):
         files.setdefault(e.item_key, []).append(e)
     return [
@@ -192,7 +193,7 @@ def file_size(size: int) -> str:
     return f"{kb:.1f} KB" if kb < 1024 else f"{kb / 1024:.1f} MB"
 
 
-def _unscored(sheet: ScoringSheet, found: InspectionRound | None) -> int:
+def _unscored(sheet: ScoringSheet, found: InspectionRoundView | None) -> int:
     saved = {s.code: s.inspector_score for s in found.scores} if found else {}
     return sum(1 for cr in sheet.criteria() if saved.get(cr.code) is None)
 
@@ -206,7 +207,7 @@ def _target_text(sheet: ScoringSheet | None, miss: TargetMiss, lang: str) -> str
 
 
 def sheet_page(
-    plan: Plan,
+    plan: PlanView,
     *,
     form: SheetForm | None = None,
     visit_form: VisitForm | None = None,
@@ -215,10 +216,9 @@ def sheet_page(
 ) -> tuple[str, int]:
     """The inspection form of ``plan``, which the caller loaded with ``visible_plan``."""
     pf, user = planflow(), me()
-    assert plan.id is not None
     spec = spec_of(pf, plan)
-    sheet, lang, cal = spec.inspection, current_language(), calendar_of()
-    state = cal.status(plan.id, user.id)
+    sheet, lang = spec.inspection, current_language()
+    state = pf.inspections.status(plan.id, user.username)
     rounds = pf.inspections.rounds(plan.id) if sheet is not None and state.round else []
     found = next((r for r in rounds if r.round == state.round), None)
     outcome = found.outcome if found is not None else None
@@ -240,14 +240,14 @@ def sheet_page(
         if sheet is not None and r.round != state.round:
             r_blocks = sheet_blocks(sheet, lang, r, r.outcome)
             earlier.append((r, r_blocks, points(r.outcome, r_blocks, lang)))
-    today = cal.today(local_tz())
+    today = pf.inspections.today(local_tz())
     html = render_template(
         "inspections/sheet.html",
         plan=plan,
         spec=spec,
         sheet=sheet,
         state=state,
-        unit=org_now(pf).units.get(plan.unit_id),
+        unit=plan.unit,
         blocks=blocks,
         form=form,
         posted=posted,
@@ -261,7 +261,7 @@ def sheet_page(
         due=due,
         unscored=_unscored(sheet, found) if sheet is not None else 0,
         earlier=earlier,
-        names=display_names(pf, [r.inspector_id for r in rounds]),
+        names=pf.display_names([r.inspector for r in rounds]),
         items=item_rows(pf, plan.id),
         progress_labels=PROGRESS_LABELS,
         grade_name=lambda grade: grade_name(sheet, grade, lang),

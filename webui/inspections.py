@@ -1,7 +1,7 @@
 """Blueprint ``inspections``: the inspection calendar and the inspection form.
 
 - ``/inspections/`` (this month) and ``/inspections/<yyyy>/<mm>``: the
-  inspections the user may see (``access.Viewer.plan_filter``) as the library
+  inspections the user may see (the library's visibility rule) as the library
   places them (``InspectionCalendar.entries``): on the planned visit date,
   else on the task's due date; a plan being rectified on its rectification
   due date. A grid on wide screens and a day-by-day list, where the
@@ -20,8 +20,6 @@ the page again with what was typed.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import format_date  # type: ignore[import-untyped]
 from werkzeug.wrappers import Response
@@ -29,18 +27,18 @@ from werkzeug.wrappers import Response
 from planflow.core.definitions.spec import ScoringSheet
 from planflow.core.inspection.scoring import CriterionScore, InvalidScores
 from planflow.errors import ActionNotAllowed, PlanflowError, StaleVersion
-from planflow.services.inspections.rounds import ACCEPT, InspectionRound
+from planflow.services.inspections.rounds import ACCEPT
 from planflow.services.inspections.visits import VisitDateRefused
+from planflow.views import InspectionRoundView
 
 from . import plan_views
-from .access import current_viewer, visible_plan
+from .access import visible_plan
 from .errors import describe, status_of
 from .i18n import current_language
 from .inspection_forms import NUMBER_HINT, SheetForm, VisitForm, parse_number, sheet_form
 from .inspection_month import (
     FIRST_YEAR,
     LAST_YEAR,
-    calendar_of,
     gettext,
     local_tz,
     month_key,
@@ -59,7 +57,7 @@ require_login(bp)
 
 @bp.route("/")
 def index() -> str:
-    today = calendar_of().today(local_tz())
+    today = planflow().inspections.today(local_tz())
     return month_page(today.year, today.month)
 
 
@@ -76,15 +74,18 @@ def month(year: int, month: int) -> str:
 @bp.route("/plan/<id:plan_id>/visit", methods=["POST"])
 def visit(plan_id: int) -> Response | tuple[str, int]:
     pf, user = planflow(), me()
-    viewer = current_viewer(pf, user.id)
-    plan = visible_plan(pf, viewer, plan_id)
+    plan = visible_plan(pf, user.username, plan_id)
     form = VisitForm()
     if not form.validate():
         return sheet_page(plan, visit_form=form, status=422)
     day = form.visit_day() if form.op.data == "set" else None
     try:
-        calendar_of().set_visit_date(
-            plan_id, user.id, day, form.expected_version.data, tz=local_tz()
+        pf.inspections.set_visit_date(
+            plan_id,
+            day,
+            actor=user.username,
+            expected_version=form.expected_version.data,
+            tz=local_tz(),
         )
     except VisitDateRefused as error:
         form.visit_date.errors.append(
@@ -94,9 +95,9 @@ def visit(plan_id: int) -> Response | tuple[str, int]:
                 latest=format_date(error.latest),
             )
         )
-        return sheet_page(visible_plan(pf, viewer, plan_id), visit_form=form, status=422)
+        return sheet_page(visible_plan(pf, user.username, plan_id), visit_form=form, status=422)
     except PlanflowError as error:
-        fresh = visible_plan(pf, viewer, plan_id)
+        fresh = visible_plan(pf, user.username, plan_id)
         return sheet_page(fresh, visit_form=form, message=describe(error), status=status_of(error))
     if day is None:
         flash(gettext("The visit date was removed."), "success")
@@ -115,8 +116,7 @@ def visit(plan_id: int) -> Response | tuple[str, int]:
 
 @bp.route("/plan/<id:plan_id>")
 def sheet(plan_id: int) -> tuple[str, int]:
-    pf = planflow()
-    return sheet_page(visible_plan(pf, current_viewer(pf, me().id), plan_id))
+    return sheet_page(visible_plan(planflow(), me().username, plan_id))
 
 
 def _typed(form: SheetForm, sheet: ScoringSheet) -> list[CriterionScore]:
@@ -135,7 +135,7 @@ def _typed(form: SheetForm, sheet: ScoringSheet) -> list[CriterionScore]:
     return rows
 
 
-def _changed(typed: list[CriterionScore], found: InspectionRound | None) -> bool:
+def _changed(typed: list[CriterionScore], found: InspectionRoundView | None) -> bool:
     saved = {s.code: s for s in found.scores} if found else {}
     for row in typed:
         old = saved.get(row.code, CriterionScore(row.code))
@@ -173,16 +173,15 @@ def _score_problems(form: SheetForm, sheet: ScoringSheet, error: InvalidScores) 
 @bp.route("/plan/<id:plan_id>", methods=["POST"])
 def record(plan_id: int) -> Response | tuple[str, int]:
     pf, user = planflow(), me()
-    viewer = current_viewer(pf, user.id)
-    plan = visible_plan(pf, viewer, plan_id)
+    plan = visible_plan(pf, user.username, plan_id)
     sheet = plan_views.spec_of(pf, plan).inspection
     if sheet is None:
         abort(404)
     form = sheet_form(sheet)()
     if not form.validate():
         return sheet_page(plan, form=form, status=422)
-    cal, op = calendar_of(), form.op.data
-    status = cal.status(plan_id, user.id)
+    op = form.op.data
+    status = pf.inspections.status(plan_id, user.username)
     if not {"save": status.may_score, "start": status.may_start, "finish": status.may_finish}[op]:
         # Refused here, before anything is saved: say why (the library would say the same).
         error: PlanflowError
@@ -197,27 +196,34 @@ def record(plan_id: int) -> Response | tuple[str, int]:
     version, saved = form.expected_version.data, False
     try:
         if _changed(typed, pf.inspections.current(plan_id)):
-            version = pf.inspections.record_scores(plan_id, user.id, typed, version).new_version
+            version = pf.inspections.record_scores(
+                plan_id, typed, actor=user.username, expected_version=version
+            )
             saved = True
         if op == "start":
-            cal.start(plan_id, user.id, version)
+            pf.inspections.start(plan_id, actor=user.username, expected_version=version)
         elif op == "finish":
             missing = [i for i, row in enumerate(typed) if row.inspector_score is None]
             for index in missing:
                 form.score(index).errors.append(gettext("Score this criterion before you finish."))
             if missing:
                 message = gettext("Score every criterion before you finish the inspection.")
-                fresh = visible_plan(pf, viewer, plan_id)
+                fresh = visible_plan(pf, user.username, plan_id)
                 return sheet_page(fresh, form=form, message=message, status=422)
-            change = pf.inspections.finish(plan_id, user.id, form.comment.data or None, version)
+            done = pf.inspections.finish(
+                plan_id,
+                actor=user.username,
+                comment=form.comment.data or None,
+                expected_version=version,
+            )
     except InvalidScores as error:
         _score_problems(form, sheet, error)
-        return sheet_page(visible_plan(pf, viewer, plan_id), form=form, status=422)
+        return sheet_page(visible_plan(pf, user.username, plan_id), form=form, status=422)
     except PlanflowError as error:
         message = describe(error)
         if saved:
             message = gettext("Your scores were saved, but: %(problem)s", problem=message)
-        fresh = visible_plan(pf, viewer, plan_id)
+        fresh = visible_plan(pf, user.username, plan_id)
         return sheet_page(fresh, form=form, message=message, status=status_of(error))
     url = url_for("inspections.sheet", plan_id=plan_id)
     if op == "save":
@@ -226,11 +232,11 @@ def record(plan_id: int) -> Response | tuple[str, int]:
     if op == "start":
         flash(gettext("The inspection has started. Score every criterion, then finish it."))
         return redirect(url)
-    if change.action == ACCEPT:
-        grade = grade_name(sheet, change.detail.get("grade"), current_language())
+    if done.action == ACCEPT:
+        grade = grade_name(sheet, done.grade, current_language())
         flash(gettext("Inspection finished: accepted with the grade %(grade)s.", grade=grade))
     else:
-        due = date.fromisoformat(str(change.detail.get("rectification_due")))
+        due = done.rectification_due
         flash(
             gettext("Inspection finished: the unit must rectify by %(day)s.", day=format_date(due))
         )

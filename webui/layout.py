@@ -31,7 +31,7 @@ def _menu() -> dict[str, bool]:
     """Which areas the main menu offers: those where the user has something to do."""
     if not signed_in():
         return {}
-    viewer = current_viewer(planflow(), me().id)
+    viewer = current_viewer(planflow(), me().username)
     roles = {role for _unit, role in viewer.roles}
     return {
         "inspections": "inspector" in roles or bool(viewer.oversight),
@@ -42,7 +42,7 @@ def _menu() -> dict[str, bool]:
 
 def layout_context() -> dict[str, Any]:
     form = LanguageForm(formdata=None, language=current_language(), next=_here())
-    unread = planflow().inbox.unread_count(me().id) if signed_in() else 0
+    unread = planflow().inbox.unread_count(me().username) if signed_in() else 0
     return {"language_form": form, "unread_count": unread, "menu": _menu()}
 
 

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from planflow.core.ids import MAX_ID
 from planflow.errors import NotFound
-from planflow.services.inbox import NotificationEntry
+from planflow.views import NotificationEntry
 
 from .codes import payload_text
 from .forms import MarkReadForm
@@ -52,7 +52,7 @@ def index() -> str:
     before = request.args.get("before", type=int)
     before = before if before is not None and 1 <= before <= MAX_ID else None
     entries = pf.inbox.notifications(
-        user.id, unread_only=unread_only, limit=PAGE_SIZE + 1, before_id=before
+        user.username, unread_only=unread_only, limit=PAGE_SIZE + 1, before_id=before
     )
     return render_template(
         "notifications/index.html",
@@ -70,7 +70,7 @@ def mark_read() -> Response:
         abort(400)
     ids = [form.notification.data] if form.notification.data is not None else None
     try:
-        planflow().inbox.mark_read(me().id, ids)
+        planflow().inbox.mark_read(me().username, ids)
     except NotFound:
         abort(404)
     return redirect(url_for("notifications.index"))

@@ -1,7 +1,7 @@
 """Blueprint ``overview``: a year across the part of the tree the user oversees.
 
 For officers, administrators and everyone else with an oversight role
-(``access.Viewer.oversight``): per group (each unit below the top one, or
+(the library's ``Viewer.oversight``): per group (each unit below the top one, or
 the units a chosen number of levels down) how many units have a plan, have
 submitted it, had it approved and accepted, and what is overdue or
 escalated, as a table and as SVG charts (``charts``); then the units one by
@@ -37,7 +37,7 @@ from planflow.core.org import OrgSnapshot, UnitInfo
 from planflow.core.text import clean_text, csv_cell
 from planflow.errors import ValidationError
 
-from .access import Viewer, org_now, viewer_for
+from .access import Viewer, org_now
 from .errors import error_page
 from .overview_rows import (
     CHART_LIMIT,
@@ -157,7 +157,7 @@ def _linker(params: Params) -> Callable[..., str]:
 def _viewer() -> tuple[Planflow, OrgSnapshot, Viewer]:
     pf = planflow()
     org = org_now(pf)
-    return pf, org, viewer_for(org, me().id)
+    return pf, org, pf.viewer(me().username, org)
 
 
 @bp.route("/")

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import cast
 
 from flask_babel import format_percent, gettext, ngettext  # type: ignore[import-untyped]
 from flask_babel import lazy_gettext as _l
@@ -22,9 +21,7 @@ from markupsafe import Markup
 from planflow.app import Planflow
 from planflow.core.org import OrgSnapshot, UnitInfo
 from planflow.core.state_phases import Phase, state_classes
-from planflow.services.overview import Rollup, YearOverview
-from planflow.storage.overview_sql import UnitPlan, unit_plans
-from planflow.storage.tables import Plan
+from planflow.services.overview import Rollup, UnitPlan, YearOverview
 
 from . import charts
 from .access import Viewer
@@ -87,19 +84,12 @@ def summary_rows(org: OrgSnapshot, ov: YearOverview) -> list[SummaryRow]:
     return rows
 
 
-def _can_open(viewer: Viewer, p: UnitPlan) -> bool:
-    # The one visibility rule, asked about a row read without its content. A UnitPlan
-    # has every column ``Viewer.can_view`` reads; building a real Plan costs about a
-    # millisecond a row (measured), too much for a table of a thousand units.
-    return viewer.can_view(cast(Plan, p))
-
-
 def unit_rows(
     pf: Planflow, org: OrgSnapshot, viewer: Viewer, ov: YearOverview, units: list[tuple[int, int]]
 ) -> list[UnitRow]:
     """A row per plan of each of ``units`` (a unit without a plan gets one empty row)."""
     by_unit: dict[int, list[UnitPlan]] = {}
-    for p in unit_plans(pf.db, ov.year, {u for u, _ in units}):
+    for p in pf.unit_plans(ov.year, {u for u, _ in units}):
         by_unit.setdefault(p.unit_id, []).append(p)
     heads = {u: org.unit(g.head).name for g in ov.groups for u in g.units}
     lang = current_language()
@@ -111,7 +101,7 @@ def unit_rows(
     def state_of(p: UnitPlan) -> tuple[str, str, Phase]:
         key = (p.workflow_name, p.workflow_version, p.state)
         if key not in states:
-            spec = pf.service.definitions.spec_for(pf.db, p.workflow_name, p.workflow_version)
+            spec = pf.definition(p.workflow_name, p.workflow_version)
             phase = state_classes(spec).phase(p.state)
             states[key] = (spec.title.get(lang), state_label(spec, p.state), phase)
         return states[key]
@@ -142,7 +132,7 @@ def unit_rows(
                     depth=depth,
                     group=group,
                     plan=p,
-                    openable=_can_open(viewer, p),
+                    openable=viewer.can_view(p),
                     workflow=workflow,
                     state_label=label,
                     stage=phases[phase],

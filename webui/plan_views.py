@@ -8,18 +8,16 @@ queue's rows in ``queue_views``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import gettext  # type: ignore[import-untyped]
-from sqlmodel import col, select
 
 from planflow.app import Planflow
 from planflow.core.content.diff import ContentDiff
 from planflow.core.definitions.spec import WorkflowSpec
 from planflow.errors import NotFound
-from planflow.storage.tables import ApprovalVote, AuditRecord, Plan, User
+from planflow.views import PlanView
 
 from .codes import record_text
 from .i18n import action_label, format_due, state_label
@@ -44,8 +42,8 @@ class Approvals:
     required: int
 
 
-def spec_of(pf: Planflow, plan: Plan) -> WorkflowSpec:
-    return pf.service.definitions.spec_for(pf.db, plan.workflow_name, plan.workflow_version)
+def spec_of(pf: Planflow, plan: PlanView) -> WorkflowSpec:
+    return pf.definition(plan.workflow, plan.workflow_version)
 
 
 def latest_spec(pf: Planflow, name: str) -> WorkflowSpec | None:
@@ -55,27 +53,21 @@ def latest_spec(pf: Planflow, name: str) -> WorkflowSpec | None:
         return None
 
 
-def display_names(pf: Planflow, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = sorted({i for i in ids if i is not None})
-    if not wanted:
-        return {}
-    with pf.db.read_session() as s:
-        return {
-            u.id or 0: u.display_name for u in s.exec(select(User).where(col(User.id).in_(wanted)))
-        }
+def can_edit(pf: Planflow, plan: PlanView, username: str) -> bool:
+    """Whether the plan page offers this user the editor (the library's rule)."""
+    return pf.content.is_editable(plan) and pf.content.may_edit(plan, username)
 
 
-def timeline(pf: Planflow, plan: Plan, spec: WorkflowSpec) -> list[TimelineEntry]:
-    assert plan.id is not None
-    records: list[AuditRecord] = pf.audit_trail(plan.id)
-    names = display_names(pf, [r.actor_id for r in records] + [r.on_behalf_of_id for r in records])
+def timeline(pf: Planflow, plan: PlanView, spec: WorkflowSpec) -> list[TimelineEntry]:
+    records = pf.audit_trail(plan.id)
+    names = pf.display_names([r.actor for r in records] + [r.on_behalf_of for r in records])
     system = str(gettext("planflow (automatic)"))
     return [
         TimelineEntry(
             seq=r.seq,
             at=r.at,
-            actor=names.get(r.actor_id, "?") if r.actor_id is not None else system,
-            on_behalf_of=names.get(r.on_behalf_of_id) if r.on_behalf_of_id else None,
+            actor=names.get(r.actor, "?") if r.actor is not None else system,
+            on_behalf_of=names.get(r.on_behalf_of) if r.on_behalf_of else None,
             action=action_label(spec, r.action),
             from_state=state_label(spec, r.from_state),
             to_state=state_label(spec, r.to_state),
@@ -94,28 +86,21 @@ def last_decision(entries: list[TimelineEntry]) -> TimelineEntry | None:
     return None
 
 
-def approvals(pf: Planflow, plan: Plan, spec: WorkflowSpec) -> Approvals | None:
+def approvals(pf: Planflow, plan: PlanView, spec: WorkflowSpec) -> Approvals | None:
     """Who approved so far in this round, for a state that needs n of m approvals."""
     quorum = next(
         (t.quorum for t in spec.transitions_from(plan.state) if t.quorum is not None), None
     )
     if quorum is None:
         return None
-    with pf.db.read_session() as s:
-        voters = list(
-            s.exec(
-                select(ApprovalVote.user_id)
-                .where(ApprovalVote.plan_id == plan.id, ApprovalVote.round == plan.revision)
-                .order_by(col(ApprovalVote.at), col(ApprovalVote.id))
-            )
-        )
-    names = display_names(pf, voters)
+    voters = pf.approvals(plan.id, plan.revision)
+    names = pf.display_names(voters)
     return Approvals([names.get(v, "?") for v in voters], quorum.required)
 
 
-def latest_diff(pf: Planflow, plan: Plan) -> ContentDiff | None:
+def latest_diff(pf: Planflow, plan: PlanView) -> ContentDiff | None:
     """What changed between the two latest submissions (None before the second)."""
-    if plan.id is None or plan.revision < 2:
+    if plan.revision < 2:
         return None
     return pf.content.diff_revisions(plan.id, plan.revision - 1, plan.revision)
 

@@ -2,30 +2,29 @@
 
 Every route that takes a plan id loads the plan through
 ``access.visible_plan`` first (404 for a plan the user may not see). State
-changes go through the library only: ``service.fire`` for actions (with the
+changes go through the library only: ``Planflow.fire`` for actions (with the
 version the user was looking at, so a stale page is refused instead of
 acting on a plan that changed), ``content.add_comment`` for comments,
-``service.create_plan`` for new plans. Refusals re-render the page with
-what the user typed.
+``Planflow.create_plan`` for new plans. Which plans the list holds and where
+the user may create one are the library's rules too (``Planflow.plans``,
+``Planflow.units_for_new_plans``). Refusals re-render the page with what
+the user typed.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext  # type: ignore[import-untyped]
-from sqlmodel import col
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice  # type: ignore[import-untyped]
 
 from planflow.core.definitions.spec import WorkflowSpec
-from planflow.core.org import OrgSnapshot
 from planflow.errors import GuardFailed, PermissionDenied, PlanflowError, ValidationError
-from planflow.storage.tables import Plan
+from planflow.views import PlanView
 
 from . import plan_views as views
-from .access import Viewer, current_org, current_viewer, org_now, visible_plan
+from .access import current_org, visible_plan
 from .codes import refusal_text
-from .editor import can_edit
 from .errors import describe, status_of
 from .forms import ActionForm, CommentForm, NewPlanForm
 from .i18n import action_label, current_language, state_label
@@ -41,8 +40,7 @@ MAX_PAGE = 10_000
 
 @bp.route("/")
 def index() -> str:
-    pf = planflow()
-    viewer = current_viewer(pf, me().id)
+    pf, user = planflow(), me()
     specs = pf.registry.all()
     states = {s.name: state_label(spec, s.name) for spec in specs for s in spec.states}
     state = request.args.get("state", "")
@@ -51,44 +49,28 @@ def index() -> str:
     year = year if year is not None and 2000 <= year <= 2100 else None
     page = request.args.get("page", 1, type=int)
     page = min(max(page, 1), MAX_PAGE)
-    where = [viewer.plan_filter()]
-    if state:
-        where.append(col(Plan.state) == state)
-    if year is not None:
-        where.append(col(Plan.year) == year)
-    rows = plan_rows(
-        pf,
-        where,
-        [col(Plan.year).desc(), col(Plan.id).desc()],
-        offset=(page - 1) * PAGE_SIZE,
-        limit=PAGE_SIZE + 1,
+    found = pf.plans(
+        as_user=user.username,
+        state=state or None,
+        year=year,
+        page=page,
+        page_size=PAGE_SIZE,
+        org=current_org(pf),
     )
     return render_template(
         "plans/index.html",
-        plans=rows[:PAGE_SIZE],
-        more=len(rows) > PAGE_SIZE,
-        page=page,
+        plans=plan_rows(pf, found.items),
+        more=found.more,
+        page=found.number,
         states=sorted(states.items(), key=lambda kv: kv[1]),
         state=state,
         year=year,
         now=pf.clock.now(),
-        can_create=bool(_units_for_new_plans(org_now(pf), viewer)),
+        can_create=bool(pf.units_for_new_plans(user.username, org=current_org(pf))),
     )
 
 
 # -- creating ---------------------------------------------------------------------
-
-
-def _creatable_units(org: OrgSnapshot, viewer: Viewer, spec: WorkflowSpec) -> list[int]:
-    """Units where the user may create a plan of ``spec`` (the library checks again)."""
-    ref = spec.creator
-    tops = [unit for unit, role in viewer.roles if role == ref.role]
-    # A role is looked up at the plan's unit or above it, so candidates lie below `tops`.
-    candidates = {u for top in tops for u in org.subtree(top)}
-    return sorted(
-        (u for u in candidates if viewer.user_id in org.assignees(ref, u)),
-        key=lambda u: org.unit(u).code,
-    )
 
 
 def _latest_specs() -> list[WorkflowSpec]:
@@ -96,32 +78,28 @@ def _latest_specs() -> list[WorkflowSpec]:
     return [latest[name] for name in sorted(latest)]
 
 
-def _units_for_new_plans(org: OrgSnapshot, viewer: Viewer) -> list[int]:
-    return sorted({u for spec in _latest_specs() for u in _creatable_units(org, viewer, spec)})
-
-
 @bp.route("/new", methods=["GET", "POST"])
 def new() -> Response | str | tuple[str, int]:
     pf, user = planflow(), me()
-    org = org_now(pf)
-    viewer = current_viewer(pf, user.id)
     lang = current_language()
     workflows = [(spec.name, spec.title.get(lang)) for spec in _latest_specs()]
-    units = _units_for_new_plans(org, viewer)
+    org = current_org(pf)
+    units = pf.units_for_new_plans(user.username, org=org)
     if not units:
         abort(403)
     form = NewPlanForm()
     form.workflow.choices = [SelectChoice(name, label) for name, label in workflows]
-    form.unit.choices = [SelectChoice(u, f"{org.unit(u).name} ({org.unit(u).code})") for u in units]
+    # The form names units by id, as it always has; the library takes the code.
+    form.unit.choices = [SelectChoice(org.unit_ids[u.code], f"{u.name} ({u.code})") for u in units]
     if request.method == "GET":
         form.year.data = pf.clock.now().year
     if form.validate_on_submit():
         try:
-            plan_id = pf.service.create_plan(
-                unit_id=form.unit.data,
+            plan_id = pf.create_plan(
+                unit_code=org.unit(form.unit.data).code,
                 year=form.year.data,
                 title=form.title.data,
-                actor_id=user.id,
+                actor=user.username,
                 workflow=form.workflow.data,
             )
         except PermissionDenied as error:
@@ -139,7 +117,7 @@ def new() -> Response | str | tuple[str, int]:
 
 
 def _detail(
-    plan: Plan,
+    plan: PlanView,
     *,
     action_form: ActionForm | None = None,
     comment_form: CommentForm | None = None,
@@ -147,38 +125,31 @@ def _detail(
     status: int = 200,
 ) -> tuple[str, int]:
     pf, user = planflow(), me()
-    assert plan.id is not None
     kept = action_form.comment.data if action_form is not None else None
     if kept and comment_form is None:
         # If the user can no longer act (someone else did first), what they
         # wrote waits in the comment box instead of being lost.
         comment_form = CommentForm(formdata=None, body=kept)
     spec = views.spec_of(pf, plan)
-    org = current_org(pf)
     entries = views.timeline(pf, plan, spec)
     diff = views.latest_diff(pf, plan)
     comments = pf.content.comments(plan.id)
-    names = views.display_names(pf, [c.author_id for c in comments])
+    names = pf.display_names([c.author for c in comments])
     html = render_template(
         "plans/detail.html",
         plan=plan,
         spec=spec,
-        unit=org.units.get(plan.unit_id),
-        task_unit=org.units.get(plan.task_unit_id) if plan.task_unit_id else None,
-        escalated_unit=(
-            org.units.get(plan.task_escalated_unit_id) if plan.task_escalated_unit_id else None
-        ),
         content=pf.content.content(plan.id),
         actions=pf.available_actions(plan.id, user.username, lang=current_language()),
         approvals=views.approvals(pf, plan, spec),
         decision=views.last_decision(entries),
         diff=views.diff_rows(diff, plan.year) if diff is not None else None,
-        comments=[(c, names.get(c.author_id, "?")) for c in comments],
+        comments=[(c, names.get(c.author, "?")) for c in comments],
         action_form=action_form or ActionForm(formdata=None),
         comment_form=comment_form or CommentForm(formdata=None),
         message=message,
         kept_comment=bool(kept),
-        can_edit=can_edit(org, spec, plan, user.id),
+        can_edit=views.can_edit(pf, plan, user.username),
         now=pf.clock.now(),
     )
     return html, status
@@ -186,23 +157,21 @@ def _detail(
 
 @bp.route("/<id:plan_id>")
 def detail(plan_id: int) -> tuple[str, int]:
-    pf = planflow()
-    return _detail(visible_plan(pf, current_viewer(pf, me().id), plan_id))
+    return _detail(visible_plan(planflow(), me().username, plan_id))
 
 
 @bp.route("/<id:plan_id>/act", methods=["POST"])
 def act(plan_id: int) -> Response | tuple[str, int]:
     pf, user = planflow(), me()
-    viewer = current_viewer(pf, user.id)
-    plan = visible_plan(pf, viewer, plan_id)
+    plan = visible_plan(pf, user.username, plan_id)
     form = ActionForm()
     if not form.validate():
         return _detail(plan, action_form=form, status=422)
     try:
-        change = pf.service.fire(
+        done = pf.fire(
             plan_id,
             form.action.data,
-            user.id,
+            user.username,
             form.comment.data or None,
             form.expected_version.data,
         )
@@ -212,18 +181,17 @@ def act(plan_id: int) -> Response | tuple[str, int]:
             missing = [r for r in error.refusals if r.code == "comment_required"]
             form.comment.errors.extend(refusal_text(r) for r in missing)
         # Show the plan as it is now, with the comment the user typed kept.
-        fresh = visible_plan(pf, viewer, plan_id)
+        fresh = visible_plan(pf, user.username, plan_id)
         return _detail(fresh, action_form=form, message=describe(error), status=status_of(error))
-    quorum = change.decision.quorum if change.decision is not None else None
-    if quorum is not None and change.from_state == change.to_state:
-        have, need = quorum
+    if done.quorum is not None and not done.moved:
+        have, need = done.quorum
         flash(gettext("Your approval was recorded: %(have)d of %(need)d.", have=have, need=need))
         return redirect(url_for("plans.detail", plan_id=plan_id))
     flash(
         gettext(
             "Done: %(action)s. The plan is now: %(state)s.",
-            action=action_label(change.spec, change.action),
-            state=state_label(change.spec, change.to_state),
+            action=action_label(views.spec_of(pf, plan), done.action),
+            state=state_label(views.spec_of(pf, plan), done.to_state),
         ),
         "success",
     )
@@ -233,11 +201,11 @@ def act(plan_id: int) -> Response | tuple[str, int]:
 @bp.route("/<id:plan_id>/comments", methods=["POST"])
 def comment(plan_id: int) -> Response | tuple[str, int]:
     pf, user = planflow(), me()
-    plan = visible_plan(pf, current_viewer(pf, user.id), plan_id)
+    plan = visible_plan(pf, user.username, plan_id)
     form = CommentForm()
     if form.validate():
         try:
-            pf.content.add_comment(plan_id, user.id, form.body.data)
+            pf.content.add_comment(plan_id, form.body.data, actor=user.username)
         except ValidationError as error:
             form.body.errors.append(describe(error))
         else:
@@ -249,7 +217,7 @@ def comment(plan_id: int) -> Response | tuple[str, int]:
 @bp.route("/<id:plan_id>/timeline")
 def timeline(plan_id: int) -> str:
     pf = planflow()
-    plan = visible_plan(pf, current_viewer(pf, me().id), plan_id)
+    plan = visible_plan(pf, me().username, plan_id)
     spec = views.spec_of(pf, plan)
     return render_template(
         "plans/timeline.html", plan=plan, spec=spec, entries=views.timeline(pf, plan, spec)

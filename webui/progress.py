@@ -29,12 +29,12 @@ from werkzeug.wrappers import Response
 from planflow.core.text import TextError, clean_text
 from planflow.errors import PermissionDenied, PlanflowError, StaleVersion
 from planflow.services.execution import MAX_REPORT, WorkClosed
-from planflow.services.progress_board import BoardItem, ProgressBoard, progress_board
+from planflow.services.progress_board import BoardItem, ProgressBoard
 from planflow.storage.evidence_files import KINDS, EvidenceRefused, safe_content_type
-from planflow.storage.tables import Plan
+from planflow.views import PlanView
 
 from . import plan_views as views
-from .access import current_viewer, org_now, visible_plan
+from .access import visible_plan
 from .errors import describe, error_page, status_of
 from .evidence_upload import body_limit, chosen_file, too_large_note
 from .i18n import state_label
@@ -80,7 +80,7 @@ def _form_for(entry: BoardItem) -> ProgressForm:
 
 
 def _board_page(
-    plan: Plan,
+    plan: PlanView,
     board: ProgressBoard,
     *,
     failed: tuple[str, ProgressForm] | None = None,
@@ -108,18 +108,17 @@ def _board_page(
             kept = (key, form.report.data or "")
     people = [e.uploaded_by for i in board.items() for e in i.evidence]
     people += [i.progress.updated_by for i in board.items() if i.progress]
-    unit = org_now(pf).units.get(plan.unit_id)
     html = render_template(
         "progress/board.html",
         plan=plan,
         spec=spec,
-        unit=unit,
+        unit=plan.unit,
         board=board,
         forms=forms,
         failed_key=failed[0] if failed else None,
         pinned=_pinned(failed[1]) if failed and not fresh else None,
         kept=kept,
-        names=views.display_names(pf, people),
+        names=pf.display_names(people),
         status_labels=STATUS_LABELS,
         refusal=board_refusal(spec, board),
         limit=file_size(pf.execution.store.max_bytes),
@@ -140,10 +139,10 @@ def _pinned(form: ProgressForm) -> int | None:
     return value if isinstance(value, int) and not form.expected_version.errors else None
 
 
-def _load(plan_id: int) -> tuple[Plan, ProgressBoard]:
+def _load(plan_id: int) -> tuple[PlanView, ProgressBoard]:
     pf, user = planflow(), me()
-    plan = visible_plan(pf, current_viewer(pf, user.id), plan_id)
-    return plan, progress_board(pf.execution, plan_id, user.id)
+    plan = visible_plan(pf, user.username, plan_id)
+    return plan, pf.execution.board(plan_id, user.username)
 
 
 @bp.route("/<id:plan_id>/progress")
@@ -191,12 +190,13 @@ def report(plan_id: int, item_key: str) -> Response | tuple[str, int]:
         version = form.expected_version.data
         if upload is not None and _unchanged(entry, form.status.data, text, measured):
             pf.execution.attach_evidence(
-                plan_id, user.id, item_key, upload.filename, upload.content_type, upload.data,
-                expected_version=version,
+                plan_id, item_key, upload.filename, upload.content_type, upload.data,
+                actor=user.username, expected_version=version,
             )  # fmt: skip
         else:
             pf.execution.report_progress(
-                plan_id, user.id, item_key, form.status.data, text, measured, version,
+                plan_id, item_key, form.status.data, text,
+                actor=user.username, measured=measured, expected_version=version,
                 evidence=upload,
             )  # fmt: skip
     except PlanflowError as error:
@@ -222,7 +222,7 @@ def report(plan_id: int, item_key: str) -> Response | tuple[str, int]:
 
 
 def _refused(
-    error: PlanflowError, form: ProgressForm, plan: Plan, *, chosen: bool
+    error: PlanflowError, form: ProgressForm, plan: PlanView, *, chosen: bool
 ) -> tuple[str, int]:
     """Put a library refusal next to its field; the page's message and status.
 
@@ -293,7 +293,7 @@ def _too_large(_error: RequestEntityTooLarge) -> tuple[str, int]:
 @bp.route("/<id:plan_id>/evidence/<id:evidence_id>")
 def download(plan_id: int, evidence_id: int) -> Response:
     pf = planflow()
-    visible_plan(pf, current_viewer(pf, me().id), plan_id)
+    visible_plan(pf, me().username, plan_id)
     row, path = pf.execution.open_evidence(plan_id, evidence_id)
     mimetype = safe_content_type(row.content_type)
     # send_file writes the name RFC 5987-encoded (filename*=UTF-8''...) when it is not ASCII.

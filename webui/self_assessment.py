@@ -25,11 +25,11 @@ from planflow.core.inspection.scoring import CriterionScore, InvalidScores, vali
 from planflow.core.text import TextError, clean_text
 from planflow.errors import PermissionDenied, PlanflowError, StaleVersion
 from planflow.services.inspections.rounds import MAX_NOTE
-from planflow.services.inspections.self_assessment import Refusal, SelfAssessment, self_assessment
-from planflow.storage.tables import Plan
+from planflow.services.inspections.self_assessment import Refusal, SelfAssessment
+from planflow.views import PlanView
 
 from . import plan_views as views
-from .access import current_viewer, org_now, visible_plan
+from .access import visible_plan
 from .errors import describe, status_of
 from .i18n import state_label
 from .progress_forms import SelfAssessmentForm, gettext, parse_number, states_text
@@ -63,7 +63,7 @@ def _problem_text(problem: str, criterion: Criterion) -> tuple[str, str]:
 
 
 def _page(
-    plan: Plan,
+    plan: PlanView,
     found: SelfAssessment,
     form: SelfAssessmentForm | None = None,
     message: str | None = None,
@@ -102,7 +102,7 @@ def _page(
         "progress/self_assessment.html",
         plan=plan,
         spec=spec,
-        unit=org_now(pf).units.get(plan.unit_id),
+        unit=plan.unit,
         found=found,
         sheet=sheet,
         form=form,
@@ -121,10 +121,10 @@ def _pinned(form: SelfAssessmentForm) -> int | None:
     return value if isinstance(value, int) and not form.expected_version.errors else None
 
 
-def _load(plan_id: int) -> tuple[Plan, SelfAssessment]:
+def _load(plan_id: int) -> tuple[PlanView, SelfAssessment]:
     pf, user = planflow(), me()
-    plan = visible_plan(pf, current_viewer(pf, user.id), plan_id)
-    return plan, self_assessment(pf.inspections, plan_id, user.id)
+    plan = visible_plan(pf, user.username, plan_id)
+    return plan, pf.inspections.self_assessment(plan_id, user.username)
 
 
 @bp.route("/<id:plan_id>/self-assessment")
@@ -191,7 +191,9 @@ def save(plan_id: int) -> Response | tuple[str, int]:
             _mark(sheet, form, error)
         return _page(plan, found, form, correct, 422)
     try:
-        pf.inspections.record_self_assessment(plan_id, user.id, rows, form.expected_version.data)
+        pf.inspections.record_self_assessment(
+            plan_id, rows, actor=user.username, expected_version=form.expected_version.data
+        )
     except InvalidScores as error:
         _mark(sheet, form, error)
         return _page(plan, found, form, correct, 422)

@@ -1,11 +1,122 @@
 """planflow: a workflow and approval engine for hierarchical organisations.
 
-The purity rule: ``planflow.core.definitions``, ``planflow.core.engine``, ``planflow.core.guards``,
-``planflow.core.org``, ``planflow.core.content.model``, ``planflow.core.inspection.scoring`` and
-``planflow.core.audit_chain`` are plain Python. They import neither a web framework nor
-the database layer. Storage (``planflow.storage``), the command line, mail and
-the clock are adapters around them; ``planflow.services.plans`` is the one place that
-joins them together.
+The public names, all importable from ``planflow``::
+
+    from planflow import Planflow, PlanContent, NotFound
+
+``Planflow``
+    The front door, one per process and database (``planflow.app``). People
+    are named by username (``actor="union1.reviewer"``; ``None`` is the
+    system, where the system may act), units by code, plans by id.
+    ``create_plan``, ``fire``, ``available_actions``, ``plan``, ``plans``,
+    ``tasks``, ``review_queue``, ``audit_trail``, ``verify_audit``, and the
+    areas ``org`` (units, users, roles), ``content`` (content, revisions,
+    comments), ``execution`` (progress, evidence), ``inspections`` and
+    ``inbox`` (tasks, notifications).
+
+Views (``planflow.views``): what the front door returns, frozen, never rows
+    ``ActionResult``, ``PlanView``, ``PlanSummary``, ``OpenTask``, ``UnitRef``, ``Page``,
+    ``ReviewQueue``, ``QueueEntry``, ``TaskEntry``, ``NotificationEntry``,
+    ``AuditEntry``, ``AuditReport``, ``CommentView``, ``RevisionView``,
+    ``ProgressReport``, ``EvidenceFile``, ``InspectionRoundView``, ``InspectionResult``,
+    ``UnitView``, ``UserView``, ``RoleView``, and ``ActionOption`` (what a
+    user may do on a plan now; ``blocked_by`` says what would refuse it).
+
+Content: ``PlanContent`` (sections of numbered items), ``Section``, ``Item``,
+    ``ItemTarget``, ``CriterionScore`` (one row of an inspection's scoring sheet).
+
+Errors (``planflow.errors``): every error planflow raises on purpose is a
+    ``PlanflowError``: ``NotFound``, ``ActionNotAllowed``,
+    ``PermissionDenied``, ``GuardFailed``, ``StaleVersion``,
+    ``ValidationError``, ``DefinitionError`` (with ``DefinitionProblem``).
+
+Everything else is reachable but not promised to stay as it is.
+
+The purity rule: ``planflow.core`` (definitions, the engine and its guards,
+the organisation tree, content, inspection scoring, the audit chain) is
+plain Python and imports neither a web framework nor the database layer.
+Storage (``planflow.storage``), the command line, mail and the clock are
+adapters around it; ``planflow.services.plans`` is the one place that joins
+them together.
 """
 
+from .app import Planflow as Planflow
+from .core.content.items import Item as Item
+from .core.content.items import ItemTarget as ItemTarget
+from .core.content.items import Section as Section
+from .core.content.model import PlanContent as PlanContent
+from .core.inspection.scoring import CriterionScore as CriterionScore
+from .errors import ActionNotAllowed as ActionNotAllowed
+from .errors import DefinitionError as DefinitionError
+from .errors import DefinitionProblem as DefinitionProblem
+from .errors import GuardFailed as GuardFailed
+from .errors import NotFound as NotFound
+from .errors import PermissionDenied as PermissionDenied
+from .errors import PlanflowError as PlanflowError
+from .errors import StaleVersion as StaleVersion
+from .errors import ValidationError as ValidationError
+from .views import ActionOption as ActionOption
+from .views import ActionResult as ActionResult
+from .views import AuditEntry as AuditEntry
+from .views import AuditReport as AuditReport
+from .views import CommentView as CommentView
+from .views import EvidenceFile as EvidenceFile
+from .views import InspectionResult as InspectionResult
+from .views import InspectionRoundView as InspectionRoundView
+from .views import NotificationEntry as NotificationEntry
+from .views import OpenTask as OpenTask
+from .views import Page as Page
+from .views import PlanSummary as PlanSummary
+from .views import PlanView as PlanView
+from .views import ProgressReport as ProgressReport
+from .views import QueueEntry as QueueEntry
+from .views import ReviewQueue as ReviewQueue
+from .views import RevisionView as RevisionView
+from .views import RoleView as RoleView
+from .views import TaskEntry as TaskEntry
+from .views import UnitRef as UnitRef
+from .views import UnitView as UnitView
+from .views import UserView as UserView
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "ActionNotAllowed",
+    "ActionOption",
+    "ActionResult",
+    "AuditEntry",
+    "AuditReport",
+    "CommentView",
+    "CriterionScore",
+    "DefinitionError",
+    "DefinitionProblem",
+    "EvidenceFile",
+    "GuardFailed",
+    "InspectionResult",
+    "InspectionRoundView",
+    "Item",
+    "ItemTarget",
+    "NotFound",
+    "NotificationEntry",
+    "OpenTask",
+    "Page",
+    "PermissionDenied",
+    "PlanContent",
+    "PlanSummary",
+    "PlanView",
+    "Planflow",
+    "PlanflowError",
+    "ProgressReport",
+    "QueueEntry",
+    "ReviewQueue",
+    "RevisionView",
+    "RoleView",
+    "Section",
+    "StaleVersion",
+    "TaskEntry",
+    "UnitRef",
+    "UnitView",
+    "UserView",
+    "ValidationError",
+    "__version__",
+]

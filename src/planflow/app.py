@@ -1,25 +1,35 @@
 """``Planflow``: the library's front door, one per process and database.
 
 It wires the adapters (database, clock, calendar, definition registry, event
-bus) to the service and offers the operations the command line, the web UI
-and the scheduler need. It holds no per-plan state.
+bus) to the services and offers what every client needs (the command line,
+the web UI, the scheduler, a script) in the names people use: a person is
+named by username (``actor="union1.reviewer"``; ``None`` is the system,
+where the system may act), a unit by its code, a plan by its id. What it
+returns are frozen views (``planflow.views``), never database rows. The
+services behind it work with ids (``services``); this is where names become
+ids, through the process's cached organisation snapshot, without a query.
+
+Reads that name a user (``as_user``) apply the visibility rule
+(``services.visibility``): a plan the user may not see is ``NotFound``,
+exactly like a plan that does not exist.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from planflow.clock import Clock, SystemClock
 from planflow.core.calendar import BusinessCalendar, load_calendar
 from planflow.core.definitions.registry import DefinitionRegistry
+from planflow.core.definitions.spec import WorkflowSpec
 from planflow.core.engine import ActionOption
 from planflow.core.guard_registry import FactProvider, GuardRegistry
 from planflow.core.guards import GuardFunction
@@ -27,34 +37,55 @@ from planflow.core.org import OrgSnapshot
 from planflow.core.state_phases import StateClasses, state_classes
 from planflow.errors import NotFound
 from planflow.events import EventBus
+from planflow.facade.content import ContentAPI
+from planflow.facade.execution import ExecutionAPI
+from planflow.facade.inbox import InboxAPI
+from planflow.facade.inspections import InspectionsAPI
+from planflow.facade.names import Names
+from planflow.facade.org import OrgAPI
+from planflow.facade.plans import PlanReads
 from planflow.services.accounts import Accounts
+from planflow.services.admin_directory import AdminDirectory
 from planflow.services.content import PlanContentService
 from planflow.services.execution import ExecutionService
 from planflow.services.inbox import Inbox
 from planflow.services.inspections.service import InspectionService
 from planflow.services.org_admin import OrgAdmin
-from planflow.services.overview import YearOverview, year_overview
+from planflow.services.overview import UnitPlan, YearOverview, year_overview
+from planflow.services.plan_creation import units_for_new_plans
 from planflow.services.plans import PlanService
+from planflow.services.visibility import Viewer
+from planflow.storage import audit_repo, plan_reads
 from planflow.storage import plan_store as ps
-from planflow.storage.audit_keys import of_plan
 from planflow.storage.db import Database, database_url_from_env
 from planflow.storage.evidence_files import EvidenceStore
 from planflow.storage.org_repo import OrgRepository
+from planflow.storage.overview_sql import unit_plans
 from planflow.storage.schema import upgrade
 from planflow.storage.tables import AuditRecord, Plan, Unit, User
 from planflow.storage.tx import read_tx
+from planflow.views import (
+    ActionResult,
+    AuditEntry,
+    AuditReport,
+    Page,
+    PlanSummary,
+    PlanView,
+    ReviewQueue,
+    TaskEntry,
+    UnitRef,
+)
 
 
 @dataclass(frozen=True)
-class PlanSummary:
-    id: int
-    unit_code: str
-    year: int
-    title: str
-    workflow: str
-    state: str
-    version: int
-    updated_at: datetime
+class Services:
+    """The id-based services behind the front door (for the library's own parts and tests)."""
+
+    plans: PlanService
+    content: PlanContentService
+    execution: ExecutionService
+    inspections: InspectionService
+    inbox: Inbox
 
 
 class Planflow:
@@ -76,6 +107,7 @@ class Planflow:
             Path(workflows_dir) if workflows_dir else None, guards=self.guards
         )
         self.events = events or EventBus()
+        #: The one path by which a plan changes (id-based; see ``services.plans``).
         self.service = PlanService(
             self.db,
             registry=self.registry,
@@ -84,14 +116,30 @@ class Planflow:
             events=self.events,
             guards=self.guards,
         )
-        self.org = OrgRepository(self.clock)
+        self.services = Services(
+            plans=self.service,
+            content=PlanContentService(self.service),
+            execution=ExecutionService(self.service, EvidenceStore.from_env()),
+            inspections=InspectionService(self.service),
+            inbox=Inbox(self.db, self.clock),
+        )
+        self.names = Names(self.db, self.service.org_cache)
+        #: The organisation's changes inside a caller's session (``storage.org_repo``).
+        self.org_repo = OrgRepository(self.clock)
         self.accounts = Accounts(self.db, self.clock)
-        self.content = PlanContentService(self.service)
-        self.execution = ExecutionService(self.service, EvidenceStore.from_env())
-        self.inspections = InspectionService(self.service)
         # The inspection guards read the current round's verdict.
-        self.guards.provide("inspection", self.inspections.inspection_fact)
-        self.inbox = Inbox(self.db, self.clock)
+        self.guards.provide("inspection", self.services.inspections.inspection_fact)
+        self._reads = PlanReads(self.db, self.names, self.clock)
+        #: The organisation: units, users, roles (``facade.org``).
+        self.org = OrgAPI(self.db, self.org_repo, self.names, self.registry)
+        #: Content, revisions and comments (``facade.content``).
+        self.content = ContentAPI(self.services.content, self.names)
+        #: Progress reports and evidence (``facade.execution``).
+        self.execution = ExecutionAPI(self.services.execution, self.names)
+        #: Scoring sheets, visits, self-assessments, the calendar (``facade.inspections``).
+        self.inspections = InspectionsAPI(self.services.inspections, self.names, self._reads)
+        #: Tasks and notifications of one person (``facade.inbox``).
+        self.inbox = InboxAPI(self.services.inbox, self.names)
 
     # -- custom guards -------------------------------------------------------------
 
@@ -124,43 +172,72 @@ class Planflow:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session for changes. The look-ups below only read, in ``db.read_session()``:
-        on SQLite this one takes the write lock up front, and a page that looks a name
-        up should not queue behind writers (and other pages) for it."""
+        """A session for changes (internal: the organisation's set-up in one transaction)."""
         with self.db.session() as session:
             yield session
 
     def org_snapshot(self) -> OrgSnapshot:
-        return self.service.org_cache.get(self.db)
+        """The organisation as it is now (one read of its generation; reloaded if it moved)."""
+        return self.names.current()
+
+    def admin_directory(self) -> AdminDirectory:
+        """The admin pages' reads: people and units within an administrator's scope."""
+        return AdminDirectory(self.db)
 
     def org_admin(self) -> OrgAdmin:
         """The administrators' changes to the organisation (``planflow.services.org_admin``)."""
-        return OrgAdmin(self.db, self.clock, self.org, service=self.service)
+        return OrgAdmin(self.db, self.clock, self.org_repo, service=self.service)
 
-    # -- look-ups ------------------------------------------------------------------
+    def definition(self, name: str, version: int | None = None) -> WorkflowSpec:
+        """A workflow definition: ``version`` as plans started under it (None: the latest)."""
+        if version is None:
+            return self.registry.get(name)
+        return self.service.definitions.spec_for(self.db, name, version)
+
+    # -- names -------------------------------------------------------------------
 
     def user_id(self, username: str) -> int:
-        with self.db.read_session() as s:
-            user = self.org.user_by_name(s, username)
-            assert user.id is not None
-            return user.id
+        """The id behind a username (for the id-based services; no query when cached)."""
+        return self.names.user_id(username)
 
     def unit_id(self, code: str) -> int:
-        with self.db.read_session() as s:
-            unit = self.org.unit_by_code(s, code)
-            assert unit.id is not None
-            return unit.id
+        """The id behind a unit code (for the id-based services; no query when cached)."""
+        return self.names.unit_id(code)
 
-    # -- plans -----------------------------------------------------------------------
+    def viewer(self, username: str, org: OrgSnapshot | None = None) -> Viewer:
+        """What ``username`` may see, worked out in ``org`` (default: as it is now)."""
+        return self._reads.viewer(username, org)
+
+    def units_for_new_plans(
+        self, username: str, workflow: str | None = None, *, org: OrgSnapshot | None = None
+    ) -> list[UnitRef]:
+        """The units where ``username`` may create a plan (of ``workflow``; None: of any
+        definition at hand, in its latest version), by code; ``org`` as for ``plans``."""
+        org = org or self.names.current()
+        viewer = self._reads.viewer(username, org)
+        if workflow is not None:
+            specs = [self.registry.get(workflow)]
+        else:
+            latest = {spec.name: spec for spec in self.registry.all()}  # ordered by version
+            specs = list(latest.values())
+        units = units_for_new_plans(org, viewer, specs)
+        return [UnitRef(org.unit(u).code, org.unit(u).name) for u in units]
+
+    def display_names(self, usernames: Sequence[str | None]) -> dict[str, str]:
+        """Display names by username, for showing people (one query)."""
+        return self.org.display_names(usernames)
+
+    # -- plans -------------------------------------------------------------------
 
     def create_plan(
         self, *, unit_code: str, year: int, title: str, actor: str, workflow: str = "annual_plan"
     ) -> int:
+        """Create a plan of ``unit_code`` for ``year`` as ``actor``; returns its id."""
         return self.service.create_plan(
-            unit_id=self.unit_id(unit_code),
+            unit_id=self.names.unit_id(unit_code),
             year=year,
             title=title,
-            actor_id=self.user_id(actor),
+            actor_id=self.names.user_id(actor),
             workflow=workflow,
         )
 
@@ -173,21 +250,36 @@ class Planflow:
         expected_version: int | None = None,
         *,
         on_behalf_of: str | None = None,
-    ) -> str:
-        """Fire ``action`` as ``actor`` (a username; None is the system). Returns the new state.
+    ) -> ActionResult:
+        """Fire ``action`` as ``actor`` (a username; None is the system).
 
         ``on_behalf_of`` names the colleague the actor stands in for; it is
         recorded on the audit trail (permissions are the actor's own).
+        ``expected_version`` refuses with ``StaleVersion`` if the plan changed
+        since you read it; without it a lost race is decided again on fresh state.
         """
-        actor_id = self.user_id(actor) if actor is not None else None
-        behalf_id = self.user_id(on_behalf_of) if on_behalf_of is not None else None
         change = self.service.fire(
-            plan_id, action, actor_id, comment, expected_version, on_behalf_of_id=behalf_id
+            plan_id,
+            action,
+            self.names.actor_id(actor),
+            comment,
+            expected_version,
+            on_behalf_of_id=self.names.actor_id(on_behalf_of),
         )
-        return change.to_state
+        decision = change.decision
+        return ActionResult(
+            plan_id=plan_id,
+            action=action,
+            from_state=change.from_state,
+            to_state=change.to_state,
+            version=change.new_version,
+            quorum=decision.quorum if decision is not None else None,
+        )
 
     def available_actions(self, plan_id: int, actor: str, lang: str = "en") -> list[ActionOption]:
-        actor_id = self.user_id(actor)
+        """What ``actor`` may do on the plan now, each with the checks that would refuse it
+        (``blocked_by``). A plan ``actor`` may not see is ``NotFound``."""
+        actor_id = self.names.user_id(actor)
         with read_tx(self.db) as tx:
             row = ps.load_plan(tx, plan_id)
             if row is None:
@@ -195,70 +287,113 @@ class Planflow:
             spec = self.service.definitions.spec_for(
                 self.db, row.workflow_name, row.workflow_version
             )
-            org = self.service.org_cache.get(self.db, row.org_generation)
+            org = self.names.at(row.org_generation)
+            self._reads.check_visible(org, row, plan_id, actor)
             facts = self.service.facts_for(tx, row, spec)
         engine = self.service.engine_for(spec)
         return engine.available_actions(facts, actor_id, org, lang=lang)
 
-    def plan(self, plan_id: int) -> Plan:
-        with self.db.read_session() as s:
-            plan = s.get(Plan, plan_id)
-            if plan is None:
-                raise NotFound("plan", plan_id)
-            s.expunge(plan)
-            return plan
+    def plan(self, plan_id: int, *, as_user: str | None = None) -> PlanView:
+        """The plan as it is now; ``NotFound`` if there is none, or ``as_user`` may not see it."""
+        return self._reads.plan(plan_id, as_user)
 
-    def list_plans(
+    def plans(
         self,
         *,
+        as_user: str | None = None,
         state: str | None = None,
         year: int | None = None,
         unit_code: str | None = None,
-        limit: int = 200,
-    ) -> list[PlanSummary]:
-        with self.db.read_session() as s:
-            query = select(Plan, Unit.code).join(Unit, col(Unit.id) == col(Plan.unit_id))
-            if state:
-                query = query.where(Plan.state == state)
-            if year:
-                query = query.where(Plan.year == year)
-            if unit_code:
-                query = query.where(Unit.code == unit_code)
-            query = query.order_by(col(Plan.id)).limit(limit)
-            return [
-                PlanSummary(
-                    p.id or 0,
-                    code,
-                    p.year,
-                    p.title,
-                    f"{p.workflow_name}@{p.workflow_version}",
-                    p.state,
-                    p.version,
-                    p.updated_at,
-                )
-                for p, code in s.exec(query)
-            ]
+        search: str | None = None,
+        order: str = "year",
+        page: int = 1,
+        page_size: int = 50,
+        org: OrgSnapshot | None = None,
+    ) -> Page[PlanSummary]:
+        """A page of the plans ``as_user`` may see (None: every plan), filtered.
 
-    def audit_trail(self, plan_id: int) -> list[AuditRecord]:
-        with self.db.read_session() as s:
-            records = list(
-                s.exec(
-                    select(AuditRecord)
-                    .where(of_plan(col(AuditRecord.id), plan_id))
-                    .order_by(col(AuditRecord.id))
-                )
-            )
-            # Only a plan without records needs a look at the plan (its content can
-            # be megabytes): does it exist at all?
-            if not records and s.exec(select(Plan.id).where(Plan.id == plan_id)).first() is None:
-                raise NotFound("plan", plan_id)
-            for r in records:
-                s.expunge(r)
-            return records
+        ``search`` finds words in the title (any case); ``order`` is ``"year"``
+        (latest year, then newest plan, first), ``"recent"`` (last changed
+        first) or ``"id"`` (oldest first). ``org``: the organisation as the
+        caller read it a moment ago (``org_snapshot``), to apply the rule in
+        without reading its generation again (None: read it now).
+        """
+        return self._reads.plans(
+            as_user=as_user,
+            state=state,
+            year=year,
+            unit_code=unit_code,
+            search=search,
+            order=order,
+            page=page,
+            page_size=page_size,
+            org=org,
+        )
+
+    def approvals(self, plan_id: int, round: int | None = None) -> list[str]:
+        """Who approved the plan in an n-of-m review round (``round``: the plan's revision
+        then; None: the current round), by username, in the order they did."""
+        with self.db.read() as conn:
+            found = plan_reads.voters(conn, plan_id, round)
+        if found is None:
+            raise NotFound("plan", plan_id)
+        org = self.names.knowing(found)
+        return [org.usernames.get(u, "?") for u in found]
+
+    def tasks(self, username: str, limit: int = 500) -> list[TaskEntry]:
+        """The open tasks of ``username``, escalated and overdue first (``inbox.tasks``)."""
+        return self.inbox.tasks(username, limit)
+
+    def review_queue(
+        self,
+        username: str,
+        *,
+        mine_page: int = 1,
+        others_page: int = 1,
+        page_size: int = 50,
+        org: OrgSnapshot | None = None,
+    ) -> ReviewQueue:
+        """The review queue of ``username`` (``views.ReviewQueue`` says what is on it);
+        ``org`` as for ``plans``."""
+        return self._reads.review_queue(
+            username,
+            mine_page=mine_page,
+            others_page=others_page,
+            page_size=page_size,
+            org=org,
+        )
+
+    # -- the audit trail -----------------------------------------------------------
+
+    def audit_trail(self, plan_id: int, *, as_user: str | None = None) -> list[AuditEntry]:
+        """The plan's audit records, oldest first."""
+        return self._reads.audit_trail(plan_id, as_user)
+
+    def verify_audit(self) -> AuditReport:
+        """Check every chain and checkpoint; the problems name the first record tampered with."""
+        report = audit_repo.verify(self.db)
+        return AuditReport(
+            ok=report.ok,
+            plans=report.plans,
+            records=report.records,
+            checkpoints=report.checkpoints,
+            problems=tuple(report.problems),
+        )
+
+    def export_audit(self, out: IO[str], fmt: str = "jsonl", *, plan_id: int | None = None) -> int:
+        """Write the trail (of one plan, or all) as JSON lines or CSV; returns the records
+        written. JSON lines are exact (each record's hash can be checked from them)."""
+        return audit_repo.export(audit_repo.iter_records(self.db, plan_id), out, fmt)
+
+    def audit_records(self, plan_id: int | None = None) -> Iterator[dict[str, object]]:
+        """The stored records (of one plan, or all), oldest first, as the export writes them."""
+        return audit_repo.iter_records(self.db, plan_id)
+
+    # -- figures ---------------------------------------------------------------------
 
     def user_names(self) -> dict[int, str]:
-        with self.db.read_session() as s:
-            return {u.id or 0: u.username for u in s.exec(select(User))}
+        """Usernames by id (internal: for the id-based services' callers)."""
+        return dict(self.org_snapshot().usernames)
 
     def year_overview(
         self, year: int, roots: Sequence[int], *, depth: int = 1, org: OrgSnapshot | None = None
@@ -280,6 +415,10 @@ class Planflow:
             depth=depth,
             now=self.clock.now(),
         )
+
+    def unit_plans(self, year: int, unit_ids: Collection[int]) -> list[UnitPlan]:
+        """The year's plans of ``unit_ids`` (the overview's units), oldest first, in one query."""
+        return unit_plans(self.db, year, unit_ids)
 
     def counts(self) -> dict[str, int]:
         with self.db.read_session() as s:

@@ -325,12 +325,12 @@ def load_demo(pf: Planflow, *, year: int | None = None) -> DemoSummary:
     summary = DemoSummary()
     with pf.session() as s:
         try:
-            pf.org.unit_by_code(s, "fed")
+            pf.org_repo.unit_by_code(s, "fed")
             summary.skipped = True
             return summary
         except PlanflowError:
             pass
-        org = pf.org
+        org = pf.org_repo
         org.add_unit(s, "fed", "市总工会 City Federation of Trade Unions", None)
         people = [
             ("admin", "Administrator", "admin", "fed", "en"),
@@ -385,8 +385,8 @@ def load_demo(pf: Planflow, *, year: int | None = None) -> DemoSummary:
         )
         pf.content.set_content(
             plan_id,
-            pf.user_id(f"{branch}.drafter"),
             demo_content(year, lang),
+            actor=f"{branch}.drafter",
             expected_version=None,
         )
         for action, who, comment in path:
@@ -401,7 +401,10 @@ def load_demo(pf: Planflow, *, year: int | None = None) -> DemoSummary:
         workflow="committee_plan",
     )
     pf.content.set_content(
-        plan_id, pf.user_id("branch1-2.drafter"), demo_content(year), expected_version=None
+        plan_id,
+        demo_content(year),
+        actor="branch1-2.drafter",
+        expected_version=None,
     )
     pf.fire(plan_id, "submit", "branch1-2.chair")
     pf.fire(plan_id, "approve", "union1.committee1", "Agreed.")

@@ -9,6 +9,7 @@ import json
 import pytest
 from flask import Flask
 from sqlalchemy import text as sql
+from stored import stored_plan
 from test_web_admin_support import ROLES, Admins, add_admins, admin_urls, call
 from webui_support import AuthActions, Plans, WebClient, new_client, signed_in, text
 
@@ -114,7 +115,7 @@ def test_an_admin_of_a_unit_and_of_one_above_it_sees_it_once(
     app: Flask, admins: Admins, pf: Planflow
 ) -> None:
     with pf.session() as s:
-        pf.org.assign_role(s, "fed_admin", "admin", "union", known_roles=ROLES)
+        pf.org_repo.assign_role(s, "fed_admin", "admin", "union", known_roles=ROLES)
     page = text(signed_in(app, "fed_admin").get("/admin/units/"))
     assert page.count('id="unit-union"') == 1 and page.count('id="unit-branch_a"') == 1
     options = text(signed_in(app, "fed_admin").get("/admin/units/branch_a"))
@@ -240,9 +241,9 @@ def test_a_move_sends_waiting_plans_by_the_new_tree(
     app: Flask, admins: Admins, plans: Plans, pf: Planflow, password_hash: str
 ) -> None:
     with pf.session() as s:
-        user = pf.org.add_user(s, "reviewer_u2", "Reviewer U2")
+        user = pf.org_repo.add_user(s, "reviewer_u2", "Reviewer U2")
         user.password_hash = password_hash
-        pf.org.assign_role(s, "reviewer_u2", "reviewer", "union2", known_roles=ROLES)
+        pf.org_repo.assign_role(s, "reviewer_u2", "reviewer", "union2", known_roles=ROLES)
     plan_id = plans.submitted("branch_b", title="Waiting plan of branch B")
     hint = "Plans waiting for someone are sent at once to whoever the new tree puts in charge"
     client = signed_in(app, "fed_admin")
@@ -251,7 +252,7 @@ def test_a_move_sends_waiting_plans_by_the_new_tree(
     assert response.status_code == 302
     page = text(client.get("/admin/units/branch_b"))
     assert "1 waiting plan now waits at its new place in the tree." in page
-    assert pf.plan(plan_id).task_unit_id == pf.unit_id("union2")
+    assert stored_plan(pf, plan_id).task_unit_id == pf.unit_id("union2")
     assert pf.audit_trail(plan_id)[-1].action == "reroute_task"
     # The new union's reviewer has it on their dashboard, and was told.
     reviewer = signed_in(app, "reviewer_u2")

@@ -34,7 +34,7 @@ class Admins:
 
     def user(self, username: str) -> User:
         with self.pf.session() as s:
-            user = self.pf.org.user_by_name(s, username)
+            user = self.pf.org_repo.user_by_name(s, username)
             s.expunge(user)
             return user
 
@@ -56,14 +56,14 @@ class Admins:
 
 def add_admins(pf: Planflow, password_hash: str) -> Admins:
     with pf.session() as s:
-        pf.org.add_unit(s, "union2", "Union Two", "fed")
-        pf.org.add_unit(s, "branch_c", "Branch C", "union2")
+        pf.org_repo.add_unit(s, "union2", "Union Two", "fed")
+        pf.org_repo.add_unit(s, "branch_c", "Branch C", "union2")
         people = [(name, "admin", unit) for name, unit in ADMINS.items()]
         people.append(("drafter_c", "drafter", "branch_c"))
         for username, role, unit in people:
-            user = pf.org.add_user(s, username, username.replace("_", " ").title())
+            user = pf.org_repo.add_user(s, username, username.replace("_", " ").title())
             user.password_hash = password_hash
-            pf.org.assign_role(s, username, role, unit, known_roles=ROLES)
+            pf.org_repo.assign_role(s, username, role, unit, known_roles=ROLES)
     return Admins(pf)
 
 

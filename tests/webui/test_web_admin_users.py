@@ -237,7 +237,7 @@ def test_an_account_with_roles_elsewhere_is_not_the_union_admins(
     app: Flask, admins: Admins, pf: Planflow
 ) -> None:
     with pf.session() as s:
-        pf.org.assign_role(s, "officer", "inspector", "fed", known_roles=ROLES)
+        pf.org_repo.assign_role(s, "officer", "inspector", "fed", known_roles=ROLES)
     uid = admins.user_id("officer")
     client = signed_in(app, "union_admin")
     page = text(client.get(f"/admin/users/{uid}"))

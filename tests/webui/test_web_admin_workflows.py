@@ -33,7 +33,7 @@ def test_the_list_names_every_version_with_its_plans(
     plans.create("branch_b")
     plans.create(workflow="committee_plan")
     with admins.pf.session() as s:
-        admins.pf.org.add_unit(s, "branch_c2", "Branch C2", "union2")
+        admins.pf.org_repo.add_unit(s, "branch_c2", "Branch C2", "union2")
     page = text(signed_in(app, "fed_admin").get("/admin/workflows/"))
     rows = re.findall(r"<tr>\s*<td>(.*?)</tr>", page, re.S)
     assert len(rows) == 2

@@ -88,7 +88,7 @@ def test_inactive_user_cannot_sign_in_and_loses_session(
 ) -> None:
     assert auth.login("chair_a").status_code == 302
     with pf.session() as s:
-        pf.org.set_active(s, "chair_a", False)
+        pf.org_repo.set_active(s, "chair_a", False)
     assert client.get("/").status_code == 302
     assert AuthActions(new_client(app)).login("chair_a").status_code == 401
 

@@ -382,7 +382,7 @@ def test_owning_units_are_the_plans_unit_and_those_below(
     client: WebClient, auth: AuthActions, plans: Plans, pf: Planflow
 ) -> None:
     with pf.session() as s:
-        pf.org.add_unit(s, "team_a1", "Team A1", "branch_a")
+        pf.org_repo.add_unit(s, "team_a1", "Team A1", "branch_a")
     plan_id = plans.create(items=1)
     auth.login("drafter_a")
     editor = Editor(client, plan_id)
@@ -409,7 +409,7 @@ def test_a_unit_the_content_names_already_stays_choosable(
     plan_id = plans.create(items=0)
     content = PlanContent(2027).add_section("Imported", key="s1")
     content = content.add_item("s1", "From elsewhere", owner_unit="old_dept", due=5)
-    pf.content.set_content(plan_id, pf.user_id("drafter_a"), content, expected_version=None)
+    pf.content.set_content(plan_id, content, actor="drafter_a", expected_version=None)
     auth.login("drafter_a")
     editor = Editor(client, plan_id)
     assert editor.fields[item(0, 0, "owner_unit")] == "old_dept"

@@ -74,14 +74,14 @@ def test_notifications_read_and_unread(client: WebClient, auth: AuthActions, pla
 
 def test_someone_elses_notification_is_404(app: Flask, plans: Plans, pf: Planflow) -> None:
     plans.submitted()
-    reviewer_notes = pf.inbox.notifications(pf.user_id("reviewer"))
+    reviewer_notes = pf.inbox.notifications("reviewer")
     assert reviewer_notes
     intruder = signed_in(app, "chair_b")
     response = intruder.post_form(
         "/notifications/read", {"notification": str(reviewer_notes[0].id)}
     )
     assert response.status_code == 404
-    assert pf.inbox.unread_count(pf.user_id("reviewer")) == len(reviewer_notes)
+    assert pf.inbox.unread_count("reviewer") == len(reviewer_notes)
 
 
 @pytest.mark.parametrize("value", ["abc", "0", "-3", "99999999999999"])

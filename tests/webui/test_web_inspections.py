@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import event
+from stored import stored_plan
 from webui_support import AuthActions, Plans, WebClient, signed_in, text
 
 from planflow.app import Planflow
@@ -114,7 +115,7 @@ def test_the_calendar_places_an_inspection_on_its_due_date_then_its_visit(
     assert "Inspection calendar: January 2027" in january
     assert "Wednesday, January 20, 2027" in section(january, "days-h")
     assert "Visit planned: Jan 20, 2027" in january
-    assert pf.plan(plan_id).version == version + 1
+    assert stored_plan(pf, plan_id).version == version + 1
 
 
 def test_a_plan_being_rectified_sits_on_its_rectification_due_date(
@@ -125,8 +126,8 @@ def test_a_plan_being_rectified_sits_on_its_rectification_due_date(
     plans.fire(plan_id, ("inspect", "inspector"))
     scores = [CriterionScore(c, inspector_score=p) for c, p in zip(CODES, POINTS, strict=True)]
     scores[1] = CriterionScore("A2", inspector_score=4)  # a mandatory criterion failed
-    pf.inspections.record_scores(plan_id, inspector_id, scores)
-    pf.inspections.finish(plan_id, inspector_id)
+    pf.services.inspections.record_scores(plan_id, inspector_id, scores)
+    pf.services.inspections.finish(plan_id, inspector_id)
     page = text(signed_in(app, "chair_a").get("/inspections/2027/2"))
     days = section(page, "days-h")
     assert "Wednesday, February 3, 2027" in days
@@ -225,17 +226,13 @@ def test_setting_the_visit_date_is_audited(
     assert "The visit is planned for Jan 14, 2027." in page
     assert "The visit is planned for Thursday, January 14, 2027." in page
     last = pf.audit_trail(plan_id)[-1]
-    assert (last.action, last.comment, last.actor_id) == (
-        "plan_visit",
-        "2027-01-14",
-        pf.user_id("inspector"),
-    )
-    assert '"visit_date":"2027-01-14"' in last.detail
+    assert (last.action, last.comment, last.actor) == ("plan_visit", "2027-01-14", "inspector")
+    assert last.detail["visit_date"] == "2027-01-14"
     # Removing it is a change on the trail too.
     data = {"visit_date": "", "op": "clear", "expected_version": version + 1}
     assert client.post_form(f"/inspections/plan/{plan_id}/visit", data).status_code == 302
     assert "No visit date is planned yet." in text(client.get(f"/inspections/plan/{plan_id}"))
-    assert pf.audit_trail(plan_id)[-1].detail.count('"previous":"2027-01-14"') == 1
+    assert pf.audit_trail(plan_id)[-1].detail["previous"] == "2027-01-14"
 
 
 @pytest.mark.parametrize(
@@ -293,8 +290,8 @@ def test_the_sheet_shows_criteria_and_the_self_assessment_beside_the_inputs(
     plan_id = scheduled(plans)
     pf.inspections.record_self_assessment(
         plan_id,
-        pf.user_id("chair_a"),
         [CriterionScore("B1", self_score=9, self_note="asked 40 members")],
+        actor="chair_a",
     )
     auth.login("inspector")
     page = text(client.get(f"/inspections/plan/{plan_id}"))
@@ -409,7 +406,7 @@ def test_start_then_finish_accepts_with_a_grade(
     response = client.post_form(f"/inspections/plan/{plan_id}", data | {"comment": "Well done."})
     assert response.status_code == 302 and response.headers["Location"].endswith("#outcome")
     assert plans.state(plan_id) == "accepted"
-    assert pf.plan(plan_id).grade == "advanced"
+    assert stored_plan(pf, plan_id).grade == "advanced"
     assert pf.audit_trail(plan_id)[-1].comment == "Well done."
     page = text(client.get(f"/inspections/plan/{plan_id}"))
     assert "Inspection finished: accepted with the grade Advanced." in page
@@ -472,7 +469,7 @@ def test_rectification_then_a_second_round(
     assert client.post_form(f"/inspections/plan/{plan_id}", data).status_code == 302
     assert plans.state(plan_id) == "accepted"
     # Having failed this year, the unit may not rise above the lowest grade.
-    assert pf.plan(plan_id).grade == "qualified"
+    assert stored_plan(pf, plan_id).grade == "qualified"
     page = text(signed_in(app, "chair_a").get(f"/inspections/plan/{plan_id}"))
     assert "may not rise above Qualified" in page
 
@@ -483,7 +480,9 @@ def test_others_who_see_the_plan_get_a_read_only_sheet(
 ) -> None:
     plan_id = scheduled(plans)
     pf.inspections.record_scores(
-        plan_id, pf.user_id("inspector"), [CriterionScore("A1", inspector_score=7)]
+        plan_id,
+        [CriterionScore("A1", inspector_score=7)],
+        actor="inspector",
     )
     other = signed_in(app, user)
     page = text(other.get(f"/inspections/plan/{plan_id}"))
@@ -505,7 +504,9 @@ def test_a_stale_sheet_says_so_and_keeps_what_was_typed(
     auth.login("inspector")
     version = plans.version(plan_id)
     pf.inspections.record_scores(
-        plan_id, pf.user_id("inspector"), [CriterionScore("A1", inspector_score=3)]
+        plan_id,
+        [CriterionScore("A1", inspector_score=3)],
+        actor="inspector",
     )
     response = client.post_form(
         f"/inspections/plan/{plan_id}", sheet_data(version, A1="9", note_A1="kept")
@@ -580,8 +581,10 @@ def test_progress_reports_and_evidence_are_shown_beside_the_sheet(
     pf.execution.store = EvidenceStore(tmp_path / "evidence")
     plan_id = scheduled(plans)
     drafter = pf.user_id("drafter_a")
-    pf.execution.report_progress(plan_id, drafter, "i1", "done", "Congress held in March", 42)
-    pf.execution.attach_evidence(
+    pf.services.execution.report_progress(
+        plan_id, drafter, "i1", "done", "Congress held in March", 42
+    )
+    pf.services.execution.attach_evidence(
         plan_id, drafter, "i1", "minutes.pdf", "application/pdf", b"%PDF-1.4 " + b"x" * (3072 - 9)
     )
     auth.login("inspector")

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from flask import Flask
+from stored import stored_plan
 from webui_support import CSRF_RE, AuthActions, Plans, WebClient, signed_in, text
 from werkzeug.test import TestResponse
 
@@ -186,7 +187,7 @@ def test_stale_page_form_carries_the_new_version(
     plan_id = plans.submitted()
     auth.login("reviewer")
     seen = plans.version(plan_id)
-    plans.pf.content.add_comment(plan_id, plans.pf.user_id("reviewer2"), "A note")
+    plans.pf.services.content.add_comment(plan_id, plans.pf.user_id("reviewer2"), "A note")
     response = client.post_form(
         f"/plans/{plan_id}/act", {"action": "start_review", "expected_version": str(seen)}
     )
@@ -335,7 +336,7 @@ def test_create_a_plan(client: WebClient, auth: AuthActions, pf: Planflow) -> No
     )
     assert response.status_code == 302
     plan_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    assert pf.plan(plan_id).title == "Our plan"
+    assert stored_plan(pf, plan_id).title == "Our plan"
     assert "The plan was created." in text(client.get(response.headers["Location"]))
 
 

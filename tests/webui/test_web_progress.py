@@ -24,6 +24,7 @@ from urllib.parse import quote
 import pytest
 from flask import Flask
 from sqlalchemy import update
+from stored import stored_plan
 from webui_support import AuthActions, Plans, WebClient, signed_in, text
 from werkzeug.datastructures import FileStorage, Headers
 from werkzeug.test import TestResponse, encode_multipart
@@ -70,7 +71,7 @@ def plan_in(plans: Plans, pf: Planflow, state: str = "approved", unit: str = "br
             target={"metric": "dues", "op": ">=", "value": 100, "unit": "%"},
         )
     )
-    pf.content.set_content(plan_id, pf.user_id(drafter), content, expected_version=None)
+    pf.content.set_content(plan_id, content, actor=drafter, expected_version=None)
     chair = "chair_a" if unit == "branch_a" else "chair_b"
     for name, steps in STEPS.items():
         plans.fire(plan_id, *[(a, chair if u == "chair_a" else u) for a, u in steps])
@@ -87,7 +88,7 @@ def files_under(root: Path) -> list[Path]:
 
 
 def footprint(pf: Planflow, plan_id: int) -> tuple[object, ...]:
-    plan = pf.plan(plan_id)
+    plan = stored_plan(pf, plan_id)
     return (
         plan.version,
         plan.audit_seq,
@@ -203,7 +204,7 @@ def test_a_report_is_saved_shown_and_audited(
         "Half in\nby May",
         55.5,
     )
-    assert row.updated_by == pf.user_id("chair_a")
+    assert row.updated_by == "chair_a"
     record = pf.audit_trail(plan_id)[-1]
     assert (record.action, record.comment) == ("report_progress", "Half in\nby May")
     page = text(client.get(f"/plans/{plan_id}/progress"))
@@ -246,7 +247,7 @@ def test_a_file_alone_is_attached_without_a_new_report(
     client: WebClient, auth: AuthActions, plans: Plans, pf: Planflow
 ) -> None:
     plan_id = plan_in(plans, pf)
-    pf.execution.report_progress(plan_id, pf.user_id("drafter_a"), "i1", "done", "Held")
+    pf.execution.report_progress(plan_id, "i1", "done", "Held", actor="drafter_a")
     auth.login("drafter_a")
     response = send(
         client,
@@ -295,7 +296,12 @@ def test_download_is_never_typed_as_something_unsafe(
 ) -> None:
     plan_id = plan_in(plans, pf)
     row = pf.execution.attach_evidence(
-        plan_id, pf.user_id("drafter_a"), "i1", "notes.txt", "text/plain", b"<html>hi</html>"
+        plan_id,
+        "i1",
+        "notes.txt",
+        "text/plain",
+        b"<html>hi</html>",
+        actor="drafter_a",
     )
     auth.login("reviewer")
     plain = fetch(client, f"/plans/{plan_id}/evidence/{row.id}")
@@ -313,7 +319,12 @@ def test_a_missing_file_on_disk_is_404(
 ) -> None:
     plan_id = plan_in(plans, pf)
     row = pf.execution.attach_evidence(
-        plan_id, pf.user_id("drafter_a"), "i1", "m.pdf", "application/pdf", PDF
+        plan_id,
+        "i1",
+        "m.pdf",
+        "application/pdf",
+        PDF,
+        actor="drafter_a",
     )
     for path in files_under(evidence_dir):
         path.unlink()
@@ -608,9 +619,14 @@ def test_the_parent_units_reviewer_reads_and_downloads_but_cannot_write(
 ) -> None:
     plan_id = plan_in(plans, pf)
     row = pf.execution.attach_evidence(
-        plan_id, pf.user_id("drafter_a"), "i1", "m.pdf", "application/pdf", PDF
+        plan_id,
+        "i1",
+        "m.pdf",
+        "application/pdf",
+        PDF,
+        actor="drafter_a",
     )
-    pf.execution.report_progress(plan_id, pf.user_id("drafter_a"), "i1", "done", "Held")
+    pf.execution.report_progress(plan_id, "i1", "done", "Held", actor="drafter_a")
     reviewer = signed_in(app, "reviewer")
     page = text(reviewer.get(f"/plans/{plan_id}/progress"))
     assert "Held" in page and "m.pdf" in page
@@ -666,7 +682,11 @@ def test_a_stale_page_is_refused_and_keeps_what_was_typed(
     plan_id = plan_in(plans, pf)
     seen = plans.version(plan_id)
     pf.execution.report_progress(
-        plan_id, pf.user_id("chair_a"), "i1", "in_progress", "Chair's words"
+        plan_id,
+        "i1",
+        "in_progress",
+        "Chair's words",
+        actor="chair_a",
     )
     auth.login("drafter_a")
     before = footprint(pf, plan_id)
@@ -716,10 +736,20 @@ def test_foreign_and_missing_ids_are_404_on_every_route(
     other = plan_in(plans, pf, unit="branch_b")
     draft = plans.create()  # never submitted: only its own unit sees it
     theirs = pf.execution.attach_evidence(
-        other, pf.user_id("drafter_b"), "i1", "b.pdf", "application/pdf", PDF
+        other,
+        "i1",
+        "b.pdf",
+        "application/pdf",
+        PDF,
+        actor="drafter_b",
     )
     own = pf.execution.attach_evidence(
-        mine, pf.user_id("drafter_a"), "i1", "a.pdf", "application/pdf", PDF
+        mine,
+        "i1",
+        "a.pdf",
+        "application/pdf",
+        PDF,
+        actor="drafter_a",
     )
     drafter_b = signed_in(app, "drafter_b")
     drafter_a = signed_in(app, "drafter_a")
@@ -809,11 +839,11 @@ def test_evidence_links_use_the_evidence_route(
     rows = [
         pf.execution.attach_evidence(
             plan_id,
-            pf.user_id("drafter_a"),
             key,
             f"{key}.pdf",
             "application/pdf",
             PDF + key.encode(),
+            actor="drafter_a",
         )
         for key in ["i1", "i2"]
     ]

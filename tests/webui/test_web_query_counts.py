@@ -115,7 +115,7 @@ def test_plan_page_and_timeline_do_not_grow_with_items_comments_or_history(
 
     def life(plan_id: int, rounds: int, comments: int) -> None:
         for n in range(comments):
-            pf.content.add_comment(plan_id, pf.user_id("drafter_a"), f"Comment {n}")
+            pf.content.add_comment(plan_id, f"Comment {n}", actor="drafter_a")
         plans.fire(plan_id, ("submit", "chair_a"))
         for n in range(rounds):
             plans.fire(

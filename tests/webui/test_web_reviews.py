@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
+from stored import stored_plan
 from webui_support import AuthActions, Plans, WebClient, signed_in, text
 
 from planflow.app import Planflow
@@ -96,8 +97,8 @@ def test_escalated_first_then_overdue_then_oldest(
     # 13 January at noon: the oldest two are overdue and escalated to the federation.
     clock.advance(timedelta(days=4, hours=4))
     DeadlineProcessor(pf.service, "test").run()
-    assert pf.plan(first).task_level == 1
-    assert pf.plan(third).task_level == 0
+    assert stored_plan(pf, first).task_level == 1
+    assert stored_plan(pf, third).task_level == 0
     page = text(reviewer.get("/reviews/"))
     mine = section(page, "mine-h")
     assert titles(mine) == ["Oldest", "Newer", "Newest"]
@@ -121,7 +122,7 @@ def test_an_escalated_plan_comes_before_an_older_one(
     # later plan is escalated while the older one is still in time.
     clock.advance(timedelta(days=8))
     DeadlineProcessor(pf.service, "test").run()
-    assert pf.plan(older).task_level == 0
+    assert stored_plan(pf, older).task_level == 0
     page = text(signed_in(app, "reviewer").get("/reviews/"))
     assert titles(section(page, "mine-h")) == ["Submitted later", "Under review, older"]
 
@@ -177,8 +178,8 @@ def test_the_queue_follows_a_change_of_roles_at_once(
 
     assert lists() == ([], ["Plan of branch A"])
     with pf.session() as s:
-        pf.org.assign_role(s, "officer", "reviewer", "union")
+        pf.org_repo.assign_role(s, "officer", "reviewer", "union")
     assert lists() == (["Plan of branch A"], [])
     with pf.session() as s:
-        pf.org.revoke_role(s, "officer", "reviewer", "union")
+        pf.org_repo.revoke_role(s, "officer", "reviewer", "union")
     assert lists() == ([], ["Plan of branch A"])

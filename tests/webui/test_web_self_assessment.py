@@ -229,7 +229,9 @@ def test_a_library_refusal_alone_is_marked_too(
 def test_others_read_the_sheet_but_cannot_save(app: Flask, plans: Plans, pf: Planflow) -> None:
     plan_id = plan_in(plans)
     pf.inspections.record_self_assessment(
-        plan_id, pf.user_id("drafter_a"), [CriterionScore("A1", 9.0, "Twice a year")]
+        plan_id,
+        [CriterionScore("A1", 9.0, "Twice a year")],
+        actor="drafter_a",
     )
     for user in ["reviewer", "inspector"]:
         other = signed_in(app, user)
@@ -284,7 +286,9 @@ def test_a_stale_page_is_refused_and_keeps_what_was_typed(
     plan_id = plan_in(plans)
     seen = plans.version(plan_id)
     pf.inspections.record_self_assessment(
-        plan_id, pf.user_id("chair_a"), [CriterionScore("A1", 5.0, "")]
+        plan_id,
+        [CriterionScore("A1", 5.0, "")],
+        actor="chair_a",
     )
     auth.login("drafter_a")
     response = save(client, plan_id, fields({"score_0": "7"}, expected_version=str(seen)))

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from stored import stored_plan
 from werkzeug.test import TestResponse
 
 from planflow.app import Planflow
@@ -111,7 +112,7 @@ class Plans:
         content = PlanContent(2027).add_section("Education", key="s1")
         for n, item in enumerate(texts, 1):
             content = content.add_item("s1", item, due=n % 12 + 1, key=f"i{n}")
-        self.pf.content.set_content(plan_id, self.pf.user_id(actor), content, expected_version=None)
+        self.pf.content.set_content(plan_id, content, actor=actor, expected_version=None)
 
     def fire(self, plan_id: int, *steps: Step) -> None:
         for step in steps:
@@ -129,7 +130,7 @@ class Plans:
         return plan_id
 
     def version(self, plan_id: int) -> int:
-        return self.pf.plan(plan_id).version
+        return stored_plan(self.pf, plan_id).version
 
     def state(self, plan_id: int) -> str:
-        return self.pf.plan(plan_id).state
+        return stored_plan(self.pf, plan_id).state

@@ -48,20 +48,20 @@ ACTOR_FOR = {
 
 def _setup_org(pf: Planflow) -> dict[str, Any]:
     with pf.session() as s:
-        pf.org.add_unit(s, "fed", "Federation", None)
-        pf.org.add_unit(s, "union", "Union", "fed")
+        pf.org_repo.add_unit(s, "fed", "Federation", None)
+        pf.org_repo.add_unit(s, "union", "Union", "fed")
         for name, role, unit in [
             ("officer", "officer", "fed"),
             ("inspector", "inspector", "fed"),
             ("reviewer", "reviewer", "union"),
         ]:
-            pf.org.add_user(s, name, name)
-            pf.org.assign_role(s, name, role, unit)
+            pf.org_repo.add_user(s, name, name)
+            pf.org_repo.assign_role(s, name, role, unit)
         for b in range(BRANCHES):
-            pf.org.add_unit(s, f"b{b}", f"Branch {b}", "union")
+            pf.org_repo.add_unit(s, f"b{b}", f"Branch {b}", "union")
             for role in ("drafter", "submitter"):
-                pf.org.add_user(s, f"b{b}.{role}", f"{role} {b}")
-                pf.org.assign_role(s, f"b{b}.{role}", role, f"b{b}")
+                pf.org_repo.add_user(s, f"b{b}.{role}", f"{role} {b}")
+                pf.org_repo.assign_role(s, f"b{b}.{role}", role, f"b{b}")
     pf.registry.all()  # read the definition files now, not in the timed loop
     ids = pf.user_names()
     by_name = {v: k for k, v in ids.items()}

@@ -73,23 +73,23 @@ class Org:
 def create_org(pf: Planflow) -> None:
     """Units, users and roles, through planflow's own organisation API."""
     with pf.session() as s:
-        pf.org.add_unit(s, "fed", "Federation", None)
+        pf.org_repo.add_unit(s, "fed", "Federation", None)
         for name, role in [("fed.reviewer", "reviewer"), ("officer", "officer")]:
-            pf.org.add_user(s, name, name)
-            pf.org.assign_role(s, name, role, "fed")
+            pf.org_repo.add_user(s, name, name)
+            pf.org_repo.assign_role(s, name, role, "fed")
         for u in range(UNIONS):
             union = f"u{u}"
-            pf.org.add_unit(s, union, f"Union {u}", "fed")
-            pf.org.add_user(s, f"{union}.reviewer", f"Reviewer {u}")
-            pf.org.assign_role(s, f"{union}.reviewer", "reviewer", union)
-            pf.org.add_user(s, f"{union}.inspector", f"Inspector {u}")
-            pf.org.assign_role(s, f"{union}.inspector", "inspector", union)
+            pf.org_repo.add_unit(s, union, f"Union {u}", "fed")
+            pf.org_repo.add_user(s, f"{union}.reviewer", f"Reviewer {u}")
+            pf.org_repo.assign_role(s, f"{union}.reviewer", "reviewer", union)
+            pf.org_repo.add_user(s, f"{union}.inspector", f"Inspector {u}")
+            pf.org_repo.assign_role(s, f"{union}.inspector", "inspector", union)
             for b in range(BRANCHES_PER_UNION):
                 branch = f"{union}.b{b}"
-                pf.org.add_unit(s, branch, f"Branch {u}.{b}", union)
+                pf.org_repo.add_unit(s, branch, f"Branch {u}.{b}", union)
                 for role in ("drafter", "submitter"):
-                    pf.org.add_user(s, f"{branch}.{role}", f"{role} {u}.{b}")
-                    pf.org.assign_role(s, f"{branch}.{role}", role, branch)
+                    pf.org_repo.add_user(s, f"{branch}.{role}", f"{role} {u}.{b}")
+                    pf.org_repo.assign_role(s, f"{branch}.{role}", role, branch)
 
 
 def read_org(pf: Planflow) -> Org:

@@ -53,7 +53,13 @@ def progress_report(
     """Report progress on ITEM (an item key) of a plan."""
     pf = ctx.pf
     pf.execution.report_progress(
-        plan_id, pf.user_id(actor), item, status, report, measured, expected_version
+        plan_id,
+        item,
+        status,
+        report,
+        actor=actor,
+        measured=measured,
+        expected_version=expected_version,
     )
     click.echo(f"plan {plan_id}: item {item} is {status}")
 
@@ -65,14 +71,13 @@ def progress_list(ctx: Context, plan_id: int) -> None:
     """Every item of a plan with its latest progress report."""
     pf = ctx.pf
     reports = {p.item_key: p for p in pf.execution.progress(plan_id)}
-    names = pf.user_names()
     for number, _section, item in pf.content.content(plan_id).numbered_items():
         p = reports.get(item.key)
         if p is None:
             click.echo(f"{number:6} {item.key:10} {'-':12} {item.text[:60]}")
             continue
         measured = f" measured {p.measured:g}" if p.measured is not None else ""
-        who = names.get(p.updated_by, "?")
+        who = p.updated_by
         click.echo(
             f"{number:6} {item.key:10} {p.status:12} {item.text[:60]}"
             f"  ({who}, {p.updated_at:%Y-%m-%d}{measured})"
@@ -108,7 +113,12 @@ def evidence_add(
         kind = kind_for_filename(name)
         content_type = kind.content_types[0] if kind else "application/octet-stream"
     row = pf.execution.attach_evidence(
-        plan_id, pf.user_id(actor), item, name, content_type, file.read_bytes()
+        plan_id,
+        item,
+        name,
+        content_type,
+        file.read_bytes(),
+        actor=actor,
     )
     click.echo(f"plan {plan_id}: evidence {row.id} {row.filename} ({row.size} bytes) for {item}")
 
@@ -191,9 +201,9 @@ def inspection_score(
     scores = read_scores(scores_file, self_assessment=self_assessment)
     actor_id = pf.user_id(actor)
     if self_assessment:
-        change = pf.inspections.record_self_assessment(plan_id, actor_id, scores)
+        change = pf.services.inspections.record_self_assessment(plan_id, actor_id, scores)
     else:
-        change = pf.inspections.record_scores(plan_id, actor_id, scores)
+        change = pf.services.inspections.record_scores(plan_id, actor_id, scores)
     column = "self-assessment" if self_assessment else "inspector"
     click.echo(
         f"plan {plan_id}: {len(scores)} {column} score(s) recorded for round "
@@ -268,12 +278,13 @@ def inspection_finish(
 ) -> None:
     """Accept the plan or require rectification, as the inspector's scores decide."""
     pf = ctx.pf
-    change = pf.inspections.finish(plan_id, pf.user_id(actor), comment, expected_version)
-    d = change.detail
-    due = f", rectification due {d['rectification_due']}" if d.get("rectification_due") else ""
+    done = pf.inspections.finish(
+        plan_id, actor=actor, comment=comment, expected_version=expected_version
+    )
+    due = f", rectification due {done.rectification_due}" if done.rectification_due else ""
     click.echo(
-        f"plan {plan_id}: {change.action} -> {change.to_state}, grade {d['grade']} "
-        f"(total {d['total']:g}){due}"
+        f"plan {plan_id}: {done.action} -> {done.to_state}, grade {done.grade} "
+        f"(total {done.total:g}){due}"
     )
 
 

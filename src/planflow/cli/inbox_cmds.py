@@ -14,7 +14,7 @@ def tasks(ctx: Context, username: str) -> None:
     """The open tasks of USERNAME: escalated and overdue first, with their level."""
     pf = ctx.pf
     now = pf.clock.now()
-    entries = pf.inbox.tasks(pf.user_id(username))
+    entries = pf.inbox.tasks(username)
     for t in entries:
         due = f"{t.due_at:%Y-%m-%d %H:%M}" if t.due_at else "no due date"
         flags = []
@@ -42,8 +42,7 @@ def tasks(ctx: Context, username: str) -> None:
 def notifications(ctx: Context, username: str, unread: bool, limit: int, mark_read: bool) -> None:
     """The in-app notifications of USERNAME, newest first."""
     pf = ctx.pf
-    user_id = pf.user_id(username)
-    entries = pf.inbox.notifications(user_id, unread_only=unread, limit=limit)
+    entries = pf.inbox.notifications(username, unread_only=unread, limit=limit)
     for n in entries:
         p = n.payload
         what = p.get("action") or n.kind
@@ -61,7 +60,7 @@ def notifications(ctx: Context, username: str, unread: bool, limit: int, mark_re
     if not entries:
         click.echo(f"no {'unread ' if unread else ''}notifications for {username}")
     if mark_read and entries:
-        count = pf.inbox.mark_read(user_id, [n.id for n in entries])
+        count = pf.inbox.mark_read(username, [n.id for n in entries])
         click.echo(f"marked {count} notification(s) read")
 
 

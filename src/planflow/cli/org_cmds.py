@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import click
-from sqlmodel import col, select
 
 from planflow.cli.app import Context, pass_ctx
-from planflow.storage.tables import RoleAssignment, Unit, User
 
 
 @click.group()
@@ -22,7 +20,7 @@ def units() -> None:
 def units_add(ctx: Context, code: str, name: str, parent_code: str | None) -> None:
     """Add a unit with a stable CODE and a NAME in any language."""
     with ctx.pf.session() as s:
-        unit = ctx.pf.org.add_unit(s, code, name, parent_code)
+        unit = ctx.pf.org_repo.add_unit(s, code, name, parent_code)
         click.echo(f"unit {unit.code} added (id {unit.id})")
 
 
@@ -33,7 +31,7 @@ def units_add(ctx: Context, code: str, name: str, parent_code: str | None) -> No
 def units_move(ctx: Context, code: str, parent_code: str | None) -> None:
     """Move a unit (and everything below it) under another unit."""
     with ctx.pf.session() as s:
-        ctx.pf.org.move_unit(s, code, parent_code)
+        ctx.pf.org_repo.move_unit(s, code, parent_code)
     click.echo(f"unit {code} moved under {parent_code or '(top)'}")
 
 
@@ -71,7 +69,7 @@ def users_add(
 ) -> None:
     """Add a user."""
     with ctx.pf.session() as s:
-        user = ctx.pf.org.add_user(
+        user = ctx.pf.org_repo.add_user(
             s, username, display_name, email=email, language=language, password=password
         )
         click.echo(f"user {user.username} added (id {user.id})")
@@ -81,10 +79,9 @@ def users_add(
 @pass_ctx
 def users_list(ctx: Context) -> None:
     """List users."""
-    with ctx.pf.session() as s:
-        for u in s.exec(select(User).order_by(col(User.username))):
-            flag = "" if u.active else "  (inactive)"
-            click.echo(f"{u.username:24} {u.display_name}  <{u.email}> [{u.language}]{flag}")
+    for u in ctx.pf.org.users():
+        flag = "" if u.active else "  (inactive)"
+        click.echo(f"{u.username:24} {u.display_name}  <{u.email}> [{u.language}]{flag}")
 
 
 @users.command("deactivate")
@@ -93,7 +90,7 @@ def users_list(ctx: Context) -> None:
 def users_deactivate(ctx: Context, username: str) -> None:
     """Deactivate a user: they can no longer act or sign in."""
     with ctx.pf.session() as s:
-        ctx.pf.org.set_active(s, username, False)
+        ctx.pf.org_repo.set_active(s, username, False)
     click.echo(f"user {username} deactivated")
 
 
@@ -103,7 +100,7 @@ def users_deactivate(ctx: Context, username: str) -> None:
 def users_activate(ctx: Context, username: str) -> None:
     """Re-activate a user."""
     with ctx.pf.session() as s:
-        ctx.pf.org.set_active(s, username, True)
+        ctx.pf.org_repo.set_active(s, username, True)
     click.echo(f"user {username} activated")
 
 
@@ -114,7 +111,7 @@ def users_activate(ctx: Context, username: str) -> None:
 def users_set_password(ctx: Context, username: str, password: str) -> None:
     """Set a user's password (ends their other sessions)."""
     with ctx.pf.session() as s:
-        ctx.pf.org.set_password(s, username, password)
+        ctx.pf.org_repo.set_password(s, username, password)
     click.echo(f"password of {username} changed")
 
 
@@ -132,7 +129,7 @@ def roles_assign(ctx: Context, username: str, role: str, unit_code: str) -> None
     """Give USERNAME the ROLE at UNIT_CODE."""
     known = tuple(sorted({r for spec in ctx.pf.registry.all() for r in spec.roles}))
     with ctx.pf.session() as s:
-        ctx.pf.org.assign_role(s, username, role, unit_code, known_roles=known)
+        ctx.pf.org_repo.assign_role(s, username, role, unit_code, known_roles=known)
     click.echo(f"{username} is {role} at {unit_code}")
 
 
@@ -144,7 +141,7 @@ def roles_assign(ctx: Context, username: str, role: str, unit_code: str) -> None
 def roles_revoke(ctx: Context, username: str, role: str, unit_code: str) -> None:
     """Take the ROLE at UNIT_CODE away from USERNAME."""
     with ctx.pf.session() as s:
-        ctx.pf.org.revoke_role(s, username, role, unit_code)
+        ctx.pf.org_repo.revoke_role(s, username, role, unit_code)
     click.echo(f"{username} is no longer {role} at {unit_code}")
 
 
@@ -153,17 +150,8 @@ def roles_revoke(ctx: Context, username: str, role: str, unit_code: str) -> None
 @pass_ctx
 def roles_list(ctx: Context, unit_code: str | None) -> None:
     """List role assignments."""
-    with ctx.pf.session() as s:
-        query = (
-            select(User.username, RoleAssignment.role, Unit.code)
-            .join(User, col(User.id) == col(RoleAssignment.user_id))
-            .join(Unit, col(Unit.id) == col(RoleAssignment.unit_id))
-            .order_by(col(Unit.code), col(RoleAssignment.role), col(User.username))
-        )
-        if unit_code:
-            query = query.where(Unit.code == unit_code)
-        for username, role, code in s.exec(query):
-            click.echo(f"{code:16} {role:12} {username}")
+    for r in ctx.pf.org.roles(unit=unit_code):
+        click.echo(f"{r.unit:16} {r.role:12} {r.username}")
 
 
 COMMANDS = [units, users, roles]

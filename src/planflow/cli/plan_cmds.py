@@ -13,6 +13,7 @@ from planflow.core.content.model import PlanContent
 from planflow.core.content.text_import import parse_plan_text
 from planflow.core.notes import record_text
 from planflow.errors import ValidationError
+from planflow.facade.plans import MAX_PAGE_SIZE
 
 
 @click.group()
@@ -21,53 +22,74 @@ def plans() -> None:
 
 
 @plans.command("list")
+@click.option("--as", "as_user", help="Only the plans this user may see (as in the web UI).")
 @click.option("--state", help="Only plans in this state.")
 @click.option("--year", type=click.IntRange(2000, 2100), help="Only plans of this year.")
 @click.option("--unit", "unit_code", help="Only plans of this unit (code).")
+@click.option("--search", help="Only plans with these words in the title (any case).")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=200, show_default=True)
 @pass_ctx
 def plans_list(
-    ctx: Context, state: str | None, year: int | None, unit_code: str | None, limit: int
+    ctx: Context,
+    as_user: str | None,
+    state: str | None,
+    year: int | None,
+    unit_code: str | None,
+    search: str | None,
+    limit: int,
 ) -> None:
-    """List plans."""
-    rows = ctx.pf.list_plans(state=state, year=year, unit_code=unit_code, limit=limit)
-    for p in rows:
-        click.echo(f"{p.id:6}  {p.year}  {p.unit_code:14} {p.state:24} v{p.version:<4} {p.title}")
-    if not rows:
+    """List plans, oldest first (with --as, those USER may see: the web UI's rule)."""
+    shown, number = 0, 1
+    while shown < limit:
+        page = ctx.pf.plans(
+            as_user=as_user,
+            state=state,
+            year=year,
+            unit_code=unit_code,
+            search=search,
+            order="id",
+            page=number,
+            page_size=min(limit - shown, MAX_PAGE_SIZE),
+        )
+        for p in page.items:
+            click.echo(
+                f"{p.id:6}  {p.year}  {p.unit.code:14} {p.state:24} v{p.version:<4} {p.title}"
+            )
+        shown += len(page.items)
+        if not page.more:
+            break
+        number += 1
+    if not shown:
         click.echo("no plans match")
 
 
 @plans.command("show")
 @click.argument("plan_id", type=ID)
+@click.option("--as", "as_user", help="Only if this user may see the plan.")
 @pass_ctx
-def plans_show(ctx: Context, plan_id: int) -> None:
-    """Show a plan, its open tasks and its audit trail."""
+def plans_show(ctx: Context, plan_id: int, as_user: str | None) -> None:
+    """Show a plan, its open task and its audit trail."""
     pf = ctx.pf
-    plan = pf.plan(plan_id)
-    names = pf.user_names()
+    plan = pf.plan(plan_id, as_user=as_user)
     click.echo(f"plan {plan.id}: {plan.title}")
-    click.echo(f"  year {plan.year}, workflow {plan.workflow_name}@{plan.workflow_version}")
+    click.echo(f"  year {plan.year}, workflow {plan.workflow}@{plan.workflow_version}")
     click.echo(
         f"  state {plan.state}, version {plan.version}, revision {plan.revision}, "
         f"{plan.item_count} item(s)"
     )
-    if plan.task_role:
-        snap = pf.org_snapshot()
-        unit = snap.units.get(plan.task_unit_id or 0)
-        due = f"{plan.task_due_at:%Y-%m-%d %H:%M}" if plan.task_due_at else "no due date"
-        escalated = ""
-        if plan.task_escalated_unit_id is not None:
-            top = snap.units.get(plan.task_escalated_unit_id)
-            escalated = f" (escalated to {top.code if top else '?'})"
+    task = plan.task
+    if task is not None:
+        due = f"{task.due_at:%Y-%m-%d %H:%M}" if task.due_at else "no due date"
+        escalated = f" (escalated to {task.escalated_to.code})" if task.escalated_to else ""
         click.echo(
-            f"  task: {plan.task_role} at {unit.code if unit else '?'}, due {due}, "
-            f"escalation level {plan.task_level}{escalated}"
+            f"  task: {task.role} at {task.unit.code if task.unit else '?'}, due {due}, "
+            f"escalation level {task.level}{escalated}"
         )
-        if plan.timer_at:
-            click.echo(f"  next timer: {plan.timer_kind} at {plan.timer_at:%Y-%m-%d %H:%M}")
+        if plan.next_timer_at:
+            click.echo(f"  next timer: {plan.next_timer} at {plan.next_timer_at:%Y-%m-%d %H:%M}")
     click.echo("  trail:")
-    for r in pf.audit_trail(plan_id):
-        who = names.get(r.actor_id, "system") if r.actor_id else "system"
+    for r in pf.audit_trail(plan_id, as_user=as_user):
+        who = r.actor or "system"
         moved = f"{r.from_state} -> {r.to_state}" if r.from_state != r.to_state else r.to_state
         said = record_text(r.comment, r.detail)
         note = f"  \u201c{said}\u201d" if said else ""
@@ -112,7 +134,7 @@ def plans_fire(
     expected_version: int | None,
 ) -> None:
     """Run ACTION (a workflow trigger such as submit or approve) on a plan."""
-    state = ctx.pf.fire(plan_id, action, actor, comment, expected_version)
+    state = ctx.pf.fire(plan_id, action, actor, comment, expected_version).to_state
     click.echo(f"plan {plan_id}: {action} -> {state}")
 
 
@@ -163,7 +185,7 @@ def plans_content(
         content = PlanContent.from_dict(data, year=year)
     else:
         content = parse_plan_text(text, year=year)
-    pf.content.set_content(plan_id, pf.user_id(actor), content, expected_version=expected_version)
+    pf.content.set_content(plan_id, content, actor=actor, expected_version=expected_version)
     click.echo(
         f"plan {plan_id}: {len(content.sections)} section(s), "
         f"{content.item_count} item(s), {len(content.items_without_due())} without due date"
@@ -225,7 +247,7 @@ def plans_diff(ctx: Context, plan_id: int, old: int, new: int) -> None:
 @pass_ctx
 def plans_comment(ctx: Context, plan_id: int, text: str, actor: str, item_key: str | None) -> None:
     """Comment on a plan, or on one of its items."""
-    ctx.pf.content.add_comment(plan_id, ctx.pf.user_id(actor), text, item_key=item_key)
+    ctx.pf.content.add_comment(plan_id, text, actor=actor, item_key=item_key)
     click.echo(f"comment added to plan {plan_id}")
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from json.encoder import encode_basestring
+from types import MappingProxyType
 from typing import Any
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -63,3 +64,12 @@ def sorted_json(value: Any) -> str:
     if _encode_sorted is None or not isinstance(value, dict | list | tuple):
         return _dumps_sorted(value)
     return "".join(_encode_sorted(value, 0))
+
+
+def frozen_json(text: str) -> Mapping[str, Any]:
+    """A JSON object stored as text, read-only (an empty mapping for anything else)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return MappingProxyType({})
+    return MappingProxyType(value if isinstance(value, dict) else {})

@@ -31,6 +31,13 @@ class OrgSnapshot:
     #: (unit_id, role) -> user ids holding the role there
     holders_by_unit_role: Mapping[tuple[int, str], frozenset[int]]
     active_users: frozenset[int]
+    #: user id -> username, of every user (active or not): names on the audit trail
+    #: and in views, and the names callers of the library act under.
+    usernames: Mapping[int, str] = field(default_factory=dict)
+    #: username -> user id and unit code -> unit id: how the library's front door
+    #: turns the names its callers use into the ids the services work with.
+    user_ids: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+    unit_ids: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
     _children: dict[int, tuple[int, ...]] = field(default_factory=dict, compare=False)
     #: (role, where, plan unit) -> unit: a snapshot never changes, so neither
     #: does where a role is looked up in it (at most one entry per unit and
@@ -46,8 +53,12 @@ class OrgSnapshot:
         units: Iterable[UnitInfo],
         assignments: Iterable[tuple[int, int, str]],
         active_users: Iterable[int],
+        usernames: Mapping[int, str] | None = None,
     ) -> OrgSnapshot:
-        """Build from units and ``(user_id, unit_id, role)`` assignments."""
+        """Build from units and ``(user_id, unit_id, role)`` assignments.
+
+        ``usernames`` names every user (id -> username), inactive ones too.
+        """
         unit_map = {u.id: u for u in units}
         active = frozenset(active_users)
         holders: dict[tuple[int, str], set[int]] = {}
@@ -63,6 +74,9 @@ class OrgSnapshot:
             units=unit_map,
             holders_by_unit_role={k: frozenset(v) for k, v in holders.items()},
             active_users=active,
+            usernames=dict(usernames or {}),
+            user_ids={name: uid for uid, name in (usernames or {}).items()},
+            unit_ids={u.code: u.id for u in unit_map.values()},
             _children={k: tuple(sorted(v)) for k, v in children.items()},
         )
 

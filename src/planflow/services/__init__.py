@@ -4,5 +4,8 @@
 check, engine, persist in one transaction, emit); ``changes`` holds what one
 change is and the writers that persist it. Every other service (content,
 execution, inspections, accounts, the organisation's administration, the
-inbox, the overview, visibility) builds on it or only reads.
+inbox, the overview) builds on it or only reads. The rules every client
+applies live here too: who may see which plan (``visibility``), the review
+queue (``review_queue``), where a user may start a plan (``plan_creation``).
+The services work with ids; the front door (``planflow.app``) speaks names.
 """

@@ -42,6 +42,7 @@ from planflow.storage import plan_store as ps
 from planflow.storage.evidence_files import CheckedFile, EvidenceStore
 from planflow.storage.tables import Evidence, ItemProgress
 from planflow.storage.tx import Tx, read_tx
+from planflow.views import EvidenceFile, ProgressReport
 
 STATUSES = ("not_started", "in_progress", "done", "blocked")
 MAX_REPORT = 4000
@@ -101,6 +102,33 @@ def approved_content(tx: Tx, row: ps.PlanRow) -> PlanContent:
 def approved_items(tx: Tx, row: ps.PlanRow) -> set[str]:
     """Item keys of ``approved_content``."""
     return {item.key for _n, _s, item in approved_content(tx, row).numbered_items()}
+
+
+def progress_report(row: ItemProgress, org: OrgSnapshot) -> ProgressReport:
+    """A stored report as the front door returns it (the reporter by username)."""
+    return ProgressReport(
+        row.item_key,
+        row.status,
+        row.report,
+        row.measured,
+        org.usernames.get(row.updated_by, "?"),
+        row.updated_at,
+    )
+
+
+def evidence_file(row: Evidence, org: OrgSnapshot) -> EvidenceFile:
+    """A stored evidence row as the front door returns it (the uploader by username)."""
+    return EvidenceFile(
+        row.id or 0,
+        row.plan_id,
+        row.item_key,
+        row.filename,
+        row.content_type,
+        row.size,
+        row.sha256,
+        org.usernames.get(row.uploaded_by, "?"),
+        row.uploaded_at,
+    )
 
 
 class _PendingFile:

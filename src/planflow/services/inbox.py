@@ -10,19 +10,22 @@ e-mail columns).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, update
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from planflow.clock import Clock
+from planflow.core.compact_json import frozen_json
 from planflow.errors import NotFound
 from planflow.storage.db import Database
+from planflow.storage.plan_reads import SUMMARY_COLUMNS, plan_t
 from planflow.storage.tables import Notification, Plan, RoleAssignment, Unit
+from planflow.views import NotificationEntry as NotificationEntry
+from planflow.views import TaskEntry as TaskEntry
+
+unit_t = Unit.__table__  # type: ignore[attr-defined]
 
 
 def task_clause(held: Iterable[tuple[str, int]]) -> ColumnElement[bool]:
@@ -50,36 +53,6 @@ def task_clause(held: Iterable[tuple[str, int]]) -> ColumnElement[bool]:
     return or_(*terms) if terms else false()
 
 
-@dataclass(frozen=True)
-class TaskEntry:
-    plan_id: int
-    plan_version: int
-    title: str
-    unit_code: str
-    year: int
-    state: str
-    workflow: str
-    role: str
-    since: datetime | None
-    due_at: datetime | None
-    level: int
-    #: True when the user sees this task because it was escalated to them.
-    escalated_to_me: bool
-
-    def overdue(self, now: datetime) -> bool:
-        return self.due_at is not None and self.due_at < now
-
-
-@dataclass(frozen=True)
-class NotificationEntry:
-    id: int
-    plan_id: int | None
-    kind: str
-    payload: dict[str, Any]
-    created_at: datetime
-    read_at: datetime | None
-
-
 class Inbox:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -97,35 +70,38 @@ class Inbox:
             )
             if not held:
                 return []
-            rows = s.exec(
-                select(Plan, Unit.code)
-                .join(Unit, col(Unit.id) == col(Plan.unit_id))
+            # The list's columns only: a plan's content can be megabytes.
+            rows = s.connection().execute(
+                sa_select(*SUMMARY_COLUMNS, unit_t.c.code, unit_t.c.name.label("unit_name"))
+                .join(unit_t, unit_t.c.id == plan_t.c.unit_id)
                 .where(task_clause((role, unit) for role, unit in held))
                 .order_by(
-                    col(Plan.task_level).desc(),
-                    col(Plan.task_due_at).is_(None),
-                    col(Plan.task_due_at),
-                    col(Plan.id),
+                    plan_t.c.task_level.desc(),
+                    plan_t.c.task_due_at.is_(None),
+                    plan_t.c.task_due_at,
+                    plan_t.c.id,
                 )
                 .limit(limit)
-            ).all()
+            )
             mine = set(held)
             return [
                 TaskEntry(
-                    plan_id=p.id or 0,
+                    plan_id=p.id,
                     plan_version=p.version,
                     title=p.title,
-                    unit_code=code,
+                    unit_code=p.code,
+                    unit_name=p.unit_name,
                     year=p.year,
                     state=p.state,
                     workflow=p.workflow_name,
+                    workflow_version=p.workflow_version,
                     role=p.task_role or "",
                     since=p.task_since,
                     due_at=p.task_due_at,
                     level=p.task_level,
                     escalated_to_me=(p.task_role, p.task_unit_id) not in mine,
                 )
-                for p, code in rows
+                for p in rows
             ]
 
     def notifications(
@@ -149,7 +125,7 @@ class Inbox:
                     id=n.id or 0,
                     plan_id=n.plan_id,
                     kind=n.kind,
-                    payload=_payload(n.payload),
+                    payload=frozen_json(n.payload),
                     created_at=n.created_at,
                     read_at=n.read_at,
                 )
@@ -190,11 +166,3 @@ class Inbox:
                 stmt = stmt.where(col(Notification.id).in_(notification_ids))
             result = s.connection().execute(stmt.values(read_at=now))
             return int(result.rowcount or 0)
-
-
-def _payload(raw: str) -> dict[str, Any]:
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}

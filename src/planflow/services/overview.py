@@ -21,6 +21,7 @@ from planflow.core.org import OrgSnapshot
 from planflow.core.state_phases import Phase, StateClasses
 from planflow.storage.db import Database
 from planflow.storage.overview_sql import StateCount, count_states
+from planflow.storage.overview_sql import UnitPlan as UnitPlan
 
 #: Phases in the order a plan moves through them: a unit shows the furthest reached.
 _RANK = {phase: n for n, phase in enumerate(Phase)}

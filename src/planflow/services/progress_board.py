@@ -19,12 +19,14 @@ from planflow.errors import NotFound
 from planflow.services.execution import (
     ExecutionService,
     approved_content,
+    evidence_file,
     is_unit_editor,
+    progress_report,
     work_states,
 )
 from planflow.storage import plan_store as ps
-from planflow.storage.tables import Evidence, ItemProgress
 from planflow.storage.tx import read_tx
+from planflow.views import EvidenceFile, ProgressReport
 
 
 class Refusal(StrEnum):
@@ -38,8 +40,8 @@ class Refusal(StrEnum):
 class BoardItem:
     number: str  # "2.3": section 2, item 3
     item: Item
-    progress: ItemProgress | None
-    evidence: tuple[Evidence, ...]
+    progress: ProgressReport | None
+    evidence: tuple[EvidenceFile, ...]
 
 
 @dataclass(frozen=True)
@@ -93,10 +95,10 @@ def progress_board(execution: ExecutionService, plan_id: int, actor_id: int) -> 
         refusal = Refusal.STATE
     elif not is_unit_editor(org, spec, actor_id, row.unit_id):
         refusal = Refusal.ROLE
-    reports = {p.item_key: p for p in execution.progress(plan_id)}
-    files: dict[str, list[Evidence]] = {}
+    reports = {p.item_key: progress_report(p, org) for p in execution.progress(plan_id)}
+    files: dict[str, list[EvidenceFile]] = {}
     for e in execution.evidence(plan_id):
-        files.setdefault(e.item_key, []).append(e)
+        files.setdefault(e.item_key, []).append(evidence_file(e, org))
     sections = []
     for si, section in enumerate(content.sections, 1):
         items = tuple(

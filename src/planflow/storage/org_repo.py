@@ -64,6 +64,17 @@ class OrgCache:
             self._snapshot = snap
             return snap
 
+    def latest(self, db: Database) -> OrgSnapshot:
+        """The snapshot this process has, without asking whether it is current
+        (loaded if there is none yet).
+
+        For what never changes once it exists: the id of a username or of a
+        unit code (users and units are never deleted or renamed in their key).
+        A name the snapshot does not know may be new: ask ``get`` then.
+        """
+        snap = self._snapshot
+        return snap if snap is not None else self.get(db)
+
     def clear(self) -> None:
         self._snapshot = None
 
@@ -88,8 +99,13 @@ def load_snapshot(conn: Connection, generation: int) -> OrgSnapshot:
             core_select(role_table.c.user_id, role_table.c.unit_id, role_table.c.role)
         )
     ]
-    active = [r.id for r in conn.execute(core_select(user_table.c.id).where(user_table.c.active))]
-    return OrgSnapshot.build(generation, units, assignments, active)
+    users = list(
+        conn.execute(core_select(user_table.c.id, user_table.c.username, user_table.c.active))
+    )
+    active = [r.id for r in users if r.active]
+    return OrgSnapshot.build(
+        generation, units, assignments, active, {r.id: r.username for r in users}
+    )
 
 
 def bump_generation(session: Session) -> None:

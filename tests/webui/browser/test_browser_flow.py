@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
+from stored import stored_plan
 
 from planflow.app import Planflow
 from planflow.clock import FixedClock
@@ -65,7 +66,7 @@ def test_plan_is_drafted_returned_fixed_approved_inspected_and_accepted(
     drafter = signed_in_page("drafter_a")
     plan_id = create_and_write_plan(drafter, "Branch A work plan 2027")
     shot(drafter, artifacts, "01-editor-saved")
-    assert pf.plan(plan_id).state == "draft"
+    assert stored_plan(pf, plan_id).state == "draft"
 
     chair = signed_in_page("chair_a")
     chair.goto(f"/plans/{plan_id}")
@@ -79,7 +80,7 @@ def test_plan_is_drafted_returned_fixed_approved_inspected_and_accepted(
     act(reviewer, "Start review")
     act(reviewer, "Return for revision")  # no reason: refused, nothing changes
     expect(reviewer.get_by_role("alert")).to_be_visible()
-    assert pf.plan(plan_id).state == "under_review"
+    assert stored_plan(pf, plan_id).state == "under_review"
     act(reviewer, "Return for revision", "Item 1.2 needs a month for the dues check.")
     expect(reviewer.locator(".state")).to_have_text("Returned for revision")
     shot(reviewer, artifacts, "03-returned")
@@ -104,12 +105,12 @@ def test_plan_is_drafted_returned_fixed_approved_inspected_and_accepted(
     act(reviewer, "Approve")
     expect(reviewer.locator(".state")).to_have_text("Approved")
 
-    assert pf.plan(plan_id).state == "approved"
+    assert stored_plan(pf, plan_id).state == "approved"
 
     # April 1, 08:00: the scheduler opens the inspection round.
     clock.set(datetime(2027, 4, 1, 8, 0, tzinfo=UTC))
     Scheduler(pf, worker_id="browser-test").tick()
-    assert pf.plan(plan_id).state == "inspection_scheduled"
+    assert stored_plan(pf, plan_id).state == "inspection_scheduled"
 
     inspector = signed_in_page("inspector")
     inspector.get_by_role("link", name="Inspections", exact=True).click()
@@ -132,7 +133,7 @@ def test_plan_is_drafted_returned_fixed_approved_inspected_and_accepted(
     shot(inspector, artifacts, "06-inspection-sheet")
     inspector.get_by_role("button", name="Finish the inspection").click()
     inspector.wait_for_load_state()
-    assert pf.plan(plan_id).state == "accepted"
+    assert stored_plan(pf, plan_id).state == "accepted"
     expect(inspector.locator("main")).to_contain_text("Model")
     shot(inspector, artifacts, "07-inspection-outcome")
 
@@ -209,4 +210,4 @@ def test_committee_approves_two_of_three_and_a_single_return_sends_it_back(
     assert sum("Approve" in t for t in texts) == 3
     assert any("Section 2 needs an owner" in t for t in texts)
     shot(member3, artifacts, "03-timeline")
-    assert pf.plan(plan_id).state == "approved"
+    assert stored_plan(pf, plan_id).state == "approved"

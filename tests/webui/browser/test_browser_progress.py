@@ -26,7 +26,7 @@ def approved_plan(plans: Plans, pf: Planflow) -> int:
         .add_section("Education", key="s1")
         .add_item("s1", "Hold the workers' congress", due=4, key="i1")
     )
-    pf.content.set_content(plan_id, pf.user_id("drafter_a"), content, expected_version=None)
+    pf.content.set_content(plan_id, content, actor="drafter_a", expected_version=None)
     plans.fire(
         plan_id, ("submit", "chair_a"), ("start_review", "reviewer"), ("approve", "reviewer")
     )

@@ -1,0 +1,139 @@
+"""``Planflow.org``: the organisation tree, its people and who holds which role where.
+
+The set-up operations of a trusted caller (a script, the command line):
+each runs in its own transaction through ``storage.org_repo`` (the same
+checks as everywhere: codes, usernames, e-mail addresses, known roles) and
+moves the organisation generation, so every process sees the change on its
+next use. The admin pages' scoped changes, where an administrator may
+change only their part of the tree, are ``services.org_admin``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlmodel import col, select
+
+from planflow.core.definitions.registry import DefinitionRegistry
+from planflow.core.definitions.spec import BUILTIN_ROLES
+from planflow.facade.names import Names
+from planflow.storage.db import Database
+from planflow.storage.org_repo import OrgRepository
+from planflow.storage.tables import RoleAssignment, Unit, User
+from planflow.views import RoleView, UnitView, UserView
+
+
+def _user_view(u: User) -> UserView:
+    return UserView(u.username, u.display_name, u.email, u.language, u.active)
+
+
+class OrgAPI:
+    def __init__(
+        self, db: Database, repo: OrgRepository, names: Names, registry: DefinitionRegistry
+    ) -> None:
+        self.db = db
+        self.repo = repo
+        self.names = names
+        self.registry = registry
+
+    # -- changes ----------------------------------------------------------------------
+
+    def add_unit(self, code: str, name: str, parent: str | None = None) -> UnitView:
+        """Add a unit with a stable ``code`` under the unit ``parent`` (None: a root)."""
+        with self.db.session() as s:
+            unit = self.repo.add_unit(s, code, name, parent)
+            return UnitView(unit.code, unit.name, parent)
+
+    def move_unit(self, code: str, parent: str | None) -> None:
+        """Move a unit, and everything below it, under ``parent`` (None: make it a root)."""
+        with self.db.session() as s:
+            self.repo.move_unit(s, code, parent)
+
+    def add_user(
+        self,
+        username: str,
+        display_name: str,
+        *,
+        email: str = "",
+        language: str = "en",
+        password: str | None = None,
+    ) -> UserView:
+        with self.db.session() as s:
+            user = self.repo.add_user(
+                s, username, display_name, email=email, language=language, password=password
+            )
+            return _user_view(user)
+
+    def set_active(self, username: str, active: bool) -> None:
+        """An inactive user can neither act nor sign in; their history stays theirs."""
+        with self.db.session() as s:
+            self.repo.set_active(s, username, active)
+
+    def set_password(self, username: str, password: str) -> None:
+        """Set a password (at least 8 characters); the user's other sessions end."""
+        with self.db.session() as s:
+            self.repo.set_password(s, username, password)
+
+    def known_roles(self) -> tuple[str, ...]:
+        """The built-in roles and every role a definition at hand declares."""
+        added = {r for spec in self.registry.all() for r in spec.roles}
+        return tuple(sorted(set(BUILTIN_ROLES) | added))
+
+    def assign_role(self, username: str, role: str, unit: str) -> None:
+        """Give ``username`` the ``role`` at the unit with code ``unit`` (no-op if held)."""
+        with self.db.session() as s:
+            self.repo.assign_role(s, username, role, unit, known_roles=self.known_roles())
+
+    def revoke_role(self, username: str, role: str, unit: str) -> None:
+        with self.db.session() as s:
+            self.repo.revoke_role(s, username, role, unit)
+
+    # -- reading ----------------------------------------------------------------------
+
+    def units(self) -> list[UnitView]:
+        """Every unit, parents before their children, siblings by code."""
+        org = self.names.current()
+        out: list[UnitView] = []
+
+        def walk(unit_id: int, parent: str | None) -> None:
+            u = org.unit(unit_id)
+            out.append(UnitView(u.code, u.name, parent))
+            for child in sorted(
+                (c for c in org.units.values() if c.parent_id == unit_id), key=lambda c: c.code
+            ):
+                walk(child.id, u.code)
+
+        for root in sorted(
+            (u for u in org.units.values() if u.parent_id is None), key=lambda u: u.code
+        ):
+            walk(root.id, None)
+        return out
+
+    def users(self) -> list[UserView]:
+        """Every user, by username."""
+        with self.db.read_session() as s:
+            return [_user_view(u) for u in s.exec(select(User).order_by(col(User.username)))]
+
+    def roles(self, unit: str | None = None) -> list[RoleView]:
+        """Who holds which role where (only at the unit with code ``unit``, if given)."""
+        with self.db.read_session() as s:
+            query = (
+                select(User.username, RoleAssignment.role, Unit.code)
+                .join(User, col(User.id) == col(RoleAssignment.user_id))
+                .join(Unit, col(Unit.id) == col(RoleAssignment.unit_id))
+                .order_by(col(Unit.code), col(RoleAssignment.role), col(User.username))
+            )
+            if unit:
+                query = query.where(Unit.code == unit)
+            return [RoleView(name, role, code) for name, role, code in s.exec(query)]
+
+    def display_names(self, usernames: Iterable[str | None]) -> dict[str, str]:
+        """Display names of ``usernames`` (unknown ones are left out), in one query."""
+        wanted = sorted({n for n in usernames if n})
+        if not wanted:
+            return {}
+        with self.db.read_session() as s:
+            rows = s.exec(
+                select(User.username, User.display_name).where(col(User.username).in_(wanted))
+            )
+            return dict(rows.all())

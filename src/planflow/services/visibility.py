@@ -1,0 +1,122 @@
+"""Who may see which plan: the one visibility rule, for every client.
+
+A user sees a plan when
+
+1. they hold any role at the plan's unit (its own people, whatever its state);
+2. the plan has been submitted at least once and they hold an oversight
+   role at the plan's unit or any unit above it (reviewers, inspectors,
+   officers, admins, and roles a definition adds such as ``committee``:
+   every role except the two that work on their own unit's plans,
+   ``drafter`` and ``submitter``); or
+3. they hold the role of the plan's open task where it waits or where it
+   was escalated to (so every task in someone's inbox opens).
+
+A plan never submitted (a draft, or a draft that was withdrawn) is thus seen
+only by its own unit. A plan the user may not see answers exactly like a
+plan that does not exist (``NotFound``), so guessing ids reveals nothing.
+
+``Viewer`` is the rule worked out for one user in one organisation snapshot
+(plain Python); ``storage.plan_reads.visible_clause`` is the same rule as a
+WHERE clause, for lists.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Protocol
+
+from planflow.core.org import OrgSnapshot
+
+#: Roles that act on their own unit's plans only; every other role oversees the units below.
+OWN_UNIT_ROLES = frozenset({"drafter", "submitter"})
+
+
+class VisibleRow(Protocol):
+    """The columns of a plan the rule reads (a plan row, a list row, a view row)."""
+
+    @property
+    def unit_id(self) -> int: ...
+    @property
+    def revision(self) -> int: ...
+    @property
+    def task_role(self) -> str | None: ...
+    @property
+    def task_unit_id(self) -> int | None: ...
+    @property
+    def task_escalated_unit_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The visibility rule worked out for one user, in the organisation's unit ids."""
+
+    user_id: int
+    #: (unit id, role) the user holds.
+    roles: frozenset[tuple[int, str]]
+    own_units: frozenset[int]
+    #: Units at or below a unit where the user holds an oversight role.
+    oversight: frozenset[int]
+    #: True when ``oversight`` is the whole tree (no need to list units in SQL).
+    oversees_all: bool
+
+    def can_view(self, plan: VisibleRow) -> bool:
+        if plan.unit_id in self.own_units:
+            return True
+        if plan.revision > 0 and (self.oversees_all or plan.unit_id in self.oversight):
+            return True
+        role = plan.task_role
+        return role is not None and any(
+            (unit, role) in self.roles
+            for unit in (plan.task_unit_id, plan.task_escalated_unit_id)
+            if unit is not None
+        )
+
+    @property
+    def oversight_roles(self) -> list[tuple[str, int]]:
+        """(role, unit) of the roles held that oversee (all but drafter and submitter)."""
+        return [(role, unit) for unit, role in self.roles if role not in OWN_UNIT_ROLES]
+
+
+def viewer_for(org: OrgSnapshot, user_id: int) -> Viewer:
+    roles = frozenset(
+        (unit, role)
+        for (unit, role), holders in org.holders_by_unit_role.items()
+        if user_id in holders
+    )
+    own = frozenset(unit for unit, _role in roles)
+    tops = {unit for unit, role in roles if role not in OWN_UNIT_ROLES}
+    oversight = frozenset(u for top in tops for u in org.subtree(top))
+    return Viewer(
+        user_id=user_id,
+        roles=roles,
+        own_units=own,
+        oversight=oversight,
+        oversees_all=bool(oversight) and len(oversight) == len(org.units),
+    )
+
+
+class ViewerCache:
+    """Viewers by (organisation generation, user): worked out once per change of the tree.
+
+    ``viewer_for`` walks every role assignment; a client asks for the same
+    user's viewer on every page. A new generation starts a new cache, so a
+    change of roles takes effect at once and old entries do not pile up.
+    """
+
+    def __init__(self) -> None:
+        self._generation = -1
+        self._viewers: dict[int, Viewer] = {}
+        self._lock = threading.Lock()
+
+    def get(self, org: OrgSnapshot, user_id: int) -> Viewer:
+        with self._lock:
+            if org.generation != self._generation:
+                if org.generation < self._generation:
+                    # An older snapshot (another thread's): answer, but keep the newer cache.
+                    return viewer_for(org, user_id)
+                self._generation, self._viewers = org.generation, {}
+            found = self._viewers.get(user_id)
+            if found is None:
+                found = self._viewers[user_id] = viewer_for(org, user_id)
+            return found

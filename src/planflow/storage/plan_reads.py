@@ -1,0 +1,179 @@
+"""The read side of plans: one plan for its view, pages of plans for lists, the rule in SQL.
+
+Nothing here reads a plan's content (it can be megabytes): one plan is
+read with the columns of its view (and the organisation generation, in the
+same round trip, so the caller knows which snapshot names its units and
+people); a list reads ``SUMMARY_COLUMNS``.
+
+``visible_clause`` is ``services.visibility.Viewer.can_view`` as a WHERE
+clause. ``ListStatements`` holds a list's two statements (a page in its
+order, and its count) with what changes from call to call (the moment,
+the page) as bound parameters, so the same statement objects serve every
+call of users with the same roles: building the terms (a task term per
+role held, the overseen units in IN lists) and SQLAlchemy's cache key cost
+more than running the queries, and a statement object keeps its cache key
+once computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    or_,
+    select,
+)
+
+from planflow.storage.tables import ApprovalVote, OrgGeneration, Plan
+
+if TYPE_CHECKING:
+    from planflow.services.visibility import Viewer
+
+plan_t = Plan.__table__  # type: ignore[attr-defined]
+generation_t = OrgGeneration.__table__  # type: ignore[attr-defined]
+vote_t = ApprovalVote.__table__  # type: ignore[attr-defined]
+p = plan_t.c
+
+#: The columns of a plan in a list (``views.PlanSummary``), never the content.
+SUMMARY_COLUMNS = (
+    p.id,
+    p.title,
+    p.unit_id,
+    p.year,
+    p.state,
+    p.workflow_name,
+    p.workflow_version,
+    p.version,
+    p.revision,
+    p.updated_at,
+    p.task_role,
+    p.task_unit_id,
+    p.task_escalated_unit_id,
+    p.task_since,
+    p.task_due_at,
+    p.task_level,
+)
+
+#: The columns of one plan's view (``views.PlanView``), and the organisation generation.
+_VIEW = select(
+    *SUMMARY_COLUMNS,
+    p.item_count,
+    p.created_by,
+    p.submitted_by,
+    p.grade,
+    p.created_at,
+    p.timer_kind,
+    p.timer_at,
+    select(generation_t.c.generation)
+    .where(generation_t.c.id == 1)
+    .scalar_subquery()
+    .label("org_generation"),
+).where(p.id == bindparam("plan_id"))
+
+_GENERATION = select(generation_t.c.generation).where(generation_t.c.id == 1)
+
+#: The page's moment, bound when a statement runs (so a statement outlives a call).
+NOW = bindparam("now", type_=p.task_due_at.type)
+
+
+def plan_view_row(conn: Connection, plan_id: int) -> Any:
+    """One plan's view columns and ``org_generation`` (a row), or None if there is no such plan."""
+    return conn.execute(_VIEW, {"plan_id": plan_id}).first()
+
+
+def voters(conn: Connection, plan_id: int, round_: int | None) -> list[int] | None:
+    """Who approved the plan in review round ``round_`` (None: its current one), in the
+    order they did; None if there is no such plan."""
+    if round_ is None:
+        round_ = conn.execute(select(p.revision).where(p.id == plan_id)).scalar()
+        if round_ is None:
+            return None
+    return list(
+        conn.execute(
+            select(vote_t.c.user_id)
+            .where(vote_t.c.plan_id == plan_id, vote_t.c.round == round_)
+            .order_by(vote_t.c.at, vote_t.c.id)
+        ).scalars()
+    )
+
+
+def plan_exists(conn: Connection, plan_id: int) -> bool:
+    return conn.execute(select(p.id).where(p.id == plan_id)).first() is not None
+
+
+def org_generation(conn: Connection) -> int:
+    return int(conn.execute(_GENERATION).scalar() or 0)
+
+
+def visible_clause(viewer: Viewer) -> ColumnElement[bool]:
+    """``Viewer.can_view`` as a WHERE clause over ``plan``."""
+    clauses: list[ColumnElement[bool]] = []
+    if viewer.own_units:
+        clauses.append(p.unit_id.in_(sorted(viewer.own_units)))
+    if viewer.oversees_all:
+        clauses.append(p.revision > 0)
+    elif viewer.oversight:
+        clauses.append(and_(p.revision > 0, p.unit_id.in_(sorted(viewer.oversight))))
+    for unit, role in sorted(viewer.roles):
+        clauses.append(
+            and_(
+                p.task_role == role,
+                or_(p.task_unit_id == unit, p.task_escalated_unit_id == unit),
+            )
+        )
+    return or_(*clauses) if clauses else false()
+
+
+def queue_order() -> list[Any]:
+    """Escalated first (highest level first), then overdue (due before ``NOW``), then
+    the longest waiting."""
+    overdue = case((p.task_due_at < NOW, 0), else_=1)
+    return [p.task_level.desc(), overdue, p.task_since.is_(None), p.task_since, p.id]
+
+
+#: Newest first: the order of "the plans I worked on lately".
+RECENT_ORDER = (p.updated_at.desc(), p.id.desc())
+#: The plans page: the latest year first, then the newest plan.
+YEAR_ORDER = (p.year.desc(), p.id.desc())
+
+
+@dataclass(frozen=True)
+class ListStatements:
+    """One list of plans as two statements: a page of its rows, and its count."""
+
+    rows: Select[Any]
+    count: Select[Any]
+
+    @classmethod
+    def where(cls, terms: Sequence[ColumnElement[bool]], order_by: Sequence[Any]) -> ListStatements:
+        rows = (
+            select(*SUMMARY_COLUMNS)
+            .where(*terms)
+            .order_by(*order_by)
+            .offset(bindparam("offset"))
+            .limit(bindparam("limit"))
+        )
+        return cls(rows, select(func.count()).select_from(plan_t).where(*terms))
+
+    def page(
+        self, conn: Connection, offset: int, limit: int, now: datetime | None = None
+    ) -> list[Row[Any]]:
+        params: dict[str, Any] = {"offset": offset, "limit": limit}
+        if now is not None:
+            params["now"] = now
+        return list(conn.execute(self.rows, params))
+
+    def total(self, conn: Connection) -> int:
+        return int(conn.execute(self.count).scalar_one())

@@ -1,0 +1,340 @@
+"""What the library's front door returns: frozen views, never database rows.
+
+Each view names people by username and units by code (with the unit's
+name beside it), the names callers use to ask; the ids the services work
+with stay behind the front door (``planflow.app.Planflow``). A view is a
+snapshot of the moment it was read: it does not change when the plan does,
+and it holds no database session.
+
+``ActionOption`` (what a user may do on a plan now, and which checks would
+refuse the rest) is the engine's own frozen type, re-exported here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+from planflow.core.audit_chain import ChainProblem
+from planflow.core.content.model import PlanContent
+from planflow.core.engine import ActionOption as ActionOption
+from planflow.core.inspection.scoring import CriterionScore, InspectionOutcome
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRef:
+    """A unit of the organisation, by its stable code and its current name."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTask:
+    """What a plan waits for: the holders of ``role`` at ``unit`` must act.
+
+    After an escalation (``level`` > 0) the holders of the role at
+    ``escalated_to`` may act as well.
+    """
+
+    role: str
+    unit: UnitRef | None
+    escalated_to: UnitRef | None
+    since: datetime | None
+    due_at: datetime | None
+    level: int
+
+    def overdue(self, now: datetime) -> bool:
+        return self.due_at is not None and self.due_at < now
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    """One plan as it is now (without its content: ``pf.content.content``)."""
+
+    id: int
+    unit: UnitRef
+    year: int
+    title: str
+    workflow: str
+    workflow_version: int
+    state: str
+    #: The optimistic lock: pass it as ``expected_version`` to act on what you saw.
+    version: int
+    #: Frozen submissions so far (0: never submitted).
+    revision: int
+    item_count: int
+    task: OpenTask | None
+    created_by: str | None
+    submitted_by: str | None
+    #: Grade of the last finished inspection.
+    grade: str | None
+    created_at: datetime
+    updated_at: datetime
+    #: What the scheduler does next about the open task (remind, escalate, auto), and when.
+    next_timer: str | None = None
+    next_timer_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """What an action did (``Planflow.fire``)."""
+
+    plan_id: int
+    action: str
+    from_state: str | None
+    to_state: str
+    #: The plan's version after the action: pass it to act again on top of it.
+    version: int
+    #: For an n-of-m approval: (approvals so far, this one included; approvals required).
+    quorum: tuple[int, int] | None = None
+
+    @property
+    def moved(self) -> bool:
+        """Whether the plan changed state (an approval short of its quorum does not)."""
+        return self.from_state != self.to_state
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSummary:
+    """A plan in a list: what a row shows, read without the content."""
+
+    id: int
+    unit: UnitRef
+    year: int
+    title: str
+    workflow: str
+    workflow_version: int
+    state: str
+    version: int
+    revision: int
+    task: OpenTask | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a longer list; ``number`` counts from 1."""
+
+    items: tuple[T, ...]
+    number: int
+    size: int
+    #: Whether a page follows this one.
+    more: bool
+    #: How many there are in all, where the list counts them (None: not counted).
+    total: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """A plan on a review queue, with the task it waits on."""
+
+    plan: PlanSummary
+    task: OpenTask
+    #: True when the user sees this task because it was escalated to them.
+    escalated_to_you: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewQueue:
+    """The review queue of someone who oversees part of the tree.
+
+    ``mine``: the plans whose open task the user may act on in an oversight
+    role (reviewer, committee member, inspector, officer, ...), where the task
+    waits or where it was escalated to. ``others``: submitted plans of the
+    units the user oversees that wait for someone else in such a role. Both
+    are ordered escalated first (highest level first), then overdue, then the
+    longest waiting.
+    """
+
+    mine: Page[QueueEntry]
+    others: Page[QueueEntry]
+    #: Whether the user oversees any unit (else ``others`` is always empty).
+    oversees: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TaskEntry:
+    """An open task of one person (``Planflow.tasks``)."""
+
+    plan_id: int
+    plan_version: int
+    title: str
+    unit_code: str
+    unit_name: str
+    year: int
+    state: str
+    workflow: str
+    workflow_version: int
+    role: str
+    since: datetime | None
+    due_at: datetime | None
+    level: int
+    #: True when the user sees this task because it was escalated to them.
+    escalated_to_me: bool
+
+    def overdue(self, now: datetime) -> bool:
+        return self.due_at is not None and self.due_at < now
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationEntry:
+    """An in-app notification: ``kind`` (an action, ``remind``, ``escalate``, ...) and
+    what it is about in ``payload``."""
+
+    id: int
+    plan_id: int | None
+    kind: str
+    payload: Mapping[str, Any]
+    created_at: datetime
+    read_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One record of a plan's hash-chained audit trail.
+
+    ``actor`` is None for the system (timers, scheduled rounds);
+    ``on_behalf_of`` names the colleague the actor stood in for.
+    """
+
+    plan_id: int
+    seq: int
+    at: datetime
+    actor: str | None
+    on_behalf_of: str | None
+    action: str
+    from_state: str | None
+    to_state: str
+    comment: str | None
+    revision: int
+    detail: Mapping[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    """The result of verifying every audit chain and checkpoint."""
+
+    ok: bool
+    plans: int
+    records: int
+    checkpoints: int
+    #: The first problems found (``str()`` of one names its plan and record).
+    problems: tuple[ChainProblem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CommentView:
+    id: int
+    author: str
+    body: str
+    #: The item the comment is about (None: the whole plan).
+    item_key: str | None
+    #: The revision the plan had when the comment was written.
+    revision: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionView:
+    """The content as it was submitted, frozen."""
+
+    number: int
+    content: PlanContent
+    content_hash: str
+    created_by: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressReport:
+    """The unit's latest report on one plan item."""
+
+    item_key: str
+    status: str
+    report: str
+    measured: float | None
+    updated_by: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceFile:
+    """A file kept as evidence for a plan item; ``pf.execution.open_evidence`` finds its bytes."""
+
+    id: int
+    plan_id: int
+    item_key: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InspectionRoundView:
+    """One inspection round's sheet: both columns, and the outcome once finished.
+
+    ``scores[i].measured`` is the inspector's measured value; ``self_measured``
+    holds the values the unit gave in its self-assessment.
+    """
+
+    plan_id: int
+    round: int
+    scores: tuple[CriterionScore, ...]
+    self_measured: Mapping[str, float]
+    outcome: InspectionOutcome | None
+    grade: str | None
+    inspector: str | None
+    rectification_due: date | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InspectionResult:
+    """What finishing an inspection decided (``pf.inspections.finish``)."""
+
+    plan_id: int
+    #: ``accept`` or ``require_rectification``, as the scores decided.
+    action: str
+    to_state: str
+    version: int
+    grade: str | None
+    #: The inspector's total.
+    total: float | None
+    rectification_due: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitView:
+    """A unit of the organisation tree."""
+
+    code: str
+    name: str
+    parent: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    username: str
+    display_name: str
+    email: str
+    language: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RoleView:
+    """``username`` holds ``role`` at the unit ``unit``."""
+
+    username: str
+    role: str
+    unit: str

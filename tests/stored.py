@@ -1,0 +1,39 @@
+"""The stored rows behind the front door's views, for tests that check what was written.
+
+``Planflow.plan`` returns a ``PlanView``; tests of the transition path also
+look at columns no view shows (the audit head, the timer, the task's unit id).
+"""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from planflow.app import Planflow
+from planflow.errors import NotFound
+from planflow.storage.audit_keys import of_plan
+from planflow.storage.tables import AuditRecord, Plan
+
+
+def stored_plan(pf: Planflow, plan_id: int) -> Plan:
+    """The plan's row as stored (``NotFound`` if there is none)."""
+    with pf.db.read_session() as s:
+        plan = s.get(Plan, plan_id)
+        if plan is None:
+            raise NotFound("plan", plan_id)
+        s.expunge(plan)
+        return plan
+
+
+def stored_records(pf: Planflow, plan_id: int) -> list[AuditRecord]:
+    """The plan's audit records as stored (ids, raw detail text), oldest first."""
+    with pf.db.read_session() as s:
+        records = list(
+            s.exec(
+                select(AuditRecord)
+                .where(of_plan(col(AuditRecord.id), plan_id))
+                .order_by(col(AuditRecord.id))
+            )
+        )
+        for r in records:
+            s.expunge(r)
+        return records
