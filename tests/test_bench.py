@@ -1,4 +1,4 @@
-"""Tests of the W1 benchmark (``planflow.bench.w1``) and ``planflow bench w1``.
+"""Tests of the W1 benchmark (``bench.w1``) and ``python -m bench w1``.
 
 These check that a measurement runs, does the work it claims and verifies
 it; they assert nothing about timings (the machine is shared and noisy).
@@ -8,19 +8,28 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from planflow.bench import w1
-from planflow.bench.common import Scratch
-from planflow.cli import bench_cmds, main
+from bench import w1
+from bench.cli import main
+from bench.common import Scratch
+from planflow.core.definitions.actions import GUARDS, SHEET_FACT
+from planflow.core.definitions.loader import load_definition
+from planflow.core.guard_registry import BUILTIN_REGISTRY
 from planflow.storage.db import normalise_url
 
+ROOT = Path(__file__).resolve().parent.parent
+#: The built-in guards that read the scoring sheet.
+SHEET_GUARDS = frozenset(g for g in GUARDS if SHEET_FACT in BUILTIN_REGISTRY.needs(g))
 POSTGRES_URL = os.environ.get("PLANFLOW_TEST_POSTGRES_URL")
 needs_postgres = pytest.mark.skipif(
     not POSTGRES_URL, reason="PLANFLOW_TEST_POSTGRES_URL is not set: no PostgreSQL to bench on"
@@ -133,19 +142,68 @@ def test_measure_on_postgresql(scratches: list[Scratch]) -> None:
     assert not schema_exists(scratch.schema)  # created for the run, dropped after it
 
 
-def test_cli_bench_w1_json_runs_in_a_child(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["bench", "w1", "--n", "10", "--json"]) == 0
+def test_cli_bench_w1_json_runs_in_a_child(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The child finds the (not installed) package whatever the current directory.
+    monkeypatch.chdir(tmp_path)
+    assert main(["w1", "--n", "10", "--json"]) == 0
     out, err = capsys.readouterr()
     assert err == ""
     [line] = out.splitlines()
     check_result(json.loads(line), 10, "sqlite")
 
 
+def test_python_m_bench_runs_from_the_checkout() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    command = [sys.executable, "-m", "bench", "w1", "--n", "5"]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"W1 sqlite n=5: {w1.expected_steps(5)} steps in ")
+    assert done.stdout.rstrip().endswith("verified: True")
+
+
+def test_planflow_has_no_bench_command_and_starts_without_the_checkout(tmp_path: Path) -> None:
+    # As from a wheel: the checkout (and so ``bench``) is not on the path.
+    code = (
+        "import sys\n"
+        "from planflow.cli import main\n"
+        "code = main(['bench', 'w1'])\n"
+        "assert not any(m == 'bench' or m.startswith('bench.') for m in sys.modules)\n"
+        "sys.exit(code)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 2, done.stderr
+    assert "No such command 'bench'" in done.stderr
+
+
+def test_w1_definition_is_the_shipped_annual_plan_without_the_sheet_guards() -> None:
+    shipped = load_definition(ROOT / "workflows" / "annual_plan.yaml")
+    ours = load_definition(w1.WORKFLOWS / f"{w1.WORKFLOW}.yaml")
+    assert ours.name == w1.WORKFLOW
+    sheet_guards = {
+        t.trigger: [g.name for g in t.guards if g.name in SHEET_GUARDS] for t in shipped.transitions
+    }
+    assert {k: v for k, v in sheet_guards.items() if v} == {
+        "inspect": ["inspection_recorded"],
+        "accept": ["inspection_passed"],
+    }
+    assert ours.transitions == tuple(
+        replace(t, guards=tuple(g for g in t.guards if g.name not in SHEET_GUARDS))
+        for t in shipped.transitions
+    )
+    same = ("version", "initial", "states", "roles", "creator", "timers", "schedules", "inspection")
+    assert all(getattr(ours, f) == getattr(shipped, f) for f in same)
+
+
 @pytest.mark.postgres
 @needs_postgres
 def test_cli_bench_w1_json_on_postgresql(capsys: pytest.CaptureFixture[str]) -> None:
     assert POSTGRES_URL
-    assert main(["bench", "w1", "--n", "5", "--json", "--database-url", POSTGRES_URL]) == 0
+    assert main(["w1", "--n", "5", "--json", "--database-url", POSTGRES_URL]) == 0
     [line] = capsys.readouterr().out.splitlines()
     check_result(json.loads(line), 5, "postgresql")
 
@@ -159,14 +217,14 @@ def in_process(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str | None]]:
         calls.append((n, database_url))
         return w1.measure(n, database_url)
 
-    monkeypatch.setattr(bench_cmds.w1, "measure_in_child", measure)
+    monkeypatch.setattr(w1, "measure_in_child", measure)
     return calls
 
 
 def test_cli_bench_w1_several_sizes(
     in_process: list[tuple[int, str | None]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["bench", "w1", "--n", "3", "--n", "4", "--json"]) == 0
+    assert main(["w1", "--n", "3", "--n", "4", "--json"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert in_process == [(3, None), (4, None)]
     assert [json.loads(line)["n"] for line in lines] == [3, 4]
@@ -175,7 +233,7 @@ def test_cli_bench_w1_several_sizes(
 def test_cli_bench_w1_text(
     in_process: list[tuple[int, str | None]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["bench", "w1", "--n", "3"]) == 0
+    assert main(["w1", "--n", "3"]) == 0
     [line] = capsys.readouterr().out.splitlines()
     assert line.startswith(f"W1 sqlite n=3: {w1.expected_steps(3)} steps in ")
     assert line.endswith("verified: True")
@@ -187,7 +245,7 @@ def test_cli_bench_w1_exits_1_when_not_verified(
     def broken(n: int, database_url: str | None) -> dict[str, Any]:
         return {"verified": False, "problems": ["3 of 4 plans accepted"], "n": n}
 
-    monkeypatch.setattr(bench_cmds.w1, "measure_in_child", broken)
-    code = main(["bench", "w1", "--n", "4", "--json"])
+    monkeypatch.setattr(w1, "measure_in_child", broken)
+    code = main(["w1", "--n", "4", "--json"])
     assert json.loads(capsys.readouterr().out)["verified"] is False
     assert code == 1

@@ -1,4 +1,4 @@
-"""Tests of the W2 benchmark (``planflow.bench.w2``) and ``planflow bench w2``.
+"""Tests of the W2 benchmark (``bench.w2``) and ``python -m bench w2``.
 
 They check that the population is what planflow itself writes, that a
 measurement escalates exactly the overdue plans and verifies it, and that
@@ -23,10 +23,10 @@ from conftest import WORKFLOWS
 from sqlalchemy import create_engine, text
 from stored import stored_plan
 
+from bench import w2, w2_floor, w2_population, w2_timeline
+from bench.cli import main
+from bench.common import Scratch
 from planflow.app import Planflow
-from planflow.bench import w2, w2_floor, w2_population, w2_timeline
-from planflow.bench.common import Scratch
-from planflow.cli import bench_cmds, main
 from planflow.clock import FixedClock
 from planflow.core.calendar import BusinessCalendar
 from planflow.core.task_planning import Effect, next_effect
@@ -322,7 +322,7 @@ def test_measure_on_postgresql(scratches: list[Scratch]) -> None:
 
 
 def test_cli_bench_w2_json_runs_in_a_child(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["bench", "w2", "--m", "300", "--json"]) == 0
+    assert main(["w2", "--m", "300", "--json"]) == 0
     out, err = capsys.readouterr()
     assert err == ""
     [line] = out.splitlines()
@@ -333,7 +333,7 @@ def test_cli_bench_w2_json_runs_in_a_child(capsys: pytest.CaptureFixture[str]) -
 @needs_postgres
 def test_cli_bench_w2_json_on_postgresql(capsys: pytest.CaptureFixture[str]) -> None:
     assert POSTGRES_URL
-    assert main(["bench", "w2", "--m", "300", "--json", "--database-url", POSTGRES_URL]) == 0
+    assert main(["w2", "--m", "300", "--json", "--database-url", POSTGRES_URL]) == 0
     [line] = capsys.readouterr().out.splitlines()
     check_result(json.loads(line), 300, "postgresql")
 
@@ -347,14 +347,14 @@ def in_process(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str | None]]:
         calls.append((m, database_url))
         return w2.measure(m, database_url)
 
-    monkeypatch.setattr(bench_cmds.w2, "measure_in_child", measure)
+    monkeypatch.setattr(w2, "measure_in_child", measure)
     return calls
 
 
 def test_cli_bench_w2_text(
     in_process: list[tuple[int, str | None]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["bench", "w2", "--m", "200", "--m", "300"]) == 0
+    assert main(["w2", "--m", "200", "--m", "300"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert in_process == [(200, None), (300, None)]
     assert lines[0].startswith("W2 sqlite m=200: escalated 2 of 2 overdue in ")
@@ -369,8 +369,8 @@ def test_cli_bench_w2_defaults_to_100000_plans(monkeypatch: pytest.MonkeyPatch) 
         calls.append(m)
         return {"verified": True, "problems": [], "m": m}
 
-    monkeypatch.setattr(bench_cmds.w2, "measure_in_child", fake)
-    assert main(["bench", "w2", "--json"]) == 0
+    monkeypatch.setattr(w2, "measure_in_child", fake)
+    assert main(["w2", "--json"]) == 0
     assert calls == [100_000]
 
 
@@ -380,8 +380,8 @@ def test_cli_bench_w2_exits_1_when_not_verified(
     def broken(m: int, database_url: str | None) -> dict[str, Any]:
         return {"verified": False, "problems": ["the run escalated 1, 2 were overdue"], "m": m}
 
-    monkeypatch.setattr(bench_cmds.w2, "measure_in_child", broken)
-    code = main(["bench", "w2", "--m", "200", "--json"])
+    monkeypatch.setattr(w2, "measure_in_child", broken)
+    code = main(["w2", "--m", "200", "--json"])
     assert json.loads(capsys.readouterr().out)["verified"] is False
     assert code == 1
 

@@ -1,4 +1,4 @@
-"""W3 (``planflow bench w3``) runs end to end: gunicorn, a signed-in reviewer, wrk.
+"""W3 (``python -m bench w3``) runs end to end: gunicorn, a signed-in reviewer, wrk.
 
 A short run (a few hundred plans, one second per page) on SQLite and
 PostgreSQL: every page answers 200 to every request (the Lua script counts
@@ -14,8 +14,8 @@ import shutil
 
 import pytest
 
-from planflow.bench import w3
-from planflow.cli import main
+from bench import w3
+from bench.cli import main
 
 POSTGRES_URL = os.environ.get("PLANFLOW_TEST_POSTGRES_URL")
 
@@ -46,7 +46,7 @@ def test_w3_serves_every_page_without_errors(url: str | None) -> None:
 
 
 def test_cli_bench_w3_reports_the_pages(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["bench", "w3", "--plans", "100", "--seconds", "3", "--workers", "2"]) == 0
+    assert main(["w3", "--plans", "100", "--seconds", "3", "--workers", "2"]) == 0
     out = capsys.readouterr().out
     for page in ("/healthz", "/about/", "/reviews/", "/plans/<random>", "targets met"):
         assert page in out

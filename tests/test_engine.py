@@ -183,7 +183,8 @@ def test_concurrent_decisions_on_one_engine_each_get_their_own_answer(
         (facts("submitted"), "start_review", REVIEWER, "under_review"),
         (facts("under_review"), "approve", REVIEWER2, "approved"),
         (facts("approved"), "schedule_inspection", OFFICER, "inspection_scheduled"),
-        (facts("inspected"), "accept", INSPECTOR, "accepted"),
+        # The inspections service's fact: the sheet is scored and passed.
+        (facts("inspected", inspection="passed"), "accept", INSPECTOR, "accepted"),
     ]
     wrong: list[tuple[str, str, str]] = []
     barrier = threading.Barrier(len(cases))
@@ -408,6 +409,39 @@ def test_not_self_and_comment_required_fail_together(
     with pytest.raises(GuardFailed) as info:
         annual.decide(mine, "return_for_revision", CHAIR_REVIEWER, org, None)
     assert set(info.value.reasons) == {REASON_COMMENT, REASON_SELF}
+
+
+#: The inspections service's fact for the current round -> whether inspect / accept pass.
+SHEET_FACTS = {
+    None: (False, False),  # not looked up: the guards refuse
+    "unrecorded": (False, False),
+    "unscored": (True, False),
+    "failed": (True, False),
+    "passed": (True, True),
+}
+
+
+@pytest.mark.parametrize("fact", list(SHEET_FACTS))
+def test_the_sheet_guards_read_the_inspection_fact(
+    annual: WorkflowEngine, org: OrgSnapshot, fact: str | None
+) -> None:
+    may_inspect, may_accept = SHEET_FACTS[fact]
+    for state, action, allowed in [
+        ("inspection_scheduled", "inspect", may_inspect),
+        ("inspected", "accept", may_accept),
+    ]:
+        plan = facts(state, inspection=fact)
+        if allowed:
+            assert annual.decide(plan, action, INSPECTOR, org).from_state == state
+            continue
+        with pytest.raises(GuardFailed) as info:
+            annual.decide(plan, action, INSPECTOR, org)
+        assert len(info.value.reasons) == 1 and "inspect" in info.value.reasons[0]
+    # What a decision in each state needs loaded: the fact, where a sheet guard waits.
+    assert {s for s, needs in annual.facts_needed.items() if needs} == {
+        "inspection_scheduled",
+        "inspected",
+    }
 
 
 # -- the system actor --------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CliRun
+from inspection_support import fire
 from stored import stored_plan
 
 from planflow.app import Planflow
@@ -91,7 +92,7 @@ def drive(pf: Planflow, to: str) -> int:
     for action, actor, comment in [*TO_STATE, *extra.get(to, [])]:
         if stored_plan(pf, plan_id).state == to:
             break
-        pf.fire(plan_id, action, actor, comment)
+        fire(pf, plan_id, action, actor, comment)
     assert stored_plan(pf, plan_id).state == to
     return plan_id
 

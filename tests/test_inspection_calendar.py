@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from inspection_support import fire, score_sheet
 from sqlalchemy import event
 from sqlmodel import col
 from stored import stored_plan, stored_records
@@ -72,10 +73,10 @@ def month(pf: Planflow, first: date = FEB_1, last: date = FEB_28, **kw: Any) -> 
 
 def fail_round(pf: Planflow, plan_id: int) -> None:
     inspector = pf.user_id("inspector")
-    pf.fire(plan_id, "inspect", "inspector")
     scores = [CriterionScore(c, inspector_score=p) for c, p in zip(CODES, POINTS, strict=True)]
     scores[1] = CriterionScore("A2", inspector_score=5)
     pf.services.inspections.record_scores(plan_id, inspector, scores)
+    fire(pf, plan_id, "inspect", "inspector")
     pf.services.inspections.finish(plan_id, inspector)
 
 
@@ -149,7 +150,7 @@ def test_inspected_and_rectification_states_and_the_next_round(
     plan_id = scheduled(pf)
     inspector = pf.user_id("inspector")
     cal_of(pf).set_visit_date(plan_id, inspector, date(2027, 2, 10))
-    pf.fire(plan_id, "inspect", "inspector")
+    fire(pf, plan_id, "inspect", "inspector")
     [entry] = month(pf)
     assert (entry.kind, entry.day) == (INSPECTED, date(2027, 2, 10))  # the visit of this round
     pf.fire(plan_id, "require_rectification", "inspector", "Fix the groups.")
@@ -195,7 +196,7 @@ def test_plans_elsewhere_in_their_workflow_are_not_on_the_calendar(
     pf: Planflow, org: object
 ) -> None:
     plan_id = scheduled(pf)
-    pf.fire(plan_id, "inspect", "inspector")
+    fire(pf, plan_id, "inspect", "inspector")
     pf.fire(plan_id, "accept", "inspector")
     draft = pf.create_plan(unit_code="branch_b", year=2027, title="Draft", actor="drafter_b")
     assert draft and month(pf, date(2026, 1, 1), date(2028, 12, 31)) == []
@@ -346,7 +347,7 @@ def test_only_the_inspector_plans_a_visit_and_only_before_it(pf: Planflow, org: 
             cal_of(pf).set_visit_date(plan_id, pf.user_id(user), date(2027, 1, 20))
     with pytest.raises(ValidationError, match="a visit date must be a date"):
         cal_of(pf).set_visit_date(plan_id, pf.user_id("inspector"), "2027-01-20")  # type: ignore[arg-type]
-    pf.fire(plan_id, "inspect", "inspector")
+    fire(pf, plan_id, "inspect", "inspector")
     with pytest.raises(ValidationError, match="only while the plan is inspection_scheduled"):
         cal_of(pf).set_visit_date(plan_id, pf.user_id("inspector"), date(2027, 1, 20))
 
@@ -369,6 +370,7 @@ def test_status_follows_the_inspection(pf: Planflow, org: object) -> None:
     theirs = cal.status(plan_id, chair)
     assert isinstance(theirs.refusal, PermissionDenied)
     assert not (theirs.may_plan_visit or theirs.may_score or theirs.may_start or theirs.may_finish)
+    score_sheet(pf, plan_id)
     cal.start(plan_id, inspector)
     mine = cal.status(plan_id, inspector)
     assert (mine.kind, mine.may_plan_visit, mine.may_score, mine.may_start, mine.may_finish) == (

@@ -200,10 +200,10 @@ def test_the_self_assessment_opens_once_the_plan_is_approved(pf: Planflow, org: 
     # decided, the next one opens when the plan awaits its inspection again.
     own = [CriterionScore("A1", self_score=10)]
     closed = "only while the plan is approved or inspection_scheduled, not '{}'"
+    pf.inspections.record_scores(plan_id, sheet_totalling(50), actor="inspector")
     pf.fire(plan_id, "inspect", "inspector")
     with pytest.raises(ValidationError, match=closed.format("inspected")):
         pf.services.inspections.record_self_assessment(plan_id, chair, own)
-    pf.inspections.record_scores(plan_id, sheet_totalling(50), actor="inspector")
     pf.inspections.finish(plan_id, actor="inspector")
     assert stored_plan(pf, plan_id).state == "rectification_required"
     with pytest.raises(ValidationError, match=closed.format("rectification_required")):
@@ -239,7 +239,9 @@ def test_who_may_record_which_column_and_when(pf: Planflow, org: object) -> None
         pf.services.inspections.record_scores(plan_id, ids["inspector"], own)
     assert footprint(pf, plan_id) == before
 
-    # In "inspected" the inspector may still correct scores; the unit may not.
+    # The inspection is recorded once scored; in "inspected" the inspector may
+    # still correct scores; the unit may not.
+    pf.inspections.record_scores(plan_id, insp, actor="inspector")
     pf.fire(plan_id, "inspect", "inspector")
     pf.services.inspections.record_scores(plan_id, ids["inspector"], insp)
     with pytest.raises(ValidationError, match="not 'inspected'"):

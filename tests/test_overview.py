@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from inspection_support import fire
 from sqlalchemy import event
 from stored import stored_plan
 
@@ -89,7 +90,7 @@ def new_plan(
 
 def drive(pf: Planflow, plan_id: int, *steps: tuple[str, str]) -> None:
     for action, actor in steps:
-        pf.fire(plan_id, action, actor, "Reason given." if action == "withdraw" else None)
+        fire(pf, plan_id, action, actor, "Reason given." if action == "withdraw" else None)
 
 
 def build_world(pf: Planflow, clock: FixedClock) -> dict[str, int]:

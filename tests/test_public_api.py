@@ -205,9 +205,9 @@ def test_every_area_takes_usernames(pf: Planflow, org: Any, clock: FixedClock) -
     own = [CriterionScore(c.code, self_score=c.points) for c in sheet.criteria()]
     pf.inspections.record_self_assessment(plan_id, own, actor="chair_a")
     assert pf.inspections.self_assessment(plan_id, "chair_a").round == 1
-    assert pf.inspections.start(plan_id, actor="inspector") == "inspected"
     scores = [CriterionScore(c.code, inspector_score=c.points) for c in sheet.criteria()]
     pf.inspections.record_scores(plan_id, scores, actor="inspector")
+    assert pf.inspections.start(plan_id, actor="inspector") == "inspected"
     result = pf.inspections.finish(plan_id, actor="inspector")
     assert result.to_state == pf.plan(plan_id).state
     [inspection] = pf.inspections.rounds(plan_id)

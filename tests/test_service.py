@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from inspection_support import fire, score_sheet
 from sqlmodel import col, select
 from stored import stored_plan
 
@@ -75,8 +76,11 @@ def new_plan(pf: Planflow, workflow: str = "annual_plan", *, with_items: bool = 
 def run(
     pf: Planflow, plan_id: int, *steps: tuple[str, str | None] | tuple[str, str | None, str]
 ) -> list[str]:
-    """Fire ``(action, actor[, comment])`` steps in order; returns the states reached."""
-    return [pf.fire(plan_id, *step).to_state for step in steps]
+    """Fire ``(action, actor[, comment])`` steps in order; returns the states reached.
+
+    Before ``inspect`` the inspector scores a passing sheet (``inspection_support.fire``).
+    """
+    return [fire(pf, plan_id, *step) for step in steps]
 
 
 def names(pf: Planflow, user_ids: Iterable[int | None]) -> list[str | None]:
@@ -173,8 +177,9 @@ def test_happy_path_to_accepted_with_its_audit_trail(pf: Planflow, org) -> None:
         (4, "start_review", "submitted", "under_review"),
         (5, "approve", "under_review", "approved"),
         (6, "schedule_inspection", "approved", "inspection_scheduled"),
-        (7, "inspect", "inspection_scheduled", "inspected"),
-        (8, "accept", "inspected", "accepted"),
+        (7, "inspection_scores", "inspection_scheduled", "inspection_scheduled"),
+        (8, "inspect", "inspection_scheduled", "inspected"),
+        (9, "accept", "inspected", "accepted"),
     ]
     assert [r.actor for r in trail] == [
         "drafter_a",
@@ -185,14 +190,15 @@ def test_happy_path_to_accepted_with_its_audit_trail(pf: Planflow, org) -> None:
         "officer",
         "inspector",
         "inspector",
+        "inspector",
     ]
-    assert [r.revision for r in trail] == [0, 0, 1, 1, 1, 1, 1, 1]
+    assert [r.revision for r in trail] == [0, 0, 1, 1, 1, 1, 1, 1, 1]
     assert all(r.at == T0 for r in trail)
     # Each record carries the hash of the one before it.
     assert trail[0].prev_hash == GENESIS
     assert [r.prev_hash for r in trail[1:]] == [r.hash for r in trail[:-1]]
     plan = stored_plan(pf, plan_id)
-    assert (plan.audit_seq, plan.audit_hash) == (8, trail[-1].hash)
+    assert (plan.audit_seq, plan.audit_hash) == (9, trail[-1].hash)
     assert dict(trail[0].detail) == {
         "title": "Branch A plan",
         "year": 2027,
@@ -201,7 +207,7 @@ def test_happy_path_to_accepted_with_its_audit_trail(pf: Planflow, org) -> None:
 
     report = audit_repo.verify(pf.db)
     assert report.ok, [str(p) for p in report.problems]
-    assert (report.plans, report.records) == (1, 8)
+    assert (report.plans, report.records) == (1, 9)
 
 
 def test_version_increments_by_one_per_change(pf: Planflow, org) -> None:
@@ -209,11 +215,16 @@ def test_version_increments_by_one_per_change(pf: Planflow, org) -> None:
     assert stored_plan(pf, plan_id).version == 1
     pf.content.set_content(plan_id, content(), actor="drafter_a", expected_version=1)
     assert stored_plan(pf, plan_id).version == 2
-    for expected, (action, actor) in enumerate(HAPPY_PATH, start=3):
-        pf.fire(plan_id, action, actor, expected_version=expected - 1)
+    version = 2
+    for action, actor in HAPPY_PATH:
+        if action == "inspect":  # the inspector's scores are a change of their own
+            assert score_sheet(pf, plan_id) == version + 1
+            version += 1
+        pf.fire(plan_id, action, actor, expected_version=version)
+        version += 1
         plan = stored_plan(pf, plan_id)
-        assert plan.version == expected
-        assert plan.audit_seq == expected
+        assert plan.version == version
+        assert plan.audit_seq == version
 
 
 # -- refusals write nothing --------------------------------------------------------------------

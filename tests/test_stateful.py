@@ -55,6 +55,7 @@ from planflow.app import Planflow
 from planflow.clock import FixedClock
 from planflow.core.content.model import PlanContent
 from planflow.core.definitions.spec import TransitionSpec, WorkflowSpec
+from planflow.core.inspection.scoring import CriterionScore
 from planflow.core.org import OrgSnapshot
 from planflow.errors import (
     ActionNotAllowed,
@@ -158,6 +159,9 @@ class PlanModel:
     task_unit_id: int | None = None
     #: review round (revision) -> users whose approval vote was counted
     votes: dict[int, set[int]] = field(default_factory=dict)
+    #: The current inspection round's sheet as the guards see it: "unrecorded",
+    #: "unscored" (partly scored), "passed" or "failed" (``record_inspection``).
+    inspection: str = "unrecorded"
     #: (action, actor_id, from_state, to_state) for every successful change
     log: list[tuple[str, int | None, str | None, str]] = field(default_factory=list)
 
@@ -194,8 +198,12 @@ def guard_failures(
             ok = bool(comment and comment.strip())
         elif guard.name == "not_self":
             ok = actor is None or plan.submitted_by is None or actor != plan.submitted_by
-        elif guard.name in ("inspection_scored", "inspection_passed"):
-            ok = False  # the machine never records inspection scores
+        elif guard.name == "inspection_recorded":
+            ok = plan.inspection != "unrecorded"
+        elif guard.name == "inspection_scored":
+            ok = plan.inspection in ("passed", "failed")
+        elif guard.name == "inspection_passed":
+            ok = plan.inspection == "passed"
         else:  # pragma: no cover - a new guard needs a model first
             raise AssertionError(f"the model does not know guard {guard.name!r}")
         if not ok:
@@ -239,6 +247,10 @@ def expect_fire(
         if len(voters) < t.quorum.required:
             to_state = plan.state
     return Allowed(t, to_state)
+
+
+def inspect_of(spec: WorkflowSpec) -> TransitionSpec:
+    return next(t for t in spec.transitions if t.trigger == "inspect")
 
 
 def editable_states(spec: WorkflowSpec) -> set[str]:
@@ -309,6 +321,8 @@ class PlanflowMachine(RuleBasedStateMachine):
     def enter_state(self, plan: PlanModel, state: str, snap: OrgSnapshot) -> None:
         """The task a plan gets on entering ``state`` (unassigned: no unit)."""
         plan.state = state
+        if state in inspect_of(self.specs[plan.workflow]).sources:
+            plan.inspection = "unrecorded"  # each time it awaits inspection, a new round
         task = self.specs[plan.workflow].state(state).task
         if task is None:
             plan.task_role = plan.task_unit_id = None
@@ -492,6 +506,8 @@ class PlanflowMachine(RuleBasedStateMachine):
         plan = self.pick(index)
         for choice in choices:
             spec, snap = self.specs[plan.workflow], self.snapshot()
+            if self.record_inspection(plan, spec, snap, choice):
+                continue
             moves = []
             for t in spec.transitions_from(plan.state):
                 if t.actor is None or choice < BACKWARD_FROM.get(t.trigger, 0):
@@ -542,6 +558,46 @@ class PlanflowMachine(RuleBasedStateMachine):
             self.fire_and_check(plan, t.trigger, self.users[mover], comment, "none")
         if choice % 2:
             self.fire_and_check(plan, t.trigger, self.users[mover], REASON, "behind")
+
+    def record_inspection(
+        self, plan: PlanModel, spec: WorkflowSpec, snap: OrgSnapshot, choice: int
+    ) -> bool:
+        """Score the sheet, as the plan's inspector, while it is not complete.
+
+        ``choice`` picks a full sheet that passes, one that fails (its first
+        mandatory criterion at 0) or one criterion (its last, not mandatory).
+        False when the plan is not being inspected or nobody may score it.
+        """
+        t = inspect_of(spec)
+        if plan.state not in (*t.sources, t.dest) or plan.inspection in ("passed", "failed"):
+            return False
+        assert t.actor is not None and spec.inspection is not None
+        scorers = [
+            uid
+            for uid in self.users.values()
+            if holds(snap, uid, t.actor, plan.unit_id) and uid != plan.submitted_by
+        ]
+        if not scorers:
+            return False
+        kind = ("pass", "fail", "partial", "pass")[choice % 4]
+        criteria = spec.inspection.criteria()
+        failing = next(c.code for c in criteria if c.mandatory)
+        scores = [
+            CriterionScore(
+                c.code, inspector_score=0.0 if kind == "fail" and c.code == failing else c.points
+            )
+            for c in (criteria[-1:] if kind == "partial" else criteria)
+        ]
+        assert not criteria[-1].mandatory
+        actor = scorers[choice % len(scorers)]
+        self.pf.services.inspections.record_scores(plan.id, actor, scores)
+        plan.version += 1
+        plan.log.append(("inspection_scores", actor, plan.state, plan.state))
+        if kind != "partial":
+            plan.inspection = "passed" if kind == "pass" else "failed"
+        elif plan.inspection == "unrecorded":
+            plan.inspection = "unscored"
+        return True
 
     @rule(user=st.sampled_from(TOGGLEABLE))
     def toggle_active(self, user: str) -> None:

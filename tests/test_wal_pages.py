@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from bench import w1
 from planflow.app import Planflow
-from planflow.bench import w1
 from planflow.storage.db import SQLITE_PAGE_SIZE
 
 # What each W1 action may write, besides page 1 (the file's size, when it grows).
@@ -64,7 +64,7 @@ def test_each_transition_writes_only_its_own_b_trees(
 ) -> None:
     monkeypatch.setenv("PLANFLOW_SQLITE_CHECKPOINT", "inline")
     path = tmp_path / "pages.sqlite3"
-    pf = Planflow(f"sqlite:///{path}")
+    pf = Planflow(f"sqlite:///{path}", workflows_dir=w1.WORKFLOWS)
     pf.init()
     ids = w1._setup_org(pf)
     pf.db.pinned_connection().execute("PRAGMA wal_autocheckpoint=0")
@@ -77,7 +77,7 @@ def test_each_transition_writes_only_its_own_b_trees(
             plan_id = pf.service.create_plan(
                 unit_id=ids["units"][b], year=w1.YEAR, title=f"Plan {i}",
                 actor_id=ids["drafter"][b], content_json=w1.CONTENT, item_count=3,
-                items_without_due=0,
+                items_without_due=0, workflow=w1.WORKFLOW,
             )  # fmt: skip
             pages, offset = _frames(wal, offset)
             if i >= WARM_UP:

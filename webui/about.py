@@ -4,7 +4,7 @@ The page shows the version and where to get help. It is also the W3
 benchmark's "trivial page of the same app": a page like every other (signed
 in, the base layout with its language form and unread count) with nothing
 of its own to compute, so the ratio of a real page to it is what the real
-page's own work costs (``planflow bench w3``).
+page's own work costs (``python -m bench w3``).
 """
 
 from __future__ import annotations

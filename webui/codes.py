@@ -42,6 +42,7 @@ REFUSALS: dict[str, Callable[[Params], str]] = {
     ),
     "comment_required": lambda p: gettext("A comment giving the reason is required."),
     "not_self": lambda p: gettext("You submitted this plan, so someone else must act on it."),
+    "inspection_unrecorded": lambda p: gettext("The inspector has not recorded any score yet."),
     "inspection_unscored": lambda p: gettext("The inspector has not scored every criterion yet."),
     "inspection_failed": lambda p: gettext("The inspection did not pass."),
     "already_voted": lambda p: gettext("You have already approved in this review round."),

@@ -3,7 +3,7 @@
 It answers without signing in and without touching the database: it says
 this worker is alive and serving, which is what a liveness probe needs, and
 it is the "trivial page of the same app" that the W3 benchmark compares
-the real pages with (``planflow bench w3``).
+the real pages with (``python -m bench w3``).
 """
 
 from __future__ import annotations

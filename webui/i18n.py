@@ -55,6 +55,7 @@ GUARD_LABELS = {
     "all_items_have_due_dates": lazy_gettext("Every item has a due date or month"),
     "comment_required": lazy_gettext("A comment giving the reason"),
     "not_self": lazy_gettext("Not by the person who submitted the plan"),
+    "inspection_recorded": lazy_gettext("The inspector has recorded scores"),
     "inspection_scored": lazy_gettext("The inspector has scored every criterion"),
     "inspection_passed": lazy_gettext("The inspection passed"),
 }

@@ -3,9 +3,12 @@
 A city federation, three unions, four branch unions under each; users for
 every role; one annual plan per branch, driven through the real workflow (so
 the demo's audit trail is as real as production's) to a different state each,
-and one committee-reviewed plan. Plan content follows the seed plans: April
-inspection and acceptance, competitions in May, July and September, the
-financial check at the end of December.
+and one committee-reviewed plan. Inspections go as the workflow requires:
+the inspector scores the sheet, records the inspection, then finishes it,
+which accepts the plan or sends it back for rectification as the sheet says.
+Plan content follows the seed plans: April inspection and acceptance,
+competitions in May, July and September, the financial check at the end of
+December.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from datetime import date
 
 from planflow.app import Planflow
 from planflow.core.content.model import PlanContent
+from planflow.core.inspection.scoring import CriterionScore
 from planflow.errors import PlanflowError
 
 DEMO_PASSWORD = "planflow-demo"
@@ -36,6 +40,12 @@ UNIONS = [
     ("union3", "Health Workers' Union"),
 ]
 
+#: Steps besides the transitions: the inspector scores the whole sheet (the
+#: comment, if any, is the note on the dues criterion, which then fails), and
+#: finishes the inspection (``InspectionService.finish``: accept or rectify).
+SCORE, FINISH = "score", "finish"
+#: The criterion a failing demo sheet fails: dues collected, mandatory.
+DUES_METRIC = "dues"
 #: Where each branch's plan ends up, in order of the branches.
 DEMO_PATHS: list[tuple[str, list[tuple[str, str, str | None]]]] = [
     ("draft", []),
@@ -77,6 +87,7 @@ DEMO_PATHS: list[tuple[str, list[tuple[str, str, str | None]]]] = [
             ("start_review", "reviewer", None),
             ("approve", "reviewer", None),
             ("schedule_inspection", "officer", None),
+            (SCORE, "inspector", None),
             ("inspect", "inspector", None),
         ],
     ),
@@ -87,12 +98,9 @@ DEMO_PATHS: list[tuple[str, list[tuple[str, str, str | None]]]] = [
             ("start_review", "reviewer", None),
             ("approve", "reviewer", None),
             ("schedule_inspection", "officer", None),
+            (SCORE, "inspector", "Dues collection at 96%: bring it to 100% by the due date."),
             ("inspect", "inspector", None),
-            (
-                "require_rectification",
-                "inspector",
-                "Dues collection at 96%: bring it to 100% by the due date.",
-            ),
+            (FINISH, "inspector", None),
         ],
     ),
     (
@@ -102,8 +110,9 @@ DEMO_PATHS: list[tuple[str, list[tuple[str, str, str | None]]]] = [
             ("start_review", "reviewer", None),
             ("approve", "reviewer", None),
             ("schedule_inspection", "officer", None),
+            (SCORE, "inspector", None),
             ("inspect", "inspector", None),
-            ("accept", "inspector", "Model standard."),
+            (FINISH, "inspector", "Model standard."),
         ],
     ),
     (
@@ -113,14 +122,28 @@ DEMO_PATHS: list[tuple[str, list[tuple[str, str, str | None]]]] = [
             ("start_review", "reviewer", None),
             ("approve", "reviewer", None),
             ("schedule_inspection", "officer", None),
+            (SCORE, "inspector", None),
             ("inspect", "inspector", None),
-            ("accept", "inspector", None),
+            (FINISH, "inspector", None),
             ("archive", "officer", None),
         ],
     ),
     ("withdrawn", [("withdraw", "chair", "Merged into the union's plan.")]),
     ("under_review", [("submit", "chair", None), ("start_review", "reviewer", None)]),
 ]
+
+
+def score_sheet(pf: Planflow, plan_id: int, inspector: str, dues_note: str | None) -> None:
+    """The inspector's column of the whole sheet: full points, or, with ``dues_note``,
+    none on the dues criterion (mandatory, so the inspection does not pass)."""
+    scores = []
+    for c in pf.inspections.sheet(plan_id).criteria():
+        dues = c.target is not None and c.target.metric == DUES_METRIC
+        if dues_note is not None and dues:
+            scores.append(CriterionScore(c.code, inspector_score=0.0, inspector_note=dues_note))
+        else:
+            scores.append(CriterionScore(c.code, inspector_score=float(c.points)))
+    pf.inspections.record_scores(plan_id, scores, actor=inspector)
 
 
 def demo_content(year: int, lang: str = "en") -> PlanContent:
@@ -390,7 +413,12 @@ def load_demo(pf: Planflow, *, year: int | None = None) -> DemoSummary:
             expected_version=None,
         )
         for action, who, comment in path:
-            pf.fire(plan_id, action, actors[who], comment)
+            if action == SCORE:
+                score_sheet(pf, plan_id, actors[who], dues_note=comment)
+            elif action == FINISH:
+                pf.inspections.finish(plan_id, actor=actors[who], comment=comment)
+            else:
+                pf.fire(plan_id, action, actors[who], comment)
         summary.plans[target] = summary.plans.get(target, 0) + 1
 
     plan_id = pf.create_plan(

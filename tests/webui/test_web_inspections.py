@@ -278,7 +278,7 @@ def test_only_the_inspector_plans_the_visit_and_a_stale_page_says_so(
     assert response.status_code == 409
     page = text(response)
     assert "Someone else changed this plan" in page and 'value="2027-01-14"' not in page
-    assert plans.version(plan_id) == version + 1
+    assert plans.version(plan_id) == version + 2  # the scores and "inspect"
 
 
 # -- the sheet ---------------------------------------------------------------------------

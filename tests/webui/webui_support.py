@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from inspection_support import fire
 from stored import stored_plan
 from werkzeug.test import TestResponse
 
@@ -117,7 +118,7 @@ class Plans:
     def fire(self, plan_id: int, *steps: Step) -> None:
         for step in steps:
             comment = step[2] if len(step) == 3 else None
-            self.pf.fire(plan_id, step[0], step[1], comment)
+            fire(self.pf, plan_id, step[0], step[1], comment)
 
     def submitted(self, unit: str = "branch_a", **kwargs: Any) -> int:
         plan_id = self.create(unit, **kwargs)

@@ -61,7 +61,6 @@ def register(*modules: Any) -> None:
 
 from planflow.cli import (  # noqa: E402
     audit_cmds,
-    bench_cmds,
     execution_cmds,
     inbox_cmds,
     org_cmds,
@@ -77,7 +76,6 @@ register(
     plan_cmds,
     audit_cmds,
     workflow_cmds,
-    bench_cmds,
     execution_cmds,
     scheduler_cmds,
     inbox_cmds,

@@ -36,8 +36,9 @@ class PlanFacts(NamedTuple):
     #: The open task's role and the units it was escalated to (their holders may act).
     task_role: str | None = None
     task_units: tuple[int, ...] = ()
-    #: The current inspection round, when a guard needs it: "unscored",
-    #: "passed" (nothing to rectify) or "failed". None: not looked up.
+    #: The current inspection round, when a guard needs it: "unrecorded" (the
+    #: inspector has scored nothing yet), "unscored" (some criteria are not
+    #: scored), "passed" (nothing to rectify) or "failed". None: not looked up.
     inspection: str | None = None
     #: Other facts the guards of this state need, by name (``GuardRegistry.provide``).
     extra: Mapping[str, object] = MappingProxyType({})
@@ -82,6 +83,11 @@ class Guard:
 #: The built-in refusals, one per code (``docs/codes.md``).
 NO_ITEMS = Refusal("no_items", {}, "the plan has no items yet")
 COMMENT_REQUIRED = Refusal("comment_required", {}, "a comment giving the reason is required")
+INSPECTION_UNRECORDED = Refusal(
+    "inspection_unrecorded",
+    {},
+    "the inspector has not recorded any score of this inspection yet",
+)
 INSPECTION_UNSCORED = Refusal(
     "inspection_unscored", {}, "the inspector has not scored every criterion of this inspection yet"
 )
@@ -127,6 +133,12 @@ def not_self(gate: Gate, _ref: GuardRef) -> Refusal | None:
     return None
 
 
+def inspection_recorded(gate: Gate, _ref: GuardRef) -> Refusal | None:
+    if gate.facts.inspection not in ("unscored", "passed", "failed"):
+        return INSPECTION_UNRECORDED
+    return None
+
+
 def inspection_scored(gate: Gate, _ref: GuardRef) -> Refusal | None:
     if gate.facts.inspection not in ("passed", "failed"):
         return INSPECTION_UNSCORED
@@ -146,6 +158,7 @@ BUILTIN_GUARDS: tuple[Guard, ...] = (
     Guard("all_items_have_due_dates", all_items_have_due_dates),
     Guard("comment_required", comment_required),
     Guard("not_self", not_self),
+    Guard("inspection_recorded", inspection_recorded, frozenset({"inspection"})),
     Guard("inspection_scored", inspection_scored, frozenset({"inspection"})),
     Guard("inspection_passed", inspection_passed, frozenset({"inspection"})),
 )

@@ -6,8 +6,9 @@ the drafter reads the reason and fixes the item, the chair resubmits, the
 reviewer sees what changed and approves; the scheduler opens the April
 round, the inspector finds the plan on the inspection calendar, scores the
 sheet and accepts it, the officer's overview shows it accepted, and the
-timeline tells all of it. Screenshots of the key pages are saved as test
-artefacts.
+timeline tells all of it. An inspector cannot accept a plan whose sheet is
+incomplete or failed: the page says why and the plan stays inspected.
+Screenshots of the key pages are saved as test artefacts.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from inspection_support import first_mandatory, score_sheet
 from playwright.sync_api import Page, expect
 from stored import stored_plan
+from webui_support import Plans
 
 from planflow.app import Planflow
 from planflow.clock import FixedClock
@@ -118,17 +121,16 @@ def test_plan_is_drafted_returned_fixed_approved_inspected_and_accepted(
     expect(calendar).to_contain_text("Branch A work plan 2027")
     shot(inspector, artifacts, "05-inspection-calendar")
     calendar.get_by_role("link", name="Branch A work plan 2027").first.click()
-    inspector.get_by_role("button", name="Start the inspection").click()
-    inspector.wait_for_load_state()
+    # At the visit the inspector scores the sheet; starting the inspection saves the scores.
     sheet = pf.inspections.sheet(plan_id)
-    criteria = [c for category in sheet.categories for c in category.criteria]
-    for i, criterion in enumerate(criteria):
+    for i, criterion in enumerate(sheet.criteria()):
         inspector.locator(f"[name=score_{i}]").fill(f"{criterion.points:g}")
         measured = inspector.locator(f"[name=measured_{i}]")
         if measured.count():
             measured.fill("100")
-    inspector.get_by_role("button", name="Save scores").click()
+    inspector.get_by_role("button", name="Start the inspection").click()
     inspector.wait_for_load_state()
+    assert stored_plan(pf, plan_id).state == "inspected"
     expect(inspector.locator("#totals")).to_contain_text("100")
     shot(inspector, artifacts, "06-inspection-sheet")
     inspector.get_by_role("button", name="Finish the inspection").click()
@@ -211,3 +213,47 @@ def test_committee_approves_two_of_three_and_a_single_return_sends_it_back(
     assert any("Section 2 needs an owner" in t for t in texts)
     shot(member3, artifacts, "03-timeline")
     assert stored_plan(pf, plan_id).state == "approved"
+
+
+def test_an_inspector_cannot_accept_an_incomplete_or_failed_sheet(
+    signed_in_page: Callable[[str], Page], artifacts: Path, pf: Planflow, plans: Plans
+) -> None:
+    plan_id = plans.under_review()
+    plans.fire(plan_id, ("approve", "reviewer"), ("schedule_inspection", "officer"))
+    inspector = signed_in_page("inspector")
+
+    # Nothing scored: the inspection cannot be recorded.
+    inspector.goto(f"/inspections/plan/{plan_id}")
+    inspector.get_by_role("button", name="Start the inspection").click()
+    inspector.wait_for_load_state()
+    expect(inspector.get_by_role("alert")).to_contain_text(
+        "The inspector has not recorded any score yet."
+    )
+    assert stored_plan(pf, plan_id).state == "inspection_scheduled"
+    shot(inspector, artifacts, "01-start-refused")
+
+    # One criterion scored: the inspection is recorded, but the sheet is incomplete.
+    inspector.locator("[name=score_0]").fill("10")
+    inspector.get_by_role("button", name="Start the inspection").click()
+    inspector.wait_for_load_state()
+    assert stored_plan(pf, plan_id).state == "inspected"
+
+    def accept_is_refused(reason: str, shot_name: str) -> None:
+        inspector.goto(f"/plans/{plan_id}")
+        accept = inspector.get_by_role("button", name="Accept", exact=True)
+        expect(accept).to_be_disabled()
+        expect(inspector.locator("#blocked-accept")).to_contain_text(reason)
+        version = stored_plan(pf, plan_id).version
+        # Sent anyway (a stale page, a crafted request): the server refuses it too.
+        accept.evaluate("button => { button.disabled = false; }")
+        accept.click()
+        inspector.wait_for_load_state()
+        expect(inspector.get_by_role("alert")).to_contain_text(reason)
+        expect(inspector.locator(".state")).to_have_text("Inspected")
+        plan = stored_plan(pf, plan_id)
+        assert (plan.state, plan.version) == ("inspected", version)
+        shot(inspector, artifacts, shot_name)
+
+    accept_is_refused("The inspector has not scored every criterion yet.", "02-incomplete")
+    score_sheet(pf, plan_id, fail=first_mandatory(pf, plan_id))
+    accept_is_refused("The inspection did not pass.", "03-failed")

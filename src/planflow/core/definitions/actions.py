@@ -20,7 +20,7 @@ from planflow.core.definitions.spec import GuardRef, Label, Quorum, RoleRef, Tra
 #: the guards a library user registered.
 GUARDS = (
     *("has_items", "all_items_have_due_dates", "comment_required", "not_self"),
-    *("inspection_scored", "inspection_passed"),
+    *("inspection_recorded", "inspection_scored", "inspection_passed"),
 )
 #: The fact that only a definition with an ``inspection:`` scoring sheet can provide.
 SHEET_FACT = "inspection"

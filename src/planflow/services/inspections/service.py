@@ -61,12 +61,15 @@ class InspectionService:
         self.service = service
 
     def inspection_fact(self, tx: Tx, row: ps.PlanRow, spec: WorkflowSpec) -> str:
-        """The fact ``inspection`` (the guards inspection_scored and inspection_passed read
-        it): "unscored", "passed" (accept) or "failed" (rectify) for the current round.
+        """The fact ``inspection`` (the guards inspection_recorded, _scored and _passed
+        read it) for the current round: "unrecorded" (no inspector score yet),
+        "unscored" (some missing), "passed" (accept) or "failed" (rectify).
         ``Planflow`` registers it as the fact's provider."""
         if spec.inspection is None:
-            return "unscored"
+            return "unrecorded"
         verdict = current_verdict(tx, row, spec, self.service.clock.now().date())
+        if len(verdict.unscored) == len(spec.inspection.criteria()):
+            return "unrecorded"
         if verdict.unscored:
             return "unscored"
         return "passed" if verdict.action() == ACCEPT else "failed"
@@ -124,13 +127,21 @@ class InspectionService:
         actor_id: int,
         action: str,
     ) -> None:
-        """The engine's own permission check for ``t``, and its guards (e.g. ``not_self``)."""
+        """The engine's own permission check for ``t``, and its guards (e.g. ``not_self``).
+
+        The scoring sheet's guards (``FACT_GUARDS``) are left out: recording the
+        sheet is how they come to pass, ``finish`` decides from the sheet itself,
+        and the transition, when fired, checks them all.
+        """
         facts = row.facts()
         if not self.service.engine_for(spec).may_act(t, facts, actor_id, org):
             role, where = (t.actor.role, t.actor.at.describe()) if t.actor else ("system", "")
             raise PermissionDenied(action, role, where)
         gate = Gate(facts, actor_id, "-")  # a placeholder comment, as available_actions does
-        if not self.service.guards.check_all(gate, t.guards):
+        # The guards that read the sheet's verdict are the transition's own to apply
+        # when it is fired; recording scores and finishing come before that verdict.
+        guards = self.service.guards
+        if not guards.check_all(gate, tuple(g for g in t.guards if not guards.needs(g.name))):
             raise GuardFailed(action, gate.reasons)
 
     def _record(

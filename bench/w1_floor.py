@@ -12,8 +12,8 @@ from collections.abc import Callable, Generator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from planflow.bench.common import Scratch
-from planflow.bench.w1_paths import DEST, path_for
+from bench.common import Scratch
+from bench.w1_paths import DEST, path_for
 from planflow.storage.db import SQLITE_PAGE_SIZE
 
 FLOOR_SCHEMA = [

@@ -2,7 +2,9 @@
 
 Each step is its own committed transaction that loads the plan fresh by id,
 as a web request would. planflow runs the real engine (permissions, guards,
-n-of-m bookkeeping), the hash-chained audit, tasks, timers and notifications;
+n-of-m bookkeeping), the hash-chained audit, tasks, timers and notifications,
+on W1's own definition (``workflows/w1_annual_plan.yaml``: the shipped
+annual plan without the scoring-sheet guards, loaded as any definition is);
 the floor (``w1_floor``) runs the minimum SQL for the same path, and the
 reference (``w1_reference``) the bare ``transitions`` library on that SQL.
 The three take turns, a tenth of the plans at a time (``interleave``).
@@ -13,22 +15,26 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import select
 
+from bench.common import CONTENT, Scratch, peak_rss_mib, run_child, scratch_database
+from bench.w1_floor import Chunks, Runner, hand_written_steps
+from bench.w1_paths import expected_steps, path_for
 from planflow.app import Planflow
-from planflow.bench.common import CONTENT, Scratch, peak_rss_mib, run_child, scratch_database
-from planflow.bench.w1_floor import Chunks, Runner, hand_written_steps
-from planflow.bench.w1_paths import expected_steps, path_for
 from planflow.storage import audit_repo
 from planflow.storage.tables import AuditRecord, Plan
 
-__all__ = ["Runner", "expected_steps", "interleave", "measure", "path_for"]
+__all__ = ["WORKFLOW", "WORKFLOWS", "Runner", "expected_steps", "interleave", "measure", "path_for"]
 
 YEAR = 2027
 BRANCHES = 10
+#: W1's definition, in a folder of its own that planflow reads like any ``workflows/``.
+WORKFLOWS = Path(__file__).resolve().parent / "workflows"
+WORKFLOW = "w1_annual_plan"
 
 #: Who takes each action: the branch's chair, or the one reviewer, officer, inspector.
 ACTOR_FOR = {
@@ -77,7 +83,7 @@ def _setup_org(pf: Planflow) -> dict[str, Any]:
 
 def planflow_steps(scratch: Scratch, n: int, chunks: Chunks) -> Runner:
     """W1 through planflow's service; yields once set up and after each chunk of plans."""
-    pf = Planflow(scratch.url)
+    pf = Planflow(scratch.url, workflows_dir=WORKFLOWS)
     pf.init()
     ids = _setup_org(pf)
     service = pf.service
@@ -91,6 +97,7 @@ def planflow_steps(scratch: Scratch, n: int, chunks: Chunks) -> Runner:
                 year=YEAR,
                 title=f"Plan {i}",
                 actor_id=ids["drafter"][b],
+                workflow=WORKFLOW,
                 content_json=CONTENT,
                 item_count=3,
                 items_without_due=0,
@@ -156,7 +163,7 @@ def interleave(runners: dict[str, Runner]) -> dict[str, dict[str, Any]]:
 
 def measure(n: int, database_url: str | None) -> dict[str, Any]:
     """One W1 measurement: the floor, the bare-library reference and planflow, in one run."""
-    from planflow.bench.w1_reference import reference_steps
+    from bench.w1_reference import reference_steps
 
     chunks = [(n * r // ROUNDS, n * (r + 1) // ROUNDS) for r in range(ROUNDS)]
     with scratch_database(database_url, "w1") as scratch:
@@ -193,7 +200,7 @@ def measure(n: int, database_url: str | None) -> dict[str, Any]:
 
 
 def measure_in_child(n: int, database_url: str | None) -> dict[str, Any]:
-    return run_child("planflow.bench.w1", {"n": n, "database_url": database_url})
+    return run_child("bench.w1", {"n": n, "database_url": database_url})
 
 
 if __name__ == "__main__":

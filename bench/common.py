@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
@@ -74,13 +75,21 @@ def scratch_database(base_url: str | None, name: str) -> Iterator[Scratch]:
         admin.dispose()
 
 
+#: The checkout that holds this package: a child interpreter must find ``bench``
+#: there whatever the current directory (the package is not installed).
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+
 def run_child(module: str, args: dict[str, object]) -> dict[str, object]:
     """Run one measurement in a fresh interpreter, so its peak memory is its own."""
+    path = os.environ.get("PYTHONPATH")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(CHECKOUT), *([path] if path else [])])}
     proc = subprocess.run(
         [sys.executable, "-m", module, json.dumps(args)],
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark child failed:\n{proc.stderr.strip()}")

@@ -1,14 +1,19 @@
-"""``planflow bench``: the reference workloads, with their hand-written-SQL floors."""
+"""``python -m bench``: the reference workloads, with their hand-written-SQL floors.
+
+Run from a checkout (the package is not installed), against the planflow
+installed in the same environment. Each size is measured in a child process.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import click
 
-from planflow.bench import w1, w2, w3
+from bench import w1, w2, w3
 
 Measure = Callable[[int, str | None], dict[str, Any]]
 
@@ -46,7 +51,7 @@ def _report(
         raise click.exceptions.Exit(1)
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def bench() -> None:
     """Benchmarks of shared/bench/WORKLOAD.md (figures as ratios to a floor)."""
 
@@ -146,4 +151,22 @@ def bench_w3(
         raise click.exceptions.Exit(1)
 
 
-COMMANDS = [bench]
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (errors as one line on stderr)."""
+    try:
+        # Without standalone mode click *returns* the code of a raised Exit.
+        result = bench.main(args=argv, prog_name="python -m bench", standalone_mode=False)
+    except click.UsageError as exc:
+        if exc.ctx is not None and not (argv if argv is not None else sys.argv[1:]):
+            click.echo(exc.ctx.get_help(), err=True)  # bare "python -m bench": the help
+            return 2
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        click.echo(f"bench: error: {exc.format_message()}{hint}", err=True)
+        return 2
+    except click.exceptions.Abort:
+        click.echo("bench: aborted", err=True)
+        return 1
+    except click.ClickException as exc:
+        click.echo(f"bench: error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    return result if isinstance(result, int) else 0

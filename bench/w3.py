@@ -41,9 +41,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import w2_population, w2_timeline
+from bench.common import Scratch, run_child, scratch_database
 from planflow.app import Planflow
-from planflow.bench import w2_population, w2_timeline
-from planflow.bench.common import Scratch, run_child, scratch_database
 from planflow.clock import FixedClock
 from planflow.storage.org_repo import OrgRepository
 
@@ -208,7 +208,7 @@ def measure(
     workers = workers or 2 * (os.cpu_count() or 1) + 1
     with scratch_database(database_url, "w3") as scratch, tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        populated = run_child("planflow.bench.w3", {"populate": asdict(scratch), "plans": plans})
+        populated = run_child("bench.w3", {"populate": asdict(scratch), "plans": plans})
         population_seconds = time.perf_counter() - started
         ids = [int(i) for i in populated["reviewer_plan_ids"]]  # type: ignore[attr-defined]
         folder = Path(tmp)

@@ -3,7 +3,7 @@
 The issue that set W1's target measured, on its machine, plain
 ``transitions`` driving hand-written sqlite3 at 0.39x the floor. The ratio
 to the floor moves with the machine (how much a system call costs against
-an instruction), so ``planflow bench w1`` runs this reference in the same
+an instruction), so ``python -m bench w1`` runs this reference in the same
 run: planflow's ratio can then be read against the bare library's on the
 same machine. The reference does what a minimal engine on ``transitions``
 does per step, and nothing more: one Machine for the workflow, a model
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from transitions import Machine
 
-from planflow.bench.common import Scratch
-from planflow.bench.w1_floor import Chunks, Runner, hand_written_steps
-from planflow.bench.w1_paths import DEST, HAPPY, WITH_RETURN
+from bench.common import Scratch
+from bench.w1_floor import Chunks, Runner, hand_written_steps
+from bench.w1_paths import DEST, HAPPY, WITH_RETURN
 
 
 class _Plan:

@@ -13,9 +13,9 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from planflow.bench.common import Scratch
-from planflow.bench.w2_population import CHUNK, chunks, vacuum_analyze
-from planflow.bench.w2_timeline import STATE, deadline, expected_overdue, working_days
+from bench.common import Scratch
+from bench.w2_population import CHUNK, chunks, vacuum_analyze
+from bench.w2_timeline import STATE, deadline, expected_overdue, working_days
 from planflow.core.calendar import BusinessCalendar
 from planflow.storage.tx import sqlite_datetime
 

@@ -12,9 +12,9 @@ import json
 from datetime import datetime
 from typing import Any
 
+from bench.w2_population import Org
+from bench.w2_timeline import STATE, Timeline, expected_overdue
 from planflow.app import Planflow
-from planflow.bench.w2_population import Org
-from planflow.bench.w2_timeline import STATE, Timeline, expected_overdue
 from planflow.core.task_planning import next_effect
 from planflow.scheduling.deadline_processor import DeadlineReport
 from planflow.storage import audit_repo

@@ -41,12 +41,12 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from bench.common import Scratch, peak_rss_mib, run_child, scratch_database
+from bench.w2_floor import populate_floor, run_floor
+from bench.w2_population import populate, read_org
+from bench.w2_timeline import ORG_AT, WORKFLOW, Timeline, expected_overdue, run_clock
+from bench.w2_verify import COUNT_DUE, verify
 from planflow.app import Planflow
-from planflow.bench.common import Scratch, peak_rss_mib, run_child, scratch_database
-from planflow.bench.w2_floor import populate_floor, run_floor
-from planflow.bench.w2_population import populate, read_org
-from planflow.bench.w2_timeline import ORG_AT, WORKFLOW, Timeline, expected_overdue, run_clock
-from planflow.bench.w2_verify import COUNT_DUE, verify
 from planflow.clock import FixedClock
 from planflow.core.calendar import BusinessCalendar
 from planflow.scheduling.deadline_processor import DeadlineProcessor, DeadlineReport
@@ -81,7 +81,7 @@ def populate_both(scratch: Scratch, m: int) -> dict[str, Any]:
 
 def populate_in_child(scratch: Scratch, m: int) -> dict[str, Any]:
     """Populate in another process, so that the measuring one's peak RSS is the run's."""
-    return run_child("planflow.bench.w2", {"populate": asdict(scratch), "m": m})
+    return run_child("bench.w2", {"populate": asdict(scratch), "m": m})
 
 
 # -- planflow ----------------------------------------------------------------------------
@@ -180,7 +180,7 @@ def measure(m: int, database_url: str | None) -> dict[str, Any]:
 
 
 def measure_in_child(m: int, database_url: str | None) -> dict[str, Any]:
-    return run_child("planflow.bench.w2", {"m": m, "database_url": database_url})
+    return run_child("bench.w2", {"m": m, "database_url": database_url})
 
 
 if __name__ == "__main__":

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bench.common import CONTENT
+from bench.w2_timeline import STATE, WORKFLOW, PlanHistory, Timeline
 from planflow.app import Planflow
-from planflow.bench.common import CONTENT
-from planflow.bench.w2_timeline import STATE, WORKFLOW, PlanHistory, Timeline
 from planflow.core.audit_chain import GENESIS, AuditEntry, canonical_json, sha256_hex
 from planflow.core.definitions.spec import WorkflowSpec
 from planflow.storage import plan_store as ps
