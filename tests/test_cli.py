@@ -404,7 +404,7 @@ def test_plans_show(run: Cli, demo: list[PlanLine]) -> None:
     plan = plan_in(demo, "archived")
     out = assert_ok(run("plans", "show", str(plan.id))).out.splitlines()
     assert out[0] == f"plan {plan.id}: {plan.title}"
-    assert out[1] == f"  year {YEAR}, workflow annual_plan@1"
+    assert out[1] == f"  year {YEAR}, workflow annual_plan@2"
     assert out[2].startswith(f"  state archived, version {plan.version}, revision 1, 16 item(s)")
     assert out[3] == "  trail:"
     actions = [line.split()[4] for line in out[4:]]
@@ -495,14 +495,14 @@ def test_audit_checkpoint(run: Cli, demo: list[PlanLine]) -> None:
 
 def test_workflows_list(run: Cli) -> None:
     lines = assert_ok(run("workflows", "list")).out.splitlines()
-    assert [ln.split()[0] for ln in lines] == ["annual_plan@1", "committee_plan@1"]
+    assert [ln.split()[0] for ln in lines] == ["annual_plan@2", "committee_plan@2"]
     assert str(WORKFLOWS / "annual_plan.yaml") in lines[0]
 
 
 def test_workflows_show_annual_plan(run: Cli) -> None:
     spec = load_definition(WORKFLOWS / "annual_plan.yaml")
     out = assert_ok(run("workflows", "show", "annual_plan")).out
-    assert out.startswith("annual_plan@1: Annual work plan\nstates:\n")
+    assert out.startswith("annual_plan@2: Annual work plan\nstates:\n")
     for state in spec.states:
         assert f"  {state.name:26} {state.label.get('en')}" in out
     for t in spec.transitions:
@@ -515,9 +515,9 @@ def test_workflows_validate_valid_files(run_offline: Cli) -> None:
     paths = [str(WORKFLOWS / "annual_plan.yaml"), str(WORKFLOWS / "committee_plan.yaml")]
     result = assert_ok(run_offline("workflows", "validate", *paths))
     assert result.out.splitlines()[0] == (
-        f"{paths[0]}: OK (annual_plan@1, 11 states, 13 transitions)"
+        f"{paths[0]}: OK (annual_plan@2, 11 states, 13 transitions)"
     )
-    assert result.out.splitlines()[1].startswith(f"{paths[1]}: OK (committee_plan@1, ")
+    assert result.out.splitlines()[1].startswith(f"{paths[1]}: OK (committee_plan@2, ")
     assert result.err == ""
 
 

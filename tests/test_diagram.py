@@ -18,7 +18,7 @@ LANGS = ["en", "zh", "ko"]
 
 
 def shipped(name: str) -> WorkflowSpec:
-    return DefinitionRegistry(WORKFLOWS).get(name, 1)
+    return DefinitionRegistry(WORKFLOWS).latest(name)
 
 
 def inside(box: Box, x: float, y: float) -> bool:

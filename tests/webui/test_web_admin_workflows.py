@@ -51,11 +51,11 @@ def test_the_list_names_every_version_with_its_plans(
 def test_each_definition_is_drawn_and_listed(
     app: Flask, admins: Admins, pf: Planflow, name: str, lang: str
 ) -> None:
-    spec = pf.registry.get(name, 1)
+    spec = pf.registry.latest(name)
     client = signed_in(app, "union_admin")
     if lang != "en":
         client.post_form("/auth/language", {"language": lang})
-    response = client.get(f"/admin/workflows/{name}/1")
+    response = client.get(f"/admin/workflows/{name}/{spec.version}")
     assert response.status_code == 200
     page = text(response)
     assert 'href="/static/admin.css"' in page
@@ -94,7 +94,7 @@ def test_each_definition_is_drawn_and_listed(
 
 
 def test_the_details_read_well(app: Flask, admins: Admins) -> None:
-    page = text(signed_in(app, "fed_admin").get("/admin/workflows/annual_plan/1"))
+    page = text(signed_in(app, "fed_admin").get("/admin/workflows/annual_plan/2"))
     assert "reviewer at the unit above" in page
     assert "5 working days" in page
     assert "inspector at the nearest unit above that has one" in page
@@ -105,7 +105,7 @@ def test_the_details_read_well(app: Flask, admins: Admins) -> None:
         "A comment giving the reason (<code>comment_required</code>)<br>"
         "Not by the person who submitted the plan (<code>not_self</code>)"
     ) in page
-    committee = text(signed_in(app, "fed_admin").get("/admin/workflows/committee_plan/1"))
+    committee = text(signed_in(app, "fed_admin").get("/admin/workflows/committee_plan/2"))
     assert "2 holders of the role must approve" in committee
     assert "committee member at the unit above" in committee
 
@@ -122,7 +122,7 @@ def test_guards_are_named_in_words(app: Flask, admins: Admins, lang: str) -> Non
     client = signed_in(app, "fed_admin")
     if lang != "en":
         client.post_form("/auth/language", {"language": lang})
-    page = text(client.get("/admin/workflows/committee_plan/1"))
+    page = text(client.get("/admin/workflows/committee_plan/2"))
     conditions = re.findall(r"<td class=\"conditions\">(.*?)</td>", page, re.S)
     said = " ".join(conditions)
     for label in GUARD_LABELS[lang]:
@@ -135,7 +135,7 @@ def test_guards_are_named_in_words(app: Flask, admins: Admins, lang: str) -> Non
 @pytest.mark.parametrize(
     "url",
     [
-        "/admin/workflows/annual_plan/2",
+        "/admin/workflows/annual_plan/3",
         "/admin/workflows/no_such/1",
         "/admin/workflows/annual_plan/0",
         "/admin/workflows/annual_plan/99999999999",

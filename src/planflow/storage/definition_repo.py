@@ -1,6 +1,6 @@
 """Definition versions in the database: what plans started under stays readable.
 
-When a plan is created under ``annual_plan@1`` the definition's text is
+When a plan is created under ``annual_plan@2`` the definition's text is
 stored; later, a plan loads its definition from the registry (files) when the
 digest matches and from the stored text otherwise, so editing or deleting a
 file never changes or breaks running plans. Reusing a version number for a
