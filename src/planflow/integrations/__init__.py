@@ -1,1 +1,2 @@
-"""Adapters to the world outside: e-mail today."""
+"""Adapters to the world outside: e-mail, the key that signs audit checkpoints, and where
+those checkpoints are published."""

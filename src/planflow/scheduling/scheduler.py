@@ -1,7 +1,9 @@
 """The scheduler process: wakes up, does everything that is due, sleeps.
 
 Each tick runs, in order: the scheduled rounds, the deadline processor
-(reminders, escalations, auto-actions) and the e-mail outbox. All of their
+(reminders, escalations, auto-actions), the signed audit checkpoints
+(every ``PLANFLOW_CHECKPOINT_MINUTES``, published and mailed) and the
+e-mail outbox. All of their
 state is in the database, so any number of scheduler processes may run at
 once, on any hosts, and a tick can be repeated at any time: the database's
 claims and effect keys, not this process, decide what happens once.
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from planflow.errors import ValidationError
 from planflow.integrations.mail import Outbox, OutboxReport, SmtpSettings
+from planflow.scheduling.checkpoints import CheckpointReport, CheckpointRunner
 from planflow.scheduling.deadline_processor import (
     DEFAULT_BATCH,
     DEFAULT_GROUP,
@@ -95,6 +98,7 @@ class TickReport:
     rounds: RoundReport = field(default_factory=RoundReport)
     deadlines: DeadlineReport = field(default_factory=DeadlineReport)
     outbox: OutboxReport = field(default_factory=OutboxReport)
+    checkpoints: CheckpointReport = field(default_factory=CheckpointReport)
     errors: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
@@ -110,6 +114,12 @@ class TickReport:
             f"e-mail sent: {o.sent}, retried: {o.retried}, failed: {o.failed}, "
             f"skipped: {o.skipped}, to digests: {o.digested}"
         )
+        c = self.checkpoints
+        if c.made is not None or c.published or c.mail.total:
+            made = f"#{c.made}" if c.made is not None else "none"
+            parts.append(
+                f"signed audit checkpoint: {made}, published: {c.published}, mailed: {c.mail.sent}"
+            )
         if d.failed or self.errors:
             parts.append("problems: " + "; ".join([*d.failed, *self.errors]))
         return "\n".join(parts)
@@ -140,6 +150,7 @@ class Scheduler:
         self.outbox = outbox or Outbox(
             pf.db, pf.clock, SmtpSettings.from_env(), pf.registry, self.worker_id
         )
+        self.checkpoints = CheckpointRunner(pf.db, pf.clock, self.outbox)
         self._stop = threading.Event()
         self._apscheduler: Any = None
 
@@ -160,11 +171,23 @@ class Scheduler:
             log.exception("deadline processing failed")
             report.errors.append(f"deadlines: {exc}")
         try:
+            self.checkpoints.run(report.checkpoints)
+            if report.checkpoints.error is not None:
+                report.errors.append(f"audit checkpoints: {report.checkpoints.error}")
+        except Exception as exc:
+            log.exception("signed audit checkpoints failed")
+            report.errors.append(f"audit checkpoints: {exc}")
+        try:
             report.outbox = self._send_mail()
         except Exception as exc:
             log.exception("the e-mail outbox failed")
             report.errors.append(f"e-mail: {exc}")
-        if report.deadlines.applied or report.rounds.fired or report.rounds.missed:
+        if (
+            report.deadlines.applied
+            or report.rounds.fired
+            or report.rounds.missed
+            or report.checkpoints.made is not None
+        ):
             log.info("%s", report.describe().replace("\n", "; "))
         return report
 
@@ -200,6 +223,7 @@ class Scheduler:
         scheduler.start()
         self._apscheduler = scheduler
         log.info("scheduler %s started, ticking every %s", self.worker_id, self.interval)
+        log.info("%s", self.checkpoints.describe())
 
     def stop(self) -> None:
         if self._apscheduler is not None:

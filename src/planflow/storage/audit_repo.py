@@ -11,9 +11,10 @@ transaction. This module reads them back:
   the previous checkpoint. A plan whose whole history (and plan row) was
   deleted is still caught: its anchor points at records that are gone, and
   deleting the anchor too changes the digest of the latest checkpoint.
-  Keep the latest checkpoint hash somewhere else as well (print it, mail it):
-  whoever can rewrite the whole database can rewrite any trail that lives
-  only inside it.
+  Whoever can rewrite the whole database can rewrite any trail that lives
+  only inside it, these checkpoints included: the signed checkpoints
+  (``planflow.storage.signed_checkpoints``), published outside the
+  database, are what holds against that.
 """
 
 from __future__ import annotations

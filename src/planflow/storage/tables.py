@@ -288,6 +288,55 @@ class AuditAnchor(SQLModel, table=True):
     checkpoint_id: int = Field(foreign_key="audit_checkpoint.id")
 
 
+class AuditSignedCheckpoint(SQLModel, table=True):
+    """A checkpoint signed with the key outside the database (``planflow.core.checkpoints``).
+
+    ``statement`` is the canonical text that was signed, as published; the
+    signature is base64. ``seq`` is given, not generated: two processes that
+    make checkpoint ``n`` at once cannot both insert it.
+    """
+
+    __tablename__ = "audit_signed_checkpoint"
+    __table_args__ = (
+        # Only checkpoints still to be mailed: the scheduler looks every tick.
+        Index(
+            "ix_audit_signed_checkpoint_mail",
+            "seq",
+            sqlite_where=text("mail_status = 'pending'"),
+            postgresql_where=text("mail_status = 'pending'"),
+        ),
+    )
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: datetime
+    statement: str = Field(sa_column=Column(Text, nullable=False))
+    signature: str = Field(max_length=100)
+    #: SHA-256 of ``statement``: the next checkpoint's ``prev``.
+    hash: str = Field(max_length=64)
+    #: The auditor's e-mail: pending | sent | failed; None when none was configured.
+    mail_status: str | None = Field(default=None, max_length=16)
+
+
+class AuditSignedHead(SQLModel, table=True):
+    """A plan's chain head as a signed checkpoint saw it, where it changed since the one before.
+
+    No foreign key to ``plan``: a head once signed outlives the plan row, so
+    erasing a plan is reported, not forgotten.
+    """
+
+    __tablename__ = "audit_signed_head"
+    __table_args__ = (Index("ix_audit_signed_head_plan", "plan_id", "checkpoint_seq"),)
+
+    checkpoint_seq: int = Field(
+        primary_key=True,
+        foreign_key="audit_signed_checkpoint.seq",
+        sa_column_kwargs={"autoincrement": False},
+    )
+    plan_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seq: int
+    hash: str = Field(max_length=64)
+
+
 #: The rows of ``ix_notification_outbox``.
 OUTBOX_WAITING = "email_status = 'pending' AND email_next_at IS NOT NULL"
 
