@@ -113,6 +113,17 @@ EXPECTED: dict[str, list[tuple[str, int]]] = {
     "unreachable_state": [("state 'orphan' cannot be reached from the initial state 'draft'", 8)],
     "version_not_positive": [("must be at least 1, not 0", 3)],
     "yaml_syntax_error": [("YAML syntax error", 7)],
+    # Files that once took the loader down (tests/test_definition_files.py has more).
+    "alias_expansion": [("the aliases stand for more than 100000 values", 14)],
+    "date_that_does_not_exist": [("'2027-13-45' must be lower-case letters, digits and _", 4)],
+    "duration_too_long": [("must be at most 3660, not 365000", 6)],
+    "nested_too_deep": [("lists and mappings nested more than 64 levels deep", 10)],
+    "nul_character": [("the character U+0000 is not allowed in YAML", 4)],
+    "recursive_alias": [("the alias *t is inside the list or mapping it names", 10)],
+    "version_too_large": [("must be at most 2147483647, not 2147483648", 3)],
+    "version_with_too_many_digits": [
+        ("must be at most 2147483647, not a number of 5000 digits", 3)
+    ],
 }
 
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from planflow.core.definitions.actions import SHEET_FACT, KnownGuards
-from planflow.core.definitions.nodes import Problems, join, suggest
+from planflow.core.definitions.nodes import Problems, join, quote, suggest
 from planflow.core.definitions.spec import (
     BUILTIN_ROLES,
     Label,
@@ -87,7 +87,7 @@ def _check_sheet_guards(draft: Draft, problems: Problems, guards: KnownGuards) -
             if SHEET_FACT in guards.needs(g.name):
                 problems.add(
                     f"{path}.guards",
-                    f"guard {g.name!r} needs an inspection: scoring sheet in the definition",
+                    f"guard {quote(g.name)} needs an inspection: scoring sheet in the definition",
                 )
 
 
@@ -109,7 +109,8 @@ def _check_ambiguity(draft: Draft, problems: Problems) -> None:
                 other = seen[key]
                 problems.add(
                     join(path, "trigger"),
-                    f"trigger {t.trigger!r} from state {source!r} is already defined by {other} "
+                    f"trigger {quote(t.trigger)} from state {quote(source)} is already defined "
+                    f"by {other} "
                     f"(line {problems.line_of(other)}) with the same quorum; the action "
                     "would be ambiguous",
                 )
@@ -126,7 +127,7 @@ def _check_state_refs(draft: Draft, problems: Problems) -> bool:
         if name not in names:
             ok = False
             hint = suggest(name, names)
-            problems.add(path, f"{what} {name!r} is not defined under states:{hint}")
+            problems.add(path, f"{what} {quote(name)} is not defined under states:{hint}")
 
     if draft.initial is not None and names:
         check("initial", draft.initial, "initial state")
@@ -153,16 +154,16 @@ def _check_final_states(draft: Draft, problems: Problems) -> None:
     for path, state in draft.states:
         leaving = outgoing.get(state.name, [])
         if state.final and leaving:
-            which = ", ".join(f"{t.trigger!r} ({p})" for p, t in leaving)
+            which = ", ".join(f"{quote(t.trigger)} ({p})" for p, t in leaving)
             problems.add(
                 _where(problems, path, "final"),
-                f"final state {state.name!r} has outgoing transitions: {which}; "
+                f"final state {quote(state.name)} has outgoing transitions: {which}; "
                 "a final state ends the plan",
             )
         elif not state.final and not leaving:
             problems.add(
                 path,
-                f"state {state.name!r} is not final but has no outgoing transition; "
+                f"state {quote(state.name)} is not final but has no outgoing transition; "
                 "add one or mark it final: true",
             )
 
@@ -193,11 +194,12 @@ def _check_graph(draft: Draft, problems: Problems) -> None:
         if state.name not in reached:
             problems.add(
                 path,
-                f"state {state.name!r} cannot be reached from the initial state {draft.initial!r}",
+                f"state {quote(state.name)} cannot be reached from the initial state "
+                f"{quote(draft.initial)}",
             )
         elif finals and state.name in edges and not _reachable(state.name, edges) & finals:
             # Not a dead end (it has a way out) but a trap: every way loops back.
-            problems.add(path, f"no final state can be reached from state {state.name!r}")
+            problems.add(path, f"no final state can be reached from state {quote(state.name)}")
 
 
 def _leaves(draft: Draft, trigger: str, state: str) -> bool:
@@ -208,9 +210,9 @@ def _check_trigger(draft: Draft, problems: Problems, path: str, trigger: str, st
     triggers = sorted({t.trigger for _, t in draft.transitions})
     if trigger not in triggers:
         hint = suggest(trigger, triggers)
-        problems.add(path, f"unknown trigger {trigger!r}{hint}: no transition has it")
+        problems.add(path, f"unknown trigger {quote(trigger)}{hint}: no transition has it")
     elif state in {s.name for _, s in draft.states} and not _leaves(draft, trigger, state):
-        problems.add(path, f"trigger {trigger!r} has no transition from state {state!r}")
+        problems.add(path, f"trigger {quote(trigger)} has no transition from state {quote(state)}")
 
 
 def _check_timers(draft: Draft, problems: Problems) -> None:
@@ -223,16 +225,18 @@ def _check_timers(draft: Draft, problems: Problems) -> None:
             hint = suggest(timer.state, states)
             problems.add(
                 state_path,
-                f"timer for state {timer.state!r}, which is not defined under states:{hint}",
+                f"timer for state {quote(timer.state)}, which is not defined under states:{hint}",
             )
         elif timer.state in first:
             problems.add(
-                state_path, f"state {timer.state!r} already has a timer at {first[timer.state]}"
+                state_path,
+                f"state {quote(timer.state)} already has a timer at {first[timer.state]}",
             )
         elif state.task is None or state.task.due is None:
             problems.add(
                 state_path,
-                f"state {timer.state!r} has no task with a due: date for the timer to count from",
+                f"state {quote(timer.state)} has no task with a due: date "
+                "for the timer to count from",
             )
         first.setdefault(timer.state, path)
         if timer.auto_trigger is not None:
@@ -247,13 +251,13 @@ def _check_schedules(draft: Draft, problems: Problems) -> None:
         if schedule.name in first:
             problems.add(
                 join(path, "name"),
-                f"schedule {schedule.name!r} is already defined at {first[schedule.name]}",
+                f"schedule {quote(schedule.name)} is already defined at {first[schedule.name]}",
             )
         first.setdefault(schedule.name, path)
         if schedule.in_state not in states:
             hint = suggest(schedule.in_state, states)
             problems.add(
                 join(path, "in_state"),
-                f"in_state {schedule.in_state!r} is not defined under states:{hint}",
+                f"in_state {quote(schedule.in_state)} is not defined under states:{hint}",
             )
         _check_trigger(draft, problems, join(path, "trigger"), schedule.trigger, schedule.in_state)
