@@ -10,6 +10,7 @@ shared ``Problems`` and never raises.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from planflow.core.definitions.actions import SHEET_FACT, KnownGuards
@@ -120,11 +121,12 @@ def _check_ambiguity(draft: Draft, problems: Problems) -> None:
 
 def _check_state_refs(draft: Draft, problems: Problems) -> bool:
     names = [s.name for _, s in draft.states]
+    known = set(names)
     ok = True
 
     def check(path: str, name: str, what: str) -> None:
         nonlocal ok
-        if name not in names:
+        if name not in known:
             ok = False
             hint = suggest(name, names)
             problems.add(path, f"{what} {quote(name)} is not defined under states:{hint}")
@@ -168,9 +170,10 @@ def _check_final_states(draft: Draft, problems: Problems) -> None:
             )
 
 
-def _reachable(start: str, edges: dict[str, set[str]]) -> set[str]:
-    seen = {start}
-    todo = [start]
+def _reachable(starts: Iterable[str], edges: dict[str, set[str]]) -> set[str]:
+    """Every state reached from ``starts`` (included) along ``edges``."""
+    seen = set(starts)
+    todo = list(seen)
     while todo:
         for nxt in edges.get(todo.pop(), ()):
             if nxt not in seen:
@@ -183,11 +186,15 @@ def _check_graph(draft: Draft, problems: Problems) -> None:
     if draft.initial is None:
         return
     edges: dict[str, set[str]] = defaultdict(set)
+    back: dict[str, set[str]] = defaultdict(set)
     for _, t in draft.transitions:
         for source in t.sources:
             edges[source].add(t.dest)
-    reached = _reachable(draft.initial, edges)
+            back[t.dest].add(source)
+    reached = _reachable([draft.initial], edges)
     finals = {s.name for _, s in draft.states if s.final}
+    # One search backwards from the final states, not one forward from each state.
+    can_finish = _reachable(finals, back)
     if not finals:
         problems.add("states", "no state is marked final: true, so no plan could ever finish")
     for path, state in draft.states:
@@ -197,26 +204,41 @@ def _check_graph(draft: Draft, problems: Problems) -> None:
                 f"state {quote(state.name)} cannot be reached from the initial state "
                 f"{quote(draft.initial)}",
             )
-        elif finals and state.name in edges and not _reachable(state.name, edges) & finals:
+        elif finals and state.name in edges and state.name not in can_finish:
             # Not a dead end (it has a way out) but a trap: every way loops back.
             problems.add(path, f"no final state can be reached from state {quote(state.name)}")
 
 
-def _leaves(draft: Draft, trigger: str, state: str) -> bool:
-    return any(t.trigger == trigger and state in t.sources for _, t in draft.transitions)
+@dataclass(frozen=True)
+class _Triggers:
+    """The triggers of a draft's transitions and the states each leaves, looked up once."""
+
+    names: frozenset[str]
+    leaving: set[tuple[str, str]]
+    states: set[str]
+
+    @classmethod
+    def of(cls, draft: Draft) -> _Triggers:
+        return cls(
+            frozenset(t.trigger for _, t in draft.transitions),
+            {(t.trigger, source) for _, t in draft.transitions for source in t.sources},
+            {s.name for _, s in draft.states},
+        )
 
 
-def _check_trigger(draft: Draft, problems: Problems, path: str, trigger: str, state: str) -> None:
-    triggers = sorted({t.trigger for _, t in draft.transitions})
-    if trigger not in triggers:
-        hint = suggest(trigger, triggers)
+def _check_trigger(
+    triggers: _Triggers, problems: Problems, path: str, trigger: str, state: str
+) -> None:
+    if trigger not in triggers.names:
+        hint = suggest(trigger, sorted(triggers.names))
         problems.add(path, f"unknown trigger {quote(trigger)}{hint}: no transition has it")
-    elif state in {s.name for _, s in draft.states} and not _leaves(draft, trigger, state):
+    elif state in triggers.states and (trigger, state) not in triggers.leaving:
         problems.add(path, f"trigger {quote(trigger)} has no transition from state {quote(state)}")
 
 
 def _check_timers(draft: Draft, problems: Problems) -> None:
     states = {s.name: s for _, s in draft.states}
+    triggers = _Triggers.of(draft)
     first: dict[str, str] = {}
     for path, timer in draft.timers:
         state_path = join(path, "state")
@@ -241,11 +263,13 @@ def _check_timers(draft: Draft, problems: Problems) -> None:
         first.setdefault(timer.state, path)
         if timer.auto_trigger is not None:
             trigger_path = join(join(path, "auto_action"), "trigger")
-            _check_trigger(draft, problems, trigger_path, timer.auto_trigger, timer.state)
+            _check_trigger(triggers, problems, trigger_path, timer.auto_trigger, timer.state)
 
 
 def _check_schedules(draft: Draft, problems: Problems) -> None:
     states = [s.name for _, s in draft.states]
+    known = set(states)
+    triggers = _Triggers.of(draft)
     first: dict[str, str] = {}
     for path, schedule in draft.schedules:
         if schedule.name in first:
@@ -254,10 +278,11 @@ def _check_schedules(draft: Draft, problems: Problems) -> None:
                 f"schedule {quote(schedule.name)} is already defined at {first[schedule.name]}",
             )
         first.setdefault(schedule.name, path)
-        if schedule.in_state not in states:
+        if schedule.in_state not in known:
             hint = suggest(schedule.in_state, states)
             problems.add(
                 join(path, "in_state"),
                 f"in_state {quote(schedule.in_state)} is not defined under states:{hint}",
             )
-        _check_trigger(draft, problems, join(path, "trigger"), schedule.trigger, schedule.in_state)
+        trigger_path = join(path, "trigger")
+        _check_trigger(triggers, problems, trigger_path, schedule.trigger, schedule.in_state)
