@@ -113,6 +113,17 @@ EXPECTED: dict[str, list[tuple[str, int]]] = {
     "unreachable_state": [("state 'orphan' cannot be reached from the initial state 'draft'", 8)],
     "version_not_positive": [("must be at least 1, not 0", 3)],
     "yaml_syntax_error": [("YAML syntax error", 7)],
+    # Files that once took the loader down (tests/test_definition_files.py has more).
+    "alias_expansion": [("the aliases stand for more than 100000 values", 14)],
+    "date_that_does_not_exist": [("'2027-13-45' must be lower-case letters, digits and _", 4)],
+    "duration_too_long": [("must be at most 3660, not 365000", 6)],
+    "nested_too_deep": [("lists and mappings nested more than 64 levels deep", 10)],
+    "nul_character": [("the character U+0000 is not allowed in YAML", 4)],
+    "recursive_alias": [("the alias *t is inside the list or mapping it names", 10)],
+    "version_too_large": [("must be at most 2147483647, not 2147483648", 3)],
+    "version_with_too_many_digits": [
+        ("must be at most 2147483647, not a number of 5000 digits", 3)
+    ],
 }
 
 
@@ -315,26 +326,31 @@ def test_registry_unknown_name_or_version_is_not_found(tmp_path: Path) -> None:
         registry.get("tiny", 3)
 
 
-def test_registry_collects_the_problems_of_every_file(tmp_path: Path) -> None:
+def test_registry_leaves_broken_files_out_and_lists_their_problems(tmp_path: Path) -> None:
     for stem in ("unknown_role", "dead_end_state"):
         shutil.copy(INVALID / f"{stem}.yaml", tmp_path)
     write_tiny(tmp_path, "good.yaml")
     registry = DefinitionRegistry(tmp_path)
-    with pytest.raises(DefinitionError) as caught:
-        registry.get("tiny")
-    problems = [(p.path, p.line) for p in caught.value.problems]
+    assert [s.key for s in registry.all()] == ["tiny@1"]
+    assert [Path(e.source).name for e in registry.broken()] == [
+        "dead_end_state.yaml",
+        "unknown_role.yaml",
+    ]
+    problems = [(p.path, p.line) for p in registry.problems()]
     assert problems == [
         ("dead_end_state.yaml: states.stuck", 7),
         ("unknown_role.yaml: transitions[0].role", 9),
     ]
-    assert caught.value.source == str(tmp_path)
 
 
 def test_registry_refuses_a_version_reused_with_other_content(tmp_path: Path) -> None:
-    write_tiny(tmp_path, "a.yaml")
+    first = write_tiny(tmp_path, "a.yaml")
     (tmp_path / "b.yaml").write_text("# changed\n" + TINY.format(name="tiny", version=1))
-    with pytest.raises(DefinitionError, match=r"tiny@1 is already defined in a\.yaml"):
-        DefinitionRegistry(tmp_path).all()
+    registry = DefinitionRegistry(tmp_path)
+    assert registry.get("tiny").source == str(first)  # the first file keeps the version
+    (error,) = registry.broken()
+    assert error.source == str(tmp_path / "b.yaml")
+    assert "tiny@1 is already defined in a.yaml" in str(error)
 
 
 def test_registry_missing_directory_is_reported(tmp_path: Path) -> None:
@@ -364,12 +380,24 @@ def test_registry_reads_files_once_until_reload(tmp_path: Path) -> None:
     assert registry.get("tiny").version == 2
 
 
-def test_registry_keeps_serving_when_a_reload_fails(tmp_path: Path) -> None:
+def test_registry_keeps_serving_when_a_reload_finds_a_broken_file(tmp_path: Path) -> None:
     write_tiny(tmp_path, "tiny.yaml")
     registry = DefinitionRegistry(tmp_path)
-    first = registry.get("tiny")
+    registry.get("tiny")
     shutil.copy(INVALID / "unknown_role.yaml", tmp_path)
-    with pytest.raises(DefinitionError):
+    registry.reload()
+    assert registry.get("tiny").key == "tiny@1"
+    assert [Path(e.source).name for e in registry.broken()] == ["unknown_role.yaml"]
+
+
+def test_registry_keeps_serving_when_a_reload_finds_no_directory(tmp_path: Path) -> None:
+    folder = tmp_path / "workflows"
+    folder.mkdir()
+    write_tiny(folder, "tiny.yaml")
+    registry = DefinitionRegistry(folder)
+    first = registry.get("tiny")
+    folder.rename(tmp_path / "moved")
+    with pytest.raises(DefinitionError, match="no such directory"):
         registry.reload()
     assert registry.get("tiny") is first
 

@@ -1,7 +1,8 @@
 """Blueprint ``admin_workflows``: the workflow definitions, each drawn as a state diagram.
 
 The list names every definition version the registry loaded or a plan ever
-started under, with how many plans (of the admin's units) run on it. A
+started under, with how many plans (of the admin's units) run on it, and
+the workflow files the registry left out because they have problems. A
 version's page draws its states and transitions as inline SVG laid out by
 ``planflow.core.diagram.layout`` (no drawing service, no script), then lists the same
 in tables: states with their labels and tasks, transitions with who may
@@ -13,6 +14,7 @@ from __future__ import annotations
 import itertools
 import re
 from datetime import date
+from pathlib import Path
 
 from babel.dates import format_skeleton
 from flask import Blueprint, abort, render_template
@@ -104,7 +106,9 @@ def index() -> str:
         except PlanflowError:
             spec = None  # stored long ago and no longer readable: listed, not linked
         rows.append((name, version, spec, counts.get((name, version), 0)))
-    return render_template("admin/workflows.html", rows=rows)
+    # By file name only: the problems are for `planflow workflows validate`.
+    left_out = [Path(error.source).name for error in pf.registry.broken()]
+    return render_template("admin/workflows.html", rows=rows, left_out=left_out)
 
 
 @bp.route("/<name>/<id:version>")

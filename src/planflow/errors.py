@@ -90,8 +90,11 @@ class NotFound(PlanflowError):
 
     code = "not_found"
 
-    def __init__(self, kind: str, ident: object) -> None:
-        super().__init__(f"unknown {kind}: {ident!r}", params={"kind": kind, "ident": ident})
+    def __init__(self, kind: str, ident: object, *, hint: str = "") -> None:
+        # ``hint``: why it is missing, when that is known (a definition file left out
+        # for its problems); English, for logs and the command line.
+        message = f"unknown {kind}: {ident!r}" + (f" ({hint})" if hint else "")
+        super().__init__(message, params={"kind": kind, "ident": ident})
         self.kind = kind
         self.ident = ident
 
@@ -177,36 +180,66 @@ class ValidationError(PlanflowError):
 
 
 class DefinitionError(PlanflowError):
-    """A workflow definition file is invalid; ``problems`` lists every error."""
+    """A workflow definition file is invalid; ``problems`` lists every error found.
+
+    The message and ``params["problems"]`` list the first ``MAX_LISTED``
+    problems, then say how many more there are (``params["more"]``).
+    ``stopped`` is True when checking gave up after too many problems (there
+    may be more than were counted). ``workflow`` is the definition's name
+    when the file got far enough to say it.
+    """
 
     code = "invalid_definition"
+    #: How many problems the message lists; the rest are counted.
+    MAX_LISTED = 100
 
-    def __init__(self, source: str, problems: Sequence[DefinitionProblem]) -> None:
-        lines = [str(p) for p in problems]
+    def __init__(
+        self,
+        source: str,
+        problems: Sequence[DefinitionProblem],
+        *,
+        stopped: bool = False,
+        workflow: str | None = None,
+    ) -> None:
+        lines = [str(p) for p in problems[: self.MAX_LISTED]]
+        more = len(problems) - len(lines)
+        tail = [f"… and {more} more"] if more else []
+        if stopped:
+            tail.append(f"checking stopped after {len(problems)} problems")
+        body = [*lines, "; ".join(tail)] if tail else lines
+        count = f"{len(problems)}{'+' if stopped else ''}"
         super().__init__(
-            f"{source}: {len(lines)} problem(s)\n" + "\n".join("  " + ln for ln in lines),
-            params={"source": source, "problems": lines},
+            f"{source}: {count} problem(s)\n" + "\n".join("  " + ln for ln in body),
+            params={"source": source, "problems": lines, "more": more},
         )
         self.source = source
         self.problems = tuple(problems)
+        self.stopped = stopped
+        self.workflow = workflow
 
 
 class DefinitionProblem:
-    """One error in a definition file, with its location."""
+    """One error in a definition file, with its location (1-based line and column)."""
 
-    __slots__ = ("line", "message", "path")
+    __slots__ = ("column", "line", "message", "path")
 
-    def __init__(self, path: str, line: int | None, message: str) -> None:
+    def __init__(
+        self, path: str, line: int | None, message: str, column: int | None = None
+    ) -> None:
         self.path = path
         self.line = line
         self.message = message
+        self.column = column
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
+        where = self.path
+        if self.line:
+            where += f":{self.line}" + (f":{self.column}" if self.column else "")
         return f"{where}: {self.message}"
 
     def __repr__(self) -> str:
-        return f"DefinitionProblem({self.path!r}, {self.line!r}, {self.message!r})"
+        column = f", column={self.column!r}" if self.column else ""
+        return f"DefinitionProblem({self.path!r}, {self.line!r}, {self.message!r}{column})"
 
 
 class ConfigurationError(PlanflowError):

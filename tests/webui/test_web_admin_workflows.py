@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -12,6 +13,8 @@ from test_web_admin_support import Admins, add_admins
 from webui_support import Plans, signed_in, text
 
 from planflow.app import Planflow
+
+WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -146,3 +149,31 @@ def test_guards_are_named_in_words(app: Flask, admins: Admins, lang: str) -> Non
 )
 def test_unknown_definitions_are_404(app: Flask, admins: Admins, url: str) -> None:
     assert signed_in(app, "fed_admin").get(url).status_code == 404
+
+
+def test_the_pages_work_with_broken_files_in_the_folder(
+    app: Flask, admins: Admins, plans: Plans, pf: Planflow, tmp_path: Path
+) -> None:
+    plans.create()
+    folder = tmp_path / "workflows"
+    folder.mkdir()
+    for source in WORKFLOWS.glob("*.yaml"):
+        (folder / source.name).write_bytes(source.read_bytes())
+    (folder / "deep.yaml").write_text("title: " + "[" * 5000 + "]" * 5000 + "\n")
+    (folder / "nul.yaml").write_text("name: a\x00b\n")
+    (tmp_path / "secret.yaml").write_text("SECRET-7f3a: not for the page\n")
+    (folder / "link.yaml").symlink_to(tmp_path / "secret.yaml")
+    pf.registry.directory = folder
+    pf.registry.reload()
+    client = signed_in(app, "fed_admin")
+    response = client.get("/admin/workflows/")
+    assert response.status_code == 200
+    page = text(response)
+    assert len(re.findall(r"<tr>\s*<td>(.*?)</tr>", page, re.S)) == 2
+    assert "were left out: deep.yaml, link.yaml, nul.yaml." in page
+    assert "SECRET" not in page
+    assert client.get("/admin/workflows/annual_plan/1").status_code == 200
+    assert client.get("/plans/").status_code == 200
+    assert signed_in(app, "drafter_a").get("/plans/new").status_code == 200
+    client.post_form("/auth/language", {"language": "zh"})
+    assert "已被略过：deep.yaml, link.yaml, nul.yaml。" in text(client.get("/admin/workflows/"))

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from planflow.app import Planflow
+from planflow.core.definitions.registry import why_left_out
 from planflow.storage.db import database_url_from_env, require_existing
 
 
@@ -36,6 +37,12 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+
+def warn_left_out(pf: Planflow) -> None:
+    """Name each workflow file the registry left out, one line each on stderr."""
+    for error in pf.registry.broken():
+        click.echo(f"planflow: warning: {why_left_out(error)}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

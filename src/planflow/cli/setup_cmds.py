@@ -9,7 +9,7 @@ from importlib.metadata import entry_points
 import click
 
 from planflow.app import Planflow
-from planflow.cli.app import Context, pass_ctx
+from planflow.cli.app import Context, pass_ctx, warn_left_out
 from planflow.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
 from planflow.scheduling.scheduler import Scheduler
 
@@ -70,6 +70,7 @@ def run(ctx: Context, host: str, port: int, no_scheduler: bool, prepare_only: bo
     click.echo(f"Demo logins (password {DEMO_PASSWORD}):")
     for role, username in DEMO_LOGINS:
         click.echo(f"  {role:<28} {username}")
+    warn_left_out(pf)
     if prepare_only:
         return
     logging.basicConfig(

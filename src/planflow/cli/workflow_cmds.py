@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from planflow.cli.app import Context, pass_ctx
+from planflow.cli.app import Context, pass_ctx, warn_left_out
 from planflow.cli.params import ID
 from planflow.core.definitions.loader import load_definition
 from planflow.errors import DefinitionError
@@ -19,9 +21,10 @@ def workflows() -> None:
 @workflows.command("list")
 @pass_ctx
 def workflows_list(ctx: Context) -> None:
-    """The definitions found, with their versions."""
+    """The definitions found, with their versions; files left out are named on stderr."""
     for spec in sorted(ctx.pf.registry.all(), key=lambda s: (s.name, s.version)):
         click.echo(f"{spec.key:24} {spec.title.get('en')}  ({spec.source})")
+    warn_left_out(ctx.pf)
 
 
 @workflows.command("show")
@@ -56,11 +59,15 @@ def workflows_show(ctx: Context, name: str, version: int | None, lang: str) -> N
 @workflows.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 def workflows_validate(paths: tuple[str, ...]) -> None:
-    """Check definition files; print every problem with file and line."""
+    """Check definition files; print their problems with file, line and column.
+
+    A file is checked as the workflows folder would load it: one over 1 MiB
+    is not parsed, a symbolic link to a file outside its folder is not followed.
+    """
     failed = False
     for path in paths:
         try:
-            spec = load_definition(path)
+            spec = load_definition(path, folder=Path(path).parent)
         except DefinitionError as exc:
             failed = True
             click.echo(str(exc), err=True)

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from planflow.errors import ValidationError
+from planflow.core.definitions.registry import why_left_out
+from planflow.errors import DefinitionError, ValidationError
 from planflow.integrations.mail import Outbox, OutboxReport, SmtpSettings
 from planflow.scheduling.checkpoints import CheckpointReport, CheckpointRunner
 from planflow.scheduling.deadline_processor import (
@@ -100,6 +101,8 @@ class TickReport:
     outbox: OutboxReport = field(default_factory=OutboxReport)
     checkpoints: CheckpointReport = field(default_factory=CheckpointReport)
     errors: list[str] = field(default_factory=list)
+    #: Workflow files the registry left out (the rest run on without them).
+    left_out: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         d, r = self.deadlines, self.rounds
@@ -122,6 +125,8 @@ class TickReport:
             )
         if d.failed or self.errors:
             parts.append("problems: " + "; ".join([*d.failed, *self.errors]))
+        if self.left_out:
+            parts.append("workflow files: " + "; ".join(self.left_out))
         return "\n".join(parts)
 
 
@@ -153,10 +158,13 @@ class Scheduler:
         self.checkpoints = CheckpointRunner(pf.db, pf.clock, self.outbox)
         self._stop = threading.Event()
         self._apscheduler: Any = None
+        #: The registry's broken files as last logged (logged again when they change).
+        self._logged_left_out: tuple[DefinitionError, ...] = ()
 
     def tick(self) -> TickReport:
         """Do everything due now; each part's failure is logged, not fatal."""
         report = TickReport()
+        report.left_out = self._left_out()
         # The parts fill the report as they commit: a failure mid-way still
         # reports what was done before it.
         try:
@@ -190,6 +198,18 @@ class Scheduler:
         ):
             log.info("%s", report.describe().replace("\n", "; "))
         return report
+
+    def _left_out(self) -> list[str]:
+        """The workflow files left out, logged once per load of the registry."""
+        try:
+            broken = self.pf.registry.broken()
+        except Exception:  # no workflows folder, say: the rounds fail on it and report it
+            return []
+        if broken != self._logged_left_out:
+            for error in broken:
+                log.warning("workflow file %s", why_left_out(error))
+            self._logged_left_out = broken
+        return [why_left_out(e) for e in broken]
 
     def _send_mail(self) -> OutboxReport:
         total = OutboxReport()

@@ -13,8 +13,9 @@ from typing import Protocol
 
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
-from planflow.core.definitions.nodes import Reader, join, suggest
+from planflow.core.definitions.nodes import Reader, join, quote, suggest
 from planflow.core.definitions.spec import GuardRef, Label, Quorum, RoleRef, TransitionSpec, Where
+from planflow.core.ids import MAX_ID
 
 #: The built-in guards (``planflow.core.guards``); a definition may name these and
 #: the guards a library user registered.
@@ -56,7 +57,9 @@ class ActionReader:
         if role is not None and role not in self.roles:
             hint = suggest(role, self.roles)
             known = ", ".join(self.roles)
-            message = f"unknown role {role!r}{hint}; use one of {known} or declare it under roles:"
+            message = (
+                f"unknown role {quote(role)}{hint}; use one of {known} or declare it under roles:"
+            )
             self._r.fail(path, node, message)
             return None
         return role
@@ -65,7 +68,8 @@ class ActionReader:
         value = self._r.text(node, path)
         if value is not None and value not in WHERE:
             hint = suggest(value, WHERE)
-            self._r.fail(path, node, f"unknown 'at' value {value!r}{hint}; use {', '.join(WHERE)}")
+            message = f"unknown 'at' value {quote(value)}{hint}; use {', '.join(WHERE)}"
+            self._r.fail(path, node, message)
             return None
         return None if value is None else Where(value)
 
@@ -122,7 +126,7 @@ class ActionReader:
         for item_path, item in items:
             name = self._r.name(item, item_path)
             if name in names:
-                self._r.fail(item_path, item, f"state {name!r} is listed twice")
+                self._r.fail(item_path, item, f"state {quote(name)} is listed twice")
             elif name is not None:
                 names.append(name)
         return tuple(names) if items and len(names) == len(items) else None
@@ -149,7 +153,9 @@ class ActionReader:
     def _quorum(self, node: Node, path: str) -> Quorum | None:
         r = self._r
         fields = r.mapping(node, path, ("required",))
-        required = r.get(fields or {}, path, "required", lambda n, p: r.integer(n, p, low=1))
+        required = r.get(
+            fields or {}, path, "required", lambda n, p: r.integer(n, p, low=1, cap=MAX_ID)
+        )
         return None if required is None else Quorum(required)
 
     def _notify(self, node: Node, path: str) -> tuple[RoleRef, ...]:
@@ -175,9 +181,10 @@ class ActionReader:
             known = self.guards.names
             if name is not None and name not in known:
                 hint = suggest(name, known)
-                r.fail(item_path, item, f"unknown guard {name!r}{hint}; known: {', '.join(known)}")
+                message = f"unknown guard {quote(name)}{hint}; known: {', '.join(known)}"
+                r.fail(item_path, item, message)
             elif name is not None and any(g.name == name for g in guards):
-                r.fail(item_path, item, f"guard {name!r} is listed twice")
+                r.fail(item_path, item, f"guard {quote(name)} is listed twice")
             elif name is not None:
                 guards.append(GuardRef(name, params))
         return tuple(guards)

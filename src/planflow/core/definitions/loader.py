@@ -1,11 +1,11 @@
 """Loading workflow definition files (YAML) into ``WorkflowSpec``.
 
-Owns the entry points and the top level of the format: reading the file, the
-YAML syntax, the top-level keys, ``roles``, ``states``, ``timers`` and
-``schedules``. Transitions and role references are read by ``actions``, the
-inspection sheet by ``sheet``; how the pieces fit together is checked by
-``validate``. Every problem is collected (with its dotted path and line) and
-raised together as one ``DefinitionError``.
+Owns the entry points and the top level of the format: the top-level keys,
+``roles``, ``states``, ``timers`` and ``schedules``. Reading the file and its
+YAML within limits is ``source``'s; transitions and role references are read
+by ``actions``, the inspection sheet by ``sheet``; how the pieces fit together
+is checked by ``validate``. Every problem is collected (with its dotted path
+and line) and raised together as one ``DefinitionError``.
 """
 
 from __future__ import annotations
@@ -15,12 +15,26 @@ import hashlib
 import os
 from pathlib import Path
 
-import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from planflow.core.definitions.actions import ActionReader, KnownGuards
-from planflow.core.definitions.nodes import DOCUMENT, Problems, Reader, is_name, join
+from planflow.core.definitions.nodes import (
+    DOCUMENT,
+    Problems,
+    Reader,
+    TooManyProblems,
+    is_name,
+    join,
+    quote,
+)
 from planflow.core.definitions.sheet import read_sheet
+from planflow.core.definitions.source import (
+    MAX_BYTES,
+    SourceProblem,
+    compose,
+    read_bytes,
+    too_large,
+)
 from planflow.core.definitions.spec import (
     BUILTIN_ROLES,
     Duration,
@@ -34,6 +48,7 @@ from planflow.core.definitions.spec import (
     WorkflowSpec,
 )
 from planflow.core.definitions.validate import Draft, validate
+from planflow.core.ids import MAX_ID
 from planflow.errors import DefinitionError, DefinitionProblem
 
 TOP = ("name", "version", "initial", "states", "transitions")
@@ -45,18 +60,22 @@ _LEAP_YEAR = 2024  # February 29 is a valid yearly date; only a leap year allows
 
 
 def load_definition(
-    path: str | os.PathLike[str], *, guards: KnownGuards | None = None
+    path: str | os.PathLike[str],
+    *,
+    guards: KnownGuards | None = None,
+    folder: str | os.PathLike[str] | None = None,
 ) -> WorkflowSpec:
     """Read, parse and validate one definition file; ``digest`` hashes its bytes.
 
-    ``guards`` are the guards it may name (the built-ins when None).
+    ``guards`` are the guards it may name (the built-ins when None). With
+    ``folder``, a file that is a symbolic link out of that folder is refused
+    unread. A file over ``MAX_BYTES`` is refused unparsed.
     """
     source = os.fspath(path)
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        problem = DefinitionProblem(DOCUMENT, None, f"cannot read the file: {exc.strerror or exc}")
-        raise DefinitionError(source, [problem]) from exc
+        data = read_bytes(Path(path), None if folder is None else Path(folder))
+    except SourceProblem as exc:
+        raise DefinitionError(source, [exc.problem]) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -69,7 +88,10 @@ def parse_definition(
     text: str, source: str = "<string>", *, guards: KnownGuards | None = None
 ) -> WorkflowSpec:
     """Parse and validate a definition held in memory (e.g. from the database)."""
-    return _parse(text, source, hashlib.sha256(text.encode("utf-8")).hexdigest(), guards)
+    data = text.encode("utf-8")
+    if len(data) > MAX_BYTES:
+        raise DefinitionError(source, [too_large(len(data)).problem])
+    return _parse(text, source, hashlib.sha256(data).hexdigest(), guards)
 
 
 def _parse(text: str, source: str, digest: str, guards: KnownGuards | None) -> WorkflowSpec:
@@ -78,28 +100,22 @@ def _parse(text: str, source: str, digest: str, guards: KnownGuards | None) -> W
         from planflow.core.guard_registry import BUILTIN_REGISTRY
 
         guards = BUILTIN_REGISTRY
-    problems = Problems()
-    loader = yaml.SafeLoader(text)
     try:
-        try:
-            root = loader.get_single_node()
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark else None
-            message = f"YAML syntax error: {exc.problem or exc.context or exc}"
-            if exc.problem and exc.context and exc.context_mark:
-                # "while parsing a flow mapping": where the unclosed thing began
-                message += f" ({exc.context} on line {exc.context_mark.line + 1})"
-            raise DefinitionError(source, [DefinitionProblem(DOCUMENT, line, message)]) from None
-        except yaml.YAMLError as exc:  # e.g. a control character: no position
-            problem = DefinitionProblem(DOCUMENT, None, f"YAML syntax error: {exc}")
-            raise DefinitionError(source, [problem]) from None
-        draft = _Builder(Reader(loader, problems), guards).build(root)
+        loader, root = compose(text)
+    except SourceProblem as exc:
+        raise DefinitionError(source, [exc.problem]) from None
+    problems = Problems()
+    builder = _Builder(Reader(loader, problems), guards)
+    try:
+        draft = builder.build(root)
+        validate(draft, problems, guards)
+    except TooManyProblems:
+        name = builder.draft.name
+        raise DefinitionError(source, problems.sorted(), stopped=True, workflow=name) from None
     finally:
         loader.dispose()
-    validate(draft, problems, guards)
     if problems.items:
-        raise DefinitionError(source, problems.sorted())
+        raise DefinitionError(source, problems.sorted(), workflow=draft.name)
     return draft.to_spec(source, digest)
 
 
@@ -127,7 +143,8 @@ class _Builder:
         if "roles" in top:  # first: every role reference is checked against it
             self._roles(top["roles"])
         d.name = r.get(top, "", "name", r.name)
-        d.version = r.get(top, "", "version", lambda n, p: r.integer(n, p, low=1))
+        # Stored in an INTEGER column (PostgreSQL: at most 2**31 - 1).
+        d.version = r.get(top, "", "version", lambda n, p: r.integer(n, p, low=1, cap=MAX_ID))
         d.title = r.get(top, "", "title", r.label)
         d.initial = r.get(top, "", "initial", r.name)
         d.creator = r.get(top, "", "creator", self.actions.role_ref) or d.creator
@@ -153,9 +170,10 @@ class _Builder:
         for path, item in self.r.items(node, "roles"):
             role = self.r.name(item, path)
             if role in BUILTIN_ROLES:
-                self.r.fail(path, item, f"{role!r} is a built-in role; declare only extra roles")
+                message = f"{quote(role)} is a built-in role; declare only extra roles"
+                self.r.fail(path, item, message)
             elif role in extra:
-                self.r.fail(path, item, f"role {role!r} is declared twice")
+                self.r.fail(path, item, f"role {quote(role)} is declared twice")
             elif role is not None:
                 extra.append(role)
         self.draft.roles = (*BUILTIN_ROLES, *extra)
@@ -174,7 +192,7 @@ class _Builder:
             before = len(r.problems.items)
             if not is_name(name):
                 r.problems.add(
-                    path, f"state name {name!r} must be lower-case letters, digits and _"
+                    path, f"state name {quote(name)} must be lower-case letters, digits and _"
                 )
             is_null = isinstance(value, ScalarNode) and r.value(value) is None
             fields = {} if is_null else r.mapping(value, path, (), ("label", "task", "final"))

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 import yaml
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from planflow.core.definitions.spec import LANGUAGES, Duration, Label
@@ -24,18 +25,41 @@ T = TypeVar("T")
 
 #: Shown instead of an empty path for problems about the whole document.
 DOCUMENT = "(document)"
+#: How long a value quoted in a message may be, and a message itself.
+QUOTE_LIMIT = 60
+MESSAGE_LIMIT = 500
+#: Checking a file stops after this many problems (a file can hold far more).
+MAX_PROBLEMS = 1000
+#: Close matches are looked for only among this many names, for words this long.
+_SUGGEST_LIMIT = 1000
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_INT_TAG = "tag:yaml.org,2002:int"
 DURATION_UNITS = ("days", "working_days", "hours")
+#: About ten years in each unit: a longer delay is a mistake, and dates overflow.
+DURATION_MAX = {"days": 3660, "working_days": 2610, "hours": 87840}
 
 # Names end up in URLs, logs and the state machine's events: keep them plain.
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*\Z")
 _LAST_STEP = re.compile(r"(\.[^.\[\]]+|\[\d+\])\Z")
 
 
+def clip(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``text``, cut to ``limit`` characters with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``repr(value)`` for a message, a long value cut short: a file's content is not echoed."""
+    if isinstance(value, str):
+        return repr(value if len(value) <= limit else value[:limit] + "…")
+    return clip(repr(value), limit)
+
+
 def join(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
+    key = clip(key, QUOTE_LIMIT)
     return f"{path}.{key}" if path else key
 
 
@@ -45,12 +69,19 @@ def is_name(value: str) -> bool:
 
 def suggest(word: str, candidates: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for a close match, else ``""``."""
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    names = list(candidates)
+    if len(names) > _SUGGEST_LIMIT or len(word) > _SUGGEST_LIMIT:
+        return ""  # not a typo, and comparing would take long
+    close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
+    return f" (did you mean {quote(close[0])}?)" if close else ""
 
 
 def line_of(node: Node) -> int:
     return int(node.start_mark.line) + 1
+
+
+class TooManyProblems(Exception):
+    """``Problems`` holds ``MAX_PROBLEMS``: checking stops there."""
 
 
 class Problems:
@@ -61,9 +92,11 @@ class Problems:
         self.lines: dict[str, int] = {}
 
     def add(self, path: str, message: str, line: int | None = None) -> None:
+        if len(self.items) >= MAX_PROBLEMS:
+            raise TooManyProblems
         if line is None:
             line = self.line_of(path)
-        self.items.append(DefinitionProblem(path or DOCUMENT, line, message))
+        self.items.append(DefinitionProblem(path or DOCUMENT, line, clip(message)))
 
     def line_of(self, path: str) -> int | None:
         # A path that was never read (a missing key) takes its parent's line.
@@ -81,7 +114,7 @@ class Problems:
 class Reader:
     """Reads values out of nodes; on a bad value it reports and returns None."""
 
-    def __init__(self, loader: yaml.SafeLoader, problems: Problems) -> None:
+    def __init__(self, loader: SafeConstructor, problems: Problems) -> None:
         self._loader = loader
         self.problems = problems
 
@@ -97,8 +130,10 @@ class Reader:
             return None
         try:
             return self._loader.construct_object(node)
-        except yaml.YAMLError:
-            return node.value  # an unknown ``!tag``: keep the raw text
+        except (yaml.YAMLError, ValueError, OverflowError):
+            # An unknown ``!tag``, a date like 2027-13-45, an integer with more
+            # digits than Python converts: keep the raw text.
+            return node.value
 
     def describe(self, node: Node) -> str:
         if isinstance(node, MappingNode):
@@ -108,7 +143,7 @@ class Reader:
         value = self.value(node)
         if isinstance(value, bool):
             return "true" if value else "false"  # as written in YAML, not Python's True
-        return "nothing" if value is None else repr(value)
+        return "nothing" if value is None else quote(value)
 
     def mapping(
         self,
@@ -134,12 +169,13 @@ class Reader:
         for key_node, value_node in entries:
             key = self.value(key_node)
             if not isinstance(key, str):
-                self.fail(path, key_node, f"{what} names must be text, not {key!r}")
+                self.fail(path, key_node, f"{what} names must be text, not {quote(key)}")
                 continue
             key_path = join(path, key)
             if key in key_lines:
                 first = key_lines[key]
-                self.fail(key_path, key_node, f"duplicate {what} {key!r} (first on line {first})")
+                message = f"duplicate {what} {quote(key)} (first on line {first})"
+                self.fail(key_path, key_node, message)
                 continue
             key_lines[key] = line_of(key_node)
             self.record(key_path, key_node)
@@ -147,16 +183,16 @@ class Reader:
                 hint = suggest(key, allowed)
                 if hint:
                     suggested.update(difflib.get_close_matches(key, allowed, n=1, cutoff=0.6))
-                    message = f"unknown {what} {key!r}{hint}"
+                    message = f"unknown {what} {quote(key)}{hint}"
                 else:
-                    message = f"unknown {what} {key!r}; expected one of: {', '.join(allowed)}"
+                    message = f"unknown {what} {quote(key)}; expected one of: {', '.join(allowed)}"
                 self.fail(key_path, key_node, message)
                 continue
             found[key] = value_node
         for key in required:
             # A misspelt key was already reported as "did you mean"; once is enough.
             if key not in found and key not in suggested and key not in key_lines:
-                self.fail(join(path, key), node, f"missing required key {key!r}")
+                self.fail(join(path, key), node, f"missing required key {quote(key)}")
         return found
 
     def _merged(self, node: MappingNode, path: str) -> list[tuple[Node, Node]] | None:
@@ -214,26 +250,41 @@ class Reader:
     def name(self, node: Node, path: str) -> str | None:
         value = self.text(node, path)
         if value is not None and not is_name(value):
-            self.fail(path, node, f"{value!r} must be lower-case letters, digits and _")
+            self.fail(path, node, f"{quote(value)} must be lower-case letters, digits and _")
             return None
         return value
 
     def integer(
-        self, node: Node, path: str, low: int | None = None, high: int | None = None
+        self,
+        node: Node,
+        path: str,
+        low: int | None = None,
+        high: int | None = None,
+        *,
+        cap: int | None = None,
     ) -> int | None:
+        """A whole number; ``low``..``high`` is its range, ``cap`` a sanity limit above it."""
         value = self.value(node)
+        top = high if high is not None else cap
+        if isinstance(value, str) and node.tag == _INT_TAG:  # too many digits to convert
+            bound = f"at most {top}" if top is not None else "a sensible number"
+            self.fail(path, node, f"must be {bound}, not a number of {len(value)} digits")
+            return None
         # bool is an int in Python, but ``true`` is never a sensible count.
         if not isinstance(value, int) or isinstance(value, bool):
             self.fail(path, node, f"must be a whole number, not {self.describe(node)}")
             return None
         if low is not None and high is not None and not low <= value <= high:
-            self.fail(path, node, f"must be between {low} and {high}, not {value}")
+            self.fail(path, node, f"must be between {low} and {high}, not {quote(value)}")
             return None
         if low == 0 and value < 0:
-            self.fail(path, node, f"must not be negative, not {value}")
+            self.fail(path, node, f"must not be negative, not {quote(value)}")
             return None
         if low is not None and value < low:
-            self.fail(path, node, f"must be at least {low}, not {value}")
+            self.fail(path, node, f"must be at least {low}, not {quote(value)}")
+            return None
+        if cap is not None and value > cap:
+            self.fail(path, node, f"must be at most {cap}, not {quote(value)}")
             return None
         return value
 
@@ -271,7 +322,7 @@ class Reader:
             if lang not in LANGUAGES:
                 hint = suggest(lang, LANGUAGES)
                 expected = ", ".join(LANGUAGES)
-                message = f"unknown language {lang!r}{hint}; use {expected}"
+                message = f"unknown language {quote(lang)}{hint}; use {expected}"
                 if self.value(value_node) is None and " " in lang:
                     # ``{en: a, b}`` splits at the comma: "b" becomes a key.
                     message += " (quote a text that contains a comma)"
@@ -293,7 +344,8 @@ class Reader:
         before = len(self.problems.items)
         entries = self.mapping(node, path, optional=DURATION_UNITS, what="duration unit") or {}
         amounts = {
-            unit: self.integer(value, join(path, unit), low=0) for unit, value in entries.items()
+            unit: self.integer(value, join(path, unit), low=0, cap=DURATION_MAX[unit])
+            for unit, value in entries.items()
         }
         if len(self.problems.items) > before:
             return None

@@ -4,6 +4,10 @@ Owns finding definition files (``*.yaml``/``*.yml`` in one directory), loading
 them once, and answering look-ups from a cache. Look-ups sit on the hot path of
 every plan action, so they read an immutable snapshot without taking a lock;
 loading and ``register`` build a new snapshot under a lock and swap it in.
+
+One broken file never takes the others down: it is left out, and ``broken()``
+says which and why (the command line names it, the scheduler logs it, a
+look-up of the definition it holds says it was left out).
 """
 
 from __future__ import annotations
@@ -44,12 +48,25 @@ def default_directory() -> Path:
 class _Snapshot:
     by_key: dict[Key, WorkflowSpec]
     latest: dict[str, WorkflowSpec]
+    #: The files left out, one error each (its ``source`` is the file).
+    broken: tuple[DefinitionError, ...] = ()
 
     @classmethod
-    def of(cls, specs: Iterable[WorkflowSpec]) -> _Snapshot:
+    def of(cls, specs: Iterable[WorkflowSpec], broken: Iterable[DefinitionError] = ()) -> _Snapshot:
         ordered = sorted(specs, key=lambda s: (s.name, s.version))
         # Sorted by version, so the last one written per name is the latest.
-        return cls({(s.name, s.version): s for s in ordered}, {s.name: s for s in ordered})
+        return cls(
+            {(s.name, s.version): s for s in ordered},
+            {s.name: s for s in ordered},
+            tuple(broken),
+        )
+
+    def left_out(self, name: str) -> DefinitionError | None:
+        """The broken file that holds (or, by its file name, seems to hold) ``name``."""
+        for error in self.broken:
+            if (error.workflow or Path(error.source).stem) == name:
+                return error
+        return None
 
 
 class DefinitionRegistry:
@@ -58,8 +75,9 @@ class DefinitionRegistry:
     ``directory`` defaults to ``$PLANFLOW_WORKFLOWS_DIR`` or the repository's
     ``workflows/``. With ``load_files=False`` the registry starts empty and
     holds only what is ``register``-ed (e.g. definitions from the database).
-    Files are loaded on first use; a broken file raises one ``DefinitionError``
-    listing the problems of every file, and the next call tries again.
+    Files are loaded on first use. A broken file (invalid, too large, a link
+    out of the folder, a version already taken with other content) is left
+    out and listed by ``broken()``; only a missing directory raises.
     """
 
     def __init__(
@@ -92,9 +110,9 @@ class DefinitionRegistry:
             spec = snapshot.by_key.get((name, version))
         if spec is not None:
             return spec
-        if version is None or name not in snapshot.latest:
-            raise NotFound("workflow definition", name)
-        raise NotFound("workflow definition", f"{name}@{version}")
+        ident = name if version is None or name not in snapshot.latest else f"{name}@{version}"
+        error = snapshot.left_out(name)
+        raise NotFound("workflow definition", ident, hint=why_left_out(error) if error else "")
 
     def latest(self, name: str) -> WorkflowSpec:
         return self.get(name)
@@ -102,6 +120,16 @@ class DefinitionRegistry:
     def all(self) -> tuple[WorkflowSpec, ...]:
         """Every definition, ordered by name then version."""
         return tuple(self._current().by_key.values())
+
+    def broken(self) -> tuple[DefinitionError, ...]:
+        """The files left out at the last load, one error each (``source`` names the file)."""
+        return self._current().broken
+
+    def problems(self) -> tuple[DefinitionProblem, ...]:
+        """The problems of the files left out, each path prefixed with its file's name."""
+        return tuple(
+            _in_file(Path(e.source).name, p) for e in self._current().broken for p in e.problems
+        )
 
     # -- changes ------------------------------------------------------------
 
@@ -114,13 +142,16 @@ class DefinitionRegistry:
             if known is not None and known.digest != spec.digest:
                 raise DefinitionError(spec.source or spec.key, [_reused(spec, known)])
             self._registered[(spec.name, spec.version)] = spec
-            self._snapshot = _Snapshot.of([*snapshot.by_key.values(), spec])
+            self._snapshot = _Snapshot.of([*snapshot.by_key.values(), spec], snapshot.broken)
 
     def reload(self) -> None:
-        """Read the files again (after they were edited); registered specs stay."""
+        """Read the files again (after they were edited); registered specs stay.
+
+        A file broken now is left out (``broken()``); plans that started under
+        its definition keep reading the text stored when they started. A
+        missing directory raises, and the previous snapshot keeps serving.
+        """
         with self._lock:
-            # On failure the previous snapshot keeps serving: a typo in one
-            # file must not take every running plan's definition away.
             self._snapshot = self._load()
 
     # -- loading ------------------------------------------------------------
@@ -138,34 +169,46 @@ class DefinitionRegistry:
         specs = dict(self._registered)
         if not self._load_files:
             return _Snapshot.of(specs.values())
-        problems: list[DefinitionProblem] = []
-        for path in self._files(problems):
+        broken: list[DefinitionError] = []
+        for path in self._files():
             try:
-                spec = load_definition(path, guards=self.guards)
+                spec = load_definition(path, guards=self.guards, folder=self.directory)
             except DefinitionError as exc:
-                # Name the file in each path: one error now covers many files.
-                problems += [_in_file(path.name, p) for p in exc.problems]
+                broken.append(exc)
                 continue
             known = specs.get((spec.name, spec.version))
             if known is not None and known.digest != spec.digest:
-                problems.append(_in_file(path.name, _reused(spec, known)))
+                # The first file (by name) keeps the version; this one is left out.
+                broken.append(
+                    DefinitionError(str(path), [_reused(spec, known)], workflow=spec.name)
+                )
             else:
                 specs[(spec.name, spec.version)] = spec
-        if problems:
-            raise DefinitionError(str(self.directory), problems)
-        return _Snapshot.of(specs.values())
+        return _Snapshot.of(specs.values(), broken)
 
-    def _files(self, problems: list[DefinitionProblem]) -> list[Path]:
+    def _files(self) -> list[Path]:
         if not self.directory.is_dir():
             message = f"no such directory (set {ENV_VAR} to the workflows folder)"
-            problems.append(DefinitionProblem(str(self.directory), None, message))
-            return []
+            problem = DefinitionProblem(str(self.directory), None, message)
+            raise DefinitionError(str(self.directory), [problem])
         found = [*self.directory.glob("*.yaml"), *self.directory.glob("*.yml")]
-        return sorted(p for p in found if p.is_file())
+        # is_file() follows links: a link out of the folder is kept, to be refused
+        # (and named) by load_definition; a directory named x.yaml is not a file.
+        return sorted(p for p in found if p.is_file() or p.is_symlink())
 
 
 def _in_file(filename: str, problem: DefinitionProblem) -> DefinitionProblem:
-    return DefinitionProblem(f"{filename}: {problem.path}", problem.line, problem.message)
+    return DefinitionProblem(
+        f"{filename}: {problem.path}", problem.line, problem.message, problem.column
+    )
+
+
+def why_left_out(error: DefinitionError) -> str:
+    """One line about a file ``broken()`` lists: its name, first problem, how many more."""
+    first = error.problems[0] if error.problems else "?"
+    more = len(error.problems) - 1
+    rest = f" (and {more} more)" if more > 0 else ""
+    return f"{Path(error.source).name} was left out: {first}{rest}"
 
 
 def _reused(spec: WorkflowSpec, known: WorkflowSpec) -> DefinitionProblem:

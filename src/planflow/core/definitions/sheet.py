@@ -11,7 +11,7 @@ import math
 
 from yaml.nodes import Node
 
-from planflow.core.definitions.nodes import Reader, join, suggest
+from planflow.core.definitions.nodes import DURATION_MAX, Reader, join, quote, suggest
 from planflow.core.definitions.spec import Category, Criterion, Grade, Label, ScoringSheet, Target
 
 TARGET_OPS = (">=", "<=", "=", ">", "<")
@@ -22,7 +22,12 @@ def read_sheet(r: Reader, node: Node, path: str) -> ScoringSheet | None:
     if fields is None:
         return None
     title = r.get(fields, path, "title", r.label)
-    days = r.get(fields, path, "rectification_days", lambda n, p: r.integer(n, p, low=1))
+    days = r.get(
+        fields,
+        path,
+        "rectification_days",
+        lambda n, p: r.integer(n, p, low=1, cap=DURATION_MAX["days"]),
+    )
     codes: dict[str, str] = {}  # criterion code -> path of its first use, sheet-wide
     metrics: dict[str, tuple[Label, str]] = {}  # metric -> its label and where it was given
     categories: list[Category | None] = []
@@ -34,7 +39,7 @@ def read_sheet(r: Reader, node: Node, path: str) -> ScoringSheet | None:
             if category is not None and category.code in seen_categories:
                 r.problems.add(
                     join(cat_path, "code"),
-                    f"duplicate category code {category.code!r} "
+                    f"duplicate category code {quote(category.code)} "
                     f"(first at {seen_categories[category.code]})",
                 )
             elif category is not None:
@@ -76,7 +81,7 @@ def _category(
             if criterion is not None and criterion.code in codes:
                 r.problems.add(
                     join(cr_path, "code"),
-                    f"duplicate criterion code {criterion.code!r} "
+                    f"duplicate criterion code {quote(criterion.code)} "
                     f"(first at {codes[criterion.code]})",
                 )
             elif criterion is not None:
@@ -104,7 +109,7 @@ def _check_metric_label(
     if first[0] != target.label:
         r.problems.add(
             join(path, "target.label"),
-            f"the metric {target.metric!r} has another label at {first[1]}; "
+            f"the metric {quote(target.metric)} has another label at {first[1]}; "
             "a metric has one label in a sheet",
         )
 
@@ -132,11 +137,14 @@ def _target(r: Reader, node: Node, path: str) -> Target | None:
     op = r.get(fields, path, "op", r.text)
     if op is not None and op not in TARGET_OPS:
         # "=>" for ">=" is the usual slip; difflib would suggest ">".
-        hint = (
-            f" (did you mean {op[::-1]!r}?)" if op[::-1] in TARGET_OPS else suggest(op, TARGET_OPS)
-        )
+        reversed_op = op[::-1]
+        if reversed_op in TARGET_OPS:
+            hint = f" (did you mean {quote(reversed_op)}?)"
+        else:
+            hint = suggest(op, TARGET_OPS)
         r.problems.add(
-            join(path, "op"), f"unknown target op {op!r}{hint}; use one of: {' '.join(TARGET_OPS)}"
+            join(path, "op"),
+            f"unknown target op {quote(op)}{hint}; use one of: {' '.join(TARGET_OPS)}",
         )
         op = None
     value = r.get(fields, path, "value", lambda n, p: r.number(n, p, negative=True))
@@ -167,7 +175,7 @@ def _grades(
     for index, (grade_path, grade) in enumerate(grades):
         min_path = join(grade_path, "min")
         if grade.name in names:
-            r.problems.add(join(grade_path, "name"), f"duplicate grade {grade.name!r}")
+            r.problems.add(join(grade_path, "name"), f"duplicate grade {quote(grade.name)}")
             ok = False
         names.add(grade.name)
         previous = grades[index - 1][1] if index else None
@@ -175,13 +183,13 @@ def _grades(
             r.problems.add(
                 min_path,
                 f"grades must be listed best first with strictly falling min: "
-                f"{grade.min_score:g} is not below {previous.name!r} ({previous.min_score:g})",
+                f"{grade.min_score:g} is not below {quote(previous.name)} ({previous.min_score:g})",
             )
             ok = False
         if total is not None and grade.min_score > total:
             r.problems.add(
                 min_path,
-                f"grade {grade.name!r} needs {grade.min_score:g}, above the sheet's "
+                f"grade {quote(grade.name)} needs {grade.min_score:g}, above the sheet's "
                 f"total of {total:g}, so no plan could reach it",
             )
             ok = False

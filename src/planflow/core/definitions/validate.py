@@ -10,10 +10,11 @@ shared ``Problems`` and never raises.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from planflow.core.definitions.actions import SHEET_FACT, KnownGuards
-from planflow.core.definitions.nodes import Problems, join, suggest
+from planflow.core.definitions.nodes import Problems, join, quote, suggest
 from planflow.core.definitions.spec import (
     BUILTIN_ROLES,
     Label,
@@ -87,7 +88,7 @@ def _check_sheet_guards(draft: Draft, problems: Problems, guards: KnownGuards) -
             if SHEET_FACT in guards.needs(g.name):
                 problems.add(
                     f"{path}.guards",
-                    f"guard {g.name!r} needs an inspection: scoring sheet in the definition",
+                    f"guard {quote(g.name)} needs an inspection: scoring sheet in the definition",
                 )
 
 
@@ -109,7 +110,8 @@ def _check_ambiguity(draft: Draft, problems: Problems) -> None:
                 other = seen[key]
                 problems.add(
                     join(path, "trigger"),
-                    f"trigger {t.trigger!r} from state {source!r} is already defined by {other} "
+                    f"trigger {quote(t.trigger)} from state {quote(source)} is already defined "
+                    f"by {other} "
                     f"(line {problems.line_of(other)}) with the same quorum; the action "
                     "would be ambiguous",
                 )
@@ -119,14 +121,15 @@ def _check_ambiguity(draft: Draft, problems: Problems) -> None:
 
 def _check_state_refs(draft: Draft, problems: Problems) -> bool:
     names = [s.name for _, s in draft.states]
+    known = set(names)
     ok = True
 
     def check(path: str, name: str, what: str) -> None:
         nonlocal ok
-        if name not in names:
+        if name not in known:
             ok = False
             hint = suggest(name, names)
-            problems.add(path, f"{what} {name!r} is not defined under states:{hint}")
+            problems.add(path, f"{what} {quote(name)} is not defined under states:{hint}")
 
     if draft.initial is not None and names:
         check("initial", draft.initial, "initial state")
@@ -153,23 +156,24 @@ def _check_final_states(draft: Draft, problems: Problems) -> None:
     for path, state in draft.states:
         leaving = outgoing.get(state.name, [])
         if state.final and leaving:
-            which = ", ".join(f"{t.trigger!r} ({p})" for p, t in leaving)
+            which = ", ".join(f"{quote(t.trigger)} ({p})" for p, t in leaving)
             problems.add(
                 _where(problems, path, "final"),
-                f"final state {state.name!r} has outgoing transitions: {which}; "
+                f"final state {quote(state.name)} has outgoing transitions: {which}; "
                 "a final state ends the plan",
             )
         elif not state.final and not leaving:
             problems.add(
                 path,
-                f"state {state.name!r} is not final but has no outgoing transition; "
+                f"state {quote(state.name)} is not final but has no outgoing transition; "
                 "add one or mark it final: true",
             )
 
 
-def _reachable(start: str, edges: dict[str, set[str]]) -> set[str]:
-    seen = {start}
-    todo = [start]
+def _reachable(starts: Iterable[str], edges: dict[str, set[str]]) -> set[str]:
+    """Every state reached from ``starts`` (included) along ``edges``."""
+    seen = set(starts)
+    todo = list(seen)
     while todo:
         for nxt in edges.get(todo.pop(), ()):
             if nxt not in seen:
@@ -182,39 +186,59 @@ def _check_graph(draft: Draft, problems: Problems) -> None:
     if draft.initial is None:
         return
     edges: dict[str, set[str]] = defaultdict(set)
+    back: dict[str, set[str]] = defaultdict(set)
     for _, t in draft.transitions:
         for source in t.sources:
             edges[source].add(t.dest)
-    reached = _reachable(draft.initial, edges)
+            back[t.dest].add(source)
+    reached = _reachable([draft.initial], edges)
     finals = {s.name for _, s in draft.states if s.final}
+    # One search backwards from the final states, not one forward from each state.
+    can_finish = _reachable(finals, back)
     if not finals:
         problems.add("states", "no state is marked final: true, so no plan could ever finish")
     for path, state in draft.states:
         if state.name not in reached:
             problems.add(
                 path,
-                f"state {state.name!r} cannot be reached from the initial state {draft.initial!r}",
+                f"state {quote(state.name)} cannot be reached from the initial state "
+                f"{quote(draft.initial)}",
             )
-        elif finals and state.name in edges and not _reachable(state.name, edges) & finals:
+        elif finals and state.name in edges and state.name not in can_finish:
             # Not a dead end (it has a way out) but a trap: every way loops back.
-            problems.add(path, f"no final state can be reached from state {state.name!r}")
+            problems.add(path, f"no final state can be reached from state {quote(state.name)}")
 
 
-def _leaves(draft: Draft, trigger: str, state: str) -> bool:
-    return any(t.trigger == trigger and state in t.sources for _, t in draft.transitions)
+@dataclass(frozen=True)
+class _Triggers:
+    """The triggers of a draft's transitions and the states each leaves, looked up once."""
+
+    names: frozenset[str]
+    leaving: set[tuple[str, str]]
+    states: set[str]
+
+    @classmethod
+    def of(cls, draft: Draft) -> _Triggers:
+        return cls(
+            frozenset(t.trigger for _, t in draft.transitions),
+            {(t.trigger, source) for _, t in draft.transitions for source in t.sources},
+            {s.name for _, s in draft.states},
+        )
 
 
-def _check_trigger(draft: Draft, problems: Problems, path: str, trigger: str, state: str) -> None:
-    triggers = sorted({t.trigger for _, t in draft.transitions})
-    if trigger not in triggers:
-        hint = suggest(trigger, triggers)
-        problems.add(path, f"unknown trigger {trigger!r}{hint}: no transition has it")
-    elif state in {s.name for _, s in draft.states} and not _leaves(draft, trigger, state):
-        problems.add(path, f"trigger {trigger!r} has no transition from state {state!r}")
+def _check_trigger(
+    triggers: _Triggers, problems: Problems, path: str, trigger: str, state: str
+) -> None:
+    if trigger not in triggers.names:
+        hint = suggest(trigger, sorted(triggers.names))
+        problems.add(path, f"unknown trigger {quote(trigger)}{hint}: no transition has it")
+    elif state in triggers.states and (trigger, state) not in triggers.leaving:
+        problems.add(path, f"trigger {quote(trigger)} has no transition from state {quote(state)}")
 
 
 def _check_timers(draft: Draft, problems: Problems) -> None:
     states = {s.name: s for _, s in draft.states}
+    triggers = _Triggers.of(draft)
     first: dict[str, str] = {}
     for path, timer in draft.timers:
         state_path = join(path, "state")
@@ -223,37 +247,42 @@ def _check_timers(draft: Draft, problems: Problems) -> None:
             hint = suggest(timer.state, states)
             problems.add(
                 state_path,
-                f"timer for state {timer.state!r}, which is not defined under states:{hint}",
+                f"timer for state {quote(timer.state)}, which is not defined under states:{hint}",
             )
         elif timer.state in first:
             problems.add(
-                state_path, f"state {timer.state!r} already has a timer at {first[timer.state]}"
+                state_path,
+                f"state {quote(timer.state)} already has a timer at {first[timer.state]}",
             )
         elif state.task is None or state.task.due is None:
             problems.add(
                 state_path,
-                f"state {timer.state!r} has no task with a due: date for the timer to count from",
+                f"state {quote(timer.state)} has no task with a due: date "
+                "for the timer to count from",
             )
         first.setdefault(timer.state, path)
         if timer.auto_trigger is not None:
             trigger_path = join(join(path, "auto_action"), "trigger")
-            _check_trigger(draft, problems, trigger_path, timer.auto_trigger, timer.state)
+            _check_trigger(triggers, problems, trigger_path, timer.auto_trigger, timer.state)
 
 
 def _check_schedules(draft: Draft, problems: Problems) -> None:
     states = [s.name for _, s in draft.states]
+    known = set(states)
+    triggers = _Triggers.of(draft)
     first: dict[str, str] = {}
     for path, schedule in draft.schedules:
         if schedule.name in first:
             problems.add(
                 join(path, "name"),
-                f"schedule {schedule.name!r} is already defined at {first[schedule.name]}",
+                f"schedule {quote(schedule.name)} is already defined at {first[schedule.name]}",
             )
         first.setdefault(schedule.name, path)
-        if schedule.in_state not in states:
+        if schedule.in_state not in known:
             hint = suggest(schedule.in_state, states)
             problems.add(
                 join(path, "in_state"),
-                f"in_state {schedule.in_state!r} is not defined under states:{hint}",
+                f"in_state {quote(schedule.in_state)} is not defined under states:{hint}",
             )
-        _check_trigger(draft, problems, join(path, "trigger"), schedule.trigger, schedule.in_state)
+        trigger_path = join(path, "trigger")
+        _check_trigger(triggers, problems, trigger_path, schedule.trigger, schedule.in_state)
