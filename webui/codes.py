@@ -19,6 +19,7 @@ from typing import Any
 from flask_babel import gettext, ngettext  # type: ignore[import-untyped]
 
 from planflow.core import notes
+from planflow.core.content.items import Problem
 from planflow.core.definitions.spec import WorkflowSpec
 from planflow.core.notes import NoteLabels
 from planflow.errors import PlanflowError, Refusal
@@ -131,6 +132,37 @@ def error_text(error: PlanflowError) -> str | None:
         return None
     try:
         return str(render(error.params))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+#: Problems with plan content (``planflow.core.content.items.Problem``), next to the
+#: editor's field. The other codes are about keys and the content's structure, which
+#: the editor's fields never send.
+CONTENT_PROBLEMS: dict[str, Callable[[Params], str]] = {
+    "required": lambda p: gettext("This field is required."),
+    "too_long": lambda p: gettext("At most %(max)d characters, please.", max=int(p["max"])),
+    "control_character": lambda p: gettext("This text contains a control character; remove it."),
+    "bidi_control": lambda p: gettext("This text contains a control character; remove it."),
+    "month_range": lambda p: gettext("Choose one of the options."),
+    "bad_date": lambda p: gettext(
+        "This is not a date. Give it as year-month-day, e.g. 2027-03-31."
+    ),
+    "outside_year": lambda p: gettext(
+        "The date must lie in the plan's year, %(year)s.", year=p["year"]
+    ),
+    "not_finite": lambda p: gettext("Give a number, e.g. 95 or 2.5."),
+    "not_one_of": lambda p: gettext("Choose one of the options."),
+}
+
+
+def content_problem_text(problem: Problem) -> str | None:
+    """A content problem in the user's language, or None for a code not listed here."""
+    render = CONTENT_PROBLEMS.get(problem.code)
+    if render is None:
+        return None
+    try:
+        return str(render(problem.params))
     except (KeyError, TypeError, ValueError):
         return None
 
