@@ -21,6 +21,7 @@ from flask_babel import gettext, ngettext  # type: ignore[import-untyped]
 from planflow.core import notes
 from planflow.core.content.items import Problem
 from planflow.core.definitions.spec import WorkflowSpec
+from planflow.core.inspection.scoring import ScoreProblem
 from planflow.core.notes import NoteLabels
 from planflow.errors import PlanflowError, Refusal
 
@@ -165,6 +166,41 @@ def content_problem_text(problem: Problem) -> str | None:
         return str(render(problem.params))
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def _points(p: Params) -> str:
+    return notes.number(p["points"])
+
+
+#: A bad entry of a scoring sheet (``planflow.core.inspection.scoring.ScoreProblem``),
+#: said at its criterion's field. The inspector's sheet says some of them its own way.
+SCORE_PROBLEMS: dict[str, Callable[[Params], str]] = {
+    "below_zero": lambda p: gettext("This cannot be below 0."),
+    "above_points": lambda p: gettext(
+        "This criterion has %(points)s points; give at most that.", points=_points(p)
+    ),
+    "not_finite": lambda p: gettext("This number is too large."),
+    "not_number": lambda p: gettext("Give a number, e.g. 7.5."),
+    "no_target": lambda p: gettext("This criterion has no target, so it takes no measured value."),
+    # Only a page older than the sheet, or changed outside it, sends these two.
+    "duplicate": lambda p: gettext(
+        "This criterion was sent more than once. Reload the page and try again."
+    ),
+    "unknown_criterion": lambda p: gettext(
+        "The scoring sheet has no such criterion. Reload the page and try again."
+    ),
+}
+
+
+def score_problem_text(problem: ScoreProblem) -> str:
+    """A bad entry of a sheet in the user's language; the English for an unknown code."""
+    render = SCORE_PROBLEMS.get(problem.code)
+    if render is None:
+        return problem.message
+    try:
+        return str(render(problem.params))
+    except (KeyError, TypeError, ValueError):
+        return problem.message
 
 
 #: An error's code, said briefly (inside a note: "the automatic action was refused (…)").
