@@ -123,6 +123,9 @@ ERRORS: dict[str, Callable[[Params], str]] = {
     "password_too_long": lambda p: gettext(
         "A password can have at most %(max)s characters.", max=p["max"]
     ),
+    "password_invalid": lambda p: gettext(
+        "This password contains a character that cannot be used."
+    ),
 }
 
 
