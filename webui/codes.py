@@ -126,6 +126,22 @@ ERRORS: dict[str, Callable[[Params], str]] = {
     "password_invalid": lambda p: gettext(
         "This password contains a character that cannot be used."
     ),
+    # Refusals a page checks first in its own words; a page that changed meanwhile
+    # (a plan moved on, a form older than the sheet) can still meet them.
+    "wrong_state": lambda p: gettext(
+        "This action is not possible while the plan is in its current state."
+    ),
+    "work_closed": lambda p: gettext(
+        "This action is not possible while the plan is in its current state."
+    ),
+    "content_locked": lambda p: gettext(
+        "This action is not possible while the plan is in its current state."
+    ),
+    "content_invalid": lambda p: gettext("Nothing was saved. Correct the marked fields."),
+    "invalid_scores": lambda p: gettext("Nothing was saved. Correct the marked fields."),
+    "unknown_status": lambda p: gettext("Choose one of the options."),
+    "unknown_language": lambda p: gettext("Choose one of the options."),
+    "measured_not_number": lambda p: gettext("Give a number, e.g. 95 or 2.5."),
 }
 
 

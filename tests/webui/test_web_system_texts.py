@@ -186,6 +186,31 @@ def test_library_errors_are_described_by_code(app: Flask) -> None:
         assert describe(odd) == "the moon is full"
 
 
+@pytest.mark.parametrize(
+    ("code", "params"),
+    [
+        ("wrong_state", {"what": "finish", "state": "accepted", "allowed": ["inspected"]}),
+        ("work_closed", {"action": "report_progress", "state": "draft", "allowed": []}),
+        ("content_locked", {"state": "accepted"}),
+        ("unknown_status", {"status": "odd", "allowed": ["done"]}),
+        ("measured_not_number", {}),
+        ("invalid_scores", {"criteria": ["A1"]}),
+        ("unknown_language", {"languages": ["en", "zh", "ko"]}),
+    ],
+)
+def test_refusals_a_changed_page_meets_are_described_by_code(
+    app: Flask, code: str, params: dict[str, Any]
+) -> None:
+    from planflow.errors import ValidationError
+    from planflow_web.errors import describe
+
+    error = ValidationError("an English sentence for the log", code=code, params=params)
+    with app.test_request_context(headers={"Accept-Language": "ko"}):
+        app.preprocess_request()
+        said = describe(error)
+    assert said != str(error) and not _WORD.search(said), said
+
+
 # -- the done-when of issue 15, strictly: no English word at all ------------------------------
 
 #: Chinese names for everything people typed, so that any English word left on a page
