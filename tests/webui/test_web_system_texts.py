@@ -222,8 +222,8 @@ UNIT_NAMES = {
     "branch_b": "第二分会",
 }
 #: ASCII words a zh or ko reader may see: the product's name, the language switcher's own
-#: name for English, and the zone of the times in e-mails.
-ALLOWED = {"planflow", "English", "UTC"}
+#: name for English, the zone of the times in e-mails and the file format of an export.
+ALLOWED = {"planflow", "English", "UTC", "CSV"}
 _WORD = re.compile(r"[A-Za-z]{3,}")
 _URL = re.compile(r"https?://\S+")
 
@@ -272,10 +272,10 @@ def visible(html: str) -> str:
 
 
 def english_words(said: str) -> set[str]:
-    """The English words in ``said``, leaving out links and the units' codes ("(fed)")."""
+    """The English words in ``said``, leaving out links and the units' codes (``branch_a``)."""
     said = _URL.sub(" ", said)
     for code in UNIT_NAMES:
-        said = said.replace(f"({code})", " ")
+        said = re.sub(rf"\b{code}\b", " ", said)
     return {w for w in _WORD.findall(said) if w not in ALLOWED}
 
 
@@ -336,13 +336,17 @@ def _finish(plans: Plans, pf: Planflow, clock: FixedClock, plan_id: int) -> None
     assert plans.state(plan_id) == "accepted"
 
 
-def _pages_of(client: WebClient, plan_id: int) -> dict[str, str]:
+def _pages_of(client: WebClient, plan_id: int, *, officer: bool = False) -> dict[str, str]:
     urls = {
         "plan page": f"/plans/{plan_id}",
         "timeline": f"/plans/{plan_id}/timeline",
         "notifications": "/notifications/",
         "inspection sheet": f"/inspections/plan/{plan_id}",
+        "my work": "/",
+        "plans": "/plans/",
     }
+    if officer:
+        urls |= {"inspection calendar": "/inspections/2027/2", "overview": "/overview/"}
     out = {}
     for name, url in urls.items():
         response = client.get(url)
@@ -387,11 +391,11 @@ def test_no_english_system_text_reaches_a_reader_of_a_rectified_plan(
         client.post_form("/auth/language", {"language": lang})
     seen: dict[str, str] = {}
     for name, client in readers.items():
-        for where, said in _pages_of(client, plan_id).items():
+        for where, said in _pages_of(client, plan_id, officer=name == "officer").items():
             seen[f"{name}, {where}, while rectifying"] = said
     _finish(plans, pf, clock, plan_id)
     for name, client in readers.items():
-        for where, said in _pages_of(client, plan_id).items():
+        for where, said in _pages_of(client, plan_id, officer=name == "officer").items():
             seen[f"{name}, {where}, accepted"] = said
     for name, mails in _sent_mails(pf, clock, lang).items():
         for n, said in enumerate(mails):
