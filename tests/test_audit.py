@@ -29,6 +29,8 @@ from planflow.core.audit_chain import (
     GENESIS,
     AuditEntry,
     ChainProblem,
+    StoredEntry,
+    check_plan_chain,
     checkpoint_hash,
     heads_digest,
     sha256_hex,
@@ -113,6 +115,11 @@ def problems(pf: Planflow) -> list[tuple[int | None, int | None, str]]:
     return [(p.plan_id, p.seq, p.message) for p in verify(pf).problems]
 
 
+def codes(pf: Planflow) -> list[tuple[str, dict[str, object]]]:
+    """The problems as clients read them: a code and its parameters, never the English."""
+    return [(p.code, dict(p.params)) for p in verify(pf).problems]
+
+
 # -- an untouched trail verifies ---------------------------------------------------------------
 
 
@@ -153,6 +160,7 @@ def test_altered_comment_names_plan_and_record(pf: Planflow, plans: Plans) -> No
     report = verify(pf)
     assert not report.ok
     assert problems(pf) == [(plans.returned, 5, "content does not match its hash (altered)")]
+    assert codes(pf) == [("altered", {})]
     assert str(report.first_problem) == (
         f"plan {plans.returned}, record 5: content does not match its hash (altered)"
     )
@@ -176,7 +184,9 @@ def test_any_altered_column_is_caught(
 ) -> None:
     execute(pf, update(audit_t).where(where(plans.returned, 5)).values({column: value}))
     first = verify(pf).first_problem
-    assert first == ChainProblem(plans.returned, 5, "content does not match its hash (altered)")
+    assert first == ChainProblem(
+        plans.returned, 5, "content does not match its hash (altered)", "altered"
+    )
 
 
 def test_altered_record_with_recomputed_hash_breaks_the_next_link(
@@ -193,6 +203,7 @@ def test_altered_record_with_recomputed_hash_breaks_the_next_link(
     assert report.first_problem is not None
     assert (report.first_problem.plan_id, report.first_problem.seq) == (plans.returned, 4)
     assert "does not link" in report.first_problem.message
+    assert report.first_problem.code == "broken_link"
     assert len(report.problems) == 1
 
 
@@ -203,6 +214,7 @@ def test_deleted_middle_record_is_reported(pf: Planflow, plans: Plans) -> None:
     assert (plans.returned, 4) == found[1][:2]
     assert "does not link" in found[1][2]
     assert len(found) == 2
+    assert codes(pf) == [("records_missing", {"first": 3, "last": 3}), ("broken_link", {})]
 
 
 def test_deleted_last_record_is_a_head_mismatch(pf: Planflow, plans: Plans) -> None:
@@ -210,11 +222,13 @@ def test_deleted_last_record_is_a_head_mismatch(pf: Planflow, plans: Plans) -> N
     assert problems(pf) == [
         (plans.submitted, None, "the chain ends at seq 2 but the plan records seq 3 (deleted)")
     ]
+    assert codes(pf) == [("head_mismatch", {"ends_at": 2, "plan_records": 3})]
 
 
 def test_deleted_whole_trail_with_head_left_is_reported(pf: Planflow, plans: Plans) -> None:
     execute(pf, delete(audit_t).where(where(plans.submitted)))
     assert problems(pf) == [(plans.submitted, None, "the plan's whole audit trail is missing")]
+    assert codes(pf) == [("trail_missing", {})]
 
 
 def test_forged_record_inserted_in_the_middle_is_reported(pf: Planflow, plans: Plans) -> None:
@@ -255,6 +269,21 @@ def test_forged_record_inserted_in_the_middle_is_reported(pf: Planflow, plans: P
     assert (first.plan_id, first.seq) == (plan_id, 4)
     assert "does not link" in first.message
     assert any(p.seq is None and "ends at seq 7" in p.message for p in report.problems)
+
+
+def test_the_pure_chain_check_gives_each_problem_a_code() -> None:
+    entry = AuditEntry(1, 1, None, None, T0, "create", None, "draft", None, 0, "{}", GENESIS)
+    stored = StoredEntry(entry, entry.compute_hash())
+
+    def found(records: list[StoredEntry], head: tuple[int, str]) -> list[tuple[str, object]]:
+        return [(p.code, dict(p.params)) for p in check_plan_chain(1, records, head)]
+
+    assert found([stored, stored], (1, stored.stored_hash)) == [
+        ("duplicate_seq", {}),
+        ("broken_link", {}),
+    ]
+    assert found([stored], (1, "0" * 64)) == [("head_mismatch", {"ends_at": 1, "plan_records": 1})]
+    assert found([stored], (0, "")) == [("head_mismatch", {"ends_at": 1, "plan_records": 0})]
 
 
 # -- checkpoints -------------------------------------------------------------------------------
@@ -314,12 +343,14 @@ def test_erased_plan_is_caught_by_the_checkpoint_anchor(
     assert problems(pf) == [
         (erased, 3, "anchored by checkpoint #1 but the record is gone (deleted)")
     ]
+    assert codes(pf) == [("anchored_missing", {"checkpoint": 1})]
 
     # Deleting the anchor too leaves the checkpoint's digest wrong.
     execute(pf, delete(anchor_t).where(anchor_t.c.plan_id == erased))
     assert problems(pf) == [
         (None, None, "the chain heads recorded at checkpoint #1 were altered or deleted")
     ]
+    assert codes(pf) == [("checkpoint_heads_altered", {"checkpoint": 1})]
 
 
 def test_rewritten_chain_with_matching_head_is_caught_by_the_anchor(
@@ -339,6 +370,7 @@ def test_rewritten_chain_with_matching_head_is_caught_by_the_anchor(
     assert problems(pf) == [
         (plan_id, 3, "differs from the record anchored by checkpoint #1 (altered)")
     ]
+    assert codes(pf) == [("anchored_altered", {"checkpoint": 1})]
 
 
 def test_altered_checkpoint_is_caught(pf: Planflow, plans: Plans, clock: FixedClock) -> None:
@@ -348,6 +380,7 @@ def test_altered_checkpoint_is_caught(pf: Planflow, plans: Plans, clock: FixedCl
         update(checkpoint_t).where(checkpoint_t.c.id == cp.id).values(record_count=9),
     )
     assert problems(pf) == [(None, None, f"checkpoint #{cp.id} was altered")]
+    assert codes(pf) == [("checkpoint_altered", {"checkpoint": cp.id})]
 
 
 def test_deleted_earlier_checkpoint_breaks_the_checkpoint_chain(
@@ -360,6 +393,7 @@ def test_deleted_earlier_checkpoint_breaks_the_checkpoint_chain(
     assert problems(pf) == [
         (None, None, f"checkpoint #{second.id} does not link to the one before it")
     ]
+    assert codes(pf) == [("checkpoint_unlinked", {"checkpoint": second.id})]
 
 
 def test_checkpoint_taken_with_a_non_utc_time_verifies(pf: Planflow, plans: Plans) -> None:

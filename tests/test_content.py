@@ -107,6 +107,98 @@ def test_validation_reports_every_problem_at_once_with_its_path() -> None:
     assert "also used at sections[0].items[0]" in message
 
 
+def test_each_problem_has_a_code_parameters_and_a_place() -> None:
+    """Clients say a problem by its code and put it by section, item and field: no parsing."""
+    data = {
+        "sections": [
+            {"title": "ok", "items": [{"key": "dup", "text": "fine", "due": 4}]},
+            {
+                "title": "   ",
+                "colour": "red",
+                "items": [
+                    {"text": "x" * 2001},
+                    {"text": "t", "due": "2024-02-30"},
+                    {"text": "t", "due": "2023-05-01"},
+                    {"text": "t", "due": 13},
+                    {"text": "t", "due": True},
+                    {"text": "t", "target": {"metric": "dues", "op": "=>", "value": 1}},
+                    {"text": "t", "target": {"metric": "dues", "op": ">=", "value": "lots"}},
+                    {"key": "dup", "text": "a\x07b"},
+                    {"key": "bad key!", "text": 5, "owner_unit": "u\u202e"},
+                    "not an object",
+                ],
+            },
+            {"title": "s", "items": "not a list"},
+        ]
+    }
+    with pytest.raises(ContentValidationError) as caught:
+        PlanContent.from_dict(data, year=YEAR)
+    found = [
+        (p.location.section, p.location.item, p.location.field, p.code, dict(p.params))
+        for p in caught.value.problems
+    ]
+    assert found == [
+        (1, None, "colour", "unknown_field", {"allowed": ["key", "title", "items"]}),
+        (1, None, "title", "required", {}),
+        (1, 0, "text", "too_long", {"max": 2000, "length": 2001}),
+        (1, 1, "due", "bad_date", {"value": "2024-02-30"}),
+        (1, 2, "due", "outside_year", {"value": "2023-05-01", "year": 2024}),
+        (1, 3, "due", "month_range", {"value": 13}),
+        (1, 4, "due", "bad_date", {"value": "True"}),
+        (1, 5, "target.op", "not_one_of", {"choices": list(OPS), "value": "=>"}),
+        (1, 6, "target.value", "not_finite", {"value": "lots"}),
+        (
+            1,
+            7,
+            "key",
+            "duplicate_key",
+            {"kind": "item", "key": "dup", "also_at": "sections[0].items[0]"},
+        ),
+        (1, 7, "text", "control_character", {"char": "U+0007", "position": 2}),
+        (1, 8, "key", "bad_key", {}),
+        (1, 8, "text", "not_text", {"kind": "int"}),
+        (1, 8, "owner_unit", "bidi_control", {"char": "U+202E", "position": 2}),
+        (1, 9, "", "not_object", {"kind": "str"}),
+        (2, None, "items", "not_list", {"kind": "str"}),
+    ]
+    # The path and the English stay, for logs and the command line.
+    assert caught.value.problems[4].path == "sections[1].items[2].due"
+    assert caught.value.problems[4].message == "2023-05-01 is outside the plan year 2024"
+    # The error's parameters carry the same, as a client receives them.
+    details = caught.value.params["details"]
+    assert details[3] == {
+        "code": "bad_date",
+        "params": {"value": "2024-02-30"},
+        "section": 1,
+        "item": 1,
+        "field": "due",
+    }
+    assert len(caught.value.params["problems"]) == len(details) == len(found)
+
+
+@pytest.mark.parametrize(
+    ("edit", "code", "params"),
+    [
+        (lambda c: c.remove_item("nope"), "unknown_key", {"kind": "item", "key": "nope"}),
+        (lambda c: c.add_item("nope", "x"), "unknown_key", {"kind": "section", "key": "nope"}),
+        (lambda c: c.move_item("a", "s0", 5), "index_range", {"max": 1, "value": "5"}),
+        (lambda c: c.update_item("a", key="other"), "key_fixed", {}),
+    ],
+)
+def test_edit_helpers_refuse_with_codes(edit: Any, code: str, params: dict[str, Any]) -> None:
+    with pytest.raises(ContentValidationError) as caught:
+        edit(make(("A", ["a", "b"])))
+    (problem,) = caught.value.problems
+    assert (problem.code, dict(problem.params)) == (code, params)
+
+
+def test_a_bad_year_has_a_code() -> None:
+    with pytest.raises(ContentValidationError) as caught:
+        PlanContent.from_dict({"sections": []}, year=0)
+    (problem,) = caught.value.problems
+    assert (problem.path, problem.code, problem.params) == ("year", "year_range", {"value": "0"})
+
+
 @pytest.mark.parametrize(
     ("data", "path"),
     [

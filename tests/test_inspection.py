@@ -350,7 +350,7 @@ def test_validate_scores_reports_every_error_at_once(sheet: ScoringSheet) -> Non
     ]
     with pytest.raises(InvalidScores) as info:
         validate_scores(sheet, rows)
-    assert info.value.problems == (
+    assert [(p.criterion, p.message) for p in info.value.problems] == [
         ("Z9", "unknown criterion code"),
         ("A1", "inspector score 12 is above the criterion's 10 points"),
         ("B1", "self score -0.5 is below 0"),
@@ -359,7 +359,24 @@ def test_validate_scores_reports_every_error_at_once(sheet: ScoringSheet) -> Non
         ("E2", "self score is not a finite number: inf"),
         ("A2", "measured value given, but the criterion has no target"),
         ("E1", "measured value is not a finite number: nan"),
-    )
+    ]
+    # The protocol: a code, the column and parameters for each; clients never read the English.
+    assert [(p.criterion, p.column, p.code, dict(p.params)) for p in info.value.problems] == [
+        ("Z9", None, "unknown_criterion", {}),
+        ("A1", "inspector_score", "above_points", {"value": 12, "points": 10}),
+        ("B1", "self_score", "below_zero", {"value": -0.5}),
+        ("C1", None, "duplicate", {}),
+        ("D1", "inspector_score", "not_finite", {"value": "nan"}),
+        ("E2", "self_score", "not_finite", {"value": "inf"}),
+        ("A2", "measured", "no_target", {}),
+        ("E1", "measured", "not_finite", {"value": "nan"}),
+    ]
+    assert info.value.params["details"][1] == {
+        "criterion": "A1",
+        "column": "inspector_score",
+        "code": "above_points",
+        "params": {"value": 12, "points": 10},
+    }
     assert isinstance(info.value, ValidationError)
     assert str(info.value).startswith("8 invalid score(s): Z9: unknown criterion code; A1:")
     with pytest.raises(InvalidScores):
@@ -370,10 +387,10 @@ def test_bool_and_text_scores_are_rejected(sheet: ScoringSheet) -> None:
     rows = [CriterionScore("A1", True, "", "9", "", None)]  # type: ignore[arg-type]
     with pytest.raises(InvalidScores) as info:
         validate_scores(sheet, rows)
-    assert info.value.problems == (
-        ("A1", "self score is not a number: True"),
-        ("A1", "inspector score is not a number: '9'"),
-    )
+    assert [(p.criterion, p.column, p.code, p.message) for p in info.value.problems] == [
+        ("A1", "self_score", "not_number", "self score is not a number: True"),
+        ("A1", "inspector_score", "not_number", "inspector score is not a number: '9'"),
+    ]
 
 
 def test_bad_grade_names_and_negative_days_are_rejected(sheet: ScoringSheet) -> None:

@@ -298,7 +298,7 @@ def test_invalid_scores_are_refused_naming_each_problem_and_write_nothing(
     before = footprint(pf, plan_id)
     with pytest.raises(InvalidScores) as info:
         pf.inspections.record_scores(plan_id, scores, actor="inspector")
-    assert list(info.value.problems) == problems
+    assert [(p.criterion, p.message) for p in info.value.problems] == problems
     assert footprint(pf, plan_id) == before
     with pytest.raises(ValidationError, match="no scores given"):
         pf.inspections.record_scores(plan_id, [], actor="inspector")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import re
 import time
 from collections.abc import Iterator
 from typing import cast
@@ -187,36 +186,37 @@ def index() -> str:
 
 # -- the audit trail ---------------------------------------------------------------------
 
-_PROBLEMS = [
-    (r"content does not match its hash", _l("The record was changed after it was written.")),
-    (
-        r"does not link to the previous record",
-        _l(
-            "The record does not follow the one before it: a record was inserted, deleted "
-            "or changed before it."
-        ),
+_TAIL = _l(
+    "The end of the plan's trail is not what the plan records: records at the end "
+    "were deleted or changed."
+)
+_ANCHORED = _l("A record kept by a checkpoint was deleted or changed.")
+_CHECKPOINT = _l("A checkpoint was changed or deleted.")
+
+#: The audit check's findings (``planflow.core.audit_chain.ChainProblem``), by code.
+_PROBLEMS = {
+    "altered": _l("The record was changed after it was written."),
+    "broken_link": _l(
+        "The record does not follow the one before it: a record was inserted, deleted "
+        "or changed before it."
     ),
-    (r"records \d+\.\.\d+ are missing", _l("Records before this one were deleted.")),
-    (r"duplicate sequence number", _l("Two records have the same number: one was inserted.")),
-    (
-        r"the chain ends at seq|the last record",
-        _l(
-            "The end of the plan's trail is not what the plan records: records at the end "
-            "were deleted or changed."
-        ),
-    ),
-    (r"exist for a plan that does not", _l("Records exist for a plan that was deleted.")),
-    (r"whole audit trail is missing", _l("The plan's whole trail was deleted.")),
-    (r"anchored by checkpoint", _l("A record kept by a checkpoint was deleted or changed.")),
-    (r"checkpoint", _l("A checkpoint was changed or deleted.")),
-]
+    "records_missing": _l("Records before this one were deleted."),
+    "duplicate_seq": _l("Two records have the same number: one was inserted."),
+    "head_mismatch": _TAIL,
+    "orphan_records": _l("Records exist for a plan that was deleted."),
+    "trail_missing": _l("The plan's whole trail was deleted."),
+    "anchored_missing": _ANCHORED,
+    "anchored_altered": _ANCHORED,
+    "checkpoint_unlinked": _CHECKPOINT,
+    "checkpoint_altered": _CHECKPOINT,
+    "checkpoint_heads_altered": _CHECKPOINT,
+}
 
 
 def explain(problem: ChainProblem) -> str:
-    for pattern, text in _PROBLEMS:
-        if re.search(pattern, problem.message):
-            return str(text)
-    return problem.message
+    """A finding in the reader's language; the library's English for a code not listed."""
+    text = _PROBLEMS.get(problem.code)
+    return str(text) if text is not None else problem.message
 
 
 def _whole_organisation() -> None:

@@ -30,6 +30,7 @@ from planflow.errors import ValidationError
 from planflow.services.accounts import LoginLimited, WrongPassword
 
 from . import accounts
+from .errors import describe
 from .forms import LanguageForm, LoginForm, PasswordForm
 from .i18n import format_when
 from .ratelimit import LoginPolicy
@@ -151,7 +152,7 @@ def password() -> Response | str | tuple[str, int]:
             form.current.errors.append(gettext("This is not your current password."))
             return render_template("auth/password.html", form=form), 422
         except ValidationError as error:
-            form.new.errors.append(str(error))
+            form.new.errors.append(describe(error))
             return render_template("auth/password.html", form=form), 422
         _start_session(renewed)
         flash(gettext("Your password was changed. You were signed out everywhere else."), "info")

@@ -19,7 +19,9 @@ from typing import Any
 from flask_babel import gettext, ngettext  # type: ignore[import-untyped]
 
 from planflow.core import notes
+from planflow.core.content.items import Problem
 from planflow.core.definitions.spec import WorkflowSpec
+from planflow.core.inspection.scoring import ScoreProblem
 from planflow.core.notes import NoteLabels
 from planflow.errors import PlanflowError, Refusal
 
@@ -121,6 +123,25 @@ ERRORS: dict[str, Callable[[Params], str]] = {
     "password_too_long": lambda p: gettext(
         "A password can have at most %(max)s characters.", max=p["max"]
     ),
+    "password_invalid": lambda p: gettext(
+        "This password contains a character that cannot be used."
+    ),
+    # Refusals a page checks first in its own words; a page that changed meanwhile
+    # (a plan moved on, a form older than the sheet) can still meet them.
+    "wrong_state": lambda p: gettext(
+        "This action is not possible while the plan is in its current state."
+    ),
+    "work_closed": lambda p: gettext(
+        "This action is not possible while the plan is in its current state."
+    ),
+    "content_locked": lambda p: gettext(
+        "This action is not possible while the plan is in its current state."
+    ),
+    "content_invalid": lambda p: gettext("Nothing was saved. Correct the marked fields."),
+    "invalid_scores": lambda p: gettext("Nothing was saved. Correct the marked fields."),
+    "unknown_status": lambda p: gettext("Choose one of the options."),
+    "unknown_language": lambda p: gettext("Choose one of the options."),
+    "measured_not_number": lambda p: gettext("Give a number, e.g. 95 or 2.5."),
 }
 
 
@@ -133,6 +154,72 @@ def error_text(error: PlanflowError) -> str | None:
         return str(render(error.params))
     except (KeyError, TypeError, ValueError):
         return None
+
+
+#: Problems with plan content (``planflow.core.content.items.Problem``), next to the
+#: editor's field. The other codes are about keys and the content's structure, which
+#: the editor's fields never send.
+CONTENT_PROBLEMS: dict[str, Callable[[Params], str]] = {
+    "required": lambda p: gettext("This field is required."),
+    "too_long": lambda p: gettext("At most %(max)d characters, please.", max=int(p["max"])),
+    "control_character": lambda p: gettext("This text contains a control character; remove it."),
+    "bidi_control": lambda p: gettext("This text contains a control character; remove it."),
+    "month_range": lambda p: gettext("Choose one of the options."),
+    "bad_date": lambda p: gettext(
+        "This is not a date. Give it as year-month-day, e.g. 2027-03-31."
+    ),
+    "outside_year": lambda p: gettext(
+        "The date must lie in the plan's year, %(year)s.", year=p["year"]
+    ),
+    "not_finite": lambda p: gettext("Give a number, e.g. 95 or 2.5."),
+    "not_one_of": lambda p: gettext("Choose one of the options."),
+}
+
+
+def content_problem_text(problem: Problem) -> str | None:
+    """A content problem in the user's language, or None for a code not listed here."""
+    render = CONTENT_PROBLEMS.get(problem.code)
+    if render is None:
+        return None
+    try:
+        return str(render(problem.params))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _points(p: Params) -> str:
+    return notes.number(p["points"])
+
+
+#: A bad entry of a scoring sheet (``planflow.core.inspection.scoring.ScoreProblem``),
+#: said at its criterion's field. The inspector's sheet says some of them its own way.
+SCORE_PROBLEMS: dict[str, Callable[[Params], str]] = {
+    "below_zero": lambda p: gettext("This cannot be below 0."),
+    "above_points": lambda p: gettext(
+        "This criterion has %(points)s points; give at most that.", points=_points(p)
+    ),
+    "not_finite": lambda p: gettext("This number is too large."),
+    "not_number": lambda p: gettext("Give a number, e.g. 7.5."),
+    "no_target": lambda p: gettext("This criterion has no target, so it takes no measured value."),
+    # Only a page older than the sheet, or changed outside it, sends these two.
+    "duplicate": lambda p: gettext(
+        "This criterion was sent more than once. Reload the page and try again."
+    ),
+    "unknown_criterion": lambda p: gettext(
+        "The scoring sheet has no such criterion. Reload the page and try again."
+    ),
+}
+
+
+def score_problem_text(problem: ScoreProblem) -> str:
+    """A bad entry of a sheet in the user's language; the English for an unknown code."""
+    render = SCORE_PROBLEMS.get(problem.code)
+    if render is None:
+        return problem.message
+    try:
+        return str(render(problem.params))
+    except (KeyError, TypeError, ValueError):
+        return problem.message
 
 
 #: An error's code, said briefly (inside a note: "the automatic action was refused (…)").

@@ -9,8 +9,7 @@ the fields they are about, in the user's language (``place_problems``,
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -20,11 +19,12 @@ from flask_babel import get_locale  # type: ignore[import-untyped]
 from flask_babel import gettext as _gettext
 from wtforms import SelectChoice  # type: ignore[import-untyped]
 
-from planflow.core.content.items import OPS, Item, Problem
+from planflow.core.content.items import OPS, Item, Location, Problem
 from planflow.core.content.model import PlanContent
 from planflow.core.org import OrgSnapshot
 from planflow.views import PlanView
 
+from .codes import content_problem_text
 from .forms import ContentEditorForm
 
 
@@ -121,73 +121,38 @@ def form_content(form: ContentEditorForm) -> tuple[dict[str, object], Where]:
 
 # -- the library's findings, next to their fields and in the user's language ---------------
 
-_PATH = re.compile(r"sections\[(\d+)\](?:\.items\[(\d+)\])?\.([a-z_]+)(?:\.([a-z_]+))?")
 _TARGET_FIELDS = {"metric": "metric", "op": "op", "value": "value", "unit": "unit"}
 
 
-def _too_long(m: re.Match[str]) -> str:
-    return str(gettext("At most %(max)d characters, please.", max=int(m.group(1))))
-
-
-#: The library's messages about content (in English), matched whole.
-_MESSAGES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (re.compile(r"is required|must not be blank"), lambda m: gettext("This field is required.")),
-    (re.compile(r"is \d+ characters long; at most (\d+) are allowed"), _too_long),
-    (re.compile(r"can have at most (\d+) characters.*"), _too_long),
-    (
-        re.compile(r"must not contain the (?:control character|unpaired surrogate) .*"),
-        lambda m: gettext("This text contains a control character; remove it."),
-    ),
-    (
-        re.compile(r"month must be 1 to 12.*"),
-        lambda m: gettext("Choose one of the options."),
-    ),
-    (
-        re.compile(r"'.*' is not a valid date|must be a month 1\.\.12 or a date .*", re.S),
-        lambda m: gettext("This is not a date. Give it as year-month-day, e.g. 2027-03-31."),
-    ),
-    (
-        re.compile(r"\S+ is outside the plan year (\d+)"),
-        lambda m: gettext("The date must lie in the plan's year, %(year)s.", year=m.group(1)),
-    ),
-    (
-        re.compile(r"must be a finite number.*", re.S),
-        lambda m: gettext("Give a number, e.g. 95 or 2.5."),
-    ),
-    (re.compile(r"must be one of .*", re.S), lambda m: gettext("Choose one of the options.")),
-]
-
-
-def translate_problem(message: str) -> str:
-    for pattern, render in _MESSAGES:
-        match = pattern.fullmatch(message)
-        if match:
-            return str(render(match))
-    return message
+def _field_of(form: ContentEditorForm, where: Where, location: Location) -> Any:
+    """The form field a problem's location names, or None (a key, or the form's structure)."""
+    if location.section is None or not 0 <= location.section < len(where):
+        return None
+    si, kept = where[location.section]
+    section = form.sections[si].form
+    name, _dot, sub = location.field.partition(".")
+    if location.item is None:
+        return section.title if location.field == "title" else None
+    if not 0 <= location.item < len(kept):
+        return None
+    item = section.items[kept[location.item]].form
+    if name == "target":
+        return getattr(item, _TARGET_FIELDS.get(sub, "metric"))
+    if name == "due":
+        return item.due_date if item.due_date.data else item.due_month
+    if name in ("text", "owner_unit"):
+        return getattr(item, name)
+    return None
 
 
 def place_problems(form: ContentEditorForm, problems: Iterable[Problem], where: Where) -> None:
-    """Put each problem next to the field it is about (or above the form)."""
+    """Put each problem next to the field it is about (or above the form), by its code."""
     for problem in problems:
-        message = translate_problem(problem.message)
-        match = _PATH.fullmatch(problem.path)
-        field = None
-        if match and int(match.group(1)) < len(where):
-            si, kept = where[int(match.group(1))]
-            section = form.sections[si].form
-            name, sub = match.group(3), match.group(4)
-            if match.group(2) is None:
-                field = section.title if name == "title" else None
-            elif int(match.group(2)) < len(kept):
-                item = section.items[kept[int(match.group(2))]].form
-                if name == "target":
-                    field = getattr(item, _TARGET_FIELDS.get(sub or "", "metric"))
-                elif name == "due":
-                    field = item.due_date if item.due_date.data else item.due_month
-                elif name in ("text", "owner_unit"):
-                    field = getattr(item, name)
-        if field is None:
-            # A key or the form's structure: only a changed page can produce these.
+        field = _field_of(form, where, problem.location)
+        message = content_problem_text(problem)
+        if field is None or message is None:
+            # A key, the form's structure or a kind of value no field of this form
+            # sends: only a changed page can produce these.
             note_changed_outside(form)
         else:
             field.errors = [*field.errors, message]

@@ -73,6 +73,8 @@ ACTION_LABELS = {
     "migrate_workflow": lazy_gettext("Moved to a new workflow version"),
     "remind": lazy_gettext("Reminder sent"),
     "escalate": lazy_gettext("Escalated (overdue)"),
+    "escalation_at_top": lazy_gettext("Not escalated: nobody above"),
+    "auto_action_refused": lazy_gettext("Automatic action refused"),
     "reroute_task": lazy_gettext("Task moved with its unit"),
 }
 

@@ -33,6 +33,7 @@ from planflow.views import InspectionRoundView
 
 from . import plan_views
 from .access import visible_plan
+from .codes import score_problem_text
 from .errors import describe, status_of
 from .i18n import current_language
 from .inspection_forms import NUMBER_HINT, SheetForm, VisitForm, parse_number, sheet_form
@@ -149,24 +150,26 @@ def _changed(typed: list[CriterionScore], found: InspectionRoundView | None) -> 
 
 
 def _score_problems(form: SheetForm, sheet: ScoringSheet, error: InvalidScores) -> None:
-    """The library's findings about the scores, in the user's language, next to their fields."""
+    """The library's findings about the scores, by code, next to their fields."""
     where = {cr.code: (i, cr) for i, cr in enumerate(sheet.criteria())}
-    for code, problem in error.problems:
-        if code not in where:
-            form.form_errors.append(f"{code}: {problem}")
+    for problem in error.problems:
+        if problem.criterion not in where:
+            form.form_errors.append(f"{problem.criterion}: {score_problem_text(problem)}")
             continue
-        index, cr = where[code]
-        field, message = form.score(index), str(NUMBER_HINT)
-        if problem.startswith("measured value") and form.measured(index) is not None:
-            field = form.measured(index)
-        elif "below 0" in problem:
+        index, cr = where[problem.criterion]
+        field, measured = form.score(index), form.measured(index)
+        if problem.column == "measured" and measured is not None:
+            field = measured
+        if problem.code in ("not_number", "not_finite"):
+            message = str(NUMBER_HINT)
+        elif problem.code == "below_zero":
             message = gettext("The score cannot be below 0.")
-        elif "above the criterion" in problem:
+        elif problem.code == "above_points":
             message = gettext(
                 "This criterion has %(points)s points at most.", points=number(cr.points)
             )
-        elif "number" not in problem:
-            message = problem
+        else:
+            message = score_problem_text(problem)
         field.errors = [*field.errors, message]
 
 

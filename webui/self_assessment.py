@@ -8,19 +8,19 @@ in while the library allows (the state ``inspect`` is fired from); it is
 saved whole through ``InspectionService.record_self_assessment``, pinned to
 the version the page showed. The form checks that numbers are numbers; the
 library judges them (``InvalidScores`` names every bad criterion, and each
-problem is shown at its criterion, with everything typed kept). Others who
-may see the plan read the sheet; a plan they may not see is a 404.
+problem is shown at its criterion and column, said by its code, with
+everything typed kept). Others who may see the plan read the sheet; a plan
+they may not see is a 404.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from planflow.core.definitions.spec import Criterion, ScoringSheet
+from planflow.core.definitions.spec import ScoringSheet
 from planflow.core.inspection.scoring import CriterionScore, InvalidScores, validate_scores
 from planflow.core.text import TextError, clean_text
 from planflow.errors import PermissionDenied, PlanflowError, StaleVersion
@@ -30,6 +30,7 @@ from planflow.views import PlanView
 
 from . import plan_views as views
 from .access import visible_plan
+from .codes import score_problem_text
 from .errors import describe, status_of
 from .i18n import state_label
 from .progress_forms import SelfAssessmentForm, gettext, parse_number, states_text
@@ -37,29 +38,6 @@ from .users import me, planflow, require_login
 
 bp = Blueprint("self_assessment", __name__, url_prefix="/plans")
 require_login(bp)
-
-#: The library's words for a bad entry (``planflow.core.inspection.scoring.validate_scores``).
-_BELOW = re.compile(r"(self score|measured value) \S+ is below 0")
-_ABOVE = re.compile(r"self score \S+ is above the criterion's \S+ points")
-_NOT_FINITE = re.compile(r"(self score|measured value) is not a finite number: .*")
-_NO_TARGET = "measured value given, but the criterion has no target"
-
-
-def _problem_text(problem: str, criterion: Criterion) -> tuple[str, str]:
-    """Which field a library problem is about ("score", "measured" or "note"), in words."""
-    field = "measured" if problem.startswith("measured") else "score"
-    if _BELOW.fullmatch(problem):
-        return field, gettext("This cannot be below 0.")
-    if _ABOVE.fullmatch(problem):
-        return field, gettext(
-            "This criterion has %(points)s points; give at most that.",
-            points=f"{criterion.points:g}",
-        )
-    if _NOT_FINITE.fullmatch(problem):
-        return field, gettext("This number is too large.")
-    if problem == _NO_TARGET:
-        return "score", gettext("This criterion has no target, so it takes no measured value.")
-    return field, problem
 
 
 def _page(
@@ -159,17 +137,17 @@ def _scores(sheet: ScoringSheet, form: SelfAssessmentForm) -> list[CriterionScor
 
 
 def _mark(sheet: ScoringSheet, form: SelfAssessmentForm, error: InvalidScores) -> None:
-    """Put each of the library's problems at its criterion's field."""
+    """Put each of the library's problems at its criterion's field, said by its code."""
     numbers = {c.code: n for n, c in enumerate(sheet.criteria())}
-    for code, problem in error.problems:
-        n = numbers.get(code)
+    for problem in error.problems:
+        words = score_problem_text(problem)
+        n = numbers.get(problem.criterion)
         if n is None:
-            form.form_errors.append(problem)
+            form.form_errors.append(f"{problem.criterion}: {words}")
             continue
-        which, words = _problem_text(problem, sheet.criteria()[n])
         score, measured, _note = form.row(n)
-        target = measured if which == "measured" and measured is not None else score
-        target.errors.append(words)
+        field = measured if problem.column == "measured" and measured is not None else score
+        field.errors.append(words)
 
 
 @bp.route("/<id:plan_id>/self-assessment", methods=["POST"])

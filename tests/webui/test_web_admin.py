@@ -422,3 +422,31 @@ def test_garbage_never_gives_a_500(
         assert "<script>x</script>" not in text(response)
     for url in [f"/admin/units/{value}", f"/admin/workflows/{value}/1", "/admin/users/0"]:
         assert client.get(url).status_code < 500
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "altered",
+        "broken_link",
+        "records_missing",
+        "duplicate_seq",
+        "head_mismatch",
+        "orphan_records",
+        "trail_missing",
+        "anchored_missing",
+        "anchored_altered",
+        "checkpoint_unlinked",
+        "checkpoint_altered",
+        "checkpoint_heads_altered",
+    ],
+)
+def test_each_audit_finding_is_explained_by_its_code(app: Flask, code: str) -> None:
+    from planflow.core.audit_chain import ChainProblem
+    from planflow_web.admin import explain
+
+    problem = ChainProblem(1, 2, "English for the log", code)
+    with app.test_request_context(headers={"Accept-Language": "zh"}):
+        app.preprocess_request()
+        said = explain(problem)
+    assert said != problem.message and not said.isascii(), said

@@ -222,6 +222,27 @@ def test_password_change_is_validated(
     assert client.get("/").status_code == 200
 
 
+def test_a_password_the_library_refuses_is_said_by_code(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refusal the form's own checks did not foresee reaches the user in their language."""
+    from planflow.errors import ValidationError
+    from planflow_web import accounts
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise ValidationError("a password cannot contain that", code="password_invalid")
+
+    monkeypatch.setattr(accounts, "change_password", refuse)
+    client = signed_in(app, "chair_a")
+    client.post_form("/auth/language", {"language": "zh"})
+    form = {"current": PASSWORD, "new": "long enough 1", "confirm": "long enough 1"}
+    response = client.post_form("/auth/password", form)
+    assert response.status_code == 422
+    page = text(response)
+    assert "a password cannot contain that" not in page
+    assert "此密码包含不能使用的字符。" in page
+
+
 def _session_version(pf: Planflow, username: str) -> int:
     with pf.db.read_session() as s:
         user = s.exec(select(User).where(User.username == username)).one()

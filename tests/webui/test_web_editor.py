@@ -698,3 +698,39 @@ def test_a_plan_form_over_the_apps_1_mib_limit_is_read_by_the_editor(
     response = client.post_form(f"/plans/{plan_id}/edit", big)
     assert response.status_code != 413
     assert response.status_code < 500
+
+
+def test_the_librarys_problems_are_said_by_code_in_korean(app: Flask, plans: Plans) -> None:
+    """Each problem reaches its field by location and in Korean by code, never in English."""
+    plan_id = plans.create(items=3)
+    drafter = signed_in(app, "drafter_a")
+    drafter.post_form("/auth/language", {"language": "ko"})
+    editor = Editor(drafter, plan_id)
+    editor.press(
+        "save",
+        **{
+            "sections-0-title": "",
+            item(0, 0, "text"): "x" * 2001,
+            item(0, 1, "due_month"): "",
+            item(0, 1, "due_date"): "2027-02-30",
+            item(0, 2, "due_month"): "",
+            item(0, 2, "due_date"): "2026-12-31",
+            item(0, 2, "metric"): "members",
+            item(0, 2, "value"): "lots",
+        },
+    )
+    html = editor.html
+    assert error_next_to(html, "sections-0-title") == "필수 항목입니다."
+    assert error_next_to(html, item(0, 0, "text")) == "2000자 이하로 입력하십시오."
+    assert error_next_to(html, item(0, 1, "due_date")).startswith("올바른 날짜가 아닙니다.")
+    assert (
+        error_next_to(html, item(0, 2, "due_date"))
+        == "날짜는 계획 연도(2027년) 안에 있어야 합니다."
+    )
+    assert error_next_to(html, item(0, 2, "value")) == "숫자를 입력하십시오. 예: 95 또는 2.5"
+    for english in ("is required", "characters", "valid date", "plan year", "finite number"):
+        assert english not in html, english
+    # A key the page never offered: the library's problem is about no field of the form.
+    editor.press("save", **{item(0, 0, "key"): "bad key!", item(0, 0, "text"): "fine"})
+    assert "이 페이지 밖에서 양식이 변경되었습니다. 편집기를 다시 여십시오." in editor.html
+    assert "letters, digits" not in editor.html

@@ -350,3 +350,36 @@ def test_the_sheet_in_korean(app: Flask, plans: Plans) -> None:
     drafter.post_form("/auth/language", {"language": "ko"})
     page = text(drafter.get(f"/plans/{plan_id}/self-assessment"))
     assert "자체 평가" in page and "근로자의 집 점검표" in page and "필수" in page
+
+
+def test_the_librarys_score_problems_are_said_by_code_in_chinese(
+    app: Flask, plans: Plans, pf: Planflow
+) -> None:
+    plan_id = plan_in(plans)
+    drafter = signed_in(app, "drafter_a")
+    drafter.post_form("/auth/language", {"language": "zh"})
+    typed = {"score_0": "11", "score_1": "-1", "score_4": "20.5"}
+    response = save(drafter, plan_id, fields(typed, expected_version=str(plans.version(plan_id))))
+    assert response.status_code == 422
+    page = text(response)
+    assert "本项满分为 10 分，评分不得超过满分。" in row(page, 0)
+    assert "不能小于 0。" in row(page, 1)
+    assert "本项满分为 20 分，评分不得超过满分。" in row(page, 4)
+    for english in ("above the criterion", "below 0", "points"):
+        assert english not in page, english
+    assert self_column(pf, plan_id) == []
+
+
+def test_score_problems_only_a_changed_page_sends_are_said_too(app: Flask) -> None:
+    from planflow.core.inspection.scoring import ScoreProblem
+    from planflow_web.codes import score_problem_text
+
+    duplicate = ScoreProblem("A1", "duplicate", "scored more than once")
+    unknown = ScoreProblem("Z9", "unknown_criterion", "unknown criterion code")
+    newer = ScoreProblem("A1", "moon_full", "the moon is full")
+    with app.test_request_context(headers={"Accept-Language": "ko"}):
+        app.preprocess_request()
+        assert score_problem_text(duplicate).startswith("이 기준이 두 번 이상 전송되었습니다.")
+        assert score_problem_text(unknown).startswith("점검표에 이 기준이 없습니다.")
+        # A code this catalogue does not know: the library's English, not nothing.
+        assert score_problem_text(newer) == "the moon is full"

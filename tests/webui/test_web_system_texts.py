@@ -5,20 +5,44 @@ texts the system wrote on its way (the rectification points, by code in the
 record) must reach the unit's chair in their own language on the plan page,
 the timeline, the notification list and in the e-mails; in English they read
 as before. Refusals shown on the plan page are translated by code too.
+
+``test_no_english_system_text_reaches_a_reader_of_a_rectified_plan`` is the
+done-when of issue 15, strictly: with every name people typed in Chinese, a
+plan goes through inspection, rectification (reminded, then late and
+escalated at the top) and acceptance, and no English word at all reaches a
+zh or ko reader on the plan page, the timeline, the notifications, the
+inspection sheet, the e-mails the outbox sends or the daily digest.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+from email.message import EmailMessage
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 from flask import Flask
+from sqlmodel import select
 from webui_support import Plans, WebClient, signed_in, text
 
 from planflow.app import Planflow
+from planflow.clock import FixedClock
+from planflow.core.content.model import PlanContent
 from planflow.core.inspection.scoring import CriterionScore
 from planflow.integrations.mail.labels import RegistryLabels
-from planflow.integrations.mail.messages import MailContext, render
+from planflow.integrations.mail.messages import (
+    DigestItem,
+    MailContext,
+    render,
+    render_digest,
+)
+from planflow.integrations.mail.outbox import Outbox
+from planflow.integrations.mail.settings import SmtpSettings
+from planflow.scheduling.deadline_processor import DeadlineProcessor
+from planflow.storage.org_repo import bump_generation
+from planflow.storage.tables import Unit, User
 
 CODES = ("A1", "A2", "B1", "B2", "C1", "D1", "D2", "E1", "E2")
 POINTS = (10, 10, 10, 10, 20, 10, 10, 10, 10)
@@ -160,3 +184,233 @@ def test_library_errors_are_described_by_code(app: Flask) -> None:
         # A code the catalogue does not know: the library's English, not nothing.
         odd = ValidationError("the moon is full", code="moon_full")
         assert describe(odd) == "the moon is full"
+
+
+@pytest.mark.parametrize(
+    ("code", "params"),
+    [
+        ("wrong_state", {"what": "finish", "state": "accepted", "allowed": ["inspected"]}),
+        ("work_closed", {"action": "report_progress", "state": "draft", "allowed": []}),
+        ("content_locked", {"state": "accepted"}),
+        ("unknown_status", {"status": "odd", "allowed": ["done"]}),
+        ("measured_not_number", {}),
+        ("invalid_scores", {"criteria": ["A1"]}),
+        ("unknown_language", {"languages": ["en", "zh", "ko"]}),
+    ],
+)
+def test_refusals_a_changed_page_meets_are_described_by_code(
+    app: Flask, code: str, params: dict[str, Any]
+) -> None:
+    from planflow.errors import ValidationError
+    from planflow_web.errors import describe
+
+    error = ValidationError("an English sentence for the log", code=code, params=params)
+    with app.test_request_context(headers={"Accept-Language": "ko"}):
+        app.preprocess_request()
+        said = describe(error)
+    assert said != str(error) and not _WORD.search(said), said
+
+
+# -- the done-when of issue 15, strictly: no English word at all ------------------------------
+
+#: Chinese names for everything people typed, so that any English word left on a page
+#: or in an e-mail was written by the system.
+UNIT_NAMES = {
+    "fed": "全国总工会",
+    "union": "市总工会",
+    "branch_a": "第一分会",
+    "branch_b": "第二分会",
+}
+#: ASCII words a zh or ko reader may see: the product's name, the language switcher's own
+#: name for English, the zone of the times in e-mails and the file format of an export.
+ALLOWED = {"planflow", "English", "UTC", "CSV"}
+_WORD = re.compile(r"[A-Za-z]{3,}")
+_URL = re.compile(r"https?://\S+")
+
+
+class Captured:
+    """A mail transport that keeps the messages."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    def send(self, message: EmailMessage) -> None:
+        self.messages.append(message)
+
+    def close(self) -> None:
+        pass
+
+
+class Visible(HTMLParser):
+    """What a reader sees of a page: its text and the words of title, alt and aria-label."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "template"):
+            self._hidden += 1
+        for name, value in attrs:
+            if name in ("title", "alt", "aria-label", "placeholder") and value:
+                self.parts.append(value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "template"):
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def visible(html: str) -> str:
+    reader = Visible()
+    reader.feed(html)
+    return " ".join(" ".join(reader.parts).split())
+
+
+def english_words(said: str) -> set[str]:
+    """The English words in ``said``, leaving out links and the units' codes (``branch_a``)."""
+    said = _URL.sub(" ", said)
+    for code in UNIT_NAMES:
+        said = re.sub(rf"\b{code}\b", " ", said)
+    return {w for w in _WORD.findall(said) if w not in ALLOWED}
+
+
+def _in_chinese(pf: Planflow, lang: str) -> None:
+    """Every unit and person gets a Chinese name (what people typed); everyone reads ``lang``."""
+    with pf.session() as s:
+        for unit in s.exec(select(Unit)):
+            unit.name = UNIT_NAMES[unit.code]
+            s.add(unit)
+        for n, user in enumerate(s.exec(select(User).order_by(User.id)), 1):
+            user.display_name = f"用户{n}号"
+            user.language = lang
+            s.add(user)
+        bump_generation(s)
+
+
+def _rectified_through_every_channel(plans: Plans, pf: Planflow, clock: FixedClock) -> int:
+    """A plan in Chinese fails its inspection; its chair is reminded to rectify it."""
+    drafter, chair = "drafter_a", "chair_a"
+    plan_id = pf.create_plan(
+        unit_code="branch_a", year=2027, title="2027年职工之家建设计划", actor=drafter
+    )
+    content = PlanContent(2027).add_section("会员发展", key="s1")
+    content = content.add_item("s1", "发展新会员五十名", due=3, key="i1")
+    content = content.add_item("s1", "开展职工培训", due=6, key="i2")
+    pf.content.set_content(plan_id, content, actor=drafter, expected_version=None)
+    plans.fire(plan_id, ("submit", chair), ("start_review", "reviewer"), ("approve", "reviewer"))
+    plans.fire(plan_id, ("schedule_inspection", "officer"), ("inspect", "inspector"))
+    scores = [CriterionScore(c, inspector_score=p) for c, p in zip(CODES, POINTS, strict=True)]
+    scores[3] = CriterionScore("B2", inspector_score=10, measured=80)  # target 95%
+    scores[8] = CriterionScore("E2", inspector_score=6, inspector_note="积极分子偏少")
+    pf.inspections.record_scores(plan_id, scores, actor="inspector")
+    pf.inspections.finish(plan_id, actor="inspector")
+    assert plans.state(plan_id) == "rectification_required"
+    # Rectify by 3 February: the chair is reminded on 29 January.
+    clock.advance(timedelta(days=27))
+    assert _deadlines(pf) == 1
+    return plan_id
+
+
+def _deadlines(pf: Planflow) -> int:
+    """Run the deadline processor until it has nothing left; how many timers it handled."""
+    handled = 0
+    while done := DeadlineProcessor(pf.service, "test").run().applied:
+        handled += done
+    return handled
+
+
+def _finish(plans: Plans, pf: Planflow, clock: FixedClock, plan_id: int) -> None:
+    """Rectified; the second inspection is late (reminded late, escalated); accepted."""
+    plans.fire(plan_id, ("rectified", "chair_a"))
+    clock.advance(timedelta(days=31))
+    assert _deadlines(pf) >= 2
+    plans.fire(plan_id, ("inspect", "inspector"))
+    full = [CriterionScore(c, inspector_score=p) for c, p in zip(CODES, POINTS, strict=True)]
+    pf.inspections.record_scores(plan_id, full, actor="inspector")
+    pf.inspections.finish(plan_id, actor="inspector")
+    assert plans.state(plan_id) == "accepted"
+
+
+def _pages_of(client: WebClient, plan_id: int, *, officer: bool = False) -> dict[str, str]:
+    urls = {
+        "plan page": f"/plans/{plan_id}",
+        "timeline": f"/plans/{plan_id}/timeline",
+        "notifications": "/notifications/",
+        "inspection sheet": f"/inspections/plan/{plan_id}",
+        "my work": "/",
+        "plans": "/plans/",
+    }
+    if officer:
+        urls |= {"inspection calendar": "/inspections/2027/2", "overview": "/overview/"}
+    out = {}
+    for name, url in urls.items():
+        response = client.get(url)
+        assert response.status_code == 200, (name, response.status_code)
+        out[name] = visible(text(response))
+    return out
+
+
+def _sent_mails(pf: Planflow, clock: FixedClock, lang: str) -> dict[str, list[str]]:
+    """Every notification as the outbox sends it, and each reader's digest, by username."""
+    captured = Captured()
+    settings = SmtpSettings("mail.invalid", "planflow@example.org", base_url="https://pf.example")
+    box = Outbox(pf.db, clock, settings, pf.registry, "test", transport=captured)
+    while box.run_once().sent:
+        pass
+    mails: dict[str, list[str]] = {}
+    for message in captured.messages:
+        body = message.get_body(("plain",))
+        assert body is not None
+        username = message["To"].addresses[0].username
+        said = f"{message['Subject']}\n{body.get_content()}"
+        mails.setdefault(username, []).append(said)
+    labels = RegistryLabels(pf.registry)
+    for username in ("chair_a", "inspector"):
+        found = pf.inbox.notifications(username)
+        ctx = MailContext(language=lang, labels=labels, recipient_name="读者")
+        items = [DigestItem(n.kind, n.payload, n.plan_id, n.created_at) for n in found]
+        digest = render_digest(items, ctx, day=clock.now().date())
+        mails[username].append(f"{digest.subject}\n{digest.body}")
+    return mails
+
+
+@pytest.mark.parametrize("lang", ["zh", "ko"])
+def test_no_english_system_text_reaches_a_reader_of_a_rectified_plan(
+    app: Flask, plans: Plans, pf: Planflow, clock: FixedClock, lang: str
+) -> None:
+    """The done-when of issue 15: plan page, timeline, notifications, e-mails, all in zh/ko."""
+    _in_chinese(pf, lang)
+    plan_id = _rectified_through_every_channel(plans, pf, clock)
+    readers = {name: signed_in(app, name) for name in ("chair_a", "inspector", "officer")}
+    for client in readers.values():
+        client.post_form("/auth/language", {"language": lang})
+    seen: dict[str, str] = {}
+    for name, client in readers.items():
+        for where, said in _pages_of(client, plan_id, officer=name == "officer").items():
+            seen[f"{name}, {where}, while rectifying"] = said
+    _finish(plans, pf, clock, plan_id)
+    for name, client in readers.items():
+        for where, said in _pages_of(client, plan_id, officer=name == "officer").items():
+            seen[f"{name}, {where}, accepted"] = said
+    for name, mails in _sent_mails(pf, clock, lang).items():
+        for n, said in enumerate(mails):
+            seen[f"{name}, e-mail {n}"] = said
+
+    # Every channel was used: transitions, a reminder, a late reminder, an escalation.
+    kinds = {n.kind for who in ("chair_a", "inspector") for n in pf.inbox.notifications(who)}
+    assert kinds == {"transition", "remind", "escalate"}
+    actions = [r.action for r in pf.audit_trail(plan_id)]
+    assert {"remind", "escalation_at_top", "require_rectification", "accept"} <= set(actions)
+    # What the system wrote on this plan's trail is there, in the reader's language ...
+    chair = seen["chair_a, timeline, accepted"]
+    for expected in EXPECTED[lang]:
+        assert expected in chair, expected
+    assert any(EXPECTED[lang][0] in said for where, said in seen.items() if "e-mail" in where)
+    # ... and nobody reads a word of English anywhere.
+    leaks = {where: english_words(said) for where, said in seen.items()}
+    assert {where: words for where, words in leaks.items() if words} == {}

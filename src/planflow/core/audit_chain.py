@@ -15,8 +15,8 @@ order never changes; a new field would be appended, with a format version.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -110,9 +110,17 @@ class StoredEntry:
 
 @dataclass(frozen=True, slots=True)
 class ChainProblem:
+    """Something wrong with the audit trail: where, a stable code and its parameters.
+
+    ``message`` is the English for logs and the command line; clients say
+    the problem by ``code`` (listed in ``docs/codes.md``).
+    """
+
     plan_id: int | None
     seq: int | None
     message: str
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def __str__(self) -> str:
         where = []
@@ -141,18 +149,23 @@ def check_plan_chain(
                     plan_id,
                     e.seq,
                     f"records {expected_seq}..{e.seq - 1} are missing (deleted)",
+                    "records_missing",
+                    {"first": expected_seq, "last": e.seq - 1},
                 )
             else:
-                yield ChainProblem(plan_id, e.seq, "duplicate sequence number")
+                yield ChainProblem(plan_id, e.seq, "duplicate sequence number", "duplicate_seq")
         if e.prev_hash != prev:
             yield ChainProblem(
                 plan_id,
                 e.seq,
                 "does not link to the previous record (a record was inserted, deleted or altered)",
+                "broken_link",
             )
         actual = e.compute_hash()
         if actual != stored.stored_hash:
-            yield ChainProblem(plan_id, e.seq, "content does not match its hash (altered)")
+            yield ChainProblem(
+                plan_id, e.seq, "content does not match its hash (altered)", "altered"
+            )
         prev = stored.stored_hash
         expected_seq = e.seq + 1
         last = (e.seq, stored.stored_hash)
@@ -163,7 +176,8 @@ def check_plan_chain(
             msg = f"the last record (seq {last[0]}) is not the one the plan row points to (altered)"
         else:
             msg = f"the chain ends at seq {last[0]} but the plan records seq {head[0]}"
-        yield ChainProblem(plan_id, None, msg)
+        params = {"ends_at": last[0], "plan_records": head[0]}
+        yield ChainProblem(plan_id, None, msg, "head_mismatch", params)
 
 
 def heads_digest(heads: Iterable[tuple[int, int, str]]) -> str:

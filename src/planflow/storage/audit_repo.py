@@ -137,6 +137,7 @@ def verify(db: Database, *, max_problems: int = 100) -> VerifyReport:
                         plan_id,
                         None,
                         "audit records exist for a plan that does not",
+                        "orphan_records",
                     )
                 )
             report.problems.extend(check_plan_chain(plan_id, records, head))
@@ -145,7 +146,9 @@ def verify(db: Database, *, max_problems: int = 100) -> VerifyReport:
         for plan_id, head in heads.items():
             if plan_id not in seen and head[0] > 0:
                 report.problems.append(
-                    ChainProblem(plan_id, None, "the plan's whole audit trail is missing")
+                    ChainProblem(
+                        plan_id, None, "the plan's whole audit trail is missing", "trail_missing"
+                    )
                 )
         _verify_checkpoints(conn, report)
     return report
@@ -157,12 +160,13 @@ def _verify_checkpoints(conn: Connection, report: VerifyReport) -> None:
     prev = GENESIS
     for cp in checkpoints:
         expected = checkpoint_hash(cp.at, cp.plan_count, cp.record_count, cp.digest, cp.prev_hash)
+        which = {"checkpoint": cp.id}
         if cp.prev_hash != prev:
-            report.problems.append(
-                ChainProblem(None, None, f"checkpoint #{cp.id} does not link to the one before it")
-            )
+            message = f"checkpoint #{cp.id} does not link to the one before it"
+            report.problems.append(ChainProblem(None, None, message, "checkpoint_unlinked", which))
         if expected != cp.hash:
-            report.problems.append(ChainProblem(None, None, f"checkpoint #{cp.id} was altered"))
+            message = f"checkpoint #{cp.id} was altered"
+            report.problems.append(ChainProblem(None, None, message, "checkpoint_altered", which))
         prev = cp.hash
     if not checkpoints:
         return
@@ -174,6 +178,8 @@ def _verify_checkpoints(conn: Connection, report: VerifyReport) -> None:
                 None,
                 None,
                 f"the chain heads recorded at checkpoint #{latest.id} were altered or deleted",
+                "checkpoint_heads_altered",
+                {"checkpoint": latest.id},
             )
         )
     anchored = {
@@ -193,6 +199,8 @@ def _verify_checkpoints(conn: Connection, report: VerifyReport) -> None:
                     a.plan_id,
                     a.seq,
                     f"anchored by checkpoint #{latest.id} but the record is gone (deleted)",
+                    "anchored_missing",
+                    {"checkpoint": latest.id},
                 )
             )
         elif found != a.hash:
@@ -201,6 +209,8 @@ def _verify_checkpoints(conn: Connection, report: VerifyReport) -> None:
                     a.plan_id,
                     a.seq,
                     f"differs from the record anchored by checkpoint #{latest.id} (altered)",
+                    "anchored_altered",
+                    {"checkpoint": latest.id},
                 )
             )
 

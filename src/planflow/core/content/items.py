@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import calendar
 import secrets
-from collections.abc import Collection, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from planflow.errors import ValidationError
 
@@ -28,11 +28,65 @@ Due: TypeAlias = int | date
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong with submitted content; indexes in ``path`` count from 0."""
+class Location:
+    """Where in submitted content a problem is: indexes count from 0.
 
-    path: str
+    ``Location(1, 2, "target.value")`` is the value of the target of the third
+    item of the second section; ``Location(1, None, "title")`` that section's
+    title; ``Location(1, 2)`` the item itself. Without a section, ``field`` is
+    a name at the top (``sections``, ``year``, ``content``, ``content.<name>``
+    for an unknown one) or an edit helper's argument (``key``, ``index``).
+    ``str()`` of it is the problem's ``path``.
+    """
+
+    section: int | None = None
+    item: int | None = None
+    field: str = ""
+
+    def at(self, name: str) -> Location:
+        """The field ``name`` below this place (``target`` -> ``target.op``)."""
+        return Location(self.section, self.item, f"{self.field}.{name}" if self.field else name)
+
+    def __str__(self) -> str:
+        parts = []
+        if self.section is not None:
+            parts.append(f"sections[{self.section}]")
+            if self.item is not None:
+                parts.append(f"items[{self.item}]")
+        if self.field:
+            parts.append(self.field)
+        return ".".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with submitted content: where, a stable code and its parameters.
+
+    ``message`` is the English text for logs and the command line; clients
+    say it by ``code`` (listed in ``docs/codes.md``) and place it by
+    ``location``, never by reading ``message`` or ``path``.
+    """
+
+    location: Location
+    code: str
     message: str
+    params: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def path(self) -> str:
+        """The location as text: ``sections[0].items[2].due``."""
+        return str(self.location)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The problem as a client receives it (``ContentValidationError.params["details"]``)."""
+        where = self.location
+        return {
+            "code": self.code,
+            "params": dict(self.params),
+            "section": where.section,
+            "item": where.item,
+            "field": where.field,
+        }
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -48,13 +102,18 @@ class ContentValidationError(ValidationError):
         lines = "\n".join(f"  {p}" for p in self.problems)
         super().__init__(
             f"plan content has {len(self.problems)} problem(s):\n{lines}",
-            params={"problems": [str(p) for p in self.problems]},
+            params={
+                "problems": [str(p) for p in self.problems],
+                "details": [p.to_dict() for p in self.problems],
+            },
         )
 
 
-def content_problem(path: str, message: str) -> ContentValidationError:
+def content_problem(
+    where: Location, code: str, message: str, **params: Any
+) -> ContentValidationError:
     """The error for a single problem (an edit helper's bad argument)."""
-    return ContentValidationError([Problem(path, message)])
+    return ContentValidationError([Problem(where, code, message, params)])
 
 
 def new_key(used: Collection[str] = ()) -> str:

@@ -24,6 +24,7 @@ from planflow.core.content.items import (
     MAX_TITLE,
     Item,
     ItemTarget,
+    Location,
     Section,
     content_problem,
     new_key,
@@ -41,14 +42,22 @@ class PlanContent:
     def from_dict(cls, data: object, *, year: int) -> PlanContent:
         """Validate untrusted content; raises ContentValidationError listing every problem."""
         if isinstance(year, bool) or not isinstance(year, int) or not 1 <= year <= 9999:
-            raise content_problem("year", f"must be a year 1..9999, not {year!r}")
+            raise content_problem(
+                Location(field="year"),
+                "year_range",
+                f"must be a year 1..9999, not {year!r}",
+                value=repr(year),
+            )
         check = ContentChecker(year)
-        root = check.fields(data, "content", ("sections",))
+        root = check.fields(data, Location(field="content"), ("sections",))
         raw = root.get("sections", []) if root is not None else []
         if not isinstance(raw, list | tuple):
-            check.add("sections", f"must be a list, not {kind_of(raw)}")
+            kind = kind_of(raw)
+            check.add(
+                Location(field="sections"), "not_list", f"must be a list, not {kind}", kind=kind
+            )
             raw = []
-        parsed = [check.section(s, f"sections[{i}]") for i, s in enumerate(raw)]
+        parsed = [check.section(s, Location(i)) for i, s in enumerate(raw)]
         check.raise_if_any()
         # Keys are generated only now, so that a generated key cannot collide with a later one.
         used = set(check.item_keys) | set(check.section_keys)
@@ -107,14 +116,22 @@ class PlanContent:
         for si, section in enumerate(self.sections):
             if section.key == key:
                 return si
-        raise content_problem("section_key", f"no section with key {key!r}")
+        raise content_problem(
+            Location(field="section_key"),
+            "unknown_key",
+            f"no section with key {key!r}",
+            kind="section",
+            key=key,
+        )
 
     def _item_index(self, key: str) -> tuple[int, int]:
         for si, section in enumerate(self.sections):
             for ii, item in enumerate(section.items):
                 if item.key == key:
                     return si, ii
-        raise content_problem("key", f"no item with key {key!r}")
+        raise content_problem(
+            Location(field="key"), "unknown_key", f"no item with key {key!r}", kind="item", key=key
+        )
 
     def _with_items(self, si: int, items: Sequence[Item]) -> PlanContent:
         section = replace(self.sections[si], items=tuple(items))
@@ -126,7 +143,7 @@ class PlanContent:
         at = _position(index, len(self.sections))
         check = self._checker()
         section = check.section(
-            {"key": key or new_key(check.section_keys), "title": title}, f"sections[{at}]"
+            {"key": key or new_key(check.section_keys), "title": title}, Location(at)
         )
         check.raise_if_any()
         assert section is not None
@@ -135,7 +152,7 @@ class PlanContent:
     def rename_section(self, key: str, title: str) -> PlanContent:
         si = self._section_index(key)
         check = ContentChecker(self.year)
-        clean = check.string(title, f"sections[{si}].title", MAX_TITLE, required=True)
+        clean = check.string(title, Location(si, None, "title"), MAX_TITLE, required=True)
         check.raise_if_any()
         assert clean is not None
         section = replace(self.sections[si], title=clean)
@@ -168,7 +185,7 @@ class PlanContent:
             "due": due,
             "target": target,
         }
-        item = check.item(data, f"sections[{si}].items[{at}]")
+        item = check.item(data, Location(si, at))
         check.raise_if_any()
         assert item is not None
         items.insert(at, item)
@@ -177,11 +194,11 @@ class PlanContent:
     def update_item(self, key: str, /, **changes: object) -> PlanContent:
         """Change some of text, owner_unit, due and target; the key never changes."""
         si, ii = self._item_index(key)
-        path = f"sections[{si}].items[{ii}]"
+        where = Location(si, ii)
         if "key" in changes:
-            raise content_problem(f"{path}.key", "an item's key cannot be changed")
+            raise content_problem(where.at("key"), "key_fixed", "an item's key cannot be changed")
         check = self._checker(skip_item=key)
-        item = check.item({**self.sections[si].items[ii].to_dict(), **changes}, path)
+        item = check.item({**self.sections[si].items[ii].to_dict(), **changes}, where)
         check.raise_if_any()
         assert item is not None
         items = list(self.sections[si].items)
@@ -208,5 +225,11 @@ def _position(index: int | None, length: int) -> int:
     if index is None:
         return length
     if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index <= length:
-        raise content_problem("index", f"must be between 0 and {length}, not {index!r}")
+        raise content_problem(
+            Location(field="index"),
+            "index_range",
+            f"must be between 0 and {length}, not {index!r}",
+            max=length,
+            value=repr(index),
+        )
     return index

@@ -104,65 +104,105 @@ class InspectionOutcome:
     rectification_due: date | None
 
 
+@dataclass(frozen=True, slots=True)
+class ScoreProblem:
+    """One bad entry of a sheet: its criterion and column, a stable code and parameters.
+
+    ``column`` is ``self_score``, ``inspector_score`` or ``measured``, or None
+    for the row as a whole. ``message`` is the English for logs and the
+    command line; clients say the problem by ``code`` (``docs/codes.md``).
+    """
+
+    criterion: str
+    code: str
+    message: str
+    column: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The problem as a client receives it (``InvalidScores.params["details"]``)."""
+        return {
+            "criterion": self.criterion,
+            "column": self.column,
+            "code": self.code,
+            "params": dict(self.params),
+        }
+
+    def __str__(self) -> str:
+        return f"{self.criterion}: {self.message}"
+
+
 class InvalidScores(ValidationError):
     """Every bad entry of a sheet at once, so a form can mark all of them."""
 
     code = "invalid_scores"
 
-    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+    def __init__(self, problems: Sequence[ScoreProblem]) -> None:
         self.problems = tuple(problems)
         super().__init__(
-            f"{len(self.problems)} invalid score(s): "
-            + "; ".join(f"{code}: {msg}" for code, msg in self.problems),
-            params={"criteria": sorted({code for code, _ in self.problems})},
+            f"{len(self.problems)} invalid score(s): " + "; ".join(map(str, self.problems)),
+            params={
+                "criteria": sorted({p.criterion for p in self.problems}),
+                "details": [p.to_dict() for p in self.problems],
+            },
         )
 
 
-def _number_problem(value: object) -> str | None:
+#: The columns of a row, as ``ScoreProblem.column`` names them and in English.
+_COLUMNS = (
+    ("self_score", "self score"),
+    ("inspector_score", "inspector score"),
+)
+
+
+def _number_problem(code: str, column: str, what: str, value: object) -> ScoreProblem | None:
     # Form input can smuggle in bools (an int subclass) or strings; say so plainly.
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return f"is not a number: {value!r}"
+        message = f"{what} is not a number: {value!r}"
+        return ScoreProblem(code, "not_number", message, column, {"value": repr(value)})
     if not math.isfinite(value):
-        return f"is not a finite number: {value!r}"
+        message = f"{what} is not a finite number: {value!r}"
+        return ScoreProblem(code, "not_finite", message, column, {"value": repr(value)})
     return None
 
 
 def validate_scores(sheet: ScoringSheet, scores: Iterable[CriterionScore]) -> None:
     """Raise ``InvalidScores`` naming every unknown, duplicated or out-of-range entry."""
     criteria = {cr.code: cr for cr in sheet.criteria()}
-    problems: list[tuple[str, str]] = []
+    problems: list[ScoreProblem] = []
     seen: set[str] = set()
     for entry in scores:
-        if entry.code in seen:
-            problems.append((entry.code, "scored more than once"))
+        code = entry.code
+        if code in seen:
+            problems.append(ScoreProblem(code, "duplicate", "scored more than once"))
             continue
-        seen.add(entry.code)
-        criterion = criteria.get(entry.code)
+        seen.add(code)
+        criterion = criteria.get(code)
         if criterion is None:
-            problems.append((entry.code, "unknown criterion code"))
+            problems.append(ScoreProblem(code, "unknown_criterion", "unknown criterion code"))
             continue
-        for what, value in (
-            ("self score", entry.self_score),
-            ("inspector score", entry.inspector_score),
-        ):
+        for column, what in _COLUMNS:
+            value = getattr(entry, column)
             if value is None:
                 continue
-            problem = _number_problem(value)
+            problem = _number_problem(code, column, what, value)
             if problem is None and value < 0:
-                problem = f"{value:g} is below 0"
+                message = f"{what} {value:g} is below 0"
+                problem = ScoreProblem(code, "below_zero", message, column, {"value": value})
             elif problem is None and value > criterion.points:
-                problem = f"{value:g} is above the criterion's {criterion.points:g} points"
+                message = f"{what} {value:g} is above the criterion's {criterion.points:g} points"
+                params = {"value": value, "points": criterion.points}
+                problem = ScoreProblem(code, "above_points", message, column, params)
             if problem is not None:
-                problems.append((entry.code, f"{what} {problem}"))
+                problems.append(problem)
         if entry.measured is not None:
-            problem = _number_problem(entry.measured)
+            problem = _number_problem(code, "measured", "measured value", entry.measured)
             if problem is not None:
-                problems.append((entry.code, f"measured value {problem}"))
+                problems.append(problem)
             elif criterion.target is None:
                 # Silently dropping it would hide a sheet/form mismatch.
-                problems.append(
-                    (entry.code, "measured value given, but the criterion has no target")
-                )
+                message = "measured value given, but the criterion has no target"
+                problems.append(ScoreProblem(code, "no_target", message, "measured"))
     if problems:
         raise InvalidScores(problems)
 
