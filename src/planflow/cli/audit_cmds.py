@@ -96,7 +96,9 @@ def _verify_published(
             try:
                 published.append(parse_line(line))
             except ValueError as exc:
-                problems.append(ChainProblem(None, None, f"{path} line {number}: {exc}"))
+                problems.append(
+                    ChainProblem(None, None, f"{path} line {number}: {exc}", "signed_line_invalid")
+                )
     if not published:
         raise click.ClickException(f"{path} holds no signed checkpoint")
 

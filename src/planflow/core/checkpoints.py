@@ -243,10 +243,22 @@ def check_published(checkpoints: Sequence[Signed], check: SignatureCheck) -> lis
         st = signed.statement
         wrong = check(st.key, st.canonical().encode("utf-8"), signed.signature)
         if wrong is not None:
-            problems.append(ChainProblem(None, None, f"checkpoint #{st.seq}: {wrong}"))
+            problems.append(
+                ChainProblem(
+                    None,
+                    None,
+                    f"checkpoint #{st.seq}: {wrong}",
+                    "signed_invalid",
+                    {"checkpoint": st.seq},
+                )
+            )
         if before is None:
             if st.seq == 1 and st.prev != GENESIS:
-                problems.append(ChainProblem(None, None, "checkpoint #1 does not start the chain"))
+                problems.append(
+                    ChainProblem(
+                        None, None, "checkpoint #1 does not start the chain", "signed_chain_start"
+                    )
+                )
         elif st.seq != before.seq + 1:
             problems.append(
                 ChainProblem(
@@ -254,12 +266,18 @@ def check_published(checkpoints: Sequence[Signed], check: SignatureCheck) -> lis
                     None,
                     f"checkpoint #{st.seq} follows #{before.seq}: "
                     f"checkpoints {before.seq + 1}..{st.seq - 1} are missing from the file",
+                    "signed_chain_gap",
+                    {"first": before.seq + 1, "last": st.seq - 1},
                 )
             )
         elif st.prev != before.hash():
             problems.append(
                 ChainProblem(
-                    None, None, f"checkpoint #{st.seq} does not link to #{before.seq} before it"
+                    None,
+                    None,
+                    f"checkpoint #{st.seq} does not link to #{before.seq} before it",
+                    "signed_chain_link",
+                    {"checkpoint": st.seq, "previous": before.seq},
                 )
             )
         before = st
@@ -299,6 +317,8 @@ def check_signed_heads(
                 plan_id,
                 head.seq,
                 f"signed in {stamp} but the record is gone (deleted)",
+                "signed_record_missing",
+                {"checkpoint": head.checkpoint},
             )
         if found == head.hash:
             good = max(good, head.seq)
@@ -309,11 +329,15 @@ def check_signed_heads(
                 plan_id,
                 head.seq,
                 f"rewritten after {stamp} signed it: it no longer hashes to the signed head",
+                "signed_record_altered",
+                {"checkpoint": head.checkpoint},
             )
         return ChainProblem(
             plan_id,
             first,
             f"this or a later record up to {head.seq} was rewritten after {stamp} signed"
             f" them: record {head.seq} no longer hashes to the signed head",
+            "signed_records_altered",
+            {"checkpoint": head.checkpoint, "last": head.seq},
         )
     return None

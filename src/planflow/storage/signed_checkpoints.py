@@ -328,6 +328,8 @@ def verify_published(
                         None,
                         None,
                         f"checkpoint #{seq} is published but not in the database (deleted)",
+                        "signed_checkpoint_missing",
+                        {"checkpoint": seq},
                     )
                 )
             elif stored[seq] != st.hash():
@@ -336,6 +338,8 @@ def verify_published(
                         None,
                         None,
                         f"the database's checkpoint #{seq} is not the published one (altered)",
+                        "signed_checkpoint_altered",
+                        {"checkpoint": seq},
                     )
                 )
         report.unpublished = sum(1 for seq in stored if seq > last.seq)
@@ -375,6 +379,8 @@ def _signed_heads(
                     None,
                     f"the chain heads checkpoint #{seq} signed were altered or deleted"
                     " in the database",
+                    "signed_heads_altered",
+                    {"checkpoint": seq},
                 )
             )
         if seq in (first.seq, last.seq):
@@ -386,6 +392,8 @@ def _signed_heads(
                         None,
                         f"the database's chain heads do not rebuild checkpoint #{seq}'s root"
                         " (altered or deleted)",
+                        "signed_heads_altered",
+                        {"checkpoint": seq},
                     )
                 )
         if seq == first.seq:
@@ -425,6 +433,8 @@ def _check_records(
                 None,
                 f"the plan's whole audit trail is gone (deleted): checkpoint #{last.checkpoint}"
                 f" ({last.at.astimezone(UTC).isoformat()}) signed {last.seq} records of it",
+                "signed_trail_missing",
+                {"checkpoint": last.checkpoint, "records": last.seq},
             )
         )
     report.uncovered_records = sum(uncovered.values())
