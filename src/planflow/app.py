@@ -54,6 +54,7 @@ from planflow.services.org_admin import OrgAdmin
 from planflow.services.overview import UnitPlan, YearOverview, year_overview
 from planflow.services.plan_creation import units_for_new_plans
 from planflow.services.plans import PlanService
+from planflow.services.unit_moves import UnitMoves
 from planflow.services.visibility import Viewer
 from planflow.storage import audit_repo, plan_reads
 from planflow.storage import plan_store as ps
@@ -131,7 +132,14 @@ class Planflow:
         self.guards.provide("inspection", self.services.inspections.inspection_fact)
         self._reads = PlanReads(self.db, self.names, self.clock)
         #: The organisation: units, users, roles (``facade.org``).
-        self.org = OrgAPI(self.db, self.org_repo, self.names, self.registry)
+        self.org = OrgAPI(
+            self.db,
+            self.org_repo,
+            self.names,
+            self.registry,
+            moves=UnitMoves(self.service, self.org_repo),
+            admin=self.org_admin,
+        )
         #: Content, revisions and comments (``facade.content``).
         self.content = ContentAPI(self.services.content, self.names)
         #: Progress reports and evidence (``facade.execution``).
