@@ -503,9 +503,7 @@ def test_plans_without_a_task_to_move_and_outside_the_subtree_are_untouched(
     assert all(told(pf, p) == {} for p in before)
 
 
-def test_a_repair_run_decides_a_plan_changed_meanwhile_again(
-    pf: Planflow, admin: OrgAdmin
-) -> None:
+def test_a_repair_run_decides_a_plan_changed_meanwhile_again(pf: Planflow, admin: OrgAdmin) -> None:
     add_reviewer(pf, "reviewer_2", "union2")
     plan_id = submitted(pf)
     with pf.session() as s:  # the bare storage step: the tasks stay behind
