@@ -121,6 +121,17 @@ ERRORS: dict[str, Callable[[Params], str]] = {
     "password_too_long": lambda p: gettext(
         "A password can have at most %(max)s characters.", max=p["max"]
     ),
+    "database_unavailable": lambda p: (
+        gettext(
+            "The connection to the database was lost while saving, so it is not known "
+            "whether your change was saved. Look at the page again before you repeat it."
+        )
+        if p.get("saved") == "unknown"
+        else gettext(
+            "The database is unavailable at the moment, so nothing was saved. "
+            "Please try again in a little while."
+        )
+    ),
 }
 
 

@@ -284,7 +284,7 @@ class ConnectionLost(DatabaseUnavailable):
                 "the connection to the database was lost while saving; reload to see "
                 "whether the change was saved"
             )
-        super().__init__(message)
+        super().__init__(message, saved="no" if before_commit else "unknown")
         self.before_commit = before_commit
 
 
