@@ -65,6 +65,7 @@ def populate_both(scratch: Scratch, m: int) -> dict[str, Any]:
     pf = Planflow(scratch.url, clock=FixedClock(ORG_AT), calendar=BusinessCalendar())
     try:
         pf.init()
+        pf.mark_simulation()  # its clock runs in 2027: future-dated records
         populate(pf, m)
         page_size = None
         if pf.db.is_sqlite:

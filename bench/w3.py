@@ -98,6 +98,7 @@ def _populate(scratch: Scratch, plans: int) -> dict[str, Any]:
     pf = Planflow(scratch.url, clock=FixedClock(w2_timeline.ORG_AT))
     try:
         pf.init()
+        pf.mark_simulation()  # its clock runs in 2027: future-dated records
         org = w2_population.populate(pf, plans)
         with pf.session() as s:
             OrgRepository(pf.clock).set_password(s, REVIEWER, PASSWORD)

@@ -503,9 +503,11 @@ def test_plans_without_a_task_to_move_and_outside_the_subtree_are_untouched(
     assert all(told(pf, p) == {} for p in before)
 
 
-def test_a_plan_changed_meanwhile_is_decided_again(pf: Planflow, admin: OrgAdmin) -> None:
+def test_a_repair_run_decides_a_plan_changed_meanwhile_again(pf: Planflow, admin: OrgAdmin) -> None:
     add_reviewer(pf, "reviewer_2", "union2")
     plan_id = submitted(pf)
+    with pf.session() as s:  # the bare storage step: the tasks stay behind
+        pf.org_repo.move_unit(s, "branch_a", "union2")
     rerouter = admin.rerouter
     decide = rerouter._decide
     calls = []
@@ -518,7 +520,8 @@ def test_a_plan_changed_meanwhile_is_decided_again(pf: Planflow, admin: OrgAdmin
         return decision
 
     rerouter._decide = racing  # type: ignore[method-assign]
-    admin.move_unit(pf.user_id("fed_admin"), "branch_a", "union2")
+    report = rerouter.reroute_subtree(pf.unit_id("branch_a"), pf.user_id("fed_admin"))
+    assert (report.rerouted, report.failed) == ([plan_id], [])
     assert len(calls) == 2
     assert stored_plan(pf, plan_id).task_unit_id == pf.unit_id("union2")
     assert [r.action for r in pf.audit_trail(plan_id)][-2:] == ["comment", "reroute_task"]

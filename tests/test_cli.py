@@ -175,14 +175,14 @@ def test_init_creates_an_empty_database_and_is_idempotent(
     run = make_runner(capsys)
     first = assert_ok(run("init"))
     second = assert_ok(run("init"))
-    assert first.out.startswith("database ready at schema revision 0010")
+    assert first.out.startswith("database ready at schema revision 0011")
     assert second.out == first.out
     assert assert_ok(run("plans", "list")).out == "no plans match\n"
 
 
 def test_init_on_a_migrated_database_is_idempotent(run: Cli) -> None:
     for _ in range(2):
-        assert "database ready at schema revision 0010" in assert_ok(run("init")).out
+        assert "database ready at schema revision 0011" in assert_ok(run("init")).out
 
 
 def test_database_url_option_overrides_the_environment(
@@ -252,8 +252,10 @@ def test_units_move_refuses_a_cycle(run: Cli) -> None:
         (["units", "add", "fed", "Again"], ["a unit with code 'fed' already exists"]),
         (["units", "add", "x", "X", "--parent", "nope"], ["unknown unit: 'nope'"]),
         (["units", "move", "nope"], ["unknown unit: 'nope'"]),
+        # As on the admin pages: a code that differs only in case is the same code.
+        (["units", "add", "FED", "Again"], ["a unit with code 'FED' already exists"]),
     ],
-    ids=["bad-code", "duplicate", "unknown-parent", "move-unknown"],
+    ids=["bad-code", "duplicate", "unknown-parent", "move-unknown", "duplicate-case"],
 )
 def test_units_refusals(run: Cli, argv: list[str], fragments: list[str]) -> None:
     assert_ok(run("units", "add", "fed", "Federation"))
@@ -280,8 +282,20 @@ def test_users_add_and_list(run: Cli) -> None:
         (["users", "add", "carol", "--name", " "], ["a display name is required"]),
         (["users", "add", "alice", "--name", "Alice"], ["'alice' already exists"]),
         (["users", "deactivate", "nobody"], ["unknown user: 'nobody'"]),
+        # The admin pages' rules: the same name in other case, a password's upper bound.
+        (["users", "add", "Alice", "--name", "Alice"], ["'Alice' already exists"]),
+        (["users", "add", "carol", "--name", "C", "--password", "x" * 257], ["at most 256"]),
     ],
-    ids=["bad-username", "bad-email", "short-password", "blank-name", "duplicate", "unknown"],
+    ids=[
+        "bad-username",
+        "bad-email",
+        "short-password",
+        "blank-name",
+        "duplicate",
+        "unknown",
+        "duplicate-case",
+        "long-password",
+    ],
 )
 def test_users_refusals(run: Cli, argv: list[str], fragments: list[str]) -> None:
     assert_ok(run("users", "add", "alice", "--name", "Alice"))

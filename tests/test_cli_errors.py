@@ -6,14 +6,26 @@ server that does not answer, a database that does not exist, a SQLite path
 in a folder that does not exist (which used to be created, with an empty
 file), and a file with no planflow schema. Exit code 2 for a bad argument,
 1 for everything else; nothing is created on the way.
+
+And one was silent: ``scheduler run-once --now`` at a moment ahead of the
+real time wrote future-dated records into a live database. It is refused
+now (exit 2) unless the database is marked for simulation or
+``--allow-future`` says it is meant; a moment in the past stays allowed.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import POSTGRES_URL, CliRun
+from conftest import POSTGRES_URL, T0, CliRun, Org
+from test_scheduler import under_review
+
+from planflow.app import Planflow
+from planflow.clock import FixedClock
+from planflow.services import simulation
+from planflow.services.simulation import FutureMomentRefused
 
 
 def one_line(err: str) -> str:
@@ -124,3 +136,99 @@ def test_a_database_without_the_schema_says_to_run_init(cli: CliRun, tmp_path: P
     code, _out, err = cli("--database-url", f"sqlite:///{path}", "plans", "list")
     assert code == 1
     assert "run 'planflow init'" in one_line(err)
+
+
+# -- a scheduler pass ahead of the real time ------------------------------------------------
+
+#: Ahead of any real time these tests will meet; and long past.
+FUTURE = "2099-01-05T08:00"
+PAST = "2001-01-05T08:00"
+
+
+def run_once(cli: CliRun, url: str, *options: str) -> tuple[int, str, str]:
+    return cli("--database-url", url, "scheduler", "run-once", *options)
+
+
+def records(pf: Planflow, plan_id: int) -> list[str]:
+    return [r.action for r in pf.audit_trail(plan_id)]
+
+
+def test_a_future_now_on_a_live_database_is_refused_and_writes_nothing(
+    pf: Planflow, org: Org, cli: CliRun, database_url: str
+) -> None:
+    plan_id = under_review(pf)  # overdue by 2099: reminded, escalated, returned
+    before = records(pf, plan_id)
+    assert not pf.is_simulation()
+    code, out, err = run_once(cli, database_url, "--now", FUTURE)
+    assert (code, out) == (2, "")
+    line = one_line(err)
+    assert "'--now'" in line and "2099-01-05 08:00 UTC is in the future" in line
+    assert "planflow db mark-simulation" in line and "--allow-future" in line
+    assert records(pf, plan_id) == before
+
+
+def test_a_now_in_the_past_stays_allowed(
+    pf: Planflow, org: Org, cli: CliRun, database_url: str
+) -> None:
+    under_review(pf)
+    code, out, err = run_once(cli, database_url, "--now", PAST)
+    assert code == 0, err
+    assert "scheduler pass at 2001-01-05 08:00 UTC" in out
+
+
+def test_allow_future_runs_it_anyway(
+    pf: Planflow, org: Org, cli: CliRun, database_url: str
+) -> None:
+    plan_id = under_review(pf)
+    code, out, err = run_once(cli, database_url, "--now", FUTURE, "--allow-future")
+    assert code == 0, err
+    assert "scheduler pass at 2099-01-05 08:00 UTC" in out
+    assert "escalate" in records(pf, plan_id)
+    assert not pf.is_simulation()  # the flag is for this run; the database stays live
+
+
+def test_a_database_marked_for_simulation_runs_ahead_until_marked_live(
+    pf: Planflow, org: Org, cli: CliRun, database_url: str
+) -> None:
+    plan_id = under_review(pf)
+    code, out, err = cli("--database-url", database_url, "db", "mark-simulation")
+    assert code == 0, err
+    assert out.startswith("marked for simulation")
+    assert pf.is_simulation()
+    code, _out, err = run_once(cli, database_url, "--now", FUTURE)
+    assert code == 0, err
+    assert "escalate" in records(pf, plan_id)
+    code, out, err = cli("--database-url", database_url, "db", "mark-live")
+    assert code == 0 and out.startswith("marked live"), err
+    assert not pf.is_simulation()
+    code, _out, err = run_once(cli, database_url, "--now", "2099-06-01T08:00")
+    assert code == 2 and "is in the future" in one_line(err)
+
+
+def test_init_simulation_marks_a_new_database(cli: CliRun, empty_database_url: str) -> None:
+    code, out, err = cli("--database-url", empty_database_url, "init", "--simulation")
+    assert code == 0, err
+    assert out.splitlines()[1].startswith("marked for simulation")
+    code, out, err = run_once(cli, empty_database_url, "--now", FUTURE)
+    assert code == 0, err
+    # Without the flag init leaves it as it is; a new database is live.
+    code, out, _ = cli("--database-url", empty_database_url, "init")
+    assert code == 0 and "marked for simulation" in out
+
+
+def test_the_rule_in_the_library(pf: Planflow, org: Org) -> None:
+    real = FixedClock(T0)
+    simulation.check_moment(pf.db, T0 - timedelta(days=400), clock=real)  # the past
+    simulation.check_moment(pf.db, T0 + timedelta(minutes=4), clock=real)  # clocks differ
+    with pytest.raises(FutureMomentRefused) as refused:
+        simulation.check_moment(pf.db, T0 + timedelta(days=1), clock=real)
+    assert refused.value.code == "future_moment"
+    assert refused.value.params == {
+        "moment": (T0 + timedelta(days=1)).isoformat(),
+        "now": T0.isoformat(),
+    }
+    simulation.check_moment(pf.db, T0 + timedelta(days=1), clock=real, allow_future=True)
+    pf.mark_simulation()
+    simulation.check_moment(pf.db, T0 + timedelta(days=1), clock=real)
+    pf.mark_simulation(False)
+    assert not pf.is_simulation()

@@ -55,6 +55,7 @@ def scheduler(
             "run-once",
             "--now",
             now.isoformat(),
+            "--allow-future",  # the tests' clock runs in 2027
         ],
         env=env,
         stdout=subprocess.PIPE,

@@ -26,12 +26,14 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from conftest import migrate_schema
 from sqlalchemy import func, insert, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col
 
 from planflow.errors import ConfigurationError
 from planflow.storage import plan_store as ps
+from planflow.storage import settings
 from planflow.storage.audit_keys import audit_key
 from planflow.storage.db import Database, normalise_url, with_search_path
 from planflow.storage.schema import current_revision, head_revision, upgrade
@@ -137,7 +139,7 @@ def test_migrations_build_exactly_the_tables_of_tables_py(db: Database) -> None:
         assert compare_metadata(context, SQLModel.metadata) == []
         names = set(inspect(conn).get_table_names())
     assert names == set(SQLModel.metadata.tables) | {"alembic_version"}
-    assert current_revision(db) == head_revision(db) == "0010"
+    assert current_revision(db) == head_revision(db) == "0011"
 
 
 def test_upgrade_creates_and_is_idempotent(empty_database_url: str) -> None:
@@ -158,6 +160,27 @@ def test_upgrade_creates_and_is_idempotent(empty_database_url: str) -> None:
             rows = conn.execute(select(OrgGeneration.id, OrgGeneration.generation)).all()
         assert [tuple(r) for r in rows] == [(1, 7)]  # not reseeded, not duplicated
         assert current_revision(db) == head_revision(db)
+    finally:
+        db.dispose()
+
+
+def test_the_settings_migration_up_and_down(empty_database_url: str) -> None:
+    """0011 adds the ``setting`` table to a database at 0010 (unmarked: live), and goes."""
+    db = Database(empty_database_url)
+    try:
+        migrate_schema(db, "0010")
+        with db.engine.connect() as conn:
+            assert "setting" not in inspect(conn).get_table_names()
+        assert upgrade(db) == "0011"
+        assert settings.get(db, settings.SIMULATION) is None
+        settings.put(db, settings.SIMULATION, "on", T1)
+        settings.put(db, settings.SIMULATION, "on", T1)  # again: still one row
+        assert settings.get(db, settings.SIMULATION) == "on"
+        settings.put(db, settings.SIMULATION, None, T1)
+        assert settings.get(db, settings.SIMULATION) is None
+        migrate_schema(db, "0010", "downgrade")
+        with db.engine.connect() as conn:
+            assert "setting" not in inspect(conn).get_table_names()
     finally:
         db.dispose()
 

@@ -6,10 +6,10 @@ and roles it has, and a form to add a unit. A unit's page renames it (the
 code stays: plans, definitions and people refer to it) and moves it with
 everything below it. The library does the work (``planflow.services.org_admin``)
 and refuses a duplicate code, a move below the unit itself, and anything
-outside the admin's units (404 here, as if it did not exist). After a move
-the library sends the moved plans' open tasks by the new tree; the page says
-how many followed, and asks for the move to be saved again if some plans
-were changing too fast to follow (saving it again only finishes the rest).
+outside the admin's units (404 here, as if it did not exist). A move sends
+the moved plans' open tasks by the new tree in the same transaction
+(``planflow.services.unit_moves``, as the command line and the library do);
+the page says how many followed.
 """
 
 from __future__ import annotations
@@ -190,16 +190,5 @@ def move(code: str) -> Response | tuple[str, int]:
                 moved,
             ),
             "success",
-        )
-    if report.failed:
-        flash(
-            ngettext(
-                "%(num)d waiting plan was being changed and still waits at its old place; "
-                "save the move again to send it on.",
-                "%(num)d waiting plans were being changed and still wait at their old place; "
-                "save the move again to send them on.",
-                len(report.failed),
-            ),
-            "info",
         )
     return redirect(url_for("admin_org.unit", code=code))

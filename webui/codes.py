@@ -142,6 +142,17 @@ ERRORS: dict[str, Callable[[Params], str]] = {
     "unknown_status": lambda p: gettext("Choose one of the options."),
     "unknown_language": lambda p: gettext("Choose one of the options."),
     "measured_not_number": lambda p: gettext("Give a number, e.g. 95 or 2.5."),
+    "database_unavailable": lambda p: (
+        gettext(
+            "The connection to the database was lost while saving, so it is not known "
+            "whether your change was saved. Look at the page again before you repeat it."
+        )
+        if p.get("saved") == "unknown"
+        else gettext(
+            "The database is unavailable at the moment, so nothing was saved. "
+            "Please try again in a little while."
+        )
+    ),
 }
 
 

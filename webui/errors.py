@@ -5,24 +5,45 @@ action, a bad form) and re-render their page with the user's input kept;
 whatever escapes reaches the handlers here, which show a short page in the
 user's language. No page ever shows a traceback; unexpected errors are
 logged and answered with a plain 500 page that needs no database.
+
+When the database cannot be used (``DatabaseUnavailable``, or a driver's
+error that ``planflow.storage.db.unavailable`` recognises: a server that is
+down, restarting or refusing us, a SQLite file that is locked or unreadable)
+every page answers 503 with ``Retry-After``: the database is unavailable,
+nothing was saved, try again. The page needs no database either (not even
+for the user's language: it takes what is known without one), and after a
+form it shows what the user typed, so that it can be copied and is not lost.
 """
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template
-from flask_babel import gettext  # type: ignore[import-untyped]
+from typing import Any
+
+from flask import Flask, Response, current_app, g, make_response, render_template, request, session
+from flask_babel import force_locale, gettext  # type: ignore[import-untyped]
 from flask_wtf.csrf import CSRFError  # type: ignore[import-untyped]
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
+from wtforms.fields.core import UnboundField  # type: ignore[import-untyped]
 
 from planflow.errors import (
+    DatabaseUnavailable,
     NotFound,
     PermissionDenied,
     PlanflowError,
     StaleVersion,
     ValidationError,
 )
+from planflow.storage.db import DRIVER_ERRORS, unavailable
 
 from .codes import error_text, refusal_text
+from .i18n import HTML_LANG, LANGUAGES
+
+#: Seconds a client is asked to wait before it tries again when the database is unavailable.
+RETRY_AFTER = 30
+#: Form fields never shown back: secrets, and the page's own bookkeeping.
+_NOT_SHOWN = ("csrf", "password", "secret", "token")
+_BOOKKEEPING = ("expected", "next")
 
 
 def describe(error: PlanflowError) -> str:
@@ -38,6 +59,8 @@ def describe(error: PlanflowError) -> str:
 
 
 def status_of(error: PlanflowError) -> int:
+    if isinstance(error, DatabaseUnavailable):
+        return 503
     if isinstance(error, NotFound):
         return 404
     if isinstance(error, PermissionDenied):
@@ -68,13 +91,111 @@ def error_page(code: int, message: str | None = None) -> tuple[str, int]:
     ), code
 
 
+def _language_without_database() -> str:
+    """The reader's language from what this request knows without asking the database:
+    the signed-in user if they were loaded already, the choice kept in the session,
+    the browser's preference."""
+    user = g.get("_login_user")  # Flask-Login's: set only once the user was loaded
+    language = getattr(user, "language", None)
+    if language not in LANGUAGES:
+        language = session.get("language")
+    if language not in LANGUAGES:
+        language = request.accept_languages.best_match(LANGUAGES) or "en"
+    return str(language)
+
+
+def typed_values() -> tuple[list[tuple[str, str]], list[str]]:
+    """What the user typed into the form this request sent (field name, text), and
+    the names of the files it carried; neither secrets nor the page's bookkeeping."""
+    if request.method != "POST":
+        return [], []
+    try:
+        fields = list(request.form.items(multi=True))
+        files = [f.filename for f in request.files.values() if f.filename]
+    except Exception:  # a body that cannot be read again: there is nothing to show
+        return [], []
+    shown = []
+    for name, value in fields:
+        lowered = name.lower()
+        if any(word in lowered for word in _NOT_SHOWN) or lowered.startswith(_BOOKKEEPING):
+            continue
+        if value.strip():
+            shown.append((name, value))
+    return shown, files
+
+
+def field_label(name: str) -> str:
+    """The label the UI's forms give a field named ``name``, where they agree on one
+    (in the current language); the name itself otherwise."""
+    from .forms import PlanflowForm
+
+    found: set[str] = set()
+    stack: list[type] = list(PlanflowForm.__subclasses__())
+    while stack:
+        form = stack.pop()
+        stack.extend(form.__subclasses__())
+        unbound = form.__dict__.get(name)
+        if isinstance(unbound, UnboundField):
+            label = unbound.kwargs.get("label", unbound.args[0] if unbound.args else None)
+            if label:
+                found.add(str(label))
+    return found.pop() if len(found) == 1 else name
+
+
+def unavailable_page(error: DatabaseUnavailable) -> Response:
+    """503 with ``Retry-After``: the database is unavailable; what was typed, shown back.
+
+    Rendered straight from the template, past the context processors (the
+    layout's unread count and menu ask the database).
+    """
+    current_app.logger.warning(
+        "database unavailable on %s %s: %s", request.method, request.path, error
+    )
+    language = _language_without_database()
+    typed, files = typed_values()
+    g.pop("planflow_translations", None)  # the catalogue of this language, not a cached one
+    with force_locale(language):
+        template = current_app.jinja_env.get_template("errors/503.html")
+        context: dict[str, Any] = {
+            "html_lang": HTML_LANG.get(language, "en"),
+            "message": describe(error),
+            "typed": [(field_label(name), value) for name, value in typed],
+            "files": files,
+            "again": request.full_path.rstrip("?") if request.method == "GET" else None,
+        }
+        html = template.render(**context)
+    g.pop("planflow_translations", None)
+    response = make_response(html, 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
 def init_app(app: Flask) -> None:
     # Pages show a refusal (an action's ``blocked_by``) in the reader's words.
     app.jinja_env.globals["refusal_text"] = refusal_text
 
     @app.errorhandler(PlanflowError)
-    def _planflow_error(error: PlanflowError) -> tuple[str, int]:
+    def _planflow_error(error: PlanflowError) -> tuple[str, int] | Response:
+        if isinstance(error, DatabaseUnavailable):
+            return unavailable_page(error)
         return error_page(status_of(error), describe(error))
+
+    @app.after_request
+    def _retry_after(response: Response) -> Response:
+        # A view that kept the form on the page after ``DatabaseUnavailable``
+        # answers 503 too (``status_of``): say when to try again there as well.
+        if response.status_code == 503:
+            response.headers.setdefault("Retry-After", str(RETRY_AFTER))
+        return response
+
+    def _driver_error(error: Exception) -> tuple[str, int] | Response:
+        found = unavailable(error)
+        if found is not None:
+            return unavailable_page(found)
+        return _server_error(error)
+
+    for kind in (*DRIVER_ERRORS, PoolTimeout):
+        app.register_error_handler(kind, _driver_error)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError) -> tuple[str, int]:
@@ -98,5 +219,5 @@ def init_app(app: Flask) -> None:
         current_app.logger.error(
             "unhandled error", exc_info=getattr(error, "original_exception", error)
         )
-        # A stand-alone page: the database may be what failed.
-        return render_template("errors/500.html"), 500
+        # A stand-alone page, past the context processors: the database may be what failed.
+        return current_app.jinja_env.get_template("errors/500.html").render(), 500

@@ -19,7 +19,13 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice  # type: ignore[import-untyped]
 
 from planflow.core.definitions.spec import WorkflowSpec
-from planflow.errors import GuardFailed, PermissionDenied, PlanflowError, ValidationError
+from planflow.errors import (
+    DatabaseUnavailable,
+    GuardFailed,
+    PermissionDenied,
+    PlanflowError,
+    ValidationError,
+)
 from planflow.views import PlanView
 
 from . import plan_views as views
@@ -93,6 +99,7 @@ def new() -> Response | str | tuple[str, int]:
     form.unit.choices = [SelectChoice(org.unit_ids[u.code], f"{u.name} ({u.code})") for u in units]
     if request.method == "GET":
         form.year.data = pf.clock.now().year
+    status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
             plan_id = pf.create_plan(
@@ -106,10 +113,11 @@ def new() -> Response | str | tuple[str, int]:
             form.unit.errors.append(describe(error))
         except PlanflowError as error:
             form.form_errors.append(describe(error))
+            if isinstance(error, DatabaseUnavailable):
+                status = 503  # the form stays, with what was typed
         else:
             flash(gettext("The plan was created."), "success")
             return redirect(url_for("plans.detail", plan_id=plan_id))
-    status = 422 if form.is_submitted() else 200
     return render_template("plans/new.html", form=form), status
 
 

@@ -19,7 +19,7 @@ Views (``planflow.views``): what the front door returns, frozen, never rows
     ``ReviewQueue``, ``QueueEntry``, ``TaskEntry``, ``NotificationEntry``,
     ``AuditEntry``, ``AuditReport``, ``CommentView``, ``RevisionView``,
     ``ProgressReport``, ``EvidenceFile``, ``InspectionRoundView``, ``InspectionResult``,
-    ``UnitView``, ``UserView``, ``RoleView``, and ``ActionOption`` (what a
+    ``UnitView``, ``UnitMoved``, ``UserView``, ``RoleView``, and ``ActionOption`` (what a
     user may do on a plan now; ``blocked_by`` says what would refuse it).
 
 Content: ``PlanContent`` (sections of numbered items), ``Section``, ``Item``,
@@ -74,6 +74,7 @@ from .views import ReviewQueue as ReviewQueue
 from .views import RevisionView as RevisionView
 from .views import RoleView as RoleView
 from .views import TaskEntry as TaskEntry
+from .views import UnitMoved as UnitMoved
 from .views import UnitRef as UnitRef
 from .views import UnitView as UnitView
 from .views import UserView as UserView
@@ -114,6 +115,7 @@ __all__ = [
     "Section",
     "StaleVersion",
     "TaskEntry",
+    "UnitMoved",
     "UnitRef",
     "UnitView",
     "UserView",

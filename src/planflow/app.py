@@ -20,6 +20,7 @@ import os
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -44,6 +45,7 @@ from planflow.facade.inspections import InspectionsAPI
 from planflow.facade.names import Names
 from planflow.facade.org import OrgAPI
 from planflow.facade.plans import PlanReads
+from planflow.services import simulation
 from planflow.services.accounts import Accounts
 from planflow.services.admin_directory import AdminDirectory
 from planflow.services.content import PlanContentService
@@ -54,6 +56,7 @@ from planflow.services.org_admin import OrgAdmin
 from planflow.services.overview import UnitPlan, YearOverview, year_overview
 from planflow.services.plan_creation import units_for_new_plans
 from planflow.services.plans import PlanService
+from planflow.services.unit_moves import UnitMoves
 from planflow.services.visibility import Viewer
 from planflow.storage import audit_repo, plan_reads
 from planflow.storage import plan_store as ps
@@ -131,7 +134,14 @@ class Planflow:
         self.guards.provide("inspection", self.services.inspections.inspection_fact)
         self._reads = PlanReads(self.db, self.names, self.clock, self.service.viewers)
         #: The organisation: units, users, roles (``facade.org``).
-        self.org = OrgAPI(self.db, self.org_repo, self.names, self.registry)
+        self.org = OrgAPI(
+            self.db,
+            self.org_repo,
+            self.names,
+            self.registry,
+            moves=UnitMoves(self.service, self.org_repo),
+            admin=self.org_admin,
+        )
         #: Content, revisions and comments (``facade.content``).
         self.content = ContentAPI(self.services.content, self.names)
         #: Progress reports and evidence (``facade.execution``).
@@ -166,6 +176,20 @@ class Planflow:
     def init(self) -> str:
         """Create or upgrade the schema; returns the schema revision."""
         return upgrade(self.db)
+
+    def is_simulation(self) -> bool:
+        """Whether the database is marked for simulation (``planflow.services.simulation``)."""
+        return simulation.is_simulation(self.db)
+
+    def mark_simulation(self, on: bool = True) -> None:
+        """Mark the database for simulation, so that a scheduler pass may be run at a
+        moment ahead of the real time; ``on=False`` marks it live again."""
+        simulation.mark(self.db, on, SystemClock().now())
+
+    def check_moment(self, moment: datetime, *, allow_future: bool = False) -> None:
+        """Refuse (``FutureMomentRefused``) to act at ``moment`` if it is ahead of the real
+        time and the database is not marked for simulation, unless ``allow_future``."""
+        simulation.check_moment(self.db, moment, allow_future=allow_future)
 
     def close(self) -> None:
         self.db.dispose()

@@ -249,6 +249,15 @@ class ConfigurationError(PlanflowError):
 
 
 class DatabaseUnavailable(PlanflowError):
-    """The database cannot be reached (down, restarting, refused); nothing was saved."""
+    """The database cannot be used now (down, restarting, refusing us, locked).
+
+    ``params["saved"]``: ``"no"`` (nothing was written: the operation may simply
+    be tried again), or ``"unknown"`` when the connection died during the
+    COMMIT (look before trying again).
+    """
 
     code = "database_unavailable"
+
+    def __init__(self, message: str = "", *, saved: str = "no") -> None:
+        super().__init__(message, params={"saved": saved})
+        self.saved = saved

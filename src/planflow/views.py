@@ -323,6 +323,19 @@ class UnitView:
 
 
 @dataclass(frozen=True, slots=True)
+class UnitMoved:
+    """A unit moved (``Planflow.org.move_unit``), and the open tasks that followed it."""
+
+    unit: UnitRef
+    #: The unit above it now (None: it is a root).
+    parent: UnitRef | None
+    #: Plans whose open task was routed again by the new tree, by id.
+    rerouted: tuple[int, ...]
+    #: Open tasks of the moved plans that were where the new tree sends them already.
+    unchanged: int
+
+
+@dataclass(frozen=True, slots=True)
 class UserView:
     username: str
     display_name: str

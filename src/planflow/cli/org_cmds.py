@@ -27,12 +27,29 @@ def units_add(ctx: Context, code: str, name: str, parent_code: str | None) -> No
 @units.command("move")
 @click.argument("code")
 @click.option("--parent", "parent_code", help="New unit above (omit for a root).")
+@click.option(
+    "--as",
+    "actor",
+    default=None,
+    metavar="USER",
+    help="Move it as this administrator (their rights apply; recorded on the plans).",
+)
 @pass_ctx
-def units_move(ctx: Context, code: str, parent_code: str | None) -> None:
-    """Move a unit (and everything below it) under another unit."""
-    with ctx.pf.session() as s:
-        ctx.pf.org_repo.move_unit(s, code, parent_code)
+def units_move(ctx: Context, code: str, parent_code: str | None, actor: str | None) -> None:
+    """Move a unit (and everything below it) under another unit.
+
+    The open tasks of its plans are sent by the new tree in the same
+    transaction, as when an admin moves it on the web; each re-routing is on
+    the plan's audit trail. Moving a unit to the parent it has re-routes
+    whatever was left.
+    """
+    moved = ctx.pf.org.move_unit(code, parent_code, actor=actor)
     click.echo(f"unit {code} moved under {parent_code or '(top)'}")
+    if moved.rerouted:
+        plans = ", ".join(str(p) for p in moved.rerouted)
+        click.echo(
+            f"open tasks routed again by the new tree: {len(moved.rerouted)} (plans {plans})"
+        )
 
 
 @units.command("list")

@@ -13,6 +13,7 @@ from planflow.cli.app import Context, pass_ctx
 from planflow.cli.params import parse_moment
 from planflow.clock import FixedClock
 from planflow.scheduling.scheduler import Scheduler
+from planflow.services.simulation import FutureMomentRefused
 
 
 @click.group(invoke_without_command=True)
@@ -53,16 +54,38 @@ def scheduler(click_ctx: click.Context) -> None:
     metavar="DATETIME",
     help="Process everything due at this time (e.g. 2027-04-01T08:00, UTC); default: now.",
 )
+@click.option(
+    "--allow-future",
+    is_flag=True,
+    help="Allow a --now ahead of the real time on a database not marked for simulation.",
+)
 @pass_ctx
-def run_once(ctx: Context, now_text: str | None) -> None:
-    """Process everything due (at --now) once, print what was done, and exit."""
+def run_once(ctx: Context, now_text: str | None, allow_future: bool) -> None:
+    """Process everything due (at --now) once, print what was done, and exit.
+
+    A --now in the past catches up. One ahead of the real time writes records
+    dated then, so it is refused unless the database is marked for
+    simulation ('planflow db mark-simulation') or --allow-future is given.
+    """
     ctx.creates = True
     if now_text is None:
         pf = ctx.pf
     else:
-        pf = Planflow(ctx.database_url, clock=FixedClock(parse_moment(now_text)))
+        moment = parse_moment(now_text)
+        pf = Planflow(ctx.database_url, clock=FixedClock(moment))
     try:
         pf.init()
+        if now_text is not None:
+            try:
+                pf.check_moment(moment, allow_future=allow_future)
+            except FutureMomentRefused as refused:
+                raise click.BadParameter(
+                    f"{refused.moment:%Y-%m-%d %H:%M} UTC is in the future "
+                    f"(it is {refused.now:%Y-%m-%d %H:%M} UTC) and this database is not marked "
+                    "for simulation; mark it with 'planflow db mark-simulation' if it is not "
+                    "live, or give --allow-future",
+                    param_hint="'--now'",
+                ) from refused
         report = Scheduler(pf).tick()
         click.echo(f"scheduler pass at {pf.clock.now():%Y-%m-%d %H:%M} UTC")
         click.echo(report.describe())

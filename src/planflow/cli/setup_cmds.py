@@ -15,12 +15,49 @@ from planflow.scheduling.scheduler import Scheduler
 
 
 @click.command()
+@click.option(
+    "--simulation",
+    is_flag=True,
+    help="Mark the database for simulation: scheduler passes may run ahead of the real time.",
+)
 @pass_ctx
-def init(ctx: Context) -> None:
+def init(ctx: Context, simulation: bool) -> None:
     """Create the database, or upgrade it to the newest schema."""
     ctx.creates = True
     revision = ctx.pf.init()
+    if simulation:
+        ctx.pf.mark_simulation()
     click.echo(f"database ready at schema revision {revision}: {ctx.pf.db.url}")
+    if ctx.pf.is_simulation():
+        click.echo(SIMULATION_NOTE)
+
+
+SIMULATION_NOTE = "marked for simulation: 'scheduler run-once --now' may run ahead of the real time"
+
+
+@click.group()
+def db() -> None:
+    """The database itself: whether it is live or for simulation."""
+
+
+@db.command("mark-simulation")
+@pass_ctx
+def db_mark_simulation(ctx: Context) -> None:
+    """Mark the database for simulation (the demo, a rehearsal, a test copy).
+
+    'planflow scheduler run-once --now' may then run at a moment ahead of the
+    real time, writing records dated then. Never on the live database.
+    """
+    ctx.pf.mark_simulation()
+    click.echo(SIMULATION_NOTE)
+
+
+@db.command("mark-live")
+@pass_ctx
+def db_mark_live(ctx: Context) -> None:
+    """Mark the database live again: a --now ahead of the real time is refused."""
+    ctx.pf.mark_simulation(False)
+    click.echo("marked live: 'scheduler run-once --now' is refused ahead of the real time")
 
 
 @click.command()
@@ -36,7 +73,9 @@ def demo(ctx: Context, year: int | None) -> None:
     ctx.creates = True
     ctx.pf.init()
     summary = load_demo(ctx.pf, year=year)
+    ctx.pf.mark_simulation()  # a database for trying things out
     click.echo(summary.describe())
+    click.echo(SIMULATION_NOTE)
     click.echo(f"every demo user's password is: {DEMO_PASSWORD}")
 
 
@@ -61,7 +100,9 @@ def run(ctx: Context, host: str, port: int, no_scheduler: bool, prepare_only: bo
     pf.init()
     if pf.counts()["units"] == 0:
         summary = load_demo(pf)
+        pf.mark_simulation()  # a database for trying things out
         click.echo(summary.describe())
+        click.echo(SIMULATION_NOTE)
     counts = pf.counts()
     click.echo(
         f"planflow is ready on {pf.db.url}: {counts['units']} units, {counts['users']} users, "
@@ -105,4 +146,4 @@ def _web_server() -> Callable[[Planflow, str, int], None] | None:
     return None
 
 
-COMMANDS = [init, demo, run]
+COMMANDS = [init, db, demo, run]

@@ -5,22 +5,27 @@ each runs in its own transaction through ``storage.org_repo`` (the same
 checks as everywhere: codes, usernames, e-mail addresses, known roles) and
 moves the organisation generation, so every process sees the change on its
 next use. The admin pages' scoped changes, where an administrator may
-change only their part of the tree, are ``services.org_admin``.
+change only their part of the tree, are ``services.org_admin``. A move is
+the same for both (``services.unit_moves``): the open tasks of the moved
+plans follow the unit in the same transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlmodel import col, select
 
 from planflow.core.definitions.registry import DefinitionRegistry
 from planflow.core.definitions.spec import BUILTIN_ROLES
 from planflow.facade.names import Names
+from planflow.services.admin_directory import AdminRefused
+from planflow.services.org_admin import OrgAdmin
+from planflow.services.unit_moves import UnitMoves
 from planflow.storage.db import Database
 from planflow.storage.org_repo import OrgRepository
 from planflow.storage.tables import RoleAssignment, Unit, User
-from planflow.views import RoleView, UnitView, UserView
+from planflow.views import RoleView, UnitMoved, UnitRef, UnitView, UserView
 
 
 def _user_view(u: User) -> UserView:
@@ -29,12 +34,21 @@ def _user_view(u: User) -> UserView:
 
 class OrgAPI:
     def __init__(
-        self, db: Database, repo: OrgRepository, names: Names, registry: DefinitionRegistry
+        self,
+        db: Database,
+        repo: OrgRepository,
+        names: Names,
+        registry: DefinitionRegistry,
+        *,
+        moves: UnitMoves,
+        admin: Callable[[], OrgAdmin],
     ) -> None:
         self.db = db
         self.repo = repo
         self.names = names
         self.registry = registry
+        self.moves = moves
+        self._admin = admin
 
     # -- changes ----------------------------------------------------------------------
 
@@ -44,10 +58,35 @@ class OrgAPI:
             unit = self.repo.add_unit(s, code, name, parent)
             return UnitView(unit.code, unit.name, parent)
 
-    def move_unit(self, code: str, parent: str | None) -> None:
-        """Move a unit, and everything below it, under ``parent`` (None: make it a root)."""
-        with self.db.session() as s:
-            self.repo.move_unit(s, code, parent)
+    def move_unit(self, code: str, parent: str | None, *, actor: str | None = None) -> UnitMoved:
+        """Move a unit, and everything below it, under ``parent`` (None: make it a root).
+
+        The open tasks of its plans (and of the units below it) are routed
+        again by the new tree in the same transaction, each on the plan's audit
+        trail (``reroute_task``) with its new holders told; the web admin pages
+        move units the same way. ``actor`` (a username) moves it as that
+        administrator, under the admin rule (``AdminForbidden``,
+        ``AdminRefused``, ``NotFound`` outside their units; they cannot make a
+        root) and is recorded on the re-routings; None is the system.
+        Moving a unit to the parent it has re-routes whatever was left.
+        """
+        if actor is None:
+            unit_id, report = self.moves.move(code, parent)
+        else:
+            actor_id = self.names.user_id(actor)
+            if parent is None:
+                raise AdminRefused("required", "a unit above is required", field="parent")
+            report = self._admin().move_unit(actor_id, code, parent)
+            unit_id = self.names.unit_id(code)
+        org = self.names.current()
+        unit = org.unit(unit_id)
+        above = org.unit(unit.parent_id) if unit.parent_id is not None else None
+        return UnitMoved(
+            UnitRef(unit.code, unit.name),
+            UnitRef(above.code, above.name) if above is not None else None,
+            tuple(report.rerouted),
+            report.unchanged,
+        )
 
     def add_user(
         self,

@@ -42,12 +42,12 @@ from planflow.services.sign_in import (
 )
 from planflow.storage.db import Database
 from planflow.storage.org_repo import LANGUAGES, hash_password, verify_password
+from planflow.storage.org_repo import MAX_PASSWORD as MAX_PASSWORD
+from planflow.storage.org_repo import MIN_PASSWORD as MIN_PASSWORD
 from planflow.storage.tables import LoginAttempt, User
 
 user_table = User.__table__  # type: ignore[attr-defined]
 
-MIN_PASSWORD = 8
-MAX_PASSWORD = 256
 #: ``record_attempt`` deletes old attempts at most this often (per process).
 PRUNE_EVERY = timedelta(hours=1)
 

@@ -10,8 +10,9 @@ cache reloads. A rename or profile change carries what the admin saw and is
 refused with ``OrgConflict`` if someone changed it first. Refusals are
 ``AdminForbidden`` (the rule), ``AdminRefused`` (consistency: duplicates,
 cycles) or ``NotFound`` (outside the actor's units), each with a ``reason``
-a front end can put into words. A move is followed by re-routing the open
-tasks of the moved plans (``planflow.services.reroute``), through the ``PlanService``.
+a front end can put into words. A move re-routes the open tasks of the
+moved plans in the same transaction, on the path every client moves a unit
+by (``planflow.services.unit_moves``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ from planflow.services.admin_directory import (
     visible_person,
 )
 from planflow.services.plans import PlanService
-from planflow.services.reroute import RerouteReport, TaskRerouter
+from planflow.services.reroute import RerouteReport
+from planflow.services.unit_moves import UnitMoves
 from planflow.storage.db import Database
 from planflow.storage.org_repo import (
     CODE_RE,
@@ -70,7 +72,9 @@ class OrgAdmin:
     ) -> None:
         self.db = db
         self.repo = repo or OrgRepository(clock)
-        self.rerouter = TaskRerouter(service)
+        self.moves = UnitMoves(service, self.repo)
+        #: Re-routes open tasks again (a repair; a move does it by itself).
+        self.rerouter = self.moves.rerouter
 
     # -- the actor's rights, read inside the change's own transaction -----------------------
 
@@ -152,16 +156,12 @@ class OrgAdmin:
 
     def move_unit(self, actor_id: int, code: str, parent_code: str) -> RerouteReport:
         """Move a unit and everything below it under ``parent_code`` (a unit the admin
-        manages, not the unit itself or one below it), then re-route the open tasks
-        of its plans by the new tree.
-
-        Two steps: the move commits first, then each plan's task is re-routed
-        in a transaction of its own (``TaskRerouter.reroute_subtree``). If the
-        second step is interrupted, or reports plans in ``failed``, running
-        ``rerouter.reroute_subtree(unit_id)`` again finishes it: re-routing
-        is idempotent.
+        manages, not the unit itself or one below it), and re-route the open tasks
+        of its plans by the new tree, in one transaction
+        (``planflow.services.unit_moves``); the re-routings are the admin's.
         """
-        with self.db.session() as s:
+
+        def admin_rule(s: Session) -> None:
             scope, parents = self._scope(s, actor_id)
             unit = self._unit(s, scope, code)
             cursor: int | None = self._unit(s, scope, parent_code).id
@@ -169,9 +169,8 @@ class OrgAdmin:
                 if cursor == unit.id:
                     raise AdminRefused("cycle", f"unit {code!r} cannot go below itself")
                 cursor = parents.get(cursor)
-            self.repo.move_unit(s, code, parent_code)
-            unit_id = unit.id or 0
-        return self.rerouter.reroute_subtree(unit_id, actor_id)
+
+        return self.moves.move(code, parent_code, actor_id, check=admin_rule)[1]
 
     # -- people -----------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from planflow.core.guard_registry import GuardRegistry
 from planflow.core.guards import PlanFacts
 from planflow.core.intents import (
     NOTE,
+    Addendum,
     DefinitionMigration,
     Move,
     Notice,
@@ -370,6 +371,33 @@ class PlanService:
         change.effect_key = effect.key
         change.notice = effect.notice
         self._commit(tx, row, change, effect.update)
+        return change
+
+    def change_in(
+        self,
+        tx: Tx,
+        row: ps.PlanRow,
+        org: OrgSnapshot,
+        action: str,
+        actor_id: int | None,
+        update: PlanUpdate,
+        addendum: Addendum | None = None,
+    ) -> Change:
+        """``mutate`` inside the caller's transaction, on a row it has loaded for a
+        change (``ps.load_plan(..., for_change=True)``) and decided on with ``org``.
+
+        For a change that is part of a larger one: the organisation changed in
+        the same transaction, so ``org`` is what the caller read there, not the
+        cache's (which must not hold a tree that may yet roll back). The plan
+        UPDATE checks the version the row was loaded at. Emit the change with
+        ``emit`` after the commit.
+        """
+        if isinstance(update, Move | TimerStep | DefinitionMigration):
+            raise TypeError(f"{type(update).__name__} is not a change_in update")
+        spec = self.definitions.spec_for(self.db, row.workflow_name, row.workflow_version)
+        change = self._change(row, spec, org, action, actor_id, None, None, None)
+        change.add(addendum)
+        self._commit(tx, row, change, update)
         return change
 
     def emit(self, change: Change) -> None:

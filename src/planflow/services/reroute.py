@@ -7,8 +7,8 @@ them: a branch moved from union A to union B would keep waiting for union
 A's reviewer. ``TaskRerouter`` resolves each open task of the subtree again
 against the current organisation and, where the answer differs (or the task
 had escalated: an escalation up the old tree means nothing any more), moves
-it to the new unit through ``PlanService.mutate``, the audited path of every
-change to a plan:
+it to the new unit on the audited path of every change to a plan
+(``PlanService``):
 
 * the task keeps its role, ``task_since`` and ``task_due_at``;
 * its escalation is reset (level 0, no escalated unit);
@@ -17,16 +17,18 @@ change to a plan:
 * the audit trail records ``reroute_task`` with the units and the reason;
 * the new holders of the role there get a ``reroute`` notification.
 
-Re-routing is idempotent: a task already where the tree sends it, and not
-escalated, is left alone (no audit record, no new version), so running it
-again, or after a crash half-way, only finishes what is left. A plan someone
-changes meanwhile is loaded afresh and decided again, a few times.
+A move re-routes inside its own transaction (``reroute_in``, called by
+``planflow.services.unit_moves``, the one path of a move): the tree and the
+tasks change together or not at all. Each plan to re-route is locked
+(PostgreSQL) and decided again on the locked row.
 
-The caller runs this after the organisation change has committed, in
-transactions of its own. One window stays open on PostgreSQL: a transition
-that read the old tree just before the move committed, and commits just
-after this scan passed its plan, gives it a task by the old tree; running
-the re-routing again (it is cheap when there is nothing to do) moves it.
+``reroute_subtree`` does the same afterwards, each plan in a transaction of
+its own, for repairs. Re-routing is idempotent: a task already where the
+tree sends it, and not escalated, is left alone (no audit record, no new
+version), so running it again only finishes what is left. One window stays
+open on PostgreSQL: a transition that read the old tree just before the move
+committed, and commits just after it, gives its plan a task by the old tree;
+moving the unit again to the same parent (or ``reroute_subtree``) moves it.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from planflow.core.definitions.spec import WorkflowSpec
 from planflow.core.intents import Addendum, Notice, TaskReroute
@@ -132,7 +134,8 @@ class TaskRerouter:
         report = RerouteReport()
         if not units:
             return report
-        candidates, scanned = self._candidates(org, units)
+        with self.db.read() as conn:
+            candidates, scanned = self._candidates(conn, org, units)
         report.unchanged = scanned - len(candidates)
         for plan_id in candidates:
             try:
@@ -147,8 +150,10 @@ class TaskRerouter:
                 report.rerouted.append(plan_id)
         return report
 
-    def _candidates(self, org: OrgSnapshot, units: list[int]) -> tuple[list[int], int]:
-        """The plans of ``units`` whose open task the tree sends elsewhere now,
+    def _candidates(
+        self, conn: Connection, org: OrgSnapshot, units: list[int]
+    ) -> tuple[list[int], int]:
+        """The plans of ``units`` whose open task ``org`` sends elsewhere,
         and how many open tasks were looked at.
 
         One read decides for the whole subtree, so a second run (nothing left
@@ -156,21 +161,20 @@ class TaskRerouter:
         load before it is written.
         """
         c = plan_t.c
-        with self.db.read() as conn:
-            rows = conn.execute(
-                select(
-                    c.id,
-                    c.unit_id,
-                    c.state,
-                    c.workflow_name,
-                    c.workflow_version,
-                    c.task_role,
-                    c.task_unit_id,
-                    c.task_escalated_unit_id,
-                )
-                .where(c.unit_id.in_(units), c.task_role.is_not(None))
-                .order_by(c.id)
-            ).all()
+        rows = conn.execute(
+            select(
+                c.id,
+                c.unit_id,
+                c.state,
+                c.workflow_name,
+                c.workflow_version,
+                c.task_role,
+                c.task_unit_id,
+                c.task_escalated_unit_id,
+            )
+            .where(c.unit_id.in_(units), c.task_role.is_not(None))
+            .order_by(c.id)
+        ).all()
         definitions = self.service.definitions
         out = []
         for row in map(_Scanned._make, rows):
@@ -178,6 +182,52 @@ class TaskRerouter:
             if routed_unit(spec, org, row)[0]:
                 out.append(row.id)
         return out, len(rows)
+
+    def reroute_in(
+        self,
+        tx: Tx,
+        conn: Connection,
+        org: OrgSnapshot,
+        unit_id: int,
+        actor_id: int | None = None,
+        reason: str = "unit moved",
+    ) -> tuple[RerouteReport, list[Change]]:
+        """Re-route the open tasks of ``unit_id``'s subtree inside the caller's transaction.
+
+        ``tx`` and ``conn`` are the same transaction (``storage.tx.session_tx``
+        and its session's connection); ``org`` is the tree as that transaction
+        has it, the move included. Each plan to re-route is loaded for a change
+        (locked on PostgreSQL, in id order) and decided again on that row. The
+        changes are returned for the caller to emit after its commit; nothing
+        here fails on its own: a refusal rolls back the whole transaction.
+        """
+        report = RerouteReport()
+        units = org.subtree(unit_id) if unit_id in org.units else []
+        if not units:
+            return report, []
+        candidates, scanned = self._candidates(conn, org, units)
+        report.unchanged = scanned - len(candidates)
+        service, changes = self.service, []
+        now = service.clock.now()
+        for plan_id in candidates:
+            row = ps.load_plan(tx, plan_id, for_change=True)
+            if row is None or row.task_role is None:  # finished meanwhile
+                report.unchanged += 1
+                continue
+            spec = service.definitions.spec_for(self.db, row.workflow_name, row.workflow_version)
+            needed, to_unit = routed_unit(spec, org, row)
+            if not needed:
+                report.unchanged += 1
+                continue
+            _found, due_at = ps.load_task_due(tx, plan_id, row.version)
+            following = next_effect(
+                spec.timer_for(row.state), due_at, service.calendar, not_before=now
+            )
+            addendum = _addendum(org, row, _Decision(row, to_unit, due_at), actor_id, reason)
+            update = TaskReroute(to_unit, following)
+            changes.append(service.change_in(tx, row, org, ACTION, actor_id, update, addendum))
+            report.rerouted.append(plan_id)
+        return report, changes
 
     def reroute_plan(
         self, plan_id: int, actor_id: int | None = None, reason: str = "unit moved"
@@ -229,18 +279,7 @@ class TaskRerouter:
             # changed since we decided (another move): decide again then.
             if routed_unit(change.spec, change.org, current) != (True, d.to_unit):
                 raise StaleVersion(current.id, current.version, current.version)
-            org = change.org
-            detail: dict[str, object] = {
-                "from_unit": _code(org, current.task_unit_id),
-                "to_unit": _code(org, d.to_unit),
-                "reason": reason,
-            }
-            if current.task_escalated_unit_id is not None:
-                detail["escalation_reset"] = {
-                    "level": current.task_level,
-                    "unit": _code(org, current.task_escalated_unit_id),
-                }
-            return Addendum(detail, _notice(org, current, d, actor_id))
+            return _addendum(change.org, current, d, actor_id, reason)
 
         return service.mutate(
             row.id,
@@ -250,6 +289,23 @@ class TaskRerouter:
             check=apply,
             expected_version=row.version,
         )
+
+
+def _addendum(
+    org: OrgSnapshot, row: ps.PlanRow, d: _Decision, actor_id: int | None, reason: str
+) -> Addendum:
+    """The audit detail and the new holders' notice of one re-routing."""
+    detail: dict[str, object] = {
+        "from_unit": _code(org, row.task_unit_id),
+        "to_unit": _code(org, d.to_unit),
+        "reason": reason,
+    }
+    if row.task_escalated_unit_id is not None:
+        detail["escalation_reset"] = {
+            "level": row.task_level,
+            "unit": _code(org, row.task_escalated_unit_id),
+        }
+    return Addendum(detail, _notice(org, row, d, actor_id))
 
 
 def _notice(org: OrgSnapshot, row: ps.PlanRow, d: _Decision, actor_id: int | None) -> Notice | None:

@@ -33,6 +33,7 @@ import psycopg
 from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from sqlmodel import Session
 
 from planflow.errors import ConfigurationError, DatabaseUnavailable
@@ -319,6 +320,53 @@ def is_disconnect(raw: Any, exc: BaseException) -> bool:
     if not isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
         return False
     return bool(getattr(raw, "closed", False) or getattr(raw, "broken", False))
+
+
+#: SQLite's words for a file it cannot use now: another process holds it,
+#: it cannot be opened or read, the disk fails or is full.
+_SQLITE_UNAVAILABLE = (
+    "locked",
+    "busy",
+    "unable to open",
+    "disk i/o",
+    "readonly",
+    "disk is full",
+    "not a database",
+    "malformed",
+)
+
+
+def unavailable(exc: BaseException) -> DatabaseUnavailable | None:
+    """``exc`` as ``DatabaseUnavailable`` if it says the database cannot be used now.
+
+    For clients that meet a driver's error where the library let one through
+    (a read, a set-up session): a server that is down, restarting, refuses
+    connections or killed ours (PostgreSQL's operational and interface
+    errors, whatever SQLSTATE), a pool with no connection to give, a SQLite
+    file that is locked, unreadable, corrupt or on a failing disk. None for
+    every other error (a bug, a missing schema): those are not the
+    database's absence and must not be reported as if they were.
+    """
+    if isinstance(exc, DatabaseUnavailable):
+        return exc
+    if isinstance(exc, SQLAlchemyTimeout):  # the pool had no connection in time
+        return DatabaseUnavailable("the database has no free connection; nothing was saved")
+    original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    invalidated = isinstance(exc, DBAPIError) and exc.connection_invalidated
+    if invalidated or isinstance(original, psycopg.OperationalError | psycopg.InterfaceError):
+        found = True
+    elif isinstance(original, sqlite3.DatabaseError) and not isinstance(
+        original, sqlite3.IntegrityError | sqlite3.ProgrammingError
+    ):
+        said = str(original).lower()
+        found = any(words in said for words in _SQLITE_UNAVAILABLE)
+    else:
+        found = False
+    if not found:
+        return None
+    return DatabaseUnavailable(
+        f"the database is unavailable: {describe_driver_error(exc)}; nothing was saved"
+    )
 
 
 def describe_driver_error(exc: BaseException) -> str:

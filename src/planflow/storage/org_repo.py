@@ -14,7 +14,7 @@ import threading
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, func, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
@@ -116,10 +116,21 @@ def bump_generation(session: Session) -> None:
         session.add(OrgGeneration(id=1, generation=2))
 
 
+#: A password's length, on every path that sets one (admin page, account page,
+#: command line, library).
+MIN_PASSWORD = 8
+MAX_PASSWORD = 256
+
+
 def hash_password(password: str) -> str:
-    if len(password) < 8:
-        raise ValidationError("a password needs at least 8 characters")
-    return _hasher.hash(password)
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError(f"a password needs at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise ValidationError(f"a password can have at most {MAX_PASSWORD} characters")
+    try:
+        return _hasher.hash(password)
+    except UnicodeEncodeError as exc:  # an unpaired surrogate (bytes a terminal could not decode)
+        raise ValidationError("the password contains an invalid character") from exc
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
@@ -158,7 +169,8 @@ class OrgRepository:
             problems.append("a unit needs a name of 1-300 characters")
         if problems:
             raise ValidationError("; ".join(problems))
-        if session.exec(select(Unit).where(Unit.code == code)).first() is not None:
+        # Codes differ in more than case (as on the admin pages): "Union1" is "union1".
+        if session.exec(select(Unit).where(func.lower(Unit.code) == code.lower())).first():
             raise ValidationError(f"a unit with code {code!r} already exists")
         parent = self.unit_by_code(session, parent_code) if parent_code else None
         unit = Unit(
@@ -210,7 +222,8 @@ class OrgRepository:
             problems.append(f"language must be one of {', '.join(LANGUAGES)}")
         if problems:
             raise ValidationError("; ".join(problems))
-        if session.exec(select(User).where(User.username == username)).first() is not None:
+        taken = select(User).where(func.lower(User.username) == username.lower())
+        if session.exec(taken).first() is not None:
             raise ValidationError(f"a user named {username!r} already exists")
         user = User(
             username=username,

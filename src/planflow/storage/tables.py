@@ -549,3 +549,18 @@ class TrustedDevice(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime
     last_used_at: datetime
+
+
+class Setting(SQLModel, table=True):
+    """A setting of this database, by name (``storage.settings``).
+
+    ``simulation``: the database is for trying things out (the demo, a
+    benchmark, a rehearsal), so a scheduler pass may be run at a moment
+    ahead of the real time (``services.simulation``).
+    """
+
+    __tablename__ = "setting"
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=200)
+    set_at: datetime

@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
+from sqlmodel import Session
+
 from planflow.core.audit_chain import last_isoformat, utc_isoformat
 from planflow.errors import DatabaseUnavailable
 from planflow.storage.db import Database, is_disconnect
@@ -282,7 +284,7 @@ class ConnectionLost(DatabaseUnavailable):
                 "the connection to the database was lost while saving; reload to see "
                 "whether the change was saved"
             )
-        super().__init__(message)
+        super().__init__(message, saved="no" if before_commit else "unknown")
         self.before_commit = before_commit
 
 
@@ -305,3 +307,21 @@ def read_tx(db: Database) -> Iterator[Tx]:
     finally:
         raw.rollback()
         raw.close()
+
+
+@contextmanager
+def session_tx(session: Session) -> Iterator[Tx]:
+    """The fixed statements inside an ORM session's own transaction (its connection).
+
+    For a change that writes the organisation through the session and plans
+    through the transition path, committed or rolled back together (a unit
+    moves and its plans' open tasks follow). What the session holds pending
+    is flushed first, so the statements see it.
+    """
+    session.flush()
+    conn = session.connection()
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        yield Tx(cursor, "sqlite" if conn.dialect.name == "sqlite" else "postgresql")
+    finally:
+        cursor.close()
