@@ -268,8 +268,12 @@ def test_check_signed_heads_names_the_rewritten_records() -> None:
     assert problem.message.startswith("rewritten after checkpoint #2")
     problem = check_signed_heads(7, {1: "h1", 2: "h2", 3: "h3"}, heads)
     assert problem == ChainProblem(
-        7, 5, "signed in checkpoint #3 (2027-01-04T08:00:00+00:00) but the record is gone (deleted)"
+        7,
+        5,
+        "signed in checkpoint #3 (2027-01-04T08:00:00+00:00) but the record is gone (deleted)",
+        "signed_record_missing",
     )
+    assert problem.params == {"checkpoint": 3}
 
 
 # -- the key -----------------------------------------------------------------------------------
