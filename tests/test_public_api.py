@@ -340,33 +340,6 @@ def test_a_foreign_plan_answers_exactly_like_a_missing_one(pf: Planflow, org: An
     assert pf.plan(draft_b).id == draft_b  # None: no rule (the command line, scripts)
 
 
-def test_acting_on_a_foreign_plan_answers_exactly_like_a_missing_one(
-    pf: Planflow, org: Any
-) -> None:
-    """A refusal (no permission, a guard, a stale version) would say the plan exists."""
-    draft_b = plan_of(pf, "branch_b")
-    version = pf.plan(draft_b).version
-    missing = draft_b + 1000
-    for act in (
-        lambda p: pf.fire(p, "submit", "chair_a"),
-        lambda p: pf.fire(p, "approve", "reviewer"),  # oversight starts at the first submission
-        lambda p: pf.fire(p, "withdraw", "chair_a", "no comment needed to be refused"),
-        lambda p: pf.fire(p, "submit", "chair_a", expected_version=99),
-        lambda p: pf.content.add_comment(p, "hello", actor="drafter_a"),
-        lambda p: pf.content.add_comment(p, "hello", actor="drafter_a", item_key="i1"),
-    ):
-        foreign = refusal(lambda act=act: act(draft_b))
-        absent = refusal(lambda act=act: act(missing))
-        assert foreign == (NotFound, f"unknown plan: {draft_b}", "plan")
-        assert absent == (NotFound, f"unknown plan: {missing}", "plan")
-    # Whoever may see it is told why not, as before.
-    with pytest.raises(StaleVersion):
-        pf.fire(draft_b, "submit", "chair_b", expected_version=99)
-    with pytest.raises(PermissionDenied):
-        pf.fire(draft_b, "submit", "drafter_b")
-    assert pf.plan(draft_b).version == version  # nothing was written
-
-
 def test_lists_hold_exactly_the_plans_a_user_may_see(pf: Planflow, org: Any) -> None:
     draft_a = plan_of(pf, "branch_a", "A draft")
     sent_a = submitted(pf, "branch_a", "A sent")

@@ -132,7 +132,7 @@ class Planflow:
         self.accounts = Accounts(self.db, self.clock)
         # The inspection guards read the current round's verdict.
         self.guards.provide("inspection", self.services.inspections.inspection_fact)
-        self._reads = PlanReads(self.db, self.names, self.clock, self.service.viewers)
+        self._reads = PlanReads(self.db, self.names, self.clock)
         #: The organisation: units, users, roles (``facade.org``).
         self.org = OrgAPI(
             self.db,

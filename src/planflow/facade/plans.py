@@ -44,13 +44,11 @@ def _page_args(page: int, page_size: int) -> tuple[int, int]:
 
 
 class PlanReads:
-    def __init__(
-        self, db: Database, names: Names, clock: Clock, viewers: ViewerCache | None = None
-    ) -> None:
+    def __init__(self, db: Database, names: Names, clock: Clock) -> None:
         self.db = db
         self.names = names
         self.clock = clock
-        self.viewers = viewers if viewers is not None else ViewerCache()
+        self.viewers = ViewerCache()
 
     def viewer(self, username: str, org: OrgSnapshot | None = None) -> Viewer:
         """What ``username`` may see, in ``org`` (default: the organisation as it is now)."""

@@ -42,16 +42,9 @@ from planflow.core.intents import (
 from planflow.core.org import OrgSnapshot
 from planflow.core.task_planning import TaskPlanner
 from planflow.core.text import MAX_PLAN_TITLE, MAX_RECORD_COMMENT, clean_text
-from planflow.errors import (
-    NotFound,
-    PermissionDenied,
-    PlanflowError,
-    StaleVersion,
-    ValidationError,
-)
+from planflow.errors import NotFound, PermissionDenied, StaleVersion, ValidationError
 from planflow.events import EventBus, PlanChanged
 from planflow.services.changes import DEFAULT_WRITERS, Change, Step, StepContext, Writer
-from planflow.services.visibility import ViewerCache
 from planflow.storage import plan_store as ps
 from planflow.storage.db import Database
 from planflow.storage.definition_repo import DefinitionStore
@@ -100,9 +93,6 @@ class PlanService:
         self.events = events or EventBus()
         self.writers = writers
         self.org_cache = OrgCache()
-        #: Who may see which plan: a refusal to someone who may not see the plan
-        #: is NotFound, so that it reveals nothing (see ``_unseen``).
-        self.viewers = ViewerCache()
         self.definitions = DefinitionStore(registry)
         self._engines: dict[tuple[str, int, str], WorkflowEngine] = {}
         self._engines_lock = threading.Lock()
@@ -262,14 +252,10 @@ class PlanService:
     ) -> Change:
         comment = _clean_comment(comment) if comment else None
         with write_tx(self.db) as tx:
-            row, spec, org = self._load(tx, plan_id, expected_version, actor_id)
+            row, spec, org = self._load(tx, plan_id, expected_version)
             engine = self.engine_for(spec)
             facts = self.facts_for(tx, row, spec, engine)
-            try:
-                decision = engine.decide(facts, action, actor_id, org, comment)
-            except PlanflowError:
-                self._unseen(row, org, actor_id)
-                raise
+            decision = engine.decide(facts, action, actor_id, org, comment)
             change = self._change(
                 row, spec, org, action, actor_id, on_behalf_of_id, comment, decision
             )
@@ -336,15 +322,11 @@ class PlanService:
         detail: dict[str, Any] | None,
     ) -> Change:
         with write_tx(self.db) as tx:
-            row, spec, org = self._load(tx, plan_id, expected_version, actor_id)
+            row, spec, org = self._load(tx, plan_id, expected_version)
             change = self._change(row, spec, org, action, actor_id, None, comment, None)
             change.detail.update(detail or {})
             if check is not None:
-                try:
-                    change.add(check(tx, row, StepContext(spec, org, change.at)))
-                except PlanflowError:
-                    self._unseen(row, org, actor_id)
-                    raise
+                change.add(check(tx, row, StepContext(spec, org, change.at)))
             if isinstance(update, DefinitionMigration):
                 change.spec = update.target
                 change.to_state = update.to_state
@@ -423,26 +405,16 @@ class PlanService:
         return row.facts(approvals, None if inspection is None else str(inspection), facts)
 
     def _load(
-        self, tx: Tx, plan_id: int, expected_version: int | None, actor_id: int | None = None
+        self, tx: Tx, plan_id: int, expected_version: int | None
     ) -> tuple[ps.PlanRow, WorkflowSpec, OrgSnapshot]:
         row = ps.load_plan(tx, plan_id, for_change=True)
         if row is None:
             raise NotFound("plan", plan_id)
-        org = self.org_cache.get(self.db, row.org_generation)
         if expected_version is not None and row.version != expected_version:
-            self._unseen(row, org, actor_id)
             raise StaleVersion(plan_id, expected_version, row.version)
         spec = self.definitions.spec_for(self.db, row.workflow_name, row.workflow_version)
+        org = self.org_cache.get(self.db, row.org_generation)
         return row, spec, org
-
-    def _unseen(self, row: ps.PlanRow, org: OrgSnapshot, actor_id: int | None) -> None:
-        """``NotFound`` if ``actor_id`` may not see the plan: a refusal (stale
-        version, no permission, a guard) would tell them it exists.
-
-        Checked only on the way to a refusal: whoever may act on a plan may see it.
-        """
-        if actor_id is not None and not self.viewers.get(org, actor_id).can_view(row):
-            raise NotFound("plan", row.id)
 
     def _change(
         self,
