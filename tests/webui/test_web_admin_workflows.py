@@ -172,7 +172,7 @@ def test_the_pages_work_with_broken_files_in_the_folder(
     assert len(re.findall(r"<tr>\s*<td>(.*?)</tr>", page, re.S)) == 2
     assert "were left out: deep.yaml, link.yaml, nul.yaml." in page
     assert "SECRET" not in page
-    assert client.get("/admin/workflows/annual_plan/1").status_code == 200
+    assert client.get("/admin/workflows/annual_plan/2").status_code == 200
     assert client.get("/plans/").status_code == 200
     assert signed_in(app, "drafter_a").get("/plans/new").status_code == 200
     client.post_form("/auth/language", {"language": "zh"})

@@ -320,7 +320,7 @@ def _hash(password: str) -> str:
         )
     try:
         return hash_password(password)
-    except UnicodeEncodeError as exc:  # an unpaired surrogate
+    except ValidationError as exc:  # an unpaired surrogate
         raise AdminRefused(
             "password_invalid", "the password contains an invalid character"
         ) from exc

@@ -124,13 +124,23 @@ MAX_PASSWORD = 256
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise ValidationError(f"a password needs at least {MIN_PASSWORD} characters")
+        raise ValidationError(
+            f"a password needs at least {MIN_PASSWORD} characters",
+            code="password_too_short",
+            params={"min": MIN_PASSWORD},
+        )
     if len(password) > MAX_PASSWORD:
-        raise ValidationError(f"a password can have at most {MAX_PASSWORD} characters")
+        raise ValidationError(
+            f"a password can have at most {MAX_PASSWORD} characters",
+            code="password_too_long",
+            params={"max": MAX_PASSWORD},
+        )
     try:
         return _hasher.hash(password)
     except UnicodeEncodeError as exc:  # an unpaired surrogate (bytes a terminal could not decode)
-        raise ValidationError("the password contains an invalid character") from exc
+        raise ValidationError(
+            "the password contains an invalid character", code="password_invalid"
+        ) from exc
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
