@@ -20,12 +20,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
 from hypothesis import settings
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlmodel import SQLModel
+from stored import CountStatements
 
 from planflow.app import Planflow
 from planflow.cli import main
@@ -155,6 +157,31 @@ def pf(database_url: str, clock: FixedClock) -> Iterator[Planflow]:
     instance = Planflow(database_url, clock=clock, workflows_dir=WORKFLOWS)
     yield instance
     instance.close()
+
+
+@contextmanager
+def counting_statements(pf: Planflow) -> Iterator[list[str]]:
+    """Every statement SQLAlchemy sends on ``pf``'s engine while the block runs."""
+    seen: list[str] = []
+
+    def saw(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(pf.db.engine, "before_cursor_execute", saw)
+    try:
+        yield seen
+    finally:
+        event.remove(pf.db.engine, "before_cursor_execute", saw)
+
+
+@pytest.fixture
+def count_statements() -> CountStatements:
+    """``with count_statements(pf) as seen:``: the statements ``pf`` sends in the block.
+
+    Counted at SQLAlchemy's ``before_cursor_execute``, so the tests that a page or
+    a read costs no more queries for more rows share one way of counting.
+    """
+    return counting_statements
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,15 @@
 
 ``Planflow.plan`` returns a ``PlanView``; tests of the transition path also
 look at columns no view shows (the audit head, the timer, the task's unit id).
+Also the type of the ``count_statements`` fixture (tests/conftest.py), here so
+that the web tests can name it too: tests/webui/conftest.py takes the module
+name ``conftest`` from them.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 from sqlmodel import col, select
 
@@ -12,6 +18,9 @@ from planflow.app import Planflow
 from planflow.errors import NotFound
 from planflow.storage.audit_keys import of_plan
 from planflow.storage.tables import AuditRecord, Plan
+
+#: ``with count_statements(pf) as seen:``: the statements ``pf`` sends in the block.
+CountStatements = Callable[[Planflow], AbstractContextManager[list[str]]]
 
 
 def stored_plan(pf: Planflow, plan_id: int) -> Plan:

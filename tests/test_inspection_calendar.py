@@ -10,8 +10,6 @@ Also here: inspection notes go through ``clean_text`` (``planflow.services.inspe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,9 +17,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from inspection_support import fire, score_sheet
-from sqlalchemy import event
 from sqlmodel import col
-from stored import stored_plan, stored_records
+from stored import CountStatements, stored_plan, stored_records
 
 from planflow.app import Planflow
 from planflow.clock import FixedClock
@@ -78,20 +75,6 @@ def fail_round(pf: Planflow, plan_id: int) -> None:
     pf.services.inspections.record_scores(plan_id, inspector, scores)
     fire(pf, plan_id, "inspect", "inspector")
     pf.services.inspections.finish(plan_id, inspector)
-
-
-@contextmanager
-def counting(pf: Planflow) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(pf.db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(pf.db.engine, "before_cursor_execute", count)
 
 
 # -- placing inspections ------------------------------------------------------------------
@@ -258,7 +241,11 @@ def test_rounds_count_the_inspect_sources_of_the_plans_own_version(
 
 
 def test_a_definition_only_the_database_holds_counts_its_own_rounds(
-    pf: Planflow, org: object, database_url: str, clock: FixedClock
+    pf: Planflow,
+    org: object,
+    database_url: str,
+    clock: FixedClock,
+    count_statements: CountStatements,
 ) -> None:
     """Another process, whose files lack the definition a plan started under."""
     pf.service.registry.register(load_definition(TWO_STEP))
@@ -270,23 +257,25 @@ def test_a_definition_only_the_database_holds_counts_its_own_rounds(
         [entry] = month(other)
         assert (entry.plan_id, entry.round, entry.visit_date) == (plan_id, 1, date(2027, 2, 14))
         # Once met, the stored definition is known: one query again.
-        with counting(other) as statements:
+        with count_statements(other) as statements:
             assert len(month(other)) == 1
         assert [s.split()[0] for s in statements if not s.startswith("BEGIN")] == ["SELECT"]
     finally:
         other.close()
 
 
-def test_the_number_of_queries_does_not_grow_with_the_entries(pf: Planflow, org: object) -> None:
+def test_the_number_of_queries_does_not_grow_with_the_entries(
+    pf: Planflow, org: object, count_statements: CountStatements
+) -> None:
     inspector = pf.user_id("inspector")
     scheduled(pf)
     month(pf, actor_id=inspector)  # warm the caches (definitions, organisation)
-    with counting(pf) as one:
+    with count_statements(pf) as one:
         assert len(month(pf, actor_id=inspector)) == 1
     for n in range(5):
         scheduled(pf, "branch_b" if n % 2 else "branch_a")
     month(pf, actor_id=inspector)
-    with counting(pf) as six:
+    with count_statements(pf) as six:
         assert len(month(pf, actor_id=inspector)) == 6
     assert len(six) == len(one)
     assert [s.split()[0] for s in one if not s.startswith("BEGIN")] == ["SELECT"]

@@ -12,16 +12,13 @@ database test runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from inspection_support import fire
-from sqlalchemy import event
-from stored import stored_plan
+from stored import CountStatements, stored_plan
 
 from planflow.app import Planflow
 from planflow.clock import FixedClock
@@ -378,27 +375,13 @@ def test_the_queries_of_a_few_units(
     assert unit_plans(pf.db, 2027, set()) == []
 
 
-@contextmanager
-def statements(pf: Planflow) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(pf.db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(pf.db.engine, "before_cursor_execute", count)
-
-
 def test_the_number_of_queries_does_not_grow_with_the_tree(
-    pf: Planflow, world: dict[str, int]
+    pf: Planflow, world: dict[str, int], count_statements: CountStatements
 ) -> None:
     fed = pf.unit_id("fed")
     org = pf.org_snapshot()
     pf.year_overview(2027, [fed], org=org)  # definitions are cached after the first time
-    with statements(pf) as small:
+    with count_statements(pf) as small:
         pf.year_overview(2027, [fed], org=org)
     units = [(f"extra{n}", f"Extra {n}", "union2") for n in range(40)]
     people = [(f"drafter{n}", "drafter", f"extra{n}") for n in range(40)]
@@ -406,7 +389,7 @@ def test_the_number_of_queries_does_not_grow_with_the_tree(
     for n in range(0, 40, 3):
         new_plan(pf, f"extra{n}", f"drafter{n}")
     org = pf.org_snapshot()
-    with statements(pf) as large:
+    with count_statements(pf) as large:
         ov = pf.year_overview(2027, [fed], org=org)
     assert ov.rollups[-1].units == 49 and ov.rollups[-1].with_plan == 6 + 14
     assert len(large) == len(small) > 0

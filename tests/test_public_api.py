@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from stored import CountStatements
 
 import planflow
 from planflow import (
@@ -288,16 +288,10 @@ def test_a_user_added_by_another_process_is_found(
 
 
 @pytest.fixture
-def statements(pf: Planflow) -> Iterator[list[str]]:
+def statements(pf: Planflow, count_statements: CountStatements) -> Iterator[list[str]]:
     """Every statement SQLAlchemy sends (the name look-ups go through it)."""
-    seen: list[str] = []
-
-    def saw(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(pf.db.engine, "before_cursor_execute", saw)
-    yield seen
-    event.remove(pf.db.engine, "before_cursor_execute", saw)
+    with count_statements(pf) as seen:
+        yield seen
 
 
 def test_names_resolve_from_the_cached_snapshot_without_a_query(

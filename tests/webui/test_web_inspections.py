@@ -11,15 +11,12 @@ are mandatory; B1, B2, C1, D1, D2, E1, E2 have a target.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
-from stored import stored_plan
+from stored import CountStatements, stored_plan
 from webui_support import AuthActions, Plans, WebClient, signed_in, text
 
 from planflow.app import Planflow
@@ -63,20 +60,6 @@ def error_of(html: str, field: str) -> str:
     match = re.search(rf'<p class="error" id="{field}-error">([^<]*)</p>', html)
     assert match, f"no error for {field}"
     return match.group(1)
-
-
-@contextmanager
-def counting(pf: Planflow) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(pf.db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(pf.db.engine, "before_cursor_execute", count)
 
 
 # -- the calendar ---------------------------------------------------------------------
@@ -178,18 +161,18 @@ def test_a_branch_sees_only_its_own_inspections(app: Flask, plans: Plans) -> Non
 
 
 def test_the_calendar_needs_no_more_queries_for_more_inspections(
-    app: Flask, plans: Plans, pf: Planflow
+    app: Flask, plans: Plans, pf: Planflow, count_statements: CountStatements
 ) -> None:
     inspector = signed_in(app, "inspector")
     scheduled(plans, "branch_a")
     inspector.get("/inspections/2027/2")  # caches: definitions, organisation
-    with counting(pf) as one:
+    with count_statements(pf) as one:
         page = text(inspector.get("/inspections/2027/2"))
     assert page.count('class="card insp-entry') == 1
     for n in range(3):
         scheduled(plans, "branch_b" if n % 2 else "branch_a", title=f"Plan {n}")
     inspector.get("/inspections/2027/2")
-    with counting(pf) as four:
+    with count_statements(pf) as four:
         page = text(inspector.get("/inspections/2027/2"))
     assert page.count('class="card insp-entry') == 4
     assert len(four) == len(one)

@@ -11,16 +11,14 @@ import csv
 import io
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
 from sqlmodel import select
+from stored import CountStatements
 from test_overview import add_people, build_world, new_plan
 from webui_support import AuthActions, WebClient, make_app, signed_in, text
 
@@ -463,22 +461,8 @@ def test_csv_cells_cannot_start_a_formula(world: dict[str, int], app: Flask, pf:
 # -- cost -------------------------------------------------------------------------------------
 
 
-@contextmanager
-def statements(pf: Planflow) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(pf.db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(pf.db.engine, "before_cursor_execute", count)
-
-
 def test_the_page_costs_the_same_queries_for_3_or_30_units(
-    app: Flask, pf: Planflow, password_hash: str
+    app: Flask, pf: Planflow, password_hash: str, count_statements: CountStatements
 ) -> None:
     officer = signed_in(app, "officer")  # the union, branch_a and branch_b: 3 units
     new_plan(pf, "branch_a", "drafter_a")
@@ -486,7 +470,7 @@ def test_the_page_costs_the_same_queries_for_3_or_30_units(
 
     def cost(path: str) -> int:
         assert officer.get(path).status_code == 200  # a changed tree is read once, first
-        with statements(pf) as seen:
+        with count_statements(pf) as seen:
             response = officer.get(path)
         assert response.status_code == 200
         return len(seen)
