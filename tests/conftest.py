@@ -49,6 +49,18 @@ settings.register_profile("planflow", deadline=None)
 settings.load_profile("planflow")
 
 
+#: Slow by where they live: the browser drives Chromium, the benchmarks run workloads.
+SLOW_PLACES = ("webui/browser/", "test_bench")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the browser and benchmark tests ``slow`` (``-m "not slow"`` leaves them out)."""
+    for item in items:
+        where = item.path.as_posix()
+        if any(place in where for place in SLOW_PLACES):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     if POSTGRES_URL:
         return f"postgresql: {POSTGRES_URL} (tests run on SQLite and PostgreSQL)"
