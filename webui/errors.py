@@ -22,7 +22,6 @@ from typing import Any
 from flask import Flask, Response, current_app, g, make_response, render_template, request, session
 from flask_babel import force_locale, gettext  # type: ignore[import-untyped]
 from flask_wtf.csrf import CSRFError  # type: ignore[import-untyped]
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 from wtforms.fields.core import UnboundField  # type: ignore[import-untyped]
 
@@ -34,7 +33,7 @@ from planflow.errors import (
     StaleVersion,
     ValidationError,
 )
-from planflow.storage.db import DRIVER_ERRORS, unavailable
+from planflow.storage.db import DATABASE_ERRORS, unavailable
 
 from .codes import error_text, refusal_text
 from .i18n import HTML_LANG, LANGUAGES
@@ -194,7 +193,7 @@ def init_app(app: Flask) -> None:
             return unavailable_page(found)
         return _server_error(error)
 
-    for kind in (*DRIVER_ERRORS, PoolTimeout):
+    for kind in DATABASE_ERRORS:
         app.register_error_handler(kind, _driver_error)
 
     @app.errorhandler(CSRFError)

@@ -308,6 +308,13 @@ def _check_sqlite_path(path: Path, create: bool) -> None:
 #: What the database drivers raise when the server is gone, restarting or refuses us:
 #: SQLAlchemy's wrapper on pooled paths, the bare driver errors on the transition path.
 DRIVER_ERRORS: tuple[type[BaseException], ...] = (DBAPIError, sqlite3.Error, psycopg.Error)
+#: What a client may meet from the database layer: the drivers' errors and an exhausted pool.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    DBAPIError,
+    sqlite3.Error,
+    psycopg.Error,
+    SQLAlchemyTimeout,
+)
 
 
 def is_disconnect(raw: Any, exc: BaseException) -> bool:
