@@ -39,7 +39,10 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
 def _imports(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names: set[str] = set()
-    package = "planflow." + ".".join(path.relative_to(ROOT / "src" / "planflow").parts[:-1])
+    if path.is_relative_to(ROOT / "webui"):
+        package = "planflow_web." + ".".join(path.relative_to(ROOT / "webui").parts[:-1])
+    else:
+        package = "planflow." + ".".join(path.relative_to(ROOT / "src" / "planflow").parts[:-1])
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
@@ -100,5 +103,16 @@ def test_the_library_never_imports_flask_or_the_web_ui() -> None:
         for path in sorted((ROOT / "src" / "planflow").rglob("*.py"))
         for imported in _imports(path)
         if imported.startswith(("flask", "planflow_web", "webui", "werkzeug", "jinja2"))
+    ]
+    assert offenders == []
+
+
+def test_the_web_ui_runs_no_sql_of_its_own() -> None:
+    """The web UI reaches the database only through the library (issue 15)."""
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {imported}"
+        for path in sorted((ROOT / "webui").rglob("*.py"))
+        for imported in _imports(path)
+        if imported.startswith(("sqlalchemy", "sqlmodel", "psycopg", "sqlite3"))
     ]
     assert offenders == []
