@@ -20,7 +20,6 @@ sign-in returns a device token for the client to keep and present next time.
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -41,7 +40,7 @@ from planflow.services.sign_in import (
     address_key,
 )
 from planflow.storage.db import Database
-from planflow.storage.org_repo import LANGUAGES, hash_password, verify_password
+from planflow.storage.org_repo import LANGUAGES, check_password, hash_password, verify_password
 from planflow.storage.org_repo import MAX_PASSWORD as MAX_PASSWORD
 from planflow.storage.org_repo import MIN_PASSWORD as MIN_PASSWORD
 from planflow.storage.tables import LoginAttempt, User
@@ -329,22 +328,7 @@ class Accounts:
         password, ``LoginLimited`` and ``WrongPassword``. Returns the account
         with its new session version (a front end renews its session with it).
         """
-        if len(new) < MIN_PASSWORD:
-            raise ValidationError(
-                f"a password needs at least {MIN_PASSWORD} characters",
-                code="password_too_short",
-                params={"min": MIN_PASSWORD},
-            )
-        if len(new) > MAX_PASSWORD:
-            raise ValidationError(
-                f"a password can have at most {MAX_PASSWORD} characters",
-                code="password_too_long",
-                params={"max": MAX_PASSWORD},
-            )
-        if re.search("[\ud800-\udfff]", new):
-            raise ValidationError(
-                "a password cannot contain an unpaired surrogate", code="password_invalid"
-            )
+        check_password(new)
         with self.db.read_session() as s:
             user = s.get(User, user_id)
             if user is None:

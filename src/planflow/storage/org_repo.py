@@ -122,7 +122,8 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 256
 
 
-def hash_password(password: str) -> str:
+def check_password(password: str) -> None:
+    """``ValidationError`` (with its code) unless ``password`` may be set, on every path."""
     if len(password) < MIN_PASSWORD:
         raise ValidationError(
             f"a password needs at least {MIN_PASSWORD} characters",
@@ -135,12 +136,15 @@ def hash_password(password: str) -> str:
             code="password_too_long",
             params={"max": MAX_PASSWORD},
         )
-    try:
-        return _hasher.hash(password)
-    except UnicodeEncodeError as exc:  # an unpaired surrogate (bytes a terminal could not decode)
+    if any("\ud800" <= c <= "\udfff" for c in password):  # bytes a terminal could not decode
         raise ValidationError(
-            "the password contains an invalid character", code="password_invalid"
-        ) from exc
+            "a password cannot contain an unpaired surrogate", code="password_invalid"
+        )
+
+
+def hash_password(password: str) -> str:
+    check_password(password)
+    return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
