@@ -435,7 +435,8 @@ def test_a_moved_branch_takes_its_waiting_plan_to_the_new_union(
     assert stored_plan(pf, plan_id).version == version + 1
     assert len(told(pf, plan_id)) == 1
 
-    with pytest.raises(PermissionDenied):
+    # The old union's reviewer no longer oversees the branch: the plan is not theirs to see.
+    with pytest.raises(NotFound):
         pf.fire(plan_id, "start_review", "reviewer")
     pf.fire(plan_id, "start_review", "reviewer_2")
     assert stored_plan(pf, plan_id).state == "under_review"

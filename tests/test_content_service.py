@@ -149,8 +149,25 @@ def test_content_is_editable_again_once_returned(pf: Planflow, org) -> None:
 
 
 @pytest.mark.parametrize("user", ["drafter_b", "chair_b", "reviewer", "officer"])
-def test_users_who_do_not_own_the_plan_may_not_edit(pf: Planflow, org, user: str) -> None:
+def test_users_who_may_not_see_a_draft_cannot_learn_it_exists(pf: Planflow, org, user: str) -> None:
+    # A draft never submitted is seen by its own unit only: to anyone else an
+    # edit answers exactly like an edit of a plan that does not exist.
     plan_id = new_plan(pf)
+    before = footprint(pf, plan_id)
+    with pytest.raises(NotFound) as info:
+        edit(pf, plan_id, user, FIRST)
+    with pytest.raises(NotFound) as missing:
+        edit(pf, 10_000, user, FIRST)
+    assert (info.value.code, info.value.params["ident"]) == ("not_found", plan_id)
+    assert str(info.value) == str(missing.value).replace("10000", str(plan_id))
+    assert footprint(pf, plan_id) == before
+
+
+@pytest.mark.parametrize("user", ["reviewer", "officer"])
+def test_overseers_who_see_the_plan_may_not_edit_it(pf: Planflow, org, user: str) -> None:
+    plan_id = new_plan(pf)
+    in_review(pf, plan_id)
+    pf.fire(plan_id, "return_for_revision", "reviewer", comment="be specific")
     before = footprint(pf, plan_id)
     with pytest.raises(PermissionDenied) as info:
         edit(pf, plan_id, user, FIRST)
@@ -222,7 +239,7 @@ def test_plan_level_comment(pf: Planflow, org, clock: FixedClock) -> None:
 
 def test_item_level_comment(pf: Planflow, org) -> None:
     plan_id = new_plan(pf)
-    edit(pf, plan_id, "drafter_a", FIRST)
+    in_review(pf, plan_id)
     comment(pf, plan_id, "inspector", "Which congress?", item_key="i2")
     [saved] = pf.content.comments(plan_id)
     assert (saved.body, saved.item_key, saved.author) == ("Which congress?", "i2", "inspector")
@@ -234,7 +251,7 @@ def test_comments_are_listed_in_order_and_do_not_touch_the_content(pf: Planflow,
     plan_id = new_plan(pf)
     edit(pf, plan_id, "drafter_a", FIRST)
     comment(pf, plan_id, "drafter_a", "first draft ready")
-    comment(pf, plan_id, "officer", "thanks", item_key="i1")
+    comment(pf, plan_id, "chair_a", "thanks", item_key="i1")
     comment(pf, plan_id, "drafter_a", "fixed")
     listed = [(c.body, c.item_key) for c in pf.content.comments(plan_id)]
     assert listed == [("first draft ready", None), ("thanks", "i1"), ("fixed", None)]
@@ -242,6 +259,22 @@ def test_comments_are_listed_in_order_and_do_not_touch_the_content(pf: Planflow,
     assert (plan.state, plan.version, plan.content) == ("draft", 5, FIRST.canonical_json())
     assert [r.action for r in pf.audit_trail(plan_id)][-3:] == ["comment"] * 3
     assert pf.content.comments(999) == []
+
+
+def test_comments_come_from_those_who_may_see_the_plan(pf: Planflow, org) -> None:
+    # A draft is its own unit's until first submitted; then the overseers see it and may comment.
+    plan_id = new_plan(pf)
+    edit(pf, plan_id, "drafter_a", FIRST)
+    before = footprint(pf, plan_id)
+    for stranger in ("officer", "inspector", "drafter_b"):
+        with pytest.raises(NotFound):
+            comment(pf, plan_id, stranger, "hello")
+    assert footprint(pf, plan_id) == before
+    pf.fire(plan_id, "submit", "chair_a")
+    comment(pf, plan_id, "officer", "seen")
+    with pytest.raises(NotFound):
+        comment(pf, plan_id, "drafter_b", "hello")
+    assert [c.author for c in pf.content.comments(plan_id)] == ["officer"]
 
 
 @pytest.mark.parametrize("body", ["", "   ", "\n\t"])

@@ -228,7 +228,7 @@ def test_progress_is_refused_outside_the_work_states(pf: Planflow, org: object, 
     assert footprint(pf, plan_id) == before
 
 
-@pytest.mark.parametrize("user", ["reviewer", "inspector", "officer", "drafter_b", "chair_b"])
+@pytest.mark.parametrize("user", ["reviewer", "inspector", "officer"])
 def test_progress_is_refused_to_anyone_but_the_units_drafter_and_submitter(
     pf: Planflow, org: object, user: str
 ) -> None:
@@ -237,6 +237,17 @@ def test_progress_is_refused_to_anyone_but_the_units_drafter_and_submitter(
     with pytest.raises(PermissionDenied, match="drafter or submitter") as info:
         pf.execution.report_progress(plan_id, "i1", "done", "x", actor=user)
     assert info.value.action == "report_progress"
+    assert footprint(pf, plan_id) == before
+
+
+@pytest.mark.parametrize("user", ["drafter_b", "chair_b"])
+def test_progress_by_another_branch_answers_as_for_a_missing_plan(
+    pf: Planflow, org: object, user: str
+) -> None:
+    plan_id = drive(pf, "approved")
+    before = footprint(pf, plan_id)
+    with pytest.raises(NotFound, match=f"unknown plan: {plan_id}"):
+        pf.execution.report_progress(plan_id, "i1", "done", "x", actor=user)
     assert footprint(pf, plan_id) == before
 
 
@@ -478,7 +489,7 @@ def test_bad_evidence_is_refused_leaving_no_file_and_no_row(
         ("under_review", "drafter_a", "i1", ValidationError),
         ("inspected", "drafter_a", "i1", ValidationError),
         ("approved", "inspector", "i1", PermissionDenied),
-        ("approved", "drafter_b", "i1", PermissionDenied),
+        ("approved", "drafter_b", "i1", NotFound),
         ("approved", "drafter_a", "i9", ValidationError),
     ],
 )

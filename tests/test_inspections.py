@@ -25,7 +25,7 @@ from planflow.app import Planflow
 from planflow.core.content.model import PlanContent
 from planflow.core.inspection.scoring import CriterionScore, InvalidScores
 from planflow.core.notes import render
-from planflow.errors import GuardFailed, PermissionDenied, StaleVersion, ValidationError
+from planflow.errors import GuardFailed, NotFound, PermissionDenied, StaleVersion, ValidationError
 from planflow.services.inspections.rounds import ACCEPT, REQUIRE_RECTIFICATION, decide
 from planflow.storage import audit_repo
 from planflow.storage import execution_sql as xs
@@ -227,9 +227,11 @@ def test_who_may_record_which_column_and_when(pf: Planflow, org: object) -> None
 
     pf.fire(plan_id, "schedule_inspection", "officer")
     before = footprint(pf, plan_id)
-    for user in ("inspector", "drafter_b"):
-        with pytest.raises(PermissionDenied, match="drafter or submitter"):
-            pf.services.inspections.record_self_assessment(plan_id, ids[user], own)
+    with pytest.raises(PermissionDenied, match="drafter or submitter"):
+        pf.services.inspections.record_self_assessment(plan_id, ids["inspector"], own)
+    # Another branch's drafter may not see the plan: it answers as a missing one.
+    with pytest.raises(NotFound, match=f"unknown plan: {plan_id}"):
+        pf.services.inspections.record_self_assessment(plan_id, ids["drafter_b"], own)
     for user in ("chair_a", "officer"):
         with pytest.raises(PermissionDenied, match="'inspector'"):
             pf.services.inspections.record_scores(plan_id, ids[user], insp)

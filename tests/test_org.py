@@ -433,7 +433,7 @@ def test_another_process_sees_org_changes_on_its_next_transition(
     assert [a.trigger for a in pf.available_actions(plan_id, "newrev")] == ["start_review"]
     with pytest.raises(NotFound):  # deactivated, they hold no role: the plan is not theirs to see
         pf.available_actions(plan_id, "reviewer")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):  # and acting on it answers the same
         pf.fire(plan_id, "start_review", "reviewer")
     assert pf.fire(plan_id, "start_review", "newrev").to_state == "under_review"
     task = stored_plan(pf, plan_id)

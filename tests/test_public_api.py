@@ -334,6 +334,34 @@ def test_a_foreign_plan_answers_exactly_like_a_missing_one(pf: Planflow, org: An
     assert pf.plan(draft_b).id == draft_b  # None: no rule (the command line, scripts)
 
 
+def test_acting_on_a_foreign_plan_answers_exactly_like_a_missing_one(
+    pf: Planflow, org: Any
+) -> None:
+    # Guessing ids on the write path tells a stranger nothing either: not that
+    # the plan exists, nor its state, version or who may act on it.
+    draft_b = plan_of(pf, "branch_b")
+    missing = draft_b + 1000
+    version = pf.plan(draft_b).version
+    body = PlanContent.from_dict({"sections": []}, year=2027)
+    for act in (
+        lambda p: pf.fire(p, "submit", "drafter_a"),  # the wrong person
+        lambda p: pf.fire(p, "approve", "reviewer"),  # not an action of the state
+        lambda p: pf.fire(p, "submit", "drafter_a", expected_version=version + 5),  # stale
+        lambda p: pf.content.set_content(p, body, actor="drafter_a"),
+        lambda p: pf.content.add_comment(p, "hello", actor="drafter_a"),
+        lambda p: pf.content.add_comment(p, "hello", actor="reviewer"),
+    ):
+        foreign = refusal(lambda act=act: act(draft_b))
+        absent = refusal(lambda act=act: act(missing))
+        assert foreign == (NotFound, f"unknown plan: {draft_b}", "plan")
+        assert absent == (NotFound, f"unknown plan: {missing}", "plan")
+    assert pf.plan(draft_b).version == version  # and nothing was written
+    assert [c.body for c in pf.content.comments(draft_b)] == []
+    # Those who may see it get the real refusal.
+    with pytest.raises(StaleVersion):
+        pf.fire(draft_b, "submit", "chair_b", expected_version=version + 5)
+
+
 def test_lists_hold_exactly_the_plans_a_user_may_see(pf: Planflow, org: Any) -> None:
     draft_a = plan_of(pf, "branch_a", "A draft")
     sent_a = submitted(pf, "branch_a", "A sent")

@@ -184,6 +184,33 @@ def holds(snap: OrgSnapshot, actor: int, ref: Any, plan_unit: int) -> bool:
     return unit is not None and actor in snap.active_users and actor in snap.holders(ref.role, unit)
 
 
+def sees(snap: OrgSnapshot, actor: int, plan: PlanModel) -> bool:
+    """The visibility rule, written out again for the model (services.visibility).
+
+    Its own unit's people see a plan; once submitted, so do the oversight roles
+    (all but drafter and submitter) at its unit or above; and whoever holds the
+    role of its open task where the task waits.
+    """
+    held = {key for key, holders in snap.holders_by_unit_role.items() if actor in holders}
+    if any(unit == plan.unit_id for unit, _role in held):
+        return True
+    above = {plan.unit_id, *snap.ancestors(plan.unit_id)}
+    if plan.revision > 0 and any(
+        unit in above and role not in ("drafter", "submitter") for unit, role in held
+    ):
+        return True
+    return plan.task_role is not None and (plan.task_unit_id, plan.task_role) in held
+
+
+def unseen(
+    outcome: Refused | Allowed, snap: OrgSnapshot, actor: int | None, plan: PlanModel
+) -> Refused | Allowed:
+    """A refusal to someone who may not see the plan answers as for a missing plan."""
+    if isinstance(outcome, Refused) and actor is not None and not sees(snap, actor, plan):
+        return Refused(NotFound, f"{outcome.why}, to someone who may not see the plan")
+    return outcome
+
+
 def guard_failures(
     t: TransitionSpec, plan: PlanModel, actor: int | None, comment: str | None
 ) -> list[str]:
@@ -410,12 +437,15 @@ class PlanflowMachine(RuleBasedStateMachine):
             )
 
         what = f"edit {kind} content of {plan.workflow}#{plan.id} in {plan.state} by {editor}"
+        refusal = None
         if expected_version is not None and expected_version != plan.version:
-            return self.expect_refused(Refused(StaleVersion, "stale"), call, what)
-        if plan.state not in editable_states(spec) or content.year != YEAR:
-            return self.expect_refused(Refused(ValidationError, "not editable now"), call, what)
-        if not any(holds(snap, actor, ref, plan.unit_id) for ref in content_editors(spec)):
-            return self.expect_refused(Refused(PermissionDenied, "not an editor"), call, what)
+            refusal = Refused(StaleVersion, "stale")
+        elif plan.state not in editable_states(spec) or content.year != YEAR:
+            refusal = Refused(ValidationError, "not editable now")
+        elif not any(holds(snap, actor, ref, plan.unit_id) for ref in content_editors(spec)):
+            refusal = Refused(PermissionDenied, "not an editor")
+        if refusal is not None:
+            return self.expect_refused(unseen(refusal, snap, actor, plan), call, what)
         call()
         plan.version += 1
         plan.item_count = content.item_count
@@ -433,7 +463,12 @@ class PlanflowMachine(RuleBasedStateMachine):
         """Fire through the service and assert the engine agrees with the model."""
         spec, snap = self.specs[plan.workflow], self.snapshot()
         expected_version = self.expected_version(plan, version_kind)
-        outcome = expect_fire(spec, snap, plan, action, actor, comment, expected_version)
+        outcome = unseen(
+            expect_fire(spec, snap, plan, action, actor, comment, expected_version),
+            snap,
+            actor,
+            plan,
+        )
 
         def call() -> Any:
             return self.pf.service.fire(plan.id, action, actor, comment, expected_version)

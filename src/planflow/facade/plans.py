@@ -44,11 +44,13 @@ def _page_args(page: int, page_size: int) -> tuple[int, int]:
 
 
 class PlanReads:
-    def __init__(self, db: Database, names: Names, clock: Clock) -> None:
+    def __init__(
+        self, db: Database, names: Names, clock: Clock, viewers: ViewerCache | None = None
+    ) -> None:
         self.db = db
         self.names = names
         self.clock = clock
-        self.viewers = ViewerCache()
+        self.viewers = viewers if viewers is not None else ViewerCache()
 
     def viewer(self, username: str, org: OrgSnapshot | None = None) -> Viewer:
         """What ``username`` may see, in ``org`` (default: the organisation as it is now)."""

@@ -22,7 +22,6 @@ from planflow.core.content.diff import ContentDiff as ContentDiff
 from planflow.core.content.diff import diff
 from planflow.core.content.model import PlanContent
 from planflow.core.intents import ContentEdit
-from planflow.core.org import OrgSnapshot
 from planflow.core.text import MAX_COMMENT as MAX_COMMENT
 from planflow.core.text import clean_text
 from planflow.core.work_states import content_editors as content_editors
@@ -38,16 +37,6 @@ from planflow.storage.tx import Tx, read_tx
 comment_t = Comment.__table__  # type: ignore[attr-defined]
 revision_t = PlanRevision.__table__  # type: ignore[attr-defined]
 ps_plan = Plan.__table__  # type: ignore[attr-defined]
-
-
-def can_see(org: OrgSnapshot, user_id: int, plan_unit_id: int) -> bool:
-    """Anyone holding any role at the plan's unit or above it may see (and comment)."""
-    units = {plan_unit_id, *org.ancestors(plan_unit_id)}
-    return any(
-        user_id in holders
-        for (unit_id, _role), holders in org.holders_by_unit_role.items()
-        if unit_id in units
-    )
 
 
 @dataclass(frozen=True)
@@ -108,7 +97,8 @@ class PlanContentService:
             raise ValidationError("a comment cannot be empty", code="comment_empty")
 
         def write(tx: Tx, row: ps.PlanRow, change: StepContext) -> None:
-            if not can_see(change.org, actor_id, row.unit_id):
+            # Whoever may see the plan may comment on it (services.visibility).
+            if not self.service.viewers.get(change.org, actor_id).can_view(row):
                 raise NotFound("plan", plan_id)
             if item_key is not None:
                 content = self._content(tx, plan_id, row.year)

@@ -17,7 +17,8 @@ the statement that carries it out is chosen by storage
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -42,9 +43,16 @@ from planflow.core.intents import (
 from planflow.core.org import OrgSnapshot
 from planflow.core.task_planning import TaskPlanner
 from planflow.core.text import MAX_PLAN_TITLE, MAX_RECORD_COMMENT, clean_text
-from planflow.errors import NotFound, PermissionDenied, StaleVersion, ValidationError
+from planflow.errors import (
+    NotFound,
+    PermissionDenied,
+    PlanflowError,
+    StaleVersion,
+    ValidationError,
+)
 from planflow.events import EventBus, PlanChanged
 from planflow.services.changes import DEFAULT_WRITERS, Change, Step, StepContext, Writer
+from planflow.services.visibility import ViewerCache
 from planflow.storage import plan_store as ps
 from planflow.storage.db import Database
 from planflow.storage.definition_repo import DefinitionStore
@@ -93,6 +101,8 @@ class PlanService:
         self.events = events or EventBus()
         self.writers = writers
         self.org_cache = OrgCache()
+        #: Who may see which plan; shared with the facade's reads.
+        self.viewers = ViewerCache()
         self.definitions = DefinitionStore(registry)
         self._engines: dict[tuple[str, int, str], WorkflowEngine] = {}
         self._engines_lock = threading.Lock()
@@ -252,10 +262,11 @@ class PlanService:
     ) -> Change:
         comment = _clean_comment(comment) if comment else None
         with write_tx(self.db) as tx:
-            row, spec, org = self._load(tx, plan_id, expected_version)
+            row, spec, org = self._load(tx, plan_id, expected_version, actor_id)
             engine = self.engine_for(spec)
             facts = self.facts_for(tx, row, spec, engine)
-            decision = engine.decide(facts, action, actor_id, org, comment)
+            with self._unseen(row, org, actor_id):
+                decision = engine.decide(facts, action, actor_id, org, comment)
             change = self._change(
                 row, spec, org, action, actor_id, on_behalf_of_id, comment, decision
             )
@@ -273,7 +284,8 @@ class PlanService:
                 change.task_due_override = effect.due_at
                 change.detail.update(effect.detail)
             if also is not None:
-                change.add(also(tx, row, StepContext(spec, org, change.at)))
+                with self._unseen(row, org, actor_id):
+                    change.add(also(tx, row, StepContext(spec, org, change.at)))
             self._commit(tx, row, change, update)
         self._emit(change)
         return change
@@ -322,11 +334,12 @@ class PlanService:
         detail: dict[str, Any] | None,
     ) -> Change:
         with write_tx(self.db) as tx:
-            row, spec, org = self._load(tx, plan_id, expected_version)
+            row, spec, org = self._load(tx, plan_id, expected_version, actor_id)
             change = self._change(row, spec, org, action, actor_id, None, comment, None)
             change.detail.update(detail or {})
             if check is not None:
-                change.add(check(tx, row, StepContext(spec, org, change.at)))
+                with self._unseen(row, org, actor_id):
+                    change.add(check(tx, row, StepContext(spec, org, change.at)))
             if isinstance(update, DefinitionMigration):
                 change.spec = update.target
                 change.to_state = update.to_state
@@ -405,16 +418,32 @@ class PlanService:
         return row.facts(approvals, None if inspection is None else str(inspection), facts)
 
     def _load(
-        self, tx: Tx, plan_id: int, expected_version: int | None
+        self, tx: Tx, plan_id: int, expected_version: int | None, actor_id: int | None = None
     ) -> tuple[ps.PlanRow, WorkflowSpec, OrgSnapshot]:
         row = ps.load_plan(tx, plan_id, for_change=True)
         if row is None:
             raise NotFound("plan", plan_id)
-        if expected_version is not None and row.version != expected_version:
-            raise StaleVersion(plan_id, expected_version, row.version)
-        spec = self.definitions.spec_for(self.db, row.workflow_name, row.workflow_version)
         org = self.org_cache.get(self.db, row.org_generation)
+        if expected_version is not None and row.version != expected_version:
+            with self._unseen(row, org, actor_id):
+                raise StaleVersion(plan_id, expected_version, row.version)
+        spec = self.definitions.spec_for(self.db, row.workflow_name, row.workflow_version)
         return row, spec, org
+
+    @contextmanager
+    def _unseen(self, row: ps.PlanRow, org: OrgSnapshot, actor_id: int | None) -> Iterator[None]:
+        """A refusal to someone who may not see the plan is ``NotFound``.
+
+        The refusal itself would tell them the plan exists (and its state, its
+        version, who submitted it): a stranger guessing ids must learn nothing
+        on the write path either. Only refusals pay for the check.
+        """
+        try:
+            yield
+        except PlanflowError:
+            if actor_id is not None and not self.viewers.get(org, actor_id).can_view(row):
+                raise NotFound("plan", row.id) from None
+            raise
 
     def _change(
         self,
