@@ -175,14 +175,14 @@ def test_init_creates_an_empty_database_and_is_idempotent(
     run = make_runner(capsys)
     first = assert_ok(run("init"))
     second = assert_ok(run("init"))
-    assert first.out.startswith("database ready at schema revision 0011")
+    assert first.out.startswith("database ready at schema revision 0012")
     assert second.out == first.out
     assert assert_ok(run("plans", "list")).out == "no plans match\n"
 
 
 def test_init_on_a_migrated_database_is_idempotent(run: Cli) -> None:
     for _ in range(2):
-        assert "database ready at schema revision 0011" in assert_ok(run("init")).out
+        assert "database ready at schema revision 0012" in assert_ok(run("init")).out
 
 
 def test_database_url_option_overrides_the_environment(
@@ -382,12 +382,16 @@ def test_plans_fire_refusals(run: Cli, demo: list[PlanLine]) -> None:
     # A comment is required to return a plan.
     result = fire(run, review.id, "return_for_revision", reviewer_of(review))
     assert_refused(result, "'return_for_revision' refused")
-    # The wrong person.
-    result = fire(run, review.id, "approve", "branch1-1.drafter")
+    # The wrong person (who may see the plan: its own drafter).
+    result = fire(run, review.id, "approve", f"{review.unit}.drafter")
     assert_refused(result, "needs the role 'reviewer'")
     # Not an action of the state.
-    result = fire(run, empty, "approve", "union1.reviewer")
+    result = fire(run, empty, "approve", "branch1-1.chair")
     assert_refused(result, "not allowed in state 'draft'")
+    # Someone who may not see the plan (a draft, seen by its own unit only)
+    # learns no more than of a plan that does not exist.
+    result = fire(run, empty, "approve", "union1.reviewer")
+    assert_refused(result, f"unknown plan: {empty}")
     # Unknown plan or person.
     assert_refused(fire(run, 999999, "submit", "admin"), "unknown plan")
     assert_refused(fire(run, empty, "submit", "ghost"), "unknown user")

@@ -19,7 +19,7 @@ from stored import stored_plan
 
 from planflow.app import Planflow
 from planflow.core.content.model import PlanContent
-from planflow.errors import NotFound, PermissionDenied, ValidationError
+from planflow.errors import NotFound, ValidationError
 from planflow.storage import org_repo
 from planflow.storage.org_repo import OrgCache, hash_password, verify_password
 from planflow.storage.tables import OrgGeneration, RoleAssignment, User

@@ -10,6 +10,7 @@ definitions as package data, migrates a new database and loads the demo.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -21,13 +22,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.slow
 
+#: Not part of a source tree: what a checkout accumulates.
+LEFT_OUT = (".git", ".venv", "build", "*.egg-info", "__pycache__", ".*_cache", "node_modules")
+
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # Built from a copy: setuptools writes build/ and *.egg-info into the source
+    # folder, and two test processes building in the checkout at once collide.
+    source = tmp_path_factory.mktemp("source") / "planflow"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*LEFT_OUT))
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "--quiet", "-w", str(out), str(ROOT)],
+         "--quiet", "-w", str(out), str(source)],
         check=True, capture_output=True, cwd=out,
     )  # fmt: skip
     (built,) = out.glob("planflow-*.whl")

@@ -139,7 +139,7 @@ def test_migrations_build_exactly_the_tables_of_tables_py(db: Database) -> None:
         assert compare_metadata(context, SQLModel.metadata) == []
         names = set(inspect(conn).get_table_names())
     assert names == set(SQLModel.metadata.tables) | {"alembic_version"}
-    assert current_revision(db) == head_revision(db) == "0011"
+    assert current_revision(db) == head_revision(db) == "0012"
 
 
 def test_upgrade_creates_and_is_idempotent(empty_database_url: str) -> None:
@@ -171,7 +171,7 @@ def test_the_settings_migration_up_and_down(empty_database_url: str) -> None:
         migrate_schema(db, "0010")
         with db.engine.connect() as conn:
             assert "setting" not in inspect(conn).get_table_names()
-        assert upgrade(db) == "0011"
+        migrate_schema(db, "0011")
         assert settings.get(db, settings.SIMULATION) is None
         settings.put(db, settings.SIMULATION, "on", T1)
         settings.put(db, settings.SIMULATION, "on", T1)  # again: still one row

@@ -56,6 +56,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         admin_org,
         admin_users,
         admin_workflows,
+        api,
         auth,
         dashboard,
         editor,
@@ -85,4 +86,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_org.bp)
     app.register_blueprint(admin_users.bp)
     app.register_blueprint(admin_workflows.bp)
+    # The HTTP API authenticates by token, never by cookie: no CSRF token to check.
+    csrf.exempt(api.bp)
+    api.init_app(app)
     return app

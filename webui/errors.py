@@ -169,12 +169,25 @@ def unavailable_page(error: DatabaseUnavailable) -> Response:
     return response
 
 
+#: ``app.extensions`` key of the HTTP API's error answer (``webui.api.errors``): called
+#: with the status and the error, it returns problem details for an API request, else None.
+API_ANSWER = "planflow.api_answer"
+
+
+def _api_answer(status: int, error: Exception | None = None) -> Response | None:
+    answer = current_app.extensions.get(API_ANSWER)
+    return answer(status, error) if answer is not None else None
+
+
 def init_app(app: Flask) -> None:
     # Pages show a refusal (an action's ``blocked_by``) in the reader's words.
     app.jinja_env.globals["refusal_text"] = refusal_text
 
     @app.errorhandler(PlanflowError)
     def _planflow_error(error: PlanflowError) -> tuple[str, int] | Response:
+        api = _api_answer(status_of(error), error)
+        if api is not None:
+            return api
         if isinstance(error, DatabaseUnavailable):
             return unavailable_page(error)
         return error_page(status_of(error), describe(error))
@@ -190,7 +203,7 @@ def init_app(app: Flask) -> None:
     def _driver_error(error: Exception) -> tuple[str, int] | Response:
         found = unavailable(error)
         if found is not None:
-            return unavailable_page(found)
+            return _api_answer(503, found) or unavailable_page(found)
         return _server_error(error)
 
     for kind in DATABASE_ERRORS:
@@ -207,16 +220,19 @@ def init_app(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException) -> tuple[str, int]:
+    def _http_error(error: HTTPException) -> tuple[str, int] | Response:
         code = error.code or 500
         if code >= 500:
             return _server_error(error)
-        return error_page(code)
+        return _api_answer(code) or error_page(code)
 
     @app.errorhandler(InternalServerError)
-    def _server_error(error: Exception) -> tuple[str, int]:
+    def _server_error(error: Exception) -> tuple[str, int] | Response:
         current_app.logger.error(
             "unhandled error", exc_info=getattr(error, "original_exception", error)
         )
+        api = _api_answer(500)
+        if api is not None:
+            return api
         # A stand-alone page, past the context processors: the database may be what failed.
         return current_app.jinja_env.get_template("errors/500.html").render(), 500

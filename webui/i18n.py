@@ -93,6 +93,9 @@ def current_language() -> str:
 
 
 def select_locale() -> str:
+    if request.blueprint == "api" or request.path.startswith("/api/"):
+        # The API reads no cookie: the language is the client's Accept-Language.
+        return request.accept_languages.best_match(LANGUAGES) or "en"
     user = current_user
     if user is not None and user.is_authenticated and user.language in LANGUAGES:
         return str(user.language)

@@ -12,14 +12,16 @@ The public names, all importable from ``planflow``::
     ``tasks``, ``review_queue``, ``audit_trail``, ``verify_audit``, and the
     areas ``org`` (units, users, roles), ``content`` (content, revisions,
     comments), ``execution`` (progress, evidence), ``inspections`` and
-    ``inbox`` (tasks, notifications).
+    ``inbox`` (tasks, notifications), ``tokens`` (personal access tokens of
+    the HTTP API).
 
 Views (``planflow.views``): what the front door returns, frozen, never rows
     ``ActionResult``, ``PlanView``, ``PlanSummary``, ``OpenTask``, ``UnitRef``, ``Page``,
     ``ReviewQueue``, ``QueueEntry``, ``TaskEntry``, ``NotificationEntry``,
     ``AuditEntry``, ``AuditReport``, ``CommentView``, ``RevisionView``,
     ``ProgressReport``, ``EvidenceFile``, ``InspectionRoundView``, ``InspectionResult``,
-    ``UnitView``, ``UnitMoved``, ``UserView``, ``RoleView``, and ``ActionOption`` (what a
+    ``UnitView``, ``UnitMoved``, ``UserView``, ``RoleView``, ``ApiTokenView``,
+    ``NewApiToken``, and ``ActionOption`` (what a
     user may do on a plan now; ``blocked_by`` says what would refuse it).
 
 Content: ``PlanContent`` (sections of numbered items), ``Section``, ``Item``,
@@ -57,12 +59,14 @@ from .errors import StaleVersion as StaleVersion
 from .errors import ValidationError as ValidationError
 from .views import ActionOption as ActionOption
 from .views import ActionResult as ActionResult
+from .views import ApiTokenView as ApiTokenView
 from .views import AuditEntry as AuditEntry
 from .views import AuditReport as AuditReport
 from .views import CommentView as CommentView
 from .views import EvidenceFile as EvidenceFile
 from .views import InspectionResult as InspectionResult
 from .views import InspectionRoundView as InspectionRoundView
+from .views import NewApiToken as NewApiToken
 from .views import NotificationEntry as NotificationEntry
 from .views import OpenTask as OpenTask
 from .views import Page as Page
@@ -85,6 +89,7 @@ __all__ = [
     "ActionNotAllowed",
     "ActionOption",
     "ActionResult",
+    "ApiTokenView",
     "AuditEntry",
     "AuditReport",
     "CommentView",
@@ -97,6 +102,7 @@ __all__ = [
     "InspectionRoundView",
     "Item",
     "ItemTarget",
+    "NewApiToken",
     "NotFound",
     "NotificationEntry",
     "OpenTask",

@@ -45,9 +45,11 @@ from planflow.facade.inspections import InspectionsAPI
 from planflow.facade.names import Names
 from planflow.facade.org import OrgAPI
 from planflow.facade.plans import PlanReads
+from planflow.facade.tokens import TokensAPI
 from planflow.services import simulation
 from planflow.services.accounts import Accounts
 from planflow.services.admin_directory import AdminDirectory
+from planflow.services.api_tokens import ApiTokens
 from planflow.services.content import PlanContentService
 from planflow.services.execution import ExecutionService
 from planflow.services.inbox import Inbox
@@ -132,7 +134,7 @@ class Planflow:
         self.accounts = Accounts(self.db, self.clock)
         # The inspection guards read the current round's verdict.
         self.guards.provide("inspection", self.services.inspections.inspection_fact)
-        self._reads = PlanReads(self.db, self.names, self.clock)
+        self._reads = PlanReads(self.db, self.names, self.clock, self.service.viewers)
         #: The organisation: units, users, roles (``facade.org``).
         self.org = OrgAPI(
             self.db,
@@ -142,6 +144,8 @@ class Planflow:
             moves=UnitMoves(self.service, self.org_repo),
             admin=self.org_admin,
         )
+        #: Personal access tokens of the HTTP API (``facade.tokens``).
+        self.tokens = TokensAPI(ApiTokens(self.db, self.clock), self.names)
         #: Content, revisions and comments (``facade.content``).
         self.content = ContentAPI(self.services.content, self.names)
         #: Progress reports and evidence (``facade.execution``).

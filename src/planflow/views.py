@@ -13,7 +13,7 @@ refuse the rest) is the engine's own frozen type, re-exported here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
@@ -351,3 +351,34 @@ class RoleView:
     username: str
     role: str
     unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApiTokenView:
+    """A personal access token of the HTTP API, without its secret.
+
+    ``scope``: ``read``, ``write`` or ``admin``, each including the ones
+    before it. ``prefix`` is the secret's first characters, to tell tokens
+    apart; the secret itself is shown only once (``NewApiToken``).
+    """
+
+    id: int
+    username: str
+    name: str
+    prefix: str
+    scope: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    def usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+@dataclass(frozen=True, slots=True)
+class NewApiToken:
+    """A token just made: its view and its secret, which is never shown again."""
+
+    token: ApiTokenView
+    secret: str = field(repr=False)

@@ -74,6 +74,7 @@ from planflow.cli import (  # noqa: E402
     plan_cmds,
     scheduler_cmds,
     setup_cmds,
+    token_cmds,
     workflow_cmds,
 )
 
@@ -86,4 +87,5 @@ register(
     execution_cmds,
     scheduler_cmds,
     inbox_cmds,
+    token_cmds,
 )

@@ -564,3 +564,26 @@ class Setting(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     value: str = Field(max_length=200)
     set_at: datetime
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal access token for the HTTP API (``services.api_tokens``), kept hashed.
+
+    The secret is shown once, when the token is made; ``prefix`` is its first
+    characters, so that a person can tell their tokens apart in a list.
+    """
+
+    __tablename__ = "api_token"
+    __table_args__ = (Index("ix_api_token_user", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", ondelete="CASCADE")
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=16)
+    #: ``read``, ``write`` or ``admin``; each includes the ones before it.
+    scope: str = Field(max_length=10)
+    created_at: datetime
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None

@@ -1,0 +1,75 @@
+"""The HTTP API under ``/api/v1``: JSON for other systems, thin over the library.
+
+Authentication is a personal access token only (``Authorization: Bearer
+pft_…``, ``planflow tokens create``): no cookies, no CSRF, and a browser's
+session cookie alone opens nothing here. Each token acts as its user, with
+the same visibility, permissions and guards as the web UI, because every
+endpoint calls the same library functions; a plan the user may not see
+answers exactly like one that does not exist.
+
+Every error is RFC 9457 problem details (``application/problem+json``) with
+the library's stable refusal ``code`` and ``params`` (``errors``), never an
+HTML page or a 500. The OpenAPI 3.1 document is generated from the
+endpoints' pydantic models by spectree (``/api/v1/openapi.json``).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, g, request
+
+from planflow.errors import PlanflowError
+
+from . import plans
+from .errors import answer_for_the_api, init_errors, problem
+
+PREFIX = "/api/v1"
+
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
+
+
+def is_api_request() -> bool:
+    return request.path == PREFIX or request.path.startswith(PREFIX + "/")
+
+
+@bp.before_request
+def _authenticate() -> Response | None:
+    from .auth import authenticate
+
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    try:
+        g.api_token = authenticate(request.headers.get("Authorization"))
+    except PlanflowError as error:
+        return problem(error, status=401)
+    return None
+
+
+#: Endpoints open without a token: the API's own description.
+PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+@bp.before_request
+def _json_body() -> Response | None:
+    """A body, where one is sent, must be JSON: a form or a file is refused, not guessed at."""
+    if request.method not in ("POST", "PUT", "PATCH") or not request.content_length:
+        return None
+    if not request.is_json or request.mimetype in _FORMS:
+        return problem(
+            status=415, code="json_required", detail="Send the body as application/json."
+        )
+    if request.get_json(silent=True) is None:
+        return problem(status=400, code="json_invalid", detail="The body is not valid JSON.")
+    return None
+
+
+plans.register(bp)
+init_errors(bp)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    answer_for_the_api(app, is_api_request)
+
+
+__all__ = ["PREFIX", "bp", "init_app", "is_api_request"]

@@ -1,0 +1,144 @@
+"""Problem details (RFC 9457) for every error under ``/api/v1``.
+
+A library refusal keeps its stable ``code`` and ``params`` (docs/codes.md);
+``detail`` words it in the reader's language (``Accept-Language``), the
+same catalogue as the web pages. HTTP errors (404 for an unknown address,
+405, 413 …) and request validation failures take the same shape, so a
+client has one error format to read. A 500 is never a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify
+from werkzeug.exceptions import HTTPException
+
+from planflow.errors import DatabaseUnavailable, PlanflowError, StaleVersion
+from planflow.storage.db import unavailable
+
+from .. import errors as web_errors
+
+MEDIA_TYPE = "application/problem+json"
+#: Problem types are URNs: stable names that do not pretend to be pages.
+TYPE_PREFIX = "urn:planflow:problem:"
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "database_unavailable",
+}
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "Service unavailable",
+}
+
+
+class InvalidRequest(PlanflowError):
+    """A request whose query or body does not fit the endpoint's schema (400/422)."""
+
+    code = "invalid_request"
+
+    def __init__(self, errors: list[dict[str, str]], *, status: int = 422) -> None:
+        names = ", ".join(e["field"] for e in errors) or "the request"
+        super().__init__(f"the request does not fit: {names}", params={"fields": names})
+        self.errors = errors
+        self.http_status = status
+
+    @classmethod
+    def from_pydantic(cls, error: Any) -> InvalidRequest:
+        found = []
+        for e in error.errors(include_url=False, include_input=False):
+            where = ".".join(str(part) for part in e.get("loc", ())) or "body"
+            found.append({"field": where, "message": str(e.get("msg", "")), "code": e["type"]})
+        return cls(found)
+
+
+_SAFE_TEXT = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def problem(
+    error: PlanflowError | None = None,
+    *,
+    status: int | None = None,
+    code: str | None = None,
+    detail: str | None = None,
+) -> Response:
+    """A problem+json response for ``error`` (or a bare HTTP ``status``)."""
+    if error is not None:
+        status = status or getattr(error, "http_status", None) or web_errors.status_of(error)
+        code = code or error.code
+        detail = detail or web_errors.describe(error)
+    status = status or 500
+    code = code or _HTTP_CODES.get(status, "error")
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + code,
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": _SAFE_TEXT.sub(" ", detail or _TITLES.get(status, "Error")),
+        "code": code,
+        "params": dict(error.params) if error is not None else {},
+        "errors": getattr(error, "errors", []),
+    }
+    if isinstance(error, StaleVersion):
+        body["current_version"] = error.current
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = MEDIA_TYPE
+    if status == 503 or isinstance(error, DatabaseUnavailable):
+        response.headers["Retry-After"] = str(web_errors.RETRY_AFTER)
+    return response
+
+
+def init_errors(bp: Blueprint) -> None:
+    @bp.errorhandler(PlanflowError)
+    def _refused(error: PlanflowError) -> Response:
+        return problem(error)
+
+    @bp.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> Response:
+        return problem(status=error.code or 500)
+
+    @bp.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        found = unavailable(error)
+        if found is not None:
+            return problem(found)
+        current_app.logger.error("unhandled API error", exc_info=error)
+        return problem(status=500, detail="Something went wrong; nothing more is known.")
+
+
+def answer_for_the_api(app: Flask, is_api: Callable[[], bool]) -> None:
+    # Errors outside the blueprint's views (an address under /api/v1 that matches
+    # no endpoint, a failure in a before_request hook) reach the application's
+    # handlers; they ask this first (webui.errors.API_ANSWER).
+    def answer(status: int, error: Exception | None) -> Response | None:
+        if not is_api():
+            return None
+        if isinstance(error, PlanflowError):
+            return problem(error)
+        return problem(status=status)
+
+    app.extensions[web_errors.API_ANSWER] = answer

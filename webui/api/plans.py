@@ -1,0 +1,152 @@
+"""Plans through the API: list, one plan with its actions, fire an action; my tasks.
+
+Each endpoint is one or two library calls as the token's user
+(``planflow.Planflow``): the rules (who sees what, who may do what, the
+guards, the version check) are the library's, so the API, the web UI and
+the command line agree by construction.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from spectree import Response as Responses
+
+from planflow.errors import NotFound
+
+from ..i18n import current_language
+from ..users import planflow
+from .auth import caller, require_scope
+from .errors import InvalidRequest
+from .schemas import (
+    FireRequest,
+    FireResult,
+    MyTask,
+    MyTasks,
+    Plan,
+    PlanItem,
+    PlanPage,
+    PlanQuery,
+    Problem,
+    Unit,
+)
+from .spec import api_spec, validate
+
+#: Ids beyond what the database's integer holds match no address: a 404, not an overflow.
+PLAN = "<int(max=2147483647):plan_id>"
+
+READ_ERRORS = {"HTTP_401": Problem, "HTTP_403": Problem, "HTTP_422": Problem}
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/openapi.json", "openapi", openapi)
+    bp.add_url_rule("/plans", "plans", list_plans, methods=["GET"])
+    bp.add_url_rule(f"/plans/{PLAN}", "plan", one_plan, methods=["GET"])
+    bp.add_url_rule(
+        f"/plans/{PLAN}/actions/<string(maxlength=64):action>",
+        "fire",
+        fire,
+        methods=["POST"],
+    )
+    bp.add_url_rule("/me/tasks", "my_tasks", my_tasks, methods=["GET"])
+
+
+def openapi() -> dict[str, object]:
+    """The OpenAPI 3.1 document of this API."""
+    return api_spec.document()
+
+
+@validate(query=PlanQuery, resp=Responses(HTTP_200=PlanPage, **READ_ERRORS), tags=["plans"])
+def list_plans(query: PlanQuery) -> PlanPage:
+    """The plans the caller may see, filtered and a page at a time.
+
+    The same list as the web UI's, by the same rule.
+    """
+    try:
+        page = planflow().plans(
+            as_user=caller(),
+            state=query.state,
+            year=query.year,
+            unit_code=query.unit,
+            search=query.q,
+            order=query.order,
+            page=query.page,
+            page_size=query.page_size,
+        )
+    except NotFound as missing:
+        if missing.kind != "unit":
+            raise
+        raise InvalidRequest(
+            [{"field": "unit", "message": f"no unit {query.unit!r}", "code": "not_found"}]
+        ) from None
+    return PlanPage(
+        items=[PlanItem.of(p) for p in page.items],
+        page=page.number,
+        page_size=page.size,
+        has_more=page.more,
+    )
+
+
+@validate(resp=Responses(HTTP_200=Plan, HTTP_404=Problem, **READ_ERRORS), tags=["plans"])
+def one_plan(plan_id: int) -> Plan:
+    """One plan, with the actions of its state the caller holds the role for.
+
+    An action with ``ready: false`` would be refused now; ``blocked_by``
+    says why. A plan the caller may not see answers 404, like a missing one.
+    """
+    pf = planflow()
+    view = pf.plan(plan_id, as_user=caller())
+    actions = pf.available_actions(plan_id, caller(), current_language())
+    return Plan.of_view(view, actions)
+
+
+@validate(
+    json=FireRequest,
+    resp=Responses(
+        HTTP_200=FireResult, HTTP_404=Problem, HTTP_409=Problem, HTTP_400=Problem, **READ_ERRORS
+    ),
+    tags=["plans"],
+)
+def fire(plan_id: int, action: str, json: FireRequest) -> FireResult:
+    """Take an action on a plan (submit, approve, return_for_revision …) as the caller.
+
+    Send the ``version`` you saw as ``expected_version``: if the plan changed
+    since, nothing is written and the answer is 409 with ``current_version``.
+    A refusal by a guard is 422 with each reason's code in ``params``.
+    Needs a token with scope ``write``.
+    """
+    require_scope("write")
+    # A request with no body at all (and no content type): no comment, no version check.
+    json = json or FireRequest()
+    result = planflow().fire(
+        plan_id,
+        action,
+        caller(),
+        comment=json.comment,
+        expected_version=json.expected_version,
+    )
+    return FireResult.of(result)
+
+
+@validate(resp=Responses(HTTP_200=MyTasks, **READ_ERRORS), tags=["tasks"])
+def my_tasks() -> MyTasks:
+    """The caller's open tasks, escalated and overdue first."""
+    entries = planflow().tasks(caller())
+    return MyTasks(
+        items=[
+            MyTask(
+                plan_id=t.plan_id,
+                plan_version=t.plan_version,
+                title=t.title,
+                unit=Unit(code=t.unit_code, name=t.unit_name),
+                year=t.year,
+                state=t.state,
+                workflow=t.workflow,
+                role=t.role,
+                since=t.since,
+                due_at=t.due_at,
+                level=t.level,
+                escalated_to_me=t.escalated_to_me,
+            )
+            for t in entries
+        ]
+    )

@@ -1,0 +1,242 @@
+"""The JSON shapes of the HTTP API: requests, responses and problems.
+
+These pydantic models are the API's contract and the source of its OpenAPI
+document (``spectree`` reads them); they are built from the library's
+frozen views (``planflow.views``) and never from database rows. Dates are
+ISO 8601 in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from planflow.views import ActionOption, ActionResult, OpenTask, PlanSummary, PlanView, UnitRef
+
+#: The largest page the list endpoints return.
+MAX_PAGE_SIZE = 200
+
+
+class Strict(BaseModel):
+    # Unknown fields are refused, so that a misspelt field is not silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
+
+class Unit(BaseModel):
+    code: str
+    name: str
+
+    @classmethod
+    def of(cls, ref: UnitRef) -> Unit:
+        return cls(code=ref.code, name=ref.name)
+
+
+class Task(BaseModel):
+    """What the plan waits for: the holders of ``role`` at ``unit`` must act."""
+
+    role: str
+    unit: Unit | None
+    escalated_to: Unit | None
+    since: datetime | None
+    due_at: datetime | None
+    level: int
+
+    @classmethod
+    def of(cls, task: OpenTask | None) -> Task | None:
+        if task is None:
+            return None
+        return cls(
+            role=task.role,
+            unit=Unit.of(task.unit) if task.unit else None,
+            escalated_to=Unit.of(task.escalated_to) if task.escalated_to else None,
+            since=task.since,
+            due_at=task.due_at,
+            level=task.level,
+        )
+
+
+class PlanItem(BaseModel):
+    """A plan in a list."""
+
+    id: int
+    title: str
+    year: int
+    unit: Unit
+    workflow: str
+    workflow_version: int
+    state: str
+    version: int = Field(description="Pass it as expected_version to act on what you saw.")
+    revision: int
+    task: Task | None
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, plan: PlanSummary) -> PlanItem:
+        return cls(
+            id=plan.id,
+            title=plan.title,
+            year=plan.year,
+            unit=Unit.of(plan.unit),
+            workflow=plan.workflow,
+            workflow_version=plan.workflow_version,
+            state=plan.state,
+            version=plan.version,
+            revision=plan.revision,
+            task=Task.of(plan.task),
+            updated_at=plan.updated_at,
+        )
+
+
+class Refusal(BaseModel):
+    code: str
+    params: dict[str, Any]
+    message: str
+
+
+class Action(BaseModel):
+    """An action of the plan's current state that the caller holds the role for.
+
+    ``ready`` false: checks would refuse it now; ``blocked_by`` says which.
+    """
+
+    action: str
+    label: str
+    ready: bool
+    blocked_by: list[Refusal]
+
+    @classmethod
+    def of(cls, option: ActionOption) -> Action:
+        return cls(
+            action=option.trigger,
+            label=option.label,
+            ready=option.ready,
+            blocked_by=[
+                Refusal(code=r.code, params=dict(r.params), message=r.message)
+                for r in option.blocked_by
+            ],
+        )
+
+
+class Plan(PlanItem):
+    """One plan as the caller may see it, with what the caller may do on it."""
+
+    item_count: int
+    created_by: str | None
+    submitted_by: str | None
+    grade: str | None
+    created_at: datetime
+    actions: list[Action]
+
+    @classmethod
+    def of_view(cls, plan: PlanView, actions: list[ActionOption]) -> Plan:
+        return cls(
+            id=plan.id,
+            title=plan.title,
+            year=plan.year,
+            unit=Unit.of(plan.unit),
+            workflow=plan.workflow,
+            workflow_version=plan.workflow_version,
+            state=plan.state,
+            version=plan.version,
+            revision=plan.revision,
+            task=Task.of(plan.task),
+            updated_at=plan.updated_at,
+            item_count=plan.item_count,
+            created_by=plan.created_by,
+            submitted_by=plan.submitted_by,
+            grade=plan.grade,
+            created_at=plan.created_at,
+            actions=[Action.of(a) for a in actions],
+        )
+
+
+class PlanPage(BaseModel):
+    items: list[PlanItem]
+    page: int
+    page_size: int
+    has_more: bool
+
+
+class PlanQuery(Strict):
+    state: str | None = Field(None, max_length=64)
+    year: int | None = Field(None, ge=2000, le=2100)
+    unit: str | None = Field(None, max_length=64, description="A unit's code: its plans only.")
+    q: str | None = Field(None, max_length=200, description="Text in the title.")
+    order: str = Field("year", pattern="^(year|recent|id)$")
+    page: int = Field(1, ge=1, le=10_000)
+    page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+
+
+class FireRequest(Strict):
+    expected_version: int | None = Field(
+        None,
+        ge=1,
+        le=2**31 - 1,
+        description="The version you saw; a plan changed since answers 409 and writes nothing.",
+    )
+    comment: str | None = Field(None, max_length=4000)
+
+
+class FireResult(BaseModel):
+    plan_id: int
+    action: str
+    from_state: str | None
+    to_state: str
+    version: int
+    moved: bool
+    quorum: list[int] | None = Field(None, description="[approvals so far, approvals required]")
+
+    @classmethod
+    def of(cls, result: ActionResult) -> FireResult:
+        return cls(
+            plan_id=result.plan_id,
+            action=result.action,
+            from_state=result.from_state,
+            to_state=result.to_state,
+            version=result.version,
+            moved=result.moved,
+            quorum=list(result.quorum) if result.quorum else None,
+        )
+
+
+class MyTask(BaseModel):
+    plan_id: int
+    plan_version: int
+    title: str
+    unit: Unit
+    year: int
+    state: str
+    workflow: str
+    role: str
+    since: datetime | None
+    due_at: datetime | None
+    level: int
+    escalated_to_me: bool
+
+
+class MyTasks(BaseModel):
+    items: list[MyTask]
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+    code: str
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details (``application/problem+json``).
+
+    ``code`` and ``params`` are the library's stable refusal code and its
+    values (docs/codes.md): a client words them in its reader's language.
+    """
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    errors: list[FieldProblem] = Field(default_factory=list)
