@@ -8,14 +8,16 @@ their byte ranges, so both often decode the same bytes without an error;
 what tells them apart is the result: Korean read as CP949 is nearly all
 Hangul, while Chinese read as CP949 comes out as a mix of Hangul and Hanja
 (and Korean read as GB18030 is Chinese characters between the spaces of a
-Korean sentence). So a CP949 reading that is mostly Hangul wins, else
-GB18030. Only these candidates are tried: no guessing among encodings no
-union uses. Binary data is refused by its NUL and control bytes.
+Korean sentence). So a CP949 reading that is mostly Hangul, with no
+word that mixes Hangul and Hanja, wins; else GB18030. Only these candidates
+are tried: no guessing among encodings no union uses. Binary data is
+refused by its NUL and control bytes.
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 
 #: A CP949 reading is Korean when at least this share of its CJK letters is Hangul.
 HANGUL_SHARE = 0.7
@@ -31,10 +33,21 @@ def looks_binary(data: bytes) -> bool:
     return b"\x00" in head or controls > max(4, len(head) // 100)
 
 
-def _hangul_share(text: str) -> float:
+def _reads_korean(text: str) -> bool:
+    """Whether a CP949 reading is Korean: mostly Hangul, words not mixed with Hanja.
+
+    Chinese read as CP949 comes out as runs like "쾨묏삔묏鱗셕뺍": Hangul and Hanja
+    inside one word, which Korean never writes (Hanja words stand apart).
+    """
+    runs = re.findall(r"[\uac00-\ud7a3\u4e00-\u9fff\uf900-\ufaff]+", text)
     hangul = sum(1 for c in text if "\uac00" <= c <= "\ud7a3")
-    han = sum(1 for c in text if "\u4e00" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff")
-    return hangul / (hangul + han) if hangul + han else 0.0
+    letters = sum(len(run) for run in runs)
+    mixed = sum(
+        1
+        for run in runs
+        if re.search(r"[\uac00-\ud7a3]", run) and re.search(r"[^\uac00-\ud7a3]", run)
+    )
+    return bool(letters) and hangul >= HANGUL_SHARE * letters and mixed * 10 <= len(runs)
 
 
 def decode(data: bytes) -> tuple[str, str] | None:
@@ -59,7 +72,7 @@ def decode(data: bytes) -> tuple[str, str] | None:
         except UnicodeDecodeError:
             continue
     korean = readings.get("cp949")
-    if korean is not None and _hangul_share(korean) >= HANGUL_SHARE:
+    if korean is not None and _reads_korean(korean):
         return korean, "cp949"
     if "gb18030" in readings:
         return readings["gb18030"], "gb18030"
