@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from planflow.core.content import items as content_items
 from planflow.core.content.diff import diff
+from planflow.core.content.importer import import_text
 from planflow.core.content.items import OPS, ContentValidationError, ItemTarget, due_date
 from planflow.core.content.model import PlanContent
-from planflow.core.content.importer import import_text
 from planflow.core.content.text_import import parse_plan_text
 from planflow.core.text import BIDI_CONTROLS
 from planflow.errors import ValidationError

@@ -77,6 +77,10 @@ _COUNTS = [
     (op, re.compile(rf"(?:{words})\s*{_NUMBER}\s*{_COUNT_UNIT}", re.I))
     for op, words in _OPS_BEFORE.items()
 ]
+_COUNTS += [
+    (op, re.compile(rf"{_NUMBER}\s*{_COUNT_UNIT}\s*(?:{words})", re.I))
+    for op, words in _OPS_AFTER.items()
+]
 _BARE = re.compile(_PCT, re.I)
 _METRIC_STOP = re.compile(r"[，,。.;；:：、!?！？()（）]|\band\b")
 

@@ -97,10 +97,11 @@ _INLINE_STYLES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     ("en_ordinal", re.compile(rf"(?:^|(?<=[.;:!?]\s))({'|'.join(EN_ORDINALS).title()})(?:ly)?,")),
 )
-# A numbered point run into the paragraph before it: "... in April. 3. Strengthened ...".
+# A numbered point run into the paragraph before it: "... in April. 3. Strengthened ...",
+# "첫째, … 둘째, …" (taken only where it continues a sequence: ``levels``).
 _RUN_IN = (
     ("num", re.compile(r"(?<=[.!?。！？；;])\s*([0-9]{1,2})(?:\.\s+(?=[A-Z])|、(?=\S))")),
-    ("en_ordinal", _INLINE_STYLES[2][1]),
+    *_INLINE_STYLES,
 )
 
 

@@ -94,7 +94,7 @@ def paragraph_items(text: str, skipped: list[tuple[str, str]]) -> list[str]:
                 seq, first = [(start, end)], marker.number
             elif seq and marker.number == first + len(seq):
                 seq.append((start, end))
-        if len(seq) < 2:
+        if len(seq) < (1 if first == 2 else 2):
             continue
         lead = text[: seq[0][0]].strip()
         stops = [start for start, _ in seq[1:]] + [len(text)]
@@ -177,10 +177,12 @@ def project(part: Part, title: str) -> Outline:
         first = split_heading(paras[0])[0] if paras else title
         items = [i for p in paras[1:] for i in paragraph_items(p, out.skipped)]
         out.sections.append((first, items))
-    elif sum(1 for n in top if _heads(n)) * 2 >= len(top):
+    else:
+        out.skipped += [("preamble", p) for p in part.root.paras]
+    if top and sum(1 for n in top if _heads(n)) * 2 >= len(top):
         for node in top:
             projector.section(node)
-    else:
+    elif top:
         out.sections.append((title, [_item_text(n) for n in top]))
     out.skipped += [("closing", p) for p in part.closing]
     return out
