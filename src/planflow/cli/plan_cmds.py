@@ -9,11 +9,15 @@ import click
 
 from planflow.cli.app import Context, pass_ctx
 from planflow.cli.params import ID, NUMBER
+from planflow.core.content.importer import import_plan
 from planflow.core.content.model import PlanContent
-from planflow.core.content.text_import import parse_plan_text
 from planflow.core.notes import record_text
 from planflow.errors import ValidationError
 from planflow.facade.plans import MAX_PAGE_SIZE
+from planflow.integrations.documents.reading import read_plan_file
+
+#: The importer's account beside the content in 'plans import --dry-run --json'.
+IMPORT_ACCOUNT = ("title", "part", "parts", "skipped", "warnings", "plan")
 
 
 @click.group()
@@ -168,23 +172,26 @@ def plans_actions(ctx: Context, plan_id: int, actor: str, lang: str) -> None:
 def plans_content(
     ctx: Context, plan_id: int, source: str, actor: str, expected_version: int | None
 ) -> None:
-    """Replace a plan's content from SOURCE: JSON ({"sections": [...]}) or a plain-text plan.
+    """Replace a plan's content from SOURCE: JSON ({"sections": [...]}) or a .txt/.docx plan.
 
-    A .txt file is imported: numbered headings in Chinese, Korean or English
+    JSON may be what 'plans import --dry-run --json' printed. A .txt or .docx
+    file is imported: numbered headings in Chinese, Korean or English
     become sections and items, months become due months, "at least 90%"
     becomes a target. Check the result with 'planflow plans items'.
     """
     pf = ctx.pf
     year = pf.plan(plan_id).year
-    text = Path(source).read_text(encoding="utf-8")
     if source.lower().endswith(".json"):
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
+            data = json.loads(Path(source).read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ValidationError(f"{source}: not valid JSON: {exc}") from exc
+        if isinstance(data, dict):
+            # What 'plans import --dry-run --json' prints, edited or not, is taken as it is.
+            data = {k: v for k, v in data.items() if k not in IMPORT_ACCOUNT}
         content = PlanContent.from_dict(data, year=year)
     else:
-        content = parse_plan_text(text, year=year)
+        content = import_plan(read_plan_file(source), year=year).content
     pf.content.set_content(plan_id, content, actor=actor, expected_version=expected_version)
     click.echo(
         f"plan {plan_id}: {len(content.sections)} section(s), "

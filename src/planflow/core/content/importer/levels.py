@@ -1,0 +1,189 @@
+"""Levels: which numbered line is under which, and where one plan of a file ends.
+
+An outline's levels are not given by its numbering styles but by how they
+follow each other, as a reader takes them:
+
+1. a number that continues an open level (its style there, number + 1) is
+   the next point of that level;
+2. a style seen before whose number continues its own earlier sequence is
+   at its old depth again: item numbers that run on across sections ("一、"
+   1、2、3、 "二、" 4、5、) stay items of the new section;
+3. a number that continues an open level written in *another* style is
+   that level's next point: "First, Second, 3. Fourth, 5." is one level;
+4. an open style with a number out of sequence goes back to its level, and
+   "1" of the top level again after "2" or more starts another plan;
+5. anything else opens a level below the current one.
+
+A "【篇二】" tag, or an introduction announcing a list ("…计划如下：") after
+a plan already had points, also starts another plan. Unnumbered paragraphs
+continue the deepest open point; before any, they are the plan's preamble.
+Pure: standard library only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from planflow.core.content.importer import debris
+from planflow.core.content.importer.markers import Marker, line_markers, run_in_points
+
+#: Families only written as a sub-enumeration: never the next point of another level.
+_NO_ALIAS = ("cn_shi", "tag")
+
+
+@dataclass
+class Node:
+    """A numbered point with what continues it, or the root of a plan (no marker)."""
+
+    marker: Marker | None
+    head: str
+    raw: str
+    paras: list[str] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
+
+
+@dataclass
+class Part:
+    """One plan of a file: its tag ("【篇二】"), preamble and numbered points."""
+
+    tag: str = ""
+    root: Node = field(default_factory=lambda: Node(None, "", ""))
+    closing: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Level:
+    styles: set[str]
+    number: int
+    node: Node
+
+
+class _Resolver:
+    def __init__(self, part: Part) -> None:
+        self.part = part
+        self.stack: list[_Level] = []
+        self.seen: dict[str, tuple[int, int]] = {}
+        self.closing = False
+
+    def choose(self, readings: Sequence[Marker]) -> tuple[Marker, int, int]:
+        """(reading, depth, rule): the rule (1-5 above) that placed it; 0 for a new plan."""
+        open_levels = list(reversed(list(enumerate(self.stack))))
+        for r in readings:  # 1. the next point of an open level
+            for d, level in open_levels:
+                if r.style in level.styles and r.number == level.number + 1:
+                    return r, d, 1
+        for r in readings:  # 2. a sequence running on across sections
+            depth, last = self.seen.get(r.style, (0, 0))
+            if r.number > 1 and last == r.number - 1:
+                return r, min(depth, len(self.stack)), 2
+        for r in readings:  # 3. the same level written in another style
+            if r.number > 1 and r.style not in _NO_ALIAS:
+                for d, level in open_levels:
+                    if level.number == r.number - 1 and not level.styles & set(_NO_ALIAS):
+                        return r, d, 3
+        for r in readings:  # 4. an open style out of sequence; "1" at the top: a new plan
+            for d, level in open_levels:
+                if r.style in level.styles:
+                    again = d == 0 and r.number == 1 and level.number >= 2
+                    return r, d, 0 if again else 4
+        return readings[0], len(self.stack), 5  # 5. a new level
+
+    def continues(self, marker: Marker) -> bool:
+        """Whether a point run into a paragraph is the next of a sequence (rules 1-3)."""
+        return bool(self.stack) and self.choose([marker])[2] in (1, 2, 3)
+
+    def excess_paras(self) -> list[str]:
+        """The last point's paragraphs beyond what its siblings have: the next plan's preamble."""
+        last = self.stack[-1].node
+        parent = self.stack[-2].node if len(self.stack) > 1 else self.part.root
+        others = [len(s.paras) for s in parent.children if s is not last]
+        keep = max(1, max(others, default=1))
+        excess = last.paras[keep:]
+        del last.paras[keep:]
+        return excess
+
+    def between_plans(self) -> bool:
+        """After two points or more and text that continues the last: not a section's lead-in."""
+        return len(self.part.root.children) >= 2 and bool(self.stack[-1].node.paras)
+
+    def place(self, marker: Marker, depth: int, head: str, raw: str) -> None:
+        node = Node(marker, head, raw)
+        parent = self.stack[depth - 1].node if depth else self.part.root
+        parent.children.append(node)
+        if depth < len(self.stack):
+            styles = self.stack[depth].styles | {marker.style}
+            del self.stack[depth:]
+        else:
+            styles = {marker.style}
+        self.stack.append(_Level(styles, marker.number, node))
+        self.seen[marker.style] = (depth, marker.number)
+        self.closing = False
+
+    def add_para(self, text: str) -> None:
+        if self.closing or (self.stack and debris.is_closing(text)):
+            self.closing = True
+            self.part.closing.append(text)
+        elif self.stack and debris.is_signature(text):
+            self.part.closing.append(text)
+        else:
+            (self.stack[-1].node if self.stack else self.part.root).paras.append(text)
+
+
+@dataclass
+class Line:
+    """A paragraph of the file; ``marker`` when the file's own format numbered it (Word)."""
+
+    text: str
+    marker: Marker | None = None
+
+
+def split_parts(lines: Sequence[Line]) -> list[Part]:
+    """The plans in ``lines`` (already cleaned of page debris), each as a tree of points."""
+    parts = [Part()]
+    resolver = _Resolver(parts[0])
+
+    def new_part(tag: str = "") -> None:
+        nonlocal resolver
+        parts.append(Part(tag))
+        resolver = _Resolver(parts[-1])
+
+    todo = [(line.text, line.marker) for line in lines]
+    todo.reverse()
+    while todo:
+        text, hint = todo.pop()
+        found = line_markers(text)
+        readings = found.readings if found else ((hint,) if hint else ())
+        rest = found.rest if found else text
+        if readings and readings[0].style == "tag":
+            if parts[-1].root.children or parts[-1].root.paras:
+                new_part()
+            parts[-1].tag = text[: len(text) - len(rest)].strip()
+            if rest:
+                todo.append((rest, None))
+            continue
+        if readings:
+            marker, depth, rule = resolver.choose(readings)
+            if rule == 0:
+                carried = resolver.excess_paras()
+                new_part()
+                parts[-1].root.paras += carried
+                marker, depth, rule = resolver.choose(readings)
+            resolver.place(marker, depth, rest, text)
+        # A point run into this paragraph ("... in April. 3. Strengthened ...") is split off.
+        for start, _end, point in run_in_points(rest):
+            if resolver.continues(point):
+                todo.append((rest[start:], None))
+                rest = rest[:start].rstrip()
+                if readings:
+                    resolver.stack[-1].node.head = rest
+                break
+        if readings:
+            continue
+        if debris.announces(text) and resolver.between_plans():
+            new_part()
+            resolver.add_para(text)
+        elif rest:
+            resolver.add_para(rest)
+    # A part with no points and a line or two is the file's heading, not a plan.
+    return [p for p in parts if p.root.children or len(p.root.paras) > 2]

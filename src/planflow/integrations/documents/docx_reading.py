@@ -1,0 +1,90 @@
+"""The paragraphs of a Word (.docx) plan, with the numbering Word keeps out of the text.
+
+A number Word draws from a list definition ("1.", "一、", "가.") or a heading
+style ("Heading 1", "标题 1", "제목 1") is not in the paragraph's text.
+Each such paragraph is given a ``Marker`` the importer reads like a typed
+one: its style names the list and level (``word:<list>:<level>``,
+``word:heading:<level>``) and its number counts as Word counts, so the
+levels come out of the same grammar as for typed numbers. A typed number
+in the text wins over Word's (the importer reads the text first). Tables
+are read cell by cell, in order: some plans are written as a table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from docx import Document
+from docx.oxml.ns import qn
+
+from planflow.core.content.importer import Line, Marker
+
+_HEADING = re.compile(r"^(?:heading|标题|標題|제목)\s*([1-9])$", re.I)
+
+
+def _num_pr(paragraph: Any) -> tuple[str, int] | None:
+    """(list id, level) of Word's numbering on the paragraph or its style."""
+    holders = [paragraph._p.pPr]
+    style = paragraph.style
+    while style is not None:  # numbering may come from the style or a style it is based on
+        holders.append(style.element.pPr)
+        style = style.base_style
+    for ppr in holders:
+        num_pr = ppr.numPr if ppr is not None else None
+        if num_pr is not None and num_pr.numId is not None:
+            level = num_pr.ilvl.val if num_pr.ilvl is not None else 0
+            if num_pr.numId.val != 0:  # numId 0 switches numbering off
+                return str(num_pr.numId.val), int(level)
+    return None
+
+
+def _heading_level(paragraph: Any) -> int | None:
+    style = paragraph.style
+    for name in (style.name or "", style.style_id or "") if style is not None else ():
+        match = _HEADING.match(name.replace("Heading", "Heading ").replace("  ", " "))
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def _paragraphs(document: Any) -> Iterator[Any]:
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    for child in document.element.body.iterchildren():
+        if child.tag == qn("w:p"):
+            yield Paragraph(child, document)
+        elif child.tag == qn("w:tbl"):
+            for row in Table(child, document).rows:
+                for cell in row.cells:
+                    yield from cell.paragraphs
+
+
+def docx_lines(source: Any) -> list[Line]:
+    """The paragraphs of a .docx (a path or a binary file object) as importer lines."""
+    document = Document(source)
+    counters: dict[str, list[int]] = {}
+    lines = []
+    for paragraph in _paragraphs(document):
+        text = paragraph.text
+        if not text.strip():
+            continue
+        marker = None
+        numbered = _num_pr(paragraph)
+        heading = _heading_level(paragraph)
+        if numbered is not None:
+            list_id, level = numbered
+            key = f"word:{list_id}"
+        elif heading is not None:
+            key, level = "word:heading", heading - 1
+        if numbered is not None or heading is not None:
+            # Word restarts the deeper levels of a list when a shallower one counts on.
+            count = counters.setdefault(key, [0] * 9)
+            level = min(max(level, 0), 8)
+            count[level] += 1
+            count[level + 1 :] = [0] * (8 - level)
+            marker = Marker(f"{key}:{level}", count[level])
+        lines.append(Line(text, marker))
+    return lines

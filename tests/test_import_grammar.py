@@ -1,0 +1,130 @@
+"""The importer's grammar, rule by rule, without a database (issue 16's conventions)."""
+
+from __future__ import annotations
+
+import pytest
+
+from planflow.core.content.importer import import_text
+from planflow.core.content.importer.dues import due_month, targets
+
+YEAR = 2024
+
+
+def outline(text: str, part: int | None = None) -> list[tuple[str, list[str]]]:
+    content = import_text(text, year=YEAR, part=part).content
+    return [(s.title, [i.text for i in s.items]) for s in content.sections]
+
+
+@pytest.mark.parametrize(
+    ("text", "month"),
+    [
+        ("Hold the congress in April.", 4),
+        ("Audit the accounts by the end of December.", 12),
+        ("会费4月收齐", 4),
+        ("四月召开职代会", 4),
+        ("4 월에 교육을 실시한다", 4),
+        ("年底前完成", 12),
+        ("上半年完成培训", 6),
+        ("第三季度开展检查", 9),
+        ("in May, July and September respectively", 9),
+        ("Members may join at any time", None),
+        ("每月召开一次例会", None),
+        ("培训3个月", None),
+        ("学年末进行考核", None),
+        ("1 2月", None),  # a stray space inside a number names no month
+        ("S0100 13月 0月", None),
+    ],
+)
+def test_due_months_only_where_the_text_names_one(text: str, month: int | None) -> None:
+    assert due_month(text) == month
+
+
+def test_several_targets_in_one_item_in_order() -> None:
+    found = targets("100% qualified, more than 60% advanced, 20% model")
+    assert [(t["op"], t["value"], t["unit"], t["metric"]) for t in found] == [
+        (">=", 100.0, "%", "qualified"),
+        (">", 60.0, "%", "advanced"),
+        (">=", 20.0, "%", "model"),
+    ]
+    assert [(t["op"], t["value"], t["unit"]) for t in targets("不少于6次，不低于90%")] == [
+        (">=", 6.0, "次"),
+        (">=", 90.0, "%"),
+    ]
+    assert targets("at least 95 percent attendance")[0]["value"] == 95.0
+
+
+def test_the_importer_warns_that_only_the_first_target_is_kept() -> None:
+    result = import_text("一、考核\n1、100%合格，60%以上优秀，20%示范\n", year=YEAR)
+    assert result.content.sections[0].items[0].target is not None
+    assert ("several_targets", {"item": "1.1", "count": 3}) in result.warnings
+
+
+def test_item_numbers_running_across_sections_stay_items() -> None:
+    text = "一、学习\n1、学理论\n2、学法律\n二、文体\n3、运动会\n4、读书会\n三、帮扶\n5、走访\n"
+    assert outline(text) == [
+        ("学习", ["学理论", "学法律"]),
+        ("文体", ["运动会", "读书会"]),
+        ("帮扶", ["走访"]),
+    ]
+
+
+def test_headings_of_one_level_in_different_styles() -> None:
+    text = (
+        "I. Organising\n(1) Recruit\n(2) Train\nSecond, Safety\n(3) Inspect\n"
+        "3. Education\n(4) Summer school\nIV. Finance\n(5) Audit\n"
+    )
+    assert [title for title, _ in outline(text)] == [
+        "Organising",
+        "Safety",
+        "Education",
+        "Finance",
+    ]
+
+
+def test_inline_enumerations_split_a_paragraph_into_items() -> None:
+    assert outline("一、维权\n工作重点：一是签订合同；二是调解争议；三是法律援助。\n") == [
+        ("维权", ["签订合同", "调解争议", "法律援助。"])
+    ]
+    assert outline("1. 복지\n첫째, 건강검진을 실시한다. 둘째, 경조사를 지원한다.\n") == [
+        ("복지", ["건강검진을 실시한다.", "경조사를 지원한다."])
+    ]
+    # Without "一是" the text before "二是" is the first point.
+    assert outline("一、安全\n开展安全检查。二是培训监督员。\n")[0][1] == [
+        "开展安全检查。",
+        "培训监督员。",
+    ]
+
+
+def test_an_item_over_two_paragraphs() -> None:
+    assert outline("一、活动\n1、组织读书活动，\n全年不少于4次。\n2、运动会\n") == [
+        ("活动", ["组织读书活动，\n全年不少于4次。", "运动会"])
+    ]
+
+
+def test_a_review_before_the_plan_is_skipped() -> None:
+    result = import_text(
+        "2023年工作总结\n一、主要成绩\n1、发展会员\n二、存在的问题\n1、经费不足\n"
+        "三、2024年工作计划\n1、新建工会\n2、培训干部\n",
+        year=YEAR,
+    )
+    assert [s.title for s in result.content.sections] == ["2024年工作计划"]
+    assert [r for r, _ in result.skipped if r == "review"] == ["review", "review"]
+
+
+def test_several_plans_in_one_file_offer_the_choice() -> None:
+    text = "【篇一】\n一、学习\n1、学理论\n【篇二】\n一、文体\n1、运动会\n2、读书会\n"
+    result = import_text(text, year=YEAR)
+    assert [(p.number, p.items) for p in result.parts] == [(1, 1), (2, 2)]
+    assert result.part == 1 and result.warnings[0] == ("several_plans", {"count": 2, "part": 1})
+    assert outline(text, part=2) == [("文体", ["运动会", "读书会"])]
+
+
+def test_web_page_debris_is_dropped() -> None:
+    result = import_text(
+        "Work Plan > Trade Union Work Plan\n更新时间:2023-11-22 05:06:01\n"
+        "发布 2020-06-26 05:12:28 阅读 8706\n三一文库(工作计划\n"
+        "一、学习\n1、学理论\n2、出勤率 > 90%\nrecommended article\npopular articles\n",
+        year=YEAR,
+    )
+    assert [i.text for i in result.content.sections[0].items] == ["学理论", "出勤率 > 90%"]
+    assert [r for r, _ in result.skipped].count("debris") == 5
