@@ -45,7 +45,7 @@ def _authenticate() -> Response | None:
 
 
 #: Endpoints open without a token: the API's own description.
-PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
+PUBLIC_ENDPOINTS = frozenset({"api.openapi", "api.docs"})
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 

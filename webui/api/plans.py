@@ -8,7 +8,7 @@ the command line agree by construction.
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, render_template
 from spectree import Response as Responses
 
 from planflow.errors import NotFound
@@ -39,6 +39,7 @@ READ_ERRORS = {"HTTP_401": Problem, "HTTP_403": Problem, "HTTP_422": Problem}
 
 def register(bp: Blueprint) -> None:
     bp.add_url_rule("/openapi.json", "openapi", openapi)
+    bp.add_url_rule("/docs", "docs", docs)
     bp.add_url_rule("/plans", "plans", list_plans, methods=["GET"])
     bp.add_url_rule(f"/plans/{PLAN}", "plan", one_plan, methods=["GET"])
     bp.add_url_rule(
@@ -53,6 +54,11 @@ def register(bp: Blueprint) -> None:
 def openapi() -> dict[str, object]:
     """The OpenAPI 3.1 document of this API."""
     return api_spec.document()
+
+
+def docs() -> str:
+    """The API's documentation page: Swagger UI (vendored) over ``openapi``."""
+    return render_template("api/docs.html")
 
 
 @validate(query=PlanQuery, resp=Responses(HTTP_200=PlanPage, **READ_ERRORS), tags=["plans"])
