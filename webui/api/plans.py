@@ -34,7 +34,8 @@ from .spec import api_spec, validate
 #: Ids beyond what the database's integer holds match no address: a 404, not an overflow.
 PLAN = "<int(max=2147483647):plan_id>"
 
-READ_ERRORS = {"HTTP_401": Problem, "HTTP_403": Problem, "HTTP_422": Problem}
+#: Refusals any read may give; 401, 503 (and 400/415 for a body) are on every operation.
+READ_ERRORS = {"HTTP_403": Problem, "HTTP_422": Problem}
 
 
 def register(bp: Blueprint) -> None:
@@ -107,9 +108,7 @@ def one_plan(plan_id: int) -> Plan:
 
 @validate(
     json=FireRequest,
-    resp=Responses(
-        HTTP_200=FireResult, HTTP_404=Problem, HTTP_409=Problem, HTTP_400=Problem, **READ_ERRORS
-    ),
+    resp=Responses(HTTP_200=FireResult, HTTP_404=Problem, HTTP_409=Problem, **READ_ERRORS),
     tags=["plans"],
 )
 def fire(plan_id: int, action: str, json: FireRequest) -> FireResult:

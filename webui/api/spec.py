@@ -14,6 +14,7 @@ A request that fails validation is turned into problem details by the
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from flask import Flask
@@ -57,14 +58,53 @@ class ApiSpec:
             annotations=True,
             mode="strict",
         )
+        self._document: dict[str, Any] | None = None
 
     def register_on(self, app: Flask) -> None:
         # Only the generated document; the view is ours (see the module docstring).
         pass
 
     def document(self) -> dict[str, Any]:
-        spec: dict[str, Any] = self.tree.spec
-        return spec
+        """The document, with the answers every operation may give (see ``_every_answer``)."""
+        if self._document is None:
+            self._document = _every_answer(copy.deepcopy(self.tree.spec))
+        return self._document
+
+
+#: Answers any operation may give, besides those its decorator lists.
+COMMON = {"401": "No valid token.", "503": "The database is unavailable now; nothing was saved."}
+#: And any operation that takes a body.
+WITH_BODY = {"400": "The body is not valid JSON.", "415": "The body is not JSON."}
+
+
+def _every_answer(spec: dict[str, Any]) -> dict[str, Any]:
+    """Errors as ``application/problem+json``, and the common errors on every operation.
+
+    spectree describes every response as ``application/json``; an error is
+    problem details (RFC 9457), so its media type says so. The answers that
+    come from the blueprint's hooks (401 before any endpoint runs, 503 when
+    the database is away, 400/415 for a body that is not JSON) are added to
+    every operation they can come from, so that a client generated from the
+    document knows them.
+    """
+    problem = {"$ref": _problem_ref(spec)}
+    for item in spec.get("paths", {}).values():
+        for operation in item.values():
+            responses = operation.setdefault("responses", {})
+            extra = dict(COMMON)
+            if "requestBody" in operation:
+                extra.update(WITH_BODY)
+            for status, description in extra.items():
+                responses.setdefault(status, {"description": description})
+            for status, response in responses.items():
+                if status.isdigit() and int(status) >= 400:
+                    response["content"] = {"application/problem+json": {"schema": problem}}
+    return spec
+
+
+def _problem_ref(spec: dict[str, Any]) -> str:
+    names = [n for n in spec.get("components", {}).get("schemas", {}) if n.startswith("Problem")]
+    return f"#/components/schemas/{names[0]}"
 
 
 api_spec = ApiSpec()
