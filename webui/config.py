@@ -40,6 +40,8 @@ def default_config() -> dict[str, Any]:
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
         "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
         "LOGIN_WINDOW": timedelta(minutes=15),
+        # Requests a minute one API token may make (services.api_limits).
+        "API_REQUESTS_PER_MINUTE": 600,
         # How many reverse proxies in front set X-Forwarded-For/-Proto (0: none).
         "PLANFLOW_PROXIES": 0,
     }
@@ -55,6 +57,9 @@ def config_from_env(environ: os._Environ[str] | dict[str, str] | None = None) ->
         config["PREFERRED_URL_SCHEME"] = "https"
     if env.get("PLANFLOW_TIMEZONE"):
         config["BABEL_DEFAULT_TIMEZONE"] = env["PLANFLOW_TIMEZONE"]
+    rate = env.get("PLANFLOW_API_REQUESTS_PER_MINUTE", "")
+    if rate.isdigit() and int(rate) > 0:
+        config["API_REQUESTS_PER_MINUTE"] = int(rate)
     proxies = env.get("PLANFLOW_PROXIES", "")
     if proxies.isdigit():
         config["PLANFLOW_PROXIES"] = int(proxies)

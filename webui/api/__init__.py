@@ -15,9 +15,10 @@ endpoints' pydantic models by spectree (``/api/v1/openapi.json``).
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 
 from planflow.errors import PlanflowError
+from planflow.services.api_limits import ApiLimits
 
 from . import plans
 from .errors import answer_for_the_api, init_errors, problem
@@ -41,6 +42,8 @@ def _authenticate() -> Response | None:
         g.api_token = authenticate(request.headers.get("Authorization"))
     except PlanflowError as error:
         return problem(error, status=401)
+    # Counted after authentication: a guesser without a token spends nobody's limit.
+    current_app.extensions[LIMITS].take(g.api_token.id)
     return None
 
 
@@ -67,7 +70,13 @@ plans.register(bp)
 init_errors(bp)
 
 
+#: ``app.extensions`` key of the per-token request limits.
+LIMITS = "planflow.api_limits"
+
+
 def init_app(app: Flask) -> None:
+    pf = app.extensions["planflow"]
+    app.extensions[LIMITS] = ApiLimits(pf.db, pf.clock, app.config["API_REQUESTS_PER_MINUTE"])
     app.register_blueprint(bp)
     answer_for_the_api(app, is_api_request)
 

@@ -9,6 +9,7 @@ client has one error format to read. A 500 is never a traceback.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -17,9 +18,11 @@ from flask import Blueprint, Flask, Response, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
 from planflow.errors import DatabaseUnavailable, PlanflowError, StaleVersion
+from planflow.services.api_limits import RateLimited
 from planflow.storage.db import unavailable
 
 from .. import errors as web_errors
+from ..users import planflow
 
 MEDIA_TYPE = "application/problem+json"
 #: Problem types are URNs: stable names that do not pretend to be pages.
@@ -93,6 +96,7 @@ def problem(
         detail = detail or web_errors.describe(error)
     status = status or 500
     code = code or _HTTP_CODES.get(status, "error")
+    response_headers: dict[str, str] = {}
     body: dict[str, Any] = {
         "type": TYPE_PREFIX + code,
         "title": _TITLES.get(status, "Error"),
@@ -104,9 +108,13 @@ def problem(
     }
     if isinstance(error, StaleVersion):
         body["current_version"] = error.current
+    if isinstance(error, RateLimited):
+        wait = (error.retry_at - planflow().clock.now()).total_seconds()
+        response_headers["Retry-After"] = str(max(1, math.ceil(wait)))
     response = jsonify(body)
     response.status_code = status
     response.mimetype = MEDIA_TYPE
+    response.headers.update(response_headers)
     if status == 503 or isinstance(error, DatabaseUnavailable):
         response.headers["Retry-After"] = str(web_errors.RETRY_AFTER)
     return response

@@ -72,7 +72,11 @@ class ApiSpec:
 
 
 #: Answers any operation may give, besides those its decorator lists.
-COMMON = {"401": "No valid token.", "503": "The database is unavailable now; nothing was saved."}
+COMMON = {
+    "401": "No valid token.",
+    "429": "Too many requests with this token this minute; see Retry-After.",
+    "503": "The database is unavailable now; nothing was saved.",
+}
 #: And any operation that takes a body.
 WITH_BODY = {"400": "The body is not valid JSON.", "415": "The body is not JSON."}
 

@@ -587,3 +587,17 @@ class ApiToken(SQLModel, table=True):
     expires_at: datetime | None = None
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+class ApiRateWindow(SQLModel, table=True):
+    """Requests a token has been granted in one minute (``services.api_limits``).
+
+    Kept in the database so that the limit holds across worker processes and
+    hosts; each process claims slots a few at a time, not one per request.
+    """
+
+    __tablename__ = "api_rate_window"
+
+    token_id: int = Field(foreign_key="api_token.id", ondelete="CASCADE", primary_key=True)
+    window_start: datetime = Field(primary_key=True)
+    granted: int

@@ -3,7 +3,8 @@
 ``api_token`` holds one row per token: whose it is, its name, the SHA-256
 of its secret (the secret itself is shown once and never stored), the
 scope, when it expires, when it was last used and when it was revoked
-(``services.api_tokens``).
+(``services.api_tokens``). ``api_rate_window`` counts the requests granted
+to a token per minute (``services.api_limits``).
 
 Revision ID: 0012
 Revises: 0011
@@ -40,8 +41,17 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash"),
     )
     op.create_index("ix_api_token_user", "api_token", ["user_id"])
+    op.create_table(
+        "api_rate_window",
+        sa.Column("token_id", sa.Integer(), nullable=False),
+        sa.Column("window_start", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("granted", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["token_id"], ["api_token.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("token_id", "window_start"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("api_rate_window")
     op.drop_index("ix_api_token_user", table_name="api_token")
     op.drop_table("api_token")
