@@ -20,7 +20,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from planflow.errors import PlanflowError
 from planflow.services.api_limits import ApiLimits
 
-from . import plans
+from . import inbox, plans, records
 from .errors import answer_for_the_api, init_errors, problem
 
 PREFIX = "/api/v1"
@@ -67,6 +67,8 @@ def _json_body() -> Response | None:
 
 
 plans.register(bp)
+records.register(bp)
+inbox.register(bp)
 init_errors(bp)
 
 

@@ -22,6 +22,7 @@ from .schemas import (
     FireResult,
     MyTask,
     MyTasks,
+    NewPlan,
     Plan,
     PlanItem,
     PlanPage,
@@ -42,6 +43,7 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/openapi.json", "openapi", openapi)
     bp.add_url_rule("/docs", "docs", docs)
     bp.add_url_rule("/plans", "plans", list_plans, methods=["GET"])
+    bp.add_url_rule("/plans", "create_plan", create_plan, methods=["POST"])
     bp.add_url_rule(f"/plans/{PLAN}", "plan", one_plan, methods=["GET"])
     bp.add_url_rule(
         f"/plans/{PLAN}/actions/<string(maxlength=64):action>",
@@ -93,6 +95,27 @@ def list_plans(query: PlanQuery) -> PlanPage:
     )
 
 
+@validate(
+    json=NewPlan, resp=Responses(HTTP_201=Plan, HTTP_404=Problem, **READ_ERRORS), tags=["plans"]
+)
+def create_plan(json: NewPlan) -> tuple[Plan, int]:
+    """Start a plan at a unit for a year (drafters of that unit). Scope ``write``.
+
+    It starts empty, in the definition's first state; fill it with
+    ``PUT /plans/{plan_id}/content``.
+    """
+    require_scope("write")
+    pf = planflow()
+    plan_id = pf.create_plan(
+        unit_code=json.unit,
+        year=json.year,
+        title=json.title,
+        actor=caller(),
+        workflow=json.workflow,
+    )
+    return plan_as_caller(plan_id), 201
+
+
 @validate(resp=Responses(HTTP_200=Plan, HTTP_404=Problem, **READ_ERRORS), tags=["plans"])
 def one_plan(plan_id: int) -> Plan:
     """One plan, with the actions of its state the caller holds the role for.
@@ -100,6 +123,10 @@ def one_plan(plan_id: int) -> Plan:
     An action with ``ready: false`` would be refused now; ``blocked_by``
     says why. A plan the caller may not see answers 404, like a missing one.
     """
+    return plan_as_caller(plan_id)
+
+
+def plan_as_caller(plan_id: int) -> Plan:
     pf = planflow()
     view = pf.plan(plan_id, as_user=caller())
     actions = pf.available_actions(plan_id, caller(), current_language())

@@ -169,6 +169,13 @@ class PlanQuery(Strict):
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
 
+class NewPlan(Strict):
+    unit: str = Field(min_length=1, max_length=64, description="The unit's code.")
+    year: int = Field(ge=2000, le=2100)
+    title: str = Field(min_length=1, max_length=300)
+    workflow: str = Field("annual_plan", min_length=1, max_length=64)
+
+
 class FireRequest(Strict):
     expected_version: int | None = Field(
         None,

@@ -74,6 +74,8 @@ class ApiSpec:
 #: Answers any operation may give, besides those its decorator lists.
 COMMON = {
     "401": "No valid token.",
+    "404": "No such address, or nothing the caller may see there.",
+    "405": "The address does not take this method (a malformed path can lead elsewhere).",
     "429": "Too many requests with this token this minute; see Retry-After.",
     "503": "The database is unavailable now; nothing was saved.",
 }

@@ -18,6 +18,7 @@ from sqlmodel import col, select
 
 from planflow.clock import Clock
 from planflow.core.compact_json import frozen_json
+from planflow.core.ids import is_id
 from planflow.errors import NotFound
 from planflow.storage.db import Database
 from planflow.storage.plan_reads import SUMMARY_COLUMNS, plan_t
@@ -147,6 +148,10 @@ class Inbox:
         tells nothing about other people's notifications.
         """
         now = self.clock.now()
+        if notification_ids is not None:
+            # A number no row can have names nothing (and would overflow the driver).
+            for wrong in (i for i in notification_ids if not is_id(i)):
+                raise NotFound("notification", wrong)
         with self.db.session() as s:
             stmt = update(Notification).where(
                 col(Notification.user_id) == user_id, col(Notification.read_at).is_(None)
