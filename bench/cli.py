@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from bench import w1, w2, w3
+from bench import w1, w2, w3, w4
 
 Measure = Callable[[int, str | None], dict[str, Any]]
 
@@ -145,6 +145,48 @@ def bench_w3(
                 f"errors {p['errors']}"
                 + (f"  {ratio}x trivial (target >= 0.3)" if ratio else "")
                 + (f"  {bare}x bare" if bare else "")
+            )
+        click.echo(f"  targets met: {r['targets_met']}")
+    if not r["verified"]:
+        raise click.exceptions.Exit(1)
+
+
+@bench.command("w4")
+@click.option("--plans", type=click.IntRange(10, 1_000_000), default=10_000, show_default=True)
+@click.option(
+    "--seconds", type=click.IntRange(1, 3600), default=30, show_default=True, help="Per page."
+)
+@click.option(
+    "--workers", type=click.IntRange(0, 64), default=0, help="gunicorn workers (0: 2 x CPUs + 1)."
+)
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+@database_option
+@json_option
+def bench_w4(
+    plans: int, seconds: int, workers: int, threads: int, bench_url: str | None, as_json: bool
+) -> None:
+    """W4: the JSON API (list and one plan) under 32 clients with a bearer token (needs wrk).
+
+    Run it against PostgreSQL (--database-url), the production setup.
+    """
+    try:
+        r = w4.measure(plans, bench_url, seconds=seconds, workers=workers, threads=threads)
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        click.echo(json.dumps(r))
+    else:
+        click.echo(
+            f"W4 {r['database']} plans={plans} ({r['visible']} the reviewer's), gunicorn "
+            f"{r['workers']} workers x {r['threads']} threads, {r['connections']} clients, "
+            f"{seconds} s per endpoint:"
+        )
+        for name, p in r["pages"].items():
+            ratio = r["ratio_to_trivial"].get(name)
+            click.echo(
+                f"  {name:9} {p['path']:24} {p['requests_per_second']:8.1f} req/s  "
+                f"p50 {p['p50_ms']:.1f} ms  p95 {p['p95_ms']:.1f} ms  p99 {p['p99_ms']:.1f} ms  "
+                f"errors {p['errors']}" + (f"  {ratio}x trivial (target >= 0.5)" if ratio else "")
             )
         click.echo(f"  targets met: {r['targets_met']}")
     if not r["verified"]:

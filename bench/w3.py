@@ -61,11 +61,10 @@ LUA = """
 local ids = {%(ids)s}
 bad = 0  -- global: done() reads it from each thread
 local threads = {}
-wrk.headers["Cookie"] = "%(cookie)s"
-wrk.headers["User-Agent"] = "%(agent)s"
+%(headers)s
 setup = function(thread) table.insert(threads, thread) end
 request = function()
-  if #ids > 0 then return wrk.format("GET", "/plans/" .. ids[math.random(#ids)]) end
+  if #ids > 0 then return wrk.format("GET", "%(prefix)s" .. ids[math.random(#ids)]) end
   return wrk.format("GET", "%(path)s")
 end
 response = function(status, headers, body) if status ~= 200 then bad = bad + 1 end end
@@ -115,11 +114,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(url: str, workers: int, threads: int, folder: Path) -> tuple[Any, str]:
+def start_server(
+    url: str, workers: int, threads: int, folder: Path, env_extra: dict[str, str] | None = None
+) -> tuple[Any, str]:
     """gunicorn serving ``webui:create_app()`` on ``url``, as the README's deployment does."""
     port = _free_port()
     env = {
         **os.environ,
+        **(env_extra or {}),
         "PLANFLOW_DATABASE_URL": url,
         "PLANFLOW_INSTANCE": str(folder),
         "PLANFLOW_SECRET_KEY": secrets.token_hex(32),
@@ -172,11 +174,23 @@ def sign_in(base: str) -> str:
 
 
 def run_wrk(
-    base: str, path: str, cookie: str, seconds: int, folder: Path, ids: list[int] | None = None
+    base: str,
+    path: str,
+    cookie: str,
+    seconds: int,
+    folder: Path,
+    ids: list[int] | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    prefix: str = "/plans/",
 ) -> PageFigures:
+    """wrk on ``path`` (or ``prefix`` + a random one of ``ids``) with the browser's
+    cookie, or with ``headers`` instead (W4's bearer token)."""
     script = folder / "w3.lua"
     id_list = ",".join(str(i) for i in ids or [])
-    script.write_text(LUA % {"ids": id_list, "cookie": cookie, "path": path, "agent": AGENT})
+    sent = headers if headers is not None else {"Cookie": cookie, "User-Agent": AGENT}
+    lines = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in sent.items())
+    script.write_text(LUA % {"ids": id_list, "headers": lines, "path": path, "prefix": prefix})
     command = [
         "wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s",
         "-s", str(script), base,
