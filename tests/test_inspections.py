@@ -623,3 +623,13 @@ def test_cli_inspection_score_show_and_finish(
     for command in ("score", "show", "finish"):
         code, out, _ = run("inspection", command, "--help")
         assert code == 0 and "Usage:" in out
+
+
+def test_finishing_a_foreign_plan_answers_like_a_missing_one(pf: Planflow, org: object) -> None:
+    plan_id = drive(pf, "approved")
+    before = footprint(pf, plan_id)
+    with pytest.raises(NotFound, match=f"unknown plan: {plan_id}"):
+        pf.inspections.finish(plan_id, actor="drafter_b")
+    with pytest.raises(ValidationError, match="only when the plan is 'inspected'"):
+        pf.inspections.finish(plan_id, actor="officer")  # who may see it learns why
+    assert footprint(pf, plan_id) == before

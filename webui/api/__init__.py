@@ -20,7 +20,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from planflow.errors import PlanflowError
 from planflow.services.api_limits import ApiLimits
 
-from . import inbox, plans, records
+from . import inbox, inspections, plans, records
 from .errors import answer_for_the_api, init_errors, problem
 
 PREFIX = "/api/v1"
@@ -69,6 +69,7 @@ def _json_body() -> Response | None:
 plans.register(bp)
 records.register(bp)
 inbox.register(bp)
+inspections.register(bp)
 init_errors(bp)
 
 

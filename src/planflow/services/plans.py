@@ -265,7 +265,7 @@ class PlanService:
             row, spec, org = self._load(tx, plan_id, expected_version, actor_id)
             engine = self.engine_for(spec)
             facts = self.facts_for(tx, row, spec, engine)
-            with self._unseen(row, org, actor_id):
+            with self.hiding_from_strangers(row, org, actor_id):
                 decision = engine.decide(facts, action, actor_id, org, comment)
             change = self._change(
                 row, spec, org, action, actor_id, on_behalf_of_id, comment, decision
@@ -284,7 +284,7 @@ class PlanService:
                 change.task_due_override = effect.due_at
                 change.detail.update(effect.detail)
             if also is not None:
-                with self._unseen(row, org, actor_id):
+                with self.hiding_from_strangers(row, org, actor_id):
                     change.add(also(tx, row, StepContext(spec, org, change.at)))
             self._commit(tx, row, change, update)
         self._emit(change)
@@ -338,7 +338,7 @@ class PlanService:
             change = self._change(row, spec, org, action, actor_id, None, comment, None)
             change.detail.update(detail or {})
             if check is not None:
-                with self._unseen(row, org, actor_id):
+                with self.hiding_from_strangers(row, org, actor_id):
                     change.add(check(tx, row, StepContext(spec, org, change.at)))
             if isinstance(update, DefinitionMigration):
                 change.spec = update.target
@@ -425,13 +425,15 @@ class PlanService:
             raise NotFound("plan", plan_id)
         org = self.org_cache.get(self.db, row.org_generation)
         if expected_version is not None and row.version != expected_version:
-            with self._unseen(row, org, actor_id):
+            with self.hiding_from_strangers(row, org, actor_id):
                 raise StaleVersion(plan_id, expected_version, row.version)
         spec = self.definitions.spec_for(self.db, row.workflow_name, row.workflow_version)
         return row, spec, org
 
     @contextmanager
-    def _unseen(self, row: ps.PlanRow, org: OrgSnapshot, actor_id: int | None) -> Iterator[None]:
+    def hiding_from_strangers(
+        self, row: ps.PlanRow, org: OrgSnapshot, actor_id: int | None
+    ) -> Iterator[None]:
         """A refusal to someone who may not see the plan is ``NotFound``.
 
         The refusal itself would tell them the plan exists (and its state, its

@@ -205,7 +205,10 @@ class InspectionService:
         for attempt in range(attempts):
             with read_tx(self.service.db) as tx:
                 row, spec = self._load(tx, plan_id)
-                verdict = self._check_finish(tx, row, spec, actor_id, today, expected_version)
+                org = self.service.org_cache.get(self.service.db, row.org_generation)
+                # Checked before the transition: a stranger must learn no more here.
+                with self.service.hiding_from_strangers(row, org, actor_id):
+                    verdict = self._check_finish(tx, row, spec, actor_id, today, expected_version)
             action, due = verdict.action(), verdict.due(sheet_of(spec), today)
             text = comment.strip() if comment else ""
             note = None
