@@ -30,7 +30,7 @@ from planflow.core.content.model import PlanContent
 pytestmark = pytest.mark.slow
 
 #: Examples per operation and mode: enough to meet every parameter's edges.
-BUDGET = 25
+BUDGET = 20
 MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 #: What a request that fits the document may get back (see the positive case).
 WELL_FORMED_ANSWERS = {200, 403, 404, 409, 422}

@@ -17,14 +17,14 @@ from planflow.services.admin_directory import AdminForbidden, AdminScope, Person
 
 from ..users import planflow
 from .auth import caller, require_scope
-from .schemas import Problem, Strict
+from .schemas import Problem, Strict, View
 from .spec import validate
 
 NAME = "<string(maxlength=64):{}>"
 ERRORS = {"HTTP_403": Problem, "HTTP_404": Problem, "HTTP_409": Problem, "HTTP_422": Problem}
 
 
-class AdminUnit(BaseModel):
+class AdminUnit(View):
     code: str
     name: str
     parent: str | None
@@ -121,7 +121,7 @@ def units() -> AdminUnits:
     _actor, scope = _scope()
     return AdminUnits(
         items=[
-            AdminUnit(code=u.code, name=u.name, parent=u.parent)
+            AdminUnit.model_validate(u)
             for u in planflow().org.units()
             if planflow().unit_id(u.code) in scope.units
         ]

@@ -10,17 +10,16 @@ from pydantic import BaseModel, Field
 from spectree import Response as Responses
 
 from planflow.core.ids import MAX_ID
-from planflow.views import QueueEntry
 
 from ..users import planflow
 from .auth import caller, require_scope
-from .schemas import PlanItem, Problem, Strict, Task
+from .schemas import PlanItem, Problem, Strict, Task, View
 from .spec import validate
 
 ERRORS = {"HTTP_403": Problem, "HTTP_404": Problem, "HTTP_422": Problem}
 
 
-class Notification(BaseModel):
+class Notification(View):
     id: int
     plan_id: int | None
     kind: str = Field(description="An action (approve …), remind, escalate, reroute …")
@@ -50,16 +49,10 @@ class Marked(BaseModel):
     marked: int
 
 
-class QueueItem(BaseModel):
+class QueueItem(View):
     plan: PlanItem
     task: Task
     escalated_to_you: bool
-
-    @classmethod
-    def of(cls, entry: QueueEntry) -> QueueItem:
-        task = Task.of(entry.task)
-        assert task is not None
-        return cls(plan=PlanItem.of(entry.plan), task=task, escalated_to_you=entry.escalated_to_you)
 
 
 class ReviewQueue(BaseModel):
@@ -92,17 +85,7 @@ def notifications(query: NotificationQuery) -> Notifications:
         caller(), unread_only=query.unread, limit=query.limit, before_id=query.before_id
     )
     return Notifications(
-        items=[
-            Notification(
-                id=n.id,
-                plan_id=n.plan_id,
-                kind=n.kind,
-                payload=dict(n.payload),
-                created_at=n.created_at,
-                read_at=n.read_at,
-            )
-            for n in entries
-        ],
+        items=[Notification.model_validate(n) for n in entries],
         unread=pf.inbox.unread_count(caller()),
     )
 
@@ -125,9 +108,9 @@ def review_queue(query: QueueQuery) -> ReviewQueue:
         page_size=query.page_size,
     )
     return ReviewQueue(
-        mine=[QueueItem.of(e) for e in queue.mine.items],
+        mine=[QueueItem.model_validate(e) for e in queue.mine.items],
         mine_has_more=queue.mine.more,
-        others=[QueueItem.of(e) for e in queue.others.items],
+        others=[QueueItem.model_validate(e) for e in queue.others.items],
         others_has_more=queue.others.more,
         oversees=queue.oversees,
     )

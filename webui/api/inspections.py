@@ -20,7 +20,7 @@ from planflow.core.inspection.scoring import CriterionScore
 from ..i18n import current_language
 from ..users import planflow
 from .auth import caller, require_scope
-from .schemas import Problem, Strict
+from .schemas import Problem, Strict, View
 from .spec import validate
 
 PLAN = "<int(max=2147483647):plan_id>"
@@ -55,7 +55,7 @@ class Score(Strict):
     measured: float | None = Field(None, ge=-1e12, le=1e12)
 
 
-class ScoreRow(BaseModel):
+class ScoreRow(View):
     code: str
     self_score: float | None
     self_note: str
@@ -64,7 +64,7 @@ class ScoreRow(BaseModel):
     measured: float | None
 
 
-class Outcome(BaseModel):
+class Outcome(View):
     grade: str
     passed: bool
     self_total: float
@@ -102,7 +102,7 @@ class Recorded(BaseModel):
     version: int
 
 
-class Finished(BaseModel):
+class Finished(View):
     plan_id: int
     action: str
     to_state: str
@@ -140,28 +140,8 @@ def get_inspection(plan_id: int) -> Inspection:
         ],
         round=current.round if current else None,
         inspector=current.inspector if current else None,
-        scores=[
-            ScoreRow(
-                code=s.code,
-                self_score=s.self_score,
-                self_note=s.self_note,
-                inspector_score=s.inspector_score,
-                inspector_note=s.inspector_note,
-                measured=s.measured,
-            )
-            for s in (current.scores if current else ())
-        ],
-        outcome=None
-        if outcome is None
-        else Outcome(
-            grade=outcome.grade,
-            passed=outcome.passed,
-            self_total=outcome.self_total,
-            inspector_total=outcome.inspector_total,
-            max_total=outcome.max_total,
-            failed_mandatory=list(outcome.failed_mandatory),
-            rectification_due=outcome.rectification_due,
-        ),
+        scores=[ScoreRow.model_validate(s) for s in (current.scores if current else ())],
+        outcome=None if outcome is None else Outcome.model_validate(outcome),
         updated_at=current.updated_at if current else None,
     )
 
@@ -208,12 +188,4 @@ def finish(plan_id: int, json: FinishRequest) -> Finished:
     result = planflow().inspections.finish(
         plan_id, actor=caller(), comment=json.comment, expected_version=json.expected_version
     )
-    return Finished(
-        plan_id=result.plan_id,
-        action=result.action,
-        to_state=result.to_state,
-        version=result.version,
-        grade=result.grade,
-        total=result.total,
-        rectification_due=result.rectification_due,
-    )
+    return Finished.model_validate(result)

@@ -88,7 +88,7 @@ def list_plans(query: PlanQuery) -> PlanPage:
             [{"field": "unit", "message": f"no unit {query.unit!r}", "code": "not_found"}]
         ) from None
     return PlanPage(
-        items=[PlanItem.of(p) for p in page.items],
+        items=[PlanItem.model_validate(p) for p in page.items],
         page=page.number,
         page_size=page.size,
         has_more=page.more,
@@ -156,7 +156,7 @@ def fire(plan_id: int, action: str, json: FireRequest) -> FireResult:
         comment=json.comment,
         expected_version=json.expected_version,
     )
-    return FireResult.of(result)
+    return FireResult.model_validate(result)
 
 
 @validate(resp=Responses(HTTP_200=MyTasks, **READ_ERRORS), tags=["tasks"])

@@ -19,7 +19,7 @@ from planflow.core.content.model import PlanContent
 
 from ..users import planflow
 from .auth import caller, require_scope
-from .schemas import Problem, Strict
+from .schemas import Problem, Strict, View
 from .spec import validate
 
 PLAN = "<int(max=2147483647):plan_id>"
@@ -40,7 +40,7 @@ class ContentUpdate(Strict):
     expected_version: int | None = Field(None, ge=1, le=2**31 - 1)
 
 
-class Comment(BaseModel):
+class Comment(View):
     id: int
     author: str
     body: str
@@ -77,7 +77,7 @@ class Diff(BaseModel):
     changes: dict[str, Any]
 
 
-class AuditRecord(BaseModel):
+class AuditRecord(View):
     seq: int
     at: datetime
     actor: str | None
@@ -153,19 +153,7 @@ def get_comments(plan_id: int) -> Comments:
     """The comments on the plan and its items, oldest first."""
     pf = planflow()
     pf.plan(plan_id, as_user=caller())
-    return Comments(
-        items=[
-            Comment(
-                id=c.id,
-                author=c.author,
-                body=c.body,
-                item_key=c.item_key,
-                revision=c.revision,
-                created_at=c.created_at,
-            )
-            for c in pf.content.comments(plan_id)
-        ]
-    )
+    return Comments(items=[Comment.model_validate(c) for c in pf.content.comments(plan_id)])
 
 
 @validate(json=NewComment, resp=Responses(HTTP_200=Saved, **ERRORS), tags=["content"])
@@ -212,21 +200,5 @@ def get_audit(plan_id: int) -> AuditTrail:
     entries = planflow().audit_trail(plan_id, as_user=caller())
     return AuditTrail(
         plan_id=plan_id,
-        items=[
-            AuditRecord(
-                seq=e.seq,
-                at=e.at,
-                actor=e.actor,
-                on_behalf_of=e.on_behalf_of,
-                action=e.action,
-                from_state=e.from_state,
-                to_state=e.to_state,
-                comment=e.comment,
-                revision=e.revision,
-                detail=dict(e.detail),
-                prev_hash=e.prev_hash,
-                hash=e.hash,
-            )
-            for e in entries
-        ],
+        items=[AuditRecord.model_validate(e) for e in entries],
     )

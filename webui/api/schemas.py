@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from planflow.views import ActionOption, ActionResult, OpenTask, PlanSummary, PlanView, UnitRef
+from planflow.views import ActionOption, PlanView
 
 #: The largest page the list endpoints return.
 MAX_PAGE_SIZE = 200
@@ -24,16 +24,23 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Unit(BaseModel):
+class View(BaseModel):
+    """A response read from one of the library's frozen views, attribute by attribute.
+
+    ``View.model_validate(view)`` copies the fields this model declares (nested
+    views too), so a response model lists what the API promises and nothing is
+    copied by hand.
+    """
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Unit(View):
     code: str
     name: str
 
-    @classmethod
-    def of(cls, ref: UnitRef) -> Unit:
-        return cls(code=ref.code, name=ref.name)
 
-
-class Task(BaseModel):
+class Task(View):
     """What the plan waits for: the holders of ``role`` at ``unit`` must act."""
 
     role: str
@@ -43,21 +50,8 @@ class Task(BaseModel):
     due_at: datetime | None
     level: int
 
-    @classmethod
-    def of(cls, task: OpenTask | None) -> Task | None:
-        if task is None:
-            return None
-        return cls(
-            role=task.role,
-            unit=Unit.of(task.unit) if task.unit else None,
-            escalated_to=Unit.of(task.escalated_to) if task.escalated_to else None,
-            since=task.since,
-            due_at=task.due_at,
-            level=task.level,
-        )
 
-
-class PlanItem(BaseModel):
+class PlanItem(View):
     """A plan in a list."""
 
     id: int
@@ -72,24 +66,8 @@ class PlanItem(BaseModel):
     task: Task | None
     updated_at: datetime
 
-    @classmethod
-    def of(cls, plan: PlanSummary) -> PlanItem:
-        return cls(
-            id=plan.id,
-            title=plan.title,
-            year=plan.year,
-            unit=Unit.of(plan.unit),
-            workflow=plan.workflow,
-            workflow_version=plan.workflow_version,
-            state=plan.state,
-            version=plan.version,
-            revision=plan.revision,
-            task=Task.of(plan.task),
-            updated_at=plan.updated_at,
-        )
 
-
-class Refusal(BaseModel):
+class Refusal(View):
     code: str
     params: dict[str, Any]
     message: str
@@ -112,10 +90,7 @@ class Action(BaseModel):
             action=option.trigger,
             label=option.label,
             ready=option.ready,
-            blocked_by=[
-                Refusal(code=r.code, params=dict(r.params), message=r.message)
-                for r in option.blocked_by
-            ],
+            blocked_by=[Refusal.model_validate(r) for r in option.blocked_by],
         )
 
 
@@ -127,28 +102,12 @@ class Plan(PlanItem):
     submitted_by: str | None
     grade: str | None
     created_at: datetime
-    actions: list[Action]
+    actions: list[Action] = Field(default_factory=list)
 
     @classmethod
     def of_view(cls, plan: PlanView, actions: list[ActionOption]) -> Plan:
-        return cls(
-            id=plan.id,
-            title=plan.title,
-            year=plan.year,
-            unit=Unit.of(plan.unit),
-            workflow=plan.workflow,
-            workflow_version=plan.workflow_version,
-            state=plan.state,
-            version=plan.version,
-            revision=plan.revision,
-            task=Task.of(plan.task),
-            updated_at=plan.updated_at,
-            item_count=plan.item_count,
-            created_by=plan.created_by,
-            submitted_by=plan.submitted_by,
-            grade=plan.grade,
-            created_at=plan.created_at,
-            actions=[Action.of(a) for a in actions],
+        return cls.model_validate(plan).model_copy(
+            update={"actions": [Action.of(a) for a in actions]}
         )
 
 
@@ -186,7 +145,7 @@ class FireRequest(Strict):
     comment: str | None = Field(None, max_length=4000)
 
 
-class FireResult(BaseModel):
+class FireResult(View):
     plan_id: int
     action: str
     from_state: str | None
@@ -194,18 +153,6 @@ class FireResult(BaseModel):
     version: int
     moved: bool
     quorum: list[int] | None = Field(None, description="[approvals so far, approvals required]")
-
-    @classmethod
-    def of(cls, result: ActionResult) -> FireResult:
-        return cls(
-            plan_id=result.plan_id,
-            action=result.action,
-            from_state=result.from_state,
-            to_state=result.to_state,
-            version=result.version,
-            moved=result.moved,
-            quorum=list(result.quorum) if result.quorum else None,
-        )
 
 
 class MyTask(BaseModel):
