@@ -106,44 +106,50 @@ def bench_w2(sizes: tuple[int, ...], bench_url: str | None, as_json: bool) -> No
     _report(sizes or (100_000,), bench_url, as_json, w2.measure_in_child, describe)
 
 
-@bench.command("w3")
-@click.option("--plans", type=click.IntRange(10, 1_000_000), default=10_000, show_default=True)
-@click.option(
-    "--seconds", type=click.IntRange(1, 3600), default=30, show_default=True, help="Per page."
-)
-@click.option(
-    "--workers", type=click.IntRange(0, 64), default=0, help="gunicorn workers (0: 2 x CPUs + 1)."
-)
-@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
-@database_option
-@json_option
-def bench_w3(
-    plans: int, seconds: int, workers: int, threads: int, bench_url: str | None, as_json: bool
-) -> None:
-    """W3: the review queue and plan page under 32 clients, against gunicorn (needs wrk).
+def server_options(command: Any) -> Any:
+    """The options W3 and W4 share: population, duration, gunicorn, database, JSON."""
+    for option in reversed(
+        [
+            click.option(
+                "--plans", type=click.IntRange(10, 1_000_000), default=10_000, show_default=True
+            ),
+            click.option(
+                "--seconds", type=click.IntRange(1, 3600), default=30, show_default=True,
+                help="Per page.",
+            ),
+            click.option(
+                "--workers", type=click.IntRange(0, 64), default=0,
+                help="gunicorn workers (0: 2 x CPUs + 1).",
+            ),
+            click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True),
+            database_option,
+            json_option,
+        ]
+    ):  # fmt: skip
+        command = option(command)
+    return command
 
-    Run it against PostgreSQL (--database-url), the production setup.
-    """
+
+def _serve_and_report(
+    measure: Callable[..., dict[str, Any]], header: str, target: float, as_json: bool, **args: Any
+) -> None:
+    """Run W3 or W4 and print its pages (or the JSON); exit 1 on any error."""
     try:
-        r = w3.measure(plans, bench_url, seconds=seconds, workers=workers, threads=threads)
+        r = measure(args.pop("plans"), args.pop("bench_url"), **args)
     except RuntimeError as error:
         raise click.ClickException(str(error)) from error
     if as_json:
         click.echo(json.dumps(r))
     else:
-        click.echo(
-            f"W3 {r['database']} plans={plans} (queue of {r['queue_size']}), gunicorn "
-            f"{r['workers']} workers x {r['threads']} threads, {r['connections']} clients, "
-            f"{seconds} s per page:"
-        )
+        click.echo(header.format(**r))
         for name, p in r["pages"].items():
             ratio = r["ratio_to_trivial"].get(name)
-            bare = r["ratio_to_bare"].get(name)
+            bare = r.get("ratio_to_bare", {}).get(name)
             click.echo(
-                f"  {name:13} {p['path']:17} {p['requests_per_second']:8.1f} req/s  "
+                f"  {name:13} {p['path']:24} {p['requests_per_second']:8.1f} req/s  "
                 f"p50 {p['p50_ms']:.1f} ms  p95 {p['p95_ms']:.1f} ms  p99 {p['p99_ms']:.1f} ms  "
                 f"errors {p['errors']}"
-                + (f"  {ratio}x trivial (target >= 0.3)" if ratio else "")
+                + (f"  {ratio}x trivial (target >= {target})" if ratio else "")
                 + (f"  {bare}x bare" if bare else "")
             )
         click.echo(f"  targets met: {r['targets_met']}")
@@ -151,46 +157,32 @@ def bench_w3(
         raise click.exceptions.Exit(1)
 
 
+@bench.command("w3")
+@server_options
+def bench_w3(as_json: bool, **args: Any) -> None:
+    """W3: the review queue and plan page under 32 clients, against gunicorn (needs wrk).
+
+    Run it against PostgreSQL (--database-url), the production setup.
+    """
+    header = (
+        "W3 {database} plans={plans} (queue of {queue_size}), gunicorn {workers} workers x "
+        "{threads} threads, {connections} clients, {seconds_per_page} s per page:"
+    )
+    _serve_and_report(w3.measure, header, 0.3, as_json, **args)
+
+
 @bench.command("w4")
-@click.option("--plans", type=click.IntRange(10, 1_000_000), default=10_000, show_default=True)
-@click.option(
-    "--seconds", type=click.IntRange(1, 3600), default=30, show_default=True, help="Per page."
-)
-@click.option(
-    "--workers", type=click.IntRange(0, 64), default=0, help="gunicorn workers (0: 2 x CPUs + 1)."
-)
-@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
-@database_option
-@json_option
-def bench_w4(
-    plans: int, seconds: int, workers: int, threads: int, bench_url: str | None, as_json: bool
-) -> None:
+@server_options
+def bench_w4(as_json: bool, **args: Any) -> None:
     """W4: the JSON API (list and one plan) under 32 clients with a bearer token (needs wrk).
 
     Run it against PostgreSQL (--database-url), the production setup.
     """
-    try:
-        r = w4.measure(plans, bench_url, seconds=seconds, workers=workers, threads=threads)
-    except RuntimeError as error:
-        raise click.ClickException(str(error)) from error
-    if as_json:
-        click.echo(json.dumps(r))
-    else:
-        click.echo(
-            f"W4 {r['database']} plans={plans} ({r['visible']} the reviewer's), gunicorn "
-            f"{r['workers']} workers x {r['threads']} threads, {r['connections']} clients, "
-            f"{seconds} s per endpoint:"
-        )
-        for name, p in r["pages"].items():
-            ratio = r["ratio_to_trivial"].get(name)
-            click.echo(
-                f"  {name:9} {p['path']:24} {p['requests_per_second']:8.1f} req/s  "
-                f"p50 {p['p50_ms']:.1f} ms  p95 {p['p95_ms']:.1f} ms  p99 {p['p99_ms']:.1f} ms  "
-                f"errors {p['errors']}" + (f"  {ratio}x trivial (target >= 0.5)" if ratio else "")
-            )
-        click.echo(f"  targets met: {r['targets_met']}")
-    if not r["verified"]:
-        raise click.exceptions.Exit(1)
+    header = (
+        "W4 {database} plans={plans} ({visible} the reviewer's), gunicorn {workers} workers x "
+        "{threads} threads, {connections} clients, {seconds_per_page} s per endpoint:"
+    )
+    _serve_and_report(w4.measure, header, w4.TARGET, as_json, **args)
 
 
 def main(argv: list[str] | None = None) -> int:
