@@ -93,6 +93,27 @@ ERRORS: dict[str, Callable[[Params], str]] = {
         "You may not do this: it needs the role of %(role)s.", role=role_label(str(p["role"]))
     ),
     "not_found": lambda p: gettext("The page or item you asked for does not exist."),
+    # The HTTP API's own refusals (webui/api).
+    "token_missing": lambda p: gettext(
+        "Send a personal access token in the header: Authorization: Bearer pft_…"
+    ),
+    "token_invalid": lambda p: gettext("This access token is not valid: unknown or revoked."),
+    "token_expired": lambda p: gettext("This access token has expired: make a new one."),
+    "token_scope": lambda p: gettext(
+        "This needs a token with the scope %(needed)s; this one has %(scope)s.",
+        needed=p["needed"],
+        scope=p["scope"],
+    ),
+    "rate_limited": lambda p: gettext(
+        "Too many requests with this token in one minute (at most %(limit)s). "
+        "Wait a little and try again.",
+        limit=p["limit"],
+    ),
+    "invalid_request": lambda p: gettext(
+        "The request does not fit: check %(fields)s.", fields=p["fields"]
+    ),
+    "json_required": lambda p: gettext("Send the body as JSON (Content-Type: application/json)."),
+    "json_invalid": lambda p: gettext("The body is not valid JSON."),
     # Refused input (``ValidationError``): the forms check most of it first.
     "title_required": lambda p: gettext(
         "A plan needs a title of 1 to %(max)s characters.", max=p["max"]

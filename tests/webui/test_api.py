@@ -312,3 +312,37 @@ def test_the_openapi_document_describes_the_endpoints(api: FlaskClient) -> None:
     fire = spec["paths"]["/api/v1/plans/{plan_id}/actions/{action}"]["post"]
     assert {"200", "409", "404"} <= set(fire["responses"])
     assert spec["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
+
+
+def test_the_api_s_own_refusals_are_worded_in_every_language(
+    api: FlaskClient, pf: Planflow
+) -> None:
+    plan_id = new_plan(pf)
+    read = token(pf, "chair_a")
+    calls = {
+        "token_missing": lambda h: api.get("/api/v1/plans", headers=h),
+        "token_invalid": lambda h: api.get(
+            "/api/v1/plans", headers=h | {"Authorization": "Bearer pft_x"}
+        ),
+        "token_scope": lambda h: api.post(
+            f"/api/v1/plans/{plan_id}/actions/submit", headers=h | read, json={}
+        ),
+        "invalid_request": lambda h: api.get("/api/v1/plans?page=0", headers=h | read),
+        "json_required": lambda h: api.post(
+            f"/api/v1/plans/{plan_id}/actions/submit", headers=h | read, data={"a": "b"}
+        ),
+        "json_invalid": lambda h: api.post(
+            f"/api/v1/plans/{plan_id}/actions/submit",
+            headers=h | read,
+            data="{",
+            content_type="application/json",
+        ),
+    }
+    for code, call in calls.items():
+        details = {
+            lang: call({"Accept-Language": lang}).get_json()["detail"]
+            for lang in ("en", "zh", "ko")
+        }
+        assert all(call({"Accept-Language": "zh"}).get_json()["code"] == code for _ in (0,))
+        assert len(set(details.values())) == 3, (code, details)
+        assert "could not be carried out" not in details["en"], (code, details)

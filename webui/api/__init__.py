@@ -21,7 +21,7 @@ from planflow.errors import PlanflowError
 from planflow.services.api_limits import ApiLimits
 
 from . import admin, inbox, inspections, plans, records
-from .errors import answer_for_the_api, init_errors, problem
+from .errors import BodyBroken, BodyNotJson, answer_for_the_api, init_errors, problem
 
 PREFIX = "/api/v1"
 
@@ -58,11 +58,9 @@ def _json_body() -> Response | None:
     if request.method not in ("POST", "PUT", "PATCH") or not request.content_length:
         return None
     if not request.is_json or request.mimetype in _FORMS:
-        return problem(
-            status=415, code="json_required", detail="Send the body as application/json."
-        )
+        return problem(BodyNotJson())
     if request.get_json(silent=True) is None:
-        return problem(status=400, code="json_invalid", detail="The body is not valid JSON.")
+        return problem(BodyBroken())
     return None
 
 

@@ -79,6 +79,22 @@ class InvalidRequest(PlanflowError):
         return cls(found)
 
 
+class BodyNotJson(PlanflowError):
+    code = "json_required"
+    http_status = 415
+
+    def __init__(self) -> None:
+        super().__init__("send the body as application/json")
+
+
+class BodyBroken(PlanflowError):
+    code = "json_invalid"
+    http_status = 400
+
+    def __init__(self) -> None:
+        super().__init__("the body is not valid JSON")
+
+
 _SAFE_TEXT = re.compile(r"[\x00-\x1f\x7f]")
 
 
