@@ -128,3 +128,29 @@ def test_web_page_debris_is_dropped() -> None:
     )
     assert [i.text for i in result.content.sections[0].items] == ["学理论", "出勤率 > 90%"]
     assert [r for r, _ in result.skipped].count("debris") == 5
+
+
+def test_a_restart_under_a_bare_heading_is_a_list_below_it_not_another_plan() -> None:
+    text = (
+        "First, Recruitment\n1. Visit every depot.\n2. Staff a stall at the fair.\n"
+        "Second, Safety\nFirstly, inspect the canteen. Secondly, train two reps.\n"
+    )
+    result = import_text(text, year=YEAR)
+    assert len(result.parts) == 1
+    assert outline(text) == [
+        ("Recruitment", ["Visit every depot.", "Staff a stall at the fair."]),
+        ("Safety", ["inspect the canteen.", "train two reps."]),
+    ]
+    korean = (
+        "첫째, 조직\n가. 가입 운동을 한다.\n둘째, 복지\n첫째, 검진을 한다. 둘째, 상담을 한다.\n"
+    )
+    assert len(import_text(korean, year=YEAR).parts) == 1
+    assert outline(korean)[1] == ("복지", ["검진을 한다.", "상담을 한다."])
+
+
+def test_a_restart_at_the_top_after_a_point_with_text_is_another_plan() -> None:
+    text = (
+        "First, recruit in every depot.\nSecond, train safety reps.\n"
+        "Plan of the youth committee\nFirst, run a summer school.\nSecond, visit colleges.\n"
+    )
+    assert len(import_text(text, year=YEAR).parts) == 2

@@ -11,7 +11,9 @@ follow each other, as a reader takes them:
 3. a number that continues an open level written in *another* style is
    that level's next point: "First, Second, 3. Fourth, 5." is one level;
 4. an open style with a number out of sequence goes back to its level, and
-   "1" of the top level again after "2" or more starts another plan;
+   "1" of the top level again after "2" or more starts another plan, unless
+   the point before it is a bare heading ("Thirdly, Safety" then "Firstly,
+   …"): a restart under a heading is the first point of a list below it;
 5. anything else opens a level below the current one.
 
 A "【篇二】" tag, or an introduction announcing a list ("…计划如下：") after
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 
 from planflow.core.content.importer import debris
 from planflow.core.content.importer.markers import Marker, line_markers, run_in_points
+from planflow.core.content.importer.shapes import is_heading
 
 #: Families only written as a sub-enumeration: never the next point of another level.
 _NO_ALIAS = ("cn_shi", "tag")
@@ -84,9 +87,12 @@ class _Resolver:
                         return r, d, 3
         for r in readings:  # 4. an open style out of sequence; "1" at the top: a new plan
             for d, level in open_levels:
-                if r.style in level.styles:
-                    again = d == 0 and r.number == 1 and level.number >= 2
-                    return r, d, 0 if again else 4
+                if r.style not in level.styles:
+                    continue
+                if not (d == 0 and r.number == 1 and level.number >= 2):
+                    return r, d, 4
+                if not _bare_heading(level.node):
+                    return r, d, 0
         return readings[0], len(self.stack), 5  # 5. a new level
 
     def continues(self, marker: Marker) -> bool:
@@ -128,6 +134,11 @@ class _Resolver:
             self.part.closing.append(text)
         else:
             (self.stack[-1].node if self.stack else self.part.root).paras.append(text)
+
+
+def _bare_heading(node: Node) -> bool:
+    """A point that is only a heading so far: what follows it is under it."""
+    return not node.children and not node.paras and is_heading(node.head)
 
 
 @dataclass

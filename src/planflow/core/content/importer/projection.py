@@ -18,18 +18,16 @@ Pure: standard library only.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from planflow.core.content.importer import debris
 from planflow.core.content.importer.levels import Node, Part
 from planflow.core.content.importer.markers import inline_runs
+from planflow.core.content.importer.shapes import HEADING_WIDTH, width
+from planflow.core.content.importer.shapes import SENTENCE_END as _SENTENCE_END
 
-_SENTENCE_END = re.compile(r"[。！？；!?;：:]|\.(?:\s|$)")
 _CLAUSE_END = re.compile(r"[，,、]")
 _TRIM = " \t.。:：,，、;；"
-#: A heading is at most this wide (a CJK character counts two): about 30 characters of Chinese.
-HEADING_WIDTH = 64
 
 
 @dataclass
@@ -40,10 +38,6 @@ class Outline:
     sections: list[tuple[str, list[str]]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     review: bool = False
-
-
-def width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def split_heading(text: str) -> tuple[str, str]:
