@@ -154,3 +154,11 @@ def test_a_restart_at_the_top_after_a_point_with_text_is_another_plan() -> None:
         "Plan of the youth committee\nFirst, run a summer school.\nSecond, visit colleges.\n"
     )
     assert len(import_text(text, year=YEAR).parts) == 2
+
+
+def test_inline_chinese_ordinals_split_a_paragraph_like_korean_ones() -> None:
+    text = "一、帮扶\n第一，春节前走访会员。第二，五月办理互助保险。第三，设立爱心驿站。\n"
+    assert outline(text) == [("帮扶", ["春节前走访会员。", "五月办理互助保险。", "设立爱心驿站。"])]
+    # Under an unnumbered lead-in, and "第二次" / "第三季度" are no markers.
+    text = "一、民主管理\n重点有两项：第一，召开第二次职代会；第二，第三季度公开厂务。\n"
+    assert outline(text) == [("民主管理", ["召开第二次职代会", "第三季度公开厂务。"])]

@@ -181,8 +181,14 @@ def split_parts(lines: Sequence[Line]) -> list[Part]:
                 parts[-1].root.paras += carried
                 marker, depth, rule = resolver.choose(readings)
             resolver.place(marker, depth, rest, text)
-        # A point run into this paragraph ("... in April. 3. Strengthened ...") is split off.
-        for start, _end, point in run_in_points(rest):
+        # A point run into this paragraph ("... in April. 3. Strengthened ...") is split off,
+        # unless the point before it is in the paragraph too: an inline list stays whole here
+        # ("重点：第一，…；第二，…") and is split into items with its lead-in (``projection``).
+        runs = run_in_points(rest)
+        for start, _end, point in runs:
+            before = Marker(point.style, point.number - 1)
+            if any(m == before and s < start for s, _, m in runs):
+                break
             if resolver.continues(point):
                 todo.append((rest[start:], None))
                 rest = rest[:start].rstrip()
