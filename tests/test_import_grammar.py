@@ -162,3 +162,18 @@ def test_inline_chinese_ordinals_split_a_paragraph_like_korean_ones() -> None:
     # Under an unnumbered lead-in, and "第二次" / "第三季度" are no markers.
     text = "一、民主管理\n重点有两项：第一，召开第二次职代会；第二，第三季度公开厂务。\n"
     assert outline(text) == [("民主管理", ["召开第二次职代会", "第三季度公开厂务。"])]
+
+
+def test_a_heading_that_wraps_the_whole_plan_is_no_section() -> None:
+    text = (
+        "一、上年回顾\n全年发展会员300人。\n二、明年安排\n明年将重点抓好以下几项：\n"
+        "（一）组织建设\n1、新建工会5家。\n（二）文体活动\n2、五月举办球赛。\n"
+    )
+    result = import_text(text, year=YEAR)
+    assert [s.title for s in result.content.sections] == ["组织建设", "文体活动"]
+    assert ("heading", "二、明年安排") in result.skipped
+    assert ("introduction", "明年将重点抓好以下几项：") in result.skipped
+    # A heading over items (not over sections) is a section.
+    assert outline("I. Plan for 2024\n1. Recruit members.\n2. Train reps.\n") == [
+        ("Plan for 2024", ["Recruit members.", "Train reps."])
+    ]

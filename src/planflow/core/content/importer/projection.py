@@ -9,9 +9,11 @@ stays an item. When every top point is a long paragraph, they are items of
 one section named after the plan.
 
 Left out, each with its reason (``skipped``): a review of past work before
-the plan part ("总结 … 存在的问题 … 20xx年工作思路"), a closing after the
-last point, an introduction that only announces the list ("…如下："), a
-label before an inline enumeration ("工作重点：一是…二是…").
+the plan part ("总结 … 存在的问题 … 20xx年工作思路"), a heading that wraps
+the whole plan and the sentence under it ("三、2026年工作计划", "Plan for
+2025" above the sections), a closing after the last point, an introduction
+that only announces the list ("…如下："), a label before an inline
+enumeration ("工作重点：一是…二是…").
 Pure: standard library only.
 """
 
@@ -160,6 +162,22 @@ def _cap_closing(part: Part, out: Outline) -> None:
         del last.paras[keep:]
 
 
+def _unwrap(top: list[Node], out: Outline) -> list[Node]:
+    """The sections under a heading that wraps the whole plan ("三、2026年工作计划").
+
+    A plan part with one point whose points are sections has that point as
+    its title, not as a section of its own: it would stay empty, and the
+    sentence under it only introduces the sections.
+    """
+    if len(top) != 1 or not _group_is_sections(top[0].children):
+        return top
+    wrapper = top[0]
+    title, body = split_heading(wrapper.head)
+    out.skipped.append(("heading", wrapper.raw if not body else title))
+    out.skipped += [("introduction", p) for p in ([body] if body else []) + wrapper.paras]
+    return wrapper.children
+
+
 def project(part: Part, title: str) -> Outline:
     """The sections and items of one plan (``title`` names a section of loose items)."""
     projector = _Projector(title)
@@ -173,6 +191,7 @@ def project(part: Part, title: str) -> Outline:
         out.sections.append((first, items))
     else:
         out.skipped += [("preamble", p) for p in part.root.paras]
+    top = _unwrap(top, out)
     if top and sum(1 for n in top if _heads(n)) * 2 >= len(top):
         for node in top:
             projector.section(node)
