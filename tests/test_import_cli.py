@@ -93,7 +93,7 @@ def test_a_word_file_named_txt_is_read_as_word(
     document.save(tmp_path / "plan.txt")
     code, out, _ = _import(cli, database_url, tmp_path / "plan.txt", "--dry-run", "--json")
     assert code == 0
-    assert [s["title"] for s in json.loads(out)["sections"]][0] == "组织建设"
+    assert json.loads(out)["sections"][0]["title"] == "组织建设"
 
 
 @pytest.mark.parametrize(
