@@ -177,3 +177,34 @@ def test_a_heading_that_wraps_the_whole_plan_is_no_section() -> None:
     assert outline("I. Plan for 2024\n1. Recruit members.\n2. Train reps.\n") == [
         ("Plan for 2024", ["Recruit members.", "Train reps."])
     ]
+
+
+def test_a_review_set_apart_by_unnumbered_headings_is_skipped_with_its_numbered_lines() -> None:
+    text = (
+        "Riverside Branch\nPart One: Looking back at 2023\nWe won the pay claim.\n"
+        "Second, turnout rose to 40% in May.\nPart Two: Our plan for 2024\n"
+        "1. Recruitment\n(1) Visit the depots in March.\n2. Safety\n(2) Inspect the sites.\n"
+    )
+    result = import_text(text, year=YEAR)
+    assert len(result.parts) == 1 and result.parts[0].title == "Our plan for 2024"
+    assert outline(text) == [
+        ("Recruitment", ["Visit the depots in March."]),
+        ("Safety", ["Inspect the sites."]),
+    ]
+    review = [t for r, t in result.skipped if r == "review"]
+    assert review == [
+        "Part One: Looking back at 2023",
+        "We won the pay claim.",
+        "Second, turnout rose to 40% in May.",
+    ]
+    korean = (
+        "□ 작년 사업 평가\n성과가 있었다.\n둘째, 교섭을 마쳤다.\n"
+        "□ 올해 사업 계획\n1. 조직\n가. 가입 운동\n"
+    )
+    assert outline(korean) == [("조직", ["가입 운동"])]
+    # After the plan's closing a line with "plan" in it is no new plan heading.
+    closed = (
+        "Review of 2023\nWe grew.\nPlan for 2024\n1. Recruit in May.\n2. Train reps.\n"
+        "In short, we will grow.\nPlan templates for 2025\n"
+    )
+    assert outline(closed) == [("Plan for 2024", ["Recruit in May.", "Train reps."])]

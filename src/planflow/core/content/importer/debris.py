@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from planflow.core.content.importer.shapes import is_heading, unlabelled
+
 # A line that is only page furniture: it is dropped wherever it stands.
 _DEBRIS = re.compile(
     r"""^(?:
@@ -113,3 +115,15 @@ def looks_plan(text: str) -> bool:
 def announces(text: str) -> bool:
     """An introduction ending in "如下：" / "as follows:": the plan's list comes next."""
     return bool(_ANNOUNCES.search(text))
+
+
+def heads_review(line: str) -> bool:
+    """A heading of a review part: "■ 2024년 사업 검토", "Part One: Review of 2024"."""
+    words = unlabelled(line)
+    return is_heading(line) and looks_review(words) and not looks_plan(words)
+
+
+def heads_plan(line: str) -> bool:
+    """A heading of a plan part: "■ 2025년 사업 계획", "Part Two: Work plan for 2025"."""
+    words = unlabelled(line)
+    return is_heading(line) and looks_plan(words) and not looks_review(words)

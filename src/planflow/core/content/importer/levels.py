@@ -17,8 +17,11 @@ follow each other, as a reader takes them:
 5. anything else opens a level below the current one.
 
 A "【篇二】" tag, or an introduction announcing a list ("…计划如下：") after
-a plan already had points, also starts another plan. Unnumbered paragraphs
-continue the deepest open point; before any, they are the plan's preamble.
+a plan already had points, also starts another plan. An unnumbered plan
+heading ("■ 2025년 사업 계획", "Part Two: Work plan") after a review's
+heading ends the review within the same plan: what came before, numbered or
+not, is the review. Unnumbered paragraphs continue the deepest open point;
+before any, they are the plan's preamble.
 Pure: standard library only.
 """
 
@@ -29,7 +32,7 @@ from dataclasses import dataclass, field
 
 from planflow.core.content.importer import debris
 from planflow.core.content.importer.markers import Marker, line_markers, run_in_points
-from planflow.core.content.importer.shapes import is_heading
+from planflow.core.content.importer.shapes import is_heading, unlabelled
 
 #: Families only written as a sub-enumeration: never the next point of another level.
 _NO_ALIAS = ("cn_shi", "tag")
@@ -48,11 +51,18 @@ class Node:
 
 @dataclass
 class Part:
-    """One plan of a file: its tag ("【篇二】"), preamble and numbered points."""
+    """One plan of a file: its tag ("【篇二】"), preamble and numbered points.
+
+    ``review`` holds the lines of a review before the plan when an unnumbered
+    heading set them apart ("■ 2024년 사업 검토" … "■ 2025년 사업 계획"), and
+    ``heading`` that plan heading's words.
+    """
 
     tag: str = ""
+    heading: str = ""
     root: Node = field(default_factory=lambda: Node(None, "", ""))
     closing: list[str] = field(default_factory=list)
+    review: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -153,25 +163,42 @@ def split_parts(lines: Sequence[Line]) -> list[Part]:
     """The plans in ``lines`` (already cleaned of page debris), each as a tree of points."""
     parts = [Part()]
     resolver = _Resolver(parts[0])
+    read: list[str] = []  # the lines of the current part so far, as written
+    in_review = False  # the current part has had a review's heading (at read[review_from])
+    review_from = 0
 
     def new_part(tag: str = "") -> None:
-        nonlocal resolver
+        nonlocal resolver, read, in_review
         parts.append(Part(tag))
-        resolver = _Resolver(parts[-1])
+        resolver, read, in_review = _Resolver(parts[-1]), [], False
 
-    todo = [(line.text, line.marker) for line in lines]
+    todo = [(line.text, line.marker, True) for line in lines]
     todo.reverse()
     while todo:
-        text, hint = todo.pop()
+        text, hint, whole = todo.pop()
         found = line_markers(text)
         readings = found.readings if found else ((hint,) if hint else ())
         rest = found.rest if found else text
+        plan_heading = debris.heads_plan(rest)
+        if in_review and not readings and plan_heading and not resolver.closing:
+            # "■ 2025년 사업 계획" after "■ 2024년 사업 검토": all from the review's heading
+            # on, numbered or not, is the review; the plan starts afresh here.
+            parts[-1].review += read[review_from:]
+            parts[-1].root = Node(None, "", "", read[:review_from])
+            parts[-1].heading = unlabelled(text)
+            resolver, read = _Resolver(parts[-1]), read[:review_from]
+        if not in_review and debris.heads_review(rest):
+            review_from = len(read)
+        # A numbered plan heading ("三、2026年工作计划") ends a review too (``projection``).
+        in_review = (in_review or debris.heads_review(rest)) and not plan_heading
+        if whole:
+            read.append(text)
         if readings and readings[0].style == "tag":
             if parts[-1].root.children or parts[-1].root.paras:
                 new_part()
             parts[-1].tag = text[: len(text) - len(rest)].strip()
             if rest:
-                todo.append((rest, None))
+                todo.append((rest, None, False))
             continue
         if readings:
             marker, depth, rule = resolver.choose(readings)
@@ -179,6 +206,7 @@ def split_parts(lines: Sequence[Line]) -> list[Part]:
                 carried = resolver.excess_paras()
                 new_part()
                 parts[-1].root.paras += carried
+                read = [*carried, text]
                 marker, depth, rule = resolver.choose(readings)
             resolver.place(marker, depth, rest, text)
         # A point run into this paragraph ("... in April. 3. Strengthened ...") is split off,
@@ -190,7 +218,7 @@ def split_parts(lines: Sequence[Line]) -> list[Part]:
             if any(m == before and s < start for s, _, m in runs):
                 break
             if resolver.continues(point):
-                todo.append((rest[start:], None))
+                todo.append((rest[start:], None, False))
                 rest = rest[:start].rstrip()
                 if readings:
                     resolver.stack[-1].node.head = rest
@@ -199,6 +227,7 @@ def split_parts(lines: Sequence[Line]) -> list[Part]:
             continue
         if debris.announces(text) and resolver.between_plans():
             new_part()
+            read = [text]
             resolver.add_para(text)
         elif rest:
             resolver.add_para(rest)

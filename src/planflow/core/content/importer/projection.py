@@ -183,6 +183,7 @@ def project(part: Part, title: str) -> Outline:
     projector = _Projector(title)
     out = projector.out
     _cap_closing(part, out)
+    out.skipped += [("review", line) for line in part.review]
     top = _cut_review(part, out)
     if not top:
         paras = part.root.paras
