@@ -208,3 +208,26 @@ def test_a_review_set_apart_by_unnumbered_headings_is_skipped_with_its_numbered_
         "In short, we will grow.\nPlan templates for 2025\n"
     )
     assert outline(closed) == [("Plan for 2024", ["Recruit in May.", "Train reps."])]
+
+
+def test_a_heading_keeps_the_level_of_headings_when_items_could_continue_too() -> None:
+    # "4. Finance" continues the items 1.-3. and the headings First/Second/III. alike.
+    text = (
+        "First, Organising\n1. Recruit in the depots.\n2. Elect stewards.\nSecond, Rights\n"
+        "3. Open an advice desk.\nIII. Culture\n(1) Hold a quiz night.\n4. Finance\n"
+        "(2) Audit the books.\n"
+    )
+    assert [title for title, _ in outline(text)] == ["Organising", "Rights", "Culture", "Finance"]
+    # "셋째, 교육" continues the inline 첫째/둘째 under "둘째, 복지" and the headings alike.
+    korean = (
+        "첫째, 조직\n가. 가입 운동을 한다.\n둘째, 복지\n첫째, 검진을 한다. 둘째, 상담을 한다.\n"
+        "셋째, 교육\n하나, 간부 교육을 한다.\n"
+    )
+    assert outline(korean) == [
+        ("조직", ["가입 운동을 한다."]),
+        ("복지", ["검진을 한다.", "상담을 한다."]),
+        ("교육", ["간부 교육을 한다."]),
+    ]
+    # Items running on into a section with no list yet stay items, short as they are.
+    text = "一、学习\n1、学理论。\n2、学法律。\n二、文体\n3、运动会\n"
+    assert outline(text) == [("学习", ["学理论。", "学法律。"]), ("文体", ["运动会"])]

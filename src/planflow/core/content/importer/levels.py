@@ -16,6 +16,13 @@ follow each other, as a reader takes them:
    …"): a restart under a heading is the first point of a list below it;
 5. anything else opens a level below the current one.
 
+Where the numbering offers several levels (an inline "Firstly … Thirdly"
+under the heading "Thirdly, Rights"; items 1.–4. running on while the
+headings reach 4), a line that names a topic (no sentence, clause or
+figure: ``shapes.is_title``) goes to a level whose last point does too:
+"IV. Culture" and "5. Finance" stay headings. Items running on (rule 2)
+keep their level unless the section's list is already in another style.
+
 A "【篇二】" tag, or an introduction announcing a list ("…计划如下：") after
 a plan already had points, also starts another plan. An unnumbered plan
 heading ("■ 2025년 사업 계획", "Part Two: Work plan") after a review's
@@ -32,7 +39,7 @@ from dataclasses import dataclass, field
 
 from planflow.core.content.importer import debris
 from planflow.core.content.importer.markers import Marker, line_markers, run_in_points
-from planflow.core.content.importer.shapes import is_heading, unlabelled
+from planflow.core.content.importer.shapes import is_title, unlabelled
 
 #: Families only written as a sub-enumeration: never the next point of another level.
 _NO_ALIAS = ("cn_shi", "tag")
@@ -76,25 +83,31 @@ class _Resolver:
     def __init__(self, part: Part) -> None:
         self.part = part
         self.stack: list[_Level] = []
-        self.seen: dict[str, tuple[int, int]] = {}
+        self.seen: dict[str, tuple[int, int, Node]] = {}
         self.closing = False
 
-    def choose(self, readings: Sequence[Marker]) -> tuple[Marker, int, int]:
-        """(reading, depth, rule): the rule (1-5 above) that placed it; 0 for a new plan."""
+    def choose(self, readings: Sequence[Marker], head: str = "") -> tuple[Marker, int, int]:
+        """(reading, depth, rule): the rule (1-5 above) that placed it; 0 for a new plan.
+
+        When the numbering offers several places (open levels of the line's style, or
+        else places by rules 2-3), a heading goes where the last point is a heading too:
+        "IV. Safety" after "Thirdly, Rights" and an inline "… Thirdly, visit members."
+        continues the headings, not the inline points.
+        """
+        found = self._sequels(readings)
+        # An open level of the line's own style outranks other styles (rule 1 first).
+        found = [f for f in found if f[2] == 1] or found
+        titled = [f for f in found if is_title(f[3].head)]
+        if found and titled and found[0] not in titled and is_title(head):
+            reading, depth, rule, _ = found[0]
+            # Items running on (rule 2) stay items unless this section's list is in
+            # another style already: "IV. Culture (1) (2) 5. Finance" after items 1.-4.
+            open_other = depth < len(self.stack) and reading.style not in self.stack[depth].styles
+            if rule != 2 or open_other:
+                found = titled
+        if found:
+            return found[0][:3]
         open_levels = list(reversed(list(enumerate(self.stack))))
-        for r in readings:  # 1. the next point of an open level
-            for d, level in open_levels:
-                if r.style in level.styles and r.number == level.number + 1:
-                    return r, d, 1
-        for r in readings:  # 2. a sequence running on across sections
-            depth, last = self.seen.get(r.style, (0, 0))
-            if r.number > 1 and last == r.number - 1:
-                return r, min(depth, len(self.stack)), 2
-        for r in readings:  # 3. the same level written in another style
-            if r.number > 1 and r.style not in _NO_ALIAS:
-                for d, level in open_levels:
-                    if level.number == r.number - 1 and not level.styles & set(_NO_ALIAS):
-                        return r, d, 3
         for r in readings:  # 4. an open style out of sequence; "1" at the top: a new plan
             for d, level in open_levels:
                 if r.style not in level.styles:
@@ -104,6 +117,25 @@ class _Resolver:
                 if not _bare_heading(level.node):
                     return r, d, 0
         return readings[0], len(self.stack), 5  # 5. a new level
+
+    def _sequels(self, readings: Sequence[Marker]) -> list[tuple[Marker, int, int, Node]]:
+        """Every place where a reading is the next point (rules 1-3), in the rules' order."""
+        open_levels = list(reversed(list(enumerate(self.stack))))
+        found = []
+        for r in readings:  # 1. the next point of an open level
+            for d, level in open_levels:
+                if r.style in level.styles and r.number == level.number + 1:
+                    found.append((r, d, 1, level.node))
+        for r in readings:  # 2. a sequence running on across sections
+            depth, last, node = self.seen.get(r.style, (0, 0, self.part.root))
+            if r.number > 1 and last == r.number - 1:
+                found.append((r, min(depth, len(self.stack)), 2, node))
+        for r in readings:  # 3. the same level written in another style
+            if r.number > 1 and r.style not in _NO_ALIAS:
+                for d, level in open_levels:
+                    if level.number == r.number - 1 and not level.styles & set(_NO_ALIAS):
+                        found.append((r, d, 3, level.node))
+        return found
 
     def continues(self, marker: Marker) -> bool:
         """Whether a point run into a paragraph is the next of a sequence (rules 1-3)."""
@@ -133,7 +165,7 @@ class _Resolver:
         else:
             styles = {marker.style}
         self.stack.append(_Level(styles, marker.number, node))
-        self.seen[marker.style] = (depth, marker.number)
+        self.seen[marker.style] = (depth, marker.number, node)
         self.closing = False
 
     def add_para(self, text: str) -> None:
@@ -148,7 +180,7 @@ class _Resolver:
 
 def _bare_heading(node: Node) -> bool:
     """A point that is only a heading so far: what follows it is under it."""
-    return not node.children and not node.paras and is_heading(node.head)
+    return not node.children and not node.paras and is_title(node.head)
 
 
 @dataclass
@@ -201,13 +233,13 @@ def split_parts(lines: Sequence[Line]) -> list[Part]:
                 todo.append((rest, None, False))
             continue
         if readings:
-            marker, depth, rule = resolver.choose(readings)
+            marker, depth, rule = resolver.choose(readings, rest)
             if rule == 0:
                 carried = resolver.excess_paras()
                 new_part()
                 parts[-1].root.paras += carried
                 read = [*carried, text]
-                marker, depth, rule = resolver.choose(readings)
+                marker, depth, rule = resolver.choose(readings, rest)
             resolver.place(marker, depth, rest, text)
         # A point run into this paragraph ("... in April. 3. Strengthened ...") is split off,
         # unless the point before it is in the paragraph too: an inline list stays whole here

@@ -27,6 +27,9 @@ _LABEL = re.compile(
 )
 
 
+_TASK = re.compile(r"[,，、;；0-9%]")
+
+
 def width(text: str) -> int:
     """Display width: a wide (CJK) character counts two."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
@@ -41,3 +44,12 @@ def is_heading(text: str) -> bool:
     """A short line with no sentence in it (a trailing colon is allowed)."""
     words = unlabelled(text).rstrip(":： ")
     return 0 < width(words) <= HEADING_WIDTH and not SENTENCE_END.search(words)
+
+
+def is_title(text: str) -> bool:
+    """A heading that names a topic: no clause and no figure in it ("Culture", "복지 및 안전").
+
+    Items are often written without a full stop ("会费收缴率达到100%,12月底前完成"); a
+    comma or a figure says the line is a task, not the name of a part of the plan.
+    """
+    return is_heading(text) and not _TASK.search(unlabelled(text))
