@@ -231,3 +231,26 @@ def test_a_heading_keeps_the_level_of_headings_when_items_could_continue_too() -
     # Items running on into a section with no list yet stay items, short as they are.
     text = "一、学习\n1、学理论。\n2、学法律。\n二、文体\n3、运动会\n"
     assert outline(text) == [("学习", ["学理论。", "学法律。"]), ("文体", ["运动会"])]
+
+
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [
+        ("Run the book club, with no fewer than 8 meetings.", (">=", 8.0, "meetings")),
+        ("Hold not less than 6 workshops in the year.", (">=", 6.0, "workshops")),
+        ("Visit more than 40 workplaces.", (">", 40.0, "workplaces")),
+        ("Recruit 12 stewards or more.", (">=", 12.0, "stewards")),
+        ("Help 300 members with their claims.", None),  # a bare count is no target
+        ("Keep the office open for over 3 years.", None),  # a duration is not a count
+    ],
+)
+def test_english_counts_with_a_comparator_are_targets(
+    text: str, target: tuple[str, float, str] | None
+) -> None:
+    found = [(t["op"], t["value"], t["unit"]) for t in targets(text)]
+    assert (found[0] if found else None) == target
+
+
+def test_an_english_count_names_what_is_counted() -> None:
+    (found,) = targets("Run the reading circle, with at least 5 sessions.")
+    assert found["metric"] == "Run the reading circle" and found["unit"] == "sessions"
