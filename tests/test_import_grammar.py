@@ -254,3 +254,21 @@ def test_english_counts_with_a_comparator_are_targets(
 def test_an_english_count_names_what_is_counted() -> None:
     (found,) = targets("Run the reading circle, with at least 5 sessions.")
     assert found["metric"] == "Run the reading circle" and found["unit"] == "sessions"
+
+
+def test_a_sign_off_after_the_last_item_is_dropped() -> None:
+    result = import_text(
+        "一、活动\n1、五月举办球赛。\n2、开展读书月活动。\n团结奋进！\n滨江社区工会委员会\n",
+        year=YEAR,
+    )
+    assert [i.text for i in result.content.sections[0].items] == [
+        "五月举办球赛。",
+        "开展读书月活动。",
+    ]
+    assert [t for r, t in result.skipped if r == "closing"] == ["团结奋进！", "滨江社区工会委员会"]
+    english = "1. Safety\n(1) Inspect the depots.\n(2) Train reps.\nChair, Harbour Branch\n"
+    assert outline(english) == [("Safety", ["Inspect the depots.", "Train reps."])]
+    # A line that carries on an unfinished sentence is the item's, however short.
+    assert outline("1. Safety\n(1) Inspect the depots and\nthe canteen\n") == [
+        ("Safety", ["Inspect the depots and\nthe canteen"])
+    ]

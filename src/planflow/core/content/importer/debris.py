@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from planflow.core.content.importer.shapes import is_heading, unlabelled
+from planflow.core.content.importer.shapes import SENTENCE_END, is_heading, unlabelled, width
 
 # A line that is only page furniture: it is dropped wherever it stands.
 _DEBRIS = re.compile(
@@ -100,6 +100,15 @@ def is_closing(line: str) -> bool:
 def is_signature(line: str) -> bool:
     """A short line ending in a date: who wrote the plan and when."""
     return len(line) <= 80 and bool(_DATED.search(line))
+
+
+def signs_off(line: str) -> bool:
+    """A short line with nothing to do in it: a signature ("○○지부") or a slogan ("투쟁!").
+
+    Only taken as such at the end of a plan, after a finished sentence (``projection``).
+    """
+    words = line.rstrip("!！ ")
+    return 0 < width(words) <= 48 and not SENTENCE_END.search(words)
 
 
 def looks_review(text: str) -> bool:

@@ -29,6 +29,7 @@ from planflow.core.content.importer.shapes import HEADING_WIDTH, width
 from planflow.core.content.importer.shapes import SENTENCE_END as _SENTENCE_END
 
 _CLAUSE_END = re.compile(r"[，,、]")
+_SENTENCE_DONE = tuple("。.！!？?")
 _TRIM = " \t.。:：,，、;；"
 
 
@@ -149,17 +150,26 @@ def _cut_review(part: Part, out: Outline) -> list[Node]:
 
 
 def _cap_closing(part: Part, out: Outline) -> None:
-    """The last point keeps as many paragraphs as its siblings have; the rest is a closing."""
+    """The last point keeps as many paragraphs as its siblings have; the rest is a closing.
+
+    What it keeps loses a sign-off at its end too: a short line after a finished
+    sentence that says nothing to do ("某某公司工会", "Branch Secretary, …", "투쟁!").
+    """
     siblings = part.root.children
     while siblings and siblings[-1].children:
         siblings = siblings[-1].children
-    if len(siblings) < 2:
+    if not siblings:
         return
-    keep = max(1, max(len(s.paras) for s in siblings[:-1]))
     last = siblings[-1]
-    if len(last.paras) > keep:
-        out.skipped += [("closing", p) for p in last.paras[keep:]]
-        del last.paras[keep:]
+    keep = max(1, max((len(s.paras) for s in siblings[:-1]), default=len(last.paras)))
+    closing = last.paras[keep:]
+    del last.paras[keep:]
+    while last.paras and debris.signs_off(last.paras[-1]):
+        before = last.paras[-2] if len(last.paras) > 1 else last.head
+        if not before.rstrip().endswith(_SENTENCE_DONE):
+            break
+        closing.insert(0, last.paras.pop())
+    out.skipped += [("closing", p) for p in closing]
 
 
 def _unwrap(top: list[Node], out: Outline) -> list[Node]:
