@@ -154,11 +154,25 @@ def test_a_restart_at_the_top_after_a_point_with_text_is_another_plan() -> None:
         "Plan of the youth committee\nFirst, run a summer school.\nSecond, visit colleges.\n"
     )
     assert len(import_text(text, year=YEAR).parts) == 2
+    # After the plan's closing, or after a line that titles the next plan, too.
+    closed = "一、学习\n1、学理论。\n二、其它\n总之，我们要努力。\n一、组织\n1、发展团员。\n"
+    assert len(import_text(closed, year=YEAR).parts) == 2
+    titled = "一、学习\n1、学理论。\n二、其它\n2024年团委工作计划\n一、组织\n1、发展团员。\n"
+    assert len(import_text(titled, year=YEAR).parts) == 2
+    # A heading with a lead-in sentence still takes the restart as its list.
+    lead_in = (
+        "First, Organising\n1. Recruit in the depots.\nSecond, Rights\n"
+        "We will do two things.\nFirstly, run a pay survey. Secondly, open an advice desk.\n"
+    )
+    assert len(import_text(lead_in, year=YEAR).parts) == 1
 
 
 def test_inline_chinese_ordinals_split_a_paragraph_like_korean_ones() -> None:
     text = "一、帮扶\n第一，春节前走访会员。第二，五月办理互助保险。第三，设立爱心驿站。\n"
     assert outline(text) == [("帮扶", ["春节前走访会员。", "五月办理互助保险。", "设立爱心驿站。"])]
+    # A sentence ending in a colon before the points only leads in.
+    text = "一、维权\n今年做好两件事：\n第一，开展工资协商；第二，设立援助站。\n"
+    assert outline(text) == [("维权", ["开展工资协商", "设立援助站。"])]
     # Under an unnumbered lead-in, and "第二次" / "第三季度" are no markers.
     text = "一、民主管理\n重点有两项：第一，召开第二次职代会；第二，第三季度公开厂务。\n"
     assert outline(text) == [("民主管理", ["召开第二次职代会", "第三季度公开厂务。"])]
@@ -266,7 +280,10 @@ def test_a_sign_off_after_the_last_item_is_dropped() -> None:
         "开展读书月活动。",
     ]
     assert [t for r, t in result.skipped if r == "closing"] == ["团结奋进！", "滨江社区工会委员会"]
-    english = "1. Safety\n(1) Inspect the depots.\n(2) Train reps.\nChair, Harbour Branch\n"
+    english = (
+        "1. Safety\n(1) Inspect the depots.\n(2) Train reps.\nYours in solidarity,\n"
+        "Chair, Harbour Branch\n"
+    )
     assert outline(english) == [("Safety", ["Inspect the depots.", "Train reps."])]
     # A line that carries on an unfinished sentence is the item's, however short.
     assert outline("1. Safety\n(1) Inspect the depots and\nthe canteen\n") == [

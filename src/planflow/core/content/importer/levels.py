@@ -12,8 +12,9 @@ follow each other, as a reader takes them:
    that level's next point: "First, Second, 3. Fourth, 5." is one level;
 4. an open style with a number out of sequence goes back to its level, and
    "1" of the top level again after "2" or more starts another plan, unless
-   the point before it is a bare heading ("Thirdly, Safety" then "Firstly,
-   …"): a restart under a heading is the first point of a list below it;
+   the point before it is a bare heading, with at most lead-in sentences
+   ("Thirdly, Safety" then "Firstly, …"): a restart under a heading is the
+   first point of a list below it (not after the plan's closing);
 5. anything else opens a level below the current one.
 
 Where the numbering offers several levels (an inline "Firstly … Thirdly"
@@ -39,7 +40,7 @@ from dataclasses import dataclass, field
 
 from planflow.core.content.importer import debris
 from planflow.core.content.importer.markers import Marker, line_markers, run_in_points
-from planflow.core.content.importer.shapes import is_title, unlabelled
+from planflow.core.content.importer.shapes import is_heading, is_title, unlabelled
 
 #: Families only written as a sub-enumeration: never the next point of another level.
 _NO_ALIAS = ("cn_shi", "tag")
@@ -114,7 +115,7 @@ class _Resolver:
                     continue
                 if not (d == 0 and r.number == 1 and level.number >= 2):
                     return r, d, 4
-                if not _bare_heading(level.node):
+                if self.closing or not _bare_heading(level.node):
                     return r, d, 0
         return readings[0], len(self.stack), 5  # 5. a new level
 
@@ -179,8 +180,13 @@ class _Resolver:
 
 
 def _bare_heading(node: Node) -> bool:
-    """A point that is only a heading so far: what follows it is under it."""
-    return not node.children and not node.paras and is_title(node.head)
+    """A point that is only a heading so far, or a heading and its lead-in sentences.
+
+    What follows it is under it; a heading-like line after it ("2024年工会工作计划")
+    would be the title of another plan.
+    """
+    bare = not node.children and is_title(node.head)
+    return bare and not any(is_heading(p) for p in node.paras)
 
 
 @dataclass
@@ -251,7 +257,7 @@ def split_parts(lines: Sequence[Line]) -> list[Part]:
                 break
             if resolver.continues(point):
                 todo.append((rest[start:], None, False))
-                rest = rest[:start].rstrip()
+                rest = rest[:start].rstrip(" ;；,，")  # "开展协商；第二，…": no separator left
                 if readings:
                     resolver.stack[-1].node.head = rest
                 break

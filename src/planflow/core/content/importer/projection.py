@@ -11,9 +11,10 @@ one section named after the plan.
 Left out, each with its reason (``skipped``): a review of past work before
 the plan part ("总结 … 存在的问题 … 20xx年工作思路"), a heading that wraps
 the whole plan and the sentence under it ("三、2026年工作计划", "Plan for
-2025" above the sections), a closing after the last point, an introduction
-that only announces the list ("…如下："), a label before an inline
-enumeration ("工作重点：一是…二是…").
+2025" above the sections), a closing after the last point and a sign-off
+("某某公司工会", "투쟁!"), an introduction that only announces the list
+("…如下：", any sentence ending in a colon before the points), a label
+before an inline enumeration ("工作重点：一是…二是…").
 Pure: standard library only.
 """
 
@@ -30,6 +31,7 @@ from planflow.core.content.importer.shapes import SENTENCE_END as _SENTENCE_END
 
 _CLAUSE_END = re.compile(r"[，,、]")
 _SENTENCE_DONE = tuple("。.！!？?")
+_LEADS_IN = (":", "：")
 _TRIM = " \t.。:：,，、;；"
 
 
@@ -114,7 +116,8 @@ class _Projector:
         items: list[str] = []
         paras = ([body] if body else []) + node.paras
         for i, para in enumerate(paras):
-            if i == 0 and node.children and debris.announces(para):
+            # "…如下：", "We will do three things:" before the points: it only leads in.
+            if i == 0 and node.children and (debris.announces(para) or para.endswith(_LEADS_IN)):
                 self.out.skipped.append(("introduction", para))
                 continue
             items += paragraph_items(para, self.out.skipped)
@@ -152,8 +155,9 @@ def _cut_review(part: Part, out: Outline) -> list[Node]:
 def _cap_closing(part: Part, out: Outline) -> None:
     """The last point keeps as many paragraphs as its siblings have; the rest is a closing.
 
-    What it keeps loses a sign-off at its end too: a short line after a finished
-    sentence that says nothing to do ("某某公司工会", "Branch Secretary, …", "투쟁!").
+    What it keeps loses a sign-off at its end too: short lines after a finished
+    sentence that say nothing to do ("某某公司工会", "Yours in solidarity," /
+    "Jane Doe, Secretary", "투쟁!").
     """
     siblings = part.root.children
     while siblings and siblings[-1].children:
@@ -164,11 +168,15 @@ def _cap_closing(part: Part, out: Outline) -> None:
     keep = max(1, max((len(s.paras) for s in siblings[:-1]), default=len(last.paras)))
     closing = last.paras[keep:]
     del last.paras[keep:]
-    while last.paras and debris.signs_off(last.paras[-1]):
-        before = last.paras[-2] if len(last.paras) > 1 else last.head
-        if not before.rstrip().endswith(_SENTENCE_DONE):
-            break
-        closing.insert(0, last.paras.pop())
+    lines = [last.head, *last.paras]
+    cut = len(lines)
+    while cut > 1 and debris.signs_off(lines[cut - 1]):
+        cut -= 1
+    # The lines signing off ("Yours in solidarity," / "Jane Doe, Secretary") follow a
+    # finished sentence; after an unfinished one they carry it on.
+    if cut < len(lines) and lines[cut - 1].rstrip().endswith(_SENTENCE_DONE):
+        closing[:0] = last.paras[cut - 1 :]
+        del last.paras[cut - 1 :]
     out.skipped += [("closing", p) for p in closing]
 
 
