@@ -289,3 +289,12 @@ def test_a_sign_off_after_the_last_item_is_dropped() -> None:
     assert outline("1. Safety\n(1) Inspect the depots and\nthe canteen\n") == [
         ("Safety", ["Inspect the depots and\nthe canteen"])
     ]
+
+
+def test_english_and_korean_page_dates_and_view_counts_are_debris() -> None:
+    result = import_text(
+        "Posted on: 2023-03-02 Views: 88\n등록일 2023.03.02 | 조회 120\n"
+        "1. Safety\n(1) Inspect the depots.\n",
+        year=YEAR,
+    )
+    assert [r for r, _ in result.skipped] == ["debris", "debris"]

@@ -20,6 +20,8 @@ _DEBRIS = re.compile(
     r"""^(?:
         (?:更新时间|发布时间|发布日期|来源|作者|责任编辑|浏览|阅读|点击)\s*[:：]?.{0,40}
       | 发布\s*[0-9]{4}.{0,40}
+      | (?:release|published|posted|updated?)\s*(?:time|date|on)?\s*[:：]\s*[0-9].{0,60}
+      | (?:작성일|등록일|수정일|게시일|조회수?)\s*[:：]?\s*[0-9].{0,60}
       | .{0,40}\s阅读\s*[0-9]+\s*$
       | .{0,30}文库\s*[(（]?.{0,12}
       | (?:recommended|related|popular|latest|hot)\s+(?:articles?|posts?|reading)\b.{0,20}
