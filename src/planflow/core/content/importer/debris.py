@@ -105,7 +105,7 @@ def is_signature(line: str) -> bool:
 
 
 def signs_off(line: str) -> bool:
-    """A short line with nothing to do in it: a signature ("○○지부") or a slogan ("투쟁!").
+    """A short line with nothing to do in it: a signature ("滨江社区工会") or a slogan ("단결!").
 
     Only taken as such at the end of a plan, after a finished sentence (``projection``).
     """
@@ -129,12 +129,12 @@ def announces(text: str) -> bool:
 
 
 def heads_review(line: str) -> bool:
-    """A heading of a review part: "■ 2024년 사업 검토", "Part One: Review of 2024"."""
+    """A heading of a review part: "□ 작년 사업 평가", "Part 1. Looking back at 2023"."""
     words = unlabelled(line)
     return is_heading(line) and looks_review(words) and not looks_plan(words)
 
 
 def heads_plan(line: str) -> bool:
-    """A heading of a plan part: "■ 2025년 사업 계획", "Part Two: Work plan for 2025"."""
+    """A heading of a plan part: "□ 올해 사업 계획", "Part 2. Our plan for 2024"."""
     words = unlabelled(line)
     return is_heading(line) and looks_plan(words) and not looks_review(words)

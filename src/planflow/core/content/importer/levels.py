@@ -26,7 +26,7 @@ keep their level unless the section's list is already in another style.
 
 A "【篇二】" tag, or an introduction announcing a list ("…计划如下：") after
 a plan already had points, also starts another plan. An unnumbered plan
-heading ("■ 2025년 사업 계획", "Part Two: Work plan") after a review's
+heading ("□ 올해 사업 계획", "Part 2. Our plan") after a review's
 heading ends the review within the same plan: what came before, numbered or
 not, is the review. Unnumbered paragraphs continue the deepest open point;
 before any, they are the plan's preamble.
@@ -62,7 +62,7 @@ class Part:
     """One plan of a file: its tag ("【篇二】"), preamble and numbered points.
 
     ``review`` holds the lines of a review before the plan when an unnumbered
-    heading set them apart ("■ 2024년 사업 검토" … "■ 2025년 사업 계획"), and
+    heading set them apart ("□ 작년 사업 평가" … "□ 올해 사업 계획"), and
     ``heading`` that plan heading's words.
     """
 
@@ -219,7 +219,7 @@ def split_parts(lines: Sequence[Line]) -> list[Part]:
         rest = found.rest if found else text
         plan_heading = debris.heads_plan(rest)
         if in_review and not readings and plan_heading and not resolver.closing:
-            # "■ 2025년 사업 계획" after "■ 2024년 사업 검토": all from the review's heading
+            # "□ 올해 사업 계획" after "□ 작년 사업 평가": all from the review's heading
             # on, numbered or not, is the review; the plan starts afresh here.
             parts[-1].review += read[review_from:]
             parts[-1].root = Node(None, "", "", read[:review_from])
@@ -227,7 +227,7 @@ def split_parts(lines: Sequence[Line]) -> list[Part]:
             resolver, read = _Resolver(parts[-1]), read[:review_from]
         if not in_review and debris.heads_review(rest):
             review_from = len(read)
-        # A numbered plan heading ("三、2026年工作计划") ends a review too (``projection``).
+        # A numbered plan heading ("二、明年安排") ends a review too (``projection``).
         in_review = (in_review or debris.heads_review(rest)) and not plan_heading
         if whole:
             read.append(text)

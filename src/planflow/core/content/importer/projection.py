@@ -10,9 +10,9 @@ one section named after the plan.
 
 Left out, each with its reason (``skipped``): a review of past work before
 the plan part ("总结 … 存在的问题 … 20xx年工作思路"), a heading that wraps
-the whole plan and the sentence under it ("三、2026年工作计划", "Plan for
-2025" above the sections), a closing after the last point and a sign-off
-("某某公司工会", "투쟁!"), an introduction that only announces the list
+the whole plan and the sentence under it ("二、明年安排" over （一）（二）,
+a Heading 1 "Our plan" above Heading 2 sections), a closing after the last point and a sign-off
+("滨江社区工会委员会", "단결!"), an introduction that only announces the list
 ("…如下：", any sentence ending in a colon before the points), a label
 before an inline enumeration ("工作重点：一是…二是…").
 Pure: standard library only.
@@ -156,8 +156,8 @@ def _cap_closing(part: Part, out: Outline) -> None:
     """The last point keeps as many paragraphs as its siblings have; the rest is a closing.
 
     What it keeps loses a sign-off at its end too: short lines after a finished
-    sentence that say nothing to do ("某某公司工会", "Yours in solidarity," /
-    "Jane Doe, Secretary", "투쟁!").
+    sentence that say nothing to do ("滨江社区工会委员会", "Yours in solidarity," /
+    "Jane Doe, Secretary", "단결!").
     """
     siblings = part.root.children
     while siblings and siblings[-1].children:
@@ -181,7 +181,7 @@ def _cap_closing(part: Part, out: Outline) -> None:
 
 
 def _unwrap(top: list[Node], out: Outline) -> list[Node]:
-    """The sections under a heading that wraps the whole plan ("三、2026年工作计划").
+    """The sections under a heading that wraps the whole plan ("二、明年安排").
 
     A plan part with one point whose points are sections has that point as
     its title, not as a section of its own: it would stay empty, and the

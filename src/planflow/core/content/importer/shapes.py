@@ -1,11 +1,11 @@
-"""The shape of a line: a heading ("Enrich cultural life", "복지 및 안전") or a sentence.
+"""The shape of a line: a heading ("Health and safety", "조직 강화") or a sentence.
 
 Numbering alone does not always say where a point belongs: "IV." may
 continue a level of headings or a list of inline points that also reached 3.
 A reader then goes by shape: a short line with no sentence in it is a
 heading like the headings before it; a sentence is an item like the items.
 A heading may start with a label that only names a part of the document
-("Part Two:", "第二部分：", "■"), which is not its title.
+("Part 2.", "第二部分：", "□"), which is not its title.
 Pure: standard library only.
 """
 
@@ -17,7 +17,7 @@ import unicodedata
 #: A heading is at most this wide (a CJK character counts two): about 30 characters of Chinese.
 HEADING_WIDTH = 64
 SENTENCE_END = re.compile(r"[。！？；!?;：:]|\.(?:\s|$)")
-# A part label or a bullet before a heading's words: "Part Two:", "第二部分：", "제2부", "■".
+# A part label or a bullet before a heading's words: "Part 2.", "第二部分：", "제2부", "□".
 _LABEL = re.compile(
     r"^(?:[■□◆◇●○▶▷►★☆※\-–—*·•]+\s*"
     r"|(?:part|section)\s+(?:one|two|three|four|five|[0-9]{1,2}|[ivx]{1,4})\s*[:：.\-–—]\s*"
@@ -36,7 +36,7 @@ def width(text: str) -> int:
 
 
 def unlabelled(text: str) -> str:
-    """``text`` without a leading part label or bullet ("Part Two: Work plan" → "Work plan")."""
+    """``text`` without a leading part label or bullet ("Part 2. Our plan" → "Our plan")."""
     return _LABEL.sub("", text.strip(), count=1).strip()
 
 
@@ -47,9 +47,9 @@ def is_heading(text: str) -> bool:
 
 
 def is_title(text: str) -> bool:
-    """A heading that names a topic: no clause and no figure in it ("Culture", "복지 및 안전").
+    """A heading that names a topic: no clause and no figure in it ("Culture", "조직 강화").
 
-    Items are often written without a full stop ("会费收缴率达到100%,12月底前完成"); a
+    Items are often written without a full stop ("会员入会率达到95%,六月完成"); a
     comma or a figure says the line is a task, not the name of a part of the plan.
     """
     return is_heading(text) and not _TASK.search(unlabelled(text))
