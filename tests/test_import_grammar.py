@@ -128,3 +128,173 @@ def test_web_page_debris_is_dropped() -> None:
     )
     assert [i.text for i in result.content.sections[0].items] == ["学理论", "出勤率 > 90%"]
     assert [r for r, _ in result.skipped].count("debris") == 5
+
+
+def test_a_restart_under_a_bare_heading_is_a_list_below_it_not_another_plan() -> None:
+    text = (
+        "First, Recruitment\n1. Visit every depot.\n2. Staff a stall at the fair.\n"
+        "Second, Safety\nFirstly, inspect the canteen. Secondly, train two reps.\n"
+    )
+    result = import_text(text, year=YEAR)
+    assert len(result.parts) == 1
+    assert outline(text) == [
+        ("Recruitment", ["Visit every depot.", "Staff a stall at the fair."]),
+        ("Safety", ["inspect the canteen.", "train two reps."]),
+    ]
+    korean = (
+        "첫째, 조직\n가. 가입 운동을 한다.\n둘째, 복지\n첫째, 검진을 한다. 둘째, 상담을 한다.\n"
+    )
+    assert len(import_text(korean, year=YEAR).parts) == 1
+    assert outline(korean)[1] == ("복지", ["검진을 한다.", "상담을 한다."])
+
+
+def test_a_restart_at_the_top_after_a_point_with_text_is_another_plan() -> None:
+    text = (
+        "First, recruit in every depot.\nSecond, train safety reps.\n"
+        "Plan of the youth committee\nFirst, run a summer school.\nSecond, visit colleges.\n"
+    )
+    assert len(import_text(text, year=YEAR).parts) == 2
+    # After the plan's closing, or after a line that titles the next plan, too.
+    closed = "一、学习\n1、学理论。\n二、其它\n总之，我们要努力。\n一、组织\n1、发展团员。\n"
+    assert len(import_text(closed, year=YEAR).parts) == 2
+    titled = "一、学习\n1、学理论。\n二、其它\n2024年团委工作计划\n一、组织\n1、发展团员。\n"
+    assert len(import_text(titled, year=YEAR).parts) == 2
+    # A heading with a lead-in sentence still takes the restart as its list.
+    lead_in = (
+        "First, Organising\n1. Recruit in the depots.\nSecond, Rights\n"
+        "We will do two things.\nFirstly, run a pay survey. Secondly, open an advice desk.\n"
+    )
+    assert len(import_text(lead_in, year=YEAR).parts) == 1
+
+
+def test_inline_chinese_ordinals_split_a_paragraph_like_korean_ones() -> None:
+    text = "一、帮扶\n第一，春节前走访会员。第二，五月办理互助保险。第三，设立爱心驿站。\n"
+    assert outline(text) == [("帮扶", ["春节前走访会员。", "五月办理互助保险。", "设立爱心驿站。"])]
+    # A sentence ending in a colon before the points only leads in.
+    text = "一、维权\n今年做好两件事：\n第一，开展工资协商；第二，设立援助站。\n"
+    assert outline(text) == [("维权", ["开展工资协商", "设立援助站。"])]
+    # Under an unnumbered lead-in, and "第二次" / "第三季度" are no markers.
+    text = "一、民主管理\n重点有两项：第一，召开第二次职代会；第二，第三季度公开厂务。\n"
+    assert outline(text) == [("民主管理", ["召开第二次职代会", "第三季度公开厂务。"])]
+
+
+def test_a_heading_that_wraps_the_whole_plan_is_no_section() -> None:
+    text = (
+        "一、上年回顾\n全年发展会员300人。\n二、明年安排\n明年将重点抓好以下几项：\n"
+        "（一）组织建设\n1、新建工会5家。\n（二）文体活动\n2、五月举办球赛。\n"
+    )
+    result = import_text(text, year=YEAR)
+    assert [s.title for s in result.content.sections] == ["组织建设", "文体活动"]
+    assert ("heading", "二、明年安排") in result.skipped
+    assert ("introduction", "明年将重点抓好以下几项：") in result.skipped
+    # A heading over items (not over sections) is a section.
+    assert outline("I. Plan for 2024\n1. Recruit members.\n2. Train reps.\n") == [
+        ("Plan for 2024", ["Recruit members.", "Train reps."])
+    ]
+
+
+def test_a_review_set_apart_by_unnumbered_headings_is_skipped_with_its_numbered_lines() -> None:
+    text = (
+        "Riverside Branch\nPart One: Looking back at 2023\nWe won the pay claim.\n"
+        "Second, turnout rose to 40% in May.\nPart Two: Our plan for 2024\n"
+        "1. Recruitment\n(1) Visit the depots in March.\n2. Safety\n(2) Inspect the sites.\n"
+    )
+    result = import_text(text, year=YEAR)
+    assert len(result.parts) == 1 and result.parts[0].title == "Our plan for 2024"
+    assert outline(text) == [
+        ("Recruitment", ["Visit the depots in March."]),
+        ("Safety", ["Inspect the sites."]),
+    ]
+    review = [t for r, t in result.skipped if r == "review"]
+    assert review == [
+        "Part One: Looking back at 2023",
+        "We won the pay claim.",
+        "Second, turnout rose to 40% in May.",
+    ]
+    korean = (
+        "□ 작년 사업 평가\n성과가 있었다.\n둘째, 교섭을 마쳤다.\n"
+        "□ 올해 사업 계획\n1. 조직\n가. 가입 운동\n"
+    )
+    assert outline(korean) == [("조직", ["가입 운동"])]
+    # After the plan's closing a line with "plan" in it is no new plan heading.
+    closed = (
+        "Review of 2023\nWe grew.\nPlan for 2024\n1. Recruit in May.\n2. Train reps.\n"
+        "In short, we will grow.\nPlan templates for 2025\n"
+    )
+    assert outline(closed) == [("Plan for 2024", ["Recruit in May.", "Train reps."])]
+
+
+def test_a_heading_keeps_the_level_of_headings_when_items_could_continue_too() -> None:
+    # "4. Finance" continues the items 1.-3. and the headings First/Second/III. alike.
+    text = (
+        "First, Organising\n1. Recruit in the depots.\n2. Elect stewards.\nSecond, Rights\n"
+        "3. Open an advice desk.\nIII. Culture\n(1) Hold a quiz night.\n4. Finance\n"
+        "(2) Audit the books.\n"
+    )
+    assert [title for title, _ in outline(text)] == ["Organising", "Rights", "Culture", "Finance"]
+    # "셋째, 교육" continues the inline 첫째/둘째 under "둘째, 복지" and the headings alike.
+    korean = (
+        "첫째, 조직\n가. 가입 운동을 한다.\n둘째, 복지\n첫째, 검진을 한다. 둘째, 상담을 한다.\n"
+        "셋째, 교육\n하나, 간부 교육을 한다.\n"
+    )
+    assert outline(korean) == [
+        ("조직", ["가입 운동을 한다."]),
+        ("복지", ["검진을 한다.", "상담을 한다."]),
+        ("교육", ["간부 교육을 한다."]),
+    ]
+    # Items running on into a section with no list yet stay items, short as they are.
+    text = "一、学习\n1、学理论。\n2、学法律。\n二、文体\n3、运动会\n"
+    assert outline(text) == [("学习", ["学理论。", "学法律。"]), ("文体", ["运动会"])]
+
+
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [
+        ("Run the book club, with no fewer than 8 meetings.", (">=", 8.0, "meetings")),
+        ("Hold not less than 6 workshops in the year.", (">=", 6.0, "workshops")),
+        ("Visit more than 40 workplaces.", (">", 40.0, "workplaces")),
+        ("Recruit 12 stewards or more.", (">=", 12.0, "stewards")),
+        ("Help 300 members with their claims.", None),  # a bare count is no target
+        ("Keep the office open for over 3 years.", None),  # a duration is not a count
+    ],
+)
+def test_english_counts_with_a_comparator_are_targets(
+    text: str, target: tuple[str, float, str] | None
+) -> None:
+    found = [(t["op"], t["value"], t["unit"]) for t in targets(text)]
+    assert (found[0] if found else None) == target
+
+
+def test_an_english_count_names_what_is_counted() -> None:
+    (found,) = targets("Run the reading circle, with at least 5 sessions.")
+    assert found["metric"] == "Run the reading circle" and found["unit"] == "sessions"
+
+
+def test_a_sign_off_after_the_last_item_is_dropped() -> None:
+    result = import_text(
+        "一、活动\n1、五月举办球赛。\n2、开展读书月活动。\n团结奋进！\n滨江社区工会委员会\n",
+        year=YEAR,
+    )
+    assert [i.text for i in result.content.sections[0].items] == [
+        "五月举办球赛。",
+        "开展读书月活动。",
+    ]
+    assert [t for r, t in result.skipped if r == "closing"] == ["团结奋进！", "滨江社区工会委员会"]
+    english = (
+        "1. Safety\n(1) Inspect the depots.\n(2) Train reps.\nYours in solidarity,\n"
+        "Chair, Harbour Branch\n"
+    )
+    assert outline(english) == [("Safety", ["Inspect the depots.", "Train reps."])]
+    # A line that carries on an unfinished sentence is the item's, however short.
+    assert outline("1. Safety\n(1) Inspect the depots and\nthe canteen\n") == [
+        ("Safety", ["Inspect the depots and\nthe canteen"])
+    ]
+
+
+def test_english_and_korean_page_dates_and_view_counts_are_debris() -> None:
+    result = import_text(
+        "Posted on: 2023-03-02 Views: 88\n등록일 2023.03.02 | 조회 120\n"
+        "1. Safety\n(1) Inspect the depots.\n",
+        year=YEAR,
+    )
+    assert [r for r, _ in result.skipped] == ["debris", "debris"]

@@ -140,7 +140,7 @@ def _language(text: str) -> str:
 
 
 def _part_title(part: Part, fallback: str) -> str:
-    first = part.root.paras[0] if part.root.paras else ""
+    first = part.heading or (part.root.paras[0] if part.root.paras else "")
     if first and len(first) > 60:
         clause = re.split(r"[，,。.;；:：]", first, maxsplit=1)[0]
         first = clause if 6 <= len(clause) <= 40 else ""

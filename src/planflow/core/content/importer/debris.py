@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import re
 
+from planflow.core.content.importer.shapes import SENTENCE_END, is_heading, unlabelled, width
+
 # A line that is only page furniture: it is dropped wherever it stands.
 _DEBRIS = re.compile(
     r"""^(?:
         (?:更新时间|发布时间|发布日期|来源|作者|责任编辑|浏览|阅读|点击)\s*[:：]?.{0,40}
       | 发布\s*[0-9]{4}.{0,40}
+      | (?:release|published|posted|updated?)\s*(?:time|date|on)?\s*[:：]\s*[0-9].{0,60}
+      | (?:작성일|등록일|수정일|게시일|조회수?)\s*[:：]?\s*[0-9].{0,60}
       | .{0,40}\s阅读\s*[0-9]+\s*$
       | .{0,30}文库\s*[(（]?.{0,12}
       | (?:recommended|related|popular|latest|hot)\s+(?:articles?|posts?|reading)\b.{0,20}
@@ -100,6 +104,15 @@ def is_signature(line: str) -> bool:
     return len(line) <= 80 and bool(_DATED.search(line))
 
 
+def signs_off(line: str) -> bool:
+    """A short line with nothing to do in it: a signature ("滨江社区工会") or a slogan ("단결!").
+
+    Only taken as such at the end of a plan, after a finished sentence (``projection``).
+    """
+    words = line.rstrip("!！ ")
+    return 0 < width(words) <= 48 and not SENTENCE_END.search(words)
+
+
 def looks_review(text: str) -> bool:
     """Words of a review of past work: "总结", "存在的问题", "review", "검토" ..."""
     return bool(_REVIEW.search(text))
@@ -113,3 +126,15 @@ def looks_plan(text: str) -> bool:
 def announces(text: str) -> bool:
     """An introduction ending in "如下：" / "as follows:": the plan's list comes next."""
     return bool(_ANNOUNCES.search(text))
+
+
+def heads_review(line: str) -> bool:
+    """A heading of a review part: "□ 작년 사업 평가", "Part 1. Looking back at 2023"."""
+    words = unlabelled(line)
+    return is_heading(line) and looks_review(words) and not looks_plan(words)
+
+
+def heads_plan(line: str) -> bool:
+    """A heading of a plan part: "□ 올해 사업 계획", "Part 2. Our plan for 2024"."""
+    words = unlabelled(line)
+    return is_heading(line) and looks_plan(words) and not looks_review(words)

@@ -7,7 +7,8 @@ quarter" (September). "May, July and September" is done by September: the
 latest month named is the due month, the others stay in the text. Noise such
 as "1 2月" (a stray space inside a number) names no month, so none is
 invented. Targets: "100%", "不低于90%", "more than 60%", "at least 95 percent",
-"不少于6次" (a count), every one in the order written.
+"不少于6次", "연 2회 이상", "no fewer than 8 meetings" (counts: a comparator and a
+number of something; a bare count is no target), every one in the order written.
 Pure: standard library only.
 """
 
@@ -55,14 +56,18 @@ _QUARTER_WORDS["fourth"] = 4
 
 _NUMBER = r"([0-9]{1,9}(?:\.[0-9]{1,6})?)"
 _PCT = rf"(?<![0-9.]){_NUMBER}\s*(%|％|percent\b|per\s*cent\b|퍼센트)"
-_COUNT_UNIT = r"(人次|次|个|场|期|项|家|篇|名|人|户|times\b|sessions\b|meetings\b|회|명|건|개)"
+# An English count is a plural noun after the number ("at least 6 workshops"); a span
+# of time ("over 3 years") is a duration, not something to count.
+_EN_COUNT = r"(?!(?:years|months|weeks|days|hours|minutes)\b)[a-z]{2,}s\b"
+_COUNT_UNIT = rf"(人次|次|个|场|期|项|家|篇|名|人|户|회|명|건|개|{_EN_COUNT})"
 _OPS_BEFORE = {
     ">=": "不低于|不少于|不小于|至少|达到|达|at least|no less than|not less than|a minimum of"
+    "|no fewer than|not fewer than"
     "|reach",
     "<=": "不高于|不超过|不多于|不大于|最多|控制在|at most|no more than|not more than"
     "|not exceeding|up to",
     ">": "高于|超过|多于|大于|more than|over|above|exceeding",
-    "<": "低于|少于|小于|less than|below|under",
+    "<": "低于|少于|小于|less than|fewer than|below|under",
 }
 _OPS_AFTER = {
     ">=": "及以上|以上|이상|or more|or above|or higher",
@@ -82,6 +87,9 @@ _COUNTS += [
     for op, words in _OPS_AFTER.items()
 ]
 _BARE = re.compile(_PCT, re.I)
+# English words that only join a metric to its figure: "with a turnout of at least 80%".
+_JOINING = r"(?:with|of|for|to|by|at|in|on|a|an|the)"
+_FUNCTION_WORDS = re.compile(rf"^(?:{_JOINING}\b\s*)+|(?:\b{_JOINING}\s*)+$", re.I)
 _METRIC_STOP = re.compile(r"[，,。.;；:：、!?！？()（）]|\band\b")
 
 
@@ -113,8 +121,12 @@ def due_month(text: str) -> int | None:
 
 
 def _metric(text: str, start: int, end: int) -> str:
-    before = _METRIC_STOP.split(text[:start])[-1].strip()
-    after = _METRIC_STOP.split(text[end:])[0].strip()
+    clauses = [c.strip() for c in _METRIC_STOP.split(text[:start])]
+    before = _FUNCTION_WORDS.sub("", clauses[-1]).strip()
+    if not before and clauses[-1] and len(clauses) > 1:
+        # "Run the book club, with at least 8 meetings": the club is what is counted.
+        before = _FUNCTION_WORDS.sub("", clauses[-2]).strip()
+    after = _FUNCTION_WORDS.sub("", _METRIC_STOP.split(text[end:])[0].strip()).strip()
     metric = before[-60:] if len(before) >= 2 else after[:60]
     return metric.strip() or "target"
 

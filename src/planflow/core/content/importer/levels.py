@@ -11,12 +11,25 @@ follow each other, as a reader takes them:
 3. a number that continues an open level written in *another* style is
    that level's next point: "First, Second, 3. Fourth, 5." is one level;
 4. an open style with a number out of sequence goes back to its level, and
-   "1" of the top level again after "2" or more starts another plan;
+   "1" of the top level again after "2" or more starts another plan, unless
+   the point before it is a bare heading, with at most lead-in sentences
+   ("Thirdly, Safety" then "Firstly, …"): a restart under a heading is the
+   first point of a list below it (not after the plan's closing);
 5. anything else opens a level below the current one.
 
+Where the numbering offers several levels (an inline "Firstly … Thirdly"
+under the heading "Thirdly, Rights"; items 1.–4. running on while the
+headings reach 4), a line that names a topic (no sentence, clause or
+figure: ``shapes.is_title``) goes to a level whose last point does too:
+"IV. Culture" and "5. Finance" stay headings. Items running on (rule 2)
+keep their level unless the section's list is already in another style.
+
 A "【篇二】" tag, or an introduction announcing a list ("…计划如下：") after
-a plan already had points, also starts another plan. Unnumbered paragraphs
-continue the deepest open point; before any, they are the plan's preamble.
+a plan already had points, also starts another plan. An unnumbered plan
+heading ("□ 올해 사업 계획", "Part 2. Our plan") after a review's
+heading ends the review within the same plan: what came before, numbered or
+not, is the review. Unnumbered paragraphs continue the deepest open point;
+before any, they are the plan's preamble.
 Pure: standard library only.
 """
 
@@ -27,6 +40,7 @@ from dataclasses import dataclass, field
 
 from planflow.core.content.importer import debris
 from planflow.core.content.importer.markers import Marker, line_markers, run_in_points
+from planflow.core.content.importer.shapes import is_heading, is_title, unlabelled
 
 #: Families only written as a sub-enumeration: never the next point of another level.
 _NO_ALIAS = ("cn_shi", "tag")
@@ -45,11 +59,18 @@ class Node:
 
 @dataclass
 class Part:
-    """One plan of a file: its tag ("【篇二】"), preamble and numbered points."""
+    """One plan of a file: its tag ("【篇二】"), preamble and numbered points.
+
+    ``review`` holds the lines of a review before the plan when an unnumbered
+    heading set them apart ("□ 작년 사업 평가" … "□ 올해 사업 계획"), and
+    ``heading`` that plan heading's words.
+    """
 
     tag: str = ""
+    heading: str = ""
     root: Node = field(default_factory=lambda: Node(None, "", ""))
     closing: list[str] = field(default_factory=list)
+    review: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -63,31 +84,59 @@ class _Resolver:
     def __init__(self, part: Part) -> None:
         self.part = part
         self.stack: list[_Level] = []
-        self.seen: dict[str, tuple[int, int]] = {}
+        self.seen: dict[str, tuple[int, int, Node]] = {}
         self.closing = False
 
-    def choose(self, readings: Sequence[Marker]) -> tuple[Marker, int, int]:
-        """(reading, depth, rule): the rule (1-5 above) that placed it; 0 for a new plan."""
+    def choose(self, readings: Sequence[Marker], head: str = "") -> tuple[Marker, int, int]:
+        """(reading, depth, rule): the rule (1-5 above) that placed it; 0 for a new plan.
+
+        When the numbering offers several places (open levels of the line's style, or
+        else places by rules 2-3), a heading goes where the last point is a heading too:
+        "IV. Safety" after "Thirdly, Rights" and an inline "… Thirdly, visit members."
+        continues the headings, not the inline points.
+        """
+        found = self._sequels(readings)
+        # An open level of the line's own style outranks other styles (rule 1 first).
+        found = [f for f in found if f[2] == 1] or found
+        titled = [f for f in found if is_title(f[3].head)]
+        if found and titled and found[0] not in titled and is_title(head):
+            reading, depth, rule, _ = found[0]
+            # Items running on (rule 2) stay items unless this section's list is in
+            # another style already: "IV. Culture (1) (2) 5. Finance" after items 1.-4.
+            open_other = depth < len(self.stack) and reading.style not in self.stack[depth].styles
+            if rule != 2 or open_other:
+                found = titled
+        if found:
+            return found[0][:3]
         open_levels = list(reversed(list(enumerate(self.stack))))
+        for r in readings:  # 4. an open style out of sequence; "1" at the top: a new plan
+            for d, level in open_levels:
+                if r.style not in level.styles:
+                    continue
+                if not (d == 0 and r.number == 1 and level.number >= 2):
+                    return r, d, 4
+                if self.closing or not _bare_heading(level.node):
+                    return r, d, 0
+        return readings[0], len(self.stack), 5  # 5. a new level
+
+    def _sequels(self, readings: Sequence[Marker]) -> list[tuple[Marker, int, int, Node]]:
+        """Every place where a reading is the next point (rules 1-3), in the rules' order."""
+        open_levels = list(reversed(list(enumerate(self.stack))))
+        found = []
         for r in readings:  # 1. the next point of an open level
             for d, level in open_levels:
                 if r.style in level.styles and r.number == level.number + 1:
-                    return r, d, 1
+                    found.append((r, d, 1, level.node))
         for r in readings:  # 2. a sequence running on across sections
-            depth, last = self.seen.get(r.style, (0, 0))
+            depth, last, node = self.seen.get(r.style, (0, 0, self.part.root))
             if r.number > 1 and last == r.number - 1:
-                return r, min(depth, len(self.stack)), 2
+                found.append((r, min(depth, len(self.stack)), 2, node))
         for r in readings:  # 3. the same level written in another style
             if r.number > 1 and r.style not in _NO_ALIAS:
                 for d, level in open_levels:
                     if level.number == r.number - 1 and not level.styles & set(_NO_ALIAS):
-                        return r, d, 3
-        for r in readings:  # 4. an open style out of sequence; "1" at the top: a new plan
-            for d, level in open_levels:
-                if r.style in level.styles:
-                    again = d == 0 and r.number == 1 and level.number >= 2
-                    return r, d, 0 if again else 4
-        return readings[0], len(self.stack), 5  # 5. a new level
+                        found.append((r, d, 3, level.node))
+        return found
 
     def continues(self, marker: Marker) -> bool:
         """Whether a point run into a paragraph is the next of a sequence (rules 1-3)."""
@@ -117,7 +166,7 @@ class _Resolver:
         else:
             styles = {marker.style}
         self.stack.append(_Level(styles, marker.number, node))
-        self.seen[marker.style] = (depth, marker.number)
+        self.seen[marker.style] = (depth, marker.number, node)
         self.closing = False
 
     def add_para(self, text: str) -> None:
@@ -128,6 +177,16 @@ class _Resolver:
             self.part.closing.append(text)
         else:
             (self.stack[-1].node if self.stack else self.part.root).paras.append(text)
+
+
+def _bare_heading(node: Node) -> bool:
+    """A point that is only a heading so far, or a heading and its lead-in sentences.
+
+    What follows it is under it; a heading-like line after it ("2024年工会工作计划")
+    would be the title of another plan.
+    """
+    bare = not node.children and is_title(node.head)
+    return bare and not any(is_heading(p) for p in node.paras)
 
 
 @dataclass
@@ -142,39 +201,63 @@ def split_parts(lines: Sequence[Line]) -> list[Part]:
     """The plans in ``lines`` (already cleaned of page debris), each as a tree of points."""
     parts = [Part()]
     resolver = _Resolver(parts[0])
+    read: list[str] = []  # the lines of the current part so far, as written
+    in_review = False  # the current part has had a review's heading (at read[review_from])
+    review_from = 0
 
     def new_part(tag: str = "") -> None:
-        nonlocal resolver
+        nonlocal resolver, read, in_review
         parts.append(Part(tag))
-        resolver = _Resolver(parts[-1])
+        resolver, read, in_review = _Resolver(parts[-1]), [], False
 
-    todo = [(line.text, line.marker) for line in lines]
+    todo = [(line.text, line.marker, True) for line in lines]
     todo.reverse()
     while todo:
-        text, hint = todo.pop()
+        text, hint, whole = todo.pop()
         found = line_markers(text)
         readings = found.readings if found else ((hint,) if hint else ())
         rest = found.rest if found else text
+        plan_heading = debris.heads_plan(rest)
+        if in_review and not readings and plan_heading and not resolver.closing:
+            # "□ 올해 사업 계획" after "□ 작년 사업 평가": all from the review's heading
+            # on, numbered or not, is the review; the plan starts afresh here.
+            parts[-1].review += read[review_from:]
+            parts[-1].root = Node(None, "", "", read[:review_from])
+            parts[-1].heading = unlabelled(text)
+            resolver, read = _Resolver(parts[-1]), read[:review_from]
+        if not in_review and debris.heads_review(rest):
+            review_from = len(read)
+        # A numbered plan heading ("二、明年安排") ends a review too (``projection``).
+        in_review = (in_review or debris.heads_review(rest)) and not plan_heading
+        if whole:
+            read.append(text)
         if readings and readings[0].style == "tag":
             if parts[-1].root.children or parts[-1].root.paras:
                 new_part()
             parts[-1].tag = text[: len(text) - len(rest)].strip()
             if rest:
-                todo.append((rest, None))
+                todo.append((rest, None, False))
             continue
         if readings:
-            marker, depth, rule = resolver.choose(readings)
+            marker, depth, rule = resolver.choose(readings, rest)
             if rule == 0:
                 carried = resolver.excess_paras()
                 new_part()
                 parts[-1].root.paras += carried
-                marker, depth, rule = resolver.choose(readings)
+                read = [*carried, text]
+                marker, depth, rule = resolver.choose(readings, rest)
             resolver.place(marker, depth, rest, text)
-        # A point run into this paragraph ("... in April. 3. Strengthened ...") is split off.
-        for start, _end, point in run_in_points(rest):
+        # A point run into this paragraph ("... in April. 3. Strengthened ...") is split off,
+        # unless the point before it is in the paragraph too: an inline list stays whole here
+        # ("重点：第一，…；第二，…") and is split into items with its lead-in (``projection``).
+        runs = run_in_points(rest)
+        for start, _end, point in runs:
+            before = Marker(point.style, point.number - 1)
+            if any(m == before and s < start for s, _, m in runs):
+                break
             if resolver.continues(point):
-                todo.append((rest[start:], None))
-                rest = rest[:start].rstrip()
+                todo.append((rest[start:], None, False))
+                rest = rest[:start].rstrip(" ;；,，")  # "开展协商；第二，…": no separator left
                 if readings:
                     resolver.stack[-1].node.head = rest
                 break
@@ -182,6 +265,7 @@ def split_parts(lines: Sequence[Line]) -> list[Part]:
             continue
         if debris.announces(text) and resolver.between_plans():
             new_part()
+            read = [text]
             resolver.add_para(text)
         elif rest:
             resolver.add_para(rest)

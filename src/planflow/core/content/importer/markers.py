@@ -88,9 +88,11 @@ _LINE_STYLES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("letter_paren", re.compile(r"\(\s*([a-zA-Z])\s*\)\s")),
     ("letter", re.compile(r"([A-Za-z])[.)]\s")),
 )
-# An inline enumeration inside a paragraph: "…；二是…", "… 둘째, …", "… Second, …".
+# An inline enumeration inside a paragraph: "…；二是…", "…。第二，…", "… 둘째, …", "… Second, …".
 _INLINE_STYLES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("cn_shi", re.compile(rf"(?:^|(?<=[。；;：:，,！!？?\s]))({_CN})是(?![否非])")),
+    # "第二，" only after a sentence: "第二次会议", "第三季度" are no markers.
+    ("cn_ordinal", re.compile(rf"(?:^|(?<=[。；;：:！!？?\s]))第({_CN})\s*[，,、：:]")),
     (
         "ko_ordinal",
         re.compile(rf"(?:^|(?<=[.。;；:：,，\s]))({'|'.join(KO_ORDINALS)})(?:로)?\s*[,，:：]?\s"),
@@ -181,6 +183,12 @@ def line_markers(line: str) -> Found | None:
     return None
 
 
+def _start(match: re.Match[str]) -> int:
+    """Where a marker found inside a paragraph starts: "第" of "第二，", not its numeral."""
+    text = match.group(0)
+    return match.start() + len(text) - len(text.lstrip())
+
+
 def inline_runs(text: str) -> list[tuple[int, int, Marker]]:
     """Inline enumeration markers in ``text``: (start, end of the marker, its reading).
 
@@ -192,7 +200,7 @@ def inline_runs(text: str) -> list[tuple[int, int, Marker]]:
         for match in pattern.finditer(text):
             number = _value(style, match.group(1))
             if number is not None:
-                found.append((match.start(1), match.end(), Marker(style, number)))
+                found.append((_start(match), match.end(), Marker(style, number)))
     return sorted(found, key=lambda f: f[0])
 
 
@@ -201,9 +209,9 @@ def run_in_points(text: str) -> list[tuple[int, int, Marker]]:
     found = []
     for style, pattern in _RUN_IN:
         for match in pattern.finditer(text):
-            if match.start(1) == 0:
+            if _start(match) == 0:
                 continue
             number = _value(style, match.group(1))
             if number is not None:
-                found.append((match.start(1), match.end(), Marker(style, number)))
+                found.append((_start(match), match.end(), Marker(style, number)))
     return sorted(found, key=lambda f: f[0])

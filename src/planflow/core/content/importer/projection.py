@@ -9,27 +9,30 @@ stays an item. When every top point is a long paragraph, they are items of
 one section named after the plan.
 
 Left out, each with its reason (``skipped``): a review of past work before
-the plan part ("总结 … 存在的问题 … 20xx年工作思路"), a closing after the
-last point, an introduction that only announces the list ("…如下："), a
-label before an inline enumeration ("工作重点：一是…二是…").
+the plan part ("总结 … 存在的问题 … 20xx年工作思路"), a heading that wraps
+the whole plan and the sentence under it ("二、明年安排" over （一）（二）,
+a Heading 1 "Our plan" above Heading 2 sections), a closing after the last point and a sign-off
+("滨江社区工会委员会", "단결!"), an introduction that only announces the list
+("…如下：", any sentence ending in a colon before the points), a label
+before an inline enumeration ("工作重点：一是…二是…").
 Pure: standard library only.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from planflow.core.content.importer import debris
 from planflow.core.content.importer.levels import Node, Part
 from planflow.core.content.importer.markers import inline_runs
+from planflow.core.content.importer.shapes import HEADING_WIDTH, width
+from planflow.core.content.importer.shapes import SENTENCE_END as _SENTENCE_END
 
-_SENTENCE_END = re.compile(r"[。！？；!?;：:]|\.(?:\s|$)")
 _CLAUSE_END = re.compile(r"[，,、]")
+_SENTENCE_DONE = tuple("。.！!？?")
+_LEADS_IN = (":", "：")
 _TRIM = " \t.。:：,，、;；"
-#: A heading is at most this wide (a CJK character counts two): about 30 characters of Chinese.
-HEADING_WIDTH = 64
 
 
 @dataclass
@@ -40,10 +43,6 @@ class Outline:
     sections: list[tuple[str, list[str]]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     review: bool = False
-
-
-def width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def split_heading(text: str) -> tuple[str, str]:
@@ -117,7 +116,8 @@ class _Projector:
         items: list[str] = []
         paras = ([body] if body else []) + node.paras
         for i, para in enumerate(paras):
-            if i == 0 and node.children and debris.announces(para):
+            # "…如下：", "We will do three things:" before the points: it only leads in.
+            if i == 0 and node.children and (debris.announces(para) or para.endswith(_LEADS_IN)):
                 self.out.skipped.append(("introduction", para))
                 continue
             items += paragraph_items(para, self.out.skipped)
@@ -153,17 +153,47 @@ def _cut_review(part: Part, out: Outline) -> list[Node]:
 
 
 def _cap_closing(part: Part, out: Outline) -> None:
-    """The last point keeps as many paragraphs as its siblings have; the rest is a closing."""
+    """The last point keeps as many paragraphs as its siblings have; the rest is a closing.
+
+    What it keeps loses a sign-off at its end too: short lines after a finished
+    sentence that say nothing to do ("滨江社区工会委员会", "Yours in solidarity," /
+    "Jane Doe, Secretary", "단결!").
+    """
     siblings = part.root.children
     while siblings and siblings[-1].children:
         siblings = siblings[-1].children
-    if len(siblings) < 2:
+    if not siblings:
         return
-    keep = max(1, max(len(s.paras) for s in siblings[:-1]))
     last = siblings[-1]
-    if len(last.paras) > keep:
-        out.skipped += [("closing", p) for p in last.paras[keep:]]
-        del last.paras[keep:]
+    keep = max(1, max((len(s.paras) for s in siblings[:-1]), default=len(last.paras)))
+    closing = last.paras[keep:]
+    del last.paras[keep:]
+    lines = [last.head, *last.paras]
+    cut = len(lines)
+    while cut > 1 and debris.signs_off(lines[cut - 1]):
+        cut -= 1
+    # The lines signing off ("Yours in solidarity," / "Jane Doe, Secretary") follow a
+    # finished sentence; after an unfinished one they carry it on.
+    if cut < len(lines) and lines[cut - 1].rstrip().endswith(_SENTENCE_DONE):
+        closing[:0] = last.paras[cut - 1 :]
+        del last.paras[cut - 1 :]
+    out.skipped += [("closing", p) for p in closing]
+
+
+def _unwrap(top: list[Node], out: Outline) -> list[Node]:
+    """The sections under a heading that wraps the whole plan ("二、明年安排").
+
+    A plan part with one point whose points are sections has that point as
+    its title, not as a section of its own: it would stay empty, and the
+    sentence under it only introduces the sections.
+    """
+    if len(top) != 1 or not _group_is_sections(top[0].children):
+        return top
+    wrapper = top[0]
+    title, body = split_heading(wrapper.head)
+    out.skipped.append(("heading", wrapper.raw if not body else title))
+    out.skipped += [("introduction", p) for p in ([body] if body else []) + wrapper.paras]
+    return wrapper.children
 
 
 def project(part: Part, title: str) -> Outline:
@@ -171,6 +201,7 @@ def project(part: Part, title: str) -> Outline:
     projector = _Projector(title)
     out = projector.out
     _cap_closing(part, out)
+    out.skipped += [("review", line) for line in part.review]
     top = _cut_review(part, out)
     if not top:
         paras = part.root.paras
@@ -179,6 +210,7 @@ def project(part: Part, title: str) -> Outline:
         out.sections.append((first, items))
     else:
         out.skipped += [("preamble", p) for p in part.root.paras]
+    top = _unwrap(top, out)
     if top and sum(1 for n in top if _heads(n)) * 2 >= len(top):
         for node in top:
             projector.section(node)
