@@ -115,17 +115,32 @@ def bench_w2(sizes: tuple[int, ...], bench_url: str | None, as_json: bool) -> No
     "--workers", type=click.IntRange(0, 64), default=0, help="gunicorn workers (0: 2 x CPUs + 1)."
 )
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option(
+    "--warm-up",
+    type=click.IntRange(0, 600),
+    default=w3.WARM_UP_SECONDS,
+    show_default=True,
+    help="Seconds of load before each page's measurement, not counted (0: none).",
+)
 @database_option
 @json_option
 def bench_w3(
-    plans: int, seconds: int, workers: int, threads: int, bench_url: str | None, as_json: bool
+    plans: int,
+    seconds: int,
+    workers: int,
+    threads: int,
+    warm_up: int,
+    bench_url: str | None,
+    as_json: bool,
 ) -> None:
     """W3: the review queue and plan page under 32 clients, against gunicorn (needs wrk).
 
     Run it against PostgreSQL (--database-url), the production setup.
     """
     try:
-        r = w3.measure(plans, bench_url, seconds=seconds, workers=workers, threads=threads)
+        r = w3.measure(
+            plans, bench_url, seconds=seconds, workers=workers, threads=threads, warm_up=warm_up
+        )
     except RuntimeError as error:
         raise click.ClickException(str(error)) from error
     if as_json:
