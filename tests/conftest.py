@@ -60,11 +60,19 @@ SLOW_PLACES = ("webui/browser/", "test_bench")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the browser and benchmark tests ``slow`` (``-m "not slow"`` leaves them out)."""
+    """Mark the browser and benchmark tests ``slow`` (``-m "not slow"`` leaves them out),
+    and run the slow tests first.
+
+    pytest-xdist hands tests out in this order: a 30-second test sent last keeps
+    one worker busy while the other has nothing left, while sent first it runs
+    beside the many short ones. The slow tests keep their own order (and each
+    module its order); so do the others.
+    """
     for item in items:
         where = item.path.as_posix()
         if any(place in where for place in SLOW_PLACES):
             item.add_marker(pytest.mark.slow)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
