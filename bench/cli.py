@@ -122,6 +122,11 @@ def server_options(command: Any) -> Any:
                 help="gunicorn workers (0: 2 x CPUs + 1).",
             ),
             click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True),
+            click.option(
+                "--warm-up", type=click.IntRange(0, 600), default=w3.WARM_UP_SECONDS,
+                show_default=True,
+                help="Seconds of load before each page's measurement, not counted (0: none).",
+            ),
             database_option,
             json_option,
         ]

@@ -215,9 +215,16 @@ def run_wrk(
 
 
 def measure(
-    plans: int, database_url: str | None, *, seconds: int = 30, workers: int = 0, threads: int = 4
+    plans: int,
+    database_url: str | None,
+    *,
+    seconds: int = 30,
+    workers: int = 0,
+    threads: int = 4,
+    warm_up: int = WARM_UP_SECONDS,
 ) -> dict[str, Any]:
-    """One W3 run: populate, serve with gunicorn, load the three pages in turn."""
+    """One W3 run: populate, serve with gunicorn, load the three pages in turn, each
+    after ``warm_up`` seconds of the same load that are not counted (0: none)."""
     if shutil.which("wrk") is None:
         raise RuntimeError("W3 needs wrk as its load generator: apt-get install wrk")
     workers = workers or 2 * (os.cpu_count() or 1) + 1
@@ -237,7 +244,8 @@ def measure(
                 ("review_queue", "/reviews/", None),
                 ("plan_page", "/plans/<random>", ids),
             ]:
-                run_wrk(base, path, cookie, WARM_UP_SECONDS, folder, page_ids)
+                if warm_up:
+                    run_wrk(base, path, cookie, warm_up, folder, page_ids)
                 pages[name] = run_wrk(base, path, cookie, seconds, folder, page_ids)
         finally:
             server.terminate()
@@ -262,6 +270,7 @@ def measure(
         "threads": threads,
         "connections": CONNECTIONS,
         "seconds_per_page": seconds,
+        "warm_up_seconds": warm_up,
         "pages": {name: asdict(p) for name, p in pages.items()},
         "ratio_to_trivial": ratios,
         "ratio_to_bare": bare_ratios,

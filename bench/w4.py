@@ -63,9 +63,16 @@ def _check(base: str, token: str, plan_id: int) -> None:
 
 
 def measure(
-    plans: int, database_url: str | None, *, seconds: int = 30, workers: int = 0, threads: int = 4
+    plans: int,
+    database_url: str | None,
+    *,
+    seconds: int = 30,
+    workers: int = 0,
+    threads: int = 4,
+    warm_up: int = w3.WARM_UP_SECONDS,
 ) -> dict[str, Any]:
-    """One W4 run: populate, serve with gunicorn, load the four endpoints in turn."""
+    """One W4 run: populate, serve with gunicorn, load the four endpoints in turn
+    (each after ``warm_up`` seconds of the same load, not counted)."""
     if shutil.which("wrk") is None:
         raise RuntimeError("W4 needs wrk as its load generator: apt-get install wrk")
     workers = workers or 2 * (os.cpu_count() or 1) + 1
@@ -89,7 +96,7 @@ def measure(
                 ("api_list", "/api/v1/plans", None, bearer),
                 ("api_plan", "/api/v1/plans/<random>", ids, bearer),
             ]:
-                for length in (w3.WARM_UP_SECONDS, seconds):
+                for length in (warm_up, seconds) if warm_up else (seconds,):
                     pages[name] = w3.run_wrk(
                         base, path, cookie, length, folder, page_ids,
                         headers=headers, prefix="/api/v1/plans/",
@@ -119,6 +126,7 @@ def measure(
         "threads": threads,
         "connections": w3.CONNECTIONS,
         "seconds_per_page": seconds,
+        "warm_up_seconds": warm_up,
         "pages": {name: asdict(p) for name, p in pages.items()},
         "ratio_to_trivial": ratios,
         "latency_ratio_to_trivial": latency,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -462,7 +463,36 @@ TAMPERING: dict[str, tuple[Plant | None, Plant | None, str]] = {
 }
 
 
+@pytest.fixture(scope="module")
+def population_of_m(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """W2's population of M plans on SQLite, made once for the cases below (in a child,
+    as ``w2.measure`` makes it): its folder, and what the child reported."""
+    folder = tmp_path_factory.mktemp("w2_population")
+    path = folder / "w2.sqlite3"
+    population = w2.populate_in_child(Scratch("sqlite", f"sqlite:///{path}", str(path)), M)
+    return folder, population
+
+
+@pytest.fixture
+def populated_once(
+    monkeypatch: pytest.MonkeyPatch, population_of_m: tuple[Path, dict[str, Any]]
+) -> None:
+    """``w2.measure(M, None)`` starts from a copy of ``population_of_m``'s files (planflow's
+    and the floor's) instead of populating its own: the population is the same each
+    time (no randomness), and the cases tamper with the copy."""
+    folder, population = population_of_m
+
+    def copy(scratch: Scratch, m: int) -> dict[str, Any]:
+        assert (scratch.kind, m) == ("sqlite", M)
+        for file in folder.iterdir():
+            shutil.copyfile(file, scratch.raw + file.name.removeprefix("w2.sqlite3"))
+        return population
+
+    monkeypatch.setattr(w2, "populate_in_child", copy)
+
+
 @pytest.mark.parametrize("case", list(TAMPERING))
+@pytest.mark.usefixtures("populated_once")
 def test_verification_fails_when_the_work_is_wrong(
     case: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -484,6 +514,7 @@ def test_verification_fails_when_the_work_is_wrong(
     assert any(problem in p for p in result["problems"]), result["problems"]
 
 
+@pytest.mark.usefixtures("populated_once")
 def test_untampered_small_run_verifies() -> None:
     """The control for the cases above: the same M, nothing planted."""
     check_result(w2.measure(M, None), M, "sqlite")

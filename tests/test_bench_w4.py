@@ -35,7 +35,7 @@ pytestmark = [
     ],
 )
 def test_w4_serves_both_endpoints_without_errors(url: str | None) -> None:
-    result = w4.measure(600, url, seconds=2, workers=2, threads=2)
+    result = w4.measure(600, url, seconds=1, workers=2, threads=2, warm_up=0)
     assert result["errors"] == 0, result
     for name in ("bare", "trivial", "api_list", "api_plan"):
         assert result["pages"][name]["requests"] > 0
@@ -43,7 +43,7 @@ def test_w4_serves_both_endpoints_without_errors(url: str | None) -> None:
 
 
 def test_cli_bench_w4_reports_the_endpoints(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["w4", "--plans", "600", "--seconds", "1", "--workers", "2"]) == 0
+    assert main(["w4", "--plans", "600", "--seconds", "1", "--workers", "2", "--warm-up", "0"]) == 0
     out = capsys.readouterr().out
     for page in ("/healthz", "/about/", "/api/v1/plans", "/api/v1/plans/<random>", "targets met"):
         assert page in out

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import T0, WORKFLOWS, _truncate_postgres
+from conftest import T0, WORKFLOWS, reset_postgres
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -720,7 +720,7 @@ def fresh_databases(database_url: str, sqlite_template: Path, tmp_path: Path) ->
             path = tmp_path / f"example{next(counter)}.sqlite3"
             shutil.copyfile(sqlite_template, path)
             return f"sqlite:///{path}"
-        _truncate_postgres(database_url)
+        reset_postgres(database_url)
         return database_url
 
     return fresh

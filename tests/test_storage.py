@@ -662,14 +662,19 @@ def test_write_tx_rolls_back_when_the_commit_itself_fails(world: World) -> None:
     """A deferred foreign key is checked by COMMIT: the whole transaction goes."""
     with write_tx(world.db) as tx:
         tx.run(DEFERRED_CHECK, {})
-    with pytest.raises(Exception, match=r"(?i)foreign key"), write_tx(world.db) as tx:
-        add_comment(tx, world)
-        tx.run(INSERT_ORPHAN, {"plan_id": 987654})
-    assert comment_count(world.db) == 0
-    with write_tx(world.db) as tx:  # the connection is usable afterwards
-        add_comment(tx, world)
-        tx.run(INSERT_ORPHAN, {"plan_id": world.plan})
-    assert comment_count(world.db) == 1
+    try:
+        with pytest.raises(Exception, match=r"(?i)foreign key"), write_tx(world.db) as tx:
+            add_comment(tx, world)
+            tx.run(INSERT_ORPHAN, {"plan_id": 987654})
+        assert comment_count(world.db) == 0
+        with write_tx(world.db) as tx:  # the connection is usable afterwards
+            add_comment(tx, world)
+            tx.run(INSERT_ORPHAN, {"plan_id": world.plan})
+        assert comment_count(world.db) == 1
+    finally:
+        # The PostgreSQL schema is the session's: leave no table of this test in it.
+        with world.db.write() as conn:
+            conn.exec_driver_sql("DROP TABLE deferred_child")
 
 
 def test_write_tx_is_per_thread(world: World) -> None:

@@ -11,25 +11,34 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlmodel import select
-from webui_support import PASSWORD, AuthActions, Plans, WebClient, make_app, new_client
+from sqlmodel import update
+from webui_support import (
+    CHEAP_HASHER,
+    PASSWORD,
+    AuthActions,
+    Plans,
+    WebClient,
+    make_app,
+    new_client,
+)
 
 from planflow.app import Planflow
-from planflow.storage.org_repo import hash_password
 from planflow.storage.tables import User
 
 
 @pytest.fixture(scope="session")
 def password_hash() -> str:
-    return hash_password(PASSWORD)
+    """``PASSWORD`` hashed at the lowest Argon2 cost: every sign-in of a web test
+    verifies it, and at the product's cost (tests/test_org.py checks it) one check
+    takes ~50 ms. Verifying reads the cost from the hash; passwords set through
+    the pages and the library still use the product's."""
+    return CHEAP_HASHER.hash(PASSWORD)
 
 
 @pytest.fixture
 def app(pf: Planflow, org: Any, password_hash: str) -> Iterator[Flask]:
     with pf.session() as s:
-        for user in s.exec(select(User)):
-            user.password_hash = password_hash
-            s.add(user)
+        s.exec(update(User).values(password_hash=password_hash))
     yield make_app(pf)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -94,12 +95,35 @@ def parse_definition(
     return _parse(text, source, hashlib.sha256(data).hexdigest(), guards)
 
 
+#: Definitions parsed in this process, by what the result depends on: the text (its
+#: digest), where it came from, and the guards known with the facts each needs. A
+#: spec is immutable, so every ``Planflow`` of a process shares one parse of a file
+#: (a test suite makes thousands). Failures are not kept; the oldest entry goes
+#: when there are ``_PARSED_LIMIT``.
+_PARSED: dict[tuple[str, str, tuple[tuple[str, frozenset[str]], ...]], WorkflowSpec] = {}
+_PARSED_LIMIT = 64
+_PARSED_LOCK = threading.Lock()
+
+
 def _parse(text: str, source: str, digest: str, guards: KnownGuards | None) -> WorkflowSpec:
     if guards is None:
         # Imported here: the registry imports the definitions package.
         from planflow.core.guard_registry import BUILTIN_REGISTRY
 
         guards = BUILTIN_REGISTRY
+    known = tuple(sorted((name, guards.needs(name)) for name in guards.names))
+    key = (digest, source, known)
+    spec = _PARSED.get(key)
+    if spec is None:
+        spec = _parse_text(text, source, digest, guards)
+        with _PARSED_LOCK:
+            if len(_PARSED) >= _PARSED_LIMIT:
+                del _PARSED[next(iter(_PARSED))]
+            _PARSED[key] = spec
+    return spec
+
+
+def _parse_text(text: str, source: str, digest: str, guards: KnownGuards) -> WorkflowSpec:
     try:
         loader, root = compose(text)
     except SourceProblem as exc:
