@@ -1,0 +1,99 @@
+"""A real HTTP receiver for webhook tests: ``http.server`` on 127.0.0.1 in a thread.
+
+It checks each POST's signature exactly as the README tells a receiver to
+(stdlib ``hmac`` over ``"<timestamp>.<body>"``, not planflow's own code),
+keeps what it got, and answers with the statuses it is told to (then 200).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+
+@dataclass(frozen=True)
+class Received:
+    event_id: str
+    event_type: str
+    timestamp: str
+    signature_valid: bool
+    body: dict[str, Any]
+    status: int
+
+
+@dataclass
+class Receiver:
+    port: int = 0
+    secret: str = ""
+    #: Statuses to answer, in order; 200 once they are used up.
+    answers: list[int] = field(default_factory=list)
+    got: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/planflow?source=test"
+
+    def verify(self, timestamp: str, body: bytes, header: str) -> bool:
+        """What the README shows a receiver doing."""
+        expected = hmac.new(
+            self.secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256
+        ).hexdigest()
+        return hmac.compare_digest("sha256=" + expected, header)
+
+    def event_ids(self) -> list[str]:
+        with self.lock:
+            return [r.event_id for r in self.got]
+
+
+def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            assert self.path == "/hooks/planflow?source=test"
+            assert self.headers["Content-Type"] == "application/json; charset=utf-8"
+            timestamp = self.headers["X-Planflow-Timestamp"]
+            with receiver.lock:
+                status = receiver.answers.pop(0) if receiver.answers else 200
+                receiver.got.append(
+                    Received(
+                        self.headers["X-Planflow-Event-Id"],
+                        self.headers["X-Planflow-Event"],
+                        timestamp,
+                        receiver.verify(timestamp, body, self.headers["X-Planflow-Signature"]),
+                        json.loads(body),
+                        status,
+                    )
+                )
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    found = Receiver()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(found))
+    found.port = int(server.server_address[1])
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield found
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
