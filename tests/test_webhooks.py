@@ -11,7 +11,8 @@ import json
 from datetime import timedelta
 
 import pytest
-from conftest import CliRun, Org
+from conftest import CliRun, Org, migrate_schema
+from sqlalchemy import inspect
 from sqlmodel import col, select
 
 from planflow.app import Planflow
@@ -28,6 +29,7 @@ from planflow.core.webhooks import (
 )
 from planflow.errors import NotFound, PermissionDenied
 from planflow.scheduling.deadline_processor import DeadlineProcessor
+from planflow.storage.db import Database
 from planflow.storage.tables import WebhookDelivery
 
 URL = "http://127.0.0.1:9/hook"
@@ -340,3 +342,19 @@ def test_cli_unknown_ids(cli: CliRun, org: Org, database_url: str) -> None:
         assert code == 1 and err.rstrip().endswith("[not_found]"), err
     code, _out, err = cli("--database-url", database_url, "webhooks", "remove", "x")
     assert code == 2 and err.count("\n") == 1
+
+
+def test_the_webhook_migration_up_and_down(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
+    try:
+        migrate_schema(db, "0012")
+        with db.engine.connect() as conn:
+            assert "webhook" not in inspect(conn).get_table_names()
+        migrate_schema(db, "0014")
+        with db.engine.connect() as conn:
+            assert {"webhook", "webhook_delivery"} <= set(inspect(conn).get_table_names())
+        migrate_schema(db, "0012", "downgrade")
+        with db.engine.connect() as conn:
+            assert "webhook_delivery" not in inspect(conn).get_table_names()
+    finally:
+        db.dispose()

@@ -3,6 +3,7 @@
 It checks each POST's signature exactly as the README tells a receiver to
 (stdlib ``hmac`` over ``"<timestamp>.<body>"``, not planflow's own code),
 keeps what it got, and answers with the statuses it is told to (then 200).
+``serving()`` runs one for the length of a ``with`` block.
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ import hmac
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-
-import pytest
 
 
 @dataclass(frozen=True)
@@ -84,8 +84,9 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
+@contextmanager
+def serving() -> Iterator[Receiver]:
+    """A receiver listening on 127.0.0.1 until the block ends."""
     found = Receiver()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(found))
     found.port = int(server.server_address[1])
