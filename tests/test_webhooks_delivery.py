@@ -79,6 +79,11 @@ def test_a_state_change_is_delivered_once_with_a_valid_signature(
     )
     assert d.delivered_at == T0
     assert [a.status for a in d.log] == [200]
+    # The check can fail: a receiver with another secret refuses the same event.
+    receiver.secret = "whsec_someone-else"
+    pf.webhooks.redeliver(d.id)
+    assert sender(pf).run_once().delivered == 1
+    assert [r.signature_valid for r in receiver.got] == [True, False]
 
 
 def test_500_then_200_retries_after_the_backoff(

@@ -1,22 +1,38 @@
 """A real HTTP receiver for webhook tests: ``http.server`` on 127.0.0.1 in a thread.
 
-It checks each POST's signature exactly as the README tells a receiver to
-(stdlib ``hmac`` over ``"<timestamp>.<body>"``, not planflow's own code),
+It checks each POST's signature with the README's own ``verify`` (the
+```python block of its "Webhooks" section, run as written: stdlib ``hmac``,
+not planflow's code),
 keeps what it got, and answers with the statuses it is told to (then 200).
 ``serving()`` runs one for the length of a ``with`` block.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_verify() -> Any:
+    """The ``verify`` function of the README's Webhooks section, as written there."""
+    section = README.read_text(encoding="utf-8").split("\n## Webhooks\n", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    [code] = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)
+    return namespace["verify"]
+
+
+VERIFY = readme_verify()
 
 
 @dataclass(frozen=True)
@@ -42,13 +58,6 @@ class Receiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hooks/planflow?source=test"
 
-    def verify(self, timestamp: str, body: bytes, header: str) -> bool:
-        """What the README shows a receiver doing."""
-        expected = hmac.new(
-            self.secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256
-        ).hexdigest()
-        return hmac.compare_digest("sha256=" + expected, header)
-
     def event_ids(self) -> list[str]:
         with self.lock:
             return [r.event_id for r in self.got]
@@ -68,7 +77,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                         self.headers["X-Planflow-Event-Id"],
                         self.headers["X-Planflow-Event"],
                         timestamp,
-                        receiver.verify(timestamp, body, self.headers["X-Planflow-Signature"]),
+                        bool(VERIFY(receiver.secret, self.headers, body)),
                         json.loads(body),
                         status,
                     )
