@@ -13,7 +13,7 @@ The public names, all importable from ``planflow``::
     areas ``org`` (units, users, roles), ``content`` (content, revisions,
     comments), ``execution`` (progress, evidence), ``inspections`` and
     ``inbox`` (tasks, notifications), ``tokens`` (personal access tokens of
-    the HTTP API).
+    the HTTP API), ``webhooks`` (outgoing webhooks and their delivery log).
 
 Views (``planflow.views``): what the front door returns, frozen, never rows
     ``ActionResult``, ``PlanView``, ``PlanSummary``, ``OpenTask``, ``UnitRef``, ``Page``,
@@ -21,7 +21,8 @@ Views (``planflow.views``): what the front door returns, frozen, never rows
     ``AuditEntry``, ``AuditReport``, ``CommentView``, ``RevisionView``,
     ``ProgressReport``, ``EvidenceFile``, ``InspectionRoundView``, ``InspectionResult``,
     ``UnitView``, ``UnitMoved``, ``UserView``, ``RoleView``, ``ApiTokenView``,
-    ``NewApiToken``, and ``ActionOption`` (what a
+    ``NewApiToken``, ``WebhookView``, ``NewWebhook``, ``WebhookDeliveryView``,
+    ``DeliveryAttempt``, and ``ActionOption`` (what a
     user may do on a plan now; ``blocked_by`` says what would refuse it).
 
 Content: ``PlanContent`` (sections of numbered items), ``Section``, ``Item``,
@@ -63,10 +64,12 @@ from .views import ApiTokenView as ApiTokenView
 from .views import AuditEntry as AuditEntry
 from .views import AuditReport as AuditReport
 from .views import CommentView as CommentView
+from .views import DeliveryAttempt as DeliveryAttempt
 from .views import EvidenceFile as EvidenceFile
 from .views import InspectionResult as InspectionResult
 from .views import InspectionRoundView as InspectionRoundView
 from .views import NewApiToken as NewApiToken
+from .views import NewWebhook as NewWebhook
 from .views import NotificationEntry as NotificationEntry
 from .views import OpenTask as OpenTask
 from .views import Page as Page
@@ -82,6 +85,8 @@ from .views import UnitMoved as UnitMoved
 from .views import UnitRef as UnitRef
 from .views import UnitView as UnitView
 from .views import UserView as UserView
+from .views import WebhookDeliveryView as WebhookDeliveryView
+from .views import WebhookView as WebhookView
 
 __version__ = "0.1.0"
 
@@ -96,6 +101,7 @@ __all__ = [
     "CriterionScore",
     "DefinitionError",
     "DefinitionProblem",
+    "DeliveryAttempt",
     "EvidenceFile",
     "GuardFailed",
     "InspectionResult",
@@ -103,6 +109,7 @@ __all__ = [
     "Item",
     "ItemTarget",
     "NewApiToken",
+    "NewWebhook",
     "NotFound",
     "NotificationEntry",
     "OpenTask",
@@ -126,5 +133,7 @@ __all__ = [
     "UnitView",
     "UserView",
     "ValidationError",
+    "WebhookDeliveryView",
+    "WebhookView",
     "__version__",
 ]

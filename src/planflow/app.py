@@ -46,6 +46,8 @@ from planflow.facade.names import Names
 from planflow.facade.org import OrgAPI
 from planflow.facade.plans import PlanReads
 from planflow.facade.tokens import TokensAPI
+from planflow.facade.webhooks import WebhooksAPI
+from planflow.integrations.webhooks import resolve
 from planflow.services import simulation
 from planflow.services.accounts import Accounts
 from planflow.services.admin_directory import AdminDirectory
@@ -60,6 +62,7 @@ from planflow.services.plan_creation import units_for_new_plans
 from planflow.services.plans import PlanService
 from planflow.services.unit_moves import UnitMoves
 from planflow.services.visibility import Viewer
+from planflow.services.webhooks import Webhooks
 from planflow.storage import audit_repo, plan_reads
 from planflow.storage import plan_store as ps
 from planflow.storage.db import Database, database_url_from_env
@@ -146,6 +149,8 @@ class Planflow:
         )
         #: Personal access tokens of the HTTP API (``facade.tokens``).
         self.tokens = TokensAPI(ApiTokens(self.db, self.clock), self.names)
+        #: Outgoing webhooks and their delivery log (``facade.webhooks``).
+        self.webhooks = WebhooksAPI(Webhooks(self.db, self.clock, resolve), self.names)
         #: Content, revisions and comments (``facade.content``).
         self.content = ContentAPI(self.services.content, self.names)
         #: Progress reports and evidence (``facade.execution``).

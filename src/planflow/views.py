@@ -382,3 +382,62 @@ class NewApiToken:
 
     token: ApiTokenView
     secret: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookView:
+    """An outgoing webhook, without its secret: the events of ``unit``'s subtree to ``url``.
+
+    ``active`` False: removed (its deliveries stay as a log).
+    ``allow_private``: an admin let it reach a private or loopback address.
+    """
+
+    id: int
+    unit: UnitRef
+    url: str
+    events: tuple[str, ...]
+    active: bool
+    allow_private: bool
+    created_by: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewWebhook:
+    """A webhook just registered: its view and its signing secret, which is never shown again."""
+
+    webhook: WebhookView
+    secret: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryAttempt:
+    """One POST of a delivery: when, the HTTP status (None: no answer) and the error."""
+
+    at: str
+    status: int | None
+    error: str | None
+    ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDeliveryView:
+    """One event for one webhook: ``pending``, ``delivered``, ``failed`` or ``cancelled``.
+
+    ``event_id`` is the same on every attempt (``X-Planflow-Event-Id``);
+    ``log`` lists the last attempts, oldest first.
+    """
+
+    id: int
+    webhook_id: int
+    event_id: str
+    event_type: str
+    plan_id: int | None
+    created_at: datetime
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+    log: tuple[DeliveryAttempt, ...]

@@ -76,6 +76,7 @@ from planflow.cli import (  # noqa: E402
     scheduler_cmds,
     setup_cmds,
     token_cmds,
+    webhook_cmds,
     workflow_cmds,
 )
 
@@ -90,4 +91,5 @@ register(
     scheduler_cmds,
     inbox_cmds,
     token_cmds,
+    webhook_cmds,
 )

@@ -2,8 +2,8 @@
 
 Each tick runs, in order: the scheduled rounds, the deadline processor
 (reminders, escalations, auto-actions), the signed audit checkpoints
-(every ``PLANFLOW_CHECKPOINT_MINUTES``, published and mailed) and the
-e-mail outbox. All of their
+(every ``PLANFLOW_CHECKPOINT_MINUTES``, published and mailed), the
+e-mail outbox and the webhook outbox. All of their
 state is in the database, so any number of scheduler processes may run at
 once, on any hosts, and a tick can be repeated at any time: the database's
 claims and effect keys, not this process, decide what happens once.
@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from planflow.core.definitions.registry import why_left_out
 from planflow.errors import DefinitionError, ValidationError
 from planflow.integrations.mail import Outbox, OutboxReport, SmtpSettings
+from planflow.integrations.webhooks import WebhookReport, WebhookSender
 from planflow.scheduling.checkpoints import CheckpointReport, CheckpointRunner
 from planflow.scheduling.deadline_processor import (
     DEFAULT_BATCH,
@@ -46,6 +47,8 @@ log = logging.getLogger(__name__)
 DEFAULT_INTERVAL = timedelta(seconds=30)
 #: E-mail batches per tick; the rest waits for the next tick.
 MAX_MAIL_BATCHES = 20
+#: Webhook batches per tick (each POST waits at most its timeout).
+MAX_WEBHOOK_BATCHES = 10
 
 
 def _add(total: OutboxReport, part: OutboxReport) -> None:
@@ -99,6 +102,7 @@ class TickReport:
     rounds: RoundReport = field(default_factory=RoundReport)
     deadlines: DeadlineReport = field(default_factory=DeadlineReport)
     outbox: OutboxReport = field(default_factory=OutboxReport)
+    webhooks: WebhookReport = field(default_factory=WebhookReport)
     checkpoints: CheckpointReport = field(default_factory=CheckpointReport)
     errors: list[str] = field(default_factory=list)
     #: Workflow files the registry left out (the rest run on without them).
@@ -117,6 +121,12 @@ class TickReport:
             f"e-mail sent: {o.sent}, retried: {o.retried}, failed: {o.failed}, "
             f"skipped: {o.skipped}, to digests: {o.digested}"
         )
+        w = self.webhooks
+        if w.total:
+            parts.append(
+                f"webhooks delivered: {w.delivered}, retried: {w.retried}, failed: {w.failed}, "
+                f"cancelled: {w.cancelled}"
+            )
         c = self.checkpoints
         if c.made is not None or c.published or c.mail.total:
             made = f"#{c.made}" if c.made is not None else "none"
@@ -138,6 +148,7 @@ class Scheduler:
         worker_id: str | None = None,
         interval: timedelta | None = None,
         outbox: Outbox | None = None,
+        webhooks: WebhookSender | None = None,
     ) -> None:
         self.pf = pf
         self.worker_id = worker_id or new_worker_id()
@@ -156,6 +167,7 @@ class Scheduler:
             pf.db, pf.clock, SmtpSettings.from_env(), pf.registry, self.worker_id
         )
         self.checkpoints = CheckpointRunner(pf.db, pf.clock, self.outbox)
+        self.webhooks = webhooks or WebhookSender(pf.db, pf.clock, self.worker_id)
         self._stop = threading.Event()
         self._apscheduler: Any = None
         #: The registry's broken files as last logged (logged again when they change).
@@ -190,11 +202,17 @@ class Scheduler:
         except Exception as exc:
             log.exception("the e-mail outbox failed")
             report.errors.append(f"e-mail: {exc}")
+        try:
+            self._send_webhooks(report.webhooks)
+        except Exception as exc:  # the claims' lease hands the rows to the next pass
+            log.exception("the webhook outbox failed")
+            report.errors.append(f"webhooks: {exc}")
         if (
             report.deadlines.applied
             or report.rounds.fired
             or report.rounds.missed
             or report.checkpoints.made is not None
+            or report.webhooks.total
         ):
             log.info("%s", report.describe().replace("\n", "; "))
         return report
@@ -221,6 +239,13 @@ class Scheduler:
                 break
         _add(total, self.outbox.send_digests())
         return total
+
+    def _send_webhooks(self, total: WebhookReport) -> None:
+        for _ in range(MAX_WEBHOOK_BATCHES):
+            batch = self.webhooks.run_once()
+            total.add(batch)
+            if batch.total == 0:
+                break
 
     # -- running ---------------------------------------------------------------
 

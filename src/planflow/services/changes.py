@@ -11,6 +11,9 @@ database transaction, in order:
 4. ``write_notifications``  in-app notifications (and e-mail outbox rows)
 5. ``write_effect``         a timer's or round's idempotency key, and the
                             reminder or escalation notices of a timer
+6. ``WebhookEvents``        the webhook outbox rows of the change's events
+                            (``services.webhook_events``; one per service,
+                            since it caches the database's webhooks)
 
 A writer may add rows, never change the plan row itself: the service does
 that once, with the version check, before any writer runs. The plan's new

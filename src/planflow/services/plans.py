@@ -53,6 +53,7 @@ from planflow.errors import (
 from planflow.events import EventBus, PlanChanged
 from planflow.services.changes import DEFAULT_WRITERS, Change, Step, StepContext, Writer
 from planflow.services.visibility import ViewerCache
+from planflow.services.webhook_events import WebhookEvents
 from planflow.storage import plan_store as ps
 from planflow.storage.db import Database
 from planflow.storage.definition_repo import DefinitionStore
@@ -88,7 +89,7 @@ class PlanService:
         clock: Clock | None = None,
         calendar: BusinessCalendar | None = None,
         events: EventBus | None = None,
-        writers: tuple[Writer, ...] = DEFAULT_WRITERS,
+        writers: tuple[Writer, ...] | None = None,
         guards: GuardRegistry | None = None,
     ) -> None:
         self.db = db
@@ -99,7 +100,11 @@ class PlanService:
         self.calendar = calendar or BusinessCalendar()
         self.tasks = TaskPlanner(self.calendar)
         self.events = events or EventBus()
-        self.writers = writers
+        # The webhook writer keeps this database's active webhooks cached, so
+        # it is made per service; ``writers`` replaces the whole list.
+        self.writers: tuple[Writer, ...] = (
+            writers if writers is not None else (*DEFAULT_WRITERS, WebhookEvents(db))
+        )
         self.org_cache = OrgCache()
         #: Who may see which plan; shared with the facade's reads.
         self.viewers = ViewerCache()

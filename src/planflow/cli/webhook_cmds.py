@@ -1,0 +1,167 @@
+"""``planflow webhooks``: outgoing webhooks, their delivery log, and a delivery pass.
+
+``add`` prints the signing secret alone on standard output (so that a
+script can take it with ``$(...)``) and what was registered on standard
+error; the secret cannot be shown again. A refusal is one line naming its
+code in brackets (``[webhook_url_private]``), for scripts to tell apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from planflow.cli.app import Context, pass_ctx
+from planflow.cli.params import ID
+from planflow.core.webhooks import EVENT_TYPES
+from planflow.errors import PlanflowError
+from planflow.integrations.webhooks import WebhookReport, WebhookSender
+from planflow.views import WebhookDeliveryView, WebhookView
+
+#: Batches one ``deliver`` runs at most (what is left waits for the next pass).
+MAX_BATCHES = 50
+
+
+@contextmanager
+def coded() -> Iterator[None]:
+    """A refusal as one line with its code (exit 1)."""
+    try:
+        yield
+    except PlanflowError as exc:
+        raise click.ClickException(f"{exc} [{exc.code}]") from exc
+
+
+def _hook_line(w: WebhookView) -> str:
+    status = "active" if w.active else "removed"
+    private = "  (private addresses allowed)" if w.allow_private else ""
+    return f"{w.id:5}  {status:7}  {w.unit.code:12}  {','.join(w.events)}  {w.url}{private}"
+
+
+def _delivery_line(d: WebhookDeliveryView) -> str:
+    code = str(d.last_status_code) if d.last_status_code is not None else "-"
+    error = f"  {d.last_error}" if d.last_error else ""
+    return (
+        f"{d.id:6}  webhook {d.webhook_id:<4} {d.status:9}  attempts {d.attempts:<2}  "
+        f"last {code:>3}  {d.event_type:18}  plan {d.plan_id}  {d.event_id}{error}"
+    )
+
+
+@click.group()
+def webhooks() -> None:
+    """Outgoing webhooks: signed JSON POSTs of plan events, from the scheduler."""
+
+
+@webhooks.command("add")
+@click.option("--unit", "unit", required=True, help="Unit code: its plans and those below it.")
+@click.option("--url", required=True, help="http(s) URL that receives the POSTs.")
+@click.option(
+    "--event",
+    "events",
+    multiple=True,
+    required=True,
+    help=f"An event to send (repeat for several): {', '.join(EVENT_TYPES)}.",
+)
+@click.option(
+    "--allow-private",
+    is_flag=True,
+    help="Allow a private, loopback or link-local address (an intranet receiver).",
+)
+@click.option("--as", "actor", default=None, help="Register as this admin (default: the system).")
+@pass_ctx
+def add(
+    ctx: Context,
+    unit: str,
+    url: str,
+    events: tuple[str, ...],
+    allow_private: bool,
+    actor: str | None,
+) -> None:
+    """Register a webhook and print its signing secret (shown this once only)."""
+    with coded():
+        new = ctx.pf.webhooks.add(unit, url, events, allow_private=allow_private, actor=actor)
+    w = new.webhook
+    click.echo(
+        f"webhook {w.id} for {w.unit.code} ({', '.join(w.events)}) -> {w.url}; "
+        "keep the secret below, it is not shown again",
+        err=True,
+    )
+    click.echo(new.secret)
+
+
+@webhooks.command("list")
+@click.option("--all", "with_removed", is_flag=True, help="Removed webhooks too.")
+@pass_ctx
+def list_(ctx: Context, with_removed: bool) -> None:
+    """The webhooks (without their secrets)."""
+    found = ctx.pf.webhooks.list(with_removed=with_removed)
+    for w in found:
+        click.echo(_hook_line(w))
+    if not found:
+        click.echo("no webhooks")
+
+
+@webhooks.command("remove")
+@click.argument("webhook_id", type=ID)
+@click.option("--as", "actor", default=None, help="Remove as this admin (default: the system).")
+@pass_ctx
+def remove(ctx: Context, webhook_id: int, actor: str | None) -> None:
+    """Remove webhook WEBHOOK_ID: no new events; what was not sent is cancelled."""
+    with coded():
+        w = ctx.pf.webhooks.remove(webhook_id, actor=actor)
+    click.echo(f"webhook {w.id} removed ({w.url})")
+
+
+@webhooks.command("deliveries")
+@click.option("--webhook", "webhook_id", type=ID, default=None, help="Only this webhook's.")
+@click.option("--failed", is_flag=True, help="Only the ones that failed for good.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+@click.option("--log", "show_log", is_flag=True, help="Every attempt of each delivery too.")
+@pass_ctx
+def deliveries(
+    ctx: Context, webhook_id: int | None, failed: bool, limit: int, show_log: bool
+) -> None:
+    """The delivery log, newest first: status, attempts, last HTTP status and error."""
+    with coded():
+        found = ctx.pf.webhooks.deliveries(webhook_id=webhook_id, failed=failed, limit=limit)
+    for d in found:
+        click.echo(_delivery_line(d))
+        if show_log:
+            for a in d.log:
+                status = a.status if a.status is not None else "-"
+                click.echo(f"        {a.at}  {status}  {a.ms} ms  {a.error or ''}".rstrip())
+    if not found:
+        click.echo("no deliveries")
+
+
+@webhooks.command("redeliver")
+@click.argument("delivery_id", type=ID)
+@click.option("--as", "actor", default=None, help="As this admin (default: the system).")
+@pass_ctx
+def redeliver(ctx: Context, delivery_id: int, actor: str | None) -> None:
+    """Send delivery DELIVERY_ID again (same event id and body) at the next pass."""
+    with coded():
+        d = ctx.pf.webhooks.redeliver(delivery_id, actor=actor)
+    click.echo(f"delivery {d.id} ({d.event_type}, event {d.event_id}) is due again")
+
+
+@webhooks.command("deliver")
+@pass_ctx
+def deliver(ctx: Context) -> None:
+    """One delivery pass now: send what is due, print what happened, exit."""
+    pf = ctx.pf
+    sender = WebhookSender(pf.db, pf.clock)
+    total = WebhookReport()
+    for _ in range(MAX_BATCHES):
+        batch = sender.run_once()
+        total.add(batch)
+        if batch.total == 0:
+            break
+    click.echo(
+        f"delivered: {total.delivered}, retried: {total.retried}, failed: {total.failed}, "
+        f"cancelled: {total.cancelled}"
+    )
+
+
+COMMANDS = [webhooks]

@@ -1,0 +1,119 @@
+"""Outgoing webhooks through the front door: by unit code and username, as views.
+
+See ``services.webhooks`` for what registering checks, ``services.webhook_events``
+for which events a change enqueues, and ``integrations.webhooks`` for how the
+scheduler sends them. An admin registers webhooks for the units they administer
+(the admin role at the unit or above); ``actor=None`` is the command line.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+
+from planflow.errors import PermissionDenied
+from planflow.facade.names import Names
+from planflow.services.webhooks import Webhooks
+from planflow.storage.webhook_store import DeliveryRow, HookRow
+from planflow.views import (
+    DeliveryAttempt,
+    NewWebhook,
+    UnitRef,
+    WebhookDeliveryView,
+    WebhookView,
+)
+
+
+class WebhooksAPI:
+    def __init__(self, webhooks: Webhooks, names: Names) -> None:
+        self.service = webhooks
+        self.names = names
+
+    def add(
+        self,
+        unit: str,
+        url: str,
+        events: Sequence[str],
+        *,
+        allow_private: bool = False,
+        actor: str | None = None,
+    ) -> NewWebhook:
+        """Register a webhook for ``unit``'s subtree; keep ``secret``: it is not shown again."""
+        unit_id = self.names.unit_id(unit)
+        actor_id = self._admin(actor, unit_id, "add_webhook")
+        row, secret = self.service.add(
+            unit_id, url, list(events), allow_private=allow_private, created_by=actor_id
+        )
+        return NewWebhook(self._view(row), secret)
+
+    def list(self, *, with_removed: bool = False) -> builtins.list[WebhookView]:
+        return [self._view(r) for r in self.service.all(with_removed=with_removed)]
+
+    def get(self, webhook_id: int) -> WebhookView:
+        return self._view(self.service.get(webhook_id))
+
+    def remove(self, webhook_id: int, *, actor: str | None = None) -> WebhookView:
+        """No more events for it; deliveries not yet sent are cancelled."""
+        self._admin(actor, self.service.get(webhook_id).unit_id, "remove_webhook")
+        return self._view(self.service.remove(webhook_id))
+
+    def deliveries(
+        self, *, webhook_id: int | None = None, failed: bool = False, limit: int = 100
+    ) -> builtins.list[WebhookDeliveryView]:
+        """The newest deliveries first: of one webhook, or only the failed ones."""
+        rows = self.service.deliveries(hook_id=webhook_id, failed_only=failed, limit=limit)
+        return [delivery_view(r) for r in rows]
+
+    def delivery(self, delivery_id: int) -> WebhookDeliveryView:
+        return delivery_view(self.service.delivery(delivery_id))
+
+    def redeliver(self, delivery_id: int, *, actor: str | None = None) -> WebhookDeliveryView:
+        """Send the event again (same id, same body) at the next delivery pass."""
+        found = self.service.delivery(delivery_id)
+        self._admin(actor, self.service.get(found.webhook_id).unit_id, "redeliver_webhook")
+        return delivery_view(self.service.redeliver(delivery_id))
+
+    def _admin(self, actor: str | None, unit_id: int, action: str) -> int | None:
+        """The actor's id if they hold the admin role at the unit or above (None: the CLI)."""
+        if actor is None:
+            return None
+        actor_id = self.names.user_id(actor)
+        org = self.names.current()
+        if not any(actor_id in org.holders("admin", u) for u in (unit_id, *org.ancestors(unit_id))):
+            raise PermissionDenied(action, "admin", "at the webhook's unit or above")
+        return actor_id
+
+    def _view(self, row: HookRow) -> WebhookView:
+        org = self.names.org()
+        unit = org.units.get(row.unit_id) or self.names.current().units[row.unit_id]
+        return WebhookView(
+            id=row.id,
+            unit=UnitRef(unit.code, unit.name),
+            url=row.url,
+            events=row.events,
+            active=row.active,
+            allow_private=row.allow_private,
+            created_by=self.names.username(row.created_by),
+            created_at=row.created_at,
+        )
+
+
+def delivery_view(row: DeliveryRow) -> WebhookDeliveryView:
+    return WebhookDeliveryView(
+        id=row.id,
+        webhook_id=row.webhook_id,
+        event_id=row.event_id,
+        event_type=row.event_type,
+        plan_id=row.plan_id,
+        created_at=row.created_at,
+        status=row.status,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_status_code=row.last_status_code,
+        last_error=row.last_error,
+        delivered_at=row.delivered_at,
+        log=tuple(
+            DeliveryAttempt(e.get("at", ""), e.get("status"), e.get("error"), e.get("ms"))
+            for e in row.log
+        ),
+    )

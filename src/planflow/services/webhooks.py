@@ -1,0 +1,124 @@
+"""Registering webhooks, and what an admin sees of their deliveries.
+
+A webhook covers a unit's subtree: the events of every plan of that unit or
+below it (``services.webhook_events`` enqueues them; the scheduler sends
+them, ``integrations.webhooks``). Registering checks the URL
+(``core.webhooks.check_url``), the events, and where the host resolves:
+a private, loopback, link-local, multicast or reserved address is refused
+(``webhook_url_private``) unless the admin says ``allow_private`` — the
+sender checks the address it actually connects to again, every time, since
+DNS may answer differently later.
+
+The secret (``whsec_`` and 43 URL-safe characters) is made here and shown
+once; it is stored as it is, because every delivery is signed with it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+
+from planflow.clock import Clock
+from planflow.core.webhooks import check_addresses, check_events, check_url
+from planflow.errors import NotFound
+from planflow.storage import webhook_store as ws
+from planflow.storage.db import Database
+
+#: ``resolve(host, port)``: the addresses a host name resolves to (an IP gives itself);
+#: refuses with ``webhook_url_unresolvable`` (``integrations.webhooks.addresses``).
+Resolver = Callable[[str, int], list[str]]
+
+SECRET_PREFIX = "whsec_"
+#: Deliveries a log shows at most.
+MAX_LOG_ROWS = 1000
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+class Webhooks:
+    def __init__(self, db: Database, clock: Clock, resolve: Resolver) -> None:
+        self.db = db
+        self.clock = clock
+        self.resolve = resolve
+
+    def check_target(self, url: str, *, allow_private: bool) -> None:
+        """Refuse a URL that is malformed, or whose host resolves to a private address."""
+        _scheme, host, port = check_url(url)
+        addresses = self.resolve(host, port)
+        if not allow_private:
+            check_addresses(host, addresses)
+
+    def add(
+        self,
+        unit_id: int,
+        url: str,
+        events: Sequence[str],
+        *,
+        allow_private: bool = False,
+        created_by: int | None = None,
+    ) -> tuple[ws.HookRow, str]:
+        """A new webhook and its secret (shown once); the caller has checked the unit."""
+        chosen = check_events(list(events))
+        self.check_target(url, allow_private=allow_private)
+        secret = new_secret()
+        with self.db.write() as conn:
+            row = ws.insert_hook(
+                conn,
+                unit_id=unit_id,
+                url=url,
+                events=chosen,
+                secret=secret,
+                allow_private=allow_private,
+                created_by=created_by,
+                at=self.clock.now(),
+            )
+        return row, secret
+
+    def all(self, *, with_removed: bool = False) -> list[ws.HookRow]:
+        with self.db.read() as conn:
+            return ws.hooks(conn, with_removed=with_removed)
+
+    def get(self, hook_id: int) -> ws.HookRow:
+        with self.db.read() as conn:
+            found = ws.hook(conn, hook_id)
+        if found is None:
+            raise NotFound("webhook", hook_id)
+        return found
+
+    def remove(self, hook_id: int) -> ws.HookRow:
+        """No more events for it; deliveries not yet sent are cancelled. Its log stays."""
+        with self.db.write() as conn:
+            if ws.hook(conn, hook_id) is None:
+                raise NotFound("webhook", hook_id)
+            ws.deactivate(conn, hook_id)
+            found = ws.hook(conn, hook_id)
+        assert found is not None
+        return found
+
+    def deliveries(
+        self, *, hook_id: int | None = None, failed_only: bool = False, limit: int = 100
+    ) -> list[ws.DeliveryRow]:
+        """The newest deliveries first (of one webhook, or only the failed ones)."""
+        limit = max(1, min(limit, MAX_LOG_ROWS))
+        with self.db.read() as conn:
+            if hook_id is not None and ws.hook(conn, hook_id) is None:
+                raise NotFound("webhook", hook_id)
+            return ws.deliveries(conn, hook_id=hook_id, failed_only=failed_only, limit=limit)
+
+    def delivery(self, delivery_id: int) -> ws.DeliveryRow:
+        with self.db.read() as conn:
+            found = ws.delivery(conn, delivery_id)
+        if found is None:
+            raise NotFound("webhook delivery", delivery_id)
+        return found
+
+    def redeliver(self, delivery_id: int) -> ws.DeliveryRow:
+        """Send the event again, with the same id and body, at the next delivery pass."""
+        with self.db.write() as conn:
+            if not ws.redeliver(conn, delivery_id, self.clock.now()):
+                raise NotFound("webhook delivery", delivery_id)
+            found = ws.delivery(conn, delivery_id)
+        assert found is not None
+        return found
