@@ -8,7 +8,8 @@ The public names, all importable from ``planflow``::
     The front door, one per process and database (``planflow.app``). People
     are named by username (``actor="union1.reviewer"``; ``None`` is the
     system, where the system may act), units by code, plans by id.
-    ``create_plan``, ``fire``, ``available_actions``, ``plan``, ``plans``,
+    ``create_plan``, ``fire``, ``available_actions``, ``recall``, ``abandon``,
+    ``urge``, ``urge_option``, ``plan``, ``plans``,
     ``tasks``, ``review_queue``, ``audit_trail``, ``verify_audit``, and the
     areas ``org`` (units, users, roles), ``content`` (content, revisions,
     comments), ``execution`` (progress, evidence), ``inspections`` and
@@ -21,7 +22,7 @@ Views (``planflow.views``): what the front door returns, frozen, never rows
     ``AuditEntry``, ``AuditReport``, ``CommentView``, ``RevisionView``,
     ``ProgressReport``, ``EvidenceFile``, ``InspectionRoundView``, ``InspectionResult``,
     ``UnitView``, ``UnitMoved``, ``UserView``, ``RoleView``, ``ApiTokenView``,
-    ``NewApiToken``, and ``ActionOption`` (what a
+    ``NewApiToken``, ``UrgeResult``, ``UrgeOption``, and ``ActionOption`` (what a
     user may do on a plan now; ``blocked_by`` says what would refuse it).
 
 Content: ``PlanContent`` (sections of numbered items), ``Section``, ``Item``,
@@ -81,6 +82,8 @@ from .views import TaskEntry as TaskEntry
 from .views import UnitMoved as UnitMoved
 from .views import UnitRef as UnitRef
 from .views import UnitView as UnitView
+from .views import UrgeOption as UrgeOption
+from .views import UrgeResult as UrgeResult
 from .views import UserView as UserView
 
 __version__ = "0.1.0"
@@ -124,6 +127,8 @@ __all__ = [
     "UnitMoved",
     "UnitRef",
     "UnitView",
+    "UrgeOption",
+    "UrgeResult",
     "UserView",
     "ValidationError",
     "__version__",
