@@ -196,7 +196,7 @@ def test_urge_reminds_the_task_holders_once_a_day(
     told = notifications(pf, "reviewer")
     assert len(told) == before + 1
     urge = told[0]
-    assert urge.kind == "urge" and urge.payload["by"] == pf.user_id("drafter_a")
+    assert urge.kind == "urge" and urge.payload["actor"] == pf.user_id("drafter_a")
     assert urge.payload["comment"] == "The congress is in April."
     assert urge.payload["due_at"] == pf.plan(plan_id).task.due_at.isoformat()  # type: ignore[union-attr]
     last = pf.audit_trail(plan_id)[-1]

@@ -153,7 +153,7 @@ def test_the_unit_table(world: dict[str, int], app: Flask, pf: Planflow) -> None
     assert rows["branch_f"][0][1] == "Inspection scheduled"
     assert rows["branch_f"][0][3].startswith("Overdue")
     assert rows["branch_e"][0][1] == "Approved" and "Committee-approved" in rows["branch_e"][0][0]
-    assert rows["branch_d"][0][1] == "Withdrawn"
+    assert rows["branch_d"][0][1] == "Abandoned"
     # A draft never submitted belongs to its unit: its state shows, not its title or link.
     assert rows["branch_c"][0][:2] == [
         "Not submitted yet: only its unit sees it Annual work plan",

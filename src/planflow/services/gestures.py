@@ -123,7 +123,7 @@ class Gestures:
         def step(tx: Tx, row: ps.PlanRow, ctx: StepContext) -> Addendum:
             due = _task_due(tx, row)
             decided = plan_urge(ctx.spec, ctx.org, row, actor_id, gs.task_mark(tx, row.id), ctx.at)
-            payload = {"due_at": due, "by": actor_id, "comment": (comment or "")[:500]}
+            payload = {"due_at": due, "actor": actor_id, "comment": (comment or "")[:500]}
             return Addendum(
                 detail={"urged": list(decided.recipients)},
                 notice=Notice(URGE, decided.recipients, payload),
