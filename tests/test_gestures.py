@@ -304,3 +304,23 @@ def test_gesture_statements_run_on_both_databases(pf: Planflow, org: Org) -> Non
     assert [r.action for r in records] == ["submit"]
     assert mark is not None and mark.action == "submit"
     assert {s.name for s in gs.ALL_STATEMENTS} == {"select_round_records", "select_task_mark"}
+
+
+def test_only_a_recall_reads_the_trail_to_decide(
+    pf: Planflow, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The decisions beside a recall in the same state load no more than before."""
+    reads: list[int] = []
+    real = gs.round_records
+
+    def counted(tx: Any, plan_id: int, revision: int) -> list[gs.RoundRecord]:
+        reads.append(plan_id)
+        return real(tx, plan_id, revision)
+
+    monkeypatch.setattr(gs, "round_records", counted)
+    plan_id = submitted(pf)
+    pf.fire(plan_id, "start_review", "reviewer")
+    assert reads == []
+    with pytest.raises(GuardFailed):
+        pf.recall(plan_id, "chair_a")
+    assert reads == [plan_id]
