@@ -118,7 +118,7 @@ def test_a_task_without_a_timer() -> None:
     assert (task.timer_at, task.timer_kind) == (None, None)
 
 
-@pytest.mark.parametrize("state", ["draft", "approved", "accepted", "archived", "withdrawn"])
+@pytest.mark.parametrize("state", ["draft", "approved", "accepted", "archived", "abandoned"])
 def test_states_without_a_task(state: str) -> None:
     assert task_for_state(SPEC, ORG, WEEKDAYS, BRANCH, state, T0) == NO_TASK
 

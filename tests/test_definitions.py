@@ -41,6 +41,9 @@ transitions:
 
 #: file stem -> every problem its load must report: (part of the message, line).
 EXPECTED: dict[str, list[tuple[str, int]]] = {
+    "alias_is_a_trigger": [("alias 'close' is a trigger of this definition", 9)],
+    "alias_of_two_triggers": [("alias 'end' already names trigger 'finish'", 10)],
+    "urge_every_zero_hours": [("must be between 1 and 8784, not 0", 5)],
     "ambiguous_transition": [
         ("trigger 'finish' from state 'draft' is already defined by transitions[0]", 10)
     ],
@@ -139,21 +142,29 @@ def write_tiny(directory: Path, filename: str, name: str = "tiny", version: int 
 def test_annual_plan_loads_with_its_states_and_transitions() -> None:
     path = WORKFLOWS / "annual_plan.yaml"
     spec = load_definition(path)
-    assert spec.key == "annual_plan@2"
+    assert spec.key == "annual_plan@3"
     assert spec.initial == "draft"
     assert spec.state_names == (
         *("draft", "submitted", "under_review", "returned", "approved"),
         *("inspection_scheduled", "inspected", "rectification_required", "accepted"),
-        *("archived", "withdrawn"),
+        *("archived", "abandoned"),
     )
-    assert spec.final_states == ("archived", "withdrawn")
+    assert spec.final_states == ("archived", "abandoned")
     assert [t.trigger for t in spec.transitions_from("under_review")] == [
         "approve",
         "return_for_revision",
+        "recall",
         "auto_return",
     ]
-    withdraw = next(t for t in spec.transitions if t.trigger == "withdraw")
-    assert withdraw.sources == ("draft", "submitted", "returned")
+    recall = spec.transition_named("recall")
+    assert recall is not None and recall.sources == ("submitted", "under_review")
+    assert (recall.dest, recall.notify_task_holders) == ("draft", True)
+    assert [g.name for g in recall.guards] == ["not_acted_on"]
+    abandon = spec.transition_named("withdraw")  # its name up to version 2
+    assert abandon is not None and abandon.trigger == "abandon"
+    assert abandon.sources == ("draft", "submitted", "returned")
+    assert abandon.aliases == ("withdraw",)
+    assert spec.urge_every_hours == 24
     auto = next(t for t in spec.transitions if t.trigger == "auto_return")
     assert auto.actor is None
     timer = spec.timer_for("under_review")
@@ -168,12 +179,12 @@ def test_annual_plan_loads_with_its_states_and_transitions() -> None:
 
 def test_committee_plan_needs_two_of_three_committee_members() -> None:
     spec = load_definition(WORKFLOWS / "committee_plan.yaml")
-    assert spec.key == "committee_plan@2"
+    assert spec.key == "committee_plan@3"
     assert spec.roles[-1] == "committee"
     review = spec.state("committee_review")
     assert review.task is not None
     assert review.task.assignee == RoleRef("committee", Where.PARENT)
-    approve, send_back, withdraw = spec.transitions_from("committee_review")[:3]
+    approve, send_back, recall, abandon = spec.transitions_from("committee_review")[:4]
     assert (approve.trigger, approve.dest, approve.quorum) == ("approve", "approved", Quorum(2))
     assert approve.actor == RoleRef("committee", Where.PARENT)
     assert (send_back.trigger, send_back.dest, send_back.quorum) == (
@@ -182,7 +193,8 @@ def test_committee_plan_needs_two_of_three_committee_members() -> None:
         None,
     )
     assert "comment_required" in [g.name for g in send_back.guards]
-    assert withdraw.trigger == "withdraw"
+    assert (recall.trigger, recall.dest) == ("recall", "draft")
+    assert (abandon.trigger, abandon.aliases) == ("abandon", ("withdraw",))
     assert [t.dest for t in spec.transitions_from("inspected")] == [
         "accepted",
         "rectification_required",
@@ -218,6 +230,19 @@ def test_defaults_for_optional_keys() -> None:
     assert spec.creator == RoleRef("drafter", Where.SAME)
     assert spec.transitions[0].actor == RoleRef("drafter", Where.SAME)
     assert spec.title.get() == "tiny"
+    assert spec.urge_every_hours == 24
+    assert spec.transitions[0].aliases == () and not spec.transitions[0].notify_task_holders
+
+
+def test_urge_interval_and_aliases_are_read() -> None:
+    text = TINY.format(name="tiny", version=1).replace(
+        "role: drafter}", "role: drafter, aliases: [close, end], notify_task_holders: true}"
+    )
+    spec = parse_definition(text + "urge: {every_hours: 6}\n")
+    assert spec.urge_every_hours == 6
+    t = spec.transitions[0]
+    assert t.aliases == ("close", "end") and t.notify_task_holders
+    assert spec.transition_named("end") is t and spec.transition_named("nope") is None
 
 
 def test_a_guard_may_carry_parameters() -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 from hypothesis import given, settings
@@ -245,8 +246,8 @@ def test_action_not_allowed_lists_what_this_user_may_do(
 ) -> None:
     with pytest.raises(ActionNotAllowed) as info:
         annual.decide(facts("draft"), "approve", CHAIR_A, org)
-    assert info.value.available == ("submit", "withdraw")
-    assert "submit, withdraw" in str(info.value)
+    assert info.value.available == ("submit", "abandon")
+    assert "submit, abandon" in str(info.value)
 
     # A drafter holds no role any draft transition needs.
     with pytest.raises(ActionNotAllowed) as info:
@@ -437,11 +438,18 @@ def test_the_sheet_guards_read_the_inspection_fact(
         with pytest.raises(GuardFailed) as info:
             annual.decide(plan, action, INSPECTOR, org)
         assert len(info.value.reasons) == 1 and "inspect" in info.value.reasons[0]
-    # What a decision in each state needs loaded: the fact, where a sheet guard waits.
-    assert {s for s, needs in annual.facts_needed.items() if needs} == {
-        "inspection_scheduled",
-        "inspected",
+    # What a decision in each state needs loaded: the fact, where a sheet guard waits
+    # (and, for a recall, who decided since the submission).
+    assert {s: needs for s, needs in annual.facts_needed.items() if needs} == {
+        "submitted": {"acted_on"},
+        "under_review": {"acted_on"},
+        "inspection_scheduled": {"inspection"},
+        "inspected": {"inspection"},
     }
+    # A decision on one action loads only the facts of that action's guards.
+    assert annual.facts_for("under_review", "approve") == frozenset()
+    assert annual.facts_for("under_review", "recall") == {"acted_on"}
+    assert annual.facts_for("inspected", "accept") == {"inspection"}
 
 
 # -- the system actor --------------------------------------------------------------------------
@@ -526,19 +534,19 @@ def test_available_actions_shows_blocked_by_reasons(
 ) -> None:
     empty = facts("draft", item_count=0, items_without_due=0, submitted_by=None)
     options = {o.trigger: o for o in annual.available_actions(empty, CHAIR_A, org)}
-    assert list(options) == ["submit", "withdraw"]
+    assert list(options) == ["submit", "abandon"]
     assert [r.message for r in options["submit"].blocked_by] == [REASON_NO_ITEMS]
     assert [r.code for r in options["submit"].blocked_by] == ["no_items"]
     assert options["submit"].ready is False
     # comment_required does not hide an action one can take by writing a reason.
-    assert options["withdraw"].blocked_by == ()
-    assert options["withdraw"].ready is True
+    assert options["abandon"].blocked_by == ()
+    assert options["abandon"].ready is True
     assert options["submit"].label == "Submit"
 
 
 def test_available_actions_in_another_language(annual: WorkflowEngine, org: OrgSnapshot) -> None:
     labels = [o.label for o in annual.available_actions(facts("draft"), CHAIR_A, org, lang="zh")]
-    assert labels == ["提交", "撤回"]
+    assert labels == ["提交", "作废"]
 
 
 def test_available_actions_of_a_reviewer(annual: WorkflowEngine, org: OrgSnapshot) -> None:
@@ -552,6 +560,8 @@ def test_available_actions_of_a_reviewer(annual: WorkflowEngine, org: OrgSnapsho
     assert [(o.trigger, o.blocked_by) for o in options] == [
         ("approve", (Refusal("not_self", {"submitted_by": CHAIR_REVIEWER}),)),
         ("return_for_revision", (Refusal("not_self", {"submitted_by": CHAIR_REVIEWER}),)),
+        # Their branch's chair too: a recall, refused while the fact is not looked up.
+        ("recall", (Refusal("conditions_not_met"),)),
     ]
     assert options[0].blocked_by[0].message == REASON_SELF
 
@@ -662,3 +672,33 @@ def test_role_lookups_are_remembered_per_snapshot_only(
         fresh = OrgSnapshot.build(snap.generation, UNITS, ASSIGNMENTS if snap is full else fewer,
                                   ACTIVE)  # fmt: skip
         assert snap.resolve(ref, unit) == fresh.resolve(ref, unit) == snap.resolve(ref, unit)
+
+
+# -- recall and a trigger's former names (issue 17) ----------------------------------------------
+
+
+def test_recall_goes_back_to_draft_while_nobody_acted(
+    annual: WorkflowEngine, org: OrgSnapshot
+) -> None:
+    untouched = facts("submitted", extra=MappingProxyType({"acted_on": {}}))
+    decision = annual.decide(untouched, "recall", CHAIR_A, org)
+    assert (decision.from_state, decision.to_state) == ("submitted", "draft")
+    assert decision.transition.notify_task_holders
+    acted = {"acted_by": REVIEWER, "action": "start_review", "at": "2027-01-04T10:00:00+00:00"}
+    taken = facts("under_review", extra=MappingProxyType({"acted_on": acted}))
+    with pytest.raises(GuardFailed) as info:
+        annual.decide(taken, "recall", CHAIR_A, org)
+    assert info.value.refusals == (Refusal("recall_too_late", acted),)
+    # Not looked up (no provider): refused, never allowed by default.
+    with pytest.raises(GuardFailed) as unknown:
+        annual.decide(facts("submitted"), "recall", CHAIR_A, org)
+    assert unknown.value.codes == ("conditions_not_met",)
+
+
+def test_a_former_trigger_name_fires_the_trigger(annual: WorkflowEngine, org: OrgSnapshot) -> None:
+    assert annual.canonical("withdraw") == "abandon"
+    decision = annual.decide(facts("draft"), "withdraw", CHAIR_A, org, "Merged.")
+    assert decision.transition.trigger == "abandon"
+    assert decision.to_state == "abandoned"
+    # The former name is no action of its own in the list.
+    assert "withdraw" not in triggers(annual, facts("draft"), CHAIR_A, org)

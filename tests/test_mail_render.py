@@ -174,7 +174,31 @@ def test_a_task_moved_with_its_unit(
     assert {"en": "Submitted", "zh": "已提交", "ko": "제출됨"}[lang] in out.body
 
 
-@pytest.mark.parametrize("kind", ["transition", "remind", "escalate", "reroute", "surprise", ""])
+@pytest.mark.parametrize(
+    ("lang", "subject", "lead"),
+    [
+        ("en", "Please act on “Branch A plan”", "Chair A asks you to act on the plan"),
+        ("zh", "催办：计划「Branch A plan」", "Chair A催促您办理计划「Branch A plan」"),
+        ("ko", "처리 독촉: 계획 ‘Branch A plan’", "Chair A 님이 ‘제출됨’ 상태에서"),
+    ],
+)
+def test_an_urge(labels: RegistryLabels, lang: str, subject: str, lead: str) -> None:
+    payload = {**REMIND, "actor": 5, "comment": "The congress is in April."}
+    out = render("urge", payload, ctx(lang, labels), actor_name="Chair A")
+    assert out.subject == f"[planflow] {subject}"
+    assert lead in out.body and "The congress is in April." in out.body
+    assert "2027" in out.body  # the due time
+
+
+def test_a_former_trigger_name_is_labelled_as_its_trigger(labels: RegistryLabels) -> None:
+    payload = {**TRANSITION, "action": "withdraw", "from": "draft", "to": "abandoned"}
+    out = render("transition", payload, ctx("zh", labels))
+    assert "作废" in out.subject and "撤回" not in out.subject
+
+
+@pytest.mark.parametrize(
+    "kind", ["transition", "remind", "escalate", "reroute", "urge", "surprise", ""]
+)
 @pytest.mark.parametrize("payload", BAD_PAYLOADS)
 @pytest.mark.parametrize("lang", [*LANGUAGES, "fr", ""])
 def test_rendering_never_crashes(

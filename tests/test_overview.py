@@ -4,7 +4,7 @@ Covered: the state classes derived from each definition's graph (also for a
 definition whose states have other names, and one without an inspection);
 the units and counts of a small tree with plans in every stage (a unit with
 no plan, one with two plans, an overdue and escalated review, an overdue
-inspection, committee_plan, a withdrawn plan, a plan of another year); the
+inspection, committee_plan, an abandoned plan, a plan of another year); the
 grouping under the top unit, at a chosen depth and under several roots;
 and a number of queries that does not grow with the number of units. Every
 database test runs on SQLite and PostgreSQL.
@@ -47,7 +47,7 @@ LOOK_AT = datetime(2027, 2, 3, 12, 0, tzinfo=UTC)
 # │   └── branch_f          annual inspection_scheduled: overdue inspection
 # └── union2                (no plan)                      officer2
 #     ├── branch_c          annual draft, never submitted
-#     └── branch_d          annual withdrawn
+#     └── branch_d          annual abandoned
 
 
 def add_people(
@@ -87,7 +87,7 @@ def new_plan(
 
 def drive(pf: Planflow, plan_id: int, *steps: tuple[str, str]) -> None:
     for action, actor in steps:
-        fire(pf, plan_id, action, actor, "Reason given." if action == "withdraw" else None)
+        fire(pf, plan_id, action, actor, "Reason given." if action == "abandon" else None)
 
 
 def build_world(pf: Planflow, clock: FixedClock) -> dict[str, int]:
@@ -131,7 +131,7 @@ def build_world(pf: Planflow, clock: FixedClock) -> dict[str, int]:
     drive(pf, ids["e"], ("submit", "chair_e"), *committee)
     drive(pf, ids["f"], ("submit", "chair_f"), *review, ("schedule_inspection", "officer"))
     drive(pf, ids["b"], ("submit", "chair_b"))
-    drive(pf, ids["d"], ("withdraw", "chair_d"))
+    drive(pf, ids["d"], ("abandon", "chair_d"))
     # 13 January: b's review is overdue and goes up to the federation's reviewer.
     clock.set(datetime(2027, 1, 13, 12, 0, tzinfo=UTC))
     DeadlineProcessor(pf.service, "test").run()
@@ -155,7 +155,7 @@ def test_the_state_classes_of_the_two_definitions() -> None:
     assert annual.states(Phase.WORK) == {"approved", "rectification_required"}
     assert annual.states(Phase.INSPECTION) == {"inspection_scheduled", "inspected"}
     assert annual.states(Phase.ACCEPTED) == {"accepted", "archived"}
-    assert annual.states(Phase.DROPPED) == {"withdrawn"}
+    assert annual.states(Phase.DROPPED) == {"abandoned"}
     assert committee.states(Phase.REVIEW) == {"committee_review"}
     assert committee.states(Phase.ACCEPTED) == {"accepted", "archived"}
     assert committee.states(Phase.WORK, Phase.INSPECTION, Phase.ACCEPTED) == {

@@ -118,7 +118,7 @@ def test_a_plan_view_names_units_and_people(pf: Planflow, org: Any) -> None:
     plan = pf.plan(plan_id)
     assert (plan.id, plan.year, plan.title, plan.state) == (plan_id, YEAR, "Work plan", "submitted")
     assert (plan.unit.code, plan.unit.name) == ("branch_a", "Branch A 분회")
-    assert (plan.workflow, plan.workflow_version) == ("annual_plan", 2)
+    assert (plan.workflow, plan.workflow_version) == ("annual_plan", 3)
     assert (plan.created_by, plan.submitted_by, plan.revision, plan.item_count) == (
         "drafter_a",
         "chair_a",
@@ -486,9 +486,9 @@ def test_an_escalated_task_is_on_the_queue_above(pf: Planflow, org: Any, clock: 
 def test_available_actions_say_why_not(pf: Planflow, org: Any) -> None:
     plan_id = pf.create_plan(unit_code="branch_a", year=YEAR, title="Empty", actor="drafter_a")
     options = {o.trigger: o for o in pf.available_actions(plan_id, "chair_a")}
-    assert set(options) == {"submit", "withdraw"}
+    assert set(options) == {"submit", "abandon"}
     assert options["submit"].blocked_by and not options["submit"].ready
-    assert options["withdraw"].ready
+    assert options["abandon"].ready
     with pytest.raises(PermissionDenied):
         pf.fire(plan_id, "submit", "drafter_a")
     pf.content.set_content(plan_id, content(), actor="drafter_a")

@@ -106,7 +106,7 @@ BOGUS_ACTIONS = ("to_approved", "approve_all", "delete", "Approve", "", "create"
 COMMENTS = (None, "", "   ", "Looks fine.", "Section 2 needs due dates.")
 REASON = "Reasons given in the meeting."
 #: A walk takes these moves only when its choice is at least this (0..7).
-BACKWARD_FROM = {"withdraw": 7, "return_for_revision": 5, "require_rectification": 5}
+BACKWARD_FROM = {"abandon": 7, "recall": 6, "return_for_revision": 5, "require_rectification": 5}
 #: Mostly no version or the current one; sometimes one behind or ahead (stale).
 EXPECTED_VERSION_KINDS = ("none", "none", "none", "current", "current", "behind", "ahead")
 CONTENT_KINDS = ("empty", "no_items", "complete", "missing_due", "wrong_year")
@@ -162,6 +162,9 @@ class PlanModel:
     #: The current inspection round's sheet as the guards see it: "unrecorded",
     #: "unscored" (partly scored), "passed" or "failed" (``record_inspection``).
     inspection: str = "unrecorded"
+    #: Whether someone other than the submitter decided on it since its last
+    #: submission (a transition, a counted vote): then a recall is too late.
+    acted_on: bool = False
     #: (action, actor_id, from_state, to_state) for every successful change
     log: list[tuple[str, int | None, str | None, str]] = field(default_factory=list)
 
@@ -231,6 +234,8 @@ def guard_failures(
             ok = plan.inspection in ("passed", "failed")
         elif guard.name == "inspection_passed":
             ok = plan.inspection == "passed"
+        elif guard.name == "not_acted_on":
+            ok = not plan.acted_on
         else:  # pragma: no cover - a new guard needs a model first
             raise AssertionError(f"the model does not know guard {guard.name!r}")
         if not ok:
@@ -252,7 +257,8 @@ def expect_fire(
     """What the definition says firing ``action`` must do (checked in the engine's order)."""
     if expected_version is not None and expected_version != plan.version:
         return Refused(StaleVersion, "stale expected_version")
-    candidates = [t for t in spec.transitions_from(plan.state) if t.trigger == action]
+    # A trigger's former name (``withdraw`` for ``abandon``) fires the trigger.
+    candidates = [t for t in spec.transitions_from(plan.state) if t.answers_to(action)]
     if not candidates:
         return Refused(ActionNotAllowed, f"{action!r} is not defined in {plan.state!r}")
     assert len(candidates) == 1, "the model assumes one transition per (state, trigger)"
@@ -304,7 +310,10 @@ class PlanflowMachine(RuleBasedStateMachine):
         self.units: dict[str, int] = {}
         self.specs = {name: self.pf.registry.get(name) for name in WORKFLOW_NAMES}
         self.triggers = tuple(
-            sorted({t.trigger for s in self.specs.values() for t in s.transitions})
+            sorted(
+                {t.trigger for s in self.specs.values() for t in s.transitions}
+                | {a for s in self.specs.values() for t in s.transitions for a in t.aliases}
+            )
         )
         self.active = set(USERNAMES)
         self.build_org()
@@ -488,13 +497,17 @@ class PlanflowMachine(RuleBasedStateMachine):
         plan.version += 1
         if t.quorum is not None and actor is not None:
             plan.votes.setdefault(plan.revision, set()).add(actor)
+        if outcome.to_state != from_state and t.submission:
+            plan.revision += 1
+            plan.acted_on = False  # a new round: nobody has decided on it yet
+            if actor is not None:  # the system never becomes the submitter
+                plan.submitted_by = actor
+        elif actor is not None and actor != plan.submitted_by and plan.revision > 0:
+            plan.acted_on = True
         if outcome.to_state != from_state:
-            if t.submission:
-                plan.revision += 1
-                if actor is not None:  # the system never becomes the submitter
-                    plan.submitted_by = actor
             self.enter_state(plan, outcome.to_state, snap)
-        plan.log.append((action, actor, from_state, outcome.to_state))
+        # The trail names the trigger, also when it was fired by a former name.
+        plan.log.append((t.trigger, actor, from_state, outcome.to_state))
 
     @precondition(lambda self: self.plans)
     @rule(
@@ -531,8 +544,9 @@ class PlanflowMachine(RuleBasedStateMachine):
         """Up to eight allowed moves on one plan, each preceded by probes that must fail.
 
         Random triggers rarely get a plan far; walks take plans through
-        returns and resubmissions, committee rounds, inspection, rectification
-        and archiving, so the deep states are exercised too. Before each move
+        returns and resubmissions, recalls (tried too late as well), committee
+        rounds, inspection, rectification and archiving, so the deep states are
+        exercised too. Before each move
         the people who must be refused try it first (see ``probe``). Moves
         backwards are only taken on high choices (``BACKWARD_FROM``), so plans
         also get far. Content that stops a submission is filled in by whoever
@@ -542,6 +556,8 @@ class PlanflowMachine(RuleBasedStateMachine):
         for choice in choices:
             spec, snap = self.specs[plan.workflow], self.snapshot()
             if self.record_inspection(plan, spec, snap, choice):
+                continue
+            if choice == 1 and self.try_recall(plan, spec):
                 continue
             moves = []
             for t in spec.transitions_from(plan.state):
@@ -565,6 +581,16 @@ class PlanflowMachine(RuleBasedStateMachine):
             if plan.state not in editable_states(spec) or not editors:
                 return
             self.check_set_content(plan, editors[choice % len(editors)], "complete", "none")
+
+    def try_recall(self, plan: PlanModel, spec: WorkflowSpec) -> bool:
+        """Its submitter tries to recall it: back to draft while nobody else has
+        decided on it since the submission, else refused (``recall_too_late``)."""
+        if plan.submitted_by is None or not any(
+            t.trigger == "recall" for t in spec.transitions_from(plan.state)
+        ):
+            return False
+        self.fire_and_check(plan, "recall", plan.submitted_by, None, "none")
+        return True
 
     def probe(
         self,

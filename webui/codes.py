@@ -14,6 +14,7 @@ actions and metrics.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext, ngettext  # type: ignore[import-untyped]
@@ -25,7 +26,8 @@ from planflow.core.inspection.scoring import ScoreProblem
 from planflow.core.notes import NoteLabels
 from planflow.errors import PlanflowError, Refusal
 
-from .i18n import action_label, current_language, role_label
+from .i18n import action_label, current_language, format_when, role_label
+from .users import planflow
 
 Params = Mapping[str, Any]
 
@@ -49,7 +51,43 @@ REFUSALS: dict[str, Callable[[Params], str]] = {
     "inspection_failed": lambda p: gettext("The inspection did not pass."),
     "already_voted": lambda p: gettext("You have already approved in this review round."),
     "conditions_not_met": lambda p: gettext("The conditions of this action are not met."),
+    "recall_too_late": lambda p: gettext(
+        "It is too late to recall the plan: %(who)s has already acted on it (%(action)s, %(at)s).",
+        who=_person(p.get("acted_by")),
+        action=_action(p.get("action")),
+        at=_when(p.get("at")),
+    ),
+    "urge_too_soon": lambda p: gettext(
+        "They were urged less than %(hours)s hours ago; you can urge again from %(at)s.",
+        hours=p["hours"],
+        at=_when(p["next_at"]),
+    ),
+    "nothing_to_urge": lambda p: gettext("Nobody else holds a task on this plan now."),
 }
+
+
+def _person(user_id: object) -> str:
+    """A person a refusal names by id, by their display name where known."""
+    pf = planflow()
+    username = pf.org_snapshot().usernames.get(user_id) if isinstance(user_id, int) else None
+    if username is None:
+        return str(gettext("someone else"))
+    return pf.display_names([username]).get(username, username)
+
+
+def _action(name: object) -> str:
+    """A trigger a refusal names, by its label in the definitions at hand."""
+    for spec in planflow().registry.all():
+        if isinstance(name, str) and spec.transition_named(name) is not None:
+            return action_label(spec, name)
+    return str(name or "")
+
+
+def _when(iso: object) -> str:
+    try:
+        return format_when(datetime.fromisoformat(str(iso)))
+    except ValueError:
+        return str(iso)
 
 
 def refusal_text(refusal: Refusal) -> str:

@@ -198,6 +198,10 @@ class ActionForm(PlanflowForm):
     action = StringField(validators=[InputRequired(), Regexp(r"^[A-Za-z0-9_]{1,64}$")])
 
 
+class UrgeForm(PlanflowForm):
+    """The plan page's "Urge" button: nothing but the CSRF token (the library decides)."""
+
+
 class CommentForm(PlanflowForm):
     body = TextAreaField(
         _l("Comment"),

@@ -58,6 +58,7 @@ GUARD_LABELS = {
     "inspection_recorded": lazy_gettext("The inspector has recorded scores"),
     "inspection_scored": lazy_gettext("The inspector has scored every criterion"),
     "inspection_passed": lazy_gettext("The inspection passed"),
+    "not_acted_on": lazy_gettext("Nobody else has decided on it since it was submitted"),
 }
 
 #: Audit-trail actions that are not transitions of a definition.
@@ -76,6 +77,7 @@ ACTION_LABELS = {
     "escalation_at_top": lazy_gettext("Not escalated: nobody above"),
     "auto_action_refused": lazy_gettext("Automatic action refused"),
     "reroute_task": lazy_gettext("Task moved with its unit"),
+    "urge": lazy_gettext("Urged the people it waits for"),
 }
 
 NOTIFICATION_KINDS = {
@@ -83,6 +85,7 @@ NOTIFICATION_KINDS = {
     "remind": lazy_gettext("Reminder"),
     "escalate": lazy_gettext("Escalated to you"),
     "reroute": lazy_gettext("Task moved to you"),
+    "urge": lazy_gettext("Urged to act"),
 }
 
 
@@ -123,9 +126,10 @@ def state_label(spec: WorkflowSpec, state: str | None) -> str:
 
 
 def action_label(spec: WorkflowSpec, action: str) -> str:
-    for t in spec.transitions:
-        if t.trigger == action:
-            return t.label.get(current_language())
+    # A trigger's former name (an old record's "withdraw") reads as the trigger.
+    t = spec.transition_named(action)
+    if t is not None:
+        return t.label.get(current_language())
     return str(ACTION_LABELS.get(action, action))
 
 

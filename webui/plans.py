@@ -4,7 +4,8 @@ Every route that takes a plan id loads the plan through
 ``access.visible_plan`` first (404 for a plan the user may not see). State
 changes go through the library only: ``Planflow.fire`` for actions (with the
 version the user was looking at, so a stale page is refused instead of
-acting on a plan that changed), ``content.add_comment`` for comments,
+acting on a plan that changed), ``Planflow.urge`` to remind whoever holds
+the plan's task, ``content.add_comment`` for comments,
 ``Planflow.create_plan`` for new plans. Which plans the list holds and where
 the user may create one are the library's rules too (``Planflow.plans``,
 ``Planflow.units_for_new_plans``). Refusals re-render the page with what
@@ -32,7 +33,7 @@ from . import plan_views as views
 from .access import current_org, visible_plan
 from .codes import refusal_text
 from .errors import describe, status_of
-from .forms import ActionForm, CommentForm, NewPlanForm
+from .forms import ActionForm, CommentForm, NewPlanForm, UrgeForm
 from .i18n import action_label, current_language, state_label
 from .plan_lists import plan_rows
 from .users import me, planflow, require_login
@@ -158,6 +159,8 @@ def _detail(
         message=message,
         kept_comment=bool(kept),
         can_edit=views.can_edit(pf, plan, user.username),
+        urge=pf.urge_option(plan.id, user.username),
+        urge_form=UrgeForm(formdata=None),
         now=pf.clock.now(),
     )
     return html, status
@@ -200,6 +203,30 @@ def act(plan_id: int) -> Response | tuple[str, int]:
             "Done: %(action)s. The plan is now: %(state)s.",
             action=action_label(views.spec_of(pf, plan), done.action),
             state=state_label(views.spec_of(pf, plan), done.to_state),
+        ),
+        "success",
+    )
+    return redirect(url_for("plans.detail", plan_id=plan_id))
+
+
+@bp.route("/<id:plan_id>/urge", methods=["POST"])
+def urge(plan_id: int) -> Response | tuple[str, int]:
+    """Remind whoever holds the plan's task now (the library decides who may, and when)."""
+    pf, user = planflow(), me()
+    plan = visible_plan(pf, user.username, plan_id)
+    form = UrgeForm()
+    if not form.validate():
+        return _detail(plan, status=422)
+    try:
+        done = pf.urge(plan_id, user.username)
+    except PlanflowError as error:
+        fresh = visible_plan(pf, user.username, plan_id)
+        return _detail(fresh, message=describe(error), status=status_of(error))
+    names = pf.display_names(list(done.notified))
+    flash(
+        gettext(
+            "Reminder sent to %(people)s.",
+            people=", ".join(names.get(u, u) for u in done.notified),
         ),
         "success",
     )

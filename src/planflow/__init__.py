@@ -8,7 +8,8 @@ The public names, all importable from ``planflow``::
     The front door, one per process and database (``planflow.app``). People
     are named by username (``actor="union1.reviewer"``; ``None`` is the
     system, where the system may act), units by code, plans by id.
-    ``create_plan``, ``fire``, ``available_actions``, ``plan``, ``plans``,
+    ``create_plan``, ``fire``, ``available_actions``, ``recall``, ``abandon``,
+    ``urge``, ``urge_option``, ``plan``, ``plans``,
     ``tasks``, ``review_queue``, ``audit_trail``, ``verify_audit``, and the
     areas ``org`` (units, users, roles), ``content`` (content, revisions,
     comments), ``execution`` (progress, evidence), ``inspections`` and
@@ -22,7 +23,7 @@ Views (``planflow.views``): what the front door returns, frozen, never rows
     ``ProgressReport``, ``EvidenceFile``, ``InspectionRoundView``, ``InspectionResult``,
     ``UnitView``, ``UnitMoved``, ``UserView``, ``RoleView``, ``ApiTokenView``,
     ``NewApiToken``, ``WebhookView``, ``NewWebhook``, ``WebhookDeliveryView``,
-    ``DeliveryAttempt``, and ``ActionOption`` (what a
+    ``DeliveryAttempt``, ``UrgeResult``, ``UrgeOption``, and ``ActionOption`` (what a
     user may do on a plan now; ``blocked_by`` says what would refuse it).
 
 Content: ``PlanContent`` (sections of numbered items), ``Section``, ``Item``,
@@ -84,6 +85,8 @@ from .views import TaskEntry as TaskEntry
 from .views import UnitMoved as UnitMoved
 from .views import UnitRef as UnitRef
 from .views import UnitView as UnitView
+from .views import UrgeOption as UrgeOption
+from .views import UrgeResult as UrgeResult
 from .views import UserView as UserView
 from .views import WebhookDeliveryView as WebhookDeliveryView
 from .views import WebhookView as WebhookView
@@ -131,6 +134,8 @@ __all__ = [
     "UnitMoved",
     "UnitRef",
     "UnitView",
+    "UrgeOption",
+    "UrgeResult",
     "UserView",
     "ValidationError",
     "WebhookDeliveryView",

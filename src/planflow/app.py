@@ -54,6 +54,7 @@ from planflow.services.admin_directory import AdminDirectory
 from planflow.services.api_tokens import ApiTokens
 from planflow.services.content import PlanContentService
 from planflow.services.execution import ExecutionService
+from planflow.services.gestures import Gestures, acted_on_fact
 from planflow.services.inbox import Inbox
 from planflow.services.inspections.service import InspectionService
 from planflow.services.org_admin import OrgAdmin
@@ -82,6 +83,8 @@ from planflow.views import (
     ReviewQueue,
     TaskEntry,
     UnitRef,
+    UrgeOption,
+    UrgeResult,
 )
 
 
@@ -94,6 +97,7 @@ class Services:
     execution: ExecutionService
     inspections: InspectionService
     inbox: Inbox
+    gestures: Gestures
 
 
 class Planflow:
@@ -130,6 +134,7 @@ class Planflow:
             execution=ExecutionService(self.service, EvidenceStore.from_env()),
             inspections=InspectionService(self.service),
             inbox=Inbox(self.db, self.clock),
+            gestures=Gestures(self.service),
         )
         self.names = Names(self.db, self.service.org_cache)
         #: The organisation's changes inside a caller's session (``storage.org_repo``).
@@ -137,6 +142,8 @@ class Planflow:
         self.accounts = Accounts(self.db, self.clock)
         # The inspection guards read the current round's verdict.
         self.guards.provide("inspection", self.services.inspections.inspection_fact)
+        # ``not_acted_on`` (recall) reads who decided on the plan since its submission.
+        self.guards.provide("acted_on", acted_on_fact)
         self._reads = PlanReads(self.db, self.names, self.clock, self.service.viewers)
         #: The organisation: units, users, roles (``facade.org``).
         self.org = OrgAPI(
@@ -302,12 +309,57 @@ class Planflow:
         decision = change.decision
         return ActionResult(
             plan_id=plan_id,
-            action=action,
+            action=change.action,  # the trigger, also when ``action`` was a former name
             from_state=change.from_state,
             to_state=change.to_state,
             version=change.new_version,
             quorum=decision.quorum if decision is not None else None,
         )
+
+    # -- gestures around a waiting task (``services.gestures``) --------------------
+
+    def recall(
+        self,
+        plan_id: int,
+        actor: str,
+        comment: str | None = None,
+        expected_version: int | None = None,
+    ) -> ActionResult:
+        """Pull a submitted plan back to its draft (the definition's ``recall``), while
+        nobody but its submitter has decided anything on it since the submission;
+        after that, ``GuardFailed`` with ``recall_too_late{acted_by, action, at}``."""
+        return self.fire(plan_id, "recall", actor, comment, expected_version)
+
+    def abandon(
+        self,
+        plan_id: int,
+        actor: str,
+        comment: str | None = None,
+        expected_version: int | None = None,
+    ) -> ActionResult:
+        """End the plan for good (the definition's ``abandon``, formerly ``withdraw``).
+
+        Plans started under a definition version from before the rename know
+        only ``withdraw``: fire that, or move them to the new version."""
+        return self.fire(plan_id, "abandon", actor, comment, expected_version)
+
+    def urge(self, plan_id: int, actor: str, comment: str | None = None) -> UrgeResult:
+        """Remind the holders of the plan's open task now, as its submitter or one of
+        its unit's drafters; at most once per task per the definition's ``urge:
+        {every_hours}`` (``GuardFailed`` with ``urge_too_soon{next_at}`` before)."""
+        change = self.services.gestures.urge(plan_id, self.names.user_id(actor), comment)
+        org = change.org
+        return UrgeResult(
+            plan_id=plan_id,
+            version=change.new_version,
+            at=change.at,
+            notified=tuple(org.usernames.get(u, "?") for u in change.notified),
+        )
+
+    def urge_option(self, plan_id: int, actor: str) -> UrgeOption | None:
+        """Whether ``actor`` may urge the plan: None when never (not theirs, no task
+        held by someone else), else ready now or refused until a time."""
+        return self.services.gestures.urge_option(plan_id, self.names.user_id(actor))
 
     def available_actions(self, plan_id: int, actor: str, lang: str = "en") -> list[ActionOption]:
         """What ``actor`` may do on the plan now, each with the checks that would refuse it

@@ -128,7 +128,7 @@ DEMO_PATHS: list[tuple[str, list[tuple[str, str, str | None]]]] = [
             ("archive", "officer", None),
         ],
     ),
-    ("withdrawn", [("withdraw", "chair", "Merged into the union's plan.")]),
+    ("abandoned", [("abandon", "chair", "Merged into the union's plan.")]),
     ("under_review", [("submit", "chair", None), ("start_review", "reviewer", None)]),
 ]
 

@@ -21,6 +21,7 @@ from planflow.core.audit_chain import ChainProblem
 from planflow.core.content.model import PlanContent
 from planflow.core.engine import ActionOption as ActionOption
 from planflow.core.inspection.scoring import CriterionScore, InspectionOutcome
+from planflow.errors import Refusal
 
 T = TypeVar("T")
 
@@ -97,6 +98,29 @@ class ActionResult:
     def moved(self) -> bool:
         """Whether the plan changed state (an approval short of its quorum does not)."""
         return self.from_state != self.to_state
+
+
+@dataclass(frozen=True, slots=True)
+class UrgeResult:
+    """What an urge did (``Planflow.urge``): who was reminded, by username."""
+
+    plan_id: int
+    version: int
+    at: datetime
+    notified: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UrgeOption:
+    """Whether a user may urge a plan now (``Planflow.urge_option``): ``refusal`` is
+    None, or why not yet (``urge_too_soon`` with the time of the next)."""
+
+    recipients: int
+    refusal: Refusal | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.refusal is None
 
 
 @dataclass(frozen=True, slots=True)

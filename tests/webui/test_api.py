@@ -192,7 +192,7 @@ def test_one_plan_says_what_the_caller_may_do_and_why_not(api: FlaskClient, pf: 
     plan_id = new_plan(pf)
     chair = api.get(f"/api/v1/plans/{plan_id}", headers=token(pf, "chair_a")).get_json()
     assert (chair["id"], chair["state"], chair["version"]) == (plan_id, "draft", 2)
-    assert {a["action"]: a["ready"] for a in chair["actions"]} == {"submit": True, "withdraw": True}
+    assert {a["action"]: a["ready"] for a in chair["actions"]} == {"submit": True, "abandon": True}
     empty = pf.create_plan(unit_code="branch_a", year=2027, title="Empty", actor="drafter_a")
     blocked = api.get(f"/api/v1/plans/{empty}", headers=token(pf, "chair_a")).get_json()
     [submit] = [a for a in blocked["actions"] if a["action"] == "submit"]

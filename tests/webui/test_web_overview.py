@@ -2,7 +2,7 @@
 
 The world of ``tests/test_overview.py``: a federation with two unions, plans
 in every stage, an overdue and escalated review, an overdue inspection, a
-committee_plan, a draft, a withdrawn plan and units without a plan.
+committee_plan, a draft, an abandoned plan and units without a plan.
 """
 
 from __future__ import annotations
@@ -153,14 +153,14 @@ def test_the_unit_table(world: dict[str, int], app: Flask, pf: Planflow) -> None
     assert rows["branch_f"][0][1] == "Inspection scheduled"
     assert rows["branch_f"][0][3].startswith("Overdue")
     assert rows["branch_e"][0][1] == "Approved" and "Committee-approved" in rows["branch_e"][0][0]
-    assert rows["branch_d"][0][1] == "Withdrawn"
+    assert rows["branch_d"][0][1] == "Abandoned"
     # A draft never submitted belongs to its unit: its state shows, not its title or link.
     assert rows["branch_c"][0][:2] == [
         "Not submitted yet: only its unit sees it Annual work plan",
         "Draft",
     ]
     assert f'href="/plans/{world["c"]}"' not in page
-    assert f'href="/plans/{world["d"]}"' not in page  # withdrawn before it was ever submitted
+    assert f'href="/plans/{world["d"]}"' not in page  # abandoned before it was ever submitted
     assert page.count('class="badge badge-overdue"') == 2
     for name in ["a", "a_committee", "b", "e", "f"]:
         assert f'href="/plans/{world[name]}"' in page

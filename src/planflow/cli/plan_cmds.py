@@ -142,6 +142,40 @@ def plans_fire(
     click.echo(f"plan {plan_id}: {action} -> {state}")
 
 
+@plans.command("recall")
+@click.argument("plan_id", type=ID)
+@click.option("--as", "actor", required=True, help="Username of the plan's submitter (chair).")
+@click.option("--comment", default=None, help="Why it is taken back (optional).")
+@pass_ctx
+def plans_recall(ctx: Context, plan_id: int, actor: str, comment: str | None) -> None:
+    """Take a submitted plan back to its draft, while no reviewer has decided on it."""
+    state = ctx.pf.recall(plan_id, actor, comment).to_state
+    click.echo(f"plan {plan_id}: recall -> {state}")
+
+
+@plans.command("abandon")
+@click.argument("plan_id", type=ID)
+@click.option("--as", "actor", required=True, help="Username of the plan's submitter (chair).")
+@click.option("--comment", required=True, help="Why the plan is abandoned.")
+@pass_ctx
+def plans_abandon(ctx: Context, plan_id: int, actor: str, comment: str) -> None:
+    """End a plan for good (formerly 'withdraw'; plans of an older definition
+    version still need 'plans fire PLAN withdraw')."""
+    state = ctx.pf.abandon(plan_id, actor, comment).to_state
+    click.echo(f"plan {plan_id}: abandon -> {state}")
+
+
+@plans.command("urge")
+@click.argument("plan_id", type=ID)
+@click.option("--as", "actor", required=True, help="Username of its submitter or a drafter.")
+@click.option("--comment", default=None, help="A word to the people reminded.")
+@pass_ctx
+def plans_urge(ctx: Context, plan_id: int, actor: str, comment: str | None) -> None:
+    """Remind whoever holds the plan's open task now (at most once a day per task)."""
+    done = ctx.pf.urge(plan_id, actor, comment)
+    click.echo(f"plan {plan_id}: urged {', '.join(done.notified)}")
+
+
 @plans.command("actions")
 @click.argument("plan_id", type=ID)
 @click.option("--as", "actor", required=True, help="Username.")

@@ -117,7 +117,12 @@ class WorkflowEngine:
             for source in t.sources:
                 key = (source, t.trigger)
                 self._candidates[key] = (*self._candidates.get(key, ()), t)
-        # What a decision in each state needs loaded besides the plan row.
+        #: Former names of triggers (``aliases:``), each to the trigger it now is.
+        self.aliases = {a: t.trigger for t in spec.transitions for a in t.aliases}
+        # What a decision in each state needs loaded besides the plan row: for
+        # the list of actions, the facts of every transition leaving the state;
+        # for one action, only its own (a recall's look at the trail costs the
+        # approvals in the same state nothing).
         self.quorum_states = frozenset(s for t in spec.transitions if t.quorum for s in t.sources)
         self.facts_needed: dict[str, frozenset[str]] = {
             state: frozenset(
@@ -127,6 +132,10 @@ class WorkflowEngine:
                 for fact in guards.needs(g.name)
             )
             for state in spec.state_names
+        }
+        self._facts_of_action: dict[tuple[str, str], frozenset[str]] = {
+            key: frozenset(fact for t in ts for g in t.guards for fact in guards.needs(g.name))
+            for key, ts in self._candidates.items()
         }
         self._machine = _PlanMachine(
             model=None,
@@ -180,6 +189,16 @@ class WorkflowEngine:
 
     # -- queries -----------------------------------------------------------
 
+    def canonical(self, action: str) -> str:
+        """The trigger ``action`` names: itself, or the one it is a former name of."""
+        return self.aliases.get(action, action)
+
+    def facts_for(self, state: str, action: str | None = None) -> frozenset[str]:
+        """The facts a decision needs: of ``action`` in ``state`` (None: of every action)."""
+        if action is None:
+            return self.facts_needed.get(state, frozenset())
+        return self._facts_of_action.get((state, self.canonical(action)), frozenset())
+
     def may_act(
         self, t: TransitionSpec, facts: PlanFacts, actor: int | None, org: OrgSnapshot
     ) -> bool:
@@ -232,6 +251,7 @@ class WorkflowEngine:
         org: OrgSnapshot,
         comment: str | None = None,
     ) -> Decision:
+        action = self.canonical(action)
         candidates = self._candidates.get((facts.state, action), ())
         if not candidates:
             available = [o.trigger for o in self.available_actions(facts, actor, org)]

@@ -133,6 +133,33 @@ def not_self(gate: Gate, _ref: GuardRef) -> Refusal | None:
     return None
 
 
+#: The fact ``not_acted_on`` reads: the first decision someone other than the
+#: submitter took on the plan since its last submission, as
+#: ``{"acted_by": user id, "action": trigger, "at": ISO time}``; ``{}`` when
+#: nobody did; None when it was not looked up (then the guard refuses).
+ACTED_ON = "acted_on"
+
+
+def not_acted_on(gate: Gate, _ref: GuardRef) -> Refusal | None:
+    # A recall takes back what nobody has looked at yet: once a reviewer has
+    # decided anything (started the review, voted), taking it back would
+    # pull the ground from under them.
+    acted = gate.facts.fact(ACTED_ON)
+    if not isinstance(acted, Mapping):
+        return CONDITIONS_NOT_MET
+    if acted:
+        return Refusal(
+            "recall_too_late",
+            {
+                "acted_by": acted.get("acted_by"),
+                "action": acted.get("action"),
+                "at": acted.get("at"),
+            },
+            "too late to recall: someone else decided on it ({action}) at {at}",
+        )
+    return None
+
+
 def inspection_recorded(gate: Gate, _ref: GuardRef) -> Refusal | None:
     if gate.facts.inspection not in ("unscored", "passed", "failed"):
         return INSPECTION_UNRECORDED
@@ -161,4 +188,5 @@ BUILTIN_GUARDS: tuple[Guard, ...] = (
     Guard("inspection_recorded", inspection_recorded, frozenset({"inspection"})),
     Guard("inspection_scored", inspection_scored, frozenset({"inspection"})),
     Guard("inspection_passed", inspection_passed, frozenset({"inspection"})),
+    Guard("not_acted_on", not_acted_on, frozenset({ACTED_ON})),
 )

@@ -116,7 +116,9 @@ class Notice:
 
 @dataclass(frozen=True, slots=True)
 class Addendum:
-    """What a ``Step`` adds to its change: audit detail and, optionally, a notice."""
+    """What a ``Step`` adds to its change: audit detail and, optionally, a notice
+    and the key that makes the change happen at most once (``applied_effect``)."""
 
     detail: Mapping[str, Any] = field(default_factory=dict)
     notice: Notice | None = None
+    effect_key: str | None = None

@@ -74,6 +74,8 @@ class Change:
     effect_key: str | None = None
     #: A reminder's, escalation's or re-routing's notices.
     notice: Notice | None = None
+    #: Whoever held the task the plan leaves, when the transition tells them.
+    left_task_holders: frozenset[int] = frozenset()
     #: Filled by the writers, read by event subscribers after commit.
     notified: list[int] = field(default_factory=list)
 
@@ -88,6 +90,8 @@ class Change:
         self.detail.update(addendum.detail)
         if addendum.notice is not None:
             self.notice = addendum.notice
+        if addendum.effect_key is not None:
+            self.effect_key = addendum.effect_key
 
 
 class StepContext(NamedTuple):
@@ -174,6 +178,7 @@ def recipients(change: Change) -> list[int]:
             people |= org.assignees(ref, change.unit_id)
         if t.notify_submitter and change.previous_submitter is not None:
             people.add(change.previous_submitter)
+        people |= change.left_task_holders
     if change.actor_id is not None:
         people.discard(change.actor_id)
     return sorted(p for p in people if p in org.active_users)

@@ -269,12 +269,17 @@ class PlanService:
         with write_tx(self.db) as tx:
             row, spec, org = self._load(tx, plan_id, expected_version, actor_id)
             engine = self.engine_for(spec)
-            facts = self.facts_for(tx, row, spec, engine)
+            facts = self.facts_for(tx, row, spec, engine, action)
             with self.hiding_from_strangers(row, org, actor_id):
                 decision = engine.decide(facts, action, actor_id, org, comment)
+            trigger = decision.transition.trigger
             change = self._change(
-                row, spec, org, action, actor_id, on_behalf_of_id, comment, decision
+                row, spec, org, trigger, actor_id, on_behalf_of_id, comment, decision
             )
+            if trigger != action:
+                change.detail["called_as"] = action  # a former name (``aliases:``)
+            if decision.transition.notify_task_holders and decision.changes_state:
+                change.left_task_holders = task_holders(row, org)
             update: PlanUpdate = NOTE  # a counted n-of-m vote moves nothing
             if decision.changes_state:
                 update = _MOVE
@@ -407,15 +412,21 @@ class PlanService:
     # -- the shared steps --------------------------------------------------------
 
     def facts_for(
-        self, tx: Tx, row: ps.PlanRow, spec: WorkflowSpec, engine: WorkflowEngine | None = None
+        self,
+        tx: Tx,
+        row: ps.PlanRow,
+        spec: WorkflowSpec,
+        engine: WorkflowEngine | None = None,
+        action: str | None = None,
     ) -> PlanFacts:
-        """What the engine may know about the plan: the row, plus what guards need."""
+        """What the engine may know about the plan: the row, plus what guards need
+        (the guards of ``action``; None: of every action of the plan's state)."""
         engine = engine or self.engine_for(spec)
         approvals = frozenset[int]()
         if row.state in engine.quorum_states:
             approvals = ps.load_votes(tx, row.id, row.revision)
         facts: dict[str, object] = {}
-        for fact in engine.facts_needed.get(row.state, ()):
+        for fact in engine.facts_for(row.state, action):
             provider = self.guards.provider(fact)
             # Without a provider the fact is unknown (None), and its guards refuse.
             facts[fact] = provider(tx, row, spec) if provider is not None else None
@@ -551,6 +562,18 @@ class PlanService:
 
 #: A transition that is not a submission (the submitter stays), and a plan's creation.
 _MOVE = Move()
+
+
+def task_holders(row: ps.PlanRow, org: OrgSnapshot) -> frozenset[int]:
+    """Who holds the plan's open task now: its role where it waits and where it was
+    escalated to (active people only)."""
+    if row.task_role is None:
+        return frozenset()
+    people: set[int] = set()
+    for unit_id in (row.task_unit_id, row.task_escalated_unit_id):
+        if unit_id is not None:
+            people |= org.holders(row.task_role, unit_id)
+    return frozenset(p for p in people if p in org.active_users)
 
 
 def _retrying(run: Callable[[], T], *, pinned: bool) -> T:

@@ -22,6 +22,7 @@ from planflow.core.ids import MAX_ID
 GUARDS = (
     *("has_items", "all_items_have_due_dates", "comment_required", "not_self"),
     *("inspection_recorded", "inspection_scored", "inspection_passed"),
+    "not_acted_on",
 )
 #: The fact that only a definition with an ``inspection:`` scoring sheet can provide.
 SHEET_FACT = "inspection"
@@ -40,7 +41,7 @@ WHERE = tuple(w.value for w in Where)
 REQUIRED = ("trigger", "source", "dest")
 OPTIONAL = (
     *("label", "role", "at", "system", "guards", "quorum"),
-    *("submission", "notify", "notify_submitter"),
+    *("submission", "notify", "notify_submitter", "notify_task_holders", "aliases"),
 )
 
 
@@ -102,6 +103,7 @@ class ActionReader:
         if submission and system:
             r.problems.add(join(path, "submission"), "submission: true needs role:, not system")
         notify = r.get(fields, path, "notify", self._notify)
+        aliases = r.get(fields, path, "aliases", self._aliases)
         if trigger is None or sources is None or dest is None:
             return None
         return TransitionSpec(
@@ -115,6 +117,8 @@ class ActionReader:
             submission=bool(submission),
             notify=notify or (),
             notify_submitter=bool(r.get(fields, path, "notify_submitter", r.boolean)),
+            notify_task_holders=bool(r.get(fields, path, "notify_task_holders", r.boolean)),
+            aliases=aliases or (),
         )
 
     def _sources(self, node: Node, path: str) -> tuple[str, ...] | None:
@@ -130,6 +134,17 @@ class ActionReader:
             elif name is not None:
                 names.append(name)
         return tuple(names) if items and len(names) == len(items) else None
+
+    def _aliases(self, node: Node, path: str) -> tuple[str, ...] | None:
+        """Former names of the trigger; whether they clash with others is ``validate``'s."""
+        names: list[str] = []
+        for item_path, item in self._r.items(node, path):
+            name = self._r.name(item, item_path)
+            if name in names:
+                self._r.fail(item_path, item, f"alias {quote(name)} is listed twice")
+            elif name is not None:
+                names.append(name)
+        return tuple(names)
 
     def _actor(self, node: Node, fields: dict[str, Node], path: str) -> RoleRef | None:
         """``role: {role, at}``, or ``role: name`` with a sibling ``at:``, or ``system: true``."""

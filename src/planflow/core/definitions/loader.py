@@ -38,6 +38,7 @@ from planflow.core.definitions.source import (
 )
 from planflow.core.definitions.spec import (
     BUILTIN_ROLES,
+    MAX_URGE_HOURS,
     Duration,
     Label,
     RoleRef,
@@ -53,7 +54,7 @@ from planflow.core.ids import MAX_ID
 from planflow.errors import DefinitionError, DefinitionProblem
 
 TOP = ("name", "version", "initial", "states", "transitions")
-TOP_OPTIONAL = ("title", "creator", "roles", "timers", "schedules", "inspection")
+TOP_OPTIONAL = ("title", "creator", "roles", "timers", "schedules", "inspection", "urge")
 TIMER_OPTIONAL = ("remind_before", "escalate_after", "repeat_escalation", "auto_action")
 SCHEDULE = ("name", "at", "trigger", "in_state")
 CLOCK = {"month": (1, 12), "day": (1, 31), "hour": (0, 23), "minute": (0, 59)}
@@ -185,7 +186,20 @@ class _Builder:
         for path, node in r.items(top["schedules"], "schedules") if "schedules" in top else ():
             self._schedule(node, path)
         d.inspection = r.get(top, "", "inspection", lambda n, p: read_sheet(r, n, p))
+        d.urge_every_hours = r.get(top, "", "urge", self._urge) or d.urge_every_hours
         return d
+
+    def _urge(self, node: Node, path: str) -> int | None:
+        """``urge: {every_hours: n}``: the least time between two urges of one task."""
+        fields = self.r.mapping(node, path, ("every_hours",))
+        if fields is None:
+            return None
+        return self.r.get(
+            fields,
+            path,
+            "every_hours",
+            lambda n, p: self.r.integer(n, p, low=1, high=MAX_URGE_HOURS),
+        )
 
     # -- roles and states ---------------------------------------------------
 

@@ -16,6 +16,11 @@ LANGUAGES = ("en", "zh", "ko")
 #: Roles every deployment knows. A definition may declare more under ``roles:``.
 BUILTIN_ROLES = ("drafter", "submitter", "reviewer", "inspector", "officer", "admin")
 
+#: How often a task's holders may be urged when the definition does not say.
+DEFAULT_URGE_HOURS = 24
+#: The longest interval a definition may set between two urges: a year.
+MAX_URGE_HOURS = 8784
+
 
 class Where(StrEnum):
     """Where a role is looked up, relative to the plan's unit."""
@@ -128,6 +133,16 @@ class TransitionSpec:
     notify: tuple[RoleRef, ...] = ()
     #: Also notify the plan's submitter (e.g. on return).
     notify_submitter: bool = False
+    #: Also notify whoever held the task of the state the plan leaves (a recall:
+    #: the reviewers who had it waiting are told it is gone).
+    notify_task_holders: bool = False
+    #: Former names of the trigger that still fire it (``withdraw`` for
+    #: ``abandon``): scripts and links that use them keep working; the audit
+    #: record carries the trigger's name.
+    aliases: tuple[str, ...] = ()
+
+    def answers_to(self, action: str) -> bool:
+        return action == self.trigger or action in self.aliases
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +271,9 @@ class WorkflowSpec:
     timers: tuple[TimerSpec, ...] = ()
     schedules: tuple[ScheduleSpec, ...] = ()
     inspection: ScoringSheet | None = None
+    #: The submitter's side may urge a task's holders at most once per this many
+    #: hours (``urge: {every_hours: n}``).
+    urge_every_hours: int = DEFAULT_URGE_HOURS
     source: str = ""
     #: SHA-256 of the file's bytes: a version number may be reused by mistake,
     #: the digest tells whether two loads are really the same definition.
@@ -278,6 +296,13 @@ class WorkflowSpec:
     @property
     def final_states(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.states if s.final)
+
+    def transition_named(self, action: str) -> TransitionSpec | None:
+        """The first transition whose trigger, or a former name of it, is ``action``."""
+        for t in self.transitions:
+            if t.answers_to(action):
+                return t
+        return None
 
     def transitions_from(self, state: str) -> tuple[TransitionSpec, ...]:
         return tuple(t for t in self.transitions if state in t.sources)

@@ -17,6 +17,7 @@ from planflow.core.definitions.actions import SHEET_FACT, KnownGuards
 from planflow.core.definitions.nodes import Problems, join, quote, suggest
 from planflow.core.definitions.spec import (
     BUILTIN_ROLES,
+    DEFAULT_URGE_HOURS,
     Label,
     RoleRef,
     ScheduleSpec,
@@ -43,6 +44,7 @@ class Draft:
     timers: list[tuple[str, TimerSpec]] = field(default_factory=list)
     schedules: list[tuple[str, ScheduleSpec]] = field(default_factory=list)
     inspection: ScoringSheet | None = None
+    urge_every_hours: int = DEFAULT_URGE_HOURS
     #: False once a state or transition could not be read as written: checks of
     #: references and of the graph would then blame the wrong thing.
     complete: bool = True
@@ -62,6 +64,7 @@ class Draft:
             timers=tuple(t for _, t in self.timers),
             schedules=tuple(s for _, s in self.schedules),
             inspection=self.inspection,
+            urge_every_hours=self.urge_every_hours,
             source=source,
             digest=digest,
         )
@@ -69,6 +72,7 @@ class Draft:
 
 def validate(draft: Draft, problems: Problems, guards: KnownGuards) -> None:
     _check_ambiguity(draft, problems)
+    _check_aliases(draft, problems)
     if not draft.complete:
         return
     refs_ok = _check_state_refs(draft, problems)
@@ -117,6 +121,23 @@ def _check_ambiguity(draft: Draft, problems: Problems) -> None:
                 )
             else:
                 seen[key] = path
+
+
+def _check_aliases(draft: Draft, problems: Problems) -> None:
+    # An alias stands for exactly one trigger: it may not be a trigger itself
+    # nor the alias of another one (the same trigger may list it on each of
+    # its transitions, e.g. a vote beside a veto).
+    triggers = {t.trigger for _, t in draft.transitions}
+    owner: dict[str, str] = {}
+    for path, t in draft.transitions:
+        for index, alias in enumerate(t.aliases):
+            where = join(join(path, "aliases"), index)
+            if alias in triggers:
+                problems.add(where, f"alias {quote(alias)} is a trigger of this definition")
+            elif owner.setdefault(alias, t.trigger) != t.trigger:
+                problems.add(
+                    where, f"alias {quote(alias)} already names trigger {quote(owner[alias])}"
+                )
 
 
 def _check_state_refs(draft: Draft, problems: Problems) -> bool:

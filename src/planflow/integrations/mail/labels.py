@@ -42,10 +42,8 @@ class RegistryLabels:
         spec = self._spec(workflow)
         if spec is None:
             return action
-        for transition in spec.transitions:
-            if transition.trigger == action:
-                return transition.label.get(language) or action
-        return action
+        transition = spec.transition_named(action)  # a former name reads as the trigger
+        return transition.label.get(language) or action if transition is not None else action
 
     def metric(self, workflow: str, metric: str, language: str) -> str:
         """A target metric's label, from the latest definition's scoring sheet."""

@@ -230,6 +230,12 @@ def _summary(
             fields.append(("field.unit", _unit(p)))
         fields.insert(0, ("field.due", due))
         fields.append(("field.note", _note(p, lang, ctx, workflow)))
+    elif kind == "urge":  # the submitter's side asks the task's holders to act now
+        who = actor_name or t["user"].format(id=_str(p.get("actor")))
+        headline = t["urge.subject"].format(title=title)
+        lead = t["urge.lead"].format(actor=who, title=title, state=state("state") or t["none"])
+        fields.append(("field.due", _due(p.get("due_at"), lang, ctx.timezone)))
+        fields.append(("field.comment", _str(p.get("comment"))))
     elif kind == "reroute":  # the task followed its unit to a new place in the tree
         unit = _unit(p) or t["none"]
         headline = t["reroute.subject"].format(title=title)

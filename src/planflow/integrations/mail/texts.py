@@ -28,6 +28,10 @@ TEXTS: dict[str, dict[str, str]] = {
             "to {unit} (level {level})."
         ),
         "escalate.unit_unknown": "the unit above",
+        "urge.subject": "Please act on “{title}”",
+        "urge.lead": (
+            "{actor} asks you to act on the plan “{title}”, waiting for you in the state “{state}”."
+        ),
         "reroute.subject": "Now waiting for you: “{title}”",
         "reroute.lead": (
             "The plan “{title}” in the state “{state}” now waits for you at {unit}: "
@@ -70,6 +74,10 @@ TEXTS: dict[str, dict[str, str]] = {
             "计划「{title}」在“{state}”状态已超过期限，已上报至{unit}（第 {level} 级）。"
         ),
         "escalate.unit_unknown": "上级单位",
+        "urge.subject": "催办：计划「{title}」",
+        "urge.lead": (
+            "{actor}催促您办理计划「{title}」，该计划目前处于“{state}”状态，正等待您处理。"
+        ),
         "reroute.subject": "待您处理：计划「{title}」",
         "reroute.lead": (
             "计划「{title}」目前处于“{state}”状态，因所属单位在组织架构中调整，现改由{unit}处理，"
@@ -113,6 +121,11 @@ TEXTS: dict[str, dict[str, str]] = {
             "상향 보고되었습니다({level}단계)."
         ),
         "escalate.unit_unknown": "상급 조직",
+        "urge.subject": "처리 독촉: 계획 ‘{title}’",
+        "urge.lead": (
+            "{actor} 님이 ‘{state}’ 상태에서 회원님을 기다리고 있는 계획 ‘{title}’의 "
+            "처리를 요청했습니다."
+        ),
         "reroute.subject": "처리 대기: 계획 ‘{title}’",
         "reroute.lead": (
             "계획 ‘{title}’의 소속 조직이 조직 구조에서 이동되어, ‘{state}’ 상태의 처리가 "
