@@ -81,7 +81,17 @@ def test_the_flow_reads_top_to_bottom(name: str) -> None:
         # Forward edges go down; only edges back to an earlier state go up.
         assert (rank[e.dest] > rank[e.source]) != e.back, e
     backs = sorted((e.key, e.source) for e in d.edges if e.back)
-    assert backs == sorted([("rectified", "rectification_required"), ("resubmit", "returned")])
+    # Back to the draft: a recall while nobody has acted yet (from each waiting state).
+    recalls = [
+        ("recall", source)
+        for t in spec.transitions
+        if t.trigger == "recall"
+        for source in t.sources
+    ]
+    assert recalls
+    assert backs == sorted(
+        [("rectified", "rectification_required"), ("resubmit", "returned"), *recalls]
+    )
     # The start marker points at the initial state from above.
     assert d.start[1] < d.start_to[1] == d.node(spec.initial).box.y
 

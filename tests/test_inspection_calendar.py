@@ -223,15 +223,15 @@ def test_rounds_count_the_inspect_sources_of_the_plans_own_definition(
 def test_rounds_count_the_inspect_sources_of_the_plans_own_version(
     pf: Planflow, org: object, tmp_path: Path
 ) -> None:
-    """annual_plan@3 inspects in two steps; a plan started under @2 keeps @2's rounds."""
+    """annual_plan@4 inspects in two steps; a plan started under @3 keeps @3's rounds."""
     old = scheduled(pf)
     text = TWO_STEP.read_text(encoding="utf-8")
     text = text.replace("name: two_step_inspection", "name: annual_plan")
-    text = text.replace("version: 1", "version: 3")
-    (tmp_path / "annual_plan_3.yaml").write_text(text, encoding="utf-8")
-    pf.service.registry.register(load_definition(tmp_path / "annual_plan_3.yaml"))
-    new = two_step_plan(pf, "Under version 3", workflow="annual_plan")
-    assert (stored_plan(pf, old).workflow_version, stored_plan(pf, new).workflow_version) == (2, 3)
+    text = text.replace("version: 1", "version: 4")
+    (tmp_path / "annual_plan_4.yaml").write_text(text, encoding="utf-8")
+    pf.service.registry.register(load_definition(tmp_path / "annual_plan_4.yaml"))
+    new = two_step_plan(pf, "Under version 4", workflow="annual_plan")
+    assert (stored_plan(pf, old).workflow_version, stored_plan(pf, new).workflow_version) == (3, 4)
     inspector = pf.user_id("inspector")
     cal_of(pf).set_visit_date(new, inspector, date(2027, 2, 14))
     cal_of(pf).set_visit_date(old, inspector, date(2027, 2, 15))
