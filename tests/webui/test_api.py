@@ -346,3 +346,18 @@ def test_the_api_s_own_refusals_are_worded_in_every_language(
         assert all(call({"Accept-Language": "zh"}).get_json()["code"] == code for _ in (0,))
         assert len(set(details.values())) == 3, (code, details)
         assert "could not be carried out" not in details["en"], (code, details)
+
+
+def test_urge_through_the_api(api: FlaskClient, pf: Planflow) -> None:
+    plan_id = new_plan(pf)
+    pf.fire(plan_id, "submit", "chair_a")
+    path = f"/api/v1/plans/{plan_id}/urge"
+    done = api.post(path, headers=token(pf, "drafter_a", "write"), json={"comment": "April!"})
+    assert done.status_code == 200, done.get_data(as_text=True)
+    assert set(done.get_json()["notified"]) == {"reviewer", "reviewer2"}
+    again = assert_problem(
+        api.post(path, headers=token(pf, "chair_a", "write")), 422, "guard_failed"
+    )
+    assert "urge_too_soon" in str(again["params"])
+    assert_problem(api.post(path, headers=token(pf, "drafter_b", "write")), 404, "not_found")
+    assert [e.action for e in pf.audit_trail(plan_id)].count("urge") == 1

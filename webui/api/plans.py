@@ -29,6 +29,8 @@ from .schemas import (
     PlanQuery,
     Problem,
     Unit,
+    UrgeDone,
+    UrgeRequest,
 )
 from .spec import api_spec, validate
 
@@ -51,6 +53,7 @@ def register(bp: Blueprint) -> None:
         fire,
         methods=["POST"],
     )
+    bp.add_url_rule(f"/plans/{PLAN}/urge", "urge", urge, methods=["POST"])
     bp.add_url_rule("/me/tasks", "my_tasks", my_tasks, methods=["GET"])
 
 
@@ -157,6 +160,22 @@ def fire(plan_id: int, action: str, json: FireRequest) -> FireResult:
         expected_version=json.expected_version,
     )
     return FireResult.model_validate(result)
+
+
+@validate(
+    json=UrgeRequest,
+    resp=Responses(HTTP_200=UrgeDone, HTTP_404=Problem, **READ_ERRORS),
+    tags=["plans"],
+)
+def urge(plan_id: int, json: UrgeRequest) -> UrgeDone:
+    """Remind the holders of the plan's open task now (催办), as its submitter or drafter.
+
+    At most once per task per the definition's interval: sooner is 422 with
+    ``urge_too_soon`` and ``next_at``. Scope ``write``.
+    """
+    require_scope("write")
+    json = json or UrgeRequest()
+    return UrgeDone.model_validate(planflow().urge(plan_id, caller(), json.comment))
 
 
 @validate(resp=Responses(HTTP_200=MyTasks, **READ_ERRORS), tags=["tasks"])

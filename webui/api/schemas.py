@@ -155,6 +155,17 @@ class FireResult(View):
     quorum: list[int] | None = Field(None, description="[approvals so far, approvals required]")
 
 
+class UrgeRequest(Strict):
+    comment: str | None = Field(None, max_length=4000)
+
+
+class UrgeDone(View):
+    plan_id: int
+    version: int
+    at: datetime
+    notified: list[str] = Field(description="Who was reminded, by username.")
+
+
 class MyTask(BaseModel):
     plan_id: int
     plan_version: int
