@@ -146,20 +146,28 @@ def get_inspection(plan_id: int) -> Inspection:
     )
 
 
+def _record(plan_id: int, json: ScoresRequest, column: str) -> Recorded:
+    """One column of the sheet (``self`` or ``inspector``) through the library's rule for it."""
+    require_scope("write")
+    inspections = planflow().inspections
+    if column == "self":
+        record = inspections.record_self_assessment
+        scores = [CriterionScore(s.code, self_score=s.score, self_note=s.note, measured=s.measured)
+                  for s in json.scores]  # fmt: skip
+    else:
+        record = inspections.record_scores
+        scores = [CriterionScore(s.code, inspector_score=s.score, inspector_note=s.note,
+                                 measured=s.measured) for s in json.scores]  # fmt: skip
+    version = record(plan_id, scores, actor=caller(), expected_version=json.expected_version)
+    return Recorded(plan_id=plan_id, version=version)
+
+
 @validate(
     json=ScoresRequest, resp=Responses(HTTP_200=Recorded, **WRITE_ERRORS), tags=["inspection"]
 )
 def put_self_assessment(plan_id: int, json: ScoresRequest) -> Recorded:
     """The unit's own column (its drafter or submitter). Scope ``write``."""
-    require_scope("write")
-    scores = [
-        CriterionScore(s.code, self_score=s.score, self_note=s.note, measured=s.measured)
-        for s in json.scores
-    ]
-    version = planflow().inspections.record_self_assessment(
-        plan_id, scores, actor=caller(), expected_version=json.expected_version
-    )
-    return Recorded(plan_id=plan_id, version=version)
+    return _record(plan_id, json, "self")
 
 
 @validate(
@@ -167,15 +175,7 @@ def put_self_assessment(plan_id: int, json: ScoresRequest) -> Recorded:
 )
 def put_scores(plan_id: int, json: ScoresRequest) -> Recorded:
     """The inspector's column, with measured values for targets. Scope ``write``."""
-    require_scope("write")
-    scores = [
-        CriterionScore(s.code, inspector_score=s.score, inspector_note=s.note, measured=s.measured)
-        for s in json.scores
-    ]
-    version = planflow().inspections.record_scores(
-        plan_id, scores, actor=caller(), expected_version=json.expected_version
-    )
-    return Recorded(plan_id=plan_id, version=version)
+    return _record(plan_id, json, "inspector")
 
 
 @validate(
