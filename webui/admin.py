@@ -29,9 +29,9 @@ from planflow.core.audit_chain import ChainProblem
 from planflow.core.definitions.spec import BUILTIN_ROLES
 from planflow.core.org import OrgSnapshot
 from planflow.errors import PlanflowError
+from planflow.facade.admin import AdminAPI
 from planflow.services.accounts import MAX_PASSWORD, MIN_PASSWORD
 from planflow.services.admin_directory import ADMIN, AdminDirectory, AdminScope, scope_of
-from planflow.services.org_admin import OrgAdmin
 from planflow.storage.audit_repo import export
 from planflow.views import AuditReport
 
@@ -90,8 +90,9 @@ def directory() -> AdminDirectory:
     return planflow().admin_directory()
 
 
-def changes() -> OrgAdmin:
-    return planflow().org_admin()
+def admin() -> AdminAPI:
+    """An administrator's changes, by username (``Planflow.admin``)."""
+    return planflow().admin
 
 
 def known_roles() -> tuple[str, ...]:

@@ -25,7 +25,7 @@ from planflow.services.admin_directory import AdminRefused, AdminScope, OrgConfl
 from planflow.storage.org_repo import CODE_RE
 
 from .access import org_now
-from .admin import admin_scope, changes, directory, refusal, require_admin, tree_order, unit_choices
+from .admin import admin, admin_scope, directory, refusal, require_admin, tree_order, unit_choices
 from .admin_forms import UnitAddForm, UnitMoveForm, UnitRenameForm
 from .forms import CHOOSE
 from .users import me, planflow
@@ -92,7 +92,7 @@ def add() -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _tree_page(form, 422)
     try:
-        changes().add_unit(me().id, form.code.data, form.name.data, form.parent.data)
+        admin().add_unit(me().username, form.code.data, form.name.data, form.parent.data)
     except AdminRefused as error:
         target = form.code if error.reason in ("duplicate_code", "bad_code") else form.name
         target.errors.append(refusal(error))
@@ -147,7 +147,9 @@ def rename(code: str) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _unit_page(code, rename=form, status=422)
     try:
-        changes().rename_unit(me().id, code, form.name.data, form.expected_name.data or "")
+        admin().rename_unit(
+            me().username, code, form.name.data, expected_name=form.expected_name.data or ""
+        )
     except OrgConflict as error:
         # What the admin typed stays; the next save replaces the name shown now.
         form.expected_name.data = error.current
@@ -176,7 +178,7 @@ def move(code: str) -> Response | tuple[str, int]:
         form.parent.errors.append(str(CHOOSE))
         return _unit_page(code, move=form, status=422)
     try:
-        report = changes().move_unit(me().id, code, wanted)
+        report = admin().move_unit(me().username, code, wanted)
     except AdminRefused as error:
         form.parent.errors.append(refusal(error))
         return _unit_page(code, move=form, status=422)

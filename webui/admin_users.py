@@ -28,8 +28,8 @@ from planflow.services.admin_directory import (
 
 from .access import org_now
 from .admin import (
+    admin,
     admin_scope,
-    changes,
     directory,
     known_roles,
     refusal,
@@ -100,16 +100,15 @@ def new() -> Response | tuple[str, int]:
             )
         else:
             try:
-                user_id = changes().create_user(
-                    me().id,
-                    username=form.username.data,
-                    display_name=form.display_name.data,
+                admin().create_user(
+                    me().username,
+                    form.username.data,
+                    form.display_name.data,
                     email=form.email.data or "",
                     language=form.language.data,
                     password=form.password.data or None,
                     role=role,
-                    unit_code=unit,
-                    known_roles=known_roles(),
+                    unit=unit,
                 )
             except AdminRefused as error:
                 fields = {
@@ -124,6 +123,7 @@ def new() -> Response | tuple[str, int]:
                 (target.errors if target is not None else form.form_errors).append(refusal(error))
             else:
                 flash(gettext("%(name)s was added.", name=form.username.data), "success")
+                user_id = planflow().user_id(form.username.data)
                 return redirect(url_for("admin_users.person", user_id=user_id))
     status = 422 if form.is_submitted() else 200
     return render_template("admin/user_new.html", form=form), status
@@ -179,9 +179,9 @@ def profile(user_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _page(person, profile=form, status=422)
     try:
-        changes().update_profile(
-            me().id,
-            user_id,
+        admin().update_profile(
+            me().username,
+            person.username,
             display_name=form.display_name.data,
             email=form.email.data or "",
             language=form.language.data,
@@ -212,7 +212,7 @@ def _set_active(user_id: int, active: bool) -> Response | tuple[str, int]:
     if not ConfirmForm().validate_on_submit():
         return _page(person, status=400)
     try:
-        changes().set_active(me().id, user_id, active)
+        admin().set_active(me().username, person.username, active)
     except AdminForbidden as error:
         return _page(person, message=refusal(error), status=403)
     if active:
@@ -242,7 +242,7 @@ def password(user_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _page(person, password=form, status=422)
     try:
-        changes().set_password(me().id, user_id, form.new.data)
+        admin().set_password(me().username, person.username, form.new.data)
     except AdminForbidden as error:
         return _page(person, message=refusal(error), status=403)
     except AdminRefused as error:
@@ -267,9 +267,7 @@ def assign(user_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _page(person, assign=form, status=422)
     try:
-        added = changes().assign_role(
-            me().id, user_id, form.role.data, form.unit.data, known_roles=known_roles()
-        )
+        added = admin().assign_role(me().username, person.username, form.role.data, form.unit.data)
     except AdminRefused as error:
         form.role.errors.append(refusal(error))
         return _page(person, assign=form, status=422)
@@ -288,7 +286,9 @@ def revoke(user_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _page(person, status=422)
     try:
-        removed = changes().revoke_role(me().id, user_id, form.role.data, form.unit.data)
+        removed = admin().revoke_role(
+            me().username, person.username, form.role.data, form.unit.data
+        )
     except AdminForbidden as error:
         return _page(person, message=refusal(error), status=403)
     args = {"role": role_label(form.role.data), "unit": form.unit.data}

@@ -13,7 +13,8 @@ The public names, all importable from ``planflow``::
     ``tasks``, ``review_queue``, ``audit_trail``, ``verify_audit``, and the
     areas ``org`` (units, users, roles), ``content`` (content, revisions,
     comments), ``execution`` (progress, evidence), ``inspections`` and
-    ``inbox`` (tasks, notifications), ``tokens`` (personal access tokens of
+    ``inbox`` (tasks, notifications), ``admin`` (an administrator's changes
+    within their units, by name), ``tokens`` (personal access tokens of
     the HTTP API), ``webhooks`` (outgoing webhooks and their delivery log).
 
 Views (``planflow.views``): what the front door returns, frozen, never rows
@@ -23,7 +24,8 @@ Views (``planflow.views``): what the front door returns, frozen, never rows
     ``ProgressReport``, ``EvidenceFile``, ``InspectionRoundView``, ``InspectionResult``,
     ``UnitView``, ``UnitMoved``, ``UserView``, ``RoleView``, ``ApiTokenView``,
     ``NewApiToken``, ``WebhookView``, ``NewWebhook``, ``WebhookDeliveryView``,
-    ``DeliveryAttempt``, ``UrgeResult``, ``UrgeOption``, and ``ActionOption`` (what a
+    ``DeliveryAttempt``, ``UrgeResult``, ``UrgeOption``, ``Person`` and ``PeoplePage``
+    (``admin``'s reads), and ``ActionOption`` (what a
     user may do on a plan now; ``blocked_by`` says what would refuse it).
 
 Content: ``PlanContent`` (sections of numbered items), ``Section``, ``Item``,
@@ -32,7 +34,8 @@ Content: ``PlanContent`` (sections of numbered items), ``Section``, ``Item``,
 Errors (``planflow.errors``): every error planflow raises on purpose is a
     ``PlanflowError``: ``NotFound``, ``ActionNotAllowed``,
     ``PermissionDenied``, ``GuardFailed``, ``StaleVersion``,
-    ``ValidationError``, ``DefinitionError`` (with ``DefinitionProblem``).
+    ``ValidationError``, ``DefinitionError`` (with ``DefinitionProblem``);
+    the admin rule's ``AdminForbidden``, ``AdminRefused`` and ``OrgConflict``.
 
 Everything else is reachable but not promised to stay as it is.
 
@@ -59,6 +62,11 @@ from .errors import PermissionDenied as PermissionDenied
 from .errors import PlanflowError as PlanflowError
 from .errors import StaleVersion as StaleVersion
 from .errors import ValidationError as ValidationError
+from .services.admin_directory import AdminForbidden as AdminForbidden
+from .services.admin_directory import AdminRefused as AdminRefused
+from .services.admin_directory import OrgConflict as OrgConflict
+from .services.admin_directory import PeoplePage as PeoplePage
+from .services.admin_directory import Person as Person
 from .views import ActionOption as ActionOption
 from .views import ActionResult as ActionResult
 from .views import ApiTokenView as ApiTokenView
@@ -97,6 +105,8 @@ __all__ = [
     "ActionNotAllowed",
     "ActionOption",
     "ActionResult",
+    "AdminForbidden",
+    "AdminRefused",
     "ApiTokenView",
     "AuditEntry",
     "AuditReport",
@@ -116,8 +126,11 @@ __all__ = [
     "NotFound",
     "NotificationEntry",
     "OpenTask",
+    "OrgConflict",
     "Page",
+    "PeoplePage",
     "PermissionDenied",
+    "Person",
     "PlanContent",
     "PlanSummary",
     "PlanView",

@@ -38,6 +38,7 @@ from planflow.core.org import OrgSnapshot
 from planflow.core.state_phases import StateClasses, state_classes
 from planflow.errors import NotFound
 from planflow.events import EventBus
+from planflow.facade.admin import AdminAPI
 from planflow.facade.content import ContentAPI
 from planflow.facade.execution import ExecutionAPI
 from planflow.facade.inbox import InboxAPI
@@ -153,6 +154,14 @@ class Planflow:
             self.registry,
             moves=UnitMoves(self.service, self.org_repo),
             admin=self.org_admin,
+        )
+        #: An administrator's scoped changes, by username and code (``facade.admin``).
+        self.admin = AdminAPI(
+            self.names,
+            self.org_admin,
+            self.admin_directory,
+            self.org.known_roles,
+            self.org.move_unit,
         )
         #: Personal access tokens of the HTTP API (``facade.tokens``).
         self.tokens = TokensAPI(ApiTokens(self.db, self.clock), self.names)

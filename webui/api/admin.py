@@ -2,7 +2,7 @@
 
 Needs a token with scope ``admin`` whose user holds the admin role; what an
 administrator sees and may change is the library's admin rule
-(``services.admin_directory`` / ``services.org_admin``): the units at and
+(``Planflow.admin``, over ``services.org_admin``): the units at and
 below where they hold the role, the people with a role there, and no way
 to change one's own admin role or account from here.
 """
@@ -13,7 +13,7 @@ from flask import Blueprint
 from pydantic import BaseModel, Field
 from spectree import Response as Responses
 
-from planflow.services.admin_directory import AdminForbidden, AdminScope, Person, scope_of
+from planflow.services.admin_directory import AdminScope, Person
 
 from ..users import planflow
 from .auth import caller, require_scope
@@ -105,20 +105,19 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule(role, "admin_revoke", revoke_role, methods=["DELETE"])
 
 
-def _scope() -> tuple[int, AdminScope]:
+def _actor() -> str:
     require_scope("admin")
-    pf = planflow()
-    actor = pf.user_id(caller())
-    scope = scope_of(pf.org_snapshot(), actor)
-    if scope is None:
-        raise AdminForbidden("not_admin", "only an administrator may see the organisation here")
-    return actor, scope
+    return caller()
+
+
+def _scope() -> AdminScope:
+    return planflow().admin.scope(_actor())
 
 
 @validate(resp=Responses(HTTP_200=AdminUnits, **ERRORS), tags=["admin"])
 def units() -> AdminUnits:
     """The units the caller administers, each under its parent. Scope ``admin``."""
-    _actor, scope = _scope()
+    scope = _scope()
     return AdminUnits(
         items=[
             AdminUnit.model_validate(u)
@@ -131,8 +130,7 @@ def units() -> AdminUnits:
 @validate(query=PeopleQuery, resp=Responses(HTTP_200=People, **ERRORS), tags=["admin"])
 def people(query: PeopleQuery) -> People:
     """The people with a role in the caller's units, a page at a time. Scope ``admin``."""
-    _actor, scope = _scope()
-    page = planflow().admin_directory().people(scope, query.q, query.page)
+    page = planflow().admin.people(_actor(), query.q, query.page)
     return People(
         items=[AdminPerson.of(p) for p in page.people],
         total=page.total,
@@ -144,16 +142,14 @@ def people(query: PeopleQuery) -> People:
 @validate(json=NewPerson, resp=Responses(HTTP_201=Done, **ERRORS), tags=["admin"])
 def add_person(json: NewPerson) -> tuple[Done, int]:
     """A new person with a first role at one of the caller's units. Scope ``admin``."""
-    actor = _scope()[0]
-    planflow().org_admin().create_user(
-        actor,
-        username=json.username,
-        display_name=json.display_name,
+    planflow().admin.create_user(
+        _actor(),
+        json.username,
+        json.display_name,
         email=json.email,
         language=json.language,
         role=json.role,
-        unit_code=json.unit,
-        known_roles=planflow().org.known_roles(),
+        unit=json.unit,
     )
     return Done(username=json.username, changed=True), 201
 
@@ -161,27 +157,19 @@ def add_person(json: NewPerson) -> tuple[Done, int]:
 @validate(json=Active, resp=Responses(HTTP_200=Done, **ERRORS), tags=["admin"])
 def set_active(username: str, json: Active) -> Done:
     """Deactivate (or reactivate) a person the caller manages. Scope ``admin``."""
-    actor = _scope()[0]
-    pf = planflow()
-    pf.org_admin().set_active(actor, pf.user_id(username), json.active)
+    planflow().admin.set_active(_actor(), username, json.active)
     return Done(username=username, changed=True)
 
 
 @validate(resp=Responses(HTTP_200=Done, **ERRORS), tags=["admin"])
 def assign_role(username: str, role: str, unit: str) -> Done:
     """Give a person a role at one of the caller's units. Scope ``admin``."""
-    actor = _scope()[0]
-    pf = planflow()
-    changed = pf.org_admin().assign_role(
-        actor, pf.user_id(username), role, unit, known_roles=pf.org.known_roles()
-    )
+    changed = planflow().admin.assign_role(_actor(), username, role, unit)
     return Done(username=username, changed=changed)
 
 
 @validate(resp=Responses(HTTP_200=Done, **ERRORS), tags=["admin"])
 def revoke_role(username: str, role: str, unit: str) -> Done:
     """Take a role at one of the caller's units from a person. Scope ``admin``."""
-    actor = _scope()[0]
-    pf = planflow()
-    changed = pf.org_admin().revoke_role(actor, pf.user_id(username), role, unit)
+    changed = planflow().admin.revoke_role(_actor(), username, role, unit)
     return Done(username=username, changed=changed)
