@@ -27,7 +27,13 @@ from planflow.core.definitions import load_definition
 from planflow.core.definitions.loader import parse_definition
 from planflow.core.state_phases import Phase, state_classes
 from planflow.scheduling.deadline_processor import DeadlineProcessor
-from planflow.services.overview import NO_PLAN, group_units, tree_order, unit_statuses
+from planflow.services.overview import (
+    NO_PLAN,
+    NOT_DRAFTING,
+    group_units,
+    tree_order,
+    unit_statuses,
+)
 from planflow.storage import overview_sql
 from planflow.storage.overview_sql import StateCount, count_states, unit_plans
 
@@ -273,28 +279,31 @@ def test_the_federation_sees_each_union_rolled_up(pf: Planflow, world: dict[str,
     assert codes == ["fed", "union", "union2"]
     assert [g.own for g in ov.groups] == [True, False, False]
     fed_own, union, union2, total = ov.rollups
-    assert numbers(fed_own) == (1, 0, 0, 0, 0, 0, 0, 0)
-    assert numbers(union) == (5, 4, 4, 3, 1, 1, 1, 1)
-    assert numbers(union2) == (3, 2, 0, 0, 0, 0, 0, 0)
-    assert numbers(total) == (9, 6, 4, 3, 1, 1, 1, 1)
-    assert union.rate(union.approved) == pytest.approx(0.6)
+    # Only the branches draft plans: fed, union and union2 review and are not counted.
+    assert numbers(fed_own) == (0, 0, 0, 0, 0, 0, 0, 0)
+    assert numbers(union) == (4, 4, 4, 3, 1, 1, 1, 1)
+    assert numbers(union2) == (2, 2, 0, 0, 0, 0, 0, 0)
+    assert numbers(total) == (6, 6, 4, 3, 1, 1, 1, 1)
+    assert union.rate(union.approved) == pytest.approx(0.75)
+    assert fed_own.rate(fed_own.with_plan) == 0.0
     assert union.phases[Phase.ACCEPTED] == 1  # branch_a: its furthest plan
     assert union.phases[Phase.REVIEW] == 1
     assert union.phases[Phase.WORK] == 1
     assert union.phases[Phase.INSPECTION] == 1
-    assert union.phases[Phase.NONE] == 1
+    assert union.phases[Phase.NONE] == 0
     assert union2.phases[Phase.DRAFTING] == 1 and union2.phases[Phase.DROPPED] == 1
     assert sum(total.phases.values()) == total.units
     a = ov.status(pf.unit_id("branch_a"))
     assert a.plans == 2 and a.accepted and a.phase is Phase.ACCEPTED
     b = ov.status(pf.unit_id("branch_b"))
     assert (b.plans, b.overdue_reviews, b.escalated, b.max_level) == (1, 1, 1, 1)
-    assert ov.status(pf.unit_id("union")) is NO_PLAN
+    assert ov.status(pf.unit_id("union")) is NOT_DRAFTING
+    assert not NOT_DRAFTING.needs_attention
 
 
 def test_another_year_counts_its_own_plans(pf: Planflow, world: dict[str, int]) -> None:
     ov = pf.year_overview(2026, [pf.unit_id("fed")])
-    assert numbers(ov.rollups[-1]) == (9, 1, 0, 0, 0, 0, 0, 0)
+    assert numbers(ov.rollups[-1]) == (6, 1, 0, 0, 0, 0, 0, 0)
     assert ov.status(pf.unit_id("branch_b")).phase is Phase.DRAFTING
     assert numbers(pf.year_overview(2031, [pf.unit_id("fed")]).rollups[-1])[1:] == (0,) * 7
 
@@ -316,7 +325,7 @@ def test_a_union_sees_its_own_subtree_only(pf: Planflow, world: dict[str, int]) 
         "branch_e",
         "branch_f",
     }
-    assert numbers(ov.rollups[-1]) == (5, 4, 4, 3, 1, 1, 1, 1)
+    assert numbers(ov.rollups[-1]) == (4, 4, 4, 3, 1, 1, 1, 1)
     assert all(org.unit(u).code not in ("branch_c", "union2") for u in ov.statuses)
 
 
@@ -349,7 +358,7 @@ def test_grouping_by_depth_and_by_several_roots(pf: Planflow, world: dict[str, i
         ("branch_d", 1),
     ]
     ov = pf.year_overview(2027, [union, union2])
-    assert numbers(ov.rollups[-1]) == (8, 6, 4, 3, 1, 1, 1, 1)
+    assert numbers(ov.rollups[-1]) == (6, 6, 4, 3, 1, 1, 1, 1)
 
 
 @pytest.mark.parametrize("in_query", [900, 1], ids=["units-in-sql", "units-in-python"])
@@ -391,5 +400,22 @@ def test_the_number_of_queries_does_not_grow_with_the_tree(
     org = pf.org_snapshot()
     with count_statements(pf) as large:
         ov = pf.year_overview(2027, [fed], org=org)
-    assert ov.rollups[-1].units == 49 and ov.rollups[-1].with_plan == 6 + 14
+    assert ov.rollups[-1].units == 46 and ov.rollups[-1].with_plan == 6 + 14
     assert len(large) == len(small) > 0
+
+
+def test_only_units_that_draft_plans_count(pf: Planflow, world: dict[str, int]) -> None:
+    fed = pf.unit_id("fed")
+    # A plan counts its unit even when no one there may draft any more ...
+    pf.org.revoke_role("drafter_b", "drafter", "branch_b")
+    # ... and a unit where someone may draft counts before it has a plan.
+    pf.org.add_unit("union3", "Union Three", "fed")
+    ov = pf.year_overview(2027, [fed])
+    assert ov.status(pf.unit_id("branch_b")).drafts
+    assert ov.status(pf.unit_id("union3")) is NOT_DRAFTING
+    assert numbers(ov.rollups[-1])[:2] == (6, 6)
+    pf.org.add_user("drafter_u3", "Drafter U3")
+    pf.org.assign_role("drafter_u3", "drafter", "union3")
+    ov = pf.year_overview(2027, [fed])
+    assert ov.status(pf.unit_id("union3")) is NO_PLAN and NO_PLAN.needs_attention
+    assert numbers(ov.rollups[-1])[:2] == (7, 6)

@@ -73,9 +73,11 @@ class UnitRow:
 
 
 def summary_rows(org: OrgSnapshot, ov: YearOverview) -> list[SummaryRow]:
-    """One row per group, then the total."""
+    """One row per group (but a unit above that drafts no plans), then the total."""
     rows = []
     for group, rollup in zip(ov.groups, ov.rollups, strict=False):
+        if group.own and not rollup.units:
+            continue  # a unit above that drafts no plans of its own: nothing to show
         info = org.unit(group.head)
         own = gettext("%(unit)s (its own plans)", unit=info.name)
         label = own if group.own else info.name
@@ -95,6 +97,8 @@ def unit_rows(
     lang = current_language()
     # The same few texts recur on every row: translate each once (a row is ~0.1 ms otherwise).
     phases = {phase: str(label) for phase, label in PHASES.items()}
+    # Not counted in the summary: no one there drafts plans.
+    reviews_only = gettext("Drafts no plans")
     states: dict[tuple[str, int, str], tuple[str, str, Phase]] = {}
     said: dict[tuple[str, int | None], str] = {}
 
@@ -122,7 +126,7 @@ def unit_rows(
         info, group = org.unit(unit_id), heads.get(unit_id, "")
         plans = by_unit.get(unit_id, [])
         if not plans:
-            none = phases[Phase.NONE]
+            none = phases[Phase.NONE] if ov.status(unit_id).drafts else reviews_only
             rows.append(UnitRow(info, depth, group, None, False, "", none, none, "", "", False))
         for p in plans:
             workflow, label, phase = state_of(p)

@@ -494,6 +494,9 @@ class Planflow:
     ) -> YearOverview:
         """A year's plans under ``roots`` (unit ids), per unit and rolled up ``depth`` levels down.
 
+        Only units that draft plans count in the roll-ups: a unit with a plan, or
+        where someone holds the role a definition at hand creates plans with.
+
         A fixed number of queries whatever the number of units (see ``planflow.services.overview``).
         """
 
@@ -508,6 +511,7 @@ class Planflow:
             roots=roots,
             depth=depth,
             now=self.clock.now(),
+            creator_roles={spec.creator.role for spec in self.registry.all()},
         )
 
     def unit_plans(self, year: int, unit_ids: Collection[int]) -> list[UnitPlan]:

@@ -115,16 +115,12 @@ def test_someone_who_oversees_nothing_is_told_so(
 def test_the_federation_officer_sees_each_union(world: dict[str, int], app: Flask) -> None:
     page = text(signed_in(app, "fed_officer").get("/overview/?year=2027"))
     rows = summary(page)
-    assert list(rows) == [
-        "Federation 总工会 (its own plans)",
-        "Union 工会",
-        "Union Two",
-        "All units",
-    ]
+    # Only units that draft plans count: the federation and the unions review.
+    assert list(rows) == ["Union 工会", "Union Two", "All units"]
     # units, with a plan, submitted, approved, accepted (count and share), overdue, escalated
-    assert rows["Union 工会"] == ["5", "4 80%", "4 80%", "3 60%", "1 20%", "1", "1", "1"]
-    assert rows["Union Two"] == ["3", "2 67%", "0 0%", "0 0%", "0 0%", "0", "0", "0"]
-    assert rows["All units"] == ["9", "6 67%", "4 44%", "3 33%", "1 11%", "1", "1", "1"]
+    assert rows["Union 工会"] == ["4", "4 100%", "4 100%", "3 75%", "1 25%", "1", "1", "1"]
+    assert rows["Union Two"] == ["2", "2 100%", "0 0%", "0 0%", "0 0%", "0", "0", "0"]
+    assert rows["All units"] == ["6", "6 100%", "4 67%", "3 50%", "1 17%", "1", "1", "1"]
     assert 'href="/overview/?year=2027&amp;unit=union"' in page
 
 
@@ -171,7 +167,6 @@ def test_a_union_officer_sees_only_their_union(world: dict[str, int], app: Flask
     officer = signed_in(app, "officer")  # officer of "union"
     page = text(officer.get("/overview/"))
     assert list(summary(page)) == [
-        "Union 工会 (its own plans)",
         "Branch A 분회",
         "Branch B",
         "Branch E",
@@ -179,7 +174,7 @@ def test_a_union_officer_sees_only_their_union(world: dict[str, int], app: Flask
         "All units",
     ]
     assert "Union Two" not in page and "Branch C" not in page
-    assert summary(page)["All units"][:1] == ["5"]
+    assert summary(page)["All units"][:1] == ["4"]
     for unit in ["union2", "branch_c", "fed"]:
         assert officer.get(f"/overview/?unit={unit}").status_code == 404
         assert officer.get(f"/overview/export.csv?unit={unit}").status_code == 404
@@ -198,10 +193,10 @@ def test_every_oversight_role_sees_its_part(
             user.password_hash = password_hash
             s.add(user)
     expected = {
-        "admin1": ["Federation 总工会 (its own plans)", "Union 工会", "Union Two", "All units"],
-        "reviewer": ["Union 工会 (its own plans)", "Branch A 분회", "Branch B", "Branch E"],
-        "member1": ["Union 工会 (its own plans)", "Branch A 분회", "Branch B", "Branch E"],
-        "union2_inspector": ["Union Two (its own plans)", "Branch C", "Branch D", "All units"],
+        "admin1": ["Union 工会", "Union Two", "All units"],
+        "reviewer": ["Branch A 분회", "Branch B", "Branch E", "Branch F"],
+        "member1": ["Branch A 분회", "Branch B", "Branch E", "Branch F"],
+        "union2_inspector": ["Branch C", "Branch D", "All units"],
     }
     for username, groups in expected.items():
         page = text(signed_in(app, username).get("/overview/"))
@@ -213,7 +208,7 @@ def test_the_page_in_chinese_and_korean(world: dict[str, int], app: Flask) -> No
     officer.post_form("/auth/language", {"language": "zh"})
     page = text(officer.get("/overview/"))
     assert "2027 年度总览" in page and "已提交" in page and "尚无计划" in page
-    assert "80%（4/5）" in page  # the rate chart's text
+    assert "100%（4/4）" in page  # the rate chart's text
     assert read_csv(text(officer.get("/overview/export.csv")))[0][:2] == ["单位代码", "单位"]
     officer.post_form("/auth/language", {"language": "ko"})
     page = text(officer.get("/overview/?year=abc"))
@@ -223,7 +218,7 @@ def test_the_page_in_chinese_and_korean(world: dict[str, int], app: Flask) -> No
 def test_drilling_down_into_a_union(world: dict[str, int], app: Flask) -> None:
     officer = signed_in(app, "fed_officer")
     page = text(officer.get("/overview/?year=2027&unit=union"))
-    assert list(summary(page))[1:] == [
+    assert list(summary(page)) == [
         "Branch A 분회",
         "Branch B",
         "Branch E",
@@ -238,7 +233,7 @@ def test_drilling_down_into_a_union(world: dict[str, int], app: Flask) -> None:
     assert '<a href="/overview/?year=2027&amp;unit=union">Union 工会</a>' in deeper
     # Grouping two levels down: every branch is its own row.
     two = summary(text(officer.get("/overview/?depth=2")))
-    assert "Branch C" in two and "Union Two (its own plans)" in two
+    assert "Branch C" in two and "Union Two (its own plans)" not in two  # drafts none
     assert two["Branch B"] == ["1", "1 100%", "1 100%", "0 0%", "0 0%", "1", "0", "1"]
 
 
@@ -250,7 +245,7 @@ def test_an_unknown_unit_is_not_found(world: dict[str, int], app: Flask, code: s
 
 def test_only_units_needing_attention(world: dict[str, int], app: Flask) -> None:
     page = text(signed_in(app, "officer").get("/overview/?show=attention"))
-    assert list(units(page)) == ["union", "branch_b", "branch_f"]
+    assert list(units(page)) == ["branch_b", "branch_f"]  # union drafts no plans
     assert '<option value="attention" selected>' in page
 
 
@@ -340,22 +335,21 @@ def test_the_charts_are_well_formed_accessible_svg(world: dict[str, int], app: F
         assert chart.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
         assert all(not el.get("style") and not el.get("fill") for el in chart.iter())
     bars = stages.findall(f"{SVG}g[@class='bar']")
-    labels = ["Federation 总工会 (its own plans)", "Union 工会", "Union Two"]
+    labels = ["Union 工会", "Union Two"]  # the federation drafts no plans of its own
     for bar, label in zip(bars, labels, strict=True):
         # The full name is in the bar's title; the text is shortened to fit if need be.
         assert (bar.findtext(f"{SVG}title") or "").startswith(f"{label} — ")
         shown = bar.findtext(f"{SVG}text") or ""
         assert shown == label or (shown.endswith("…") and label.startswith(shown[:-1]))
-    union = bars[1]
+    union = bars[0]
     assert "Accepted: 1" in (union.findtext(f"{SVG}title") or "")
-    assert "No plan yet: 1" in (union.findtext(f"{SVG}title") or "")
+    assert "No plan yet" not in (union.findtext(f"{SVG}title") or "")
     segments = [r.get("class") for r in union.iter(f"{SVG}rect") if "seg" in (r.get("class") or "")]
     assert segments == [
         "seg ph-accepted",
         "seg ph-inspection",
         "seg ph-work",
         "seg ph-review",
-        "seg ph-none",
     ]
     widths = [
         float(r.get("width") or 0)
@@ -363,13 +357,13 @@ def test_the_charts_are_well_formed_accessible_svg(world: dict[str, int], app: F
         if r.get("class", "").startswith("seg")
     ]
     assert sum(widths) == pytest.approx(charts.BAR_WIDTH, abs=0.5) and len(set(widths)) == 1
-    assert "5 units" in [t.text for t in union.iter(f"{SVG}text")]
+    assert "4 units" in [t.text for t in union.iter(f"{SVG}text")]
     legend = [t.text for t in stages.find(f"{SVG}g[@class='legend']").iter(f"{SVG}text")]  # type: ignore[union-attr]
     assert legend[0] == "Accepted" and legend[-1] == "No plan yet"
     texts = [t.text for t in rates.iter(f"{SVG}text")]
-    assert "Union 工会" in texts and "60% (3 of 5)" in texts and "20% (1 of 5)" in texts
+    assert "Union 工会" in texts and "75% (3 of 4)" in texts and "25% (1 of 4)" in texts
     titles = [t.text for t in rates.iter(f"{SVG}title")]
-    assert "Union Two — Submitted: 0% (0 of 3)" in titles
+    assert "Union Two — Submitted: 0% (0 of 2)" in titles
 
 
 def test_chart_labels_fit_and_text_is_escaped() -> None:
@@ -419,7 +413,7 @@ def test_the_unit_table_as_csv(world: dict[str, int], app: Flask) -> None:
     for row in rows:
         by_code.setdefault(row[0], []).append(dict(zip(header, row, strict=True)))
     assert list(by_code) == ["union", "branch_a", "branch_b", "branch_e", "branch_f"]
-    assert by_code["union"][0]["State"] == "No plan yet" and by_code["union"][0]["Plan"] == ""
+    assert by_code["union"][0]["State"] == "Drafts no plans" and by_code["union"][0]["Plan"] == ""
     b = by_code["branch_b"][0]
     assert b["Plan"] == str(world["b"]) and b["Title"] == "Plan of branch_b"
     assert (b["State"], b["Stage"], b["Submitted"], b["Overdue"]) == (
@@ -490,6 +484,6 @@ def test_the_page_costs_the_same_queries_for_3_or_30_units(
             pf.fire(plan_id, "submit", f"chair_{code}")
     large = {path: cost(path) for path in small}
     page = text(officer.get("/overview/"))
-    assert len(units(page)) == 30 and summary(page)["All units"][:2] == ["30", "16 53%"]
+    assert len(units(page)) == 30 and summary(page)["All units"][:2] == ["29", "16 55%"]
     assert large == small
     assert small["/overview/"] <= 12, small

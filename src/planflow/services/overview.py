@@ -43,6 +43,10 @@ class UnitStatus:
     overdue_other: int = 0
     escalated: int = 0
     max_level: int = 0
+    #: The unit drafts plans: it has one, or someone there may create one. A unit
+    #: that only reviews (a federation, a union above its branches) does not, and
+    #: is left out of the overview's counts and rates.
+    drafts: bool = True
 
     @property
     def overdue(self) -> int:
@@ -50,10 +54,12 @@ class UnitStatus:
 
     @property
     def needs_attention(self) -> bool:
-        return self.plans == 0 or self.overdue > 0 or self.escalated > 0
+        return self.drafts and (self.plans == 0 or self.overdue > 0 or self.escalated > 0)
 
 
 NO_PLAN = UnitStatus()
+#: A unit with no plan where no one may create one.
+NOT_DRAFTING = UnitStatus(drafts=False)
 
 
 _PHASES = tuple(Phase)
@@ -189,11 +195,25 @@ def _rollup(head: int | None, own: bool, statuses: Sequence[UnitStatus]) -> Roll
 
 
 def roll_up(groups: Sequence[Group], statuses: Mapping[int, UnitStatus]) -> list[Rollup]:
-    """One ``Rollup`` per group, then the total over every unit of the groups."""
-    rows = [_rollup(g.head, g.own, [statuses.get(u, NO_PLAN) for u in g.units]) for g in groups]
-    every = {u for g in groups for u in g.units}
-    rows.append(_rollup(None, False, [statuses.get(u, NO_PLAN) for u in every]))
+    """One ``Rollup`` per group, then the total over every unit of the groups; only
+    units that draft plans count (a group of none has zero units and rates of 0)."""
+
+    def drafting(units: Iterable[int]) -> list[UnitStatus]:
+        return [s for s in (statuses.get(u, NO_PLAN) for u in units) if s.drafts]
+
+    rows = [_rollup(g.head, g.own, drafting(g.units)) for g in groups]
+    rows.append(_rollup(None, False, drafting({u for g in groups for u in g.units})))
     return rows
+
+
+def drafting_units(org: OrgSnapshot, creator_roles: Iterable[str]) -> frozenset[int]:
+    """The units where someone holds a role that creates plans there."""
+    roles = frozenset(creator_roles)
+    return frozenset(
+        unit
+        for (unit, role), holders in org.holders_by_unit_role.items()
+        if role in roles and holders
+    )
 
 
 @dataclass(frozen=True)
@@ -220,10 +240,16 @@ def year_overview(
     roots: Sequence[int],
     depth: int,
     now: datetime,
+    creator_roles: Iterable[str] = ("drafter",),
 ) -> YearOverview:
+    """``creator_roles``: the roles definitions create plans with (at the plan's unit);
+    a unit with no plan and no one holding one of them does not draft plans."""
     units = tuple(tree_order(org, roots))
     ids = {u for u, _ in units}
     counts = count_states(db, year, None if len(ids) == len(org.units) else ids, now)
     statuses = unit_statuses(counts, classes_of)
+    drafting = drafting_units(org, creator_roles)
+    for unit in ids - drafting - statuses.keys():
+        statuses[unit] = NOT_DRAFTING
     groups = group_units(org, roots, depth)
     return YearOverview(year, now, units, statuses, tuple(groups), tuple(roll_up(groups, statuses)))
