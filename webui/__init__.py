@@ -60,6 +60,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         auth,
         dashboard,
         editor,
+        feeds,
         health,
         inspections,
         notifications,
@@ -88,6 +89,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_users.bp)
     app.register_blueprint(admin_workflows.bp)
     app.register_blueprint(tokens.bp)
+    app.register_blueprint(feeds.bp)
     # The HTTP API authenticates by token, never by cookie: no CSRF token to check.
     csrf.exempt(api.bp)
     api.init_app(app)

@@ -307,3 +307,8 @@ class TokenForm(PlanflowForm):
 
 class RevokeForm(PlanflowForm):
     token = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
+
+
+class FeedForm(PlanflowForm):
+    #: Empty: the user's own feed; else a unit's code.
+    unit = SelectField(_l("Feed of"), default="", invalid_choice_message=CHOOSE)

@@ -21,10 +21,11 @@ from wtforms import SelectChoice  # type: ignore[import-untyped]
 from planflow.errors import NotFound, ValidationError
 
 from .errors import describe
-from .forms import RevokeForm, TokenForm
+from .feeds import feed_url, unit_choices
+from .forms import FeedForm, RevokeForm, TokenForm
 from .users import me, planflow, require_login
 
-bp = Blueprint("tokens", __name__, url_prefix="/settings/tokens")
+bp = Blueprint("tokens", __name__, url_prefix="/settings")
 require_login(bp)
 
 
@@ -35,8 +36,22 @@ def _token_form(*, filled: bool = True) -> TokenForm:
     return form
 
 
-def _page(form: TokenForm, *, secret: str | None = None, status: int = 200) -> Response:
+def _feed_form(*, filled: bool = True) -> FeedForm:
+    form = FeedForm() if filled else FeedForm(formdata=None)
+    form.unit.choices = unit_choices()
+    return form
+
+
+def _page(
+    form: TokenForm,
+    *,
+    secret: str | None = None,
+    feed_form: FeedForm | None = None,
+    status: int = 200,
+) -> Response:
     pf, user = planflow(), me()
+    feed_form = feed_form or _feed_form(filled=False)
+    new_feed = session.pop(NEW_FEED, None)
     html = render_template(
         "tokens/index.html",
         tokens=pf.tokens.of_user(user.username),
@@ -44,6 +59,9 @@ def _page(form: TokenForm, *, secret: str | None = None, status: int = 200) -> R
         form=form,
         revoke_form=RevokeForm(formdata=None),
         secret=secret,
+        feeds=pf.feeds.of_user(user.username),
+        feed_form=feed_form,
+        new_feed=feed_url(new_feed) if new_feed else None,
     )
     response = Response(html, status=status, mimetype="text/html")
     # The page may carry a secret: no cache, no copy in the browser's history store.
@@ -51,16 +69,17 @@ def _page(form: TokenForm, *, secret: str | None = None, status: int = 200) -> R
     return response
 
 
-#: The session key that carries a new secret across the one redirect.
+#: The session keys that carry a new secret across the one redirect.
 NEW_SECRET = "new_token_secret"
+NEW_FEED = "new_feed_secret"
 
 
-@bp.route("/")
+@bp.route("/tokens/")
 def index() -> Response:
     return _page(_token_form(filled=False), secret=session.pop(NEW_SECRET, None))
 
 
-@bp.route("/", methods=["POST"])
+@bp.route("/tokens/", methods=["POST"])
 def create() -> Response:
     pf, user = planflow(), me()
     form = _token_form()
@@ -80,7 +99,7 @@ def create() -> Response:
     return redirect(url_for("tokens.index"))
 
 
-@bp.route("/revoke", methods=["POST"])
+@bp.route("/tokens/revoke", methods=["POST"])
 def revoke() -> Response:
     form = RevokeForm()
     if not form.validate():
@@ -91,3 +110,29 @@ def revoke() -> Response:
         abort(404)
     flash(gettext("The token was revoked: it no longer works."), "info")
     return redirect(url_for("tokens.index"))
+
+
+@bp.route("/feeds/", methods=["POST"])
+def create_feed() -> Response:
+    form = _feed_form()
+    if not form.validate_on_submit():
+        return _page(_token_form(filled=False), feed_form=form, status=422)
+    try:
+        new = planflow().feeds.create(me().username, form.unit.data or None)
+    except NotFound:
+        abort(404)
+    session[NEW_FEED] = new.secret
+    return redirect(url_for("tokens.index", _anchor="feeds"))
+
+
+@bp.route("/feeds/revoke", methods=["POST"])
+def revoke_feed() -> Response:
+    form = RevokeForm()
+    if not form.validate():
+        abort(400)
+    try:
+        planflow().feeds.revoke(form.token.data, actor=me().username)
+    except NotFound:
+        abort(404)
+    flash(gettext("The feed address was revoked: it no longer works."), "info")
+    return redirect(url_for("tokens.index", _anchor="feeds"))
