@@ -19,7 +19,7 @@ from webui_support import Plans, WebClient, signed_in
 from planflow.app import Planflow
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMULAS = ["=1+1", "+SUM(A1)", "-2+3", "@SUM(A1)", "=HYPERLINK(\"http://x\")"]
+FORMULAS = ["=1+1", "+SUM(A1)", "-2+3", "@SUM(A1)", '=HYPERLINK("http://x")']
 
 
 def sheet(client: WebClient, path: str) -> list[tuple[object, ...]]:
