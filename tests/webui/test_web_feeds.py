@@ -145,3 +145,34 @@ def test_unknown_foreign_and_revoked_addresses_are_404(
     )
     assert anon.get(f"/feeds/{feed.secret}.ics").status_code == 404
     assert pf.feeds.of_user("reviewer")[0].revoked_at is not None
+    # A deactivated user's feeds stop with them.
+    officer = pf.feeds.create("officer")
+    assert anon.get(f"/feeds/{officer.secret}.ics").status_code == 200
+    pf.org.set_active("officer", False)
+    assert anon.get(f"/feeds/{officer.secret}.ics").status_code == 404
+
+
+def test_a_moved_inspection_visit_updates_in_place(app: Flask, plans: Plans, pf: Planflow) -> None:
+    plan_id = plans.submitted()
+    plans.fire(
+        plan_id,
+        ("start_review", "reviewer"),
+        ("approve", "reviewer"),
+        ("schedule_inspection", "officer"),
+    )
+    feed = pf.feeds.create("inspector")
+    path = f"/feeds/{feed.secret}.ics"
+    uid = f"plan-{plan_id}-visit-1@planflow"
+    anon = app.test_client()
+    # Until a visit is planned the inspection sits on its task's due day.
+    assert uid in events(anon, path)
+    pf.inspections.set_visit_date(plan_id, date(2027, 2, 14), actor="inspector")
+    first = events(anon, path)[uid]
+    pf.inspections.set_visit_date(plan_id, date(2027, 2, 20), actor="inspector")
+    moved = events(anon, path)[uid]
+    assert (first["start"], moved["start"]) == (date(2027, 2, 14), date(2027, 2, 20))
+    assert moved["sequence"] > first["sequence"]  # type: ignore[operator]
+    # The inspector's own task is in it too, at its moment.
+    assert isinstance(
+        events(anon, path)[f"plan-{plan_id}-task-inspection_scheduled@planflow"]["start"], datetime
+    )
