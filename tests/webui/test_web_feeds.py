@@ -114,6 +114,9 @@ def test_items_and_unit_feeds_follow_visibility(
     assert pf.feeds.of_user("drafter_b") == []
     with pytest.raises(NotFound):
         pf.feeds.create("drafter_b", "branch_a")
+    # An abandoned plan's items are no longer due.
+    plans.fire(plan_id, ("abandon", "chair_a", "Not needed any more"))
+    assert not any("-item-" in uid for uid in events(app.test_client(), f"/feeds/{own.secret}.ics"))
 
 
 def test_unknown_foreign_and_revoked_addresses_are_404(

@@ -156,18 +156,27 @@ class FeedsAPI:
         )
         return list(page.items)
 
-    def _state_label(self, workflow: str, version: int, state: str, lang: str) -> str:
+    def _spec(self, workflow: str, version: int) -> WorkflowSpec | None:
+        """The plan's definition, else the latest of its name (a version only stored), else None."""
         try:
-            spec = self.registry.get(workflow, version)
+            return self.registry.get(workflow, version)
         except PlanflowError:
             try:
-                spec = self.registry.latest(workflow)
+                return self.registry.latest(workflow)
             except PlanflowError:
-                return state
+                return None
+
+    def _state_label(self, workflow: str, version: int, state: str, lang: str) -> str:
+        spec = self._spec(workflow, version)
         try:
-            return spec.state(state).label.get(lang)
+            return spec.state(state).label.get(lang) if spec is not None else state
         except KeyError:
             return state
+
+    def _ended(self, p: PlanSummary) -> bool:
+        """Whether the plan is in a final state (accepted, abandoned …): its items are done."""
+        spec = self._spec(p.workflow, p.workflow_version)
+        return spec is not None and p.state in spec.final_states
 
     def _my_tasks(self, username: str, lang: str) -> list[cf.FeedEvent]:
         return [
@@ -202,10 +211,10 @@ class FeedsAPI:
         ]
 
     def _items(self, plans: list[PlanSummary], year: int, lang: str) -> list[cf.FeedEvent]:
-        """The due items of this and next year's plans (older years are done)."""
+        """The due items of this year's plans and later ones that have not ended."""
         out: list[cf.FeedEvent] = []
         for p in plans:
-            if p.year < year:
+            if p.year < year or self._ended(p):
                 continue
             out += cf.item_events(
                 plan_id=p.id,
