@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from conftest import WORKFLOWS
 from icalendar import Calendar
 
 from planflow.core.content.model import PlanContent
@@ -13,6 +13,7 @@ from planflow.core.definitions.loader import load_definition
 from planflow.integrations.ics import to_ics
 from planflow.services import calendar_feeds as cf
 
+WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
 NOW = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)
 
 
