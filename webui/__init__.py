@@ -60,6 +60,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         auth,
         dashboard,
         editor,
+        feeds,
         health,
         inspections,
         notifications,
@@ -68,6 +69,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         progress,
         reviews,
         self_assessment,
+        tokens,
     )
 
     app.register_blueprint(health.bp)
@@ -86,6 +88,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_org.bp)
     app.register_blueprint(admin_users.bp)
     app.register_blueprint(admin_workflows.bp)
+    app.register_blueprint(tokens.bp)
+    app.register_blueprint(feeds.bp)
     # The HTTP API authenticates by token, never by cookie: no CSRF token to check.
     csrf.exempt(api.bp)
     api.init_app(app)

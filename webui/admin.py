@@ -35,9 +35,11 @@ from planflow.services.admin_directory import ADMIN, AdminDirectory, AdminScope,
 from planflow.storage.audit_repo import export
 from planflow.views import AuditReport
 
+from . import exports
 from .access import org_now
 from .admin_forms import ConfirmForm
 from .errors import describe, error_page
+from .spreadsheets import download, workbook
 from .users import login_manager, me, planflow, signed_in
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -274,6 +276,11 @@ def _export_chunks(fmt: str) -> Iterator[str]:
 @bp.route("/audit/export.<fmt>")
 def audit_export(fmt: str) -> Response:
     _whole_organisation()
+    if fmt == "xlsx":
+        table = exports.audit_trail(planflow())
+        return download(
+            workbook(gettext("Audit trail"), table.headers, table.rows), f"{table.name}.xlsx"
+        )
     if fmt not in EXPORT_TYPES:
         abort(404)
     stamp = planflow().clock.now().strftime("%Y%m%d-%H%M")

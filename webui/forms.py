@@ -282,3 +282,33 @@ class ContentEditorForm(PlanflowForm):
 
 #: Character limits of the editor's fields, as the library checks them (for maxlength).
 CONTENT_LIMITS = {"title": MAX_SECTION_TITLE, "text": MAX_TEXT, "short": MAX_SHORT}
+
+
+# -- personal access tokens and calendar feeds (``webui/tokens.py``) ----------------------
+
+
+class TokenForm(PlanflowForm):
+    name = StringField(
+        _l("Name"), filters=[_strip], validators=[_required(), _max(100), PlainText()]
+    )
+    scope = SelectField(_l("Scope"), invalid_choice_message=CHOOSE)
+    expires = SelectField(
+        _l("Expires"),
+        default="90",
+        invalid_choice_message=CHOOSE,
+        choices=[
+            SelectChoice("30", _l("in 30 days")),
+            SelectChoice("90", _l("in 90 days")),
+            SelectChoice("365", _l("in a year")),
+            SelectChoice("never", _l("never")),
+        ],
+    )
+
+
+class RevokeForm(PlanflowForm):
+    token = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
+
+
+class FeedForm(PlanflowForm):
+    #: Empty: the user's own feed; else a unit's code.
+    unit = SelectField(_l("Feed of"), default="", invalid_choice_message=CHOOSE)

@@ -48,6 +48,7 @@ from .overview_rows import (
     summary_rows,
     unit_rows,
 )
+from .spreadsheets import Table, Value, download, workbook
 from .users import me, planflow, require_login
 
 bp = Blueprint("overview", __name__, url_prefix="/overview")
@@ -207,8 +208,8 @@ def index() -> tuple[str, int]:
     return html, 200
 
 
-@bp.route("/export.csv")
-def export() -> Response | tuple[str, int]:
+def _export() -> Table | tuple[str, int]:
+    """The unit table as the downloads hold it: headers, rows of plain values, a file name."""
     pf, org, viewer = _viewer()
     if not viewer.oversight:
         return error_page(403, str(NOTHING_OVERSEEN))
@@ -218,32 +219,27 @@ def export() -> Response | tuple[str, int]:
     roots = _roots(org, viewer, params.unit)
     ov = pf.year_overview(params.year, roots, depth=params.depth, org=org)
     rows = unit_rows(pf, org, viewer, ov, listed_units(ov, params.show))
-    out = io.StringIO()
-    writer = csv.writer(out)
     yes, no = gettext("yes"), gettext("no")
-    writer.writerow(
-        [
-            gettext("Unit code"),
-            gettext("Unit"),
-            gettext("Group"),
-            gettext("Plan"),
-            gettext("Title"),
-            gettext("Kind of plan"),
-            gettext("State"),
-            gettext("Stage"),
-            gettext("Submitted"),
-            gettext("Waiting for"),
-            gettext("Due"),
-            gettext("Overdue"),
-            gettext("Escalation level"),
-        ]
-    )
+    headers = [
+        gettext("Unit code"),
+        gettext("Unit"),
+        gettext("Group"),
+        gettext("Plan"),
+        gettext("Title"),
+        gettext("Kind of plan"),
+        gettext("State"),
+        gettext("Stage"),
+        gettext("Submitted"),
+        gettext("Waiting for"),
+        gettext("Due"),
+        gettext("Overdue"),
+        gettext("Escalation level"),
+    ]
+    values: list[list[Value]] = []
     for r in rows:
         p = r.plan
-        due: datetime | None = p.task_due_at if p else None
-        writer.writerow(
-            csv_cell(v)
-            for v in (
+        values.append(
+            [
                 r.unit.code,
                 r.unit.name,
                 r.group,
@@ -254,17 +250,41 @@ def export() -> Response | tuple[str, int]:
                 r.stage,
                 (yes if p.revision > 0 else no) if p else "",
                 " ".join(filter(None, (r.waiting, r.escalated_to))),
-                to_user_timezone(due).strftime("%Y-%m-%d %H:%M") if due else "",
+                p.task_due_at if p else None,
                 (yes if r.overdue else no) if p else "",
                 p.task_level if p else "",
-            )
+            ]
         )
     suffix = ""
     if params.unit is not None:
         code = params.unit.code
         suffix = "-" + (code if _SAFE_CODE.match(code) else str(params.unit.id))
+    return Table(headers, values, f"planflow-overview-{params.year}{suffix}")
+
+
+def _csv_value(value: Value) -> str:
+    if isinstance(value, datetime):
+        return str(to_user_timezone(value).strftime("%Y-%m-%d %H:%M"))
+    return csv_cell(value)
+
+
+@bp.route("/export.csv")
+def export() -> Response | tuple[str, int]:
+    found = _export()
+    if not isinstance(found, Table):
+        return found
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(found.headers)
+    writer.writerows([_csv_value(v) for v in row] for row in found.rows)
     response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="planflow-overview-{params.year}{suffix}.csv"'
-    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{found.name}.csv"'
     return response
+
+
+@bp.route("/export.xlsx")
+def export_xlsx() -> Response | tuple[str, int]:
+    found = _export()
+    if not isinstance(found, Table):
+        return found
+    return download(workbook(gettext("Overview"), found.headers, found.rows), f"{found.name}.xlsx")

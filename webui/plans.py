@@ -29,6 +29,7 @@ from planflow.errors import (
 )
 from planflow.views import PlanView
 
+from . import exports
 from . import plan_views as views
 from .access import current_org, visible_plan
 from .codes import refusal_text
@@ -36,6 +37,7 @@ from .errors import describe, status_of
 from .forms import ActionForm, CommentForm, NewPlanForm, UrgeForm
 from .i18n import action_label, current_language, state_label
 from .plan_lists import plan_rows
+from .spreadsheets import download, workbook
 from .users import me, planflow, require_login
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
@@ -75,6 +77,18 @@ def index() -> str:
         now=pf.clock.now(),
         can_create=bool(pf.units_for_new_plans(user.username, org=current_org(pf))),
     )
+
+
+@bp.route("/export.xlsx")
+def export_xlsx() -> Response:
+    """The list as a spreadsheet: every plan the user sees, filtered as the page is."""
+    pf = planflow()
+    state = request.args.get("state", "")
+    state = state if state in {s.name for spec in pf.registry.all() for s in spec.states} else ""
+    year = request.args.get("year", type=int)
+    year = year if year is not None and 2000 <= year <= 2100 else None
+    table = exports.plan_list(pf, me().username, state or None, year)
+    return download(workbook(gettext("Plans"), table.headers, table.rows), f"{table.name}.xlsx")
 
 
 # -- creating ---------------------------------------------------------------------

@@ -41,6 +41,7 @@ from planflow.events import EventBus
 from planflow.facade.admin import AdminAPI
 from planflow.facade.content import ContentAPI
 from planflow.facade.execution import ExecutionAPI
+from planflow.facade.feeds import FeedsAPI
 from planflow.facade.inbox import InboxAPI
 from planflow.facade.inspections import InspectionsAPI
 from planflow.facade.names import Names
@@ -55,6 +56,7 @@ from planflow.services.admin_directory import AdminDirectory
 from planflow.services.api_tokens import ApiTokens
 from planflow.services.content import PlanContentService
 from planflow.services.execution import ExecutionService
+from planflow.services.feed_tokens import FeedTokens
 from planflow.services.gestures import Gestures, acted_on_fact
 from planflow.services.inbox import Inbox
 from planflow.services.inspections.service import InspectionService
@@ -175,6 +177,16 @@ class Planflow:
         self.inspections = InspectionsAPI(self.services.inspections, self.names, self._reads)
         #: Tasks and notifications of one person (``facade.inbox``).
         self.inbox = InboxAPI(self.services.inbox, self.names)
+        #: Calendar feeds: secret addresses and what they show (``facade.feeds``).
+        self.feeds = FeedsAPI(
+            FeedTokens(self.db, self.clock),
+            self.names,
+            self._reads,
+            self.inbox,
+            self.inspections,
+            self.services.content,
+            self.registry,
+        )
 
     # -- custom guards -------------------------------------------------------------
 

@@ -200,6 +200,8 @@ class TaskEntry:
     level: int
     #: True when the user sees this task because it was escalated to them.
     escalated_to_me: bool
+    #: The plan's last change (a calendar feed's LAST-MODIFIED).
+    updated_at: datetime | None = None
 
     def overdue(self, now: datetime) -> bool:
         return self.due_at is not None and self.due_at < now

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from planflow.facade.names import Names
-from planflow.services.api_tokens import ApiTokens, TokenRow, admin_over
+from planflow.services.api_tokens import SCOPES, ApiTokens, TokenRow, admin_over
 from planflow.views import ApiTokenView, NewApiToken
 
 
@@ -46,6 +46,19 @@ class TokensAPI:
             self.names.user_id(username), name=name, scope=scope, expires_at=expires_at
         )
         return NewApiToken(token_view(row), secret)
+
+    def scopes_for(self, username: str) -> tuple[str, ...]:
+        """The scopes worth offering ``username``: ``admin`` only to a holder of the admin role.
+
+        A token never gives more than its user has, so an admin scope for
+        someone who administers nothing would be a promise it cannot keep.
+        """
+        user_id, org = self.names.user_id(username), self.names.current()
+        administers = any(
+            role == "admin" and user_id in holders
+            for (_unit, role), holders in org.holders_by_unit_role.items()
+        )
+        return SCOPES if administers else tuple(s for s in SCOPES if s != "admin")
 
     def of_user(self, username: str) -> list[ApiTokenView]:
         """``username``'s tokens, newest first (revoked and expired ones too)."""

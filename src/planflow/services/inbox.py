@@ -101,6 +101,7 @@ class Inbox:
                     due_at=p.task_due_at,
                     level=p.task_level,
                     escalated_to_me=(p.task_role, p.task_unit_id) not in mine,
+                    updated_at=p.updated_at,
                 )
                 for p in rows
             ]

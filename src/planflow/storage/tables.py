@@ -589,6 +589,26 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = None
 
 
+class FeedToken(SQLModel, table=True):
+    """A secret calendar-feed address (``services.feed_tokens``), kept hashed like API tokens.
+
+    ``unit_id`` None: the user's own feed; else the feed of that unit's plans,
+    read with the user's visibility. A feed token is no API token: it opens
+    one read-only .ics address and nothing else.
+    """
+
+    __tablename__ = "feed_token"
+    __table_args__ = (Index("ix_feed_token_user", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", ondelete="CASCADE")
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=16)
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
 class ApiRateWindow(SQLModel, table=True):
     """Requests a token has been granted in one minute (``services.api_limits``).
 
