@@ -59,6 +59,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         api,
         auth,
         dashboard,
+        documents,
         editor,
         health,
         inspections,
@@ -77,6 +78,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(plans.bp)
     app.register_blueprint(plan_import.bp)
+    app.register_blueprint(documents.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(editor.bp)
     app.register_blueprint(reviews.bp)

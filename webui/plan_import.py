@@ -68,7 +68,7 @@ def _form() -> tuple[ImportForm, Any]:
 def _document(form: ImportForm) -> bytes:
     upload = form.document.data
     if isinstance(upload, FileStorage) and upload.filename:
-        return upload.read(MAX_BYTES + 1)
+        return bytes(upload.read(MAX_BYTES + 1))
     return (form.text.data or "").encode("utf-8")
 
 

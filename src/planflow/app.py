@@ -40,6 +40,7 @@ from planflow.core.state_phases import StateClasses, state_classes
 from planflow.errors import NotFound, ValidationError
 from planflow.events import EventBus
 from planflow.facade.content import ContentAPI
+from planflow.facade.documents import DocumentsAPI
 from planflow.facade.execution import ExecutionAPI
 from planflow.facade.inbox import InboxAPI
 from planflow.facade.inspections import InspectionsAPI
@@ -167,6 +168,8 @@ class Planflow:
         self.inspections = InspectionsAPI(self.services.inspections, self.names, self._reads)
         #: Tasks and notifications of one person (``facade.inbox``).
         self.inbox = InboxAPI(self.services.inbox, self.names)
+        #: A plan and its inspection result as Word files (``facade.documents``).
+        self.documents = DocumentsAPI(self)
 
     # -- custom guards -------------------------------------------------------------
 

@@ -63,13 +63,12 @@ def merge_into_previous(content: PlanContent, key: str) -> PlanContent:
         )
     ps, pi = earlier[-1]
     previous = content.sections[ps].items[pi]
+    target = previous.target or item.target
     merged = content.update_item(
         previous.key,
         text=f"{previous.text}\n{item.text}",
         due=previous.to_dict()["due"] if previous.due is not None else item.to_dict()["due"],
-        target=(previous.target or item.target).to_dict()
-        if (previous.target or item.target)
-        else None,
+        target=target.to_dict() if target is not None else None,
         owner_unit=previous.owner_unit or item.owner_unit,
     )
     return merged.remove_item(key)

@@ -135,8 +135,9 @@ def _need(ok: bool) -> None:
 def read_report(text: object) -> Report:
     """The account a client sent back; only shown, but checked for its shape all the same."""
     data = _load(text, "report")
+    if not isinstance(data, dict):
+        raise _refused("report", "it is not an import report")
     try:
-        _need(isinstance(data, dict))
         part = data["part"]
         _need(isinstance(part, int) and not isinstance(part, bool))
         parts = tuple(data["parts"])
