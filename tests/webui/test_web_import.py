@@ -198,3 +198,26 @@ def test_refusals_are_worded_in_the_readers_language(drafter: WebClient, pf: Pla
 def test_only_drafters_reach_the_page(client: WebClient, auth: AuthActions) -> None:
     auth.login("reviewer")
     assert client.get(URL).status_code == 403
+
+
+def test_a_file_of_several_plans_offers_the_others(drafter: WebClient, pf: Planflow) -> None:
+    two = "【篇一】\n一、组织建设\n1. 发展会员，4月完成。\n【篇二】\n一、宣传教育\n1. 办好职工报，6月完成。\n2. 举办讲座"
+    page = text(drafter.post_form(URL, _base(pf, text=two, op="read")))
+    assert "发展会员" in page and "Take this plan" in page
+    state = _state(page)
+    assert state["lines"]  # the paragraphs stay on the page to read another part
+    page = text(drafter.post_form(URL, _base(pf, **state, op="part:2")))
+    outline = _state(page)["outline"]
+    assert "办好职工报" in outline and "发展会员" not in outline
+    saved = drafter.post_form(URL, _base(pf, **_state(page), op="save"))
+    plan_id = int(saved.headers["Location"].rsplit("/", 1)[1])
+    items = [i for _n, _s, i in pf.content.content(plan_id).numbered_items()]
+    assert [(i.text, i.due) for i in items] == [("办好职工报，6月完成。", 6), ("举办讲座", None)]
+
+
+def test_only_the_drafters_own_units_are_offered(drafter: WebClient, pf: Planflow) -> None:
+    page = drafter.post_form(
+        URL, _base(pf, unit=str(pf.unit_id("branch_b")), text=PASTED, op="read")
+    )
+    assert page.status_code == 422 and "Choose one of the options." in text(page)
+    assert "Branch B" not in text(page).split('name="unit"')[1].split("</select>")[0]
