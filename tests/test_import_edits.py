@@ -12,8 +12,7 @@ import json
 
 import pytest
 
-from planflow.core.content.importer import Line, Marker, import_text
-from planflow.core.content.importer import edits, preview
+from planflow.core.content.importer import Line, Marker, edits, import_text, preview
 from planflow.core.content.items import ContentValidationError
 from planflow.core.content.model import PlanContent
 from planflow.errors import ValidationError

@@ -201,7 +201,8 @@ def test_only_drafters_reach_the_page(client: WebClient, auth: AuthActions) -> N
 
 
 def test_a_file_of_several_plans_offers_the_others(drafter: WebClient, pf: Planflow) -> None:
-    two = "【篇一】\n一、组织建设\n1. 发展会员，4月完成。\n【篇二】\n一、宣传教育\n1. 办好职工报，6月完成。\n2. 举办讲座"
+    first = ("【篇一】", "一、组织建设", "1. 发展会员，4月完成。")
+    two = "\n".join((*first, "【篇二】", "一、宣传教育", "1. 办好职工报，6月完成。", "2. 举办讲座"))
     page = text(drafter.post_form(URL, _base(pf, text=two, op="read")))
     assert "发展会员" in page and "Take this plan" in page
     state = _state(page)
