@@ -59,7 +59,12 @@ def test_every_language_has_every_word() -> None:
 
 @pytest.mark.parametrize(
     "source",
-    [DATA / "zh_mixed.txt", DATA / "ko_mixed.txt", DATA / "en_mixed.txt"],
+    [
+        *sorted((DATA.parent / "seeds").glob("*.txt")),
+        DATA / "zh_mixed.txt",
+        DATA / "ko_mixed.txt",
+        DATA / "en_mixed.txt",
+    ],
     ids=lambda p: p.stem,
 )
 def test_an_approved_plan_as_docx_imports_back_to_its_outline(
