@@ -148,3 +148,19 @@ def test_encodings_are_detected(path: Path, encodings: list[str]) -> None:
         first = text.splitlines()[1].encode(encoding if encoding != "utf-16" else "utf-8")
         assert decode(first) is not None and decode(first)[0] == text.splitlines()[1]
     assert read_plan_bytes(io.BytesIO(text.encode(encodings[-1])).getvalue())[0].text
+
+
+def test_a_plan_as_docx_from_the_command_line(
+    cli: CliRun, database_url: str, pf: Planflow, org: Org, tmp_path: Path
+) -> None:
+    code, out, _ = _import(cli, database_url, KO)
+    (plan,) = pf.plans().items
+    target = tmp_path / "plan.docx"
+    argv = ["plans", "docx", str(plan.id), "--as", "drafter_a", "--language", "ko"]
+    code, out, _ = cli("--database-url", database_url, *argv, "-o", str(target))
+    assert code == 0, out
+    paragraphs = [p.text for p in docx.Document(str(target)).paragraphs]
+    assert "승인 기록" in paragraphs and paragraphs[0] == plan.title
+    argv = ["plans", "docx", str(plan.id), "--as", "drafter_b"]
+    code, _, err = cli("--database-url", database_url, *argv, "-o", str(target))
+    assert code != 0 and "Traceback" not in err  # drafter_b may not see branch_a's plan
