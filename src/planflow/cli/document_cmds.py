@@ -46,5 +46,5 @@ def plans_docx(ctx: Context, plan_id: int, actor: str, language: str, output: st
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False))
 @pass_ctx
 def inspection_docx(ctx: Context, plan_id: int, actor: str, language: str, output: str) -> None:
-    """Write the latest inspection of plan PLAN_ID as a Word file: scores, outcome, rectification."""
+    """Write the latest inspection of PLAN_ID as a Word file: scores, outcome, rectification."""
     _write(ctx.pf.documents.inspection_docx(plan_id, as_user=actor, language=language), output)
