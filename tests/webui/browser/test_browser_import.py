@@ -24,7 +24,7 @@ def _fits(page: Page) -> bool:
 
 
 def test_a_word_plan_is_corrected_in_the_preview_and_saved(
-    signed_in_page: Callable[[str], Page], pf: Planflow
+    signed_in_page: Callable[[str], Page], pf: Planflow, artifacts: Path
 ) -> None:
     page = signed_in_page("drafter_a")
     page.set_viewport_size({"width": 390, "height": 844})
@@ -34,6 +34,7 @@ def test_a_word_plan_is_corrected_in_the_preview_and_saved(
     page.get_by_label("Word (.docx) or text (.txt) file").set_input_files(str(DOCX))
     page.get_by_role("button", name="Read the document").click()
     expect(page.get_by_role("heading", name="Preview: check and correct")).to_be_visible()
+    page.screenshot(path=artifacts / "preview-390.png", full_page=True)
     assert _fits(page)
     # 3.1 and 3.2 were written in one paragraph; the drafter wants them as one item.
     item = page.locator("fieldset.import-item[data-number='3.2']")
@@ -53,3 +54,5 @@ def test_a_word_plan_is_corrected_in_the_preview_and_saved(
     expect(page.get_by_text("七月开展夏季送清凉活动")).to_be_visible()
     page.emulate_media(media="print")
     expect(page.locator("nav.main-nav")).to_be_hidden()
+    expect(page.get_by_role("button", name="Add comment")).to_be_hidden()
+    page.screenshot(path=artifacts / "plan-print.png", full_page=True)
