@@ -24,7 +24,7 @@ from wtforms import SelectChoice  # type: ignore[import-untyped]
 
 from planflow.core.content import importer
 from planflow.core.content.importer import edits, preview
-from planflow.core.content.items import ContentValidationError, Item
+from planflow.core.content.items import ContentValidationError, Item, Problem
 from planflow.core.content.model import PlanContent
 from planflow.errors import DatabaseUnavailable, PermissionDenied, PlanflowError
 from planflow.integrations.documents.reading import MAX_BYTES, read_plan_bytes
@@ -74,12 +74,21 @@ def _document(form: ImportForm) -> bytes:
 
 def _edited(content: PlanContent) -> PlanContent:
     """The outline with the item texts, months and section titles as the page sent them."""
+    problems: list[Problem] = []
     for section in content.sections:
         title = request.form.get(f"section-{section.key}")
-        if title is not None and title.strip() != section.title:
-            content = content.rename_section(section.key, title.strip())
+        try:
+            if title is not None and title.strip() != section.title:
+                content = content.rename_section(section.key, title.strip())
+        except ContentValidationError as error:
+            problems += error.problems
         for item in section.items:
-            content = _edited_item(content, item)
+            try:
+                content = _edited_item(content, item)
+            except ContentValidationError as error:
+                problems += error.problems  # every field's problem at once, not the first
+    if problems:
+        raise ContentValidationError(problems)
     return content
 
 
@@ -89,7 +98,7 @@ def _edited_item(content: PlanContent, item: Item) -> PlanContent:
     if text is not None and text.strip() != item.text:
         changes["text"] = text.strip()
     due = request.form.get(f"due-{item.key}")
-    if due is not None:
+    if due is not None and due != item.to_dict()["due"]:  # a date stays as it was
         month = int(due) if due.isdigit() and len(due) <= 2 else None
         if due and month is None:
             month = 0  # not a month: the content's check words it (month_range)

@@ -180,9 +180,14 @@ def test_garbage_preview_and_file_parts_save_nothing(drafter: WebClient, pf: Pla
     )
     assert page.status_code == 422 and "takes text" in text(page)
     # An emptied item text: refused at its number, the typed text shown again.
-    key = json.loads(state["outline"])["sections"][0]["items"][0]["key"]
-    page = drafter.post_form(URL, _base(pf, **{**state, f"text-{key}": " "}, op="save"))
-    assert page.status_code == 422 and "1.1: This field is required." in text(page)
+    first, second = json.loads(state["outline"])["sections"][0]["items"][:2]
+    typed = {f"text-{first['key']}": " ", f"due-{second['key']}": "13"}
+    page = drafter.post_form(URL, _base(pf, **{**state, **typed}, op="save"))
+    assert page.status_code == 422
+    # Every problem at once, at its item's number; what was typed is on the page again.
+    assert "1.1: This field is required." in text(page)
+    assert "1.2: Choose one of the options." in text(page)
+    assert f'name="text-{second["key"]}"' in text(page)
     assert _plans(pf) == before
 
 
