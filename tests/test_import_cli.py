@@ -17,6 +17,8 @@ import pytest
 from conftest import CliRun, Org
 
 from planflow.app import Planflow
+from planflow.core.content.importer import import_text
+from planflow.errors import PermissionDenied, ValidationError
 from planflow.integrations.documents import reading
 from planflow.integrations.documents.encodings import decode
 from planflow.integrations.documents.reading import DocumentRefused, read_plan_bytes
@@ -164,3 +166,24 @@ def test_a_plan_as_docx_from_the_command_line(
     argv = ["plans", "docx", str(plan.id), "--as", "drafter_b"]
     code, _, err = cli("--database-url", database_url, *argv, "-o", str(target))
     assert code != 0 and "Traceback" not in err  # drafter_b may not see branch_a's plan
+
+
+def test_a_draft_is_created_with_its_content_or_not_at_all(pf: Planflow, org: Org) -> None:
+    content = import_text("一、组织建设\n1. 发展会员，4月完成。", year=2027).content
+    with pytest.raises(ValidationError) as info:
+        pf.create_plan(
+            unit_code="branch_a", year=2028, title="T", actor="drafter_a", content=content
+        )
+    assert info.value.code == "content_year_mismatch"
+    with pytest.raises(PermissionDenied):
+        pf.create_plan(
+            unit_code="branch_b", year=2027, title="T", actor="drafter_a", content=content
+        )
+    assert not pf.plans().items  # a refusal leaves no empty draft behind
+    plan_id = pf.create_plan(
+        unit_code="branch_a", year=2027, title="T", actor="drafter_a", content=content
+    )
+    assert pf.content.content(plan_id) == content
+    plan = pf.plan(plan_id)
+    assert (plan.item_count, plan.version) == (1, 1)  # one change: the creation
+    assert [e.action for e in pf.audit_trail(plan_id)] == ["create"]
