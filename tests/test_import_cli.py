@@ -17,6 +17,8 @@ import pytest
 from conftest import CliRun, Org
 
 from planflow.app import Planflow
+from planflow.core.content.importer import import_text
+from planflow.errors import PermissionDenied, ValidationError
 from planflow.integrations.documents import reading
 from planflow.integrations.documents.encodings import decode
 from planflow.integrations.documents.reading import DocumentRefused, read_plan_bytes
@@ -148,3 +150,40 @@ def test_encodings_are_detected(path: Path, encodings: list[str]) -> None:
         first = text.splitlines()[1].encode(encoding if encoding != "utf-16" else "utf-8")
         assert decode(first) is not None and decode(first)[0] == text.splitlines()[1]
     assert read_plan_bytes(io.BytesIO(text.encode(encodings[-1])).getvalue())[0].text
+
+
+def test_a_plan_as_docx_from_the_command_line(
+    cli: CliRun, database_url: str, pf: Planflow, org: Org, tmp_path: Path
+) -> None:
+    code, out, _ = _import(cli, database_url, KO)
+    (plan,) = pf.plans().items
+    target = tmp_path / "plan.docx"
+    argv = ["plans", "docx", str(plan.id), "--as", "drafter_a", "--language", "ko"]
+    code, out, _ = cli("--database-url", database_url, *argv, "-o", str(target))
+    assert code == 0, out
+    paragraphs = [p.text for p in docx.Document(str(target)).paragraphs]
+    assert "승인 기록" in paragraphs and paragraphs[0] == plan.title
+    argv = ["plans", "docx", str(plan.id), "--as", "drafter_b"]
+    code, _, err = cli("--database-url", database_url, *argv, "-o", str(target))
+    assert code != 0 and "Traceback" not in err  # drafter_b may not see branch_a's plan
+
+
+def test_a_draft_is_created_with_its_content_or_not_at_all(pf: Planflow, org: Org) -> None:
+    content = import_text("一、组织建设\n1. 发展会员，4月完成。", year=2027).content
+    with pytest.raises(ValidationError) as info:
+        pf.create_plan(
+            unit_code="branch_a", year=2028, title="T", actor="drafter_a", content=content
+        )
+    assert info.value.code == "content_year_mismatch"
+    with pytest.raises(PermissionDenied):
+        pf.create_plan(
+            unit_code="branch_b", year=2027, title="T", actor="drafter_a", content=content
+        )
+    assert not pf.plans().items  # a refusal leaves no empty draft behind
+    plan_id = pf.create_plan(
+        unit_code="branch_a", year=2027, title="T", actor="drafter_a", content=content
+    )
+    assert pf.content.content(plan_id) == content
+    plan = pf.plan(plan_id)
+    assert (plan.item_count, plan.version) == (1, 1)  # one change: the creation
+    assert [e.action for e in pf.audit_trail(plan_id)] == ["create"]

@@ -59,12 +59,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         api,
         auth,
         dashboard,
+        documents,
         editor,
         feeds,
         health,
         inspections,
         notifications,
         overview,
+        plan_import,
         plans,
         progress,
         reviews,
@@ -77,6 +79,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(plans.bp)
+    app.register_blueprint(plan_import.bp)
+    app.register_blueprint(documents.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(editor.bp)
     app.register_blueprint(reviews.bp)

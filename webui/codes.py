@@ -196,6 +196,36 @@ ERRORS: dict[str, Callable[[Params], str]] = {
     "content_locked": lambda p: gettext(
         "This action is not possible while the plan is in its current state."
     ),
+    "content_year_mismatch": lambda p: gettext(
+        "The content is for %(content)s, the plan for %(plan)s.",
+        content=p["content_year"],
+        plan=p["plan_year"],
+    ),
+    # Importing a plan document (``planflow.integrations.documents``, the import page).
+    "document_missing": lambda p: gettext("The file could not be read."),
+    "document_too_big": lambda p: gettext(
+        "The file is too large: at most %(max)s MB can be imported.",
+        max=int(p["max"]) // (1024 * 1024),
+    ),
+    "document_empty": lambda p: gettext(
+        "There is nothing to import: the file or the text is empty."
+    ),
+    "document_binary": lambda p: gettext(
+        "This file is not text. Import a Word (.docx) or text (.txt) file."
+    ),
+    "document_kind": lambda p: gettext(
+        "This kind of file cannot be read. Save it as Word (.docx) or text (.txt) and import that."
+    ),
+    "document_encoding": lambda p: gettext(
+        "The text's encoding was not recognised. Save it as UTF-8 text or as Word (.docx)."
+    ),
+    "document_damaged": lambda p: gettext(
+        "The Word file is damaged. Open it in Word, save it again and import that."
+    ),
+    "import_preview_invalid": lambda p: gettext(
+        "The preview sent back by the page could not be read, so nothing was saved. "
+        "Read the document again."
+    ),
     "content_invalid": lambda p: gettext("Nothing was saved. Correct the marked fields."),
     "invalid_scores": lambda p: gettext("Nothing was saved. Correct the marked fields."),
     "unknown_status": lambda p: gettext("Choose one of the options."),
@@ -243,6 +273,11 @@ CONTENT_PROBLEMS: dict[str, Callable[[Params], str]] = {
     ),
     "not_finite": lambda p: gettext("Give a number, e.g. 95 or 2.5."),
     "not_one_of": lambda p: gettext("Choose one of the options."),
+    "no_previous_item": lambda p: gettext("The first item has no item before it to merge into."),
+    "nothing_to_split": lambda p: gettext(
+        "This item is one sentence; put a line break where it should be split."
+    ),
+    "unknown_key": lambda p: gettext("The preview changed meanwhile. Read the document again."),
 }
 
 

@@ -29,6 +29,7 @@ from sqlmodel import Session, select
 
 from planflow.clock import Clock, SystemClock
 from planflow.core.calendar import BusinessCalendar, load_calendar
+from planflow.core.content.model import PlanContent
 from planflow.core.definitions.registry import DefinitionRegistry
 from planflow.core.definitions.spec import WorkflowSpec
 from planflow.core.engine import ActionOption
@@ -36,10 +37,11 @@ from planflow.core.guard_registry import FactProvider, GuardRegistry
 from planflow.core.guards import GuardFunction
 from planflow.core.org import OrgSnapshot
 from planflow.core.state_phases import StateClasses, state_classes
-from planflow.errors import NotFound
+from planflow.errors import NotFound, ValidationError
 from planflow.events import EventBus
 from planflow.facade.admin import AdminAPI
 from planflow.facade.content import ContentAPI
+from planflow.facade.documents import DocumentsAPI
 from planflow.facade.execution import ExecutionAPI
 from planflow.facade.feeds import FeedsAPI
 from planflow.facade.inbox import InboxAPI
@@ -187,6 +189,8 @@ class Planflow:
             self.services.content,
             self.registry,
         )
+        #: A plan and its inspection result as Word files (``facade.documents``).
+        self.documents = DocumentsAPI(self)
 
     # -- custom guards -------------------------------------------------------------
 
@@ -291,15 +295,36 @@ class Planflow:
     # -- plans -------------------------------------------------------------------
 
     def create_plan(
-        self, *, unit_code: str, year: int, title: str, actor: str, workflow: str = "annual_plan"
+        self,
+        *,
+        unit_code: str,
+        year: int,
+        title: str,
+        actor: str,
+        workflow: str = "annual_plan",
+        content: PlanContent | None = None,
     ) -> int:
-        """Create a plan of ``unit_code`` for ``year`` as ``actor``; returns its id."""
+        """Create a plan of ``unit_code`` for ``year`` as ``actor``; returns its id.
+
+        With ``content`` (an imported outline, say) the draft is created holding it, in
+        the same transaction: a refusal leaves no empty draft behind.
+        """
+        if content is not None and content.year != year:
+            raise ValidationError(
+                f"the content is for {content.year}, the plan for {year}",
+                code="content_year_mismatch",
+                params={"content_year": content.year, "plan_year": year},
+            )
+        body = content if content is not None else PlanContent(year)
         return self.service.create_plan(
             unit_id=self.names.unit_id(unit_code),
             year=year,
             title=title,
             actor_id=self.names.user_id(actor),
             workflow=workflow,
+            content_json=body.canonical_json(),
+            item_count=body.item_count,
+            items_without_due=len(body.items_without_due()),
         )
 
     def fire(

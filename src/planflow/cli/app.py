@@ -68,6 +68,7 @@ def register(*modules: Any) -> None:
 
 from planflow.cli import (  # noqa: E402
     audit_cmds,
+    document_cmds,
     execution_cmds,
     inbox_cmds,
     org_cmds,
@@ -88,6 +89,7 @@ register(
     audit_cmds,
     workflow_cmds,
     execution_cmds,
+    document_cmds,
     scheduler_cmds,
     inbox_cmds,
     token_cmds,

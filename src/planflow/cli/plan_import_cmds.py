@@ -103,16 +103,16 @@ def plans_import(
             code="import_several_plans",
             params={"count": len(result.parts), "parts": [p.to_dict() for p in result.parts]},
         )
-    pf = ctx.pf
-    # The content is valid before the plan exists, so a refusal leaves no empty draft behind.
-    plan_id = pf.create_plan(
+    # The draft is created holding its content in one transaction: a refusal leaves
+    # no empty draft behind (the web import saves through the same call).
+    plan_id = ctx.pf.create_plan(
         unit_code=unit_code,
         year=year,
         title=(title or result.title)[:MAX_PLAN_TITLE],
         actor=actor,
         workflow=workflow,
+        content=result.content,
     )
-    pf.content.set_content(plan_id, result.content, actor=actor)
     content = result.content
     if as_json:
         click.echo(json.dumps({"plan": plan_id, **result.to_dict()}, ensure_ascii=False, indent=2))

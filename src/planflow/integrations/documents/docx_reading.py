@@ -49,6 +49,13 @@ def _heading_level(paragraph: Any) -> int | None:
     return None
 
 
+def _not_content(table: Any) -> bool:
+    """A table planflow wrote beside a plan's outline (its approval record, captioned so
+    by ``plan_writing``): a file planflow wrote imports to the plan it came from."""
+    caption = table.find(f"{qn('w:tblPr')}/{qn('w:tblCaption')}")
+    return caption is not None and caption.get(qn("w:val"), "").startswith("planflow:")
+
+
 def _paragraphs(document: Any) -> Iterator[Any]:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -57,6 +64,8 @@ def _paragraphs(document: Any) -> Iterator[Any]:
         if child.tag == qn("w:p"):
             yield Paragraph(child, document)
         elif child.tag == qn("w:tbl"):
+            if _not_content(child):
+                continue
             for row in Table(child, document).rows:
                 for cell in row.cells:
                     yield from cell.paragraphs
