@@ -54,7 +54,8 @@ def audit_verify(ctx: Context, checkpoints_file: str | None, public_keys: tuple[
     verifiers = _verifiers(public_keys) if checkpoints_file else {}
     report = audit_repo.verify(ctx.pf.db)
     click.echo(
-        f"checked {report.records} records of {report.plans} plans "
+        f"checked {report.records} records of {report.plans} plans, "
+        f"{report.org_records} records of the organisation's admin actions "
         f"and {report.checkpoints} checkpoints"
     )
     problems = list(report.problems)

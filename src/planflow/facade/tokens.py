@@ -60,7 +60,7 @@ class TokensAPI:
         def may_revoke(owner: int) -> bool:
             return owner == actor_id or admin_over(org, actor_id, owner)
 
-        return token_view(self.service.revoke(token_id, may_revoke=may_revoke))
+        return token_view(self.service.revoke(token_id, may_revoke=may_revoke, actor_id=actor_id))
 
     def authenticate(self, secret: str) -> ApiTokenView:
         """The token whose secret this is, if usable now; else ``TokenRefused``."""

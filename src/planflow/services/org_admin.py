@@ -48,7 +48,6 @@ from planflow.storage.org_repo import (
     LANGUAGES,
     USERNAME_RE,
     OrgRepository,
-    bump_generation,
     hash_password,
 )
 from planflow.storage.tables import RoleAssignment, Unit, User
@@ -130,7 +129,7 @@ class OrgAdmin:
                 taken = select(Unit.id).where(func.lower(Unit.code) == code.casefold())
                 if s.exec(taken).first() is not None:
                     raise AdminRefused("duplicate_code", f"a unit with code {code!r} exists")
-                unit = self.repo.add_unit(s, code, name, parent_code)
+                unit = self.repo.add_unit(s, code, name, parent_code, actor_id=actor_id)
                 return unit.id or 0
         except IntegrityError as exc:  # the same code added at the same moment
             raise AdminRefused("duplicate_code", f"a unit with code {code!r} exists") from exc
@@ -152,7 +151,7 @@ class OrgAdmin:
             if changed.rowcount != 1:
                 s.refresh(unit)
                 raise OrgConflict(f"unit {code}", unit.name)
-            bump_generation(s)
+            self.repo.renamed_unit(s, code, expected_name, name, actor_id=actor_id)
 
     def move_unit(self, actor_id: int, code: str, parent_code: str) -> RerouteReport:
         """Move a unit and everything below it under ``parent_code`` (a unit the admin
@@ -205,13 +204,20 @@ class OrgAdmin:
                     raise AdminRefused("duplicate_username", f"a user named {username!r} exists")
                 try:
                     user = self.repo.add_user(
-                        s, username, display_name, email=email, language=language
+                        s,
+                        username,
+                        display_name,
+                        email=email,
+                        language=language,
+                        password_hash=password_hash,
+                        actor_id=actor_id,
                     )
                 except ValidationError as exc:
                     raise AdminRefused("invalid", str(exc)) from exc
-                user.password_hash = password_hash
                 if role is not None and unit_code is not None:
-                    self.repo.assign_role(s, username, role, unit_code, known_roles=known_roles)
+                    self.repo.assign_role(
+                        s, username, role, unit_code, known_roles=known_roles, actor_id=actor_id
+                    )
                 return user.id or 0
         except IntegrityError as exc:
             raise AdminRefused("duplicate_username", f"a user named {username!r} exists") from exc
@@ -244,8 +250,14 @@ class OrgAdmin:
                 raise OrgConflict(f"user {person.username}", person.display_name)
             user = s.get(User, user_id)
             assert user is not None
-            user.display_name, user.email, user.language = display_name, email, language
-            s.add(user)
+            self.repo.set_profile(
+                s,
+                user,
+                display_name=display_name,
+                email=email,
+                language=language,
+                actor_id=actor_id,
+            )
 
     def set_active(self, actor_id: int, user_id: int, active: bool) -> None:
         """(De)activate a person; either way every session of theirs ends."""
@@ -254,7 +266,7 @@ class OrgAdmin:
         with self.db.session() as s:
             scope, _parents = self._scope(s, actor_id)
             person = self._account(s, scope, user_id)
-            self.repo.set_active(s, person.username, active)
+            self.repo.set_active(s, person.username, active, actor_id=actor_id)
 
     def set_password(self, actor_id: int, user_id: int, password: str) -> None:
         """Give a person a new password; every session of theirs ends."""
@@ -263,12 +275,10 @@ class OrgAdmin:
         password_hash = _hash(password)  # slow: outside the write transaction
         with self.db.session() as s:
             scope, _parents = self._scope(s, actor_id)
-            self._account(s, scope, user_id)
-            user = s.get(User, user_id)
-            assert user is not None
-            user.password_hash = password_hash
-            user.session_version += 1
-            s.add(user)
+            person = self._account(s, scope, user_id)
+            self.repo.set_password(
+                s, person.username, password_hash=password_hash, actor_id=actor_id
+            )
 
     def assign_role(
         self,
@@ -287,7 +297,9 @@ class OrgAdmin:
             person = visible_person(s, scope, user_id)
             if any(r.unit_id == unit.id and r.role == role for r in person.roles):
                 return False
-            self.repo.assign_role(s, person.username, role, unit_code, known_roles=known_roles)
+            self.repo.assign_role(
+                s, person.username, role, unit_code, known_roles=known_roles, actor_id=actor_id
+            )
             return True
 
     def revoke_role(self, actor_id: int, user_id: int, role: str, unit_code: str) -> bool:
@@ -300,7 +312,7 @@ class OrgAdmin:
             person = visible_person(s, scope, user_id)
             if not any(r.unit_id == unit.id and r.role == role for r in person.roles):
                 return False
-            self.repo.revoke_role(s, person.username, role, unit_code)
+            self.repo.revoke_role(s, person.username, role, unit_code, actor_id=actor_id)
             return True
 
 
