@@ -463,6 +463,7 @@ class Planflow:
             records=report.records,
             checkpoints=report.checkpoints,
             problems=tuple(report.problems),
+            org_records=report.org_records,
         )
 
     def export_audit(self, out: IO[str], fmt: str = "jsonl", *, plan_id: int | None = None) -> int:

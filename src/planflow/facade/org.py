@@ -12,6 +12,7 @@ plans follow the unit in the same transaction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 
 from sqlmodel import col, select
@@ -22,10 +23,11 @@ from planflow.facade.names import Names
 from planflow.services.admin_directory import AdminRefused
 from planflow.services.org_admin import OrgAdmin
 from planflow.services.unit_moves import UnitMoves
+from planflow.storage import org_audit
 from planflow.storage.db import Database
 from planflow.storage.org_repo import OrgRepository
 from planflow.storage.tables import RoleAssignment, Unit, User
-from planflow.views import RoleView, UnitMoved, UnitRef, UnitView, UserView
+from planflow.views import OrgAuditView, RoleView, UnitMoved, UnitRef, UnitView, UserView
 
 
 def _user_view(u: User) -> UserView:
@@ -165,6 +167,24 @@ class OrgAPI:
             if unit:
                 query = query.where(Unit.code == unit)
             return [RoleView(name, role, code) for name, role, code in s.exec(query)]
+
+    def audit(self, *, newest_first: bool = False, limit: int | None = None) -> list[OrgAuditView]:
+        """The organisation's trail of admin actions (oldest first, or the newest ``limit``)."""
+        with self.db.read() as conn:
+            rows = org_audit.records(conn, newest_first=newest_first, limit=limit)
+        names = self.names.current().usernames
+        return [
+            OrgAuditView(
+                seq=r.seq,
+                at=r.at,
+                actor=None if r.actor_id is None else names.get(r.actor_id, f"#{r.actor_id}"),
+                action=r.action,
+                detail=json.loads(r.detail),
+                prev_hash=r.prev_hash,
+                hash=r.hash,
+            )
+            for r in rows
+        ]
 
     def display_names(self, usernames: Iterable[str | None]) -> dict[str, str]:
         """Display names of ``usernames`` (unknown ones are left out), in one query."""
