@@ -68,6 +68,7 @@ def register(*modules: Any) -> None:
 
 from planflow.cli import (  # noqa: E402
     audit_cmds,
+    backup_cmds,
     execution_cmds,
     inbox_cmds,
     org_cmds,
@@ -92,4 +93,5 @@ register(
     inbox_cmds,
     token_cmds,
     webhook_cmds,
+    backup_cmds,
 )
