@@ -55,9 +55,9 @@ def audit_verify(ctx: Context, checkpoints_file: str | None, public_keys: tuple[
     verifiers = _verifiers(public_keys) if checkpoints_file else {}
     report = audit_repo.verify(ctx.pf.db)
     click.echo(
-        f"checked {report.records} records of {report.plans} plans, "
-        f"{report.org_records} records of the organisation's admin actions "
-        f"and {report.checkpoints} checkpoints"
+        f"checked {report.records} records of {report.plans} plans "
+        f"and {report.checkpoints} checkpoints, "
+        f"and {report.org_records} records of the organisation's admin actions"
     )
     problems = list(report.problems)
     if checkpoints_file is not None:
