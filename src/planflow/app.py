@@ -61,6 +61,7 @@ from planflow.services.org_admin import OrgAdmin
 from planflow.services.overview import UnitPlan, YearOverview, year_overview
 from planflow.services.plan_creation import units_for_new_plans
 from planflow.services.plans import PlanService
+from planflow.services.role_changes import RoleChanges
 from planflow.services.unit_moves import UnitMoves
 from planflow.services.visibility import Viewer
 from planflow.services.webhooks import Webhooks
@@ -152,6 +153,7 @@ class Planflow:
             self.names,
             self.registry,
             moves=UnitMoves(self.service, self.org_repo),
+            roles=RoleChanges(self.service, self.org_repo),
             admin=self.org_admin,
         )
         #: Personal access tokens of the HTTP API (``facade.tokens``).

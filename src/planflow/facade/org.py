@@ -22,6 +22,7 @@ from planflow.core.definitions.spec import BUILTIN_ROLES
 from planflow.facade.names import Names
 from planflow.services.admin_directory import AdminRefused
 from planflow.services.org_admin import OrgAdmin
+from planflow.services.role_changes import RoleChanges
 from planflow.services.unit_moves import UnitMoves
 from planflow.storage import org_audit
 from planflow.storage.db import Database
@@ -43,6 +44,7 @@ class OrgAPI:
         registry: DefinitionRegistry,
         *,
         moves: UnitMoves,
+        roles: RoleChanges,
         admin: Callable[[], OrgAdmin],
     ) -> None:
         self.db = db
@@ -50,6 +52,7 @@ class OrgAPI:
         self.names = names
         self.registry = registry
         self.moves = moves
+        self.role_changes = roles
         self._admin = admin
 
     # -- changes ----------------------------------------------------------------------
@@ -120,14 +123,21 @@ class OrgAPI:
         added = {r for spec in self.registry.all() for r in spec.roles}
         return tuple(sorted(set(BUILTIN_ROLES) | added))
 
-    def assign_role(self, username: str, role: str, unit: str) -> None:
-        """Give ``username`` the ``role`` at the unit with code ``unit`` (no-op if held)."""
-        with self.db.session() as s:
-            self.repo.assign_role(s, username, role, unit, known_roles=self.known_roles())
+    def assign_role(
+        self, username: str, role: str, unit: str, *, known_roles: tuple[str, ...] | None = None
+    ) -> None:
+        """Give ``username`` the ``role`` at the unit with code ``unit`` (no-op if held).
+
+        The open tasks the role now decides (``at: nearest`` lookups) follow in
+        the same transaction, each on its plan's trail (``reroute_task``).
+        ``known_roles``: the roles accepted (default: ``known_roles()``).
+        """
+        known = known_roles if known_roles is not None else self.known_roles()
+        self.role_changes.grant(username, role, unit, known_roles=known)
 
     def revoke_role(self, username: str, role: str, unit: str) -> None:
-        with self.db.session() as s:
-            self.repo.revoke_role(s, username, role, unit)
+        """Take the role away; the open tasks it decided follow, as for a grant."""
+        self.role_changes.revoke(username, role, unit)
 
     # -- reading ----------------------------------------------------------------------
 

@@ -159,6 +159,11 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+def check_role(role: str, known_roles: tuple[str, ...]) -> None:
+    if role not in known_roles:
+        raise ValidationError(f"unknown role {role!r}; known roles: {', '.join(known_roles)}")
+
+
 class OrgRepository:
     """Changes to the organisation; each method runs inside the caller's session."""
 
@@ -377,8 +382,7 @@ class OrgRepository:
         *,
         actor_id: int | None = None,
     ) -> RoleAssignment:
-        if role not in known_roles:
-            raise ValidationError(f"unknown role {role!r}; known roles: {', '.join(known_roles)}")
+        check_role(role, known_roles)
         user, unit, existing = self._assignment(session, username, role, unit_code)
         if existing is not None:
             return existing
@@ -426,6 +430,10 @@ class OrgRepository:
             role=role,
             unit=unit_code,
         )
+
+    def holds(self, session: Session, username: str, role: str, unit_code: str) -> bool:
+        """Does ``username`` hold ``role`` at ``unit_code`` (both must exist)?"""
+        return self._assignment(session, username, role, unit_code)[2] is not None
 
     def _assignment(
         self, session: Session, username: str, role: str, unit_code: str
