@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -321,3 +322,31 @@ def test_cli_audit_org_lists_the_chain(pf: Planflow, boss: int, run: CliRun) -> 
     assert rows[-1]["action"] == "role_granted" and rows[-1]["actor"] is None
     assert rows[-1]["detail"] == {"role": "admin", "unit": "fed", "user": "boss"}
     assert rows[-1]["hash"] == records(pf)[-1].hash
+
+
+def test_admin_actions_at_the_same_moment_form_one_chain(pf: Planflow, org: Org) -> None:
+    """Four people created at once (threads, each its own transaction): the head row's lock
+    puts them in one order, no seq twice, no link broken."""
+    before = len(records(pf))
+    barrier = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def create(i: int) -> None:
+        barrier.wait()
+        try:
+            pf.org.add_user(f"racer{i}", f"Racer {i}")
+        except BaseException as exc:  # reported below, not lost in the thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    found = records(pf)
+    assert [r.seq for r in found] == list(range(1, before + 5))
+    assert sorted(json.loads(r.detail)["user"] for r in found[before:]) == [
+        f"racer{i}" for i in range(4)
+    ]
+    assert audit_repo.verify(pf.db).ok
