@@ -169,8 +169,10 @@ ACTS: list[tuple[str, Callable[..., Any], list[tuple[str, bool]], dict[str, Any]
     ),
     (
         "token_created",
-        lambda pf, _a, _t: pf.tokens.create("drafter_a", scope="write", name="laptop"),
-        [("token_created", False)],
+        lambda pf, _a, _t: pf.tokens.create(
+            "drafter_a", scope="write", name="laptop", actor="boss"
+        ),
+        [("token_created", True)],
         {"user": "drafter_a", "name": "laptop", "scope": "write"},
     ),
     (

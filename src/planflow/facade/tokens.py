@@ -40,10 +40,20 @@ class TokensAPI:
         scope: str = "read",
         name: str = "API token",
         expires_at: datetime | None = None,
+        actor: str | None = None,
     ) -> NewApiToken:
-        """A new token for ``username``; keep ``secret``: it is not shown again."""
+        """A new token for ``username``; keep ``secret``: it is not shown again.
+
+        ``actor``: who makes it (the user on their token page), on the
+        organisation's audit trail; None: the command line.
+        """
+        actor_id = self.names.user_id(actor) if actor is not None else None
         row, secret = self.service.create(
-            self.names.user_id(username), name=name, scope=scope, expires_at=expires_at
+            self.names.user_id(username),
+            name=name,
+            scope=scope,
+            expires_at=expires_at,
+            actor_id=actor_id,
         )
         return NewApiToken(token_view(row), secret)
 
