@@ -306,7 +306,8 @@ def test_first_checkpoint_signs_every_head(pf: Planflow, org: Org, key: Signer) 
     result = sc.make(pf.db, T0, key)
     assert result.outcome == "made" and result.signed is not None
     st = result.signed.statement
-    assert (st.seq, st.plans, st.records, st.changes, st.prev) == (1, 2, 5, 2, GENESIS)
+    # Three heads changed: the two plans' and the organisation's (its admin actions).
+    assert (st.seq, st.plans, st.records, st.changes, st.prev) == (1, 2, 5, 3, GENESIS)
     assert st.key == key.key_id
     assert key.verifier().verify(st.canonical().encode(), result.signed.signature)
     with pf.db.read() as conn:

@@ -193,6 +193,10 @@ _TAIL = _l(
     "The end of the plan's trail is not what the plan records: records at the end "
     "were deleted or changed."
 )
+_ORG_TAIL = _l(
+    "The end of the organisation's trail is not what its head records: records at the "
+    "end were deleted or changed."
+)
 _ANCHORED = _l("A record kept by a checkpoint was deleted or changed.")
 _CHECKPOINT = _l("A checkpoint was changed or deleted.")
 
@@ -218,6 +222,8 @@ _PROBLEMS = {
 
 def explain(problem: ChainProblem) -> str:
     """A finding in the reader's language; the library's English for a code not listed."""
+    if problem.org and problem.code == "head_mismatch":
+        return str(_ORG_TAIL)
     text = _PROBLEMS.get(problem.code)
     return str(text) if text is not None else problem.message
 
@@ -289,3 +295,36 @@ def audit_export(fmt: str) -> Response:
         mimetype=EXPORT_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="planflow-audit-{stamp}.{fmt}"'},
     )
+
+
+# -- the organisation's trail of admin actions ---------------------------------------------
+
+#: The newest admin actions the page lists (``planflow audit org`` lists them all).
+ORG_SHOWN = 200
+
+#: ``planflow.core.org_audit.ACTIONS``, in the reader's language.
+ORG_ACTIONS = {
+    "role_granted": _l("Role given"),
+    "role_revoked": _l("Role taken away"),
+    "user_created": _l("Person added"),
+    "user_changed": _l("Profile changed"),
+    "user_password_set": _l("Password set by an administrator"),
+    "user_activated": _l("Person activated"),
+    "user_deactivated": _l("Person deactivated"),
+    "unit_created": _l("Unit added"),
+    "unit_moved": _l("Unit moved"),
+    "unit_renamed": _l("Unit renamed"),
+    "definition_migrated": _l("Plan moved to a new workflow version"),
+    "token_created": _l("API token made"),
+    "token_revoked": _l("API token revoked"),
+    "webhook_added": _l("Webhook added"),
+    "webhook_removed": _l("Webhook removed"),
+}
+
+
+@bp.route("/audit/org")
+def audit_org() -> str:
+    _whole_organisation()
+    rows = planflow().org.audit(newest_first=True, limit=ORG_SHOWN)
+    labels = {r.action: str(ORG_ACTIONS.get(r.action, r.action)) for r in rows}
+    return render_template("admin/audit_org.html", rows=rows, labels=labels, shown=ORG_SHOWN)

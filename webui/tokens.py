@@ -90,7 +90,11 @@ def create() -> Response:
     expires_at = None if lives == "never" else now + timedelta(days=int(lives))
     try:
         new = pf.tokens.create(
-            user.username, scope=form.scope.data, name=form.name.data, expires_at=expires_at
+            user.username,
+            scope=form.scope.data,
+            name=form.name.data,
+            expires_at=expires_at,
+            actor=user.username,
         )
     except ValidationError as error:
         form.name.errors.append(describe(error))

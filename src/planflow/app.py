@@ -66,6 +66,7 @@ from planflow.services.org_admin import OrgAdmin
 from planflow.services.overview import UnitPlan, YearOverview, year_overview
 from planflow.services.plan_creation import units_for_new_plans
 from planflow.services.plans import PlanService
+from planflow.services.role_changes import RoleChanges
 from planflow.services.unit_moves import UnitMoves
 from planflow.services.visibility import Viewer
 from planflow.services.webhooks import Webhooks
@@ -157,6 +158,7 @@ class Planflow:
             self.names,
             self.registry,
             moves=UnitMoves(self.service, self.org_repo),
+            roles=RoleChanges(self.service, self.org_repo),
             admin=self.org_admin,
         )
         #: An administrator's scoped changes, by username and code (``facade.admin``).
@@ -509,6 +511,7 @@ class Planflow:
             records=report.records,
             checkpoints=report.checkpoints,
             problems=tuple(report.problems),
+            org_records=report.org_records,
         )
 
     def export_audit(self, out: IO[str], fmt: str = "jsonl", *, plan_id: int | None = None) -> int:

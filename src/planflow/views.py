@@ -253,6 +253,25 @@ class AuditReport:
     checkpoints: int
     #: The first problems found (``str()`` of one names its plan and record).
     problems: tuple[ChainProblem, ...]
+    #: Records of the organisation's chain of admin actions.
+    org_records: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class OrgAuditView:
+    """One admin action on the organisation's hash-chained trail.
+
+    ``actor`` is None for the system (the command line, a set-up script);
+    ``detail`` the action's parameters (``planflow.core.org_audit.ACTIONS``).
+    """
+
+    seq: int
+    at: datetime
+    actor: str | None
+    action: str
+    detail: Mapping[str, Any]
+    prev_hash: str
+    hash: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,6 +68,7 @@ def register(*modules: Any) -> None:
 
 from planflow.cli import (  # noqa: E402
     audit_cmds,
+    backup_cmds,
     document_cmds,
     execution_cmds,
     inbox_cmds,
@@ -94,4 +95,5 @@ register(
     inbox_cmds,
     token_cmds,
     webhook_cmds,
+    backup_cmds,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -55,7 +56,8 @@ def audit_verify(ctx: Context, checkpoints_file: str | None, public_keys: tuple[
     report = audit_repo.verify(ctx.pf.db)
     click.echo(
         f"checked {report.records} records of {report.plans} plans "
-        f"and {report.checkpoints} checkpoints"
+        f"and {report.checkpoints} checkpoints, "
+        f"and {report.org_records} records of the organisation's admin actions"
     )
     problems = list(report.problems)
     if checkpoints_file is not None:
@@ -249,6 +251,38 @@ def audit_export(ctx: Context, fmt: str, plan_id: int | None, output: str | None
     with open(output, "w", encoding="utf-8", newline="") as out:
         count = audit_repo.export(records, out, fmt)
     click.echo(f"{count} records written to {output}", err=True)
+
+
+@audit.command("org")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line, with the hashes.")
+@click.option("--last", type=click.IntRange(1, 1_000_000), default=None, help="Only the newest N.")
+@pass_ctx
+def audit_org(ctx: Context, as_json: bool, last: int | None) -> None:
+    """The organisation's trail of admin actions: roles, people, units, tokens, webhooks."""
+    rows = ctx.pf.org.audit(newest_first=last is not None, limit=last)
+    if last is not None:
+        rows.reverse()
+    for r in rows:
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "seq": r.seq,
+                        "at": r.at.isoformat(timespec="microseconds"),
+                        "actor": r.actor,
+                        "action": r.action,
+                        "detail": r.detail,
+                        "prev_hash": r.prev_hash,
+                        "hash": r.hash,
+                    },
+                    ensure_ascii=False,
+                    sort_keys=True,
+                )
+            )
+            continue
+        detail = " ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in r.detail.items())
+        when = r.at.isoformat(timespec="seconds")
+        click.echo(f"{r.seq} {r.action} {when} by {r.actor or '(system)'} {detail}")
 
 
 COMMANDS = [audit]

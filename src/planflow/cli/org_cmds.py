@@ -145,8 +145,7 @@ def roles() -> None:
 def roles_assign(ctx: Context, username: str, role: str, unit_code: str) -> None:
     """Give USERNAME the ROLE at UNIT_CODE."""
     known = tuple(sorted({r for spec in ctx.pf.registry.all() for r in spec.roles}))
-    with ctx.pf.session() as s:
-        ctx.pf.org_repo.assign_role(s, username, role, unit_code, known_roles=known)
+    ctx.pf.org.assign_role(username, role, unit_code, known_roles=known)
     click.echo(f"{username} is {role} at {unit_code}")
 
 
@@ -157,8 +156,7 @@ def roles_assign(ctx: Context, username: str, role: str, unit_code: str) -> None
 @pass_ctx
 def roles_revoke(ctx: Context, username: str, role: str, unit_code: str) -> None:
     """Take the ROLE at UNIT_CODE away from USERNAME."""
-    with ctx.pf.session() as s:
-        ctx.pf.org_repo.revoke_role(s, username, role, unit_code)
+    ctx.pf.org.revoke_role(username, role, unit_code)
     click.echo(f"{username} is no longer {role} at {unit_code}")
 
 

@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from planflow.core.compact_json import compact_json_array, sorted_json
 
@@ -121,14 +121,30 @@ class ChainProblem:
     message: str
     code: str
     params: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    #: On the organisation's chain of admin actions (``planflow.core.org_audit``), not a plan's.
+    org: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         where = []
+        if self.org:
+            where.append("organisation audit")
         if self.plan_id is not None:
             where.append(f"plan {self.plan_id}")
         if self.seq is not None:
             where.append(f"record {self.seq}")
         return (", ".join(where) + ": " if where else "") + self.message
+
+
+class Chained(Protocol):
+    """What the chain check needs of a record: plan records and organisation records alike."""
+
+    @property
+    def seq(self) -> int: ...
+
+    @property
+    def prev_hash(self) -> str: ...
+
+    def compute_hash(self) -> str: ...
 
 
 def check_plan_chain(
@@ -138,46 +154,59 @@ def check_plan_chain(
 
     ``head`` is the (seq, hash) the plan row says its chain ends at.
     """
+    return check_chain(((s.entry, s.stored_hash) for s in records), head, plan_id=plan_id)
+
+
+def check_chain(
+    records: Iterable[tuple[Chained, str]],
+    head: tuple[int, str] | None,
+    *,
+    plan_id: int | None = None,
+    org: bool = False,
+) -> Iterator[ChainProblem]:
+    """Check one chain's ``(record, stored hash)`` pairs, ordered by seq, and its head.
+
+    ``plan_id`` names the plan whose chain it is; ``org``: the organisation's.
+    """
+    owner = "the organisation's head" if org else "the plan"
+
+    def problem(seq: int | None, message: str, code: str, **params: Any) -> ChainProblem:
+        return ChainProblem(plan_id, seq, message, code, params, org=org)
+
     expected_seq = 1
     prev = GENESIS
     last: tuple[int, str] = (0, "")
-    for stored in records:
-        e = stored.entry
+    for e, stored_hash in records:
         if e.seq != expected_seq:
             if e.seq > expected_seq:
-                yield ChainProblem(
-                    plan_id,
+                yield problem(
                     e.seq,
                     f"records {expected_seq}..{e.seq - 1} are missing (deleted)",
                     "records_missing",
-                    {"first": expected_seq, "last": e.seq - 1},
+                    first=expected_seq,
+                    last=e.seq - 1,
                 )
             else:
-                yield ChainProblem(plan_id, e.seq, "duplicate sequence number", "duplicate_seq")
+                yield problem(e.seq, "duplicate sequence number", "duplicate_seq")
         if e.prev_hash != prev:
-            yield ChainProblem(
-                plan_id,
+            yield problem(
                 e.seq,
                 "does not link to the previous record (a record was inserted, deleted or altered)",
                 "broken_link",
             )
-        actual = e.compute_hash()
-        if actual != stored.stored_hash:
-            yield ChainProblem(
-                plan_id, e.seq, "content does not match its hash (altered)", "altered"
-            )
-        prev = stored.stored_hash
+        if e.compute_hash() != stored_hash:
+            yield problem(e.seq, "content does not match its hash (altered)", "altered")
+        prev = stored_hash
         expected_seq = e.seq + 1
-        last = (e.seq, stored.stored_hash)
+        last = (e.seq, stored_hash)
     if head is not None and head != last:
         if head[0] > last[0]:
-            msg = f"the chain ends at seq {last[0]} but the plan records seq {head[0]} (deleted)"
+            msg = f"the chain ends at seq {last[0]} but {owner} records seq {head[0]} (deleted)"
         elif head[0] == last[0]:
-            msg = f"the last record (seq {last[0]}) is not the one the plan row points to (altered)"
+            msg = f"the last record (seq {last[0]}) is not the one {owner} points to (altered)"
         else:
-            msg = f"the chain ends at seq {last[0]} but the plan records seq {head[0]}"
-        params = {"ends_at": last[0], "plan_records": head[0]}
-        yield ChainProblem(plan_id, None, msg, "head_mismatch", params)
+            msg = f"the chain ends at seq {last[0]} but {owner} records seq {head[0]}"
+        yield problem(None, msg, "head_mismatch", ends_at=last[0], plan_records=head[0])
 
 
 def heads_digest(heads: Iterable[tuple[int, int, str]]) -> str:

@@ -23,6 +23,9 @@ One statement (``Statement``), canonical JSON with sorted keys::
 * ``heads_root`` is the RFC 6962 Merkle tree hash (section 2.1) over every
   plan's head, in plan id order; ``plans`` and ``records`` count the plans
   and the records the heads cover (a chain of ``seq`` records ends at ``seq``);
+  the organisation's chain of admin actions (``planflow.core.org_audit``) is
+  one more leaf, "plan" ``ORG_CHAIN`` (0), signed like the others but not
+  counted in ``plans`` and ``records``;
 * ``changes`` and ``changes_root``: the heads that changed since the
   previous checkpoint, and their tree hash. The database keeps exactly these
   rows per checkpoint (``audit_signed_head``), so a verifier rebuilds every
@@ -48,6 +51,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from planflow.core.audit_chain import GENESIS, ChainProblem, canonical_json, sha256_hex
+from planflow.core.org_audit import ORG_CHAIN
 
 FORMAT = "planflow-checkpoint-1"
 
@@ -167,6 +171,13 @@ _FIELDS = (
 )
 
 
+def plan_counts(heads: Heads) -> tuple[int, int]:
+    """The plans and plan records ``heads`` cover: the organisation's chain is signed
+    (its leaf is ``ORG_CHAIN``) but not counted, so ``plans`` stays the plans."""
+    plans = [s for p, (s, _) in heads.items() if p != ORG_CHAIN]
+    return len(plans), sum(plans)
+
+
 def changed_heads(signed: Heads, current: Heads) -> dict[int, Head]:
     """The heads in ``current`` that differ from the last signed ones (new plans included)."""
     return {p: h for p, h in current.items() if signed.get(p) != h}
@@ -183,11 +194,12 @@ def next_statement(
 ) -> Statement:
     """The statement after the one whose heads were ``signed`` (``prev`` its hash)."""
     heads = {**signed, **changes}
+    plans, records = plan_counts(heads)
     return Statement(
         seq=seq,
         at=at,
-        plans=len(heads),
-        records=sum(s for s, _ in heads.values()),
+        plans=plans,
+        records=records,
         heads_root=merkle_root(heads),
         changes=len(changes),
         changes_root=merkle_root(changes),

@@ -12,6 +12,7 @@ plans follow the unit in the same transaction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 
 from sqlmodel import col, select
@@ -21,11 +22,13 @@ from planflow.core.definitions.spec import BUILTIN_ROLES
 from planflow.facade.names import Names
 from planflow.services.admin_directory import AdminRefused
 from planflow.services.org_admin import OrgAdmin
+from planflow.services.role_changes import RoleChanges
 from planflow.services.unit_moves import UnitMoves
+from planflow.storage import org_audit
 from planflow.storage.db import Database
 from planflow.storage.org_repo import OrgRepository
 from planflow.storage.tables import RoleAssignment, Unit, User
-from planflow.views import RoleView, UnitMoved, UnitRef, UnitView, UserView
+from planflow.views import OrgAuditView, RoleView, UnitMoved, UnitRef, UnitView, UserView
 
 
 def _user_view(u: User) -> UserView:
@@ -41,6 +44,7 @@ class OrgAPI:
         registry: DefinitionRegistry,
         *,
         moves: UnitMoves,
+        roles: RoleChanges,
         admin: Callable[[], OrgAdmin],
     ) -> None:
         self.db = db
@@ -48,6 +52,7 @@ class OrgAPI:
         self.names = names
         self.registry = registry
         self.moves = moves
+        self.role_changes = roles
         self._admin = admin
 
     # -- changes ----------------------------------------------------------------------
@@ -118,14 +123,21 @@ class OrgAPI:
         added = {r for spec in self.registry.all() for r in spec.roles}
         return tuple(sorted(set(BUILTIN_ROLES) | added))
 
-    def assign_role(self, username: str, role: str, unit: str) -> None:
-        """Give ``username`` the ``role`` at the unit with code ``unit`` (no-op if held)."""
-        with self.db.session() as s:
-            self.repo.assign_role(s, username, role, unit, known_roles=self.known_roles())
+    def assign_role(
+        self, username: str, role: str, unit: str, *, known_roles: tuple[str, ...] | None = None
+    ) -> None:
+        """Give ``username`` the ``role`` at the unit with code ``unit`` (no-op if held).
+
+        The open tasks the role now decides (``at: nearest`` lookups) follow in
+        the same transaction, each on its plan's trail (``reroute_task``).
+        ``known_roles``: the roles accepted (default: ``known_roles()``).
+        """
+        known = known_roles if known_roles is not None else self.known_roles()
+        self.role_changes.grant(username, role, unit, known_roles=known)
 
     def revoke_role(self, username: str, role: str, unit: str) -> None:
-        with self.db.session() as s:
-            self.repo.revoke_role(s, username, role, unit)
+        """Take the role away; the open tasks it decided follow, as for a grant."""
+        self.role_changes.revoke(username, role, unit)
 
     # -- reading ----------------------------------------------------------------------
 
@@ -165,6 +177,24 @@ class OrgAPI:
             if unit:
                 query = query.where(Unit.code == unit)
             return [RoleView(name, role, code) for name, role, code in s.exec(query)]
+
+    def audit(self, *, newest_first: bool = False, limit: int | None = None) -> list[OrgAuditView]:
+        """The organisation's trail of admin actions (oldest first, or the newest ``limit``)."""
+        with self.db.read() as conn:
+            rows = org_audit.records(conn, newest_first=newest_first, limit=limit)
+        names = self.names.current().usernames
+        return [
+            OrgAuditView(
+                seq=r.seq,
+                at=r.at,
+                actor=None if r.actor_id is None else names.get(r.actor_id, f"#{r.actor_id}"),
+                action=r.action,
+                detail=json.loads(r.detail),
+                prev_hash=r.prev_hash,
+                hash=r.hash,
+            )
+            for r in rows
+        ]
 
     def display_names(self, usernames: Iterable[str | None]) -> dict[str, str]:
         """Display names of ``usernames`` (unknown ones are left out), in one query."""

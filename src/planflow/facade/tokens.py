@@ -40,10 +40,20 @@ class TokensAPI:
         scope: str = "read",
         name: str = "API token",
         expires_at: datetime | None = None,
+        actor: str | None = None,
     ) -> NewApiToken:
-        """A new token for ``username``; keep ``secret``: it is not shown again."""
+        """A new token for ``username``; keep ``secret``: it is not shown again.
+
+        ``actor``: who makes it (the user on their token page), on the
+        organisation's audit trail; None: the command line.
+        """
+        actor_id = self.names.user_id(actor) if actor is not None else None
         row, secret = self.service.create(
-            self.names.user_id(username), name=name, scope=scope, expires_at=expires_at
+            self.names.user_id(username),
+            name=name,
+            scope=scope,
+            expires_at=expires_at,
+            actor_id=actor_id,
         )
         return NewApiToken(token_view(row), secret)
 
@@ -73,7 +83,7 @@ class TokensAPI:
         def may_revoke(owner: int) -> bool:
             return owner == actor_id or admin_over(org, actor_id, owner)
 
-        return token_view(self.service.revoke(token_id, may_revoke=may_revoke))
+        return token_view(self.service.revoke(token_id, may_revoke=may_revoke, actor_id=actor_id))
 
     def authenticate(self, secret: str) -> ApiTokenView:
         """The token whose secret this is, if usable now; else ``TokenRefused``."""

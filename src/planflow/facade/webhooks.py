@@ -54,8 +54,8 @@ class WebhooksAPI:
 
     def remove(self, webhook_id: int, *, actor: str | None = None) -> WebhookView:
         """No more events for it; deliveries not yet sent are cancelled."""
-        self._admin(actor, self.service.get(webhook_id).unit_id, "remove_webhook")
-        return self._view(self.service.remove(webhook_id))
+        actor_id = self._admin(actor, self.service.get(webhook_id).unit_id, "remove_webhook")
+        return self._view(self.service.remove(webhook_id, actor_id=actor_id))
 
     def deliveries(
         self, *, webhook_id: int | None = None, failed: bool = False, limit: int = 100

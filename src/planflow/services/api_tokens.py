@@ -32,6 +32,7 @@ from planflow.clock import Clock
 from planflow.core.org import OrgSnapshot
 from planflow.core.text import clean_text
 from planflow.errors import NotFound, PlanflowError, ValidationError
+from planflow.storage import org_audit
 from planflow.storage.db import Database
 from planflow.storage.tables import ApiToken, User
 
@@ -124,9 +125,18 @@ class ApiTokens:
         self.clock = clock
 
     def create(
-        self, user_id: int, *, name: str, scope: str, expires_at: datetime | None
+        self,
+        user_id: int,
+        *,
+        name: str,
+        scope: str,
+        expires_at: datetime | None,
+        actor_id: int | None = None,
     ) -> tuple[TokenRow, str]:
-        """A new token for ``user_id``: its row and its secret (shown once, never again)."""
+        """A new token for ``user_id``: its row and its secret (shown once, never again).
+
+        On the organisation's audit trail, by ``actor_id`` (None: the command line).
+        """
         now = self.clock.now()
         name = clean_text(name, field="name", max_length=MAX_NAME)
         if not name:
@@ -166,8 +176,19 @@ class ApiTokens:
                 )
                 .returning(token_t.c.id)
             ).scalar_one()
-            row = conn.execute(_query().where(token_t.c.id == token_id)).one()
-        return TokenRow(*row), secret
+            row = TokenRow(*conn.execute(_query().where(token_t.c.id == token_id)).one())
+            org_audit.record_in(
+                conn,
+                actor_id,
+                now,
+                "token_created",
+                token=row.id,
+                user=row.username,
+                name=row.name,
+                scope=row.scope,
+                expires_at=expires_at.isoformat() if expires_at else None,
+            )
+        return row, secret
 
     def authenticate(self, secret: str) -> TokenRow:
         """The token whose secret this is, if it may be used now; else ``TokenRefused``."""
@@ -200,8 +221,17 @@ class ApiTokens:
             ).all()
         return [TokenRow(*r) for r in rows]
 
-    def revoke(self, token_id: int, *, may_revoke: Callable[[int], bool]) -> TokenRow:
-        """Revoke a token if ``may_revoke(owner's user id)``; someone else's is ``NotFound``."""
+    def revoke(
+        self,
+        token_id: int,
+        *,
+        may_revoke: Callable[[int], bool],
+        actor_id: int | None = None,
+    ) -> TokenRow:
+        """Revoke a token if ``may_revoke(owner's user id)``; someone else's is ``NotFound``.
+
+        On the organisation's audit trail, by ``actor_id`` (None: the command line).
+        """
         now = self.clock.now()
         with self.db.write() as conn:
             found = conn.execute(_query().where(token_t.c.id == token_id)).one_or_none()
@@ -216,6 +246,15 @@ class ApiTokens:
                     .values(revoked_at=now)
                 )
                 row = TokenRow(*conn.execute(_query().where(token_t.c.id == token_id)).one())
+                org_audit.record_in(
+                    conn,
+                    actor_id,
+                    now,
+                    "token_revoked",
+                    token=row.id,
+                    user=row.username,
+                    name=row.name,
+                )
         return row
 
 

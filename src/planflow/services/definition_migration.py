@@ -7,7 +7,9 @@ run (what would move where, and what cannot); ``apply_migration`` moves each
 plan through ``PlanService.mutate`` — version check, audit record
 ("migrate_workflow", with both definition keys), and a fresh task for the
 state in the new version — one plan per transaction, so a failure leaves
-every plan either fully moved or untouched.
+every plan either fully moved or untouched. Each plan moved is also an
+admin action on the organisation's audit chain (``definition_migrated``),
+written in that plan's transaction.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from planflow.core.intents import DefinitionMigration
 from planflow.errors import PermissionDenied, ValidationError
 from planflow.services.changes import Step, StepContext
 from planflow.services.plans import PlanService
+from planflow.storage import org_audit
 from planflow.storage import plan_store as ps
 from planflow.storage.tx import Tx, read_tx
 
@@ -120,7 +123,7 @@ def apply_migration(service: PlanService, migration: MigrationPlan, actor_id: in
             "migrate_workflow",
             actor_id,
             DefinitionMigration(target, move.to_state),
-            check=_mover(move, actor_id, migration.from_version),
+            check=_mover(move, actor_id, migration, target.key),
             detail={
                 "from": f"{migration.workflow}@{migration.from_version}",
                 "to": target.key,
@@ -130,7 +133,9 @@ def apply_migration(service: PlanService, migration: MigrationPlan, actor_id: in
     return moved
 
 
-def _mover(move: PlanMove, actor_id: int, from_version: int) -> Step:
+def _mover(move: PlanMove, actor_id: int, migration: MigrationPlan, target: str) -> Step:
+    from_version = migration.from_version
+
     def apply(tx: Tx, row: ps.PlanRow, change: StepContext) -> None:
         if row.workflow_version != from_version or row.state != move.from_state:
             raise ValidationError(
@@ -141,5 +146,16 @@ def _mover(move: PlanMove, actor_id: int, from_version: int) -> Step:
         units = [row.unit_id, *org.ancestors(row.unit_id)]
         if not any(actor_id in org.holders(ADMIN_ROLE, u) for u in units):
             raise PermissionDenied("migrate_workflow", ADMIN_ROLE, "at the plan's unit or above")
+        # On the organisation's trail too, in the plan's own transaction.
+        org_audit.record(
+            tx,
+            actor_id,
+            change.at,
+            "definition_migrated",
+            plan=row.id,
+            from_state=move.from_state,
+            to_state=move.to_state,
+            **{"from": f"{migration.workflow}@{from_version}", "to": target},
+        )
 
     return apply

@@ -40,6 +40,7 @@ from planflow.services.admin_directory import (
 )
 from planflow.services.plans import PlanService
 from planflow.services.reroute import RerouteReport
+from planflow.services.role_changes import GRANTED, REVOKED, RoleChange, RoleChanges
 from planflow.services.unit_moves import UnitMoves
 from planflow.storage.db import Database
 from planflow.storage.org_repo import (
@@ -48,7 +49,6 @@ from planflow.storage.org_repo import (
     LANGUAGES,
     USERNAME_RE,
     OrgRepository,
-    bump_generation,
     hash_password,
 )
 from planflow.storage.tables import RoleAssignment, Unit, User
@@ -73,6 +73,7 @@ class OrgAdmin:
         self.db = db
         self.repo = repo or OrgRepository(clock)
         self.moves = UnitMoves(service, self.repo)
+        self.roles = RoleChanges(service, self.repo)
         #: Re-routes open tasks again (a repair; a move does it by itself).
         self.rerouter = self.moves.rerouter
 
@@ -130,7 +131,7 @@ class OrgAdmin:
                 taken = select(Unit.id).where(func.lower(Unit.code) == code.casefold())
                 if s.exec(taken).first() is not None:
                     raise AdminRefused("duplicate_code", f"a unit with code {code!r} exists")
-                unit = self.repo.add_unit(s, code, name, parent_code)
+                unit = self.repo.add_unit(s, code, name, parent_code, actor_id=actor_id)
                 return unit.id or 0
         except IntegrityError as exc:  # the same code added at the same moment
             raise AdminRefused("duplicate_code", f"a unit with code {code!r} exists") from exc
@@ -152,7 +153,7 @@ class OrgAdmin:
             if changed.rowcount != 1:
                 s.refresh(unit)
                 raise OrgConflict(f"unit {code}", unit.name)
-            bump_generation(s)
+            self.repo.renamed_unit(s, code, expected_name, name, actor_id=actor_id)
 
     def move_unit(self, actor_id: int, code: str, parent_code: str) -> RerouteReport:
         """Move a unit and everything below it under ``parent_code`` (a unit the admin
@@ -193,28 +194,42 @@ class OrgAdmin:
         display_name = clean_text(display_name, field="display name", max_length=MAX_DISPLAY_NAME)
         email = clean_text(email, field="e-mail", max_length=MAX_EMAIL)
         password_hash = _hash(password) if password else None  # slow: outside the transaction
+        created: list[int] = []
+
+        def work(s: Session) -> RoleChange | None:
+            scope, _parents = self._scope(s, actor_id)
+            if (role is None or unit_code is None) and not scope.everything:
+                raise AdminRefused("role_required", "give the new person a role at a unit")
+            if unit_code is not None:
+                self._unit(s, scope, unit_code)
+            taken = select(User.id).where(func.lower(User.username) == username.casefold())
+            if s.exec(taken).first() is not None:
+                raise AdminRefused("duplicate_username", f"a user named {username!r} exists")
+            try:
+                user = self.repo.add_user(
+                    s,
+                    username,
+                    display_name,
+                    email=email,
+                    language=language,
+                    password_hash=password_hash,
+                    actor_id=actor_id,
+                )
+            except ValidationError as exc:
+                raise AdminRefused("invalid", str(exc)) from exc
+            created.append(user.id or 0)
+            if role is None or unit_code is None:
+                return None
+            self.repo.assign_role(
+                s, username, role, unit_code, known_roles=known_roles, actor_id=actor_id
+            )
+            return RoleChange(self.repo.unit_by_code(s, unit_code).id or 0, role, GRANTED)
+
         try:
-            with self.db.session() as s:
-                scope, _parents = self._scope(s, actor_id)
-                if (role is None or unit_code is None) and not scope.everything:
-                    raise AdminRefused("role_required", "give the new person a role at a unit")
-                if unit_code is not None:
-                    self._unit(s, scope, unit_code)
-                taken = select(User.id).where(func.lower(User.username) == username.casefold())
-                if s.exec(taken).first() is not None:
-                    raise AdminRefused("duplicate_username", f"a user named {username!r} exists")
-                try:
-                    user = self.repo.add_user(
-                        s, username, display_name, email=email, language=language
-                    )
-                except ValidationError as exc:
-                    raise AdminRefused("invalid", str(exc)) from exc
-                user.password_hash = password_hash
-                if role is not None and unit_code is not None:
-                    self.repo.assign_role(s, username, role, unit_code, known_roles=known_roles)
-                return user.id or 0
+            self.roles.run(work, actor_id)  # a first role may take open tasks over
         except IntegrityError as exc:
             raise AdminRefused("duplicate_username", f"a user named {username!r} exists") from exc
+        return created[-1]
 
     def update_profile(
         self,
@@ -244,8 +259,14 @@ class OrgAdmin:
                 raise OrgConflict(f"user {person.username}", person.display_name)
             user = s.get(User, user_id)
             assert user is not None
-            user.display_name, user.email, user.language = display_name, email, language
-            s.add(user)
+            self.repo.set_profile(
+                s,
+                user,
+                display_name=display_name,
+                email=email,
+                language=language,
+                actor_id=actor_id,
+            )
 
     def set_active(self, actor_id: int, user_id: int, active: bool) -> None:
         """(De)activate a person; either way every session of theirs ends."""
@@ -254,7 +275,7 @@ class OrgAdmin:
         with self.db.session() as s:
             scope, _parents = self._scope(s, actor_id)
             person = self._account(s, scope, user_id)
-            self.repo.set_active(s, person.username, active)
+            self.repo.set_active(s, person.username, active, actor_id=actor_id)
 
     def set_password(self, actor_id: int, user_id: int, password: str) -> None:
         """Give a person a new password; every session of theirs ends."""
@@ -263,12 +284,10 @@ class OrgAdmin:
         password_hash = _hash(password)  # slow: outside the write transaction
         with self.db.session() as s:
             scope, _parents = self._scope(s, actor_id)
-            self._account(s, scope, user_id)
-            user = s.get(User, user_id)
-            assert user is not None
-            user.password_hash = password_hash
-            user.session_version += 1
-            s.add(user)
+            person = self._account(s, scope, user_id)
+            self.repo.set_password(
+                s, person.username, password_hash=password_hash, actor_id=actor_id
+            )
 
     def assign_role(
         self,
@@ -278,30 +297,45 @@ class OrgAdmin:
         unit_code: str,
         known_roles: tuple[str, ...] = BUILTIN_ROLES,
     ) -> bool:
-        """Give the role at the unit; False if the person held it already."""
+        """Give the role at the unit; False if the person held it already.
+
+        The open tasks the role now decides follow in the same transaction
+        (``planflow.services.role_changes``); the re-routings are the admin's.
+        """
         if role not in known_roles:
             raise AdminRefused("unknown_role", f"unknown role {role!r}")
-        with self.db.session() as s:
+
+        def work(s: Session) -> RoleChange | None:
             scope, _parents = self._scope(s, actor_id)
             unit = self._unit(s, scope, unit_code)
             person = visible_person(s, scope, user_id)
             if any(r.unit_id == unit.id and r.role == role for r in person.roles):
-                return False
-            self.repo.assign_role(s, person.username, role, unit_code, known_roles=known_roles)
-            return True
+                return None
+            self.repo.assign_role(
+                s, person.username, role, unit_code, known_roles=known_roles, actor_id=actor_id
+            )
+            return RoleChange(unit.id or 0, role, GRANTED)
+
+        return self.roles.run(work, actor_id)[0] is not None
 
     def revoke_role(self, actor_id: int, user_id: int, role: str, unit_code: str) -> bool:
-        """Take the role at the unit away; False if the person no longer held it."""
+        """Take the role at the unit away; False if the person no longer held it.
+
+        The open tasks the role decided follow in the same transaction.
+        """
         if actor_id == user_id and role == ADMIN:
             raise AdminForbidden("self_admin", "another administrator must take your admin role")
-        with self.db.session() as s:
+
+        def work(s: Session) -> RoleChange | None:
             scope, _parents = self._scope(s, actor_id)
             unit = self._unit(s, scope, unit_code)
             person = visible_person(s, scope, user_id)
             if not any(r.unit_id == unit.id and r.role == role for r in person.roles):
-                return False
-            self.repo.revoke_role(s, person.username, role, unit_code)
-            return True
+                return None
+            self.repo.revoke_role(s, person.username, role, unit_code, actor_id=actor_id)
+            return RoleChange(unit.id or 0, role, REVOKED)
+
+        return self.roles.run(work, actor_id)[0] is not None
 
 
 def _required(text: str, field: str) -> str:

@@ -107,6 +107,15 @@ def routed_unit(spec: WorkflowSpec, org: OrgSnapshot, row: TaskRow) -> tuple[boo
     return (unit_id != row.task_unit_id or row.task_escalated_unit_id is not None), unit_id
 
 
+def _needed(spec: WorkflowSpec, org: OrgSnapshot, row: TaskRow, role: str | None) -> bool:
+    """Whether to re-route: after a move, also any escalated task; after a role
+    change, only a task of that role the tree now sends to another unit."""
+    needed, to_unit = routed_unit(spec, org, row)
+    if role is None:
+        return needed
+    return row.task_role == role and to_unit != row.task_unit_id
+
+
 @dataclass(frozen=True)
 class _Decision:
     row: ps.PlanRow
@@ -151,7 +160,11 @@ class TaskRerouter:
         return report
 
     def _candidates(
-        self, conn: Connection, org: OrgSnapshot, units: list[int]
+        self,
+        conn: Connection,
+        org: OrgSnapshot,
+        units: list[int],
+        role: str | None = None,
     ) -> tuple[list[int], int]:
         """The plans of ``units`` whose open task ``org`` sends elsewhere,
         and how many open tasks were looked at.
@@ -161,7 +174,7 @@ class TaskRerouter:
         load before it is written.
         """
         c = plan_t.c
-        rows = conn.execute(
+        query = (
             select(
                 c.id,
                 c.unit_id,
@@ -174,12 +187,15 @@ class TaskRerouter:
             )
             .where(c.unit_id.in_(units), c.task_role.is_not(None))
             .order_by(c.id)
-        ).all()
+        )
+        if role is not None:
+            query = query.where(c.task_role == role)
+        rows = conn.execute(query).all()
         definitions = self.service.definitions
         out = []
         for row in map(_Scanned._make, rows):
             spec = definitions.spec_for(self.db, row.workflow_name, row.workflow_version)
-            if routed_unit(spec, org, row)[0]:
+            if _needed(spec, org, row, role):
                 out.append(row.id)
         return out, len(rows)
 
@@ -191,6 +207,8 @@ class TaskRerouter:
         unit_id: int,
         actor_id: int | None = None,
         reason: str = "unit moved",
+        *,
+        role: str | None = None,
     ) -> tuple[RerouteReport, list[Change]]:
         """Re-route the open tasks of ``unit_id``'s subtree inside the caller's transaction.
 
@@ -200,12 +218,16 @@ class TaskRerouter:
         (locked on PostgreSQL, in id order) and decided again on that row. The
         changes are returned for the caller to emit after its commit; nothing
         here fails on its own: a refusal rolls back the whole transaction.
+
+        ``role``: only the tasks of that role, and only those the tree now sends
+        to another unit (a role given or taken: ``planflow.services.role_changes``);
+        an escalated task is not reset for a change that does not move it.
         """
         report = RerouteReport()
         units = org.subtree(unit_id) if unit_id in org.units else []
         if not units:
             return report, []
-        candidates, scanned = self._candidates(conn, org, units)
+        candidates, scanned = self._candidates(conn, org, units, role)
         report.unchanged = scanned - len(candidates)
         service, changes = self.service, []
         now = service.clock.now()
@@ -215,8 +237,8 @@ class TaskRerouter:
                 report.unchanged += 1
                 continue
             spec = service.definitions.spec_for(self.db, row.workflow_name, row.workflow_version)
-            needed, to_unit = routed_unit(spec, org, row)
-            if not needed:
+            _moved, to_unit = routed_unit(spec, org, row)
+            if not _needed(spec, org, row, role):
                 report.unchanged += 1
                 continue
             _found, due_at = ps.load_task_due(tx, plan_id, row.version)

@@ -91,7 +91,7 @@ class UnitMoves:
         with self.db.session() as s:
             if check is not None:
                 check(s)
-            unit = self.repo.move_unit(s, code, parent_code)
+            unit = self.repo.move_unit(s, code, parent_code, actor_id=actor_id)
             unit_id = unit.id or 0
             with session_tx(s) as tx:  # flushes the move first
                 conn = s.connection()

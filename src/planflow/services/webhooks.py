@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from planflow.clock import Clock
 from planflow.core.webhooks import check_addresses, check_events, check_url
 from planflow.errors import NotFound
+from planflow.storage import org_audit
 from planflow.storage import webhook_store as ws
 from planflow.storage.db import Database
 
@@ -74,6 +75,17 @@ class Webhooks:
                 created_by=created_by,
                 at=self.clock.now(),
             )
+            org_audit.record_in(
+                conn,
+                created_by,
+                row.created_at,
+                "webhook_added",
+                webhook=row.id,
+                unit=unit_id,
+                url=url,
+                events=list(chosen),
+                allow_private=allow_private,
+            )
         return row, secret
 
     def all(self, *, with_removed: bool = False) -> list[ws.HookRow]:
@@ -87,13 +99,26 @@ class Webhooks:
             raise NotFound("webhook", hook_id)
         return found
 
-    def remove(self, hook_id: int) -> ws.HookRow:
-        """No more events for it; deliveries not yet sent are cancelled. Its log stays."""
+    def remove(self, hook_id: int, *, actor_id: int | None = None) -> ws.HookRow:
+        """No more events for it; deliveries not yet sent are cancelled. Its log stays.
+
+        On the organisation's audit trail, by ``actor_id`` (None: the command line).
+        """
         with self.db.write() as conn:
-            if ws.hook(conn, hook_id) is None:
+            before = ws.hook(conn, hook_id)
+            if before is None:
                 raise NotFound("webhook", hook_id)
             ws.deactivate(conn, hook_id)
             found = ws.hook(conn, hook_id)
+            if before.active:
+                org_audit.record_in(
+                    conn,
+                    actor_id,
+                    self.clock.now(),
+                    "webhook_removed",
+                    webhook=hook_id,
+                    url=before.url,
+                )
         assert found is not None
         return found
 

@@ -4,7 +4,8 @@ Records are appended by ``planflow.services.changes.write_audit`` inside each ch
 transaction. This module reads them back:
 
 * ``verify`` walks every plan's chain (streaming, plan by plan), compares each
-  chain's end with the head stored on the plan row, checks every anchor left
+  chain's end with the head stored on the plan row, checks the
+  organisation's chain of admin actions the same way, checks every anchor left
   by the latest checkpoint, and checks the checkpoint chain itself. It names
   the first record that was altered, deleted or inserted.
 * ``checkpoint`` hashes all chain heads together and chains that digest to
@@ -39,6 +40,7 @@ from planflow.core.audit_chain import (
     heads_digest,
 )
 from planflow.core.text import csv_cell
+from planflow.storage import org_audit
 from planflow.storage.audit_keys import key_of, of_plan
 from planflow.storage.db import Database
 from planflow.storage.tables import AuditAnchor, AuditCheckpoint, AuditRecord, Plan
@@ -69,6 +71,8 @@ EXPORT_FIELDS = (
 class VerifyReport:
     plans: int = 0
     records: int = 0
+    #: Records of the organisation's chain of admin actions (``planflow.storage.org_audit``).
+    org_records: int = 0
     checkpoints: int = 0
     problems: list[ChainProblem] = field(default_factory=list)
 
@@ -150,6 +154,8 @@ def verify(db: Database, *, max_problems: int = 100) -> VerifyReport:
                         plan_id, None, "the plan's whole audit trail is missing", "trail_missing"
                     )
                 )
+        report.org_records, org_problems = org_audit.verify(conn)
+        report.problems.extend(org_problems)
         _verify_checkpoints(conn, report)
     return report
 

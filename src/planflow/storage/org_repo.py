@@ -4,7 +4,9 @@ Reading: ``OrgCache`` keeps one ``OrgSnapshot`` per process and reloads it
 only when the organisation generation (one row, read in the same query as the
 plan on every transition) has moved. Changing: every mutation of the tree,
 of role assignments or of who is active bumps that
-generation in the same transaction, so every process sees it on its next use.
+generation in the same transaction, so every process sees it on its next use,
+and goes on the organisation's audit chain (``storage.org_audit``) in that
+transaction too, with the acting admin (``actor_id``; None: the system).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from planflow.core.definitions.spec import BUILTIN_ROLES
 from planflow.core.org import OrgSnapshot, UnitInfo
 from planflow.core.text import MAX_DISPLAY_NAME, MAX_UNIT_NAME, clean_text
 from planflow.errors import NotFound, ValidationError
+from planflow.storage import org_audit
 from planflow.storage.db import Database
 from planflow.storage.tables import OrgGeneration, RoleAssignment, Unit, User
 
@@ -156,6 +159,11 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+def check_role(role: str, known_roles: tuple[str, ...]) -> None:
+    if role not in known_roles:
+        raise ValidationError(f"unknown role {role!r}; known roles: {', '.join(known_roles)}")
+
+
 class OrgRepository:
     """Changes to the organisation; each method runs inside the caller's session."""
 
@@ -174,7 +182,15 @@ class OrgRepository:
             raise NotFound("user", username)
         return user
 
-    def add_unit(self, session: Session, code: str, name: str, parent_code: str | None) -> Unit:
+    def add_unit(
+        self,
+        session: Session,
+        code: str,
+        name: str,
+        parent_code: str | None,
+        *,
+        actor_id: int | None = None,
+    ) -> Unit:
         name = clean_text(name, field="name", max_length=MAX_UNIT_NAME)
         problems = []
         if not CODE_RE.match(code):
@@ -196,10 +212,27 @@ class OrgRepository:
         session.add(unit)
         bump_generation(session)
         session.flush()
+        org_audit.record_in(
+            session,
+            actor_id,
+            unit.created_at,
+            "unit_created",
+            unit=code,
+            name=unit.name,
+            parent=parent_code,
+        )
         return unit
 
-    def move_unit(self, session: Session, code: str, new_parent_code: str | None) -> Unit:
+    def move_unit(
+        self,
+        session: Session,
+        code: str,
+        new_parent_code: str | None,
+        *,
+        actor_id: int | None = None,
+    ) -> Unit:
         unit = self.unit_by_code(session, code)
+        before = session.get(Unit, unit.parent_id) if unit.parent_id else None
         parent = self.unit_by_code(session, new_parent_code) if new_parent_code else None
         # Refuse cycles: the new parent must not be the unit or below it.
         cursor = parent
@@ -210,7 +243,30 @@ class OrgRepository:
         unit.parent_id = parent.id if parent else None
         session.add(unit)
         bump_generation(session)
+        org_audit.record_in(
+            session,
+            actor_id,
+            self.clock.now(),
+            "unit_moved",
+            unit=code,
+            **{"from": before.code if before else None, "to": new_parent_code},
+        )
         return unit
+
+    def renamed_unit(
+        self, session: Session, code: str, old: str, new: str, *, actor_id: int | None = None
+    ) -> None:
+        """After the caller renamed a unit (``OrgAdmin.rename_unit``, which checks what the
+        admin saw): the generation moves, the rename goes on the trail."""
+        bump_generation(session)
+        org_audit.record_in(
+            session,
+            actor_id,
+            self.clock.now(),
+            "unit_renamed",
+            unit=code,
+            **{"from": old, "to": new},
+        )
 
     def add_user(
         self,
@@ -221,7 +277,10 @@ class OrgRepository:
         email: str = "",
         language: str = "en",
         password: str | None = None,
+        password_hash: str | None = None,
+        actor_id: int | None = None,
     ) -> User:
+        """A new person; ``password`` (hashed here) or ``password_hash`` (hashed already)."""
         display_name = clean_text(display_name, field="display name", max_length=MAX_DISPLAY_NAME)
         problems = []
         if not USERNAME_RE.match(username):
@@ -244,27 +303,73 @@ class OrgRepository:
             display_name=display_name,
             email=email,
             language=language,
-            password_hash=hash_password(password) if password else None,
+            password_hash=hash_password(password) if password else password_hash,
             created_at=self.clock.now(),
         )
         session.add(user)
         bump_generation(session)
         session.flush()
+        org_audit.record_in(
+            session,
+            actor_id,
+            user.created_at,
+            "user_created",
+            user=username,
+            display_name=display_name,
+            email=email,
+            language=language,
+            password_set=user.password_hash is not None,
+        )
         return user
 
-    def set_active(self, session: Session, username: str, active: bool) -> User:
+    def set_profile(
+        self,
+        session: Session,
+        user: User,
+        *,
+        display_name: str,
+        email: str,
+        language: str,
+        actor_id: int | None = None,
+    ) -> None:
+        """Change a profile; the record says what changed (from, to)."""
+        new = {"display_name": display_name, "email": email, "language": language}
+        old = {"display_name": user.display_name, "email": user.email, "language": user.language}
+        changed = {k: {"from": old[k], "to": v} for k, v in new.items() if old[k] != v}
+        user.display_name, user.email, user.language = display_name, email, language
+        session.add(user)
+        if changed:
+            org_audit.record_in(
+                session, actor_id, self.clock.now(), "user_changed", user=user.username, **changed
+            )
+
+    def set_active(
+        self, session: Session, username: str, active: bool, *, actor_id: int | None = None
+    ) -> User:
         user = self.user_by_name(session, username)
         user.active = active
         user.session_version += 1
         session.add(user)
         bump_generation(session)
+        action = "user_activated" if active else "user_deactivated"
+        org_audit.record_in(session, actor_id, self.clock.now(), action, user=username)
         return user
 
-    def set_password(self, session: Session, username: str, password: str) -> User:
+    def set_password(
+        self,
+        session: Session,
+        username: str,
+        password: str | None = None,
+        *,
+        password_hash: str | None = None,
+        actor_id: int | None = None,
+    ) -> User:
+        """A new password (or its hash, made outside the transaction); never on the trail."""
         user = self.user_by_name(session, username)
-        user.password_hash = hash_password(password)
+        user.password_hash = hash_password(password) if password is not None else password_hash
         user.session_version += 1  # every other session of the user ends
         session.add(user)
+        org_audit.record_in(session, actor_id, self.clock.now(), "user_password_set", user=username)
         return user
 
     def assign_role(
@@ -274,9 +379,10 @@ class OrgRepository:
         role: str,
         unit_code: str,
         known_roles: tuple[str, ...] = BUILTIN_ROLES,
+        *,
+        actor_id: int | None = None,
     ) -> RoleAssignment:
-        if role not in known_roles:
-            raise ValidationError(f"unknown role {role!r}; known roles: {', '.join(known_roles)}")
+        check_role(role, known_roles)
         user, unit, existing = self._assignment(session, username, role, unit_code)
         if existing is not None:
             return existing
@@ -290,14 +396,44 @@ class OrgRepository:
         session.add(assignment)
         bump_generation(session)
         session.flush()
+        org_audit.record_in(
+            session,
+            actor_id,
+            assignment.created_at,
+            "role_granted",
+            user=username,
+            role=role,
+            unit=unit_code,
+        )
         return assignment
 
-    def revoke_role(self, session: Session, username: str, role: str, unit_code: str) -> None:
+    def revoke_role(
+        self,
+        session: Session,
+        username: str,
+        role: str,
+        unit_code: str,
+        *,
+        actor_id: int | None = None,
+    ) -> None:
         _user, _unit, found = self._assignment(session, username, role, unit_code)
         if found is None:
             raise NotFound("role assignment", f"{username} {role} at {unit_code}")
         session.delete(found)
         bump_generation(session)
+        org_audit.record_in(
+            session,
+            actor_id,
+            self.clock.now(),
+            "role_revoked",
+            user=username,
+            role=role,
+            unit=unit_code,
+        )
+
+    def holds(self, session: Session, username: str, role: str, unit_code: str) -> bool:
+        """Does ``username`` hold ``role`` at ``unit_code`` (both must exist)?"""
+        return self._assignment(session, username, role, unit_code)[2] is not None
 
     def _assignment(
         self, session: Session, username: str, role: str, unit_code: str

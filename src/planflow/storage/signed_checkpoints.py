@@ -21,7 +21,7 @@ import base64
 import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
@@ -41,7 +41,10 @@ from planflow.core.checkpoints import (
     check_signed_heads,
     merkle_root,
     next_statement,
+    plan_counts,
 )
+from planflow.core.org_audit import ORG_CHAIN, OrgAuditEntry
+from planflow.storage import org_audit
 from planflow.storage.db import Database
 from planflow.storage.tables import (
     AppliedEffect,
@@ -56,6 +59,9 @@ head_t = AuditSignedHead.__table__  # type: ignore[attr-defined]
 plan_t = Plan.__table__  # type: ignore[attr-defined]
 audit_t = AuditRecord.__table__  # type: ignore[attr-defined]
 effect_t = AppliedEffect.__table__  # type: ignore[attr-defined]
+
+#: A record of a chain that a signed head covers: a plan's or the organisation's.
+Chainable = AuditEntry | OrgAuditEntry
 
 #: Head rows per INSERT, far below SQLite's bound-parameter limit.
 _CHUNK = 500
@@ -103,10 +109,15 @@ def signed_heads(conn: Connection) -> dict[int, Head]:
 
 
 def current_heads(conn: Connection) -> dict[int, Head]:
+    """Every plan's chain head, and the organisation's as "plan" ``ORG_CHAIN`` (0)."""
     rows = conn.execute(
         select(plan_t.c.id, plan_t.c.audit_seq, plan_t.c.audit_hash).where(plan_t.c.audit_seq > 0)
     )
-    return {r.id: (r.audit_seq, r.audit_hash) for r in rows}
+    heads = {r.id: (r.audit_seq, r.audit_hash) for r in rows}
+    org_head = org_audit.head(conn)
+    if org_head is not None and org_head[0] > 0:
+        heads[ORG_CHAIN] = org_head
+    return heads
 
 
 def _signed_of(row: Any) -> Signed:
@@ -267,7 +278,11 @@ class PublishedReport:
         return not self.problems
 
 
-def _records_by_plan(conn: Connection) -> Iterator[tuple[int, list[AuditEntry]]]:
+def _records_by_plan(conn: Connection) -> Iterator[tuple[int, Sequence[Chainable]]]:
+    """Each plan's records in chain order; first the organisation's, as plan ``ORG_CHAIN``."""
+    org_entries = org_audit.entries(conn)
+    if org_entries:
+        yield ORG_CHAIN, org_entries
     rows = conn.execution_options(yield_per=2000).execute(select(audit_t).order_by(audit_t.c.id))
     current: int | None = None
     batch: list[AuditEntry] = []
@@ -281,7 +296,7 @@ def _records_by_plan(conn: Connection) -> Iterator[tuple[int, list[AuditEntry]]]
         yield current, batch
 
 
-def recomputed(records: Sequence[AuditEntry]) -> dict[int, str]:
+def recomputed(records: Sequence[Chainable]) -> dict[int, str]:
     """Each record's hash when the chain is recomputed from the records' fields alone.
 
     The stored ``hash`` and ``prev_hash`` columns are not trusted: record n
@@ -383,19 +398,17 @@ def _signed_heads(
                     {"checkpoint": seq},
                 )
             )
-        if seq in (first.seq, last.seq):
-            records = sum(s for s, _ in heads.values())
-            if (st.heads_root, st.plans, st.records) != (merkle_root(heads), len(heads), records):
-                problems.append(
-                    ChainProblem(
-                        None,
-                        None,
-                        f"the database's chain heads do not rebuild checkpoint #{seq}'s root"
-                        " (altered or deleted)",
-                        "signed_heads_altered",
-                        {"checkpoint": seq},
-                    )
+        if seq in (first.seq, last.seq) and not _rebuilds(st, heads):
+            problems.append(
+                ChainProblem(
+                    None,
+                    None,
+                    f"the database's chain heads do not rebuild checkpoint #{seq}'s root"
+                    " (altered or deleted)",
+                    "signed_heads_altered",
+                    {"checkpoint": seq},
                 )
+            )
         if seq == first.seq:
             # The published copy starts here: it vouches for all heads at this point.
             for plan_id, (s, h) in heads.items():
@@ -406,6 +419,11 @@ def _signed_heads(
     return heads, signed
 
 
+def _rebuilds(st: Statement, heads: dict[int, Head]) -> bool:
+    """The heads give the statement's root and counts."""
+    return (st.heads_root, st.plans, st.records) == (merkle_root(heads), *plan_counts(heads))
+
+
 def _check_records(
     conn: Connection,
     heads: dict[int, Head],
@@ -414,11 +432,12 @@ def _check_records(
 ) -> None:
     uncovered: dict[int, int] = {}
     for plan_id, records in _records_by_plan(conn):
-        report.plans += 1
-        report.records += len(records)
+        if plan_id != ORG_CHAIN:
+            report.plans += 1
+            report.records += len(records)
         problem = check_signed_heads(plan_id, recomputed(records), signed.pop(plan_id, []))
         if problem is not None:
-            report.problems.append(problem)
+            report.problems.append(_named(problem))
         covered = heads.get(plan_id, (0, ""))[0]
         after = sum(1 for e in records if e.seq > covered)
         if after:
@@ -428,14 +447,23 @@ def _check_records(
             continue
         last = gone[-1]
         report.problems.append(
-            ChainProblem(
-                plan_id,
-                None,
-                f"the plan's whole audit trail is gone (deleted): checkpoint #{last.checkpoint}"
-                f" ({last.at.astimezone(UTC).isoformat()}) signed {last.seq} records of it",
-                "signed_trail_missing",
-                {"checkpoint": last.checkpoint, "records": last.seq},
+            _named(
+                ChainProblem(
+                    plan_id,
+                    None,
+                    f"the plan's whole audit trail is gone (deleted): checkpoint #{last.checkpoint}"
+                    f" ({last.at.astimezone(UTC).isoformat()}) signed {last.seq} records of it",
+                    "signed_trail_missing",
+                    {"checkpoint": last.checkpoint, "records": last.seq},
+                )
             )
         )
     report.uncovered_records = sum(uncovered.values())
     report.uncovered_plans = len(uncovered)
+
+
+def _named(problem: ChainProblem) -> ChainProblem:
+    """A problem of "plan" ``ORG_CHAIN`` said as the organisation's chain."""
+    if problem.plan_id != ORG_CHAIN:
+        return problem
+    return replace(problem, plan_id=None, org=True)
