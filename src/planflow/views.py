@@ -414,6 +414,8 @@ class WebhookView:
 
     ``active`` False: removed (its deliveries stay as a log).
     ``allow_private``: an admin let it reach a private or loopback address.
+    ``kind``: ``webhook``, or the group robot's vendor (dingtalk, wecom,
+    feishu) posting short messages in ``language``.
     """
 
     id: int
@@ -424,11 +426,16 @@ class WebhookView:
     allow_private: bool
     created_by: str | None
     created_at: datetime
+    kind: str = "webhook"
+    language: str = "en"
 
 
 @dataclass(frozen=True, slots=True)
 class NewWebhook:
-    """A webhook just registered: its view and its signing secret, which is never shown again."""
+    """A webhook just registered: its view and its signing secret, never shown again.
+
+    A robot's secret is its vendor's, so ``secret`` is empty for robots.
+    """
 
     webhook: WebhookView
     secret: str = field(repr=False)

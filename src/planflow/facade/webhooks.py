@@ -37,14 +37,28 @@ class WebhooksAPI:
         *,
         allow_private: bool = False,
         actor: str | None = None,
+        kind: str = "webhook",
+        secret: str | None = None,
+        language: str = "en",
     ) -> NewWebhook:
-        """Register a webhook for ``unit``'s subtree; keep ``secret``: it is not shown again."""
+        """Register a webhook for ``unit``'s subtree; keep ``secret``: it is not shown again.
+
+        ``kind`` dingtalk, wecom or feishu registers a group robot posting in
+        ``language`` (en, zh, ko), signed with the vendor's ``secret``.
+        """
         unit_id = self.names.unit_id(unit)
         actor_id = self._admin(actor, unit_id, "add_webhook")
-        row, secret = self.service.add(
-            unit_id, url, list(events), allow_private=allow_private, created_by=actor_id
+        row, made = self.service.add(
+            unit_id,
+            url,
+            list(events),
+            allow_private=allow_private,
+            created_by=actor_id,
+            kind=kind,
+            secret=secret,
+            language=language,
         )
-        return NewWebhook(self._view(row), secret)
+        return NewWebhook(self._view(row), made)
 
     def list(self, *, with_removed: bool = False) -> builtins.list[WebhookView]:
         return [self._view(r) for r in self.service.all(with_removed=with_removed)]
@@ -95,6 +109,8 @@ class WebhooksAPI:
             allow_private=row.allow_private,
             created_by=self.names.username(row.created_by),
             created_at=row.created_at,
+            kind=row.kind,
+            language=row.language,
         )
 
 

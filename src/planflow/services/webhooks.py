@@ -11,6 +11,10 @@ DNS may answer differently later.
 
 The secret (``whsec_`` and 43 URL-safe characters) is made here and shown
 once; it is stored as it is, because every delivery is signed with it.
+
+A group robot (``kind`` dingtalk, wecom or feishu, ``core.robots``) is
+registered the same way, with its language; its secret is the one the
+vendor issued (DingTalk, Feishu), given by the admin and never shown again.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import secrets
 from collections.abc import Callable, Sequence
 
 from planflow.clock import Clock
+from planflow.core.robots import WEBHOOK, check_kind
 from planflow.core.webhooks import check_addresses, check_events, check_url
 from planflow.errors import NotFound
 from planflow.storage import webhook_store as ws
@@ -58,11 +63,18 @@ class Webhooks:
         *,
         allow_private: bool = False,
         created_by: int | None = None,
+        kind: str = WEBHOOK,
+        secret: str | None = None,
+        language: str = "en",
     ) -> tuple[ws.HookRow, str]:
-        """A new webhook and its secret (shown once); the caller has checked the unit."""
+        """A new webhook and its secret (shown once; "" for a robot).
+
+        The caller has checked the unit. A robot's ``secret`` is its vendor's.
+        """
         chosen = check_events(list(events))
+        robot_secret = check_kind(kind, url, secret, language)
         self.check_target(url, allow_private=allow_private)
-        secret = new_secret()
+        secret = new_secret() if kind == WEBHOOK else robot_secret
         with self.db.write() as conn:
             row = ws.insert_hook(
                 conn,
@@ -73,8 +85,10 @@ class Webhooks:
                 allow_private=allow_private,
                 created_by=created_by,
                 at=self.clock.now(),
+                kind=kind,
+                language=language,
             )
-        return row, secret
+        return row, secret if kind == WEBHOOK else ""
 
     def all(self, *, with_removed: bool = False) -> list[ws.HookRow]:
         with self.db.read() as conn:

@@ -79,11 +79,12 @@ RELEASE = Sql(
 
 
 def hooks_query(count: int) -> Sql:
-    """What the sender needs of ``count`` webhooks ``:h0``...: URL, secret, switches."""
+    """What the sender needs of ``count`` webhooks ``:h0``...: URL, secret, switches, kind."""
     marks = ", ".join(f":h{i}" for i in range(count))
     return Sql(
         "webhook_hooks",
-        f"SELECT id, url, secret, active, allow_private FROM webhook WHERE id IN ({marks})",
+        f"SELECT id, url, secret, active, allow_private, kind, language FROM webhook"
+        f" WHERE id IN ({marks})",
     )
 
 
@@ -100,6 +101,9 @@ class HookRow:
     allow_private: bool
     created_by: int | None
     created_at: datetime
+    #: ``webhook`` or a group robot's vendor (``core.robots``), and the robot's language.
+    kind: str = "webhook"
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,8 @@ _HOOK_COLUMNS = (
     hook_t.c.allow_private,
     hook_t.c.created_by,
     hook_t.c.created_at,
+    hook_t.c.kind,
+    hook_t.c.language,
 )
 
 
@@ -141,6 +147,8 @@ def _hook(r: Any) -> HookRow:
         bool(r.allow_private),
         r.created_by,
         r.created_at,
+        r.kind,
+        r.language,
     )
 
 
@@ -167,6 +175,8 @@ def insert_hook(
     allow_private: bool,
     created_by: int | None,
     at: datetime,
+    kind: str = "webhook",
+    language: str = "en",
 ) -> HookRow:
     hook_id = conn.execute(
         insert(hook_t)
@@ -179,6 +189,8 @@ def insert_hook(
             allow_private=allow_private,
             created_by=created_by,
             created_at=at,
+            kind=kind,
+            language=language,
         )
         .returning(hook_t.c.id)
     ).scalar_one()
