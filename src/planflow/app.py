@@ -28,6 +28,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from planflow.clock import Clock, SystemClock
+from planflow.core.audit_chain import ChainProblem
 from planflow.core.calendar import BusinessCalendar, load_calendar
 from planflow.core.definitions.registry import DefinitionRegistry
 from planflow.core.definitions.spec import WorkflowSpec
@@ -63,6 +64,7 @@ from planflow.services.plan_creation import units_for_new_plans
 from planflow.services.plans import PlanService
 from planflow.services.unit_moves import UnitMoves
 from planflow.services.visibility import Viewer
+from planflow.services.webhook_events import enqueue_audit_failure
 from planflow.services.webhooks import Webhooks
 from planflow.storage import audit_repo, plan_reads
 from planflow.storage import plan_store as ps
@@ -455,8 +457,13 @@ class Planflow:
         return self._reads.audit_trail(plan_id, as_user)
 
     def verify_audit(self) -> AuditReport:
-        """Check every chain and checkpoint; the problems name the first record tampered with."""
+        """Check every chain and checkpoint; the problems name the first record tampered with.
+
+        Problems found are told to the webhooks subscribed to
+        ``audit.verification_failed`` (once per distinct set of problems).
+        """
         report = audit_repo.verify(self.db)
+        self.tell_audit_failure(report.problems)
         return AuditReport(
             ok=report.ok,
             plans=report.plans,
@@ -464,6 +471,14 @@ class Planflow:
             checkpoints=report.checkpoints,
             problems=tuple(report.problems),
         )
+
+    def tell_audit_failure(self, problems: Sequence[ChainProblem]) -> int:
+        """Enqueue ``audit.verification_failed`` for the problems a verification found.
+
+        Returns the deliveries enqueued: none when there are no problems, no
+        subscribed webhook, or the same problems were told before.
+        """
+        return enqueue_audit_failure(self.db, self.clock.now(), problems)
 
     def export_audit(self, out: IO[str], fmt: str = "jsonl", *, plan_id: int | None = None) -> int:
         """Write the trail (of one plan, or all) as JSON lines or CSV; returns the records

@@ -34,13 +34,13 @@ generation_t = OrgGeneration.__table__  # type: ignore[attr-defined]
 
 #: One event for one webhook, due at once. The unique (webhook, event id) makes a
 #: second enqueue of the same event a no-op rather than a second delivery.
-INSERT_DELIVERY = Sql(
-    "webhook_insert_delivery",
+INSERT_DELIVERY_TEXT = (
     "INSERT INTO webhook_delivery (webhook_id, event_id, event_type, plan_id, body, created_at,"
     " status, attempts, next_attempt_at, log) VALUES (:webhook_id, :event_id, :event_type,"
     " :plan_id, :body, :created_at, 'pending', 0, :created_at, '[]')"
-    " ON CONFLICT (webhook_id, event_id) DO NOTHING",
+    " ON CONFLICT (webhook_id, event_id) DO NOTHING"
 )
+INSERT_DELIVERY = Sql("webhook_insert_delivery", INSERT_DELIVERY_TEXT)
 
 _CLAIM = (
     "UPDATE webhook_delivery SET claim = :token, next_attempt_at = :lease_until"
@@ -260,3 +260,18 @@ def redeliver(conn: Connection, delivery_id: int, at: datetime) -> bool:
             .values(status="pending", attempts=0, next_attempt_at=at, claim=None)
         ).rowcount
     )
+
+
+# -- events that tell of no plan change (audit verification) ------------------------------
+
+#: Every active webhook's unit and events (the JSON list).
+ACTIVE_HOOK_EVENTS = Sql(
+    "webhook_active_events", "SELECT id, unit_id, events FROM webhook WHERE active"
+)
+UNIT_PARENTS = Sql("webhook_unit_parents", "SELECT id, parent_id FROM unit")
+
+
+def plan_units_query(count: int) -> Sql:
+    """The unit of each of ``count`` plans ``:p0``..."""
+    marks = ", ".join(f":p{i}" for i in range(count))
+    return Sql("webhook_plan_units", f"SELECT id, unit_id FROM plan WHERE id IN ({marks})")
