@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 
-from planflow.errors import PermissionDenied
+from planflow.errors import NotFound, PermissionDenied
 from planflow.facade.names import Names
 from planflow.services.webhooks import Webhooks
 from planflow.storage.webhook_store import DeliveryRow, HookRow
@@ -60,11 +60,22 @@ class WebhooksAPI:
         )
         return NewWebhook(self._view(row), made)
 
-    def list(self, *, with_removed: bool = False) -> builtins.list[WebhookView]:
-        return [self._view(r) for r in self.service.all(with_removed=with_removed)]
+    def list(
+        self, *, with_removed: bool = False, actor: str | None = None
+    ) -> builtins.list[WebhookView]:
+        """Every webhook and robot; with ``actor``, those of the units they administer."""
+        rows = self.service.all(with_removed=with_removed)
+        if actor is not None:
+            mine = self._administered(actor)
+            rows = [r for r in rows if r.unit_id in mine]
+        return [self._view(r) for r in rows]
 
-    def get(self, webhook_id: int) -> WebhookView:
-        return self._view(self.service.get(webhook_id))
+    def get(self, webhook_id: int, *, actor: str | None = None) -> WebhookView:
+        """One webhook; one outside ``actor``'s units is ``NotFound`` to them."""
+        row = self.service.get(webhook_id)
+        if actor is not None and row.unit_id not in self._administered(actor):
+            raise NotFound("webhook", webhook_id)
+        return self._view(row)
 
     def remove(self, webhook_id: int, *, actor: str | None = None) -> WebhookView:
         """No more events for it; deliveries not yet sent are cancelled."""
@@ -72,10 +83,25 @@ class WebhooksAPI:
         return self._view(self.service.remove(webhook_id))
 
     def deliveries(
-        self, *, webhook_id: int | None = None, failed: bool = False, limit: int = 100
+        self,
+        *,
+        webhook_id: int | None = None,
+        failed: bool = False,
+        limit: int = 100,
+        actor: str | None = None,
     ) -> builtins.list[WebhookDeliveryView]:
-        """The newest deliveries first: of one webhook, or only the failed ones."""
+        """The newest deliveries first: of one webhook, or only the failed ones.
+
+        With ``actor``: only those of webhooks of the units they administer
+        (another's webhook is ``NotFound``), among the newest ``limit``.
+        """
+        if actor is not None and webhook_id is not None:
+            self.get(webhook_id, actor=actor)
         rows = self.service.deliveries(hook_id=webhook_id, failed_only=failed, limit=limit)
+        if actor is not None and webhook_id is None:
+            units = self._administered(actor)
+            mine = {h.id for h in self.service.all(with_removed=True) if h.unit_id in units}
+            rows = [r for r in rows if r.webhook_id in mine]
         return [delivery_view(r) for r in rows]
 
     def delivery(self, delivery_id: int) -> WebhookDeliveryView:
@@ -86,6 +112,16 @@ class WebhooksAPI:
         found = self.service.delivery(delivery_id)
         self._admin(actor, self.service.get(found.webhook_id).unit_id, "redeliver_webhook")
         return delivery_view(self.service.redeliver(delivery_id))
+
+    def _administered(self, actor: str) -> set[int]:
+        """The units ``actor`` administers: where they hold admin, and all below."""
+        actor_id = self.names.user_id(actor)
+        org = self.names.current()
+        return {
+            u
+            for u in org.units
+            if any(actor_id in org.holders("admin", a) for a in (u, *org.ancestors(u)))
+        }
 
     def _admin(self, actor: str | None, unit_id: int, action: str) -> int | None:
         """The actor's id if they hold the admin role at the unit or above (None: the CLI)."""
