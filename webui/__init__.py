@@ -55,6 +55,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         admin,
         admin_org,
         admin_users,
+        admin_webhooks,
         admin_workflows,
         api,
         auth,
@@ -86,6 +87,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_org.bp)
     app.register_blueprint(admin_users.bp)
     app.register_blueprint(admin_workflows.bp)
+    app.register_blueprint(admin_webhooks.bp)
     # The HTTP API authenticates by token, never by cookie: no CSRF token to check.
     csrf.exempt(api.bp)
     api.init_app(app)
