@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from conftest import CliRun, Org
 from sqlalchemy import update
 from test_inspections import drive, score_and_finish, sheet_totalling
@@ -19,6 +20,8 @@ from test_webhooks import URL, rows, submitted
 
 from planflow.app import Planflow
 from planflow.clock import FixedClock
+from planflow.core.webhooks import WebhookRefused
+from planflow.errors import NotFound
 from planflow.scheduling.deadline_processor import DeadlineProcessor
 from planflow.storage.tables import AuditRecord
 
@@ -84,3 +87,40 @@ def test_a_failed_verification_is_told_once_to_the_covering_webhooks(
     code, _, err = cli("--database-url", database_url, "audit", "verify")
     assert code == 1 and "BROKEN" in err
     assert len([r for r in rows(pf) if r.event_type == "audit.verification_failed"]) == 1
+
+
+def test_a_persons_own_channel_hears_what_notifies_them(
+    pf: Planflow, org: Org, cli: CliRun, database_url: str
+) -> None:
+    public = "https://93.184.216.34/hook"  # an address literal: nothing to resolve
+    with pytest.raises(WebhookRefused) as info:
+        pf.webhooks.add_own("reviewer", public, ["task.created"])
+    assert info.value.code == "user_channels_off"
+    code, out, _ = cli("--database-url", database_url, "webhooks", "user-channels", "on")
+    assert code == 0 and out.strip() == "people's own webhooks and robots: on"
+    assert pf.webhooks.user_channels()
+    with pytest.raises(WebhookRefused) as info:  # never a private address for a person
+        pf.webhooks.add_own("reviewer", "http://127.0.0.1:9/h", ["task.created"])
+    assert info.value.code == "webhook_url_private"
+    mine = pf.webhooks.add_own("reviewer", public, ["task.created", "plan.comment"])
+    assert mine.secret.startswith("whsec_") and mine.webhook.owner == "reviewer"
+    theirs = pf.webhooks.add_own(
+        "drafter_b", public + "?key=k", ["task.created"], kind="wecom", language="ko"
+    )
+    # The union's reviewer is told of branch_a's submitted plan; drafter_b is not.
+    plan_id = submitted(pf)
+    [row] = rows(pf)
+    assert (row.webhook_id, row.event_type, row.plan_id) == (
+        mine.webhook.id,
+        "task.created",
+        plan_id,
+    )
+    pf.content.add_comment(plan_id, "hi", actor="reviewer")  # notifies nobody: no event
+    assert len(rows(pf)) == 1
+    assert [w.id for w in pf.webhooks.own("reviewer")] == [mine.webhook.id]
+    with pytest.raises(NotFound):
+        pf.webhooks.remove_own("reviewer", theirs.webhook.id)
+    assert not pf.webhooks.remove_own("reviewer", mine.webhook.id).active
+    # Admins list people's channels too, at the unit where the person has a role.
+    [left] = pf.webhooks.list()
+    assert (left.owner, left.unit.code) == ("drafter_b", "branch_b")

@@ -220,6 +220,9 @@ ERRORS: dict[str, Callable[[Params], str]] = {
         "Choose a webhook or one of the robots offered (DingTalk, WeCom, Feishu)."
     ),
     "robot_language_unknown": lambda p: gettext("Choose one of the languages offered."),
+    "user_channels_off": lambda p: gettext(
+        "An administrator has not allowed people their own webhooks or robots."
+    ),
     "robot_secret_required": lambda p: gettext(
         "A %(kind)s robot needs the signing secret shown in its security settings.",
         kind=p["kind"],

@@ -428,6 +428,8 @@ class WebhookView:
     created_at: datetime
     kind: str = "webhook"
     language: str = "en"
+    #: A person's own channel: whose (told of what notifies them, not of ``unit``'s subtree).
+    owner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

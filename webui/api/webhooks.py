@@ -45,6 +45,7 @@ class Webhook(View):
     allow_private: bool
     created_by: str | None
     created_at: datetime
+    owner: str | None = Field(None, description="A person's own channel: whose.")
 
 
 class Webhooks(BaseModel):

@@ -43,6 +43,8 @@ def _hook_line(w: WebhookView) -> str:
     status = "active" if w.active else "removed"
     private = "  (private addresses allowed)" if w.allow_private else ""
     kind = w.kind if w.kind == "webhook" else f"{w.kind}/{w.language}"
+    if w.owner is not None:
+        private = f"{private}  (own channel of {w.owner})"
     return (
         f"{w.id:5}  {status:7}  {kind:11}  {w.unit.code:12}  {','.join(w.events)}  {w.url}{private}"
     )
@@ -223,6 +225,46 @@ def deliver(ctx: Context) -> None:
         f"delivered: {total.delivered}, retried: {total.retried}, failed: {total.failed}, "
         f"cancelled: {total.cancelled}"
     )
+
+
+@webhooks.command("user-channels")
+@click.argument("state", type=click.Choice(["on", "off", "show"]))
+@pass_ctx
+def user_channels(ctx: Context, state: str) -> None:
+    """Let people register their own webhook or robot (on), stop it (off), or show."""
+    if state != "show":
+        with coded():
+            ctx.pf.webhooks.set_user_channels(state == "on")
+    shown = "on" if ctx.pf.webhooks.user_channels() else "off"
+    click.echo(f"people's own webhooks and robots: {shown}")
+
+
+@webhooks.command("add-own")
+@click.option("--user", "username", required=True, help="Whose channel: told what notifies them.")
+@click.option("--url", required=True, help="http(s) URL (a public address).")
+@click.option("--event", "events", multiple=True, required=True, help="An event (repeatable).")
+@click.option("--kind", type=click.Choice(KINDS), default="webhook", show_default=True)
+@click.option("--secret", envvar="PLANFLOW_ROBOT_SECRET", default=None, help="A robot's secret.")
+@click.option("--language", type=click.Choice(LANGUAGES), default="en", show_default=True)
+@pass_ctx
+def add_own(
+    ctx: Context,
+    username: str,
+    url: str,
+    events: tuple[str, ...],
+    kind: str,
+    secret: str | None,
+    language: str,
+) -> None:
+    """A person's own webhook or robot (needs 'user-channels on'); a webhook's secret is printed."""
+    with coded():
+        new = ctx.pf.webhooks.add_own(
+            username, url, events, kind=kind, secret=secret, language=language
+        )
+    w = new.webhook
+    click.echo(f"{w.kind} {w.id}: own channel of {w.owner} -> {w.url}", err=bool(new.secret))
+    if new.secret:
+        click.echo(new.secret)
 
 
 @click.group()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 
+from planflow.core.webhooks import WebhookRefused
 from planflow.errors import NotFound, PermissionDenied
 from planflow.facade.names import Names
 from planflow.services.webhooks import Webhooks
@@ -113,6 +114,70 @@ class WebhooksAPI:
         self._admin(actor, self.service.get(found.webhook_id).unit_id, "redeliver_webhook")
         return delivery_view(self.service.redeliver(delivery_id))
 
+    # -- a person's own channel ----------------------------------------------------------
+
+    def user_channels(self) -> bool:
+        """May people register their own webhook or robot?"""
+        return self.service.user_channels()
+
+    def set_user_channels(self, on: bool, *, actor: str | None = None) -> None:
+        """Let people register their own channel (an admin of the whole tree decides)."""
+        org = self.names.current()
+        for root in (u for u, info in org.units.items() if info.parent_id is None):
+            self._admin(actor, root, "set_user_channels")
+        self.service.set_user_channels(on)
+
+    def add_own(
+        self,
+        username: str,
+        url: str,
+        events: Sequence[str],
+        *,
+        kind: str = "webhook",
+        secret: str | None = None,
+        language: str = "en",
+    ) -> NewWebhook:
+        """``username``'s own channel: told of the changes that notify them.
+
+        Refused (``user_channels_off``) unless an admin allows own channels;
+        a private or loopback address is always refused here.
+        """
+        if not self.service.user_channels():
+            raise WebhookRefused(
+                "an administrator has not allowed people their own webhooks or robots",
+                code="user_channels_off",
+                params={},
+            )
+        user_id = self.names.user_id(username)
+        org = self.names.current()
+        # Where the channel is listed for admins: a unit where the person holds a role
+        # (else the top), so an admin there can see and remove it.
+        held = sorted(u for (u, _role), who in org.holders_by_unit_role.items() if user_id in who)
+        unit_id = held[0] if held else min(u for u, i in org.units.items() if i.parent_id is None)
+        row, made = self.service.add(
+            unit_id,
+            url,
+            list(events),
+            allow_private=False,
+            created_by=user_id,
+            kind=kind,
+            secret=secret,
+            language=language,
+            user_id=user_id,
+        )
+        return NewWebhook(self._view(row), made)
+
+    def own(self, username: str) -> builtins.list[WebhookView]:
+        """``username``'s own active channels."""
+        user_id = self.names.user_id(username)
+        return [self._view(r) for r in self.service.all() if r.user_id == user_id]
+
+    def remove_own(self, username: str, webhook_id: int) -> WebhookView:
+        """Remove one of ``username``'s own channels (another's is ``NotFound``)."""
+        if self.service.get(webhook_id).user_id != self.names.user_id(username):
+            raise NotFound("webhook", webhook_id)
+        return self._view(self.service.remove(webhook_id))
+
     def _administered(self, actor: str) -> set[int]:
         """The units ``actor`` administers: where they hold admin, and all below."""
         actor_id = self.names.user_id(actor)
@@ -147,6 +212,7 @@ class WebhooksAPI:
             created_at=row.created_at,
             kind=row.kind,
             language=row.language,
+            owner=self.names.username(row.user_id) if row.user_id is not None else None,
         )
 
 

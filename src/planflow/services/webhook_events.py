@@ -17,7 +17,8 @@ writes it when a verification of the trail finds problems, keyed by the
 problems found, so the same failure found again is not told twice.
 
 For each event, every active webhook whose unit is the plan's unit or one
-above it, and that subscribed to the event, gets one ``webhook_delivery``
+above it (or, for a person's own channel, whose owner the change notifies),
+and that subscribed to the event, gets one ``webhook_delivery``
 row, written by the change's own transaction: if the change rolls back, no
 event exists; if it commits, the event is in the outbox. Each event's id is
 derived from the change's audit record (``core.webhooks.event_id``) and
@@ -59,8 +60,10 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class _Hooks:
     generation: int
-    #: (webhook id, its unit, its events) of every active webhook.
+    #: (webhook id, its unit, its events) of every active webhook of a subtree.
     hooks: tuple[tuple[int, int, frozenset[str]], ...]
+    #: (webhook id, its owner, its events) of every person's own active channel.
+    own: tuple[tuple[int, int, frozenset[str]], ...] = ()
 
 
 class WebhookCache:
@@ -84,7 +87,13 @@ class WebhookCache:
         with self._lock, self.db.read() as conn:
             current = current_generation(conn)
             rows = ws.active_hooks(conn)
-            cached = _Hooks(current, tuple((h.id, h.unit_id, frozenset(h.events)) for h in rows))
+            cached = _Hooks(
+                current,
+                tuple((h.id, h.unit_id, frozenset(h.events)) for h in rows if h.user_id is None),
+                tuple(
+                    (h.id, h.user_id, frozenset(h.events)) for h in rows if h.user_id is not None
+                ),
+            )
             self._cached = cached
             return cached
 
@@ -115,16 +124,22 @@ class WebhookEvents:
         self.cache = WebhookCache(db)
 
     def __call__(self, tx: Tx, change: Change) -> None:
-        hooks = self.cache.get(change.org.generation).hooks
-        if not hooks:
+        cached = self.cache.get(change.org.generation)
+        hooks, own = cached.hooks, cached.own
+        if not hooks and not own:
             return
         events = events_of(change)
         if not events:
             return
         covering = {change.unit_id, *change.org.ancestors(change.unit_id)}
+        # A person's own channel hears what notifies them (written before this writer).
+        told = set(change.notified)
+        if change.notice is not None:
+            told.update(change.notice.recipients)
         rows = []
         for event_type in events:
             wanted = [h for h, unit, types in hooks if unit in covering and event_type in types]
+            wanted += [h for h, user, types in own if user in told and event_type in types]
             if not wanted:
                 continue
             ident = event_id(change.audit_hash, event_type)

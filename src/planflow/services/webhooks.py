@@ -15,6 +15,11 @@ once; it is stored as it is, because every delivery is signed with it.
 A group robot (``kind`` dingtalk, wecom or feishu, ``core.robots``) is
 registered the same way, with its language; its secret is the one the
 vendor issued (DingTalk, Feishu), given by the admin and never shown again.
+
+A person's own channel (``user_id``) is a webhook or robot told of the
+changes that notify that person; people may register one only while an
+admin allows it (the ``user_channels`` database setting), and never to a
+private address.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from planflow.clock import Clock
 from planflow.core.robots import WEBHOOK, check_kind
 from planflow.core.webhooks import check_addresses, check_events, check_url
 from planflow.errors import NotFound
+from planflow.storage import settings
 from planflow.storage import webhook_store as ws
 from planflow.storage.db import Database
 
@@ -66,6 +72,7 @@ class Webhooks:
         kind: str = WEBHOOK,
         secret: str | None = None,
         language: str = "en",
+        user_id: int | None = None,
     ) -> tuple[ws.HookRow, str]:
         """A new webhook and its secret (shown once; "" for a robot).
 
@@ -87,8 +94,17 @@ class Webhooks:
                 at=self.clock.now(),
                 kind=kind,
                 language=language,
+                user_id=user_id,
             )
         return row, secret if kind == WEBHOOK else ""
+
+    def user_channels(self) -> bool:
+        """Has an admin let people register their own webhook or robot?"""
+        return settings.get(self.db, settings.USER_CHANNELS) == "on"
+
+    def set_user_channels(self, on: bool) -> None:
+        """Allow (or stop allowing) new own channels; existing ones stay until removed."""
+        settings.put(self.db, settings.USER_CHANNELS, "on" if on else None, self.clock.now())
 
     def all(self, *, with_removed: bool = False) -> list[ws.HookRow]:
         with self.db.read() as conn:

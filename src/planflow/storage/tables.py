@@ -629,6 +629,8 @@ class Webhook(SQLModel, table=True):
     created_at: datetime
     kind: str = Field(default="webhook", max_length=16)
     language: str = Field(default="en", max_length=8)
+    #: A person's own channel: told of the changes that notify them, not of a subtree.
+    user_id: int | None = None
 
 
 #: The rows of ``ix_webhook_delivery_due``: deliveries still to be (re)tried.

@@ -104,6 +104,8 @@ class HookRow:
     #: ``webhook`` or a group robot's vendor (``core.robots``), and the robot's language.
     kind: str = "webhook"
     language: str = "en"
+    #: Set for a person's own channel (``unit_id`` is then where they have a role).
+    user_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,7 @@ _HOOK_COLUMNS = (
     hook_t.c.created_at,
     hook_t.c.kind,
     hook_t.c.language,
+    hook_t.c.user_id,
 )
 
 
@@ -149,6 +152,7 @@ def _hook(r: Any) -> HookRow:
         r.created_at,
         r.kind,
         r.language,
+        r.user_id,
     )
 
 
@@ -177,6 +181,7 @@ def insert_hook(
     at: datetime,
     kind: str = "webhook",
     language: str = "en",
+    user_id: int | None = None,
 ) -> HookRow:
     hook_id = conn.execute(
         insert(hook_t)
@@ -191,6 +196,7 @@ def insert_hook(
             created_at=at,
             kind=kind,
             language=language,
+            user_id=user_id,
         )
         .returning(hook_t.c.id)
     ).scalar_one()
@@ -266,7 +272,8 @@ def redeliver(conn: Connection, delivery_id: int, at: datetime) -> bool:
 
 #: Every active webhook's unit and events (the JSON list).
 ACTIVE_HOOK_EVENTS = Sql(
-    "webhook_active_events", "SELECT id, unit_id, events FROM webhook WHERE active"
+    "webhook_active_events",
+    "SELECT id, unit_id, events FROM webhook WHERE active AND user_id IS NULL",
 )
 UNIT_PARENTS = Sql("webhook_unit_parents", "SELECT id, parent_id FROM unit")
 
