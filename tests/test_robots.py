@@ -9,18 +9,21 @@ vendor's code) is a failed delivery, not a delivered one.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import Org
+from conftest import Org, migrate_schema
 from robot_receiver import RobotReceiver, serving
+from sqlalchemy import inspect, text
 from test_webhooks import submitted
 
 from planflow.app import Planflow
+from planflow.clock import FixedClock
 from planflow.core.robots import dingtalk_sign, feishu_sign, message, vendor_outcome
 from planflow.core.webhooks import WebhookRefused
 from planflow.integrations.webhooks import WebhookSender
+from planflow.storage.db import Database
 
 T0 = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)
 BASE = "https://planflow.example.org"
@@ -175,3 +178,53 @@ def test_cli_robots_add_list_remove(
     code, out, err = cli(*db, "robots", "add", "--kind", "feishu", "--unit", "union",
                          "--url", url, "--event", "plan.comment", "--allow-private")  # fmt: skip
     assert code == 1 and "[robot_secret_required]" in err
+
+
+def test_the_robot_migration_keeps_webhooks_and_goes_down(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
+    try:
+        migrate_schema(db, "0014")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO unit (id, parent_id, code, name, created_at)"
+                    " VALUES (1, NULL, 'fed', 'Fed', :at)"
+                ),
+                {"at": T0},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO webhook (unit_id, url, events, secret, active, allow_private,"
+                    " created_at) VALUES (1, 'https://x.org/', '[\"plan.comment\"]', 's',"
+                    " :yes, :no, :at)"
+                ),
+                {"at": T0, "yes": True, "no": False},
+            )
+        migrate_schema(db, "0015")
+        with db.engine.connect() as conn:
+            row = conn.execute(text("SELECT kind, language, user_id FROM webhook")).one()
+        assert tuple(row) == ("webhook", "en", None)  # an existing webhook stays one
+        migrate_schema(db, "0014", "downgrade")
+        with db.engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("webhook")}
+        assert "kind" not in columns and "user_id" not in columns
+    finally:
+        db.dispose()
+
+
+def test_a_redelivery_hours_later_is_signed_afresh(
+    pf: Planflow, org: Org, clock: FixedClock
+) -> None:
+    # The vendors refuse a timestamp an hour old: the message is signed when sent.
+    with serving("feishu") as rx:
+        rx.now = T0
+        add(pf, rx, "en")
+        submitted(pf)
+        assert send(pf).run_once().delivered == 1
+        clock.advance(timedelta(hours=3))
+        rx.now = T0 + timedelta(hours=3)
+        [d] = pf.webhooks.deliveries()
+        pf.webhooks.redeliver(d.id)
+        assert send(pf).run_once().delivered == 1
+    assert [g.signature_valid for g in rx.got] == [True, True]
+    assert int(rx.got[1].body["timestamp"]) - int(rx.got[0].body["timestamp"]) == 3 * 3600
