@@ -228,3 +228,20 @@ def test_a_redelivery_hours_later_is_signed_afresh(
         assert send(pf).run_once().delivered == 1
     assert [g.signature_valid for g in rx.got] == [True, True]
     assert int(rx.got[1].body["timestamp"]) - int(rx.got[0].body["timestamp"]) == 3 * 3600
+
+
+def test_each_event_says_its_own_detail_in_the_language() -> None:
+    plan = {"id": 1, "title": "T", "unit": {"name": "U"}}
+    cases = [
+        ({"type": "task.created", "task": {"role": "reviewer", "unit": "union",
+          "due_at": "2027-01-18T08:00:00Z"}}, "ko", ["대기: reviewer (union)", "기한: 2027-01-18"]),
+        ({"type": "task.overdue", "escalation": {"due_at": "2027-01-18T08:00:00+00:00",
+          "to_unit": "fed"}}, "zh", ["截止：2027-01-18", "已上报至 fed"]),
+        ({"type": "inspection.finished", "inspection": {"verdict": "rectification_required",
+          "grade": "C"}}, "en", ["Verdict: rectification required, grade C"]),
+        ({"type": "audit.verification_failed", "count": 2, "problems": [
+          {"message": "altered"}]}, "en", ["2 problem(s): altered"]),
+    ]  # fmt: skip
+    for event, lang, lines in cases:
+        msg = message({"plan": plan, "action": None, **event}, lang, None)
+        assert list(msg.lines[1:]) == lines, (event, msg.lines)

@@ -70,6 +70,60 @@ PROBLEMS = {
 }
 
 
+#: The event's own detail, per language (``{...}`` filled from the event body).
+WAITING = {
+    "en": "Waiting for: {role} ({unit})",
+    "zh": "待办：{role}（{unit}）",
+    "ko": "대기: {role} ({unit})",
+}
+DUE = {"en": "Due: {due}", "zh": "截止：{due}", "ko": "기한: {due}"}
+ESCALATED_TO = {
+    "en": "Escalated to {unit}",
+    "zh": "已上报至 {unit}",
+    "ko": "{unit}(으)로 상부 보고",
+}
+VERDICT = {
+    "en": "Verdict: {verdict}, grade {grade}",
+    "zh": "结论：{verdict}，等级 {grade}",
+    "ko": "결과: {verdict}, 등급 {grade}",
+}
+VERDICTS = {
+    "accepted": {"en": "accepted", "zh": "通过", "ko": "통과"},
+    "rectification_required": {"en": "rectification required", "zh": "需整改", "ko": "시정 필요"},
+}
+
+
+def _details(event: dict[str, Any], lang: str) -> list[str]:
+    """The lines that say what is particular to the event (plain text)."""
+    kind = event.get("type")
+    lines: list[str] = []
+    if kind == "plan.state_changed" and event.get("to_state"):
+        lines.append(f"{event.get('from_state')} → {event.get('to_state')}")
+    elif kind == "plan.comment" and event.get("comment"):
+        lines.append("“" + _short(event["comment"], 140) + "”")
+    elif kind == "task.created" and isinstance(event.get("task"), dict):
+        task = event["task"]
+        lines.append(WAITING[lang].format(role=task.get("role"), unit=task.get("unit")))
+        if task.get("due_at"):
+            lines.append(DUE[lang].format(due=str(task["due_at"])[:10]))
+    elif kind in ("task.overdue", "task.escalated") and isinstance(event.get("escalation"), dict):
+        esc = event["escalation"]
+        if esc.get("due_at"):
+            lines.append(DUE[lang].format(due=str(esc["due_at"])[:10]))
+        if esc.get("to_unit"):
+            lines.append(ESCALATED_TO[lang].format(unit=esc["to_unit"]))
+    elif kind == "inspection.finished" and isinstance(event.get("inspection"), dict):
+        found = event["inspection"]
+        verdict = VERDICTS.get(str(found.get("verdict")), {}).get(lang, found.get("verdict"))
+        lines.append(VERDICT[lang].format(verdict=verdict, grade=found.get("grade") or "-"))
+    problems = event.get("problems")
+    if isinstance(problems, list) and problems:
+        first = problems[0].get("message", "") if isinstance(problems[0], dict) else ""
+        count = event.get("count", len(problems))
+        lines.append(PROBLEMS[lang].format(n=count, first=_short(first, 140)))
+    return lines
+
+
 def check_kind(kind: str, url: str, secret: str | None, language: str) -> str:
     """The secret to store for a ``kind`` robot (or webhook), else ``WebhookRefused``."""
     if kind not in KINDS:
@@ -165,18 +219,7 @@ def message(event: dict[str, Any], language: str, base_url: str | None) -> Messa
         line = DONE_BY[lang].format(action=_short(action, 40), actor=_short(actor, 40))
         plain.append(line)
         md.append(_md(line))
-    if kind == "plan.state_changed" and event.get("to_state"):
-        line = f"{event.get('from_state')} → {event.get('to_state')}"
-        plain.append(line)
-        md.append(_md(line))
-    if kind == "plan.comment" and event.get("comment"):
-        line = "“" + _short(event["comment"], 140) + "”"
-        plain.append(line)
-        md.append(_md(line))
-    problems = event.get("problems")
-    if isinstance(problems, list) and problems:
-        first = problems[0].get("message", "") if isinstance(problems[0], dict) else ""
-        line = PROBLEMS[lang].format(n=event.get("count", len(problems)), first=_short(first, 140))
+    for line in _details(event, lang):
         plain.append(line)
         md.append(_md(line))
     return Message(heading, tuple(plain), tuple(md), url, OPEN[lang])
