@@ -65,6 +65,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         inspections,
         notifications,
         overview,
+        own_channel,
         plans,
         progress,
         reviews,
@@ -88,6 +89,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_users.bp)
     app.register_blueprint(admin_workflows.bp)
     app.register_blueprint(admin_webhooks.bp)
+    app.register_blueprint(own_channel.bp)
     # The HTTP API authenticates by token, never by cookie: no CSRF token to check.
     csrf.exempt(api.bp)
     api.init_app(app)

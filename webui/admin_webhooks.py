@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext  # type: ignore[import-untyped]
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -108,6 +108,7 @@ def _page(form: WebhookForm | None = None, status: int = 200) -> tuple[str, int]
         deliveries=pf.webhooks.deliveries(limit=SHOWN, actor=actor),
         form=_form(form),
         kind_names=KIND_NAMES,
+        own_channels=pf.webhooks.user_channels(),
     )
     return html, status
 
@@ -178,3 +179,19 @@ def redeliver(delivery_id: int) -> Response:
         abort(404)
     flash(gettext("It will be sent again at the next delivery pass."), "success")
     return redirect(url_for("admin_webhooks.index", _anchor="log"))
+
+
+@bp.route("/user-channels", methods=["POST"])
+def user_channels() -> Response:
+    """Allow people their own channel, or stop allowing it (admins of the whole tree)."""
+    if not admin_scope().everything:
+        abort(403)
+    on = request.form.get("on") == "1"
+    planflow().webhooks.set_user_channels(on, actor=me().username)
+    flash(
+        gettext("People may now add their own webhook or robot.")
+        if on
+        else gettext("People can no longer add their own webhook or robot."),
+        "success",
+    )
+    return redirect(url_for("admin_webhooks.index"))

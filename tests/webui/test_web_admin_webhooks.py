@@ -66,3 +66,32 @@ def test_add_a_webhook_and_a_robot_see_the_log_redeliver_and_remove(
     assert other.post_form(f"/admin/webhooks/deliveries/{first.id}/redeliver").status_code == 404
     assert union.post_form(f"/admin/webhooks/{hook.id}/remove").status_code == 302
     assert [w.active for w in pf.webhooks.list(with_removed=True)] == [False, False]
+
+
+def test_people_add_their_own_channel_once_the_admin_allows_it(app: Flask, admins: Admins) -> None:
+    pf = admins.pf
+    reviewer = signed_in(app, "reviewer")
+    assert "/notifications/channel/" not in text(reviewer.get("/notifications/"))
+    page = text(reviewer.get("/notifications/channel/"))
+    assert "has not allowed" in page and "/notifications/channel/add" not in page
+    form = {"kind": "webhook", "url": "https://93.184.216.34/hook", "events": ["task.created"],
+            "language": "en"}  # fmt: skip
+    assert reviewer.post_form("/notifications/channel/add", form).status_code == 422
+    # Only an admin of the whole tree may allow it.
+    union = signed_in(app, "union_admin")
+    assert "/admin/webhooks/user-channels" not in text(union.get("/admin/webhooks/"))
+    assert union.post_form("/admin/webhooks/user-channels", {"on": "1"}).status_code == 403
+    fed = signed_in(app, "fed_admin")
+    assert fed.post_form("/admin/webhooks/user-channels", {"on": "1"}).status_code == 302
+    assert pf.webhooks.user_channels()
+    assert "/notifications/channel/" in text(reviewer.get("/notifications/"))
+    private = reviewer.post_form("/notifications/channel/add", form | {"url": "http://10.0.0.1/"})
+    assert private.status_code == 422 and "10.0.0.1" in text(private)
+    made = reviewer.post_form("/notifications/channel/add", form)
+    assert made.status_code == 201 and "whsec_" in text(made)
+    [mine] = pf.webhooks.own("reviewer")
+    assert f'id="channel-{mine.id}"' in text(reviewer.get("/notifications/channel/"))
+    other = signed_in(app, "officer")
+    assert other.post_form(f"/notifications/channel/{mine.id}/remove").status_code == 404
+    assert reviewer.post_form(f"/notifications/channel/{mine.id}/remove").status_code == 302
+    assert pf.webhooks.own("reviewer") == []
