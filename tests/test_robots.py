@@ -245,3 +245,16 @@ def test_each_event_says_its_own_detail_in_the_language() -> None:
     for event, lang, lines in cases:
         msg = message({"plan": plan, "action": None, **event}, lang, None)
         assert list(msg.lines[1:]) == lines, (event, msg.lines)
+
+
+def test_the_link_comes_from_planflow_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    from planflow.integrations.webhooks.sender import base_url_from_env
+
+    monkeypatch.delenv("PLANFLOW_BASE_URL", raising=False)
+    monkeypatch.setenv("PLANFLOW_MAIL_BASE_URL", "https://mail.example.org/")
+    assert base_url_from_env() == "https://mail.example.org"
+    monkeypatch.setenv("PLANFLOW_BASE_URL", "https://pf.example.org/")
+    assert base_url_from_env() == "https://pf.example.org"
+    monkeypatch.setenv("PLANFLOW_BASE_URL", "javascript:alert(1)")
+    monkeypatch.delenv("PLANFLOW_MAIL_BASE_URL")
+    assert base_url_from_env() is None  # no link rather than a bad one

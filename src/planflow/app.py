@@ -16,6 +16,7 @@ exactly like a plan that does not exist.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -88,6 +89,8 @@ from planflow.views import (
     UrgeOption,
     UrgeResult,
 )
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -463,7 +466,12 @@ class Planflow:
         ``audit.verification_failed`` (once per distinct set of problems).
         """
         report = audit_repo.verify(self.db)
-        self.tell_audit_failure(report.problems)
+        try:
+            self.tell_audit_failure(report.problems)
+        except Exception:
+            # Telling the webhooks must not hide what the verification found (the
+            # command line and the admin page still show the problems).
+            _log.exception("the audit verification's webhook event could not be enqueued")
         return AuditReport(
             ok=report.ok,
             plans=report.plans,
