@@ -55,6 +55,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         admin,
         admin_org,
         admin_users,
+        admin_webhooks,
         admin_workflows,
         api,
         auth,
@@ -66,6 +67,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         inspections,
         notifications,
         overview,
+        own_channel,
         plan_import,
         plans,
         progress,
@@ -94,6 +96,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_workflows.bp)
     app.register_blueprint(tokens.bp)
     app.register_blueprint(feeds.bp)
+    app.register_blueprint(admin_webhooks.bp)
+    app.register_blueprint(own_channel.bp)
     # The HTTP API authenticates by token, never by cookie: no CSRF token to check.
     csrf.exempt(api.bp)
     api.init_app(app)

@@ -231,6 +231,32 @@ ERRORS: dict[str, Callable[[Params], str]] = {
     "unknown_status": lambda p: gettext("Choose one of the options."),
     "unknown_language": lambda p: gettext("Choose one of the options."),
     "measured_not_number": lambda p: gettext("Give a number, e.g. 95 or 2.5."),
+    # Webhooks and group robots (``core.webhooks``, ``core.robots``): the admin page.
+    "webhook_url_invalid": lambda p: gettext(
+        "This is not a usable address for a webhook or robot (%(reason)s).", reason=p["reason"]
+    ),
+    "webhook_url_private": lambda p: gettext(
+        'The address %(host)s is a private or local one (%(address)s). Tick "allow private '
+        'addresses" if this receiver is on your own network.',
+        host=p["host"],
+        address=p["address"],
+    ),
+    "webhook_url_unresolvable": lambda p: gettext(
+        "The host name %(host)s cannot be found.", host=p["host"]
+    ),
+    "webhook_event_unknown": lambda p: gettext("Choose one of the events offered."),
+    "webhook_events_required": lambda p: gettext("Choose at least one event."),
+    "webhook_kind_unknown": lambda p: gettext(
+        "Choose a webhook or one of the robots offered (DingTalk, WeCom, Feishu)."
+    ),
+    "robot_language_unknown": lambda p: gettext("Choose one of the languages offered."),
+    "user_channels_off": lambda p: gettext(
+        "An administrator has not allowed people their own webhooks or robots."
+    ),
+    "robot_secret_required": lambda p: gettext(
+        "A %(kind)s robot needs the signing secret shown in its security settings.",
+        kind=p["kind"],
+    ),
     "database_unavailable": lambda p: (
         gettext(
             "The connection to the database was lost while saving, so it is not known "

@@ -16,6 +16,7 @@ exactly like a plan that does not exist.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from planflow.clock import Clock, SystemClock
+from planflow.core.audit_chain import ChainProblem
 from planflow.core.calendar import BusinessCalendar, load_calendar
 from planflow.core.content.model import PlanContent
 from planflow.core.definitions.registry import DefinitionRegistry
@@ -69,6 +71,7 @@ from planflow.services.plans import PlanService
 from planflow.services.role_changes import RoleChanges
 from planflow.services.unit_moves import UnitMoves
 from planflow.services.visibility import Viewer
+from planflow.services.webhook_events import enqueue_audit_failure
 from planflow.services.webhooks import Webhooks
 from planflow.storage import audit_repo, plan_reads
 from planflow.storage import plan_store as ps
@@ -92,6 +95,8 @@ from planflow.views import (
     UrgeOption,
     UrgeResult,
 )
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -503,8 +508,18 @@ class Planflow:
         return self._reads.audit_trail(plan_id, as_user)
 
     def verify_audit(self) -> AuditReport:
-        """Check every chain and checkpoint; the problems name the first record tampered with."""
+        """Check every chain and checkpoint; the problems name the first record tampered with.
+
+        Problems found are told to the webhooks subscribed to
+        ``audit.verification_failed`` (once per distinct set of problems).
+        """
         report = audit_repo.verify(self.db)
+        try:
+            self.tell_audit_failure(report.problems)
+        except Exception:
+            # Telling the webhooks must not hide what the verification found (the
+            # command line and the admin page still show the problems).
+            _log.exception("the audit verification's webhook event could not be enqueued")
         return AuditReport(
             ok=report.ok,
             plans=report.plans,
@@ -513,6 +528,14 @@ class Planflow:
             problems=tuple(report.problems),
             org_records=report.org_records,
         )
+
+    def tell_audit_failure(self, problems: Sequence[ChainProblem]) -> int:
+        """Enqueue ``audit.verification_failed`` for the problems a verification found.
+
+        Returns the deliveries enqueued: none when there are no problems, no
+        subscribed webhook, or the same problems were told before.
+        """
+        return enqueue_audit_failure(self.db, self.clock.now(), problems)
 
     def export_audit(self, out: IO[str], fmt: str = "jsonl", *, plan_id: int | None = None) -> int:
         """Write the trail (of one plan, or all) as JSON lines or CSV; returns the records

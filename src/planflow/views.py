@@ -435,6 +435,8 @@ class WebhookView:
 
     ``active`` False: removed (its deliveries stay as a log).
     ``allow_private``: an admin let it reach a private or loopback address.
+    ``kind``: ``webhook``, or the group robot's vendor (dingtalk, wecom,
+    feishu) posting short messages in ``language``.
     """
 
     id: int
@@ -445,11 +447,18 @@ class WebhookView:
     allow_private: bool
     created_by: str | None
     created_at: datetime
+    kind: str = "webhook"
+    language: str = "en"
+    #: A person's own channel: whose (told of what notifies them, not of ``unit``'s subtree).
+    owner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class NewWebhook:
-    """A webhook just registered: its view and its signing secret, which is never shown again."""
+    """A webhook just registered: its view and its signing secret, never shown again.
+
+    A robot's secret is its vendor's, so ``secret`` is empty for robots.
+    """
 
     webhook: WebhookView
     secret: str = field(repr=False)

@@ -403,6 +403,7 @@ NASTY = [
 FIELDS = [
     *["code", "name", "parent", "expected_name", "username", "display_name", "email"],
     *["language", "password", "role", "unit", "stamp", "new", "confirm", "q", "page"],
+    *["url", "kind", "events", "secret", "allow_private"],
 ]
 
 

@@ -75,6 +75,8 @@ def admin_urls(app: Flask, admins: Admins) -> list[tuple[str, str]]:
         "name": "annual_plan",
         "version": 1,
         "fmt": "csv",
+        "webhook_id": 1,
+        "delivery_id": 1,
     }
     found = []
     for rule in app.url_map.iter_rules():

@@ -20,7 +20,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from planflow.errors import PlanflowError
 from planflow.services.api_limits import ApiLimits
 
-from . import admin, inbox, inspections, plans, records
+from . import admin, inbox, inspections, plans, records, webhooks
 from .errors import BodyBroken, BodyNotJson, answer_for_the_api, init_errors, problem
 
 PREFIX = "/api/v1"
@@ -69,6 +69,7 @@ records.register(bp)
 inbox.register(bp)
 inspections.register(bp)
 admin.register(bp)
+webhooks.register(bp)
 init_errors(bp)
 
 

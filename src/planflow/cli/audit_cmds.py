@@ -70,6 +70,12 @@ def audit_verify(ctx: Context, checkpoints_file: str | None, public_keys: tuple[
     if not problems:
         click.echo("audit trail OK")
         return
+    # The subscribed webhooks and robots hear of it (once per distinct failure);
+    # a failure to tell them must not hide the verdict.
+    try:
+        ctx.pf.tell_audit_failure(problems)
+    except Exception as exc:
+        click.echo(f"(the webhooks could not be told: {exc})", err=True)
     click.echo(f"audit trail BROKEN: {problems[0]}", err=True)
     for problem in problems[1:10]:
         click.echo(f"  also: {problem}", err=True)

@@ -4,6 +4,11 @@
 script can take it with ``$(...)``) and what was registered on standard
 error; the secret cannot be shown again. A refusal is one line naming its
 code in brackets (``[webhook_url_private]``), for scripts to tell apart.
+
+``--kind dingtalk|wecom|feishu`` registers a group robot instead, posting
+short messages in ``--language`` (en, zh, ko); DingTalk and Feishu need the
+signing secret the vendor issued (``--secret`` or ``PLANFLOW_ROBOT_SECRET``).
+``planflow robots add|list|remove`` are the same commands for robots only.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import click
 
 from planflow.cli.app import Context, pass_ctx
 from planflow.cli.params import ID
+from planflow.core.robots import KINDS, LANGUAGES, ROBOT_KINDS
 from planflow.core.webhooks import EVENT_TYPES
 from planflow.errors import PlanflowError
 from planflow.integrations.webhooks import WebhookReport, WebhookSender
@@ -36,7 +42,12 @@ def coded() -> Iterator[None]:
 def _hook_line(w: WebhookView) -> str:
     status = "active" if w.active else "removed"
     private = "  (private addresses allowed)" if w.allow_private else ""
-    return f"{w.id:5}  {status:7}  {w.unit.code:12}  {','.join(w.events)}  {w.url}{private}"
+    kind = w.kind if w.kind == "webhook" else f"{w.kind}/{w.language}"
+    if w.owner is not None:
+        private = f"{private}  (own channel of {w.owner})"
+    return (
+        f"{w.id:5}  {status:7}  {kind:11}  {w.unit.code:12}  {','.join(w.events)}  {w.url}{private}"
+    )
 
 
 def _delivery_line(d: WebhookDeliveryView) -> str:
@@ -69,6 +80,26 @@ def webhooks() -> None:
     help="Allow a private, loopback or link-local address (an intranet receiver).",
 )
 @click.option("--as", "actor", default=None, help="Register as this admin (default: the system).")
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    default="webhook",
+    show_default=True,
+    help="webhook (signed JSON) or a group robot: dingtalk, wecom, feishu.",
+)
+@click.option(
+    "--secret",
+    envvar="PLANFLOW_ROBOT_SECRET",
+    default=None,
+    help="A DingTalk or Feishu robot's signing secret (or PLANFLOW_ROBOT_SECRET).",
+)
+@click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    default="en",
+    show_default=True,
+    help="A robot's language: that of the unit's group it posts to.",
+)
 @pass_ctx
 def add(
     ctx: Context,
@@ -77,11 +108,43 @@ def add(
     events: tuple[str, ...],
     allow_private: bool,
     actor: str | None,
+    kind: str,
+    secret: str | None,
+    language: str,
 ) -> None:
     """Register a webhook and print its signing secret (shown this once only)."""
+    _add(ctx, unit, url, events, allow_private, actor, kind, secret, language)
+
+
+def _add(
+    ctx: Context,
+    unit: str,
+    url: str,
+    events: tuple[str, ...],
+    allow_private: bool,
+    actor: str | None,
+    kind: str,
+    secret: str | None,
+    language: str,
+) -> None:
     with coded():
-        new = ctx.pf.webhooks.add(unit, url, events, allow_private=allow_private, actor=actor)
+        new = ctx.pf.webhooks.add(
+            unit,
+            url,
+            events,
+            allow_private=allow_private,
+            actor=actor,
+            kind=kind,
+            secret=secret,
+            language=language,
+        )
     w = new.webhook
+    if w.kind != "webhook":
+        click.echo(
+            f"{w.kind} robot {w.id} for {w.unit.code} in {w.language} "
+            f"({', '.join(w.events)}) -> {w.url}"
+        )
+        return
     click.echo(
         f"webhook {w.id} for {w.unit.code} ({', '.join(w.events)}) -> {w.url}; "
         "keep the secret below, it is not shown again",
@@ -164,4 +227,99 @@ def deliver(ctx: Context) -> None:
     )
 
 
-COMMANDS = [webhooks]
+@webhooks.command("user-channels")
+@click.argument("state", type=click.Choice(["on", "off", "show"]))
+@pass_ctx
+def user_channels(ctx: Context, state: str) -> None:
+    """Let people register their own webhook or robot (on), stop it (off), or show."""
+    if state != "show":
+        with coded():
+            ctx.pf.webhooks.set_user_channels(state == "on")
+    shown = "on" if ctx.pf.webhooks.user_channels() else "off"
+    click.echo(f"people's own webhooks and robots: {shown}")
+
+
+@webhooks.command("add-own")
+@click.option("--user", "username", required=True, help="Whose channel: told what notifies them.")
+@click.option("--url", required=True, help="http(s) URL (a public address).")
+@click.option("--event", "events", multiple=True, required=True, help="An event (repeatable).")
+@click.option("--kind", type=click.Choice(KINDS), default="webhook", show_default=True)
+@click.option("--secret", envvar="PLANFLOW_ROBOT_SECRET", default=None, help="A robot's secret.")
+@click.option("--language", type=click.Choice(LANGUAGES), default="en", show_default=True)
+@pass_ctx
+def add_own(
+    ctx: Context,
+    username: str,
+    url: str,
+    events: tuple[str, ...],
+    kind: str,
+    secret: str | None,
+    language: str,
+) -> None:
+    """A person's own webhook or robot (needs 'user-channels on'); a webhook's secret is printed."""
+    with coded():
+        new = ctx.pf.webhooks.add_own(
+            username, url, events, kind=kind, secret=secret, language=language
+        )
+    w = new.webhook
+    click.echo(f"{w.kind} {w.id}: own channel of {w.owner} -> {w.url}", err=bool(new.secret))
+    if new.secret:
+        click.echo(new.secret)
+
+
+@click.group()
+def robots() -> None:
+    """Group robots (DingTalk, WeCom, Feishu): short messages in a unit's chat group."""
+
+
+@robots.command("add")
+@click.option("--kind", type=click.Choice(ROBOT_KINDS), required=True, help="The vendor.")
+@click.option("--unit", "unit", required=True, help="Unit code: its plans and those below it.")
+@click.option("--url", required=True, help="The robot's webhook URL, with its token or key.")
+@click.option(
+    "--event",
+    "events",
+    multiple=True,
+    required=True,
+    help=f"An event to post (repeat for several): {', '.join(EVENT_TYPES)}.",
+)
+@click.option(
+    "--secret",
+    envvar="PLANFLOW_ROBOT_SECRET",
+    default=None,
+    help="DingTalk's or Feishu's signing secret (or PLANFLOW_ROBOT_SECRET).",
+)
+@click.option("--language", type=click.Choice(LANGUAGES), default="en", show_default=True)
+@click.option("--allow-private", is_flag=True, help="Allow a private or loopback address.")
+@click.option("--as", "actor", default=None, help="Register as this admin (default: the system).")
+@pass_ctx
+def robots_add(
+    ctx: Context,
+    kind: str,
+    unit: str,
+    url: str,
+    events: tuple[str, ...],
+    secret: str | None,
+    language: str,
+    allow_private: bool,
+    actor: str | None,
+) -> None:
+    """Register a group robot for UNIT's subtree."""
+    _add(ctx, unit, url, events, allow_private, actor, kind, secret, language)
+
+
+@robots.command("list")
+@click.option("--all", "with_removed", is_flag=True, help="Removed robots too.")
+@pass_ctx
+def robots_list(ctx: Context, with_removed: bool) -> None:
+    """The group robots (without their secrets)."""
+    found = [w for w in ctx.pf.webhooks.list(with_removed=with_removed) if w.kind != "webhook"]
+    for w in found:
+        click.echo(_hook_line(w))
+    if not found:
+        click.echo("no robots")
+
+
+robots.add_command(remove, "remove")
+
+COMMANDS = [webhooks, robots]

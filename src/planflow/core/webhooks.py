@@ -31,11 +31,32 @@ EVENT_TYPES = (
     "plan.state_changed",  # a workflow transition moved the plan (a person's or an auto-action)
     "plan.comment",  # someone commented on the plan
     "task.created",  # the plan's new state waits for someone (a task with a role and unit)
+    "task.overdue",  # the scheduler found a task past its due date (its first escalation)
     "task.escalated",  # the scheduler escalated an overdue task (or found nobody above)
+    "inspection.finished",  # an inspection round's verdict: accepted or rectification required
+    "audit.verification_failed",  # a verification of the audit trail found it altered
 )
 
 #: The audit actions of an escalation (``core.escalation``).
 ESCALATIONS = frozenset({"escalate", "escalation_at_top"})
+#: The transitions that give an inspection round's verdict (``services.inspections.rounds``).
+VERDICTS = frozenset({"accept", "require_rectification"})
+
+
+def is_first_overdue(action: str, level: object) -> bool:
+    """Is this escalation effect the first one past the task's due date?
+
+    Escalations run only once a task is overdue; the first one (level 0 to 1,
+    or finding nobody above at level 0) is the moment it became overdue, so
+    ``task.overdue`` is told once per task, by the same transaction.
+    """
+    return (action == "escalate" and level == 1) or (action == "escalation_at_top" and level == 0)
+
+
+def audit_event_id(fingerprint: str) -> str:
+    """The id of the ``audit.verification_failed`` event of a set of problems."""
+    return str(uuid.uuid5(EVENT_NAMESPACE, f"audit/{fingerprint}"))
+
 
 #: Every event id is a UUID 5 in this namespace (fixed forever: receivers may store ids).
 EVENT_NAMESPACE = uuid.UUID("6f1f3c0e-5b0a-4d4e-9c39-0a8e8f1d7b52")

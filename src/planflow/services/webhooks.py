@@ -11,17 +11,28 @@ DNS may answer differently later.
 
 The secret (``whsec_`` and 43 URL-safe characters) is made here and shown
 once; it is stored as it is, because every delivery is signed with it.
+
+A group robot (``kind`` dingtalk, wecom or feishu, ``core.robots``) is
+registered the same way, with its language; its secret is the one the
+vendor issued (DingTalk, Feishu), given by the admin and never shown again.
+
+A person's own channel (``user_id``) is a webhook or robot told of the
+changes that notify that person; people may register one only while an
+admin allows it (the ``user_channels`` database setting), and never to a
+private address.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
 
 from planflow.clock import Clock
+from planflow.core.robots import WEBHOOK, check_kind
 from planflow.core.webhooks import check_addresses, check_events, check_url
 from planflow.errors import NotFound
-from planflow.storage import org_audit
+from planflow.storage import org_audit, settings
 from planflow.storage import webhook_store as ws
 from planflow.storage.db import Database
 
@@ -59,11 +70,19 @@ class Webhooks:
         *,
         allow_private: bool = False,
         created_by: int | None = None,
+        kind: str = WEBHOOK,
+        secret: str | None = None,
+        language: str = "en",
+        user_id: int | None = None,
     ) -> tuple[ws.HookRow, str]:
-        """A new webhook and its secret (shown once); the caller has checked the unit."""
+        """A new webhook and its secret (shown once; "" for a robot).
+
+        The caller has checked the unit. A robot's ``secret`` is its vendor's.
+        """
         chosen = check_events(list(events))
+        robot_secret = check_kind(kind, url, secret, language)
         self.check_target(url, allow_private=allow_private)
-        secret = new_secret()
+        secret = new_secret() if kind == WEBHOOK else robot_secret
         with self.db.write() as conn:
             row = ws.insert_hook(
                 conn,
@@ -74,6 +93,9 @@ class Webhooks:
                 allow_private=allow_private,
                 created_by=created_by,
                 at=self.clock.now(),
+                kind=kind,
+                language=language,
+                user_id=user_id,
             )
             org_audit.record_in(
                 conn,
@@ -82,11 +104,24 @@ class Webhooks:
                 "webhook_added",
                 webhook=row.id,
                 unit=unit_id,
-                url=url,
+                # A robot's URL carries its credential (access_token=, key=): the
+                # permanent trail keeps the address without its query.
+                url=urlsplit(url)._replace(query="", fragment="").geturl(),
                 events=list(chosen),
                 allow_private=allow_private,
+                kind=kind,
+                language=language,
+                owner=user_id,
             )
-        return row, secret
+        return row, secret if kind == WEBHOOK else ""
+
+    def user_channels(self) -> bool:
+        """Has an admin let people register their own webhook or robot?"""
+        return settings.get(self.db, settings.USER_CHANNELS) == "on"
+
+    def set_user_channels(self, on: bool) -> None:
+        """Allow (or stop allowing) new own channels; existing ones stay until removed."""
+        settings.put(self.db, settings.USER_CHANNELS, "on" if on else None, self.clock.now())
 
     def all(self, *, with_removed: bool = False) -> list[ws.HookRow]:
         with self.db.read() as conn:

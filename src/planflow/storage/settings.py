@@ -17,6 +17,8 @@ setting_t = Setting.__table__  # type: ignore[attr-defined]
 
 #: The database is for trying things out; its value is ``"on"`` (``services.simulation``).
 SIMULATION = "simulation"
+#: People may register their own webhook or robot; ``"on"`` (``services.webhooks``).
+USER_CHANNELS = "user_channels"
 
 
 def get(db: Database, name: str) -> str | None:

@@ -631,6 +631,9 @@ class Webhook(SQLModel, table=True):
     it (HMAC), so the sender needs it back. ``active`` False: removed; its
     deliveries stay as a log. ``allow_private``: the admin chose to let it
     reach a private, loopback or link-local address (an intranet receiver).
+    ``kind``: ``webhook`` (signed planflow JSON) or a group robot (``dingtalk``,
+    ``wecom``, ``feishu``: ``core.robots``), whose messages are in ``language``;
+    a robot's ``secret`` is the one its vendor issued (empty for WeCom).
     """
 
     __tablename__ = "webhook"
@@ -644,6 +647,10 @@ class Webhook(SQLModel, table=True):
     allow_private: bool = False
     created_by: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime
+    kind: str = Field(default="webhook", max_length=16)
+    language: str = Field(default="en", max_length=8)
+    #: A person's own channel: told of the changes that notify them, not of a subtree.
+    user_id: int | None = None
 
 
 #: The rows of ``ix_webhook_delivery_due``: deliveries still to be (re)tried.

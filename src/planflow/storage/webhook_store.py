@@ -34,13 +34,13 @@ generation_t = OrgGeneration.__table__  # type: ignore[attr-defined]
 
 #: One event for one webhook, due at once. The unique (webhook, event id) makes a
 #: second enqueue of the same event a no-op rather than a second delivery.
-INSERT_DELIVERY = Sql(
-    "webhook_insert_delivery",
+INSERT_DELIVERY_TEXT = (
     "INSERT INTO webhook_delivery (webhook_id, event_id, event_type, plan_id, body, created_at,"
     " status, attempts, next_attempt_at, log) VALUES (:webhook_id, :event_id, :event_type,"
     " :plan_id, :body, :created_at, 'pending', 0, :created_at, '[]')"
-    " ON CONFLICT (webhook_id, event_id) DO NOTHING",
+    " ON CONFLICT (webhook_id, event_id) DO NOTHING"
 )
+INSERT_DELIVERY = Sql("webhook_insert_delivery", INSERT_DELIVERY_TEXT)
 
 _CLAIM = (
     "UPDATE webhook_delivery SET claim = :token, next_attempt_at = :lease_until"
@@ -79,11 +79,12 @@ RELEASE = Sql(
 
 
 def hooks_query(count: int) -> Sql:
-    """What the sender needs of ``count`` webhooks ``:h0``...: URL, secret, switches."""
+    """What the sender needs of ``count`` webhooks ``:h0``...: URL, secret, switches, kind."""
     marks = ", ".join(f":h{i}" for i in range(count))
     return Sql(
         "webhook_hooks",
-        f"SELECT id, url, secret, active, allow_private FROM webhook WHERE id IN ({marks})",
+        f"SELECT id, url, secret, active, allow_private, kind, language FROM webhook"
+        f" WHERE id IN ({marks})",
     )
 
 
@@ -100,6 +101,11 @@ class HookRow:
     allow_private: bool
     created_by: int | None
     created_at: datetime
+    #: ``webhook`` or a group robot's vendor (``core.robots``), and the robot's language.
+    kind: str = "webhook"
+    language: str = "en"
+    #: Set for a person's own channel (``unit_id`` is then where they have a role).
+    user_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,9 @@ _HOOK_COLUMNS = (
     hook_t.c.allow_private,
     hook_t.c.created_by,
     hook_t.c.created_at,
+    hook_t.c.kind,
+    hook_t.c.language,
+    hook_t.c.user_id,
 )
 
 
@@ -141,6 +150,9 @@ def _hook(r: Any) -> HookRow:
         bool(r.allow_private),
         r.created_by,
         r.created_at,
+        r.kind,
+        r.language,
+        r.user_id,
     )
 
 
@@ -167,6 +179,9 @@ def insert_hook(
     allow_private: bool,
     created_by: int | None,
     at: datetime,
+    kind: str = "webhook",
+    language: str = "en",
+    user_id: int | None = None,
 ) -> HookRow:
     hook_id = conn.execute(
         insert(hook_t)
@@ -179,6 +194,9 @@ def insert_hook(
             allow_private=allow_private,
             created_by=created_by,
             created_at=at,
+            kind=kind,
+            language=language,
+            user_id=user_id,
         )
         .returning(hook_t.c.id)
     ).scalar_one()
@@ -248,3 +266,19 @@ def redeliver(conn: Connection, delivery_id: int, at: datetime) -> bool:
             .values(status="pending", attempts=0, next_attempt_at=at, claim=None)
         ).rowcount
     )
+
+
+# -- events that tell of no plan change (audit verification) ------------------------------
+
+#: Every active webhook's unit and events (the JSON list).
+ACTIVE_HOOK_EVENTS = Sql(
+    "webhook_active_events",
+    "SELECT id, unit_id, events FROM webhook WHERE active AND user_id IS NULL",
+)
+UNIT_PARENTS = Sql("webhook_unit_parents", "SELECT id, parent_id FROM unit")
+
+
+def plan_units_query(count: int) -> Sql:
+    """The unit of each of ``count`` plans ``:p0``..."""
+    marks = ", ".join(f":p{i}" for i in range(count))
+    return Sql("webhook_plan_units", f"SELECT id, unit_id FROM plan WHERE id IN ({marks})")

@@ -18,6 +18,11 @@ committing: a sender that dies right there leaves the row to be sent again
 after the lease. Delivery is therefore at-least-once; every attempt of an
 event carries the same ``X-Planflow-Event-Id``, by which a receiver dedupes.
 Enqueuing is exactly-once (``services.webhook_events``).
+
+A group robot (``kind`` dingtalk, wecom or feishu) goes through the same
+rows and steps; only the POST differs: its message is rendered from the
+event's body in the robot's language and signed the vendor's way
+(``core.robots``), and a 2xx whose JSON code is not 0 is a failure.
 """
 
 from __future__ import annotations
@@ -27,11 +32,12 @@ import logging
 import os
 import socket
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from planflow.clock import Clock
+from planflow.core.robots import WEBHOOK, robot_request, vendor_outcome
 from planflow.core.webhooks import iso_z, signature
 from planflow.integrations.webhooks.transport import Answer, HttpTransport, Transport
 from planflow.storage import webhook_store as ws
@@ -79,6 +85,16 @@ class _Hook:
     secret: str
     active: bool
     allow_private: bool
+    kind: str = WEBHOOK
+    language: str = "en"
+
+
+def base_url_from_env() -> str | None:
+    """Where robot messages link to: ``PLANFLOW_BASE_URL`` (else the mail's base URL)."""
+    found = os.environ.get("PLANFLOW_BASE_URL") or os.environ.get("PLANFLOW_MAIL_BASE_URL")
+    if found and found.startswith(("http://", "https://")):
+        return found.rstrip("/")
+    return None
 
 
 class WebhookSender:
@@ -97,8 +113,11 @@ class WebhookSender:
         max_attempts: int = 10,
         backoff: timedelta = timedelta(seconds=30),
         backoff_cap: timedelta = timedelta(hours=1),
+        base_url: str | None = None,
     ) -> None:
         self.db = db
+        #: The web UI's address, for the link in a robot's message.
+        self.base_url = base_url if base_url is not None else base_url_from_env()
         self.clock = clock
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self.transport = transport or HttpTransport(timeout)
@@ -155,15 +174,7 @@ class WebhookSender:
             log.info("webhook delivery %s: taken over by another sender, not sent here", row.id)
             report.taken_over += 1
             return
-        body = row.body.encode("utf-8")
-        timestamp = str(int(at.timestamp()))
-        headers = {
-            "X-Planflow-Event-Id": row.event_id,
-            "X-Planflow-Event": row.event_type,
-            "X-Planflow-Timestamp": timestamp,
-            "X-Planflow-Signature": signature(hook.secret, timestamp, body),
-        }
-        answer = self.transport.post(hook.url, body, headers, allow_private=hook.allow_private)
+        answer = self._post(row, hook, at)
         attempts = row.attempts + 1
         entry = {"at": iso_z(at), "status": answer.status, "error": answer.error}
         entry["ms"] = answer.elapsed_ms
@@ -191,6 +202,29 @@ class WebhookSender:
             # Our lease ran out during the POST and another sender holds the row:
             # the documented at-least-once window.
             log.warning("webhook delivery %s: sent, but its claim had expired", row.id)
+
+    def _post(self, row: _Claimed, hook: _Hook, at: datetime) -> Answer:
+        """One attempt: planflow's signed JSON, or the robot's vendor message."""
+        if hook.kind != WEBHOOK:
+            req = robot_request(
+                hook.kind, hook.url, hook.secret, row.body, hook.language, self.base_url, at
+            )
+            answer = self.transport.post(
+                req.url, req.body, req.headers, allow_private=hook.allow_private
+            )
+            if not answer.delivered:
+                return answer
+            sent, error, retry = vendor_outcome(answer.body)
+            return answer if sent else replace(answer, error=error, retry=retry, refused=True)
+        body = row.body.encode("utf-8")
+        timestamp = str(int(at.timestamp()))
+        headers = {
+            "X-Planflow-Event-Id": row.event_id,
+            "X-Planflow-Event": row.event_type,
+            "X-Planflow-Timestamp": timestamp,
+            "X-Planflow-Signature": signature(hook.secret, timestamp, body),
+        }
+        return self.transport.post(hook.url, body, headers, allow_private=hook.allow_private)
 
     def _finish(
         self,
@@ -238,8 +272,10 @@ class WebhookSender:
 def _load_hooks(tx: Tx, ids: list[int]) -> dict[int, _Hook]:
     params = {f"h{i}": v for i, v in enumerate(ids)}
     return {
-        int(i): _Hook(url, secret, bool(active), bool(private))
-        for i, url, secret, active, private in tx.all(ws.hooks_query(len(ids)), params)
+        int(i): _Hook(url, secret, bool(active), bool(private), kind, language)
+        for i, url, secret, active, private, kind, language in tx.all(
+            ws.hooks_query(len(ids)), params
+        )
     }
 
 

@@ -42,10 +42,14 @@ class Answer:
     #: Worth trying again later (5xx, 408, 429, timeouts, broken connections).
     retry: bool
     elapsed_ms: int
+    #: The start of a 2xx answer's body (a group robot's vendor puts its verdict there).
+    body: bytes = b""
+    #: A 2xx whose body says the message was not taken (a robot vendor's code).
+    refused: bool = False
 
     @property
     def delivered(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
+        return self.status is not None and 200 <= self.status < 300 and not self.refused
 
 
 class Transport(Protocol):
@@ -104,9 +108,9 @@ class HttpTransport:
     ) -> Answer:
         started = time.monotonic()
 
-        def answer(status: int | None, error: str | None, retry: bool) -> Answer:
+        def answer(status: int | None, error: str | None, retry: bool, body: bytes = b"") -> Answer:
             elapsed = int((time.monotonic() - started) * 1000)
-            return Answer(status, error[:400] if error else None, retry, elapsed)
+            return Answer(status, error[:400] if error else None, retry, elapsed, body)
 
         try:
             scheme, host, port = check_url(url)
@@ -131,7 +135,7 @@ class HttpTransport:
         try:
             conn.request("POST", target, body=body, headers=all_headers)
             response = conn.getresponse()
-            response.read(MAX_READ)
+            data = response.read(MAX_READ)
             status = response.status
         except PrivateAddress as exc:
             return answer(None, f"{exc.code}: {exc}", False)
@@ -144,6 +148,6 @@ class HttpTransport:
         finally:
             conn.close()
         if 200 <= status < 300:
-            return answer(status, None, False)
+            return answer(status, None, False, data)
         retry = status >= 500 or status in RETRY_STATUSES
         return answer(status, f"HTTP {status}", retry)
