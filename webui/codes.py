@@ -26,7 +26,7 @@ from planflow.core.inspection.scoring import ScoreProblem
 from planflow.core.notes import NoteLabels
 from planflow.errors import PlanflowError, Refusal
 
-from .i18n import action_label, current_language, format_when, role_label
+from .i18n import action_label, current_language, format_when, role_label, state_label
 from .users import planflow
 
 Params = Mapping[str, Any]
@@ -63,6 +63,11 @@ REFUSALS: dict[str, Callable[[Params], str]] = {
         at=_when(p["next_at"]),
     ),
     "nothing_to_urge": lambda p: gettext("Nobody else holds a task on this plan now."),
+    "return_target_not_allowed": lambda p: gettext(
+        "The plan cannot be returned to %(target)s; from here it may go back to: %(allowed)s.",
+        target=_state(p.get("target")),
+        allowed=", ".join(_state(s) for s in p.get("allowed", ())),
+    ),
 }
 
 
@@ -80,6 +85,14 @@ def _action(name: object) -> str:
     for spec in planflow().registry.all():
         if isinstance(name, str) and spec.transition_named(name) is not None:
             return action_label(spec, name)
+    return str(name or "")
+
+
+def _state(name: object) -> str:
+    """A state a refusal names, by its label in the definitions at hand."""
+    for spec in planflow().registry.all():
+        if isinstance(name, str) and name in spec.state_names:
+            return state_label(spec, name)
     return str(name or "")
 
 

@@ -78,6 +78,7 @@ from .views import PlanSummary as PlanSummary
 from .views import PlanView as PlanView
 from .views import ProgressReport as ProgressReport
 from .views import QueueEntry as QueueEntry
+from .views import ReturnOption as ReturnOption
 from .views import ReviewQueue as ReviewQueue
 from .views import RevisionView as RevisionView
 from .views import RoleView as RoleView
@@ -125,6 +126,7 @@ __all__ = [
     "PlanflowError",
     "ProgressReport",
     "QueueEntry",
+    "ReturnOption",
     "ReviewQueue",
     "RevisionView",
     "RoleView",

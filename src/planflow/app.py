@@ -61,6 +61,7 @@ from planflow.services.org_admin import OrgAdmin
 from planflow.services.overview import UnitPlan, YearOverview, year_overview
 from planflow.services.plan_creation import units_for_new_plans
 from planflow.services.plans import PlanService
+from planflow.services.returns import Returns
 from planflow.services.unit_moves import UnitMoves
 from planflow.services.visibility import Viewer
 from planflow.services.webhooks import Webhooks
@@ -80,6 +81,7 @@ from planflow.views import (
     Page,
     PlanSummary,
     PlanView,
+    ReturnOption,
     ReviewQueue,
     TaskEntry,
     UnitRef,
@@ -98,6 +100,7 @@ class Services:
     inspections: InspectionService
     inbox: Inbox
     gestures: Gestures
+    returns: Returns
 
 
 class Planflow:
@@ -135,6 +138,7 @@ class Planflow:
             inspections=InspectionService(self.service),
             inbox=Inbox(self.db, self.clock),
             gestures=Gestures(self.service),
+            returns=Returns(self.service),
         )
         self.names = Names(self.db, self.service.org_cache)
         #: The organisation's changes inside a caller's session (``storage.org_repo``).
@@ -355,6 +359,35 @@ class Planflow:
             at=change.at,
             notified=tuple(org.usernames.get(u, "?") for u in change.notified),
         )
+
+    def return_to(
+        self,
+        plan_id: int,
+        state: str,
+        actor: str,
+        comment: str | None,
+        expected_version: int | None = None,
+    ) -> ActionResult:
+        """Send the plan back to an earlier ``state`` its current state allows
+        (``allows: return_to``), as a holder of its task, with a reason. Refused with
+        ``GuardFailed`` (``return_target_not_allowed{state, target, allowed}``,
+        ``comment_required``, ``not_self``), ``ActionNotAllowed`` where the state
+        allows no return, ``PermissionDenied`` for someone not holding the task."""
+        change = self.services.returns.return_to(
+            plan_id, state, self.names.user_id(actor), comment, expected_version
+        )
+        return ActionResult(
+            plan_id=plan_id,
+            action=change.action,
+            from_state=change.from_state,
+            to_state=change.to_state,
+            version=change.new_version,
+        )
+
+    def return_options(self, plan_id: int, actor: str, lang: str = "en") -> list[ReturnOption]:
+        """The earlier states ``actor`` may send the plan back to now (empty: none)."""
+        states = self.services.returns.options(plan_id, self.names.user_id(actor))
+        return [ReturnOption(s.name, s.label.get(lang)) for s in states]
 
     def urge_option(self, plan_id: int, actor: str) -> UrgeOption | None:
         """Whether ``actor`` may urge the plan: None when never (not theirs, no task

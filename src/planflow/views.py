@@ -111,6 +111,14 @@ class UrgeResult:
 
 
 @dataclass(frozen=True, slots=True)
+class ReturnOption:
+    """An earlier state a reviewer may return a plan to (``Planflow.return_options``)."""
+
+    state: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
 class UrgeOption:
     """Whether a user may urge a plan now (``Planflow.urge_option``): ``refusal`` is
     None, or why not yet (``urge_too_soon`` with the time of the next)."""
