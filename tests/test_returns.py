@@ -90,7 +90,13 @@ def test_the_committee_sends_its_plan_back_and_gets_it_again(pf: Planflow, org: 
         ("approved", "reviewer", "No.", GuardFailed, ["return_target_not_allowed"]),
         ("nowhere", "reviewer", "No.", GuardFailed, ["return_target_not_allowed"]),
         ("draft", "reviewer", "  ", GuardFailed, ["comment_required"]),
-        ("approved", "reviewer", "", GuardFailed, ["return_target_not_allowed", "comment_required"]),
+        (
+            "approved",
+            "reviewer",
+            "",
+            GuardFailed,
+            ["return_target_not_allowed", "comment_required"],
+        ),
         ("draft", "chair_a", "Mine.", PermissionDenied, []),
         ("draft", "drafter_a", "Mine.", PermissionDenied, []),
     ],
@@ -137,3 +143,70 @@ def test_a_stale_return_is_refused(pf: Planflow, org: Org) -> None:
     pf.fire(plan_id, "approve", "reviewer2")
     with pytest.raises(StaleVersion):
         pf.return_to(plan_id, "draft", "reviewer", "Too late.", expected_version=version)
+
+
+# -- bulk approve / return ---------------------------------------------------------------
+
+
+def test_bulk_approve_does_each_plan_on_its_own_and_reports_each(pf: Planflow, org: Org) -> None:
+    fresh = under_review(pf)
+    stale = under_review(pf)
+    early = submitted(pf)  # not under review yet: approve is not possible there
+    seen = {p: pf.plan(p).version for p in (fresh, stale, early)}
+    pf.content.add_comment(stale, "A remark meanwhile.", actor="reviewer2")
+    stale_before = footprint(pf, stale)
+    early_before = footprint(pf, early)
+    outcomes = pf.bulk(
+        [(fresh, seen[fresh]), (stale, seen[stale]), (early, seen[early])],
+        "approve",
+        "reviewer",
+        "Fine.",
+    )
+    assert [(o.plan_id, o.done, o.to_state, o.code) for o in outcomes] == [
+        (fresh, True, "approved", None),
+        (stale, False, None, "stale_version"),
+        (early, False, None, "action_not_allowed"),
+    ]
+    assert outcomes[1].params["current"] == seen[stale] + 1
+    assert pf.plan(fresh).state == "approved"
+    # (notifications are counted per person, and the approved plan told its chair)
+    assert footprint(pf, stale)[:3] == stale_before[:3]
+    assert footprint(pf, early)[:3] == early_before[:3]
+    assert pf.audit_trail(fresh)[-1].comment == "Fine."
+    assert pf.verify_audit().ok
+
+
+def test_bulk_return_needs_the_comment_and_may_pick_the_state(pf: Planflow, org: Org) -> None:
+    a, b = under_review(pf), under_review(pf)
+    items = [(a, pf.plan(a).version), (b, pf.plan(b).version)]
+    refused = pf.bulk(items, "return", "reviewer", "")
+    assert [(o.done, o.code) for o in refused] == [(False, "guard_failed")] * 2
+    assert refused[0].params["refusals"][0]["code"] == "comment_required"
+    done = pf.bulk(items, "return", "reviewer", "Dates.", return_to="draft")
+    assert [(o.done, o.to_state) for o in done] == [(True, "draft")] * 2
+    plain = under_review(pf)
+    (back,) = pf.bulk([(plain, pf.plan(plain).version)], "return", "reviewer", "Again.")
+    assert (back.done, back.to_state) == (True, "returned")
+
+
+@pytest.mark.parametrize(
+    ("items", "action", "code"),
+    [
+        ([], "approve", "bulk_empty"),
+        ([(1, 1), (1, 1)], "approve", "bulk_duplicate"),
+        ([(0, 1)], "approve", "bulk_bad_item"),
+        ([(n, 1) for n in range(1, 102)], "approve", "bulk_too_many"),
+        ([(1, 1)], "delete", "bulk_action_unknown"),
+    ],
+)
+def test_a_bulk_selection_that_cannot_be_meant_does_nothing(
+    pf: Planflow, org: Org, items: list[tuple[int, int]], action: str, code: str
+) -> None:
+    from planflow import ValidationError
+
+    plan_id = under_review(pf)
+    before = footprint(pf, plan_id)
+    with pytest.raises(ValidationError) as refused:
+        pf.bulk(items, action, "reviewer", "x")
+    assert refused.value.code == code
+    assert footprint(pf, plan_id) == before

@@ -64,6 +64,7 @@ from .views import ActionResult as ActionResult
 from .views import ApiTokenView as ApiTokenView
 from .views import AuditEntry as AuditEntry
 from .views import AuditReport as AuditReport
+from .views import BulkOutcome as BulkOutcome
 from .views import CommentView as CommentView
 from .views import DeliveryAttempt as DeliveryAttempt
 from .views import EvidenceFile as EvidenceFile
@@ -101,6 +102,7 @@ __all__ = [
     "ApiTokenView",
     "AuditEntry",
     "AuditReport",
+    "BulkOutcome",
     "CommentView",
     "CriterionScore",
     "DefinitionError",

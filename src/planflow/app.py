@@ -52,6 +52,7 @@ from planflow.services import simulation
 from planflow.services.accounts import Accounts
 from planflow.services.admin_directory import AdminDirectory
 from planflow.services.api_tokens import ApiTokens
+from planflow.services.bulk import Bulk
 from planflow.services.content import PlanContentService
 from planflow.services.execution import ExecutionService
 from planflow.services.gestures import Gestures, acted_on_fact
@@ -78,6 +79,7 @@ from planflow.views import (
     ActionResult,
     AuditEntry,
     AuditReport,
+    BulkOutcome,
     Page,
     PlanSummary,
     PlanView,
@@ -101,6 +103,7 @@ class Services:
     inbox: Inbox
     gestures: Gestures
     returns: Returns
+    bulk: Bulk
 
 
 class Planflow:
@@ -138,7 +141,8 @@ class Planflow:
             inspections=InspectionService(self.service),
             inbox=Inbox(self.db, self.clock),
             gestures=Gestures(self.service),
-            returns=Returns(self.service),
+            returns=(returns := Returns(self.service)),
+            bulk=Bulk(self.service, returns),
         )
         self.names = Names(self.db, self.service.org_cache)
         #: The organisation's changes inside a caller's session (``storage.org_repo``).
@@ -382,6 +386,26 @@ class Planflow:
             from_state=change.from_state,
             to_state=change.to_state,
             version=change.new_version,
+        )
+
+    def bulk(
+        self,
+        items: Sequence[tuple[int, int]],
+        action: str,
+        actor: str,
+        comment: str | None,
+        *,
+        return_to: str | None = None,
+    ) -> list[BulkOutcome]:
+        """``approve`` or ``return`` each ``(plan_id, expected_version)`` of a selection
+        with one comment; each plan is its own transition, with its own permission,
+        guard and version check, done whole or not at all. One outcome per plan, in
+        order: done (new state) or refused (code, params). ``return_to`` sends each
+        back to that earlier state instead of the definition's ``return_for_revision``.
+        A selection that cannot be meant (empty, over 100, a plan twice) is
+        ``ValidationError`` and nothing is done."""
+        return self.services.bulk.run(
+            items, action, self.names.user_id(actor), comment, return_to=return_to
         )
 
     def return_options(self, plan_id: int, actor: str, lang: str = "en") -> list[ReturnOption]:
