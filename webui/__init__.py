@@ -68,6 +68,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         progress,
         reviews,
         self_assessment,
+        steps,
     )
 
     app.register_blueprint(health.bp)
@@ -75,6 +76,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(plans.bp)
+    app.register_blueprint(steps.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(editor.bp)
     app.register_blueprint(reviews.bp)
