@@ -173,6 +173,20 @@ ERRORS: dict[str, Callable[[Params], str]] = {
         "The year must lie between %(min)s and %(max)s.", min=p["min"], max=p["max"]
     ),
     "comment_empty": lambda p: gettext("A comment cannot be empty."),
+    # A bulk selection that cannot be meant (``Planflow.bulk``): nothing was done.
+    "bulk_empty": lambda p: gettext("Select at least one plan, then approve or return."),
+    "bulk_too_many": lambda p: gettext(
+        "At most %(max)s plans at once; %(count)s were selected.", max=p["max"], count=p["count"]
+    ),
+    "bulk_duplicate": lambda p: gettext(
+        "Plan %(plan)s is selected twice; nothing was done.", plan=p["plan_id"]
+    ),
+    "bulk_bad_item": lambda p: gettext(
+        "Plan %(plan)s at version %(version)s cannot be meant; nothing was done.",
+        plan=p["plan_id"],
+        version=p["version"],
+    ),
+    "bulk_action_unknown": lambda p: gettext("Choose approve or return."),
     "text_too_long": lambda p: gettext(
         "This text can have at most %(max)s characters; it has %(length)s.",
         max=p["max"],
