@@ -92,7 +92,16 @@ def step(plan_id: int, action: str) -> tuple[str, int]:
     if seen is None or not 0 <= seen <= plan.version:
         seen = plan.version
     form = StepForm(formdata=None, expected_version=seen)
-    return _page(plan, action, form)
+    return _page(plan, action, form, _blocked(pf, plan, action))
+
+
+def _blocked(pf: Planflow, plan: PlanView, action: str) -> str | None:
+    """Why the action cannot be taken now, said before the user writes a reason."""
+    for option in pf.available_actions(plan.id, me().username, lang=current_language()):
+        if option.trigger == action and not option.ready:
+            reasons = " ".join(refusal_text(r) for r in option.blocked_by)
+            return f"{gettext('%(action)s is not possible yet:', action=option.label)} {reasons}"
+    return None
 
 
 @bp.route("/<id:plan_id>/step/<string(maxlength=64):action>", methods=["POST"])
