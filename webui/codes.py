@@ -80,6 +80,11 @@ def _person(user_id: object) -> str:
     return pf.display_names([username]).get(username, username)
 
 
+def person_name(user_id: object) -> str:
+    """A person a notice or refusal names by user id, by their display name."""
+    return _person(user_id)
+
+
 def _action(name: object) -> str:
     """A trigger a refusal names, by its label in the definitions at hand."""
     for spec in planflow().registry.all():

@@ -94,3 +94,18 @@ def test_bulk_from_the_queue_confirms_then_lists_each_plan(
     assert empty.status_code == 422
     bad = client.post_form("/reviews/bulk", {"action": "approve", "plan": ["1@x"]})
     assert bad.status_code == 422
+
+
+def test_a_notice_says_who_did_what_and_opening_it_marks_it_read(app: Flask, plans: Plans) -> None:
+    plan_id = plans.under_review()
+    plans.pf.return_to(plan_id, "draft", "reviewer", "Add the budget.")
+    chair = signed_in(app, "chair_a")
+    page = text(chair.get("/notifications/"))
+    assert "Reviewer returned the plan to: Draft" in page and "Add the budget." in page
+    found = re.search(r'href="(/notifications/(\d+)/open\?plan=\d+)"', page)
+    assert found is not None
+    opened = chair.get(found.group(1))
+    assert opened.status_code == 302 and opened.headers["Location"].endswith(f"/plans/{plan_id}")
+    (entry,) = [n for n in plans.pf.inbox.notifications("chair_a") if n.id == int(found.group(2))]
+    assert entry.read_at is not None
+    assert chair.get(f"/notifications/{int(found.group(2)) + 999}/open").status_code == 404
