@@ -23,7 +23,9 @@ Views (``planflow.views``): what the front door returns, frozen, never rows
     ``ProgressReport``, ``EvidenceFile``, ``InspectionRoundView``, ``InspectionResult``,
     ``UnitView``, ``UnitMoved``, ``UserView``, ``RoleView``, ``ApiTokenView``,
     ``NewApiToken``, ``WebhookView``, ``NewWebhook``, ``WebhookDeliveryView``,
-    ``DeliveryAttempt``, ``UrgeResult``, ``UrgeOption``, and ``ActionOption`` (what a
+    ``DeliveryAttempt``, ``UrgeResult``, ``UrgeOption``, ``ReturnOption`` (an earlier
+    state a reviewer may send a plan back to), ``BulkOutcome`` (one plan of a bulk
+    approve or return), and ``ActionOption`` (what a
     user may do on a plan now; ``blocked_by`` says what would refuse it).
 
 Content: ``PlanContent`` (sections of numbered items), ``Section``, ``Item``,
