@@ -93,6 +93,10 @@ EXPECTED: dict[str, list[tuple[str, int]]] = {
     "timer_unknown_trigger": [("unknown trigger 'auto_close'", 13)],
     "timer_without_due": [("state 'draft' has no task with a due: date", 11)],
     "top_level_not_mapping": [("the top level must be a mapping", 2)],
+    "return_to_unknown_state": [
+        ("return_to state 'drafted' is not defined under states: (did you mean 'draft'?)", 10)
+    ],
+    "return_to_later_state": [("return_to state 'checked' is not an earlier step of 'review'", 12)],
     "undefined_dest_state": [("dest state 'nowhere' is not defined", 10)],
     "undefined_initial_state": [("initial state 'start' is not defined", 4)],
     "undefined_source_state": [

@@ -190,6 +190,29 @@ def test_an_urge(labels: RegistryLabels, lang: str, subject: str, lead: str) -> 
     assert "2027" in out.body  # the due time
 
 
+@pytest.mark.parametrize(
+    ("lang", "subject", "lead"),
+    [
+        ("en", "Returned to “Draft”: “Branch A plan”", "Reviewer returned the plan"),
+        ("zh", "已退回到“草稿”：计划「Branch A plan」", "Reviewer已将计划「Branch A plan」退回"),
+        ("ko", "‘초안’ 단계로 되돌려짐: 계획 ‘Branch A plan’", "Reviewer 님이 계획"),
+    ],
+)
+def test_a_return_to_an_earlier_step(
+    labels: RegistryLabels, lang: str, subject: str, lead: str
+) -> None:
+    payload = {
+        **TRANSITION,
+        "actor": 5,
+        "from": "under_review",
+        "to": "draft",
+        "comment": "Add the budget.",
+    }
+    out = render("returned", payload, ctx(lang, labels), actor_name="Reviewer")
+    assert out.subject == f"[planflow] {subject}"
+    assert lead in out.body and "Add the budget." in out.body
+
+
 def test_a_former_trigger_name_is_labelled_as_its_trigger(labels: RegistryLabels) -> None:
     payload = {**TRANSITION, "action": "withdraw", "from": "draft", "to": "abandoned"}
     out = render("transition", payload, ctx("zh", labels))
@@ -197,7 +220,7 @@ def test_a_former_trigger_name_is_labelled_as_its_trigger(labels: RegistryLabels
 
 
 @pytest.mark.parametrize(
-    "kind", ["transition", "remind", "escalate", "reroute", "urge", "surprise", ""]
+    "kind", ["transition", "remind", "escalate", "reroute", "urge", "returned", "surprise", ""]
 )
 @pytest.mark.parametrize("payload", BAD_PAYLOADS)
 @pytest.mark.parametrize("lang", [*LANGUAGES, "fr", ""])

@@ -4,8 +4,10 @@ A hypothesis ``RuleBasedStateMachine`` drives one ``Planflow`` on a fresh
 database (both SQLite and PostgreSQL). Its rules create annual and committee
 plans, edit their content, fire actions (real and bogus triggers, the right
 and the wrong people, the submitter, deactivated users, the system, with or
-without a comment, with a current or a stale ``expected_version``) and switch
-users on and off.
+without a comment, with a current or a stale ``expected_version``), return
+plans to a chosen earlier step (allowed and not; resubmitted, a plan comes
+straight back where the definition says so), bulk-approve and bulk-return
+selections (each plan as if fired on its own) and switch users on and off.
 
 Before every call the machine works out what *must* happen from the workflow
 definition (``WorkflowSpec``) and the organisation (``pf.org_snapshot()``)
@@ -109,6 +111,11 @@ REASON = "Reasons given in the meeting."
 BACKWARD_FROM = {"abandon": 7, "recall": 6, "return_for_revision": 5, "require_rectification": 5}
 #: Mostly no version or the current one; sometimes one behind or ahead (stale).
 EXPECTED_VERSION_KINDS = ("none", "none", "none", "current", "current", "behind", "ahead")
+#: The triggers a bulk action fires, by trigger: its bulk action.
+BULK_TRIGGERS = {"approve": "approve", "return_for_revision": "return"}
+REVIEWERS = ("reviewer", "reviewer2", "member1", "member2", "dual") * 2
+#: Where a return may be asked to go: allowed somewhere, never allowed, or no state at all.
+RETURN_TARGETS = ("draft", "submitted", "returned", "approved", "nowhere")
 CONTENT_KINDS = ("empty", "no_items", "complete", "missing_due", "wrong_year")
 
 SQLITE_EXAMPLES, SQLITE_STEPS = 25, 30
@@ -165,6 +172,9 @@ class PlanModel:
     #: Whether someone other than the submitter decided on it since its last
     #: submission (a transition, a counted vote): then a recall is too late.
     acted_on: bool = False
+    #: The state a reviewer returned it from (``return_to``) when that state takes
+    #: it straight back on resubmission (``return_to_returner``); None after any other move.
+    returned_from: str | None = None
     #: (action, actor_id, from_state, to_state) for every successful change
     log: list[tuple[str, int | None, str | None, str]] = field(default_factory=list)
 
@@ -279,7 +289,46 @@ def expect_fire(
         voters = plan.votes.get(plan.revision, set()) | {actor}
         if len(voters) < t.quorum.required:
             to_state = plan.state
+    if t.submission and plan.returned_from not in (None, to_state) and to_state != plan.state:
+        to_state = plan.returned_from  # straight back to the reviewer who returned it
     return Allowed(t, to_state)
+
+
+def expect_return(
+    spec: WorkflowSpec,
+    snap: OrgSnapshot,
+    plan: PlanModel,
+    actor: int,
+    target: str,
+    comment: str | None,
+    expected_version: int | None,
+) -> Refused | str:
+    """What a return to ``target`` must do: the state it goes to, or the refusal."""
+    if expected_version is not None and expected_version != plan.version:
+        return Refused(StaleVersion, "stale expected_version")
+    allowed = spec.state(plan.state).return_to
+    if not allowed:
+        return Refused(ActionNotAllowed, f"{plan.state!r} allows no return")
+    holds_task = (
+        plan.task_role is not None
+        and plan.task_unit_id is not None
+        and actor in snap.active_users
+        and actor in snap.holders(plan.task_role, plan.task_unit_id)
+    )
+    if not holds_task:
+        return Refused(PermissionDenied, "the actor does not hold the plan's task")
+    failing = [
+        name
+        for name, ok in (
+            ("return_target_not_allowed", target in allowed),
+            ("comment_required", bool(comment and comment.strip())),
+            ("not_self", actor != plan.submitted_by),
+        )
+        if not ok
+    ]
+    if failing:
+        return Refused(GuardFailed, f"refusals {failing}")
+    return target
 
 
 def inspect_of(spec: WorkflowSpec) -> TransitionSpec:
@@ -492,8 +541,14 @@ class PlanflowMachine(RuleBasedStateMachine):
             change = call()
         except PlanflowError as e:
             raise AssertionError(f"{what}: the model allows it, the engine raised {e!r}") from e
+        assert (change.from_state, change.to_state) == (plan.state, outcome.to_state)
+        self.fired(plan, outcome, actor, snap)
+
+    def fired(
+        self, plan: PlanModel, outcome: Allowed, actor: int | None, snap: OrgSnapshot
+    ) -> None:
+        """The model after a successful transition."""
         t, from_state = outcome.transition, plan.state
-        assert (change.from_state, change.to_state) == (from_state, outcome.to_state)
         plan.version += 1
         if t.quorum is not None and actor is not None:
             plan.votes.setdefault(plan.revision, set()).add(actor)
@@ -505,6 +560,7 @@ class PlanflowMachine(RuleBasedStateMachine):
         elif actor is not None and actor != plan.submitted_by and plan.revision > 0:
             plan.acted_on = True
         if outcome.to_state != from_state:
+            plan.returned_from = None
             self.enter_state(plan, outcome.to_state, snap)
         # The trail names the trigger, also when it was fired by a former name.
         plan.log.append((t.trigger, actor, from_state, outcome.to_state))
@@ -539,6 +595,97 @@ class PlanflowMachine(RuleBasedStateMachine):
         self.fire_and_check(self.pick(index), action, self.uid(actor), comment, version_kind)
 
     @precondition(lambda self: self.plans)
+    @rule(
+        index=st.integers(0, 100),
+        actor=st.sampled_from(USERNAMES),
+        to=st.sampled_from(RETURN_TARGETS),  # ``target`` is the rule's own keyword
+        comment=st.sampled_from(COMMENTS),
+        version_kind=st.sampled_from(EXPECTED_VERSION_KINDS),
+    )
+    def return_to(
+        self, index: int, actor: str, to: str, comment: str | None, version_kind: str
+    ) -> None:
+        """A return to a chosen earlier step, by anyone, to any state (or none)."""
+        self.return_and_check(self.pick(index), self.users[actor], to, comment, version_kind)
+
+    def return_and_check(
+        self, plan: PlanModel, actor: int, target: str, comment: str | None, version_kind: str
+    ) -> None:
+        spec, snap = self.specs[plan.workflow], self.snapshot()
+        expected_version = self.expected_version(plan, version_kind)
+        outcome = expect_return(spec, snap, plan, actor, target, comment, expected_version)
+        if isinstance(outcome, Refused):
+            outcome = unseen(outcome, snap, actor, plan)
+
+        def call() -> Any:
+            return self.pf.services.returns.return_to(
+                plan.id, target, actor, comment, expected_version
+            )
+
+        what = f"return_to {target!r} by user {actor} on {plan.workflow}#{plan.id} in {plan.state}"
+        if isinstance(outcome, Refused):
+            return self.expect_refused(outcome, call, what)
+        try:
+            change = call()
+        except PlanflowError as e:
+            raise AssertionError(f"{what}: the model allows it, the engine raised {e!r}") from e
+        from_state = plan.state
+        assert (change.from_state, change.to_state) == (from_state, target)
+        plan.version += 1
+        back = spec.state(from_state).return_to_returner
+        plan.returned_from = from_state if back else None
+        self.enter_state(plan, target, snap)
+        plan.log.append(("return_to", actor, from_state, target))
+
+    @precondition(lambda self: self.plans)
+    @rule(
+        indices=st.lists(st.integers(0, 99), min_size=1, max_size=4),
+        # Mostly people who review somewhere, so that some plans are done.
+        actor=st.sampled_from(REVIEWERS + USERNAMES),
+        action=st.sampled_from(("approve", "return")),
+        comment=st.sampled_from(COMMENTS),
+        version_kinds=st.lists(st.sampled_from(("current", "behind")), min_size=4, max_size=4),
+    )
+    def bulk(
+        self,
+        indices: list[int],
+        actor: str,
+        action: str,
+        comment: str | None,
+        version_kinds: list[str],
+    ) -> None:
+        """Bulk approve/return: each plan exactly as if fired on its own."""
+        plans = list({id(p): p for p in (self.pick(i) for i in indices)}.values())
+        self.bulk_and_check(plans, self.users[actor], action, comment, version_kinds)
+
+    def bulk_and_check(
+        self,
+        plans: list[PlanModel],
+        uid: int,
+        action: str,
+        comment: str | None,
+        version_kinds: list[str],
+    ) -> None:
+        snap = self.snapshot()
+        trigger = {"approve": "approve", "return": "return_for_revision"}[action]
+        items, expected = [], []
+        for plan, kind in zip(plans, version_kinds, strict=False):
+            version = self.expected_version(plan, kind)
+            assert version is not None
+            items.append((plan.id, version))
+            spec = self.specs[plan.workflow]
+            outcome = expect_fire(spec, snap, plan, trigger, uid, comment, version)
+            expected.append((plan, unseen(outcome, snap, uid, plan)))
+        outcomes = self.pf.services.bulk.run(items, action, uid, comment)
+        assert [o.plan_id for o in outcomes] == [p.id for p, _ in expected]
+        for o, (plan, outcome) in zip(outcomes, expected, strict=True):
+            if isinstance(outcome, Refused):
+                assert not o.done and o.code == outcome.error.code, (o, outcome)
+                continue
+            assert o.done and o.to_state == outcome.to_state, (o, outcome)
+            self.fired(plan, outcome, uid, snap)
+
+    @precondition(lambda self: self.plans)
     @rule(index=st.integers(0, 100), choices=st.lists(st.integers(0, 7), min_size=1, max_size=8))
     def walk(self, index: int, choices: list[int]) -> None:
         """Up to eight allowed moves on one plan, each preceded by probes that must fail.
@@ -559,6 +706,8 @@ class PlanflowMachine(RuleBasedStateMachine):
                 continue
             if choice == 1 and self.try_recall(plan, spec):
                 continue
+            if choice in (2, 5) and self.try_return(plan, spec, snap, choice):
+                continue
             moves = []
             for t in spec.transitions_from(plan.state):
                 if t.actor is None or choice < BACKWARD_FROM.get(t.trigger, 0):
@@ -571,7 +720,12 @@ class PlanflowMachine(RuleBasedStateMachine):
             if moves:
                 t, mover, outcomes = moves[choice % len(moves)]
                 self.probe(plan, t, mover, outcomes, choice)
-                self.fire_and_check(plan, t.trigger, self.users[mover], REASON, "current")
+                if choice == 3 and t.trigger in BULK_TRIGGERS:
+                    self.bulk_and_check(
+                        [plan], self.users[mover], BULK_TRIGGERS[t.trigger], REASON, ["current"]
+                    )
+                else:
+                    self.fire_and_check(plan, t.trigger, self.users[mover], REASON, "current")
                 continue
             editors = [
                 name
@@ -581,6 +735,24 @@ class PlanflowMachine(RuleBasedStateMachine):
             if plan.state not in editable_states(spec) or not editors:
                 return
             self.check_set_content(plan, editors[choice % len(editors)], "complete", "none")
+
+    def try_return(
+        self, plan: PlanModel, spec: WorkflowSpec, snap: OrgSnapshot, choice: int
+    ) -> bool:
+        """A holder of its task returns it to one of the states its state allows."""
+        allowed = spec.state(plan.state).return_to
+        if not allowed or plan.task_role is None or plan.task_unit_id is None:
+            return False
+        holders = sorted(
+            uid
+            for uid in snap.holders(plan.task_role, plan.task_unit_id)
+            if uid in snap.active_users and uid != plan.submitted_by
+        )
+        if not holders:
+            return False
+        target = allowed[choice % len(allowed)]
+        self.return_and_check(plan, holders[0], target, REASON, "current")
+        return True
 
     def try_recall(self, plan: PlanModel, spec: WorkflowSpec) -> bool:
         """Its submitter tries to recall it: back to draft while nobody else has

@@ -73,6 +73,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         progress,
         reviews,
         self_assessment,
+        steps,
         tokens,
     )
 
@@ -83,6 +84,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(plans.bp)
     app.register_blueprint(plan_import.bp)
     app.register_blueprint(documents.bp)
+    app.register_blueprint(steps.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(editor.bp)
     app.register_blueprint(reviews.bp)

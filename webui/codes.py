@@ -26,7 +26,7 @@ from planflow.core.inspection.scoring import ScoreProblem
 from planflow.core.notes import NoteLabels
 from planflow.errors import PlanflowError, Refusal
 
-from .i18n import action_label, current_language, format_when, role_label
+from .i18n import action_label, current_language, format_when, role_label, state_label
 from .users import planflow
 
 Params = Mapping[str, Any]
@@ -63,6 +63,11 @@ REFUSALS: dict[str, Callable[[Params], str]] = {
         at=_when(p["next_at"]),
     ),
     "nothing_to_urge": lambda p: gettext("Nobody else holds a task on this plan now."),
+    "return_target_not_allowed": lambda p: gettext(
+        "The plan cannot be returned to %(target)s; from here it may go back to: %(allowed)s.",
+        target=_state(p.get("target")),
+        allowed=", ".join(_state(s) for s in p.get("allowed", ())),
+    ),
 }
 
 
@@ -75,11 +80,24 @@ def _person(user_id: object) -> str:
     return pf.display_names([username]).get(username, username)
 
 
+def person_name(user_id: object) -> str:
+    """A person a notice or refusal names by user id, by their display name."""
+    return _person(user_id)
+
+
 def _action(name: object) -> str:
     """A trigger a refusal names, by its label in the definitions at hand."""
     for spec in planflow().registry.all():
         if isinstance(name, str) and spec.transition_named(name) is not None:
             return action_label(spec, name)
+    return str(name or "")
+
+
+def _state(name: object) -> str:
+    """A state a refusal names, by its label in the definitions at hand."""
+    for spec in planflow().registry.all():
+        if isinstance(name, str) and name in spec.state_names:
+            return state_label(spec, name)
     return str(name or "")
 
 
@@ -160,6 +178,20 @@ ERRORS: dict[str, Callable[[Params], str]] = {
         "The year must lie between %(min)s and %(max)s.", min=p["min"], max=p["max"]
     ),
     "comment_empty": lambda p: gettext("A comment cannot be empty."),
+    # A bulk selection that cannot be meant (``Planflow.bulk``): nothing was done.
+    "bulk_empty": lambda p: gettext("Select at least one plan, then approve or return."),
+    "bulk_too_many": lambda p: gettext(
+        "At most %(max)s plans at once; %(count)s were selected.", max=p["max"], count=p["count"]
+    ),
+    "bulk_duplicate": lambda p: gettext(
+        "Plan %(plan)s is selected twice; nothing was done.", plan=p["plan_id"]
+    ),
+    "bulk_bad_item": lambda p: gettext(
+        "Plan %(plan)s at version %(version)s cannot be meant; nothing was done.",
+        plan=p["plan_id"],
+        version=p["version"],
+    ),
+    "bulk_action_unknown": lambda p: gettext("Choose approve or return."),
     "text_too_long": lambda p: gettext(
         "This text can have at most %(max)s characters; it has %(length)s.",
         max=p["max"],

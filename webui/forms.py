@@ -312,3 +312,29 @@ class RevokeForm(PlanflowForm):
 class FeedForm(PlanflowForm):
     #: Empty: the user's own feed; else a unit's code.
     unit = SelectField(_l("Feed of"), default="", invalid_choice_message=CHOOSE)
+
+
+class StepForm(PlanflowForm):
+    """One action's own step (``webui.steps``): its reason or comment, the version
+    the user saw, and for a return the state it goes back to ("" is the
+    definition's own return)."""
+
+    comment = TextAreaField(
+        _l("Comment or reason"),
+        filters=[_strip],
+        validators=[_max(MAX_COMMENT), PlainText(multiline=True)],
+    )
+    expected_version = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=MAX_ID)])
+    target = StringField(validators=[Optional(), Regexp(r"^[a-z0-9_]{0,64}$")])
+
+
+class BulkForm(PlanflowForm):
+    """Bulk approve / return from the review queue: the action and one comment. The
+    plans come as ``plan`` fields, ``ID@VERSION`` each (``webui.reviews``)."""
+
+    action = StringField(validators=[InputRequired(), Regexp(r"^(approve|return)$")])
+    comment = TextAreaField(
+        _l("Comment or reason"),
+        filters=[_strip],
+        validators=[_max(MAX_COMMENT), PlainText(multiline=True)],
+    )

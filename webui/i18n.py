@@ -86,6 +86,7 @@ NOTIFICATION_KINDS = {
     "escalate": lazy_gettext("Escalated to you"),
     "reroute": lazy_gettext("Task moved to you"),
     "urge": lazy_gettext("Urged to act"),
+    "returned": lazy_gettext("Returned to an earlier step"),
 }
 
 

@@ -6,16 +6,19 @@ id that is not the user's is a 404 there and here.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext  # type: ignore[import-untyped]
 from werkzeug.wrappers import Response
 
 from planflow.core.ids import MAX_ID
 from planflow.errors import NotFound
 from planflow.views import NotificationEntry
 
-from .codes import payload_text
+from .codes import payload_text, person_name
 from .forms import MarkReadForm
-from .i18n import action_label, state_label
+from .i18n import action_label, format_when, state_label
 from .plan_views import latest_spec
 from .users import me, planflow, require_login
 
@@ -26,16 +29,39 @@ PAGE_SIZE = 50
 
 
 def summary(entry: NotificationEntry) -> str:
-    """ "Approve: Under review → Approved", in the user's language, from the payload."""
+    """What happened and who did it, in the user's language, from the payload:
+    "Reviewer: Approve: Approved", "Reviewer returned the plan to: Draft"."""
     payload = entry.payload
     spec = latest_spec(planflow(), str(payload.get("workflow", "")))
-    action = payload.get("action")
-    if spec is None or not isinstance(action, str):
+    if spec is None:
         return ""
-    text = action_label(spec, action)
     to = payload.get("to") or payload.get("state")
-    if isinstance(to, str):
+    who = person_name(payload["actor"]) if isinstance(payload.get("actor"), int) else None
+    if entry.kind == "returned" and isinstance(to, str):
+        return str(
+            gettext(
+                "%(who)s returned the plan to: %(state)s",
+                who=who or gettext("someone else"),
+                state=state_label(spec, to),
+            )
+        )
+    action = payload.get("action")
+    text = action_label(spec, action) if isinstance(action, str) else ""
+    if isinstance(to, str) and text:
         text += f": {state_label(spec, to)}"
+    if who and text:
+        text = f"{who}: {text}"
+    due = payload.get("due_at")
+    if isinstance(due, str):
+        try:
+            when = format_when(datetime.fromisoformat(due))
+        except ValueError:
+            when = due
+        text = (
+            f"{text} · {gettext('due %(when)s', when=when)}"
+            if text
+            else gettext("due %(when)s", when=when)
+        )
     return text
 
 
@@ -74,3 +100,17 @@ def mark_read() -> Response:
     except NotFound:
         abort(404)
     return redirect(url_for("notifications.index"))
+
+
+@bp.route("/<int(max=2147483647):notification_id>/open")
+def open_one(notification_id: int) -> Response:
+    """Opening a notification marks it read and shows its plan (an id that is not
+    the user's is a 404, as for marking)."""
+    try:
+        planflow().inbox.mark_read(me().username, [notification_id])
+    except NotFound:
+        abort(404)
+    plan_id = request.args.get("plan", type=int)
+    if plan_id is None or not 1 <= plan_id <= MAX_ID:
+        return redirect(url_for("notifications.index"))
+    return redirect(url_for("plans.detail", plan_id=plan_id))

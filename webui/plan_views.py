@@ -155,3 +155,11 @@ def diff_rows(diff: ContentDiff, year: int) -> list[DiffRow]:
         for m in diff.moved
     ]
     return sorted(rows, key=lambda r: [int(p) if p.isdigit() else 0 for p in r.number.split(".")])
+
+
+def may_return(pf: Planflow, plan: PlanView, spec: WorkflowSpec, username: str) -> bool:
+    """Whether the user may send the plan back to an earlier step now (read only
+    where the plan's state allows one at all)."""
+    if plan.state not in spec.state_names or not spec.state(plan.state).return_to:
+        return False
+    return bool(pf.return_options(plan.id, username))

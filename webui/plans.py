@@ -29,7 +29,7 @@ from planflow.errors import (
 )
 from planflow.views import PlanView
 
-from . import exports
+from . import exports, steps
 from . import plan_views as views
 from .access import current_org, visible_plan
 from .codes import refusal_text
@@ -175,6 +175,9 @@ def _detail(
         can_edit=views.can_edit(pf, plan, user.username),
         urge=pf.urge_option(plan.id, user.username),
         urge_form=UrgeForm(formdata=None),
+        returns=views.may_return(pf, plan, spec, user.username),
+        return_triggers=steps.RETURNS,
+        next_url=steps.after_action_link(pf, plan.id),
         now=pf.clock.now(),
     )
     return html, status

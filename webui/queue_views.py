@@ -30,6 +30,8 @@ class QueueLine(NamedTuple):
     """
 
     url: str
+    #: ``ID@VERSION``: the plan and the version the queue shows (a bulk action's check).
+    item: str
     title: str
     subtitle: str
     unit_name: str
@@ -68,6 +70,7 @@ def queue_lines(pf: Planflow, entries: Iterable[QueueEntry], now: datetime) -> l
         lines.append(
             QueueLine(
                 url=f"{base}{p.id}",
+                item=f"{p.id}@{p.version}",
                 title=p.title,
                 subtitle=f"{workflow_title} · {p.year}",
                 unit_name=p.unit.name,

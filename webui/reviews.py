@@ -6,15 +6,29 @@ waiting for the user in an oversight role, then the submitted plans of the
 units they oversee that wait for someone else. This module reads the pages
 asked for and renders them.
 
-Nothing here changes anything: each row links to the plan page, where the
-library offers the actions.
+Each row links to the plan page, where the library offers the actions. The
+plans waiting for the user can also be approved or returned together: the
+selection is confirmed on a page of its own (with the one comment), then
+``Planflow.bulk`` takes each plan through its own transition, and the result
+page lists every plan, done or refused with the reason in the reader's language.
 """
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, render_template, request
 
+from planflow.errors import PlanflowError, ValidationError
+from planflow.services.bulk import MAX_BULK
+from planflow.views import BulkOutcome
+
 from .access import current_org
+from .codes import ERRORS
+from .errors import describe, status_of
+from .forms import BulkForm
+from .i18n import state_label
+from .plan_views import spec_of
 from .queue_views import queue_lines
 from .users import me, planflow, require_login
 
@@ -55,3 +69,64 @@ def index() -> str:
         oversees=queue.oversees,
         now=now,
     )
+
+
+_ITEM = re.compile(r"^([1-9][0-9]{0,9})@([0-9]{1,10})$")
+
+
+def _selection() -> list[tuple[int, int]] | None:
+    """The ``plan`` fields (``ID@VERSION``) of the request; None if one is not that."""
+    items = []
+    for value in request.form.getlist("plan")[: MAX_BULK + 1]:
+        match = _ITEM.match(value)
+        if match is None:
+            return None
+        items.append((int(match.group(1)), int(match.group(2))))
+    return items
+
+
+def outcome_text(outcome: BulkOutcome) -> str:
+    """Why a plan of a bulk action was refused, in the reader's language."""
+    render = ERRORS.get(outcome.code or "")
+    if render is None:
+        return outcome.message
+    try:
+        return str(render(outcome.params))
+    except (KeyError, TypeError, ValueError):
+        return outcome.message
+
+
+@bp.route("/bulk", methods=["POST"])
+def bulk() -> tuple[str, int]:
+    """Step one: the selection and the action, to confirm with one comment."""
+    pf, user = planflow(), me()
+    form = BulkForm()
+    items = _selection()
+    if not form.validate() or not items:
+        return render_template("reviews/bulk.html", form=form, plans=[], problem=True), 422
+    plans = []
+    for plan_id, version in items:
+        try:
+            plans.append((pf.plan(plan_id, as_user=user.username), version))
+        except PlanflowError:
+            continue  # gone or hidden since the queue was read: not offered
+    confirmed = request.form.get("confirmed") == "1"
+    if not confirmed or not plans:
+        return render_template("reviews/bulk.html", form=form, plans=plans, problem=False), 200
+    try:
+        outcomes = pf.bulk(
+            [(p.id, v) for p, v in plans], form.action.data, user.username, form.comment.data
+        )
+    except ValidationError as error:
+        message = describe(error)
+        html = render_template(
+            "reviews/bulk.html", form=form, plans=plans, problem=True, message=message
+        )
+        return html, status_of(error)
+    shown = {p.id: p for p, _ in plans}
+    results = []
+    for o in outcomes:
+        plan = shown[o.plan_id]
+        said = state_label(spec_of(pf, plan), o.to_state) if o.done else outcome_text(o)
+        results.append((o, plan.title, said))
+    return render_template("reviews/bulk_done.html", results=results, action=form.action.data), 200

@@ -24,8 +24,10 @@ Views (``planflow.views``): what the front door returns, frozen, never rows
     ``ProgressReport``, ``EvidenceFile``, ``InspectionRoundView``, ``InspectionResult``,
     ``UnitView``, ``UnitMoved``, ``UserView``, ``RoleView``, ``ApiTokenView``,
     ``NewApiToken``, ``WebhookView``, ``NewWebhook``, ``WebhookDeliveryView``,
-    ``DeliveryAttempt``, ``UrgeResult``, ``UrgeOption``, ``Person`` and ``PeoplePage``
-    (``admin``'s reads), and ``ActionOption`` (what a
+    ``DeliveryAttempt``, ``UrgeResult``, ``UrgeOption``, ``ReturnOption`` (an earlier
+    state a reviewer may send a plan back to), ``BulkOutcome`` (one plan of a bulk
+    approve or return), ``Person`` and ``PeoplePage`` (``admin``'s reads), and
+    ``ActionOption`` (what a
     user may do on a plan now; ``blocked_by`` says what would refuse it).
 
 Content: ``PlanContent`` (sections of numbered items), ``Section``, ``Item``,
@@ -72,6 +74,7 @@ from .views import ActionResult as ActionResult
 from .views import ApiTokenView as ApiTokenView
 from .views import AuditEntry as AuditEntry
 from .views import AuditReport as AuditReport
+from .views import BulkOutcome as BulkOutcome
 from .views import CommentView as CommentView
 from .views import DeliveryAttempt as DeliveryAttempt
 from .views import EvidenceFile as EvidenceFile
@@ -86,6 +89,7 @@ from .views import PlanSummary as PlanSummary
 from .views import PlanView as PlanView
 from .views import ProgressReport as ProgressReport
 from .views import QueueEntry as QueueEntry
+from .views import ReturnOption as ReturnOption
 from .views import ReviewQueue as ReviewQueue
 from .views import RevisionView as RevisionView
 from .views import RoleView as RoleView
@@ -110,6 +114,7 @@ __all__ = [
     "ApiTokenView",
     "AuditEntry",
     "AuditReport",
+    "BulkOutcome",
     "CommentView",
     "CriterionScore",
     "DefinitionError",
@@ -138,6 +143,7 @@ __all__ = [
     "PlanflowError",
     "ProgressReport",
     "QueueEntry",
+    "ReturnOption",
     "ReviewQueue",
     "RevisionView",
     "RoleView",

@@ -58,6 +58,7 @@ from planflow.services import simulation
 from planflow.services.accounts import Accounts
 from planflow.services.admin_directory import AdminDirectory
 from planflow.services.api_tokens import ApiTokens
+from planflow.services.bulk import Bulk
 from planflow.services.content import PlanContentService
 from planflow.services.execution import ExecutionService
 from planflow.services.feed_tokens import FeedTokens
@@ -68,6 +69,7 @@ from planflow.services.org_admin import OrgAdmin
 from planflow.services.overview import UnitPlan, YearOverview, year_overview
 from planflow.services.plan_creation import units_for_new_plans
 from planflow.services.plans import PlanService
+from planflow.services.returns import Returns
 from planflow.services.role_changes import RoleChanges
 from planflow.services.unit_moves import UnitMoves
 from planflow.services.visibility import Viewer
@@ -86,9 +88,11 @@ from planflow.views import (
     ActionResult,
     AuditEntry,
     AuditReport,
+    BulkOutcome,
     Page,
     PlanSummary,
     PlanView,
+    ReturnOption,
     ReviewQueue,
     TaskEntry,
     UnitRef,
@@ -109,6 +113,8 @@ class Services:
     inspections: InspectionService
     inbox: Inbox
     gestures: Gestures
+    returns: Returns
+    bulk: Bulk
 
 
 class Planflow:
@@ -146,6 +152,8 @@ class Planflow:
             inspections=InspectionService(self.service),
             inbox=Inbox(self.db, self.clock),
             gestures=Gestures(self.service),
+            returns=(returns := Returns(self.service)),
+            bulk=Bulk(self.service, returns),
         )
         self.names = Names(self.db, self.service.org_cache)
         #: The organisation's changes inside a caller's session (``storage.org_repo``).
@@ -408,6 +416,55 @@ class Planflow:
             at=change.at,
             notified=tuple(org.usernames.get(u, "?") for u in change.notified),
         )
+
+    def return_to(
+        self,
+        plan_id: int,
+        state: str,
+        actor: str,
+        comment: str | None,
+        expected_version: int | None = None,
+    ) -> ActionResult:
+        """Send the plan back to an earlier ``state`` its current state allows
+        (``allows: return_to``), as a holder of its task, with a reason. Refused with
+        ``GuardFailed`` (``return_target_not_allowed{state, target, allowed}``,
+        ``comment_required``, ``not_self``), ``ActionNotAllowed`` where the state
+        allows no return, ``PermissionDenied`` for someone not holding the task."""
+        change = self.services.returns.return_to(
+            plan_id, state, self.names.user_id(actor), comment, expected_version
+        )
+        return ActionResult(
+            plan_id=plan_id,
+            action=change.action,
+            from_state=change.from_state,
+            to_state=change.to_state,
+            version=change.new_version,
+        )
+
+    def bulk(
+        self,
+        items: Sequence[tuple[int, int]],
+        action: str,
+        actor: str,
+        comment: str | None,
+        *,
+        return_to: str | None = None,
+    ) -> list[BulkOutcome]:
+        """``approve`` or ``return`` each ``(plan_id, expected_version)`` of a selection
+        with one comment; each plan is its own transition, with its own permission,
+        guard and version check, done whole or not at all. One outcome per plan, in
+        order: done (new state) or refused (code, params). ``return_to`` sends each
+        back to that earlier state instead of the definition's ``return_for_revision``.
+        A selection that cannot be meant (empty, over 100, a plan twice) is
+        ``ValidationError`` and nothing is done."""
+        return self.services.bulk.run(
+            items, action, self.names.user_id(actor), comment, return_to=return_to
+        )
+
+    def return_options(self, plan_id: int, actor: str, lang: str = "en") -> list[ReturnOption]:
+        """The earlier states ``actor`` may send the plan back to now (empty: none)."""
+        states = self.services.returns.options(plan_id, self.names.user_id(actor))
+        return [ReturnOption(s.name, s.label.get(lang)) for s in states]
 
     def urge_option(self, plan_id: int, actor: str) -> UrgeOption | None:
         """Whether ``actor`` may urge the plan: None when never (not theirs, no task

@@ -111,6 +111,28 @@ class UrgeResult:
 
 
 @dataclass(frozen=True, slots=True)
+class BulkOutcome:
+    """One plan of a bulk action (``Planflow.bulk``): done (new state, version)
+    or refused (code, params)."""
+
+    plan_id: int
+    done: bool
+    to_state: str | None = None
+    version: int | None = None
+    code: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnOption:
+    """An earlier state a reviewer may return a plan to (``Planflow.return_options``)."""
+
+    state: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
 class UrgeOption:
     """Whether a user may urge a plan now (``Planflow.urge_option``): ``refusal`` is
     None, or why not yet (``urge_too_soon`` with the time of the next)."""

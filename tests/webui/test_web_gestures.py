@@ -47,7 +47,7 @@ def test_recall_too_late_is_disabled_and_says_who_and_when(
     assert "It is too late to recall the plan: Reviewer has already acted on it" in page
     assert "Start review" in page
     # Sent anyway (an old page): refused, nothing changes.
-    version = version_on_page(page)
+    version = plans.version(plan_id)
     refused = client.post_form(
         f"/plans/{plan_id}/act", {"action": "recall", "expected_version": str(version)}
     )

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from planflow.clock import Clock, SystemClock
+from planflow.core import returns
 from planflow.core.audit_chain import GENESIS, AuditEntry, canonical_json
 from planflow.core.calendar import BusinessCalendar
 from planflow.core.definitions.registry import DefinitionRegistry
@@ -55,6 +56,7 @@ from planflow.services.changes import DEFAULT_WRITERS, Change, Step, StepContext
 from planflow.services.visibility import ViewerCache
 from planflow.services.webhook_events import WebhookEvents
 from planflow.storage import plan_store as ps
+from planflow.storage import return_sql as rs
 from planflow.storage.db import Database
 from planflow.storage.definition_repo import DefinitionStore
 from planflow.storage.org_repo import OrgCache
@@ -272,6 +274,10 @@ class PlanService:
             facts = self.facts_for(tx, row, spec, engine, action)
             with self.hiding_from_strangers(row, org, actor_id):
                 decision = engine.decide(facts, action, actor_id, org, comment)
+            if decision.transition.submission and returns.comes_back(spec):
+                # Resubmitted after a reviewer's return to an earlier step: the
+                # definition may send it straight back to that reviewer's state.
+                decision = returns.come_back(spec, decision, rs.last_move(tx, plan_id))
             trigger = decision.transition.trigger
             change = self._change(
                 row, spec, org, trigger, actor_id, on_behalf_of_id, comment, decision
@@ -354,6 +360,52 @@ class PlanService:
                 change.spec = update.target
                 change.to_state = update.to_state
             self._commit(tx, row, change, update)
+        self._emit(change)
+        return change
+
+    def redirect(
+        self,
+        plan_id: int,
+        action: str,
+        actor_id: int,
+        to_state: str,
+        *,
+        check: Step,
+        comment: str | None = None,
+        expected_version: int | None = None,
+    ) -> Change:
+        """Move the plan to ``to_state`` outside the definition's transitions, where
+        the definition allows it (a reviewer's return to a chosen earlier step).
+
+        ``check`` decides (permission, what the definition allows) inside the
+        transaction and may refuse; the plan then gets the new state's task and
+        timer, the audit record and the check's notice, as with a transition.
+        """
+        comment = _clean_comment(comment) if comment else comment
+        return _retrying(
+            lambda: self._redirect_once(
+                plan_id, action, actor_id, to_state, check, comment, expected_version
+            ),
+            pinned=expected_version is not None,
+        )
+
+    def _redirect_once(
+        self,
+        plan_id: int,
+        action: str,
+        actor_id: int,
+        to_state: str,
+        check: Step,
+        comment: str | None,
+        expected_version: int | None,
+    ) -> Change:
+        with write_tx(self.db) as tx:
+            row, spec, org = self._load(tx, plan_id, expected_version, actor_id)
+            change = self._change(row, spec, org, action, actor_id, None, comment, None)
+            with self.hiding_from_strangers(row, org, actor_id):
+                change.add(check(tx, row, StepContext(spec, org, change.at)))
+            change.to_state = to_state
+            self._commit(tx, row, change, _MOVE)
         self._emit(change)
         return change
 

@@ -39,10 +39,14 @@ def shot(page: Page, folder: Path, name: str) -> None:
 
 
 def act(page: Page, action: str, comment: str | None = None) -> None:
-    """Press an action button on the plan page (with a comment if given)."""
+    """Press an action button on the plan page, give the comment (if any) in the
+    action's own step and confirm; on a step page already (refused), only the latter."""
+    if "/step/" not in page.url:
+        page.get_by_role("button", name=action, exact=True).click()
+        page.wait_for_load_state()
     if comment is not None:
         page.get_by_label("Comment or reason").fill(comment)
-    page.get_by_role("button", name=action, exact=True).click()
+    page.get_by_role("button", name="Confirm", exact=True).click()
     page.wait_for_load_state()
 
 
@@ -247,6 +251,9 @@ def test_an_inspector_cannot_accept_an_incomplete_or_failed_sheet(
         # Sent anyway (a stale page, a crafted request): the server refuses it too.
         accept.evaluate("button => { button.disabled = false; }")
         accept.click()
+        inspector.wait_for_load_state()
+        expect(inspector.get_by_role("alert")).to_contain_text(reason)  # said in the step
+        inspector.get_by_role("button", name="Confirm", exact=True).click()
         inspector.wait_for_load_state()
         expect(inspector.get_by_role("alert")).to_contain_text(reason)
         expect(inspector.locator(".state")).to_have_text("Inspected")

@@ -80,6 +80,10 @@ def line_of(node: Node) -> int:
     return int(node.start_mark.line) + 1
 
 
+def column_of(node: Node) -> int:
+    return int(node.start_mark.column) + 1
+
+
 class TooManyProblems(Exception):
     """``Problems`` holds ``MAX_PROBLEMS``: checking stops there."""
 
@@ -90,13 +94,17 @@ class Problems:
     def __init__(self) -> None:
         self.items: list[DefinitionProblem] = []
         self.lines: dict[str, int] = {}
+        #: The column of the few paths that name one value in a line of several
+        #: (a state in ``return_to: [draft, submitted]``).
+        self.columns: dict[str, int] = {}
 
     def add(self, path: str, message: str, line: int | None = None) -> None:
         if len(self.items) >= MAX_PROBLEMS:
             raise TooManyProblems
+        column = self.columns.get(path)
         if line is None:
             line = self.line_of(path)
-        self.items.append(DefinitionProblem(path or DOCUMENT, line, clip(message)))
+        self.items.append(DefinitionProblem(path or DOCUMENT, line, clip(message), column))
 
     def line_of(self, path: str) -> int | None:
         # A path that was never read (a missing key) takes its parent's line.

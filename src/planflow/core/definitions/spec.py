@@ -116,6 +116,11 @@ class StateSpec:
     label: Label
     task: TaskSpec | None = None
     final: bool = False
+    #: ``allows: return_to:`` the earlier states a reviewer may send the plan back to.
+    return_to: tuple[str, ...] = ()
+    #: ``allows: return_to_returner:`` a plan sent back from this state comes
+    #: straight back here when it is resubmitted, skipping the steps it passed.
+    return_to_returner: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,6 +79,7 @@ def validate(draft: Draft, problems: Problems, guards: KnownGuards) -> None:
     _check_final_states(draft, problems)
     if refs_ok:
         _check_graph(draft, problems)
+        _check_returns(draft, problems)
     _check_timers(draft, problems)
     _check_schedules(draft, problems)
     _check_sheet_guards(draft, problems, guards)
@@ -228,6 +229,43 @@ def _check_graph(draft: Draft, problems: Problems) -> None:
         elif finals and state.name in edges and state.name not in can_finish:
             # Not a dead end (it has a way out) but a trap: every way loops back.
             problems.add(path, f"no final state can be reached from state {quote(state.name)}")
+
+
+def _check_returns(draft: Draft, problems: Problems) -> None:
+    """``allows: return_to``: defined, earlier states (the plan can come back
+    from each to the returning state), of a waiting state."""
+    states = {s.name: s for _, s in draft.states}
+    names = list(states)
+    edges: dict[str, set[str]] = defaultdict(set)
+    for _, t in draft.transitions:
+        for source in t.sources:
+            edges[source].add(t.dest)
+    for path, state in draft.states:
+        allows = join(path, "allows")
+        if state.return_to_returner and not state.return_to:
+            problems.add(
+                join(allows, "return_to_returner"), "needs return_to: (the states to return to)"
+            )
+        if state.return_to and state.task is None:
+            problems.add(
+                allows, f"state {quote(state.name)} has no task: nobody could return from it"
+            )
+        for index, target in enumerate(state.return_to):
+            where = join(join(allows, "return_to"), index)
+            if target not in states:
+                hint = suggest(target, names)
+                problems.add(
+                    where, f"return_to state {quote(target)} is not defined under states:{hint}"
+                )
+            elif target == state.name or states[target].final:
+                what = "the state itself" if target == state.name else "a final state"
+                problems.add(where, f"return_to state {quote(target)} is {what}")
+            elif state.name not in _reachable([target], edges):
+                problems.add(
+                    where,
+                    f"return_to state {quote(target)} is not an earlier step of "
+                    f"{quote(state.name)}: no transition leads from it back there",
+                )
 
 
 @dataclass(frozen=True)

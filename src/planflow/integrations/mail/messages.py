@@ -236,6 +236,14 @@ def _summary(
         lead = t["urge.lead"].format(actor=who, title=title, state=state("state") or t["none"])
         fields.append(("field.due", _due(p.get("due_at"), lang, ctx.timezone)))
         fields.append(("field.comment", _str(p.get("comment"))))
+    elif kind == "returned":  # a reviewer sent the plan back to an earlier step
+        who = actor_name or t["user"].format(id=_str(p.get("actor")))
+        to = state("to") or t["none"]
+        headline = t["returned.subject"].format(title=title, to=to)
+        lead = t["returned.lead"].format(actor=who, title=title, to=to)
+        before = state("from")
+        fields.append(("field.state", f"{before} → {to}" if before else to))
+        fields.append(("field.comment", _str(p.get("comment"))))
     elif kind == "reroute":  # the task followed its unit to a new place in the tree
         unit = _unit(p) or t["none"]
         headline = t["reroute.subject"].format(title=title)

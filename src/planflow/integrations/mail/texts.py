@@ -32,6 +32,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "urge.lead": (
             "{actor} asks you to act on the plan “{title}”, waiting for you in the state “{state}”."
         ),
+        "returned.subject": "Returned to “{to}”: “{title}”",
+        "returned.lead": "{actor} returned the plan “{title}” to the step “{to}”.",
         "reroute.subject": "Now waiting for you: “{title}”",
         "reroute.lead": (
             "The plan “{title}” in the state “{state}” now waits for you at {unit}: "
@@ -78,6 +80,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "urge.lead": (
             "{actor}催促您办理计划「{title}」，该计划目前处于“{state}”状态，正等待您处理。"
         ),
+        "returned.subject": "已退回到“{to}”：计划「{title}」",
+        "returned.lead": "{actor}已将计划「{title}」退回到“{to}”环节。",
         "reroute.subject": "待您处理：计划「{title}」",
         "reroute.lead": (
             "计划「{title}」目前处于“{state}”状态，因所属单位在组织架构中调整，现改由{unit}处理，"
@@ -126,6 +130,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "{actor} 님이 ‘{state}’ 상태에서 회원님을 기다리고 있는 계획 ‘{title}’의 "
             "처리를 요청했습니다."
         ),
+        "returned.subject": "‘{to}’ 단계로 되돌려짐: 계획 ‘{title}’",
+        "returned.lead": "{actor} 님이 계획 ‘{title}’을(를) ‘{to}’ 단계로 되돌렸습니다.",
         "reroute.subject": "처리 대기: 계획 ‘{title}’",
         "reroute.lead": (
             "계획 ‘{title}’의 소속 조직이 조직 구조에서 이동되어, ‘{state}’ 상태의 처리가 "
