@@ -223,7 +223,8 @@ UNIT_NAMES = {
 }
 #: ASCII words a zh or ko reader may see: the product's name, the language switcher's own
 #: name for English, the zone of the times in e-mails and the file format of an export.
-ALLOWED = {"planflow", "English", "UTC", "CSV"}
+#: Names and file kinds that Chinese and Korean software writes in Latin letters too.
+ALLOWED = {"planflow", "English", "UTC", "CSV", "Excel", "Word", "docx", "xlsx"}
 _WORD = re.compile(r"[A-Za-z]{3,}")
 _URL = re.compile(r"https?://\S+")
 
