@@ -36,8 +36,10 @@ from planflow.core.definitions.source import (
     read_bytes,
     too_large,
 )
+from planflow.core.definitions.allows import read_allows
 from planflow.core.definitions.spec import (
     BUILTIN_ROLES,
+    Allows,
     MAX_URGE_HOURS,
     Duration,
     Label,
@@ -233,14 +235,17 @@ class _Builder:
                     path, f"state name {quote(name)} must be lower-case letters, digits and _"
                 )
             is_null = isinstance(value, ScalarNode) and r.value(value) is None
-            fields = {} if is_null else r.mapping(value, path, (), ("label", "task", "final"))
+            fields = {} if is_null else r.mapping(value, path, (), ("label", "task", "final", "allows"))
             final = r.get(fields or {}, path, "final", r.boolean)
             if fields is None or len(r.problems.items) > before:
                 d.complete = False  # a misspelt "final" changes the graph checks
                 continue
             label = r.get(fields, path, "label", r.label) or Label.of(en=name)
             task = r.get(fields, path, "task", self._task)
-            d.states.append((path, StateSpec(name, label, task, bool(final))))
+            allows = r.get(fields, path, "allows", lambda n, p: read_allows(r, n, p)) or Allows()
+            if task is None and allows != Allows():
+                r.problems.add(join(path, "allows"), "only a state with a task: may allow these")
+            d.states.append((path, StateSpec(name, label, task, bool(final), allows)))
 
     def _task(self, node: Node, path: str) -> TaskSpec | None:
         fields = self.r.mapping(node, path, ("role",), ("at", "due"))

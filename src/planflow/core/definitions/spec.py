@@ -110,12 +110,34 @@ class TaskSpec:
     due: Duration | None = None
 
 
+#: The ways a task may be handed on (``allows: {transfer: {to: ...}}``).
+TRANSFER_TO = ("role", "unit")
+#: Where an added approver goes relative to the one adding them.
+ADD_APPROVER_MODES = ("before", "after", "alongside")
+
+
+@dataclass(frozen=True, slots=True)
+class Allows:
+    """What the holder of a waiting state's task may do besides its transitions.
+
+    ``transfer``: to whom the task may be handed (``role``: another holder of
+    the task's role where it waits; ``unit``: any active user of that unit);
+    None: no transfer. ``add_approver``: the modes allowed. ``cc``: whether
+    the holder may copy people on the plan.
+    """
+
+    transfer: str | None = None
+    add_approver: tuple[str, ...] = ()
+    cc: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class StateSpec:
     name: str
     label: Label
     task: TaskSpec | None = None
     final: bool = False
+    allows: Allows = field(default_factory=Allows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +162,9 @@ class TransitionSpec:
     #: ``abandon``): scripts and links that use them keep working; the audit
     #: record carries the trigger's name.
     aliases: tuple[str, ...] = ()
+    #: Roles (resolved like ``actor``) copied on the plan when it is taken (抄送):
+    #: told, and may read the plan until it ends.
+    cc: tuple[RoleRef, ...] = ()
 
     def answers_to(self, action: str) -> bool:
         return action == self.trigger or action in self.aliases
