@@ -50,7 +50,9 @@ def acted_on_fact(tx: Tx, row: ps.PlanRow, spec: WorkflowSpec) -> dict[str, Any]
     if row.revision < 1:
         return {}
     for record in gs.round_records(tx, row.id, row.revision):
-        if record.actor_id != row.submitted_by and spec.transition_named(record.action):
+        if record.actor_id != row.submitted_by and (
+            spec.transition_named(record.action) or record.action == "countersign"
+        ):
             return {
                 "acted_by": record.actor_id,
                 "action": record.action,

@@ -9,7 +9,10 @@ A user sees a plan when
    every role except the two that work on their own unit's plans,
    ``drafter`` and ``submitter``); or
 3. they hold the role of the plan's open task where it waits or where it
-   was escalated to (so every task in someone's inbox opens).
+   was escalated to (so every task in someone's inbox opens); or
+4. the plan was granted to them personally: they were copied on it (CC,
+   until it ends) or hold a part of its open task (a transfer or an added
+   approver, ``services.handover``) — that plan only.
 
 A plan never submitted (a draft, or a draft that was withdrawn) is thus seen
 only by its own unit. A plan the user may not see answers exactly like a
@@ -22,7 +25,9 @@ WHERE clause, for lists.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -35,6 +40,8 @@ OWN_UNIT_ROLES = frozenset({"drafter", "submitter"})
 class VisibleRow(Protocol):
     """The columns of a plan the rule reads (a plan row, a list row, a view row)."""
 
+    @property
+    def id(self) -> int: ...
     @property
     def unit_id(self) -> int: ...
     @property
@@ -59,9 +66,11 @@ class Viewer:
     oversight: frozenset[int]
     #: True when ``oversight`` is the whole tree (no need to list units in SQL).
     oversees_all: bool
+    #: Plans granted to the user personally (rule 4), by id.
+    granted: frozenset[int] = frozenset()
 
     def can_view(self, plan: VisibleRow) -> bool:
-        if plan.unit_id in self.own_units:
+        if plan.unit_id in self.own_units or plan.id in self.granted:
             return True
         if plan.revision > 0 and (self.oversees_all or plan.unit_id in self.oversight):
             return True
@@ -96,20 +105,34 @@ def viewer_for(org: OrgSnapshot, user_id: int) -> Viewer:
     )
 
 
+#: The plans granted to one user personally (rule 4), read from the database.
+Grants = Callable[[int], frozenset[int]]
+
+
 class ViewerCache:
     """Viewers by (organisation generation, user): worked out once per change of the tree.
 
     ``viewer_for`` walks every role assignment; a client asks for the same
     user's viewer on every page. A new generation starts a new cache, so a
     change of roles takes effect at once and old entries do not pile up.
+    The personal grants (rule 4) change with plans, not with the tree: with
+    ``grants`` they are read afresh on every ``get`` (one indexed lookup).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, grants: Grants | None = None) -> None:
         self._generation = -1
         self._viewers: dict[int, Viewer] = {}
         self._lock = threading.Lock()
+        self.grants = grants
 
     def get(self, org: OrgSnapshot, user_id: int) -> Viewer:
+        found = self._roles(org, user_id)
+        if self.grants is None:
+            return found
+        granted = self.grants(user_id)
+        return dataclasses.replace(found, granted=granted) if granted else found
+
+    def _roles(self, org: OrgSnapshot, user_id: int) -> Viewer:
         with self._lock:
             if org.generation != self._generation:
                 if org.generation < self._generation:

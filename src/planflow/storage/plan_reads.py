@@ -120,6 +120,8 @@ def org_generation(conn: Connection) -> int:
 def visible_clause(viewer: Viewer) -> ColumnElement[bool]:
     """``Viewer.can_view`` as a WHERE clause over ``plan``."""
     clauses: list[ColumnElement[bool]] = []
+    if viewer.granted:
+        clauses.append(p.id.in_(sorted(viewer.granted)))
     if viewer.own_units:
         clauses.append(p.unit_id.in_(sorted(viewer.own_units)))
     if viewer.oversees_all:

@@ -19,6 +19,7 @@ from pathlib import Path
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from planflow.core.definitions.actions import ActionReader, KnownGuards
+from planflow.core.definitions.allows import read_allows
 from planflow.core.definitions.nodes import (
     DOCUMENT,
     Problems,
@@ -36,11 +37,10 @@ from planflow.core.definitions.source import (
     read_bytes,
     too_large,
 )
-from planflow.core.definitions.allows import read_allows
 from planflow.core.definitions.spec import (
     BUILTIN_ROLES,
-    Allows,
     MAX_URGE_HOURS,
+    Allows,
     Duration,
     Label,
     RoleRef,
@@ -56,6 +56,7 @@ from planflow.core.ids import MAX_ID
 from planflow.errors import DefinitionError, DefinitionProblem
 
 TOP = ("name", "version", "initial", "states", "transitions")
+STATE_KEYS = ("label", "task", "final", "allows")
 TOP_OPTIONAL = ("title", "creator", "roles", "timers", "schedules", "inspection", "urge")
 TIMER_OPTIONAL = ("remind_before", "escalate_after", "repeat_escalation", "auto_action")
 SCHEDULE = ("name", "at", "trigger", "in_state")
@@ -235,7 +236,7 @@ class _Builder:
                     path, f"state name {quote(name)} must be lower-case letters, digits and _"
                 )
             is_null = isinstance(value, ScalarNode) and r.value(value) is None
-            fields = {} if is_null else r.mapping(value, path, (), ("label", "task", "final", "allows"))
+            fields = {} if is_null else r.mapping(value, path, (), STATE_KEYS)
             final = r.get(fields or {}, path, "final", r.boolean)
             if fields is None or len(r.problems.items) > before:
                 d.complete = False  # a misspelt "final" changes the graph checks
