@@ -254,3 +254,22 @@ def test_the_migration_up_and_down(empty_database_url: str) -> None:
             assert "plan_cc" not in inspect(conn).get_table_names()
     finally:
         db.dispose()
+
+
+def test_the_task_lists_follow_the_task(pf: Planflow, org: Org) -> None:
+    plan_id = in_review(pf)
+
+    def queue(user: str) -> set[int]:
+        return {e.plan.id for e in pf.review_queue(user).mine.items}
+
+    def tasks(user: str) -> set[int]:
+        return {t.plan_id for t in pf.tasks(user)}
+
+    assert plan_id in queue("reviewer") and plan_id in queue("reviewer2")
+    pf.add_approver(plan_id, "reviewer", "drafter_b", "before")
+    # Only the added person's turn now: nobody else lists it as theirs.
+    assert plan_id not in queue("reviewer") | queue("reviewer2") | tasks("reviewer")
+    assert plan_id in tasks("drafter_b")
+    pf.fire(plan_id, "approve", "drafter_b")
+    assert plan_id in queue("reviewer") and plan_id not in queue("reviewer2")
+    assert plan_id not in tasks("drafter_b")
