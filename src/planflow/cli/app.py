@@ -69,6 +69,7 @@ def register(*modules: Any) -> None:
 from planflow.cli import (  # noqa: E402
     audit_cmds,
     execution_cmds,
+    handover_cmds,
     inbox_cmds,
     org_cmds,
     plan_cmds,
@@ -85,6 +86,7 @@ register(
     org_cmds,
     plan_cmds,
     plan_import_cmds,
+    handover_cmds,
     audit_cmds,
     workflow_cmds,
     execution_cmds,

@@ -35,6 +35,8 @@ AUTO_ACTION_REFUSED = "auto_action_refused"
 TRANSFERRED = "transferred"
 APPROVER_ADDED = "approver_added"
 COPIED = "copied"
+COUNTERSIGNED = "countersigned"
+COPIED_BY_DEFINITION = "copied_by_definition"
 
 #: One table per language; ``{name}`` fields are filled with already-said values.
 TEXTS: dict[str, dict[str, str]] = {
@@ -47,6 +49,8 @@ TEXTS: dict[str, dict[str, str]] = {
         TRANSFERRED: "{by} transferred the task to {to}",
         APPROVER_ADDED: "{by} added {user} as an approver ({mode})",
         COPIED: "{by} copied {people}",
+        COUNTERSIGNED: "{by} approved their part; it is your turn now",
+        COPIED_BY_DEFINITION: "you are copied on this plan",
         "mode.before": "before them",
         "mode.after": "after them",
         "mode.alongside": "alongside them",
@@ -74,6 +78,8 @@ TEXTS: dict[str, dict[str, str]] = {
         TRANSFERRED: "{by} 将任务转交给 {to}",
         APPROVER_ADDED: "{by} 加签 {user}（{mode}）",
         COPIED: "{by} 抄送给 {people}",
+        COUNTERSIGNED: "{by} 已同意，现在轮到您审批",
+        COPIED_BY_DEFINITION: "此计划已抄送给您",
         "mode.before": "前加签",
         "mode.after": "后加签",
         "mode.alongside": "并签",
@@ -101,6 +107,8 @@ TEXTS: dict[str, dict[str, str]] = {
         TRANSFERRED: "{by}님이 작업을 {to}님에게 넘겼습니다",
         APPROVER_ADDED: "{by}님이 {user}님을 결재자로 추가했습니다({mode})",
         COPIED: "{by}님이 {people}님에게 참조로 보냈습니다",
+        COUNTERSIGNED: "{by}님이 승인했습니다. 이제 결재 차례입니다",
+        COPIED_BY_DEFINITION: "이 계획이 참조로 전달되었습니다",
         "mode.before": "앞 결재",
         "mode.after": "뒤 결재",
         "mode.alongside": "공동 결재",

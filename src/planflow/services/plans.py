@@ -42,6 +42,7 @@ from planflow.core.intents import (
     TimedEffect,
     TimerStep,
 )
+from planflow.core.notes import COPIED_BY_DEFINITION, COUNTERSIGNED, note
 from planflow.core.org import OrgSnapshot
 from planflow.core.task_planning import TaskPlanner
 from planflow.core.text import MAX_PLAN_TITLE, MAX_RECORD_COMMENT, clean_text
@@ -300,7 +301,7 @@ class PlanService:
                 row, spec, org, trigger, actor_id, on_behalf_of_id, comment, decision
             )
             if trigger == handover.COUNTERSIGN and actor_id is not None:
-                change.add(_countersign(tx, row, parts, actor_id, decision, change.at))
+                change.add(_countersign(tx, row, org, parts, actor_id, decision, change.at))
             if trigger != action and trigger != handover.COUNTERSIGN:
                 change.detail["called_as"] = action  # a former name (``aliases:``)
             if decision.transition.notify_task_holders and decision.changes_state:
@@ -616,14 +617,23 @@ def _countersigns(spec: WorkflowSpec, parts: TaskParts, decision: Decision, acto
 
 
 def _countersign(
-    tx: Tx, row: ps.PlanRow, parts: TaskParts, actor_id: int, decision: Decision, at: Any
+    tx: Tx,
+    row: ps.PlanRow,
+    org: OrgSnapshot,
+    parts: TaskParts,
+    actor_id: int,
+    decision: Decision,
+    at: Any,
 ) -> Addendum:
     after = TaskParts(handover.decided(parts, actor_id))
     hs.save_parts(tx, row.id, after.parts, at)
     waiting = tuple(sorted(after.current() or ()))
+    said = note(COUNTERSIGNED, by=org.usernames.get(actor_id, "?"))
     return Addendum(
         detail={"trigger": decision.transition.trigger, "waiting_for": list(waiting)},
-        notice=Notice(handover.COUNTERSIGN, waiting, {"trigger": decision.transition.trigger}),
+        notice=Notice(
+            handover.COUNTERSIGN, waiting, {"trigger": decision.transition.trigger, "note": said}
+        ),
     )
 
 
@@ -647,7 +657,8 @@ def write_handover(tx: Tx, change: Change) -> None:
         copied = tuple(sorted(p for p in people if p in org.active_users))
         if copied:
             hs.add_cc(tx, change.plan_id, copied, None, change.at_db)
-            write_notice(tx, change, Notice(handover.CC, copied, {"fixed": True}))
+            said = note(COPIED_BY_DEFINITION)
+            write_notice(tx, change, Notice(handover.CC, copied, {"fixed": True, "note": said}))
     if change.to_state in spec.final_states and _copies(spec):
         hs.end_cc(tx, change.plan_id)
 
