@@ -240,6 +240,7 @@ def test_the_statements_are_the_ones_exercised_above() -> None:
         *("select_task_parts", "delete_task_parts", "insert_task_part"),
         *("insert_plan_cc", "select_plan_cc", "mark_cc_read", "end_plan_cc"),
         "select_granted_plans",
+        "select_unread_cc",
     }
 
 

@@ -60,6 +60,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         auth,
         dashboard,
         editor,
+        handover,  # noqa: F401  (its routes join the plans blueprint)
         health,
         inspections,
         notifications,

@@ -161,6 +161,9 @@ def _detail(
         can_edit=views.can_edit(pf, plan, user.username),
         urge=pf.urge_option(plan.id, user.username),
         urge_form=UrgeForm(formdata=None),
+        handover=pf.handover_options(plan.id, user.username),
+        receipts=pf.cc_receipts(plan.id),
+        **handover_forms(),
         now=pf.clock.now(),
     )
     return html, status
@@ -168,7 +171,16 @@ def _detail(
 
 @bp.route("/<id:plan_id>")
 def detail(plan_id: int) -> tuple[str, int]:
-    return _detail(visible_plan(planflow(), me().username, plan_id))
+    pf, user = planflow(), me()
+    plan = visible_plan(pf, user.username, plan_id)
+    pf.record_cc_read(plan_id, user.username)  # the CC receipt, if they were copied
+    return _detail(plan)
+
+
+def handover_forms() -> dict[str, object]:
+    from .handover import forms  # the module adds its routes to ``bp``
+
+    return forms()
 
 
 @bp.route("/<id:plan_id>/act", methods=["POST"])

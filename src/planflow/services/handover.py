@@ -202,6 +202,9 @@ class Handover:
     def record_read(self, plan_id: int, user_id: int) -> bool:
         """The CC receipt: the first time a copied person reads the plan. True when
         this read was the first."""
+        with read_tx(self.plans.db) as tx:
+            if not hs.has_unread(tx, plan_id, user_id):
+                return False
         with write_tx(self.plans.db) as tx:
             return hs.mark_read(tx, plan_id, user_id, self.plans.clock.now())
 

@@ -42,6 +42,13 @@ MARK_CC_READ = Sql(
     "UPDATE plan_cc SET read_at = :at"
     " WHERE plan_id = :plan_id AND user_id = :user_id AND read_at IS NULL AND active = :active",
 )
+#: Whether a person has an unread CC of the plan (read first, so a page view writes nothing
+#: for everyone else).
+SELECT_UNREAD = Sql(
+    "select_unread_cc",
+    "SELECT id FROM plan_cc"
+    " WHERE plan_id = :plan_id AND user_id = :user_id AND read_at IS NULL AND active = :active",
+)
 END_CC = Sql("end_plan_cc", "UPDATE plan_cc SET active = :inactive WHERE plan_id = :plan_id")
 #: The plans one person may read because of CC or a part of a task.
 SELECT_GRANTED = Sql(
@@ -116,6 +123,11 @@ def load_cc(tx: Tx, plan_id: int) -> list[CcRow]:
 def mark_read(tx: Tx, plan_id: int, user_id: int, at: datetime) -> bool:
     params = {"plan_id": plan_id, "user_id": user_id, "at": tx.ts(at), "active": True}
     return tx.run(MARK_CC_READ, params) > 0
+
+
+def has_unread(tx: Tx, plan_id: int, user_id: int) -> bool:
+    params = {"plan_id": plan_id, "user_id": user_id, "active": True}
+    return tx.one(SELECT_UNREAD, params) is not None
 
 
 def end_cc(tx: Tx, plan_id: int) -> None:
