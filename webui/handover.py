@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice, SelectField, StringField  # type: ignore[import-untyped]
 
-from planflow.core.definitions.spec import ADD_APPROVER_MODES
+from planflow.app import Planflow
 from planflow.errors import PlanflowError
 from planflow.views import HandoverResult
 
@@ -119,11 +119,22 @@ def cc(plan_id: int) -> Response | tuple[str, int]:
     )
 
 
-def forms() -> dict[str, object]:
-    """The empty forms the plan page shows to the task's holder."""
+def page_parts(pf: Planflow, plan_id: int, username: str) -> dict[str, object]:
+    """What the plan page shows of these gestures: the holder's forms, the CC receipts,
+    and the display names of the people they name."""
+    options = pf.handover_options(plan_id, username)
+    receipts = pf.cc_receipts(plan_id)
+    named = [r.user for r in receipts]
+    if options is not None:
+        named += [*options.transfer_to, *options.holders]
+    people = pf.display_names(named)
+    holders = options.holders if options is not None else ()
     return {
+        "handover": options,
+        "holder_names": ", ".join(people.get(u, u) for u in holders),
+        "receipts": receipts,
+        "people": people,
         "transfer_form": TransferForm(formdata=None),
         "approver_form": AddApproverForm(formdata=None),
         "cc_form": CcForm(formdata=None),
-        "approver_modes": ADD_APPROVER_MODES,
     }

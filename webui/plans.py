@@ -19,6 +19,7 @@ from flask_babel import gettext  # type: ignore[import-untyped]
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice  # type: ignore[import-untyped]
 
+from planflow.app import Planflow
 from planflow.core.definitions.spec import WorkflowSpec
 from planflow.errors import (
     DatabaseUnavailable,
@@ -161,9 +162,7 @@ def _detail(
         can_edit=views.can_edit(pf, plan, user.username),
         urge=pf.urge_option(plan.id, user.username),
         urge_form=UrgeForm(formdata=None),
-        handover=pf.handover_options(plan.id, user.username),
-        receipts=pf.cc_receipts(plan.id),
-        **handover_forms(),
+        **handover_forms(pf, plan.id, user.username),
         now=pf.clock.now(),
     )
     return html, status
@@ -177,10 +176,10 @@ def detail(plan_id: int) -> tuple[str, int]:
     return _detail(plan)
 
 
-def handover_forms() -> dict[str, object]:
-    from .handover import forms  # the module adds its routes to ``bp``
+def handover_forms(pf: Planflow, plan_id: int, username: str) -> dict[str, object]:
+    from .handover import page_parts  # the module adds its routes to ``bp``
 
-    return forms()
+    return page_parts(pf, plan_id, username)
 
 
 @bp.route("/<id:plan_id>/act", methods=["POST"])
