@@ -265,7 +265,7 @@ class Handover:
         if row.task_role is None or row.state not in spec.state_names:
             raise _not_allowed(action, row.state)
         parts = self.plans.task_parts(tx, row, spec)
-        if actor_id not in holders_now(row, ctx.org, parts):
+        if actor_id not in ctx.org.active_users or actor_id not in holders_now(row, ctx.org, parts):
             raise _refuse(action, "not_task_holder", "only whoever holds the task may do this")
         return spec.state(row.state).allows, parts
 
