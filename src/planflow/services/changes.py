@@ -76,6 +76,9 @@ class Change:
     notice: Notice | None = None
     #: Whoever held the task the plan leaves, when the transition tells them.
     left_task_holders: frozenset[int] = frozenset()
+    #: Whether the task the plan leaves was held personally (``core.handover``):
+    #: None when not looked up (then its parts are removed to be sure).
+    had_task_parts: bool | None = None
     #: Filled by the writers, read by event subscribers after commit.
     notified: list[int] = field(default_factory=list)
 

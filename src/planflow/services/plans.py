@@ -300,6 +300,7 @@ class PlanService:
             change = self._change(
                 row, spec, org, trigger, actor_id, on_behalf_of_id, comment, decision
             )
+            change.had_task_parts = parts.personal
             if trigger == handover.COUNTERSIGN and actor_id is not None:
                 change.add(_countersign(tx, row, org, parts, actor_id, decision, change.at))
             if trigger != action and trigger != handover.COUNTERSIGN:
@@ -645,7 +646,8 @@ def write_handover(tx: Tx, change: Change) -> None:
     spec = change.spec
     if change.from_state in spec.state_names:
         allows = spec.state(change.from_state).allows
-        if allows.transfer is not None or allows.add_approver:
+        held = allows.transfer is not None or bool(allows.add_approver)
+        if held and change.had_task_parts is not False:
             hs.clear_parts(tx, change.plan_id)
     decision = change.decision
     if decision is not None and decision.transition.cc:
