@@ -23,7 +23,8 @@ Views (``planflow.views``): what the front door returns, frozen, never rows
     ``ProgressReport``, ``EvidenceFile``, ``InspectionRoundView``, ``InspectionResult``,
     ``UnitView``, ``UnitMoved``, ``UserView``, ``RoleView``, ``ApiTokenView``,
     ``NewApiToken``, ``WebhookView``, ``NewWebhook``, ``WebhookDeliveryView``,
-    ``DeliveryAttempt``, ``UrgeResult``, ``UrgeOption``, and ``ActionOption`` (what a
+    ``DeliveryAttempt``, ``UrgeResult``, ``UrgeOption``, ``HandoverResult``,
+    ``HandoverOptions``, ``CcReceipt``, and ``ActionOption`` (what a
     user may do on a plan now; ``blocked_by`` says what would refuse it).
 
 Content: ``PlanContent`` (sections of numbered items), ``Section``, ``Item``,
@@ -64,9 +65,12 @@ from .views import ActionResult as ActionResult
 from .views import ApiTokenView as ApiTokenView
 from .views import AuditEntry as AuditEntry
 from .views import AuditReport as AuditReport
+from .views import CcReceipt as CcReceipt
 from .views import CommentView as CommentView
 from .views import DeliveryAttempt as DeliveryAttempt
 from .views import EvidenceFile as EvidenceFile
+from .views import HandoverOptions as HandoverOptions
+from .views import HandoverResult as HandoverResult
 from .views import InspectionResult as InspectionResult
 from .views import InspectionRoundView as InspectionRoundView
 from .views import NewApiToken as NewApiToken
@@ -100,6 +104,7 @@ __all__ = [
     "ApiTokenView",
     "AuditEntry",
     "AuditReport",
+    "CcReceipt",
     "CommentView",
     "CriterionScore",
     "DefinitionError",
@@ -107,6 +112,8 @@ __all__ = [
     "DeliveryAttempt",
     "EvidenceFile",
     "GuardFailed",
+    "HandoverOptions",
+    "HandoverResult",
     "InspectionResult",
     "InspectionRoundView",
     "Item",
