@@ -274,3 +274,11 @@ def test_the_task_lists_follow_the_task(pf: Planflow, org: Org) -> None:
     pf.fire(plan_id, "approve", "drafter_b")
     assert plan_id in queue("reviewer") and plan_id not in queue("reviewer2")
     assert plan_id not in tasks("drafter_b")
+
+
+def test_an_urge_reminds_whoever_holds_the_task_after_a_transfer(pf: Planflow, org: Org) -> None:
+    plan_id = in_review(pf)
+    pf.transfer(plan_id, "reviewer", "reviewer2")
+    option = pf.urge_option(plan_id, "chair_a")
+    assert option is not None and option.recipients == 1
+    assert pf.urge(plan_id, "chair_a").notified == ("reviewer2",)
