@@ -73,7 +73,7 @@ def _lists(viewer: Viewer) -> tuple[ListStatements | None, ListStatements | None
 
 
 def statements(viewer: Viewer) -> tuple[ListStatements | None, ListStatements | None]:
-    return _lists(dataclasses.replace(viewer, user_id=0, granted=frozenset()))
+    return _lists(dataclasses.replace(viewer, user_id=0, granted=frozenset(), grants=None))
 
 
 def read_page(

@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from planflow.core.org import OrgSnapshot
@@ -54,6 +54,10 @@ class VisibleRow(Protocol):
     def task_escalated_unit_id(self) -> int | None: ...
 
 
+#: The plans granted to one user personally (rule 4), read from the database.
+Grants = Callable[[int], frozenset[int]]
+
+
 @dataclass(frozen=True)
 class Viewer:
     """The visibility rule worked out for one user, in the organisation's unit ids."""
@@ -68,6 +72,15 @@ class Viewer:
     oversees_all: bool
     #: Plans granted to the user personally (rule 4), by id.
     granted: frozenset[int] = frozenset()
+    #: Where the grants are read when needed (``ViewerCache``): a plan the roles
+    #: already show costs no lookup.
+    grants: Grants | None = field(default=None, compare=False, hash=False, repr=False)
+
+    def all_granted(self) -> frozenset[int]:
+        """The plans granted personally (rule 4), read now when there is a lookup."""
+        if self.grants is None:
+            return self.granted
+        return self.granted | self.grants(self.user_id)
 
     def can_view(self, plan: VisibleRow) -> bool:
         if plan.unit_id in self.own_units or plan.id in self.granted:
@@ -75,11 +88,13 @@ class Viewer:
         if plan.revision > 0 and (self.oversees_all or plan.unit_id in self.oversight):
             return True
         role = plan.task_role
-        return role is not None and any(
+        if role is not None and any(
             (unit, role) in self.roles
             for unit in (plan.task_unit_id, plan.task_escalated_unit_id)
             if unit is not None
-        )
+        ):
+            return True
+        return self.grants is not None and plan.id in self.grants(self.user_id)
 
     @property
     def oversight_roles(self) -> list[tuple[str, int]]:
@@ -105,10 +120,6 @@ def viewer_for(org: OrgSnapshot, user_id: int) -> Viewer:
     )
 
 
-#: The plans granted to one user personally (rule 4), read from the database.
-Grants = Callable[[int], frozenset[int]]
-
-
 class ViewerCache:
     """Viewers by (organisation generation, user): worked out once per change of the tree.
 
@@ -116,7 +127,8 @@ class ViewerCache:
     user's viewer on every page. A new generation starts a new cache, so a
     change of roles takes effect at once and old entries do not pile up.
     The personal grants (rule 4) change with plans, not with the tree: with
-    ``grants`` they are read afresh on every ``get`` (one indexed lookup).
+    ``grants`` a viewer reads them afresh, and only when its roles do not
+    already show the plan (one indexed lookup).
     """
 
     def __init__(self, grants: Grants | None = None) -> None:
@@ -129,8 +141,7 @@ class ViewerCache:
         found = self._roles(org, user_id)
         if self.grants is None:
             return found
-        granted = self.grants(user_id)
-        return dataclasses.replace(found, granted=granted) if granted else found
+        return dataclasses.replace(found, grants=_read_once(self.grants))
 
     def _roles(self, org: OrgSnapshot, user_id: int) -> Viewer:
         with self._lock:
@@ -143,3 +154,16 @@ class ViewerCache:
             if found is None:
                 found = self._viewers[user_id] = viewer_for(org, user_id)
             return found
+
+
+def _read_once(lookup: Grants) -> Grants:
+    """``lookup`` read at most once per user for one viewer (a list that checks
+    many rows asks once)."""
+    seen: dict[int, frozenset[int]] = {}
+
+    def read(user_id: int) -> frozenset[int]:
+        if user_id not in seen:
+            seen[user_id] = lookup(user_id)
+        return seen[user_id]
+
+    return read

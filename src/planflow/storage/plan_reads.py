@@ -120,8 +120,9 @@ def org_generation(conn: Connection) -> int:
 def visible_clause(viewer: Viewer) -> ColumnElement[bool]:
     """``Viewer.can_view`` as a WHERE clause over ``plan``."""
     clauses: list[ColumnElement[bool]] = []
-    if viewer.granted:
-        clauses.append(p.id.in_(sorted(viewer.granted)))
+    granted = viewer.all_granted()
+    if granted:
+        clauses.append(p.id.in_(sorted(granted)))
     if viewer.own_units:
         clauses.append(p.unit_id.in_(sorted(viewer.own_units)))
     if viewer.oversees_all:
