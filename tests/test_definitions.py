@@ -44,6 +44,13 @@ EXPECTED: dict[str, list[tuple[str, int]]] = {
     "alias_is_a_trigger": [("alias 'close' is a trigger of this definition", 9)],
     "alias_of_two_triggers": [("alias 'end' already names trigger 'finish'", 10)],
     "urge_every_zero_hours": [("must be between 1 and 8784, not 0", 5)],
+    "allows_unknown_key": [
+        ("unknown key 'delegate'; expected one of: transfer, add_approver, cc", 8)
+    ],
+    "transfer_to_nowhere": [("'anyone' is not one of: role, unit", 9)],
+    "add_approver_unknown_mode": [("'instead' is not one of: before, after, alongside", 9)],
+    "transfer_in_quorum_state": [("state 'draft' is decided by a quorum; it may allow cc only", 8)],
+    "allows_without_task": [("only a state with a task: may allow these", 7)],
     "ambiguous_transition": [
         ("trigger 'finish' from state 'draft' is already defined by transitions[0]", 10)
     ],
@@ -146,7 +153,7 @@ def write_tiny(directory: Path, filename: str, name: str = "tiny", version: int 
 def test_annual_plan_loads_with_its_states_and_transitions() -> None:
     path = WORKFLOWS / "annual_plan.yaml"
     spec = load_definition(path)
-    assert spec.key == "annual_plan@3"
+    assert spec.key == "annual_plan@4"
     assert spec.initial == "draft"
     assert spec.state_names == (
         *("draft", "submitted", "under_review", "returned", "approved"),
@@ -183,7 +190,7 @@ def test_annual_plan_loads_with_its_states_and_transitions() -> None:
 
 def test_committee_plan_needs_two_of_three_committee_members() -> None:
     spec = load_definition(WORKFLOWS / "committee_plan.yaml")
-    assert spec.key == "committee_plan@3"
+    assert spec.key == "committee_plan@4"
     assert spec.roles[-1] == "committee"
     review = spec.state("committee_review")
     assert review.task is not None

@@ -70,6 +70,7 @@ from planflow.errors import (
 )
 from planflow.storage import audit_repo
 from planflow.storage.tables import ApprovalVote, Plan
+from planflow.storage.tables_handover import TaskPart
 
 YEAR = 2027
 WORKFLOW_NAMES = ("annual_plan", "committee_plan")
@@ -117,6 +118,7 @@ REVIEWERS = ("reviewer", "reviewer2", "member1", "member2", "dual") * 2
 #: Where a return may be asked to go: allowed somewhere, never allowed, or no state at all.
 RETURN_TARGETS = ("draft", "submitted", "returned", "approved", "nowhere")
 CONTENT_KINDS = ("empty", "no_items", "complete", "missing_due", "wrong_year")
+HANDOVER_KINDS = ("transfer", "before", "after", "alongside", "cc")
 
 SQLITE_EXAMPLES, SQLITE_STEPS = 25, 30
 POSTGRES_EXAMPLES, POSTGRES_STEPS = 8, 20
@@ -177,6 +179,27 @@ class PlanModel:
     returned_from: str | None = None
     #: (action, actor_id, from_state, to_state) for every successful change
     log: list[tuple[str, int | None, str | None, str]] = field(default_factory=list)
+    #: The open task held personally (transfer, added approvers): groups in the
+    #: order they decide, each a list of [user, kind, done]; [] when the role holds it.
+    groups: list[list[list[Any]]] = field(default_factory=list)
+    #: Who was copied on the plan (may read it until it ends).
+    cc: set[int] = field(default_factory=set)
+
+    def current(self) -> set[int] | None:
+        """Who decides now when the task is held personally; None: the role's holders."""
+        if not self.groups:
+            return None
+        for group in self.groups:
+            waiting = {u for u, _kind, done in group if not done}
+            if waiting:
+                return waiting
+        return set()
+
+    def everyone(self) -> set[int]:
+        return {u for group in self.groups for u, _kind, done in group if not done}
+
+    def last_to_decide(self, actor: int) -> bool:
+        return all(done or u == actor for group in self.groups for u, _kind, done in group)
 
 
 @dataclass(frozen=True)
@@ -189,6 +212,8 @@ class Refused:
 class Allowed:
     transition: TransitionSpec
     to_state: str
+    #: Only the actor's part of a task held by several (the plan stays).
+    countersign: bool = False
 
 
 def holds(snap: OrgSnapshot, actor: int, ref: Any, plan_unit: int) -> bool:
@@ -206,6 +231,9 @@ def sees(snap: OrgSnapshot, actor: int, plan: PlanModel) -> bool:
     """
     held = {key for key, holders in snap.holders_by_unit_role.items() if actor in holders}
     if any(unit == plan.unit_id for unit, _role in held):
+        return True
+    # Granted personally: copied on it (until it ends), or a part of its task.
+    if actor in plan.cc or any(u == actor for group in plan.groups for u, _k, _d in group):
         return True
     above = {plan.unit_id, *snap.ancestors(plan.unit_id)}
     if plan.revision > 0 and any(
@@ -279,7 +307,12 @@ def expect_fire(
     else:
         if t.actor is None:
             return Refused(PermissionDenied, "only the system fires it")
-        if not holds(snap, actor, t.actor, plan.unit_id):
+        current = plan.current()
+        if current is not None and t.actor.role == plan.task_role:
+            # Held personally: its current people act, role or not, and nobody else.
+            if actor not in current or actor not in snap.active_users:
+                return Refused(PermissionDenied, "not this task's turn")
+        elif not holds(snap, actor, t.actor, plan.unit_id):
             return Refused(PermissionDenied, f"actor lacks {t.actor.describe()}")
     failing = guard_failures(t, plan, actor, comment)
     if failing:
@@ -291,6 +324,14 @@ def expect_fire(
             to_state = plan.state
     if t.submission and plan.returned_from not in (None, to_state) and to_state != plan.state:
         to_state = plan.returned_from  # straight back to the reviewer who returned it
+    if (
+        plan.groups
+        and actor is not None
+        and to_state != plan.state
+        and t.dest not in editable_states(spec)
+        and not plan.last_to_decide(actor)
+    ):
+        return Allowed(t, plan.state, countersign=True)
     return Allowed(t, to_state)
 
 
@@ -406,6 +447,10 @@ class PlanflowMachine(RuleBasedStateMachine):
     def enter_state(self, plan: PlanModel, state: str, snap: OrgSnapshot) -> None:
         """The task a plan gets on entering ``state`` (unassigned: no unit)."""
         plan.state = state
+        plan.groups = []  # personal parts end with the task
+        spec = self.specs[plan.workflow]
+        if state in spec.final_states:
+            plan.cc = set()  # a copy reads the plan until it ends
         if state in inspect_of(self.specs[plan.workflow]).sources:
             plan.inspection = "unrecorded"  # each time it awaits inspection, a new round
         task = self.specs[plan.workflow].state(state).task
@@ -542,6 +587,7 @@ class PlanflowMachine(RuleBasedStateMachine):
         except PlanflowError as e:
             raise AssertionError(f"{what}: the model allows it, the engine raised {e!r}") from e
         assert (change.from_state, change.to_state) == (plan.state, outcome.to_state)
+        assert outcome.countersign == (change.action == "countersign"), (what, change.action)
         self.fired(plan, outcome, actor, snap)
 
     def fired(
@@ -550,6 +596,16 @@ class PlanflowMachine(RuleBasedStateMachine):
         """The model after a successful transition."""
         t, from_state = outcome.transition, plan.state
         plan.version += 1
+        if outcome.countersign:
+            assert actor is not None
+            for group in plan.groups:
+                for part in group:
+                    if part[0] == actor and not part[2]:
+                        part[2] = True
+            if actor != plan.submitted_by and plan.revision > 0:
+                plan.acted_on = True
+            plan.log.append(("countersign", actor, from_state, from_state))
+            return
         if t.quorum is not None and actor is not None:
             plan.votes.setdefault(plan.revision, set()).add(actor)
         if outcome.to_state != from_state and t.submission:
@@ -708,6 +764,8 @@ class PlanflowMachine(RuleBasedStateMachine):
                 continue
             if choice in (2, 5) and self.try_return(plan, spec, snap, choice):
                 continue
+            if choice % 2 == 0 and spec.state(plan.state).allows.transfer:
+                self.hand_over_in_walk(plan, snap, choice)
             moves = []
             for t in spec.transitions_from(plan.state):
                 if t.actor is None or choice < BACKWARD_FROM.get(t.trigger, 0):
@@ -832,6 +890,125 @@ class PlanflowMachine(RuleBasedStateMachine):
             plan.inspection = "unscored"
         return True
 
+    # -- transfer, added approvers, CC (services.handover) ---------------------------------
+
+    def holders_now(self, plan: PlanModel, snap: OrgSnapshot) -> set[int]:
+        current = plan.current()
+        if current is not None:
+            return current
+        if plan.task_role is None or plan.task_unit_id is None:
+            return set()
+        return set(snap.holders(plan.task_role, plan.task_unit_id)) & set(snap.active_users)
+
+    def expect_handover(
+        self, plan: PlanModel, snap: OrgSnapshot, kind: str, actor: int, target: int
+    ) -> Refused | None:
+        """Whether a gesture must be refused (always ``GuardFailed``), from the model alone."""
+        spec = self.specs[plan.workflow]
+        allows = spec.state(plan.state).allows
+        active = snap.active_users
+        refused = Refused(GuardFailed, f"{kind} refused")
+        if plan.task_role is None or actor not in active:
+            return refused
+        if actor not in self.holders_now(plan, snap):
+            return refused
+        if kind == "cc":
+            return None if allows.cc and target != actor and target in active else refused
+        if target not in active or target in (actor, plan.submitted_by):
+            return refused
+        if plan.groups and target in plan.everyone():
+            return refused
+        if kind == "transfer":
+            if allows.transfer is None:
+                return refused
+            if allows.transfer == "role":
+                assert plan.task_unit_id is not None
+                if target not in snap.holders(plan.task_role, plan.task_unit_id):
+                    return refused
+            return None
+        return None if kind in allows.add_approver else refused
+
+    def apply_handover(self, plan: PlanModel, kind: str, actor: int, target: int) -> None:
+        if kind == "cc":
+            plan.cc.add(target)
+        elif kind == "transfer":
+            if not plan.groups:
+                plan.groups = [[[target, "transfer", False]]]
+            else:
+                for group in plan.groups:
+                    for part in group:
+                        if part[0] == actor and not part[2]:
+                            part[0], part[1] = target, "transfer"
+        else:
+            groups = plan.groups or [[[actor, "holder", False]]]
+            mine = next(
+                i for i, g in enumerate(groups) if any(u == actor and not d for u, _k, d in g)
+            )
+            added = [target, kind, False]
+            if kind == "alongside":
+                groups[mine].append(added)
+            else:
+                groups.insert(mine if kind == "before" else mine + 1, [added])
+            plan.groups = groups
+        action = {"cc": "cc", "transfer": "transfer"}.get(kind, "add_approver")
+        plan.version += 1
+        plan.log.append((action, actor, plan.state, plan.state))
+
+    def check_handover(self, plan: PlanModel, kind: str, actor: int, target: int) -> None:
+        snap = self.snapshot()
+        handover = self.pf.services.handover
+
+        def call() -> Any:
+            if kind == "cc":
+                return handover.cc(plan.id, actor, [target])
+            if kind == "transfer":
+                return handover.transfer(plan.id, actor, target)
+            return handover.add_approver(plan.id, actor, target, kind)
+
+        what = f"{kind} by {actor} to {target} on {plan.workflow}#{plan.id} in {plan.state}"
+        refusal = self.expect_handover(plan, snap, kind, actor, target)
+        if refusal is not None:
+            return self.expect_refused(unseen(refusal, snap, actor, plan), call, what)
+        try:
+            call()
+        except PlanflowError as e:
+            raise AssertionError(f"{what}: the model allows it, the library raised {e!r}") from e
+        self.apply_handover(plan, kind, actor, target)
+
+    def hand_over_in_walk(self, plan: PlanModel, snap: OrgSnapshot, choice: int) -> None:
+        """A holder hands the task on, adds someone or copies someone, to a person
+        who may mostly take it (a holder of the role for a transfer)."""
+        holders = sorted(self.holders_now(plan, snap))
+        if not holders or plan.task_role is None or plan.task_unit_id is None:
+            return
+        n = len(plan.log)
+        kind = HANDOVER_KINDS[(choice // 2 + n) % len(HANDOVER_KINDS)]
+        actor = holders[n % len(holders)]
+        pool = set(self.users.values()) - {actor}
+        if kind == "transfer":
+            pool &= set(snap.holders(plan.task_role, plan.task_unit_id)) | {plan.submitted_by or 0}
+        targets = sorted(pool)
+        if targets:
+            self.check_handover(plan, kind, actor, targets[(n + choice) % len(targets)])
+
+    @precondition(lambda self: self.plans)
+    @rule(
+        index=st.integers(0, 100),
+        kind=st.sampled_from(HANDOVER_KINDS),
+        actor=st.sampled_from(USERNAMES),
+        to=st.sampled_from(USERNAMES),
+        by_holder=st.booleans(),
+    )
+    def hand_over(self, index: int, kind: str, actor: str, to: str, by_holder: bool) -> None:
+        """Transfer, add an approver or copy someone: mostly as a holder of the task
+        (so that it may succeed), else as anyone."""
+        plan = self.pick(index)
+        actor_id = self.users[actor]
+        holders = sorted(self.holders_now(plan, self.snapshot()))
+        if by_holder and holders:
+            actor_id = holders[index % len(holders)]
+        self.check_handover(plan, kind, actor_id, self.users[to])
+
     @rule(user=st.sampled_from(TOGGLEABLE))
     def toggle_active(self, user: str) -> None:
         """Switch a user off (or back on): they must lose (regain) every permission."""
@@ -888,6 +1065,45 @@ class PlanflowMachine(RuleBasedStateMachine):
             for rnd, users in m.votes.items()
             for user in users
         }
+
+    @invariant()
+    def tasks_are_held_as_the_model_says(self) -> None:
+        """The personal parts of every task are the model's; nobody holds a task
+        beside someone else unless they were added alongside."""
+        with self.pf.db.engine.connect() as conn:
+            rows = list(
+                conn.execute(
+                    select(
+                        TaskPart.plan_id, TaskPart.position, TaskPart.user_id, TaskPart.done
+                    ).order_by(col(TaskPart.plan_id), col(TaskPart.position), col(TaskPart.id))
+                )
+            )
+            kinds = {(r.plan_id, r.user_id): r.kind for r in conn.execute(select(TaskPart))}
+        stored: dict[int, dict[int, list[tuple[int, bool]]]] = {}
+        for plan_id, position, user_id, done in rows:
+            stored.setdefault(plan_id, {}).setdefault(position, []).append((user_id, bool(done)))
+        for m in self.plans:
+            groups = [sorted(g) for _pos, g in sorted(stored.pop(m.id, {}).items())]
+            want = [sorted((u, d) for u, _k, d in g) for g in m.groups]
+            assert groups == want, f"plan {m.id}: parts {groups} != model {want}"
+            current = m.current() or set()
+            if len(current) > 1:
+                assert any(kinds[(m.id, u)] == "alongside" for u in current), m.id
+        assert not stored, "parts of plans the model does not know"
+
+    @invariant()
+    def nobody_decides_on_what_they_submitted(self) -> None:
+        """Separation of duties, through transfers and added approvers too."""
+        for m in self.plans:
+            spec, submitter = self.specs[m.workflow], None
+            for action, actor, from_state, to_state in m.log:
+                t = spec.transition_named(action)
+                if t is not None and t.submission and from_state != to_state:
+                    submitter = actor
+                elif action == "countersign" or (
+                    t is not None and t.guards and any(g.name == "not_self" for g in t.guards)
+                ):
+                    assert actor is None or actor != submitter, (m.id, action, actor)
 
     @invariant()
     def audit_trail_is_the_list_of_successful_changes(self) -> None:

@@ -63,6 +63,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         documents,
         editor,
         feeds,
+        handover,  # noqa: F401  (its routes join the plans blueprint)
         health,
         inspections,
         notifications,

@@ -68,12 +68,67 @@ REFUSALS: dict[str, Callable[[Params], str]] = {
         target=_state(p.get("target")),
         allowed=", ".join(_state(s) for s in p.get("allowed", ())),
     ),
+    # Transfer, add an approver, CC (``services.handover``).
+    "unknown_user": lambda p: gettext("There is no user %(user)s.", user=p["user"]),
+    "inactive_user": lambda p: gettext(
+        "%(user)s is no longer active.", user=_person(p.get("user"))
+    ),
+    "not_task_holder": lambda p: gettext("Only whoever holds the task now may do this."),
+    "not_allowed_in_state": lambda p: gettext(
+        "The plan's current step does not allow this (%(action)s).",
+        action=_gesture(p.get("action")),
+    ),
+    "transfer_to_self": lambda p: gettext("You cannot hand the task to yourself."),
+    "transfer_to_submitter": lambda p: gettext(
+        "%(user)s submitted this plan and may not decide on it.", user=_person(p.get("user"))
+    ),
+    "transfer_target_lacks_role": lambda p: gettext(
+        "%(user)s is not a %(role)s where this task waits.",
+        user=_person(p.get("user")),
+        role=role_label(str(p.get("role", ""))),
+    ),
+    "transfer_target_not_in_unit": lambda p: gettext(
+        "%(user)s does not belong to the unit where this task waits.",
+        user=_person(p.get("user")),
+    ),
+    "transfer_to_holder": lambda p: gettext(
+        "%(user)s already has a part in this task.", user=_person(p.get("user"))
+    ),
+    "approver_already_added": lambda p: gettext(
+        "%(user)s already has a part in this task.", user=_person(p.get("user"))
+    ),
+    "add_self_as_approver": lambda p: gettext("You cannot add yourself: you hold the task."),
+    "add_submitter_as_approver": lambda p: gettext(
+        "%(user)s submitted this plan and may not be added as an approver.",
+        user=_person(p.get("user")),
+    ),
+    "add_approver_mode_not_allowed": lambda p: gettext(
+        "Adding an approver this way is not allowed at this step."
+    ),
+    "too_many_approvers": lambda p: gettext(
+        "A task can have at most %(max)s people.", max=p.get("max")
+    ),
+    "cc_nobody": lambda p: gettext("Name at least one person to copy."),
+    "too_many_cc": lambda p: gettext(
+        "You can copy at most %(max)s people at once.", max=p.get("max")
+    ),
 }
+
+
+def _gesture(name: object) -> str:
+    words = {
+        "transfer": gettext("Transfer"),
+        "add_approver": gettext("Add an approver"),
+        "cc": gettext("CC"),
+    }
+    return str(words.get(str(name), name))
 
 
 def _person(user_id: object) -> str:
     """A person a refusal names by id, by their display name where known."""
     pf = planflow()
+    if isinstance(user_id, str):  # a name as it was typed
+        return user_id
     username = pf.org_snapshot().usernames.get(user_id) if isinstance(user_id, int) else None
     if username is None:
         return str(gettext("someone else"))

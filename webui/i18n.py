@@ -78,6 +78,10 @@ ACTION_LABELS = {
     "auto_action_refused": lazy_gettext("Automatic action refused"),
     "reroute_task": lazy_gettext("Task moved with its unit"),
     "urge": lazy_gettext("Urged the people it waits for"),
+    "transfer": lazy_gettext("Transferred the task"),
+    "add_approver": lazy_gettext("Added an approver"),
+    "cc": lazy_gettext("Copied people on the plan"),
+    "countersign": lazy_gettext("Approved their part"),
 }
 
 NOTIFICATION_KINDS = {
@@ -87,6 +91,10 @@ NOTIFICATION_KINDS = {
     "reroute": lazy_gettext("Task moved to you"),
     "urge": lazy_gettext("Urged to act"),
     "returned": lazy_gettext("Returned to an earlier step"),
+    "transfer": lazy_gettext("Task transferred"),
+    "add_approver": lazy_gettext("Added as an approver"),
+    "countersign": lazy_gettext("Your turn to approve"),
+    "cc": lazy_gettext("Copied to you"),
 }
 
 

@@ -19,6 +19,7 @@ from flask_babel import gettext  # type: ignore[import-untyped]
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice  # type: ignore[import-untyped]
 
+from planflow.app import Planflow
 from planflow.core.definitions.spec import WorkflowSpec
 from planflow.errors import (
     DatabaseUnavailable,
@@ -178,6 +179,7 @@ def _detail(
         returns=views.may_return(pf, plan, spec, user.username),
         return_triggers=steps.RETURNS,
         next_url=steps.after_action_link(pf, plan.id),
+        **handover_forms(pf, plan.id, user.username),
         now=pf.clock.now(),
     )
     return html, status
@@ -185,7 +187,16 @@ def _detail(
 
 @bp.route("/<id:plan_id>")
 def detail(plan_id: int) -> tuple[str, int]:
-    return _detail(visible_plan(planflow(), me().username, plan_id))
+    pf, user = planflow(), me()
+    plan = visible_plan(pf, user.username, plan_id)
+    pf.record_cc_read(plan_id, user.username)  # the CC receipt, if they were copied
+    return _detail(plan)
+
+
+def handover_forms(pf: Planflow, plan_id: int, username: str) -> dict[str, object]:
+    from .handover import page_parts  # the module adds its routes to ``bp``
+
+    return page_parts(pf, plan_id, username)
 
 
 @bp.route("/<id:plan_id>/act", methods=["POST"])

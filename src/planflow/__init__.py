@@ -26,8 +26,8 @@ Views (``planflow.views``): what the front door returns, frozen, never rows
     ``NewApiToken``, ``WebhookView``, ``NewWebhook``, ``WebhookDeliveryView``,
     ``DeliveryAttempt``, ``UrgeResult``, ``UrgeOption``, ``ReturnOption`` (an earlier
     state a reviewer may send a plan back to), ``BulkOutcome`` (one plan of a bulk
-    approve or return), ``Person`` and ``PeoplePage`` (``admin``'s reads), and
-    ``ActionOption`` (what a
+    approve or return), ``HandoverResult``, ``HandoverOptions``, ``CcReceipt``,
+    ``Person`` and ``PeoplePage`` (``admin``'s reads), and ``ActionOption`` (what a
     user may do on a plan now; ``blocked_by`` says what would refuse it).
 
 Content: ``PlanContent`` (sections of numbered items), ``Section``, ``Item``,
@@ -75,9 +75,12 @@ from .views import ApiTokenView as ApiTokenView
 from .views import AuditEntry as AuditEntry
 from .views import AuditReport as AuditReport
 from .views import BulkOutcome as BulkOutcome
+from .views import CcReceipt as CcReceipt
 from .views import CommentView as CommentView
 from .views import DeliveryAttempt as DeliveryAttempt
 from .views import EvidenceFile as EvidenceFile
+from .views import HandoverOptions as HandoverOptions
+from .views import HandoverResult as HandoverResult
 from .views import InspectionResult as InspectionResult
 from .views import InspectionRoundView as InspectionRoundView
 from .views import NewApiToken as NewApiToken
@@ -115,6 +118,7 @@ __all__ = [
     "AuditEntry",
     "AuditReport",
     "BulkOutcome",
+    "CcReceipt",
     "CommentView",
     "CriterionScore",
     "DefinitionError",
@@ -122,6 +126,8 @@ __all__ = [
     "DeliveryAttempt",
     "EvidenceFile",
     "GuardFailed",
+    "HandoverOptions",
+    "HandoverResult",
     "InspectionResult",
     "InspectionRoundView",
     "Item",

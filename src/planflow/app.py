@@ -39,7 +39,7 @@ from planflow.core.guard_registry import FactProvider, GuardRegistry
 from planflow.core.guards import GuardFunction
 from planflow.core.org import OrgSnapshot
 from planflow.core.state_phases import StateClasses, state_classes
-from planflow.errors import NotFound, ValidationError
+from planflow.errors import GuardFailed, NotFound, Refusal, ValidationError
 from planflow.events import EventBus
 from planflow.facade.admin import AdminAPI
 from planflow.facade.content import ContentAPI
@@ -59,10 +59,12 @@ from planflow.services.accounts import Accounts
 from planflow.services.admin_directory import AdminDirectory
 from planflow.services.api_tokens import ApiTokens
 from planflow.services.bulk import Bulk
+from planflow.services.changes import Change
 from planflow.services.content import PlanContentService
 from planflow.services.execution import ExecutionService
 from planflow.services.feed_tokens import FeedTokens
 from planflow.services.gestures import Gestures, acted_on_fact
+from planflow.services.handover import Handover
 from planflow.services.inbox import Inbox
 from planflow.services.inspections.service import InspectionService
 from planflow.services.org_admin import OrgAdmin
@@ -89,6 +91,9 @@ from planflow.views import (
     AuditEntry,
     AuditReport,
     BulkOutcome,
+    CcReceipt,
+    HandoverOptions,
+    HandoverResult,
     Page,
     PlanSummary,
     PlanView,
@@ -115,6 +120,7 @@ class Services:
     gestures: Gestures
     returns: Returns
     bulk: Bulk
+    handover: Handover
 
 
 class Planflow:
@@ -154,6 +160,7 @@ class Planflow:
             gestures=Gestures(self.service),
             returns=(returns := Returns(self.service)),
             bulk=Bulk(self.service, returns),
+            handover=Handover(self.service),
         )
         self.names = Names(self.db, self.service.org_cache)
         #: The organisation's changes inside a caller's session (``storage.org_repo``).
@@ -471,6 +478,73 @@ class Planflow:
         held by someone else), else ready now or refused until a time."""
         return self.services.gestures.urge_option(plan_id, self.names.user_id(actor))
 
+    # -- handing a task on and copying people (``services.handover``) ----------------
+
+    def transfer(
+        self,
+        plan_id: int,
+        actor: str,
+        to: str,
+        comment: str | None = None,
+        expected_version: int | None = None,
+    ) -> HandoverResult:
+        """Hand the task ``actor`` holds to ``to`` (转交), as the waiting state's
+        ``allows: {transfer: {to: role|unit}}`` says; the old holder no longer has it."""
+        target = self._person(plan_id, "transfer", to)
+        change = self.services.handover.transfer(
+            plan_id, self.names.user_id(actor), target, comment, expected_version
+        )
+        return _handover_result(change)
+
+    def add_approver(
+        self,
+        plan_id: int,
+        actor: str,
+        user: str,
+        mode: str,
+        comment: str | None = None,
+        expected_version: int | None = None,
+    ) -> HandoverResult:
+        """Add ``user`` as an approver of the task ``actor`` holds (加签): ``before``
+        (they decide first, then it comes back), ``after`` (they decide after the
+        actor's approval) or ``alongside`` (both must approve)."""
+        target = self._person(plan_id, "add_approver", user)
+        change = self.services.handover.add_approver(
+            plan_id, self.names.user_id(actor), target, mode, comment, expected_version
+        )
+        return _handover_result(change)
+
+    def cc(
+        self, plan_id: int, actor: str, people: Sequence[str], comment: str | None = None
+    ) -> HandoverResult:
+        """Copy ``people`` on the plan (抄送): they are told, and may read it until it ends."""
+        targets = [self._person(plan_id, "cc", name) for name in people]
+        change = self.services.handover.cc(plan_id, self.names.user_id(actor), targets, comment)
+        return _handover_result(change)
+
+    def handover_options(self, plan_id: int, actor: str) -> HandoverOptions | None:
+        """What ``actor`` may do with the plan's task: None when it is not theirs."""
+        return self.services.handover.options(plan_id, self.names.user_id(actor))
+
+    def record_cc_read(self, plan_id: int, user: str) -> bool:
+        """Record that ``user``, copied on the plan, read it (the first time counts)."""
+        return self.services.handover.record_read(plan_id, self.names.user_id(user))
+
+    def cc_receipts(self, plan_id: int, *, as_user: str | None = None) -> list[CcReceipt]:
+        """Who was copied on the plan, and whether they have read it."""
+        actor = self.names.user_id(as_user) if as_user is not None else None
+        return self.services.handover.receipts(plan_id, actor)
+
+    def _person(self, plan_id: int, action: str, username: str) -> int:
+        # An unknown name is a refusal of the gesture, not a missing page.
+        try:
+            return self.names.user_id(username)
+        except (NotFound, ValidationError):
+            raise GuardFailed(
+                action,
+                [Refusal("unknown_user", {"user": str(username)[:100]}, "there is no user {user}")],
+            ) from None
+
     def available_actions(self, plan_id: int, actor: str, lang: str = "en") -> list[ActionOption]:
         """What ``actor`` may do on the plan now, each with the checks that would refuse it
         (``blocked_by``). A plan ``actor`` may not see is ``NotFound``."""
@@ -646,3 +720,14 @@ class Planflow:
                 "plans": s.exec(select(func.count()).select_from(Plan)).one(),
                 "audit_records": s.exec(select(func.count()).select_from(AuditRecord)).one(),
             }
+
+
+def _handover_result(change: Change) -> HandoverResult:
+    org = change.org
+    return HandoverResult(
+        plan_id=change.plan_id,
+        action=change.action,
+        version=change.new_version,
+        at=change.at,
+        notified=tuple(org.usernames.get(u, "?") for u in change.notified),
+    )

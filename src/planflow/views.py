@@ -146,6 +146,40 @@ class UrgeOption:
 
 
 @dataclass(frozen=True, slots=True)
+class HandoverResult:
+    """What a transfer, an added approver or a CC did (``Planflow.transfer`` …)."""
+
+    plan_id: int
+    action: str
+    version: int
+    at: datetime
+    notified: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HandoverOptions:
+    """What the holder of a plan's task may do with it (``Planflow.handover_options``):
+    whom they may transfer it to, the modes of adding an approver, whether they
+    may copy people; ``holders`` are the people holding parts of it personally."""
+
+    transfer_to: tuple[str, ...]
+    add_approver: tuple[str, ...]
+    cc: bool
+    holders: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CcReceipt:
+    """A person copied on a plan: by whom (None: the definition), and when they read it."""
+
+    user: str
+    added_by: str | None
+    at: datetime
+    read_at: datetime | None
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
 class PlanSummary:
     """A plan in a list: what a row shows, read without the content."""
 

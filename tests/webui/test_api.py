@@ -361,3 +361,36 @@ def test_urge_through_the_api(api: FlaskClient, pf: Planflow) -> None:
     assert "urge_too_soon" in str(again["params"])
     assert_problem(api.post(path, headers=token(pf, "drafter_b", "write")), 404, "not_found")
     assert [e.action for e in pf.audit_trail(plan_id)].count("urge") == 1
+
+
+def test_transfer_add_approver_and_cc_through_the_api(api: FlaskClient, pf: Planflow) -> None:
+    plan_id = new_plan(pf)
+    pf.fire(plan_id, "submit", "chair_a")
+    pf.fire(plan_id, "start_review", "reviewer")
+    write = token(pf, "reviewer", "write")
+    base = f"/api/v1/plans/{plan_id}"
+    refused = assert_problem(
+        api.post(f"{base}/transfer", headers=write, json={"to": "officer"}), 422, "guard_failed"
+    )
+    assert "transfer_target_lacks_role" in str(refused["params"])
+    assert_problem(
+        api.post(
+            f"{base}/cc", headers=token(pf, "drafter_b", "write"), json={"users": ["officer"]}
+        ),
+        404,
+        "not_found",
+    )
+    assert_problem(
+        api.post(f"{base}/add-approver", headers=write, json={"user": "officer", "mode": "x"}),
+        422,
+        "invalid_request",
+    )
+    added = api.post(
+        f"{base}/add-approver", headers=write, json={"user": "officer", "mode": "after"}
+    )
+    assert added.status_code == 200, added.get_data(as_text=True)
+    copied = api.post(f"{base}/cc", headers=write, json={"users": ["fed_reviewer"]})
+    assert copied.get_json()["notified"] == ["fed_reviewer"]
+    done = api.post(f"{base}/transfer", headers=write, json={"to": "reviewer2"})
+    assert done.status_code == 200 and done.get_json()["action"] == "transfer"
+    assert [e.action for e in pf.audit_trail(plan_id)][-3:] == ["add_approver", "cc", "transfer"]

@@ -209,6 +209,10 @@ class WorkflowEngine:
             return t.quorum is None
         if t.actor is None or actor not in org.active_users:
             return False
+        if facts.task_people is not None and t.actor.role == facts.task_role:
+            # The task is held personally (handed on, approvers added): its
+            # people act on it, with or without the role, and nobody else.
+            return actor in facts.task_people
         unit_id = org.resolve(t.actor, facts.unit_id)
         if unit_id is not None and actor in org.holders(t.actor.role, unit_id):
             return True

@@ -36,6 +36,9 @@ class PlanFacts(NamedTuple):
     #: The open task's role and the units it was escalated to (their holders may act).
     task_role: str | None = None
     task_units: tuple[int, ...] = ()
+    #: Who holds the open task personally (a transfer, added approvers:
+    #: ``core.handover``); None: the holders of its role.
+    task_people: frozenset[int] | None = None
     #: The current inspection round, when a guard needs it: "unrecorded" (the
     #: inspector has scored nothing yet), "unscored" (some criteria are not
     #: scored), "passed" (nothing to rectify) or "failed". None: not looked up.

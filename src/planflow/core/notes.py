@@ -31,6 +31,12 @@ RECTIFY_TOTAL = "rectify_total"
 REMINDER_LATE = "reminder_late"
 ESCALATION_AT_TOP = "escalation_at_top"
 AUTO_ACTION_REFUSED = "auto_action_refused"
+#: Transfer, added approvers and CC (``services.handover``): people by username.
+TRANSFERRED = "transferred"
+APPROVER_ADDED = "approver_added"
+COPIED = "copied"
+COUNTERSIGNED = "countersigned"
+COPIED_BY_DEFINITION = "copied_by_definition"
 
 #: One table per language; ``{name}`` fields are filled with already-said values.
 TEXTS: dict[str, dict[str, str]] = {
@@ -40,6 +46,14 @@ TEXTS: dict[str, dict[str, str]] = {
         REMINDER_LATE: "the task was already overdue when the reminder ran",
         ESCALATION_AT_TOP: "nobody above holds the role {role}",
         AUTO_ACTION_REFUSED: "the automatic action {action} was refused ({error})",
+        TRANSFERRED: "{by} transferred the task to {to}",
+        APPROVER_ADDED: "{by} added {user} as an approver ({mode})",
+        COPIED: "{by} copied {people}",
+        COUNTERSIGNED: "{by} approved their part; it is your turn now",
+        COPIED_BY_DEFINITION: "you are copied on this plan",
+        "mode.before": "before them",
+        "mode.after": "after them",
+        "mode.alongside": "alongside them",
         "point": "{code}: {reasons}",
         "sep": "; ",
         "mandatory_failed": "mandatory criterion failed",
@@ -61,6 +75,14 @@ TEXTS: dict[str, dict[str, str]] = {
         REMINDER_LATE: "提醒发出时，该任务已经超期",
         ESCALATION_AT_TOP: "上级单位中没有人担任“{role}”",
         AUTO_ACTION_REFUSED: "自动操作“{action}”未能执行（{error}）",
+        TRANSFERRED: "{by} 将任务转交给 {to}",
+        APPROVER_ADDED: "{by} 加签 {user}（{mode}）",
+        COPIED: "{by} 抄送给 {people}",
+        COUNTERSIGNED: "{by} 已同意，现在轮到您审批",
+        COPIED_BY_DEFINITION: "此计划已抄送给您",
+        "mode.before": "前加签",
+        "mode.after": "后加签",
+        "mode.alongside": "并签",
         "point": "{code}：{reasons}",
         "sep": "；",
         "mandatory_failed": "必备项未达标",
@@ -82,6 +104,14 @@ TEXTS: dict[str, dict[str, str]] = {
         REMINDER_LATE: "알림을 보낼 때 이미 기한이 지난 작업이었습니다",
         ESCALATION_AT_TOP: "상위 조직에 ‘{role}’ 역할을 맡은 사람이 없습니다",
         AUTO_ACTION_REFUSED: "자동 작업 ‘{action}’이(가) 거부되었습니다({error})",
+        TRANSFERRED: "{by}님이 작업을 {to}님에게 넘겼습니다",
+        APPROVER_ADDED: "{by}님이 {user}님을 결재자로 추가했습니다({mode})",
+        COPIED: "{by}님이 {people}님에게 참조로 보냈습니다",
+        COUNTERSIGNED: "{by}님이 승인했습니다. 이제 결재 차례입니다",
+        COPIED_BY_DEFINITION: "이 계획이 참조로 전달되었습니다",
+        "mode.before": "앞 결재",
+        "mode.after": "뒤 결재",
+        "mode.alongside": "공동 결재",
         "point": "{code}: {reasons}",
         "sep": "; ",
         "mandatory_failed": "필수 항목 미충족",
@@ -225,6 +255,9 @@ def _render(code: str, p: Mapping[str, Any], lang: str, labels: NoteLabels) -> s
     if code == AUTO_ACTION_REFUSED:
         action = labels.action(str(p["action"]))
         return t[code].format(action=action, error=labels.error(str(p["error"])))
+    if code == APPROVER_ADDED:
+        mode = t.get(f"mode.{p['mode']}", str(p["mode"]))
+        return t[code].format(by=p["by"], user=p["user"], mode=mode)
     if code in t:
         return t[code].format(**p)
     raise KeyError(code)

@@ -139,8 +139,8 @@ class PlanReads:
                 org = self.names.at(pr.org_generation(conn))
             viewer = self.viewers.get(org, user_id)
             mine_list, others_list = review_queue.statements(viewer)
-            mine = review_queue.read_page(conn, mine_list, now, mine_page, size)
-            others = review_queue.read_page(conn, others_list, now, others_page, size)
+            mine = review_queue.read_page(conn, mine_list, now, mine_page, size, user_id)
+            others = review_queue.read_page(conn, others_list, now, others_page, size, user_id)
 
         def page(found: review_queue.QueuePage, to_me: bool) -> Page[QueueEntry]:
             entries = []

@@ -76,6 +76,9 @@ class Change:
     notice: Notice | None = None
     #: Whoever held the task the plan leaves, when the transition tells them.
     left_task_holders: frozenset[int] = frozenset()
+    #: Whether the task the plan leaves was held personally (``core.handover``):
+    #: None when not looked up (then its parts are removed to be sure).
+    had_task_parts: bool | None = None
     #: Filled by the writers, read by event subscribers after commit.
     notified: list[int] = field(default_factory=list)
 
@@ -234,8 +237,13 @@ def write_effect(tx: Tx, change: Change) -> None:
         tx, change.effect_key, change.plan_id, change.at_db
     ):
         raise EffectAlreadyApplied(change.effect_key)
-    notice = change.notice
-    if notice is None or not notice.recipients:
+    if change.notice is not None:
+        write_notice(tx, change, change.notice)
+
+
+def write_notice(tx: Tx, change: Change, notice: Notice) -> None:
+    """Notifications of ``notice``'s kind to its recipients, about ``change``."""
+    if not notice.recipients:
         return
     people = notice.recipients
     payload = _payload_json(
@@ -259,7 +267,7 @@ def write_effect(tx: Tx, change: Change) -> None:
             for user_id in people
         ],
     )
-    change.notified = list(people)
+    change.notified = [*change.notified, *(p for p in people if p not in change.notified)]
 
 
 # Key order is fixed by the literals above, so no sorting is needed.

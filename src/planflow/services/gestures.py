@@ -26,6 +26,7 @@ from planflow.core.intents import NOTE, Addendum, Notice
 from planflow.core.org import OrgSnapshot
 from planflow.errors import GuardFailed, NotFound, PermissionDenied, PlanflowError, Refusal
 from planflow.services.changes import Change, EffectAlreadyApplied, StepContext
+from planflow.services.handover import holders_now
 from planflow.services.plans import PlanService, task_holders
 from planflow.storage import gesture_sql as gs
 from planflow.storage import plan_store as ps
@@ -50,7 +51,9 @@ def acted_on_fact(tx: Tx, row: ps.PlanRow, spec: WorkflowSpec) -> dict[str, Any]
     if row.revision < 1:
         return {}
     for record in gs.round_records(tx, row.id, row.revision):
-        if record.actor_id != row.submitted_by and spec.transition_named(record.action):
+        if record.actor_id != row.submitted_by and (
+            spec.transition_named(record.action) or record.action == "countersign"
+        ):
             return {
                 "acted_by": record.actor_id,
                 "action": record.action,
@@ -85,12 +88,17 @@ def plan_urge(
     actor_id: int,
     mark: gs.TaskMark | None,
     now: datetime,
+    holders: frozenset[int] | None = None,
 ) -> UrgePlan:
-    """Decide an urge from what was loaded, or raise why not (nothing is written)."""
+    """Decide an urge from what was loaded, or raise why not (nothing is written).
+    ``holders``: who holds the task now (a task handed on: its people; default:
+    the holders of its role)."""
     if not may_urge(spec, org, row, actor_id):
         ref = spec.creator
         raise PermissionDenied(URGE, "submitter", f"or {ref.role} {ref.at.describe()}")
-    recipients = tuple(sorted(task_holders(row, org) - {actor_id}))
+    if holders is None:
+        holders = task_holders(row, org)
+    recipients = tuple(sorted(holders - {actor_id}))
     if not recipients:
         raise GuardFailed(
             URGE,
@@ -122,7 +130,9 @@ class Gestures:
 
         def step(tx: Tx, row: ps.PlanRow, ctx: StepContext) -> Addendum:
             due = _task_due(tx, row)
-            decided = plan_urge(ctx.spec, ctx.org, row, actor_id, gs.task_mark(tx, row.id), ctx.at)
+            holders = holders_now(row, ctx.org, self.plans.task_parts(tx, row, ctx.spec))
+            mark = gs.task_mark(tx, row.id)
+            decided = plan_urge(ctx.spec, ctx.org, row, actor_id, mark, ctx.at, holders)
             payload = {"due_at": due, "actor": actor_id, "comment": (comment or "")[:500]}
             return Addendum(
                 detail={"urged": list(decided.recipients)},
@@ -150,12 +160,13 @@ class Gestures:
             if not service.viewers.get(org, actor_id).can_view(row):
                 raise NotFound("plan", plan_id)
             mark = gs.task_mark(tx, plan_id)
+            holders = holders_now(row, org, service.task_parts(tx, row, spec))
         try:
-            decided = plan_urge(spec, org, row, actor_id, mark, service.clock.now())
+            decided = plan_urge(spec, org, row, actor_id, mark, service.clock.now(), holders)
         except GuardFailed as refused:
             if refused.codes == ("nothing_to_urge",):
                 return None
-            return UrgeOption(len(task_holders(row, org) - {actor_id}), refused.refusals[0])
+            return UrgeOption(len(holders - {actor_id}), refused.refusals[0])
         except PlanflowError:
             return None
         return UrgeOption(len(decided.recipients))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, update
+from sqlalchemy import BindParameter, ColumnElement, and_, false, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
@@ -23,10 +23,13 @@ from planflow.errors import NotFound
 from planflow.storage.db import Database
 from planflow.storage.plan_reads import SUMMARY_COLUMNS, plan_t
 from planflow.storage.tables import Notification, Plan, RoleAssignment, Unit
+from planflow.storage.tables_handover import TaskPart
 from planflow.views import NotificationEntry as NotificationEntry
 from planflow.views import TaskEntry as TaskEntry
 
 unit_t = Unit.__table__  # type: ignore[attr-defined]
+part_t = TaskPart.__table__  # type: ignore[attr-defined]
+later = part_t.alias("later_part")
 
 
 def task_clause(held: Iterable[tuple[str, int]]) -> ColumnElement[bool]:
@@ -54,6 +57,24 @@ def task_clause(held: Iterable[tuple[str, int]]) -> ColumnElement[bool]:
     return or_(*terms) if terms else false()
 
 
+def held_task_clause(
+    held: Iterable[tuple[str, int]], user: int | BindParameter[int]
+) -> ColumnElement[bool]:
+    """``task_clause`` where tasks can be held personally (``services.handover``):
+    a task handed on or shared is no longer its role's but its people's, and
+    of those, the ones whose turn it is (the lowest open position)."""
+    first = (
+        sa_select(func.min(later.c.position))
+        .where(later.c.plan_id == part_t.c.plan_id, later.c.done == false())
+        .scalar_subquery()
+    )
+    turn = sa_select(part_t.c.plan_id).where(
+        part_t.c.user_id == user, part_t.c.done == false(), part_t.c.position == first
+    )
+    by_role = and_(task_clause(held), col(Plan.id).not_in(sa_select(part_t.c.plan_id)))
+    return or_(by_role, col(Plan.id).in_(turn))
+
+
 class Inbox:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -69,13 +90,11 @@ class Inbox:
                     )
                 )
             )
-            if not held:
-                return []
             # The list's columns only: a plan's content can be megabytes.
             rows = s.connection().execute(
                 sa_select(*SUMMARY_COLUMNS, unit_t.c.code, unit_t.c.name.label("unit_name"))
                 .join(unit_t, unit_t.c.id == plan_t.c.unit_id)
-                .where(task_clause((role, unit) for role, unit in held))
+                .where(held_task_clause(((role, unit) for role, unit in held), user_id))
                 .order_by(
                     plan_t.c.task_level.desc(),
                     plan_t.c.task_due_at.is_(None),

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from planflow.clock import Clock, SystemClock
-from planflow.core import returns
+from planflow.core import handover, returns
 from planflow.core.audit_chain import GENESIS, AuditEntry, canonical_json
 from planflow.core.calendar import BusinessCalendar
 from planflow.core.definitions.registry import DefinitionRegistry
@@ -31,6 +31,7 @@ from planflow.core.definitions.spec import WorkflowSpec
 from planflow.core.engine import Decision, WorkflowEngine
 from planflow.core.guard_registry import GuardRegistry
 from planflow.core.guards import PlanFacts
+from planflow.core.handover import TaskParts
 from planflow.core.intents import (
     NOTE,
     Addendum,
@@ -41,6 +42,7 @@ from planflow.core.intents import (
     TimedEffect,
     TimerStep,
 )
+from planflow.core.notes import COPIED_BY_DEFINITION, COUNTERSIGNED, note
 from planflow.core.org import OrgSnapshot
 from planflow.core.task_planning import TaskPlanner
 from planflow.core.text import MAX_PLAN_TITLE, MAX_RECORD_COMMENT, clean_text
@@ -52,16 +54,24 @@ from planflow.errors import (
     ValidationError,
 )
 from planflow.events import EventBus, PlanChanged
-from planflow.services.changes import DEFAULT_WRITERS, Change, Step, StepContext, Writer
+from planflow.services.changes import (
+    DEFAULT_WRITERS,
+    Change,
+    Step,
+    StepContext,
+    Writer,
+    write_notice,
+)
 from planflow.services.visibility import ViewerCache
 from planflow.services.webhook_events import WebhookEvents
+from planflow.storage import handover_sql as hs
 from planflow.storage import plan_store as ps
 from planflow.storage import return_sql as rs
 from planflow.storage.db import Database
 from planflow.storage.definition_repo import DefinitionStore
 from planflow.storage.org_repo import OrgCache
 from planflow.storage.plan_updates import plan_update
-from planflow.storage.tx import ConnectionLost, Tx, write_tx
+from planflow.storage.tx import ConnectionLost, Tx, read_tx, write_tx
 
 #: How often ``fire`` and ``mutate`` try by themselves when losing a race, if the
 #: caller did not pin a version (the decision is re-made on fresh state each time).
@@ -105,14 +115,21 @@ class PlanService:
         # The webhook writer keeps this database's active webhooks cached, so
         # it is made per service; ``writers`` replaces the whole list.
         self.writers: tuple[Writer, ...] = (
-            writers if writers is not None else (*DEFAULT_WRITERS, WebhookEvents(db))
+            writers
+            if writers is not None
+            else (*DEFAULT_WRITERS, write_handover, WebhookEvents(db))
         )
         self.org_cache = OrgCache()
         #: Who may see which plan; shared with the facade's reads.
-        self.viewers = ViewerCache()
+        self.viewers = ViewerCache(grants=self._grants)
         self.definitions = DefinitionStore(registry)
         self._engines: dict[tuple[str, int, str], WorkflowEngine] = {}
         self._engines_lock = threading.Lock()
+
+    def _grants(self, user_id: int) -> frozenset[int]:
+        """The plans granted to ``user_id`` personally (CC, a part of a task)."""
+        with read_tx(self.db) as tx:
+            return hs.granted_plans(tx, user_id)
 
     # -- definitions and engines -------------------------------------------
 
@@ -271,7 +288,8 @@ class PlanService:
         with write_tx(self.db) as tx:
             row, spec, org = self._load(tx, plan_id, expected_version, actor_id)
             engine = self.engine_for(spec)
-            facts = self.facts_for(tx, row, spec, engine, action)
+            parts = self.task_parts(tx, row, spec)
+            facts = self.facts_for(tx, row, spec, engine, action, parts)
             with self.hiding_from_strangers(row, org, actor_id):
                 decision = engine.decide(facts, action, actor_id, org, comment)
             if decision.transition.submission and returns.comes_back(spec):
@@ -279,10 +297,18 @@ class PlanService:
                 # definition may send it straight back to that reviewer's state.
                 decision = returns.come_back(spec, decision, rs.last_move(tx, plan_id))
             trigger = decision.transition.trigger
+            if actor_id is not None and _countersigns(spec, parts, decision, actor_id):
+                # Someone else still has a part of this task to decide: the
+                # approval is theirs alone, recorded, and the plan stays.
+                decision = decision._replace(to_state=row.state)
+                trigger = handover.COUNTERSIGN
             change = self._change(
                 row, spec, org, trigger, actor_id, on_behalf_of_id, comment, decision
             )
-            if trigger != action:
+            change.had_task_parts = parts.personal
+            if trigger == handover.COUNTERSIGN and actor_id is not None:
+                change.add(_countersign(tx, row, org, parts, actor_id, decision, change.at))
+            if trigger != action and trigger != handover.COUNTERSIGN:
                 change.detail["called_as"] = action  # a former name (``aliases:``)
             if decision.transition.notify_task_holders and decision.changes_state:
                 change.left_task_holders = task_holders(row, org)
@@ -470,9 +496,11 @@ class PlanService:
         spec: WorkflowSpec,
         engine: WorkflowEngine | None = None,
         action: str | None = None,
+        parts: TaskParts | None = None,
     ) -> PlanFacts:
         """What the engine may know about the plan: the row, plus what guards need
-        (the guards of ``action``; None: of every action of the plan's state)."""
+        (the guards of ``action``; None: of every action of the plan's state), plus
+        who holds its task personally (``parts``; looked up when None)."""
         engine = engine or self.engine_for(spec)
         approvals = frozenset[int]()
         if row.state in engine.quorum_states:
@@ -483,7 +511,20 @@ class PlanService:
             # Without a provider the fact is unknown (None), and its guards refuse.
             facts[fact] = provider(tx, row, spec) if provider is not None else None
         inspection = facts.pop("inspection", None)
-        return row.facts(approvals, None if inspection is None else str(inspection), facts)
+        found = row.facts(approvals, None if inspection is None else str(inspection), facts)
+        if parts is None:
+            parts = self.task_parts(tx, row, spec)
+        return found._replace(task_people=parts.current()) if parts.personal else found
+
+    def task_parts(self, tx: Tx, row: ps.PlanRow, spec: WorkflowSpec) -> TaskParts:
+        """Who holds the plan's task personally (``core.handover``); looked up only
+        where the state allows a transfer or an added approver."""
+        if row.state not in spec.state_names:
+            return _NO_PARTS
+        allows = spec.state(row.state).allows
+        if allows.transfer is None and not allows.add_approver:
+            return _NO_PARTS
+        return hs.load_parts(tx, row.id)
 
     def _load(
         self, tx: Tx, plan_id: int, expected_version: int | None, actor_id: int | None = None
@@ -614,6 +655,69 @@ class PlanService:
 
 #: A transition that is not a submission (the submitter stays), and a plan's creation.
 _MOVE = Move()
+_NO_PARTS = TaskParts()
+
+
+def _countersigns(spec: WorkflowSpec, parts: TaskParts, decision: Decision, actor_id: int) -> bool:
+    """Whether a decision only completes the actor's part of a shared task."""
+    return (
+        parts.personal
+        and decision.changes_state
+        and not handover.is_return(spec, decision.transition)
+        and not parts.last_to_decide(actor_id)
+    )
+
+
+def _countersign(
+    tx: Tx,
+    row: ps.PlanRow,
+    org: OrgSnapshot,
+    parts: TaskParts,
+    actor_id: int,
+    decision: Decision,
+    at: Any,
+) -> Addendum:
+    after = TaskParts(handover.decided(parts, actor_id))
+    hs.save_parts(tx, row.id, after.parts, at)
+    waiting = tuple(sorted(after.current() or ()))
+    said = note(COUNTERSIGNED, by=org.usernames.get(actor_id, "?"))
+    return Addendum(
+        detail={"trigger": decision.transition.trigger, "waiting_for": list(waiting)},
+        notice=Notice(
+            handover.COUNTERSIGN, waiting, {"trigger": decision.transition.trigger, "note": said}
+        ),
+    )
+
+
+def write_handover(tx: Tx, change: Change) -> None:
+    """The parts of a task end with it; a plan that ends ends its CCs; a
+    transition's ``cc:`` copies its roles (read only where a definition has them)."""
+    if not change.changes_state:
+        return
+    spec = change.spec
+    if change.from_state in spec.state_names:
+        allows = spec.state(change.from_state).allows
+        held = allows.transfer is not None or bool(allows.add_approver)
+        if held and change.had_task_parts is not False:
+            hs.clear_parts(tx, change.plan_id)
+    decision = change.decision
+    if decision is not None and decision.transition.cc:
+        org = change.org
+        people: set[int] = set()
+        for ref in decision.transition.cc:
+            people |= org.assignees(ref, change.unit_id)
+        people.discard(change.actor_id or 0)
+        copied = tuple(sorted(p for p in people if p in org.active_users))
+        if copied:
+            hs.add_cc(tx, change.plan_id, copied, None, change.at_db)
+            said = note(COPIED_BY_DEFINITION)
+            write_notice(tx, change, Notice(handover.CC, copied, {"fixed": True, "note": said}))
+    if change.to_state in spec.final_states and _copies(spec):
+        hs.end_cc(tx, change.plan_id)
+
+
+def _copies(spec: WorkflowSpec) -> bool:
+    return any(s.allows.cc for s in spec.states) or any(t.cc for t in spec.transitions)
 
 
 def task_holders(row: ps.PlanRow, org: OrgSnapshot) -> frozenset[int]:

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, not_
+from sqlalchemy import ColumnElement, Connection, Row, bindparam, not_
 
-from planflow.services.inbox import task_clause
+from planflow.services.inbox import held_task_clause, task_clause
 from planflow.services.visibility import OWN_UNIT_ROLES, Viewer
 from planflow.storage.plan_reads import ListStatements, p, queue_order, visible_clause
 
@@ -54,7 +54,7 @@ def _lists(viewer: Viewer) -> tuple[ListStatements | None, ListStatements | None
     """
     held = viewer.oversight_roles
     order = queue_order()
-    mine = ListStatements.where([task_clause(held)], order) if held else None
+    mine = ListStatements.where([held_task_clause(held, bindparam("me"))], order) if held else None
     others = None
     if viewer.oversight:
         # "Not mine" first: in an overseer's part of the tree most open tasks are
@@ -73,11 +73,16 @@ def _lists(viewer: Viewer) -> tuple[ListStatements | None, ListStatements | None
 
 
 def statements(viewer: Viewer) -> tuple[ListStatements | None, ListStatements | None]:
-    return _lists(dataclasses.replace(viewer, user_id=0))
+    return _lists(dataclasses.replace(viewer, user_id=0, granted=frozenset(), grants=None))
 
 
 def read_page(
-    conn: Connection, queue: ListStatements | None, now: datetime, page: int, size: int
+    conn: Connection,
+    queue: ListStatements | None,
+    now: datetime,
+    page: int,
+    size: int,
+    me: int = 0,
 ) -> QueuePage:
     """A page of one list, its total and the page number: ``page``, or the last one
     when that is past the end (the list got shorter)."""
@@ -85,15 +90,15 @@ def read_page(
     if queue is None:
         return QueuePage([], 0, page)
     offset = (page - 1) * size
-    rows = queue.page(conn, offset, size, now)
+    rows = queue.page(conn, offset, size, now, me=me)
     if 0 < len(rows) < size or (not rows and page == 1):
         return QueuePage(rows, offset + len(rows), page)
-    total = queue.total(conn)
+    total = queue.total(conn, me=me)
     if rows:
         return QueuePage(rows, total, page)
     if total:
         page = max(1, -(-total // size))
-        rows = queue.page(conn, (page - 1) * size, size, now)
+        rows = queue.page(conn, (page - 1) * size, size, now, me=me)
     return QueuePage(rows, total, page)
 
 

@@ -120,6 +120,9 @@ def org_generation(conn: Connection) -> int:
 def visible_clause(viewer: Viewer) -> ColumnElement[bool]:
     """``Viewer.can_view`` as a WHERE clause over ``plan``."""
     clauses: list[ColumnElement[bool]] = []
+    granted = viewer.all_granted()
+    if granted:
+        clauses.append(p.id.in_(sorted(granted)))
     if viewer.own_units:
         clauses.append(p.unit_id.in_(sorted(viewer.own_units)))
     if viewer.oversees_all:
@@ -168,12 +171,19 @@ class ListStatements:
         return cls(rows, select(func.count()).select_from(plan_t).where(*terms))
 
     def page(
-        self, conn: Connection, offset: int, limit: int, now: datetime | None = None
+        self,
+        conn: Connection,
+        offset: int,
+        limit: int,
+        now: datetime | None = None,
+        *,
+        me: int = 0,
     ) -> list[Row[Any]]:
-        params: dict[str, Any] = {"offset": offset, "limit": limit}
+        """``me``: the reader, for a list that names them (``bindparam("me")``)."""
+        params: dict[str, Any] = {"offset": offset, "limit": limit, "me": me}
         if now is not None:
             params["now"] = now
         return list(conn.execute(self.rows, params))
 
-    def total(self, conn: Connection) -> int:
-        return int(conn.execute(self.count).scalar_one())
+    def total(self, conn: Connection, *, me: int = 0) -> int:
+        return int(conn.execute(self.count, {"me": me}).scalar_one())

@@ -700,3 +700,7 @@ class WebhookDelivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     delivered_at: datetime | None = None
     log: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+
+
+# The tables of transfer, added approvers and CC live in their own module.
+from planflow.storage.tables_handover import PlanCc, TaskPart  # noqa: E402, F401

@@ -41,7 +41,7 @@ WHERE = tuple(w.value for w in Where)
 REQUIRED = ("trigger", "source", "dest")
 OPTIONAL = (
     *("label", "role", "at", "system", "guards", "quorum"),
-    *("submission", "notify", "notify_submitter", "notify_task_holders", "aliases"),
+    *("submission", "notify", "notify_submitter", "notify_task_holders", "aliases", "cc"),
 )
 
 
@@ -119,6 +119,7 @@ class ActionReader:
             notify_submitter=bool(r.get(fields, path, "notify_submitter", r.boolean)),
             notify_task_holders=bool(r.get(fields, path, "notify_task_holders", r.boolean)),
             aliases=aliases or (),
+            cc=r.get(fields, path, "cc", self._notify) or (),
         )
 
     def _sources(self, node: Node, path: str) -> tuple[str, ...] | None:

@@ -19,12 +19,12 @@ from pathlib import Path
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from planflow.core.definitions.actions import ActionReader, KnownGuards
+from planflow.core.definitions.allows import read_allows
 from planflow.core.definitions.nodes import (
     DOCUMENT,
     Problems,
     Reader,
     TooManyProblems,
-    column_of,
     is_name,
     join,
     quote,
@@ -40,6 +40,7 @@ from planflow.core.definitions.source import (
 from planflow.core.definitions.spec import (
     BUILTIN_ROLES,
     MAX_URGE_HOURS,
+    Allows,
     Duration,
     Label,
     RoleRef,
@@ -55,8 +56,8 @@ from planflow.core.ids import MAX_ID
 from planflow.errors import DefinitionError, DefinitionProblem
 
 TOP = ("name", "version", "initial", "states", "transitions")
+STATE_KEYS = ("label", "task", "final", "allows")
 TOP_OPTIONAL = ("title", "creator", "roles", "timers", "schedules", "inspection", "urge")
-ALLOWS = ("return_to", "return_to_returner")
 TIMER_OPTIONAL = ("remind_before", "escalate_after", "repeat_escalation", "auto_action")
 SCHEDULE = ("name", "at", "trigger", "in_state")
 CLOCK = {"month": (1, 12), "day": (1, 31), "hour": (0, 23), "minute": (0, 59)}
@@ -235,39 +236,17 @@ class _Builder:
                     path, f"state name {quote(name)} must be lower-case letters, digits and _"
                 )
             is_null = isinstance(value, ScalarNode) and r.value(value) is None
-            fields = (
-                {} if is_null else r.mapping(value, path, (), ("label", "task", "final", "allows"))
-            )
+            fields = {} if is_null else r.mapping(value, path, (), STATE_KEYS)
             final = r.get(fields or {}, path, "final", r.boolean)
             if fields is None or len(r.problems.items) > before:
                 d.complete = False  # a misspelt "final" changes the graph checks
                 continue
             label = r.get(fields, path, "label", r.label) or Label.of(en=name)
             task = r.get(fields, path, "task", self._task)
-            targets, back = r.get(fields, path, "allows", self._allows) or ((), False)
-            state = StateSpec(name, label, task, bool(final), targets, back)
-            d.states.append((path, state))
-
-    def _allows(self, node: Node, path: str) -> tuple[tuple[str, ...], bool] | None:
-        """``allows:`` what a reviewer may do in a waiting state besides its transitions:
-        ``return_to`` (earlier states to send the plan back to) and
-        ``return_to_returner`` (checked against the graph by ``validate``)."""
-        r = self.r
-        fields = r.mapping(node, path, (), ALLOWS)
-        if fields is None:
-            return None
-        targets: list[str] = []
-        if "return_to" in fields:
-            list_path = join(path, "return_to")
-            for item_path, item in r.items(fields["return_to"], list_path, allow_empty=False):
-                r.problems.columns.setdefault(item_path, column_of(item))
-                target = r.name(item, item_path)
-                if target in targets:
-                    r.fail(item_path, item, f"state {quote(target)} is listed twice")
-                elif target is not None:
-                    targets.append(target)
-        back = r.get(fields, path, "return_to_returner", r.boolean)
-        return tuple(targets), bool(back)
+            allows = r.get(fields, path, "allows", lambda n, p: read_allows(r, n, p)) or Allows()
+            if task is None and allows != Allows():
+                r.problems.add(join(path, "allows"), "only a state with a task: may allow these")
+            d.states.append((path, StateSpec(name, label, task, bool(final), allows)))
 
     def _task(self, node: Node, path: str) -> TaskSpec | None:
         fields = self.r.mapping(node, path, ("role",), ("at", "due"))

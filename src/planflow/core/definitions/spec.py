@@ -110,17 +110,50 @@ class TaskSpec:
     due: Duration | None = None
 
 
+#: The ways a task may be handed on (``allows: {transfer: {to: ...}}``).
+TRANSFER_TO = ("role", "unit")
+#: Where an added approver goes relative to the one adding them.
+ADD_APPROVER_MODES = ("before", "after", "alongside")
+
+
+@dataclass(frozen=True, slots=True)
+class Allows:
+    """What the holder of a waiting state's task may do besides its transitions.
+
+    ``transfer``: to whom the task may be handed (``role``: another holder of
+    the task's role where it waits; ``unit``: any active user of that unit);
+    None: no transfer. ``add_approver``: the modes allowed. ``cc``: whether
+    the holder may copy people on the plan. ``return_to``: the earlier states a
+    reviewer may send the plan back to; ``return_to_returner``: a resubmitted
+    plan comes straight back to this state (both checked against the graph by
+    ``validate``).
+    """
+
+    transfer: str | None = None
+    add_approver: tuple[str, ...] = ()
+    cc: bool = False
+    return_to: tuple[str, ...] = ()
+    return_to_returner: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class StateSpec:
     name: str
     label: Label
     task: TaskSpec | None = None
     final: bool = False
-    #: ``allows: return_to:`` the earlier states a reviewer may send the plan back to.
-    return_to: tuple[str, ...] = ()
-    #: ``allows: return_to_returner:`` a plan sent back from this state comes
-    #: straight back here when it is resubmitted, skipping the steps it passed.
-    return_to_returner: bool = False
+    allows: Allows = field(default_factory=Allows)
+
+    @property
+    def return_to(self) -> tuple[str, ...]:
+        """``allows: return_to:`` the earlier states a reviewer may send the plan back to."""
+        return self.allows.return_to
+
+    @property
+    def return_to_returner(self) -> bool:
+        """``allows: return_to_returner:`` a plan sent back from this state comes
+        straight back here when it is resubmitted, skipping the steps it passed."""
+        return self.allows.return_to_returner
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +178,9 @@ class TransitionSpec:
     #: ``abandon``): scripts and links that use them keep working; the audit
     #: record carries the trigger's name.
     aliases: tuple[str, ...] = ()
+    #: Roles (resolved like ``actor``) copied on the plan when it is taken (抄送):
+    #: told, and may read the plan until it ends.
+    cc: tuple[RoleRef, ...] = ()
 
     def answers_to(self, action: str) -> bool:
         return action == self.trigger or action in self.aliases

@@ -83,6 +83,20 @@ def validate(draft: Draft, problems: Problems, guards: KnownGuards) -> None:
     _check_timers(draft, problems)
     _check_schedules(draft, problems)
     _check_sheet_guards(draft, problems, guards)
+    _check_allows(draft, problems)
+
+
+def _check_allows(draft: Draft, problems: Problems) -> None:
+    # n-of-m counts each member's own vote: a seat handed on or shared would
+    # count someone twice or someone who is no member.
+    voted = {s for _, t in draft.transitions if t.quorum for s in t.sources}
+    for path, state in draft.states:
+        allows = state.allows
+        if state.name in voted and (allows.transfer or allows.add_approver):
+            problems.add(
+                _where(problems, path, "allows"),
+                f"state {quote(state.name)} is decided by a quorum; it may allow cc only",
+            )
 
 
 def _check_sheet_guards(draft: Draft, problems: Problems, guards: KnownGuards) -> None:
