@@ -728,7 +728,7 @@ def test_old_plan_keeps_its_definition_version(
                     col(WorkflowDefinition.version)
                 )
             ).all()
-        assert [tuple(r) for r in stored] == [("annual_plan", 3), ("annual_plan", 4)]
+        assert [tuple(r) for r in stored] == [("annual_plan", 4), ("annual_plan", 5)]
         assert audit_repo.verify(later.db).ok
     finally:
         later.close()

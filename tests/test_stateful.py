@@ -350,12 +350,16 @@ def expect_return(
     allowed = spec.state(plan.state).return_to
     if not allowed:
         return Refused(ActionNotAllowed, f"{plan.state!r} allows no return")
-    holds_task = (
-        plan.task_role is not None
-        and plan.task_unit_id is not None
-        and actor in snap.active_users
-        and actor in snap.holders(plan.task_role, plan.task_unit_id)
-    )
+    current = plan.current()
+    if current is not None:  # held personally (transferred, approvers added): its people
+        holds_task = actor in current and actor in snap.active_users
+    else:
+        holds_task = (
+            plan.task_role is not None
+            and plan.task_unit_id is not None
+            and actor in snap.active_users
+            and actor in snap.holders(plan.task_role, plan.task_unit_id)
+        )
     if not holds_task:
         return Refused(PermissionDenied, "the actor does not hold the plan's task")
     failing = [
@@ -801,9 +805,12 @@ class PlanflowMachine(RuleBasedStateMachine):
         allowed = spec.state(plan.state).return_to
         if not allowed or plan.task_role is None or plan.task_unit_id is None:
             return False
+        current = plan.current()
         holders = sorted(
             uid
-            for uid in snap.holders(plan.task_role, plan.task_unit_id)
+            for uid in (
+                current if current is not None else snap.holders(plan.task_role, plan.task_unit_id)
+            )
             if uid in snap.active_users and uid != plan.submitted_by
         )
         if not holders:

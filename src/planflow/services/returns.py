@@ -40,11 +40,15 @@ class Returns:
         for another, ``comment_required`` without a reason."""
 
         def step(tx: Tx, row: ps.PlanRow, ctx: StepContext) -> Addendum:
+            # A task held personally (transferred, approvers added) is its people's
+            # to return, as it is theirs to decide (``PlanFacts.task_people``).
+            personal = self.plans.task_parts(tx, row, ctx.spec).current()
+            holders = task_holders(row, ctx.org) if personal is None else personal
             returns.decide_return(
                 ctx.spec,
                 row.state,
                 target,
-                holds_task=actor_id in task_holders(row, ctx.org),
+                holds_task=actor_id in holders,
                 submitted_by=row.submitted_by,
                 actor_id=actor_id,
                 comment=comment,

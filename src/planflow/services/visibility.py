@@ -11,8 +11,8 @@ A user sees a plan when
 3. they hold the role of the plan's open task where it waits or where it
    was escalated to (so every task in someone's inbox opens); or
 4. the plan was granted to them personally: they were copied on it (CC,
-   until it ends) or hold a part of its open task (a transfer or an added
-   approver, ``services.handover``) — that plan only.
+   until it ends) or hold a part of its open task, decided or not (a transfer
+   or an added approver, ``services.handover``) — that plan only.
 
 A plan never submitted (a draft, or a draft that was withdrawn) is thus seen
 only by its own unit. A plan the user may not see answers exactly like a

@@ -54,7 +54,9 @@ END_CC = Sql("end_plan_cc", "UPDATE plan_cc SET active = :inactive WHERE plan_id
 SELECT_GRANTED = Sql(
     "select_granted_plans",
     "SELECT plan_id FROM plan_cc WHERE user_id = :user_id AND active = :active"
-    " UNION SELECT plan_id FROM task_part WHERE user_id = :user_id AND done = :open",
+    # A part decided already still shows the plan: who co-signed reads what they
+    # signed while the task is open (its parts end with it).
+    " UNION SELECT plan_id FROM task_part WHERE user_id = :user_id",
 )
 
 #: Every statement above, for the test that runs each one on both databases.
@@ -135,7 +137,7 @@ def end_cc(tx: Tx, plan_id: int) -> None:
 
 
 def granted_plans(tx: Tx, user_id: int) -> frozenset[int]:
-    rows = tx.scalars(SELECT_GRANTED, {"user_id": user_id, "active": True, "open": False})
+    rows = tx.scalars(SELECT_GRANTED, {"user_id": user_id, "active": True})
     return frozenset(int(r) for r in rows)
 
 
