@@ -352,12 +352,12 @@ def test_counts_per_unit_and_plans_per_definition(pf: Planflow, admin: OrgAdmin)
     assert stats[pf.unit_id("union")].people == 6 + 1
     assert stats[pf.unit_id("branch_c")].roles == 1
     pf.create_plan(unit_code="branch_a", year=2027, title="P", actor="drafter_a")
-    assert directory.definitions_in_use(scope(pf, "union_admin")) == {("annual_plan", 3): 1}
+    assert directory.definitions_in_use(scope(pf, "union_admin")) == {("annual_plan", 4): 1}
     org = pf.org_snapshot()
     parents = {u.id: u.parent_id for u in org.units.values()}
     union2 = build_scope(0, parents, [pf.unit_id("union2")])
     assert union2 is not None and not union2.everything
-    assert directory.definitions_in_use(union2) == {("annual_plan", 3): 0}
+    assert directory.definitions_in_use(union2) == {("annual_plan", 4): 0}
 
 
 # -- open tasks follow a moved unit (``planflow.services.reroute``) ----------------------------

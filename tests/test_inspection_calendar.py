@@ -223,15 +223,15 @@ def test_rounds_count_the_inspect_sources_of_the_plans_own_definition(
 def test_rounds_count_the_inspect_sources_of_the_plans_own_version(
     pf: Planflow, org: object, tmp_path: Path
 ) -> None:
-    """annual_plan@4 inspects in two steps; a plan started under @3 keeps @3's rounds."""
+    """annual_plan@5 inspects in two steps; a plan started under @4 keeps @4's rounds."""
     old = scheduled(pf)
     text = TWO_STEP.read_text(encoding="utf-8")
     text = text.replace("name: two_step_inspection", "name: annual_plan")
-    text = text.replace("version: 1", "version: 4")
-    (tmp_path / "annual_plan_4.yaml").write_text(text, encoding="utf-8")
-    pf.service.registry.register(load_definition(tmp_path / "annual_plan_4.yaml"))
-    new = two_step_plan(pf, "Under version 4", workflow="annual_plan")
-    assert (stored_plan(pf, old).workflow_version, stored_plan(pf, new).workflow_version) == (3, 4)
+    text = text.replace("version: 1", "version: 5")
+    (tmp_path / "annual_plan_5.yaml").write_text(text, encoding="utf-8")
+    pf.service.registry.register(load_definition(tmp_path / "annual_plan_5.yaml"))
+    new = two_step_plan(pf, "Under version 5", workflow="annual_plan")
+    assert (stored_plan(pf, old).workflow_version, stored_plan(pf, new).workflow_version) == (4, 5)
     inspector = pf.user_id("inspector")
     cal_of(pf).set_visit_date(new, inspector, date(2027, 2, 14))
     cal_of(pf).set_visit_date(old, inspector, date(2027, 2, 15))
