@@ -36,6 +36,9 @@ def test_a_reviewer_transfers_the_review_and_the_colleague_approves(
     colleague.goto(f"/plans/{plan_id}")
     colleague.get_by_role("button", name="Approve", exact=True).click()
     colleague.wait_for_load_state()
+    # The approval's own step (webui.steps): confirm it.
+    colleague.get_by_role("button", name="Confirm", exact=True).click()
+    colleague.wait_for_load_state()
     expect(colleague.locator(".state")).to_have_text("Approved")
     assert stored_plan(pf, plan_id).state == "approved"
     trail = [(e.action, e.actor) for e in pf.audit_trail(plan_id)][-2:]
