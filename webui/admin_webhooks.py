@@ -31,6 +31,7 @@ from wtforms.widgets import CheckboxInput, ListWidget  # type: ignore[import-unt
 from planflow.core.robots import KINDS, LANGUAGES, MAX_SECRET
 from planflow.core.webhooks import EVENT_TYPES, MAX_URL
 from planflow.errors import NotFound, PlanflowError
+from planflow.views import NewWebhook
 
 from .access import org_now
 from .admin import admin_scope, require_admin, unit_choices
@@ -146,12 +147,18 @@ def add() -> Response | tuple[str, int]:
         }.get(error.code, form.url)
         field.errors = [*field.errors, describe(error)]
         return _page(form, 422)
+    return added(new, "admin_webhooks.index")
+
+
+def added(new: NewWebhook, back: str) -> Response | tuple[str, int]:
+    """The answer to a webhook or robot just added (here and on a person's own page):
+    a webhook's secret is shown once, on this answer only (no redirect: it must
+    not sit in the session); a robot's was the vendor's, so back to ``back``."""
     if new.secret:
-        # Shown once, on this answer only (no redirect: it must not sit in the session).
         html = render_template("admin/webhook_secret.html", hook=new.webhook, secret=new.secret)
         return html, 201
     flash(gettext("The robot was added."), "success")
-    return redirect(url_for("admin_webhooks.index"))
+    return redirect(url_for(back))
 
 
 # The two buttons carry only the CSRF token, which CSRFProtect checks for every POST.

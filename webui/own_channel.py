@@ -20,7 +20,7 @@ from planflow.core.robots import KINDS, LANGUAGES, MAX_SECRET
 from planflow.core.webhooks import EVENT_TYPES, MAX_URL
 from planflow.errors import NotFound, PlanflowError
 
-from .admin_webhooks import KIND_NAMES
+from .admin_webhooks import KIND_NAMES, added
 from .errors import describe
 from .forms import CHOOSE, PlanflowForm
 from .i18n import LANGUAGE_NAMES
@@ -113,11 +113,7 @@ def add() -> Response | tuple[str, int]:
         field = {"robot_secret_required": form.secret}.get(error.code, form.url)
         field.errors = [*field.errors, describe(error)]
         return _page(form, 422)
-    if new.secret:
-        html = render_template("admin/webhook_secret.html", hook=new.webhook, secret=new.secret)
-        return html, 201
-    flash(gettext("The robot was added."), "success")
-    return redirect(url_for("own_channel.index"))
+    return added(new, "own_channel.index")
 
 
 @bp.route("/<int:webhook_id>/remove", methods=["POST"])
