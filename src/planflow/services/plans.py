@@ -292,9 +292,10 @@ class PlanService:
             facts = self.facts_for(tx, row, spec, engine, action, parts)
             with self.hiding_from_strangers(row, org, actor_id):
                 decision = engine.decide(facts, action, actor_id, org, comment)
-            if decision.transition.submission and returns.comes_back(spec):
+            if decision.transition.submission and row.revision and returns.comes_back(spec):
                 # Resubmitted after a reviewer's return to an earlier step: the
                 # definition may send it straight back to that reviewer's state.
+                # (A first submission has no return behind it to look up.)
                 decision = returns.come_back(spec, decision, rs.last_move(tx, plan_id))
             trigger = decision.transition.trigger
             if actor_id is not None and _countersigns(spec, parts, decision, actor_id):

@@ -319,24 +319,31 @@ class WorkflowSpec:
     #: SHA-256 of the file's bytes: a version number may be reused by mistake,
     #: the digest tells whether two loads are really the same definition.
     digest: str = ""
+    # Derived once from ``states``: every transition asks for them, and a
+    # definition never changes after it is loaded.
+    _by_name: dict[str, StateSpec] = field(init=False, repr=False, compare=False)
+    _names: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _final: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {s.name: s for s in self.states})
+        object.__setattr__(self, "_names", tuple(s.name for s in self.states))
+        object.__setattr__(self, "_final", tuple(s.name for s in self.states if s.final))
 
     @property
     def key(self) -> str:
         return f"{self.name}@{self.version}"
 
     def state(self, name: str) -> StateSpec:
-        for s in self.states:
-            if s.name == name:
-                return s
-        raise KeyError(name)
+        return self._by_name[name]
 
     @property
     def state_names(self) -> tuple[str, ...]:
-        return tuple(s.name for s in self.states)
+        return self._names
 
     @property
     def final_states(self) -> tuple[str, ...]:
-        return tuple(s.name for s in self.states if s.final)
+        return self._final
 
     def transition_named(self, action: str) -> TransitionSpec | None:
         """The first transition whose trigger, or a former name of it, is ``action``."""
