@@ -123,9 +123,7 @@ class Client(threading.Thread):
             elif answer.status_code in (200, 201):
                 acked.add(key)
 
-    def call(
-        self, kind: str, method: str, path: str, body: Any = None
-    ) -> requests.Response | None:
+    def call(self, kind: str, method: str, path: str, body: Any = None) -> requests.Response | None:
         host = self.hosts[self.sent % len(self.hosts)]
         started = time.monotonic()
         try:

@@ -69,9 +69,7 @@ def seed(url: str, plans: int, spread: timedelta) -> World:
             plan = pf.create_plan(
                 unit_code=code, year=YEAR, title=f"soak {n}", actor=f"{code}.drafter"
             )
-            pf.content.set_content(
-                plan, content, actor=f"{code}.drafter", expected_version=None
-            )
+            pf.content.set_content(plan, content, actor=f"{code}.drafter", expected_version=None)
             pf.fire(plan, "submit", f"{code}.submitter")
             pf.fire(plan, "start_review", f"u{union}.reviewer")
             reviews[plan] = f"u{union}.reviewer"
@@ -109,12 +107,12 @@ def check(url: str, world: World, told: Outcome, at: datetime) -> dict[str, obje
             for plan_id, action in conn.execute(select(audit_t.c.plan_id, audit_t.c.action)):
                 actions.setdefault(int(plan_id), Counter())[str(action)] += 1
             titles = Counter(str(t) for t in conn.execute(select(plan_t.c.title)).scalars())
-            states = {int(i): str(st) for i, st in conn.execute(select(plan_t.c.id, plan_t.c.state))}
+            states = {
+                int(i): str(st) for i, st in conn.execute(select(plan_t.c.id, plan_t.c.state))
+            }
             effects = int(conn.execute(select(func.count()).select_from(effect_t)).scalar_one())
             escalation_notices = conn.execute(
-                select(notice_t.c.user_id, notice_t.c.plan_id).where(
-                    notice_t.c.kind == "escalate"
-                )
+                select(notice_t.c.user_id, notice_t.c.plan_id).where(notice_t.c.kind == "escalate")
             ).all()
             notices = Counter((int(u), int(p)) for u, p in escalation_notices)
         report = audit_repo.verify(pf.db)
