@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ def child_env(url: str, folder: Path) -> dict[str, str]:
 
 
 def start_web(
-    url: str, bind: str, workers: int, threads: int, folder: Path, prefix: list[str] = []
+    url: str, bind: str, workers: int, threads: int, folder: Path, prefix: Sequence[str] = ()
 ) -> subprocess.Popen[bytes]:
     """gunicorn on ``bind`` (host:port); its log in ``folder``."""
     command = [
@@ -67,7 +68,7 @@ def start_web(
 
 
 def start_scheduler(
-    url: str, folder: Path, name: str, prefix: list[str] = []
+    url: str, folder: Path, name: str, prefix: Sequence[str] = ()
 ) -> subprocess.Popen[bytes]:
     """``planflow scheduler`` (runs until SIGTERM); its output in ``folder/name.log``."""
     command = [*prefix, sys.executable, "-m", "planflow.cli", "scheduler"]

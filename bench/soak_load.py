@@ -15,6 +15,7 @@ stored that no one acknowledged beyond the requests left without an answer.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
@@ -75,10 +76,8 @@ class Client(threading.Thread):
     def run(self) -> None:
         while not self.stop.is_set():
             self.sent += 1
-            try:
+            with contextlib.suppress(requests.RequestException):  # counted in ``call``
                 self.one()
-            except requests.RequestException:
-                pass  # counted in ``call``
             time.sleep(THINK)
 
     def one(self) -> None:
@@ -86,8 +85,9 @@ class Client(threading.Thread):
         if self.branch is not None and roll < 0.15:
             title = f"client {self.number}-{self.sent}"
             body = {"unit": self.branch, "year": YEAR + 1, "title": title}
-            self.write("create", "POST", "/api/v1/plans", body, title, self.tally.told.created_acked,
-                       self.tally.told.created_unknown)  # fmt: skip
+            told = self.tally.told
+            self.write("create", "POST", "/api/v1/plans", body, title, told.created_acked,
+                       told.created_unknown)  # fmt: skip
             return
         plan = self.random.choice(self.mine or list(self.world.reviews))
         if roll < 0.35:
@@ -96,8 +96,9 @@ class Client(threading.Thread):
             self.call("read", "GET", f"/api/v1/plans/{plan}")
         elif roll < 0.85 or self.branch is not None:
             text = f"soak {self.number}-{self.sent}"
+            told = self.tally.told
             self.write("comment", "POST", f"/api/v1/plans/{plan}/comments", {"body": text}, text,
-                       self.tally.told.comments_acked, self.tally.told.comments_unknown)  # fmt: skip
+                       told.comments_acked, told.comments_unknown)  # fmt: skip
         else:
             self.approve(plan)
 
