@@ -142,9 +142,12 @@ def test_two_hosts_one_cut_off_and_back_lose_and_double_nothing(
             time.sleep(max(0.0, LOAD_SECONDS - (time.monotonic() - started)))
             soak_load.stop(clients)
             # Host 1 is back: it answers, and writes through its own database link again.
-            back = requests.get(f"{bases[0]}/api/v1/plans/{next(iter(world.reviews))}",
-                                headers={"Authorization": f"Bearer {next(iter(world.tokens.values()))}"},
-                                timeout=30)  # fmt: skip
+            token = next(iter(world.tokens.values()))
+            back = requests.get(
+                f"{bases[0]}/api/v1/plans/{next(iter(world.reviews))}",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            )
             assert back.status_code in (200, 404), back.text
             time.sleep(CATCH_UP)
             checked = soak_world.check(
