@@ -49,6 +49,7 @@ class Tally:
         ordered = sorted(self.latencies)
         if not ordered:
             return {}
+
         def pick(q: float) -> float:
             return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
 
