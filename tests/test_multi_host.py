@@ -82,6 +82,10 @@ def hosts() -> Iterator[list[Host]]:
             except subprocess.CalledProcessError as refused:
                 pytest.skip(f"ip netns is not permitted here: {refused.stderr.strip()}")
             made.append(host)
+            probe = subprocess.run(["ip", "netns", "exec", host.netns, "true"],
+                                   capture_output=True, text=True, check=False)  # fmt: skip
+            if probe.returncode != 0:
+                pytest.skip(f"ip netns exec is not permitted here: {probe.stderr.strip()}")
             _ip("link", "add", host.link, "type", "veth", "peer", "name", "eth0",
                 "netns", host.netns)  # fmt: skip
             _ip("addr", "add", f"{host.gateway}/24", "dev", host.link)
