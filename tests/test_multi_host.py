@@ -44,6 +44,9 @@ FORWARDER = Path(__file__).with_name("_tcp_forward.py")
 PORT = 8000
 PLANS = 30
 CLIENTS = 6
+#: gunicorn workers per host (of 4 threads): one keeps the start short on a busy
+#: 2-core machine; the soak runs several.
+WORKERS = 1
 #: The run: load, the cut at CUT_AT for CUT_SECONDS, load until LOAD_SECONDS.
 LOAD_SECONDS = 20.0
 CUT_AT = 6.0
@@ -120,6 +123,7 @@ def test_two_hosts_one_cut_off_and_back_lose_and_double_nothing(
     procs: list[subprocess.Popen[bytes]] = []
     try:
         with scratch_database(POSTGRES_URL, "hosts") as scratch:
+            began = time.monotonic()
             world = soak_world.seed(scratch.url, PLANS, timedelta(seconds=LOAD_SECONDS * 0.7))
             bases = []
             for n, host in enumerate(hosts, 1):
@@ -128,11 +132,13 @@ def test_two_hosts_one_cut_off_and_back_lose_and_double_nothing(
                 inside = ["ip", "netns", "exec", host.netns]
                 folder = tmp_path / f"host{n}"
                 folder.mkdir()
-                web = soak.start_web(where, f"{host.address}:{PORT}", 2, 4, folder, inside)
+                web = soak.start_web(where, f"{host.address}:{PORT}", WORKERS, 4, folder, inside)
                 procs += [web, soak.start_scheduler(where, folder, "scheduler", inside)]
                 bases.append(f"http://{host.address}:{PORT}")
+            seeded = time.monotonic()
             for base, web in zip(bases, procs[::2], strict=True):
                 soak.wait_healthy(base, web, 90)
+            serving = time.monotonic()
 
             tally = soak_load.Tally()
             started = time.monotonic()
@@ -174,7 +180,8 @@ def test_two_hosts_one_cut_off_and_back_lose_and_double_nothing(
         f"\nrequests {sum(tally.requests.values())}, statuses {dict(tally.statuses)}; "
         f"errors host 1 {errors_h1} (cut {cut_until - cut_from:.1f} s), host 2 {errors_h2}; "
         f"comments {checked['comments_acked']} acked, {checked['comments_unanswered']} "
-        f"unanswered; effects {checked['effects_applied']}"
+        f"unanswered; effects {checked['effects_applied']}; seconds: seed {seeded - began:.1f}, "
+        f"start {serving - seeded:.1f}, load and check {time.monotonic() - serving:.1f}"
     )
     assert errors_h1 > 0, "the cut did not reach the first host's clients"
     assert errors_h2 == 0, "the second host stopped answering"
