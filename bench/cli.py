@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from bench import w1, w2, w3, w4
+from bench import soak, w1, w2, w3, w4
 
 Measure = Callable[[int, str | None], dict[str, Any]]
 
@@ -188,6 +188,29 @@ def bench_w4(as_json: bool, **args: Any) -> None:
         "{threads} threads, {connections} clients, {seconds_per_page} s per endpoint:"
     )
     _serve_and_report(w4.measure, header, w4.TARGET, as_json, **args)
+
+
+@bench.command("soak")
+@click.option("--minutes", type=click.FloatRange(0.1, 24 * 60), default=10, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=3, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option("--clients", type=click.IntRange(1, 256), default=8, show_default=True)
+@click.option(
+    "--plans", type=click.IntRange(1, 100_000), default=200, show_default=True,
+    help="Reviews seeded to fall due over the run (the schedulers remind and escalate them).",
+)  # fmt: skip
+@database_option
+def bench_soak(
+    minutes: float, workers: int, threads: int, clients: int, plans: int, bench_url: str | None
+) -> None:
+    """The production set-up (gunicorn + 2 schedulers) under a mixed API load for N
+    minutes, then the invariants; prints one JSON object, exit 1 on any error or problem.
+    Run it against PostgreSQL (--database-url).
+    """
+    r = soak.run(bench_url, minutes, workers, threads, clients, plans)
+    click.echo(json.dumps(r, indent=1))
+    if r["errors"] or r["problems"]:
+        raise click.exceptions.Exit(1)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,14 +10,16 @@ file are all back, and a second restore into it is refused (one line, exit 2).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import tarfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import POSTGRES_URL, CliRun, Org
+from conftest import POSTGRES_URL, WORKFLOWS, CliRun, Org, build_org, migrate_schema
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -25,6 +27,7 @@ from planflow.app import Planflow
 from planflow.clock import FixedClock
 from planflow.integrations.checkpoints import publish_to_file
 from planflow.integrations.signing import generate
+from planflow.storage import audit_repo, schema
 from planflow.storage import backup as bk
 from planflow.storage import signed_checkpoints as sc
 from planflow.storage.db import Database, normalise_url, with_search_path
@@ -41,13 +44,20 @@ def run(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cli:
 
 @pytest.fixture
 def target_url(pf: Planflow, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database of the same kind as ``pf``'s."""
+    with _empty_like(pf.db, tmp_path) as url:
+        yield url
+
+
+@contextmanager
+def _empty_like(source: Database, tmp_path: Path) -> Iterator[str]:
     """A new, empty database of the same kind: a SQLite file, or a PostgreSQL database of
     this test's own (dropped afterwards) whose search_path is the source's schema."""
-    if pf.db.is_sqlite:
+    if source.is_sqlite:
         yield f"sqlite:///{tmp_path / 'restored.sqlite3'}"
         return
     assert POSTGRES_URL is not None
-    with pf.db.read() as conn:
+    with source.read() as conn:
         schema = conn.execute(text("SELECT current_schema()")).scalar_one()
     name = f"planflow_restore_{uuid.uuid4().hex[:10]}"
     admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
@@ -150,3 +160,74 @@ def test_backup_without_pg_dump_says_so_in_one_line(
         "of the server's version\n"
     )
     assert not (tmp_path / "b.tar").exists()
+
+
+#: A revision before the organisation's audit chain (0019): its tables are not in the backup.
+OLD_REVISION = "0017"
+
+
+def test_a_backup_made_at_an_older_schema_is_upgraded_after_the_restore(
+    empty_database_url: str,
+    cli: CliRun,
+    tmp_path: Path,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PLANFLOW_AUDIT_KEY", raising=False)
+    run = cli
+    # A database of an older planflow: built now, then taken back to OLD_REVISION.
+    old = Planflow(empty_database_url, clock=clock, workflows_dir=WORKFLOWS)
+    try:
+        schema.upgrade(old.db)
+        build_org(old)
+        plan = old.create_plan(unit_code="branch_a", year=2027, title="Old", actor="drafter_a")
+        migrate_schema(old.db, OLD_REVISION, "downgrade")
+        assert schema.current_revision(old.db) == OLD_REVISION
+        before = _counts(old.db.url)
+        assert "org_audit_record" not in before and before["plan"] == 1
+        monkeypatch.setenv("PLANFLOW_EVIDENCE_DIR", str(tmp_path / "evidence"))
+        archive = tmp_path / "old.tar"
+        code, out, err = run("--database-url", old.db.url, "backup", str(archive))
+        assert code == 0, err
+        assert bk.read_manifest(archive).schema_revision == OLD_REVISION
+
+        with _empty_like(old.db, tmp_path) as target:
+            code, out, err = run("--database-url", target, "restore", str(archive))
+            assert code == 0, err
+            assert f"schema upgraded from revision {OLD_REVISION} to 0019" in out
+            assert "audit trail OK: 1 records of 1 plans" in out
+            restored = Planflow(target, clock=clock, workflows_dir=WORKFLOWS)
+            try:
+                assert schema.current_revision(restored.db) == schema.head_revision(restored.db)
+                after = _counts(target)
+                assert {t: after[t] for t in before} == before  # nothing lost on the way up
+                # The upgraded database works: a plan action and an admin action on their chains.
+                assert restored.plan(plan).title == "Old"
+                restored.content.add_comment(plan, "still here", actor="drafter_a")
+                restored.org.assign_role("officer", "reviewer", "branch_b")
+                report = audit_repo.verify(restored.db)
+                assert report.ok and report.org_records == 1, report.problems
+            finally:
+                restored.close()
+    finally:
+        old.close()
+
+
+def test_a_backup_from_a_newer_planflow_is_refused_in_one_line(
+    pf: Planflow, run: CliRun, target_url: str, tmp_path: Path
+) -> None:
+    archive = tmp_path / "b.tar"
+    assert run("backup", str(archive))[0] == 0
+    newer = tmp_path / "newer.tar"
+    with tarfile.open(archive) as src, tarfile.open(newer, "w") as dst:
+        for member in src.getmembers():
+            data = src.extractfile(member).read()  # type: ignore[union-attr]
+            if member.name == "manifest.json":
+                data = data.replace(b'"schema_revision": "0019"', b'"schema_revision": "0999"')
+                member.size = len(data)
+            dst.addfile(member, io.BytesIO(data))
+    code, _out, err = run("--database-url", target_url, "restore", str(newer))
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "schema revision 0999, which this planflow (schema 0019) does not know" in err
+    assert _counts(target_url) == {}  # nothing was written

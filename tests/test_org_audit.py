@@ -195,6 +195,15 @@ ACTS: list[tuple[str, Callable[..., Any], list[tuple[str, bool]], dict[str, Any]
         [("webhook_added", False), ("webhook_removed", True)],
         {"url": "http://127.0.0.1:9/hook"},
     ),
+    (
+        "user_channels_switched",
+        lambda pf, _a, _t: (
+            pf.webhooks.set_user_channels(True, actor="boss"),
+            pf.webhooks.set_user_channels(False, actor="boss"),
+        ),
+        [("user_channels_switched", True), ("user_channels_switched", True)],
+        {"on": False},
+    ),
 ]
 
 
@@ -240,6 +249,11 @@ def test_a_refused_or_idle_admin_action_writes_nothing(pf: Planflow, boss: int) 
         admin.rename_unit(pf.user_id("boss"), "branch_a", "New", "not what it is called")
     # Granting a role already held changes nothing: nothing to record.
     assert not admin.assign_role(pf.user_id("boss"), pf.user_id("reviewer"), "reviewer", "union")
+    # Own channels: only an admin of the whole tree may switch them; off when off is idle.
+    with pytest.raises(PlanflowError):
+        pf.webhooks.set_user_channels(True, actor="drafter_a")
+    pf.webhooks.set_user_channels(False, actor="boss")
+    assert not pf.webhooks.user_channels()
     assert records(pf) == before
 
 

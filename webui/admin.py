@@ -319,6 +319,7 @@ ORG_ACTIONS = {
     "token_revoked": _l("API token revoked"),
     "webhook_added": _l("Webhook added"),
     "webhook_removed": _l("Webhook removed"),
+    "user_channels_switched": _l("People's own channels switched on or off"),
 }
 
 

@@ -84,6 +84,11 @@ def test_people_add_their_own_channel_once_the_admin_allows_it(app: Flask, admin
     fed = signed_in(app, "fed_admin")
     assert fed.post_form("/admin/webhooks/user-channels", {"on": "1"}).status_code == 302
     assert pf.webhooks.user_channels()
+    # The switch is on the organisation's trail, by that admin, and on its page in Chinese.
+    [switched] = [r for r in pf.org.audit() if r.action == "user_channels_switched"]
+    assert switched.actor == "fed_admin" and switched.detail == {"on": True}
+    fed.post_form("/auth/language", {"language": "zh"})
+    assert "个人通道开关已更改" in text(fed.get("/admin/audit/org"))
     assert "/notifications/channel/" in text(reviewer.get("/notifications/"))
     private = reviewer.post_form("/notifications/channel/add", form | {"url": "http://10.0.0.1/"})
     assert private.status_code == 422 and "10.0.0.1" in text(private)

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from planflow.cli.app import Context, pass_ctx
-from planflow.storage import audit_repo
+from planflow.storage import audit_repo, schema
 from planflow.storage import backup as bk
 from planflow.storage.db import Database, require_existing
 from planflow.storage.evidence_files import EvidenceStore
@@ -52,10 +52,12 @@ def backup(ctx: Context, dest: str) -> None:
 def restore(ctx: Context, src: str) -> None:
     """Restore the archive SRC into the empty database PLANFLOW_DATABASE_URL names.
 
-    Then checks the audit trail; check it against the published signed
+    A backup made by an older planflow is upgraded to this one's schema after
+    the restore. Then checks the audit trail; check it against the published signed
     checkpoints with 'planflow audit verify --checkpoints FILE'.
     """
     db = Database(ctx.url)
+    head = schema.head_revision(db)
     try:
         manifest = bk.restore(db, Path(src), EvidenceStore.from_env().root)
         report = audit_repo.verify(db)
@@ -64,6 +66,8 @@ def restore(ctx: Context, src: str) -> None:
     finally:
         db.dispose()
     click.echo(f"restored {bk.describe(manifest)}")
+    if manifest.schema_revision != head:
+        click.echo(f"schema upgraded from revision {manifest.schema_revision} to {head}")
     if report.ok:
         click.echo(
             f"audit trail OK: {report.records} records of {report.plans} plans, "

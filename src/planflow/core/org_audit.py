@@ -54,6 +54,7 @@ ACTIONS: Mapping[str, str] = {
     "token_revoked": "token, user, name",
     "webhook_added": "webhook, unit, url, events, allow_private",
     "webhook_removed": "webhook, url",
+    "user_channels_switched": "on (people may register their own webhook or robot)",
 }
 
 

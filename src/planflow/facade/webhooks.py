@@ -123,9 +123,10 @@ class WebhooksAPI:
     def set_user_channels(self, on: bool, *, actor: str | None = None) -> None:
         """Let people register their own channel (an admin of the whole tree decides)."""
         org = self.names.current()
+        actor_id = None
         for root in (u for u, info in org.units.items() if info.parent_id is None):
-            self._admin(actor, root, "set_user_channels")
-        self.service.set_user_channels(on)
+            actor_id = self._admin(actor, root, "set_user_channels")
+        self.service.set_user_channels(on, actor_id=actor_id)
 
     def add_own(
         self,

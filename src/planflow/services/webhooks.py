@@ -119,9 +119,21 @@ class Webhooks:
         """Has an admin let people register their own webhook or robot?"""
         return settings.get(self.db, settings.USER_CHANNELS) == "on"
 
-    def set_user_channels(self, on: bool) -> None:
-        """Allow (or stop allowing) new own channels; existing ones stay until removed."""
-        settings.put(self.db, settings.USER_CHANNELS, "on" if on else None, self.clock.now())
+    def set_user_channels(self, on: bool, *, actor_id: int | None = None) -> bool:
+        """Allow (or stop allowing) new own channels; existing ones stay until removed.
+
+        On the organisation's audit trail, by ``actor_id`` (None: the command line),
+        in the switch's own transaction; setting it to what it is changes and records
+        nothing. True when it changed.
+        """
+        with self.db.write() as conn:
+            was_on = settings.get_in(conn, settings.USER_CHANNELS) == "on"
+            if was_on == on:
+                return False
+            at = self.clock.now()
+            settings.put_in(conn, settings.USER_CHANNELS, "on" if on else None, at)
+            org_audit.record_in(conn, actor_id, at, "user_channels_switched", on=on)
+        return True
 
     def all(self, *, with_removed: bool = False) -> list[ws.HookRow]:
         with self.db.read() as conn:

@@ -40,12 +40,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from planflow.errors import PlanflowError
-from planflow.storage import tables, tables_org_audit  # noqa: F401  (every table, for the counts)
+from planflow.storage import schema, tables, tables_org_audit  # noqa: F401  (every table, for the counts)
 from planflow.storage.db import Database
 
 FORMAT = "planflow-backup-1"
@@ -100,12 +100,20 @@ class Manifest:
 
 
 def _counts(conn: Connection) -> tuple[dict[str, int], str | None]:
-    """Rows per planflow table, and the schema revision."""
+    """Rows per planflow table, and the schema revision.
+
+    Only the tables the database has: one at an older schema revision (backed up
+    before an upgrade, or restored from such a backup) lacks the newer ones.
+    """
+    present = set(inspect(conn).get_table_names())
     counts = {
         t.name: int(conn.execute(select(func.count()).select_from(t)).scalar_one())
         for t in SQLModel.metadata.sorted_tables
+        if t.name in present
     }
-    revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    revision = None
+    if "alembic_version" in present:
+        revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     return counts, revision
 
 
@@ -251,7 +259,14 @@ def read_manifest(src: Path) -> Manifest:
 
 
 def restore(db: Database, src: Path, evidence_root: Path | None) -> Manifest:
-    """Put the archive ``src`` into the empty database ``db`` and its evidence files back."""
+    """Put the archive ``src`` into the empty database ``db`` and its evidence files back.
+
+    A backup made at an older schema revision is restored as it was (its row
+    counts checked against its manifest) and then upgraded to this planflow's
+    revision with the same migrations ``planflow init`` runs, all before the
+    caller verifies the audit trail. A backup from a newer planflow is refused
+    before anything is written.
+    """
     manifest = read_manifest(src)
     if manifest.dialect != db.dialect:
         raise BackupRefused(
@@ -259,6 +274,7 @@ def restore(db: Database, src: Path, evidence_root: Path | None) -> Manifest:
             code="backup_mismatch",
             params={"backup": manifest.dialect, "target": db.dialect},
         )
+    _refuse_unknown_revision(db, manifest.schema_revision)
     with tempfile.TemporaryDirectory(prefix="planflow-restore-") as tmp:
         work = Path(tmp)
         with tarfile.open(src) as tar:
@@ -269,8 +285,23 @@ def restore(db: Database, src: Path, evidence_root: Path | None) -> Manifest:
             else:
                 _restore_postgres(db, work / PG_FILE, manifest.schema)
             _check_counts(db, manifest)
+            if manifest.schema_revision != schema.head_revision(db):
+                schema.upgrade(db)
             _restore_evidence(tar, evidence_root)
     return manifest
+
+
+def _refuse_unknown_revision(db: Database, revision: str | None) -> None:
+    """Refuse a backup whose schema this planflow does not know (made by a newer one)."""
+    if revision is not None and schema.known_revision(db, revision):
+        return
+    head = schema.head_revision(db)
+    raise BackupRefused(
+        f"the backup is at schema revision {revision}, which this planflow (schema {head}) "
+        "does not know: restore it with the planflow version that made it, or a newer one",
+        code="backup_mismatch",
+        params={"backup": revision, "target": head},
+    )
 
 
 def _refuse_not_empty(tables_found: list[str]) -> None:

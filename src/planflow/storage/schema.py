@@ -13,6 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import insert, select
 
 from planflow.storage.db import Database
@@ -43,6 +44,14 @@ def upgrade(db: Database) -> str:
 def head_revision(db: Database) -> str:
     head = ScriptDirectory.from_config(alembic_config(db)).get_current_head()
     return head or ""
+
+
+def known_revision(db: Database, revision: str) -> bool:
+    """Is ``revision`` one of this planflow's migrations (not one of a newer planflow)?"""
+    try:
+        return ScriptDirectory.from_config(alembic_config(db)).get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def current_revision(db: Database) -> str | None:

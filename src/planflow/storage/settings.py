@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
 from planflow.storage.db import Database
 from planflow.storage.tables import Setting
@@ -31,6 +31,17 @@ def get(db: Database, name: str) -> str | None:
 def put(db: Database, name: str, value: str | None, at: datetime) -> None:
     """Set the setting to ``value`` (None: remove it), in one transaction."""
     with db.write() as conn:
-        conn.execute(delete(setting_t).where(setting_t.c.name == name))
-        if value is not None:
-            conn.execute(insert(setting_t), {"name": name, "value": value, "set_at": at})
+        put_in(conn, name, value, at)
+
+
+def get_in(conn: Connection, name: str) -> str | None:
+    """``get`` inside the caller's transaction."""
+    value = conn.execute(select(setting_t.c.value).where(setting_t.c.name == name)).scalar()
+    return None if value is None else str(value)
+
+
+def put_in(conn: Connection, name: str, value: str | None, at: datetime) -> None:
+    """``put`` inside the caller's transaction (an admin switch and its audit record)."""
+    conn.execute(delete(setting_t).where(setting_t.c.name == name))
+    if value is not None:
+        conn.execute(insert(setting_t), {"name": name, "value": value, "set_at": at})
