@@ -39,6 +39,7 @@ from . import exports
 from .access import org_now
 from .admin_forms import ConfirmForm
 from .errors import describe, error_page
+from .org_audit_texts import detail_fields
 from .spreadsheets import download, workbook
 from .users import login_manager, me, planflow, signed_in
 
@@ -328,4 +329,7 @@ def audit_org() -> str:
     _whole_organisation()
     rows = planflow().org.audit(newest_first=True, limit=ORG_SHOWN)
     labels = {r.action: str(ORG_ACTIONS.get(r.action, r.action)) for r in rows}
-    return render_template("admin/audit_org.html", rows=rows, labels=labels, shown=ORG_SHOWN)
+    details = {r.seq: detail_fields(r.detail) for r in rows}
+    return render_template(
+        "admin/audit_org.html", rows=rows, labels=labels, details=details, shown=ORG_SHOWN
+    )

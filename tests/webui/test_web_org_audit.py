@@ -3,6 +3,8 @@ naming a rewritten record of it. The library's behaviour is ``tests/test_org_aud
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Flask
 from sqlalchemy import text as sql
 from test_web_admin_support import Admins, add_admins
@@ -41,3 +43,20 @@ def test_the_audit_page_names_a_rewritten_admin_action(
     first = page[page.index('<li class="first">') :]
     assert "Administrators' actions, record 2" in first[:400]
     assert "The record was changed after it was written." in first[:600]
+
+
+def test_the_details_read_in_the_readers_language(
+    app: Flask, pf: Planflow, password_hash: str
+) -> None:
+    add_admins(pf, password_hash)
+    expires = datetime(2027, 3, 7, 3, 41, 48, 763121, tzinfo=UTC)
+    pf.tokens.create("fed_admin", scope="write", name="OA", expires_at=expires, actor="fed_admin")
+    fed = signed_in(app, "fed_admin")
+    fed.post_form("/auth/language", {"language": "zh"})
+    page = text(fed.get("/admin/audit/org"))
+    body = page[page.index("<tbody>") :]
+    # Labels and values as the rest of the page, not the record's JSON.
+    assert "expires_at" not in body and "&#34;" not in body and '"write"' not in body
+    assert "过期" in body or "到期" in body, body[:1500]
+    assert "2027-03-07 03:41:48.763121" not in body and ".763121" not in body
+    assert "管理员" in body  # the admin role, by its Chinese name
