@@ -326,7 +326,7 @@ def test_canonical_json_format_is_pinned() -> None:
     )
     assert content.canonical_json() == (
         '{"sections":[{"items":[{"due":4,"key":"i1","owner_unit":null,'
-        '"target":{"metric":"dues","op":">=","unit":"%","value":100},"text":"会费"}],'
+        '"targets":[{"metric":"dues","op":">=","unit":"%","value":100}],"text":"会费"}],'
         '"key":"s1","title":"工会"}]}'
     )
 

@@ -26,7 +26,7 @@ COMMANDS: list[click.Command] = []  # "import" joins the ``plans`` group below
 
 _WARNINGS = {
     "several_plans": "the file holds {count} plans; part {part} was taken (--part N for another)",
-    "several_targets": "item {item} names {count} targets; the first is its target, "
+    "too_many_targets": "item {item} names {count} targets; the first {max} were kept, "
     "the others stay in its text",
     "review_only": "part {part} reads as a review of past work, not a plan",
 }
@@ -39,7 +39,7 @@ def _describe(result: ImportResult) -> None:
         if number.endswith(".1"):
             click.echo(f"{number.split('.')[0]}. {section.title}")
         due = f"  [due {item.due}]" if item.due is not None else ""
-        target = f"  [{item.target.describe()}]" if item.target else ""
+        target = "".join(f"  [{t.describe()}]" for t in item.targets)
         click.echo(f"   {number} {item.text.splitlines()[0][:60]}{due}{target}")
     for section in content.sections:
         if not section.items:

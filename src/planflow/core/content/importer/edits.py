@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from planflow.core.content.importer.dues import due_month
 from planflow.core.content.items import (
+    MAX_TARGETS,
     MAX_TEXT,
     MAX_TITLE,
     Item,
@@ -49,8 +50,8 @@ def _used_keys(content: PlanContent) -> set[str]:
 
 def merge_into_previous(content: PlanContent, key: str) -> PlanContent:
     """Append the item's text to the item before it (the last of the previous section
-    for a section's first item); the earlier item keeps its own due month, target and
-    owner and takes the merged one's where it has none."""
+    for a section's first item); the earlier item keeps its own due month and owner
+    and takes the merged one's where it has none; the targets of both are kept."""
     si, ii = _find(content, key)
     item = content.sections[si].items[ii]
     sections = content.sections
@@ -63,12 +64,11 @@ def merge_into_previous(content: PlanContent, key: str) -> PlanContent:
         )
     ps, pi = earlier[-1]
     previous = content.sections[ps].items[pi]
-    target = previous.target or item.target
     merged = content.update_item(
         previous.key,
         text=f"{previous.text}\n{item.text}",
         due=previous.to_dict()["due"] if previous.due is not None else item.to_dict()["due"],
-        target=target.to_dict() if target is not None else None,
+        targets=(previous.targets + item.targets)[:MAX_TARGETS],
         owner_unit=previous.owner_unit or item.owner_unit,
     )
     return merged.remove_item(key)
@@ -87,7 +87,7 @@ def _split_point(text: str) -> int | None:
 
 def split_item(content: PlanContent, key: str) -> PlanContent:
     """Cut the item in two: at its first line break, or else at the sentence end nearest
-    its middle. The first part keeps the item's key, owner and target; each part's due
+    its middle. The first part keeps the item's key, owner and targets; each part's due
     month is read from its own words, falling back to the item's."""
     si, ii = _find(content, key)
     item = content.sections[si].items[ii]
