@@ -74,9 +74,7 @@ def test_an_import_creates_the_draft_as_the_caller(
         403,
         "token_scope",
     )
-    answer = api.post(
-        "/api/v1/plans/import", headers=token(pf, "drafter_a", "write"), json=body
-    )
+    answer = api.post("/api/v1/plans/import", headers=token(pf, "drafter_a", "write"), json=body)
     assert answer.status_code == 201, answer.get_data(as_text=True)
     shown = answer.get_json()
     plan = pf.plan(shown["plan"], as_user="drafter_a")
@@ -195,5 +193,8 @@ def test_the_openapi_document_describes_them(api: FlaskClient) -> None:  # noqa:
     paths = api.get("/api/v1/openapi.json").get_json()["paths"]
     body = paths["/api/v1/plans/import"]["post"]["requestBody"]["content"]
     assert {"application/json", "multipart/form-data"} <= set(body)
-    for path in ("/api/v1/plans/{plan_id}/document.docx", "/api/v1/plans/{plan_id}/inspection.docx"):
+    for path in (
+        "/api/v1/plans/{plan_id}/document.docx",
+        "/api/v1/plans/{plan_id}/inspection.docx",
+    ):
         assert DOCX in paths[path]["get"]["responses"]["200"]["content"]

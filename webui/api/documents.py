@@ -118,7 +118,8 @@ def _document_bytes(body: ImportRequest) -> bytes:
         problem = {"field": "text", "message": "send a file or text, not both", "code": "both"}
         raise InvalidRequest([problem])
     if isinstance(sent, FileStorage):
-        return sent.read(MAX_BYTES + 1)
+        data: bytes = sent.read(MAX_BYTES + 1)
+        return data
     if body.text is None:
         problem = {"field": "file", "message": "send a file or text", "code": "missing"}
         raise InvalidRequest([problem])
