@@ -198,3 +198,35 @@ def test_the_openapi_document_describes_them(api: FlaskClient) -> None:  # noqa:
         "/api/v1/plans/{plan_id}/inspection.docx",
     ):
         assert DOCX in paths[path]["get"]["responses"]["200"]["content"]
+
+
+def test_content_with_several_targets_through_the_api(
+    api: FlaskClient,  # noqa: F811
+    pf: Planflow,
+) -> None:
+    plan_id = pf.create_plan(unit_code="branch_a", year=2027, title="Plan", actor="drafter_a")
+    headers = token(pf, "drafter_a", "write")
+    one = {"metric": "qualified", "op": ">=", "value": 100, "unit": "%"}
+    second = {"metric": "advanced", "op": ">", "value": 60, "unit": "%"}
+    item = {"key": "i1", "text": "Build homes", "due": 5, "targets": [one, second]}
+    body = {"content": {"sections": [{"key": "s1", "title": "Serve", "items": [item]}]}}
+    saved = api.put(f"/api/v1/plans/{plan_id}/content", headers=headers, json=body)
+    assert saved.status_code == 200, saved.get_data(as_text=True)
+    got = api.get(f"/api/v1/plans/{plan_id}/content", headers=headers).get_json()
+    assert got["content"]["sections"][0]["items"][0]["targets"] == [one, second]
+    # A client still sending the one-target form is understood.
+    old = {**item, "key": "i1"}
+    del old["targets"]
+    old["target"] = one
+    body = {"content": {"sections": [{"key": "s1", "title": "Serve", "items": [old]}]}}
+    body["expected_version"] = got["version"]
+    assert (
+        api.put(f"/api/v1/plans/{plan_id}/content", headers=headers, json=body).status_code == 200
+    )
+    got = api.get(f"/api/v1/plans/{plan_id}/content", headers=headers).get_json()
+    assert got["content"]["sections"][0]["items"][0]["targets"] == [one]
+    both = {**old, "targets": [one]}
+    body = {"content": {"sections": [{"key": "s1", "title": "Serve", "items": [both]}]}}
+    refused = api.put(f"/api/v1/plans/{plan_id}/content", headers=headers, json=body)
+    details = assert_problem(refused, 422, "content_invalid")["params"]["details"]
+    assert [d["code"] for d in details] == ["target_and_targets"]
