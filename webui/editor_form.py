@@ -216,7 +216,14 @@ def error_summary(form: ContentEditorForm) -> list[ErrorLink]:
 
 def owner_choices(org: OrgSnapshot, plan: PlanView, content: PlanContent) -> list[SelectChoice]:
     """The plan's unit and every unit below it, as a tree; plus codes the content uses already."""
-    top = org.unit_ids[plan.unit.code]
+    return unit_owner_choices(org, plan.unit.code, content)
+
+
+def unit_owner_choices(
+    org: OrgSnapshot, unit_code: str, content: PlanContent
+) -> list[SelectChoice]:
+    """The owners an item of a plan at ``unit_code`` may name (``owner_choices``)."""
+    top = org.unit_ids[unit_code]
     below: dict[int | None, list[int]] = {}
     inside = set(org.subtree(top))
     for unit_id in inside:

@@ -6,13 +6,14 @@ not reveal, a month it could not read. Each correction here is one pure
 function over ``PlanContent`` that addresses an item by its key and returns
 new content (or raises ``ContentValidationError`` like the content's own
 edit helpers): ``merge_into_previous``, ``split_item``,
-``promote_to_section`` and ``set_due``. Every client of the importer (the
+``promote_to_section``, ``set_due`` and ``set_owner``. Every client of the importer (the
 web preview today) offers the same corrections by calling these.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import replace
 
 from planflow.core.content.importer.dues import due_month
@@ -28,7 +29,7 @@ from planflow.core.content.items import (
 )
 from planflow.core.content.model import PlanContent
 
-__all__ = ["merge_into_previous", "promote_to_section", "set_due", "split_item"]
+__all__ = ["merge_into_previous", "promote_to_section", "set_due", "set_owner", "split_item"]
 
 # Where a sentence ends in any of the three languages: a split is made after one.
 _SENTENCE_END = re.compile(r"[。！？；!?;]|\.(?=\s)")
@@ -124,6 +125,27 @@ def promote_to_section(content: PlanContent, key: str) -> PlanContent:
 def set_due(content: PlanContent, key: str, month: int | None) -> PlanContent:
     """Give the item a due month (1..12), or none."""
     return content.update_item(key, due=month)
+
+
+def set_owner(
+    content: PlanContent, key: str, owner_unit: str | None, units: Collection[str]
+) -> PlanContent:
+    """Give the item an owning unit, one of ``units`` (the codes the plan may name), or none.
+
+    The importer never finds an owner in a document's words; a person names
+    it. A code outside ``units`` is refused (``unknown_owner``), unless the
+    item already had it.
+    """
+    si, ii = _find(content, key)
+    current = content.sections[si].items[ii].owner_unit
+    if owner_unit and owner_unit != current and owner_unit not in units:
+        raise content_problem(
+            Location(si, ii, "owner_unit"),
+            "unknown_owner",
+            f"{owner_unit!r} is not a unit this plan may name",
+            owner=owner_unit,
+        )
+    return content.update_item(key, owner_unit=owner_unit or None)
 
 
 def _put(sections: tuple[Section, ...], at: int, section: Section) -> tuple[Section, ...]:
