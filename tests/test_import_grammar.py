@@ -313,3 +313,23 @@ def test_english_and_korean_page_dates_and_view_counts_are_debris() -> None:
         year=YEAR,
     )
     assert [r for r, _ in result.skipped] == ["debris", "debris"]
+
+
+def test_an_inline_list_under_a_heading_in_another_style_stays_below_it() -> None:
+    # Headings written "First," / "Second," / "3." (one level, two styles); under the
+    # third, an inline "First, … Second, …" is its list, not a restart of the headings,
+    # and "Fourth," after it continues the headings by its shape.
+    text = (
+        "II. Our plan\n"
+        "First, Organising\n(a) Recruit\n(b) Train\n"
+        "Second, Pay\n(c) Bargain\n"
+        "3. Safety\n"
+        "First, inspect every depot. Second, elect safety representatives.\n"
+        "Fourth, Education\n(d) Run a summer school\n"
+    )
+    assert outline(text) == [
+        ("Organising", ["Recruit", "Train"]),
+        ("Pay", ["Bargain"]),
+        ("Safety", ["inspect every depot.", "elect safety representatives."]),
+        ("Education", ["Run a summer school"]),
+    ]
