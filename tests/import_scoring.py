@@ -2,9 +2,10 @@
 
 An expected outline (``tests/data/imports/*.expected.json``) lists a
 document's sections (titles) and items (how each item's text begins, its
-due month, its first target), and how many plans the file holds. The score
+due month, its targets), and how many plans the file holds. The score
 is a ratio of points: a section whose title matches, an item whose text
-begins as expected, its due month and its target (op, value, unit), the
+begins as expected, its due month and its targets (each op, value, unit, in
+order: ``targets``, or for an outline that gives only ``target``, that one), the
 number of plans. Sections and items the importer made up count against it
 (the totals are the larger of expected and found). Sections are paired by
 title, items by the order they are found in within paired sections.
@@ -46,8 +47,13 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _target(target: dict[str, Any] | None) -> tuple[Any, ...] | None:
-    return None if target is None else (target["op"], float(target["value"]), target["unit"])
+def _targets(item: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """An item's targets as (op, value, unit), in order: its ``targets`` list, or else
+    its one ``target`` (outlines and results written before items held several)."""
+    listed = item.get("targets")
+    if listed is None:
+        listed = [item["target"]] if item.get("target") is not None else []
+    return [(t["op"], float(t["value"]), t["unit"]) for t in listed]
 
 
 def score(expected: dict[str, Any], found: dict[str, Any]) -> Score:
@@ -84,10 +90,10 @@ def score(expected: dict[str, Any], found: dict[str, Any]) -> Score:
                 points += 1
             else:
                 misses.append(f"{where}: due {actual['due']}, expected {item['due']}")
-            if _target(actual["target"]) == _target(item["target"]):
+            if _targets(actual) == _targets(item):
                 points += 1
             else:
-                misses.append(f"{where}: target {actual['target']}, expected {item['target']}")
+                misses.append(f"{where}: targets {_targets(actual)}, expected {_targets(item)}")
     return Score(points, total, tuple(misses))
 
 

@@ -326,7 +326,7 @@ def test_canonical_json_format_is_pinned() -> None:
     )
     assert content.canonical_json() == (
         '{"sections":[{"items":[{"due":4,"key":"i1","owner_unit":null,'
-        '"target":{"metric":"dues","op":">=","unit":"%","value":100},"text":"会费"}],'
+        '"targets":[{"metric":"dues","op":">=","unit":"%","value":100}],"text":"会费"}],'
         '"key":"s1","title":"工会"}]}'
     )
 
@@ -774,3 +774,72 @@ plan_alphabet = st.sampled_from(
 def test_importer_never_fails(text: str) -> None:
     content = parse_plan_text(text, year=YEAR)
     assert PlanContent.from_dict(content.to_dict(), year=YEAR) == content
+
+
+# -- several targets per item -------------------------------------------------------------------
+
+
+def _one_item(**fields: Any) -> dict[str, Any]:
+    return {
+        "sections": [{"key": "s1", "title": "T", "items": [{"key": "i1", "text": "x", **fields}]}]
+    }
+
+
+def _codes(data: dict[str, Any]) -> list[tuple[str, str]]:
+    with pytest.raises(ContentValidationError) as info:
+        PlanContent.from_dict(data, year=YEAR)
+    return [(p.code, p.path) for p in info.value.problems]
+
+
+def test_an_item_holds_several_targets_in_order_and_round_trips() -> None:
+    targets = [
+        {"metric": "qualified", "op": ">=", "value": 100, "unit": "%"},
+        {"metric": "advanced", "op": ">", "value": 60, "unit": "%"},
+        {"metric": "model", "op": ">=", "value": 20, "unit": "%"},
+    ]
+    content = PlanContent.from_dict(_one_item(targets=targets), year=YEAR)
+    item = content.sections[0].items[0]
+    assert [t.describe() for t in item.targets] == [
+        "qualified >= 100 %",
+        "advanced > 60 %",
+        "model >= 20 %",
+    ]
+    assert item.target == item.targets[0]
+    again = PlanContent.from_dict(json.loads(content.canonical_json()), year=YEAR)
+    assert again == content
+
+
+def test_content_in_the_one_target_form_reads_as_a_list_of_one_or_none() -> None:
+    one = {"metric": "dues", "op": ">=", "value": 95, "unit": "%"}
+    old = PlanContent.from_dict(_one_item(target=one), year=YEAR)
+    new = PlanContent.from_dict(_one_item(targets=[one]), year=YEAR)
+    assert old == new and old.canonical_json() == new.canonical_json()
+    assert (
+        PlanContent.from_dict(_one_item(target=None), year=YEAR).sections[0].items[0].targets == ()
+    )
+    assert diff(old, new).is_empty
+
+
+def test_bad_target_lists_are_refused_with_every_problem() -> None:
+    one = {"metric": "dues", "op": ">=", "value": 95, "unit": "%"}
+    max_targets = content_items.MAX_TARGETS
+    assert _codes(_one_item(target=one, targets=[one])) == [
+        ("target_and_targets", "sections[0].items[0].target")
+    ]
+    assert _codes(_one_item(targets=one)) == [("not_list", "sections[0].items[0].targets")]
+    assert _codes(_one_item(targets=[one] * (max_targets + 1))) == [
+        ("too_many", "sections[0].items[0].targets")
+    ]
+    bad = [one, {**one, "op": "~"}, {**one, "value": "lots"}]
+    assert _codes(_one_item(targets=bad)) == [
+        ("not_one_of", "sections[0].items[0].targets[1].op"),
+        ("not_finite", "sections[0].items[0].targets[2].value"),
+    ]
+
+
+def test_update_item_with_one_target_replaces_them_all() -> None:
+    one = {"metric": "dues", "op": ">=", "value": 95, "unit": "%"}
+    content = PlanContent.from_dict(_one_item(targets=[one, {**one, "value": 99}]), year=YEAR)
+    assert content.update_item("i1", target=None).sections[0].items[0].targets == ()
+    changed = content.update_item("i1", target=one).sections[0].items[0].targets
+    assert [t.value for t in changed] == [95]

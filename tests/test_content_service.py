@@ -23,7 +23,7 @@ from planflow.core.audit_chain import sha256_hex
 from planflow.core.content.model import PlanContent
 from planflow.errors import GuardFailed, NotFound, PermissionDenied, StaleVersion, ValidationError
 from planflow.storage import audit_repo
-from planflow.storage.tables import Comment
+from planflow.storage.tables import Comment, Plan
 
 # -- helpers -----------------------------------------------------------------------------------
 
@@ -358,3 +358,54 @@ def test_diff_with_a_missing_revision_is_not_found(pf: Planflow, org) -> None:
     with pytest.raises(NotFound) as info:
         pf.content.diff_revisions(plan_id, 1, 2)
     assert info.value.kind == "revision"
+
+
+# -- several targets, and content saved before items held a list -------------------------------
+
+#: An item as stored before items held a list of targets: one ``target`` (or null).
+OLD_FORM = (
+    '{"sections":[{"items":[{"due":3,"key":"i1","owner_unit":null,'
+    '"target":{"metric":"homes qualified","op":">=","unit":"%","value":100},'
+    '"text":"Build workers\' homes"},{"due":6,"key":"i2","owner_unit":null,"target":null,'
+    '"text":"Hold congress"}],"key":"s1","title":"Members"}]}'
+)
+
+
+def test_a_revision_saved_with_one_target_still_loads_and_diffs(pf: Planflow, org) -> None:
+    plan_id = new_plan(pf)
+    edit(pf, plan_id, "drafter_a", FIRST)
+    with pf.session() as s:  # content written before this version of planflow
+        row = s.get(Plan, plan_id)
+        assert row is not None
+        row.content = OLD_FORM
+        s.add(row)
+        s.commit()
+    pf.fire(plan_id, "submit", "chair_a")
+    pf.fire(plan_id, "start_review", "reviewer")
+    pf.fire(plan_id, "return_for_revision", "reviewer", comment="name every target")
+    old = pf.content.content(plan_id)
+    assert [i.targets for i in old.sections[0].items][1] == ()
+    (first,) = old.sections[0].items[0].targets
+    assert first.describe() == "homes qualified >= 100 %"
+    several = old.update_item(
+        "i1",
+        targets=[
+            {"metric": "homes qualified", "op": ">=", "value": 100, "unit": "%"},
+            {"metric": "advanced", "op": ">", "value": 60, "unit": "%"},
+            {"metric": "model", "op": ">=", "value": 20, "unit": "%"},
+        ],
+    )
+    edit(pf, plan_id, "drafter_a", several)
+    pf.fire(plan_id, "resubmit", "chair_a")
+    one, two = pf.content.revisions(plan_id)
+    # The old revision is kept as it was written: its hash is still of its stored text.
+    assert one.content_hash == sha256_hex(OLD_FORM)
+    assert one.content.sections[0].items[0].targets == (first,)
+    assert two.content.sections[0].items[0].targets[1:] != ()
+    d = pf.content.diff_revisions(plan_id, 1, 2)
+    [change] = d.changed
+    [field] = change.fields
+    assert (change.key, field.field) == ("i1", "targets")
+    assert [t["metric"] for t in field.old] == ["homes qualified"]  # type: ignore[attr-defined]
+    assert [t["metric"] for t in field.new] == ["homes qualified", "advanced", "model"]  # type: ignore[attr-defined]
+    assert d.unchanged == 1  # the item without a target reads the same in both forms

@@ -112,3 +112,28 @@ def test_the_paragraphs_and_report_round_trip_and_junk_is_refused() -> None:
     for junk in ("[]", '{"part": true}', '{"part": 1, "parts": [], "skipped": [1]}'):
         with pytest.raises(ValidationError):
             preview.read_report(junk)
+
+
+def test_set_owner_takes_a_unit_of_the_plan_or_none() -> None:
+    units = {"branch_a", "branch_a1"}
+    owned = edits.set_owner(plan(), "c", "branch_a1", units)
+    assert owned.sections[1].items[0].owner_unit == "branch_a1"
+    assert edits.set_owner(owned, "c", "", units).sections[1].items[0].owner_unit is None
+    with pytest.raises(ContentValidationError) as info:
+        edits.set_owner(plan(), "c", "elsewhere", units)
+    problem = info.value.problems[0]
+    assert (problem.code, problem.params, problem.path) == (
+        "unknown_owner",
+        {"owner": "elsewhere"},
+        "sections[1].items[0].owner_unit",
+    )
+    # An owner the item already had may stay, even if the units changed since.
+    assert edits.set_owner(owned, "c", "branch_a1", {"fed"}) == owned
+
+
+def test_merge_keeps_the_targets_of_both_items() -> None:
+    content = import_text("一、考核\n1、合格率100%\n2、优秀率60%以上，示范率20%\n", year=2027)
+    _first, second = content.content.sections[0].items
+    merged = edits.merge_into_previous(content.content, second.key)
+    (item,) = merged.sections[0].items
+    assert [t.value for t in item.targets] == [100, 60, 20]

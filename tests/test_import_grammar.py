@@ -6,6 +6,7 @@ import pytest
 
 from planflow.core.content.importer import import_text
 from planflow.core.content.importer.dues import due_month, targets
+from planflow.core.content.items import MAX_TARGETS
 
 YEAR = 2024
 
@@ -53,10 +54,24 @@ def test_several_targets_in_one_item_in_order() -> None:
     assert targets("at least 95 percent attendance")[0]["value"] == 95.0
 
 
-def test_the_importer_warns_that_only_the_first_target_is_kept() -> None:
+def test_the_importer_keeps_every_target_of_an_item_in_order() -> None:
     result = import_text("一、考核\n1、100%合格，60%以上优秀，20%示范\n", year=YEAR)
-    assert result.content.sections[0].items[0].target is not None
-    assert ("several_targets", {"item": "1.1", "count": 3}) in result.warnings
+    item = result.content.sections[0].items[0]
+    assert [(t.op, t.value, t.unit) for t in item.targets] == [
+        (">=", 100.0, "%"),
+        (">=", 60.0, "%"),
+        (">=", 20.0, "%"),
+    ]
+    assert item.target == item.targets[0]
+    assert result.warnings == ()
+
+
+def test_the_importer_keeps_at_most_the_limit_of_targets_and_says_so() -> None:
+    many = "，".join(f"指标{n}达到{n}%" for n in range(1, MAX_TARGETS + 3))
+    result = import_text(f"一、考核\n1、{many}\n", year=YEAR)
+    assert len(result.content.sections[0].items[0].targets) == MAX_TARGETS
+    params = {"item": "1.1", "count": MAX_TARGETS + 2, "max": MAX_TARGETS}
+    assert ("too_many_targets", params) in result.warnings
 
 
 def test_item_numbers_running_across_sections_stay_items() -> None:
@@ -298,3 +313,23 @@ def test_english_and_korean_page_dates_and_view_counts_are_debris() -> None:
         year=YEAR,
     )
     assert [r for r, _ in result.skipped] == ["debris", "debris"]
+
+
+def test_an_inline_list_under_a_heading_in_another_style_stays_below_it() -> None:
+    # Headings written "First," / "Second," / "3." (one level, two styles); under the
+    # third, an inline "First, … Second, …" is its list, not a restart of the headings,
+    # and "Fourth," after it continues the headings by its shape.
+    text = (
+        "II. Our plan\n"
+        "First, Organising\n(a) Recruit\n(b) Train\n"
+        "Second, Pay\n(c) Bargain\n"
+        "3. Safety\n"
+        "First, inspect every depot. Second, elect safety representatives.\n"
+        "Fourth, Education\n(d) Run a summer school\n"
+    )
+    assert outline(text) == [
+        ("Organising", ["Recruit", "Train"]),
+        ("Pay", ["Bargain"]),
+        ("Safety", ["inspect every depot.", "elect safety representatives."]),
+        ("Education", ["Run a summer school"]),
+    ]

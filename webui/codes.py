@@ -391,6 +391,10 @@ CONTENT_PROBLEMS: dict[str, Callable[[Params], str]] = {
         "This item is one sentence; put a line break where it should be split."
     ),
     "unknown_key": lambda p: gettext("The preview changed meanwhile. Read the document again."),
+    "unknown_owner": lambda p: gettext(
+        "%(owner)s is not this plan's unit or a unit below it.", owner=p["owner"]
+    ),
+    "too_many": lambda p: gettext("At most %(max)d targets, please.", max=int(p["max"])),
 }
 
 

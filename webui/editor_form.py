@@ -9,6 +9,7 @@ the fields they are about, in the user's language (``place_problems``,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -19,13 +20,13 @@ from flask_babel import get_locale  # type: ignore[import-untyped]
 from flask_babel import gettext as _gettext
 from wtforms import SelectChoice  # type: ignore[import-untyped]
 
-from planflow.core.content.items import OPS, Item, Location, Problem
+from planflow.core.content.items import MAX_TARGETS, OPS, Item, ItemTarget, Location, Problem
 from planflow.core.content.model import PlanContent
 from planflow.core.org import OrgSnapshot
 from planflow.views import PlanView
 
 from .codes import content_problem_text
-from .forms import ContentEditorForm
+from .forms import ContentEditorForm, target_typed
 
 
 def gettext(message: str, **variables: Any) -> str:
@@ -40,21 +41,33 @@ def _number(value: float) -> str:
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
+def _target_data(target: ItemTarget | None) -> FormData:
+    return {
+        "metric": target.metric if target else "",
+        "op": target.op if target else OPS[0],
+        "value": _number(target.value) if target else "",
+        "unit": target.unit if target else "",
+    }
+
+
 def item_data(item: Item | None = None) -> FormData:
+    """An item as the editor's fields: its first target in the item's own target fields, the
+    others in ``more_targets`` with one empty row to add another (while under the limit)."""
+    targets = item.targets if item is not None else ()
+    more = [_target_data(t) for t in targets[1:]]
+    if len(targets) < MAX_TARGETS and targets:
+        more.append(_target_data(None))
     if item is None:
-        blank = ("key", "text", "owner_unit", "due_month", "due_date", "metric", "value", "unit")
-        return dict.fromkeys(blank, "") | {"op": OPS[0]}
-    target = item.target
+        blank = ("key", "text", "owner_unit", "due_month", "due_date")
+        return dict.fromkeys(blank, "") | _target_data(None) | {"more_targets": more}
     return {
         "key": item.key,
         "text": item.text,
         "owner_unit": item.owner_unit or "",
         "due_month": str(item.due) if isinstance(item.due, int) else "",
         "due_date": item.due.isoformat() if isinstance(item.due, date) else "",
-        "metric": target.metric if target else "",
-        "op": target.op if target else OPS[0],
-        "value": _number(target.value) if target else "",
-        "unit": target.unit if target else "",
+        **_target_data(item.target),
+        "more_targets": more,
     }
 
 
@@ -97,21 +110,22 @@ def form_content(form: ContentEditorForm) -> tuple[dict[str, object], Where]:
         items = []
         for ii in kept:
             f = entry.form.items[ii].form
-            target = None
-            if f.metric.data or f.value.data or f.unit.data:
-                target = {
-                    "metric": f.metric.data,
-                    "op": f.op.data,
-                    "value": f.value.data,
-                    "unit": f.unit.data,
+            targets = [
+                {
+                    "metric": t.metric.data,
+                    "op": t.op.data,
+                    "value": t.value.data,
+                    "unit": t.unit.data,
                 }
+                for t in _typed_targets(f)
+            ]
             items.append(
                 {
                     "key": f.key.data or None,
                     "text": f.text.data,
                     "owner_unit": f.owner_unit.data or None,
                     "due": f.due_date.data or f.due_month.data or None,
-                    "target": target,
+                    "targets": targets,
                 }
             )
         sections.append({"key": entry.key.data or None, "title": entry.title.data, "items": items})
@@ -119,9 +133,15 @@ def form_content(form: ContentEditorForm) -> tuple[dict[str, object], Where]:
     return {"sections": sections}, where
 
 
+def _typed_targets(item: Any) -> list[Any]:
+    """The target rows of an item's form that hold something, in order: the targets sent."""
+    return [row for row in item.target_rows() if target_typed(row)]
+
+
 # -- the library's findings, next to their fields and in the user's language ---------------
 
 _TARGET_FIELDS = {"metric": "metric", "op": "op", "value": "value", "unit": "unit"}
+_TARGET_AT = re.compile(r"targets\[([0-9]+)\]")
 
 
 def _field_of(form: ContentEditorForm, where: Where, location: Location) -> Any:
@@ -138,6 +158,10 @@ def _field_of(form: ContentEditorForm, where: Where, location: Location) -> Any:
     item = section.items[kept[location.item]].form
     if name == "target":
         return getattr(item, _TARGET_FIELDS.get(sub, "metric"))
+    if (at := _TARGET_AT.fullmatch(name)) is not None:
+        rows = _typed_targets(item)
+        n = int(at.group(1))
+        return getattr(rows[n], _TARGET_FIELDS.get(sub, "metric")) if n < len(rows) else None
     if name == "due":
         return item.due_date if item.due_date.data else item.due_month
     if name in ("text", "owner_unit"):
@@ -192,7 +216,14 @@ def error_summary(form: ContentEditorForm) -> list[ErrorLink]:
 
 def owner_choices(org: OrgSnapshot, plan: PlanView, content: PlanContent) -> list[SelectChoice]:
     """The plan's unit and every unit below it, as a tree; plus codes the content uses already."""
-    top = org.unit_ids[plan.unit.code]
+    return unit_owner_choices(org, plan.unit.code, content)
+
+
+def unit_owner_choices(
+    org: OrgSnapshot, unit_code: str, content: PlanContent
+) -> list[SelectChoice]:
+    """The owners an item of a plan at ``unit_code`` may name (``owner_choices``)."""
+    top = org.unit_ids[unit_code]
     below: dict[int | None, list[int]] = {}
     inside = set(org.subtree(top))
     for unit_id in inside:

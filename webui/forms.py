@@ -38,7 +38,7 @@ from wtforms.validators import (  # type: ignore[import-untyped]
     ValidationError,
 )
 
-from planflow.core.content.items import MAX_SHORT, MAX_TEXT, OPS
+from planflow.core.content.items import MAX_SHORT, MAX_TARGETS, MAX_TEXT, OPS
 from planflow.core.content.items import MAX_TITLE as MAX_SECTION_TITLE
 from planflow.core.ids import MAX_ID
 from planflow.core.text import refused_character
@@ -223,6 +223,25 @@ class MarkReadForm(PlanflowForm):
 # next to the fields. What is checked here is only the shape of the form itself.
 
 
+class TargetEntryForm(Form):  # type: ignore[misc]
+    """One more target of an item: the same four fields as the item's first."""
+
+    metric = StringField(_l("Another target: what is measured"), filters=[_strip])
+    op = SelectField(
+        _l("Comparison"),
+        choices=[SelectChoice(op, op) for op in OPS],
+        default=OPS[0],
+        invalid_choice_message=CHOOSE,
+    )
+    value = StringField(_l("Target value"), filters=[_strip])
+    unit = StringField(_l("Unit of the value"), filters=[_strip])
+
+
+def target_typed(row: Any) -> bool:
+    """Something typed in a target's fields (the comparison alone is a default)."""
+    return bool(row.metric.data or row.value.data or row.unit.data)
+
+
 class ItemEntryForm(Form):  # type: ignore[misc]
     """One numbered item. ``owner_unit`` and ``due_month`` get their choices per request."""
 
@@ -250,6 +269,13 @@ class ItemEntryForm(Form):  # type: ignore[misc]
     )
     value = StringField(_l("Target value"), filters=[_strip])
     unit = StringField(_l("Unit of the value"), filters=[_strip])
+    # The item's second and later targets ("100% qualified, more than 60% advanced"): the
+    # first keeps the fields above, so that a form of one target reads as it always did.
+    more_targets = FieldList(FormField(TargetEntryForm), max_entries=MAX_TARGETS - 1)
+
+    def target_rows(self) -> list[Any]:
+        """The forms of the item's targets in order (the first, then the others), typed or not."""
+        return [self, *(entry.form for entry in self.more_targets)]
 
     def validate_due_date(self, field: Any) -> None:
         if field.data and self.due_month.data:
@@ -257,8 +283,9 @@ class ItemEntryForm(Form):  # type: ignore[misc]
 
     def is_blank(self) -> bool:
         """Nothing typed: the row is left out when the plan is saved."""
-        typed = (self.text, self.due_month, self.due_date, self.metric, self.value, self.unit)
-        return not any(f.data for f in typed) and not self.owner_unit.data
+        typed = (self.text, self.due_month, self.due_date)
+        targets = any(target_typed(row) for row in self.target_rows())
+        return not any(f.data for f in typed) and not self.owner_unit.data and not targets
 
 
 class SectionEntryForm(Form):  # type: ignore[misc]

@@ -31,6 +31,7 @@ from flask_babel import (  # type: ignore[import-untyped]
 from flask_login import current_user  # type: ignore[import-untyped]
 from wtforms.i18n import messages_path  # type: ignore[import-untyped]
 
+from planflow.core.content.items import Item
 from planflow.core.definitions.spec import WorkflowSpec
 
 LANGUAGES = ("en", "zh", "ko")
@@ -286,3 +287,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(helpers)
     app.jinja_env.filters["when"] = format_when
     app.jinja_env.filters["due"] = format_due
+    app.jinja_env.filters["targets"] = describe_targets
+
+
+def describe_targets(item: Item) -> str:
+    """An item's targets in one line, in the plan's order ("rate >= 100 %; advanced > 60 %")."""
+    return "; ".join(t.describe() for t in item.targets)

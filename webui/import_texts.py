@@ -1,7 +1,7 @@
 """The importer's account in the reader's language: its warnings and why it left text out.
 
 The importer (``planflow.core.content.importer``) reports codes with
-parameters: ``warnings`` (``several_plans``, ``several_targets``,
+parameters: ``warnings`` (``several_plans``, ``too_many_targets``,
 ``review_only``) and a reason for each piece of text it did not import.
 An unknown code (a newer importer) is shown by its code, never dropped.
 """
@@ -19,11 +19,12 @@ WARNINGS: dict[str, Callable[[Mapping[str, Any]], str]] = {
         count=p["count"],
         part=p["part"],
     ),
-    "several_targets": lambda p: gettext(
-        "Item %(item)s names %(count)s targets; the first is its target, the others stay "
+    "too_many_targets": lambda p: gettext(
+        "Item %(item)s names %(count)s targets; the first %(max)s were kept, the others stay "
         "in its text.",
         item=p["item"],
         count=p["count"],
+        max=p["max"],
     ),
     "review_only": lambda p: gettext(
         "Plan %(part)s reads as a review of past work, not as a plan.", part=p["part"]

@@ -14,6 +14,7 @@ page with what the user typed.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -26,11 +27,13 @@ from planflow.core.content import importer
 from planflow.core.content.importer import edits, preview
 from planflow.core.content.items import ContentValidationError, Item, Problem
 from planflow.core.content.model import PlanContent
+from planflow.core.org import OrgSnapshot
 from planflow.errors import DatabaseUnavailable, PermissionDenied, PlanflowError
 from planflow.integrations.documents.reading import MAX_BYTES, read_plan_bytes
 
 from .access import current_org
 from .codes import content_problem_text
+from .editor_form import unit_owner_choices
 from .errors import describe
 from .i18n import current_language
 from .import_forms import OP, ImportForm
@@ -72,8 +75,8 @@ def _document(form: ImportForm) -> bytes:
     return (form.text.data or "").encode("utf-8")
 
 
-def _edited(content: PlanContent) -> PlanContent:
-    """The outline with the item texts, months and section titles as the page sent them."""
+def _edited(content: PlanContent, owners: Collection[str]) -> PlanContent:
+    """The outline with the item texts, months, owners and section titles as the page sent them."""
     problems: list[Problem] = []
     for section in content.sections:
         title = request.form.get(f"section-{section.key}")
@@ -84,7 +87,7 @@ def _edited(content: PlanContent) -> PlanContent:
             problems += error.problems
         for item in section.items:
             try:
-                content = _edited_item(content, item)
+                content = _edited_item(content, item, owners)
             except ContentValidationError as error:
                 problems += error.problems  # every field's problem at once, not the first
     if problems:
@@ -92,7 +95,10 @@ def _edited(content: PlanContent) -> PlanContent:
     return content
 
 
-def _edited_item(content: PlanContent, item: Item) -> PlanContent:
+def _edited_item(content: PlanContent, item: Item, owners: Collection[str]) -> PlanContent:
+    owner = request.form.get(f"owner-{item.key}")
+    if owner is not None and (owner or None) != item.owner_unit:
+        content = edits.set_owner(content, item.key, owner.strip(), owners)
     changes: dict[str, object] = {}
     text = request.form.get(f"text-{item.key}")
     if text is not None and text.strip() != item.text:
@@ -140,7 +146,7 @@ def page() -> Response | str | tuple[str, int]:
         else:
             report = preview.read_report(form.report.data)
             content = preview.read_outline(form.outline.data, year=form.year.data)
-            content = _corrected(_edited(content), op)
+            content = _corrected(_edited(content, _owner_codes(org, form, content)), op)
             form.outline.data = preview.outline_json(content)
         if op == "save":
             assert content is not None
@@ -162,9 +168,20 @@ def page() -> Response | str | tuple[str, int]:
     except PlanflowError as error:
         form.form_errors.append(describe(error))
         if isinstance(error, DatabaseUnavailable):
-            return _render(form, content, report, problems, status=503)
+            return _render(form, content, report, problems, status=503, org=org)
     status = 422 if form.form_errors or form.unit.errors else 200
-    return _render(form, content, report, problems, status=status)
+    return _render(form, content, report, problems, status=status, org=org)
+
+
+def _owner_choices(org: OrgSnapshot, form: ImportForm, content: PlanContent | None) -> Any:
+    """The owners an item may name: the chosen unit and the units below it."""
+    if content is None or not isinstance(form.unit.data, int) or form.unit.data not in org.units:
+        return [SelectChoice("", "—")]
+    return unit_owner_choices(org, org.unit(form.unit.data).code, content)
+
+
+def _owner_codes(org: OrgSnapshot, form: ImportForm, content: PlanContent) -> set[str]:
+    return {c.value for c in _owner_choices(org, form, content) if c.value}
 
 
 def _read(form: ImportForm, op: str) -> tuple[PlanContent, preview.Report]:
@@ -199,6 +216,7 @@ def _render(
     problems: list[str] | None = None,
     *,
     status: int = 200,
+    org: OrgSnapshot | None = None,
 ) -> tuple[str, int]:
     report = report or preview.Report()
     keep = bool(problems or form.form_errors)
@@ -217,6 +235,7 @@ def _render(
         skipped=[(skipped_reason(reason), text) for reason, text in report.skipped],
         problems=problems or [],
         months=MONTHS,
+        owners=_owner_choices(org, form, content) if org is not None else [],
         typed=typed,
     )
     return html, status

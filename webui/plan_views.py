@@ -123,10 +123,16 @@ def _value(field: str, value: object, year: int) -> str:
                 return format_due(date.fromisoformat(value), year)
             except ValueError:
                 return value
-    if field == "target" and isinstance(value, dict):
-        parts = [value.get("metric"), value.get("op"), value.get("value"), value.get("unit")]
-        return " ".join(str(p) for p in parts if p not in (None, ""))
+    if field == "target" and isinstance(value, dict):  # a change recorded before "targets"
+        return _target_text(value)
+    if field == "targets" and isinstance(value, list):
+        return "; ".join(_target_text(t) for t in value if isinstance(t, dict)) or "—"
     return str(value)
+
+
+def _target_text(value: dict[str, object]) -> str:
+    parts = [value.get("metric"), value.get("op"), value.get("value"), value.get("unit")]
+    return " ".join(str(p) for p in parts if p not in (None, ""))
 
 
 def diff_rows(diff: ContentDiff, year: int) -> list[DiffRow]:
@@ -136,6 +142,7 @@ def diff_rows(diff: ContentDiff, year: int) -> list[DiffRow]:
         "owner_unit": gettext("owning unit"),
         "due": gettext("due"),
         "target": gettext("target"),
+        "targets": gettext("targets"),
     }
     rows = [DiffRow("added", a.number, a.text) for a in diff.added]
     rows += [DiffRow("removed", r.number, r.text) for r in diff.removed]

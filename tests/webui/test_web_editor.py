@@ -734,3 +734,49 @@ def test_the_librarys_problems_are_said_by_code_in_korean(app: Flask, plans: Pla
     editor.press("save", **{item(0, 0, "key"): "bad key!", item(0, 0, "text"): "fine"})
     assert "이 페이지 밖에서 양식이 변경되었습니다. 편집기를 다시 여십시오." in editor.html
     assert "letters, digits" not in editor.html
+
+
+def test_an_item_with_several_targets_keeps_them_all_and_takes_another(
+    client: WebClient, auth: AuthActions, plans: Plans, pf: Planflow
+) -> None:
+    plan_id = plans.create(items=1)
+    version = plans.version(plan_id)
+    targets = [
+        {"metric": "qualified", "op": ">=", "value": 100, "unit": "%"},
+        {"metric": "advanced", "op": ">", "value": 60, "unit": "%"},
+    ]
+    content = pf.content.content(plan_id).update_item("i1", targets=targets)
+    pf.content.set_content(plan_id, content, actor="drafter_a", expected_version=version)
+    auth.login("drafter_a")
+    editor = Editor(client, plan_id)
+    # The first target in the item's own fields, the second below it, and an empty row.
+    assert editor.fields[item(0, 0, "metric")] == "qualified"
+    assert editor.fields[item(0, 0, "more_targets-0-metric")] == "advanced"
+    assert editor.fields[item(0, 0, "more_targets-1-metric")] == ""
+    response = editor.press(
+        "save",
+        **{
+            item(0, 0, "more_targets-1-metric"): "model",
+            item(0, 0, "more_targets-1-value"): "20",
+            item(0, 0, "more_targets-1-unit"): "%",
+        },
+    )
+    assert response.status_code == 302, editor.html
+    saved = pf.content.content(plan_id).sections[0].items[0].targets
+    assert [t.describe() for t in saved] == [
+        "qualified >= 100 %",
+        "advanced > 60 %",
+        "model >= 20 %",
+    ]
+    # A bad value in a later target is shown next to that target's field.
+    editor = Editor(client, plan_id)
+    editor.press("save", **{item(0, 0, "more_targets-1-value"): "lots"})
+    assert error_next_to(editor.html, item(0, 0, "more_targets-1-value")) == (
+        "Give a number, e.g. 95 or 2.5."
+    )
+    # Emptying the first target's fields moves the second up; nothing is lost.
+    editor = Editor(client, plan_id)
+    cleared = {item(0, 0, name): "" for name in ("metric", "value", "unit")}
+    assert editor.press("save", **cleared).status_code == 302
+    saved = pf.content.content(plan_id).sections[0].items[0].targets
+    assert [t.metric for t in saved] == ["advanced", "model"]

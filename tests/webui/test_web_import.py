@@ -227,3 +227,26 @@ def test_only_the_drafters_own_units_are_offered(drafter: WebClient, pf: Planflo
     )
     assert page.status_code == 422 and "Choose one of the options." in text(page)
     assert "Branch B" not in text(page).split('name="unit"')[1].split("</select>")[0]
+
+
+def test_the_preview_sets_an_items_owner(drafter: WebClient, pf: Planflow) -> None:
+    body = text(drafter.post_form(URL, _base(pf, text=PASTED, op="read")))
+    assert 'name="owner-' in body and "(branch_a)" in body  # the chosen unit is offered
+    state = _state(body)
+    outline = json.loads(state["outline"])
+    first = outline["sections"][0]["items"][0]["key"]
+    # A unit that is not the plan's or below it is refused in words; nothing is saved.
+    refused = drafter.post_form(URL, _base(pf, **state, **{f"owner-{first}": "fed"}, op="save"))
+    assert refused.status_code == 422
+    assert "fed is not this plan&#39;s unit or a unit below it." in text(refused)
+    assert _plans(pf) == 0
+    state[f"owner-{first}"] = "branch_a"
+    page = drafter.post_form(URL, _base(pf, **state, op="refresh"))
+    assert json.loads(_state(text(page))["outline"])["sections"][0]["items"][0]["owner_unit"] == (
+        "branch_a"
+    )
+    assert re.search(r'<option value="branch_a" selected>', text(page))
+    saved = drafter.post_form(URL, _base(pf, **_state(text(page)), op="save"))
+    assert saved.status_code == 302
+    plan_id = int(saved.headers["Location"].rsplit("/", 1)[1])
+    assert pf.content.content(plan_id).sections[0].items[0].owner_unit == "branch_a"

@@ -20,7 +20,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from planflow.errors import PlanflowError
 from planflow.services.api_limits import ApiLimits
 
-from . import admin, handover, inbox, inspections, plans, records, reviews, webhooks
+from . import admin, documents, handover, inbox, inspections, plans, records, reviews, webhooks
 from .errors import BodyBroken, BodyNotJson, answer_for_the_api, init_errors, problem
 
 PREFIX = "/api/v1"
@@ -30,6 +30,13 @@ bp = Blueprint("api", __name__, url_prefix=PREFIX)
 
 def is_api_request() -> bool:
     return request.path == PREFIX or request.path.startswith(PREFIX + "/")
+
+
+@bp.url_value_preprocessor
+def _room_for_a_document(endpoint: str | None, _values: object) -> None:
+    # Before the body is read: a plan document may be larger than any JSON body.
+    if endpoint == documents.IMPORT_ENDPOINT:
+        request.max_content_length = documents.MAX_IMPORT_REQUEST
 
 
 @bp.before_request
@@ -57,6 +64,9 @@ def _json_body() -> Response | None:
     """A body, where one is sent, must be JSON: a form or a file is refused, not guessed at."""
     if request.method not in ("POST", "PUT", "PATCH") or not request.content_length:
         return None
+    if request.endpoint == documents.IMPORT_ENDPOINT and request.mimetype == "multipart/form-data":
+        refused = documents.multipart_refusal()  # a plan document is sent as a file part
+        return problem(refused) if refused is not None else None
     if not request.is_json or request.mimetype in _FORMS:
         return problem(BodyNotJson())
     if request.get_json(silent=True) is None:
@@ -65,6 +75,7 @@ def _json_body() -> Response | None:
 
 
 plans.register(bp)
+documents.register(bp)
 reviews.register(bp)
 handover.register(bp)
 records.register(bp)

@@ -32,11 +32,18 @@ class Content(BaseModel):
 
     plan_id: int
     version: int = Field(description="Pass it as expected_version to replace what you saw.")
-    content: dict[str, Any]
+    content: dict[str, Any] = Field(
+        description="`sections`: each a `key`, `title` and `items`; an item has `key`, `text`, "
+        "`owner_unit`, `due` (month 1-12 or a date) and `targets`, a list of "
+        "`{metric, op, value, unit}` in the plan's order."
+    )
 
 
 class ContentUpdate(Strict):
-    content: dict[str, Any] = Field(description="Sections of items, as GET returns it.")
+    content: dict[str, Any] = Field(
+        description="Sections of items, as GET returns it. An item's single `target` (the form "
+        "before items held a list) is still accepted; send `targets` or `target`, not both."
+    )
     expected_version: int | None = Field(None, ge=1, le=2**31 - 1)
 
 

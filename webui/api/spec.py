@@ -79,6 +79,9 @@ COMMON = {
     "429": "Too many requests with this token this minute; see Retry-After.",
     "503": "The database is unavailable now; nothing was saved.",
 }
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+#: Operations that answer a file, by the end of their path: the file's media type.
+FILES = {".docx": DOCX}
 #: And any operation that takes a body.
 WITH_BODY = {"400": "The body is not valid JSON.", "415": "The body is not JSON."}
 
@@ -94,9 +97,13 @@ def _every_answer(spec: dict[str, Any]) -> dict[str, Any]:
     document knows them.
     """
     problem = {"$ref": _problem_ref(spec)}
-    for item in spec.get("paths", {}).values():
+    for path, item in spec.get("paths", {}).items():
         for operation in item.values():
             responses = operation.setdefault("responses", {})
+            media = next((m for end, m in FILES.items() if path.endswith(end)), None)
+            if media is not None and "200" in responses:
+                binary = {"schema": {"type": "string", "format": "binary"}}
+                responses["200"]["content"] = {media: binary}
             extra = dict(COMMON)
             if "requestBody" in operation:
                 extra.update(WITH_BODY)

@@ -255,7 +255,7 @@ def plans_items(ctx: Context, plan_id: int, revision: int | None) -> None:
             current = section.key
             click.echo(f"{number.split('.')[0]}. {section.title}")
         due = f"  [due {item.due}]" if item.due is not None else ""
-        target = f"  [{item.target.describe()}]" if item.target else ""
+        target = "".join(f"  [{t.describe()}]" for t in item.targets)
         click.echo(f"   {number} {item.text}{due}{target}  ({item.key})")
 
 

@@ -17,16 +17,16 @@ import click
 
 from planflow.cli.app import Context, pass_ctx
 from planflow.cli.plan_cmds import plans
-from planflow.core.content.importer import ImportResult, import_plan
+from planflow.core.content.importer import ImportResult
 from planflow.core.text import MAX_PLAN_TITLE
-from planflow.errors import ValidationError
+from planflow.integrations.documents.importing import import_document, require_one_plan
 from planflow.integrations.documents.reading import read_plan_file
 
 COMMANDS: list[click.Command] = []  # "import" joins the ``plans`` group below
 
 _WARNINGS = {
     "several_plans": "the file holds {count} plans; part {part} was taken (--part N for another)",
-    "several_targets": "item {item} names {count} targets; the first is its target, "
+    "too_many_targets": "item {item} names {count} targets; the first {max} were kept, "
     "the others stay in its text",
     "review_only": "part {part} reads as a review of past work, not a plan",
 }
@@ -39,7 +39,7 @@ def _describe(result: ImportResult) -> None:
         if number.endswith(".1"):
             click.echo(f"{number.split('.')[0]}. {section.title}")
         due = f"  [due {item.due}]" if item.due is not None else ""
-        target = f"  [{item.target.describe()}]" if item.target else ""
+        target = "".join(f"  [{t.describe()}]" for t in item.targets)
         click.echo(f"   {number} {item.text.splitlines()[0][:60]}{due}{target}")
     for section in content.sections:
         if not section.items:
@@ -82,13 +82,7 @@ def plans_import(
     least 90%" a target; web-page debris, a review of last year and closings
     are left out and listed. Check it first with --dry-run.
     """
-    result = import_plan(read_plan_file(source), year=year, part=part)
-    if part is not None and part > len(result.parts):
-        raise ValidationError(
-            f"the file holds {len(result.parts)} plan(s), not {part}",
-            code="import_no_part",
-            params={"part": part, "count": len(result.parts)},
-        )
+    result = import_document(read_plan_file(source), year=year, part=part)
     if dry_run:
         if as_json:
             click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -96,13 +90,7 @@ def plans_import(
             _describe(result)
         _warn(result)
         return
-    if len(result.parts) > 1 and part is None:
-        listed = "; ".join(f"{p.number}: {p.title} ({p.items} items)" for p in result.parts)
-        raise ValidationError(
-            f"the file holds {len(result.parts)} plans, choose one with --part N: {listed}",
-            code="import_several_plans",
-            params={"count": len(result.parts), "parts": [p.to_dict() for p in result.parts]},
-        )
+    require_one_plan(result, part)
     # The draft is created holding its content in one transaction: a refusal leaves
     # no empty draft behind (the web import saves through the same call).
     plan_id = ctx.pf.create_plan(

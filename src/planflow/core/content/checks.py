@@ -21,6 +21,7 @@ from typing import Any
 from planflow.core.content.items import (
     ITEM_FIELDS,
     MAX_SHORT,
+    MAX_TARGETS,
     MAX_TEXT,
     MAX_TITLE,
     OPS,
@@ -205,8 +206,35 @@ class ContentChecker:
             return None
         return ItemTarget(metric, op, number, unit or "")
 
+    def targets(self, fields: Mapping[str, object], where: Location) -> tuple[ItemTarget, ...]:
+        """An item's targets: a list under ``targets``, or the one ``target`` of older content.
+
+        Content saved before an item could hold several (``"target": {...}`` or
+        ``null``) must load as it was saved, so both names are read; giving both
+        is refused rather than one silently dropped.
+        """
+        single = fields.get("target")
+        if "targets" not in fields or fields["targets"] is None:
+            found = self.target(single, where.at("target"))
+            return (found,) if found is not None else ()
+        if single is not None:
+            message = "give either target or targets, not both"
+            self.add(where.at("target"), "target_and_targets", message)
+        raw = fields["targets"]
+        if not isinstance(raw, list | tuple):
+            kind = kind_of(raw)
+            message = f"must be a list, not {kind}"
+            self.add(where.at("targets"), "not_list", message, kind=kind)
+            return ()
+        if len(raw) > MAX_TARGETS:
+            message = f"can have at most {MAX_TARGETS} targets (it has {len(raw)})"
+            self.add(where.at("targets"), "too_many", message, max=MAX_TARGETS, length=len(raw))
+            return ()
+        checked = [self.target(t, where.at(f"targets[{n}]")) for n, t in enumerate(raw)]
+        return tuple(t for t in checked if t is not None)
+
     def item(self, data: object, where: Location) -> Item | None:
-        fields = self.fields(data, where, ITEM_FIELDS)
+        fields = self.fields(data, where, (*ITEM_FIELDS, "target"))
         if fields is None:
             return None
         key = self.key(fields.get("key"), where.at("key"), self.item_keys, "item")
@@ -217,8 +245,8 @@ class ContentChecker:
             fields.get("owner_unit"), where.at("owner_unit"), MAX_SHORT, required=False
         )
         due = self.due(fields.get("due"), where.at("due"))
-        target = self.target(fields.get("target"), where.at("target"))
-        return None if text is None else Item(key, text, owner, due, target)
+        targets = self.targets(fields, where)
+        return None if text is None else Item(key, text, owner, due, targets)
 
     def section(self, data: object, where: Location) -> Section | None:
         fields = self.fields(data, where, ("key", "title", "items"))

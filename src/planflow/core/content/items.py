@@ -22,7 +22,9 @@ MAX_TEXT = 2000
 MAX_TITLE = 200
 MAX_SHORT = 100  # metric, unit and owner unit code
 OPS = (">=", "<=", "=", ">", "<")
-ITEM_FIELDS = ("key", "text", "owner_unit", "due", "target")
+ITEM_FIELDS = ("key", "text", "owner_unit", "due", "targets")
+#: An item may name several targets ("100% qualified, more than 60% advanced, 20% model").
+MAX_TARGETS = 10
 #: A month 1..12 of the plan year, or a date inside the plan year.
 Due: TypeAlias = int | date
 
@@ -146,11 +148,22 @@ class ItemTarget:
 
 @dataclass(frozen=True, slots=True)
 class Item:
+    """A numbered item. It may name several targets, in the order the plan states them.
+
+    Content saved before items had a list (``"target": {...}`` or ``null``) is
+    still read (``ContentChecker.item``); it is written back as ``targets``.
+    """
+
     key: str
     text: str
     owner_unit: str | None = None
     due: Due | None = None
-    target: ItemTarget | None = None
+    targets: tuple[ItemTarget, ...] = ()
+
+    @property
+    def target(self) -> ItemTarget | None:
+        """The first target: the one a progress report's measured value is compared with."""
+        return self.targets[0] if self.targets else None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -158,7 +171,7 @@ class Item:
             "text": self.text,
             "owner_unit": self.owner_unit,
             "due": self.due.isoformat() if isinstance(self.due, date) else self.due,
-            "target": self.target.to_dict() if self.target else None,
+            "targets": [t.to_dict() for t in self.targets],
         }
 
 

@@ -171,6 +171,7 @@ class PlanContent:
         owner_unit: str | None = None,
         due: int | str | date | None = None,
         target: ItemTarget | Mapping[str, object] | None = None,
+        targets: Sequence[ItemTarget | Mapping[str, object]] | None = None,
         key: str | None = None,
         index: int | None = None,
     ) -> PlanContent:
@@ -184,6 +185,7 @@ class PlanContent:
             "owner_unit": owner_unit,
             "due": due,
             "target": target,
+            "targets": list(targets) if targets is not None else None,
         }
         item = check.item(data, Location(si, at))
         check.raise_if_any()
@@ -192,13 +194,19 @@ class PlanContent:
         return self._with_items(si, items)
 
     def update_item(self, key: str, /, **changes: object) -> PlanContent:
-        """Change some of text, owner_unit, due and target; the key never changes."""
+        """Change some of text, owner_unit, due and targets; the key never changes.
+
+        ``target=`` (one target, or None) replaces all of the item's targets.
+        """
         si, ii = self._item_index(key)
         where = Location(si, ii)
         if "key" in changes:
             raise content_problem(where.at("key"), "key_fixed", "an item's key cannot be changed")
         check = self._checker(skip_item=key)
-        item = check.item({**self.sections[si].items[ii].to_dict(), **changes}, where)
+        current = self.sections[si].items[ii].to_dict()
+        if "target" in changes and "targets" not in changes:
+            del current["targets"]
+        item = check.item({**current, **changes}, where)
         check.raise_if_any()
         assert item is not None
         items = list(self.sections[si].items)

@@ -58,8 +58,8 @@ def _details(item: Item, doc: PlanDocument, w: dict[str, str]) -> str:
         parts.append(f"{w['due']}: {month(doc.language, item.due, doc.year)}")
     elif item.due is not None:
         parts.append(f"{w['due']}: {item.due.isoformat()}")
-    if item.target is not None:
-        parts.append(f"{w['target']}: {item.target.describe()}")
+    if item.targets:
+        parts.append(f"{w['target']}: {'; '.join(t.describe() for t in item.targets)}")
     if item.owner_unit:
         parts.append(f"{w['owner']}: {doc.owners.get(item.owner_unit, item.owner_unit)}")
     return " · ".join(parts)

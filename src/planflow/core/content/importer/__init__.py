@@ -26,7 +26,7 @@ from planflow.core.content.importer.dues import due_month, targets
 from planflow.core.content.importer.levels import Line, Part, split_parts
 from planflow.core.content.importer.markers import Marker, line_markers
 from planflow.core.content.importer.projection import Outline, project
-from planflow.core.content.items import MAX_SHORT, MAX_TEXT, MAX_TITLE
+from planflow.core.content.items import MAX_SHORT, MAX_TARGETS, MAX_TEXT, MAX_TITLE
 from planflow.core.content.model import PlanContent
 
 __all__ = ["ImportResult", "Line", "Marker", "PartSummary", "import_plan", "import_text"]
@@ -199,13 +199,14 @@ def _content(
                 if not piece:
                     continue
                 found = targets(piece)
-                number = f"{si}.{len(items) + 1}"
-                if len(found) > 1:
-                    warnings.append(("several_targets", {"item": number, "count": len(found)}))
-                target = found[0] if found else None
-                if target is not None:
+                if len(found) > MAX_TARGETS:
+                    number = f"{si}.{len(items) + 1}"
+                    params = {"item": number, "count": len(found), "max": MAX_TARGETS}
+                    warnings.append(("too_many_targets", params))
+                    found = found[:MAX_TARGETS]
+                for target in found:
                     target["metric"] = clip(str(target["metric"]), MAX_SHORT) or "target"
-                items.append({"text": piece, "due": due_month(piece), "target": target})
+                items.append({"text": piece, "due": due_month(piece), "targets": found})
         sections.append({"title": clip(title, MAX_TITLE) or "-", "items": items})
     return PlanContent.from_dict({"sections": sections}, year=year)
 

@@ -6,17 +6,19 @@ not reveal, a month it could not read. Each correction here is one pure
 function over ``PlanContent`` that addresses an item by its key and returns
 new content (or raises ``ContentValidationError`` like the content's own
 edit helpers): ``merge_into_previous``, ``split_item``,
-``promote_to_section`` and ``set_due``. Every client of the importer (the
+``promote_to_section``, ``set_due`` and ``set_owner``. Every client of the importer (the
 web preview today) offers the same corrections by calling these.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import replace
 
 from planflow.core.content.importer.dues import due_month
 from planflow.core.content.items import (
+    MAX_TARGETS,
     MAX_TEXT,
     MAX_TITLE,
     Item,
@@ -27,7 +29,7 @@ from planflow.core.content.items import (
 )
 from planflow.core.content.model import PlanContent
 
-__all__ = ["merge_into_previous", "promote_to_section", "set_due", "split_item"]
+__all__ = ["merge_into_previous", "promote_to_section", "set_due", "set_owner", "split_item"]
 
 # Where a sentence ends in any of the three languages: a split is made after one.
 _SENTENCE_END = re.compile(r"[。！？；!?;]|\.(?=\s)")
@@ -49,8 +51,8 @@ def _used_keys(content: PlanContent) -> set[str]:
 
 def merge_into_previous(content: PlanContent, key: str) -> PlanContent:
     """Append the item's text to the item before it (the last of the previous section
-    for a section's first item); the earlier item keeps its own due month, target and
-    owner and takes the merged one's where it has none."""
+    for a section's first item); the earlier item keeps its own due month and owner
+    and takes the merged one's where it has none; the targets of both are kept."""
     si, ii = _find(content, key)
     item = content.sections[si].items[ii]
     sections = content.sections
@@ -63,12 +65,11 @@ def merge_into_previous(content: PlanContent, key: str) -> PlanContent:
         )
     ps, pi = earlier[-1]
     previous = content.sections[ps].items[pi]
-    target = previous.target or item.target
     merged = content.update_item(
         previous.key,
         text=f"{previous.text}\n{item.text}",
         due=previous.to_dict()["due"] if previous.due is not None else item.to_dict()["due"],
-        target=target.to_dict() if target is not None else None,
+        targets=(previous.targets + item.targets)[:MAX_TARGETS],
         owner_unit=previous.owner_unit or item.owner_unit,
     )
     return merged.remove_item(key)
@@ -87,7 +88,7 @@ def _split_point(text: str) -> int | None:
 
 def split_item(content: PlanContent, key: str) -> PlanContent:
     """Cut the item in two: at its first line break, or else at the sentence end nearest
-    its middle. The first part keeps the item's key, owner and target; each part's due
+    its middle. The first part keeps the item's key, owner and targets; each part's due
     month is read from its own words, falling back to the item's."""
     si, ii = _find(content, key)
     item = content.sections[si].items[ii]
@@ -124,6 +125,27 @@ def promote_to_section(content: PlanContent, key: str) -> PlanContent:
 def set_due(content: PlanContent, key: str, month: int | None) -> PlanContent:
     """Give the item a due month (1..12), or none."""
     return content.update_item(key, due=month)
+
+
+def set_owner(
+    content: PlanContent, key: str, owner_unit: str | None, units: Collection[str]
+) -> PlanContent:
+    """Give the item an owning unit, one of ``units`` (the codes the plan may name), or none.
+
+    The importer never finds an owner in a document's words; a person names
+    it. A code outside ``units`` is refused (``unknown_owner``), unless the
+    item already had it.
+    """
+    si, ii = _find(content, key)
+    current = content.sections[si].items[ii].owner_unit
+    if owner_unit and owner_unit != current and owner_unit not in units:
+        raise content_problem(
+            Location(si, ii, "owner_unit"),
+            "unknown_owner",
+            f"{owner_unit!r} is not a unit this plan may name",
+            owner=owner_unit,
+        )
+    return content.update_item(key, owner_unit=owner_unit or None)
 
 
 def _put(sections: tuple[Section, ...], at: int, section: Section) -> tuple[Section, ...]:

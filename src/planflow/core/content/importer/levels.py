@@ -95,10 +95,19 @@ class _Resolver:
         "IV. Safety" after "Thirdly, Rights" and an inline "… Thirdly, visit members."
         continues the headings, not the inline points.
         """
-        found = self._sequels(readings)
-        # An open level of the line's own style outranks other styles (rule 1 first).
-        found = [f for f in found if f[2] == 1] or found
+        every = self._sequels(readings)
+        # An open level of the line's own style outranks other styles (rule 1 first) …
+        found = [f for f in every if f[2] == 1] or every
         titled = [f for f in found if is_title(f[3].head)]
+        if not titled and is_title(head):
+            # … but a heading may continue headings written in its own style too, after a
+            # list in that style under one of them ("둘째, Pay" / "3. Safety" / "첫째, … 셋째,
+            # …" / "넷째, Education"): there the numbering cannot tell, the heading's shape can.
+            titled = [
+                f
+                for f in every
+                if f[2] == 3 and f[0].style in self.stack[f[1]].styles and is_title(f[3].head)
+            ]
         if found and titled and found[0] not in titled and is_title(head):
             reading, depth, rule, _ = found[0]
             # Items running on (rule 2) stay items unless this section's list is in
@@ -113,7 +122,10 @@ class _Resolver:
             for d, level in open_levels:
                 if r.style not in level.styles:
                     continue
-                if not (d == 0 and r.number == 1 and level.number >= 2):
+                restart = r.number == 1 and level.number >= 2
+                if restart and d > 0 and not self.closing and _bare_heading(level.node):
+                    continue  # a list under the heading just opened, not a restart beside it
+                if not (d == 0 and restart):
                     return r, d, 4
                 if self.closing or not _bare_heading(level.node):
                     return r, d, 0
