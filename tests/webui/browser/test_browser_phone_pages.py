@@ -6,7 +6,9 @@ diagram, the administrators' actions) wider than the screen: the phone rule
 that lets card tables spill had also switched off the sideways scrolling of
 every other table. Now the plan list is cards like the review queue, and
 any other wide table scrolls inside its own box. The webhook form's check
-boxes stand on the line of their words.
+boxes stand on the line of their words. The header's two strips, which
+scroll sideways, fade out at their right edge, so a reader sees there is
+more (notifications, sign out), and the last entry scrolls clear of the fade.
 """
 
 from __future__ import annotations
@@ -62,7 +64,9 @@ def test_lists_overview_tokens_and_admin_pages_fit_a_phone(
     for path in ("/admin/users/", "/admin/audit/org", "/admin/webhooks/", "/admin/workflows/"):
         _fits(admin, path, artifacts)
     admin.goto("/admin/workflows/")
-    diagram = admin.locator("main a[href^='/admin/workflows/annual_plan/']").first.get_attribute("href")
+    diagram = admin.locator("main a[href^='/admin/workflows/annual_plan/']").first.get_attribute(
+        "href"
+    )
     assert diagram is not None
     _fits(admin, diagram, artifacts)  # the state diagram and the transitions table
     # Each event's check box is on the line of its words (not above them).
@@ -75,3 +79,23 @@ def test_lists_overview_tokens_and_admin_pages_fit_a_phone(
         assert b["x"] < t["x"]
     officer.context.close()
     admin.context.close()
+
+
+def test_the_header_strips_show_there_is_more_and_reach_their_end(
+    browser: Browser, live_server: str
+) -> None:
+    page = _phone(browser, live_server, "reviewer")
+    for strip, last in (
+        (".main-nav", ".main-nav li:last-child a"),
+        (".tools", ".tools > :last-child"),
+    ):
+        assert page.eval_on_selector(strip, "e => e.scrollWidth > e.clientWidth"), strip
+        mask = page.eval_on_selector(
+            strip, "e => getComputedStyle(e).webkitMaskImage || getComputedStyle(e).maskImage"
+        )
+        assert "gradient" in mask, f"{strip} does not fade out: {mask}"
+        page.eval_on_selector(strip, "e => { e.scrollLeft = e.scrollWidth; }")
+        edge = page.eval_on_selector(strip, "e => e.getBoundingClientRect().right")
+        end = page.eval_on_selector(last, "e => e.getBoundingClientRect().right")
+        assert end <= edge - 16, f"{last} ends at {end}, under the fade that starts at {edge - 24}"
+    page.context.close()
