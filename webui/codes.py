@@ -13,7 +13,7 @@ actions and metrics.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -172,6 +172,22 @@ def refusal_text(refusal: Refusal) -> str:
         return str(render(refusal.params))
     except (KeyError, TypeError, ValueError):  # params of an older or newer library
         return refusal.message
+
+
+#: Refusals that waiting will not lift: this user may never take the action on this round.
+LASTING = frozenset({"already_voted", "not_self"})
+
+
+def blocked_intro(label: str, refusals: Iterable[Refusal]) -> str:
+    """The words before an action's reasons: "not possible yet", unless no wait would help.
+
+    "Approve is not possible yet: you have already approved in this review
+    round" promised a later that never comes (a committee member's second
+    vote, a submitter approving their own plan).
+    """
+    if all(r.code in LASTING for r in refusals):
+        return str(gettext("%(action)s is not possible for you:", action=label))
+    return str(gettext("%(action)s is not possible yet:", action=label))
 
 
 def _guard_failed(p: Params) -> str:
