@@ -10,7 +10,7 @@ sentence with its wire name after it, and each status as a word.
 from __future__ import annotations
 
 from flask import Flask
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l  # type: ignore[import-untyped]
 from markupsafe import escape
 from wtforms import SelectChoice  # type: ignore[import-untyped]
 

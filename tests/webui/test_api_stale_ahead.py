@@ -35,6 +35,7 @@ def test_a_version_from_the_future_is_named_so(app: Flask, pf: Planflow, languag
     assert body["detail"].startswith(AHEAD[language]), body["detail"]
     # A version behind the plan's is still someone else's change.
     pf.content.add_comment(plan_id, "a change meanwhile", actor="drafter_a")
-    behind = api.post(url, headers=headers | {"Accept-Language": "en"}, json={"expected_version": 2})
+    english = headers | {"Accept-Language": "en"}
+    behind = api.post(url, headers=english, json={"expected_version": 2})
     assert behind.status_code == 409
     assert behind.get_json()["detail"].startswith("Someone else changed this plan")

@@ -20,14 +20,28 @@ from webui_support import signed_in, text
 from planflow.app import Planflow
 from planflow.core.webhooks import EVENT_TYPES
 
-HOOK = {"unit": "union", "kind": "webhook", "url": "http://127.0.0.1:9/h",
-        "events": ["plan.comment", "task.created"], "language": "en", "allow_private": "y"}  # fmt: skip
+HOOK = {
+    "unit": "union",
+    "kind": "webhook",
+    "url": "http://127.0.0.1:9/h",
+    "events": ["plan.comment", "task.created"],
+    "language": "en",
+    "allow_private": "y",
+}
+#: Per language: the two events' labels and the status of a delivery not sent yet.
 WORDED = {
     "zh": ("有人对计划发表了意见 (plan.comment)", "计划等待某人处理 (task.created)", "等待发送"),
-    "ko": ("누군가 계획에 의견을 남김 (plan.comment)", "계획이 누군가의 처리를 기다림 (task.created)", "발송 대기"),
-    "en": ("Someone commented on a plan (plan.comment)", "A plan waits for someone (task.created)",
-           "waiting to be sent"),
-}  # fmt: skip
+    "ko": (
+        "누군가 계획에 의견을 남김 (plan.comment)",
+        "계획이 누군가의 처리를 기다림 (task.created)",
+        "발송 대기",
+    ),
+    "en": (
+        "Someone commented on a plan (plan.comment)",
+        "A plan waits for someone (task.created)",
+        "waiting to be sent",
+    ),
+}
 
 
 @pytest.fixture
