@@ -20,7 +20,7 @@ from flask_wtf.csrf import CSRFProtect  # type: ignore[import-untyped]
 from planflow.app import Planflow
 from planflow.storage.db import instance_path
 
-from . import errors, i18n, layout, security, users
+from . import errors, i18n, layout, security, users, webhook_texts
 from .config import config_from_env, default_config, load_or_create_secret_key
 
 csrf = CSRFProtect()
@@ -49,6 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     errors.init_app(app)
     layout.init_app(app)
+    webhook_texts.init_app(app)
 
     from . import (
         about,

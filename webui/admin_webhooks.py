@@ -39,6 +39,7 @@ from .errors import describe
 from .forms import CHOOSE, PlanflowForm
 from .i18n import LANGUAGE_NAMES
 from .users import me, planflow
+from .webhook_texts import event_choices
 
 bp = Blueprint("admin_webhooks", __name__, url_prefix="/admin/webhooks")
 require_admin(bp)
@@ -74,7 +75,7 @@ class WebhookForm(PlanflowForm):
     )
     events = SelectMultipleField(
         _l("Events"),
-        choices=[SelectChoice(e, e) for e in EVENT_TYPES],
+        choices=event_choices(EVENT_TYPES),
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
         validators=[DataRequired(message=_l("Choose at least one event."))],

@@ -13,7 +13,7 @@ actions and metrics.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -174,6 +174,22 @@ def refusal_text(refusal: Refusal) -> str:
         return refusal.message
 
 
+#: Refusals that waiting will not lift: this user may never take the action on this round.
+LASTING = frozenset({"already_voted", "not_self"})
+
+
+def blocked_intro(label: str, refusals: Iterable[Refusal]) -> str:
+    """The words before an action's reasons: "not possible yet", unless no wait would help.
+
+    "Approve is not possible yet: you have already approved in this review
+    round" promised a later that never comes (a committee member's second
+    vote, a submitter approving their own plan).
+    """
+    if all(r.code in LASTING for r in refusals):
+        return str(gettext("%(action)s is not possible for you:", action=label))
+    return str(gettext("%(action)s is not possible yet:", action=label))
+
+
 def _guard_failed(p: Params) -> str:
     refusals = [
         Refusal(str(r.get("code", "")), r.get("params") or {})
@@ -184,15 +200,37 @@ def _guard_failed(p: Params) -> str:
     return str(gettext("This action was refused: %(reasons)s", reasons=reasons))
 
 
+def _stale_version(p: Params) -> str:
+    # A version ahead of the plan's was never seen by anyone: a client (an API
+    # caller, an edited form) sent a wrong number, and "someone else changed
+    # it" would send the reader looking for a change nobody made.
+    try:
+        ahead = int(p["expected"]) > int(p["current"])
+    except (KeyError, TypeError, ValueError):
+        ahead = False
+    if ahead:
+        return str(
+            gettext(
+                "This plan is at version %(current)s: there is no version %(expected)s yet. "
+                "Nothing was saved. Send the version you read from the plan.",
+                expected=p["expected"],
+                current=p["current"],
+            )
+        )
+    return str(
+        gettext(
+            "Someone else changed this plan while you were looking at it "
+            "(you had version %(expected)s, it is now at version %(current)s). "
+            "Nothing was saved. Check the plan as it is now and try again.",
+            expected=p["expected"],
+            current=p["current"],
+        )
+    )
+
+
 #: Errors (``PlanflowError.code``) whose text does not depend on the exception object.
 ERRORS: dict[str, Callable[[Params], str]] = {
-    "stale_version": lambda p: gettext(
-        "Someone else changed this plan while you were looking at it "
-        "(you had version %(expected)s, it is now at version %(current)s). "
-        "Nothing was saved. Check the plan as it is now and try again.",
-        expected=p["expected"],
-        current=p["current"],
-    ),
+    "stale_version": _stale_version,
     "guard_failed": _guard_failed,
     "action_not_allowed": lambda p: gettext(
         "This action is not possible while the plan is in its current state."

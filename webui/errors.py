@@ -35,7 +35,7 @@ from planflow.errors import (
 )
 from planflow.storage.db import DATABASE_ERRORS, unavailable
 
-from .codes import error_text, refusal_text
+from .codes import blocked_intro, error_text, refusal_text
 from .i18n import HTML_LANG, LANGUAGES
 
 #: Seconds a client is asked to wait before it tries again when the database is unavailable.
@@ -182,6 +182,7 @@ def _api_answer(status: int, error: Exception | None = None) -> Response | None:
 def init_app(app: Flask) -> None:
     # Pages show a refusal (an action's ``blocked_by``) in the reader's words.
     app.jinja_env.globals["refusal_text"] = refusal_text
+    app.jinja_env.globals["blocked_intro"] = blocked_intro
 
     @app.errorhandler(PlanflowError)
     def _planflow_error(error: PlanflowError) -> tuple[str, int] | Response:

@@ -70,6 +70,8 @@ class UnitRow:
     waiting: str
     escalated_to: str
     overdue: bool
+    #: The unit drafts plans (a missing plan is news); False: it only reviews.
+    drafts: bool = True
 
 
 def summary_rows(org: OrgSnapshot, ov: YearOverview) -> list[SummaryRow]:
@@ -126,8 +128,11 @@ def unit_rows(
         info, group = org.unit(unit_id), heads.get(unit_id, "")
         plans = by_unit.get(unit_id, [])
         if not plans:
-            none = phases[Phase.NONE] if ov.status(unit_id).drafts else reviews_only
-            rows.append(UnitRow(info, depth, group, None, False, "", none, none, "", "", False))
+            drafts = ov.status(unit_id).drafts
+            none = phases[Phase.NONE] if drafts else reviews_only
+            rows.append(
+                UnitRow(info, depth, group, None, False, "", none, none, "", "", False, drafts)
+            )
         for p in plans:
             workflow, label, phase = state_of(p)
             rows.append(

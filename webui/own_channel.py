@@ -25,6 +25,7 @@ from .errors import describe
 from .forms import CHOOSE, PlanflowForm
 from .i18n import LANGUAGE_NAMES
 from .users import me, planflow, require_login, signed_in
+from .webhook_texts import event_choices
 
 bp = Blueprint("own_channel", __name__, url_prefix="/notifications/channel")
 require_login(bp)
@@ -49,7 +50,7 @@ class OwnChannelForm(PlanflowForm):
     )
     events = SelectMultipleField(
         _l("Events"),
-        choices=[SelectChoice(e, e) for e in OWN_EVENTS],
+        choices=event_choices(OWN_EVENTS),
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
         validators=[DataRequired(message=_l("Choose at least one event."))],

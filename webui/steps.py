@@ -25,7 +25,7 @@ from planflow.views import PlanView, ReturnOption
 
 from . import plan_views as views
 from .access import visible_plan
-from .codes import refusal_text
+from .codes import blocked_intro, refusal_text
 from .errors import describe, status_of
 from .forms import StepForm
 from .i18n import action_label, current_language, state_label
@@ -100,7 +100,7 @@ def _blocked(pf: Planflow, plan: PlanView, action: str) -> str | None:
     for option in pf.available_actions(plan.id, me().username, lang=current_language()):
         if option.trigger == action and not option.ready:
             reasons = " ".join(refusal_text(r) for r in option.blocked_by)
-            return f"{gettext('%(action)s is not possible yet:', action=option.label)} {reasons}"
+            return f"{blocked_intro(option.label, option.blocked_by)} {reasons}"
     return None
 
 

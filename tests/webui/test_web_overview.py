@@ -139,7 +139,9 @@ def test_the_unit_table(world: dict[str, int], app: Flask, pf: Planflow) -> None
         "branch_c",
         "branch_d",
     ]
-    assert rows["fed"] == [["No plan yet"]] and rows["union"] == [["No plan yet"]]
+    # They only review: no alarm (the CSV says the same).
+    assert rows["fed"] == [["Drafts no plans"]] and rows["union"] == [["Drafts no plans"]]
+    assert 'badge-missing">Drafts no plans' not in page
     assert [r[1] for r in rows["branch_a"]] == ["Accepted", "Approved"]
     _plan, state, waiting, due, level = rows["branch_b"][0]
     assert (

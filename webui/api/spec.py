@@ -15,6 +15,7 @@ A request that fails validation is turned into problem details by the
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from flask import Flask
@@ -99,6 +100,7 @@ def _every_answer(spec: dict[str, Any]) -> dict[str, Any]:
     problem = {"$ref": _problem_ref(spec)}
     for path, item in spec.get("paths", {}).items():
         for operation in item.values():
+            _plain_summary(operation)
             responses = operation.setdefault("responses", {})
             media = next((m for end, m in FILES.items() if path.endswith(end)), None)
             if media is not None and "200" in responses:
@@ -113,6 +115,24 @@ def _every_answer(spec: dict[str, Any]) -> dict[str, Any]:
                 if status.isdigit() and int(status) >= 400:
                     response["content"] = {"application/problem+json": {"schema": problem}}
     return spec
+
+
+#: A docstring's literal (``admin``), as reStructuredText writes it.
+LITERAL = re.compile(r"``([^`]+)``")
+
+
+def _plain_summary(operation: dict[str, Any]) -> None:
+    """Summaries as the docs page shows them: plain text, not markdown.
+
+    The summary is an endpoint docstring's first line, whose literals are
+    reStructuredText's double backticks; the page prints a summary as it is,
+    so "Scope ``write``" showed its backticks. The description is markdown,
+    where a literal is one backtick.
+    """
+    if "summary" in operation:
+        operation["summary"] = LITERAL.sub(r"\1", operation["summary"])
+    if "description" in operation:
+        operation["description"] = LITERAL.sub(r"`\1`", operation["description"])
 
 
 def _problem_ref(spec: dict[str, Any]) -> str:
