@@ -42,18 +42,31 @@ INSERT_DELIVERY_TEXT = (
 )
 INSERT_DELIVERY = Sql("webhook_insert_delivery", INSERT_DELIVERY_TEXT)
 
-_CLAIM = (
-    "UPDATE webhook_delivery SET claim = :token, next_attempt_at = :lease_until"
-    " WHERE id IN (SELECT id FROM webhook_delivery"
-    " WHERE status = 'pending' AND next_attempt_at <= :now"
-    " ORDER BY next_attempt_at, id LIMIT :n{lock})"
-    " RETURNING id, webhook_id, event_id, event_type, body, attempts, log"
+_DUE = (
+    "SELECT id, claim FROM webhook_delivery WHERE status = 'pending' AND next_attempt_at <= :now"
+    " ORDER BY next_attempt_at, id LIMIT :n"
 )
 #: SQLite: the UPDATE runs under the BEGIN IMMEDIATE write lock, so two senders
-#: cannot pick the same row. PostgreSQL: SKIP LOCKED hands a second sender the
-#: next rows instead of making it wait for the first one's.
-CLAIM_SQLITE = Sql("webhook_claim", _CLAIM.format(lock=""))
-CLAIM_POSTGRESQL = Sql("webhook_claim", _CLAIM.format(lock=" FOR UPDATE SKIP LOCKED"))
+#: cannot pick the same row, and ``DUE_SQLITE`` just before it, under the same
+#: lock, reads the very rows it will take with the claims they held (SQLite's
+#: RETURNING sees only the updated table, not the old values).
+DUE_SQLITE = Sql("webhook_due", _DUE)
+CLAIM_SQLITE = Sql(
+    "webhook_claim",
+    "UPDATE webhook_delivery SET claim = :token, next_attempt_at = :lease_until"
+    f" WHERE id IN (SELECT id FROM ({_DUE}))"
+    " RETURNING id, webhook_id, event_id, event_type, body, attempts, log, NULL",
+)
+#: PostgreSQL: SKIP LOCKED hands a second sender the next rows instead of making
+#: it wait for the first one's; the sub-select also returns the claim each row
+#: held before (not NULL: a sender's lease ran out before it recorded an outcome).
+CLAIM_POSTGRESQL = Sql(
+    "webhook_claim",
+    "UPDATE webhook_delivery AS d SET claim = :token, next_attempt_at = :lease_until"
+    f" FROM ({_DUE} FOR UPDATE SKIP LOCKED) AS picked WHERE d.id = picked.id"
+    " RETURNING d.id, d.webhook_id, d.event_id, d.event_type, d.body, d.attempts, d.log,"
+    " picked.claim",
+)
 
 #: Before each send: still ours? Then hold it for another lease.
 RENEW = Sql(
