@@ -7,7 +7,8 @@ Two kinds of statement, as elsewhere in storage:
   need dialect-specific SQL (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) like
   the e-mail outbox's (``integrations.mail.sql`` says why);
 * SQLAlchemy Core for the administration (add, list, remove, the log,
-  redeliver), which is rare and not on any hot path.
+  redeliver), which is rare and not on any hot path. A delivery is read
+  straight into the library's view (``WebhookDeliveryView``), its only spelling.
 
 Every change to a claimed row checks ``claim = :token``: a sender whose lease
 ran out must not overwrite the outcome of the sender that took the row over.
@@ -25,6 +26,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from planflow.storage.tables import OrgGeneration, Webhook, WebhookDelivery
 from planflow.storage.tx import Sql
+from planflow.views import DeliveryAttempt, WebhookDeliveryView
 
 hook_t = Webhook.__table__  # type: ignore[attr-defined]
 delivery_t = WebhookDelivery.__table__  # type: ignore[attr-defined]
@@ -121,23 +123,6 @@ class HookRow:
     user_id: int | None = None
 
 
-@dataclass(frozen=True)
-class DeliveryRow:
-    id: int
-    webhook_id: int
-    event_id: str
-    event_type: str
-    plan_id: int | None
-    created_at: datetime
-    status: str
-    attempts: int
-    next_attempt_at: datetime | None
-    last_status_code: int | None
-    last_error: str | None
-    delivered_at: datetime | None
-    log: tuple[dict[str, Any], ...]
-
-
 _HOOK_COLUMNS = (
     hook_t.c.id,
     hook_t.c.unit_id,
@@ -169,12 +154,16 @@ def _hook(r: Any) -> HookRow:
     )
 
 
-def _delivery(r: Any) -> DeliveryRow:
+def _delivery(r: Any) -> WebhookDeliveryView:
+    """The one spelling of a delivery for readers: the row as the library's view."""
     values = dict(r._mapping)
     values.pop("body", None)
     values.pop("claim", None)
-    values["log"] = tuple(json.loads(values["log"] or "[]"))
-    return DeliveryRow(**values)
+    values["log"] = tuple(
+        DeliveryAttempt(e.get("at", ""), e.get("status"), e.get("error"), e.get("ms"))
+        for e in json.loads(values["log"] or "[]")
+    )
+    return WebhookDeliveryView(**values)
 
 
 def bump_generation(conn: Connection) -> None:
@@ -246,7 +235,7 @@ def deactivate(conn: Connection, hook_id: int) -> bool:
 
 def deliveries(
     conn: Connection, *, hook_id: int | None, failed_only: bool, limit: int
-) -> list[DeliveryRow]:
+) -> list[WebhookDeliveryView]:
     query = select(delivery_t).order_by(delivery_t.c.id.desc()).limit(limit)
     if hook_id is not None:
         query = query.where(delivery_t.c.webhook_id == hook_id)
@@ -255,7 +244,7 @@ def deliveries(
     return [_delivery(r) for r in conn.execute(query)]
 
 
-def delivery(conn: Connection, delivery_id: int) -> DeliveryRow | None:
+def delivery(conn: Connection, delivery_id: int) -> WebhookDeliveryView | None:
     found = conn.execute(select(delivery_t).where(delivery_t.c.id == delivery_id)).one_or_none()
     return None if found is None else _delivery(found)
 
