@@ -87,7 +87,7 @@ def test_add_a_webhook_see_its_deliveries_and_send_one_again(
     assert sender.run_once().delivered == 1
     row = log_row(page, delivery.id)
     assert "delivered" in row and "HTTP 200" in row and "plan.comment" in row
-    page.screenshot(path=str(artifacts / "webhook-delivered.png"))
+    page.screenshot(path=str(artifacts / "webhook-delivered.png"), full_page=True)
 
     # Send again: queued at once, then the same event (same id) goes out again, signed.
     page.locator(f"#delivery-{delivery.id}").get_by_role("button", name="Send again").click()
