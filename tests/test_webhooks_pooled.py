@@ -6,7 +6,8 @@ threads, drain 60 events with every event sent exactly once, while both
 hold claims and POST several at a time (forced, not hoped for); the pool is
 bounded; a sender whose lease is nearly spent leaves what it cannot finish
 in time to the next pass rather than POSTing it; a 500 in a pooled batch is
-retried like any other.
+retried like any other; robots in a pooled batch are recorded by the thread
+that posted them and no thread keeps a database connection.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import Org
+from robot_receiver import serving as robot_serving
 from test_webhooks import submitted
 from test_webhooks_delivery import in_threads, register, until_idle
 from webhook_receiver import Receiver, serving
@@ -144,3 +146,24 @@ def test_a_500_in_a_pooled_batch_is_retried(pg: Planflow, org: Org, receiver: Re
     [retried] = [d for d in pg.webhooks.deliveries() if d.status == "pending"]
     assert (retried.attempts, retried.last_status_code) == (1, 500)
     assert retried.next_attempt_at == pg.clock.now() + timedelta(seconds=30)
+
+
+def test_pooled_robots_are_recorded_each_at_once_and_leak_no_connection(
+    pg: Planflow, org: Org
+) -> None:
+    """A robot's outcome is written by the thread that posted it (a chat group cannot
+    dedupe), on a connection borrowed from the pool and given back."""
+    with robot_serving("wecom") as rx:
+        pg.webhooks.add("union", rx.url, ["plan.comment"], allow_private=True, kind="wecom")
+        plan_id = submitted(pg)
+        box = WebhookSender(pg.db, pg.clock, "robots", batch_size=5, pool=4)
+        pinned_before = len(pg.db._all_pinned)
+        for round_ in range(3):
+            for i in range(5):
+                pg.content.add_comment(plan_id, f"Round {round_} comment {i}", actor="reviewer")
+            assert box.run_once().delivered == 5
+            # Each pool thread lives for one batch: none keeps a connection.
+            assert len(pg.db._all_pinned) <= pinned_before + 1
+            assert pg.db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert len(rx.got) == 15 and all(g.signature_valid for g in rx.got)
+    assert {d.status for d in pg.webhooks.deliveries()} == {"delivered"}
