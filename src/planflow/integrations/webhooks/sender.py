@@ -34,9 +34,9 @@ rows and steps; only the POST differs: its message is rendered from the
 event's body in the robot's language and signed the vendor's way
 (``core.robots``), and a 2xx whose JSON code is not 0 is a failure. A chat
 group cannot dedupe by event id, so a robot's outcome is written the moment
-its answer arrives, also in the pooled batch: a message is posted twice only
-if the sender dies between the vendor's answer and that one commit, and then
-once more after the lease (README, "Group robots").
+its answer arrives, also in the pooled batch: a message is posted a second
+time (after the lease) only if its sender dies after the vendor took it and
+before that one commit (README, "Group robots").
 """
 
 from __future__ import annotations
