@@ -206,14 +206,15 @@ class WebhookSender:
         thread failed."""
         # The last moment a POST may start and still end inside the lease.
         last_start = claimed_at + self.lease.total_seconds() - 3 * self.timeout
-        robots = WebhookReport()
+        #: What the threads count themselves: robots recorded, rows deferred.
+        threads_counted = WebhookReport()
 
         def send(row: Claimed, hook: Hook) -> tuple[Answer | None, datetime]:
             """The webhook's answer to record; None if deferred or (a robot) recorded."""
             at = now or self.clock.now()
             if time.monotonic() > last_start:
                 with counting:
-                    robots.deferred += 1
+                    threads_counted.deferred += 1
                 return None, at
             answer = self._post(row, hook, at)
             if hook.kind == WEBHOOK:
@@ -222,7 +223,7 @@ class WebhookSender:
             with pooled_tx(self.db) as tx:
                 record(tx, row, token, answer, at, self.policy, mine)
             with counting:
-                robots.add(mine)
+                threads_counted.add(mine)
             return None, at
 
         counting = threading.Lock()
@@ -242,7 +243,7 @@ class WebhookSender:
             with write_tx(self.db) as tx:
                 for row, answer, at in outcomes:
                     record(tx, row, token, answer, at, self.policy, report)
-        report.add(robots)
+        report.add(threads_counted)
         if trouble is not None:
             raise trouble
 
