@@ -4,8 +4,8 @@ PostgreSQL only (SQLite sends one after another, ``test_webhooks_delivery``).
 Covered: two senders, each with its own connection pool and a pool of
 threads, drain 60 events with every event sent exactly once, while both
 hold claims and POST several at a time (forced, not hoped for); the pool is
-bounded; a sender whose lease is nearly spent leaves what it cannot finish
-in time to the next pass rather than POSTing it; a 500 in a pooled batch is
+bounded; a sender whose lease is nearly spent gives back what it cannot
+finish in time, for the next pass, rather than POSTing it; a 500 in a pooled batch is
 retried like any other; robots in a pooled batch are recorded by the thread
 that posted them and no thread keeps a database connection.
 """
@@ -129,13 +129,14 @@ def test_what_the_lease_cannot_cover_is_left_for_the_next_pass(
     assert (report.delivered, report.deferred) == (2, 4)
     assert len(receiver.got) == 2
     pending = [d for d in pg.webhooks.deliveries() if d.status == "pending"]
-    assert len(pending) == 4 and all(d.attempts == 0 for d in pending)
-    # Still claimed: nothing is due until the lease ends, then they go.
-    assert box.run_once().total == 0
-    pg.clock.advance(timedelta(seconds=31))  # type: ignore[attr-defined]
+    assert len(pending) == 4 and all(d.attempts == 0 and d.log == () for d in pending)
+    # Given back, not left to the lease: due at once, and no "lease_expired" in their log.
+    assert all(d.next_attempt_at == pg.clock.now() for d in pending)
     slow.hold = 0
-    assert until_idle(box).delivered == 4
+    report = until_idle(box)
+    assert (report.delivered, report.resumed) == (4, 0)
     assert len(set(receiver.event_ids())) == 6 == len(receiver.got)
+    assert {len(d.log) for d in pg.webhooks.deliveries()} == {1}
 
 
 def test_a_500_in_a_pooled_batch_is_retried(pg: Planflow, org: Org, receiver: Receiver) -> None:

@@ -84,6 +84,12 @@ FINISH = Sql(
     " delivered_at = :delivered_at, log = :log"
     " WHERE id = :id AND claim = :token AND status = 'pending'",
 )
+#: Not sent after all (too little of the lease left): due again at once, no attempt counted.
+UNCLAIM = Sql(
+    "webhook_unclaim",
+    "UPDATE webhook_delivery SET claim = NULL, next_attempt_at = :now"
+    " WHERE id = :id AND claim = :token AND status = 'pending'",
+)
 #: Back to the queue, due again at ``next_at``.
 RELEASE = Sql(
     "webhook_release",

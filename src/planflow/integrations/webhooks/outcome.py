@@ -41,7 +41,7 @@ class WebhookReport:
     cancelled: int = 0
     #: Claimed, then found taken over by another sender before the POST.
     taken_over: int = 0
-    #: Claimed, then not sent: too little of the lease was left for one POST.
+    #: Claimed, then given back unsent: too little of the lease was left for one POST.
     deferred: int = 0
     #: Claimed after another sender's lease ran out with no outcome recorded
     #: (that sender stopped mid-delivery): sent again, with the same event id.

@@ -24,7 +24,7 @@ a row whose previous claim ran out with no outcome says so in the row's log
 PostgreSQL sends a claimed batch with a bounded pool of threads
 (``pool``): the claim itself is the renewal (each thread checks, on the
 monotonic clock, that enough of the lease is left for one more POST, else
-leaves the row to the next pass), and the webhooks' outcomes are written
+gives the row back for the next pass), and the webhooks' outcomes are written
 together in one transaction after the batch. Three commits per delivery
 become two per batch. SQLite, with one writer at a time, keeps sending one
 row after another with a renewal before each POST.
@@ -206,7 +206,7 @@ class WebhookSender:
         thread failed."""
         # The last moment a POST may start and still end inside the lease.
         last_start = claimed_at + self.lease.total_seconds() - 3 * self.timeout
-        #: What the threads count themselves: robots recorded, rows deferred.
+        #: What the threads count themselves: the robots they recorded.
         threads_counted = WebhookReport()
 
         def send(row: Claimed, hook: Hook) -> tuple[Answer | None, datetime]:
@@ -214,7 +214,7 @@ class WebhookSender:
             at = now or self.clock.now()
             if time.monotonic() > last_start:
                 with counting:
-                    threads_counted.deferred += 1
+                    deferred.append(row)
                 return None, at
             answer = self._post(row, hook, at)
             if hook.kind == WEBHOOK:
@@ -227,6 +227,7 @@ class WebhookSender:
             return None, at
 
         counting = threading.Lock()
+        deferred: list[Claimed] = []
         with ThreadPoolExecutor(min(self.pool, len(to_send)), "webhook-send") as threads:
             futures = [threads.submit(send, row, hook) for row, hook in to_send]
         outcomes: list[tuple[Claimed, Answer, datetime]] = []
@@ -239,10 +240,16 @@ class WebhookSender:
                 continue
             if answer is not None:
                 outcomes.append((row, answer, at))
-        if outcomes:
+        if outcomes or deferred:
             with write_tx(self.db) as tx:
                 for row, answer, at in outcomes:
                     record(tx, row, token, answer, at, self.policy, report)
+                # Given back rather than left to the lease: the next pass takes them
+                # at once, and no one mistakes them for a sender that died.
+                unclaim = now or self.clock.now()
+                for row in deferred:
+                    tx.run(ws.UNCLAIM, {"now": unclaim, "id": row.id, "token": token})
+                report.deferred += len(deferred)
         report.add(threads_counted)
         if trouble is not None:
             raise trouble
