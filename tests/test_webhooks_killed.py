@@ -139,6 +139,7 @@ def test_a_scheduler_killed_mid_delivery_delivers_every_event_after_its_lease(
 
     out, err = finished(run_once(database_url, STARTED + LEASE))
     assert f"webhooks delivered: {len(EVENTS)}" in out, out
+    assert f"taken over from a stopped sender: {len(EVENTS)}" in out, out
     assert err.count("ran out with no outcome") == len(EVENTS), err
     for row in deliveries(pf):
         assert (row.status, row.attempts, row.last_status_code) == ("delivered", 1, 200)
