@@ -115,6 +115,8 @@ def measure(n: int, database_url: str | None, latency_ms: int = 0) -> dict[str, 
     finally:
         proc.kill()
         proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
     floor = runs[0]["per_second"]
     for run in runs:
         run["ratio"] = round(run["per_second"] / floor, 2)
