@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from bench import soak, w1, w2, w3, w4
+from bench import deliveries, soak, w1, w2, w3, w4
 
 Measure = Callable[[int, str | None], dict[str, Any]]
 
@@ -211,6 +211,46 @@ def bench_soak(
     click.echo(json.dumps(r, indent=1))
     if r["errors"] or r["problems"]:
         raise click.exceptions.Exit(1)
+
+
+@bench.command("deliveries")
+@click.option(
+    "--n",
+    "sizes",
+    type=click.IntRange(1, 1_000_000),
+    multiple=True,
+    help="Deliveries in the outbox (repeat for several runs; default 1000).",
+)
+@click.option(
+    "--latency-ms",
+    type=click.IntRange(0, 10_000),
+    default=0,
+    show_default=True,
+    help="The receiver answers this late (a receiver across a network: tens of ms).",
+)
+@database_option
+@json_option
+def bench_deliveries(
+    sizes: tuple[int, ...], latency_ms: int, bench_url: str | None, as_json: bool
+) -> None:
+    """Webhook deliveries per second to a local receiver: one at a time against pooled.
+
+    Pooling is PostgreSQL's (--database-url); on SQLite every run is one at a time.
+    """
+
+    def describe(n: int, r: dict[str, Any]) -> str:
+        lines = [f"deliveries {r['database']} n={n}, receiver latency {r['latency_ms']} ms:"]
+        for run in r["runs"]:
+            lines.append(
+                f"  pool {run['pool']} batch {run['batch']}: {run['per_second']}/s "
+                f"({run['seconds']} s), {run['ratio']}x pool 1; verified: {run['verified']}"
+            )
+        return "\n".join(lines)
+
+    def measure(n: int, url: str | None) -> dict[str, Any]:
+        return deliveries.measure(n, url, latency_ms)
+
+    _report(sizes or (1000,), bench_url, as_json, measure, describe)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -54,6 +54,12 @@ class RobotReceiver:
     now: datetime | None = None
     got: list[Got] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: While set, every POST is kept (as a receiver that got it) and answered
+    #: only once ``release`` is set, or after ``slow`` seconds: a slow receiver.
+    slow: float = 0.0
+    release: threading.Event = field(default_factory=threading.Event)
+    #: Set when a POST arrives.
+    arrived: threading.Event = field(default_factory=threading.Event)
 
     @property
     def url(self) -> str:
@@ -128,6 +134,9 @@ def _handler(rx: RobotReceiver) -> type[BaseHTTPRequestHandler]:
             got = _check(rx, parse_qs(urlsplit(self.path).query), json.loads(raw))
             with rx.lock:
                 rx.got.append(got)
+            rx.arrived.set()
+            if rx.slow:
+                rx.release.wait(rx.slow)
             out = json.dumps(_answer(rx.kind, got.signature_valid)).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -152,6 +161,7 @@ def serving(kind: str) -> Iterator[RobotReceiver]:
     try:
         yield found
     finally:
+        found.release.set()
         server.shutdown()
         server.server_close()
         thread.join(10)

@@ -170,12 +170,14 @@ class Meeting(HttpTransport):
         super().__init__(timeout=5)
         self.barrier = barrier
         self.first = True
+        self.lock = threading.Lock()
 
     def post(
         self, url: str, body: bytes, headers: Mapping[str, str], *, allow_private: bool
     ) -> Answer:
-        if self.first:
-            self.first = False
+        with self.lock:  # a PostgreSQL sender POSTs from several threads
+            first, self.first = self.first, False
+        if first:
             self.barrier.wait(30)
         return super().post(url, body, headers, allow_private=allow_private)
 

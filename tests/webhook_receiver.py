@@ -53,6 +53,12 @@ class Receiver:
     answers: list[int] = field(default_factory=list)
     got: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: While set, every POST is kept (as a receiver that got it) and answered
+    #: only once ``release`` is set, or after ``slow`` seconds: a slow receiver.
+    slow: float = 0.0
+    release: threading.Event = field(default_factory=threading.Event)
+    #: Set when a POST arrives.
+    arrived: threading.Event = field(default_factory=threading.Event)
 
     @property
     def url(self) -> str:
@@ -82,6 +88,9 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                         status,
                     )
                 )
+            receiver.arrived.set()
+            if receiver.slow:
+                receiver.release.wait(receiver.slow)
             self.send_response(status)
             self.send_header("Content-Length", "2")
             self.end_headers()
@@ -104,6 +113,7 @@ def serving() -> Iterator[Receiver]:
     try:
         yield found
     finally:
+        found.release.set()
         server.shutdown()
         server.server_close()
         thread.join(10)

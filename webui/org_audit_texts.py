@@ -51,7 +51,7 @@ FIELD_LABELS = {
 
 
 def _yes_no(value: object) -> str:
-    return gettext("yes") if value else gettext("no")
+    return str(gettext("yes") if value else gettext("no"))
 
 
 def _language(value: object) -> str:

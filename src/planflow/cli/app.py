@@ -71,6 +71,7 @@ from planflow.cli import (  # noqa: E402
     backup_cmds,
     document_cmds,
     execution_cmds,
+    feed_cmds,
     handover_cmds,
     inbox_cmds,
     org_cmds,
@@ -98,6 +99,7 @@ register(
     scheduler_cmds,
     inbox_cmds,
     token_cmds,
+    feed_cmds,
     webhook_cmds,
     backup_cmds,
 )

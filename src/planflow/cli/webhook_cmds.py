@@ -224,6 +224,7 @@ def deliver(ctx: Context) -> None:
     click.echo(
         f"delivered: {total.delivered}, retried: {total.retried}, failed: {total.failed}, "
         f"cancelled: {total.cancelled}"
+        + (f", taken over from a stopped sender: {total.resumed}" if total.resumed else "")
     )
 
 

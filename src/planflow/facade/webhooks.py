@@ -15,9 +15,8 @@ from planflow.core.webhooks import WebhookRefused
 from planflow.errors import NotFound, PermissionDenied
 from planflow.facade.names import Names
 from planflow.services.webhooks import Webhooks
-from planflow.storage.webhook_store import DeliveryRow, HookRow
+from planflow.storage.webhook_store import HookRow
 from planflow.views import (
-    DeliveryAttempt,
     NewWebhook,
     UnitRef,
     WebhookDeliveryView,
@@ -103,16 +102,16 @@ class WebhooksAPI:
             units = self._administered(actor)
             mine = {h.id for h in self.service.all(with_removed=True) if h.unit_id in units}
             rows = [r for r in rows if r.webhook_id in mine]
-        return [delivery_view(r) for r in rows]
+        return rows
 
     def delivery(self, delivery_id: int) -> WebhookDeliveryView:
-        return delivery_view(self.service.delivery(delivery_id))
+        return self.service.delivery(delivery_id)
 
     def redeliver(self, delivery_id: int, *, actor: str | None = None) -> WebhookDeliveryView:
         """Send the event again (same id, same body) at the next delivery pass."""
         found = self.service.delivery(delivery_id)
         self._admin(actor, self.service.get(found.webhook_id).unit_id, "redeliver_webhook")
-        return delivery_view(self.service.redeliver(delivery_id))
+        return self.service.redeliver(delivery_id)
 
     # -- a person's own channel ----------------------------------------------------------
 
@@ -215,24 +214,3 @@ class WebhooksAPI:
             language=row.language,
             owner=self.names.username(row.user_id) if row.user_id is not None else None,
         )
-
-
-def delivery_view(row: DeliveryRow) -> WebhookDeliveryView:
-    return WebhookDeliveryView(
-        id=row.id,
-        webhook_id=row.webhook_id,
-        event_id=row.event_id,
-        event_type=row.event_type,
-        plan_id=row.plan_id,
-        created_at=row.created_at,
-        status=row.status,
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        last_status_code=row.last_status_code,
-        last_error=row.last_error,
-        delivered_at=row.delivered_at,
-        log=tuple(
-            DeliveryAttempt(e.get("at", ""), e.get("status"), e.get("error"), e.get("ms"))
-            for e in row.log
-        ),
-    )

@@ -126,6 +126,7 @@ class TickReport:
             parts.append(
                 f"webhooks delivered: {w.delivered}, retried: {w.retried}, failed: {w.failed}, "
                 f"cancelled: {w.cancelled}"
+                + (f", taken over from a stopped sender: {w.resumed}" if w.resumed else "")
             )
         c = self.checkpoints
         if c.made is not None or c.published or c.mail.total:

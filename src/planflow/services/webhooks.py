@@ -35,6 +35,7 @@ from planflow.errors import NotFound
 from planflow.storage import org_audit, settings
 from planflow.storage import webhook_store as ws
 from planflow.storage.db import Database
+from planflow.views import WebhookDeliveryView
 
 #: ``resolve(host, port)``: the addresses a host name resolves to (an IP gives itself);
 #: refuses with ``webhook_url_unresolvable`` (``integrations.webhooks.addresses``).
@@ -171,7 +172,7 @@ class Webhooks:
 
     def deliveries(
         self, *, hook_id: int | None = None, failed_only: bool = False, limit: int = 100
-    ) -> list[ws.DeliveryRow]:
+    ) -> list[WebhookDeliveryView]:
         """The newest deliveries first (of one webhook, or only the failed ones)."""
         limit = max(1, min(limit, MAX_LOG_ROWS))
         with self.db.read() as conn:
@@ -179,14 +180,14 @@ class Webhooks:
                 raise NotFound("webhook", hook_id)
             return ws.deliveries(conn, hook_id=hook_id, failed_only=failed_only, limit=limit)
 
-    def delivery(self, delivery_id: int) -> ws.DeliveryRow:
+    def delivery(self, delivery_id: int) -> WebhookDeliveryView:
         with self.db.read() as conn:
             found = ws.delivery(conn, delivery_id)
         if found is None:
             raise NotFound("webhook delivery", delivery_id)
         return found
 
-    def redeliver(self, delivery_id: int) -> ws.DeliveryRow:
+    def redeliver(self, delivery_id: int) -> WebhookDeliveryView:
         """Send the event again, with the same id and body, at the next delivery pass."""
         with self.db.write() as conn:
             if not ws.redeliver(conn, delivery_id, self.clock.now()):

@@ -7,7 +7,8 @@ Two kinds of statement, as elsewhere in storage:
   need dialect-specific SQL (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) like
   the e-mail outbox's (``integrations.mail.sql`` says why);
 * SQLAlchemy Core for the administration (add, list, remove, the log,
-  redeliver), which is rare and not on any hot path.
+  redeliver), which is rare and not on any hot path. A delivery is read
+  straight into the library's view (``WebhookDeliveryView``), its only spelling.
 
 Every change to a claimed row checks ``claim = :token``: a sender whose lease
 ran out must not overwrite the outcome of the sender that took the row over.
@@ -25,6 +26,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from planflow.storage.tables import OrgGeneration, Webhook, WebhookDelivery
 from planflow.storage.tx import Sql
+from planflow.views import DeliveryAttempt, WebhookDeliveryView
 
 hook_t = Webhook.__table__  # type: ignore[attr-defined]
 delivery_t = WebhookDelivery.__table__  # type: ignore[attr-defined]
@@ -42,18 +44,31 @@ INSERT_DELIVERY_TEXT = (
 )
 INSERT_DELIVERY = Sql("webhook_insert_delivery", INSERT_DELIVERY_TEXT)
 
-_CLAIM = (
-    "UPDATE webhook_delivery SET claim = :token, next_attempt_at = :lease_until"
-    " WHERE id IN (SELECT id FROM webhook_delivery"
-    " WHERE status = 'pending' AND next_attempt_at <= :now"
-    " ORDER BY next_attempt_at, id LIMIT :n{lock})"
-    " RETURNING id, webhook_id, event_id, event_type, body, attempts, log"
+_DUE = (
+    "SELECT id, claim FROM webhook_delivery WHERE status = 'pending' AND next_attempt_at <= :now"
+    " ORDER BY next_attempt_at, id LIMIT :n"
 )
 #: SQLite: the UPDATE runs under the BEGIN IMMEDIATE write lock, so two senders
-#: cannot pick the same row. PostgreSQL: SKIP LOCKED hands a second sender the
-#: next rows instead of making it wait for the first one's.
-CLAIM_SQLITE = Sql("webhook_claim", _CLAIM.format(lock=""))
-CLAIM_POSTGRESQL = Sql("webhook_claim", _CLAIM.format(lock=" FOR UPDATE SKIP LOCKED"))
+#: cannot pick the same row, and ``DUE_SQLITE`` just before it, under the same
+#: lock, reads the very rows it will take with the claims they held (SQLite's
+#: RETURNING sees only the updated table, not the old values).
+DUE_SQLITE = Sql("webhook_due", _DUE)
+CLAIM_SQLITE = Sql(
+    "webhook_claim",
+    "UPDATE webhook_delivery SET claim = :token, next_attempt_at = :lease_until"
+    f" WHERE id IN (SELECT id FROM ({_DUE}))"
+    " RETURNING id, webhook_id, event_id, event_type, body, attempts, log, NULL",
+)
+#: PostgreSQL: SKIP LOCKED hands a second sender the next rows instead of making
+#: it wait for the first one's; the sub-select also returns the claim each row
+#: held before (not NULL: a sender's lease ran out before it recorded an outcome).
+CLAIM_POSTGRESQL = Sql(
+    "webhook_claim",
+    "UPDATE webhook_delivery AS d SET claim = :token, next_attempt_at = :lease_until"
+    f" FROM ({_DUE} FOR UPDATE SKIP LOCKED) AS picked WHERE d.id = picked.id"
+    " RETURNING d.id, d.webhook_id, d.event_id, d.event_type, d.body, d.attempts, d.log,"
+    " picked.claim",
+)
 
 #: Before each send: still ours? Then hold it for another lease.
 RENEW = Sql(
@@ -67,6 +82,12 @@ FINISH = Sql(
     "UPDATE webhook_delivery SET status = :status, attempts = :attempts, claim = NULL,"
     " next_attempt_at = NULL, last_status_code = :code, last_error = :error,"
     " delivered_at = :delivered_at, log = :log"
+    " WHERE id = :id AND claim = :token AND status = 'pending'",
+)
+#: Not sent after all (too little of the lease left): due again at once, no attempt counted.
+UNCLAIM = Sql(
+    "webhook_unclaim",
+    "UPDATE webhook_delivery SET claim = NULL, next_attempt_at = :now"
     " WHERE id = :id AND claim = :token AND status = 'pending'",
 )
 #: Back to the queue, due again at ``next_at``.
@@ -108,23 +129,6 @@ class HookRow:
     user_id: int | None = None
 
 
-@dataclass(frozen=True)
-class DeliveryRow:
-    id: int
-    webhook_id: int
-    event_id: str
-    event_type: str
-    plan_id: int | None
-    created_at: datetime
-    status: str
-    attempts: int
-    next_attempt_at: datetime | None
-    last_status_code: int | None
-    last_error: str | None
-    delivered_at: datetime | None
-    log: tuple[dict[str, Any], ...]
-
-
 _HOOK_COLUMNS = (
     hook_t.c.id,
     hook_t.c.unit_id,
@@ -156,12 +160,16 @@ def _hook(r: Any) -> HookRow:
     )
 
 
-def _delivery(r: Any) -> DeliveryRow:
+def _delivery(r: Any) -> WebhookDeliveryView:
+    """The one spelling of a delivery for readers: the row as the library's view."""
     values = dict(r._mapping)
     values.pop("body", None)
     values.pop("claim", None)
-    values["log"] = tuple(json.loads(values["log"] or "[]"))
-    return DeliveryRow(**values)
+    values["log"] = tuple(
+        DeliveryAttempt(e.get("at", ""), e.get("status"), e.get("error"), e.get("ms"))
+        for e in json.loads(values["log"] or "[]")
+    )
+    return WebhookDeliveryView(**values)
 
 
 def bump_generation(conn: Connection) -> None:
@@ -233,7 +241,7 @@ def deactivate(conn: Connection, hook_id: int) -> bool:
 
 def deliveries(
     conn: Connection, *, hook_id: int | None, failed_only: bool, limit: int
-) -> list[DeliveryRow]:
+) -> list[WebhookDeliveryView]:
     query = select(delivery_t).order_by(delivery_t.c.id.desc()).limit(limit)
     if hook_id is not None:
         query = query.where(delivery_t.c.webhook_id == hook_id)
@@ -242,7 +250,7 @@ def deliveries(
     return [_delivery(r) for r in conn.execute(query)]
 
 
-def delivery(conn: Connection, delivery_id: int) -> DeliveryRow | None:
+def delivery(conn: Connection, delivery_id: int) -> WebhookDeliveryView | None:
     found = conn.execute(select(delivery_t).where(delivery_t.c.id == delivery_id)).one_or_none()
     return None if found is None else _delivery(found)
 
