@@ -17,6 +17,7 @@ from a second schema on PostgreSQL.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import uuid
@@ -73,6 +74,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if any(place in where for place in SLOW_PLACES):
             item.add_marker(pytest.mark.slow)
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+#: Python's collector thresholds for the test processes (the defaults are 700, 10, 10).
+GC_THRESHOLDS = (50_000, 20, 10)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Spare each test process most of Python's cyclic garbage collection.
+
+    Measured on tests/webui/test_web_plans.py (CPU time of one process): the
+    collector took 4.4 s of 17.8 s, mostly full collections that walk every
+    object of the imported libraries (~180,000), again and again. Frozen after
+    collection, those objects are never walked again; the higher first
+    threshold collects the garbage of many tests at once instead of every 700
+    allocations: 1.2 s of 13.9 s. The garbage is still collected, in fewer and
+    larger batches; the product's processes keep Python's defaults.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
