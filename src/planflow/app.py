@@ -43,6 +43,7 @@ from planflow.errors import GuardFailed, NotFound, Refusal, ValidationError
 from planflow.events import EventBus
 from planflow.facade.admin import AdminAPI
 from planflow.facade.content import ContentAPI
+from planflow.facade.delegations import DelegationsAPI
 from planflow.facade.documents import DocumentsAPI
 from planflow.facade.execution import ExecutionAPI
 from planflow.facade.feeds import FeedsAPI
@@ -61,6 +62,7 @@ from planflow.services.api_tokens import ApiTokens
 from planflow.services.bulk import Bulk
 from planflow.services.changes import Change
 from planflow.services.content import PlanContentService
+from planflow.services.delegations import Delegations
 from planflow.services.execution import ExecutionService
 from planflow.services.feed_tokens import FeedTokens
 from planflow.services.gestures import Gestures, acted_on_fact
@@ -210,6 +212,19 @@ class Planflow:
             self.inspections,
             self.services.content,
             self.registry,
+        )
+        #: Deputies for people who are away, 委托 (``facade.delegations``).
+        self.delegations = DelegationsAPI(
+            Delegations(
+                self.db,
+                self.clock,
+                self.service.org_cache,
+                workflows=lambda: {spec.name for spec in self.registry.all()},
+                roles=self.org.known_roles,
+            ),
+            self.names,
+            self.services.inbox,
+            self.clock,
         )
         #: A plan and its inspection result as Word files (``facade.documents``).
         self.documents = DocumentsAPI(self)
