@@ -20,7 +20,17 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from planflow.errors import PlanflowError
 from planflow.services.api_limits import ApiLimits
 
-from . import admin, handover, inbox, inspections, plans, records, reviews, webhooks
+from . import (
+    admin,
+    delegations,
+    handover,
+    inbox,
+    inspections,
+    plans,
+    records,
+    reviews,
+    webhooks,
+)
 from .errors import BodyBroken, BodyNotJson, answer_for_the_api, init_errors, problem
 
 PREFIX = "/api/v1"
@@ -67,6 +77,7 @@ def _json_body() -> Response | None:
 plans.register(bp)
 reviews.register(bp)
 handover.register(bp)
+delegations.register(bp)
 records.register(bp)
 inbox.register(bp)
 inspections.register(bp)
