@@ -279,3 +279,20 @@ def test_a_committee_deputy_votes_once_and_for_the_delegator(pf: Planflow, org: 
     with pytest.raises(GuardFailed) as refused:
         pf.fire(plan_id, "approve", "member2")  # and again, as member1's deputy
     assert "already_voted" in refused.value.codes
+
+
+def test_the_deputy_sees_the_actions_and_for_whom(pf: Planflow, org: Org) -> None:
+    plan_id = in_review(pf)
+    assert pf.available_actions(plan_id, "reviewer")  # their own
+    away(pf)
+    assert pf.acting_on_behalf_of(plan_id, "reviewer") is None
+    options = {o.trigger: o for o in pf.available_actions(plan_id, "officer")}
+    assert options["approve"].ready
+    assert pf.acting_on_behalf_of(plan_id, "officer") == "reviewer"
+
+
+def test_a_submitter_deputy_sees_the_approval_blocked(pf: Planflow, org: Org) -> None:
+    plan_id = in_review(pf)
+    away(pf, deputy="chair_a")
+    options = {o.trigger: o for o in pf.available_actions(plan_id, "chair_a")}
+    assert [r.code for r in options["approve"].blocked_by] == ["not_self"]

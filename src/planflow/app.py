@@ -563,6 +563,16 @@ class Planflow:
     def available_actions(self, plan_id: int, actor: str, lang: str = "en") -> list[ActionOption]:
         """What ``actor`` may do on the plan now, each with the checks that would refuse it
         (``blocked_by``). A plan ``actor`` may not see is ``NotFound``."""
+        return self._actions(plan_id, actor, lang)[0]
+
+    def acting_on_behalf_of(self, plan_id: int, actor: str) -> str | None:
+        """Whom ``actor`` would act for on the plan's task now as their deputy (委托,
+        ``delegations``): a username, or None when they act for themselves or not at all."""
+        return self._actions(plan_id, actor, "en")[1]
+
+    def _actions(
+        self, plan_id: int, actor: str, lang: str
+    ) -> tuple[list[ActionOption], str | None]:
         actor_id = self.names.user_id(actor)
         with read_tx(self.db) as tx:
             row = ps.load_plan(tx, plan_id)
@@ -574,8 +584,18 @@ class Planflow:
             org = self.names.at(row.org_generation)
             self._reads.check_visible(org, row, plan_id, actor)
             facts = self.service.facts_for(tx, row, spec)
+            delegators = self.service.delegators_for(tx, row, actor_id)
         engine = self.service.engine_for(spec)
-        return engine.available_actions(facts, actor_id, org, lang=lang)
+        options = engine.available_actions(facts, actor_id, org, lang=lang)
+        if not delegators:
+            return options, None
+        own = {o.trigger for o in options}
+        found = self.service.deputy_options(engine, facts, actor_id, delegators, org, lang, own)
+        if found is None:
+            return options, None
+        # An action one may take oneself is taken for oneself (as ``fire`` decides).
+        delegator, theirs = found
+        return options + theirs, org.usernames.get(delegator)
 
     def plan(self, plan_id: int, *, as_user: str | None = None) -> PlanView:
         """The plan as it is now; ``NotFound`` if there is none, or ``as_user`` may not see it."""

@@ -105,3 +105,11 @@ def test_an_overlap_is_refused_and_a_read_token_cannot_add(
     assert_problem(api.post("/api/v1/delegations/999999/end", headers=writer), 404, "not_found")
     unknown_field = api.post("/api/v1/delegations", json={**body, "extra": 1}, headers=writer)
     assert unknown_field.status_code in (400, 422)
+
+
+def test_the_openapi_document_has_the_delegation_endpoints(api: FlaskClient) -> None:
+    paths = api.get("/api/v1/openapi.json").get_json()["paths"]
+    assert {"/api/v1/delegations", "/api/v1/delegations/tasks"} <= set(paths)
+    assert {"get", "post"} <= set(paths["/api/v1/delegations"])
+    assert "422" in paths["/api/v1/delegations"]["post"]["responses"]
+    assert "/api/v1/delegations/{delegation_id}/end" in paths

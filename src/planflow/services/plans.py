@@ -16,6 +16,7 @@ the statement that carries it out is chosen by storage
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +29,7 @@ from planflow.core.audit_chain import GENESIS, AuditEntry, canonical_json
 from planflow.core.calendar import BusinessCalendar
 from planflow.core.definitions.registry import DefinitionRegistry
 from planflow.core.definitions.spec import WorkflowSpec
-from planflow.core.engine import Decision, WorkflowEngine
+from planflow.core.engine import ActionOption, Decision, WorkflowEngine
 from planflow.core.guard_registry import GuardRegistry
 from planflow.core.guards import ALREADY_VOTED, Gate, PlanFacts
 from planflow.core.handover import TaskParts
@@ -397,6 +398,46 @@ class PlanService:
                     raise GuardFailed(decision.transition.trigger, gate.reasons) from None
                 return decision, delegator
             raise (refused or denied) from None
+
+    def delegators_for(self, tx: Tx, row: ps.PlanRow, actor_id: int) -> list[int]:
+        """Whose delegation lets ``actor_id`` act on the plan's task now (usually nobody)."""
+        return delegations.acting_for(
+            tx, actor_id, row.workflow_name, row.task_role, self.clock.now(), self.timezone
+        )
+
+    def deputy_options(
+        self,
+        engine: WorkflowEngine,
+        facts: PlanFacts,
+        deputy_id: int,
+        delegators: list[int],
+        org: OrgSnapshot,
+        lang: str,
+        own: frozenset[str] | set[str] = frozenset(),
+    ) -> tuple[int, list[ActionOption]] | None:
+        """The actions besides ``own`` the deputy may take for the first delegator
+        who has any, each blocked by what would refuse it for the delegator or for
+        the deputy (as ``_decide`` will decide it)."""
+        for delegator in delegators:
+            options = [
+                o
+                for o in engine.available_actions(facts, delegator, org, lang=lang)
+                if o.trigger not in own
+            ]
+            if not options:
+                continue
+            out = []
+            for option in options:
+                gate = Gate(facts, deputy_id, "-")
+                for t in engine.spec.transitions_from(facts.state):
+                    if t.trigger == option.trigger:
+                        self.guards.check_all(gate, t.guards)
+                        if t.quorum is not None and deputy_id in facts.approvals:
+                            gate.refuse(ALREADY_VOTED)
+                blocked = tuple(dict.fromkeys((*option.blocked_by, *gate.reasons)))
+                out.append(dataclasses.replace(option, blocked_by=blocked))
+            return delegator, out
+        return None
 
     def mutate(
         self,
