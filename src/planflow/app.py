@@ -563,16 +563,17 @@ class Planflow:
     def available_actions(self, plan_id: int, actor: str, lang: str = "en") -> list[ActionOption]:
         """What ``actor`` may do on the plan now, each with the checks that would refuse it
         (``blocked_by``). A plan ``actor`` may not see is ``NotFound``."""
-        return self._actions(plan_id, actor, lang)[0]
+        return self.actions_and_behalf(plan_id, actor, lang)[0]
 
     def acting_on_behalf_of(self, plan_id: int, actor: str) -> str | None:
         """Whom ``actor`` would act for on the plan's task now as their deputy (委托,
         ``delegations``): a username, or None when they act for themselves or not at all."""
-        return self._actions(plan_id, actor, "en")[1]
+        return self.actions_and_behalf(plan_id, actor)[1]
 
-    def _actions(
-        self, plan_id: int, actor: str, lang: str
+    def actions_and_behalf(
+        self, plan_id: int, actor: str, lang: str = "en"
     ) -> tuple[list[ActionOption], str | None]:
+        """``available_actions`` and ``acting_on_behalf_of`` in one read (a plan page)."""
         actor_id = self.names.user_id(actor)
         with read_tx(self.db) as tx:
             row = ps.load_plan(tx, plan_id)
