@@ -296,3 +296,22 @@ def test_a_submitter_deputy_sees_the_approval_blocked(pf: Planflow, org: Org) ->
     away(pf, deputy="chair_a")
     options = {o.trigger: o for o in pf.available_actions(plan_id, "chair_a")}
     assert [r.code for r in options["approve"].blocked_by] == ["not_self"]
+
+
+def test_the_notices_read_well_in_every_language_by_mail(
+    pf: Planflow, org: Org, clock: FixedClock
+) -> None:
+    from planflow.integrations.mail.messages import MailContext, RawLabels, render
+
+    away(pf)
+    DelegationNotices(pf.db, pf.clock, pf.service.org_cache).run()
+    told = [n for n in notifications(pf, "officer") if n.kind == "delegation_starts"][0]
+    assert told.plan_id is None
+    said = {
+        lang: render(told.kind, told.payload, MailContext(language=lang, labels=RawLabels()))
+        for lang in ("en", "zh", "ko")
+    }
+    assert said["en"].subject.endswith("A deputy acts from today (delegation)")
+    assert "officer acts for reviewer from 2027-01-04 to 2027-01-10" in said["en"].body
+    assert "委托" in said["zh"].subject and "代 reviewer 办理" in said["zh"].body
+    assert "대리" in said["ko"].subject and "2027년 1월 4일" in said["ko"].body
