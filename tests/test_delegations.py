@@ -315,3 +315,14 @@ def test_the_notices_read_well_in_every_language_by_mail(
     assert "officer acts for reviewer from 2027-01-04 to 2027-01-10" in said["en"].body
     assert "委托" in said["zh"].subject and "代 reviewer 办理" in said["zh"].body
     assert "대리" in said["ko"].subject and "2027년 1월 4일" in said["ko"].body
+
+
+def test_a_deputy_does_not_submit_for_someone_else(pf: Planflow, org: Org) -> None:
+    from test_gestures import drafted
+
+    plan_id = drafted(pf)
+    away(pf, who="chair_a", deputy="drafter_a")  # who sees the draft, and lacks the role
+    with pytest.raises(GuardFailed) as refused:
+        pf.fire(plan_id, "submit", "drafter_a")
+    assert refused.value.codes == ("deputy_cannot_submit",)
+    assert pf.plan(plan_id).state == "draft"

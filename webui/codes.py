@@ -79,6 +79,9 @@ REFUSALS: dict[str, Callable[[Params], str]] = {
         action=_gesture(p.get("action")),
     ),
     "transfer_to_self": lambda p: gettext("You cannot hand the task to yourself."),
+    "deputy_cannot_submit": lambda p: gettext(
+        "A deputy does not submit for someone else: the submission is the submitter's own."
+    ),
     "transfer_to_submitter": lambda p: gettext(
         "%(user)s submitted this plan and may not decide on it.", user=_person(p.get("user"))
     ),

@@ -19,7 +19,9 @@ the start and at the end are driven by time, exactly once per delegation
 (``planflow.scheduling.delegations``).
 
 Delegation is not transitive: a deputy's own deputy does not act for the
-first delegator. Separation of duties looks at both people: the guards of
+first delegator. A deputy does not submit for someone else: the submitter
+is who separation of duties keeps out of a plan's review, and that must be
+one person, the one who signed (``deputy_cannot_submit``). Separation of duties looks at both people: the guards of
 the transition must pass for the delegator (whose right is used) *and* for
 the deputy (who is the one deciding), so a deputy who submitted the plan
 cannot approve it, nor can anyone acting for its submitter.
@@ -62,10 +64,6 @@ class Delegation:
     @property
     def scope(self) -> tuple[str | None, str | None]:
         return (self.workflow, self.role)
-
-    def last_day(self) -> date:
-        """The last day it is in force (earlier than ``ends_on`` once ended early)."""
-        return self.ends_on
 
     def in_force(self, at: datetime, tz: ZoneInfo) -> bool:
         """Whether the deputy may act for the delegator at ``at``."""

@@ -23,7 +23,7 @@ from planflow.core import delegation as dl
 from planflow.core.definitions.spec import BUILTIN_ROLES
 from planflow.core.org import OrgSnapshot
 from planflow.core.text import clean_text
-from planflow.errors import NotFound, ValidationError
+from planflow.errors import NotFound, Refusal, ValidationError
 from planflow.services.admin_directory import ADMIN, AdminForbidden, build_scope
 from planflow.services.inbox import Inbox
 from planflow.storage import delegation_sql as ds
@@ -33,6 +33,14 @@ from planflow.storage.db import Database
 from planflow.storage.org_repo import OrgCache
 from planflow.storage.tx import Tx, read_tx, write_tx
 from planflow.views import TaskEntry
+
+
+#: The refusal of a deputy's submission for someone else (``PlanService``).
+DEPUTY_CANNOT_SUBMIT = Refusal(
+    "deputy_cannot_submit",
+    {},
+    "a deputy does not submit for someone else: a submission is its submitter's own",
+)
 
 
 def org_timezone() -> ZoneInfo:

@@ -57,6 +57,7 @@ from planflow.errors import (
 )
 from planflow.events import EventBus, PlanChanged
 from planflow.services import delegations
+from planflow.services.delegations import DEPUTY_CANNOT_SUBMIT
 from planflow.services.changes import (
     DEFAULT_WRITERS,
     Change,
@@ -391,6 +392,11 @@ class PlanService:
                     refused = refused or failed
                     continue
                 gate = Gate(facts, actor_id, comment)
+                if decision.transition.submission:
+                    # A submission is its submitter's own signature, and the plan's
+                    # submitter is who separation of duties keeps out of its review:
+                    # one person for both, never a deputy for someone else.
+                    gate.refuse(DEPUTY_CANNOT_SUBMIT)
                 self.guards.check_all(gate, decision.transition.guards)
                 if decision.quorum is not None and actor_id in facts.approvals:
                     gate.refuse(ALREADY_VOTED)  # one person, one vote, for whomever
@@ -434,6 +440,8 @@ class PlanService:
                         self.guards.check_all(gate, t.guards)
                         if t.quorum is not None and deputy_id in facts.approvals:
                             gate.refuse(ALREADY_VOTED)
+                        if t.submission:
+                            gate.refuse(DEPUTY_CANNOT_SUBMIT)
                 blocked = tuple(dict.fromkeys((*option.blocked_by, *gate.reasons)))
                 out.append(dataclasses.replace(option, blocked_by=blocked))
             return delegator, out
