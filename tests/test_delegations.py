@@ -305,7 +305,7 @@ def test_the_notices_read_well_in_every_language_by_mail(
 
     away(pf)
     DelegationNotices(pf.db, pf.clock, pf.service.org_cache).run()
-    told = [n for n in notifications(pf, "officer") if n.kind == "delegation_starts"][0]
+    told = next(n for n in notifications(pf, "officer") if n.kind == "delegation_starts")
     assert told.plan_id is None
     said = {
         lang: render(told.kind, told.payload, MailContext(language=lang, labels=RawLabels()))

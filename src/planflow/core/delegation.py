@@ -21,10 +21,11 @@ the start and at the end are driven by time, exactly once per delegation
 Delegation is not transitive: a deputy's own deputy does not act for the
 first delegator. A deputy does not submit for someone else: the submitter
 is who separation of duties keeps out of a plan's review, and that must be
-one person, the one who signed (``deputy_cannot_submit``). Separation of duties looks at both people: the guards of
-the transition must pass for the delegator (whose right is used) *and* for
-the deputy (who is the one deciding), so a deputy who submitted the plan
-cannot approve it, nor can anyone acting for its submitter.
+one person, the one who signed (``deputy_cannot_submit``). Separation of
+duties looks at both people: the guards of the transition must pass for the
+delegator (whose right is used) *and* for the deputy (who is the one
+deciding), so a deputy who submitted the plan cannot approve it, nor can
+anyone acting for its submitter.
 """
 
 from __future__ import annotations

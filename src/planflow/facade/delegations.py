@@ -11,6 +11,7 @@ The rules and the design are in ``planflow.core.delegation``.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from datetime import date
 
@@ -108,7 +109,7 @@ class DelegationsAPI:
         names = org.usernames
         return [self._view(s, names) for s in stored]
 
-    def tasks(self, deputy: str) -> list[DelegatedTask]:
+    def tasks(self, deputy: str) -> builtins.list[DelegatedTask]:
         """The open tasks ``deputy`` may act on now for someone away, and for whom."""
         found = self.service.tasks(self.names.user_id(deputy), self.inbox)
         names = self.names.knowing([d for _t, d in found]).usernames

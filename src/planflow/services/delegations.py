@@ -34,7 +34,6 @@ from planflow.storage.org_repo import OrgCache
 from planflow.storage.tx import Tx, read_tx, write_tx
 from planflow.views import TaskEntry
 
-
 #: The refusal of a deputy's submission for someone else (``PlanService``).
 DEPUTY_CANNOT_SUBMIT = Refusal(
     "deputy_cannot_submit",

@@ -57,7 +57,6 @@ from planflow.errors import (
 )
 from planflow.events import EventBus, PlanChanged
 from planflow.services import delegations
-from planflow.services.delegations import DEPUTY_CANNOT_SUBMIT
 from planflow.services.changes import (
     DEFAULT_WRITERS,
     Change,
@@ -66,6 +65,7 @@ from planflow.services.changes import (
     Writer,
     write_notice,
 )
+from planflow.services.delegations import DEPUTY_CANNOT_SUBMIT
 from planflow.services.inbox import Inbox
 from planflow.services.visibility import ViewerCache
 from planflow.services.webhook_events import WebhookEvents
