@@ -101,6 +101,8 @@ def test_an_admin_sets_a_delegation_for_someone_away(
     with pf.session() as s:
         pf.org_repo.assign_role(s, "fed_reviewer", "admin", "union")
     admin = signed_in(app, "fed_reviewer")
+    person = text(admin.get(f"/admin/users/{pf.user_id('reviewer')}"))
+    assert 'href="/admin/people/reviewer/delegations"' in person
     page = text(admin.get("/admin/people/reviewer/delegations"))
     assert "Deputies of Reviewer" in page
     done = admin.post_form("/admin/people/reviewer/delegations", form())
