@@ -769,6 +769,11 @@ class PlanflowMachine(RuleBasedStateMachine):
             plan.acted_on = True
         if outcome.to_state != from_state:
             plan.returned_from = None
+            # A transition's ``cc:`` copies its roles' active people (they read the
+            # plan until it ends, also once deactivated): before the new state's
+            # task, which ends the copies in a final state.
+            copied = {u for ref in t.cc for u in snap.assignees(ref, plan.unit_id)}
+            plan.cc |= {u for u in copied if u in snap.active_users and u != actor}
             self.enter_state(plan, outcome.to_state, snap)
         # The trail names the trigger, also when it was fired by a former name.
         plan.log.append((t.trigger, actor, from_state, outcome.to_state))
