@@ -112,7 +112,7 @@ def test_backup_and_restore_into_an_empty_database(
         names = tar.getnames()
         manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
     assert names[0] == "manifest.json" and f"evidence/{plan}/{sha}" in names
-    assert manifest["counts"] == before and manifest["schema_revision"] == "0019"
+    assert manifest["counts"] == before and manifest["schema_revision"] == schema.head_revision(pf.db)
     assert manifest["counts"]["org_audit_record"] > 0
 
     monkeypatch.setenv("PLANFLOW_EVIDENCE_DIR", str(restored_evidence))
@@ -195,7 +195,8 @@ def test_a_backup_made_at_an_older_schema_is_upgraded_after_the_restore(
         with _empty_like(old.db, tmp_path) as target:
             code, out, err = run("--database-url", target, "restore", str(archive))
             assert code == 0, err
-            assert f"schema upgraded from revision {OLD_REVISION} to 0019" in out
+            head = schema.head_revision(old.db)
+            assert f"schema upgraded from revision {OLD_REVISION} to {head}" in out
             assert "audit trail OK: 1 records of 1 plans" in out
             restored = Planflow(target, clock=clock, workflows_dir=WORKFLOWS)
             try:
@@ -224,10 +225,12 @@ def test_a_backup_from_a_newer_planflow_is_refused_in_one_line(
         for member in src.getmembers():
             data = src.extractfile(member).read()  # type: ignore[union-attr]
             if member.name == "manifest.json":
-                data = data.replace(b'"schema_revision": "0019"', b'"schema_revision": "0999"')
+                head = schema.head_revision(pf.db).encode()
+                data = data.replace(b'"schema_revision": "' + head + b'"', b'"schema_revision": "0999"')
                 member.size = len(data)
             dst.addfile(member, io.BytesIO(data))
     code, _out, err = run("--database-url", target_url, "restore", str(newer))
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
-    assert "schema revision 0999, which this planflow (schema 0019) does not know" in err
+    head = schema.head_revision(pf.db)
+    assert f"schema revision 0999, which this planflow (schema {head}) does not know" in err
     assert _counts(target_url) == {}  # nothing was written

@@ -7,7 +7,9 @@ and the wrong people, the submitter, deactivated users, the system, with or
 without a comment, with a current or a stale ``expected_version``), return
 plans to a chosen earlier step (allowed and not; resubmitted, a plan comes
 straight back where the definition says so), bulk-approve and bulk-return
-selections (each plan as if fired on its own) and switch users on and off.
+selections (each plan as if fired on its own), name and end deputies
+(delegation, 委托: a deputy acts for someone away, never around separation of
+duties, never submitting for them) and switch users on and off.
 
 Before every call the machine works out what *must* happen from the workflow
 definition (``WorkflowSpec``) and the organisation (``pf.org_snapshot()``)
@@ -20,7 +22,10 @@ type the model predicts, with nothing written.
 Invariants checked after every step: each plan's row (state, version,
 revision, submitter, item counts, open task) equals the model's; every state
 is a state of the plan's definition; the audit trail holds exactly one record
-per successful change, in order and with the right actor and states; the hash
+per successful change, in order and with the right actor, the person acted
+for (a deputy's "on behalf of") and states; separation of duties holds
+through transfers and delegation (neither the actor nor whom they act for
+decides on what they submitted); the hash
 chain verifies; votes are exactly the successful committee votes.
 
 Bugs this machine found (an unassigned task that fell back to the plan's own
@@ -33,14 +38,15 @@ from __future__ import annotations
 
 import itertools
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import T0, WORKFLOWS, reset_postgres
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -119,6 +125,17 @@ REVIEWERS = ("reviewer", "reviewer2", "member1", "member2", "dual") * 2
 RETURN_TARGETS = ("draft", "submitted", "returned", "approved", "nowhere")
 CONTENT_KINDS = ("empty", "no_items", "complete", "missing_due", "wrong_year")
 HANDOVER_KINDS = ("transfer", "before", "after", "alongside", "cc")
+#: The scopes a delegation may have: (workflow, role), None for any.
+DELEGATION_SCOPES = (
+    (None, None),
+    ("annual_plan", None),
+    ("committee_plan", None),
+    (None, "reviewer"),
+    (None, "committee"),
+    (None, "submitter"),
+)
+#: Every delegation runs the week from the machine's fixed clock (T0 is a Monday).
+DELEGATION_DAYS = (T0.date(), T0.date() + timedelta(days=6))
 
 SQLITE_EXAMPLES, SQLITE_STEPS = 25, 30
 POSTGRES_EXAMPLES, POSTGRES_STEPS = 8, 20
@@ -184,6 +201,8 @@ class PlanModel:
     groups: list[list[list[Any]]] = field(default_factory=list)
     #: Who was copied on the plan (may read it until it ends).
     cc: set[int] = field(default_factory=set)
+    #: log index -> whom the actor acted for there (a deputy's decision)
+    behalf: dict[int, int] = field(default_factory=dict)
 
     def current(self) -> set[int] | None:
         """Who decides now when the task is held personally; None: the role's holders."""
@@ -202,6 +221,34 @@ class PlanModel:
         return all(done or u == actor for group in self.groups for u, _kind, done in group)
 
 
+@dataclass
+class DelegationModel:
+    """A deputy (委托) the machine named, in force from T0 until ended."""
+
+    id: int
+    delegator: int
+    deputy: int
+    workflow: str | None
+    role: str | None
+    #: The delegator's roles as assigned (active or not): where their tasks wait.
+    delegator_roles: frozenset[tuple[str, int]]
+    active: bool = True
+
+    def covers(self, plan: PlanModel) -> bool:
+        if self.workflow is not None and self.workflow != plan.workflow:
+            return False
+        return self.role is None or self.role == plan.task_role
+
+    def delegators_task(self, plan: PlanModel) -> bool:
+        """Whether the plan's open task is among the delegator's tasks (their inbox)."""
+        if plan.task_role is None:
+            return False
+        current = plan.current()
+        if current is not None:
+            return self.delegator in current
+        return (plan.task_role, plan.task_unit_id) in self.delegator_roles
+
+
 @dataclass(frozen=True)
 class Refused:
     error: type[PlanflowError]
@@ -214,6 +261,8 @@ class Allowed:
     to_state: str
     #: Only the actor's part of a task held by several (the plan stays).
     countersign: bool = False
+    #: Whom the actor decides for as their deputy (None: themselves).
+    on_behalf: int | None = None
 
 
 def holds(snap: OrgSnapshot, actor: int, ref: Any, plan_unit: int) -> bool:
@@ -222,7 +271,12 @@ def holds(snap: OrgSnapshot, actor: int, ref: Any, plan_unit: int) -> bool:
     return unit is not None and actor in snap.active_users and actor in snap.holders(ref.role, unit)
 
 
-def sees(snap: OrgSnapshot, actor: int, plan: PlanModel) -> bool:
+def sees(
+    snap: OrgSnapshot,
+    actor: int,
+    plan: PlanModel,
+    delegations: Sequence[DelegationModel] = (),
+) -> bool:
     """The visibility rule, written out again for the model (services.visibility).
 
     Its own unit's people see a plan; once submitted, so do the oversight roles
@@ -235,6 +289,12 @@ def sees(snap: OrgSnapshot, actor: int, plan: PlanModel) -> bool:
     # Granted personally: copied on it (until it ends), or a part of its task.
     if actor in plan.cc or any(u == actor for group in plan.groups for u, _k, _d in group):
         return True
+    # A deputy sees the delegator's open tasks in the delegation's scope.
+    if any(
+        d.active and d.deputy == actor and d.covers(plan) and d.delegators_task(plan)
+        for d in delegations
+    ):
+        return True
     above = {plan.unit_id, *snap.ancestors(plan.unit_id)}
     if plan.revision > 0 and any(
         unit in above and role not in ("drafter", "submitter") for unit, role in held
@@ -244,10 +304,18 @@ def sees(snap: OrgSnapshot, actor: int, plan: PlanModel) -> bool:
 
 
 def unseen(
-    outcome: Refused | Allowed, snap: OrgSnapshot, actor: int | None, plan: PlanModel
+    outcome: Refused | Allowed,
+    snap: OrgSnapshot,
+    actor: int | None,
+    plan: PlanModel,
+    delegations: Sequence[DelegationModel] = (),
 ) -> Refused | Allowed:
     """A refusal to someone who may not see the plan answers as for a missing plan."""
-    if isinstance(outcome, Refused) and actor is not None and not sees(snap, actor, plan):
+    if (
+        isinstance(outcome, Refused)
+        and actor is not None
+        and not sees(snap, actor, plan, delegations)
+    ):
         return Refused(NotFound, f"{outcome.why}, to someone who may not see the plan")
     return outcome
 
@@ -283,6 +351,16 @@ def guard_failures(
     return failing
 
 
+def may_act(snap: OrgSnapshot, plan: PlanModel, t: TransitionSpec, actor: int) -> bool:
+    """Whether the person ``actor`` may take ``t`` on the plan in their own right."""
+    assert t.actor is not None
+    current = plan.current()
+    if current is not None and t.actor.role == plan.task_role:
+        # Held personally: its current people act, role or not, and nobody else.
+        return actor in current and actor in snap.active_users
+    return holds(snap, actor, t.actor, plan.unit_id)
+
+
 def expect_fire(
     spec: WorkflowSpec,
     snap: OrgSnapshot,
@@ -291,6 +369,7 @@ def expect_fire(
     actor: int | None,
     comment: str | None,
     expected_version: int | None,
+    delegations: Sequence[DelegationModel] = (),
 ) -> Refused | Allowed:
     """What the definition says firing ``action`` must do (checked in the engine's order)."""
     if expected_version is not None and expected_version != plan.version:
@@ -307,16 +386,61 @@ def expect_fire(
     else:
         if t.actor is None:
             return Refused(PermissionDenied, "only the system fires it")
-        current = plan.current()
-        if current is not None and t.actor.role == plan.task_role:
-            # Held personally: its current people act, role or not, and nobody else.
-            if actor not in current or actor not in snap.active_users:
-                return Refused(PermissionDenied, "not this task's turn")
-        elif not holds(snap, actor, t.actor, plan.unit_id):
-            return Refused(PermissionDenied, f"actor lacks {t.actor.describe()}")
+        if not may_act(snap, plan, t, actor):
+            return expect_deputy(spec, snap, plan, t, actor, comment, delegations)
     failing = guard_failures(t, plan, actor, comment)
     if failing:
         return Refused(GuardFailed, f"guards {failing}")
+    return decided(spec, plan, t, actor)
+
+
+def expect_deputy(
+    spec: WorkflowSpec,
+    snap: OrgSnapshot,
+    plan: PlanModel,
+    t: TransitionSpec,
+    actor: int,
+    comment: str | None,
+    delegations: Sequence[DelegationModel],
+) -> Refused | Allowed:
+    """Someone without the right acts as a deputy (委托): for the first delegator in
+    force who may take ``t``, the guards passing for the delegator *and* for the
+    deputy, and never a submission."""
+    refused = Refused(PermissionDenied, f"actor lacks {t.actor.describe() if t.actor else t}")
+    if actor not in snap.active_users:
+        return refused
+    first_guard_refusal: Refused | None = None
+    for d in delegations:
+        if not (d.active and d.deputy == actor and d.covers(plan)):
+            continue
+        if not may_act(snap, plan, t, d.delegator):
+            continue
+        failing = guard_failures(t, plan, d.delegator, comment)
+        if failing:
+            first_guard_refusal = first_guard_refusal or Refused(
+                GuardFailed, f"the delegator's guards {failing}"
+            )
+            continue
+        if t.submission:
+            event("deputy: a submission refused")
+            return Refused(GuardFailed, "a deputy does not submit for someone else")
+        failing = guard_failures(t, plan, actor, comment)
+        if failing:
+            event(f"deputy: refused by their own guards {failing}")
+            return Refused(GuardFailed, f"the deputy's guards {failing}")
+        event("deputy: may act on behalf")
+        return decided(spec, plan, t, d.delegator, on_behalf=d.delegator)
+    return first_guard_refusal or refused
+
+
+def decided(
+    spec: WorkflowSpec,
+    plan: PlanModel,
+    t: TransitionSpec,
+    actor: int | None,
+    on_behalf: int | None = None,
+) -> Allowed:
+    """Where ``t`` takes the plan, once ``actor`` (the one whose right is used) may take it."""
     to_state = t.dest
     if t.quorum is not None:
         voters = plan.votes.get(plan.revision, set()) | {actor}
@@ -331,8 +455,8 @@ def expect_fire(
         and t.dest not in editable_states(spec)
         and not plan.last_to_decide(actor)
     ):
-        return Allowed(t, plan.state, countersign=True)
-    return Allowed(t, to_state)
+        return Allowed(t, plan.state, countersign=True, on_behalf=on_behalf)
+    return Allowed(t, to_state, on_behalf=on_behalf)
 
 
 def expect_return(
@@ -410,6 +534,7 @@ class PlanflowMachine(RuleBasedStateMachine):
             )
         )
         self.active = set(USERNAMES)
+        self.delegations: list[DelegationModel] = []
         self.build_org()
 
     # -- setup and helpers ------------------------------------------------------------
@@ -432,6 +557,25 @@ class PlanflowMachine(RuleBasedStateMachine):
         snap = self.pf.org_snapshot()
         assert snap.active_users == {self.users[n] for n in self.active}, "org cache is stale"
         return snap
+
+    def unseen(
+        self, outcome: Refused | Allowed, snap: OrgSnapshot, actor: int | None, plan: PlanModel
+    ) -> Refused | Allowed:
+        return unseen(outcome, snap, actor, plan, self.delegations)
+
+    def expect_fire(
+        self,
+        spec: WorkflowSpec,
+        snap: OrgSnapshot,
+        plan: PlanModel,
+        action: str,
+        actor: int | None,
+        comment: str | None,
+        expected_version: int | None,
+    ) -> Refused | Allowed:
+        return expect_fire(
+            spec, snap, plan, action, actor, comment, expected_version, self.delegations
+        )
 
     def uid(self, name: str | None) -> int | None:
         return None if name is None else self.users[name]
@@ -552,7 +696,7 @@ class PlanflowMachine(RuleBasedStateMachine):
         elif not any(holds(snap, actor, ref, plan.unit_id) for ref in content_editors(spec)):
             refusal = Refused(PermissionDenied, "not an editor")
         if refusal is not None:
-            return self.expect_refused(unseen(refusal, snap, actor, plan), call, what)
+            return self.expect_refused(self.unseen(refusal, snap, actor, plan), call, what)
         call()
         plan.version += 1
         plan.item_count = content.item_count
@@ -570,8 +714,8 @@ class PlanflowMachine(RuleBasedStateMachine):
         """Fire through the service and assert the engine agrees with the model."""
         spec, snap = self.specs[plan.workflow], self.snapshot()
         expected_version = self.expected_version(plan, version_kind)
-        outcome = unseen(
-            expect_fire(spec, snap, plan, action, actor, comment, expected_version),
+        outcome = self.unseen(
+            self.expect_fire(spec, snap, plan, action, actor, comment, expected_version),
             snap,
             actor,
             plan,
@@ -600,18 +744,22 @@ class PlanflowMachine(RuleBasedStateMachine):
         """The model after a successful transition."""
         t, from_state = outcome.transition, plan.state
         plan.version += 1
+        # A deputy's part of a task and vote are the delegator's; the trail names both.
+        acting = outcome.on_behalf if outcome.on_behalf is not None else actor
+        if outcome.on_behalf is not None:
+            plan.behalf[len(plan.log)] = outcome.on_behalf
         if outcome.countersign:
             assert actor is not None
             for group in plan.groups:
                 for part in group:
-                    if part[0] == actor and not part[2]:
+                    if part[0] == acting and not part[2]:
                         part[2] = True
             if actor != plan.submitted_by and plan.revision > 0:
                 plan.acted_on = True
             plan.log.append(("countersign", actor, from_state, from_state))
             return
-        if t.quorum is not None and actor is not None:
-            plan.votes.setdefault(plan.revision, set()).add(actor)
+        if t.quorum is not None and acting is not None:
+            plan.votes.setdefault(plan.revision, set()).add(acting)
         if outcome.to_state != from_state and t.submission:
             plan.revision += 1
             plan.acted_on = False  # a new round: nobody has decided on it yet
@@ -621,6 +769,11 @@ class PlanflowMachine(RuleBasedStateMachine):
             plan.acted_on = True
         if outcome.to_state != from_state:
             plan.returned_from = None
+            # A transition's ``cc:`` copies its roles' active people (they read the
+            # plan until it ends, also once deactivated): before the new state's
+            # task, which ends the copies in a final state.
+            copied = {u for ref in t.cc for u in snap.assignees(ref, plan.unit_id)}
+            plan.cc |= {u for u in copied if u in snap.active_users and u != actor}
             self.enter_state(plan, outcome.to_state, snap)
         # The trail names the trigger, also when it was fired by a former name.
         plan.log.append((t.trigger, actor, from_state, outcome.to_state))
@@ -675,7 +828,7 @@ class PlanflowMachine(RuleBasedStateMachine):
         expected_version = self.expected_version(plan, version_kind)
         outcome = expect_return(spec, snap, plan, actor, target, comment, expected_version)
         if isinstance(outcome, Refused):
-            outcome = unseen(outcome, snap, actor, plan)
+            outcome = self.unseen(outcome, snap, actor, plan)
 
         def call() -> Any:
             return self.pf.services.returns.return_to(
@@ -734,8 +887,8 @@ class PlanflowMachine(RuleBasedStateMachine):
             assert version is not None
             items.append((plan.id, version))
             spec = self.specs[plan.workflow]
-            outcome = expect_fire(spec, snap, plan, trigger, uid, comment, version)
-            expected.append((plan, unseen(outcome, snap, uid, plan)))
+            outcome = self.expect_fire(spec, snap, plan, trigger, uid, comment, version)
+            expected.append((plan, self.unseen(outcome, snap, uid, plan)))
         outcomes = self.pf.services.bulk.run(items, action, uid, comment)
         assert [o.plan_id for o in outcomes] == [p.id for p, _ in expected]
         for o, (plan, outcome) in zip(outcomes, expected, strict=True):
@@ -775,7 +928,7 @@ class PlanflowMachine(RuleBasedStateMachine):
                 if t.actor is None or choice < BACKWARD_FROM.get(t.trigger, 0):
                     continue
                 outcomes = {
-                    name: expect_fire(spec, snap, plan, t.trigger, uid, REASON, None)
+                    name: self.expect_fire(spec, snap, plan, t.trigger, uid, REASON, None)
                     for name, uid in self.users.items()
                 }
                 moves += [(t, n, outcomes) for n, o in outcomes.items() if isinstance(o, Allowed)]
@@ -975,7 +1128,7 @@ class PlanflowMachine(RuleBasedStateMachine):
         what = f"{kind} by {actor} to {target} on {plan.workflow}#{plan.id} in {plan.state}"
         refusal = self.expect_handover(plan, snap, kind, actor, target)
         if refusal is not None:
-            return self.expect_refused(unseen(refusal, snap, actor, plan), call, what)
+            return self.expect_refused(self.unseen(refusal, snap, actor, plan), call, what)
         try:
             call()
         except PlanflowError as e:
@@ -1015,6 +1168,55 @@ class PlanflowMachine(RuleBasedStateMachine):
         if by_holder and holders:
             actor_id = holders[index % len(holders)]
         self.check_handover(plan, kind, actor_id, self.users[to])
+
+    @rule(
+        delegator=st.sampled_from(USERNAMES),
+        deputy=st.sampled_from(USERNAMES),
+        scope=st.sampled_from(DELEGATION_SCOPES),
+    )
+    def delegate(self, delegator: str, deputy: str, scope: tuple[str | None, str | None]) -> None:
+        """Name a deputy for the week (委托): refused for oneself, an inactive deputy,
+        a second deputy for the same tasks, a deputy away all that week."""
+        who, to = self.users[delegator], self.users[deputy]
+        live = [d for d in self.delegations if d.active]
+        refusal = None
+        if who == to:
+            refusal = "delegate_to_self"
+        elif deputy not in self.active:
+            refusal = "inactive_deputy"
+        elif any(d.delegator == who and (d.workflow, d.role) == scope for d in live):
+            refusal = "delegation_overlaps"
+        elif any(d.delegator == to for d in live):
+            refusal = "deputy_away"
+        first, last = DELEGATION_DAYS
+
+        def call() -> Any:
+            return self.pf.delegations.add(
+                delegator, deputy, first, last, workflow=scope[0], role=scope[1]
+            )
+
+        if refusal is not None:
+            try:
+                call()
+            except ValidationError as e:
+                assert e.code == refusal, (e.code, refusal)
+                return
+            raise AssertionError(f"delegation {delegator}->{deputy} {scope}: model says {refusal}")
+        made = call()
+        roles = frozenset((role, self.units[unit]) for role, unit in dict(PEOPLE)[delegator])
+        self.delegations.append(DelegationModel(made.id, who, to, *scope, roles))
+
+    @precondition(lambda self: any(d.active for d in self.delegations))
+    @rule(index=st.integers(0, 100), by_deputy=st.booleans())
+    def end_delegation(self, index: int, by_deputy: bool) -> None:
+        """End one early (its delegator, or its deputy declining): open tasks go back."""
+        live = [d for d in self.delegations if d.active]
+        d = live[index % len(live)]
+        by = d.deputy if by_deputy else d.delegator
+        name = next(n for n, u in self.users.items() if u == by)
+        assert self.pf.delegations.end(name, d.id) is True
+        assert self.pf.delegations.end(name, d.id) is False
+        d.active = False
 
     @rule(user=st.sampled_from(TOGGLEABLE))
     def toggle_active(self, user: str) -> None:
@@ -1103,26 +1305,39 @@ class PlanflowMachine(RuleBasedStateMachine):
         """Separation of duties, through transfers and added approvers too."""
         for m in self.plans:
             spec, submitter = self.specs[m.workflow], None
-            for action, actor, from_state, to_state in m.log:
+            for i, (action, actor, from_state, to_state) in enumerate(m.log):
                 t = spec.transition_named(action)
+                behalf = m.behalf.get(i)
                 if t is not None and t.submission and from_state != to_state:
+                    assert behalf is None, "a deputy submitted for someone else"
                     submitter = actor
                 elif action == "countersign" or (
                     t is not None and t.guards and any(g.name == "not_self" for g in t.guards)
                 ):
+                    # Through delegation too: neither the deputy nor whom they act for.
                     assert actor is None or actor != submitter, (m.id, action, actor)
+                    assert behalf is None or behalf != submitter, (m.id, action, behalf)
 
     @invariant()
     def audit_trail_is_the_list_of_successful_changes(self) -> None:
         trails: dict[int, list[tuple[Any, ...]]] = {}
         for rec in audit_repo.iter_records(self.pf.db):
             trails.setdefault(int(rec["plan_id"]), []).append(  # type: ignore[call-overload]
-                (rec["seq"], rec["action"], rec["actor_id"], rec["from_state"], rec["to_state"])
+                (
+                    rec["seq"],
+                    rec["action"],
+                    rec["actor_id"],
+                    rec["from_state"],
+                    rec["to_state"],
+                    rec["on_behalf_of_id"],
+                )
             )
         for m in self.plans:
             trail = sorted(trails.pop(m.id, []))
             assert [seq for seq, *_ in trail] == list(range(1, len(m.log) + 1))
-            assert [tuple(r[1:]) for r in trail] == m.log, f"plan {m.id}"
+            assert [tuple(r[1:5]) for r in trail] == m.log, f"plan {m.id}"
+            behalf = {i: r[5] for i, r in enumerate(trail) if r[5] is not None}
+            assert behalf == m.behalf, f"plan {m.id}: on behalf of {behalf} != model {m.behalf}"
         assert not trails, "audit records of plans the model never created"
         report = audit_repo.verify(self.pf.db)
         assert report.ok, report.problems

@@ -61,6 +61,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         api,
         auth,
         dashboard,
+        delegations,
         documents,
         editor,
         feeds,
@@ -102,6 +103,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(feeds.bp)
     app.register_blueprint(admin_webhooks.bp)
     app.register_blueprint(own_channel.bp)
+    app.register_blueprint(delegations.bp)
     # The HTTP API authenticates by token, never by cookie: no CSRF token to check.
     csrf.exempt(api.bp)
     api.init_app(app)

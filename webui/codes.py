@@ -79,6 +79,9 @@ REFUSALS: dict[str, Callable[[Params], str]] = {
         action=_gesture(p.get("action")),
     ),
     "transfer_to_self": lambda p: gettext("You cannot hand the task to yourself."),
+    "deputy_cannot_submit": lambda p: gettext(
+        "A deputy does not submit for someone else: the submission is the submitter's own."
+    ),
     "transfer_to_submitter": lambda p: gettext(
         "%(user)s submitted this plan and may not decide on it.", user=_person(p.get("user"))
     ),
@@ -285,6 +288,30 @@ ERRORS: dict[str, Callable[[Params], str]] = {
         version=p["version"],
     ),
     "bulk_action_unknown": lambda p: gettext("Choose approve or return."),
+    # Delegation (委托, ``Planflow.delegations``): each names its field.
+    "delegate_to_self": lambda p: gettext("You cannot be your own deputy."),
+    "unknown_deputy": lambda p: gettext("There is no user %(user)s.", user=p["user"]),
+    "inactive_deputy": lambda p: gettext(
+        "This person's account is not active: choose another deputy."
+    ),
+    "invalid_date": lambda p: gettext("Give the date as YYYY-MM-DD, for example 2027-01-31."),
+    "delegation_ends_before_start": lambda p: gettext("The last day comes before the first day."),
+    "delegation_in_past": lambda p: gettext("The last day has already passed."),
+    "delegation_too_long": lambda p: gettext(
+        "A delegation can cover at most %(max)s days.", max=p["max"]
+    ),
+    "delegation_overlaps": lambda p: gettext(
+        "You already have a deputy for these tasks from %(start)s to %(end)s.",
+        start=p["starts_on"],
+        end=p["ends_on"],
+    ),
+    "deputy_away": lambda p: gettext(
+        "Your deputy is away themselves from %(start)s to %(end)s: choose someone else.",
+        start=p["starts_on"],
+        end=p["ends_on"],
+    ),
+    "unknown_workflow": lambda p: gettext("There is no such workflow."),
+    "unknown_role": lambda p: gettext("There is no such role."),
     "text_too_long": lambda p: gettext(
         "This text can have at most %(max)s characters; it has %(length)s.",
         max=p["max"],

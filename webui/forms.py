@@ -365,3 +365,29 @@ class BulkForm(PlanflowForm):
         filters=[_strip],
         validators=[_max(MAX_COMMENT), PlainText(multiline=True)],
     )
+
+
+class DelegationForm(PlanflowForm):
+    """A deputy for a range of days (委托, ``webui.delegations``). The dates are
+    read by the library, which names the field a bad one was in."""
+
+    deputy = StringField(
+        _l("Deputy (username)"), filters=[_strip], validators=[_required(), _max(100), PlainText()]
+    )
+    starts_on = StringField(
+        _l("First day"), filters=[_strip], validators=[_required(), _max(40), PlainText()]
+    )
+    ends_on = StringField(
+        _l("Last day"), filters=[_strip], validators=[_required(), _max(40), PlainText()]
+    )
+    #: "" is every workflow; the choices are the definitions at hand.
+    workflow = SelectField(_l("Only the tasks of"), default="", invalid_choice_message=CHOOSE)
+    #: "" is every role.
+    role = SelectField(_l("Only the tasks waiting for"), default="", invalid_choice_message=CHOOSE)
+    reason = TextAreaField(
+        _l("Reason (optional)"), filters=[_strip], validators=[Optional(), _max(500), PlainText()]
+    )
+
+
+class EndDelegationForm(PlanflowForm):
+    delegation = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])

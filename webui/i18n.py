@@ -96,6 +96,8 @@ NOTIFICATION_KINDS = {
     "add_approver": lazy_gettext("Added as an approver"),
     "countersign": lazy_gettext("Your turn to approve"),
     "cc": lazy_gettext("Copied to you"),
+    "delegation_starts": lazy_gettext("A delegation starts"),
+    "delegation_ends": lazy_gettext("A delegation has ended"),
 }
 
 

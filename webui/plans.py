@@ -159,12 +159,15 @@ def _detail(
     diff = views.latest_diff(pf, plan)
     comments = pf.content.comments(plan.id)
     names = pf.display_names([c.author for c in comments])
+    actions, on_behalf_of = pf.actions_and_behalf(plan.id, user.username, current_language())
     html = render_template(
         "plans/detail.html",
         plan=plan,
         spec=spec,
         content=pf.content.content(plan.id),
-        actions=pf.available_actions(plan.id, user.username, lang=current_language()),
+        actions=actions,
+        #: The deputy (委托) sees whom they act for: the trail will say so.
+        on_behalf_of=pf.display_names([on_behalf_of]).get(on_behalf_of) if on_behalf_of else None,
         approvals=views.approvals(pf, plan, spec),
         decision=views.last_decision(entries),
         diff=views.diff_rows(diff, plan.year) if diff is not None else None,

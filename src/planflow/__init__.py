@@ -27,6 +27,7 @@ Views (``planflow.views``): what the front door returns, frozen, never rows
     ``DeliveryAttempt``, ``UrgeResult``, ``UrgeOption``, ``ReturnOption`` (an earlier
     state a reviewer may send a plan back to), ``BulkOutcome`` (one plan of a bulk
     approve or return), ``HandoverResult``, ``HandoverOptions``, ``CcReceipt``,
+    ``DelegationView`` and ``DelegatedTask`` (``delegations``: deputies, 委托),
     ``Person`` and ``PeoplePage`` (``admin``'s reads), and ``ActionOption`` (what a
     user may do on a plan now; ``blocked_by`` says what would refuse it).
 
@@ -77,6 +78,8 @@ from .views import AuditReport as AuditReport
 from .views import BulkOutcome as BulkOutcome
 from .views import CcReceipt as CcReceipt
 from .views import CommentView as CommentView
+from .views import DelegatedTask as DelegatedTask
+from .views import DelegationView as DelegationView
 from .views import DeliveryAttempt as DeliveryAttempt
 from .views import EvidenceFile as EvidenceFile
 from .views import HandoverOptions as HandoverOptions
@@ -123,6 +126,8 @@ __all__ = [
     "CriterionScore",
     "DefinitionError",
     "DefinitionProblem",
+    "DelegatedTask",
+    "DelegationView",
     "DeliveryAttempt",
     "EvidenceFile",
     "GuardFailed",

@@ -43,6 +43,7 @@ from planflow.errors import GuardFailed, NotFound, Refusal, ValidationError
 from planflow.events import EventBus
 from planflow.facade.admin import AdminAPI
 from planflow.facade.content import ContentAPI
+from planflow.facade.delegations import DelegationsAPI
 from planflow.facade.documents import DocumentsAPI
 from planflow.facade.execution import ExecutionAPI
 from planflow.facade.feeds import FeedsAPI
@@ -61,6 +62,7 @@ from planflow.services.api_tokens import ApiTokens
 from planflow.services.bulk import Bulk
 from planflow.services.changes import Change
 from planflow.services.content import PlanContentService
+from planflow.services.delegations import Delegations
 from planflow.services.execution import ExecutionService
 from planflow.services.feed_tokens import FeedTokens
 from planflow.services.gestures import Gestures, acted_on_fact
@@ -210,6 +212,19 @@ class Planflow:
             self.inspections,
             self.services.content,
             self.registry,
+        )
+        #: Deputies for people who are away, 委托 (``facade.delegations``).
+        self.delegations = DelegationsAPI(
+            Delegations(
+                self.db,
+                self.clock,
+                self.service.org_cache,
+                workflows=lambda: {spec.name for spec in self.registry.all()},
+                roles=self.org.known_roles,
+            ),
+            self.names,
+            self.services.inbox,
+            self.clock,
         )
         #: A plan and its inspection result as Word files (``facade.documents``).
         self.documents = DocumentsAPI(self)
@@ -548,6 +563,17 @@ class Planflow:
     def available_actions(self, plan_id: int, actor: str, lang: str = "en") -> list[ActionOption]:
         """What ``actor`` may do on the plan now, each with the checks that would refuse it
         (``blocked_by``). A plan ``actor`` may not see is ``NotFound``."""
+        return self.actions_and_behalf(plan_id, actor, lang)[0]
+
+    def acting_on_behalf_of(self, plan_id: int, actor: str) -> str | None:
+        """Whom ``actor`` would act for on the plan's task now as their deputy (委托,
+        ``delegations``): a username, or None when they act for themselves or not at all."""
+        return self.actions_and_behalf(plan_id, actor)[1]
+
+    def actions_and_behalf(
+        self, plan_id: int, actor: str, lang: str = "en"
+    ) -> tuple[list[ActionOption], str | None]:
+        """``available_actions`` and ``acting_on_behalf_of`` in one read (a plan page)."""
         actor_id = self.names.user_id(actor)
         with read_tx(self.db) as tx:
             row = ps.load_plan(tx, plan_id)
@@ -559,8 +585,18 @@ class Planflow:
             org = self.names.at(row.org_generation)
             self._reads.check_visible(org, row, plan_id, actor)
             facts = self.service.facts_for(tx, row, spec)
+            delegators = self.service.delegators_for(tx, row, actor_id)
         engine = self.service.engine_for(spec)
-        return engine.available_actions(facts, actor_id, org, lang=lang)
+        options = engine.available_actions(facts, actor_id, org, lang=lang)
+        if not delegators:
+            return options, None
+        own = {o.trigger for o in options}
+        found = self.service.deputy_options(engine, facts, actor_id, delegators, org, lang, own)
+        if found is None:
+            return options, None
+        # An action one may take oneself is taken for oneself (as ``fire`` decides).
+        delegator, theirs = found
+        return options + theirs, org.usernames.get(delegator)
 
     def plan(self, plan_id: int, *, as_user: str | None = None) -> PlanView:
         """The plan as it is now; ``NotFound`` if there is none, or ``as_user`` may not see it."""

@@ -551,3 +551,33 @@ class WebhookDeliveryView:
     last_error: str | None
     delivered_at: datetime | None
     log: tuple[DeliveryAttempt, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DelegationView:
+    """A delegation (委托): ``deputy`` acts for ``delegator`` from ``starts_on`` to
+    ``ends_on`` (the organisation's days, both inclusive) on the tasks of
+    ``workflow`` / ``role`` (None: any). ``status`` is ``scheduled``, ``in_force``
+    or ``ended`` (past its last day, or ``ended_at``, ended early by ``ended_by``)."""
+
+    id: int
+    delegator: str
+    deputy: str
+    starts_on: date
+    ends_on: date
+    workflow: str | None
+    role: str | None
+    reason: str | None
+    created_by: str
+    created_at: datetime
+    status: str
+    ended_at: datetime | None
+    ended_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DelegatedTask:
+    """An open task a deputy may act on now, and for whom (``Planflow.delegations.tasks``)."""
+
+    task: TaskEntry
+    on_behalf_of: str

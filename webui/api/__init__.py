@@ -20,7 +20,18 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from planflow.errors import PlanflowError
 from planflow.services.api_limits import ApiLimits
 
-from . import admin, documents, handover, inbox, inspections, plans, records, reviews, webhooks
+from . import (
+    admin,
+    delegations,
+    documents,
+    handover,
+    inbox,
+    inspections,
+    plans,
+    records,
+    reviews,
+    webhooks,
+)
 from .errors import BodyBroken, BodyNotJson, answer_for_the_api, init_errors, problem
 
 PREFIX = "/api/v1"
@@ -78,6 +89,7 @@ plans.register(bp)
 documents.register(bp)
 reviews.register(bp)
 handover.register(bp)
+delegations.register(bp)
 records.register(bp)
 inbox.register(bp)
 inspections.register(bp)

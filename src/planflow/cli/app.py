@@ -69,6 +69,7 @@ def register(*modules: Any) -> None:
 from planflow.cli import (  # noqa: E402
     audit_cmds,
     backup_cmds,
+    delegation_cmds,
     document_cmds,
     execution_cmds,
     feed_cmds,
@@ -92,6 +93,7 @@ register(
     plan_import_cmds,
     review_cmds,
     handover_cmds,
+    delegation_cmds,
     audit_cmds,
     workflow_cmds,
     execution_cmds,

@@ -94,6 +94,8 @@ def plans_show(ctx: Context, plan_id: int, as_user: str | None) -> None:
     click.echo("  trail:")
     for r in pf.audit_trail(plan_id, as_user=as_user):
         who = r.actor or "system"
+        if r.on_behalf_of:  # a deputy's decision (委托), or a colleague standing in
+            who = f"{who} on behalf of {r.on_behalf_of}"
         moved = f"{r.from_state} -> {r.to_state}" if r.from_state != r.to_state else r.to_state
         said = record_text(r.comment, r.detail)
         note = f"  \u201c{said}\u201d" if said else ""

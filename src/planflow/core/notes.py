@@ -37,6 +37,9 @@ APPROVER_ADDED = "approver_added"
 COPIED = "copied"
 COUNTERSIGNED = "countersigned"
 COPIED_BY_DEFINITION = "copied_by_definition"
+#: Delegation (委托, ``services.delegations``): people by username, days as ISO dates.
+DELEGATION_STARTS = "delegation_starts"
+DELEGATION_ENDS = "delegation_ends"
 
 #: One table per language; ``{name}`` fields are filled with already-said values.
 TEXTS: dict[str, dict[str, str]] = {
@@ -51,6 +54,10 @@ TEXTS: dict[str, dict[str, str]] = {
         COPIED: "{by} copied {people}",
         COUNTERSIGNED: "{by} approved their part; it is your turn now",
         COPIED_BY_DEFINITION: "you are copied on this plan",
+        DELEGATION_STARTS: "{deputy} acts for {delegator} from {starts_on} to {ends_on}",
+        DELEGATION_ENDS: (
+            "{deputy} no longer acts for {delegator}; open tasks are {delegator}'s again"
+        ),
         "mode.before": "before them",
         "mode.after": "after them",
         "mode.alongside": "alongside them",
@@ -80,6 +87,8 @@ TEXTS: dict[str, dict[str, str]] = {
         COPIED: "{by} 抄送给 {people}",
         COUNTERSIGNED: "{by} 已同意，现在轮到您审批",
         COPIED_BY_DEFINITION: "此计划已抄送给您",
+        DELEGATION_STARTS: "{starts_on}至{ends_on}期间，由 {deputy} 代 {delegator} 办理（委托）",
+        DELEGATION_ENDS: "委托已结束：{deputy} 不再代 {delegator} 办理，未办任务交还 {delegator}",
         "mode.before": "前加签",
         "mode.after": "后加签",
         "mode.alongside": "并签",
@@ -109,6 +118,13 @@ TEXTS: dict[str, dict[str, str]] = {
         COPIED: "{by}님이 {people}님에게 참조로 보냈습니다",
         COUNTERSIGNED: "{by}님이 승인했습니다. 이제 결재 차례입니다",
         COPIED_BY_DEFINITION: "이 계획이 참조로 전달되었습니다",
+        DELEGATION_STARTS: (
+            "{starts_on}부터 {ends_on}까지 {deputy}님이 {delegator}님의 업무를 대리합니다"
+        ),
+        DELEGATION_ENDS: (
+            "대리가 끝났습니다: {deputy}님은 더 이상 {delegator}님을 대리하지 않으며, "
+            "남은 작업은 {delegator}님에게 돌아갑니다"
+        ),
         "mode.before": "앞 결재",
         "mode.after": "뒤 결재",
         "mode.alongside": "공동 결재",
@@ -258,6 +274,9 @@ def _render(code: str, p: Mapping[str, Any], lang: str, labels: NoteLabels) -> s
     if code == APPROVER_ADDED:
         mode = t.get(f"mode.{p['mode']}", str(p["mode"]))
         return t[code].format(by=p["by"], user=p["user"], mode=mode)
+    if code in (DELEGATION_STARTS, DELEGATION_ENDS):
+        days = {k: format_day(p[k], lang) for k in ("starts_on", "ends_on")}
+        return t[code].format(deputy=p["deputy"], delegator=p["delegator"], **days)
     if code in t:
         return t[code].format(**p)
     raise KeyError(code)

@@ -37,6 +37,7 @@ from planflow.scheduling.deadline_processor import (
     DeadlineProcessor,
     DeadlineReport,
 )
+from planflow.scheduling.delegations import DelegationNotices, DelegationReport
 from planflow.scheduling.rounds import RoundReport, RoundRunner
 
 if TYPE_CHECKING:
@@ -104,6 +105,7 @@ class TickReport:
     outbox: OutboxReport = field(default_factory=OutboxReport)
     webhooks: WebhookReport = field(default_factory=WebhookReport)
     checkpoints: CheckpointReport = field(default_factory=CheckpointReport)
+    delegations: DelegationReport = field(default_factory=DelegationReport)
     errors: list[str] = field(default_factory=list)
     #: Workflow files the registry left out (the rest run on without them).
     left_out: list[str] = field(default_factory=list)
@@ -168,6 +170,7 @@ class Scheduler:
             pf.db, pf.clock, SmtpSettings.from_env(), pf.registry, self.worker_id
         )
         self.checkpoints = CheckpointRunner(pf.db, pf.clock, self.outbox)
+        self.delegations = DelegationNotices(pf.db, pf.clock, pf.service.org_cache)
         self.webhooks = webhooks or WebhookSender(pf.db, pf.clock, self.worker_id)
         self._stop = threading.Event()
         self._apscheduler: Any = None
@@ -191,6 +194,12 @@ class Scheduler:
         except Exception as exc:
             log.exception("deadline processing failed")
             report.errors.append(f"deadlines: {exc}")
+        try:
+            # Before the outbox: a delegation's notices go out in the same tick.
+            self.delegations.run(report.delegations)
+        except Exception as exc:  # the marks are in the notices' transaction: retried next tick
+            log.exception("delegation notices failed")
+            report.errors.append(f"delegations: {exc}")
         try:
             self.checkpoints.run(report.checkpoints)
             if report.checkpoints.error is not None:

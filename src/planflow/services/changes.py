@@ -79,6 +79,9 @@ class Change:
     #: Whether the task the plan leaves was held personally (``core.handover``):
     #: None when not looked up (then its parts are removed to be sure).
     had_task_parts: bool | None = None
+    #: Whose vote a counted n-of-m approval is: the actor's, or the delegator's
+    #: when a deputy decides for them (None: the actor's).
+    vote_by: int | None = None
     #: Filled by the writers, read by event subscribers after commit.
     notified: list[int] = field(default_factory=list)
 
@@ -161,7 +164,7 @@ def write_vote(tx: Tx, change: Change) -> None:
         {
             "plan_id": change.plan_id,
             "round": change.revision,
-            "user_id": change.actor_id,
+            "user_id": change.vote_by if change.vote_by is not None else change.actor_id,
             "at": change.at_db,
         },
     )

@@ -16,6 +16,7 @@ the statement that carries it out is chosen by storage
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,9 +29,9 @@ from planflow.core.audit_chain import GENESIS, AuditEntry, canonical_json
 from planflow.core.calendar import BusinessCalendar
 from planflow.core.definitions.registry import DefinitionRegistry
 from planflow.core.definitions.spec import WorkflowSpec
-from planflow.core.engine import Decision, WorkflowEngine
+from planflow.core.engine import ActionOption, Decision, WorkflowEngine
 from planflow.core.guard_registry import GuardRegistry
-from planflow.core.guards import PlanFacts
+from planflow.core.guards import ALREADY_VOTED, Gate, PlanFacts
 from planflow.core.handover import TaskParts
 from planflow.core.intents import (
     NOTE,
@@ -47,6 +48,7 @@ from planflow.core.org import OrgSnapshot
 from planflow.core.task_planning import TaskPlanner
 from planflow.core.text import MAX_PLAN_TITLE, MAX_RECORD_COMMENT, clean_text
 from planflow.errors import (
+    GuardFailed,
     NotFound,
     PermissionDenied,
     PlanflowError,
@@ -54,6 +56,7 @@ from planflow.errors import (
     ValidationError,
 )
 from planflow.events import EventBus, PlanChanged
+from planflow.services import delegations
 from planflow.services.changes import (
     DEFAULT_WRITERS,
     Change,
@@ -62,6 +65,8 @@ from planflow.services.changes import (
     Writer,
     write_notice,
 )
+from planflow.services.delegations import DEPUTY_CANNOT_SUBMIT
+from planflow.services.inbox import Inbox
 from planflow.services.visibility import ViewerCache
 from planflow.services.webhook_events import WebhookEvents
 from planflow.storage import handover_sql as hs
@@ -111,6 +116,8 @@ class PlanService:
         self.clock = clock or SystemClock()
         self.calendar = calendar or BusinessCalendar()
         self.tasks = TaskPlanner(self.calendar)
+        #: The organisation's time zone: the days of delegations (``services.delegations``).
+        self.timezone = delegations.org_timezone()
         self.events = events or EventBus()
         # The webhook writer keeps this database's active webhooks cached, so
         # it is made per service; ``writers`` replaces the whole list.
@@ -127,9 +134,15 @@ class PlanService:
         self._engines_lock = threading.Lock()
 
     def _grants(self, user_id: int) -> frozenset[int]:
-        """The plans granted to ``user_id`` personally (CC, a part of a task)."""
+        """The plans granted to ``user_id`` personally (CC, a part of a task), and
+        those whose task they may act on as someone's deputy now."""
         with read_tx(self.db) as tx:
-            return hs.granted_plans(tx, user_id)
+            granted = hs.granted_plans(tx, user_id)
+            deputising = delegations.in_force_for(tx, user_id, self.clock.now(), self.timezone)
+        if not deputising:
+            return granted
+        tasks = delegations.delegated_tasks(Inbox(self.db, self.clock), deputising)
+        return granted | {task.plan_id for task, _delegator in tasks}
 
     # -- definitions and engines -------------------------------------------
 
@@ -291,14 +304,22 @@ class PlanService:
             parts = self.task_parts(tx, row, spec)
             facts = self.facts_for(tx, row, spec, engine, action, parts)
             with self.hiding_from_strangers(row, org, actor_id):
-                decision = engine.decide(facts, action, actor_id, org, comment)
+                decision, deputising_for = self._decide(
+                    tx, row, engine, facts, action, actor_id, org, comment
+                )
+            if deputising_for is not None:
+                # A deputy acts with the delegator's right (``core.delegation``):
+                # the trail says "on behalf of", a vote and a part of the task
+                # are the delegator's.
+                on_behalf_of_id = deputising_for
+            acting_id = deputising_for if deputising_for is not None else actor_id
             if decision.transition.submission and row.revision and returns.comes_back(spec):
                 # Resubmitted after a reviewer's return to an earlier step: the
                 # definition may send it straight back to that reviewer's state.
                 # (A first submission has no return behind it to look up.)
                 decision = returns.come_back(spec, decision, rs.last_move(tx, plan_id))
             trigger = decision.transition.trigger
-            if actor_id is not None and _countersigns(spec, parts, decision, actor_id):
+            if acting_id is not None and _countersigns(spec, parts, decision, acting_id):
                 # Someone else still has a part of this task to decide: the
                 # approval is theirs alone, recorded, and the plan stays.
                 decision = decision._replace(to_state=row.state)
@@ -307,8 +328,9 @@ class PlanService:
                 row, spec, org, trigger, actor_id, on_behalf_of_id, comment, decision
             )
             change.had_task_parts = parts.personal
-            if trigger == handover.COUNTERSIGN and actor_id is not None:
-                change.add(_countersign(tx, row, org, parts, actor_id, decision, change.at))
+            change.vote_by = acting_id
+            if trigger == handover.COUNTERSIGN and acting_id is not None:
+                change.add(_countersign(tx, row, org, parts, acting_id, decision, change.at))
             if trigger != action and trigger != handover.COUNTERSIGN:
                 change.detail["called_as"] = action  # a former name (``aliases:``)
             if decision.transition.notify_task_holders and decision.changes_state:
@@ -332,6 +354,99 @@ class PlanService:
             self._commit(tx, row, change, update)
         self._emit(change)
         return change
+
+    def _decide(
+        self,
+        tx: Tx,
+        row: ps.PlanRow,
+        engine: WorkflowEngine,
+        facts: PlanFacts,
+        action: str,
+        actor_id: int | None,
+        org: OrgSnapshot,
+        comment: str | None,
+    ) -> tuple[Decision, int | None]:
+        """The engine's decision, and for whom the actor decides (None: themselves).
+
+        An actor without the right to act may still hold it as someone's
+        deputy: the first delegation in force whose delegator may take the
+        action decides, and the guards must pass for the deputy as well (a
+        deputy who submitted the plan may not approve it for someone else).
+        """
+        try:
+            return engine.decide(facts, action, actor_id, org, comment), None
+        except PermissionDenied as denied:
+            if actor_id is None or actor_id not in org.active_users:
+                raise
+            delegators = delegations.acting_for(
+                tx, actor_id, row.workflow_name, row.task_role, self.clock.now(), self.timezone
+            )
+            if not delegators:
+                raise
+            refused: GuardFailed | None = None
+            for delegator in delegators:
+                try:
+                    decision = engine.decide(facts, action, delegator, org, comment)
+                except PermissionDenied:
+                    continue
+                except GuardFailed as failed:
+                    refused = refused or failed
+                    continue
+                gate = Gate(facts, actor_id, comment)
+                if decision.transition.submission:
+                    # A submission is its submitter's own signature, and the plan's
+                    # submitter is who separation of duties keeps out of its review:
+                    # one person for both, never a deputy for someone else.
+                    gate.refuse(DEPUTY_CANNOT_SUBMIT)
+                self.guards.check_all(gate, decision.transition.guards)
+                if decision.quorum is not None and actor_id in facts.approvals:
+                    gate.refuse(ALREADY_VOTED)  # one person, one vote, for whomever
+                if gate.reasons:
+                    raise GuardFailed(decision.transition.trigger, gate.reasons) from None
+                return decision, delegator
+            raise (refused or denied) from None
+
+    def delegators_for(self, tx: Tx, row: ps.PlanRow, actor_id: int) -> list[int]:
+        """Whose delegation lets ``actor_id`` act on the plan's task now (usually nobody)."""
+        return delegations.acting_for(
+            tx, actor_id, row.workflow_name, row.task_role, self.clock.now(), self.timezone
+        )
+
+    def deputy_options(
+        self,
+        engine: WorkflowEngine,
+        facts: PlanFacts,
+        deputy_id: int,
+        delegators: list[int],
+        org: OrgSnapshot,
+        lang: str,
+        own: frozenset[str] | set[str] = frozenset(),
+    ) -> tuple[int, list[ActionOption]] | None:
+        """The actions besides ``own`` the deputy may take for the first delegator
+        who has any, each blocked by what would refuse it for the delegator or for
+        the deputy (as ``_decide`` will decide it)."""
+        for delegator in delegators:
+            options = [
+                o
+                for o in engine.available_actions(facts, delegator, org, lang=lang)
+                if o.trigger not in own
+            ]
+            if not options:
+                continue
+            out = []
+            for option in options:
+                gate = Gate(facts, deputy_id, "-")
+                for t in engine.spec.transitions_from(facts.state):
+                    if t.trigger == option.trigger:
+                        self.guards.check_all(gate, t.guards)
+                        if t.quorum is not None and deputy_id in facts.approvals:
+                            gate.refuse(ALREADY_VOTED)
+                        if t.submission:
+                            gate.refuse(DEPUTY_CANNOT_SUBMIT)
+                blocked = tuple(dict.fromkeys((*option.blocked_by, *gate.reasons)))
+                out.append(dataclasses.replace(option, blocked_by=blocked))
+            return delegator, out
+        return None
 
     def mutate(
         self,

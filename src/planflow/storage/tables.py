@@ -703,4 +703,6 @@ class WebhookDelivery(SQLModel, table=True):
 
 
 # The tables of transfer, added approvers and CC live in their own module.
+# The delegation table (issue 17, 委托).
+from planflow.storage.tables_delegation import Delegation  # noqa: E402, F401
 from planflow.storage.tables_handover import PlanCc, TaskPart  # noqa: E402, F401

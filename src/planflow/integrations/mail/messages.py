@@ -250,6 +250,9 @@ def _summary(
         lead = t["reroute.lead"].format(title=title, state=state("state") or t["none"], unit=unit)
         fields.append(("field.due", _due(p.get("due_at"), lang, ctx.timezone)))
         fields.append(("field.moved_to", _unit(p)))
+    elif kind in ("delegation_starts", "delegation_ends"):  # 委托: about people, no plan
+        headline = t[f"{kind}.subject"]
+        lead = _note(p, lang, ctx, None) or headline
     else:
         headline = t["generic.subject"].format(title=title)
         lead = t["generic.lead"].format(title=title, kind=kind or t["none"])
