@@ -112,7 +112,9 @@ def test_backup_and_restore_into_an_empty_database(
         names = tar.getnames()
         manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
     assert names[0] == "manifest.json" and f"evidence/{plan}/{sha}" in names
-    assert manifest["counts"] == before and manifest["schema_revision"] == schema.head_revision(pf.db)
+    assert manifest["counts"] == before and manifest["schema_revision"] == schema.head_revision(
+        pf.db
+    )
     assert manifest["counts"]["org_audit_record"] > 0
 
     monkeypatch.setenv("PLANFLOW_EVIDENCE_DIR", str(restored_evidence))
@@ -226,7 +228,9 @@ def test_a_backup_from_a_newer_planflow_is_refused_in_one_line(
             data = src.extractfile(member).read()  # type: ignore[union-attr]
             if member.name == "manifest.json":
                 head = schema.head_revision(pf.db).encode()
-                data = data.replace(b'"schema_revision": "' + head + b'"', b'"schema_revision": "0999"')
+                data = data.replace(
+                    b'"schema_revision": "' + head + b'"', b'"schema_revision": "0999"'
+                )
                 member.size = len(data)
             dst.addfile(member, io.BytesIO(data))
     code, _out, err = run("--database-url", target_url, "restore", str(newer))
