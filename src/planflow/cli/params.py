@@ -17,7 +17,7 @@ from planflow.clock import to_utc
 from planflow.core.ids import MAX_ID
 
 
-class WholeNumber(click.ParamType):
+class WholeNumber(click.ParamType[int, object]):
     """A whole number from ``minimum`` to ``MAX_ID``, refused in words that say what it names.
 
     Without a ``noun`` the words come from the parameter's name, so one type
@@ -36,7 +36,7 @@ class WholeNumber(click.ParamType):
         noun = self.noun
         if noun is None:
             name = (param.name if param is not None else None) or ""
-            noun = name.removesuffix("_id").replace("_", " ") + " id" if name.endswith("_id") else "id"
+            noun = (name.removesuffix("_id").replace("_", " ") + " id").strip()
         return ("an " if noun[0] in "aeiou" else "a ") + noun
 
     def convert(
