@@ -55,7 +55,35 @@ def test_arguments_beyond_what_the_database_holds_are_bad_arguments(
     code, _out, err = cli("--database-url", database_url, *argv)
     assert code == 2
     line = one_line(err)
-    assert "range" in line or "2000-2100" in line
+    assert "is a whole number from" in line or "2000-2100" in line
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (("plans", "fire", "abc", "x", "--as", "y"), "a plan id is a whole number, not 'abc'"),
+        (("plans", "show", "1.5"), "a plan id is a whole number, not '1.5'"),
+        (("plans", "docx", "x", "--as", "y", "-o", "f"), "a plan id is a whole number, not 'x'"),
+        (("tokens", "revoke", "7a"), "a token id is a whole number, not '7a'"),
+        (("feeds", "revoke", "x1"), "a feed id is a whole number, not 'x1'"),
+        (("webhooks", "remove", "one"), "a webhook id is a whole number, not 'one'"),
+        (("webhooks", "redeliver", "١"), "a delivery id is a whole number"),
+        (("audit", "export", "--plan", "p1"), "a plan id is a whole number, not 'p1'"),
+        (("plans", "fire", "1", "x", "--as", "y", "--expected-version", "v3"),
+         "a version number is a whole number, not 'v3'"),
+        (("workflows", "show", "annual_plan", "--version", "latest"),
+         "a version is a whole number, not 'latest'"),
+        (("plans", "show", "0"), "a plan id is a whole number from 1 to 2147483647, not 0"),
+    ],
+)  # fmt: skip
+def test_an_id_that_is_not_a_number_is_named_in_words(
+    cli: CliRun, database_url: str, argv: tuple[str, ...], expected: str
+) -> None:
+    """Not click's "is not a valid integer range": what the number names, and what it must be."""
+    code, _out, err = cli("--database-url", database_url, *argv)
+    assert code == 2
+    line = one_line(err)
+    assert expected in line and "integer" not in line, line
 
 
 def test_a_plan_id_in_range_that_names_nothing_is_not_found(cli: CliRun, database_url: str) -> None:

@@ -178,6 +178,10 @@ def place_problems(form: ContentEditorForm, problems: Iterable[Problem], where: 
             # A key, the form's structure or a kind of value no field of this form
             # sends: only a changed page can produce these.
             note_changed_outside(form)
+        elif field.errors:
+            # The form's own check already refused this value, in the field's words
+            # (a date "in the date picker"): a second message about it adds nothing.
+            continue
         else:
             field.errors = [*field.errors, message]
 

@@ -9,6 +9,7 @@ translated; the views add the library's own refusals to the same fields.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l  # type: ignore[import-untyped]
@@ -101,6 +102,19 @@ class PlanflowForm(FlaskForm):  # type: ignore[misc]
 
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
+
+
+def _a_real_day(form: Any, field: Any) -> None:
+    """A due date shaped like one (the Regexp before says so) that is no day: 2027-02-30.
+
+    Said here, in the picker's words, before the library's ``bad_date`` (worded
+    for imported documents) could say it again.
+    """
+    if isinstance(field.data, str) and not field.errors:
+        try:
+            date.fromisoformat(field.data)
+        except ValueError:
+            raise ValidationError(_l("This date does not exist.")) from None
 
 
 class PlainText:
@@ -256,8 +270,12 @@ class ItemEntryForm(Form):  # type: ignore[misc]
             Optional(),
             Regexp(
                 r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-                message=_l("Give the date as year-month-day, e.g. 2027-03-31."),
+                message=_l(
+                    "This is not a date: choose a day in the date picker"
+                    " (without one, type it like 2027-03-31)."
+                ),
             ),
+            _a_real_day,
         ],
     )
     metric = StringField(_l("Target: what is measured"), filters=[_strip])

@@ -121,7 +121,7 @@ def sheet_form(sheet: ScoringSheet) -> type[SheetForm]:
 
 
 class VisitDate:
-    """Blank only when removing the date; else a real day written year-month-day."""
+    """Blank only when removing the date; else a real day (as the date picker sends it)."""
 
     def __call__(self, form: Any, field: Any) -> None:
         if not field.data:
@@ -129,7 +129,12 @@ class VisitDate:
                 raise ValidationError(_l("Choose the day of the visit."))
             return
         if not _DATE.match(field.data):
-            raise ValidationError(_l("Give the date as year-month-day, e.g. 2027-04-14."))
+            raise ValidationError(
+                _l(
+                    "This is not a date: choose a day in the date picker"
+                    " (without one, type it like 2027-03-31)."
+                )
+            )
         try:
             date.fromisoformat(field.data)
         except ValueError:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from .access import current_viewer
+from .access import current_org, current_viewer
 from .forms import LanguageForm
 from .i18n import current_language
 from .users import me, planflow, signed_in
@@ -31,9 +31,12 @@ def _menu() -> dict[str, bool]:
     """Which areas the main menu offers: those where the user has something to do."""
     if not signed_in():
         return {}
-    viewer = current_viewer(planflow(), me().username)
+    pf, username = planflow(), me().username
+    viewer = current_viewer(pf, username)
     roles = {role for _unit, role in viewer.roles}
     return {
+        # A drafter's queue stays empty (their tasks are in "My work"): no menu entry.
+        "reviews": pf.has_review_queue(username, org=current_org(pf)),
         "inspections": "inspector" in roles or bool(viewer.oversight),
         "overview": bool(viewer.oversight),
         "admin": "admin" in roles,

@@ -16,13 +16,13 @@ from datetime import timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
 from flask_babel import gettext  # type: ignore[import-untyped]
 from werkzeug.wrappers import Response
-from wtforms import SelectChoice  # type: ignore[import-untyped]
 
 from planflow.errors import NotFound, ValidationError
 
 from .errors import describe
 from .feeds import feed_url, unit_choices
 from .forms import FeedForm, RevokeForm, TokenForm
+from .token_texts import scope_choices, scope_label
 from .users import me, planflow, require_login
 
 bp = Blueprint("tokens", __name__, url_prefix="/settings")
@@ -32,7 +32,7 @@ require_login(bp)
 def _token_form(*, filled: bool = True) -> TokenForm:
     """The new-token form, from the request (``filled``) or empty, with this user's scopes."""
     form = TokenForm() if filled else TokenForm(formdata=None)
-    form.scope.choices = [SelectChoice(s, s) for s in planflow().tokens.scopes_for(me().username)]
+    form.scope.choices = scope_choices(planflow().tokens.scopes_for(me().username))
     return form
 
 
@@ -62,6 +62,7 @@ def _page(
         feeds=pf.feeds.of_user(user.username),
         feed_form=feed_form,
         new_feed=feed_url(new_feed) if new_feed else None,
+        scope_label=scope_label,
     )
     response = Response(html, status=status, mimetype="text/html")
     # The page may carry a secret: no cache, no copy in the browser's history store.

@@ -649,6 +649,11 @@ class Planflow:
         """The open tasks of ``username``, escalated and overdue first (``inbox.tasks``)."""
         return self.inbox.tasks(username, limit)
 
+    def has_review_queue(self, username: str, *, org: OrgSnapshot | None = None) -> bool:
+        """Whether ``username``'s review queue can ever hold a plan (a menu offers it then):
+        they hold a role that reviews, decides or oversees somewhere."""
+        return self._reads.has_review_queue(username, org)
+
     def review_queue(
         self,
         username: str,

@@ -13,6 +13,7 @@ import click
 
 from planflow.cli.app import Context, pass_ctx
 from planflow.cli.execution_cmds import inspection
+from planflow.cli.params import ID
 from planflow.cli.plan_cmds import plans
 
 COMMANDS: list[click.Command] = []  # both join existing groups below
@@ -29,7 +30,7 @@ def _write(data: bytes, output: str) -> None:
 
 
 @plans.command("docx")
-@click.argument("plan_id", type=click.IntRange(1, 2**31 - 1))
+@click.argument("plan_id", type=ID)
 @click.option("--as", "actor", required=True, help="Username of someone who may see the plan.")
 @click.option("--language", type=_LANGUAGE, default="en", show_default=True)
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False))
@@ -40,7 +41,7 @@ def plans_docx(ctx: Context, plan_id: int, actor: str, language: str, output: st
 
 
 @inspection.command("docx")
-@click.argument("plan_id", type=click.IntRange(1, 2**31 - 1))
+@click.argument("plan_id", type=ID)
 @click.option("--as", "actor", required=True, help="Username of someone who may see the plan.")
 @click.option("--language", type=_LANGUAGE, default="en", show_default=True)
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False))

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from planflow.cli.app import Context, pass_ctx, warn_left_out
-from planflow.cli.params import ID
+from planflow.cli.params import VERSION
 from planflow.core.definitions.loader import load_definition
 from planflow.errors import DefinitionError
 from planflow.services.definition_migration import apply_migration, parse_mapping, plan_migration
@@ -29,7 +29,7 @@ def workflows_list(ctx: Context) -> None:
 
 @workflows.command("show")
 @click.argument("name")
-@click.option("--version", "version", type=ID, default=None, help="Default: the latest.")
+@click.option("--version", "version", type=VERSION, default=None, help="Default: the latest.")
 @click.option("--lang", type=click.Choice(["en", "zh", "ko"]), default="en")
 @pass_ctx
 def workflows_show(ctx: Context, name: str, version: int | None, lang: str) -> None:
@@ -82,11 +82,11 @@ def workflows_validate(paths: tuple[str, ...]) -> None:
 
 @workflows.command("migrate")
 @click.argument("name")
-@click.option("--to-version", "to_version", type=ID, required=True, help="Target version.")
+@click.option("--to-version", "to_version", type=VERSION, required=True, help="Target version.")
 @click.option(
     "--from-version",
     "from_version",
-    type=ID,
+    type=VERSION,
     default=None,
     help="Plans of this version move (default: every older version, one at a time).",
 )

@@ -121,6 +121,16 @@ class PlanReads:
             more=len(rows) > size,
         )
 
+    def has_review_queue(self, username: str, org: OrgSnapshot | None = None) -> bool:
+        """Whether ``username``'s review queue can ever hold a plan, whatever the data.
+
+        Its lists are built from the roles held (``review_queue.statements``):
+        a drafter's or submitter's tasks, a returned plan's included, are
+        theirs in "My work" (``Inbox.tasks``), never in the queue, so a menu
+        offers the queue only to whom this answers True.
+        """
+        return any(s is not None for s in review_queue.statements(self.viewer(username, org)))
+
     def review_queue(
         self,
         username: str,
