@@ -67,6 +67,7 @@ def index() -> str:
         others_page=queue.others.number,
         page_size=PAGE_SIZE,
         oversees=queue.oversees,
+        for_others=queue.for_others,
         now=now,
     )
 

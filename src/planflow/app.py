@@ -16,6 +16,7 @@ exactly like a plan that does not exist.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -76,7 +77,7 @@ from planflow.services.plans import PlanService
 from planflow.services.returns import Returns
 from planflow.services.role_changes import RoleChanges
 from planflow.services.unit_moves import UnitMoves
-from planflow.services.visibility import Viewer
+from planflow.services.visibility import OWN_UNIT_ROLES, Viewer
 from planflow.services.webhook_events import enqueue_audit_failure
 from planflow.services.webhooks import Webhooks
 from planflow.storage import audit_repo, plan_reads
@@ -226,6 +227,7 @@ class Planflow:
             self.services.inbox,
             self.clock,
         )
+        self.inbox.delegated = lambda user, theirs: self.delegations.open_tasks(user, theirs=theirs)
         #: A plan and its inspection result as Word files (``facade.documents``).
         self.documents = DocumentsAPI(self)
 
@@ -664,14 +666,30 @@ class Planflow:
         org: OrgSnapshot | None = None,
     ) -> ReviewQueue:
         """The review queue of ``username`` (``views.ReviewQueue`` says what is on it);
-        ``org`` as for ``plans``."""
-        return self._reads.review_queue(
+        ``org`` as for ``plans``. ``for_others``: what they may act on as someone's
+        deputy (``delegations.open_tasks``), in an oversight role, not already theirs."""
+        queue = self._reads.review_queue(
             username,
             mine_page=mine_page,
             others_page=others_page,
             page_size=page_size,
             org=org,
         )
+        viewer = self._reads.viewer(username, org)
+        units = (org or self.names.current()).unit_ids
+        on_page = {e.plan.id for e in queue.mine.items}
+
+        def theirs(t: TaskEntry) -> bool:
+            # A drafter's or submitter's task is "My work", never the queue; one whose
+            # role the deputy holds too is in ``mine`` already (maybe on another page).
+            return (
+                t.role in OWN_UNIT_ROLES
+                or t.plan_id in on_page
+                or (units.get(t.unit_code, 0), t.role) in viewer.roles
+            )
+
+        found = self.delegations.open_tasks(username, theirs=theirs)
+        return dataclasses.replace(queue, for_others=tuple(found)) if found else queue
 
     # -- the audit trail -----------------------------------------------------------
 

@@ -235,6 +235,9 @@ class ReviewQueue:
     others: Page[QueueEntry]
     #: Whether the user oversees any unit (else ``others`` is always empty).
     oversees: bool
+    #: The open tasks, in an oversight role, of people the user stands in for now
+    #: (each with ``on_behalf_of``), none of them also in ``mine``.
+    for_others: tuple[TaskEntry, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +261,9 @@ class TaskEntry:
     escalated_to_me: bool
     #: The plan's last change (a calendar feed's LAST-MODIFIED).
     updated_at: datetime | None = None
+    #: The person away whose task this is, when the user acts on it as their
+    #: deputy (``Planflow.delegations.open_tasks``); None: the user's own task.
+    on_behalf_of: str | None = None
 
     def overdue(self, now: datetime) -> bool:
         return self.due_at is not None and self.due_at < now

@@ -13,7 +13,7 @@ from planflow.core.ids import MAX_ID
 
 from ..users import planflow
 from .auth import caller, require_scope
-from .schemas import PlanItem, Problem, Strict, Task, View
+from .schemas import MyTask, PlanItem, Problem, Strict, Task, View
 from .spec import validate
 
 ERRORS = {"HTTP_403": Problem, "HTTP_404": Problem, "HTTP_422": Problem}
@@ -63,6 +63,8 @@ class ReviewQueue(BaseModel):
     others: list[QueueItem]
     others_has_more: bool
     oversees: bool
+    #: What the caller may act on as the deputy of someone away, each ``on_behalf_of``.
+    for_others: list[MyTask] = []
 
 
 class QueueQuery(Strict):
@@ -113,4 +115,5 @@ def review_queue(query: QueueQuery) -> ReviewQueue:
         others=[QueueItem.model_validate(e) for e in queue.others.items],
         others_has_more=queue.others.more,
         oversees=queue.oversees,
+        for_others=[MyTask.of(t) for t in queue.for_others],
     )

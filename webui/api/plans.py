@@ -28,7 +28,6 @@ from .schemas import (
     PlanPage,
     PlanQuery,
     Problem,
-    Unit,
     UrgeDone,
     UrgeRequest,
 )
@@ -182,22 +181,4 @@ def urge(plan_id: int, json: UrgeRequest) -> UrgeDone:
 def my_tasks() -> MyTasks:
     """The caller's open tasks, escalated and overdue first."""
     entries = planflow().tasks(caller())
-    return MyTasks(
-        items=[
-            MyTask(
-                plan_id=t.plan_id,
-                plan_version=t.plan_version,
-                title=t.title,
-                unit=Unit(code=t.unit_code, name=t.unit_name),
-                year=t.year,
-                state=t.state,
-                workflow=t.workflow,
-                role=t.role,
-                since=t.since,
-                due_at=t.due_at,
-                level=t.level,
-                escalated_to_me=t.escalated_to_me,
-            )
-            for t in entries
-        ]
-    )
+    return MyTasks(items=[MyTask.of(t) for t in entries])

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from planflow.views import ActionOption, PlanView
+from planflow.views import ActionOption, PlanView, TaskEntry
 
 #: The largest page the list endpoints return.
 MAX_PAGE_SIZE = 200
@@ -179,6 +179,26 @@ class MyTask(BaseModel):
     due_at: datetime | None
     level: int
     escalated_to_me: bool
+    #: The person away the caller acts for on this task, as their deputy (None: theirs).
+    on_behalf_of: str | None = None
+
+    @classmethod
+    def of(cls, t: TaskEntry) -> MyTask:
+        return cls(
+            plan_id=t.plan_id,
+            plan_version=t.plan_version,
+            title=t.title,
+            unit=Unit(code=t.unit_code, name=t.unit_name),
+            year=t.year,
+            state=t.state,
+            workflow=t.workflow,
+            role=t.role,
+            since=t.since,
+            due_at=t.due_at,
+            level=t.level,
+            escalated_to_me=t.escalated_to_me,
+            on_behalf_of=t.on_behalf_of,
+        )
 
 
 class MyTasks(BaseModel):

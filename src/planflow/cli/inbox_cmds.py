@@ -24,6 +24,8 @@ def tasks(ctx: Context, username: str) -> None:
             flags.append(f"escalation level {t.level}")
         if t.escalated_to_me:
             flags.append("escalated to you")
+        if t.on_behalf_of:
+            flags.append(f"for {t.on_behalf_of}")
         click.echo(
             f"{t.plan_id:6}  {t.unit_code:14} {t.state:24} {t.role:10} due {due}"
             + (f"  [{', '.join(flags)}]" if flags else "")

@@ -12,7 +12,8 @@ The rules and the design are in ``planflow.core.delegation``.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Callable, Mapping
 from datetime import date
 
 from planflow.clock import Clock
@@ -20,7 +21,7 @@ from planflow.errors import ValidationError
 from planflow.facade.names import Names
 from planflow.services.delegations import Delegations, StoredDelegation, org_timezone
 from planflow.services.inbox import Inbox
-from planflow.views import DelegatedTask, DelegationView
+from planflow.views import DelegatedTask, DelegationView, TaskEntry
 
 
 def parse_day(value: date | str | None, field: str) -> date:
@@ -114,6 +115,27 @@ class DelegationsAPI:
         found = self.service.tasks(self.names.user_id(deputy), self.inbox)
         names = self.names.knowing([d for _t, d in found]).usernames
         return [DelegatedTask(task, names.get(d, "?")) for task, d in found]
+
+    def open_tasks(
+        self, deputy: str, *, theirs: Callable[[TaskEntry], bool] = lambda _t: False
+    ) -> builtins.list[TaskEntry]:
+        """The rule behind "My work" and the review queue for a deputy: the open
+        tasks of the people ``deputy`` stands in for now, in each delegation's
+        scope, each marked ``on_behalf_of``, leaving out those ``theirs`` says the
+        deputy has anyway (they hold the role too), so none shows twice.
+
+        One indexed read when ``deputy`` is no one's deputy; the delegators'
+        tasks are read only when there are delegations in force.
+        """
+        found = self.service.tasks(self.names.user_id(deputy), self.inbox)
+        if not found:
+            return []
+        names = self.names.knowing([d for _t, d in found]).usernames
+        return [
+            dataclasses.replace(task, on_behalf_of=names.get(d, "?"), escalated_to_me=False)
+            for task, d in found
+            if not theirs(task)
+        ]
 
     def _view(self, s: StoredDelegation, names: Mapping[int, str]) -> DelegationView:
         get = names.get

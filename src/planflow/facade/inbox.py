@@ -7,19 +7,41 @@ waits or where it was escalated to) and their in-app notifications
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from planflow.facade.names import Names
 from planflow.services.inbox import Inbox
 from planflow.views import NotificationEntry, TaskEntry
 
+#: The tasks a deputy may act on for others (``DelegationsAPI.open_tasks``), given
+#: which of them the deputy has anyway.
+Delegated = Callable[[str, Callable[[TaskEntry], bool]], list[TaskEntry]]
+
+
+def _urgency(t: TaskEntry) -> tuple[int, bool, float, int]:
+    """The inbox's order: escalated (highest level) first, then by due date."""
+    return (-t.level, t.due_at is None, t.due_at.timestamp() if t.due_at else 0.0, t.plan_id)
+
 
 class InboxAPI:
-    def __init__(self, inbox: Inbox, names: Names) -> None:
+    def __init__(self, inbox: Inbox, names: Names, delegated: Delegated | None = None) -> None:
         self.inbox = inbox
         self.names = names
+        #: Set by ``Planflow`` once the delegations exist (None: no deputies' tasks).
+        self.delegated = delegated
 
     def tasks(self, username: str, limit: int = 500) -> list[TaskEntry]:
-        """The user's open tasks, escalated and overdue first, then by due date."""
-        return self.inbox.tasks(self.names.user_id(username), limit=limit)
+        """The user's open tasks, escalated and overdue first, then by due date,
+        with those they may act on as someone's deputy (``on_behalf_of`` set; a
+        plan they hold the role for themselves is listed once, as theirs)."""
+        own = self.inbox.tasks(self.names.user_id(username), limit=limit)
+        if self.delegated is None:
+            return own
+        own_plans = {t.plan_id for t in own}
+        extra = self.delegated(username, lambda t: t.plan_id in own_plans)
+        if not extra:
+            return own
+        return sorted(own + extra, key=_urgency)[:limit]
 
     def notifications(
         self,
