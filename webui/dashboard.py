@@ -24,9 +24,13 @@ RECENT = 10
 def index() -> str:
     pf, user = planflow(), me()
     recent = pf.plans(as_user=user.username, order="recent", page_size=RECENT, org=current_org(pf))
+    tasks = pf.inbox.tasks(user.username, limit=50)
+    # A deputy's tasks name the person away; a display name only then (no read otherwise).
+    away = [t.on_behalf_of for t in tasks if t.on_behalf_of]
     return render_template(
         "dashboard/index.html",
-        tasks=pf.inbox.tasks(user.username, limit=50),
+        tasks=tasks,
+        people=pf.display_names(away) if away else {},
         now=pf.clock.now(),
         recent=plan_rows(pf, recent.items),
     )

@@ -68,6 +68,9 @@ def index() -> str:
         page_size=PAGE_SIZE,
         oversees=queue.oversees,
         for_others=queue.for_others,
+        people=pf.display_names([t.on_behalf_of or "" for t in queue.for_others])
+        if queue.for_others
+        else {},
         now=now,
     )
 
