@@ -41,9 +41,7 @@ def test_my_work_lists_the_delegators_tasks_marked_for_them(
     assert plan_id not in {t.plan_id for t in pf.inbox.tasks("officer")}
 
 
-def test_the_review_queue_lists_them_apart_and_the_deputy_may_act(
-    pf: Planflow, org: Org
-) -> None:
+def test_the_review_queue_lists_them_apart_and_the_deputy_may_act(pf: Planflow, org: Org) -> None:
     plan_id = in_review(pf)
     assert pf.review_queue("officer").for_others == ()
     away(pf)
@@ -91,7 +89,12 @@ def fixed_statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         yield seen
 
 
-def test_a_queue_of_no_ones_deputy_costs_one_indexed_read(
+def queries(statements: list[str]) -> int:
+    """The queries among ``statements`` (SQLite's BEGIN of each transaction is none)."""
+    return sum(1 for s in statements if s.strip().upper() != "BEGIN")
+
+
+def test_the_queue_costs_nothing_more_for_no_ones_deputy_and_one_read_for_a_deputy(
     pf: Planflow, org: Org, monkeypatch: pytest.MonkeyPatch, count_statements: Any
 ) -> None:
     in_review(pf)
@@ -99,8 +102,32 @@ def test_a_queue_of_no_ones_deputy_costs_one_indexed_read(
     with count_statements(pf) as before:
         pf.review_queue("officer")
     away(pf, who="reviewer2", deputy="inspector")  # someone else's deputy
+    pf.review_queue("officer")  # the new generation: the organisation is read anew, once
     with fixed_statements(monkeypatch) as fixed, count_statements(pf) as after:
         queue = pf.review_queue("officer")
     assert queue.for_others == ()
-    assert fixed == ["select_delegations_for_deputy"]
-    assert len(after) == len(before)
+    assert (fixed, queries(after)) == ([], queries(before))
+    away(pf)  # now officer stands in for reviewer
+    pf.review_queue("officer")
+    with fixed_statements(monkeypatch) as fixed, count_statements(pf) as deputy:
+        queue = pf.review_queue("officer")
+    assert len(queue.for_others) == 1
+    assert (fixed, queries(deputy)) == ([], queries(before) + 1)
+
+
+def test_a_delegation_set_or_ended_is_seen_at_once_by_another_worker(
+    pf: Planflow, org: Org, clock: FixedClock
+) -> None:
+    """Two ``Planflow`` on one database, as two worker processes: each one's cache
+    of delegations follows the organisation's generation."""
+    plan_id = in_review(pf)
+    other = Planflow(pf.db.url, clock=clock)
+    try:
+        assert other.review_queue("officer").for_others == ()
+        delegation = away(pf)
+        assert plans_of(other.review_queue("officer").for_others) == [(plan_id, "reviewer")]
+        assert pf.delegations.end("reviewer", delegation)
+        assert other.review_queue("officer").for_others == ()
+        assert plan_id not in {t.plan_id for t in other.inbox.tasks("officer")}
+    finally:
+        other.close()

@@ -668,6 +668,7 @@ class Planflow:
         """The review queue of ``username`` (``views.ReviewQueue`` says what is on it);
         ``org`` as for ``plans``. ``for_others``: what they may act on as someone's
         deputy (``delegations.open_tasks``), in an oversight role, not already theirs."""
+        org = org or self.names.current()  # once: the lists, the deputy's tasks
         queue = self._reads.review_queue(
             username,
             mine_page=mine_page,
@@ -676,7 +677,7 @@ class Planflow:
             org=org,
         )
         viewer = self._reads.viewer(username, org)
-        units = (org or self.names.current()).unit_ids
+        units = org.unit_ids
         on_page = {e.plan.id for e in queue.mine.items}
 
         def theirs(t: TaskEntry) -> bool:
@@ -688,7 +689,7 @@ class Planflow:
                 or (units.get(t.unit_code, 0), t.role) in viewer.roles
             )
 
-        found = self.delegations.open_tasks(username, theirs=theirs)
+        found = self.delegations.open_tasks(username, theirs=theirs, org=org)
         return dataclasses.replace(queue, for_others=tuple(found)) if found else queue
 
     # -- the audit trail -----------------------------------------------------------

@@ -51,7 +51,7 @@ def test_a_deputy_holding_the_role_sees_the_plan_once_as_theirs(
     away(pf, deputy="reviewer2")
     auth.login("reviewer2")
     home = my_tasks(client)
-    assert home.count(f"/plans/{plan_id}\"") == 1 and "on behalf of" not in home
+    assert home.count(f'/plans/{plan_id}"') == 1 and "on behalf of" not in home
     assert 'id="for-others"' not in text(client.get("/reviews/"))
 
 

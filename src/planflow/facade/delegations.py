@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 
 from planflow.clock import Clock
+from planflow.core.org import OrgSnapshot
 from planflow.errors import ValidationError
 from planflow.facade.names import Names
 from planflow.services.delegations import Delegations, StoredDelegation, org_timezone
@@ -117,17 +118,23 @@ class DelegationsAPI:
         return [DelegatedTask(task, names.get(d, "?")) for task, d in found]
 
     def open_tasks(
-        self, deputy: str, *, theirs: Callable[[TaskEntry], bool] = lambda _t: False
+        self,
+        deputy: str,
+        *,
+        theirs: Callable[[TaskEntry], bool] = lambda _t: False,
+        org: OrgSnapshot | None = None,
     ) -> builtins.list[TaskEntry]:
         """The rule behind "My work" and the review queue for a deputy: the open
         tasks of the people ``deputy`` stands in for now, in each delegation's
         scope, each marked ``on_behalf_of``, leaving out those ``theirs`` says the
         deputy has anyway (they hold the role too), so none shows twice.
 
-        One indexed read when ``deputy`` is no one's deputy; the delegators'
-        tasks are read only when there are delegations in force.
+        Nothing is read for someone who is no one's deputy but the organisation's
+        generation (none when ``org``, the organisation as it is now, is given),
+        and one statement per person they stand in for otherwise.
         """
-        found = self.service.tasks(self.names.user_id(deputy), self.inbox)
+        org = org or self.names.current()
+        found = self.service.tasks(self.names.user_id(deputy), self.inbox, org)
         if not found:
             return []
         names = self.names.knowing([d for _t, d in found]).usernames

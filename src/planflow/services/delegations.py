@@ -78,13 +78,23 @@ def acting_for(
     return [d.delegator_id for d in in_force_for(tx, deputy_id, at, tz) if d.covers(workflow, role)]
 
 
-def delegated_tasks(inbox: Inbox, found: Sequence[dl.Delegation]) -> list[tuple[TaskEntry, int]]:
+def delegated_tasks(
+    inbox: Inbox, found: Sequence[dl.Delegation], org: OrgSnapshot | None = None
+) -> list[tuple[TaskEntry, int]]:
     """The open tasks of the delegators of ``found`` in each one's scope, each with
-    its delegator (a plan once, for the first delegation that covers it)."""
+    its delegator (a plan once, for the first delegation that covers it); with
+    ``org``, the roles the delegators hold are its, so each costs one read."""
     out: list[tuple[TaskEntry, int]] = []
     seen: set[int] = set()
     for d in found:
-        for task in inbox.tasks(d.delegator_id):
+        held = None
+        if org is not None:
+            held = [
+                (role, unit)
+                for (unit, role), people in org.holders_by_unit_role.items()
+                if d.delegator_id in people
+            ]
+        for task in inbox.tasks(d.delegator_id, held=held):
             if task.plan_id not in seen and d.covers(task.workflow, task.role):
                 seen.add(task.plan_id)
                 out.append((task, d.delegator_id))
@@ -107,6 +117,10 @@ class Delegations:
         #: (the definitions load lazily; None: any workflow).
         self.workflows = workflows
         self.roles = roles
+        #: Every delegation not over, for one organisation generation and day: a
+        #: delegation set or ended moves the generation on (``ds.bump_org_generation``),
+        #: so a queue or "My work" of no one's deputy reads nothing more.
+        self._not_over: tuple[int, date, tuple[dl.Delegation, ...]] | None = None
 
     # -- writes -----------------------------------------------------------------
 
@@ -154,6 +168,7 @@ class Delegations:
                 deputys_own=_given(ds.not_over(tx, deputy_id, today), deputy_id),
             )
             delegation_id = ds.insert(tx, new, reason=reason or None, created_by=actor_id, at=now)
+            ds.bump_org_generation(tx)
             names = org.usernames
             org_audit.record(
                 tx,
@@ -185,6 +200,7 @@ class Delegations:
                 self._may_act_for(org, actor_id, d.delegator_id, hide=delegation_id)
             if d.has_ended(now, org_timezone()) or not ds.end_early(tx, d.id, actor_id, now):
                 return False
+            ds.bump_org_generation(tx)
             org_audit.record(
                 tx,
                 actor_id,
@@ -221,10 +237,34 @@ class Delegations:
         with read_tx(self.db) as tx:
             return in_force_for(tx, deputy_id, self.clock.now(), org_timezone())
 
-    def tasks(self, deputy_id: int, inbox: Inbox) -> list[tuple[TaskEntry, int]]:
+    def tasks(
+        self, deputy_id: int, inbox: Inbox, org: OrgSnapshot | None = None
+    ) -> list[tuple[TaskEntry, int]]:
         """The open tasks ``deputy_id`` may act on for someone else now, each with
-        whom they act for (the delegator's tasks, within the delegation's scope)."""
-        return delegated_tasks(inbox, self.delegators_now(deputy_id))
+        whom they act for (the delegator's tasks, within the delegation's scope).
+
+        With ``org`` (the organisation as it is now), the delegations come from the
+        cache of its generation: nothing is read for someone who is no one's
+        deputy, and one statement per person they stand in for otherwise."""
+        if org is None:
+            return delegated_tasks(inbox, self.delegators_now(deputy_id))
+        now, tz = self.clock.now(), org_timezone()
+        found = [
+            d
+            for d in self._not_over_at(org.generation, dl.local_day(now, tz))
+            if d.deputy_id == deputy_id and d.in_force(now, tz)
+        ]
+        return delegated_tasks(inbox, found, org) if found else []
+
+    def _not_over_at(self, generation: int, day: date) -> tuple[dl.Delegation, ...]:
+        cached = self._not_over
+        if cached is None or cached[:2] != (generation, day):
+            # Read after ``generation`` was: at worst it holds a newer delegation,
+            # which is in the database already; the next generation reads anew.
+            with read_tx(self.db) as tx:
+                cached = (generation, day, tuple(ds.not_over_anyone(tx, day)))
+            self._not_over = cached
+        return cached[2]
 
     # -- who may -----------------------------------------------------------------
 

@@ -80,16 +80,19 @@ class Inbox:
         self.db = db
         self.clock = clock
 
-    def tasks(self, user_id: int, limit: int = 500) -> list[TaskEntry]:
-        """The user's open tasks, overdue and escalated first, then by due date."""
+    def tasks(
+        self, user_id: int, limit: int = 500, held: Iterable[tuple[str, int]] | None = None
+    ) -> list[TaskEntry]:
+        """The user's open tasks, overdue and escalated first, then by due date;
+        ``held``: the (role, unit) they hold, when the caller knows (one read less)."""
         with self.db.read_session() as s:
-            held = list(
-                s.exec(
+            if held is None:
+                held = s.exec(
                     select(RoleAssignment.role, RoleAssignment.unit_id).where(
                         RoleAssignment.user_id == user_id
                     )
                 )
-            )
+            held = list(held)
             # The list's columns only: a plan's content can be megabytes.
             rows = s.connection().execute(
                 sa_select(*SUMMARY_COLUMNS, unit_t.c.code, unit_t.c.name.label("unit_name"))

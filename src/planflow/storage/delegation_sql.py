@@ -47,6 +47,21 @@ SELECT_FOR_DEPUTY = Sql(
     f"SELECT {_COLUMNS} FROM delegation WHERE deputy_id = :deputy_id"
     " AND starts_on <= :day AND ends_on >= :day AND ended_at IS NULL ORDER BY id",
 )
+#: Every delegation not over by ``day`` (the deputies' cache, ``services.delegations``).
+SELECT_NOT_OVER = Sql(
+    "select_delegations_not_over",
+    f"SELECT {_COLUMNS} FROM delegation WHERE ends_on >= :day AND ended_at IS NULL ORDER BY id",
+)
+#: A delegation set or ended is a change of the organisation: its generation moves on,
+#: so every worker's cache of delegations (keyed by it) is read anew.
+BUMP_ORG_GENERATION = Sql(
+    "bump_org_generation_for_delegation",
+    "UPDATE org_generation SET generation = generation + 1 WHERE id = 1",
+)
+INSERT_ORG_GENERATION = Sql(
+    "insert_org_generation_for_delegation",
+    "INSERT INTO org_generation (id, generation) VALUES (1, 2)",
+)
 END_EARLY = Sql(
     "end_delegation",
     "UPDATE delegation SET ended_at = :at, ended_by = :by WHERE id = :id AND ended_at IS NULL",
@@ -121,6 +136,15 @@ def of_person(tx: Tx, user_id: int) -> list[tuple[Delegation, tuple[Any, ...]]]:
 def for_deputy(tx: Tx, deputy_id: int, day: date) -> list[Delegation]:
     rows = tx.all(SELECT_FOR_DEPUTY, {"deputy_id": deputy_id, "day": day.isoformat()})
     return [_from_row(tx, r) for r in rows]
+
+
+def not_over_anyone(tx: Tx, day: date) -> list[Delegation]:
+    return [_from_row(tx, r) for r in tx.all(SELECT_NOT_OVER, {"day": day.isoformat()})]
+
+
+def bump_org_generation(tx: Tx) -> None:
+    if tx.run(BUMP_ORG_GENERATION, {}) == 0:
+        tx.run(INSERT_ORG_GENERATION, {})
 
 
 def end_early(tx: Tx, delegation_id: int, by: int | None, at: datetime) -> bool:
