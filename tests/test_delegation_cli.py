@@ -36,6 +36,10 @@ def test_a_deputy_approves_for_the_reviewer_then_the_delegation_ends(
     delegation_id = added.split(":")[0].split()[-1]
     listed = assert_ok(run("delegations", "list", "--as", deputy)).out
     assert f"{holder} -> {deputy}" in listed and "in_force" in listed and "Annual leave" in listed
+    # The deputy's own list of tasks has the reviewer's, marked for them (issue 17).
+    mine = assert_ok(run("tasks", deputy)).out
+    assert [line for line in mine.splitlines() if line.split()[0] == str(review.id)]
+    assert f"for {holder}" in mine
     assert_ok(run("plans", "fire", str(review.id), "approve", "--as", deputy))
     trail = assert_ok(run("plans", "show", str(review.id))).out
     assert f"{deputy} on behalf of {holder}" in trail.splitlines()[-1]

@@ -24,7 +24,7 @@ RECENT = 10
 def index() -> str:
     pf, user = planflow(), me()
     recent = pf.plans(as_user=user.username, order="recent", page_size=RECENT, org=current_org(pf))
-    tasks = pf.inbox.tasks(user.username, limit=50)
+    tasks = pf.inbox.tasks(user.username, limit=50, org=current_org(pf))
     # A deputy's tasks name the person away; a display name only then (no read otherwise).
     away = [t.on_behalf_of for t in tasks if t.on_behalf_of]
     return render_template(

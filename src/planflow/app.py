@@ -227,7 +227,9 @@ class Planflow:
             self.services.inbox,
             self.clock,
         )
-        self.inbox.delegated = lambda user, theirs: self.delegations.open_tasks(user, theirs=theirs)
+        self.inbox.delegated = lambda user, theirs, org: self.delegations.open_tasks(
+            user, theirs=theirs, org=org
+        )
         #: A plan and its inspection result as Word files (``facade.documents``).
         self.documents = DocumentsAPI(self)
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from planflow.core.org import OrgSnapshot
 from planflow.facade.names import Names
 from planflow.services.inbox import Inbox
 from planflow.views import NotificationEntry, TaskEntry
 
 #: The tasks a deputy may act on for others (``DelegationsAPI.open_tasks``), given
 #: which of them the deputy has anyway.
-Delegated = Callable[[str, Callable[[TaskEntry], bool]], list[TaskEntry]]
+Delegated = Callable[[str, Callable[[TaskEntry], bool], OrgSnapshot | None], list[TaskEntry]]
 
 
 def _urgency(t: TaskEntry) -> tuple[int, bool, float, int]:
@@ -30,15 +31,18 @@ class InboxAPI:
         #: Set by ``Planflow`` once the delegations exist (None: no deputies' tasks).
         self.delegated = delegated
 
-    def tasks(self, username: str, limit: int = 500) -> list[TaskEntry]:
+    def tasks(
+        self, username: str, limit: int = 500, *, org: OrgSnapshot | None = None
+    ) -> list[TaskEntry]:
         """The user's open tasks, escalated and overdue first, then by due date,
         with those they may act on as someone's deputy (``on_behalf_of`` set; a
-        plan they hold the role for themselves is listed once, as theirs)."""
+        plan they hold the role for themselves is listed once, as theirs). ``org``:
+        the organisation as it is now, when the caller has read it already."""
         own = self.inbox.tasks(self.names.user_id(username), limit=limit)
         if self.delegated is None:
             return own
         own_plans = {t.plan_id for t in own}
-        extra = self.delegated(username, lambda t: t.plan_id in own_plans)
+        extra = self.delegated(username, lambda t: t.plan_id in own_plans, org)
         if not extra:
             return own
         return sorted(own + extra, key=_urgency)[:limit]
