@@ -1,0 +1,61 @@
+"""How a target reads: a comparison as a phrase code and its parameters, for clients to word.
+
+A target is stored as ``metric``, ``op`` (``>=``, ``<=``, ``=``, ``>``, ``<``),
+``value`` and ``unit``; people do not read ``>=``. The library names the
+phrase (``at_least`` ...) with its parameters (``metric``, ``amount``), and
+each client says it in its reader's language: the web through gettext, the
+.docx writer through its phrase table, the command line and the logs in the
+English given here. The JSON and the API keep the operator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: The phrase of each comparison, in the order the editor offers them.
+PHRASES: dict[str, str] = {
+    ">=": "at_least",
+    "<=": "at_most",
+    "=": "exactly",
+    ">": "more_than",
+    "<": "less_than",
+}
+
+#: The English of each phrase (command line, logs, stored inspection misses).
+ENGLISH: dict[str, str] = {
+    "at_least": "{metric}: at least {amount}",
+    "at_most": "{metric}: at most {amount}",
+    "exactly": "{metric}: exactly {amount}",
+    "more_than": "{metric}: more than {amount}",
+    "less_than": "{metric}: less than {amount}",
+}
+
+#: The comparison alone, in English (the editor's choice, the command line's help).
+ENGLISH_OPS: dict[str, str] = {
+    ">=": "at least",
+    "<=": "at most",
+    "=": "exactly",
+    ">": "more than",
+    "<": "less than",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TargetWording:
+    """A target as a phrase: ``code`` (a key of ``ENGLISH``), the metric and the amount.
+
+    ``amount`` is the value with its unit, already written (``99.5 %``).
+    """
+
+    code: str
+    metric: str
+    amount: str
+
+    def english(self) -> str:
+        return ENGLISH[self.code].format(metric=self.metric, amount=self.amount)
+
+
+def target_wording(metric: str, op: str, value: float, unit: str, *, gap: str) -> TargetWording:
+    """The phrase for ``metric op value unit``; ``gap`` goes between the value and its unit."""
+    amount = f"{value:g}{gap}{unit}" if unit else f"{value:g}"
+    return TargetWording(PHRASES[op], metric, amount)
