@@ -141,10 +141,11 @@ def points(
         if p.code in misses:
             miss = misses[p.code]
             target = row.criterion.target if row is not None else None
+            said = criterion_target_text(target, lang) if target is not None else miss.target
             reasons.append(
                 gettext(
                     "target missed: %(target)s, measured %(measured)s",
-                    target=target.describe(lang) if target is not None else miss.target,
+                    target=said,
                     measured=number(miss.measured),
                 )
             )

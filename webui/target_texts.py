@@ -40,20 +40,20 @@ def wording_text(wording: TargetWording) -> str:
     # Whole phrases, not a metric + word + value: the languages order them differently.
     match wording.code:
         case "at_least":
-            return str(gettext("%(metric)s: at least %(amount)s", **params))
+            return str(gettext("%(metric)s at least %(amount)s", **params))
         case "at_most":
-            return str(gettext("%(metric)s: at most %(amount)s", **params))
+            return str(gettext("%(metric)s at most %(amount)s", **params))
         case "exactly":
-            return str(gettext("%(metric)s: exactly %(amount)s", **params))
+            return str(gettext("%(metric)s exactly %(amount)s", **params))
         case "more_than":
-            return str(gettext("%(metric)s: more than %(amount)s", **params))
+            return str(gettext("%(metric)s more than %(amount)s", **params))
         case "less_than":
-            return str(gettext("%(metric)s: less than %(amount)s", **params))
+            return str(gettext("%(metric)s less than %(amount)s", **params))
     return wording.english()
 
 
 def target_text(target: _Worded) -> str:
-    """An item's target in the request's language ("stewards trained: at least 40")."""
+    """An item's target in the request's language ("stewards trained at least 40")."""
     return wording_text(target.wording())
 
 

@@ -19,7 +19,6 @@ from sqlalchemy import select
 from planflow.core.ids import is_id
 from planflow.core.notes import of_detail
 from planflow.core.returns import RETURN_TO
-from planflow.errors import NotFound
 from planflow.services.plans import PlanService
 from planflow.storage.audit_keys import of_plan
 from planflow.storage.audit_repo import audit_t
@@ -45,13 +44,13 @@ class DecisionComment:
 def decision_comments(service: PlanService, plan_id: int) -> list[DecisionComment]:
     """The plan's decisions that came with a person's comment, oldest first."""
     if not is_id(plan_id):  # names no plan; the driver would overflow on it
-        raise NotFound("plan", plan_id)
+        return []
     with service.db.read() as conn:
         plan = conn.execute(
             select(plan_t.c.workflow_name, plan_t.c.workflow_version).where(plan_t.c.id == plan_id)
         ).first()
-    if plan is None:
-        raise NotFound("plan", plan_id)
+    if plan is None:  # as the comments table answers for it: nothing written
+        return []
     spec = service.definitions.spec_for(service.db, plan.workflow_name, plan.workflow_version)
     decisions = {t.trigger for t in spec.transitions} | {RETURN_TO}
     with service.db.read() as conn:

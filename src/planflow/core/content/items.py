@@ -133,7 +133,7 @@ def _json_number(value: float) -> int | float:
 
 @dataclass(frozen=True, slots=True)
 class ItemTarget:
-    """A measurable target such as ``dues collected >= 100 %`` ("dues collected: at least 100 %")."""
+    """A measurable target: ``dues collected >= 100 %``, read "dues collected at least 100 %"."""
 
     metric: str
     op: str
@@ -145,7 +145,7 @@ class ItemTarget:
         return target_wording(self.metric, self.op, self.value, self.unit, gap=" ")
 
     def describe(self) -> str:
-        """In English words: ``dues collected: at least 100 %``."""
+        """In English words: ``dues collected at least 100 %``."""
         return self.wording().english()
 
     def to_dict(self) -> dict[str, object]:

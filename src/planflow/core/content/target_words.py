@@ -21,14 +21,33 @@ PHRASES: dict[str, str] = {
     "<": "less_than",
 }
 
-#: The English of each phrase (command line, logs, stored inspection misses).
-ENGLISH: dict[str, str] = {
-    "at_least": "{metric}: at least {amount}",
-    "at_most": "{metric}: at most {amount}",
-    "exactly": "{metric}: exactly {amount}",
-    "more_than": "{metric}: more than {amount}",
-    "less_than": "{metric}: less than {amount}",
+#: Each phrase in each language the library writes itself (the command line and
+#: logs read English; the .docx writer and the audit notes the reader's language).
+#: The web UI has the same phrases in its gettext catalogues.
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "at_least": "{metric} at least {amount}",
+        "at_most": "{metric} at most {amount}",
+        "exactly": "{metric} exactly {amount}",
+        "more_than": "{metric} more than {amount}",
+        "less_than": "{metric} less than {amount}",
+    },
+    "zh": {
+        "at_least": "{metric}不少于 {amount}",
+        "at_most": "{metric}不超过 {amount}",
+        "exactly": "{metric}等于 {amount}",
+        "more_than": "{metric}超过 {amount}",
+        "less_than": "{metric}少于 {amount}",
+    },
+    "ko": {
+        "at_least": "{metric} {amount} 이상",
+        "at_most": "{metric} {amount} 이하",
+        "exactly": "{metric} 정확히 {amount}",
+        "more_than": "{metric} {amount} 초과",
+        "less_than": "{metric} {amount} 미만",
+    },
 }
+ENGLISH = WORDS["en"]
 
 #: The comparison alone, in English (the editor's choice, the command line's help).
 ENGLISH_OPS: dict[str, str] = {
@@ -52,7 +71,12 @@ class TargetWording:
     amount: str
 
     def english(self) -> str:
-        return ENGLISH[self.code].format(metric=self.metric, amount=self.amount)
+        return self.said("en")
+
+    def said(self, lang: str) -> str:
+        """The phrase in ``lang`` (English for a language the library does not write)."""
+        phrase = WORDS.get(lang, ENGLISH)[self.code]
+        return phrase.format(metric=self.metric, amount=self.amount)
 
 
 def target_wording(metric: str, op: str, value: float, unit: str, *, gap: str) -> TargetWording:

@@ -247,7 +247,7 @@ class Target:
         return target_wording(metric, self.op, self.value, self.unit, gap="")
 
     def describe(self, lang: str | None = None) -> str:
-        """In English words (``dues: at least 100%``); with ``lang``, the metric's label in it."""
+        """In English words (``dues at least 100%``); with ``lang``, the metric's label in it."""
         return self.wording(lang).english()
 
 

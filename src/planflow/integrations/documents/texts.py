@@ -21,11 +21,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_items": "This plan has no items yet.",
         "due": "Due",
         "target": "Target",
-        "target.at_least": "{metric}: at least {amount}",
-        "target.at_most": "{metric}: at most {amount}",
-        "target.exactly": "{metric}: exactly {amount}",
-        "target.more_than": "{metric}: more than {amount}",
-        "target.less_than": "{metric}: less than {amount}",
         "owner": "Responsible unit",
         "month": "{month_name} {year}",
         "record": "Approval record",
@@ -63,11 +58,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_items": "本计划尚无事项。",
         "due": "完成时间",
         "target": "目标",
-        "target.at_least": "{metric}不少于 {amount}",
-        "target.at_most": "{metric}不超过 {amount}",
-        "target.exactly": "{metric}等于 {amount}",
-        "target.more_than": "{metric}超过 {amount}",
-        "target.less_than": "{metric}少于 {amount}",
         "owner": "责任单位",
         "month": "{year}年{month}月",
         "record": "审批记录",
@@ -105,11 +95,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_items": "이 계획에는 아직 항목이 없습니다.",
         "due": "완료 시기",
         "target": "목표",
-        "target.at_least": "{metric} {amount} 이상",
-        "target.at_most": "{metric} {amount} 이하",
-        "target.exactly": "{metric} 정확히 {amount}",
-        "target.more_than": "{metric} {amount} 초과",
-        "target.less_than": "{metric} {amount} 미만",
         "owner": "담당 조직",
         "month": "{year}년 {month}월",
         "record": "승인 기록",
@@ -168,8 +153,7 @@ def month(language: str, number: int, year: int) -> str:
 
 def target(language: str, wording: TargetWording) -> str:
     """A target as a person writes it in ``language`` ("培训次数不少于 3")."""
-    phrase = words(language)[f"target.{wording.code}"]
-    return phrase.format(metric=wording.metric, amount=wording.amount)
+    return wording.said(language if language in TEXTS else "en")
 
 
 def words(language: str) -> dict[str, str]:
