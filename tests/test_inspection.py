@@ -483,7 +483,8 @@ def test_outcome_dict_is_json_and_round_trips(sheet: ScoringSheet) -> None:
     )
     assert json.dumps(data["max_total"]) == "100.0"
     assert data["downgraded_from"] == "model"
-    assert data["target_misses"] == [{"code": "E1", "target": "dues at least 100%", "measured": 98.0}]
+    missed = {"code": "E1", "target": "dues at least 100%", "measured": 98.0}
+    assert data["target_misses"] == [missed]
     assert data["rectification_due"] == "2025-05-15"
     assert outcome_from_dict(json.loads(json.dumps(data))) == out
     capped = evaluate(

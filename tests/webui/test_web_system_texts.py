@@ -68,7 +68,8 @@ EXPECTED = {
     ),
     "en": (
         "Rectify by 2027-02-03",
-        "B2: mandatory criterion failed; target missed: contracts signed at least 95% (measured 80)",
+        "B2: mandatory criterion failed; "
+        "target missed: contracts signed at least 95% (measured 80)",
         "E2: scored 6 of 10; inspector: few activists",
     ),
 }
