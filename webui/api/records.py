@@ -169,8 +169,11 @@ def put_content(plan_id: int, json: ContentUpdate) -> Saved:
 
 @validate(resp=Responses(HTTP_200=Comments, **ERRORS), tags=["content"])
 def get_comments(plan_id: int) -> Comments:
-    """The comments on the plan and its items, and the comments given with decisions
-    (kind `decision`: a return's reason, an approval note), oldest first."""
+    """The comments on the plan and its items, with the decisions' comments, oldest first.
+
+    A comment given with a workflow action (the reason for a return, an approval
+    note) is listed too, as kind `decision` with its `action` and `state`.
+    """
     pf = planflow()
     pf.plan(plan_id, as_user=caller())
     return Comments(items=[Comment.model_validate(c) for c in pf.content.comments(plan_id)])
