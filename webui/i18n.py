@@ -31,8 +31,9 @@ from flask_babel import (  # type: ignore[import-untyped]
 from flask_login import current_user  # type: ignore[import-untyped]
 from wtforms.i18n import messages_path  # type: ignore[import-untyped]
 
-from planflow.core.content.items import Item
 from planflow.core.definitions.spec import WorkflowSpec
+
+from .target_texts import criterion_target_text, describe_targets, target_text
 
 LANGUAGES = ("en", "zh", "ko")
 #: Each language named in itself, so anyone can find theirs.
@@ -290,8 +291,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["when"] = format_when
     app.jinja_env.filters["due"] = format_due
     app.jinja_env.filters["targets"] = describe_targets
-
-
-def describe_targets(item: Item) -> str:
-    """An item's targets in one line, in the plan's order ("rate >= 100 %; advanced > 60 %")."""
-    return "; ".join(t.describe() for t in item.targets)
+    app.jinja_env.filters["target"] = target_text
+    app.jinja_env.globals["criterion_target"] = criterion_target_text

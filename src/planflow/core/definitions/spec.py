@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from planflow.core.content.target_words import TargetWording, target_wording
+
 LANGUAGES = ("en", "zh", "ko")
 
 #: Roles every deployment knows. A definition may declare more under ``roles:``.
@@ -239,10 +241,14 @@ class Target:
             "=": actual == self.value,
         }[self.op]
 
-    def describe(self, lang: str | None = None) -> str:
-        """``dues >= 100%``; with ``lang``, the metric's label in that language."""
+    def wording(self, lang: str | None = None) -> TargetWording:
+        """The target as a phrase code and parameters; with ``lang``, the metric's label in it."""
         metric = self.metric if lang is None else self.metric_label(lang)
-        return f"{metric} {self.op} {self.value:g}{self.unit}"
+        return target_wording(metric, self.op, self.value, self.unit, gap="")
+
+    def describe(self, lang: str | None = None) -> str:
+        """In English words (``dues at least 100%``); with ``lang``, the metric's label in it."""
+        return self.wording(lang).english()
 
 
 @dataclass(frozen=True, slots=True)
