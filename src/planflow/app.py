@@ -56,6 +56,7 @@ from planflow.facade.webhooks import WebhooksAPI
 from planflow.integrations.webhooks import resolve
 from planflow.services import simulation
 from planflow.services.accounts import Accounts
+from planflow.services.email_preferences import EmailPreferences
 from planflow.services.admin_directory import AdminDirectory
 from planflow.services.api_tokens import ApiTokens
 from planflow.services.bulk import Bulk
@@ -200,7 +201,7 @@ class Planflow:
         #: Scoring sheets, visits, self-assessments, the calendar (``facade.inspections``).
         self.inspections = InspectionsAPI(self.services.inspections, self.names, self._reads)
         #: Tasks and notifications of one person (``facade.inbox``).
-        self.inbox = InboxAPI(self.services.inbox, self.names)
+        self.inbox = InboxAPI(self.services.inbox, self.names, EmailPreferences(self.db))
         #: Calendar feeds: secret addresses and what they show (``facade.feeds``).
         self.feeds = FeedsAPI(
             FeedTokens(self.db, self.clock),

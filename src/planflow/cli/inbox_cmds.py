@@ -1,10 +1,12 @@
-"""``planflow tasks`` and ``planflow notifications``: what waits for one person."""
+"""``planflow tasks``, ``notifications`` and ``email-preference``: what waits for one
+person, and how they want it e-mailed."""
 
 from __future__ import annotations
 
 import click
 
 from planflow.cli.app import Context, pass_ctx
+from planflow.services.email_preferences import EMAIL_PREFERENCES
 
 
 @click.command()
@@ -64,4 +66,16 @@ def notifications(ctx: Context, username: str, unread: bool, limit: int, mark_re
         click.echo(f"marked {count} notification(s) read")
 
 
-COMMANDS = [tasks, notifications]
+@click.command("email-preference")
+@click.argument("username")
+@click.argument("choice", required=False, type=click.Choice(EMAIL_PREFERENCES))
+@pass_ctx
+def email_preference(ctx: Context, username: str, choice: str | None) -> None:
+    """Show or set how USERNAME's notifications are e-mailed: immediately, a daily
+    digest, or off."""
+    if choice is not None:
+        ctx.pf.inbox.set_email_preference(username, choice)
+    click.echo(f"{username}: e-mail {ctx.pf.inbox.email_preference(username)}")
+
+
+COMMANDS = [tasks, notifications, email_preference]
