@@ -102,7 +102,7 @@ def test_backup_and_restore_into_an_empty_database(
         names = tar.getnames()
         manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
     assert names[0] == "manifest.json" and f"evidence/{plan}/{sha}" in names
-    assert manifest["counts"] == before and manifest["schema_revision"] == "0019"
+    assert manifest["counts"] == before and manifest["schema_revision"] == "0021"
     assert manifest["counts"]["org_audit_record"] > 0
 
     monkeypatch.setenv("PLANFLOW_EVIDENCE_DIR", str(restored_evidence))

@@ -87,6 +87,20 @@ def notices(pf: Planflow, plan_id: int, kind: str) -> dict[str, dict[str, object
         return out
 
 
+def all_notices_now(pf: Planflow, plan_id: int) -> dict[str, int]:
+    """username -> how many notifications of the plan were written now, of any kind."""
+    names = pf.user_names()
+    counts: dict[str, int] = {}
+    with pf.session() as s:
+        for n in s.exec(
+            select(Notification).where(
+                Notification.plan_id == plan_id, Notification.created_at == pf.clock.now()
+            )
+        ):
+            counts[names[n.user_id]] = counts.get(names[n.user_id], 0) + 1
+    return counts
+
+
 # -- reminders and escalation -----------------------------------------------------------
 
 
@@ -122,9 +136,14 @@ def test_an_overdue_review_escalates_once_to_the_next_unit_up(
     assert trail(pf, plan_id)[-2:] == ["remind", "escalate"]
     assert notices(pf, plan_id, "remind") == {}
     told = notices(pf, plan_id, "escalate")
-    # The next reviewer up, and the original assignees kept informed.
-    assert set(told) == {"fed_reviewer", "reviewer", "reviewer2"}
+    # "Escalated to you" goes to the next reviewer up only; the original assignees
+    # are told it was escalated away from them (they may still act), once each.
+    assert set(told) == {"fed_reviewer"}
     assert (told["fed_reviewer"]["level"], told["fed_reviewer"]["unit"]) == (1, "fed")
+    away = notices(pf, plan_id, "escalated_away")
+    assert set(away) == {"reviewer", "reviewer2"}
+    assert (away["reviewer"]["level"], away["reviewer"]["to_unit"]) == (1, "fed")
+    assert all_notices_now(pf, plan_id) == {"fed_reviewer": 1, "reviewer": 1, "reviewer2": 1}
     plan = stored_plan(pf, plan_id)
     assert (plan.task_level, plan.task_escalated_unit_id, plan.task_unit_id) == (
         1,

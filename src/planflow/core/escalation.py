@@ -7,8 +7,11 @@ of the task's timeline. The service then applies the outcome through the
 one transition path. Nothing here touches storage or the clock.
 
 Escalation goes to the same role at the next unit up the tree that has
-someone in it (``OrgSnapshot.escalation_unit``), one level at a time; the
-original assignees are told too, and may still act. At the top of the tree
+someone in it (``OrgSnapshot.escalation_unit``), one level at a time. The
+people there are told "escalated to you" (``escalate``); the people it left —
+the original assignees and, from the second level on, those it was escalated
+to before — are told "escalated away from you" (``escalated_away``): they may
+still act, but it is no longer only theirs. Each person gets one of the two. At the top of the tree
 the task stays where it is: the timer records that nobody is left above,
 tells the current assignees, and the remaining escalations are dropped
 from the timeline (an auto-action, if the definition has one, still runs).
@@ -51,6 +54,12 @@ class TimerOutcome:
     detail: dict[str, Any] = field(default_factory=dict)
     #: The notification kind for the recipients (None: nobody is told).
     notify_kind: str | None = None
+    #: Who the task was escalated away from (told with ``ESCALATED_AWAY``).
+    away: tuple[int, ...] = ()
+
+
+#: The notification of the people an escalation left (they may still act).
+ESCALATED_AWAY = "escalated_away"
 
 
 def timer_outcome(
@@ -98,8 +107,9 @@ def timer_outcome(
             "escalate",
         )
     following = next_effect(timer, task.due_at, calendar, after=Effect(at, "escalate", level))
-    original = org.holders(task.role, task.unit_id) if task.unit_id is not None else frozenset()
-    people = (org.holders(task.role, target) | original) & org.active_users
+    people = org.holders(task.role, target) & org.active_users
+    # A person who holds the role at the target too is told it came to them, once.
+    left = set(_current_assignees(task, org)) - people
     detail = {
         "due_at": due,
         "level": level,
@@ -107,7 +117,14 @@ def timer_outcome(
         "to_unit": _code(org, target),
     }
     return TimerOutcome(
-        "escalate", level, target, tuple(sorted(people)), following, detail, "escalate"
+        "escalate",
+        level,
+        target,
+        tuple(sorted(people)),
+        following,
+        detail,
+        "escalate",
+        tuple(sorted(left)),
     )
 
 

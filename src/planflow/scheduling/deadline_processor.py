@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from planflow.core.escalation import OpenTask, effect_key, timer_outcome
+from planflow.core.escalation import ESCALATED_AWAY, OpenTask, effect_key, timer_outcome
 from planflow.core.intents import Notice, TimedEffect, TimerStep
 from planflow.core.notes import AUTO_ACTION_REFUSED, note
 from planflow.core.task_planning import Effect, next_effect
@@ -231,7 +231,7 @@ class DeadlineProcessor:
             task, timer.kind, timer.at, now, spec.timer_for(row.state), org, service.calendar
         )
         update = self._timer_update(outcome.level, outcome.escalated_unit_id, outcome.next)
-        notice = None
+        notice, away = None, None
         if outcome.notify_kind is not None:
             extra = dict(outcome.detail)
             unit = org.units.get(outcome.escalated_unit_id or row.task_unit_id or row.unit_id)
@@ -239,6 +239,8 @@ class DeadlineProcessor:
                 extra.setdefault("unit", unit.code)
                 extra["unit_name"] = unit.name
             notice = Notice(outcome.notify_kind, outcome.recipients, extra)
+            if outcome.away:
+                away = Notice(ESCALATED_AWAY, outcome.away, extra)
         return SystemEffect(
             row=row,
             action=outcome.action,
@@ -246,6 +248,7 @@ class DeadlineProcessor:
             detail=outcome.detail,
             key=effect_key(timer.kind, row.id, outcome.level, timer.at, row.version),
             notice=notice,
+            also_notices=(away,) if away is not None else (),
         )
 
     def _timer_update(

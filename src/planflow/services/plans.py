@@ -90,6 +90,8 @@ class SystemEffect:
     detail: dict[str, Any]
     key: str
     notice: Notice | None
+    #: Notices of another kind to other people (an escalation's "away from you").
+    also_notices: tuple[Notice, ...] = ()
 
 
 class PlanService:
@@ -453,6 +455,7 @@ class PlanService:
         change.detail.update(effect.detail)
         change.effect_key = effect.key
         change.notice = effect.notice
+        change.also_notices = effect.also_notices
         self._commit(tx, row, change, effect.update)
         return change
 
