@@ -88,6 +88,7 @@ NOTIFICATION_KINDS = {
     "transition": lazy_gettext("Plan changed"),
     "remind": lazy_gettext("Reminder"),
     "escalate": lazy_gettext("Escalated to you"),
+    "escalated_away": lazy_gettext("Escalated away from you (you may still act)"),
     "reroute": lazy_gettext("Task moved to you"),
     "urge": lazy_gettext("Urged to act"),
     "returned": lazy_gettext("Returned to an earlier step"),

@@ -50,6 +50,8 @@ def notifications(ctx: Context, username: str, unread: bool, limit: int, mark_re
         what = p.get("action") or n.kind
         if n.kind == "escalate":
             what = f"escalated (level {p.get('level')}) to {p.get('unit')}"
+        elif n.kind == "escalated_away":
+            what = f"escalated (level {p.get('level')}) away from you to {p.get('unit')}"
         elif n.kind == "remind":
             what = f"reminder: due {p.get('due_at')}"
         elif n.kind == "reroute":
