@@ -360,14 +360,18 @@ def test_escalated_away_from_you_says_so(
     assert m.subject != render("escalate", ESCALATE, ctx(lang, labels)).subject
 
 
-HANDOVER = {**REMIND, "note": {"code": "transferred", "params": {"by": "reviewer", "to": "reviewer2"}}}
+HANDOVER = {
+    **REMIND,
+    "note": {"code": "transferred", "params": {"by": "reviewer", "to": "reviewer2"}},
+}
 
 
 @pytest.mark.parametrize(
     ("kind", "subjects"),
     [
         ("transfer", ("A task was handed over", "任务已转交", "업무가 이관되었습니다")),
-        ("add_approver", ("You are asked to approve", "请您审批（加签）", "결재 요청(결재자 추가)")),
+        ("add_approver",
+         ("You are asked to approve", "请您审批（加签）", "결재 요청(결재자 추가)")),
         ("cc", ("Copied to you", "抄送给您", "참조로 공유됨")),
         ("countersign", ("Your turn to approve", "轮到您审批", "결재 차례입니다")),
     ],

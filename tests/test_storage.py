@@ -515,6 +515,21 @@ def _insert_comment(tx: Tx, w: World) -> Check | None:
     return check
 
 
+@case("insert_event_notification")
+def _insert_event_notification(tx: Tx, w: World) -> Check | None:
+    row = {"user_id": w.chair, "plan_id": w.plan, "event_seq": 7, "kind": "transition",
+           "payload": '{"to":"submitted"}', "created_at": T2}  # fmt: skip
+    # The same event to the same person twice (two writers, say): one row.
+    tx.run_many(ps.INSERT_EVENT_NOTIFICATION, [row, {**row, "kind": "cc"}])
+
+    def check() -> None:
+        [n] = w.rows(Notification, Notification.plan_id == w.plan)
+        assert (n.user_id, n.event_seq, n.kind) == (w.chair, 7, "transition")
+        assert (n.email_status, n.email_attempts) == ("pending", 0)
+
+    return check
+
+
 def test_every_statement_has_a_case() -> None:
     assert {s.name for s in ps.ALL_STATEMENTS} == set(CASES)
     assert len({s.name for s in ps.ALL_STATEMENTS}) == len(ps.ALL_STATEMENTS)

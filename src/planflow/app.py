@@ -56,12 +56,12 @@ from planflow.facade.webhooks import WebhooksAPI
 from planflow.integrations.webhooks import resolve
 from planflow.services import simulation
 from planflow.services.accounts import Accounts
-from planflow.services.email_preferences import EmailPreferences
 from planflow.services.admin_directory import AdminDirectory
 from planflow.services.api_tokens import ApiTokens
 from planflow.services.bulk import Bulk
 from planflow.services.changes import Change
 from planflow.services.content import PlanContentService
+from planflow.services.email_preferences import EmailPreferences
 from planflow.services.execution import ExecutionService
 from planflow.services.feed_tokens import FeedTokens
 from planflow.services.gestures import Gestures, acted_on_fact

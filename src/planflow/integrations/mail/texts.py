@@ -58,7 +58,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "until it ends; nothing waits for you."
         ),
         "countersign.subject": "Your turn to approve: “{title}”",
-        "countersign.lead": "The plan “{title}” in the state “{state}” now waits for your approval.",
+        "countersign.lead": (
+            "The plan “{title}” in the state “{state}” now waits for your approval."
+        ),
         "generic.subject": "News about “{title}”",
         "generic.lead": "There is news about the plan “{title}” ({kind}).",
         "digest.subject_one": "Daily summary for {day}: 1 notification",
@@ -177,7 +179,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "종료될 때까지 열람할 수 있으며 처리할 일은 없습니다."
         ),
         "countersign.subject": "결재 차례입니다: 계획 ‘{title}’",
-        "countersign.lead": "‘{state}’ 상태인 계획 ‘{title}’이(가) 회원님의 결재를 기다리고 있습니다.",
+        "countersign.lead": (
+            "‘{state}’ 상태인 계획 ‘{title}’이(가) 회원님의 결재를 기다리고 있습니다."
+        ),
         "urge.subject": "처리 독촉: 계획 ‘{title}’",
         "urge.lead": (
             "{actor} 님이 ‘{state}’ 상태에서 회원님을 기다리고 있는 계획 ‘{title}’의 "
