@@ -41,6 +41,9 @@ class OpenTask:
     escalated_unit_id: int | None
     level: int
     due_at: datetime | None
+    #: The people who hold the task personally and have not decided yet (a
+    #: transfer, added approvers: ``core.handover``); None when it is held by role.
+    held_by: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -138,10 +141,15 @@ def effect_key(kind: str, plan_id: int, level: int, at: datetime, version: int) 
 
 
 def _current_assignees(task: OpenTask, org: OrgSnapshot) -> tuple[int, ...]:
+    """Who holds the task now: its personal holders (else the role where it waits),
+    and the role where it was escalated to."""
     people: set[int] = set()
-    for unit in (task.unit_id, task.escalated_unit_id):
-        if unit is not None:
-            people |= org.holders(task.role, unit)
+    if task.held_by is not None:
+        people |= task.held_by
+    elif task.unit_id is not None:
+        people |= org.holders(task.role, task.unit_id)
+    if task.escalated_unit_id is not None:
+        people |= org.holders(task.role, task.escalated_unit_id)
     return tuple(sorted(people & org.active_users))
 
 

@@ -662,9 +662,11 @@ _NO_PARTS = TaskParts()
 
 
 def _countersigns(spec: WorkflowSpec, parts: TaskParts, decision: Decision, actor_id: int) -> bool:
-    """Whether a decision only completes the actor's part of a shared task."""
+    """Whether a decision only completes the actor's part of a shared task (a
+    reviewer above, acting on an escalated task, decides for all of it)."""
     return (
         parts.personal
+        and any(p.user_id == actor_id for p in parts.parts)
         and decision.changes_state
         and not handover.is_return(spec, decision.transition)
         and not parts.last_to_decide(actor_id)
