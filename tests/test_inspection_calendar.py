@@ -406,3 +406,39 @@ def test_notes_are_trimmed_and_keep_their_lines(pf: Planflow, org: object) -> No
     )
     [score] = pf.inspections.current(plan_id).scores  # type: ignore[union-attr]
     assert score.inspector_note == "first line\nsecond\tline"
+
+
+# -- the branch is told ---------------------------------------------------------------------
+
+
+def branch_told(pf: Planflow, plan_id: int, kind: str) -> set[str]:
+    return {
+        username
+        for username in ("chair_a", "drafter_a", "inspector", "officer", "chair_b")
+        for n in pf.inbox.notifications(username)
+        if n.plan_id == plan_id and n.kind == kind
+    }
+
+
+def test_the_branch_is_told_when_its_inspection_is_scheduled_and_its_visit_set(
+    pf: Planflow, org: object
+) -> None:
+    plan_id = scheduled(pf)
+    # Scheduling (the definition's notify:): the chair and the drafter of the branch.
+    scheduled_told = {
+        u
+        for u in ("chair_a", "drafter_a")
+        for n in pf.inbox.notifications(u)
+        if n.plan_id == plan_id and n.payload.get("action") == "schedule_inspection"
+    }
+    assert scheduled_told == {"chair_a", "drafter_a"}
+    cal_of(pf).set_visit_date(plan_id, pf.user_id("inspector"), date(2027, 2, 14))
+    assert branch_told(pf, plan_id, "visit_planned") == {"chair_a", "drafter_a"}
+    [note] = [n for n in pf.inbox.notifications("chair_a") if n.kind == "visit_planned"]
+    assert (note.payload["visit_date"], note.payload["previous"]) == ("2027-02-14", None)
+    cal_of(pf).set_visit_date(plan_id, pf.user_id("inspector"), date(2027, 2, 16))
+    moved = [n for n in pf.inbox.notifications("chair_a") if n.kind == "visit_planned"]
+    assert (moved[0].payload["visit_date"], moved[0].payload["previous"]) == (
+        "2027-02-16",
+        "2027-02-14",
+    )

@@ -387,3 +387,20 @@ def test_handover_notices_have_their_own_subject_in_each_language(
         assert generic not in m.body, (lang, m.body)
     # The note says who handed it to whom, in the reader's language.
     assert "reviewer2" in render("transfer", HANDOVER, ctx("en", labels)).body
+
+
+@pytest.mark.parametrize(
+    ("lang", "subject", "lead"),
+    [
+        ("en", "Inspection visit date set: “Branch A plan”", "is set for 2027-02-14"),
+        ("zh", "检查验收日期已确定：计划「Branch A plan」", "日期定为 2027-02-14"),
+        ("ko", "점검 방문일 확정: 계획 ‘Branch A plan’", "2027-02-14(으)로 정해졌습니다"),
+    ],
+)
+def test_the_visit_date_set_for_the_branch(
+    labels: RegistryLabels, lang: str, subject: str, lead: str
+) -> None:
+    payload = {**REMIND, "visit_date": "2027-02-14", "previous": None}
+    m = render("visit_planned", payload, ctx(lang, labels))
+    assert m.subject == f"[planflow] {subject}"
+    assert lead in m.body

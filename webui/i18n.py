@@ -96,6 +96,7 @@ NOTIFICATION_KINDS = {
     "add_approver": lazy_gettext("Added as an approver"),
     "countersign": lazy_gettext("Your turn to approve"),
     "cc": lazy_gettext("Copied to you"),
+    "visit_planned": lazy_gettext("Inspection visit date set"),
 }
 
 

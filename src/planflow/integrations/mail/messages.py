@@ -255,6 +255,15 @@ def _summary(
         headline = t[f"{kind}.subject"].format(title=title)
         lead = t[f"{kind}.lead"].format(title=title, state=where)
         fields.append(("field.note", _note(p, lang, ctx, workflow)))
+    elif kind == "visit_planned":  # the branch hears when its inspector will come
+        day = _str(p.get("visit_date"))
+        headline = t["visit_planned.subject"].format(title=title)
+        lead = (
+            t["visit_planned.lead"].format(title=title, day=day)
+            if day
+            else t["visit_planned.unplanned"].format(title=title)
+        )
+        fields.append(("field.state", state("state")))
     elif kind == "reroute":  # the task followed its unit to a new place in the tree
         unit = _unit(p) or t["none"]
         headline = t["reroute.subject"].format(title=title)

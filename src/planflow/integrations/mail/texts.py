@@ -45,6 +45,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "The plan “{title}” is overdue in the state “{state}” and has been escalated "
             "to {unit} (level {level}). You may still act on it."
         ),
+        "visit_planned.subject": "Inspection visit date set: “{title}”",
+        "visit_planned.lead": "The inspection visit for the plan “{title}” is set for {day}.",
+        "visit_planned.unplanned": "The inspection visit for the plan “{title}” is no longer set.",
         "transfer.subject": "A task was handed over: “{title}”",
         "transfer.lead": "The task on the plan “{title}” in the state “{state}” was handed over.",
         "add_approver.subject": "You are asked to approve: “{title}”",
@@ -102,6 +105,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "计划「{title}」在“{state}”状态已超过期限，已上报至{unit}（第 {level} 级）。"
             "您仍可继续办理。"
         ),
+        "visit_planned.subject": "检查验收日期已确定：计划「{title}」",
+        "visit_planned.lead": "计划「{title}」的现场检查验收日期定为 {day}。",
+        "visit_planned.unplanned": "计划「{title}」的现场检查验收日期已取消，待重新确定。",
         "transfer.subject": "任务已转交：计划「{title}」",
         "transfer.lead": "计划「{title}」在“{state}”状态的待办任务已转交。",
         "add_approver.subject": "请您审批（加签）：计划「{title}」",
@@ -166,6 +172,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "계획 ‘{title}’이(가) ‘{state}’ 상태에서 기한을 넘겨 {unit}(으)로 "
             "상향 보고되었습니다({level}단계). 회원님도 계속 처리할 수 있습니다."
         ),
+        "visit_planned.subject": "점검 방문일 확정: 계획 ‘{title}’",
+        "visit_planned.lead": "계획 ‘{title}’의 점검 방문일이 {day}(으)로 정해졌습니다.",
+        "visit_planned.unplanned": "계획 ‘{title}’의 점검 방문일이 취소되었습니다.",
         "transfer.subject": "업무가 이관되었습니다: 계획 ‘{title}’",
         "transfer.lead": "‘{state}’ 상태인 계획 ‘{title}’의 업무가 이관되었습니다.",
         "add_approver.subject": "결재 요청(결재자 추가): 계획 ‘{title}’",
