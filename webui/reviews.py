@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext  # type: ignore[import-untyped]
+from werkzeug.wrappers import Response
 
-from planflow.errors import PlanflowError, ValidationError
+from planflow.core.ids import MAX_ID
+from planflow.errors import NotFound, PlanflowError, ValidationError
 from planflow.services.bulk import MAX_BULK
 from planflow.views import BulkOutcome
 
@@ -69,6 +72,30 @@ def index() -> str:
         oversees=queue.oversees,
         now=now,
     )
+
+
+@bp.route("/open/<int(max=2147483647):plan_id>", methods=["POST"])
+def open_task(plan_id: int) -> Response:
+    """The queue's "Review" button: opening the task starts it where the definition
+    says so (``on_open:``, e.g. start review), through the one transition path;
+    then the plan page. A POST, because it may change the plan; the version the
+    queue showed keeps a plan changed since from being started blindly."""
+    # CSRFProtect has checked the token the queue's form sent with the button.
+    seen = request.form.get("version", type=int)
+    if seen is None or not 0 <= seen <= MAX_ID:
+        # No version, or garbage: the page opens and nothing is started blindly.
+        return redirect(url_for("plans.detail", plan_id=plan_id))
+    try:
+        started = planflow().open_task(plan_id, me().username, seen)
+    except NotFound:
+        abort(404)
+    if started is not None:
+        spec = spec_of(planflow(), planflow().plan(plan_id))
+        flash(
+            gettext("You started: %(state)s.", state=state_label(spec, started.to_state)),
+            "info",
+        )
+    return redirect(url_for("plans.detail", plan_id=plan_id))
 
 
 _ITEM = re.compile(r"^([1-9][0-9]{0,9})@([0-9]{1,10})$")
