@@ -21,6 +21,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext  # type: ignore[import-untyped]
 from werkzeug.wrappers import Response
 
+from planflow.app import Planflow
 from planflow.core.ids import MAX_ID
 from planflow.errors import NotFound, PlanflowError, ValidationError
 from planflow.services.bulk import MAX_BULK
@@ -30,7 +31,7 @@ from .access import current_org
 from .codes import ERRORS
 from .errors import describe, status_of
 from .forms import BulkForm
-from .i18n import state_label
+from .i18n import current_language, state_label
 from .plan_views import spec_of
 from .queue_views import queue_lines
 from .users import me, planflow, require_login
@@ -123,6 +124,23 @@ def outcome_text(outcome: BulkOutcome) -> str:
         return outcome.message
 
 
+def _return_targets(pf: Planflow, plan_ids: list[int]) -> list[tuple[str, str]]:
+    """The earlier states every selected plan may be returned to now, (state, label),
+    in the first plan's order: a bulk return to a chosen step offers only those."""
+    user, lang = me().username, current_language()
+    common: list[tuple[str, str]] | None = None
+    for plan_id in plan_ids:
+        try:
+            options = [(o.state, o.label) for o in pf.return_options(plan_id, user, lang)]
+        except PlanflowError:
+            return []
+        allowed = {state for state, _ in options}
+        common = options if common is None else [c for c in common if c[0] in allowed]
+        if not common:
+            return []
+    return common or []
+
+
 @bp.route("/bulk", methods=["POST"])
 def bulk() -> tuple[str, int]:
     """Step one: the selection and the action, to confirm with one comment."""
@@ -137,17 +155,30 @@ def bulk() -> tuple[str, int]:
             plans.append((pf.plan(plan_id, as_user=user.username), version))
         except PlanflowError:
             continue  # gone or hidden since the queue was read: not offered
+    targets = _return_targets(pf, [p.id for p, _ in plans]) if form.action.data == "return" else []
     confirmed = request.form.get("confirmed") == "1"
     if not confirmed or not plans:
-        return render_template("reviews/bulk.html", form=form, plans=plans, problem=False), 200
+        html = render_template(
+            "reviews/bulk.html", form=form, plans=plans, problem=False, targets=targets
+        )
+        return html, 200
     try:
         outcomes = pf.bulk(
-            [(p.id, v) for p, v in plans], form.action.data, user.username, form.comment.data
+            [(p.id, v) for p, v in plans],
+            form.action.data,
+            user.username,
+            form.comment.data,
+            return_to=(form.return_to.data or None) if form.action.data == "return" else None,
         )
     except ValidationError as error:
         message = describe(error)
         html = render_template(
-            "reviews/bulk.html", form=form, plans=plans, problem=True, message=message
+            "reviews/bulk.html",
+            form=form,
+            plans=plans,
+            problem=True,
+            message=message,
+            targets=targets,
         )
         return html, status_of(error)
     shown = {p.id: p for p, _ in plans}
