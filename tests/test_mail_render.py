@@ -404,3 +404,19 @@ def test_the_visit_date_set_for_the_branch(
     m = render("visit_planned", payload, ctx(lang, labels))
     assert m.subject == f"[planflow] {subject}"
     assert lead in m.body
+
+
+@pytest.mark.parametrize(
+    ("lang", "subject"),
+    [
+        ("en", "Ready to submit: “Branch A plan”"),
+        ("zh", "可以提交：计划「Branch A plan」"),
+        ("ko", "제출 준비 완료: 계획 ‘Branch A plan’"),
+    ],
+)
+def test_the_draft_ready_notice_to_the_chair(
+    labels: RegistryLabels, lang: str, subject: str
+) -> None:
+    m = render("draft_ready", {**REMIND, "state": "draft", "items": 3}, ctx(lang, labels))
+    assert m.subject == f"[planflow] {subject}"
+    assert TEXTS[lang]["draft_ready.lead"].format(title="Branch A plan") in m.body

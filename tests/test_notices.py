@@ -97,3 +97,24 @@ def test_the_migration_up_and_down(empty_database_url: str) -> None:
         assert "event_seq" not in columns
     finally:
         db.dispose()
+
+
+def test_the_chair_is_told_once_when_the_draft_becomes_ready_to_submit(
+    pf: Planflow, org: Org
+) -> None:
+    from planflow.core.content.model import PlanContent
+
+    def ready_notices() -> list[object]:
+        return [n for n in pf.inbox.notifications("chair_a") if n.kind == "draft_ready"]
+
+    plan_id = pf.create_plan(unit_code="branch_a", year=2027, title="Plan", actor="drafter_a")
+    body = PlanContent(2027).add_section("Members", key="s1")
+    pf.content.set_content(plan_id, body.add_item("s1", "Congress"), actor="drafter_a")
+    assert ready_notices() == []  # an item without a due date: not ready yet
+    ready = body.add_item("s1", "Congress", due=4)
+    pf.content.set_content(plan_id, ready, actor="drafter_a")
+    [told] = ready_notices()
+    assert (told.plan_id, told.payload["items"]) == (plan_id, 1)
+    assert [n for n in pf.inbox.notifications("drafter_a") if n.kind == "draft_ready"] == []
+    pf.content.set_content(plan_id, ready.add_item("s1", "Dues", due=6), actor="drafter_a")
+    assert len(ready_notices()) == 1  # ready already: nobody is told again

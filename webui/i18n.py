@@ -97,6 +97,7 @@ NOTIFICATION_KINDS = {
     "countersign": lazy_gettext("Your turn to approve"),
     "cc": lazy_gettext("Copied to you"),
     "visit_planned": lazy_gettext("Inspection visit date set"),
+    "draft_ready": lazy_gettext("Draft ready to submit"),
 }
 
 

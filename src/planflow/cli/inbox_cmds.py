@@ -52,6 +52,8 @@ def notifications(ctx: Context, username: str, unread: bool, limit: int, mark_re
             what = f"escalated (level {p.get('level')}) to {p.get('unit')}"
         elif n.kind == "escalated_away":
             what = f"escalated (level {p.get('level')}) away from you to {p.get('unit')}"
+        elif n.kind == "draft_ready":
+            what = "the draft is ready to submit"
         elif n.kind == "visit_planned":
             what = f"inspection visit set for {p.get('visit_date') or '(no date)'}"
         elif n.kind == "remind":

@@ -255,6 +255,9 @@ def _summary(
         headline = t[f"{kind}.subject"].format(title=title)
         lead = t[f"{kind}.lead"].format(title=title, state=where)
         fields.append(("field.note", _note(p, lang, ctx, workflow)))
+    elif kind == "draft_ready":  # the chair: the drafters have finished the draft
+        headline = t["draft_ready.subject"].format(title=title)
+        lead = t["draft_ready.lead"].format(title=title)
     elif kind == "visit_planned":  # the branch hears when its inspector will come
         day = _str(p.get("visit_date"))
         headline = t["visit_planned.subject"].format(title=title)

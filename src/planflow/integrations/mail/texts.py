@@ -45,6 +45,11 @@ TEXTS: dict[str, dict[str, str]] = {
             "The plan “{title}” is overdue in the state “{state}” and has been escalated "
             "to {unit} (level {level}). You may still act on it."
         ),
+        "draft_ready.subject": "Ready to submit: “{title}”",
+        "draft_ready.lead": (
+            "The draft of the plan “{title}” now has its items, each with a due date: "
+            "it is ready for you to check and submit."
+        ),
         "visit_planned.subject": "Inspection visit date set: “{title}”",
         "visit_planned.lead": "The inspection visit for the plan “{title}” is set for {day}.",
         "visit_planned.unplanned": "The inspection visit for the plan “{title}” is no longer set.",
@@ -105,6 +110,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "计划「{title}」在“{state}”状态已超过期限，已上报至{unit}（第 {level} 级）。"
             "您仍可继续办理。"
         ),
+        "draft_ready.subject": "可以提交：计划「{title}」",
+        "draft_ready.lead": "计划「{title}」的草稿已列明各项工作及完成时限，请您审阅后提交。",
         "visit_planned.subject": "检查验收日期已确定：计划「{title}」",
         "visit_planned.lead": "计划「{title}」的现场检查验收日期定为 {day}。",
         "visit_planned.unplanned": "计划「{title}」的现场检查验收日期已取消，待重新确定。",
@@ -171,6 +178,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "escalated_away.lead": (
             "계획 ‘{title}’이(가) ‘{state}’ 상태에서 기한을 넘겨 {unit}(으)로 "
             "상향 보고되었습니다({level}단계). 회원님도 계속 처리할 수 있습니다."
+        ),
+        "draft_ready.subject": "제출 준비 완료: 계획 ‘{title}’",
+        "draft_ready.lead": (
+            "계획 ‘{title}’의 초안에 항목과 항목별 기한이 모두 입력되었습니다. "
+            "검토하신 뒤 제출해 주세요."
         ),
         "visit_planned.subject": "점검 방문일 확정: 계획 ‘{title}’",
         "visit_planned.lead": "계획 ‘{title}’의 점검 방문일이 {day}(으)로 정해졌습니다.",
