@@ -175,14 +175,14 @@ def test_init_creates_an_empty_database_and_is_idempotent(
     run = make_runner(capsys)
     first = assert_ok(run("init"))
     second = assert_ok(run("init"))
-    assert first.out.startswith("database ready at schema revision 0019")
+    assert first.out.startswith("database ready at schema revision 0021")
     assert second.out == first.out
     assert assert_ok(run("plans", "list")).out == "no plans match\n"
 
 
 def test_init_on_a_migrated_database_is_idempotent(run: Cli) -> None:
     for _ in range(2):
-        assert "database ready at schema revision 0019" in assert_ok(run("init")).out
+        assert "database ready at schema revision 0021" in assert_ok(run("init")).out
 
 
 def test_database_url_option_overrides_the_environment(
