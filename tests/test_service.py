@@ -89,11 +89,12 @@ def names(pf: Planflow, user_ids: Iterable[int | None]) -> list[str | None]:
 
 
 def notified(pf: Planflow, plan_id: int) -> list[str]:
-    """Usernames notified about the plan, in the order the rows were written."""
+    """Usernames notified about the plan, in the order the rows were written (but for
+    the chair's "draft ready to submit", which the content edit of ``new_plan`` sends)."""
     with pf.session() as s:
         rows = s.exec(
             select(Notification.user_id)
-            .where(Notification.plan_id == plan_id)
+            .where(Notification.plan_id == plan_id, Notification.kind != "draft_ready")
             .order_by(col(Notification.id))
         ).all()
     return [n for n in names(pf, list(rows)) if n is not None]
@@ -438,7 +439,11 @@ def test_submit_notifies_the_union_reviewers_only(pf: Planflow, org) -> None:
     pf.fire(plan_id, "submit", "chair_a")
     assert sorted(notified(pf, plan_id)) == ["reviewer", "reviewer2"]
     with pf.session() as s:
-        note = s.exec(select(Notification).where(Notification.plan_id == plan_id)).first()
+        note = s.exec(
+            select(Notification).where(
+                Notification.plan_id == plan_id, Notification.kind == "transition"
+            )
+        ).first()
         assert note is not None
         assert (note.kind, note.email_status, note.read_at) == ("transition", "pending", None)
         payload = json.loads(note.payload)
@@ -470,6 +475,10 @@ def test_notifications_skip_inactive_users(pf: Planflow, org) -> None:
 def test_no_notification_for_a_non_transition_change(pf: Planflow, org) -> None:
     plan_id = new_plan(pf)  # create + edit_content
     assert notified(pf, plan_id) == []
+    # Only the edit that made the draft ready tells the chair so, once.
+    with pf.session() as s:
+        rows = s.exec(select(Notification.user_id, Notification.kind)).all()
+    assert [(names(pf, [u])[0], k) for u, k in rows] == [("chair_a", "draft_ready")]
 
 
 # -- committee 2-of-3 --------------------------------------------------------------------------
