@@ -150,7 +150,8 @@ def set_user(pf: Planflow, username: str, **values: Any) -> None:
 
 
 def submitted_plan(pf: Planflow, title: str = "Branch A plan") -> int:
-    """A plan of branch_a submitted by its chair: the union reviewers are notified."""
+    """A plan of branch_a written and submitted by its chair: the union reviewers are
+    notified (the chair's own edit tells nobody the draft is ready)."""
     plan_id = pf.create_plan(
         unit_code="branch_a", year=2027, title=title, actor="drafter_a", workflow="annual_plan"
     )
@@ -158,7 +159,7 @@ def submitted_plan(pf: Planflow, title: str = "Branch A plan") -> int:
     content = PlanContent.from_dict(
         {"sections": [{"key": "s1", "title": "Members", "items": items}]}, year=2027
     )
-    pf.content.set_content(plan_id, content, actor="drafter_a", expected_version=None)
+    pf.content.set_content(plan_id, content, actor="chair_a", expected_version=None)
     pf.fire(plan_id, "submit", "chair_a")
     return plan_id
 
