@@ -379,6 +379,9 @@ class BulkForm(PlanflowForm):
     plans come as ``plan`` fields, ``ID@VERSION`` each (``webui.reviews``)."""
 
     action = StringField(validators=[InputRequired(), Regexp(r"^(approve|return)$")])
+    #: A return to a chosen earlier state (empty: the definition's own return); the
+    #: library refuses a state a plan's definition does not allow, plan by plan.
+    return_to = StringField(validators=[Optional()])
     comment = TextAreaField(
         _l("Comment or reason"),
         filters=[_strip],

@@ -90,6 +90,7 @@ NOTIFICATION_KINDS = {
     "transition": lazy_gettext("Plan changed"),
     "remind": lazy_gettext("Reminder"),
     "escalate": lazy_gettext("Escalated to you"),
+    "escalated_away": lazy_gettext("Escalated away from you (you may still act)"),
     "reroute": lazy_gettext("Task moved to you"),
     "urge": lazy_gettext("Urged to act"),
     "returned": lazy_gettext("Returned to an earlier step"),
@@ -99,6 +100,8 @@ NOTIFICATION_KINDS = {
     "cc": lazy_gettext("Copied to you"),
     "delegation_starts": lazy_gettext("A delegation starts"),
     "delegation_ends": lazy_gettext("A delegation has ended"),
+    "visit_planned": lazy_gettext("Inspection visit date set"),
+    "draft_ready": lazy_gettext("Draft ready to submit"),
 }
 
 

@@ -2,20 +2,23 @@
 
 Their open tasks (the plans whose open task they hold the role for, where it
 waits or where it was escalated to) and their in-app notifications
-(``services.inbox``).
+(``services.inbox``), and how they want notifications e-mailed
+(``services.email_preferences``).
 """
 
 from __future__ import annotations
 
 from planflow.facade.names import Names
+from planflow.services.email_preferences import EmailPreferences
 from planflow.services.inbox import Inbox
 from planflow.views import NotificationEntry, TaskEntry
 
 
 class InboxAPI:
-    def __init__(self, inbox: Inbox, names: Names) -> None:
+    def __init__(self, inbox: Inbox, names: Names, preferences: EmailPreferences) -> None:
         self.inbox = inbox
         self.names = names
+        self.preferences = preferences
 
     def tasks(self, username: str, limit: int = 500) -> list[TaskEntry]:
         """The user's open tasks, escalated and overdue first, then by due date."""
@@ -44,3 +47,12 @@ class InboxAPI:
         """Mark the user's notifications read (all when ``notification_ids`` is None);
         an id that is not theirs is ``NotFound``. Returns how many were marked."""
         return self.inbox.mark_read(self.names.user_id(username), notification_ids)
+
+    def email_preference(self, username: str) -> str:
+        """``immediately``, ``digest`` (one e-mail a day) or ``off``."""
+        return self.preferences.get(self.names.user_id(username))
+
+    def set_email_preference(self, username: str, preference: str) -> str:
+        """Choose how notifications are e-mailed; another value is refused
+        (``unknown_email_preference``). Returns the stored choice."""
+        return self.preferences.set(self.names.user_id(username), preference)

@@ -183,6 +183,9 @@ class TransitionSpec:
     #: Roles (resolved like ``actor``) copied on the plan when it is taken (抄送):
     #: told, and may read the plan until it ends.
     cc: tuple[RoleRef, ...] = ()
+    #: Fired when the task's holder opens the plan from their queue (``start_review``):
+    #: opening the task starts it, without an extra tap (``Planflow.open_task``).
+    on_open: bool = False
 
     def answers_to(self, action: str) -> bool:
         return action == self.trigger or action in self.aliases
