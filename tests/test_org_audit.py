@@ -70,7 +70,7 @@ def _migrate(pf: Planflow, boss: int, tmp_path: Path) -> None:
     )
     later = Planflow(pf.db.url, clock=pf.clock, workflows_dir=folder)
     try:
-        migration = plan_migration(later.service, "annual_plan", 4, 5, {})
+        migration = plan_migration(later.service, "annual_plan", 5, 6, {})
         assert [m.plan_id for m in migration.moves] == [plan]
         assert apply_migration(later.service, migration, boss) == 1
     finally:

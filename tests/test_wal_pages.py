@@ -25,21 +25,28 @@ ALLOWED = {
     "create": {"plan", "audit_record", "ix_plan_unit_year"},
     "submit": {
         "plan", "audit_record", "ix_plan_task", "ix_plan_timer", "plan_revision",
-        "notification", "ix_notification_user", "ux_notification_event",
+        "notification", "ix_notification_user",
+        "ux_notification_event",
     },
     "start_review": {"plan", "audit_record"},
     # annual_plan copies the officer above on an approval (``cc:`` on approve).
     "approve": {
-        "plan", "audit_record", "ix_plan_task", "notification", "ix_notification_user", "ux_notification_event",
+        "plan", "audit_record", "ix_plan_task", "notification", "ix_notification_user",
+        "ux_notification_event",
         "plan_cc", "ix_plan_cc_user", "sqlite_autoindex_plan_cc_1",
     },
     "schedule_inspection": {
-        "plan", "audit_record", "ix_plan_task", "notification", "ix_notification_user", "ux_notification_event",
+        "plan", "audit_record", "ix_plan_task", "notification", "ix_notification_user",
+        "ux_notification_event",
     },
     "inspect": {"plan", "audit_record"},
-    "accept": {"plan", "audit_record", "ix_plan_task", "notification", "ix_notification_user", "ux_notification_event"},
+    "accept": {
+        "plan", "audit_record", "ix_plan_task", "notification", "ix_notification_user",
+        "ux_notification_event",
+    },
     "return_for_revision": {
-        "plan", "audit_record", "ix_plan_task", "notification", "ix_notification_user", "ux_notification_event",
+        "plan", "audit_record", "ix_plan_task", "notification", "ix_notification_user",
+        "ux_notification_event",
     },
     "resubmit": {
         "plan", "audit_record", "ix_plan_task", "plan_revision", "notification",
