@@ -125,12 +125,15 @@ def verify(
             problems.append(f"plan {plan_id}: escalation record {got_record} != {want_record}")
             break
 
-    # The reviewer at the next unit up, and the union's own kept informed: once each.
+    # The reviewer at the next unit up ("escalated to you"), and the union's own
+    # told it was escalated away from them (they may still act): once each.
     told = sorted((p, u, k) for p, u, k in notices)
     meant = sorted(
-        (p, u, "escalate")
-        for p in expected
-        for u in {org.fed_reviewer, org.union_reviewer[org.union_of[org.branch_of(p)]]}
+        [(p, org.fed_reviewer, "escalate") for p in expected]
+        + [
+            (p, org.union_reviewer[org.union_of[org.branch_of(p)]], "escalated_away")
+            for p in expected
+        ]
     )
     if told != meant:
         fed = {p for p, u, k in told if u == org.fed_reviewer and k == "escalate"}

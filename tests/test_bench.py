@@ -191,6 +191,8 @@ def test_w1_definition_is_the_shipped_annual_plan_without_the_sheet_guards() -> 
         "inspect": ["inspection_recorded"],
         "accept": ["inspection_passed"],
     }
+    # Everything else as shipped (the branch told of its inspection round included):
+    # W1 measures the product's lifecycle, not a cheaper one.
     assert ours.transitions == tuple(
         replace(t, guards=tuple(g for g in t.guards if g.name not in SHEET_GUARDS))
         for t in shipped.transitions

@@ -175,14 +175,14 @@ def test_init_creates_an_empty_database_and_is_idempotent(
     run = make_runner(capsys)
     first = assert_ok(run("init"))
     second = assert_ok(run("init"))
-    assert first.out.startswith("database ready at schema revision 0020")
+    assert first.out.startswith("database ready at schema revision 0021")
     assert second.out == first.out
     assert assert_ok(run("plans", "list")).out == "no plans match\n"
 
 
 def test_init_on_a_migrated_database_is_idempotent(run: Cli) -> None:
     for _ in range(2):
-        assert "database ready at schema revision 0020" in assert_ok(run("init")).out
+        assert "database ready at schema revision 0021" in assert_ok(run("init")).out
 
 
 def test_database_url_option_overrides_the_environment(
@@ -424,7 +424,7 @@ def test_plans_show(run: Cli, demo: list[PlanLine]) -> None:
     plan = plan_in(demo, "archived")
     out = assert_ok(run("plans", "show", str(plan.id))).out.splitlines()
     assert out[0] == f"plan {plan.id}: {plan.title}"
-    assert out[1] == f"  year {YEAR}, workflow annual_plan@4"
+    assert out[1] == f"  year {YEAR}, workflow annual_plan@5"
     assert out[2].startswith(f"  state archived, version {plan.version}, revision 1, 16 item(s)")
     assert out[3] == "  trail:"
     actions = [line.split()[4] for line in out[4:]]
@@ -515,14 +515,14 @@ def test_audit_checkpoint(run: Cli, demo: list[PlanLine]) -> None:
 
 def test_workflows_list(run: Cli) -> None:
     lines = assert_ok(run("workflows", "list")).out.splitlines()
-    assert [ln.split()[0] for ln in lines] == ["annual_plan@4", "committee_plan@4"]
+    assert [ln.split()[0] for ln in lines] == ["annual_plan@5", "committee_plan@5"]
     assert str(WORKFLOWS / "annual_plan.yaml") in lines[0]
 
 
 def test_workflows_show_annual_plan(run: Cli) -> None:
     spec = load_definition(WORKFLOWS / "annual_plan.yaml")
     out = assert_ok(run("workflows", "show", "annual_plan")).out
-    assert out.startswith("annual_plan@4: Annual work plan\nstates:\n")
+    assert out.startswith("annual_plan@5: Annual work plan\nstates:\n")
     for state in spec.states:
         assert f"  {state.name:26} {state.label.get('en')}" in out
     for t in spec.transitions:
@@ -535,9 +535,9 @@ def test_workflows_validate_valid_files(run_offline: Cli) -> None:
     paths = [str(WORKFLOWS / "annual_plan.yaml"), str(WORKFLOWS / "committee_plan.yaml")]
     result = assert_ok(run_offline("workflows", "validate", *paths))
     assert result.out.splitlines()[0] == (
-        f"{paths[0]}: OK (annual_plan@4, 11 states, 14 transitions)"
+        f"{paths[0]}: OK (annual_plan@5, 11 states, 14 transitions)"
     )
-    assert result.out.splitlines()[1].startswith(f"{paths[1]}: OK (committee_plan@4, ")
+    assert result.out.splitlines()[1].startswith(f"{paths[1]}: OK (committee_plan@5, ")
     assert result.err == ""
 
 

@@ -269,7 +269,7 @@ def test_form_input_is_normalised() -> None:
     assert content.sections[0].title == "Finance"
     assert (first.text, first.owner_unit, first.due) == ("Collect dues\nin full", None, 4)
     assert first.target == ItemTarget("dues", ">=", 99.5, "%")
-    assert first.target.describe() == "dues >= 99.5 %"
+    assert first.target.describe() == "dues at least 99.5 %"
     assert second.due == date(2024, 12, 31)
 
 
@@ -800,9 +800,9 @@ def test_an_item_holds_several_targets_in_order_and_round_trips() -> None:
     content = PlanContent.from_dict(_one_item(targets=targets), year=YEAR)
     item = content.sections[0].items[0]
     assert [t.describe() for t in item.targets] == [
-        "qualified >= 100 %",
-        "advanced > 60 %",
-        "model >= 20 %",
+        "qualified at least 100 %",
+        "advanced more than 60 %",
+        "model at least 20 %",
     ]
     assert item.target == item.targets[0]
     again = PlanContent.from_dict(json.loads(content.canonical_json()), year=YEAR)

@@ -378,8 +378,8 @@ def test_run_with_a_version_too_large_fails_with_one_line(
     for source in WORKFLOWS.glob("*.yaml"):
         text = source.read_text(encoding="utf-8")
         if source.name == "annual_plan.yaml":
-            assert "\nversion: 4\n" in text
-            text = text.replace("\nversion: 4\n", "\nversion: 2147483648\n")
+            assert "\nversion: 5\n" in text
+            text = text.replace("\nversion: 5\n", "\nversion: 2147483648\n")
         (folder / source.name).write_text(text, encoding="utf-8")
     monkeypatch.setenv("PLANFLOW_WORKFLOWS_DIR", str(folder))
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)

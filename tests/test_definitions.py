@@ -153,7 +153,7 @@ def write_tiny(directory: Path, filename: str, name: str = "tiny", version: int 
 def test_annual_plan_loads_with_its_states_and_transitions() -> None:
     path = WORKFLOWS / "annual_plan.yaml"
     spec = load_definition(path)
-    assert spec.key == "annual_plan@4"
+    assert spec.key == "annual_plan@5"
     assert spec.initial == "draft"
     assert spec.state_names == (
         *("draft", "submitted", "under_review", "returned", "approved"),
@@ -190,7 +190,7 @@ def test_annual_plan_loads_with_its_states_and_transitions() -> None:
 
 def test_committee_plan_needs_two_of_three_committee_members() -> None:
     spec = load_definition(WORKFLOWS / "committee_plan.yaml")
-    assert spec.key == "committee_plan@4"
+    assert spec.key == "committee_plan@5"
     assert spec.roles[-1] == "committee"
     review = spec.state("committee_review")
     assert review.task is not None

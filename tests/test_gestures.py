@@ -261,7 +261,7 @@ def test_urge_interval_comes_from_the_definition(
 ) -> None:
     assert pf.definition("annual_plan").urge_every_hours == 24
     text = (WORKFLOWS / "annual_plan.yaml").read_text(encoding="utf-8")
-    text = text.replace("version: 4\n", "version: 9\n", 1)
+    text = text.replace("version: 5\n", "version: 9\n", 1)
     text = text.replace("urge: {every_hours: 24}", "urge: {every_hours: 2}", 1)
     folder = tmp_path / "hourly"
     folder.mkdir()

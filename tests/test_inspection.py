@@ -241,7 +241,7 @@ def test_measured_value_missing_its_target_fails_mandatory(sheet: ScoringSheet) 
     out = evaluate(sheet, rows, today=TODAY)
     assert out.inspector_total == 100  # the inspector gave full points, the target still decides
     assert out.failed_mandatory == ("E1",)
-    assert out.target_misses == (TargetMiss("E1", "dues >= 100%", 98.0),)
+    assert out.target_misses == (TargetMiss("E1", "dues at least 100%", 98.0),)
     assert out.grade == NOT_PASSED
 
 
@@ -255,10 +255,10 @@ def test_non_mandatory_target_miss_does_not_fail(sheet: ScoringSheet) -> None:
     rows = [dataclasses.replace(r, measured=4) if r.code == "D1" else r for r in full_marks()]
     out = evaluate(sheet, rows, today=TODAY)
     assert out.failed_mandatory == ()
-    assert out.target_misses == (TargetMiss("D1", "activities >= 6", 4.0),)
+    assert out.target_misses == (TargetMiss("D1", "activities at least 6", 4.0),)
     assert out.grade == "model"
     assert out.rectification == (
-        RectificationPoint("D1", "target missed: activities >= 6 (measured 4)"),
+        RectificationPoint("D1", "target missed: activities at least 6 (measured 4)"),
     )
 
 
@@ -324,10 +324,10 @@ def test_rectification_list_and_due_date(sheet: ScoringSheet) -> None:
         RectificationPoint(
             "A1", "scored 8 of 10; inspector: only one leadership meeting on union work"
         ),
-        RectificationPoint("D1", "target missed: activities >= 6 (measured 4)"),
+        RectificationPoint("D1", "target missed: activities at least 6 (measured 4)"),
         RectificationPoint(
             "E1",
-            "mandatory criterion failed; target missed: dues >= 100% (measured 98); "
+            "mandatory criterion failed; target missed: dues at least 100% (measured 98); "
             "inspector: two months late",
         ),
     )
@@ -483,7 +483,8 @@ def test_outcome_dict_is_json_and_round_trips(sheet: ScoringSheet) -> None:
     )
     assert json.dumps(data["max_total"]) == "100.0"
     assert data["downgraded_from"] == "model"
-    assert data["target_misses"] == [{"code": "E1", "target": "dues >= 100%", "measured": 98.0}]
+    missed = {"code": "E1", "target": "dues at least 100%", "measured": 98.0}
+    assert data["target_misses"] == [missed]
     assert data["rectification_due"] == "2025-05-15"
     assert outcome_from_dict(json.loads(json.dumps(data))) == out
     capped = evaluate(

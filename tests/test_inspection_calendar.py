@@ -223,15 +223,15 @@ def test_rounds_count_the_inspect_sources_of_the_plans_own_definition(
 def test_rounds_count_the_inspect_sources_of_the_plans_own_version(
     pf: Planflow, org: object, tmp_path: Path
 ) -> None:
-    """annual_plan@5 inspects in two steps; a plan started under @4 keeps @4's rounds."""
+    """annual_plan@6 inspects in two steps; a plan started under @5 keeps @5's rounds."""
     old = scheduled(pf)
     text = TWO_STEP.read_text(encoding="utf-8")
     text = text.replace("name: two_step_inspection", "name: annual_plan")
-    text = text.replace("version: 1", "version: 5")
-    (tmp_path / "annual_plan_5.yaml").write_text(text, encoding="utf-8")
-    pf.service.registry.register(load_definition(tmp_path / "annual_plan_5.yaml"))
-    new = two_step_plan(pf, "Under version 5", workflow="annual_plan")
-    assert (stored_plan(pf, old).workflow_version, stored_plan(pf, new).workflow_version) == (4, 5)
+    text = text.replace("version: 1", "version: 6")
+    (tmp_path / "annual_plan_6.yaml").write_text(text, encoding="utf-8")
+    pf.service.registry.register(load_definition(tmp_path / "annual_plan_6.yaml"))
+    new = two_step_plan(pf, "Under version 6", workflow="annual_plan")
+    assert (stored_plan(pf, old).workflow_version, stored_plan(pf, new).workflow_version) == (5, 6)
     inspector = pf.user_id("inspector")
     cal_of(pf).set_visit_date(new, inspector, date(2027, 2, 14))
     cal_of(pf).set_visit_date(old, inspector, date(2027, 2, 15))
@@ -406,3 +406,39 @@ def test_notes_are_trimmed_and_keep_their_lines(pf: Planflow, org: object) -> No
     )
     [score] = pf.inspections.current(plan_id).scores  # type: ignore[union-attr]
     assert score.inspector_note == "first line\nsecond\tline"
+
+
+# -- the branch is told ---------------------------------------------------------------------
+
+
+def branch_told(pf: Planflow, plan_id: int, kind: str) -> set[str]:
+    return {
+        username
+        for username in ("chair_a", "drafter_a", "inspector", "officer", "chair_b")
+        for n in pf.inbox.notifications(username)
+        if n.plan_id == plan_id and n.kind == kind
+    }
+
+
+def test_the_branch_is_told_when_its_inspection_is_scheduled_and_its_visit_set(
+    pf: Planflow, org: object
+) -> None:
+    plan_id = scheduled(pf)
+    # Scheduling (the definition's notify:): the chair and the drafter of the branch.
+    scheduled_told = {
+        u
+        for u in ("chair_a", "drafter_a")
+        for n in pf.inbox.notifications(u)
+        if n.plan_id == plan_id and n.payload.get("action") == "schedule_inspection"
+    }
+    assert scheduled_told == {"chair_a", "drafter_a"}
+    cal_of(pf).set_visit_date(plan_id, pf.user_id("inspector"), date(2027, 2, 14))
+    assert branch_told(pf, plan_id, "visit_planned") == {"chair_a", "drafter_a"}
+    [note] = [n for n in pf.inbox.notifications("chair_a") if n.kind == "visit_planned"]
+    assert (note.payload["visit_date"], note.payload["previous"]) == ("2027-02-14", None)
+    cal_of(pf).set_visit_date(plan_id, pf.user_id("inspector"), date(2027, 2, 16))
+    moved = [n for n in pf.inbox.notifications("chair_a") if n.kind == "visit_planned"]
+    assert (moved[0].payload["visit_date"], moved[0].payload["previous"]) == (
+        "2027-02-16",
+        "2027-02-14",
+    )

@@ -372,7 +372,10 @@ def test_a_total_below_the_lowest_grade_requires_rectification(pf: Planflow, org
     ("fixed", "reason"),
     [
         ({"A2": 9.0}, "A2: mandatory criterion failed; scored 9 of 10"),
-        ({"E1": 10.0}, "E1: mandatory criterion failed; target missed: dues >= 100% (measured 98)"),
+        (
+            {"E1": 10.0},
+            "E1: mandatory criterion failed; target missed: dues at least 100% (measured 98)",
+        ),
     ],
 )
 def test_a_failed_mandatory_criterion_is_never_accepted(

@@ -150,7 +150,8 @@ def set_user(pf: Planflow, username: str, **values: Any) -> None:
 
 
 def submitted_plan(pf: Planflow, title: str = "Branch A plan") -> int:
-    """A plan of branch_a submitted by its chair: the union reviewers are notified."""
+    """A plan of branch_a written and submitted by its chair: the union reviewers are
+    notified (the chair's own edit tells nobody the draft is ready)."""
     plan_id = pf.create_plan(
         unit_code="branch_a", year=2027, title=title, actor="drafter_a", workflow="annual_plan"
     )
@@ -158,7 +159,7 @@ def submitted_plan(pf: Planflow, title: str = "Branch A plan") -> int:
     content = PlanContent.from_dict(
         {"sections": [{"key": "s1", "title": "Members", "items": items}]}, year=2027
     )
-    pf.content.set_content(plan_id, content, actor="drafter_a", expected_version=None)
+    pf.content.set_content(plan_id, content, actor="chair_a", expected_version=None)
     pf.fire(plan_id, "submit", "chair_a")
     return plan_id
 
@@ -800,3 +801,30 @@ def test_bad_settings_are_refused_with_a_clear_message(name: str, value: str, me
     env = {"PLANFLOW_SMTP_HOST": "mx", "PLANFLOW_MAIL_FROM": "a@b.org", name: value}
     with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
         SmtpSettings.from_env(env)
+
+
+def test_a_digest_chosen_through_the_library_goes_out_from_the_scheduler_once_a_day(
+    pf: Planflow, org, smtp, clock: FixedClock
+) -> None:
+    """The whole path a user takes: the preference set by ``pf.inbox`` (as the settings
+    page, the API and the command line do), the scheduler's tick sending the digest."""
+    from planflow.scheduling.scheduler import Scheduler
+
+    assert pf.inbox.set_email_preference("reviewer", "digest") == "digest"
+    pf.inbox.set_email_preference("reviewer2", "off")
+    submitted_plan(pf, "Plan One")
+    scheduler = Scheduler(pf, worker_id="digest-test", outbox=outbox(pf, smtp.settings()))
+    scheduler.tick()  # 08:00, the default digest hour is 07:00: today's digest goes now
+    assert smtp.recorder.recipients == ["reviewer@example.org"]
+    assert "Plan One" in smtp.recorder.to("reviewer@example.org")[0].get_content()
+    clock.set(T0.replace(hour=15))
+    submitted_plan(pf, "Plan Two")
+    scheduler.tick()
+    scheduler.tick()
+    assert len(smtp.recorder.messages) == 1  # one a day, however often the tick runs
+    clock.set(T0.replace(hour=7) + timedelta(days=1))
+    scheduler.tick()
+    scheduler.tick()
+    assert len(smtp.recorder.messages) == 2
+    assert "Plan Two" in smtp.recorder.to("reviewer@example.org")[1].get_content()
+    assert smtp.recorder.to("reviewer2@example.org") == []  # switched off

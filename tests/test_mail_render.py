@@ -341,3 +341,82 @@ def test_rendering_and_settings_are_pure() -> None:
                 if m.startswith(forbidden) or "storage" in m or "definitions" in m
             ]
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "away", "still"),
+    [
+        ("en", "Overdue and escalated above you: “Branch A plan”", "You may still act on it."),
+        ("zh", "已超期并上报至上级：计划「Branch A plan」", "您仍可继续办理。"),
+        ("ko", "기한 초과로 상급 조직에 보고됨: 계획 ‘Branch A plan’", "계속 처리할 수 있습니다"),
+    ],
+)
+def test_escalated_away_from_you_says_so(
+    labels: RegistryLabels, lang: str, away: str, still: str
+) -> None:
+    m = render("escalated_away", ESCALATE, ctx(lang, labels))
+    assert m.subject == f"[planflow] {away}"
+    assert still in m.body and "Federation (fed)" in m.body
+    assert m.subject != render("escalate", ESCALATE, ctx(lang, labels)).subject
+
+
+HANDOVER = {
+    **REMIND,
+    "note": {"code": "transferred", "params": {"by": "reviewer", "to": "reviewer2"}},
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "subjects"),
+    [
+        ("transfer", ("A task was handed over", "任务已转交", "업무가 이관되었습니다")),
+        ("add_approver",
+         ("You are asked to approve", "请您审批（加签）", "결재 요청(결재자 추가)")),
+        ("cc", ("Copied to you", "抄送给您", "참조로 공유됨")),
+        ("countersign", ("Your turn to approve", "轮到您审批", "결재 차례입니다")),
+    ],
+)  # fmt: skip
+def test_handover_notices_have_their_own_subject_in_each_language(
+    labels: RegistryLabels, kind: str, subjects: tuple[str, str, str]
+) -> None:
+    for lang, subject in zip(LANGUAGES, subjects, strict=True):
+        m = render(kind, HANDOVER, ctx(lang, labels))
+        assert m.subject.startswith(f"[planflow] {subject}"), (lang, m.subject)
+        assert "Branch A plan" in m.subject
+        generic = TEXTS[lang]["generic.lead"].format(title="Branch A plan", kind=kind)
+        assert generic not in m.body, (lang, m.body)
+    # The note says who handed it to whom, in the reader's language.
+    assert "reviewer2" in render("transfer", HANDOVER, ctx("en", labels)).body
+
+
+@pytest.mark.parametrize(
+    ("lang", "subject", "lead"),
+    [
+        ("en", "Inspection visit date set: “Branch A plan”", "is set for 2027-02-14"),
+        ("zh", "检查验收日期已确定：计划「Branch A plan」", "日期定为 2027-02-14"),
+        ("ko", "점검 방문일 확정: 계획 ‘Branch A plan’", "2027-02-14(으)로 정해졌습니다"),
+    ],
+)
+def test_the_visit_date_set_for_the_branch(
+    labels: RegistryLabels, lang: str, subject: str, lead: str
+) -> None:
+    payload = {**REMIND, "visit_date": "2027-02-14", "previous": None}
+    m = render("visit_planned", payload, ctx(lang, labels))
+    assert m.subject == f"[planflow] {subject}"
+    assert lead in m.body
+
+
+@pytest.mark.parametrize(
+    ("lang", "subject"),
+    [
+        ("en", "Ready to submit: “Branch A plan”"),
+        ("zh", "可以提交：计划「Branch A plan」"),
+        ("ko", "제출 준비 완료: 계획 ‘Branch A plan’"),
+    ],
+)
+def test_the_draft_ready_notice_to_the_chair(
+    labels: RegistryLabels, lang: str, subject: str
+) -> None:
+    m = render("draft_ready", {**REMIND, "state": "draft", "items": 3}, ctx(lang, labels))
+    assert m.subject == f"[planflow] {subject}"
+    assert TEXTS[lang]["draft_ready.lead"].format(title="Branch A plan") in m.body

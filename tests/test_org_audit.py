@@ -59,18 +59,18 @@ def boss(pf: Planflow, org: Org) -> int:
 
 
 def _migrate(pf: Planflow, boss: int, tmp_path: Path) -> None:
-    """A plan of annual_plan@4 moved to @5 by ``boss``."""
+    """A plan of annual_plan@5 moved to @6 by ``boss``."""
     plan = pf.create_plan(unit_code="branch_a", year=2027, title="A", actor="drafter_a")
     folder = tmp_path / "wf"
     folder.mkdir()
     text = (WORKFLOWS / "annual_plan.yaml").read_text(encoding="utf-8")
     (folder / "annual_plan.yaml").write_text(text, encoding="utf-8")
-    (folder / "annual_plan_v4.yaml").write_text(
-        text.replace("version: 4\n", "version: 5\n", 1), encoding="utf-8"
+    (folder / "annual_plan_v6.yaml").write_text(
+        text.replace("version: 5\n", "version: 6\n", 1), encoding="utf-8"
     )
     later = Planflow(pf.db.url, clock=pf.clock, workflows_dir=folder)
     try:
-        migration = plan_migration(later.service, "annual_plan", 4, 5, {})
+        migration = plan_migration(later.service, "annual_plan", 5, 6, {})
         assert [m.plan_id for m in migration.moves] == [plan]
         assert apply_migration(later.service, migration, boss) == 1
     finally:
@@ -165,7 +165,7 @@ ACTS: list[tuple[str, Callable[..., Any], list[tuple[str, bool]], dict[str, Any]
         "definition_migrated",
         lambda pf, _a, tmp: _migrate(pf, pf.user_id("boss"), tmp),
         [("definition_migrated", True)],
-        {"from": "annual_plan@4", "to": "annual_plan@5", "from_state": "draft"},
+        {"from": "annual_plan@5", "to": "annual_plan@6", "from_state": "draft"},
     ),
     (
         "token_created",

@@ -118,7 +118,7 @@ def test_a_plan_view_names_units_and_people(pf: Planflow, org: Any) -> None:
     plan = pf.plan(plan_id)
     assert (plan.id, plan.year, plan.title, plan.state) == (plan_id, YEAR, "Work plan", "submitted")
     assert (plan.unit.code, plan.unit.name) == ("branch_a", "Branch A 분회")
-    assert (plan.workflow, plan.workflow_version) == ("annual_plan", 4)
+    assert (plan.workflow, plan.workflow_version) == ("annual_plan", 5)
     assert (plan.created_by, plan.submitted_by, plan.revision, plan.item_count) == (
         "drafter_a",
         "chair_a",

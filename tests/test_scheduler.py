@@ -87,6 +87,20 @@ def notices(pf: Planflow, plan_id: int, kind: str) -> dict[str, dict[str, object
         return out
 
 
+def all_notices_now(pf: Planflow, plan_id: int) -> dict[str, int]:
+    """username -> how many notifications of the plan were written now, of any kind."""
+    names = pf.user_names()
+    counts: dict[str, int] = {}
+    with pf.session() as s:
+        for n in s.exec(
+            select(Notification).where(
+                Notification.plan_id == plan_id, Notification.created_at == pf.clock.now()
+            )
+        ):
+            counts[names[n.user_id]] = counts.get(names[n.user_id], 0) + 1
+    return counts
+
+
 # -- reminders and escalation -----------------------------------------------------------
 
 
@@ -122,9 +136,14 @@ def test_an_overdue_review_escalates_once_to_the_next_unit_up(
     assert trail(pf, plan_id)[-2:] == ["remind", "escalate"]
     assert notices(pf, plan_id, "remind") == {}
     told = notices(pf, plan_id, "escalate")
-    # The next reviewer up, and the original assignees kept informed.
-    assert set(told) == {"fed_reviewer", "reviewer", "reviewer2"}
+    # "Escalated to you" goes to the next reviewer up only; the original assignees
+    # are told it was escalated away from them (they may still act), once each.
+    assert set(told) == {"fed_reviewer"}
     assert (told["fed_reviewer"]["level"], told["fed_reviewer"]["unit"]) == (1, "fed")
+    away = notices(pf, plan_id, "escalated_away")
+    assert set(away) == {"reviewer", "reviewer2"}
+    assert (away["reviewer"]["level"], away["reviewer"]["to_unit"]) == (1, "fed")
+    assert all_notices_now(pf, plan_id) == {"fed_reviewer": 1, "reviewer": 1, "reviewer2": 1}
     plan = stored_plan(pf, plan_id)
     assert (plan.task_level, plan.task_escalated_unit_id, plan.task_unit_id) == (
         1,
@@ -436,3 +455,40 @@ def test_marking_someone_elses_notification_read_is_refused(pf: Planflow, org: O
     with pytest.raises(NotFound):
         pf.inbox.mark_read("fed_reviewer", [theirs])
     assert pf.inbox.notifications("reviewer")[0].read_at is None
+
+
+def test_a_personally_held_task_escalates_and_the_reviewer_above_may_decide(
+    pf: Planflow, org: Org, clock: FixedClock
+) -> None:
+    """A task handed on (transfer) is held by one person; when it is overdue it still
+    escalates: the reminder and "escalated away" go to whoever holds it now (not to
+    the reviewer who handed it on), and the reviewer above may decide for the task."""
+    plan_id = under_review(pf)
+    pf.transfer(plan_id, "reviewer", "reviewer2", "On leave.")
+    clock.set(REMIND_AT)
+    assert process(pf).run().reminded == 1
+    assert set(notices(pf, plan_id, "remind")) == {"reviewer2"}
+    clock.set(DUE_AT)
+    assert process(pf).run().escalated == 1
+    assert set(notices(pf, plan_id, "escalate")) == {"fed_reviewer"}
+    assert set(notices(pf, plan_id, "escalated_away")) == {"reviewer2"}
+    assert all_notices_now(pf, plan_id) == {"fed_reviewer": 1, "reviewer2": 1}
+    # The person holding it may still act, the one who handed it on may not.
+    assert "approve" in {o.trigger for o in pf.available_actions(plan_id, "reviewer2")}
+    assert "approve" not in {o.trigger for o in pf.available_actions(plan_id, "reviewer")}
+    assert "approve" in {o.trigger for o in pf.available_actions(plan_id, "fed_reviewer")}
+    # The reviewer above decides for the whole task, not for a part of it.
+    assert pf.fire(plan_id, "approve", "fed_reviewer").to_state == "approved"
+
+
+def test_an_added_approver_task_escalates_to_the_reviewer_above(
+    pf: Planflow, org: Org, clock: FixedClock
+) -> None:
+    plan_id = under_review(pf)
+    pf.add_approver(plan_id, "reviewer", "member1", "before")
+    clock.set(DUE_AT)
+    assert process(pf).run().escalated == 1
+    assert set(notices(pf, plan_id, "escalate")) == {"fed_reviewer"}
+    # Both who still decide on it (the added approver first, then the reviewer).
+    assert set(notices(pf, plan_id, "escalated_away")) == {"member1", "reviewer"}
+    assert pf.fire(plan_id, "approve", "fed_reviewer").to_state == "approved"

@@ -108,15 +108,18 @@ def test_three_schedulers_at_once_apply_every_effect_exactly_once(
         effects = s.exec(select(func.count()).select_from(AppliedEffect)).one()
         assert effects == REVIEWS * 4 + APPROVED
         escalation_notices = s.exec(
-            select(Notification.user_id, Notification.plan_id).where(
-                Notification.kind == "escalate"
+            select(Notification.user_id, Notification.plan_id, Notification.kind).where(
+                col(Notification.kind).in_(["escalate", "escalated_away"])
             )
         ).all()
-        # The escalation told the federation's reviewer and the union's two; the
-        # top-of-tree notice told the same three, now all assignees: twice each.
-        per_person = Counter(escalation_notices)
+        # The escalation told the federation's reviewer (escalated to you) and the
+        # union's two (escalated away from you); the top-of-tree notice told the same
+        # three, now all assignees: twice each, and "away" only to the union's.
+        per_person = Counter((user, plan) for user, plan, _ in escalation_notices)
         assert len(per_person) == REVIEWS * 3
         assert set(per_person.values()) == {2}
+        away = Counter(kind for _, _, kind in escalation_notices)["escalated_away"]
+        assert away == REVIEWS * 2
         claims = s.exec(
             select(func.count()).where(col(ScheduleFiring.claimed_by).is_not(None))
         ).one()

@@ -89,11 +89,12 @@ def names(pf: Planflow, user_ids: Iterable[int | None]) -> list[str | None]:
 
 
 def notified(pf: Planflow, plan_id: int) -> list[str]:
-    """Usernames notified about the plan, in the order the rows were written."""
+    """Usernames notified about the plan, in the order the rows were written (but for
+    the chair's "draft ready to submit", which the content edit of ``new_plan`` sends)."""
     with pf.session() as s:
         rows = s.exec(
             select(Notification.user_id)
-            .where(Notification.plan_id == plan_id)
+            .where(Notification.plan_id == plan_id, Notification.kind != "draft_ready")
             .order_by(col(Notification.id))
         ).all()
     return [n for n in names(pf, list(rows)) if n is not None]
@@ -202,7 +203,7 @@ def test_happy_path_to_accepted_with_its_audit_trail(pf: Planflow, org) -> None:
     assert dict(trail[0].detail) == {
         "title": "Branch A plan",
         "year": 2027,
-        "workflow": "annual_plan@4",
+        "workflow": "annual_plan@5",
     }
 
     report = audit_repo.verify(pf.db)
@@ -438,7 +439,11 @@ def test_submit_notifies_the_union_reviewers_only(pf: Planflow, org) -> None:
     pf.fire(plan_id, "submit", "chair_a")
     assert sorted(notified(pf, plan_id)) == ["reviewer", "reviewer2"]
     with pf.session() as s:
-        note = s.exec(select(Notification).where(Notification.plan_id == plan_id)).first()
+        note = s.exec(
+            select(Notification).where(
+                Notification.plan_id == plan_id, Notification.kind == "transition"
+            )
+        ).first()
         assert note is not None
         assert (note.kind, note.email_status, note.read_at) == ("transition", "pending", None)
         payload = json.loads(note.payload)
@@ -470,6 +475,10 @@ def test_notifications_skip_inactive_users(pf: Planflow, org) -> None:
 def test_no_notification_for_a_non_transition_change(pf: Planflow, org) -> None:
     plan_id = new_plan(pf)  # create + edit_content
     assert notified(pf, plan_id) == []
+    # Only the edit that made the draft ready tells the chair so, once.
+    with pf.session() as s:
+        rows = s.exec(select(Notification.user_id, Notification.kind)).all()
+    assert [(names(pf, [u])[0], k) for u, k in rows] == [("chair_a", "draft_ready")]
 
 
 # -- committee 2-of-3 --------------------------------------------------------------------------
@@ -691,8 +700,8 @@ def write_definition(folder: Path, *, version: int, submitted_due: int) -> Path:
     """A copy of annual_plan.yaml with another version and ``submitted`` due time."""
     text = (WORKFLOWS / "annual_plan.yaml").read_text(encoding="utf-8")
     old_task = "task: {role: reviewer, at: parent, due: {working_days: 5}}"
-    assert text.count("version: 4\n") == 1 and old_task in text
-    text = text.replace("version: 4\n", f"version: {version}\n", 1)
+    assert text.count("version: 5\n") == 1 and old_task in text
+    text = text.replace("version: 5\n", f"version: {version}\n", 1)
     text = text.replace(
         old_task, f"task: {{role: reviewer, at: parent, due: {{working_days: {submitted_due}}}}}", 1
     )
@@ -705,30 +714,30 @@ def test_old_plan_keeps_its_definition_version(
     pf: Planflow, org, database_url: str, clock: FixedClock, tmp_path: Path
 ) -> None:
     old_plan = new_plan(pf)
-    v4 = write_definition(tmp_path / "wf_v5", version=5, submitted_due=3)
+    v4 = write_definition(tmp_path / "wf_v6", version=6, submitted_due=3)
     later = Planflow(database_url, clock=clock, workflows_dir=v4)
     try:
         new = later.create_plan(unit_code="branch_b", year=2027, title="B", actor="drafter_b")
         later.content.set_content(new, content(), actor="drafter_b", expected_version=None)
-        assert stored_plan(later, new).workflow_version == 5
-        assert stored_plan(later, old_plan).workflow_version == 4
+        assert stored_plan(later, new).workflow_version == 6
+        assert stored_plan(later, old_plan).workflow_version == 5
 
         later.fire(new, "submit", "chair_b")
         later.fire(old_plan, "submit", "chair_a")
-        assert stored_plan(later, new).task_due_at == at(7)  # version 4: 3 working days
+        assert stored_plan(later, new).task_due_at == at(7)  # version 6: 3 working days
         assert stored_plan(later, old_plan).task_due_at == at(11)  # version 3: 5 working days
         assert later.fire(old_plan, "start_review", "reviewer").to_state == "under_review"
-        assert stored_plan(later, old_plan).workflow_version == 4
+        assert stored_plan(later, old_plan).workflow_version == 5
 
         by_id = {p.id: f"{p.workflow}@{p.workflow_version}" for p in later.plans().items}
-        assert by_id == {old_plan: "annual_plan@4", new: "annual_plan@5"}
+        assert by_id == {old_plan: "annual_plan@5", new: "annual_plan@6"}
         with later.session() as s:
             stored = s.exec(
                 select(WorkflowDefinition.name, WorkflowDefinition.version).order_by(
                     col(WorkflowDefinition.version)
                 )
             ).all()
-        assert [tuple(r) for r in stored] == [("annual_plan", 4), ("annual_plan", 5)]
+        assert [tuple(r) for r in stored] == [("annual_plan", 5), ("annual_plan", 6)]
         assert audit_repo.verify(later.db).ok
     finally:
         later.close()
@@ -738,13 +747,13 @@ def test_reusing_a_version_with_other_content_is_refused(
     pf: Planflow, org, database_url: str, clock: FixedClock, tmp_path: Path
 ) -> None:
     old_plan = new_plan(pf)
-    changed = write_definition(tmp_path / "wf_changed_v4", version=4, submitted_due=3)
+    changed = write_definition(tmp_path / "wf_changed_v5", version=5, submitted_due=3)
     later = Planflow(database_url, clock=clock, workflows_dir=changed)
     try:
         plans_before = later.counts()["plans"]
         with pytest.raises(DefinitionError) as info:
             later.create_plan(unit_code="branch_b", year=2027, title="B", actor="drafter_b")
-        assert "annual_plan@4 is already in use with different content" in str(info.value)
+        assert "annual_plan@5 is already in use with different content" in str(info.value)
         assert len(info.value.problems) == 1
         assert later.counts()["plans"] == plans_before
         # The running plan keeps the definition it started under (5 working days).

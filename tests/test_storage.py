@@ -139,7 +139,7 @@ def test_migrations_build_exactly_the_tables_of_tables_py(db: Database) -> None:
         assert compare_metadata(context, SQLModel.metadata) == []
         names = set(inspect(conn).get_table_names())
     assert names == set(SQLModel.metadata.tables) | {"alembic_version"}
-    assert current_revision(db) == head_revision(db) == "0020"
+    assert current_revision(db) == head_revision(db) == "0021"
 
 
 def test_upgrade_creates_and_is_idempotent(empty_database_url: str) -> None:
@@ -511,6 +511,21 @@ def _insert_comment(tx: Tx, w: World) -> Check | None:
         [c] = w.rows(Comment, Comment.plan_id == w.plan)
         assert_fields(c, item_key="i1", author_id=w.chair, body="Add a target: 100%", revision=1)
         assert_utc_equal(c.created_at, T1)
+
+    return check
+
+
+@case("insert_event_notification")
+def _insert_event_notification(tx: Tx, w: World) -> Check | None:
+    row = {"user_id": w.chair, "plan_id": w.plan, "event_seq": 7, "kind": "transition",
+           "payload": '{"to":"submitted"}', "created_at": T2}  # fmt: skip
+    # The same event to the same person twice (two writers, say): one row.
+    tx.run_many(ps.INSERT_EVENT_NOTIFICATION, [row, {**row, "kind": "cc"}])
+
+    def check() -> None:
+        [n] = w.rows(Notification, Notification.plan_id == w.plan)
+        assert (n.user_id, n.event_seq, n.kind) == (w.chair, 7, "transition")
+        assert (n.email_status, n.email_attempts) == ("pending", 0)
 
     return check
 

@@ -64,6 +64,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         delegations,
         documents,
         editor,
+        email_settings,
         feeds,
         handover,  # noqa: F401  (its routes join the plans blueprint)
         health,
@@ -89,6 +90,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(documents.bp)
     app.register_blueprint(steps.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(email_settings.bp)
     app.register_blueprint(editor.bp)
     app.register_blueprint(reviews.bp)
     app.register_blueprint(overview.bp)

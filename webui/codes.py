@@ -382,6 +382,7 @@ ERRORS: dict[str, Callable[[Params], str]] = {
     "invalid_scores": lambda p: gettext("Nothing was saved. Correct the marked fields."),
     "unknown_status": lambda p: gettext("Choose one of the options."),
     "unknown_language": lambda p: gettext("Choose one of the options."),
+    "unknown_email_preference": lambda p: gettext("Choose immediately, a daily digest or off."),
     "measured_not_number": lambda p: gettext("Give a number, e.g. 95 or 2.5."),
     # Webhooks and group robots (``core.webhooks``, ``core.robots``): the admin page.
     "webhook_url_invalid": lambda p: gettext(

@@ -47,6 +47,7 @@ from planflow.services.content import MAX_COMMENT
 
 from .accounts import MAX_PASSWORD, MIN_PASSWORD
 from .i18n import LANGUAGE_NAMES, LANGUAGES
+from .target_texts import OP_LABELS
 
 MAX_TITLE = 300
 #: What the content editor takes in one form; a plan beyond this is edited in parts.
@@ -243,7 +244,7 @@ class TargetEntryForm(Form):  # type: ignore[misc]
     metric = StringField(_l("Another target: what is measured"), filters=[_strip])
     op = SelectField(
         _l("Comparison"),
-        choices=[SelectChoice(op, op) for op in OPS],
+        choices=[SelectChoice(op, OP_LABELS[op]) for op in OPS],
         default=OPS[0],
         invalid_choice_message=CHOOSE,
     )
@@ -281,7 +282,7 @@ class ItemEntryForm(Form):  # type: ignore[misc]
     metric = StringField(_l("Target: what is measured"), filters=[_strip])
     op = SelectField(
         _l("Comparison"),
-        choices=[SelectChoice(op, op) for op in OPS],
+        choices=[SelectChoice(op, OP_LABELS[op]) for op in OPS],
         default=OPS[0],
         invalid_choice_message=CHOOSE,
     )
@@ -378,6 +379,9 @@ class BulkForm(PlanflowForm):
     plans come as ``plan`` fields, ``ID@VERSION`` each (``webui.reviews``)."""
 
     action = StringField(validators=[InputRequired(), Regexp(r"^(approve|return)$")])
+    #: A return to a chosen earlier state (empty: the definition's own return); the
+    #: library refuses a state a plan's definition does not allow, plan by plan.
+    return_to = StringField(validators=[Optional()])
     comment = TextAreaField(
         _l("Comment or reason"),
         filters=[_strip],

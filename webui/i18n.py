@@ -31,8 +31,9 @@ from flask_babel import (  # type: ignore[import-untyped]
 from flask_login import current_user  # type: ignore[import-untyped]
 from wtforms.i18n import messages_path  # type: ignore[import-untyped]
 
-from planflow.core.content.items import Item
 from planflow.core.definitions.spec import WorkflowSpec
+
+from .target_texts import criterion_target_text, describe_targets, target_text
 
 LANGUAGES = ("en", "zh", "ko")
 #: Each language named in itself, so anyone can find theirs.
@@ -89,6 +90,7 @@ NOTIFICATION_KINDS = {
     "transition": lazy_gettext("Plan changed"),
     "remind": lazy_gettext("Reminder"),
     "escalate": lazy_gettext("Escalated to you"),
+    "escalated_away": lazy_gettext("Escalated away from you (you may still act)"),
     "reroute": lazy_gettext("Task moved to you"),
     "urge": lazy_gettext("Urged to act"),
     "returned": lazy_gettext("Returned to an earlier step"),
@@ -98,6 +100,8 @@ NOTIFICATION_KINDS = {
     "cc": lazy_gettext("Copied to you"),
     "delegation_starts": lazy_gettext("A delegation starts"),
     "delegation_ends": lazy_gettext("A delegation has ended"),
+    "visit_planned": lazy_gettext("Inspection visit date set"),
+    "draft_ready": lazy_gettext("Draft ready to submit"),
 }
 
 
@@ -290,8 +294,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["when"] = format_when
     app.jinja_env.filters["due"] = format_due
     app.jinja_env.filters["targets"] = describe_targets
-
-
-def describe_targets(item: Item) -> str:
-    """An item's targets in one line, in the plan's order ("rate >= 100 %; advanced > 60 %")."""
-    return "; ".join(t.describe() for t in item.targets)
+    app.jinja_env.filters["target"] = target_text
+    app.jinja_env.globals["criterion_target"] = criterion_target_text

@@ -36,6 +36,7 @@ from .i18n import current_language
 from .inspection_forms import SheetForm, VisitForm, sheet_form
 from .inspection_month import gettext, local_tz, number
 from .plan_views import spec_of
+from .target_texts import criterion_target_text
 from .users import me, planflow
 
 PROGRESS_LABELS = {
@@ -140,10 +141,11 @@ def points(
         if p.code in misses:
             miss = misses[p.code]
             target = row.criterion.target if row is not None else None
+            said = criterion_target_text(target, lang) if target is not None else miss.target
             reasons.append(
                 gettext(
                     "target missed: %(target)s, measured %(measured)s",
-                    target=target.describe(lang) if target is not None else miss.target,
+                    target=said,
                     measured=number(miss.measured),
                 )
             )
@@ -203,7 +205,7 @@ def _target_text(sheet: ScoringSheet | None, miss: TargetMiss, lang: str) -> str
     criterion = next((c for c in sheet.criteria() if c.code == miss.code), None) if sheet else None
     if criterion is None or criterion.target is None:
         return miss.target
-    return criterion.target.describe(lang)
+    return criterion_target_text(criterion.target, lang)
 
 
 def sheet_page(

@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext  # type: ignore[import-untyped]
+from werkzeug.wrappers import Response
 
-from planflow.errors import PlanflowError, ValidationError
+from planflow.app import Planflow
+from planflow.core.ids import MAX_ID
+from planflow.errors import NotFound, PlanflowError, ValidationError
 from planflow.services.bulk import MAX_BULK
 from planflow.views import BulkOutcome
 
@@ -27,7 +31,7 @@ from .access import current_org
 from .codes import ERRORS
 from .errors import describe, status_of
 from .forms import BulkForm
-from .i18n import state_label
+from .i18n import current_language, state_label
 from .plan_views import spec_of
 from .queue_views import queue_lines
 from .users import me, planflow, require_login
@@ -75,6 +79,30 @@ def index() -> str:
     )
 
 
+@bp.route("/open/<int(max=2147483647):plan_id>", methods=["POST"])
+def open_task(plan_id: int) -> Response:
+    """The queue's "Review" button: opening the task starts it where the definition
+    says so (``on_open:``, e.g. start review), through the one transition path;
+    then the plan page. A POST, because it may change the plan; the version the
+    queue showed keeps a plan changed since from being started blindly."""
+    # CSRFProtect has checked the token the queue's form sent with the button.
+    seen = request.form.get("version", type=int)
+    if seen is None or not 0 <= seen <= MAX_ID:
+        # No version, or garbage: the page opens and nothing is started blindly.
+        return redirect(url_for("plans.detail", plan_id=plan_id))
+    try:
+        started = planflow().open_task(plan_id, me().username, seen)
+    except NotFound:
+        abort(404)
+    if started is not None:
+        spec = spec_of(planflow(), planflow().plan(plan_id))
+        flash(
+            gettext("You started: %(state)s.", state=state_label(spec, started.to_state)),
+            "info",
+        )
+    return redirect(url_for("plans.detail", plan_id=plan_id))
+
+
 _ITEM = re.compile(r"^([1-9][0-9]{0,9})@([0-9]{1,10})$")
 
 
@@ -100,6 +128,23 @@ def outcome_text(outcome: BulkOutcome) -> str:
         return outcome.message
 
 
+def _return_targets(pf: Planflow, plan_ids: list[int]) -> list[tuple[str, str]]:
+    """The earlier states every selected plan may be returned to now, (state, label),
+    in the first plan's order: a bulk return to a chosen step offers only those."""
+    user, lang = me().username, current_language()
+    common: list[tuple[str, str]] | None = None
+    for plan_id in plan_ids:
+        try:
+            options = [(o.state, o.label) for o in pf.return_options(plan_id, user, lang)]
+        except PlanflowError:
+            return []
+        allowed = {state for state, _ in options}
+        common = options if common is None else [c for c in common if c[0] in allowed]
+        if not common:
+            return []
+    return common or []
+
+
 @bp.route("/bulk", methods=["POST"])
 def bulk() -> tuple[str, int]:
     """Step one: the selection and the action, to confirm with one comment."""
@@ -114,17 +159,30 @@ def bulk() -> tuple[str, int]:
             plans.append((pf.plan(plan_id, as_user=user.username), version))
         except PlanflowError:
             continue  # gone or hidden since the queue was read: not offered
+    targets = _return_targets(pf, [p.id for p, _ in plans]) if form.action.data == "return" else []
     confirmed = request.form.get("confirmed") == "1"
     if not confirmed or not plans:
-        return render_template("reviews/bulk.html", form=form, plans=plans, problem=False), 200
+        html = render_template(
+            "reviews/bulk.html", form=form, plans=plans, problem=False, targets=targets
+        )
+        return html, 200
     try:
         outcomes = pf.bulk(
-            [(p.id, v) for p, v in plans], form.action.data, user.username, form.comment.data
+            [(p.id, v) for p, v in plans],
+            form.action.data,
+            user.username,
+            form.comment.data,
+            return_to=(form.return_to.data or None) if form.action.data == "return" else None,
         )
     except ValidationError as error:
         message = describe(error)
         html = render_template(
-            "reviews/bulk.html", form=form, plans=plans, problem=True, message=message
+            "reviews/bulk.html",
+            form=form,
+            plans=plans,
+            problem=True,
+            message=message,
+            targets=targets,
         )
         return html, status_of(error)
     shown = {p.id: p for p, _ in plans}

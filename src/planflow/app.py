@@ -40,7 +40,7 @@ from planflow.core.guard_registry import FactProvider, GuardRegistry
 from planflow.core.guards import GuardFunction
 from planflow.core.org import OrgSnapshot
 from planflow.core.state_phases import StateClasses, state_classes
-from planflow.errors import GuardFailed, NotFound, Refusal, ValidationError
+from planflow.errors import GuardFailed, NotFound, Refusal, StaleVersion, ValidationError
 from planflow.events import EventBus
 from planflow.facade.admin import AdminAPI
 from planflow.facade.content import ContentAPI
@@ -64,6 +64,7 @@ from planflow.services.bulk import Bulk
 from planflow.services.changes import Change
 from planflow.services.content import PlanContentService
 from planflow.services.delegations import Delegations
+from planflow.services.email_preferences import EmailPreferences
 from planflow.services.execution import ExecutionService
 from planflow.services.feed_tokens import FeedTokens
 from planflow.services.gestures import Gestures, acted_on_fact
@@ -203,7 +204,7 @@ class Planflow:
         #: Scoring sheets, visits, self-assessments, the calendar (``facade.inspections``).
         self.inspections = InspectionsAPI(self.services.inspections, self.names, self._reads)
         #: Tasks and notifications of one person (``facade.inbox``).
-        self.inbox = InboxAPI(self.services.inbox, self.names)
+        self.inbox = InboxAPI(self.services.inbox, self.names, EmailPreferences(self.db))
         #: Calendar feeds: secret addresses and what they show (``facade.feeds``).
         self.feeds = FeedsAPI(
             FeedTokens(self.db, self.clock),
@@ -601,6 +602,34 @@ class Planflow:
         # An action one may take oneself is taken for oneself (as ``fire`` decides).
         delegator, theirs = found
         return options + theirs, org.usernames.get(delegator)
+
+    def open_task(
+        self, plan_id: int, actor: str, expected_version: int | None = None
+    ) -> ActionResult | None:
+        """``actor`` opens the plan from their queue: if its state has an ``on_open:``
+        transition (``start_review``) that ``actor`` may fire now, it is fired, through
+        the one transition path; else nothing happens (None). A plan changed since
+        ``expected_version`` is left as it is (None): the reader sees it as it is now."""
+        with read_tx(self.db) as tx:
+            row = ps.load_plan(tx, plan_id)
+            if row is None:
+                raise NotFound("plan", plan_id)
+            # A plan the actor may not see answers like one that does not exist.
+            self._reads.check_visible(self.names.at(row.org_generation), row, plan_id, actor)
+            spec = self.service.definitions.spec_for(
+                self.db, row.workflow_name, row.workflow_version
+            )
+        opening = [t.trigger for t in spec.transitions if t.on_open and row.state in t.sources]
+        if not opening or (expected_version is not None and row.version != expected_version):
+            return None
+        ready = {o.trigger for o in self.available_actions(plan_id, actor) if o.ready}
+        for trigger in opening:
+            if trigger in ready:
+                try:
+                    return self.fire(plan_id, trigger, actor, expected_version=row.version)
+                except StaleVersion:
+                    return None  # someone else opened it first: it is started
+        return None
 
     def plan(self, plan_id: int, *, as_user: str | None = None) -> PlanView:
         """The plan as it is now; ``NotFound`` if there is none, or ``as_user`` may not see it."""

@@ -346,6 +346,12 @@ class CommentView:
     #: The revision the plan had when the comment was written.
     revision: int
     created_at: datetime
+    #: ``comment`` (written as a comment) or ``decision`` (given with a workflow action,
+    #: e.g. a return's reason; ``id`` is then the audit record's ``seq``).
+    kind: str = "comment"
+    #: For a decision: the action taken and the state it left the plan in.
+    action: str | None = None
+    state: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,9 +97,14 @@ def test_comments_revisions_diff_and_audit(api: FlaskClient, pf: Planflow) -> No
     said = api.post(f"{path}/comments", headers=officer, json={"body": "Good", "item_key": "i2"})
     assert said.status_code == 200, said.get_data(as_text=True)
     comments = api.get(f"{path}/comments", headers=officer).get_json()["items"]
-    assert [(c["author"], c["body"], c["item_key"]) for c in comments] == [
-        ("officer", "Good", "i2")
+    # The return's reason is among the comments, marked as the decision it came with.
+    assert [(c["author"], c["body"], c["item_key"], c["kind"], c["action"]) for c in comments] == [
+        ("reviewer", "More", None, "decision", "return_for_revision"),
+        ("officer", "Good", "i2", "comment", None),
     ]
+    returned = next(r for r in pf.audit_trail(plan_id) if r.action == "return_for_revision")
+    assert (comments[0]["state"], comments[0]["id"]) == (returned.to_state, returned.seq)
+    assert comments[1]["state"] is None
     revisions = api.get(f"{path}/revisions", headers=officer).get_json()["items"]
     assert [r["number"] for r in revisions] == [1, 2]
     diff = api.get(f"{path}/revisions/1/diff/2", headers=officer).get_json()
@@ -114,7 +119,7 @@ def test_comments_revisions_diff_and_audit(api: FlaskClient, pf: Planflow) -> No
     assert_problem(
         api.post(f"{path}/comments", headers=stranger, json={"body": "x"}), 404, "not_found"
     )
-    assert len(pf.content.comments(plan_id)) == 1
+    assert len(pf.content.comments(plan_id)) == 2
 
 
 def test_notifications_and_the_review_queue(api: FlaskClient, pf: Planflow) -> None:

@@ -374,5 +374,5 @@ def test_the_admin_pages_in_chinese_and_korean(
     client.post_form("/auth/language", {"language": "ko"})
     tree = text(client.get("/admin/units/"))
     assert "단위 추가" in tree and "하위 단위 2개" in tree
-    workflow = text(client.get("/admin/workflows/annual_plan/4"))
+    workflow = text(client.get("/admin/workflows/annual_plan/5"))
     assert "바로 위 단위의 검토자" in workflow

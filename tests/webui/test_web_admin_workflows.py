@@ -97,7 +97,7 @@ def test_each_definition_is_drawn_and_listed(
 
 
 def test_the_details_read_well(app: Flask, admins: Admins) -> None:
-    page = text(signed_in(app, "fed_admin").get("/admin/workflows/annual_plan/4"))
+    page = text(signed_in(app, "fed_admin").get("/admin/workflows/annual_plan/5"))
     assert "reviewer at the unit above" in page
     assert "5 working days" in page
     assert "inspector at the nearest unit above that has one" in page
@@ -108,7 +108,7 @@ def test_the_details_read_well(app: Flask, admins: Admins) -> None:
         "A comment giving the reason (<code>comment_required</code>)<br>"
         "Not by the person who submitted the plan (<code>not_self</code>)"
     ) in page
-    committee = text(signed_in(app, "fed_admin").get("/admin/workflows/committee_plan/4"))
+    committee = text(signed_in(app, "fed_admin").get("/admin/workflows/committee_plan/5"))
     assert "2 holders of the role must approve" in committee
     assert "committee member at the unit above" in committee
 
@@ -125,7 +125,7 @@ def test_guards_are_named_in_words(app: Flask, admins: Admins, lang: str) -> Non
     client = signed_in(app, "fed_admin")
     if lang != "en":
         client.post_form("/auth/language", {"language": lang})
-    page = text(client.get("/admin/workflows/committee_plan/4"))
+    page = text(client.get("/admin/workflows/committee_plan/5"))
     conditions = re.findall(r"<td class=\"conditions\">(.*?)</td>", page, re.S)
     said = " ".join(conditions)
     for label in GUARD_LABELS[lang]:
@@ -138,7 +138,7 @@ def test_guards_are_named_in_words(app: Flask, admins: Admins, lang: str) -> Non
 @pytest.mark.parametrize(
     "url",
     [
-        "/admin/workflows/annual_plan/5",
+        "/admin/workflows/annual_plan/6",
         "/admin/workflows/no_such/1",
         "/admin/workflows/annual_plan/0",
         "/admin/workflows/annual_plan/99999999999",
@@ -172,7 +172,7 @@ def test_the_pages_work_with_broken_files_in_the_folder(
     assert len(re.findall(r"<tr>\s*<td>(.*?)</tr>", page, re.S)) == 2
     assert "were left out: deep.yaml, link.yaml, nul.yaml." in page
     assert "SECRET" not in page
-    assert client.get("/admin/workflows/annual_plan/4").status_code == 200
+    assert client.get("/admin/workflows/annual_plan/5").status_code == 200
     assert client.get("/plans/").status_code == 200
     assert signed_in(app, "drafter_a").get("/plans/new").status_code == 200
     client.post_form("/auth/language", {"language": "zh"})

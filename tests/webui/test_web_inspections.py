@@ -287,7 +287,7 @@ def test_the_sheet_shows_criteria_and_the_self_assessment_beside_the_inputs(
     assert "A. Party, administration and union build the home together" in page
     assert "Union committee and groups established and duties clear" in page
     assert page.count("insp-mandatory") == 3
-    assert "Target: satisfaction &gt;= 90%" in page
+    assert "Target: satisfaction at least 90%" in page
     assert "Deductions: each 2% short of the target: minus 0.5" in page
     criterion = page[page.index('id="criterion-2"') : page.index('id="criterion-3"')]
     assert "asked 40 members" in criterion and "<dd>9</dd>" in criterion
@@ -326,7 +326,7 @@ def test_saving_scores_keeps_them_and_totals_them(
     assert '<td data-insp-total="*">25.5</td>' in totals
     assert "Not passed" in totals  # mandatory B2 and E1 unscored
     assert "6 criteria are not scored yet." in totals
-    assert "target missed: satisfaction &gt;= 90%, measured 86" in totals
+    assert "target missed: satisfaction at least 90%, measured 86" in totals
     # Saving the same again changes nothing and writes nothing.
     version = plans.version(plan_id)
     response = client.post_form(
@@ -438,7 +438,7 @@ def test_rectification_then_a_second_round(
     outcome = section(page, "outcome")
     assert "Not passed" in outcome and "Mandatory criteria not met: B2" in outcome
     assert "To rectify — by Feb 3, 2027" in outcome
-    assert "target missed: contracts signed &gt;= 95%, measured 80" in outcome
+    assert "target missed: contracts signed at least 95%, measured 80" in outcome
     assert "6 of 10 points; few activists" in outcome
     assert pf.audit_trail(plan_id)[-1].comment.startswith("Rectify by 2027-02-03")  # type: ignore[union-attr]
     # The unit rectifies; the plan awaits its second inspection.

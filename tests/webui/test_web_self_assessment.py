@@ -99,7 +99,7 @@ def test_the_sheet_is_shown_as_the_definition_has_it(
     assert 'class="sa-criterion sa-mandatory" id="criterion-1"' in page
     assert "no union group established: 0 points" in a2  # the deduction rule
     b1 = row(page, 2)
-    assert "satisfaction &gt;= 90 %" in b1 and 'name="measured_2"' in b1
+    assert "satisfaction at least 90%" in b1 and 'name="measured_2"' in b1
     assert 'name="measured_0"' not in row(page, 0)  # no target, no measured value
     assert "Mandatory" not in row(page, 0)
     assert f'name="expected_version" value="{plans.version(plan_id)}"' in page

@@ -109,3 +109,50 @@ def test_a_notice_says_who_did_what_and_opening_it_marks_it_read(app: Flask, pla
     (entry,) = [n for n in plans.pf.inbox.notifications("chair_a") if n.id == int(found.group(2))]
     assert entry.read_at is not None
     assert chair.get(f"/notifications/{int(found.group(2)) + 999}/open").status_code == 404
+
+
+def test_bulk_return_to_a_chosen_state_from_the_queue(
+    client: WebClient, auth: AuthActions, plans: Plans
+) -> None:
+    """The return's confirmation offers the earlier states every selected plan may go
+    back to (``allows: return_to``); each plan goes there through its own return."""
+    first, second = plans.under_review(), plans.under_review("branch_b")
+    auth.login("reviewer")
+    items = re.findall(r'name="plan" value="(\d+@\d+)"', text(client.get("/reviews/")))
+    picked = [i for i in items if i.split("@")[0] in (str(first), str(second))]
+    confirm = text(client.post_form("/reviews/bulk", {"action": "return", "plan": picked}))
+    offered = re.findall(r'name="return_to" value="(\w*)"', confirm)
+    assert offered == ["", "draft", "submitted"]
+    assert plans.state(first) == plans.state(second) == "under_review"
+    done = client.post_form(
+        "/reviews/bulk",
+        {
+            "action": "return",
+            "plan": picked,
+            "confirmed": "1",
+            "comment": "Start again from the draft.",
+            "return_to": "draft",
+        },
+    )
+    assert done.status_code == 200
+    assert plans.state(first) == plans.state(second) == "draft"
+    trail = plans.pf.audit_trail(first)[-1]
+    assert (trail.to_state, trail.comment) == ("draft", "Start again from the draft.")
+
+
+def test_bulk_return_to_a_state_not_allowed_is_refused_per_plan(
+    client: WebClient, auth: AuthActions, plans: Plans
+) -> None:
+    plan_id = plans.under_review()
+    auth.login("reviewer")
+    items = re.findall(r'name="plan" value="(\d+@\d+)"', text(client.get("/reviews/")))
+    picked = [i for i in items if i.split("@")[0] == str(plan_id)]
+    for target in ("approved", "nowhere", "x" * 200):
+        done = client.post_form(
+            "/reviews/bulk",
+            {"action": "return", "plan": picked, "confirmed": "1", "comment": "No.",
+             "return_to": target},
+        )  # fmt: skip
+        assert done.status_code == 200, target
+        assert "This action was refused: The plan cannot be returned to" in text(done), target
+        assert plans.state(plan_id) == "under_review"

@@ -60,15 +60,16 @@ ENGLISH = (
 )
 #: What the chair must read instead, per language.
 EXPECTED = {
-    "zh": ("请于2027年2月3日前完成整改", "必备项未达标", "未达到目标：签订率 >= 95%（实测 80）"),
+    "zh": ("请于2027年2月3日前完成整改", "必备项未达标", "未达到目标：签订率不少于 95%（实测 80）"),
     "ko": (
         "2027년 2월 3일까지 시정하십시오",
         "필수 항목 미충족",
-        "목표 미달: 체결률 >= 95% (측정값 80)",
+        "목표 미달: 체결률 95% 이상 (측정값 80)",
     ),
     "en": (
         "Rectify by 2027-02-03",
-        "B2: mandatory criterion failed; target missed: contracts signed >= 95% (measured 80)",
+        "B2: mandatory criterion failed; "
+        "target missed: contracts signed at least 95% (measured 80)",
         "E2: scored 6 of 10; inspector: few activists",
     ),
 }

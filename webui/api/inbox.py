@@ -1,4 +1,4 @@
-"""The caller's own lists through the API: notifications and the review queue."""
+"""The caller's own lists through the API: notifications, the review queue, settings."""
 
 from __future__ import annotations
 
@@ -73,7 +73,21 @@ class QueueQuery(Strict):
     page_size: int = Field(50, ge=1, le=200)
 
 
+class Settings(BaseModel):
+    email_preference: str = Field(
+        description="How notifications are e-mailed: immediately, digest (daily) or off."
+    )
+
+
+class SettingsChange(Strict):
+    # A plain string, so that an unknown value gets the library's own refusal
+    # (``unknown_email_preference``) like every other client.
+    email_preference: str = Field(max_length=40)
+
+
 def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/me/settings", "settings", settings, methods=["GET"])
+    bp.add_url_rule("/me/settings", "change_settings", change_settings, methods=["PUT"])
     bp.add_url_rule("/me/notifications", "notifications", notifications, methods=["GET"])
     bp.add_url_rule("/me/notifications/read", "mark_read", mark_read, methods=["POST"])
     bp.add_url_rule("/me/review-queue", "review_queue", review_queue, methods=["GET"])
@@ -117,3 +131,18 @@ def review_queue(query: QueueQuery) -> ReviewQueue:
         oversees=queue.oversees,
         for_others=[MyTask.of(t) for t in queue.for_others],
     )
+
+
+@validate(resp=Responses(HTTP_200=Settings, **ERRORS), tags=["me"])
+def settings() -> Settings:
+    """The caller's own settings."""
+    return Settings(email_preference=planflow().inbox.email_preference(caller()))
+
+
+@validate(json=SettingsChange, resp=Responses(HTTP_200=Settings, **ERRORS), tags=["me"])
+def change_settings(json: SettingsChange) -> Settings:
+    """Change the caller's settings; an unknown choice is 422
+    ``unknown_email_preference``. Scope ``write``."""
+    require_scope("write")
+    chosen = planflow().inbox.set_email_preference(caller(), json.email_preference)
+    return Settings(email_preference=chosen)

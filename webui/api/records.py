@@ -9,7 +9,7 @@ of its records is read.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from flask import Blueprint
 from pydantic import BaseModel, Field
@@ -48,12 +48,24 @@ class ContentUpdate(Strict):
 
 
 class Comment(View):
-    id: int
+    id: int = Field(
+        description="The comment's id; for a `decision`, the audit record's `seq` (see /audit)."
+    )
     author: str
     body: str
     item_key: str | None
     revision: int
     created_at: datetime
+    kind: Literal["comment", "decision"] = Field(
+        description="`comment`: written as a comment. `decision`: the comment given with a "
+        "workflow action, such as the reason for a return or an approval note."
+    )
+    action: str | None = Field(
+        description="For a `decision`: the action taken (a transition's trigger); else null."
+    )
+    state: str | None = Field(
+        description="For a `decision`: the state the action left the plan in; else null."
+    )
 
 
 class Comments(BaseModel):
@@ -157,7 +169,11 @@ def put_content(plan_id: int, json: ContentUpdate) -> Saved:
 
 @validate(resp=Responses(HTTP_200=Comments, **ERRORS), tags=["content"])
 def get_comments(plan_id: int) -> Comments:
-    """The comments on the plan and its items, oldest first."""
+    """The comments on the plan and its items, with the decisions' comments, oldest first.
+
+    A comment given with a workflow action (the reason for a return, an approval
+    note) is listed too, as kind `decision` with its `action` and `state`.
+    """
     pf = planflow()
     pf.plan(plan_id, as_user=caller())
     return Comments(items=[Comment.model_validate(c) for c in pf.content.comments(plan_id)])

@@ -1,10 +1,12 @@
-"""``planflow tasks`` and ``planflow notifications``: what waits for one person."""
+"""``planflow tasks``, ``notifications`` and ``email-preference``: what waits for one
+person, and how they want it e-mailed."""
 
 from __future__ import annotations
 
 import click
 
 from planflow.cli.app import Context, pass_ctx
+from planflow.services.email_preferences import EMAIL_PREFERENCES
 
 
 @click.command()
@@ -50,6 +52,12 @@ def notifications(ctx: Context, username: str, unread: bool, limit: int, mark_re
         what = p.get("action") or n.kind
         if n.kind == "escalate":
             what = f"escalated (level {p.get('level')}) to {p.get('unit')}"
+        elif n.kind == "escalated_away":
+            what = f"escalated (level {p.get('level')}) away from you to {p.get('unit')}"
+        elif n.kind == "draft_ready":
+            what = "the draft is ready to submit"
+        elif n.kind == "visit_planned":
+            what = f"inspection visit set for {p.get('visit_date') or '(no date)'}"
         elif n.kind == "remind":
             what = f"reminder: due {p.get('due_at')}"
         elif n.kind == "reroute":
@@ -66,4 +74,16 @@ def notifications(ctx: Context, username: str, unread: bool, limit: int, mark_re
         click.echo(f"marked {count} notification(s) read")
 
 
-COMMANDS = [tasks, notifications]
+@click.command("email-preference")
+@click.argument("username")
+@click.argument("choice", required=False, type=click.Choice(EMAIL_PREFERENCES))
+@pass_ctx
+def email_preference(ctx: Context, username: str, choice: str | None) -> None:
+    """Show or set how USERNAME's notifications are e-mailed: immediately, a daily
+    digest, or off."""
+    if choice is not None:
+        ctx.pf.inbox.set_email_preference(username, choice)
+    click.echo(f"{username}: e-mail {ctx.pf.inbox.email_preference(username)}")
+
+
+COMMANDS = [tasks, notifications, email_preference]

@@ -294,4 +294,18 @@ def plans_comment(ctx: Context, plan_id: int, text: str, actor: str, item_key: s
     click.echo(f"comment added to plan {plan_id}")
 
 
+@plans.command("comments")
+@click.argument("plan_id", type=ID)
+@pass_ctx
+def plans_comments(ctx: Context, plan_id: int) -> None:
+    """The plan's comments, with the comments given with decisions (a return's reason)."""
+    found = ctx.pf.content.comments(plan_id)
+    if not found:
+        click.echo("no comments")
+    for c in found:
+        about = f" on item {c.item_key}" if c.item_key else ""
+        decided = f" [{c.action} -> {c.state}]" if c.kind == "decision" else ""
+        click.echo(f"{c.created_at:%Y-%m-%d %H:%M} {c.author}{about}{decided}: {c.body}")
+
+
 COMMANDS = [plans]

@@ -211,8 +211,11 @@ class WorkflowEngine:
             return False
         if facts.task_people is not None and t.actor.role == facts.task_role:
             # The task is held personally (handed on, approvers added): its
-            # people act on it, with or without the role, and nobody else.
-            return actor in facts.task_people
+            # people act on it, with or without the role — and, once it is
+            # overdue and escalated, the role's holders where it was escalated to.
+            if actor in facts.task_people:
+                return True
+            return any(actor in org.holders(t.actor.role, u) for u in facts.task_units)
         unit_id = org.resolve(t.actor, facts.unit_id)
         if unit_id is not None and actor in org.holders(t.actor.role, unit_id):
             return True

@@ -7,8 +7,11 @@ of the task's timeline. The service then applies the outcome through the
 one transition path. Nothing here touches storage or the clock.
 
 Escalation goes to the same role at the next unit up the tree that has
-someone in it (``OrgSnapshot.escalation_unit``), one level at a time; the
-original assignees are told too, and may still act. At the top of the tree
+someone in it (``OrgSnapshot.escalation_unit``), one level at a time. The
+people there are told "escalated to you" (``escalate``); the people it left —
+the original assignees and, from the second level on, those it was escalated
+to before — are told "escalated away from you" (``escalated_away``): they may
+still act, but it is no longer only theirs. Each person gets one of the two. At the top of the tree
 the task stays where it is: the timer records that nobody is left above,
 tells the current assignees, and the remaining escalations are dropped
 from the timeline (an auto-action, if the definition has one, still runs).
@@ -38,6 +41,9 @@ class OpenTask:
     escalated_unit_id: int | None
     level: int
     due_at: datetime | None
+    #: The people who hold the task personally and have not decided yet (a
+    #: transfer, added approvers: ``core.handover``); None when it is held by role.
+    held_by: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,12 @@ class TimerOutcome:
     detail: dict[str, Any] = field(default_factory=dict)
     #: The notification kind for the recipients (None: nobody is told).
     notify_kind: str | None = None
+    #: Who the task was escalated away from (told with ``ESCALATED_AWAY``).
+    away: tuple[int, ...] = ()
+
+
+#: The notification of the people an escalation left (they may still act).
+ESCALATED_AWAY = "escalated_away"
 
 
 def timer_outcome(
@@ -98,8 +110,9 @@ def timer_outcome(
             "escalate",
         )
     following = next_effect(timer, task.due_at, calendar, after=Effect(at, "escalate", level))
-    original = org.holders(task.role, task.unit_id) if task.unit_id is not None else frozenset()
-    people = (org.holders(task.role, target) | original) & org.active_users
+    people = org.holders(task.role, target) & org.active_users
+    # A person who holds the role at the target too is told it came to them, once.
+    left = set(_current_assignees(task, org)) - people
     detail = {
         "due_at": due,
         "level": level,
@@ -107,7 +120,14 @@ def timer_outcome(
         "to_unit": _code(org, target),
     }
     return TimerOutcome(
-        "escalate", level, target, tuple(sorted(people)), following, detail, "escalate"
+        "escalate",
+        level,
+        target,
+        tuple(sorted(people)),
+        following,
+        detail,
+        "escalate",
+        tuple(sorted(left)),
     )
 
 
@@ -121,10 +141,15 @@ def effect_key(kind: str, plan_id: int, level: int, at: datetime, version: int) 
 
 
 def _current_assignees(task: OpenTask, org: OrgSnapshot) -> tuple[int, ...]:
+    """Who holds the task now: its personal holders (else the role where it waits),
+    and the role where it was escalated to."""
     people: set[int] = set()
-    for unit in (task.unit_id, task.escalated_unit_id):
-        if unit is not None:
-            people |= org.holders(task.role, unit)
+    if task.held_by is not None:
+        people |= task.held_by
+    elif task.unit_id is not None:
+        people |= org.holders(task.role, task.unit_id)
+    if task.escalated_unit_id is not None:
+        people |= org.holders(task.role, task.escalated_unit_id)
     return tuple(sorted(people & org.active_users))
 
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from planflow.core.content.target_words import PHRASES, target_wording
+
 Note = dict[str, Any]
 
 RECTIFY_BY = "rectify_by"
@@ -207,11 +209,13 @@ def format_day(iso: object, lang: str) -> str:
     return day.isoformat()
 
 
-def describe_target(params: Mapping[str, Any], labels: NoteLabels) -> str:
+def describe_target(params: Mapping[str, Any], lang: str, labels: NoteLabels) -> str:
+    """The missed target in words ("满意度不少于 90%"); as stored if its parts are odd."""
     metric = labels.metric(str(params.get("metric", "")))
-    return (
-        f"{metric} {params.get('op', '')} {number(params.get('value', ''))}{params.get('unit', '')}"
-    )
+    op, value, unit = params.get("op"), params.get("value"), str(params.get("unit", ""))
+    if op not in PHRASES or not isinstance(value, int | float):
+        return f"{metric} {op or ''} {number(value or '')}{unit}"
+    return target_wording(metric, str(op), float(value), unit, gap="").said(lang)
 
 
 def reason(code: str, params: Mapping[str, Any], lang: str, labels: NoteLabels) -> str:
@@ -223,7 +227,8 @@ def reason(code: str, params: Mapping[str, Any], lang: str, labels: NoteLabels) 
     if code == "scored":
         values = {"score": number(params["score"]), "points": number(params["points"])}
     elif code == "target_missed":
-        values = {"target": describe_target(params, labels), "measured": number(params["measured"])}
+        target = describe_target(params, lang, labels)
+        values = {"target": target, "measured": number(params["measured"])}
     return t[code].format(**values)
 
 

@@ -14,6 +14,7 @@ from planflow.core.content.model import PlanContent
 from planflow.core.work_states import content_editors, editable_states
 from planflow.facade.names import Names
 from planflow.services.content import PlanContentService
+from planflow.services.decision_comments import decision_comments
 from planflow.views import CommentView, PlanView, RevisionView
 
 
@@ -70,9 +71,15 @@ class ContentAPI:
         return self.service.diff_revisions(plan_id, old, new)
 
     def comments(self, plan_id: int) -> list[CommentView]:
+        """The plan's comments and its decisions' comments (kind ``decision``), oldest first.
+
+        A return's reason or an approval note is a comment on the plan too: whoever
+        reads the comments (page, API, command line) finds the reviewer's reasons there.
+        """
         found = self.service.comments(plan_id)
-        org = self.names.knowing(c.author_id for c in found)
-        return [
+        decided = decision_comments(self.service.service, plan_id)
+        org = self.names.knowing([c.author_id for c in found] + [d.actor_id for d in decided])
+        written = [
             CommentView(
                 c.id or 0,
                 org.usernames.get(c.author_id, "?"),
@@ -83,6 +90,22 @@ class ContentAPI:
             )
             for c in found
         ]
+        given = [
+            CommentView(
+                d.seq,
+                org.usernames.get(d.actor_id, "?"),
+                d.comment,
+                None,
+                d.revision,
+                d.at,
+                kind="decision",
+                action=d.action,
+                state=d.state,
+            )
+            for d in decided
+        ]
+        # Stable: at the same instant a decision reads before a comment made after it.
+        return sorted(given + written, key=lambda c: c.created_at)
 
     def may_edit(self, plan: PlanView, username: str) -> bool:
         """Whether ``username`` is one of the plan's content editors (whatever its state)."""

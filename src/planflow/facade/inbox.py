@@ -2,7 +2,8 @@
 
 Their open tasks (the plans whose open task they hold the role for, where it
 waits or where it was escalated to) and their in-app notifications
-(``services.inbox``).
+(``services.inbox``), and how they want notifications e-mailed
+(``services.email_preferences``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 
 from planflow.core.org import OrgSnapshot
 from planflow.facade.names import Names
+from planflow.services.email_preferences import EmailPreferences
 from planflow.services.inbox import Inbox
 from planflow.views import NotificationEntry, TaskEntry
 
@@ -25,9 +27,16 @@ def _urgency(t: TaskEntry) -> tuple[int, bool, float, int]:
 
 
 class InboxAPI:
-    def __init__(self, inbox: Inbox, names: Names, delegated: Delegated | None = None) -> None:
+    def __init__(
+        self,
+        inbox: Inbox,
+        names: Names,
+        preferences: EmailPreferences,
+        delegated: Delegated | None = None,
+    ) -> None:
         self.inbox = inbox
         self.names = names
+        self.preferences = preferences
         #: Set by ``Planflow`` once the delegations exist (None: no deputies' tasks).
         self.delegated = delegated
 
@@ -70,3 +79,12 @@ class InboxAPI:
         """Mark the user's notifications read (all when ``notification_ids`` is None);
         an id that is not theirs is ``NotFound``. Returns how many were marked."""
         return self.inbox.mark_read(self.names.user_id(username), notification_ids)
+
+    def email_preference(self, username: str) -> str:
+        """``immediately``, ``digest`` (one e-mail a day) or ``off``."""
+        return self.preferences.get(self.names.user_id(username))
+
+    def set_email_preference(self, username: str, preference: str) -> str:
+        """Choose how notifications are e-mailed; another value is refused
+        (``unknown_email_preference``). Returns the stored choice."""
+        return self.preferences.set(self.names.user_id(username), preference)

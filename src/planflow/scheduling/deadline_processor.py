@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from planflow.core.escalation import OpenTask, effect_key, timer_outcome
+from planflow.core.escalation import ESCALATED_AWAY, OpenTask, effect_key, timer_outcome
 from planflow.core.intents import Notice, TimedEffect, TimerStep
 from planflow.core.notes import AUTO_ACTION_REFUSED, note
 from planflow.core.task_planning import Effect, next_effect
@@ -26,7 +26,7 @@ from planflow.services.changes import Change, EffectAlreadyApplied
 from planflow.services.plans import PlanService, SystemEffect
 from planflow.storage import plan_store as ps
 from planflow.storage import timer_store as ts
-from planflow.storage.tx import write_tx
+from planflow.storage.tx import read_tx, write_tx
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,8 @@ class DeadlineProcessor:
         lets the scheduler keep up with thousands of due timers.
         """
         try:
-            prepared = [(t, self._prepare(t)) for t in timers]
+            held = self._held_by(timers)
+            prepared = [(t, self._prepare(t, held)) for t in timers]
         except PlanflowError:
             prepared = []
         if len(prepared) != len(timers):
@@ -211,7 +212,9 @@ class DeadlineProcessor:
         self.service.emit(change)
         return change
 
-    def _prepare(self, timer: ts.ClaimedTimer) -> SystemEffect:
+    def _prepare(
+        self, timer: ts.ClaimedTimer, held: dict[int, frozenset[int]] | None = None
+    ) -> SystemEffect:
         """What the timer does to its plan: decided before any transaction opens."""
         row = timer.row
         service = self.service
@@ -225,13 +228,14 @@ class DeadlineProcessor:
             escalated_unit_id=row.task_escalated_unit_id,
             level=row.task_level,
             due_at=timer.task_due_at,
+            held_by=(held if held is not None else self._held_by([timer])).get(row.id),
         )
         now = service.clock.now()
         outcome = timer_outcome(
             task, timer.kind, timer.at, now, spec.timer_for(row.state), org, service.calendar
         )
         update = self._timer_update(outcome.level, outcome.escalated_unit_id, outcome.next)
-        notice = None
+        notice, away = None, None
         if outcome.notify_kind is not None:
             extra = dict(outcome.detail)
             unit = org.units.get(outcome.escalated_unit_id or row.task_unit_id or row.unit_id)
@@ -239,6 +243,8 @@ class DeadlineProcessor:
                 extra.setdefault("unit", unit.code)
                 extra["unit_name"] = unit.name
             notice = Notice(outcome.notify_kind, outcome.recipients, extra)
+            if outcome.away:
+                away = Notice(ESCALATED_AWAY, outcome.away, extra)
         return SystemEffect(
             row=row,
             action=outcome.action,
@@ -246,7 +252,33 @@ class DeadlineProcessor:
             detail=outcome.detail,
             key=effect_key(timer.kind, row.id, outcome.level, timer.at, row.version),
             notice=notice,
+            also_notices=(away,) if away is not None else (),
         )
+
+    def _held_by(self, timers: list[ts.ClaimedTimer]) -> dict[int, frozenset[int]]:
+        """plan id -> who holds its task personally and still decides (plans whose
+        task is held by role are left out). One read for a whole group, and only
+        for plans in a state that allows handing a task on; the plan UPDATE's
+        version check refuses an effect whose parts changed since."""
+        wanted = []
+        for timer in timers:
+            row = timer.row
+            spec = self.service.definitions.spec_for(
+                self.db, row.workflow_name, row.workflow_version
+            )
+            if row.state in spec.state_names:
+                allows = spec.state(row.state).allows
+                if allows.transfer is not None or allows.add_approver:
+                    wanted.append((row, spec))
+        if not wanted:
+            return {}
+        held: dict[int, frozenset[int]] = {}
+        with read_tx(self.db) as tx:
+            for row, spec in wanted:
+                parts = self.service.task_parts(tx, row, spec)
+                if parts.personal:
+                    held[row.id] = frozenset(p.user_id for p in parts.open_parts())
+        return held
 
     def _timer_update(
         self, level: int, escalated_unit_id: int | None, following: Effect | None

@@ -74,6 +74,8 @@ class Change:
     effect_key: str | None = None
     #: A reminder's, escalation's or re-routing's notices.
     notice: Notice | None = None
+    #: Notices of other kinds to other people (an escalation's "away from you").
+    also_notices: tuple[Notice, ...] = ()
     #: Whoever held the task the plan leaves, when the transition tells them.
     left_task_holders: frozenset[int] = frozenset()
     #: Whether the task the plan leaves was held personally (``core.handover``):
@@ -187,6 +189,10 @@ def recipients(change: Change) -> list[int]:
         people |= change.left_task_holders
     if change.actor_id is not None:
         people.discard(change.actor_id)
+    # Whoever the change's own notice tells (returned to you, your turn …) gets that
+    # one, which says more than "plan changed": one notification per event and person.
+    if change.notice is not None:
+        people.difference_update(change.notice.recipients)
     return sorted(p for p in people if p in org.active_users)
 
 
@@ -211,11 +217,12 @@ def write_notifications(tx: Tx, change: Change) -> None:
         fields["note"] = note
     payload = _payload_json(fields)
     tx.run_many(
-        ps.INSERT_NOTIFICATION,
+        ps.INSERT_EVENT_NOTIFICATION,
         [
             {
                 "user_id": user_id,
                 "plan_id": change.plan_id,
+                "event_seq": _event_seq(change),
                 "kind": "transition",
                 "payload": payload,
                 "created_at": change.at_db,
@@ -242,13 +249,17 @@ def write_effect(tx: Tx, change: Change) -> None:
         raise EffectAlreadyApplied(change.effect_key)
     if change.notice is not None:
         write_notice(tx, change, change.notice)
+    for notice in change.also_notices:
+        write_notice(tx, change, notice)
 
 
 def write_notice(tx: Tx, change: Change, notice: Notice) -> None:
-    """Notifications of ``notice``'s kind to its recipients, about ``change``."""
-    if not notice.recipients:
+    """Notifications of ``notice``'s kind to its recipients, about ``change``; a
+    person this change has told already is not told again (the first notice wins,
+    and the database's ``ux_notification_event`` holds it whatever the writer)."""
+    people = tuple(dict.fromkeys(p for p in notice.recipients if p not in change.notified))
+    if not people:
         return
-    people = notice.recipients
     payload = _payload_json(
         {
             "title": change.title,
@@ -258,11 +269,12 @@ def write_notice(tx: Tx, change: Change, notice: Notice) -> None:
         }
     )
     tx.run_many(
-        ps.INSERT_NOTIFICATION,
+        ps.INSERT_EVENT_NOTIFICATION,
         [
             {
                 "user_id": user_id,
                 "plan_id": change.plan_id,
+                "event_seq": _event_seq(change),
                 "kind": notice.kind,
                 "payload": payload,
                 "created_at": change.at_db,
@@ -271,6 +283,11 @@ def write_notice(tx: Tx, change: Change, notice: Notice) -> None:
         ],
     )
     change.notified = [*change.notified, *(p for p in people if p not in change.notified)]
+
+
+def _event_seq(change: Change) -> int:
+    assert change.audit is not None, "the service seals the audit entry before writers run"
+    return change.audit.seq
 
 
 # Key order is fixed by the literals above, so no sorting is needed.

@@ -7,6 +7,11 @@ and the same audit chain as a transition.
 
 Content is editable in the definition's initial state and in every state
 from which the plan can be (re)submitted: that is where its drafters own it.
+
+When an edit first makes a draft submittable (it has items, each with a due
+date, where before it had not), whoever may submit it — the branch chair — is
+told the draft is ready (``draft_ready``), as the drafter would otherwise tell
+them by hand. An edit by the submitter themselves tells nobody.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from planflow.core.audit_chain import sha256_hex
 from planflow.core.content.diff import ContentDiff as ContentDiff
 from planflow.core.content.diff import diff
 from planflow.core.content.model import PlanContent
-from planflow.core.intents import ContentEdit
+from planflow.core.definitions.spec import WorkflowSpec
+from planflow.core.intents import Addendum, ContentEdit, Notice
+from planflow.core.org import OrgSnapshot
 from planflow.core.text import MAX_COMMENT as MAX_COMMENT
 from planflow.core.text import clean_text
 from planflow.core.work_states import content_editors as content_editors
@@ -48,6 +55,22 @@ class Revision:
     created_at: datetime
 
 
+#: The notice to the submitter that a draft has become ready to submit.
+DRAFT_READY = "draft_ready"
+
+
+def submitters(
+    spec: WorkflowSpec, org: OrgSnapshot, row: ps.PlanRow, actor_id: int
+) -> tuple[int, ...]:
+    """Who may submit the plan from its state (the submission's role there), not the actor."""
+    people: set[int] = set()
+    for t in spec.transitions:
+        if t.submission and row.state in t.sources and t.actor is not None:
+            people |= org.assignees(t.actor, row.unit_id)
+    people.discard(actor_id)
+    return tuple(sorted(p for p in people if p in org.active_users))
+
+
 class PlanContentService:
     def __init__(self, service: PlanService) -> None:
         self.service = service
@@ -57,7 +80,7 @@ class PlanContentService:
     ) -> Change:
         body = content.canonical_json()
 
-        def check(tx: Tx, row: ps.PlanRow, change: StepContext) -> None:
+        def check(tx: Tx, row: ps.PlanRow, change: StepContext) -> Addendum | None:
             spec = change.spec
             if row.state not in editable_states(spec):
                 raise ValidationError(
@@ -78,6 +101,13 @@ class PlanContentService:
             if not allowed:
                 ref = spec.creator
                 raise PermissionDenied("edit", ref.role, ref.at.describe())
+            was_ready = row.item_count > 0 and row.items_without_due == 0
+            if was_ready or content.item_count == 0 or content.items_without_due():
+                return None
+            told = submitters(spec, org, row, actor_id)
+            if not told:
+                return None
+            return Addendum(notice=Notice(DRAFT_READY, told, {"items": content.item_count}))
 
         return self.service.mutate(
             plan_id,

@@ -22,7 +22,7 @@ from planflow.core.ids import is_id
 from planflow.errors import NotFound
 from planflow.storage.db import Database
 from planflow.storage.plan_reads import SUMMARY_COLUMNS, plan_t
-from planflow.storage.tables import Notification, Plan, RoleAssignment, Unit
+from planflow.storage.tables import ApprovalVote, Notification, Plan, RoleAssignment, Unit
 from planflow.storage.tables_handover import TaskPart
 from planflow.views import NotificationEntry as NotificationEntry
 from planflow.views import TaskEntry as TaskEntry
@@ -30,6 +30,7 @@ from planflow.views import TaskEntry as TaskEntry
 unit_t = Unit.__table__  # type: ignore[attr-defined]
 part_t = TaskPart.__table__  # type: ignore[attr-defined]
 later = part_t.alias("later_part")
+vote_t = ApprovalVote.__table__  # type: ignore[attr-defined]
 
 
 def task_clause(held: Iterable[tuple[str, int]]) -> ColumnElement[bool]:
@@ -62,7 +63,8 @@ def held_task_clause(
 ) -> ColumnElement[bool]:
     """``task_clause`` where tasks can be held personally (``services.handover``):
     a task handed on or shared is no longer its role's but its people's, and
-    of those, the ones whose turn it is (the lowest open position)."""
+    of those, the ones whose turn it is (the lowest open position). A committee
+    member who has voted in the plan's current round (n-of-m) no longer has it."""
     first = (
         sa_select(func.min(later.c.position))
         .where(later.c.plan_id == part_t.c.plan_id, later.c.done == false())
@@ -72,7 +74,16 @@ def held_task_clause(
         part_t.c.user_id == user, part_t.c.done == false(), part_t.c.position == first
     )
     by_role = and_(task_clause(held), col(Plan.id).not_in(sa_select(part_t.c.plan_id)))
-    return or_(by_role, col(Plan.id).in_(turn))
+    voted = (
+        sa_select(vote_t.c.id)
+        .where(
+            vote_t.c.plan_id == plan_t.c.id,
+            vote_t.c.round == plan_t.c.revision,
+            vote_t.c.user_id == user,
+        )
+        .exists()
+    )
+    return and_(or_(by_role, col(Plan.id).in_(turn)), ~voted)
 
 
 class Inbox:

@@ -95,6 +95,8 @@ class SystemEffect:
     detail: dict[str, Any]
     key: str
     notice: Notice | None
+    #: Notices of another kind to other people (an escalation's "away from you").
+    also_notices: tuple[Notice, ...] = ()
 
 
 class PlanService:
@@ -569,6 +571,7 @@ class PlanService:
         change.detail.update(effect.detail)
         change.effect_key = effect.key
         change.notice = effect.notice
+        change.also_notices = effect.also_notices
         self._commit(tx, row, change, effect.update)
         return change
 
@@ -775,9 +778,11 @@ _NO_PARTS = TaskParts()
 
 
 def _countersigns(spec: WorkflowSpec, parts: TaskParts, decision: Decision, actor_id: int) -> bool:
-    """Whether a decision only completes the actor's part of a shared task."""
+    """Whether a decision only completes the actor's part of a shared task (a
+    reviewer above, acting on an escalated task, decides for all of it)."""
     return (
         parts.personal
+        and any(p.user_id == actor_id for p in parts.parts)
         and decision.changes_state
         and not handover.is_return(spec, decision.transition)
         and not parts.last_to_decide(actor_id)

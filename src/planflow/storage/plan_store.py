@@ -222,6 +222,20 @@ INSERT_NOTIFICATION = Sql(
     _INSERT_NOTIFICATION.format(next_at="NULL"),
     postgresql=_INSERT_NOTIFICATION.format(next_at=":created_at"),
 )
+#: A change's notification: one per (plan, audit record, person) — the unique index
+#: ``ux_notification_event`` — so a second notice of the same event to the same
+#: person, from whichever writer, is dropped by the database, not written twice.
+_INSERT_EVENT_NOTIFICATION = (
+    "INSERT INTO notification (user_id, plan_id, event_seq, kind, payload, created_at,"
+    " read_at, email_status, email_attempts, email_next_at) VALUES (:user_id, :plan_id,"
+    " :event_seq, :kind, :payload, :created_at, NULL, 'pending', 0, {next_at})"
+    " ON CONFLICT DO NOTHING"
+)
+INSERT_EVENT_NOTIFICATION = Sql(
+    "insert_event_notification",
+    _INSERT_EVENT_NOTIFICATION.format(next_at="NULL"),
+    postgresql=_INSERT_EVENT_NOTIFICATION.format(next_at=":created_at"),
+)
 INSERT_COMMENT = Sql(
     "insert_comment",
     "INSERT INTO comment (plan_id, item_key, author_id, body, revision, created_at)"

@@ -364,11 +364,24 @@ class Notification(SQLModel, table=True):
             sqlite_where=text("email_status = 'digest'"),
             postgresql_where=text("email_status = 'digest'"),
         ),
+        # One notification per event (the change's audit record) per person.
+        Index(
+            "ux_notification_event",
+            "plan_id",
+            "event_seq",
+            "user_id",
+            unique=True,
+            sqlite_where=text("event_seq IS NOT NULL"),
+            postgresql_where=text("event_seq IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="app_user.id")
     plan_id: int | None = Field(default=None, foreign_key="plan.id")
+    #: The ``seq`` of the plan's audit record the notification tells of (NULL for
+    #: rows written before 0021): one notification per event and person.
+    event_seq: int | None = None
     kind: str = Field(max_length=32)
     payload: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     created_at: datetime

@@ -73,3 +73,22 @@ def test_a_reviewer_approves_on_a_phone(
     phone.get_by_role("link", name="Next in queue").click()
     phone.wait_for_url(f"**/plans/{second}")
     phone.screenshot(path=str(artifacts / "03-next.png"), full_page=True)
+
+
+def test_the_email_settings_page_on_a_phone(phone: Page, pf: Planflow, artifacts: Path) -> None:
+    """From the notifications to the e-mail settings, choose the daily digest by tapping
+    its label, save; the page fits the width and says what was saved."""
+    phone.goto("/notifications/")
+    phone.get_by_role("link", name="E-mail settings").click()
+    fits(phone)
+    expect(phone.get_by_label("Immediately")).to_be_checked()
+    box = phone.get_by_text("Daily digest", exact=True).bounding_box()
+    assert box is not None and box["height"] >= 16  # a label big enough to tap
+    phone.get_by_text("Daily digest", exact=True).click()
+    expect(phone.get_by_label("Daily digest")).to_be_checked()
+    phone.screenshot(path=str(artifacts / "email-settings.png"), full_page=True)
+    phone.get_by_role("button", name="Save").click()
+    expect(phone.get_by_text("Your e-mail setting was saved: Daily digest.")).to_be_visible()
+    fits(phone)
+    expect(phone.get_by_label("Daily digest")).to_be_checked()
+    assert pf.inbox.email_preference("reviewer") == "digest"

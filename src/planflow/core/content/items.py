@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, TypeAlias
 
+from planflow.core.content.target_words import TargetWording, target_wording
 from planflow.errors import ValidationError
 
 MAX_TEXT = 2000
@@ -132,15 +133,20 @@ def _json_number(value: float) -> int | float:
 
 @dataclass(frozen=True, slots=True)
 class ItemTarget:
-    """A measurable target such as ``dues collected >= 100 %``."""
+    """A measurable target: ``dues collected >= 100 %``, read "dues collected at least 100 %"."""
 
     metric: str
     op: str
     value: float
     unit: str = ""
 
+    def wording(self) -> TargetWording:
+        """The target as a phrase code and parameters, for a client to say in its language."""
+        return target_wording(self.metric, self.op, self.value, self.unit, gap=" ")
+
     def describe(self) -> str:
-        return f"{self.metric} {self.op} {self.value:g} {self.unit}".rstrip()
+        """In English words: ``dues collected at least 100 %``."""
+        return self.wording().english()
 
     def to_dict(self) -> dict[str, object]:
         return {**asdict(self), "value": _json_number(self.value)}

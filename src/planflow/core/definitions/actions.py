@@ -42,6 +42,7 @@ REQUIRED = ("trigger", "source", "dest")
 OPTIONAL = (
     *("label", "role", "at", "system", "guards", "quorum"),
     *("submission", "notify", "notify_submitter", "notify_task_holders", "aliases", "cc"),
+    "on_open",
 )
 
 
@@ -102,6 +103,12 @@ class ActionReader:
         submission = r.get(fields, path, "submission", r.boolean)
         if submission and system:
             r.problems.add(join(path, "submission"), "submission: true needs role:, not system")
+        on_open = r.get(fields, path, "on_open", r.boolean)
+        if on_open and (system or quorum is not None):
+            r.problems.add(
+                join(path, "on_open"),
+                "on_open: true needs role: and no quorum: it is fired by the one opening the task",
+            )
         notify = r.get(fields, path, "notify", self._notify)
         aliases = r.get(fields, path, "aliases", self._aliases)
         if trigger is None or sources is None or dest is None:
@@ -120,6 +127,7 @@ class ActionReader:
             notify_task_holders=bool(r.get(fields, path, "notify_task_holders", r.boolean)),
             aliases=aliases or (),
             cc=r.get(fields, path, "cc", self._notify) or (),
+            on_open=bool(on_open),
         )
 
     def _sources(self, node: Node, path: str) -> tuple[str, ...] | None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from planflow.core.content.target_words import TargetWording, target_wording
+
 LANGUAGES = ("en", "zh", "ko")
 
 #: Roles every deployment knows. A definition may declare more under ``roles:``.
@@ -181,6 +183,9 @@ class TransitionSpec:
     #: Roles (resolved like ``actor``) copied on the plan when it is taken (抄送):
     #: told, and may read the plan until it ends.
     cc: tuple[RoleRef, ...] = ()
+    #: Fired when the task's holder opens the plan from their queue (``start_review``):
+    #: opening the task starts it, without an extra tap (``Planflow.open_task``).
+    on_open: bool = False
 
     def answers_to(self, action: str) -> bool:
         return action == self.trigger or action in self.aliases
@@ -239,10 +244,14 @@ class Target:
             "=": actual == self.value,
         }[self.op]
 
-    def describe(self, lang: str | None = None) -> str:
-        """``dues >= 100%``; with ``lang``, the metric's label in that language."""
+    def wording(self, lang: str | None = None) -> TargetWording:
+        """The target as a phrase code and parameters; with ``lang``, the metric's label in it."""
         metric = self.metric if lang is None else self.metric_label(lang)
-        return f"{metric} {self.op} {self.value:g}{self.unit}"
+        return target_wording(metric, self.op, self.value, self.unit, gap="")
+
+    def describe(self, lang: str | None = None) -> str:
+        """In English words (``dues at least 100%``); with ``lang``, the metric's label in it."""
+        return self.wording(lang).english()
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from docx.shared import Pt
 
 from planflow.core.content.items import Item
 from planflow.core.content.model import PlanContent
-from planflow.integrations.documents.texts import month, words
+from planflow.integrations.documents.texts import month, target, words
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,8 @@ def _details(item: Item, doc: PlanDocument, w: dict[str, str]) -> str:
     elif item.due is not None:
         parts.append(f"{w['due']}: {item.due.isoformat()}")
     if item.targets:
-        parts.append(f"{w['target']}: {'; '.join(t.describe() for t in item.targets)}")
+        said = "; ".join(target(doc.language, t.wording()) for t in item.targets)
+        parts.append(f"{w['target']}: {said}")
     if item.owner_unit:
         parts.append(f"{w['owner']}: {doc.owners.get(item.owner_unit, item.owner_unit)}")
     return " · ".join(parts)

@@ -9,6 +9,8 @@ English.
 
 from __future__ import annotations
 
+from planflow.core.content.target_words import TargetWording
+
 LANGUAGES = ("en", "zh", "ko")
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -147,6 +149,11 @@ def month(language: str, number: int, year: int) -> str:
     importer reads each back as that month."""
     name = MONTH_NAMES[number - 1]
     return words(language)["month"].format(month=number, month_name=name, year=year)
+
+
+def target(language: str, wording: TargetWording) -> str:
+    """A target as a person writes it in ``language`` ("培训次数不少于 3")."""
+    return wording.said(language if language in TEXTS else "en")
 
 
 def words(language: str) -> dict[str, str]:

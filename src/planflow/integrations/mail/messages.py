@@ -18,8 +18,14 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any, Protocol
 
-from planflow.core import notes
+from planflow.core import handover, notes
+from planflow.core.escalation import ESCALATED_AWAY
 from planflow.integrations.mail.texts import LANGUAGES, MONTHS_EN, TEXTS
+
+#: The notices of a task held personally, each with its own subject and lead.
+HANDOVER_KINDS = frozenset(
+    {handover.TRANSFER, handover.ADD_APPROVER, handover.CC, handover.COUNTERSIGN}
+)
 
 
 class Labels(Protocol):
@@ -214,18 +220,18 @@ def _summary(
             lead = t["transition.lead"].format(actor=actor, title=title, action=action)
         fields.append(("field.state", f"{before} → {to}" if before else to))
         fields.append(("field.comment", _note(p, lang, ctx, workflow) or _str(p.get("comment"))))
-    elif kind in ("remind", "escalate"):
+    elif kind in ("remind", "escalate", ESCALATED_AWAY):
         due = _due(p.get("due_at"), lang, ctx.timezone)
         where = state("state") or t["none"]
         if kind == "remind":
             key = "remind.subject" if due else "remind.subject_nodue"
             headline = t[key].format(title=title, due=due)
             lead = t["remind.lead"].format(title=title, state=where)
-        else:
+        else:  # escalated to them, or away from them (they may still act)
             unit = _unit(p) or t["escalate.unit_unknown"]
             level = _str(p.get("level")) or "1"
-            headline = t["escalate.subject"].format(title=title)
-            lead = t["escalate.lead"].format(title=title, state=where, unit=unit, level=level)
+            headline = t[f"{kind}.subject"].format(title=title)
+            lead = t[f"{kind}.lead"].format(title=title, state=where, unit=unit, level=level)
             fields.append(("field.level", level))
             fields.append(("field.unit", _unit(p)))
         fields.insert(0, ("field.due", due))
@@ -244,6 +250,23 @@ def _summary(
         before = state("from")
         fields.append(("field.state", f"{before} → {to}" if before else to))
         fields.append(("field.comment", _str(p.get("comment"))))
+    elif kind in HANDOVER_KINDS:  # transfer, add an approver, CC, your turn after a co-signer
+        where = state("state") or t["none"]
+        headline = t[f"{kind}.subject"].format(title=title)
+        lead = t[f"{kind}.lead"].format(title=title, state=where)
+        fields.append(("field.note", _note(p, lang, ctx, workflow)))
+    elif kind == "draft_ready":  # the chair: the drafters have finished the draft
+        headline = t["draft_ready.subject"].format(title=title)
+        lead = t["draft_ready.lead"].format(title=title)
+    elif kind == "visit_planned":  # the branch hears when its inspector will come
+        day = _str(p.get("visit_date"))
+        headline = t["visit_planned.subject"].format(title=title)
+        lead = (
+            t["visit_planned.lead"].format(title=title, day=day)
+            if day
+            else t["visit_planned.unplanned"].format(title=title)
+        )
+        fields.append(("field.state", state("state")))
     elif kind == "reroute":  # the task followed its unit to a new place in the tree
         unit = _unit(p) or t["none"]
         headline = t["reroute.subject"].format(title=title)

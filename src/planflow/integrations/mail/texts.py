@@ -40,6 +40,35 @@ TEXTS: dict[str, dict[str, str]] = {
             "its unit has moved in the organisation."
         ),
         "field.moved_to": "Now at",
+        "escalated_away.subject": "Overdue and escalated above you: “{title}”",
+        "escalated_away.lead": (
+            "The plan “{title}” is overdue in the state “{state}” and has been escalated "
+            "to {unit} (level {level}). You may still act on it."
+        ),
+        "draft_ready.subject": "Ready to submit: “{title}”",
+        "draft_ready.lead": (
+            "The draft of the plan “{title}” now has its items, each with a due date: "
+            "it is ready for you to check and submit."
+        ),
+        "visit_planned.subject": "Inspection visit date set: “{title}”",
+        "visit_planned.lead": "The inspection visit for the plan “{title}” is set for {day}.",
+        "visit_planned.unplanned": "The inspection visit for the plan “{title}” is no longer set.",
+        "transfer.subject": "A task was handed over: “{title}”",
+        "transfer.lead": "The task on the plan “{title}” in the state “{state}” was handed over.",
+        "add_approver.subject": "You are asked to approve: “{title}”",
+        "add_approver.lead": (
+            "You were added as an approver of the plan “{title}” in the state “{state}”; "
+            "you act on this task of this plan only."
+        ),
+        "cc.subject": "Copied to you: “{title}”",
+        "cc.lead": (
+            "You were copied on the plan “{title}” (state “{state}”): you may read it "
+            "until it ends; nothing waits for you."
+        ),
+        "countersign.subject": "Your turn to approve: “{title}”",
+        "countersign.lead": (
+            "The plan “{title}” in the state “{state}” now waits for your approval."
+        ),
         "generic.subject": "News about “{title}”",
         "delegation_starts.subject": "A deputy acts from today (delegation)",
         "delegation_ends.subject": "A delegation has ended",
@@ -78,6 +107,26 @@ TEXTS: dict[str, dict[str, str]] = {
             "计划「{title}」在“{state}”状态已超过期限，已上报至{unit}（第 {level} 级）。"
         ),
         "escalate.unit_unknown": "上级单位",
+        "escalated_away.subject": "已超期并上报至上级：计划「{title}」",
+        "escalated_away.lead": (
+            "计划「{title}」在“{state}”状态已超过期限，已上报至{unit}（第 {level} 级）。"
+            "您仍可继续办理。"
+        ),
+        "draft_ready.subject": "可以提交：计划「{title}」",
+        "draft_ready.lead": "计划「{title}」的草稿已列明各项工作及完成时限，请您审阅后提交。",
+        "visit_planned.subject": "检查验收日期已确定：计划「{title}」",
+        "visit_planned.lead": "计划「{title}」的现场检查验收日期定为 {day}。",
+        "visit_planned.unplanned": "计划「{title}」的现场检查验收日期已取消，待重新确定。",
+        "transfer.subject": "任务已转交：计划「{title}」",
+        "transfer.lead": "计划「{title}」在“{state}”状态的待办任务已转交。",
+        "add_approver.subject": "请您审批（加签）：计划「{title}」",
+        "add_approver.lead": (
+            "您已被加签为计划「{title}」（“{state}”状态）的审批人，仅可办理该计划的这一项任务。"
+        ),
+        "cc.subject": "抄送给您：计划「{title}」",
+        "cc.lead": "计划「{title}」（“{state}”状态）已抄送给您：办结前您可查阅，无需您办理。",
+        "countersign.subject": "轮到您审批：计划「{title}」",
+        "countersign.lead": "计划「{title}」在“{state}”状态，现等待您审批。",
         "urge.subject": "催办：计划「{title}」",
         "urge.lead": (
             "{actor}催促您办理计划「{title}」，该计划目前处于“{state}”状态，正等待您处理。"
@@ -129,6 +178,35 @@ TEXTS: dict[str, dict[str, str]] = {
             "상향 보고되었습니다({level}단계)."
         ),
         "escalate.unit_unknown": "상급 조직",
+        "escalated_away.subject": "기한 초과로 상급 조직에 보고됨: 계획 ‘{title}’",
+        "escalated_away.lead": (
+            "계획 ‘{title}’이(가) ‘{state}’ 상태에서 기한을 넘겨 {unit}(으)로 "
+            "상향 보고되었습니다({level}단계). 회원님도 계속 처리할 수 있습니다."
+        ),
+        "draft_ready.subject": "제출 준비 완료: 계획 ‘{title}’",
+        "draft_ready.lead": (
+            "계획 ‘{title}’의 초안에 항목과 항목별 기한이 모두 입력되었습니다. "
+            "검토하신 뒤 제출해 주세요."
+        ),
+        "visit_planned.subject": "점검 방문일 확정: 계획 ‘{title}’",
+        "visit_planned.lead": "계획 ‘{title}’의 점검 방문일이 {day}(으)로 정해졌습니다.",
+        "visit_planned.unplanned": "계획 ‘{title}’의 점검 방문일이 취소되었습니다.",
+        "transfer.subject": "업무가 이관되었습니다: 계획 ‘{title}’",
+        "transfer.lead": "‘{state}’ 상태인 계획 ‘{title}’의 업무가 이관되었습니다.",
+        "add_approver.subject": "결재 요청(결재자 추가): 계획 ‘{title}’",
+        "add_approver.lead": (
+            "회원님이 ‘{state}’ 상태인 계획 ‘{title}’의 결재자로 추가되었습니다. "
+            "이 계획의 이 업무만 처리할 수 있습니다."
+        ),
+        "cc.subject": "참조로 공유됨: 계획 ‘{title}’",
+        "cc.lead": (
+            "계획 ‘{title}’(‘{state}’ 상태)이(가) 회원님께 참조로 공유되었습니다. "
+            "종료될 때까지 열람할 수 있으며 처리할 일은 없습니다."
+        ),
+        "countersign.subject": "결재 차례입니다: 계획 ‘{title}’",
+        "countersign.lead": (
+            "‘{state}’ 상태인 계획 ‘{title}’이(가) 회원님의 결재를 기다리고 있습니다."
+        ),
         "urge.subject": "처리 독촉: 계획 ‘{title}’",
         "urge.lead": (
             "{actor} 님이 ‘{state}’ 상태에서 회원님을 기다리고 있는 계획 ‘{title}’의 "

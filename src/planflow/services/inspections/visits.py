@@ -10,7 +10,9 @@ definition. This module
 - plans the visit: the plan's inspector (whoever may fire ``inspect``) sets
   the day of the current round's visit, ``inspection.visit_date``, through
   ``PlanService.mutate``, so it is version checked and on the audit trail
-  (action ``plan_visit``), and starts the inspection (fires ``inspect``);
+  (action ``plan_visit``), and the branch is told (``visit_planned``: the
+  plan's submitter and the unit's own roles, ``branch_people``); and starts
+  the inspection (fires ``inspect``);
 - says what a user may do on one plan's inspection now (``status``), with the
   checks the recording methods make, so a page offers only what will work.
 
@@ -22,8 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from planflow.core.definitions.spec import TransitionSpec, WorkflowSpec
-from planflow.core.intents import Addendum
+from planflow.core.definitions.spec import TransitionSpec, Where, WorkflowSpec
+from planflow.core.intents import Addendum, Notice
 from planflow.core.org import OrgSnapshot
 from planflow.errors import NotFound, PlanflowError, ValidationError
 from planflow.services.changes import Change, StepContext
@@ -39,6 +41,26 @@ from planflow.storage import plan_store as ps
 from planflow.storage.tx import Sql, Tx, read_tx
 
 PLAN_VISIT = "plan_visit"
+#: The notification the branch gets when its visit is planned, moved or unplanned.
+VISIT_PLANNED = "visit_planned"
+
+
+def branch_people(
+    spec: WorkflowSpec, org: OrgSnapshot, row: ps.PlanRow, actor_id: int
+) -> tuple[int, ...]:
+    """The branch whose plan it is: its submitter and the holders of the roles the
+    definition looks up at the plan's own unit (drafter, submitter: who acts there
+    or has a task there), not the actor."""
+    refs = [t.actor for t in spec.transitions if t.actor is not None]
+    refs += [s.task.assignee for s in spec.states if s.task is not None]
+    roles = {ref.role for ref in refs if ref.at is Where.SAME}
+    people = {p for role in roles for p in org.holders(role, row.unit_id)}
+    if row.submitted_by is not None:
+        people.add(row.submitted_by)
+    people.discard(actor_id)
+    return tuple(sorted(p for p in people if p in org.active_users))
+
+
 #: How far ahead a visit may be planned: the next year's round at the latest.
 MAX_DAYS_AHEAD = 366
 #: Where an inspection stands: the visit is ahead, the verdict is, or the rectification.
@@ -224,13 +246,13 @@ class InspectionVisits:
                     "updated_at": tx.ts(change.at),
                 },
             )
-            return Addendum(
-                {
-                    "round": round_,
-                    "visit_date": iso,
-                    "previous": previous.isoformat() if previous else None,
-                }
-            )
+            said = {
+                "round": round_,
+                "visit_date": iso,
+                "previous": previous.isoformat() if previous else None,
+            }
+            told = branch_people(change.spec, change.org, row, actor_id)
+            return Addendum(said, notice=Notice(VISIT_PLANNED, told, said) if told else None)
 
         return self.service.mutate(
             plan_id,

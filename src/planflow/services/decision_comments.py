@@ -1,0 +1,71 @@
+"""The comments people gave with their decisions: return reasons, approval notes.
+
+A reviewer's reason for returning a plan is written with the transition and
+kept in the audit trail, not in the comments table; a branch looking for the
+reviewer's reasons looks among the comments. This reads them from the trail:
+every record of a workflow action (a transition of the plan's definition, or
+a return to an earlier state) that a person took with a comment. Records the
+system wrote (timers, rounds) and records whose text is a coded note are not
+a person's words and are left out; plain comments are the comments table's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from planflow.core.ids import is_id
+from planflow.core.notes import of_detail
+from planflow.core.returns import RETURN_TO
+from planflow.services.plans import PlanService
+from planflow.storage.audit_keys import of_plan
+from planflow.storage.audit_repo import audit_t
+from planflow.storage.tables import Plan
+
+plan_t = Plan.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionComment:
+    """A person's comment on a decision, as the audit trail keeps it."""
+
+    seq: int
+    actor_id: int
+    action: str
+    #: The state the decision left the plan in.
+    state: str
+    comment: str
+    revision: int
+    at: datetime
+
+
+def decision_comments(service: PlanService, plan_id: int) -> list[DecisionComment]:
+    """The plan's decisions that came with a person's comment, oldest first."""
+    if not is_id(plan_id):  # names no plan; the driver would overflow on it
+        return []
+    with service.db.read() as conn:
+        plan = conn.execute(
+            select(plan_t.c.workflow_name, plan_t.c.workflow_version).where(plan_t.c.id == plan_id)
+        ).first()
+    if plan is None:  # as the comments table answers for it: nothing written
+        return []
+    spec = service.definitions.spec_for(service.db, plan.workflow_name, plan.workflow_version)
+    decisions = {t.trigger for t in spec.transitions} | {RETURN_TO}
+    with service.db.read() as conn:
+        records = conn.execute(
+            select(audit_t)
+            .where(
+                of_plan(audit_t.c.id, plan_id),
+                audit_t.c.action.in_(sorted(decisions)),
+                audit_t.c.actor_id.is_not(None),
+                audit_t.c.comment.is_not(None),
+            )
+            .order_by(audit_t.c.id)
+        ).all()
+    return [
+        DecisionComment(r.seq, r.actor_id, r.action, r.to_state, r.comment, r.revision, r.at)
+        for r in records
+        if r.comment.strip() and of_detail(r.detail) is None
+    ]
