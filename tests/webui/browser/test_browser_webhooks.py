@@ -81,7 +81,7 @@ def test_add_a_webhook_see_its_deliveries_and_send_one_again(
     sender = WebhookSender(pf.db, pf.clock, "browser-test")
     assert sender.run_once().retried == 1
     row = log_row(page, delivery.id)
-    assert "pending" in row and "HTTP 500" in row
+    assert "waiting to be sent" in row and "HTTP 500" in row
     assert page.locator(f"#delivery-{delivery.id}").get_by_role("button").count() == 0
     pf.clock.advance(timedelta(seconds=30))
     assert sender.run_once().delivered == 1
@@ -92,7 +92,7 @@ def test_add_a_webhook_see_its_deliveries_and_send_one_again(
     # Send again: queued at once, then the same event (same id) goes out again, signed.
     page.locator(f"#delivery-{delivery.id}").get_by_role("button", name="Send again").click()
     page.get_by_text("It will be sent again at the next delivery pass.").wait_for()
-    assert "pending" in page.locator(f"#delivery-{delivery.id}").inner_text()
+    assert "waiting to be sent" in page.locator(f"#delivery-{delivery.id}").inner_text()
     assert sender.run_once().delivered == 1
     assert "delivered" in log_row(page, delivery.id)
     assert [r.status for r in receiver.got] == [500, 200, 200]
