@@ -233,7 +233,9 @@ def test_ordinary_text_is_stored_unchanged(pf: Planflow, org: Any) -> None:
     assert stored.sections[0].title == "Members 会员 회원"
     pf.content.add_comment(plan_id, MIXED, actor="drafter_a", item_key="i1")
     assert pf.fire(plan_id, "submit", "chair_a", MIXED).to_state == "submitted"
-    assert [c.body for c in pf.content.comments(plan_id)] == [MIXED]
+    # The plan's comments list the submitter's words with the decision, after the comment.
+    said = [(c.kind, c.body) for c in pf.content.comments(plan_id)]
+    assert said == [("comment", MIXED), ("decision", MIXED)]
     trail = pf.audit_trail(plan_id)
     assert [(r.action, r.comment) for r in trail[-2:]] == [("comment", MIXED), ("submit", MIXED)]
 
@@ -242,5 +244,6 @@ def test_windows_line_breaks_are_stored_as_newlines(pf: Planflow, org: Any) -> N
     plan_id = new_plan(pf)
     pf.content.add_comment(plan_id, "  见附件\r\n첨부 참조\r\n", actor="drafter_a")
     pf.fire(plan_id, "submit", "chair_a", "first line\r\nsecond line")
-    assert [c.body for c in pf.content.comments(plan_id)] == ["见附件\n첨부 참조"]
+    said = [(c.kind, c.body) for c in pf.content.comments(plan_id)]
+    assert said == [("comment", "见附件\n첨부 참조"), ("decision", "first line\nsecond line")]
     assert pf.audit_trail(plan_id)[-1].comment == "first line\nsecond line"

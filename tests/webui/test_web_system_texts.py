@@ -403,9 +403,10 @@ def test_no_english_system_text_reaches_a_reader_of_a_rectified_plan(
         for n, said in enumerate(mails):
             seen[f"{name}, e-mail {n}"] = said
 
-    # Every channel was used: transitions, a reminder, a late reminder, an escalation.
+    # Every channel was used: transitions, a reminder, a late reminder, an escalation
+    # (and the chair heard the draft was ready to submit).
     kinds = {n.kind for who in ("chair_a", "inspector") for n in pf.inbox.notifications(who)}
-    assert kinds == {"transition", "remind", "escalate"}
+    assert kinds == {"transition", "remind", "escalate", "draft_ready"}
     actions = [r.action for r in pf.audit_trail(plan_id)]
     assert {"remind", "escalation_at_top", "require_rectification", "accept"} <= set(actions)
     # What the system wrote on this plan's trail is there, in the reader's language ...

@@ -104,8 +104,14 @@ class ContentAPI:
             )
             for d in decided
         ]
-        # Stable: at the same instant a decision reads before a comment made after it.
-        return sorted(given + written, key=lambda c: c.created_at)
+        # In the trail's order: each decision after the comments written before it.
+        merged: list[CommentView] = []
+        taken = 0
+        for decision, view in zip(decided, given, strict=True):
+            merged += written[taken : decision.after_comments]
+            taken = max(taken, decision.after_comments)
+            merged.append(view)
+        return merged + written[taken:]
 
     def may_edit(self, plan: PlanView, username: str) -> bool:
         """Whether ``username`` is one of the plan's content editors (whatever its state)."""

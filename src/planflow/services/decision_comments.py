@@ -25,6 +25,8 @@ from planflow.storage.audit_repo import audit_t
 from planflow.storage.tables import Plan
 
 plan_t = Plan.__table__  # type: ignore[attr-defined]
+#: The trail's record of a plain comment (one per row of the comments table).
+COMMENTED = "comment"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,9 @@ class DecisionComment:
     comment: str
     revision: int
     at: datetime
+    #: How many of the plan's own comments the trail holds before this decision:
+    #: where it goes among them (their times can be equal; the trail's order is exact).
+    after_comments: int = 0
 
 
 def decision_comments(service: PlanService, plan_id: int) -> list[DecisionComment]:
@@ -58,14 +63,21 @@ def decision_comments(service: PlanService, plan_id: int) -> list[DecisionCommen
             select(audit_t)
             .where(
                 of_plan(audit_t.c.id, plan_id),
-                audit_t.c.action.in_(sorted(decisions)),
+                audit_t.c.action.in_([*sorted(decisions), COMMENTED]),
                 audit_t.c.actor_id.is_not(None),
                 audit_t.c.comment.is_not(None),
             )
             .order_by(audit_t.c.id)
         ).all()
-    return [
-        DecisionComment(r.seq, r.actor_id, r.action, r.to_state, r.comment, r.revision, r.at)
-        for r in records
-        if r.comment.strip() and of_detail(r.detail) is None
-    ]
+    found = []
+    comments = 0
+    for r in records:
+        if r.action == COMMENTED:  # a row of the comments table, in the trail's order
+            comments += 1
+        elif r.comment.strip() and of_detail(r.detail) is None:
+            found.append(
+                DecisionComment(
+                    r.seq, r.actor_id, r.action, r.to_state, r.comment, r.revision, r.at, comments
+                )
+            )
+    return found

@@ -94,7 +94,12 @@ def test_plan_is_drafted_returned_fixed_approved_inspected_and_accepted(
 
     drafter.goto("/")
     drafter.get_by_role("link", name="Branch A work plan 2027").first.click()
-    expect(drafter.get_by_text("Item 1.2 needs a month for the dues check.")).to_be_visible()
+    # The reason is the latest decision's, and among the plan's comments.
+    reason = drafter.get_by_text("Item 1.2 needs a month for the dues check.")
+    expect(reason.first).to_be_visible()
+    expect(drafter.locator("#comments")).to_contain_text(
+        "Item 1.2 needs a month for the dues check."
+    )
     drafter.goto(f"/plans/{plan_id}/edit")
     drafter.locator("#item-0-1 textarea").fill(
         "Collect membership dues in full and check them at the end of December"
@@ -196,7 +201,9 @@ def test_committee_approves_two_of_three_and_a_single_return_sends_it_back(
     expect(member2.locator(".state")).to_have_text("Returned for revision")
 
     chair.goto(f"/plans/{plan_id}")
-    expect(chair.get_by_text("Section 2 needs an owner for each competition.")).to_be_visible()
+    expect(
+        chair.get_by_text("Section 2 needs an owner for each competition.").first
+    ).to_be_visible()
     act(chair, "Resubmit")
 
     member1.goto(f"/plans/{plan_id}")
