@@ -50,31 +50,30 @@ def decision_comments(service: PlanService, plan_id: int) -> list[DecisionCommen
     """The plan's decisions that came with a person's comment, oldest first."""
     if not is_id(plan_id):  # names no plan; the driver would overflow on it
         return []
+    # One connection for both reads: the plan page asks for this on every view.
     with service.db.read() as conn:
         plan = conn.execute(
             select(plan_t.c.workflow_name, plan_t.c.workflow_version).where(plan_t.c.id == plan_id)
         ).first()
-    if plan is None:  # as the comments table answers for it: nothing written
-        return []
-    spec = service.definitions.spec_for(service.db, plan.workflow_name, plan.workflow_version)
-    decisions = {t.trigger for t in spec.transitions} | {RETURN_TO}
-    with service.db.read() as conn:
+        if plan is None:  # as the comments table answers for it: nothing written
+            return []
         records = conn.execute(
             select(audit_t)
             .where(
                 of_plan(audit_t.c.id, plan_id),
-                audit_t.c.action.in_([*sorted(decisions), COMMENTED]),
                 audit_t.c.actor_id.is_not(None),
                 audit_t.c.comment.is_not(None),
             )
             .order_by(audit_t.c.id)
         ).all()
+    spec = service.definitions.spec_for(service.db, plan.workflow_name, plan.workflow_version)
+    decisions = {t.trigger for t in spec.transitions} | {RETURN_TO}
     found = []
     comments = 0
     for r in records:
         if r.action == COMMENTED:  # a row of the comments table, in the trail's order
             comments += 1
-        elif r.comment.strip() and of_detail(r.detail) is None:
+        elif r.action in decisions and r.comment.strip() and of_detail(r.detail) is None:
             found.append(
                 DecisionComment(
                     r.seq, r.actor_id, r.action, r.to_state, r.comment, r.revision, r.at, comments
