@@ -30,6 +30,9 @@ class QueueLine(NamedTuple):
     """
 
     url: str
+    #: The queue's "Review" button (``reviews.open_task``) and the version it was shown at.
+    open_url: str
+    version: int
     #: ``ID@VERSION``: the plan and the version the queue shows (a bulk action's check).
     item: str
     title: str
@@ -53,6 +56,7 @@ def queue_lines(pf: Planflow, entries: Iterable[QueueEntry], now: datetime) -> l
     of a definition's states, of a role) is looked up once per call, not per row.
     """
     base = url_for("plans.detail", plan_id=0)[: -len("0")]
+    open_base, open_end = url_for("reviews.open_task", plan_id=0).split("/0", 1)
     labels = ListLabels(pf)
     when = when_formatter()
     waiting_for = quick_gettext("%(role)s at %(unit)s")
@@ -70,6 +74,8 @@ def queue_lines(pf: Planflow, entries: Iterable[QueueEntry], now: datetime) -> l
         lines.append(
             QueueLine(
                 url=f"{base}{p.id}",
+                open_url=f"{open_base}/{p.id}{open_end}",
+                version=p.version,
                 item=f"{p.id}@{p.version}",
                 title=p.title,
                 subtitle=f"{workflow_title} · {p.year}",
