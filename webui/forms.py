@@ -199,16 +199,21 @@ class NewPlanForm(PlanflowForm):
     )
 
 
-class ActionForm(PlanflowForm):
-    """The plan page's action form: a comment, and one button per action."""
+class _CommentAtVersion(PlanflowForm):
+    """What every action on a plan carries: a comment or reason, and the version of
+    the plan the user was looking at (a stale page is refused)."""
 
     comment = TextAreaField(
         _l("Comment or reason"),
         filters=[_strip],
         validators=[_max(MAX_COMMENT), PlainText(multiline=True)],
     )
-    # The version of the plan the user was looking at: a stale page is refused.
     expected_version = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=MAX_ID)])
+
+
+class ActionForm(_CommentAtVersion):
+    """The plan page's action form: a comment, and one button per action."""
+
     # Set by the button pressed (name="action"); the library decides if it is allowed.
     action = StringField(validators=[InputRequired(), Regexp(r"^[A-Za-z0-9_]{1,64}$")])
 
@@ -360,17 +365,11 @@ class FeedForm(PlanflowForm):
     unit = SelectField(_l("Feed of"), default="", invalid_choice_message=CHOOSE)
 
 
-class StepForm(PlanflowForm):
+class StepForm(_CommentAtVersion):
     """One action's own step (``webui.steps``): its reason or comment, the version
     the user saw, and for a return the state it goes back to ("" is the
     definition's own return)."""
 
-    comment = TextAreaField(
-        _l("Comment or reason"),
-        filters=[_strip],
-        validators=[_max(MAX_COMMENT), PlainText(multiline=True)],
-    )
-    expected_version = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=MAX_ID)])
     target = StringField(validators=[Optional(), Regexp(r"^[a-z0-9_]{0,64}$")])
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from planflow.cli.app import Context, pass_ctx
-from planflow.cli.params import ID, NUMBER
+from planflow.cli.params import ID, expected_version_option
 from planflow.core.inspection.scoring import CriterionScore, InspectionOutcome, grade_label
 from planflow.errors import ValidationError
 from planflow.services.execution import STATUSES
@@ -38,7 +38,7 @@ def progress() -> None:
 @click.option("--report", default="", help="What was done (up to 4000 characters).")
 @click.option("--measured", type=float, default=None, help="Measured value for its target.")
 @click.option("--as", "actor", required=True, help="Username of the drafter or submitter.")
-@click.option("--expected-version", type=NUMBER, default=None, help="Refuse if the plan changed.")
+@expected_version_option
 @pass_ctx
 def progress_report(
     ctx: Context,
@@ -271,7 +271,7 @@ def inspection_show(ctx: Context, plan_id: int, lang: str) -> None:
 @click.argument("plan_id", type=ID)
 @click.option("--as", "actor", required=True, help="Username of the inspector.")
 @click.option("--comment", default=None, help="Remark (the rectification points by default).")
-@click.option("--expected-version", type=NUMBER, default=None, help="Refuse if the plan changed.")
+@expected_version_option
 @pass_ctx
 def inspection_finish(
     ctx: Context, plan_id: int, actor: str, comment: str | None, expected_version: int | None

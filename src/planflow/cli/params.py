@@ -84,3 +84,12 @@ def parse_moment(value: str) -> datetime:
     if not EARLIEST <= moment <= LATEST:
         raise click.BadParameter(f"{value!r} is outside the years 2000-2100")
     return moment
+
+
+#: The optimistic check every command that changes a plan offers.
+expected_version_option = click.option(
+    "--expected-version",
+    type=NUMBER,
+    default=None,
+    help="Refuse if the plan changed since you saw this version.",
+)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from planflow.cli.app import Context, pass_ctx
-from planflow.cli.params import ID, NUMBER
+from planflow.cli.params import ID, NUMBER, expected_version_option
 from planflow.core.content.importer import import_plan
 from planflow.core.content.model import PlanContent
 from planflow.core.notes import record_text
@@ -124,12 +124,7 @@ def plans_create(
 @click.argument("action")
 @click.option("--as", "actor", required=True, help="Username of whoever acts.")
 @click.option("--comment", default=None, help="Reason or remark (required to return).")
-@click.option(
-    "--expected-version",
-    type=NUMBER,
-    default=None,
-    help="Refuse if the plan changed since you saw this version.",
-)
+@expected_version_option
 @pass_ctx
 def plans_fire(
     ctx: Context,
@@ -198,12 +193,7 @@ def plans_actions(ctx: Context, plan_id: int, actor: str, lang: str) -> None:
 @click.argument("plan_id", type=ID)
 @click.argument("source", type=click.Path(exists=True, dir_okay=False))
 @click.option("--as", "actor", required=True, help="Username of a drafter of the plan's unit.")
-@click.option(
-    "--expected-version",
-    type=NUMBER,
-    default=None,
-    help="Refuse if the plan changed since you saw this version.",
-)
+@expected_version_option
 @pass_ctx
 def plans_content(
     ctx: Context, plan_id: int, source: str, actor: str, expected_version: int | None

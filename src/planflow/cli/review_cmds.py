@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from planflow.cli.app import Context, pass_ctx
-from planflow.cli.params import ID, NUMBER
+from planflow.cli.params import ID, expected_version_option
 from planflow.cli.plan_cmds import plans
 from planflow.errors import NotFound
 from planflow.services.bulk import BULK_ACTIONS, check_selection
@@ -22,12 +22,7 @@ COMMANDS: list[click.Command] = []  # the commands join the ``plans`` group belo
 @click.argument("state")
 @click.option("--as", "actor", required=True, help="Username of a holder of the plan's task.")
 @click.option("--comment", required=True, help="Why the plan goes back (required).")
-@click.option(
-    "--expected-version",
-    type=NUMBER,
-    default=None,
-    help="Refuse if the plan changed since you saw this version.",
-)
+@expected_version_option
 @pass_ctx
 def plans_return_to(
     ctx: Context,
