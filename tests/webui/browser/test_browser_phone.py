@@ -8,6 +8,7 @@ the page says what happened and offers the next plan of the queue.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +30,10 @@ LONG = "Collect membership dues in full in every workplace of the branch, " * 3
 
 
 def fits(page: Page) -> None:
+    # A click that navigates returns before the new document exists; measuring
+    # then reads a page that is not there yet (documentElement is null).
+    page.wait_for_load_state("load")
+    page.wait_for_function("document.documentElement && document.querySelector('.site-header')")
     width = page.evaluate("document.documentElement.scrollWidth")
     wide = page.evaluate(WIDEST)
     assert width <= PHONE["width"], f"{page.url} scrolls sideways: {width} px ({wide})"
@@ -80,6 +85,7 @@ def test_the_email_settings_page_on_a_phone(phone: Page, pf: Planflow, artifacts
     its label, save; the page fits the width and says what was saved."""
     phone.goto("/notifications/")
     phone.get_by_role("link", name="E-mail settings").click()
+    expect(phone).to_have_url(re.compile(r"/notifications/email/$"))
     fits(phone)
     expect(phone.get_by_label("Immediately")).to_be_checked()
     box = phone.get_by_text("Daily digest", exact=True).bounding_box()
