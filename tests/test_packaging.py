@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -80,8 +81,17 @@ def test_an_unpacked_wheel_runs_in_an_empty_folder(wheel: Path, tmp_path: Path) 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLANFLOW_")}
     env["PYTHONPATH"] = str(site)
     script = (
-        "import planflow, sys\n"
+        "import sys\n"
+        # The test's own interpreter has planflow installed in editable mode, whose
+        # finder would quietly supply any subpackage the wheel left out.
+        "sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in repr(f)]\n"
+        "import importlib, pkgutil, planflow, planflow_web\n"
         f"assert planflow.__file__.startswith({str(site)!r}), planflow.__file__\n"
+        "for pkg in (planflow, planflow_web):\n"
+        "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
+        "        if m.ispkg:\n"
+        "            where = importlib.import_module(m.name).__file__\n"
+        f"            assert where.startswith({str(site)!r}), m.name\n"
         "from planflow import Planflow\n"
         "from planflow.cli import main\n"
         "sys.exit(main(['run', '--prepare-only']))\n"
@@ -94,3 +104,19 @@ def test_an_unpacked_wheel_runs_in_an_empty_folder(wheel: Path, tmp_path: Path) 
     assert "planflow is ready" in done.stdout
     assert (empty / "instance" / "planflow.sqlite3").is_file()
     assert "Traceback" not in done.stderr
+
+
+def test_every_package_of_the_tree_is_in_the_wheel_list() -> None:
+    """pyproject.toml names the packages one by one (three folders map to two
+    top-level names); a new sub-package left off that list installs nowhere."""
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    listed = set(project["tool"]["setuptools"]["packages"])
+    on_disk = {
+        ".".join(("planflow", *p.parent.relative_to(ROOT / "src" / "planflow").parts))
+        for p in (ROOT / "src" / "planflow").rglob("__init__.py")
+    } | {
+        ".".join(("planflow_web", *p.parent.relative_to(ROOT / "webui").parts))
+        for p in (ROOT / "webui").rglob("__init__.py")
+    }
+    assert on_disk - listed == set(), "add these to [tool.setuptools] packages"
