@@ -282,3 +282,21 @@ def test_an_urge_reminds_whoever_holds_the_task_after_a_transfer(pf: Planflow, o
     option = pf.urge_option(plan_id, "chair_a")
     assert option is not None and option.recipients == 1
     assert pf.urge(plan_id, "chair_a").notified == ("reviewer2",)
+
+
+def test_the_forms_suggest_the_people_nearest_the_plan_first(pf: Planflow, org: Org) -> None:
+    """The add-an-approver and CC forms suggest names (a phone has no directory to
+    look usernames up in): the task's unit first, then the plan's unit and above;
+    never the holder, the submitter or someone already holding a part."""
+    plan_id = in_review(pf)
+    options = pf.handover_options(plan_id, "reviewer")
+    assert options is not None
+    suggested = options.suggested
+    assert "reviewer" not in suggested and "chair_a" not in suggested
+    # The union's people (the task's unit), then the branch's, then the federation's.
+    assert suggested.index("reviewer2") < suggested.index("drafter_a")
+    assert suggested.index("drafter_a") < suggested.index("fed_reviewer")
+    assert "drafter_b" not in suggested  # a sibling branch is not on the plan's way up
+    pf.add_approver(plan_id, "reviewer", "fed_reviewer", "after")
+    again = pf.handover_options(plan_id, "reviewer")
+    assert again is not None and "fed_reviewer" not in again.suggested

@@ -178,7 +178,9 @@ def refusal_text(refusal: Refusal) -> str:
 
 
 #: Refusals that waiting will not lift: this user may never take the action on this round.
-LASTING = frozenset({"already_voted", "not_self"})
+LASTING = frozenset({"already_voted", "not_self", "deputy_cannot_submit"})
+#: Blocks that no one can lift any more: the moment for the action has passed.
+PASSED = frozenset({"recall_too_late"})
 
 
 def blocked_intro(label: str, refusals: Iterable[Refusal]) -> str:
@@ -186,9 +188,13 @@ def blocked_intro(label: str, refusals: Iterable[Refusal]) -> str:
 
     "Approve is not possible yet: you have already approved in this review
     round" promised a later that never comes (a committee member's second
-    vote, a submitter approving their own plan).
+    vote, a submitter approving their own plan); "Recall is not possible yet:
+    it is too late" contradicted itself.
     """
-    if all(r.code in LASTING for r in refusals):
+    codes = {r.code for r in refusals}
+    if codes and codes <= PASSED:
+        return str(gettext("%(action)s is no longer possible:", action=label))
+    if codes <= LASTING | PASSED:
         return str(gettext("%(action)s is not possible for you:", action=label))
     return str(gettext("%(action)s is not possible yet:", action=label))
 

@@ -126,7 +126,7 @@ def page_parts(pf: Planflow, plan_id: int, username: str) -> dict[str, object]:
     receipts = pf.cc_receipts(plan_id)
     named = [r.user for r in receipts]
     if options is not None:
-        named += [*options.transfer_to, *options.holders]
+        named += [*options.transfer_to, *options.holders, *options.suggested]
     people = pf.display_names(named)
     holders = options.holders if options is not None else ()
     return {

@@ -166,6 +166,9 @@ class HandoverOptions:
     add_approver: tuple[str, ...]
     cc: bool
     holders: tuple[str, ...] = ()
+    #: People one would likely add or copy, nearest first: the active people of the
+    #: task's unit, the plan's unit and the units above it (anyone may still be named).
+    suggested: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

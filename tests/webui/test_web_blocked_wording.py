@@ -40,3 +40,14 @@ def test_a_block_that_work_can_lift_still_says_yet(app: Flask, plans: Plans) -> 
     plan_id = plans.create(items=0)
     said = _blocked(text(signed_in(app, "chair_a").get(f"/plans/{plan_id}")), "submit")
     assert said.startswith("Submit is not possible yet:"), said
+
+
+def test_a_recall_whose_moment_has_passed_says_no_longer(app: Flask, plans: Plans) -> None:
+    plan_id = plans.under_review()
+    chair = signed_in(app, "chair_a")
+    said = _blocked(text(chair.get(f"/plans/{plan_id}")), "recall")
+    assert said.startswith("Recall is no longer possible:"), said
+    assert "too late" in said
+    chair.post_form("/auth/language", {"language": "zh"})
+    zh = _blocked(text(chair.get(f"/plans/{plan_id}")), "recall")
+    assert zh.startswith("撤回已无法进行："), zh

@@ -41,6 +41,24 @@ def unit_people(org: OrgSnapshot, unit_id: int) -> frozenset[int]:
     return frozenset(p for p in people if p in org.active_users)
 
 
+#: How many people the add-an-approver and CC forms suggest at most.
+SUGGESTED = 50
+
+
+def _suggested(org: OrgSnapshot, row: ps.PlanRow, excluded: set[int | None]) -> tuple[str, ...]:
+    """The people a holder would likely add or copy, nearest first: those of the task's
+    unit, then of the plan's unit and every unit above it (no one else is refused)."""
+    units = [row.task_unit_id] if row.task_unit_id is not None else []
+    units += [row.unit_id, *org.ancestors(row.unit_id)]
+    out: list[str] = []
+    for unit in dict.fromkeys(units):
+        for user in sorted(unit_people(org, unit), key=lambda u: org.usernames.get(u, "")):
+            name = org.usernames.get(user)
+            if name is not None and user not in excluded and name not in out:
+                out.append(name)
+    return tuple(out[:SUGGESTED])
+
+
 def holders_now(row: ps.PlanRow, org: OrgSnapshot, parts: ho.TaskParts) -> frozenset[int]:
     """Who may act on the plan's task now: its personal parts' current group, or
     the holders of its role."""
@@ -253,6 +271,7 @@ class Handover:
             add_approver=allows.add_approver,
             cc=allows.cc,
             holders=tuple(sorted(names.get(u, "?") for u in parts.everyone())),
+            suggested=_suggested(org, row, excluded) if allows.add_approver or allows.cc else (),
         )
 
     # -- shared ------------------------------------------------------------------
