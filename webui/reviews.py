@@ -95,11 +95,9 @@ def open_task(plan_id: int) -> Response:
     except NotFound:
         abort(404)
     if started is not None:
-        spec = spec_of(planflow(), planflow().plan(plan_id))
-        flash(
-            gettext("You started: %(state)s.", state=state_label(spec, started.to_state)),
-            "info",
-        )
+        # What the reviewer did, in their words: the plan they now review, by its title.
+        title = planflow().plan(plan_id).title
+        flash(gettext("You are now reviewing “%(title)s”.", title=title), "info")
     return redirect(url_for("plans.detail", plan_id=plan_id))
 
 

@@ -41,7 +41,9 @@ def test_the_review_button_opens_the_plan_and_starts_its_review(
     reviewer.wait_for_load_state()
     reviewer.get_by_role("button", name="Review: Branch A plan 2027").click()
     reviewer.wait_for_url(f"**/plans/{plan_id}")
-    expect(reviewer.get_by_role("status")).to_have_text("You started: Under review.")
+    expect(reviewer.get_by_role("status")).to_have_text(
+        "You are now reviewing “Branch A plan 2027”."
+    )
     expect(reviewer.locator(".state")).to_have_text("Under review")
     # The review has started: its actions are offered, "Start review" is not.
     expect(reviewer.get_by_role("button", name="Approve", exact=True)).to_be_visible()
