@@ -214,6 +214,7 @@ class Planflow:
             self.inspections,
             self.services.content,
             self.registry,
+            self.org.display_names,
         )
         #: Deputies for people who are away, 委托 (``facade.delegations``).
         self.delegations = DelegationsAPI(
