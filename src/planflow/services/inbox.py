@@ -58,12 +58,23 @@ def task_clause(held: Iterable[tuple[str, int]]) -> ColumnElement[bool]:
     return or_(*terms) if terms else false()
 
 
+def escalated_clause(held: Iterable[tuple[str, int]]) -> ColumnElement[bool]:
+    """Plans whose open task was escalated to a unit where one of ``held`` is (never NULL)."""
+    escalated = col(Plan.task_escalated_unit_id)
+    terms = [
+        and_(col(Plan.task_role) == role, escalated.is_not(None), escalated == unit)
+        for role, unit in sorted(set(held))
+    ]
+    return or_(*terms) if terms else false()
+
+
 def held_task_clause(
     held: Iterable[tuple[str, int]], user: int | BindParameter[int]
 ) -> ColumnElement[bool]:
     """``task_clause`` where tasks can be held personally (``services.handover``):
     a task handed on or shared is no longer its role's but its people's, and
-    of those, the ones whose turn it is (the lowest open position). A committee
+    of those, the ones whose turn it is (the lowest open position), until it is
+    escalated: then also the role's where it was escalated to. A committee
     member who has voted in the plan's current round (n-of-m) no longer has it."""
     first = (
         sa_select(func.min(later.c.position))
@@ -73,7 +84,13 @@ def held_task_clause(
     turn = sa_select(part_t.c.plan_id).where(
         part_t.c.user_id == user, part_t.c.done == false(), part_t.c.position == first
     )
-    by_role = and_(task_clause(held), col(Plan.id).not_in(sa_select(part_t.c.plan_id)))
+    held = sorted(set(held))
+    by_role = or_(
+        and_(task_clause(held), col(Plan.id).not_in(sa_select(part_t.c.plan_id))),
+        # Overdue and escalated, a task held personally is also the role's where it
+        # was escalated to: they may decide it (``WorkflowEngine.may_act``).
+        escalated_clause(held),
+    )
     voted = (
         sa_select(vote_t.c.id)
         .where(
