@@ -150,7 +150,15 @@ def bulk() -> tuple[str, int]:
     form = BulkForm()
     items = _selection()
     if not form.validate() or not items:
-        return render_template("reviews/bulk.html", form=form, plans=[], problem=True), 422
+        # A field the form names (the state to return to): said with its label.
+        message = next(
+            (f"{f.label.text}: {f.errors[0]}" for f in form if f.errors and f.label.text),
+            None,
+        )
+        html = render_template(
+            "reviews/bulk.html", form=form, plans=[], problem=True, message=message
+        )
+        return html, 422
     plans = []
     for plan_id, version in items:
         try:
