@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
+from test_api import token
 from webui_support import AuthActions, Plans, WebClient, signed_in, text
 
 from planflow.app import Planflow
@@ -121,3 +122,16 @@ def test_my_work_lists_a_plan_the_member_voted_on_apart_from_their_tasks(
     # Decided: no longer followed.
     pf.fire(plan_id, "approve", "member2")
     assert 'id="followed"' not in text(member.get("/"))
+
+
+def test_the_api_lists_the_followed_plans(app: Flask, plans: Plans, pf: Planflow) -> None:
+    api = app.test_client()
+    plan_id = plans.submitted(workflow="committee_plan")
+    headers = token(pf, "member1", "read")
+    assert api.get("/api/v1/me/followed", headers=headers).get_json()["items"] == []
+    pf.fire(plan_id, "approve", "member1")
+    found = api.get("/api/v1/me/followed", headers=headers).get_json()["items"]
+    assert [(t["plan_id"], t["role"]) for t in found] == [(plan_id, "committee")]
+    mine = api.get("/api/v1/me/tasks", headers=headers).get_json()["items"]
+    assert plan_id not in [t["plan_id"] for t in mine]
+    assert api.get("/api/v1/me/followed").status_code == 401
