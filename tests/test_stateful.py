@@ -7,7 +7,9 @@ and the wrong people, the submitter, deactivated users, the system, with or
 without a comment, with a current or a stale ``expected_version``), return
 plans to a chosen earlier step (allowed and not; resubmitted, a plan comes
 straight back where the definition says so), bulk-approve and bulk-return
-selections (each plan as if fired on its own), name and end deputies
+selections (each plan as if fired on its own), open plans from the queue
+(a transition marked ``on_open:`` starts then, exactly when the definition
+says so and only for whoever may take it; a second opening does nothing), name and end deputies
 (delegation, 委托: a deputy acts for someone away, never around separation of
 duties, never submitting for them) and switch users on and off.
 
@@ -810,6 +812,76 @@ class PlanflowMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.plans)
     @rule(
         index=st.integers(0, 100),
+        # Mostly people who review somewhere, so that some openings start a review.
+        actor=st.sampled_from(REVIEWERS + USERNAMES),
+        version_kind=st.sampled_from(EXPECTED_VERSION_KINDS),
+        by_holder=st.booleans(),
+    )
+    def open_task(self, index: int, actor: str, version_kind: str, by_holder: bool) -> None:
+        """Someone opens a plan from their queue (``Planflow.open_task``): mostly one
+        who holds its task (so that it may start), else anyone."""
+        plan = self.pick(index)
+        holders = sorted(self.holders_now(plan, self.snapshot()))
+        if by_holder and holders:
+            uid = holders[index % len(holders)]
+            actor = next(n for n, u in self.users.items() if u == uid)
+        self.open_and_check(plan, actor, version_kind)
+
+    def open_and_check(
+        self, plan: PlanModel, actor: str, version_kind: str, again: bool = True
+    ) -> None:
+        """Opening starts the task exactly when the definition says so (an ``on_open:``
+        transition out of the plan's state) and the opener may take it now, as its
+        holder or a holder's deputy, at the version they saw; else nothing is
+        written. Opening it again changes nothing more; a plan the opener may not
+        see is ``NotFound``."""
+        spec, snap = self.specs[plan.workflow], self.snapshot()
+        uid = self.users[actor]
+        expected_version = self.expected_version(plan, version_kind)
+        what = (
+            f"open by {actor} (expected_version {expected_version}) of #{plan.id} in {plan.state}"
+        )
+
+        def call() -> Any:
+            return self.pf.open_task(plan.id, actor, expected_version)
+
+        if not sees(snap, uid, plan, self.delegations):
+            return self.expect_refused(Refused(NotFound, "may not see it"), call, what)
+        outcome: Allowed | None = None
+        if expected_version is None or expected_version == plan.version:
+            for t in spec.transitions_from(plan.state):
+                if not t.on_open:
+                    continue
+                o = self.expect_fire(spec, snap, plan, t.trigger, uid, None, plan.version)
+                if isinstance(o, Allowed):
+                    outcome = o
+                    break
+        version = plan.version
+        try:
+            result = call()
+        except PlanflowError as e:
+            raise AssertionError(f"{what}: opening raised {e!r}") from e
+        if outcome is None:
+            assert result is None, f"{what}: the model says nothing starts, got {result}"
+            event("open_task: nothing started")
+            return
+        assert result is not None, f"{what}: the model says {outcome.transition.trigger} starts"
+        assert (result.action, result.from_state, result.to_state) == (
+            outcome.transition.trigger,
+            plan.state,
+            outcome.to_state,
+        ), what
+        event(f"open_task: started{' on behalf' if outcome.on_behalf is not None else ''}")
+        self.fired(plan, outcome, uid, snap)
+        if again:
+            # A second tab with the version the queue showed: nothing more happens;
+            # then without one, as the model says for the state it is in now.
+            assert self.pf.open_task(plan.id, actor, version) is None, what
+            self.open_and_check(plan, actor, "none", again=False)
+
+    @precondition(lambda self: self.plans)
+    @rule(
+        index=st.integers(0, 100),
         actor=st.sampled_from(USERNAMES),
         to=st.sampled_from(RETURN_TARGETS),  # ``target`` is the rule's own keyword
         comment=st.sampled_from(COMMENTS),
@@ -935,7 +1007,13 @@ class PlanflowMachine(RuleBasedStateMachine):
             if moves:
                 t, mover, outcomes = moves[choice % len(moves)]
                 self.probe(plan, t, mover, outcomes, choice)
-                if choice == 3 and t.trigger in BULK_TRIGGERS:
+                if t.on_open and choice:
+                    # Opened from the queue: first by someone refused it, then the mover.
+                    refused = [n for n, o in outcomes.items() if isinstance(o, Refused)]
+                    if refused:
+                        self.open_and_check(plan, refused[choice % len(refused)], "none")
+                    self.open_and_check(plan, mover, ("current", "none")[choice % 2])
+                elif choice == 3 and t.trigger in BULK_TRIGGERS:
                     self.bulk_and_check(
                         [plan], self.users[mover], BULK_TRIGGERS[t.trigger], REASON, ["current"]
                     )

@@ -380,7 +380,17 @@ class BulkForm(PlanflowForm):
     action = StringField(validators=[InputRequired(), Regexp(r"^(approve|return)$")])
     #: A return to a chosen earlier state (empty: the definition's own return); the
     #: library refuses a state a plan's definition does not allow, plan by plan.
-    return_to = StringField(validators=[Optional()])
+    #: Something that is no state's name at all is refused here, naming the field.
+    return_to = StringField(
+        _l("Return to"),
+        validators=[
+            Optional(),
+            Regexp(
+                r"^[a-z0-9_]{1,64}$",
+                message=_l("Choose one of the states offered to return the plans to."),
+            ),
+        ],
+    )
     comment = TextAreaField(
         _l("Comment or reason"),
         filters=[_strip],

@@ -95,11 +95,9 @@ def open_task(plan_id: int) -> Response:
     except NotFound:
         abort(404)
     if started is not None:
-        spec = spec_of(planflow(), planflow().plan(plan_id))
-        flash(
-            gettext("You started: %(state)s.", state=state_label(spec, started.to_state)),
-            "info",
-        )
+        # What the reviewer did, in their words: the plan they now review, by its title.
+        title = planflow().plan(plan_id).title
+        flash(gettext("You are now reviewing “%(title)s”.", title=title), "info")
     return redirect(url_for("plans.detail", plan_id=plan_id))
 
 
@@ -152,7 +150,15 @@ def bulk() -> tuple[str, int]:
     form = BulkForm()
     items = _selection()
     if not form.validate() or not items:
-        return render_template("reviews/bulk.html", form=form, plans=[], problem=True), 422
+        # A field the form names (the state to return to): said with its label.
+        message = next(
+            (f"{f.label.text}: {f.errors[0]}" for f in form if f.errors and f.label.text),
+            None,
+        )
+        html = render_template(
+            "reviews/bulk.html", form=form, plans=[], problem=True, message=message
+        )
+        return html, 422
     plans = []
     for plan_id, version in items:
         try:

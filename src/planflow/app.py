@@ -214,6 +214,7 @@ class Planflow:
             self.inspections,
             self.services.content,
             self.registry,
+            self.org.display_names,
         )
         #: Deputies for people who are away, 委托 (``facade.delegations``).
         self.delegations = DelegationsAPI(
@@ -683,9 +684,18 @@ class Planflow:
         return self.inbox.tasks(username, limit)
 
     def has_review_queue(self, username: str, *, org: OrgSnapshot | None = None) -> bool:
-        """Whether ``username``'s review queue can ever hold a plan (a menu offers it then):
-        they hold a role that reviews, decides or oversees somewhere."""
-        return self._reads.has_review_queue(username, org)
+        """Whether ``username``'s review queue can hold a plan (a menu offers it then):
+        they hold a role that reviews, decides or oversees somewhere, or they stand in
+        for someone away whose review work is open now (``ReviewQueue.for_others``).
+
+        A deputy with no such role of their own gets the queue while, and only while,
+        it would show them something; their drafting tasks stay in "My work". For
+        someone who is no one's deputy this reads nothing more (the delegations are
+        cached by the organisation's generation)."""
+        org = org or self.names.current()
+        if self._reads.has_review_queue(username, org):
+            return True
+        return bool(self._for_others(username, org, frozenset()))
 
     def review_queue(
         self,
@@ -707,9 +717,17 @@ class Planflow:
             page_size=page_size,
             org=org,
         )
+        found = self._for_others(username, org, frozenset(e.plan.id for e in queue.mine.items))
+        return dataclasses.replace(queue, for_others=tuple(found)) if found else queue
+
+    def _for_others(
+        self, username: str, org: OrgSnapshot, on_page: frozenset[int]
+    ) -> list[TaskEntry]:
+        """The review queue's ``for_others``: the open tasks of the people ``username``
+        stands in for that are review work and not theirs anyway (``on_page``: the
+        plans of their own list's page)."""
         viewer = self._reads.viewer(username, org)
         units = org.unit_ids
-        on_page = {e.plan.id for e in queue.mine.items}
 
         def theirs(t: TaskEntry) -> bool:
             # A drafter's or submitter's task is "My work", never the queue; one whose
@@ -720,8 +738,7 @@ class Planflow:
                 or (units.get(t.unit_code, 0), t.role) in viewer.roles
             )
 
-        found = self.delegations.open_tasks(username, theirs=theirs, org=org)
-        return dataclasses.replace(queue, for_others=tuple(found)) if found else queue
+        return self.delegations.open_tasks(username, theirs=theirs, org=org)
 
     # -- the audit trail -----------------------------------------------------------
 

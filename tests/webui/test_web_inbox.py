@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
+from test_api import token
 from webui_support import AuthActions, Plans, WebClient, signed_in, text
 
 from planflow.app import Planflow
@@ -94,3 +95,43 @@ def test_bad_notification_ids_are_400(client: WebClient, auth: AuthActions, valu
 def test_bad_paging_is_ignored(client: WebClient, auth: AuthActions, before: str) -> None:
     auth.login("reviewer")
     assert client.get("/notifications/", query_string={"before": before}).status_code == 200
+
+
+def test_my_work_lists_a_plan_the_member_voted_on_apart_from_their_tasks(
+    app: Flask, plans: Plans, pf: Planflow
+) -> None:
+    """A committee member who voted no longer has the task: "My work" lists the plan
+    under "Waiting for others after your part", not among their tasks; the queue
+    has it under "Elsewhere in your part of the tree"."""
+    plan_id = plans.submitted(workflow="committee_plan", title="Committee plan 2027")
+    member = signed_in(app, "member1")
+    home = text(member.get("/"))
+    assert 'id="followed"' not in home
+    assert "Committee plan 2027" in home.split('id="recent-h"')[0]
+    pf.fire(plan_id, "approve", "member1")
+    home = text(member.get("/"))
+    tasks, rest = home.split('id="followed-h"')
+    assert f'/plans/{plan_id}"' not in tasks.split('id="tasks-h"')[1]
+    followed = rest.split('id="recent-h"')[0]
+    assert "Waiting for others after your part" in home and f'/plans/{plan_id}"' in followed
+    assert "waiting for committee member" in followed
+    queue = text(member.get("/reviews/"))
+    assert f'/plans/{plan_id}"' in queue.split('id="others-h"')[1]
+    member.post_form("/auth/language", {"language": "zh"})
+    assert "您已处理、等待他人处理" in text(member.get("/"))
+    # Decided: no longer followed.
+    pf.fire(plan_id, "approve", "member2")
+    assert 'id="followed"' not in text(member.get("/"))
+
+
+def test_the_api_lists_the_followed_plans(app: Flask, plans: Plans, pf: Planflow) -> None:
+    api = app.test_client()
+    plan_id = plans.submitted(workflow="committee_plan")
+    headers = token(pf, "member1", "read")
+    assert api.get("/api/v1/me/followed", headers=headers).get_json()["items"] == []
+    pf.fire(plan_id, "approve", "member1")
+    found = api.get("/api/v1/me/followed", headers=headers).get_json()["items"]
+    assert [(t["plan_id"], t["role"]) for t in found] == [(plan_id, "committee")]
+    mine = api.get("/api/v1/me/tasks", headers=headers).get_json()["items"]
+    assert plan_id not in [t["plan_id"] for t in mine]
+    assert api.get("/api/v1/me/followed").status_code == 401

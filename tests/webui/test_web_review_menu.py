@@ -42,3 +42,38 @@ def test_reviewers_deciders_and_overseers_keep_it(app: Flask, pf: Planflow, plan
         assert QUEUE_LINK in text(client.get("/")), username
         assert QUEUE_LINK in text(client.get("/plans/")), username
     assert "Waiting at the union" in text(signed_in(app, "reviewer").get("/reviews/"))
+
+
+def test_a_deputy_without_a_review_role_gets_the_queue_only_while_it_holds_work(
+    app: Flask, pf: Planflow, plans: Plans
+) -> None:
+    """A drafter standing in for a reviewer away (委托): no menu entry while the
+    reviewer has nothing open, the entry and the task in the queue while they do,
+    none again once it is done. Standing in for a drafter adds no queue: that
+    work is in "My work"."""
+    deputy = signed_in(app, "drafter_b")
+    pf.delegations.add("reviewer", "drafter_b", "2027-01-04", "2027-01-10")
+    assert not pf.has_review_queue("drafter_b")  # the reviewer has nothing open yet
+    assert QUEUE_LINK not in text(deputy.get("/"))
+
+    plan_id = plans.under_review(title="Reviewed by the deputy")
+    assert pf.has_review_queue("drafter_b")
+    for path in ("/", "/plans/"):
+        assert QUEUE_LINK in text(deputy.get(path)), path
+    queue = text(deputy.get("/reviews/"))
+    assert 'id="for-others"' in queue and "Reviewed by the deputy" in queue
+
+    plans.fire(plan_id, ("approve", "drafter_b"))
+    last = pf.audit_trail(plan_id)[-1]
+    assert (last.actor, last.on_behalf_of) == ("drafter_b", "reviewer")
+    assert not pf.has_review_queue("drafter_b")
+    assert QUEUE_LINK not in text(deputy.get("/"))
+
+    # Standing in for a drafter whose returned plan waits: "My work", not the queue.
+    returned = plans.under_review(title="Sent back")
+    plans.fire(returned, ("return_for_revision", "reviewer", "Add dates."))
+    pf.delegations.add("drafter_a", "chair_b", "2027-01-04", "2027-01-10")
+    assert not pf.has_review_queue("chair_b")
+    chair_b = signed_in(app, "chair_b")
+    home = text(chair_b.get("/"))
+    assert QUEUE_LINK not in home and "Sent back" in home

@@ -147,7 +147,7 @@ def test_bulk_return_to_a_state_not_allowed_is_refused_per_plan(
     auth.login("reviewer")
     items = re.findall(r'name="plan" value="(\d+@\d+)"', text(client.get("/reviews/")))
     picked = [i for i in items if i.split("@")[0] == str(plan_id)]
-    for target in ("approved", "nowhere", "x" * 200):
+    for target in ("approved", "nowhere"):
         done = client.post_form(
             "/reviews/bulk",
             {"action": "return", "plan": picked, "confirmed": "1", "comment": "No.",
@@ -155,4 +155,22 @@ def test_bulk_return_to_a_state_not_allowed_is_refused_per_plan(
         )  # fmt: skip
         assert done.status_code == 200, target
         assert "This action was refused: The plan cannot be returned to" in text(done), target
+        assert plans.state(plan_id) == "under_review"
+
+
+def test_bulk_return_to_no_state_at_all_is_422_naming_the_field(
+    client: WebClient, auth: AuthActions, plans: Plans
+) -> None:
+    plan_id = plans.under_review()
+    auth.login("reviewer")
+    items = re.findall(r'name="plan" value="(\d+@\d+)"', text(client.get("/reviews/")))
+    picked = [i for i in items if i.split("@")[0] == str(plan_id)]
+    for target in ("x" * 200, "Draft!", "../draft"):
+        done = client.post_form(
+            "/reviews/bulk",
+            {"action": "return", "plan": picked, "confirmed": "1", "comment": "No.",
+             "return_to": target},
+        )  # fmt: skip
+        assert done.status_code == 422, target
+        assert "Return to: Choose one of the states offered" in text(done), target
         assert plans.state(plan_id) == "under_review"

@@ -54,6 +54,7 @@ def register(bp: Blueprint) -> None:
     )
     bp.add_url_rule(f"/plans/{PLAN}/urge", "urge", urge, methods=["POST"])
     bp.add_url_rule("/me/tasks", "my_tasks", my_tasks, methods=["GET"])
+    bp.add_url_rule("/me/followed", "followed", followed, methods=["GET"])
 
 
 def openapi() -> dict[str, object]:
@@ -181,4 +182,12 @@ def urge(plan_id: int, json: UrgeRequest) -> UrgeDone:
 def my_tasks() -> MyTasks:
     """The caller's open tasks, escalated and overdue first."""
     entries = planflow().tasks(caller())
+    return MyTasks(items=[MyTask.of(t) for t in entries])
+
+
+@validate(resp=Responses(HTTP_200=MyTasks, **READ_ERRORS), tags=["tasks"])
+def followed() -> MyTasks:
+    """The open plans whose task the caller has done their part of and that wait for
+    others (a vote in an n-of-m round, an approved part): no longer tasks, to follow."""
+    entries = planflow().inbox.followed(caller())
     return MyTasks(items=[MyTask.of(t) for t in entries])

@@ -10,6 +10,7 @@ may see of that unit's plans; making one needs that they may see them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -63,6 +64,7 @@ class FeedsAPI:
         inspections: InspectionsAPI,
         content: PlanContentService,
         registry: DefinitionRegistry,
+        display_names: Callable[[Iterable[str | None]], dict[str, str]],
     ) -> None:
         self.tokens = tokens
         self.names = names
@@ -71,6 +73,8 @@ class FeedsAPI:
         self.inspections = inspections
         self.content = content
         self.registry = registry
+        #: People's display names by username (``OrgAPI.display_names``, one query).
+        self.display_names = display_names
 
     # -- the addresses ------------------------------------------------------------
 
@@ -179,6 +183,10 @@ class FeedsAPI:
         return spec is not None and p.state in spec.final_states
 
     def _my_tasks(self, username: str, lang: str) -> list[cf.FeedEvent]:
+        """The owner's tasks, as on "My work": a deputy's marked with whom they act for."""
+        tasks = self.inbox.tasks(username)
+        away = {t.on_behalf_of for t in tasks if t.on_behalf_of and t.due_at is not None}
+        names = self.display_names(away) if away else {}
         return [
             cf.task_event(
                 plan_id=t.plan_id,
@@ -189,8 +197,11 @@ class FeedsAPI:
                 version=t.plan_version,
                 updated_at=t.updated_at,
                 language=lang,
+                on_behalf_of=None
+                if t.on_behalf_of is None
+                else names.get(t.on_behalf_of, t.on_behalf_of),
             )
-            for t in self.inbox.tasks(username)
+            for t in tasks
             if t.due_at is not None
         ]
 

@@ -56,6 +56,14 @@ class InboxAPI:
             return own
         return sorted(own + extra, key=_urgency)[:limit]
 
+    def followed(self, username: str, limit: int = 100) -> list[TaskEntry]:
+        """The open plans whose task ``username`` has done their part of and that now
+        wait for others: they voted in its round (n-of-m), approved their part of a
+        task held by several, or it is someone else's turn first. Not tasks (``tasks``
+        never lists them: the library's rule is that these are no longer theirs);
+        a list to follow them by, in the tasks' order."""
+        return self.inbox.followed(self.names.user_id(username), limit=limit)
+
     def notifications(
         self,
         username: str,

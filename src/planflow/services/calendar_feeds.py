@@ -37,6 +37,17 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh": "截止：{state} – {title}",
         "ko": "마감: {state} – {title}",
     },
+    # A deputy's (委托): the task of someone away they stand in for.
+    "task_for": {
+        "en": "Due: {state} – {title} (on behalf of {name})",
+        "zh": "截止：{state} – {title}（代{name}办理）",
+        "ko": "마감: {state} – {title} ({name} 대리)",
+    },
+    "on_behalf": {
+        "en": "You act on behalf of {name}, as their deputy.",
+        "zh": "您作为代理人代{name}办理。",
+        "ko": "{name} 님의 대리인으로 처리합니다.",
+    },
     "visit": {
         "en": "Inspection visit – {title}",
         "zh": "检查走访 – {title}",
@@ -108,14 +119,26 @@ def task_event(
     version: int,
     updated_at: datetime | None,
     language: str,
+    on_behalf_of: str | None = None,
 ) -> FeedEvent:
-    """A plan's open task, due at ``due_at``: one event per plan and state."""
+    """A plan's open task, due at ``due_at``: one event per plan and state.
+
+    ``on_behalf_of``: the name of the person away whose task a deputy holds
+    (委托); the summary and the description say so. The UID stays the task's:
+    the same task in the delegator's own feed is the same event."""
+    if on_behalf_of is None:
+        summary, description = text("task", language, state=state_label, title=title), ""
+    else:
+        name = on_behalf_of
+        summary = text("task_for", language, state=state_label, title=title, name=name)
+        description = text("on_behalf", language, name=name)
     return FeedEvent(
         uid=_uid("plan", plan_id, "task", state),
-        summary=text("task", language, state=state_label, title=title),
+        summary=summary,
         start=due_at,
         sequence=version,
         last_modified=updated_at,
+        description=description,
         plan_id=plan_id,
     )
 

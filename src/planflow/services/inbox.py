@@ -10,7 +10,7 @@ e-mail columns).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import BindParameter, ColumnElement, and_, false, func, or_, update
 from sqlalchemy import select as sa_select
@@ -58,12 +58,23 @@ def task_clause(held: Iterable[tuple[str, int]]) -> ColumnElement[bool]:
     return or_(*terms) if terms else false()
 
 
+def escalated_clause(held: Iterable[tuple[str, int]]) -> ColumnElement[bool]:
+    """Plans whose open task was escalated to a unit where one of ``held`` is (never NULL)."""
+    escalated = col(Plan.task_escalated_unit_id)
+    terms = [
+        and_(col(Plan.task_role) == role, escalated.is_not(None), escalated == unit)
+        for role, unit in sorted(set(held))
+    ]
+    return or_(*terms) if terms else false()
+
+
 def held_task_clause(
     held: Iterable[tuple[str, int]], user: int | BindParameter[int]
 ) -> ColumnElement[bool]:
     """``task_clause`` where tasks can be held personally (``services.handover``):
     a task handed on or shared is no longer its role's but its people's, and
-    of those, the ones whose turn it is (the lowest open position). A committee
+    of those, the ones whose turn it is (the lowest open position), until it is
+    escalated: then also the role's where it was escalated to. A committee
     member who has voted in the plan's current round (n-of-m) no longer has it."""
     first = (
         sa_select(func.min(later.c.position))
@@ -73,7 +84,13 @@ def held_task_clause(
     turn = sa_select(part_t.c.plan_id).where(
         part_t.c.user_id == user, part_t.c.done == false(), part_t.c.position == first
     )
-    by_role = and_(task_clause(held), col(Plan.id).not_in(sa_select(part_t.c.plan_id)))
+    held = sorted(set(held))
+    by_role = or_(
+        and_(task_clause(held), col(Plan.id).not_in(sa_select(part_t.c.plan_id))),
+        # Overdue and escalated, a task held personally is also the role's where it
+        # was escalated to: they may decide it (``WorkflowEngine.may_act``).
+        escalated_clause(held),
+    )
     voted = (
         sa_select(vote_t.c.id)
         .where(
@@ -86,6 +103,33 @@ def held_task_clause(
     return and_(or_(by_role, col(Plan.id).in_(turn)), ~voted)
 
 
+def followed_clause(
+    held: Iterable[tuple[str, int]], user: int | BindParameter[int]
+) -> ColumnElement[bool]:
+    """Plans whose open task the user has done their part of and that wait for others:
+    they voted in its current round (n-of-m) on a task of a role they hold, or they
+    are one of the people it is held by personally (``services.handover``: they
+    approved their part, or it is someone else's turn first). Never a plan of
+    ``held_task_clause`` (that is still theirs to do): the two split the tasks
+    the user is part of."""
+    held = sorted(set(held))
+    voted = (
+        sa_select(vote_t.c.id)
+        .where(
+            vote_t.c.plan_id == plan_t.c.id,
+            vote_t.c.round == plan_t.c.revision,
+            vote_t.c.user_id == user,
+        )
+        .exists()
+    )
+    parts = sa_select(part_t.c.plan_id).where(part_t.c.user_id == user)
+    return and_(
+        col(Plan.task_role).is_not(None),
+        or_(and_(task_clause(held), voted), col(Plan.id).in_(parts)),
+        ~held_task_clause(held, user),
+    )
+
+
 class Inbox:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -96,6 +140,22 @@ class Inbox:
     ) -> list[TaskEntry]:
         """The user's open tasks, overdue and escalated first, then by due date;
         ``held``: the (role, unit) they hold, when the caller knows (one read less)."""
+        return self._entries(user_id, limit, held, held_task_clause)
+
+    def followed(
+        self, user_id: int, limit: int = 100, held: Iterable[tuple[str, int]] | None = None
+    ) -> list[TaskEntry]:
+        """The open plans the user has done their part of that now wait for others
+        (``followed_clause``), in the tasks' order: to follow, not to act on."""
+        return self._entries(user_id, limit, held, followed_clause)
+
+    def _entries(
+        self,
+        user_id: int,
+        limit: int,
+        held: Iterable[tuple[str, int]] | None,
+        clause: Callable[[Iterable[tuple[str, int]], int], ColumnElement[bool]],
+    ) -> list[TaskEntry]:
         with self.db.read_session() as s:
             if held is None:
                 held = s.exec(
@@ -108,7 +168,7 @@ class Inbox:
             rows = s.connection().execute(
                 sa_select(*SUMMARY_COLUMNS, unit_t.c.code, unit_t.c.name.label("unit_name"))
                 .join(unit_t, unit_t.c.id == plan_t.c.unit_id)
-                .where(held_task_clause(((role, unit) for role, unit in held), user_id))
+                .where(clause(((role, unit) for role, unit in held), user_id))
                 .order_by(
                     plan_t.c.task_level.desc(),
                     plan_t.c.task_due_at.is_(None),

@@ -11,7 +11,9 @@ the longest waiting:
 2. *Elsewhere in your part of the tree* (``others``): submitted plans of the
    units the user oversees (``visibility.Viewer``) that wait for someone
    else in such a role, so a federation's reviewer sees what the unions have
-   pending and what is late.
+   pending and what is late. Exactly what ``mine`` leaves out: a plan the
+   user voted on (n-of-m) or approved their part of, still waiting for the
+   others, is here, to follow.
 
 Reading a page costs one statement per list, and a count only when the page
 is full or past the end (a page that is not full ends the list, so it tells
@@ -28,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, bindparam, not_
 
-from planflow.services.inbox import held_task_clause, task_clause
+from planflow.services.inbox import held_task_clause
 from planflow.services.visibility import OWN_UNIT_ROLES, Viewer
 from planflow.storage.plan_reads import ListStatements, p, queue_order, visible_clause
 
@@ -58,9 +60,11 @@ def _lists(viewer: Viewer) -> tuple[ListStatements | None, ListStatements | None
     others = None
     if viewer.oversight:
         # "Not mine" first: in an overseer's part of the tree most open tasks are
-        # theirs, and SQLite tests the terms in the order written.
+        # theirs, and SQLite tests the terms in the order written. Not mine is
+        # what ``mine`` leaves out: a plan whose task the user has done their part
+        # of (voted in its round, approved their part) waits for others, here.
         where: list[ColumnElement[bool]] = [
-            not_(task_clause(held)),
+            not_(held_task_clause(held, bindparam("me"))),
             visible_clause(viewer),
             p.revision > 0,
             p.task_role.is_not(None),
