@@ -29,7 +29,9 @@ def chinese(text: str) -> bool:
 
 @pytest.fixture
 def demo(pf: Planflow, monkeypatch: pytest.MonkeyPatch) -> Planflow:
-    monkeypatch.setattr(org_repo, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    monkeypatch.setattr(
+        org_repo, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
     pf.init()
     load_demo(pf, year=2027)
     return pf
