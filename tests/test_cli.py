@@ -200,8 +200,8 @@ def test_demo_loads_once_and_covers_every_state_of_annual_plan(run: Cli) -> None
     again = assert_ok(run("demo", "--year", YEAR))
     assert "demo data is already loaded" in again.out
     plans = parse_plans(assert_ok(run("plans", "list")).out)
-    annual = [p for p in plans if "committee" not in p.title]
-    assert {p.state for p in annual} == set(ANNUAL_PLAN_STATES)
+    # Every state of annual_plan, and the committee-reviewed plan of committee_plan.
+    assert {p.state for p in plans} == {*ANNUAL_PLAN_STATES, "committee_review"}
     assert len(plans) == 13  # the second run added nothing
     assert all(p.year == int(YEAR) for p in plans)
 

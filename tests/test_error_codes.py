@@ -61,3 +61,19 @@ def test_library_refusals_of_plans_and_comments(pf: Planflow, org: object) -> No
         pf.content.add_comment(plan_id, "   ", actor="drafter_a")
     assert info.value.code == "comment_empty"
     assert str(info.value) == "a comment cannot be empty"
+
+
+def test_organisation_refusals_of_the_library_have_codes(pf: Planflow, org: object) -> None:
+    """Running the README's example twice, or naming a role no definition has, is
+    refused with a code a client can word (it was the catch-all ``invalid``)."""
+    with pytest.raises(ValidationError) as info:
+        pf.org.add_unit("Branch_A", "Another branch", parent="fed")
+    assert (info.value.code, info.value.params) == ("duplicate_code", {"code": "Branch_A"})
+    with pytest.raises(ValidationError) as info:
+        pf.org.add_user("Drafter_A", "Another drafter")
+    assert (info.value.code, info.value.params) == ("duplicate_username", {"username": "Drafter_A"})
+    with pytest.raises(ValidationError) as info:
+        pf.org.assign_role("drafter_a", "pope", "branch_a")
+    assert info.value.code == "unknown_role"
+    assert info.value.params["role"] == "pope" and "drafter" in info.value.params["known"]
+    assert "unknown role 'pope'" in str(info.value)

@@ -535,11 +535,17 @@ def note_labels(spec: WorkflowSpec | None) -> NoteLabels:
     def action(name: str) -> str:
         return action_label(spec, name) if spec is not None else name
 
+    def criterion(code: str) -> str:
+        sheet = spec.inspection if spec is not None else None
+        return sheet.criterion_label(code, lang) if sheet is not None else code
+
     def error(code: str) -> str:
         said = ERROR_NAMES.get(code)
         return str(said()) if said is not None else code
 
-    return NoteLabels(metric=metric, role=role_label, action=action, error=error)
+    return NoteLabels(
+        metric=metric, role=role_label, action=action, error=error, criterion=criterion
+    )
 
 
 def note_text(note: Mapping[str, Any], spec: WorkflowSpec | None) -> str:

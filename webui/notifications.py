@@ -48,7 +48,10 @@ def summary(entry: NotificationEntry) -> str:
     action = payload.get("action")
     text = action_label(spec, action) if isinstance(action, str) else ""
     if isinstance(to, str) and text:
-        text += f": {state_label(spec, to)}"
+        state = state_label(spec, to)
+        # "退回修改: 退回修改": a language may name the step and the state it leads to alike.
+        if state.casefold() != text.casefold():
+            text += f": {state}"
     if who and text:
         text = f"{who}: {text}"
     due = payload.get("due_at")

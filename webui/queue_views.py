@@ -61,7 +61,6 @@ def queue_lines(pf: Planflow, entries: Iterable[QueueEntry], now: datetime) -> l
     when = when_formatter()
     waiting_for = quick_gettext("%(role)s at %(unit)s")
     escalated_to = quick_gettext("escalated to %(unit)s")
-    due = quick_gettext("due %(when)s")
     escalation = quick_gettext("Escalated (level %(level)d)")
     roles: dict[str, str] = {}
     lines = []
@@ -89,7 +88,8 @@ def queue_lines(pf: Planflow, entries: Iterable[QueueEntry], now: datetime) -> l
                 else None,
                 escalated_to_you=e.escalated_to_you,
                 since=when(task.since),
-                due=due % {"when": when(task.due_at)} if task.due_at else "",
+                # Under the column (on a phone: the line) "Due": the moment alone.
+                due=when(task.due_at) if task.due_at else "",
                 overdue=task.due_at is not None and task.due_at < now,
                 escalation=escalation % {"level": task.level} if task.level else None,
             )

@@ -1,14 +1,19 @@
 """The demo federation: a realistic organisation with plans in every state.
 
-A city federation, three unions, four branch unions under each; users for
-every role; one annual plan per branch, driven through the real workflow (so
-the demo's audit trail is as real as production's) to a different state each,
-and one committee-reviewed plan. Inspections go as the workflow requires:
-the inspector scores the sheet, records the inspection, then finishes it,
-which accepts the plan or sends it back for rectification as the sheet says.
-Plan content follows the seed plans: April inspection and acceptance,
-competitions in May, July and September, the financial check at the end of
-December.
+A Chinese city federation of trade unions (清河市总工会), three industry
+unions, four branch unions under each; users for every role; one annual plan
+per branch, driven through the real workflow (so the demo's audit trail is as
+real as production's) to a different state each, and one committee-reviewed
+plan. Inspections go as the workflow requires: the inspector scores the sheet,
+records the inspection, then finishes it, which accepts the plan or sends it
+back for rectification as the sheet says.
+
+Everything people write is in Chinese, as in a real federation: unit names,
+people's names, plan titles, items and comments, taken from the seed plans
+(April inspection and acceptance, competitions in May, July and September, the
+financial check at the end of December). Only the interface language is a
+personal choice: most people read it in Chinese, the federation's inspector
+(a Korean-Chinese colleague) in Korean and the administrator in English.
 """
 
 from __future__ import annotations
@@ -25,20 +30,47 @@ DEMO_PASSWORD = "planflow-demo"
 #: One login per role, as ``planflow run`` prints them: (what they do, username).
 DEMO_LOGINS = (
     ("branch drafter (zh)", "branch1-1.drafter"),
-    ("branch chair / submitter", "branch1-1.chair"),
-    ("union reviewer", "union1.reviewer"),
-    ("committee member (2-of-3)", "union1.committee1"),
-    ("federation reviewer", "fed.reviewer"),
+    ("branch chair / submitter (zh)", "branch1-1.chair"),
+    ("union reviewer (zh)", "union1.reviewer"),
+    ("committee member, 2 of 3 (zh)", "union1.committee1"),
+    ("federation reviewer (zh)", "fed.reviewer"),
     ("federation inspector (ko)", "fed.inspector"),
     ("federation officer (zh)", "fed.officer"),
-    ("administrator", "admin"),
+    ("administrator (en)", "admin"),
 )
 
+FEDERATION = "清河市总工会"
+#: The unions under the federation, each with its four branch unions.
 UNIONS = [
-    ("union1", "城市建设工会 (Construction Union)"),
-    ("union2", "교육 노동조합 (Education Union)"),
-    ("union3", "Health Workers' Union"),
+    (
+        "union1",
+        "清河市城建工会",
+        ["市政工程公司工会", "市自来水公司工会", "市园林绿化局工会", "市建筑设计院工会"],
+    ),
+    (
+        "union2",
+        "清河市教育工会",
+        [
+            "清河市第一中学工会",
+            "清河市实验小学工会",
+            "清河职业技术学院工会",
+            "城东区教育局机关工会",
+        ],
+    ),
+    (
+        "union3",
+        "清河市机械冶金工会",
+        ["清河铝厂工会", "清河重型机械厂工会", "清河钢铁公司工会", "清河电机厂工会"],
+    ),
 ]
+#: People's names, handed out in order: each union's reviewer and officer, then
+#: its branches' drafters and chairs; last union1's committee and inspector.
+NAMES = (
+    "陈静 周涛 赵丽 孙强 吴刚 郑红 "
+    "王芳 刘建国 杨洋 黄志强 朱琳 胡斌 林晓燕 何军 高敏 罗平 梁雪 宋伟 "
+    "谢婷 韩磊 唐娟 冯海 许丹 邓超 曹颖 彭勇 曾丽华 萧明 田静 董浩 "
+    "潘玉 袁鹏 蒋琴 蔡文 余洁 杜鹏"
+)
 
 #: Steps besides the transitions: the inspector scores the whole sheet (the
 #: comment, if any, is the note on the dues criterion, which then fails), and
@@ -59,7 +91,7 @@ DEMO_PATHS: list[tuple[str, list[tuple[str, str, str | None]]]] = [
             (
                 "return_for_revision",
                 "reviewer",
-                "Item 2.1 needs a measurable target; add the month for the contest.",
+                "第2.1项缺少可衡量的目标，请补充职工书屋的建成数量。",
             ),
         ],
     ),
@@ -68,7 +100,7 @@ DEMO_PATHS: list[tuple[str, list[tuple[str, str, str | None]]]] = [
         [
             ("submit", "chair", None),
             ("start_review", "reviewer", None),
-            ("approve", "reviewer", "Well prepared."),
+            ("approve", "reviewer", "计划周全，同意。"),
         ],
     ),
     (
@@ -98,7 +130,7 @@ DEMO_PATHS: list[tuple[str, list[tuple[str, str, str | None]]]] = [
             ("start_review", "reviewer", None),
             ("approve", "reviewer", None),
             ("schedule_inspection", "officer", None),
-            (SCORE, "inspector", "Dues collection at 96%: bring it to 100% by the due date."),
+            (SCORE, "inspector", "会费收缴率仅96%，请在期限前收齐至100%。"),
             ("inspect", "inspector", None),
             (FINISH, "inspector", None),
         ],
@@ -112,7 +144,7 @@ DEMO_PATHS: list[tuple[str, list[tuple[str, str, str | None]]]] = [
             ("schedule_inspection", "officer", None),
             (SCORE, "inspector", None),
             ("inspect", "inspector", None),
-            (FINISH, "inspector", "Model standard."),
+            (FINISH, "inspector", "达到示范职工之家标准。"),
         ],
     ),
     (
@@ -128,7 +160,7 @@ DEMO_PATHS: list[tuple[str, list[tuple[str, str, str | None]]]] = [
             ("archive", "officer", None),
         ],
     ),
-    ("abandoned", [("abandon", "chair", "Merged into the union's plan.")]),
+    ("abandoned", [("abandon", "chair", "已并入上级工会计划。")]),
     ("under_review", [("submit", "chair", None), ("start_review", "reviewer", None)]),
 ]
 
@@ -146,155 +178,58 @@ def score_sheet(pf: Planflow, plan_id: int, inspector: str, dues_note: str | Non
     pf.inspections.record_scores(plan_id, scores, actor=inspector)
 
 
-def demo_content(year: int, lang: str = "en") -> PlanContent:
-    """A 16-item annual plan in the shape of the seed documents."""
-    zh = lang == "zh"
-    ko = lang == "ko"
+def demo_content(year: int) -> PlanContent:
+    """A 16-item annual plan in the shape of the seed documents, in Chinese.
 
-    def t(en: str, zh_text: str, ko_text: str) -> str:
-        return zh_text if zh else ko_text if ko else en
-
+    The federation issues one outline and each branch union fills it in, as
+    the seed plans do: education and training, the workers' home, women
+    workers, culture and sports, organisation and finances.
+    """
     Target = tuple[str, str, float, str]
     sections: list[tuple[str, list[tuple[str, int | str, Target | None]]]] = [
         (
-            t("Education and study", "宣传教育", "교육 및 학습"),
+            "宣传教育",
             [
+                ("组织工会干部学习《工会法》和《企业工会工作条例》", 3, None),
                 (
-                    t(
-                        "Organise study of the union regulations for all cadres",
-                        "组织工会干部学习工会条例",
-                        "노조 간부 대상 노조 규정 학습",
-                    ),
-                    3,
-                    None,
-                ),
-                (
-                    t(
-                        "Hold three large-scale trainings with invited lecturers",
-                        "举办三期大型培训",
-                        "초빙 강사와 대규모 교육 3회 개최",
-                    ),
+                    "举办法律知识、劳动保护监督检查员和建家基础工作培训班",
                     6,
-                    ("trainings held", ">=", 3, ""),
+                    ("举办培训", ">=", 3, "期"),
                 ),
-                (
-                    t(
-                        "Union regulations knowledge contest",
-                        "工会条例知识竞赛",
-                        "노조 규정 지식 경연",
-                    ),
-                    10,
-                    None,
-                ),
+                ("开展工会知识竞赛", 10, None),
             ],
         ),
         (
-            t("Workers' home", "职工之家建设", "근로자의 집"),
+            "职工之家建设",
             [
-                (
-                    t(
-                        "Raise the level of the existing workers' homes",
-                        "提升已建职工之家水平",
-                        "기존 근로자의 집 수준 향상",
-                    ),
-                    3,
-                    None,
-                ),
-                (
-                    t(
-                        "Inspection and acceptance at the grassroots",
-                        "深入基层检查验收",
-                        "현장 점검 및 승인",
-                    ),
-                    4,
-                    None,
-                ),
-                (
-                    t(
-                        "Collective-contract satisfaction survey",
-                        "集体合同满意度测评",
-                        "단체협약 만족도 조사",
-                    ),
-                    6,
-                    ("satisfaction", ">=", 90, "%"),
-                ),
-                (
-                    t(
-                        "Labour contracts signed for all staff",
-                        "劳动合同签订",
-                        "전 직원 근로계약 체결",
-                    ),
-                    9,
-                    ("signed", ">=", 95, "%"),
-                ),
+                ("提升已建职工之家水平，建设职工书屋", 3, None),
+                ("深入基层检查验收职工之家", 4, None),
+                ("开展集体合同履约满意度测评", 6, ("满意度", ">=", 90, "%")),
+                ("督促签订书面劳动合同", 9, ("劳动合同签订率", ">=", 95, "%")),
             ],
         ),
         (
-            t("Women workers", "女职工工作", "여성 근로자"),
+            "女职工工作",
             [
-                (
-                    t(
-                        "Women workers' committee in every union with 25+ women",
-                        "女职工25人以上建立女工委",
-                        "여성 25명 이상 노조에 여성위원회 구성",
-                    ),
-                    5,
-                    None,
-                ),
-                (t("Special protection check", "女职工特殊保护检查", "특별 보호 점검"), 11, None),
+                ("女职工25人以上的单位建立女职工委员会", 5, None),
+                ("开展女职工特殊劳动保护专项检查", 11, None),
             ],
         ),
         (
-            t("Culture and sports", "文体活动", "문화 및 체육"),
+            "文体活动",
             [
-                (t("Badminton competition", "羽毛球比赛", "배드민턴 대회"), 5, None),
-                (t("Swimming competition", "游泳比赛", "수영 대회"), 7, None),
-                (
-                    t("Billiards or fishing competition", "台球或钓鱼比赛", "당구 또는 낚시 대회"),
-                    9,
-                    None,
-                ),
-                (
-                    t(
-                        "Cultural and sports activities in the year",
-                        "全年文体活动",
-                        "연간 문화·체육 활동",
-                    ),
-                    12,
-                    ("activities", ">=", 6, ""),
-                ),
+                ("举办职工羽毛球比赛", 5, None),
+                ("举办职工游泳比赛", 7, None),
+                ("举办台球或钓鱼比赛", 9, None),
+                ("全年开展职工文体活动", 12, ("文体活动", ">=", 6, "次")),
             ],
         ),
         (
-            t("Organisation and finances", "组织建设与经费", "조직 및 재정"),
+            "组织建设与经费管理",
             [
-                (
-                    t(
-                        "Re-elect union committees that are due",
-                        "按期换届",
-                        "임기 만료 위원회 재선출",
-                    ),
-                    6,
-                    None,
-                ),
-                (
-                    t(
-                        "Dues collected in full and on time",
-                        "会费足额按时收缴",
-                        "조합비 전액 적기 징수",
-                    ),
-                    12,
-                    ("dues collected", ">=", 100, "%"),
-                ),
-                (
-                    t(
-                        "Financial check and ranking at the end of December",
-                        "12月底经费检查评比",
-                        "12월 말 재정 점검 및 순위",
-                    ),
-                    date(year, 12, 31).isoformat(),
-                    None,
-                ),
+                ("按期做好工会委员会换届选举", 6, None),
+                ("工会会费足额按时收缴", 12, ("会费收缴率", ">=", 100, "%")),
+                ("12月底开展工会经费检查评比", date(year, 12, 31).isoformat(), None),
             ],
         ),
     ]
@@ -354,28 +289,27 @@ def load_demo(pf: Planflow, *, year: int | None = None) -> DemoSummary:
         except PlanflowError:
             pass
         org = pf.org_repo
-        org.add_unit(s, "fed", "市总工会 City Federation of Trade Unions", None)
+        org.add_unit(s, "fed", FEDERATION, None)
         people = [
-            ("admin", "Administrator", "admin", "fed", "en"),
-            ("fed.officer", "Officer Li Wei 李伟", "officer", "fed", "zh"),
-            ("fed.inspector", "Inspector Kim Min-ji 김민지", "inspector", "fed", "ko"),
-            ("fed.reviewer", "Reviewer Zhang Min 张敏", "reviewer", "fed", "zh"),
+            ("admin", "系统管理员", "admin", "fed", "en"),
+            ("fed.officer", "李伟", "officer", "fed", "zh"),
+            ("fed.inspector", "金敏智", "inspector", "fed", "ko"),
+            ("fed.reviewer", "张敏", "reviewer", "fed", "zh"),
         ]
-        for code, name in UNIONS:
+        names = iter(NAMES.split())
+        for code, name, branches_of in UNIONS:
             org.add_unit(s, code, name, "fed")
-            people.append((f"{code}.reviewer", f"Reviewer of {code}", "reviewer", code, "en"))
-            people.append((f"{code}.officer", f"Officer of {code}", "officer", code, "en"))
-            for j in range(1, 5):
+            people.append((f"{code}.reviewer", next(names), "reviewer", code, "zh"))
+            people.append((f"{code}.officer", next(names), "officer", code, "zh"))
+            for j, branch_name in enumerate(branches_of, start=1):
                 branch = f"branch{code[-1]}-{j}"
-                org.add_unit(s, branch, f"Branch union {code[-1]}-{j}", code)
-                lang = ("zh", "ko", "en")[int(code[-1]) - 1]
-                people.append((f"{branch}.drafter", f"Drafter {branch}", "drafter", branch, lang))
-                people.append((f"{branch}.chair", f"Chair {branch}", "submitter", branch, lang))
+                org.add_unit(s, branch, branch_name, code)
+                people.append((f"{branch}.drafter", next(names), "drafter", branch, "zh"))
+                people.append((f"{branch}.chair", next(names), "submitter", branch, "zh"))
         people += [
-            (f"union1.committee{k}", f"Committee member {k}", "committee", "union1", "en")
-            for k in (1, 2, 3)
+            (f"union1.committee{k}", next(names), "committee", "union1", "zh") for k in (1, 2, 3)
         ]
-        people.append(("union1.inspector", "Inspector of union1", "inspector", "union1", "en"))
+        people.append(("union1.inspector", next(names), "inspector", "union1", "zh"))
         known = tuple(sorted({r for spec in pf.registry.all() for r in spec.roles}))
         for username, name, role, unit, lang in people:
             org.add_user(
@@ -390,10 +324,14 @@ def load_demo(pf: Planflow, *, year: int | None = None) -> DemoSummary:
         summary.units = 1 + len(UNIONS) * 5
         summary.users = len(people)
 
-    branches = [f"branch{u}-{j}" for u in (1, 2, 3) for j in range(1, 5)]
+    branch_names = {
+        f"branch{code[-1]}-{j}": name
+        for code, _union, names_of_branches in UNIONS
+        for j, name in enumerate(names_of_branches, start=1)
+    }
+    branches = list(branch_names)
     for branch, (target, path) in zip(branches, DEMO_PATHS, strict=True):
         union = f"union{branch[6]}"
-        lang = ("zh", "ko", "en")[int(branch[6]) - 1]
         actors = {
             "chair": f"{branch}.chair",
             "reviewer": f"{union}.reviewer",
@@ -404,11 +342,11 @@ def load_demo(pf: Planflow, *, year: int | None = None) -> DemoSummary:
             unit_code=branch,
             year=year,
             actor=f"{branch}.drafter",
-            title=f"{branch} {year} work plan",
+            title=f"{branch_names[branch]}{year}年工作计划",
         )
         pf.content.set_content(
             plan_id,
-            demo_content(year, lang),
+            demo_content(year),
             actor=f"{branch}.drafter",
             expected_version=None,
         )
@@ -425,7 +363,7 @@ def load_demo(pf: Planflow, *, year: int | None = None) -> DemoSummary:
         unit_code="branch1-2",
         year=year,
         actor="branch1-2.drafter",
-        title=f"branch1-2 {year} special plan (committee review)",
+        title=f"{branch_names['branch1-2']}{year}年职工之家建设专项计划",
         workflow="committee_plan",
     )
     pf.content.set_content(
@@ -435,6 +373,6 @@ def load_demo(pf: Planflow, *, year: int | None = None) -> DemoSummary:
         expected_version=None,
     )
     pf.fire(plan_id, "submit", "branch1-2.chair")
-    pf.fire(plan_id, "approve", "union1.committee1", "Agreed.")
+    pf.fire(plan_id, "approve", "union1.committee1", "同意。")
     summary.plans["committee_review"] = summary.plans.get("committee_review", 0) + 1
     return summary

@@ -18,6 +18,7 @@ from flask import Flask
 from webui_support import CSRF_RE, PASSWORD, AuthActions, WebClient, make_app, new_client, text
 
 from planflow.app import Planflow
+from planflow.demo import DEMO_LOGINS
 from planflow_web import create_app
 from planflow_web.config import config_from_env, load_or_create_secret_key
 from planflow_web.security import CONTENT_SECURITY_POLICY
@@ -274,6 +275,9 @@ def test_planflow_run_serves_the_ui_and_runs_the_scheduler(tmp_path: Path) -> No
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=60)
     assert "branch1-1.drafter" in out and "union1.reviewer" in out  # the demo logins
+    logins = out.split("Demo logins", 1)[1].splitlines()[1 : 1 + len(DEMO_LOGINS)]
+    columns = {line.rindex(f" {name}") for line, (_, name) in zip(logins, DEMO_LOGINS, strict=True)}
+    assert len(columns) == 1, logins  # the usernames line up, however long the labels
     assert "scheduler" in out and "runs every 0:00:01" in out
     assert proc.returncode == 0, out
 

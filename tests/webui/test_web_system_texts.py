@@ -59,18 +59,23 @@ ENGLISH = (
     "the inspection did not pass",
 )
 #: What the chair must read instead, per language.
+#: A point names its criterion as the sheet does (code and text), not by the bare code.
 EXPECTED = {
-    "zh": ("请于2027年2月3日前完成整改", "必备项未达标", "未达到目标：签订率不少于 95%（实测 80）"),
+    "zh": (
+        "请于2027年2月3日前完成整改",
+        "B2 劳动合同签订率：必备项未达标",
+        "未达到目标：签订率不少于 95%（实测 80）",
+    ),
     "ko": (
         "2027년 2월 3일까지 시정하십시오",
-        "필수 항목 미충족",
+        "B2 근로계약 체결률: 필수 항목 미충족",
         "목표 미달: 체결률 95% 이상 (측정값 80)",
     ),
     "en": (
         "Rectify by 2027-02-03",
-        "B2: mandatory criterion failed; "
+        "B2 Labour contracts signed: mandatory criterion failed; "
         "target missed: contracts signed at least 95% (measured 80)",
-        "E2: scored 6 of 10; inspector: few activists",
+        "E2 Activists among staff: scored 6 of 10; inspector: few activists",
     ),
 }
 

@@ -109,8 +109,9 @@ def run(ctx: Context, host: str, port: int, no_scheduler: bool, prepare_only: bo
         f"{counts['plans']} plans, {counts['audit_records']} audit records."
     )
     click.echo(f"Demo logins (password {DEMO_PASSWORD}):")
+    width = max(len(role) for role, _ in DEMO_LOGINS)
     for role, username in DEMO_LOGINS:
-        click.echo(f"  {role:<28} {username}")
+        click.echo(f"  {role:<{width}}  {username}")
     warn_left_out(pf)
     if prepare_only:
         return

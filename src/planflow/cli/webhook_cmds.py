@@ -13,8 +13,9 @@ signing secret the vendor issued (``--secret`` or ``PLANFLOW_ROBOT_SECRET``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import click
 
@@ -25,6 +26,8 @@ from planflow.core.webhooks import EVENT_TYPES
 from planflow.errors import PlanflowError
 from planflow.integrations.webhooks import WebhookReport, WebhookSender
 from planflow.views import WebhookDeliveryView, WebhookView
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: Batches one ``deliver`` runs at most (what is left waits for the next pass).
 MAX_BATCHES = 50
@@ -59,27 +62,64 @@ def _delivery_line(d: WebhookDeliveryView) -> str:
     )
 
 
+# The options ``webhooks add``, ``robots add`` and ``webhooks add-own`` share.
+UNIT = click.option(
+    "--unit", "unit", required=True, help="Unit code: its plans and those below it."
+)
+ALLOW_PRIVATE = click.option(
+    "--allow-private",
+    is_flag=True,
+    help="Allow a private, loopback or link-local address (an intranet receiver).",
+)
+ROBOT_SECRET = click.option(
+    "--secret",
+    envvar="PLANFLOW_ROBOT_SECRET",
+    default=None,
+    help="A DingTalk or Feishu robot's signing secret (or PLANFLOW_ROBOT_SECRET).",
+)
+ROBOT_LANGUAGE = click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    default="en",
+    show_default=True,
+    help="A robot's language: that of the group it posts to.",
+)
+
+
+def events_option(verb: str) -> Callable[[F], F]:
+    return click.option(
+        "--event",
+        "events",
+        multiple=True,
+        required=True,
+        help=f"An event to {verb} (repeat for several): {', '.join(EVENT_TYPES)}.",
+    )
+
+
+def as_admin(verb: str) -> Callable[[F], F]:
+    return click.option(
+        "--as", "actor", default=None, help=f"{verb} as this admin (default: the system)."
+    )
+
+
+def echo_channels(found: list[WebhookView], none: str) -> None:
+    for w in found:
+        click.echo(_hook_line(w))
+    if not found:
+        click.echo(none)
+
+
 @click.group()
 def webhooks() -> None:
     """Outgoing webhooks: signed JSON POSTs of plan events, from the scheduler."""
 
 
 @webhooks.command("add")
-@click.option("--unit", "unit", required=True, help="Unit code: its plans and those below it.")
+@UNIT
 @click.option("--url", required=True, help="http(s) URL that receives the POSTs.")
-@click.option(
-    "--event",
-    "events",
-    multiple=True,
-    required=True,
-    help=f"An event to send (repeat for several): {', '.join(EVENT_TYPES)}.",
-)
-@click.option(
-    "--allow-private",
-    is_flag=True,
-    help="Allow a private, loopback or link-local address (an intranet receiver).",
-)
-@click.option("--as", "actor", default=None, help="Register as this admin (default: the system).")
+@events_option("send")
+@ALLOW_PRIVATE
+@as_admin("Register")
 @click.option(
     "--kind",
     type=click.Choice(KINDS),
@@ -87,19 +127,8 @@ def webhooks() -> None:
     show_default=True,
     help="webhook (signed JSON) or a group robot: dingtalk, wecom, feishu.",
 )
-@click.option(
-    "--secret",
-    envvar="PLANFLOW_ROBOT_SECRET",
-    default=None,
-    help="A DingTalk or Feishu robot's signing secret (or PLANFLOW_ROBOT_SECRET).",
-)
-@click.option(
-    "--language",
-    type=click.Choice(LANGUAGES),
-    default="en",
-    show_default=True,
-    help="A robot's language: that of the unit's group it posts to.",
-)
+@ROBOT_SECRET
+@ROBOT_LANGUAGE
 @pass_ctx
 def add(
     ctx: Context,
@@ -158,16 +187,12 @@ def _add(
 @pass_ctx
 def list_(ctx: Context, with_removed: bool) -> None:
     """The webhooks (without their secrets)."""
-    found = ctx.pf.webhooks.list(with_removed=with_removed)
-    for w in found:
-        click.echo(_hook_line(w))
-    if not found:
-        click.echo("no webhooks")
+    echo_channels(ctx.pf.webhooks.list(with_removed=with_removed), "no webhooks")
 
 
 @webhooks.command("remove")
 @click.argument("webhook_id", type=ID)
-@click.option("--as", "actor", default=None, help="Remove as this admin (default: the system).")
+@as_admin("Remove")
 @pass_ctx
 def remove(ctx: Context, webhook_id: int, actor: str | None) -> None:
     """Remove webhook WEBHOOK_ID: no new events; what was not sent is cancelled."""
@@ -200,7 +225,7 @@ def deliveries(
 
 @webhooks.command("redeliver")
 @click.argument("delivery_id", type=ID)
-@click.option("--as", "actor", default=None, help="As this admin (default: the system).")
+@as_admin("Send")
 @pass_ctx
 def redeliver(ctx: Context, delivery_id: int, actor: str | None) -> None:
     """Send delivery DELIVERY_ID again (same event id and body) at the next pass."""
@@ -243,10 +268,10 @@ def user_channels(ctx: Context, state: str) -> None:
 @webhooks.command("add-own")
 @click.option("--user", "username", required=True, help="Whose channel: told what notifies them.")
 @click.option("--url", required=True, help="http(s) URL (a public address).")
-@click.option("--event", "events", multiple=True, required=True, help="An event (repeatable).")
+@events_option("be told of")
 @click.option("--kind", type=click.Choice(KINDS), default="webhook", show_default=True)
-@click.option("--secret", envvar="PLANFLOW_ROBOT_SECRET", default=None, help="A robot's secret.")
-@click.option("--language", type=click.Choice(LANGUAGES), default="en", show_default=True)
+@ROBOT_SECRET
+@ROBOT_LANGUAGE
 @pass_ctx
 def add_own(
     ctx: Context,
@@ -275,24 +300,13 @@ def robots() -> None:
 
 @robots.command("add")
 @click.option("--kind", type=click.Choice(ROBOT_KINDS), required=True, help="The vendor.")
-@click.option("--unit", "unit", required=True, help="Unit code: its plans and those below it.")
+@UNIT
 @click.option("--url", required=True, help="The robot's webhook URL, with its token or key.")
-@click.option(
-    "--event",
-    "events",
-    multiple=True,
-    required=True,
-    help=f"An event to post (repeat for several): {', '.join(EVENT_TYPES)}.",
-)
-@click.option(
-    "--secret",
-    envvar="PLANFLOW_ROBOT_SECRET",
-    default=None,
-    help="DingTalk's or Feishu's signing secret (or PLANFLOW_ROBOT_SECRET).",
-)
-@click.option("--language", type=click.Choice(LANGUAGES), default="en", show_default=True)
-@click.option("--allow-private", is_flag=True, help="Allow a private or loopback address.")
-@click.option("--as", "actor", default=None, help="Register as this admin (default: the system).")
+@events_option("post")
+@ROBOT_SECRET
+@ROBOT_LANGUAGE
+@ALLOW_PRIVATE
+@as_admin("Register")
 @pass_ctx
 def robots_add(
     ctx: Context,
@@ -315,10 +329,7 @@ def robots_add(
 def robots_list(ctx: Context, with_removed: bool) -> None:
     """The group robots (without their secrets)."""
     found = [w for w in ctx.pf.webhooks.list(with_removed=with_removed) if w.kind != "webhook"]
-    for w in found:
-        click.echo(_hook_line(w))
-    if not found:
-        click.echo("no robots")
+    echo_channels(found, "no robots")
 
 
 robots.add_command(remove, "remove")

@@ -161,6 +161,8 @@ class NoteLabels:
     action: Callable[[str], str] = _raw
     #: An error's code in the reader's words (auto-action refusals).
     error: Callable[[str], str] = _raw
+    #: A scoring-sheet criterion by its code (rectification points): "E1 Dues collected".
+    criterion: Callable[[str], str] = _raw
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -240,7 +242,9 @@ def _points(points: Sequence[Mapping[str, Any]], lang: str, labels: NoteLabels) 
             reason(str(r.get("code")), r.get("params") or {}, lang, labels)
             for r in p.get("reasons", ())
         )
-        said.append(t["point"].format(code=p.get("code", ""), reasons=reasons))
+        said.append(
+            t["point"].format(code=labels.criterion(str(p.get("code", ""))), reasons=reasons)
+        )
     return t["sep"].join(said)
 
 

@@ -161,7 +161,11 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def check_role(role: str, known_roles: tuple[str, ...]) -> None:
     if role not in known_roles:
-        raise ValidationError(f"unknown role {role!r}; known roles: {', '.join(known_roles)}")
+        raise ValidationError(
+            f"unknown role {role!r}; known roles: {', '.join(known_roles)}",
+            code="unknown_role",
+            params={"role": role, "known": list(known_roles)},
+        )
 
 
 class OrgRepository:
@@ -201,7 +205,11 @@ class OrgRepository:
             raise ValidationError("; ".join(problems))
         # Codes differ in more than case (as on the admin pages): "Union1" is "union1".
         if session.exec(select(Unit).where(func.lower(Unit.code) == code.lower())).first():
-            raise ValidationError(f"a unit with code {code!r} already exists")
+            raise ValidationError(
+                f"a unit with code {code!r} already exists",
+                code="duplicate_code",
+                params={"code": code},
+            )
         parent = self.unit_by_code(session, parent_code) if parent_code else None
         unit = Unit(
             code=code,
@@ -297,7 +305,11 @@ class OrgRepository:
             raise ValidationError("; ".join(problems))
         taken = select(User).where(func.lower(User.username) == username.lower())
         if session.exec(taken).first() is not None:
-            raise ValidationError(f"a user named {username!r} already exists")
+            raise ValidationError(
+                f"a user named {username!r} already exists",
+                code="duplicate_username",
+                params={"username": username},
+            )
         user = User(
             username=username,
             display_name=display_name,

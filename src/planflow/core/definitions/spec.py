@@ -299,6 +299,13 @@ class ScoringSheet:
     def criteria(self) -> tuple[Criterion, ...]:
         return tuple(cr for cat in self.categories for cr in cat.criteria)
 
+    def criterion_label(self, code: str, lang: str = "en") -> str:
+        """A criterion as the sheet shows it ("E1 会费足额按时收缴"), else its bare code."""
+        for cr in self.criteria():
+            if cr.code == code:
+                return f"{code} {cr.text.get(lang)}"
+        return code
+
     def metric_label(self, metric: str, lang: str = "en") -> str:
         """A metric's label in ``lang``: from the first target that labels it, else its name."""
         for cr in self.criteria():

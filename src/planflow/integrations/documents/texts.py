@@ -9,6 +9,7 @@ English.
 
 from __future__ import annotations
 
+from planflow.core.content.importer.dues import MONTH_NAMES
 from planflow.core.content.target_words import TargetWording
 
 LANGUAGES = ("en", "zh", "ko")
@@ -126,22 +127,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "rectification.due": "시정 기한: {date}.",
     },
 }
-
-
-MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 def month(language: str, number: int, year: int) -> str:

@@ -45,6 +45,13 @@ class RegistryLabels:
         transition = spec.transition_named(action)  # a former name reads as the trigger
         return transition.label.get(language) or action if transition is not None else action
 
+    def criterion(self, workflow: str, code: str, language: str) -> str:
+        """A scoring-sheet criterion as the sheet shows it ("E1 Dues collected")."""
+        spec = self._spec(workflow)
+        if spec is None or spec.inspection is None:
+            return code
+        return spec.inspection.criterion_label(code, language)
+
     def metric(self, workflow: str, metric: str, language: str) -> str:
         """A target metric's label, from the latest definition's scoring sheet."""
         spec = self._spec(workflow)

@@ -51,6 +51,9 @@ class RawLabels:
     def metric(self, workflow: str, metric: str, language: str) -> str:
         return metric
 
+    def criterion(self, workflow: str, code: str, language: str) -> str:
+        return code
+
 
 @dataclass(frozen=True)
 class MailContext:
@@ -301,7 +304,16 @@ def _note(p: Mapping[str, Any], lang: str, ctx: MailContext, workflow: str | Non
     def action_label(name: str) -> str:
         return labels.action(workflow, name, lang) if workflow else name
 
-    said = notes.render(found, lang, notes.NoteLabels(metric=metric_label, action=action_label))
+    criterion = getattr(labels, "criterion", None)
+
+    def criterion_label(code: str) -> str:
+        return str(criterion(workflow, code, lang)) if criterion and workflow else code
+
+    said = notes.render(
+        found,
+        lang,
+        notes.NoteLabels(metric=metric_label, action=action_label, criterion=criterion_label),
+    )
     return said or None
 
 

@@ -19,7 +19,10 @@ import re
 from planflow.core.content.importer.markers import cn_number
 
 _CN = "[一二三四五六七八九十]{1,3}"
-_EN_MONTHS = [
+#: The English month names, read here and written by the document export
+#: (``planflow.integrations.documents.texts.month``): one table, so what is
+#: written is what is read back.
+MONTH_NAMES = (
     "January",
     "February",
     "March",
@@ -32,8 +35,8 @@ _EN_MONTHS = [
     "October",
     "November",
     "December",
-]
-_EN_MONTH = re.compile(rf"\b({'|'.join(_EN_MONTHS)}|Sept)\b")
+)
+_EN_MONTH = re.compile(rf"\b({'|'.join(MONTH_NAMES)}|Sept)\b")
 _MAY_BEFORE = re.compile(
     r"(?:\bin|\bby|\bof|\bbefore|\buntil|\bduring|\bearly|\blate|\bmid|\bend)[\s-]*$", re.I
 )
@@ -111,7 +114,7 @@ def due_month(text: str) -> int | None:
             or _MAY_BEFORE.search(text[: m.start()])
             or re.match(r"\s+\d|,\s*(?:June|July|August)", text[m.end() :])
         ):
-            months.append(9 if name == "Sept" else _EN_MONTHS.index(name) + 1)
+            months.append(9 if name == "Sept" else MONTH_NAMES.index(name) + 1)
     for pattern, month in _PERIODS:
         for m in pattern.finditer(text):
             found = month or _quarter_end(m)
