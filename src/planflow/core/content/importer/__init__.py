@@ -154,7 +154,9 @@ def import_plan(lines: Sequence[Line], *, year: int, part: int | None = None) ->
     kept = _clean_lines(lines, skipped)
     language = _language(" ".join(line.text for line in kept[:50]))
     head = kept[0] if kept else None
-    doc_title = head.text if head and len(head.text) <= 60 and not line_markers(head.text) else ""
+    titles = head and len(head.text) <= 60 and not line_markers(head.text)
+    # "Part One: Looking back at 2023" first is the review's heading, not the file's title.
+    doc_title = head.text if head and titles and not debris.heads_review(head.text) else ""
     fallback = doc_title or _FALLBACK_TITLE[language]
     parts = split_parts(kept)
     outlines = [project(p, _part_title(p, fallback)) for p in parts]

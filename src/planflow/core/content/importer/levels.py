@@ -39,7 +39,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from planflow.core.content.importer import debris
-from planflow.core.content.importer.markers import Marker, line_markers, run_in_points
+from planflow.core.content.importer.markers import (
+    INLINE_FAMILIES,
+    Marker,
+    line_markers,
+    run_in_points,
+)
 from planflow.core.content.importer.shapes import is_heading, is_title, unlabelled
 
 #: Families only written as a sub-enumeration: never the next point of another level.
@@ -96,6 +101,13 @@ class _Resolver:
         continues the headings, not the inline points.
         """
         every = self._sequels(readings)
+        if is_title(head) and not _names_part(head):
+            # A topic is no part of the file beside "I. Review of 2026" / "II. Plan for
+            # 2027": "III. Serve members" after "First, …" / "Second, …" under the plan's
+            # heading is its third section, when the numbering allows it.
+            below = [f for f in every if is_title(f[3].head) and not _names_part(f[3].head)]
+            if below and any(_names_part(f[3].head) for f in every):
+                every = below
         # An open level of the line's own style outranks other styles (rule 1 first) …
         found = [f for f in every if f[2] == 1] or every
         titled = [f for f in found if is_title(f[3].head)]
@@ -151,8 +163,16 @@ class _Resolver:
         return found
 
     def continues(self, marker: Marker) -> bool:
-        """Whether a point run into a paragraph is the next of a sequence (rules 1-3)."""
-        return bool(self.stack) and self.choose([marker])[2] in (1, 2, 3)
+        """Whether a point run into a paragraph is the next of a sequence (rules 1-3).
+
+        A numeral ("… in April. 3. Train …") is a line break lost on the way and may
+        continue a level in another style (rule 3); an ordinal word ("… Secondly, …",
+        "… 二是…") is the writer's own list inside the paragraph, and continues only a
+        sequence in its own words (rules 1-2): "I. Review" / "We grew. Secondly, …"
+        has no second point of the Roman level.
+        """
+        rules = (1, 2) if marker.style in INLINE_FAMILIES else (1, 2, 3)
+        return bool(self.stack) and self.choose([marker])[2] in rules
 
     def excess_paras(self) -> list[str]:
         """The last point's paragraphs beyond what its siblings have: the next plan's preamble."""
@@ -191,6 +211,11 @@ class _Resolver:
             (self.stack[-1].node if self.stack else self.part.root).paras.append(text)
 
 
+def _names_part(text: str) -> bool:
+    """A heading of a part of the file: the review ("I. Review of 2026") or the plan."""
+    return debris.heads_plan(text) or debris.heads_review(text)
+
+
 def _bare_heading(node: Node) -> bool:
     """A point that is only a heading so far, or a heading and its lead-in sentences.
 
@@ -199,6 +224,20 @@ def _bare_heading(node: Node) -> bool:
     """
     bare = not node.children and is_title(node.head)
     return bare and not any(is_heading(p) for p in node.paras)
+
+
+def _plan_after_review(part: Part) -> Node | None:
+    """The top point that heads the plan, when the points so far are a review and it.
+
+    "I. Review of 2026" (with whatever is numbered under or after it) then "II. Work
+    plan for 2027" with at most a lead-in: a restart of the numbering here is the
+    plan's first section, not another plan, and the plan's heading only wraps it.
+    """
+    top = part.root.children
+    if len(top) < 2 or top[-1].children or not debris.heads_plan(top[-1].head):
+        return None
+    titles = [p for p in top[-1].paras if is_heading(p) and not p.endswith((":", "："))]
+    return top[-1] if debris.heads_review(top[0].head) and not titles else None
 
 
 @dataclass
@@ -252,7 +291,18 @@ def split_parts(lines: Sequence[Line]) -> list[Part]:
             continue
         if readings:
             marker, depth, rule = resolver.choose(readings, rest)
-            if rule == 0:
+            plan = _plan_after_review(parts[-1]) if rule == 0 and not resolver.closing else None
+            if plan is not None:
+                # "I. Review of 2026" … "II. Plan for 2027" / "First, …": the numbering
+                # starts again under the plan's heading, as after an unnumbered one.
+                start = read.index(next(n.raw for n in parts[-1].root.children))
+                at = len(read) - 1 - read[::-1].index(plan.raw)
+                parts[-1].review += read[start:at]
+                parts[-1].root = Node(None, "", "", [*read[:start], plan.raw, *plan.paras])
+                parts[-1].heading = unlabelled(plan.head)
+                resolver, read = _Resolver(parts[-1]), [*read[:start], *read[at:]]
+                marker, depth, rule = resolver.choose(readings, rest)
+            elif rule == 0:
                 carried = resolver.excess_paras()
                 new_part()
                 parts[-1].root.paras += carried

@@ -124,6 +124,15 @@ class _Projector:
         sections_below = _group_is_sections(node.children)
         if not sections_below:
             items += [_item_text(child) for child in node.children]
+        loose = [c for c in node.children if not _heads(c)] if sections_below else []
+        if sections_below and not items and not loose and debris.heads_plan(title):
+            # "二、2027年工作思路" over （一）（二） beside "三、保障措施": the plan's heading
+            # over sections only is none itself, like a heading that wraps the whole plan
+            # (a topic over sections, "一、组织建设" over "（一）会员发展", stays one).
+            self.out.skipped.append(("heading", node.raw))
+            for child in node.children:
+                self.section(child)
+            return
         self.out.sections.append((title or node.raw[:60], items))
         if sections_below:
             for child in node.children:
@@ -137,6 +146,11 @@ def _group_is_sections(children: list[Node]) -> bool:
     return bool(children) and heads * 2 > len(children)
 
 
+def _lines(node: Node) -> list[str]:
+    """A point's lines as written, with everything under it."""
+    return [node.raw, *node.paras, *(line for child in node.children for line in _lines(child))]
+
+
 def _cut_review(part: Part, out: Outline) -> list[Node]:
     """The points of the plan part; a review before it goes to ``skipped``."""
     top = part.root.children
@@ -146,7 +160,7 @@ def _cut_review(part: Part, out: Outline) -> list[Node]:
         if k and debris.looks_plan(title) and not debris.looks_review(title):
             before = any(debris.looks_review(t) for t in titles[:k])
             if before or debris.looks_review(preamble):
-                out.skipped += [("review", n.raw) for n in top[:k]]
+                out.skipped += [("review", line) for n in top[:k] for line in _lines(n)]
                 return top[k:]
     out.review = sum(debris.looks_review(t) for t in titles) * 2 > len(titles) > 0
     return top
@@ -192,6 +206,8 @@ def _unwrap(top: list[Node], out: Outline) -> list[Node]:
     wrapper = top[0]
     title, body = split_heading(wrapper.head)
     out.skipped.append(("heading", wrapper.raw if not body else title))
+    if debris.heads_plan(title):
+        out.title = title  # "Ⅱ. 2027년 사업 계획" names the plan
     out.skipped += [("introduction", p) for p in ([body] if body else []) + wrapper.paras]
     return wrapper.children
 
