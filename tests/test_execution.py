@@ -887,6 +887,11 @@ def test_the_progress_board_lists_every_item_with_its_report_and_files(
     )
     assert [e.id for e in i2.evidence] == [first.id, second.id]
     assert board.item("i2") == i2 and board.item("nope") is None
+    # How far the item's target is met by the value reported: half of it, not met.
+    assert i1.targets == () and [(t.measured, t.met, t.percent) for t in i2.targets] == [
+        (50.0, False, 50)
+    ]
+    assert (board.tally().met, board.tally().missed, board.tally().unmeasured) == (0, 1, 0)
     for user in ["reviewer", "drafter_b", "inspector"]:
         assert (
             progress_board(pf.services.execution, plan_id, pf.user_id(user)).refusal is Refusal.ROLE
@@ -1005,6 +1010,8 @@ def test_cli_progress_and_evidence(
     assert lines[1].split()[:3] == ["1.2", "i2", "in_progress"]
     assert "chair_a" in lines[1] and "measured 50" in lines[1]
     assert lines[2].strip() == "Half collected"
+    shown = "target: dues at least 100 % - not met (measured 50, 50% of the target)"
+    assert lines[3].strip() == shown
 
     (tmp_path / "minutes.pdf").write_bytes(PDF)
     code, out, _ = run(

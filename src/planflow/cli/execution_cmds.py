@@ -15,6 +15,7 @@ import click
 
 from planflow.cli.app import Context, pass_ctx
 from planflow.cli.params import ID, expected_version_option
+from planflow.core.content.attainment import TargetProgress, item_progress
 from planflow.core.inspection.scoring import CriterionScore, InspectionOutcome, grade_label
 from planflow.errors import ValidationError
 from planflow.services.execution import STATUSES
@@ -84,6 +85,15 @@ def progress_list(ctx: Context, plan_id: int) -> None:
         )
         if p.report:
             click.echo(f"{'':18} {p.report[:200]}")
+        for t in item_progress(item, p.measured):
+            click.echo(f"{'':18} target: {t.target.describe()} - {_attained(t)}")
+
+
+def _attained(t: TargetProgress) -> str:
+    if t.met is None:
+        return "no measured value yet"
+    share = f", {t.percent}% of the target" if t.percent is not None else ""
+    return f"{'met' if t.met else 'not met'} (measured {t.measured:g}{share})"
 
 
 # -- evidence -----------------------------------------------------------------------------

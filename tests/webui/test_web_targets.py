@@ -1,0 +1,107 @@
+"""An item's targets where the unit reports progress and where the inspector scores.
+
+Both pages show each target of an item (metric, comparison, value, unit) in
+the reader's language, the value the progress report records for it, whether
+it is met and how much of it is reached, and the plan's count of targets
+met, missed and without a value; on SQLite and PostgreSQL, in en/zh/ko.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from webui_support import Plans, signed_in, text
+
+from planflow.app import Planflow
+from planflow.core.content.model import PlanContent
+
+
+@pytest.fixture(autouse=True)
+def evidence_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLANFLOW_EVIDENCE_DIR", str(tmp_path / "evidence"))
+
+
+def approved(plans: Plans, pf: Planflow) -> int:
+    """Item h: three targets, 90 for the first; item d: one, 100 reported; item c: none."""
+    plan_id = plans.create("branch_a", items=0)
+    homes = [
+        {"metric": "qualified", "op": ">=", "value": 95, "unit": "%"},
+        {"metric": "advanced", "op": ">", "value": 60, "unit": "%"},
+        {"metric": "complaints", "op": "<=", "value": 5, "unit": ""},
+    ]
+    dues = [{"metric": "dues", "op": ">=", "value": 100, "unit": "%"}]
+    content = (
+        PlanContent(2027)
+        .add_section("Homes", key="s1")
+        .add_item("s1", "Build workers' homes", due=9, key="h", targets=homes)
+        .add_item("s1", "Collect dues", due=12, key="d", targets=dues)
+        .add_item("s1", "Hold the congress", due=4, key="c")
+    )
+    pf.content.set_content(plan_id, content, actor="drafter_a", expected_version=None)
+    review = [("submit", "chair_a"), ("start_review", "reviewer"), ("approve", "reviewer")]
+    plans.fire(plan_id, *review)
+    pf.execution.report_progress(plan_id, "h", "in_progress", "", actor="drafter_a", measured=90)
+    pf.execution.report_progress(plan_id, "d", "done", "", actor="drafter_a", measured=100)
+    return plan_id
+
+
+def _item(html: str, key: str) -> str:
+    start = html.index(f'id="item-{key}"')
+    return html[start : html.index("</article>", start)]
+
+
+def _states(html: str) -> list[str]:
+    return re.findall(r'data-target-state="(\w+)"', html)
+
+
+def test_the_progress_board_shows_how_far_each_target_is_met(
+    app: Flask, plans: Plans, pf: Planflow
+) -> None:
+    plan_id = approved(plans, pf)
+    drafter = signed_in(app, "drafter_a")
+    page = text(drafter.get(f"/plans/{plan_id}/progress"))
+    homes = _item(page, "h")
+    assert _states(homes) == ["missed", "none", "none"]
+    assert "qualified at least 95 %" in homes and "measured 90, 94% of the target" in homes
+    assert "advanced more than 60 %" in homes and "complaints at most 5" in homes
+    assert homes.count("no measured value yet") == 2 and "Not met" in homes
+    dues = _item(page, "d")
+    assert _states(dues) == ["met"] and "100% of the target" in dues and "Met" in dues
+    assert _states(_item(page, "c")) == []
+    assert 'data-target-tally="1/4"' in page
+    assert "1 target of 4 met · 1 not met · 2 without a measured value" in page
+    drafter.post_form("/auth/language", {"language": "zh"})
+    page = text(drafter.get(f"/plans/{plan_id}/progress"))
+    assert "qualified不少于 95 %" in page and "实测 90，达到目标的 94%" in page
+    assert "未达标" in page and "尚无实测值" in page and "4 项目标中已达标 1 项" in page
+    drafter.post_form("/auth/language", {"language": "ko"})
+    page = text(drafter.get(f"/plans/{plan_id}/progress"))
+    assert "qualified 95 % 이상" in page and "측정값 90, 목표의 94%" in page
+    assert "미충족" in page and "측정값 없음" in page and "목표 4개 중 1개 충족" in page
+
+
+def test_the_inspector_sees_the_plans_targets_beside_the_sheet(
+    app: Flask, plans: Plans, pf: Planflow
+) -> None:
+    plan_id = approved(plans, pf)
+    plans.fire(plan_id, ("schedule_inspection", "officer"))
+    inspector = signed_in(app, "inspector")
+    page = text(inspector.get(f"/inspections/plan/{plan_id}"))
+    head = page[page.index('class="insp-plan-targets"') : page.index('id="cat-1-h"')]
+    assert 'href="#work"' in head and 'data-target-tally="1/4"' in head
+    work = page[page.index('id="work-h"') :]
+    assert _states(work) == ["missed", "none", "none", "met"]
+    assert "measured 90, 94% of the target" in work and "dues at least 100 %" in work
+    inspector.post_form("/auth/language", {"language": "ko"})
+    page = text(inspector.get(f"/inspections/plan/{plan_id}"))
+    assert "계획의 목표" in page and "목표 4개 중 1개 충족" in page
+
+
+def test_a_plan_without_targets_shows_no_count(app: Flask, plans: Plans) -> None:
+    plan_id = plans.under_review("branch_a")
+    plans.fire(plan_id, ("approve", "reviewer"), ("schedule_inspection", "officer"))
+    page = text(signed_in(app, "inspector").get(f"/inspections/plan/{plan_id}"))
+    assert "data-target-tally" not in page and "insp-plan-targets" not in page
