@@ -35,8 +35,9 @@ Pure: standard library only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from planflow.core.content.importer import debris
 from planflow.core.content.importer.markers import (
@@ -60,6 +61,9 @@ class Node:
     raw: str
     paras: list[str] = field(default_factory=list)
     children: list[Node] = field(default_factory=list)
+    #: The line's ``Line.written`` and ``Line.shown``, for a file planflow wrote.
+    written: Mapping[str, Any] | None = None
+    shown: str | None = None
 
 
 @dataclass
@@ -242,10 +246,17 @@ def _plan_after_review(part: Part) -> Node | None:
 
 @dataclass
 class Line:
-    """A paragraph of the file; ``marker`` when the file's own format numbered it (Word)."""
+    """A paragraph of the file; ``marker`` when the file's own format numbered it (Word).
+
+    ``written``: what planflow recorded of the section or item it wrote here, and
+    ``shown`` the details line under that item as the file shows it now
+    (``importer.written``).
+    """
 
     text: str
     marker: Marker | None = None
+    written: Mapping[str, Any] | None = None
+    shown: str | None = None
 
 
 def split_parts(lines: Sequence[Line]) -> list[Part]:
@@ -261,11 +272,13 @@ def split_parts(lines: Sequence[Line]) -> list[Part]:
         parts.append(Part(tag))
         resolver, read, in_review = _Resolver(parts[-1]), [], False
 
-    todo = [(line.text, line.marker, True) for line in lines]
+    todo: list[tuple[str, Marker | None, Line | None]] = [(ln.text, ln.marker, ln) for ln in lines]
     todo.reverse()
     while todo:
-        text, hint, whole = todo.pop()
-        found = line_markers(text)
+        text, hint, line = todo.pop()
+        whole = line is not None
+        written = line.written if line is not None else None
+        found = None if written is not None and hint else line_markers(text)
         readings = found.readings if found else ((hint,) if hint else ())
         rest = found.rest if found else text
         plan_heading = debris.heads_plan(rest)
@@ -287,7 +300,7 @@ def split_parts(lines: Sequence[Line]) -> list[Part]:
                 new_part()
             parts[-1].tag = text[: len(text) - len(rest)].strip()
             if rest:
-                todo.append((rest, None, False))
+                todo.append((rest, None, None))
             continue
         if readings:
             marker, depth, rule = resolver.choose(readings, rest)
@@ -309,6 +322,11 @@ def split_parts(lines: Sequence[Line]) -> list[Part]:
                 read = [*carried, text]
                 marker, depth, rule = resolver.choose(readings, rest)
             resolver.place(marker, depth, rest, text)
+            if written is not None:
+                # planflow's own file: the paragraph is one point, as it was written.
+                node = resolver.stack[-1].node
+                node.written, node.shown = written, line.shown if line is not None else None
+                continue
         # A point run into this paragraph ("... in April. 3. Strengthened ...") is split off,
         # unless the point before it is in the paragraph too: an inline list stays whole here
         # ("重点：第一，…；第二，…") and is split into items with its lead-in (``projection``).
@@ -318,7 +336,7 @@ def split_parts(lines: Sequence[Line]) -> list[Part]:
             if any(m == before and s < start for s, _, m in runs):
                 break
             if resolver.continues(point):
-                todo.append((rest[start:], None, False))
+                todo.append((rest[start:], None, None))
                 rest = rest[:start].rstrip(" ;；,，")  # "开展协商；第二，…": no separator left
                 if readings:
                     resolver.stack[-1].node.head = rest

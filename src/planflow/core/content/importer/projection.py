@@ -28,6 +28,7 @@ from planflow.core.content.importer.levels import Node, Part
 from planflow.core.content.importer.markers import inline_runs
 from planflow.core.content.importer.shapes import HEADING_WIDTH, width
 from planflow.core.content.importer.shapes import SENTENCE_END as _SENTENCE_END
+from planflow.core.content.importer.written import Written, item_facts, section_title
 
 _CLAUSE_END = re.compile(r"[，,、]")
 _SENTENCE_DONE = tuple("。.！!？?")
@@ -68,6 +69,11 @@ def _heads(node: Node) -> bool:
 
 
 def _item_text(node: Node) -> str:
+    if node.written is not None and not node.children:
+        # An item planflow wrote: its recorded facts, and any paragraph added under it.
+        facts = item_facts(node.written, node.head, node.shown)
+        facts["text"] = "\n".join([facts["text"], *node.paras])
+        return Written(facts["text"], facts)
     lines = [node.head, *node.paras]
     for child in node.children:
         lines.append(child.raw)
@@ -112,7 +118,8 @@ class _Projector:
         self.out = Outline(title)
 
     def section(self, node: Node) -> None:
-        title, body = split_heading(node.head)
+        exact = section_title(node.written, node.head)
+        title, body = (exact, "") if exact is not None else split_heading(node.head)
         items: list[str] = []
         paras = ([body] if body else []) + node.paras
         for i, para in enumerate(paras):
@@ -154,6 +161,8 @@ def _lines(node: Node) -> list[str]:
 def _cut_review(part: Part, out: Outline) -> list[Node]:
     """The points of the plan part; a review before it goes to ``skipped``."""
     top = part.root.children
+    if top and all(n.written is not None for n in top):
+        return top  # sections planflow wrote: the plan itself, no review before it
     titles = [split_heading(n.head)[0] for n in top]
     preamble = " ".join(part.root.paras)
     for k, title in enumerate(titles):
