@@ -3,14 +3,17 @@
 Both pages show each target of an item (metric, comparison, value, unit) in
 the reader's language, the value the progress report records for it, whether
 it is met and how much of it is reached, and the plan's count of targets
-met, missed and without a value; on SQLite and PostgreSQL, in en/zh/ko.
+met, missed and without a value; the inspection .docx lists them too; on
+SQLite and PostgreSQL, in en/zh/ko.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
+import docx
 import pytest
 from flask import Flask
 from webui_support import Plans, signed_in, text
@@ -105,3 +108,24 @@ def test_a_plan_without_targets_shows_no_count(app: Flask, plans: Plans) -> None
     plans.fire(plan_id, ("approve", "reviewer"), ("schedule_inspection", "officer"))
     page = text(signed_in(app, "inspector").get(f"/inspections/plan/{plan_id}"))
     assert "data-target-tally" not in page and "insp-plan-targets" not in page
+
+
+def test_the_inspection_docx_lists_the_plans_targets(
+    app: Flask, plans: Plans, pf: Planflow
+) -> None:
+    plan_id = approved(plans, pf)
+    plans.fire(plan_id, ("schedule_inspection", "officer"), ("inspect", "inspector"))
+    reader = signed_in(app, "chair_a")
+    reader.post_form("/auth/language", {"language": "zh"})
+    data = reader.get(f"/plans/{plan_id}/inspection.docx").get_data()
+    document = docx.Document(io.BytesIO(data))
+    texts = [p.text for p in document.paragraphs]
+    assert "计划的目标" in texts and "4 项目标中已达标 1 项" in texts
+    rows = [[c.text for c in row.cells] for t in document.tables for row in t.rows]
+    at = rows.index(["事项", "目标", "实测值", "是否达标"])
+    assert rows[at + 1 : at + 5] == [
+        ["1.1", "qualified不少于 95 %", "90 (达到目标的 94%)", "未达标"],
+        ["1.1", "advanced超过 60 %", "", "尚无实测值"],
+        ["1.1", "complaints不超过 5", "", "尚无实测值"],
+        ["1.2", "dues不少于 100 %", "100 (达到目标的 100%)", "已达标"],
+    ]
