@@ -36,7 +36,7 @@ def test_item_and_criterion_targets_follow_one_rule() -> None:
             assert ItemTarget("m", op, 5).met_by(actual) == Target("m", op, 5).met_by(actual)
 
 
-def test_the_recorded_value_is_the_first_targets_and_the_others_have_none() -> None:
+def test_each_target_has_the_value_recorded_for_it_or_none() -> None:
     item = Item(
         "k",
         "Build workers' homes",
@@ -52,5 +52,8 @@ def test_the_recorded_value_is_the_first_targets_and_the_others_have_none() -> N
     assert tally(item_progress(item, None)).unmeasured == 3
     assert item_progress(Item("k", "No target"), 5.0) == ()
     assert tally(item_progress(item, 99)) + tally(rows) == TargetTally(1, 1, 4)
+    # The report's values for the later targets, as far as given.
+    later = item_progress(item, 100, [55.0])
+    assert [(r.measured, r.met) for r in later] == [(100.0, True), (55.0, False), (None, None)]
     # A value that is no number (never stored, but never a crash) counts as none.
     assert target_progress(item.targets[0], float("nan")).met is None

@@ -900,6 +900,24 @@ def test_the_progress_board_lists_every_item_with_its_report_and_files(
         progress_board(pf.services.execution, 999, drafter)
 
 
+def test_a_report_records_a_value_for_each_target(pf: Planflow, org: object) -> None:
+    plan_id = drive(pf, "approved")
+    drafter = pf.user_id("drafter_a")
+    service = pf.services.execution
+    service.report_progress(plan_id, drafter, "i2", "in_progress", "", 50, more=[None, 7, None])
+    [report] = pf.execution.progress(plan_id)
+    assert report.measured_values == (50.0, None, 7.0)  # trailing "none given" not kept
+    board = progress_board(service, plan_id, drafter)
+    assert [t.measured for t in board.item("i2").targets] == [50.0]  # i2 has one target
+    for bad in ([float("nan")], [True], ["7"], [1.0] * 10):
+        with pytest.raises(ValidationError) as info:
+            service.report_progress(plan_id, drafter, "i2", "done", "", 50, more=bad)
+        assert info.value.code == "measured_not_number"
+    assert pf.execution.progress(plan_id)[0].measured_values == (50.0, None, 7.0)
+    service.report_progress(plan_id, drafter, "i2", "done", "", None)
+    assert pf.execution.progress(plan_id)[0].measured_values == (None,)
+
+
 @pytest.mark.parametrize(
     ("state", "refusal", "submitted"),
     [
@@ -1012,6 +1030,10 @@ def test_cli_progress_and_evidence(
     assert lines[2].strip() == "Half collected"
     shown = "target: dues at least 100 % - not met (measured 50, 50% of the target)"
     assert lines[3].strip() == shown
+    # --measured again gives the item's second and later targets their values.
+    more = ["--measured", "100", "--measured", "3", "--as", "chair_a"]
+    code, out, _ = run("progress", "report", str(plan_id), "i2", "--status", "done", *more)
+    assert code == 0 and pf.execution.progress(plan_id)[0].measured_values == (100.0, 3.0)
 
     (tmp_path / "minutes.pdf").write_bytes(PDF)
     code, out, _ = run(

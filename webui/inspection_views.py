@@ -188,7 +188,8 @@ def item_rows(pf: Planflow, plan_id: int) -> list[ItemRow]:
     rows = []
     for n, _section, item in pf.content.content(plan_id).numbered_items():
         report = progress.get(item.key)
-        targets = item_progress(item, report.measured if report else None)
+        values = report.measured_values if report else (None,)
+        targets = item_progress(item, values[0], values[1:])
         rows.append(ItemRow(n, item, report, files.get(item.key, []), targets))
     return rows
 

@@ -129,3 +129,37 @@ def test_the_inspection_docx_lists_the_plans_targets(
         ["1.1", "complaints不超过 5", "", "尚无实测值"],
         ["1.2", "dues不少于 100 %", "100 (达到目标的 100%)", "已达标"],
     ]
+
+
+def test_the_unit_reports_a_value_for_each_target_on_the_board(
+    app: Flask, plans: Plans, pf: Planflow
+) -> None:
+    plan_id = approved(plans, pf)
+    drafter = signed_in(app, "drafter_a")
+    page = text(drafter.get(f"/plans/{plan_id}/progress"))
+    homes = _item(page, "h")
+    names = re.findall(r'name="(item-h-measured[_0-9]*)"', homes)
+    assert names == ["item-h-measured", "item-h-measured_2", "item-h-measured_3"]
+    assert 'value="90"' in homes and "Measured value (target 2)" in homes
+    form = {
+        "item-h-status": "in_progress",
+        "item-h-report": "",
+        "item-h-expected_version": str(plans.version(plan_id)),
+        "item-h-measured": "96",
+        "item-h-measured_2": "",
+        "item-h-measured_3": "7",
+    }
+    response = drafter.post_form(f"/plans/{plan_id}/progress/h", form)
+    assert response.status_code == 302
+    [report] = [p for p in pf.execution.progress(plan_id) if p.item_key == "h"]
+    assert report.measured_values == (96.0, None, 7.0)
+    homes = _item(text(drafter.get(f"/plans/{plan_id}/progress")), "h")
+    assert _states(homes) == ["met", "none", "missed"]
+    bad = {
+        **form,
+        "item-h-measured_3": "seven",
+        "item-h-expected_version": str(plans.version(plan_id)),
+    }
+    response = drafter.post_form(f"/plans/{plan_id}/progress/h", bad)
+    assert response.status_code == 422 and 'value="seven"' in text(response)
+    assert pf.execution.progress(plan_id)[0].measured_values != ()

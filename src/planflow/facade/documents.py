@@ -180,10 +180,11 @@ class DocumentsAPI:
     def _targets(self, plan_id: int, lang: str) -> dict[str, Any]:
         """The plan's targets and how far each is met (``core.content.attainment``)."""
         w = words(lang)
-        measured = {p.item_key: p.measured for p in self.pf.execution.progress(plan_id)}
+        measured = {p.item_key: p.measured_values for p in self.pf.execution.progress(plan_id)}
         rows, found = [], []
         for number, _section, item in self.pf.content.content(plan_id).numbered_items():
-            for t in item_progress(item, measured.get(item.key)):
+            values = measured.get(item.key, (None,))
+            for t in item_progress(item, values[0], values[1:]):
                 found.append(t)
                 shown, state = "", w["targets.none"]
                 if t.measured is not None:

@@ -112,8 +112,9 @@ def progress_board(execution: ExecutionService, plan_id: int, actor_id: int) -> 
         for ii, item in enumerate(section.items, 1):
             report = reports.get(item.key)
             evidence = tuple(files.get(item.key, ()))
-            measured = report.measured if report else None
-            entry = BoardItem(f"{si}.{ii}", item, report, evidence, item_progress(item, measured))
+            values = report.measured_values if report else (None,)
+            targets = item_progress(item, values[0], values[1:])
+            entry = BoardItem(f"{si}.{ii}", item, report, evidence, targets)
             items.append(entry)
         sections.append(BoardSection(section.key, section.title, tuple(items)))
     return ProgressBoard(

@@ -1,8 +1,8 @@
 """How far an item's targets are met: what the progress board and the inspector see.
 
 An item may name several targets ("100% qualified, more than 60% advanced").
-A progress report records a measured value for the item's first target
-(``Item.target``); the others have none until one is recorded, and are
+A progress report records a measured value for each target (``measured``
+for the first, ``more`` for the others); a target with none recorded is
 shown as such, never guessed. For each target this says whether the value
 meets it and, for a target to reach ("at least 90 %", "more than 6",
 "exactly 12"), how much of it is reached (``reached``: 0.85 is 85 % of the
@@ -14,7 +14,7 @@ Pure: no database, no web framework.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from planflow.core.content.items import Item, ItemTarget
@@ -69,10 +69,14 @@ def target_progress(target: ItemTarget, measured: float | None) -> TargetProgres
     return TargetProgress(target, float(measured), target.met_by(measured), reached)
 
 
-def item_progress(item: Item, measured: float | None) -> tuple[TargetProgress, ...]:
-    """Each target of ``item``, in the plan's order; ``measured`` is the first target's value."""
+def item_progress(
+    item: Item, measured: float | None, more: Sequence[float | None] = ()
+) -> tuple[TargetProgress, ...]:
+    """Each target of ``item``, in the plan's order: ``measured`` is the first target's
+    value, ``more`` the second's and later ones' (a target past them has none)."""
+    values = [measured, *more]
     return tuple(
-        target_progress(target, measured if n == 0 else None)
+        target_progress(target, values[n] if n < len(values) else None)
         for n, target in enumerate(item.targets)
     )
 
