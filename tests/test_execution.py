@@ -887,12 +887,35 @@ def test_the_progress_board_lists_every_item_with_its_report_and_files(
     )
     assert [e.id for e in i2.evidence] == [first.id, second.id]
     assert board.item("i2") == i2 and board.item("nope") is None
+    # How far the item's target is met by the value reported: half of it, not met.
+    assert i1.targets == () and [(t.measured, t.met, t.percent) for t in i2.targets] == [
+        (50.0, False, 50)
+    ]
+    assert (board.tally().met, board.tally().missed, board.tally().unmeasured) == (0, 1, 0)
     for user in ["reviewer", "drafter_b", "inspector"]:
         assert (
             progress_board(pf.services.execution, plan_id, pf.user_id(user)).refusal is Refusal.ROLE
         )
     with pytest.raises(NotFound):
         progress_board(pf.services.execution, 999, drafter)
+
+
+def test_a_report_records_a_value_for_each_target(pf: Planflow, org: object) -> None:
+    plan_id = drive(pf, "approved")
+    drafter = pf.user_id("drafter_a")
+    service = pf.services.execution
+    service.report_progress(plan_id, drafter, "i2", "in_progress", "", 50, more=[None, 7, None])
+    [report] = pf.execution.progress(plan_id)
+    assert report.measured_values == (50.0, None, 7.0)  # trailing "none given" not kept
+    board = progress_board(service, plan_id, drafter)
+    assert [t.measured for t in board.item("i2").targets] == [50.0]  # i2 has one target
+    for bad in ([float("nan")], [True], ["7"], [1.0] * 10):
+        with pytest.raises(ValidationError) as info:
+            service.report_progress(plan_id, drafter, "i2", "done", "", 50, more=bad)
+        assert info.value.code == "measured_not_number"
+    assert pf.execution.progress(plan_id)[0].measured_values == (50.0, None, 7.0)
+    service.report_progress(plan_id, drafter, "i2", "done", "", None)
+    assert pf.execution.progress(plan_id)[0].measured_values == (None,)
 
 
 @pytest.mark.parametrize(
@@ -1005,6 +1028,12 @@ def test_cli_progress_and_evidence(
     assert lines[1].split()[:3] == ["1.2", "i2", "in_progress"]
     assert "chair_a" in lines[1] and "measured 50" in lines[1]
     assert lines[2].strip() == "Half collected"
+    shown = "target: dues at least 100 % - not met (measured 50, 50% of the target)"
+    assert lines[3].strip() == shown
+    # --measured again gives the item's second and later targets their values.
+    more = ["--measured", "100", "--measured", "3", "--as", "chair_a"]
+    code, out, _ = run("progress", "report", str(plan_id), "i2", "--status", "done", *more)
+    assert code == 0 and pf.execution.progress(plan_id)[0].measured_values == (100.0, 3.0)
 
     (tmp_path / "minutes.pdf").write_bytes(PDF)
     code, out, _ = run(

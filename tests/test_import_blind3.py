@@ -4,9 +4,9 @@
 (web-page text, each a review followed by the plan, numbering styles mixed,
 several targets in one item) whose expected outlines were written by hand
 and committed before the importer was first run on them
-(``blind3/README.md`` has the scores then and since). One rule of the
-importer has since been changed on a failure here (ko_hospital), so the set
-is blind for the English and Chinese documents only.
+(``blind3/README.md`` has the scores then and since). Rules of the
+importer have since been changed on failures here (ko_hospital, then
+en_district), so the set is blind for the Chinese document only.
 
 What is asserted is what the importer must do on any document (no crash,
 no invented due month) and a floor at each document's score as measured,
@@ -28,7 +28,7 @@ from test_import_heldout import _invented_months
 BLIND = DATA / "imports" / "blind3"
 OUTLINES = sorted(BLIND.glob("*.expected.json"))
 #: Points scored after the fix made on this set (README.md): raise them, never lower them.
-FLOORS = {"en_district": 0, "ko_hospital": 35, "zh_town": 32}
+FLOORS = {"en_district": 35, "ko_hospital": 35, "zh_town": 32}
 
 
 def _name(path: Path) -> str:

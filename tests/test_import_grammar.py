@@ -123,7 +123,8 @@ def test_a_review_before_the_plan_is_skipped() -> None:
         year=YEAR,
     )
     assert [s.title for s in result.content.sections] == ["2024年工作计划"]
-    assert [r for r, _ in result.skipped if r == "review"] == ["review", "review"]
+    review = ["一、主要成绩", "1、发展会员", "二、存在的问题", "1、经费不足"]
+    assert [t for r, t in result.skipped if r == "review"] == review
 
 
 def test_several_plans_in_one_file_offer_the_choice() -> None:
@@ -333,3 +334,83 @@ def test_an_inline_list_under_a_heading_in_another_style_stays_below_it() -> Non
         ("Safety", ["inspect every depot.", "elect safety representatives."]),
         ("Education", ["Run a summer school"]),
     ]
+
+
+def test_an_ordinal_word_inside_a_paragraph_continues_only_its_own_words() -> None:
+    # "Secondly," in prose is the writer's own list, not the second Roman heading …
+    text = (
+        "I. Organising\nRecruit in the depots. Secondly, elect stewards in May.\n"
+        "II. Rights\n1. Survey pay.\n2. Open a desk.\n"
+    )
+    assert outline(text) == [
+        ("Organising", ["Recruit in the depots.", "elect stewards in May."]),
+        ("Rights", ["Survey pay.", "Open a desk."]),
+    ]
+    korean = "Ⅰ. 조직\n가입 운동을 한다. 둘째, 간부를 교육한다.\nⅡ. 복지\n1. 검진을 한다.\n"
+    assert outline(korean)[0] == ("조직", ["가입 운동을 한다.", "간부를 교육한다."])
+    # … while a numeral run into a paragraph is a lost line break, in any style.
+    text = (
+        "First, recruit in the depots.\nSecond, visit members in April. 3. Train reps in May.\n"
+        "Fourth, hold the congress.\n"
+    )
+    assert [i[:5] for i in outline(text)[0][1]] == ["recru", "visit", "Train", "hold "]
+
+
+def test_a_numbered_review_then_the_plan_heading_and_a_restart_is_one_plan() -> None:
+    # The plan's sections number again from 1 under "II. Plan for …" (after "I. Review …").
+    english = (
+        "I. Review of 2026\nWe grew by 9 branches. Secondly, pay rose.\nII. Plan for 2027\n"
+        "I. Organising\n1. Recruit in the depots in March.\nII. Rights\n2. Survey pay.\n"
+    )
+    result = import_text(english, year=YEAR)
+    assert len(result.parts) == 1 and result.title == "Plan for 2027"
+    assert outline(english) == [
+        ("Organising", ["Recruit in the depots in March."]),
+        ("Rights", ["Survey pay."]),
+    ]
+    assert [t for r, t in result.skipped if r == "review"] == [
+        "I. Review of 2026",
+        "We grew by 9 branches. Secondly, pay rose.",
+    ]
+    chinese = (
+        "一、2026年工作回顾\n全年新建工会5家。\n二、2027年工作计划\n重点做好以下工作：\n"
+        "一、组织建设\n1、新建工会8家，5月完成。\n二、维权服务\n2、开展工资协商。\n"
+    )
+    assert len(import_text(chinese, year=YEAR).parts) == 1
+    assert outline(chinese) == [
+        ("组织建设", ["新建工会8家，5月完成。"]),
+        ("维权服务", ["开展工资协商。"]),
+    ]
+    korean = (
+        "1. 2026년 사업 검토\n조직이 커졌다.\n2. 2027년 사업 계획\n"
+        "1. 조직 강화\n가. 가입 운동을 한다.\n2. 복지\n나. 검진을 한다.\n"
+    )
+    assert outline(korean) == [("조직 강화", ["가입 운동을 한다."]), ("복지", ["검진을 한다."])]
+
+
+def test_a_topic_numbered_on_from_the_review_and_plan_headings_is_a_section_of_the_plan() -> None:
+    # "III. Members" could continue "I. Review" / "II. Plan" or "First," / "Second,": a
+    # topic is no part of the file, so it is the plan's third section.
+    text = (
+        "I. Review of 2026\nWe grew.\nII. Plan for 2027\nFirst, Organising\n"
+        "1. Recruit in the depots.\nSecond, Rights\n2. Survey pay.\n"
+        "III. Members\n(1) Visit members in hardship.\n"
+    )
+    assert outline(text) == [
+        ("Organising", ["Recruit in the depots."]),
+        ("Rights", ["Survey pay."]),
+        ("Members", ["Visit members in hardship."]),
+    ]
+    # A part of the file ("三、保障措施") stays beside the plan's heading; the plan's
+    # heading over sections only is no empty section of its own.
+    chinese = (
+        "一、2026年工作回顾\n全年新建工会5家。\n二、2027年工作思路\n（一）组织\n1、新建工会。\n"
+        "（二）维权\n2、开展协商。\n三、保障措施\n3、落实经费。\n"
+    )
+    result = import_text(chinese, year=YEAR)
+    assert outline(chinese) == [
+        ("组织", ["新建工会。"]),
+        ("维权", ["开展协商。"]),
+        ("保障措施", ["落实经费。"]),
+    ]
+    assert ("heading", "二、2027年工作思路") in result.skipped

@@ -139,7 +139,7 @@ def test_migrations_build_exactly_the_tables_of_tables_py(db: Database) -> None:
         assert compare_metadata(context, SQLModel.metadata) == []
         names = set(inspect(conn).get_table_names())
     assert names == set(SQLModel.metadata.tables) | {"alembic_version"}
-    assert current_revision(db) == head_revision(db) == "0021"
+    assert current_revision(db) == head_revision(db) == "0022"
 
 
 def test_upgrade_creates_and_is_idempotent(empty_database_url: str) -> None:

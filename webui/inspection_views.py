@@ -20,6 +20,7 @@ from flask_babel import format_date  # type: ignore[import-untyped]
 from flask_babel import lazy_gettext as _l
 
 from planflow.app import Planflow
+from planflow.core.content.attainment import TargetProgress, TargetTally, item_progress, tally
 from planflow.core.content.items import Item
 from planflow.core.definitions.spec import Criterion, ScoringSheet
 from planflow.core.inspection.scoring import (
@@ -82,6 +83,8 @@ class ItemRow:
     item: Item
     progress: ProgressReport | None
     evidence: list[EvidenceFile]
+    #: Each target of the item against the value its report records (the library's rule).
+    targets: tuple[TargetProgress, ...] = ()
 
 
 def sheet_blocks(
@@ -182,10 +185,18 @@ def item_rows(pf: Planflow, plan_id: int) -> list[ItemRow]:
     files: dict[str, list[EvidenceFile]] = {}
     for e in pf.execution.evidence(plan_id):
         files.setdefault(e.item_key, []).append(e)
-    return [
-        ItemRow(n, item, progress.get(item.key), files.get(item.key, []))
-        for n, _section, item in pf.content.content(plan_id).numbered_items()
-    ]
+    rows = []
+    for n, _section, item in pf.content.content(plan_id).numbered_items():
+        report = progress.get(item.key)
+        values = report.measured_values if report else (None,)
+        targets = item_progress(item, values[0], values[1:])
+        rows.append(ItemRow(n, item, report, files.get(item.key, []), targets))
+    return rows
+
+
+def items_tally(rows: list[ItemRow]) -> TargetTally:
+    """The plan's targets met, missed and without a value, for the inspector."""
+    return tally(t for row in rows for t in row.targets)
 
 
 def file_size(size: int) -> str:
@@ -237,6 +248,7 @@ def sheet_page(
         day = state.visit_date.isoformat() if state.visit_date else ""
         visit_form = VisitForm(formdata=None, visit_date=day)
     blocks = sheet_blocks(sheet, lang, found, outcome) if sheet is not None else []
+    items = item_rows(pf, plan.id)
     earlier = []
     for r in rounds:
         if sheet is not None and r.round != state.round:
@@ -264,7 +276,8 @@ def sheet_page(
         unscored=_unscored(sheet, found) if sheet is not None else 0,
         earlier=earlier,
         names=pf.display_names([r.inspector for r in rounds]),
-        items=item_rows(pf, plan.id),
+        items=items,
+        items_tally=items_tally(items),
         progress_labels=PROGRESS_LABELS,
         grade_name=lambda grade: grade_name(sheet, grade, lang),
         target_of=lambda miss: _target_text(sheet, miss, lang),

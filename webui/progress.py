@@ -70,12 +70,18 @@ def _item_anchor(key: str) -> str:
 
 def _form_for(entry: BoardItem) -> ProgressForm:
     p = entry.progress
-    return ProgressForm(
+    values = p.measured_values if p else ()
+    shown = {
+        ("measured" if n == 1 else f"measured_{n}"): f"{v:g}"
+        for n, v in enumerate(values, 1)
+        if v is not None
+    }
+    return ProgressForm.for_targets(len(entry.item.targets))(
         formdata=None,
         prefix=_item_anchor(entry.item.key),
         status=p.status if p else "not_started",
         report=p.report if p else "",
-        measured=f"{p.measured:g}" if p and p.measured is not None else "",
+        **shown,
     )
 
 
@@ -151,11 +157,19 @@ def board(plan_id: int) -> tuple[str, int]:
     return _board_page(plan, found)
 
 
-def _unchanged(entry: BoardItem, status: str, report: str, measured: float | None) -> bool:
+def _unchanged(
+    entry: BoardItem, status: str, report: str, values: tuple[float | None, ...]
+) -> bool:
+    def trimmed(found: tuple[float | None, ...]) -> tuple[float | None, ...]:
+        while found and found[-1] is None:
+            found = found[:-1]
+        return found
+
     p = entry.progress
     if p is None:
-        return status == "not_started" and not report and measured is None
-    return (p.status, p.report, p.measured) == (status, report, measured)
+        return status == "not_started" and not report and not trimmed(values)
+    same = trimmed(p.measured_values) == trimmed(values)
+    return (p.status, p.report) == (status, report) and same
 
 
 @bp.route("/<id:plan_id>/progress/<item_key>", methods=["POST"])
@@ -165,7 +179,7 @@ def report(plan_id: int, item_key: str) -> Response | tuple[str, int]:
     entry = found.item(item_key)
     if entry is None:
         abort(404)
-    form = ProgressForm(prefix=_item_anchor(item_key))
+    form = ProgressForm.for_targets(len(entry.item.targets))(prefix=_item_anchor(item_key))
     if entry.item.target is None:
         del form.measured  # the page offers no measured value for it
     upload, file_refused = None, None
@@ -187,8 +201,10 @@ def report(plan_id: int, item_key: str) -> Response | tuple[str, int]:
             form.report.data or "", field="report", max_length=MAX_REPORT, multiline=True
         )
         measured = form.measured_value() if entry.item.target else None
+        more = form.more_values()
         version = form.expected_version.data
-        if upload is not None and _unchanged(entry, form.status.data, text, measured):
+        values = (measured, *more)
+        if upload is not None and _unchanged(entry, form.status.data, text, values):
             pf.execution.attach_evidence(
                 plan_id, item_key, upload.filename, upload.content_type, upload.data,
                 actor=user.username, expected_version=version,
@@ -197,7 +213,7 @@ def report(plan_id: int, item_key: str) -> Response | tuple[str, int]:
             pf.execution.report_progress(
                 plan_id, item_key, form.status.data, text,
                 actor=user.username, measured=measured, expected_version=version,
-                evidence=upload,
+                evidence=upload, more=more,
             )  # fmt: skip
     except PlanflowError as error:
         message, status = _refused(error, form, plan, chosen=upload is not None)

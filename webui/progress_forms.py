@@ -138,6 +138,26 @@ class ProgressForm(PlanflowForm):
         """The measured value (call after ``validate``)."""
         return parse_number(self.measured.data)
 
+    @classmethod
+    def for_targets(cls, count: int) -> type[ProgressForm]:
+        """The form of an item with ``count`` targets: ``measured`` for the first, then
+        ``measured_2`` … ``measured_<count>`` for the others."""
+        if count <= 1:
+            return cls
+        fields = {
+            f"measured_{n}": _number_field(_l("Measured value (target %(n)d)", n=n))
+            for n in range(2, count + 1)
+        }
+        return type("ProgressTargetsForm", (cls,), fields)
+
+    def more_values(self) -> list[float | None]:
+        """The values for the second and later targets (call after ``validate``)."""
+        values, n = [], 2
+        while f"measured_{n}" in self._fields:
+            values.append(parse_number(self._fields[f"measured_{n}"].data))
+            n += 1
+        return values
+
 
 class SelfAssessmentForm(PlanflowForm):
     """The unit's column of a scoring sheet; ``for_sheet`` adds a row per criterion."""

@@ -378,6 +378,13 @@ class ProgressReport:
     measured: float | None
     updated_by: str
     updated_at: datetime
+    #: The values for the item's second and later targets (None: not given).
+    measured_more: tuple[float | None, ...] = ()
+
+    @property
+    def measured_values(self) -> tuple[float | None, ...]:
+        """A value for each of the item's targets, in order, as far as given."""
+        return (self.measured, *self.measured_more)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ import click
 
 from planflow.cli.app import Context, pass_ctx
 from planflow.cli.params import ID, expected_version_option
+from planflow.core.content.attainment import TargetProgress, item_progress
 from planflow.core.inspection.scoring import CriterionScore, InspectionOutcome, grade_label
 from planflow.errors import ValidationError
 from planflow.services.execution import STATUSES
@@ -36,7 +37,12 @@ def progress() -> None:
 @click.argument("item")
 @click.option("--status", type=click.Choice(STATUSES), required=True, help="Where the item is.")
 @click.option("--report", default="", help="What was done (up to 4000 characters).")
-@click.option("--measured", type=float, default=None, help="Measured value for its target.")
+@click.option(
+    "--measured",
+    type=float,
+    multiple=True,
+    help="Measured value for its target; repeat it for an item's second and later targets.",
+)
 @click.option("--as", "actor", required=True, help="Username of the drafter or submitter.")
 @expected_version_option
 @pass_ctx
@@ -46,7 +52,7 @@ def progress_report(
     item: str,
     status: str,
     report: str,
-    measured: float | None,
+    measured: tuple[float, ...],
     actor: str,
     expected_version: int | None,
 ) -> None:
@@ -58,8 +64,9 @@ def progress_report(
         status,
         report,
         actor=actor,
-        measured=measured,
+        measured=measured[0] if measured else None,
         expected_version=expected_version,
+        more=measured[1:],
     )
     click.echo(f"plan {plan_id}: item {item} is {status}")
 
@@ -84,6 +91,15 @@ def progress_list(ctx: Context, plan_id: int) -> None:
         )
         if p.report:
             click.echo(f"{'':18} {p.report[:200]}")
+        for t in item_progress(item, p.measured, p.measured_more):
+            click.echo(f"{'':18} target: {t.target.describe()} - {_attained(t)}")
+
+
+def _attained(t: TargetProgress) -> str:
+    if t.met is None:
+        return "no measured value yet"
+    share = f", {t.percent}% of the target" if t.percent is not None else ""
+    return f"{'met' if t.met else 'not met'} (measured {t.measured:g}{share})"
 
 
 # -- evidence -----------------------------------------------------------------------------

@@ -11,9 +11,10 @@ name, grades and criteria from the sheet, rectification reasons from
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from planflow.core import notes
+from planflow.core.content.attainment import item_progress, tally
 from planflow.core.definitions.spec import ScoringSheet, WorkflowSpec
 from planflow.core.inspection.scoring import CriterionScore, InspectionOutcome, grade_label
 from planflow.errors import ValidationError
@@ -24,7 +25,7 @@ from planflow.integrations.documents.inspection_writing import (
     inspection_docx,
 )
 from planflow.integrations.documents.plan_writing import PlanDocument, RecordLine, plan_docx
-from planflow.integrations.documents.texts import words
+from planflow.integrations.documents.texts import target, words
 from planflow.views import InspectionRoundView, PlanView
 
 if TYPE_CHECKING:
@@ -173,7 +174,28 @@ class DocumentsAPI:
             rectification_due=notes.format_day(due.isoformat(), lang) if due else "",
             language=lang,
             written_on=self.pf.clock.now().date(),
+            **self._targets(plan.id, lang),
         )
+
+    def _targets(self, plan_id: int, lang: str) -> dict[str, Any]:
+        """The plan's targets and how far each is met (``core.content.attainment``)."""
+        w = words(lang)
+        measured = {p.item_key: p.measured_values for p in self.pf.execution.progress(plan_id)}
+        rows, found = [], []
+        for number, _section, item in self.pf.content.content(plan_id).numbered_items():
+            values = measured.get(item.key, (None,))
+            for t in item_progress(item, values[0], values[1:]):
+                found.append(t)
+                shown, state = "", w["targets.none"]
+                if t.measured is not None:
+                    shown = f"{t.measured:g}"
+                    if t.percent is not None:
+                        shown += f" ({w['targets.share'].format(percent=t.percent)})"
+                    state = w["targets.met" if t.met else "targets.missed"]
+                rows.append((number, target(lang, t.target.wording()), shown, state))
+        counted = tally(found)
+        line = w["targets.tally"].format(met=counted.met, total=counted.total)
+        return {"targets": rows, "targets_tally": line}
 
     @staticmethod
     def _points(

@@ -7,6 +7,7 @@ plan's new version, or the kept file; reads return views.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from planflow.facade.names import Names
@@ -46,9 +47,11 @@ class ExecutionAPI:
         measured: float | None = None,
         expected_version: int | None = None,
         evidence: Upload | None = None,
+        more: Sequence[float | None] = (),
     ) -> int:
         """Overwrite the item's report (with ``evidence``, keep the file in the same
-        step); returns the plan's new version."""
+        step); ``measured`` is the first target's value, ``more`` the later targets'.
+        Returns the plan's new version."""
         change = self.service.report_progress(
             plan_id,
             self.names.user_id(actor),
@@ -58,6 +61,7 @@ class ExecutionAPI:
             measured,
             expected_version,
             evidence=evidence,
+            more=more,
         )
         return change.new_version
 

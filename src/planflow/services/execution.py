@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
 
+from planflow.core.content.items import MAX_TARGETS
 from planflow.core.content.model import PlanContent
 from planflow.core.definitions.spec import WorkflowSpec
 from planflow.core.intents import Addendum
@@ -113,7 +114,26 @@ def progress_report(row: ItemProgress, org: OrgSnapshot) -> ProgressReport:
         row.measured,
         org.usernames.get(row.updated_by, "?"),
         row.updated_at,
+        _more(row.measured_more),
     )
+
+
+def _more(stored: str | None) -> tuple[float | None, ...]:
+    """The stored values of an item's later targets (a JSON list; anything else: none)."""
+    try:
+        values = json.loads(stored) if stored else []
+    except ValueError:
+        return ()
+    if not isinstance(values, list):
+        return ()
+    return tuple(
+        float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+        for v in values[: MAX_TARGETS - 1]
+    )
+
+
+def _number(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
 
 
 def evidence_file(row: Evidence, org: OrgSnapshot) -> EvidenceFile:
@@ -199,8 +219,12 @@ class ExecutionService:
         expected_version: int | None = None,
         *,
         evidence: Upload | None = None,
+        more: Sequence[float | None] = (),
     ) -> Change:
         """Overwrite the item's report; with ``evidence``, keep the file in the same step.
+
+        ``measured`` is the value for the item's first target, ``more`` those for its
+        second and later targets, in order (None where none is given).
 
         A refused file (``EvidenceStore.check``) refuses the whole report, so
         what was typed is neither half saved nor lost to the caller.
@@ -214,15 +238,16 @@ class ExecutionService:
         text = clean_text(
             report, field="the progress report", max_length=MAX_REPORT, multiline=True
         )
-        if measured is not None and (
-            isinstance(measured, bool)
-            or not isinstance(measured, int | float)
-            or not math.isfinite(measured)
-        ):
+        values = [measured, *more]
+        if len(values) > MAX_TARGETS or any(v is not None and not _number(v) for v in values):
+            bad = next((v for v in values if v is not None and not _number(v)), None)
             raise ValidationError(
-                f"the measured value must be a finite number, not {measured!r}",
+                f"the measured value must be a finite number, not {bad!r}",
                 code="measured_not_number",
             )
+        later = [None if v is None else float(v) for v in more]
+        while later and later[-1] is None:
+            later.pop()
         pending = None
         if evidence is not None:
             checked = self.store.check(evidence.filename, evidence.content_type, evidence.data)
@@ -238,6 +263,7 @@ class ExecutionService:
                     "status": status,
                     "report": text,
                     "measured": None if measured is None else float(measured),
+                    "measured_more": json.dumps(later) if later else None,
                     "updated_by": actor_id,
                     "updated_at": tx.ts(change.at),
                 },
@@ -247,6 +273,8 @@ class ExecutionService:
         detail: dict[str, object] = {"item": item_key, "status": status}
         if measured is not None:
             detail["measured"] = float(measured)
+        if later:
+            detail["measured_more"] = later
         with self._keeping(pending):
             # The report goes in the audit comment: the row is overwritten, the trail keeps all.
             return self.service.mutate(

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
+from planflow.core.content.attainment import TargetProgress, TargetTally, item_progress, tally
 from planflow.core.content.items import Item
 from planflow.errors import NotFound
 from planflow.services.execution import (
@@ -42,6 +43,8 @@ class BoardItem:
     item: Item
     progress: ProgressReport | None
     evidence: tuple[EvidenceFile, ...]
+    #: Each of the item's targets against the value the report records for it.
+    targets: tuple[TargetProgress, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,10 @@ class ProgressBoard:
     def item(self, key: str) -> BoardItem | None:
         return next((i for i in self.items() if i.item.key == key), None)
 
+    def tally(self) -> TargetTally:
+        """The plan's targets: how many are met, missed, and have no value yet."""
+        return tally(t for i in self.items() for t in i.targets)
+
 
 def progress_board(execution: ExecutionService, plan_id: int, actor_id: int) -> ProgressBoard:
     """The board of ``plan_id`` as ``actor_id`` sees it (NotFound for an unknown plan)."""
@@ -101,11 +108,15 @@ def progress_board(execution: ExecutionService, plan_id: int, actor_id: int) -> 
         files.setdefault(e.item_key, []).append(evidence_file(e, org))
     sections = []
     for si, section in enumerate(content.sections, 1):
-        items = tuple(
-            BoardItem(f"{si}.{ii}", item, reports.get(item.key), tuple(files.get(item.key, ())))
-            for ii, item in enumerate(section.items, 1)
-        )
-        sections.append(BoardSection(section.key, section.title, items))
+        items = []
+        for ii, item in enumerate(section.items, 1):
+            report = reports.get(item.key)
+            evidence = tuple(files.get(item.key, ()))
+            values = report.measured_values if report else (None,)
+            targets = item_progress(item, values[0], values[1:])
+            entry = BoardItem(f"{si}.{ii}", item, report, evidence, targets)
+            items.append(entry)
+        sections.append(BoardSection(section.key, section.title, tuple(items)))
     return ProgressBoard(
         plan_id=plan_id,
         year=row.year,

@@ -19,10 +19,11 @@ from planflow.storage.tx import Sql
 
 UPSERT_PROGRESS = Sql(
     "upsert_progress",
-    "INSERT INTO item_progress (plan_id, item_key, status, report, measured, updated_by,"
-    " updated_at) VALUES (:plan_id, :item_key, :status, :report, :measured, :updated_by,"
-    " :updated_at) ON CONFLICT (plan_id, item_key) DO UPDATE SET status = excluded.status,"
-    " report = excluded.report, measured = excluded.measured,"
+    "INSERT INTO item_progress (plan_id, item_key, status, report, measured, measured_more,"
+    " updated_by, updated_at) VALUES (:plan_id, :item_key, :status, :report, :measured,"
+    " :measured_more, :updated_by, :updated_at) ON CONFLICT (plan_id, item_key) DO UPDATE SET"
+    " status = excluded.status, report = excluded.report, measured = excluded.measured,"
+    " measured_more = excluded.measured_more,"
     " updated_by = excluded.updated_by, updated_at = excluded.updated_at",
 )
 SELECT_REVISION_CONTENT = Sql(

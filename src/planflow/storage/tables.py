@@ -452,6 +452,8 @@ class ItemProgress(SQLModel, table=True):
     status: str = Field(max_length=16)  # not_started | in_progress | done | blocked
     report: str = Field(default="", sa_column=Column(Text, nullable=False))
     measured: float | None = None
+    #: Values for the item's second and later targets: a JSON list (null: none given).
+    measured_more: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     updated_by: int = Field(foreign_key="app_user.id")
     updated_at: datetime
 

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, TypeAlias
 
-from planflow.core.content.target_words import TargetWording, target_wording
+from planflow.core.content.target_words import TargetWording, meets, target_wording
 from planflow.errors import ValidationError
 
 MAX_TEXT = 2000
@@ -147,6 +147,9 @@ class ItemTarget:
     def describe(self) -> str:
         """In English words: ``dues collected at least 100 %``."""
         return self.wording().english()
+
+    def met_by(self, actual: float) -> bool:
+        return meets(self.op, actual, self.value)
 
     def to_dict(self) -> dict[str, object]:
         return {**asdict(self), "value": _json_number(self.value)}

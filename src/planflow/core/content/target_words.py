@@ -79,6 +79,17 @@ class TargetWording:
         return phrase.format(metric=self.metric, amount=self.amount)
 
 
+def meets(op: str, actual: float, value: float) -> bool:
+    """Whether ``actual`` meets the target ``op value`` (one rule for items and criteria)."""
+    return {
+        ">=": actual >= value,
+        "<=": actual <= value,
+        ">": actual > value,
+        "<": actual < value,
+        "=": actual == value,
+    }[op]
+
+
 def target_wording(metric: str, op: str, value: float, unit: str, *, gap: str) -> TargetWording:
     """The phrase for ``metric op value unit``; ``gap`` goes between the value and its unit."""
     amount = f"{value:g}{gap}{unit}" if unit else f"{value:g}"

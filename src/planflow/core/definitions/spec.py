@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from planflow.core.content.target_words import TargetWording, target_wording
+from planflow.core.content.target_words import TargetWording, meets, target_wording
 
 LANGUAGES = ("en", "zh", "ko")
 
@@ -236,13 +236,7 @@ class Target:
         return self.label.get(lang) if self.label is not None else self.metric
 
     def met_by(self, actual: float) -> bool:
-        return {
-            ">=": actual >= self.value,
-            "<=": actual <= self.value,
-            ">": actual > self.value,
-            "<": actual < self.value,
-            "=": actual == self.value,
-        }[self.op]
+        return meets(self.op, actual, self.value)
 
     def wording(self, lang: str | None = None) -> TargetWording:
         """The target as a phrase code and parameters; with ``lang``, the metric's label in it."""

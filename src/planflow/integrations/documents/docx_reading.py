@@ -12,6 +12,7 @@ are read cell by cell, in order: some plans are written as a table.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +21,7 @@ from docx import Document
 from docx.oxml.ns import qn
 
 from planflow.core.content.importer import Line, Marker
+from planflow.core.content.importer.written import ADDIN, DETAILS, SECTION, SKIP, TAG, WRITTEN
 
 _HEADING = re.compile(r"^(?:heading|标题|標題|제목)\s*([1-9])$", re.I)
 
@@ -71,13 +73,45 @@ def _paragraphs(document: Any) -> Iterator[Any]:
                     yield from cell.paragraphs
 
 
+def _tag(paragraph: Any) -> str | None:
+    """What planflow wrote a paragraph as (``importer.written``): its ADDIN field's data."""
+    instruction = "".join(e.text or "" for e in paragraph._p.iter(qn("w:instrText"))).strip()
+    name, _, data = instruction.partition(" ")
+    data = data.strip()
+    return data if name == ADDIN and data.startswith(TAG) else None
+
+
+def _data(tag: str, prefix: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(tag[len(prefix) :])
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def docx_lines(source: Any) -> list[Line]:
-    """The paragraphs of a .docx (a path or a binary file object) as importer lines."""
+    """The paragraphs of a .docx (a path or a binary file object) as importer lines.
+
+    In a file planflow wrote, the lines that are no part of the plan are left out,
+    and each section's and item's line carries what planflow recorded of it, the
+    item's with the details line under it as the file shows it now.
+    """
     document = Document(source)
     counters: dict[str, list[int]] = {}
-    lines = []
+    lines: list[Line] = []
     for paragraph in _paragraphs(document):
         text = paragraph.text
+        tag = _tag(paragraph)
+        written = None
+        if tag is not None:
+            if tag == SKIP:
+                continue
+            if tag == DETAILS and lines and lines[-1].written is not None:
+                lines[-1].shown = " ".join(text.split())
+                continue
+            for prefix in (WRITTEN, SECTION):
+                if tag.startswith(prefix):
+                    written = _data(tag, prefix)
         if not text.strip():
             continue
         marker = None
@@ -95,5 +129,5 @@ def docx_lines(source: Any) -> list[Line]:
             count[level] += 1
             count[level + 1 :] = [0] * (8 - level)
             marker = Marker(f"{key}:{level}", count[level])
-        lines.append(Line(text, marker))
+        lines.append(Line(text, marker, written))
     return lines

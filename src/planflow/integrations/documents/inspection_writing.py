@@ -4,7 +4,8 @@
 year, the round and its inspector, the scoring sheet as one table per
 category (criterion, points, the unit's self-assessment, the inspector's
 score and note; the category's totals), the outcome (total, grade, passed
-or not) and the rectification list with its due date. The values arrive in
+or not), the plan's own targets and how far each is met, and the
+rectification list with its due date. The values arrive in
 the reader's words (``facade/documents.py`` assembles them); the fixed
 words are ``texts``.
 """
@@ -56,6 +57,10 @@ class InspectionDocument:
     rectification_due: str
     language: str
     written_on: date
+    #: The plan's targets as the inspector sees them: (item number, target, measured, met),
+    #: in the reader's words, and the count line ("3 of 8 targets met").
+    targets: Sequence[tuple[str, str, str, str]] = ()
+    targets_tally: str = ""
 
 
 def inspection_docx(doc: InspectionDocument) -> bytes:
@@ -84,6 +89,11 @@ def inspection_docx(doc: InspectionDocument) -> bytes:
             t = category.total
             rows.append((t.criterion, t.points, t.self_score, t.inspector_score, t.note))
             table(document, header, rows)
+        if doc.targets:
+            document.add_heading(w["targets"], level=1)
+            document.add_paragraph(doc.targets_tally)
+            header = [w[f"targets.{k}"] for k in ("item", "target", "measured", "state")]
+            table(document, header, doc.targets)
         document.add_heading(w["outcome"], level=1)
         if not doc.finished:
             document.add_paragraph(w["outcome.pending"])

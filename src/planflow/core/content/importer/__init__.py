@@ -26,8 +26,10 @@ from planflow.core.content.importer.dues import due_month, targets
 from planflow.core.content.importer.levels import Line, Part, split_parts
 from planflow.core.content.importer.markers import Marker, line_markers
 from planflow.core.content.importer.projection import Outline, project
+from planflow.core.content.importer.written import Written
 from planflow.core.content.items import MAX_SHORT, MAX_TARGETS, MAX_TEXT, MAX_TITLE
 from planflow.core.content.model import PlanContent
+from planflow.errors import ValidationError
 
 __all__ = ["ImportResult", "Line", "Marker", "PartSummary", "import_plan", "import_text"]
 
@@ -118,6 +120,9 @@ def _clean_lines(lines: Iterable[Line], skipped: list[tuple[str, str]]) -> list[
         text = _clean(line.text)
         if not text:
             continue
+        if line.written is not None:  # a section or item planflow wrote: never debris
+            kept.append(Line(text, line.marker, line.written, line.shown))
+            continue
         if debris.is_footer(text):
             skipped.append(("debris", text))
             break
@@ -154,7 +159,9 @@ def import_plan(lines: Sequence[Line], *, year: int, part: int | None = None) ->
     kept = _clean_lines(lines, skipped)
     language = _language(" ".join(line.text for line in kept[:50]))
     head = kept[0] if kept else None
-    doc_title = head.text if head and len(head.text) <= 60 and not line_markers(head.text) else ""
+    titles = head and len(head.text) <= 60 and not line_markers(head.text)
+    # "Part One: Looking back at 2023" first is the review's heading, not the file's title.
+    doc_title = head.text if head and titles and not debris.heads_review(head.text) else ""
     fallback = doc_title or _FALLBACK_TITLE[language]
     parts = split_parts(kept)
     outlines = [project(p, _part_title(p, fallback)) for p in parts]
@@ -194,6 +201,11 @@ def _content(
     for si, (title, texts) in enumerate(outline.sections, 1):
         items: list[dict[str, object]] = []
         for text in texts:
+            if isinstance(text, Written):
+                item = _written_item(text, year)
+                if item is not None:
+                    items.append(item)
+                    continue
             for piece in chunks(text):
                 piece = clip(piece, MAX_TEXT)
                 if not piece:
@@ -209,6 +221,16 @@ def _content(
                 items.append({"text": piece, "due": due_month(piece), "targets": found})
         sections.append({"title": clip(title, MAX_TITLE) or "-", "items": items})
     return PlanContent.from_dict({"sections": sections}, year=year)
+
+
+def _written_item(text: Written, year: int) -> dict[str, object] | None:
+    """An item as the file recorded it, if that is a valid item (else it is read as text)."""
+    item = dict(text.facts)
+    try:
+        PlanContent.from_dict({"sections": [{"title": "-", "items": [item]}]}, year=year)
+    except ValidationError:
+        return None
+    return item
 
 
 def import_text(text: str, *, year: int, part: int | None = None) -> ImportResult:

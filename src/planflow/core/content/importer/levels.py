@@ -35,11 +35,17 @@ Pure: standard library only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from planflow.core.content.importer import debris
-from planflow.core.content.importer.markers import Marker, line_markers, run_in_points
+from planflow.core.content.importer.markers import (
+    INLINE_FAMILIES,
+    Marker,
+    line_markers,
+    run_in_points,
+)
 from planflow.core.content.importer.shapes import is_heading, is_title, unlabelled
 
 #: Families only written as a sub-enumeration: never the next point of another level.
@@ -55,6 +61,9 @@ class Node:
     raw: str
     paras: list[str] = field(default_factory=list)
     children: list[Node] = field(default_factory=list)
+    #: The line's ``Line.written`` and ``Line.shown``, for a file planflow wrote.
+    written: Mapping[str, Any] | None = None
+    shown: str | None = None
 
 
 @dataclass
@@ -96,6 +105,13 @@ class _Resolver:
         continues the headings, not the inline points.
         """
         every = self._sequels(readings)
+        if is_title(head) and not _names_part(head):
+            # A topic is no part of the file beside "I. Review of 2026" / "II. Plan for
+            # 2027": "III. Serve members" after "First, …" / "Second, …" under the plan's
+            # heading is its third section, when the numbering allows it.
+            below = [f for f in every if is_title(f[3].head) and not _names_part(f[3].head)]
+            if below and any(_names_part(f[3].head) for f in every):
+                every = below
         # An open level of the line's own style outranks other styles (rule 1 first) …
         found = [f for f in every if f[2] == 1] or every
         titled = [f for f in found if is_title(f[3].head)]
@@ -151,8 +167,16 @@ class _Resolver:
         return found
 
     def continues(self, marker: Marker) -> bool:
-        """Whether a point run into a paragraph is the next of a sequence (rules 1-3)."""
-        return bool(self.stack) and self.choose([marker])[2] in (1, 2, 3)
+        """Whether a point run into a paragraph is the next of a sequence (rules 1-3).
+
+        A numeral ("… in April. 3. Train …") is a line break lost on the way and may
+        continue a level in another style (rule 3); an ordinal word ("… Secondly, …",
+        "… 二是…") is the writer's own list inside the paragraph, and continues only a
+        sequence in its own words (rules 1-2): "I. Review" / "We grew. Secondly, …"
+        has no second point of the Roman level.
+        """
+        rules = (1, 2) if marker.style in INLINE_FAMILIES else (1, 2, 3)
+        return bool(self.stack) and self.choose([marker])[2] in rules
 
     def excess_paras(self) -> list[str]:
         """The last point's paragraphs beyond what its siblings have: the next plan's preamble."""
@@ -191,6 +215,11 @@ class _Resolver:
             (self.stack[-1].node if self.stack else self.part.root).paras.append(text)
 
 
+def _names_part(text: str) -> bool:
+    """A heading of a part of the file: the review ("I. Review of 2026") or the plan."""
+    return debris.heads_plan(text) or debris.heads_review(text)
+
+
 def _bare_heading(node: Node) -> bool:
     """A point that is only a heading so far, or a heading and its lead-in sentences.
 
@@ -201,12 +230,33 @@ def _bare_heading(node: Node) -> bool:
     return bare and not any(is_heading(p) for p in node.paras)
 
 
+def _plan_after_review(part: Part) -> Node | None:
+    """The top point that heads the plan, when the points so far are a review and it.
+
+    "I. Review of 2026" (with whatever is numbered under or after it) then "II. Work
+    plan for 2027" with at most a lead-in: a restart of the numbering here is the
+    plan's first section, not another plan, and the plan's heading only wraps it.
+    """
+    top = part.root.children
+    if len(top) < 2 or top[-1].children or not debris.heads_plan(top[-1].head):
+        return None
+    titles = [p for p in top[-1].paras if is_heading(p) and not p.endswith((":", "："))]
+    return top[-1] if debris.heads_review(top[0].head) and not titles else None
+
+
 @dataclass
 class Line:
-    """A paragraph of the file; ``marker`` when the file's own format numbered it (Word)."""
+    """A paragraph of the file; ``marker`` when the file's own format numbered it (Word).
+
+    ``written``: what planflow recorded of the section or item it wrote here, and
+    ``shown`` the details line under that item as the file shows it now
+    (``importer.written``).
+    """
 
     text: str
     marker: Marker | None = None
+    written: Mapping[str, Any] | None = None
+    shown: str | None = None
 
 
 def split_parts(lines: Sequence[Line]) -> list[Part]:
@@ -222,11 +272,13 @@ def split_parts(lines: Sequence[Line]) -> list[Part]:
         parts.append(Part(tag))
         resolver, read, in_review = _Resolver(parts[-1]), [], False
 
-    todo = [(line.text, line.marker, True) for line in lines]
+    todo: list[tuple[str, Marker | None, Line | None]] = [(ln.text, ln.marker, ln) for ln in lines]
     todo.reverse()
     while todo:
-        text, hint, whole = todo.pop()
-        found = line_markers(text)
+        text, hint, line = todo.pop()
+        whole = line is not None
+        written = line.written if line is not None else None
+        found = None if written is not None and hint else line_markers(text)
         readings = found.readings if found else ((hint,) if hint else ())
         rest = found.rest if found else text
         plan_heading = debris.heads_plan(rest)
@@ -248,17 +300,33 @@ def split_parts(lines: Sequence[Line]) -> list[Part]:
                 new_part()
             parts[-1].tag = text[: len(text) - len(rest)].strip()
             if rest:
-                todo.append((rest, None, False))
+                todo.append((rest, None, None))
             continue
         if readings:
             marker, depth, rule = resolver.choose(readings, rest)
-            if rule == 0:
+            plan = _plan_after_review(parts[-1]) if rule == 0 and not resolver.closing else None
+            if plan is not None:
+                # "I. Review of 2026" … "II. Plan for 2027" / "First, …": the numbering
+                # starts again under the plan's heading, as after an unnumbered one.
+                start = read.index(next(n.raw for n in parts[-1].root.children))
+                at = len(read) - 1 - read[::-1].index(plan.raw)
+                parts[-1].review += read[start:at]
+                parts[-1].root = Node(None, "", "", [*read[:start], plan.raw, *plan.paras])
+                parts[-1].heading = unlabelled(plan.head)
+                resolver, read = _Resolver(parts[-1]), [*read[:start], *read[at:]]
+                marker, depth, rule = resolver.choose(readings, rest)
+            elif rule == 0:
                 carried = resolver.excess_paras()
                 new_part()
                 parts[-1].root.paras += carried
                 read = [*carried, text]
                 marker, depth, rule = resolver.choose(readings, rest)
             resolver.place(marker, depth, rest, text)
+            if written is not None:
+                # planflow's own file: the paragraph is one point, as it was written.
+                node = resolver.stack[-1].node
+                node.written, node.shown = written, line.shown if line is not None else None
+                continue
         # A point run into this paragraph ("... in April. 3. Strengthened ...") is split off,
         # unless the point before it is in the paragraph too: an inline list stays whole here
         # ("重点：第一，…；第二，…") and is split into items with its lead-in (``projection``).
@@ -268,7 +336,7 @@ def split_parts(lines: Sequence[Line]) -> list[Part]:
             if any(m == before and s < start for s, _, m in runs):
                 break
             if resolver.continues(point):
-                todo.append((rest[start:], None, False))
+                todo.append((rest[start:], None, None))
                 rest = rest[:start].rstrip(" ;；,，")  # "开展协商；第二，…": no separator left
                 if readings:
                     resolver.stack[-1].node.head = rest

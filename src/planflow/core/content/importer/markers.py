@@ -99,6 +99,8 @@ _INLINE_STYLES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     ("en_ordinal", re.compile(rf"(?:^|(?<=[.;:!?]\s))({'|'.join(EN_ORDINALS).title()})(?:ly)?,")),
 )
+#: The families written inside a paragraph ("…; 二是…", "… Secondly, …"): the writer's own list.
+INLINE_FAMILIES = frozenset(style for style, _ in _INLINE_STYLES)
 # A numbered point run into the paragraph before it: "... in April. 3. Strengthened ...",
 # "첫째, … 둘째, …" (taken only where it continues a sequence: ``levels``).
 _RUN_IN = (

@@ -28,6 +28,7 @@ from planflow.core.content.importer.levels import Node, Part
 from planflow.core.content.importer.markers import inline_runs
 from planflow.core.content.importer.shapes import HEADING_WIDTH, width
 from planflow.core.content.importer.shapes import SENTENCE_END as _SENTENCE_END
+from planflow.core.content.importer.written import Written, item_facts, section_title
 
 _CLAUSE_END = re.compile(r"[，,、]")
 _SENTENCE_DONE = tuple("。.！!？?")
@@ -68,6 +69,11 @@ def _heads(node: Node) -> bool:
 
 
 def _item_text(node: Node) -> str:
+    if node.written is not None and not node.children:
+        # An item planflow wrote: its recorded facts, and any paragraph added under it.
+        facts = item_facts(node.written, node.head, node.shown)
+        facts["text"] = "\n".join([facts["text"], *node.paras])
+        return Written(facts["text"], facts)
     lines = [node.head, *node.paras]
     for child in node.children:
         lines.append(child.raw)
@@ -112,7 +118,8 @@ class _Projector:
         self.out = Outline(title)
 
     def section(self, node: Node) -> None:
-        title, body = split_heading(node.head)
+        exact = section_title(node.written, node.head)
+        title, body = (exact, "") if exact is not None else split_heading(node.head)
         items: list[str] = []
         paras = ([body] if body else []) + node.paras
         for i, para in enumerate(paras):
@@ -124,6 +131,15 @@ class _Projector:
         sections_below = _group_is_sections(node.children)
         if not sections_below:
             items += [_item_text(child) for child in node.children]
+        loose = [c for c in node.children if not _heads(c)] if sections_below else []
+        if sections_below and not items and not loose and debris.heads_plan(title):
+            # "二、2027年工作思路" over （一）（二） beside "三、保障措施": the plan's heading
+            # over sections only is none itself, like a heading that wraps the whole plan
+            # (a topic over sections, "一、组织建设" over "（一）会员发展", stays one).
+            self.out.skipped.append(("heading", node.raw))
+            for child in node.children:
+                self.section(child)
+            return
         self.out.sections.append((title or node.raw[:60], items))
         if sections_below:
             for child in node.children:
@@ -137,16 +153,23 @@ def _group_is_sections(children: list[Node]) -> bool:
     return bool(children) and heads * 2 > len(children)
 
 
+def _lines(node: Node) -> list[str]:
+    """A point's lines as written, with everything under it."""
+    return [node.raw, *node.paras, *(line for child in node.children for line in _lines(child))]
+
+
 def _cut_review(part: Part, out: Outline) -> list[Node]:
     """The points of the plan part; a review before it goes to ``skipped``."""
     top = part.root.children
+    if top and all(n.written is not None for n in top):
+        return top  # sections planflow wrote: the plan itself, no review before it
     titles = [split_heading(n.head)[0] for n in top]
     preamble = " ".join(part.root.paras)
     for k, title in enumerate(titles):
         if k and debris.looks_plan(title) and not debris.looks_review(title):
             before = any(debris.looks_review(t) for t in titles[:k])
             if before or debris.looks_review(preamble):
-                out.skipped += [("review", n.raw) for n in top[:k]]
+                out.skipped += [("review", line) for n in top[:k] for line in _lines(n)]
                 return top[k:]
     out.review = sum(debris.looks_review(t) for t in titles) * 2 > len(titles) > 0
     return top
@@ -192,6 +215,8 @@ def _unwrap(top: list[Node], out: Outline) -> list[Node]:
     wrapper = top[0]
     title, body = split_heading(wrapper.head)
     out.skipped.append(("heading", wrapper.raw if not body else title))
+    if debris.heads_plan(title):
+        out.title = title  # "Ⅱ. 2027년 사업 계획" names the plan
     out.skipped += [("introduction", p) for p in ([body] if body else []) + wrapper.paras]
     return wrapper.children
 
