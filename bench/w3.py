@@ -214,6 +214,17 @@ def run_wrk(
     )
 
 
+def require_answers(pages: dict[str, PageFigures], seconds: int) -> None:
+    """Every page answered at least once: a page with none gives no ratio, and on a
+    machine this loaded a run of so few seconds measures nothing."""
+    silent = [p.path for p in pages.values() if p.requests == 0]
+    if silent:
+        raise RuntimeError(
+            f"no request to {', '.join(silent)} completed within {seconds} s: the machine"
+            " is too busy for so short a run; give more --seconds"
+        )
+
+
 def measure(
     plans: int,
     database_url: str | None,
@@ -250,6 +261,7 @@ def measure(
         finally:
             server.terminate()
             server.wait(timeout=30)
+    require_answers(pages, seconds)
     trivial = pages["trivial"].requests_per_second
     bare = pages["bare"].requests_per_second
     ratios = {

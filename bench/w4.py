@@ -104,6 +104,7 @@ def measure(
         finally:
             server.terminate()
             server.wait(timeout=30)
+    w3.require_answers(pages, seconds)
     trivial = pages["trivial"].requests_per_second
     ratios = {
         name: round(pages[name].requests_per_second / trivial, 3)

@@ -57,7 +57,7 @@ def measured(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 def test_cli_bench_w4_serves_both_endpoints_without_errors(
     url: str | None, measured: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = ["w4", "--plans", "600", "--seconds", "1", "--workers", "2", "--threads", "2"]
+    argv = ["w4", "--plans", "600", "--seconds", "2", "--workers", "2", "--threads", "2"]
     argv += ["--warm-up", "0", *(["--database-url", url] if url else [])]
     assert main(argv) == 0
     [result] = measured
