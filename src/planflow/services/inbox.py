@@ -21,7 +21,7 @@ from planflow.core.compact_json import frozen_json
 from planflow.core.ids import is_id
 from planflow.errors import NotFound
 from planflow.storage.db import Database
-from planflow.storage.plan_reads import SUMMARY_COLUMNS, plan_t
+from planflow.storage.plan_reads import SUMMARY_COLUMNS, InSelect, plan_t
 from planflow.storage.tables import ApprovalVote, Notification, Plan, RoleAssignment, Unit
 from planflow.storage.tables_handover import TaskPart
 from planflow.views import NotificationEntry as NotificationEntry
@@ -83,7 +83,8 @@ def held_task_clause(
         )
         .exists()
     )
-    return and_(or_(by_role, col(Plan.id).in_(turn)), ~voted)
+    # InSelect: each branch of the OR an index condition on PostgreSQL too.
+    return and_(or_(by_role, InSelect(col(Plan.id), turn)), ~voted)
 
 
 class Inbox:
