@@ -139,11 +139,13 @@ class Database:
                 yield conn
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
+    def read(self, *, streamed: bool = False) -> Iterator[Connection]:
         """A read-only unit of work (a deferred transaction on SQLite; autocommit
-        statements on PostgreSQL, see the module's docstring)."""
+        statements on PostgreSQL, see the module's docstring). ``streamed``: the
+        block reads with ``yield_per``, a server-side cursor on PostgreSQL, which
+        lives only in a transaction: it gets one."""
         with self.engine.connect() as conn:
-            if self.is_postgres:
+            if self.is_postgres and not streamed:
                 yield conn.execution_options(isolation_level="AUTOCOMMIT")
             else:
                 with conn.begin():
