@@ -84,7 +84,7 @@ def held_task_clause(
         .exists()
     )
     # InSelect: each branch of the OR an index condition on PostgreSQL too.
-    return and_(or_(by_role, InSelect(col(Plan.id), turn)), ~voted)
+    return and_(or_(by_role, InSelect(plan_t.c.id, turn)), ~voted)
 
 
 class Inbox:

@@ -158,7 +158,7 @@ class InSelect(ColumnElement[bool]):
 
     inherit_cache = True
     type = Boolean()
-    _traverse_internals = [
+    _traverse_internals = [  # noqa: RUF012  (SQLAlchemy's own declaration: a list)
         ("portable", InternalTraversal.dp_clauseelement),
         ("postgresql", InternalTraversal.dp_clauseelement),
     ]
