@@ -52,7 +52,7 @@ _DISPLAY_NAMES = core_select(user_table.c.username, user_table.c.display_name).w
 
 def display_names(conn: Connection, usernames: list[str]) -> dict[str, str]:
     """Display names by username, of those of ``usernames`` that exist (one statement)."""
-    return dict(conn.execute(_DISPLAY_NAMES, {"names": usernames}).tuples().all())
+    return {r.username: r.display_name for r in conn.execute(_DISPLAY_NAMES, {"names": usernames})}
 
 
 role_table = RoleAssignment.__table__  # type: ignore[attr-defined]
