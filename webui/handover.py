@@ -128,13 +128,12 @@ def page_parts(pf: Planflow, plan_id: int, username: str) -> dict[str, object]:
     if options is not None:
         named += [*options.transfer_to, *options.holders, *options.suggested]
     people = pf.display_names(named)
-    holders = options.holders if options is not None else ()
-    return {
-        "handover": options,
-        "holder_names": ", ".join(people.get(u, u) for u in holders),
-        "receipts": receipts,
-        "people": people,
-        "transfer_form": TransferForm(formdata=None),
-        "approver_form": AddApproverForm(formdata=None),
-        "cc_form": CcForm(formdata=None),
-    }
+    parts: dict[str, object] = {"handover": options, "receipts": receipts, "people": people}
+    if options is not None:  # the forms are the holder's only: not built for every reader
+        parts |= {
+            "holder_names": ", ".join(people.get(u, u) for u in options.holders),
+            "transfer_form": TransferForm(formdata=None),
+            "approver_form": AddApproverForm(formdata=None),
+            "cc_form": CcForm(formdata=None),
+        }
+    return parts

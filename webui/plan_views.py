@@ -8,6 +8,7 @@ queue's rows in ``queue_views``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -17,7 +18,7 @@ from planflow.app import Planflow
 from planflow.core.content.diff import ContentDiff
 from planflow.core.definitions.spec import WorkflowSpec
 from planflow.errors import NotFound
-from planflow.views import PlanView
+from planflow.views import AuditEntry, PlanView
 
 from .codes import record_text
 from .i18n import action_label, format_due, state_label
@@ -60,7 +61,18 @@ def can_edit(pf: Planflow, plan: PlanView, username: str) -> bool:
 
 def timeline(pf: Planflow, plan: PlanView, spec: WorkflowSpec) -> list[TimelineEntry]:
     records = pf.audit_trail(plan.id)
-    names = pf.display_names([r.actor for r in records] + [r.on_behalf_of for r in records])
+    return timeline_entries(records, pf.display_names(people_of(records)), spec)
+
+
+def people_of(records: Sequence[AuditEntry]) -> list[str | None]:
+    """The usernames a timeline of ``records`` names (for one ``display_names``)."""
+    return [r.actor for r in records] + [r.on_behalf_of for r in records]
+
+
+def timeline_entries(
+    records: Sequence[AuditEntry], names: Mapping[str, str], spec: WorkflowSpec
+) -> list[TimelineEntry]:
+    """``records`` as the timeline shows them; ``names``: display names of ``people_of`` them."""
     system = str(gettext("planflow (automatic)"))
     return [
         TimelineEntry(

@@ -26,7 +26,7 @@ from planflow.services.role_changes import RoleChanges
 from planflow.services.unit_moves import UnitMoves
 from planflow.storage import org_audit
 from planflow.storage.db import Database
-from planflow.storage.org_repo import OrgRepository
+from planflow.storage.org_repo import OrgRepository, display_names
 from planflow.storage.tables import RoleAssignment, Unit, User
 from planflow.views import OrgAuditView, RoleView, UnitMoved, UnitRef, UnitView, UserView
 
@@ -201,8 +201,5 @@ class OrgAPI:
         wanted = sorted({n for n in usernames if n})
         if not wanted:
             return {}
-        with self.db.read_session() as s:
-            rows = s.exec(
-                select(User.username, User.display_name).where(col(User.username).in_(wanted))
-            )
-            return dict(rows.all())
+        with self.db.read() as conn:
+            return display_names(conn, wanted)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from planflow.core.ids import is_id
 from planflow.core.notes import of_detail
@@ -27,6 +27,20 @@ from planflow.storage.tables import Plan
 plan_t = Plan.__table__  # type: ignore[attr-defined]
 #: The trail's record of a plain comment (one per row of the comments table).
 COMMENTED = "comment"
+
+#: The two statements, built once (the plan page reads them on every view).
+_DEFINITION = select(plan_t.c.workflow_name, plan_t.c.workflow_version).where(
+    plan_t.c.id == bindparam("plan_id")
+)
+_COMMENTED = (
+    select(audit_t)
+    .where(
+        of_plan(audit_t.c.id, bindparam("plan_id")),
+        audit_t.c.actor_id.is_not(None),
+        audit_t.c.comment.is_not(None),
+    )
+    .order_by(audit_t.c.id)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,20 +66,10 @@ def decision_comments(service: PlanService, plan_id: int) -> list[DecisionCommen
         return []
     # One connection for both reads: the plan page asks for this on every view.
     with service.db.read() as conn:
-        plan = conn.execute(
-            select(plan_t.c.workflow_name, plan_t.c.workflow_version).where(plan_t.c.id == plan_id)
-        ).first()
+        plan = conn.execute(_DEFINITION, {"plan_id": plan_id}).first()
         if plan is None:  # as the comments table answers for it: nothing written
             return []
-        records = conn.execute(
-            select(audit_t)
-            .where(
-                of_plan(audit_t.c.id, plan_id),
-                audit_t.c.actor_id.is_not(None),
-                audit_t.c.comment.is_not(None),
-            )
-            .order_by(audit_t.c.id)
-        ).all()
+        records = conn.execute(_COMMENTED, {"plan_id": plan_id}).all()
     spec = service.definitions.spec_for(service.db, plan.workflow_name, plan.workflow_version)
     decisions = {t.trigger for t in spec.transitions} | {RETURN_TO}
     found = []

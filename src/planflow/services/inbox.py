@@ -21,7 +21,7 @@ from planflow.core.compact_json import frozen_json
 from planflow.core.ids import is_id
 from planflow.errors import NotFound
 from planflow.storage.db import Database
-from planflow.storage.plan_reads import SUMMARY_COLUMNS, plan_t
+from planflow.storage.plan_reads import SUMMARY_COLUMNS, InSelect, plan_t
 from planflow.storage.tables import ApprovalVote, Notification, Plan, RoleAssignment, Unit
 from planflow.storage.tables_handover import TaskPart
 from planflow.views import NotificationEntry as NotificationEntry
@@ -100,7 +100,8 @@ def held_task_clause(
         )
         .exists()
     )
-    return and_(or_(by_role, col(Plan.id).in_(turn)), ~voted)
+    # InSelect: each branch of the OR an index condition on PostgreSQL too.
+    return and_(or_(by_role, InSelect(plan_t.c.id, turn)), ~voted)
 
 
 def followed_clause(
@@ -125,7 +126,7 @@ def followed_clause(
     parts = sa_select(part_t.c.plan_id).where(part_t.c.user_id == user)
     return and_(
         col(Plan.task_role).is_not(None),
-        or_(and_(task_clause(held), voted), col(Plan.id).in_(parts)),
+        or_(and_(task_clause(held), voted), InSelect(plan_t.c.id, parts)),
         ~held_task_clause(held, user),
     )
 

@@ -124,7 +124,7 @@ def _records_by_plan(conn: Connection) -> Iterator[tuple[int, list[StoredEntry]]
 
 def verify(db: Database, *, max_problems: int = 100) -> VerifyReport:
     report = VerifyReport()
-    with db.read() as conn:
+    with db.read(streamed=True) as conn:
         heads = {
             r.id: (r.audit_seq, r.audit_hash)
             for r in conn.execute(select(plan_t.c.id, plan_t.c.audit_seq, plan_t.c.audit_hash))
@@ -270,7 +270,7 @@ def checkpoint(db: Database, now: datetime) -> AuditCheckpoint:
 
 
 def iter_records(db: Database, plan_id: int | None = None) -> Iterator[dict[str, object]]:
-    with db.read() as conn:
+    with db.read(streamed=True) as conn:
         query = select(audit_t).order_by(audit_t.c.at, audit_t.c.plan_id, audit_t.c.seq)
         if plan_id is not None:
             query = query.where(of_plan(audit_t.c.id, plan_id))

@@ -16,7 +16,7 @@ import threading
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, func, update
+from sqlalchemy import Connection, bindparam, func, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
@@ -43,6 +43,18 @@ LANGUAGES = ("en", "zh", "ko")
 org_generation_table = OrgGeneration.__table__  # type: ignore[attr-defined]
 unit_table = Unit.__table__  # type: ignore[attr-defined]
 user_table = User.__table__  # type: ignore[attr-defined]
+#: One statement object for every call (an expanding IN): pages ask for names on
+#: every view (a plan page: its timeline's, its comments', the deputy's).
+_DISPLAY_NAMES = core_select(user_table.c.username, user_table.c.display_name).where(
+    user_table.c.username.in_(bindparam("names", expanding=True))
+)
+
+
+def display_names(conn: Connection, usernames: list[str]) -> dict[str, str]:
+    """Display names by username, of those of ``usernames`` that exist (one statement)."""
+    return {r.username: r.display_name for r in conn.execute(_DISPLAY_NAMES, {"names": usernames})}
+
+
 role_table = RoleAssignment.__table__  # type: ignore[attr-defined]
 
 

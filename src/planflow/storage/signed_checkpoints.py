@@ -334,7 +334,7 @@ def verify_published(
     first = report.first = published[0].statement
     last = report.last = published[-1].statement
     report.problems.extend(check_published(published, check))
-    with db.read() as conn:
+    with db.read(streamed=True) as conn:
         stored = {r.seq: r.hash for r in conn.execute(select(signed_t.c.seq, signed_t.c.hash))}
         for seq, st in statements.items():
             if seq not in stored:

@@ -300,13 +300,25 @@ def _rollback(db: Database, raw: Any) -> None:
 
 @contextmanager
 def read_tx(db: Database) -> Iterator[Tx]:
-    """Reads on the same cursor API, without taking any write lock."""
+    """Reads on the same cursor API, without taking any write lock (in autocommit
+    mode on PostgreSQL, like ``Database.read``: no BEGIN and COMMIT to wait for)."""
     raw = db.engine.raw_connection()
+    dbapi = raw.dbapi_connection
+    if db.is_postgres:
+        dbapi.autocommit = True  # type: ignore[union-attr]
     try:
         yield Tx(raw.cursor(), db.dialect)
     finally:
-        raw.rollback()
-        raw.close()
+        try:
+            if db.is_postgres:
+                dbapi.autocommit = False  # type: ignore[union-attr]
+            else:
+                raw.rollback()
+        except Exception:
+            raw.invalidate()  # never back to the pool in a state a writer does not expect
+            raise
+        finally:
+            raw.close()
 
 
 @contextmanager
