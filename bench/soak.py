@@ -33,9 +33,12 @@ from bench import soak_load, soak_world
 from bench.common import scratch_database
 
 #: Settings every soak process runs with: a scheduler wakes every second (timers due
-#: during the run fire within it), and the API's per-token limit is out of the way.
+#: during the run fire within it), a killed scheduler's claims are taken over after
+#: 10 s (the least the setting allows: the final check comes CATCH_UP after the
+#: load), and the API's per-token limit is out of the way.
 PROCESS_ENV = {
     "PLANFLOW_SCHEDULER_INTERVAL": "1",
+    "PLANFLOW_SCHEDULER_LEASE": "10",
     "PLANFLOW_API_REQUESTS_PER_MINUTE": "1000000",
     "PLANFLOW_CHECKPOINT_MINUTES": "0",
 }
