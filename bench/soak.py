@@ -191,10 +191,10 @@ def _run(
         for n in (1, 2):
             again = functools.partial(start_scheduler, url, folder, f"scheduler{n}")
             slots.append(soak_faults.SchedulerSlot(f"scheduler{n}", again, again()))
-        injector = soak_faults.Injector([web], slots, scratch.url, APPLICATION, cluster)
+        base = f"http://127.0.0.1:{port}"
+        injector = soak_faults.Injector([web], slots, scratch.url, APPLICATION, cluster, [base])
         kinds = injector.possible(faults) if faults_every else []
         try:
-            base = f"http://127.0.0.1:{port}"
             wait_healthy(base, web)
             memory_start = {p.pid: rss_mib(p.pid) for p in [web, *(s.proc for s in slots)]}
             tally = soak_load.Tally()

@@ -27,6 +27,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import requests
+
 from bench import pg_cluster
 
 KINDS = ("worker", "scheduler", "backends", "restart")
@@ -74,6 +76,9 @@ class Injector:
     database_url: str
     application_name: str
     cluster: pg_cluster.Cluster | None = None
+    #: Each web's base URL: after a worker kill the fault lasts until it answers
+    #: /healthz again (a new worker boots in seconds, longer on a loaded machine).
+    bases: list[str] = field(default_factory=list)
     respawn_after: float | None = 1.0  # seconds; None: a killed scheduler stays dead
     down_seconds: float = 2.0
     random: random.Random = field(default_factory=lambda: random.Random(19))
@@ -123,7 +128,21 @@ class Injector:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             return f"worker {pid} had already exited"
-        return f"gunicorn worker {pid} killed"
+        if not self.bases:
+            return f"gunicorn worker {pid} killed"
+        base = self.bases[self.webs.index(master)]
+        killed = time.monotonic()
+        deadline = killed + 120
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        return (
+            f"gunicorn worker {pid} killed, answering again after {time.monotonic() - killed:.1f} s"
+        )
 
     def kill_scheduler(self, which: int | None = None) -> str:
         slot = self.schedulers[

@@ -41,7 +41,7 @@ class Tally:
     requests: Counter[str] = field(default_factory=Counter)  # kind -> sent
     statuses: Counter[int] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)  # 5xx and no answer, by host
-    error_times: list[float] = field(default_factory=list)
+    error_times: list[float] = field(default_factory=list)  # when each failed request was sent
     #: Each error: (time.time(), host, what): "no answer", "500", "503 saved=no", ...
     error_log: list[tuple[float, str, str]] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
@@ -136,7 +136,7 @@ class Client(threading.Thread):
 
     def call(self, kind: str, method: str, path: str, body: Any = None) -> requests.Response | None:
         host = self.hosts[self.sent % len(self.hosts)]
-        started = time.monotonic()
+        sent_at, started = time.time(), time.monotonic()
         try:
             answer = self.http.request(method, host + path, json=body, timeout=TIMEOUT)
         except requests.RequestException:
@@ -146,7 +146,7 @@ class Client(threading.Thread):
             self.tally.requests[kind] += 1
             if answer is None or answer.status_code >= 500:
                 self.tally.errors[host] += 1
-                self.tally.error_times.append(time.time())
+                self.tally.error_times.append(sent_at)
                 self.tally.error_log.append((time.time(), host, _what(answer)))
             if answer is not None:
                 self.tally.statuses[answer.status_code] += 1
