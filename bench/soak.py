@@ -33,6 +33,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -220,6 +221,9 @@ def _run(
         )
     ]
     by_kind = tally.errors_by_kind()
+    by_fault = Counter(
+        f"{injector.attribute(t, GRACE) or 'none'}: {what}" for t, _, what in tally.error_log
+    )
     return {
         "database": scratch.kind + (" (a cluster of its own)" if cluster else ""),
         "minutes": minutes,
@@ -232,6 +236,7 @@ def _run(
         "statuses": {str(k): v for k, v in sorted(tally.statuses.items())},
         "errors": sum(tally.errors.values()),
         "errors_by_kind": by_kind,
+        "errors_by_fault": dict(sorted(by_fault.items())),
         "error_ratio": round(sum(tally.errors.values()) / max(sent, 1), 6),
         "server_errors_not_503": sum(
             n for k, n in by_kind.items() if k[0] == "5" and k[:3] != "503"

@@ -165,6 +165,11 @@ class Injector:
             for f in self.log
         )
 
+    def attribute(self, at: float, grace: float) -> str | None:
+        """The kind of the latest fault whose window (plus ``grace``) holds ``at``."""
+        found = [f for f in self.log if f.began <= at <= f.ended + grace]
+        return found[-1].kind if found else None
+
     def summary(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for fault in self.log:
