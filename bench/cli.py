@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from bench import deliveries, soak, w1, w2, w3, w4
+from bench import deliveries, soak, soak_faults, w1, w2, w3, w4
 
 Measure = Callable[[int, str | None], dict[str, Any]]
 
@@ -199,17 +199,58 @@ def bench_w4(as_json: bool, **args: Any) -> None:
     "--plans", type=click.IntRange(1, 100_000), default=200, show_default=True,
     help="Reviews seeded to fall due over the run (the schedulers remind and escalate them).",
 )  # fmt: skip
+@click.option(
+    "--faults-every", type=click.FloatRange(0, 3600), default=0, show_default=True,
+    help="Seconds between injected faults (0: none); the kinds in --faults, in turn.",
+)  # fmt: skip
+@click.option(
+    "--faults", "fault_kinds", default=None,
+    help="Comma-separated, from: worker (SIGKILL a gunicorn worker), scheduler (SIGKILL a "
+    "scheduler, started again after 1 s), backends (pg_terminate_backend of the run's "
+    "connections), restart (PostgreSQL restarted, down 2 s; needs --own-postgres). "
+    "Default: every kind this database allows.",
+)  # fmt: skip
+@click.option(
+    "--own-postgres", is_flag=True,
+    help="Run on a PostgreSQL cluster of its own (initdb in a temporary folder), which "
+    "the restart fault may restart; instead of --database-url.",
+)  # fmt: skip
 @database_option
 def bench_soak(
-    minutes: float, workers: int, threads: int, clients: int, plans: int, bench_url: str | None
+    minutes: float,
+    workers: int,
+    threads: int,
+    clients: int,
+    plans: int,
+    faults_every: float,
+    fault_kinds: str | None,
+    own_postgres: bool,
+    bench_url: str | None,
 ) -> None:
     """The production set-up (gunicorn + 2 schedulers) under a mixed API load for N
-    minutes, then the invariants; prints one JSON object, exit 1 on any error or problem.
-    Run it against PostgreSQL (--database-url).
+    minutes, then the invariants; prints one JSON object. Run it against PostgreSQL
+    (--database-url, or --own-postgres).
+
+    With --faults-every, faults are injected while the load runs. Exit 1 on any
+    problem in the invariants, any 5xx but a 503, or any error no fault explains
+    (without faults: any error at all).
     """
-    r = soak.run(bench_url, minutes, workers, threads, clients, plans)
+    if own_postgres and bench_url is not None:
+        raise click.UsageError("--own-postgres and --database-url: give one of them")
+    if fault_kinds is None:
+        postgres = own_postgres or (bench_url or "").startswith("postgres")
+        kinds = [k for k in soak.ALL_FAULTS if postgres or k not in soak_faults.DATABASE_KINDS]
+        kinds = [k for k in kinds if own_postgres or k != "restart"]
+    else:
+        kinds = [k.strip() for k in fault_kinds.split(",") if k.strip()]
+    try:
+        r = soak.run(bench_url, minutes, workers, threads, clients, plans,
+                     faults_every=faults_every, faults=kinds,
+                     own_postgres=own_postgres)  # fmt: skip
+    except soak_faults.FaultNotPossible as refused:
+        raise click.UsageError(str(refused)) from refused
     click.echo(json.dumps(r, indent=1))
-    if r["errors"] or r["problems"]:
+    if r["problems"] or r["server_errors_not_503"] or r["errors_no_fault_explains"]:
         raise click.exceptions.Exit(1)
 
 

@@ -62,7 +62,8 @@ def scratch_database(base_url: str | None, name: str) -> Iterator[Scratch]:
             yield Scratch("sqlite", f"sqlite:///{path}", path)
         return
     schema = f"bench_{name}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(normalise_url(base_url), isolation_level="AUTOCOMMIT")
+    # pre-ping: the run may have restarted the server (the soak's faults) since.
+    admin = create_engine(normalise_url(base_url), isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = with_search_path(base_url, schema)

@@ -41,9 +41,14 @@ class Tally:
     requests: Counter[str] = field(default_factory=Counter)  # kind -> sent
     statuses: Counter[int] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)  # 5xx and no answer, by host
-    error_times: list[float] = field(default_factory=list)
+    error_times: list[float] = field(default_factory=list)  # when each failed request was sent
+    #: Each error: (time.time(), host, what): "no answer", "500", "503 saved=no", ...
+    error_log: list[tuple[float, str, str]] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     told: Outcome = field(default_factory=Outcome)
+
+    def errors_by_kind(self) -> dict[str, int]:
+        return dict(Counter(what for _, _, what in self.error_log))
 
     def percentiles(self) -> dict[str, float]:
         ordered = sorted(self.latencies)
@@ -112,9 +117,11 @@ class Client(threading.Thread):
         version = seen.json()["version"]
         answer = self.call("approve", "POST", f"/api/v1/plans/{plan}/actions/approve",
                            {"expected_version": version})  # fmt: skip
-        if answer is not None and answer.status_code == 200:
-            with self.tally.lock:
+        with self.tally.lock:
+            if answer is not None and answer.status_code == 200:
                 self.tally.told.approvals_acked[plan] += 1
+            elif answer is None or answer.status_code >= 500:
+                self.tally.told.approvals_unknown[plan] += 1  # may or may not be in
 
     def write(
         self, kind: str, method: str, path: str, body: Any, key: str, acked: set[str],
@@ -129,7 +136,7 @@ class Client(threading.Thread):
 
     def call(self, kind: str, method: str, path: str, body: Any = None) -> requests.Response | None:
         host = self.hosts[self.sent % len(self.hosts)]
-        started = time.monotonic()
+        sent_at, started = time.time(), time.monotonic()
         try:
             answer = self.http.request(method, host + path, json=body, timeout=TIMEOUT)
         except requests.RequestException:
@@ -139,11 +146,26 @@ class Client(threading.Thread):
             self.tally.requests[kind] += 1
             if answer is None or answer.status_code >= 500:
                 self.tally.errors[host] += 1
-                self.tally.error_times.append(time.time())
+                self.tally.error_times.append(sent_at)
+                self.tally.error_log.append((time.time(), host, _what(answer)))
             if answer is not None:
                 self.tally.statuses[answer.status_code] += 1
                 self.tally.latencies.append(took)
         return answer
+
+
+def _what(answer: requests.Response | None) -> str:
+    """An error as counted by kind: no answer, or the status (a 503 with what it
+    said was saved: "no", or "unknown" when the connection died at the COMMIT)."""
+    if answer is None:
+        return "no answer"
+    if answer.status_code != 503:
+        return str(answer.status_code)
+    try:
+        saved = answer.json().get("params", {}).get("saved", "?")
+    except ValueError:
+        saved = "?"  # not planflow's answer (a proxy's, say)
+    return f"503 saved={saved}"
 
 
 def start(world: World, hosts: list[str], clients: int, tally: Tally) -> list[Client]:

@@ -91,6 +91,7 @@ class Outcome:
     comments_acked: set[str] = field(default_factory=set)
     comments_unknown: set[str] = field(default_factory=set)  # no answer: may or may not be in
     approvals_acked: Counter[int] = field(default_factory=Counter)
+    approvals_unknown: Counter[int] = field(default_factory=Counter)  # no answer or 5xx
     created_acked: set[str] = field(default_factory=set)
     created_unknown: set[str] = field(default_factory=set)
 
@@ -124,9 +125,10 @@ def check(url: str, world: World, told: Outcome, at: datetime) -> dict[str, obje
     reminded = escalated = 0
     for plan_id in world.reviews:
         done = actions.get(plan_id, Counter())
-        if done["approve"] != told.approvals_acked[plan_id]:
-            problems.append(f"plan {plan_id}: {done['approve']} approvals stored, "
-                            f"{told.approvals_acked[plan_id]} acknowledged")  # fmt: skip
+        acked, unknown = told.approvals_acked[plan_id], told.approvals_unknown[plan_id]
+        if not acked <= done["approve"] <= acked + unknown:
+            problems.append(f"plan {plan_id}: {done['approve']} approvals stored, {acked} "
+                            f"acknowledged, {unknown} unanswered")  # fmt: skip
         if done["remind"] > 1 or done["escalate"] > 1:
             problems.append(f"plan {plan_id}: effects doubled {dict(done)}")
         expected = (1, 1 if world.due[plan_id] <= at else 0)

@@ -112,3 +112,31 @@ def test_concurrent_comments_on_one_plan_all_land(pg: Planflow, org: Any) -> Non
     comments = sorted(r.comment or "" for r in trail if r.action == "comment")
     assert comments == sorted(f"{name} #{n}" for name in people for n in range(4))
     assert audit_repo.verify(pg.db).ok
+
+
+def test_a_read_on_a_pooled_connection_whose_backend_was_ended_gets_a_new_one(
+    pg: Planflow, org: Any
+) -> None:
+    """Found by the soak with faults: after ``pg_terminate_backend`` (or a restart),
+    a request's first read on a connection that had been used moments before
+    (so not pinged: it was not idle long) failed with a 503 in every web
+    process. The server's goodbye is already waiting on such a connection's
+    socket when it is checked out; the pool sees it and opens a new one."""
+    engine = pg.db.engine
+    held = [engine.raw_connection() for _ in range(max(1, engine.pool.checkedin()))]
+    pids = []
+    for conn in held:  # every connection of the pool, each just used
+        cur = conn.cursor()
+        cur.execute("SELECT pg_backend_pid()")
+        pids.append(cur.fetchone()[0])
+        cur.close()
+        conn.rollback()
+        conn.close()  # back to the pool
+    admin = create_engine(normalise_url(pg.db.url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for pid in pids:
+            assert conn.execute(text("SELECT pg_terminate_backend(:p, 5000)"), {"p": pid}).scalar()
+    admin.dispose()
+    for _ in pids:  # whichever pooled connection each read is given
+        with pg.db.read() as conn:
+            assert conn.execute(text("SELECT 1")).scalar() == 1

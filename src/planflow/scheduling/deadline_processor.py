@@ -26,6 +26,7 @@ from planflow.services.changes import Change, EffectAlreadyApplied
 from planflow.services.plans import PlanService, SystemEffect
 from planflow.storage import plan_store as ps
 from planflow.storage import timer_store as ts
+from planflow.storage.db import unavailable
 from planflow.storage.tx import read_tx, write_tx
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,9 @@ class DeadlineProcessor:
                 for timer in timers:
                     tx.run(ts.RELEASE_TIMER, {"plan_id": timer.row.id, "worker": self.worker_id})
         except Exception as exc:  # the database is gone: the lease frees them later
-            log.warning("could not release %d claimed timer(s): %s", len(timers), exc)
+            # While the database is away the scheduler says so once: not here every tick.
+            level = logging.DEBUG if unavailable(exc) is not None else logging.WARNING
+            log.log(level, "could not release %d claimed timer(s): %s", len(timers), exc)
 
     def apply_group(self, timers: list[ts.ClaimedTimer], report: DeadlineReport) -> None:
         """Reminders and escalations of several plans, committed together.

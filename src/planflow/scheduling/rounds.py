@@ -31,6 +31,7 @@ from planflow.errors import ActionNotAllowed, GuardFailed, PermissionDenied, Val
 from planflow.services.changes import EffectAlreadyApplied
 from planflow.services.plans import PlanService
 from planflow.storage import timer_store as ts
+from planflow.storage.db import unavailable
 from planflow.storage.tx import read_tx, write_tx
 
 log = logging.getLogger(__name__)
@@ -268,8 +269,10 @@ class RoundRunner:
                 tx.run(
                     ts.RELEASE_FIRINGS, {"worker": self.worker_id, "now": self.service.clock.now()}
                 )
-        except Exception as exc:
-            log.warning("could not release the rounds of %s: %s", self.worker_id, exc)
+        except Exception as exc:  # their lease frees them later
+            # While the database is away the scheduler says so once: not here every tick.
+            level = logging.DEBUG if unavailable(exc) is not None else logging.WARNING
+            log.log(level, "could not release the rounds of %s: %s", self.worker_id, exc)
 
     def _renew(self, key: str) -> datetime:
         now = self.service.clock.now()

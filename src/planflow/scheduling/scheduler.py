@@ -20,6 +20,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
@@ -39,6 +40,7 @@ from planflow.scheduling.deadline_processor import (
 )
 from planflow.scheduling.delegations import DelegationNotices, DelegationReport
 from planflow.scheduling.rounds import RoundReport, RoundRunner
+from planflow.storage.db import describe_driver_error, unavailable
 
 if TYPE_CHECKING:
     from planflow.app import Planflow
@@ -50,6 +52,8 @@ DEFAULT_INTERVAL = timedelta(seconds=30)
 MAX_MAIL_BATCHES = 20
 #: Webhook batches per tick (each POST waits at most its timeout).
 MAX_WEBHOOK_BATCHES = 10
+#: Seconds between the log's reminders that the database is still unavailable.
+AWAY_REPEAT = 60.0
 
 
 def _add(total: OutboxReport, part: OutboxReport) -> None:
@@ -176,9 +180,18 @@ class Scheduler:
         self._apscheduler: Any = None
         #: The registry's broken files as last logged (logged again when they change).
         self._logged_left_out: tuple[DefinitionError, ...] = ()
+        #: Since when (time.monotonic()) the database is unavailable, and when that
+        #: was last logged; None while it answers.
+        self._away_since: float | None = None
+        self._away_said = 0.0
 
     def tick(self) -> TickReport:
-        """Do everything due now; each part's failure is logged, not fatal."""
+        """Do everything due now; each part's failure is logged, not fatal.
+
+        The first part that finds the database unavailable ends the pass (the
+        others would fail the same way; the next tick tries again), and the
+        outage is logged once, not as a traceback per part and tick.
+        """
         report = TickReport()
         report.left_out = self._left_out()
         # The parts fill the report as they commit: a failure mid-way still
@@ -186,37 +199,40 @@ class Scheduler:
         try:
             self.rounds.run(report.rounds)
         except Exception as exc:  # the next tick retries; the lease protects the round
-            log.exception("scheduled rounds failed")
             self.rounds.release()
-            report.errors.append(f"rounds: {exc}")
+            if self._failed("scheduled rounds", "rounds", exc, report):
+                return report
         try:
             self.deadlines.run(report=report.deadlines)
         except Exception as exc:
-            log.exception("deadline processing failed")
-            report.errors.append(f"deadlines: {exc}")
+            if self._failed("deadline processing", "deadlines", exc, report):
+                return report
         try:
             # Before the outbox: a delegation's notices go out in the same tick.
             self.delegations.run(report.delegations)
         except Exception as exc:  # the marks are in the notices' transaction: retried next tick
-            log.exception("delegation notices failed")
-            report.errors.append(f"delegations: {exc}")
+            if self._failed("delegation notices", "delegations", exc, report):
+                return report
         try:
             self.checkpoints.run(report.checkpoints)
             if report.checkpoints.error is not None:
                 report.errors.append(f"audit checkpoints: {report.checkpoints.error}")
         except Exception as exc:
-            log.exception("signed audit checkpoints failed")
-            report.errors.append(f"audit checkpoints: {exc}")
+            if self._failed("signed audit checkpoints", "audit checkpoints", exc, report):
+                return report
         try:
             report.outbox = self._send_mail()
         except Exception as exc:
-            log.exception("the e-mail outbox failed")
-            report.errors.append(f"e-mail: {exc}")
+            if self._failed("the e-mail outbox", "e-mail", exc, report):
+                return report
         try:
             self._send_webhooks(report.webhooks)
         except Exception as exc:  # the claims' lease hands the rows to the next pass
-            log.exception("the webhook outbox failed")
-            report.errors.append(f"webhooks: {exc}")
+            if self._failed("the webhook outbox", "webhooks", exc, report):
+                return report
+        if self._away_since is not None:
+            log.info("the database is back after %.0f s", time.monotonic() - self._away_since)
+            self._away_since = None
         if (
             report.deadlines.applied
             or report.rounds.fired
@@ -226,6 +242,29 @@ class Scheduler:
         ):
             log.info("%s", report.describe().replace("\n", "; "))
         return report
+
+    def _failed(self, part: str, label: str, exc: Exception, report: TickReport) -> bool:
+        """Log and report a part's failure (called in its ``except``); True when the
+        database is unavailable, which ends the pass."""
+        report.errors.append(f"{label}: {exc}")
+        if unavailable(exc) is None:  # not the database's absence: a bug, say
+            log.exception("%s failed", part)
+            return False
+        now = time.monotonic()
+        said = describe_driver_error(exc)
+        if self._away_since is None:
+            self._away_since = self._away_said = now
+            log.warning(
+                "the database is unavailable (%s, in %s); the pass stops here and the "
+                "scheduler tries again every %s",
+                said, part, self.interval,
+            )  # fmt: skip
+        elif now - self._away_said >= AWAY_REPEAT:
+            self._away_said = now
+            log.warning(
+                "the database is still unavailable after %.0f s (%s)", now - self._away_since, said
+            )
+        return True
 
     def _left_out(self) -> list[str]:
         """The workflow files left out, logged once per load of the registry."""

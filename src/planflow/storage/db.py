@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import sqlite3
 import threading
 import time
@@ -257,9 +258,12 @@ def _ping_when_idle(engine: Engine) -> None:
     """Pessimistic disconnect handling, only for connections that sat in the pool.
 
     A connection dies mostly while idle (a server restart, a firewall's idle
-    timeout); one returned moments ago is alive. A failed ping raises
-    ``DisconnectionError``, on which the pool throws the connection away and
-    checks out a fresh one, as ``pool_pre_ping`` would.
+    timeout); one returned moments ago is alive, unless the server ended it
+    meanwhile (``pg_terminate_backend``, a restart): then its goodbye is
+    already waiting on the socket, which is looked at without a round trip.
+    A failed ping, or a socket with something to read while no query runs,
+    raises ``DisconnectionError``, on which the pool throws the connection
+    away and checks out a fresh one, as ``pool_pre_ping`` would.
     """
 
     @event.listens_for(engine, "checkin")
@@ -270,7 +274,9 @@ def _ping_when_idle(engine: Engine) -> None:
     def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         since = record.info.get("planflow_idle_since")
         if since is not None and time.monotonic() - since < IDLE_PING_SECONDS:
-            return
+            if not _server_spoke(dbapi_conn):
+                return
+            raise DisconnectionError("the server ended the pooled connection")
         try:
             cur = dbapi_conn.cursor()
             try:
@@ -280,6 +286,25 @@ def _ping_when_idle(engine: Engine) -> None:
             dbapi_conn.rollback()  # the SELECT opened a transaction: end it
         except Exception as exc:
             raise DisconnectionError("the pooled connection is gone") from exc
+
+
+def _server_spoke(dbapi_conn: Any) -> bool:
+    """Whether an idle connection's socket has something to read (or is closed).
+
+    Between transactions the server sends nothing unprompted but its reason
+    for ending the connection (and, rarely, a notice: then the connection is
+    replaced needlessly, which is harmless). A ``select`` with no timeout:
+    about a microsecond, no round trip.
+    """
+    try:
+        fd = dbapi_conn.fileno()
+    except Exception:  # closed already
+        return True
+    try:
+        readable, _, _ = select.select([fd], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 class DatabaseMissing(ConfigurationError):
