@@ -9,10 +9,10 @@ next unit of work gets a working connection and the page it serves works.
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
 
 from planflow.storage import db as db_module
 from planflow.storage.db import Database
@@ -40,6 +40,24 @@ def _terminate(pid: int) -> None:
         other.dispose()
 
 
+def _wait_until_gone(pid: int) -> None:
+    """Until the backend has exited (its goodbye is then on the client's socket)."""
+    assert POSTGRES_URL is not None
+    other = Database(POSTGRES_URL)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with other.read() as conn:
+                query = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p")
+                if not conn.execute(query, {"p": pid}).scalar_one():
+                    time.sleep(0.05)  # the socket's FIN follows the exit
+                    return
+            time.sleep(0.02)
+        raise AssertionError(f"backend {pid} did not exit")
+    finally:
+        other.dispose()
+
+
 def test_an_idle_connection_killed_by_the_server_is_replaced(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -55,18 +73,28 @@ def test_an_idle_connection_killed_by_the_server_is_replaced(
         db.dispose()
 
 
-def test_a_connection_used_moments_ago_is_not_pinged(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The contrast: within the idle threshold there is no ping, so the dead
-    backend is found only by the query (which fails; SQLAlchemy then drops
-    the pool's connections, and the next unit of work succeeds)."""
+def test_a_connection_ended_moments_after_use_is_replaced_without_a_ping(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Within the idle threshold there is no ping, but the server's goodbye is
+    already on the socket of a connection it ended (a restart, a terminated
+    backend): the pool sees it without a round trip and replaces the connection,
+    so the unit of work succeeds instead of failing on it (found by the soak
+    with faults: such a connection used to be handed to a request)."""
     assert POSTGRES_URL is not None
     db = Database(POSTGRES_URL, pool_size=1)
+    pings: list[str] = []
+    real_ping = db_module._server_spoke
     try:
         first = _backend_pid(db)
         _terminate(first)
         monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", 3600.0)
-        with pytest.raises(OperationalError):
-            _backend_pid(db)
-        assert _backend_pid(db) != first
+        monkeypatch.setattr(
+            db_module, "_server_spoke", lambda c: pings.append("looked") or real_ping(c)
+        )
+        _wait_until_gone(first)
+        second = _backend_pid(db)  # no OperationalError: the dead one was never used
+        assert second != first
+        assert pings  # the socket was looked at, no SELECT 1 sent
     finally:
         db.dispose()

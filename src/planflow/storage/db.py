@@ -293,18 +293,20 @@ def _server_spoke(dbapi_conn: Any) -> bool:
 
     Between transactions the server sends nothing unprompted but its reason
     for ending the connection (and, rarely, a notice: then the connection is
-    replaced needlessly, which is harmless). A ``select`` with no timeout:
-    about a microsecond, no round trip.
+    replaced needlessly, which is harmless). A ``poll`` with no timeout:
+    about a microsecond, no round trip (``poll``, not ``select``, which refuses
+    descriptors above 1023, common in a busy multi-threaded worker).
     """
     try:
         fd = dbapi_conn.fileno()
     except Exception:  # closed already
         return True
     try:
-        readable, _, _ = select.select([fd], [], [], 0)
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(0))
     except (OSError, ValueError):
         return True
-    return bool(readable)
 
 
 class DatabaseMissing(ConfigurationError):
