@@ -248,6 +248,8 @@ class DelegationModel:
         current = plan.current()
         if current is not None:
             return self.delegator in current
+        if self.delegator in plan.votes.get(plan.revision, set()):
+            return False  # voted this round: no longer their task (nor their deputy's)
         return (plan.task_role, plan.task_unit_id) in self.delegator_roles
 
 
@@ -1246,6 +1248,61 @@ class PlanflowMachine(RuleBasedStateMachine):
         if by_holder and holders:
             actor_id = holders[index % len(holders)]
         self.check_handover(plan, kind, actor_id, self.users[to])
+
+    # -- urge (services.gestures) --------------------------------------------------------
+
+    @staticmethod
+    def urged_already(plan: PlanModel) -> bool:
+        """Whether the current task was urged: its latest urge is after its start
+        (a state change, the plan's creation or a move to another version)."""
+        for action, _actor, before, after in reversed(plan.log):
+            if action == "urge":
+                return True
+            if before is None or before != after or action == "migrate_workflow":
+                return False
+        return False
+
+    def expect_urge(self, plan: PlanModel, snap: OrgSnapshot, actor: int) -> Refused | None:
+        """The submitter, or whoever may create or submit the plan, reminds the others
+        holding its task now; once per task (the clock stands still here)."""
+        spec = self.specs[plan.workflow]
+        refs = [spec.creator, *(t.actor for t in spec.transitions if t.submission and t.actor)]
+        may = actor in snap.active_users and (
+            actor == plan.submitted_by or any(holds(snap, actor, r, plan.unit_id) for r in refs)
+        )
+        if not may:
+            return Refused(PermissionDenied, "not theirs to urge")
+        if not self.holders_now(plan, snap) - {actor}:
+            return Refused(GuardFailed, "nobody else holds its task")
+        if self.urged_already(plan):
+            return Refused(GuardFailed, "urged already; the next urge is a day later")
+        return None
+
+    @precondition(lambda self: self.plans)
+    @rule(index=st.integers(0, 100), actor=st.sampled_from(USERNAMES), by_chair=st.booleans())
+    def urge(self, index: int, actor: str, by_chair: bool) -> None:
+        """Urge (催办) the plan's task: mostly as its submitter (so that it may
+        succeed, and a second time be refused), else as anyone."""
+        plan = self.pick(index)
+        actor_id = self.users[actor]
+        if by_chair and plan.submitted_by is not None:
+            actor_id = plan.submitted_by
+        snap = self.snapshot()
+        what = f"urge by {actor_id} on {plan.workflow}#{plan.id} in {plan.state}"
+        refusal = self.expect_urge(plan, snap, actor_id)
+
+        def call() -> Any:
+            return self.pf.services.gestures.urge(plan.id, actor_id)
+
+        if refusal is not None:
+            return self.expect_refused(self.unseen(refusal, snap, actor_id, plan), call, what)
+        try:
+            call()
+        except PlanflowError as e:
+            raise AssertionError(f"{what}: the model allows it, the library raised {e!r}") from e
+        plan.version += 1
+        plan.log.append(("urge", actor_id, plan.state, plan.state))
+        event("urged")
 
     @rule(
         delegator=st.sampled_from(USERNAMES),
