@@ -29,7 +29,7 @@ from test_import_heldout import _invented_months
 BLIND = DATA / "imports" / "blind4"
 OUTLINES = sorted(BLIND.glob("*.expected.json"))
 #: Points scored blind, at the first run (README.md): raise them, never lower them.
-FLOORS = {"en_nurses": 44, "ko_union": 48, "zh_factory": 42}
+FLOORS = {"en_nurses": 45, "ko_union": 48, "zh_factory": 42}
 
 
 def _name(path: Path) -> str:

@@ -29,6 +29,9 @@ def outline(text: str, part: int | None = None) -> list[tuple[str, list[str]]]:
         ("第三季度开展检查", 9),
         ("in May, July and September respectively", 9),
         ("Members may join at any time", None),
+        ("Join the regional march on 1 May.", 5),  # a day before the month (blind4's miss)
+        ("Hold a rally on May Day.", 5),
+        ("Stewards may 2 times a year report", None),
         ("每月召开一次例会", None),
         ("培训3个月", None),
         ("学年末进行考核", None),

@@ -38,7 +38,9 @@ MONTH_NAMES = (
 )
 _EN_MONTH = re.compile(rf"\b({'|'.join(MONTH_NAMES)}|Sept)\b")
 _MAY_BEFORE = re.compile(
-    r"(?:\bin|\bby|\bof|\bbefore|\buntil|\bduring|\bearly|\blate|\bmid|\bend)[\s-]*$", re.I
+    r"(?:\bin|\bby|\bof|\bbefore|\buntil|\bduring|\bearly|\blate|\bmid|\bend"
+    r"|\b[0-9]{1,2}(?:st|nd|rd|th)?)[\s-]*$",  # "on 1 May", "the 1st May"
+    re.I,
 )
 # A digit or a digit and a space before the number: "1 2月" is noise, not February.
 _NUM_MONTH = re.compile(r"(?<![0-9])(?<![0-9]\s)([0-9]{1,2})\s?(?:月|월)")
@@ -108,11 +110,12 @@ def due_month(text: str) -> int | None:
     months += [n for m in _CN_MONTH.finditer(text) if (n := cn_number(m.group(1)))]
     for m in _EN_MONTH.finditer(text):
         name = m.group(1)
-        # "May" is also a verb: only take it when it reads as a date ("in May", "May 1").
+        # "May" is also a verb: only take it when it reads as a date ("in May", "May 1",
+        # "on 1 May", "May Day").
         if (
             name != "May"
             or _MAY_BEFORE.search(text[: m.start()])
-            or re.match(r"\s+\d|,\s*(?:June|July|August)", text[m.end() :])
+            or re.match(r"\s+\d|,\s*(?:June|July|August)|\s+Day\b", text[m.end() :])
         ):
             months.append(9 if name == "Sept" else MONTH_NAMES.index(name) + 1)
     for pattern, month in _PERIODS:
