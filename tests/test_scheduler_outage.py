@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import logging
 import socket
-import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from outages import Outage, sqlite_locked
 from sqlalchemy.engine import make_url
 from test_scheduler import REMIND_AT, under_review
 
@@ -40,9 +40,6 @@ from planflow.scheduling.scheduler import Scheduler
 
 FORWARDER = Path(__file__).with_name("_tcp_forward.py")
 WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
-
-#: (take the database away, bring it back)
-Outage = tuple[Callable[[], None], Callable[[], None]]
 
 
 def _free_port() -> int:
@@ -59,28 +56,11 @@ def away(
     monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_MS", 100)
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        path = Path(str(url.database))
         ours = Planflow(database_url, clock=clock, workflows_dir=WORKFLOWS)
-        locker: list[sqlite3.Connection] = []
-
-        def down() -> None:
-            for each in (pf, ours):  # exclusive mode needs the others closed first
-                each.db.dispose()
-            conn = sqlite3.connect(path, isolation_level=None, timeout=1)
-            conn.execute("PRAGMA locking_mode=EXCLUSIVE")
-            conn.execute("BEGIN EXCLUSIVE")
-            locker.append(conn)
-
-        def up() -> None:
-            conn = locker.pop()
-            conn.execute("COMMIT")
-            conn.close()
-
         try:
-            yield ours, (down, up)
+            with sqlite_locked(database_url, [pf, ours]) as (_url, outage):
+                yield ours, outage
         finally:
-            while locker:
-                up()
             ours.close()
         return
     port = _free_port()

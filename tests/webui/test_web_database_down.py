@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from outages import Outage, sqlite_locked
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from webui_support import Plans, WebClient, make_app, signed_in
@@ -37,9 +38,6 @@ WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 UNAVAILABLE_EN = "The database is unavailable at the moment, so nothing was saved."
 UNAVAILABLE_ZH = "数据库暂时无法使用"
 COMMENT = "Item 2 needs a target:\nten members by June. <b>not bold</b>"
-
-#: (make the database unavailable, make it available again)
-Outage = tuple[Callable[[], None], Callable[[], None]]
 
 
 @contextmanager
@@ -75,32 +73,6 @@ def postgres_role(url: str) -> Iterator[tuple[str, Outage]]:
     finally:
         run(f"ALTER ROLE {role} NOLOGIN", kill, f"DROP OWNED BY {role}", f"DROP ROLE {role}")
         admin.dispose()
-
-
-@contextmanager
-def sqlite_locked(url: str, others: list[Planflow]) -> Iterator[tuple[str, Outage]]:
-    """The same file, and an outage: another connection holds it in exclusive mode."""
-    path = Path(str(make_url(url).database))
-    locker: list[sqlite3.Connection] = []
-
-    def down() -> None:
-        for pf in others:  # exclusive mode needs every other connection closed first
-            pf.db.dispose()
-        conn = sqlite3.connect(path, isolation_level=None, timeout=1)
-        conn.execute("PRAGMA locking_mode=EXCLUSIVE")
-        conn.execute("BEGIN EXCLUSIVE")
-        locker.append(conn)
-
-    def up() -> None:
-        conn = locker.pop()
-        conn.execute("COMMIT")
-        conn.close()
-
-    try:
-        yield url, (down, up)
-    finally:
-        while locker:
-            up()
 
 
 @pytest.fixture

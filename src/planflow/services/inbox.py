@@ -91,7 +91,14 @@ def held_task_clause(
         # was escalated to: they may decide it (``WorkflowEngine.may_act``).
         escalated_clause(held),
     )
-    voted = (
+    voted = voted_this_round(user)
+    # InSelect: each branch of the OR an index condition on PostgreSQL too.
+    return and_(or_(by_role, InSelect(plan_t.c.id, turn)), ~voted)
+
+
+def voted_this_round(user: int | BindParameter[int]) -> ColumnElement[bool]:
+    """The user's vote is counted in the plan's current review round (n-of-m)."""
+    return (
         sa_select(vote_t.c.id)
         .where(
             vote_t.c.plan_id == plan_t.c.id,
@@ -100,8 +107,6 @@ def held_task_clause(
         )
         .exists()
     )
-    # InSelect: each branch of the OR an index condition on PostgreSQL too.
-    return and_(or_(by_role, InSelect(plan_t.c.id, turn)), ~voted)
 
 
 def followed_clause(
@@ -114,15 +119,7 @@ def followed_clause(
     ``held_task_clause`` (that is still theirs to do): the two split the tasks
     the user is part of."""
     held = sorted(set(held))
-    voted = (
-        sa_select(vote_t.c.id)
-        .where(
-            vote_t.c.plan_id == plan_t.c.id,
-            vote_t.c.round == plan_t.c.revision,
-            vote_t.c.user_id == user,
-        )
-        .exists()
-    )
+    voted = voted_this_round(user)
     parts = sa_select(part_t.c.plan_id).where(part_t.c.user_id == user)
     return and_(
         col(Plan.task_role).is_not(None),
