@@ -217,7 +217,7 @@ def describe_target(params: Mapping[str, Any], lang: str, labels: NoteLabels) ->
     op, value, unit = params.get("op"), params.get("value"), str(params.get("unit", ""))
     if op not in PHRASES or not isinstance(value, int | float):
         return f"{metric} {op or ''} {number(value or '')}{unit}"
-    return target_wording(metric, str(op), float(value), unit, gap="").said(lang)
+    return target_wording(metric, str(op), float(value), unit).said(lang)
 
 
 def reason(code: str, params: Mapping[str, Any], lang: str, labels: NoteLabels) -> str:
