@@ -20,6 +20,7 @@ def test_dashboard_lists_my_tasks(client: WebClient, auth: AuthActions, plans: P
     page = text(client.get("/"))
     assert "Waiting for review" in page
     assert "as reviewer" in page
+    assert "Branch A 분회 · 2027" in page  # the unit by its name, not its code (branch_a)
     assert "Overdue" not in page
 
 
@@ -115,6 +116,7 @@ def test_my_work_lists_a_plan_the_member_voted_on_apart_from_their_tasks(
     followed = rest.split('id="recent-h"')[0]
     assert "Waiting for others after your part" in home and f'/plans/{plan_id}"' in followed
     assert "waiting for committee member" in followed
+    assert "Branch A 분회 · 2027" in followed
     queue = text(member.get("/reviews/"))
     assert f'/plans/{plan_id}"' in queue.split('id="others-h"')[1]
     member.post_form("/auth/language", {"language": "zh"})
