@@ -136,6 +136,8 @@ def test_reminders_and_escalations(
     e = render("escalate", ESCALATE, c)
     assert e.subject == f"[planflow] {escalate}"
     assert due in e.body and "Federation (fed)" in e.body
+    # The sentence names the unit; the code is said once, in the unit's own field.
+    assert e.body.count("(fed)") == 1 and e.body.count("Federation") == 2
     level = {"en": "Escalation level: 2", "zh": "上报级别：2", "ko": "상향 보고 단계: 2"}[lang]
     assert level in e.body
     state = {"en": "Submitted", "zh": "已提交", "ko": "제출됨"}[lang]
@@ -156,11 +158,11 @@ BAD_PAYLOADS: list[Any] = [
 @pytest.mark.parametrize(
     ("lang", "subject", "lead", "moved_to"),
     [
-        ("en", "Now waiting for you: “Branch A plan”", "now waits for you at Union Two (union2)",
+        ("en", "Now waiting for you: “Branch A plan”", "now waits for you at Union Two:",
          "Now at: Union Two (union2)"),
-        ("zh", "待您处理：计划「Branch A plan」", "现改由Union Two (union2)处理",
+        ("zh", "待您处理：计划「Branch A plan」", "现改由Union Two处理",
          "现由：Union Two (union2)"),
-        ("ko", "처리 대기: 계획 ‘Branch A plan’", "이제 Union Two (union2)에서",
+        ("ko", "처리 대기: 계획 ‘Branch A plan’", "이제 Union Two에서",
          "현재 담당: Union Two (union2)"),
     ],
 )  # fmt: skip
