@@ -177,8 +177,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "계획 ‘{title}’이(가) ‘{state}’ 상태에서 기한을 넘겨 {unit}(으)로 "
             "상향 보고되었습니다({level}단계)."
         ),
-        "escalate.unit_unknown": "상급 조직",
-        "escalated_away.subject": "기한 초과로 상급 조직에 보고됨: 계획 ‘{title}’",
+        "escalate.unit_unknown": "상급 단위",
+        "escalated_away.subject": "기한 초과로 상급 단위에 보고됨: 계획 ‘{title}’",
         "escalated_away.lead": (
             "계획 ‘{title}’이(가) ‘{state}’ 상태에서 기한을 넘겨 {unit}(으)로 "
             "상향 보고되었습니다({level}단계). 회원님도 계속 처리할 수 있습니다."
@@ -216,7 +216,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "returned.lead": "{actor} 님이 계획 ‘{title}’을(를) ‘{to}’ 단계로 되돌렸습니다.",
         "reroute.subject": "처리 대기: 계획 ‘{title}’",
         "reroute.lead": (
-            "계획 ‘{title}’의 소속 조직이 조직 구조에서 이동되어, ‘{state}’ 상태의 처리가 "
+            "계획 ‘{title}’의 소속 단위가 조직 구조에서 이동되어, ‘{state}’ 상태의 처리가 "
             "이제 {unit}에서 회원님을 기다리고 있습니다."
         ),
         "field.moved_to": "현재 담당",
