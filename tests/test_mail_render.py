@@ -156,6 +156,37 @@ BAD_PAYLOADS: list[Any] = [
 
 
 @pytest.mark.parametrize(
+    ("lang", "subject", "lead", "why"),
+    [
+        ("en", "Overdue, nobody above to escalate to: “Branch A plan”",
+         "at Federation, and no unit above it has anyone to escalate it to",
+         "nobody above holds the role reviewer"),
+        ("zh", "已超期，无上级可上报：计划「Branch A plan」",
+         "上级单位中无人可接收上报，仍由您办理", "上级单位中没有人担任“审核人”"),
+        ("ko", "기한 초과, 상향 보고할 상급 단위 없음: 계획 ‘Branch A plan’",
+         "계속 회원님이 처리합니다", "상위 단위에 ‘검토자’ 역할을 맡은 사람이 없습니다"),
+    ],
+)  # fmt: skip
+def test_an_escalation_with_nobody_above_does_not_say_it_was_escalated(
+    labels: RegistryLabels, lang: str, subject: str, lead: str, why: str
+) -> None:
+    """At the top of the tree the timer finds nobody to escalate to: the task stays
+    where it was (level 0, the same unit). The e-mail said "escalated to <its own
+    unit> (level 0)"; it says what happened, with the note's reason below."""
+    payload = {
+        **REMIND,
+        "unit": "fed",
+        "unit_name": "Federation",
+        "note": {"code": "escalation_at_top", "params": {"role": "reviewer"}},
+    }
+    out = render("escalate", payload, ctx(lang, labels))
+    assert out.subject == f"[planflow] {subject}"
+    assert lead in out.body and why in out.body
+    level = {"en": "Escalation level", "zh": "上报级别", "ko": "상향 보고 단계"}[lang]
+    assert level not in out.body and "(level" not in out.body and "第 0 级" not in out.body
+
+
+@pytest.mark.parametrize(
     ("lang", "subject", "lead", "moved_to"),
     [
         ("en", "Now waiting for you: “Branch A plan”", "now waits for you at Union Two:",

@@ -230,6 +230,10 @@ def _summary(
             key = "remind.subject" if due else "remind.subject_nodue"
             headline = t[key].format(title=title, due=due)
             lead = t["remind.lead"].format(title=title, state=where)
+        elif _note_code(p) == notes.ESCALATION_AT_TOP:  # overdue, and nobody above to tell
+            unit = _unit_name(p) or t["none"]
+            headline = t["at_top.subject"].format(title=title)
+            lead = t["at_top.lead"].format(title=title, state=where, unit=unit)
         else:  # escalated to them, or away from them (they may still act)
             unit = _unit_name(p) or t["escalate.unit_unknown"]
             level = _str(p.get("level")) or "1"
@@ -336,6 +340,11 @@ def _unit(p: Mapping[str, Any]) -> str | None:
     if name and code and name != code:
         return f"{name} ({code})"
     return name or code
+
+
+def _note_code(p: Mapping[str, Any]) -> str | None:
+    found = notes.note_of(p.get("note"))
+    return None if found is None else str(found["code"])
 
 
 def _unit_name(p: Mapping[str, Any]) -> str | None:

@@ -28,6 +28,11 @@ TEXTS: dict[str, dict[str, str]] = {
             "to {unit} (level {level})."
         ),
         "escalate.unit_unknown": "the unit above",
+        "at_top.subject": "Overdue, nobody above to escalate to: “{title}”",
+        "at_top.lead": (
+            "The plan “{title}” is overdue in the state “{state}” at {unit}, and no unit "
+            "above it has anyone to escalate it to: it stays with you."
+        ),
         "urge.subject": "Please act on “{title}”",
         "urge.lead": (
             "{actor} asks you to act on the plan “{title}”, waiting for you in the state “{state}”."
@@ -107,6 +112,10 @@ TEXTS: dict[str, dict[str, str]] = {
             "计划「{title}」在“{state}”状态已超过期限，已上报至{unit}（第 {level} 级）。"
         ),
         "escalate.unit_unknown": "上级单位",
+        "at_top.subject": "已超期，无上级可上报：计划「{title}」",
+        "at_top.lead": (
+            "计划「{title}」在{unit}的“{state}”状态已超过期限，上级单位中无人可接收上报，仍由您办理。"
+        ),
         "escalated_away.subject": "已超期并上报至上级：计划「{title}」",
         "escalated_away.lead": (
             "计划「{title}」在“{state}”状态已超过期限，已上报至{unit}（第 {level} 级）。"
@@ -178,6 +187,11 @@ TEXTS: dict[str, dict[str, str]] = {
             "상향 보고되었습니다({level}단계)."
         ),
         "escalate.unit_unknown": "상급 단위",
+        "at_top.subject": "기한 초과, 상향 보고할 상급 단위 없음: 계획 ‘{title}’",
+        "at_top.lead": (
+            "계획 ‘{title}’이(가) {unit}의 ‘{state}’ 상태에서 기한을 넘겼지만, 상향 보고를 받을 "
+            "상급 단위 담당자가 없어 계속 회원님이 처리합니다."
+        ),
         "escalated_away.subject": "기한 초과로 상급 단위에 보고됨: 계획 ‘{title}’",
         "escalated_away.lead": (
             "계획 ‘{title}’이(가) ‘{state}’ 상태에서 기한을 넘겨 {unit}(으)로 "
