@@ -62,6 +62,10 @@ def test_notifications_read_and_unread(client: WebClient, auth: AuthActions, pla
     assert "First plan" in page and "Second plan" in page
     assert "Plan changed" in page and "Submit: Submitted" in page
     assert re.search(r'class="count">2<', page)  # unread count in the menu
+    client.post_form("/auth/language", {"language": "zh"})
+    zh = text(client.get("/notifications/"))
+    assert "：提交：已提交" in zh and ": 提交" not in zh  # the colons of Chinese
+    client.post_form("/auth/language", {"language": "en"})
     first, second = _notification_ids(page)
     response = client.post_form("/notifications/read", {"notification": str(first)})
     assert response.status_code == 302
