@@ -139,6 +139,15 @@ def test_the_web_ui_runs_no_sql_of_its_own() -> None:
         if imported.startswith(("sqlalchemy", "sqlmodel", "psycopg", "sqlite3"))
     ]
     assert offenders == []
+    # Nor SQL text handed to something that runs it (the library's own would do that).
+    statement = re.compile(r"\b(SELECT \S.* FROM|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b")
+    written = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in sorted((ROOT / "webui").rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if statement.search(line)
+    ]
+    assert written == []
 
 
 #: Where a path that ARCHITECTURE.md names may live, tried in order.
