@@ -17,7 +17,6 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import click
@@ -25,7 +24,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 
-from planflow.cli import main, setup_cmds
+from planflow.cli import main
 from planflow.cli.app import cli as root_command
 from planflow.core.definitions import load_definition
 from planflow.errors import DefinitionError
@@ -189,21 +188,6 @@ def test_init_creates_an_empty_database_and_is_idempotent(
 def test_init_on_a_migrated_database_is_idempotent(run: Cli) -> None:
     for _ in range(2):
         assert f"database ready at schema revision {HEAD}" in assert_ok(run("init")).out
-
-
-def test_run_without_the_web_extra_says_what_to_install(
-    run_offline: Cli, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``pip install planflow`` (no ``[web]``) installs the web package's entry
-    point but not Flask: ``planflow run`` says so in one line, no traceback."""
-    absent = EntryPoint("web", "planflow_web_not_installed:serve", "planflow.servers")
-    monkeypatch.setattr(setup_cmds, "entry_points", lambda group: [absent])
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(org_repo, "_hasher", cheap)
-    result = run_offline("run", "--no-scheduler")
-    assert_refused(result, "the web UI is not installed", "planflow[web]", "nothing to run")
-    assert "planflow is ready" in result.out  # the database was prepared first
-    assert "Traceback" not in result.err
 
 
 def test_database_url_option_overrides_the_environment(
