@@ -269,8 +269,23 @@ def test_form_input_is_normalised() -> None:
     assert content.sections[0].title == "Finance"
     assert (first.text, first.owner_unit, first.due) == ("Collect dues\nin full", None, 4)
     assert first.target == ItemTarget("dues", ">=", 99.5, "%")
-    assert first.target.describe() == "dues at least 99.5 %"
+    assert first.target.describe() == "dues at least 99.5%"
     assert second.due == date(2024, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("unit", "said"),
+    [
+        ("%", "dues at least 100%"),  # a sign follows the number, in every language
+        ("‰", "dues at least 100‰"),
+        ("期", "dues at least 100期"),  # a Chinese counter too
+        ("회", "dues at least 100회"),  # and a Korean one
+        ("members", "dues at least 100 members"),  # a unit in words is set apart
+        ("", "dues at least 100"),
+    ],
+)
+def test_a_target_writes_its_unit_as_people_do(unit: str, said: str) -> None:
+    assert ItemTarget("dues", ">=", 100, unit).describe() == said
 
 
 def test_missing_keys_are_generated_after_all_given_keys_are_known(
@@ -800,9 +815,9 @@ def test_an_item_holds_several_targets_in_order_and_round_trips() -> None:
     content = PlanContent.from_dict(_one_item(targets=targets), year=YEAR)
     item = content.sections[0].items[0]
     assert [t.describe() for t in item.targets] == [
-        "qualified at least 100 %",
-        "advanced more than 60 %",
-        "model at least 20 %",
+        "qualified at least 100%",
+        "advanced more than 60%",
+        "model at least 20%",
     ]
     assert item.target == item.targets[0]
     again = PlanContent.from_dict(json.loads(content.canonical_json()), year=YEAR)

@@ -386,7 +386,7 @@ def test_a_revision_saved_with_one_target_still_loads_and_diffs(pf: Planflow, or
     old = pf.content.content(plan_id)
     assert [i.targets for i in old.sections[0].items][1] == ()
     (first,) = old.sections[0].items[0].targets
-    assert first.describe() == "homes qualified at least 100 %"
+    assert first.describe() == "homes qualified at least 100%"
     several = old.update_item(
         "i1",
         targets=[

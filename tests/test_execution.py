@@ -1028,7 +1028,7 @@ def test_cli_progress_and_evidence(
     assert lines[1].split()[:3] == ["1.2", "i2", "in_progress"]
     assert "chair_a" in lines[1] and "measured 50" in lines[1]
     assert lines[2].strip() == "Half collected"
-    shown = "target: dues at least 100 % - not met (measured 50, 50% of the target)"
+    shown = "target: dues at least 100% - not met (measured 50, 50% of the target)"
     assert lines[3].strip() == shown
     # --measured again gives the item's second and later targets their values.
     more = ["--measured", "100", "--measured", "3", "--as", "chair_a"]

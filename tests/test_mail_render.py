@@ -136,6 +136,8 @@ def test_reminders_and_escalations(
     e = render("escalate", ESCALATE, c)
     assert e.subject == f"[planflow] {escalate}"
     assert due in e.body and "Federation (fed)" in e.body
+    # The sentence names the unit; the code is said once, in the unit's own field.
+    assert e.body.count("(fed)") == 1 and e.body.count("Federation") == 2
     level = {"en": "Escalation level: 2", "zh": "上报级别：2", "ko": "상향 보고 단계: 2"}[lang]
     assert level in e.body
     state = {"en": "Submitted", "zh": "已提交", "ko": "제출됨"}[lang]
@@ -154,13 +156,44 @@ BAD_PAYLOADS: list[Any] = [
 
 
 @pytest.mark.parametrize(
+    ("lang", "subject", "lead", "why"),
+    [
+        ("en", "Overdue, nobody above to escalate to: “Branch A plan”",
+         "at Federation, and no unit above it has anyone to escalate it to",
+         "nobody above holds the role reviewer"),
+        ("zh", "已超期，无上级可上报：计划「Branch A plan」",
+         "上级单位中无人可接收上报，仍由您办理", "上级单位中没有人担任“审核人”"),
+        ("ko", "기한 초과, 상향 보고할 상급 단위 없음: 계획 ‘Branch A plan’",
+         "계속 회원님이 처리합니다", "상위 단위에 ‘검토자’ 역할을 맡은 사람이 없습니다"),
+    ],
+)  # fmt: skip
+def test_an_escalation_with_nobody_above_does_not_say_it_was_escalated(
+    labels: RegistryLabels, lang: str, subject: str, lead: str, why: str
+) -> None:
+    """At the top of the tree the timer finds nobody to escalate to: the task stays
+    where it was (level 0, the same unit). The e-mail said "escalated to <its own
+    unit> (level 0)"; it says what happened, with the note's reason below."""
+    payload = {
+        **REMIND,
+        "unit": "fed",
+        "unit_name": "Federation",
+        "note": {"code": "escalation_at_top", "params": {"role": "reviewer"}},
+    }
+    out = render("escalate", payload, ctx(lang, labels))
+    assert out.subject == f"[planflow] {subject}"
+    assert lead in out.body and why in out.body
+    level = {"en": "Escalation level", "zh": "上报级别", "ko": "상향 보고 단계"}[lang]
+    assert level not in out.body and "(level" not in out.body and "第 0 级" not in out.body
+
+
+@pytest.mark.parametrize(
     ("lang", "subject", "lead", "moved_to"),
     [
-        ("en", "Now waiting for you: “Branch A plan”", "now waits for you at Union Two (union2)",
+        ("en", "Now waiting for you: “Branch A plan”", "now waits for you at Union Two:",
          "Now at: Union Two (union2)"),
-        ("zh", "待您处理：计划「Branch A plan」", "现改由Union Two (union2)处理",
+        ("zh", "待您处理：计划「Branch A plan」", "现改由Union Two处理",
          "现由：Union Two (union2)"),
-        ("ko", "처리 대기: 계획 ‘Branch A plan’", "이제 Union Two (union2)에서",
+        ("ko", "처리 대기: 계획 ‘Branch A plan’", "이제 Union Two에서",
          "현재 담당: Union Two (union2)"),
     ],
 )  # fmt: skip
@@ -348,7 +381,7 @@ def test_rendering_and_settings_are_pure() -> None:
     [
         ("en", "Overdue and escalated above you: “Branch A plan”", "You may still act on it."),
         ("zh", "已超期并上报至上级：计划「Branch A plan」", "您仍可继续办理。"),
-        ("ko", "기한 초과로 상급 조직에 보고됨: 계획 ‘Branch A plan’", "계속 처리할 수 있습니다"),
+        ("ko", "기한 초과로 상급 단위에 보고됨: 계획 ‘Branch A plan’", "계속 처리할 수 있습니다"),
     ],
 )
 def test_escalated_away_from_you_says_so(

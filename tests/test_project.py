@@ -64,6 +64,29 @@ def _module_path(name: str) -> Path | None:
     return None
 
 
+def _may_import(name: str) -> bool:
+    """``name`` is one of ``PURE_MAY_IMPORT`` or inside one (not merely named alike)."""
+    return any(name == ok or name.startswith(f"{ok}.") for ok in PURE_MAY_IMPORT)
+
+
+def test_the_purity_rule_is_stated_once() -> None:
+    """The core's docstring lists what it may import, exactly as this test holds it;
+    the README, the package docstring and ARCHITECTURE.md point there instead of
+    keeping lists of their own (they had three different ones)."""
+    import planflow.core
+
+    statement = planflow.core.__doc__ or ""
+    listed = re.search(r"only the standard library and these::\n\n\s+(.+)\n", statement)
+    assert listed is not None, "planflow/core/__init__.py no longer states the rule"
+    assert tuple(sorted(n.strip() for n in listed.group(1).split(","))) == tuple(
+        sorted(PURE_MAY_IMPORT)
+    )
+    for pointer in ("README.md", "ARCHITECTURE.md", "src/planflow/__init__.py"):
+        said = " ".join((ROOT / pointer).read_text(encoding="utf-8").split())
+        assert "planflow/core/__init__.py" in said, f"{pointer} does not point to the rule"
+        assert "imports only" not in said, f"{pointer} states the rule again"
+
+
 def test_the_core_imports_only_the_core() -> None:
     """Walks every import reachable from ``planflow.core``, nested imports included."""
     stdlib = sys.stdlib_module_names
@@ -88,7 +111,7 @@ def test_the_core_imports_only_the_core() -> None:
             top = imported.split(".")[0]
             if top == "__future__" or top in stdlib:
                 continue
-            if not imported.startswith(PURE_MAY_IMPORT):
+            if not _may_import(imported):
                 offenders.append(f"{path.relative_to(ROOT)} imports {imported}")
             elif imported.startswith("planflow."):
                 # ``from planflow.core import x`` names a module or a name in one.
@@ -116,3 +139,43 @@ def test_the_web_ui_runs_no_sql_of_its_own() -> None:
         if imported.startswith(("sqlalchemy", "sqlmodel", "psycopg", "sqlite3"))
     ]
     assert offenders == []
+    # Nor SQL text handed to something that runs it (the library's own would do that).
+    statement = re.compile(r"\b(SELECT \S.* FROM|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b")
+    written = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in sorted((ROOT / "webui").rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if statement.search(line)
+    ]
+    assert written == []
+
+
+#: Where a path that ARCHITECTURE.md names may live, tried in order.
+_TREES = ("", "src/", "src/planflow/")
+
+
+def _named_file(name: str) -> Path | None:
+    for tree in _TREES:
+        if (ROOT / tree / name).is_file():
+            return ROOT / tree / name
+    return None
+
+
+def test_architecture_names_only_files_and_functions_that_exist() -> None:
+    """Modules were moved and split; the walk-throughs must follow them. Every
+    `path.py` the page names exists, and a name given after it (`Class.method()`,
+    `function`, `CONSTANT`) is defined or assigned in that file."""
+    text = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    missing = []
+    for found in re.finditer(r"`((?:planflow/|webui/)?[\w/]+\.py)`(?: `([\w.]+)(?:\(\))?`)?", text):
+        path = _named_file(found.group(1))
+        if path is None:
+            missing.append(found.group(1))
+            continue
+        for part in (found.group(2) or "").split("."):
+            if part and not re.search(
+                rf"^\s*(?:def|class) {part}\b|^\s*{part}\b.*=|^\s*{part}:", path.read_text(), re.M
+            ):
+                missing.append(f"{found.group(1)} {part}")
+    assert missing == []
+    assert len(re.findall(r"`[\w/]+\.py`", text)) > 20  # the page still names its files

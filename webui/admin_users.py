@@ -67,6 +67,13 @@ def _unit_choices(optional: bool) -> list[SelectChoice]:
     return [_first(optional), *unit_choices(org_now(planflow()), admin_scope())]
 
 
+def _unit_named(code: str) -> str:
+    """A unit as the admin chose it: its name, with the code beside it ("Union One (union1)")."""
+    org = org_now(planflow())
+    unit_id = org.unit_ids.get(code)
+    return code if unit_id is None else f"{org.unit(unit_id).name} ({code})"
+
+
 @bp.route("/")
 def index() -> str:
     search = request.args.get("q", "").strip()[:MAX_SEARCH]
@@ -271,7 +278,7 @@ def assign(user_id: int) -> Response | tuple[str, int]:
     except AdminRefused as error:
         form.role.errors.append(refusal(error))
         return _page(person, assign=form, status=422)
-    args = {"role": role_label(form.role.data), "unit": form.unit.data}
+    args = {"role": role_label(form.role.data), "unit": _unit_named(form.unit.data)}
     if added:
         flash(gettext("Role given: %(role)s at %(unit)s.", **args), "success")
     else:
@@ -291,7 +298,7 @@ def revoke(user_id: int) -> Response | tuple[str, int]:
         )
     except AdminForbidden as error:
         return _page(person, message=refusal(error), status=403)
-    args = {"role": role_label(form.role.data), "unit": form.unit.data}
+    args = {"role": role_label(form.role.data), "unit": _unit_named(form.unit.data)}
     if removed:
         flash(gettext("Role taken away: %(role)s at %(unit)s.", **args), "success")
     else:

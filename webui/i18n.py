@@ -13,7 +13,7 @@ transitions and notification kinds. Refusals and errors, by code, are
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
@@ -26,11 +26,13 @@ from flask_babel import (  # type: ignore[import-untyped]
     get_locale,
     get_timezone,
     get_translations,
+    gettext,
     lazy_gettext,
 )
 from flask_login import current_user  # type: ignore[import-untyped]
 from wtforms.i18n import messages_path  # type: ignore[import-untyped]
 
+from planflow.core import notes
 from planflow.core.definitions.spec import WorkflowSpec
 
 from .target_texts import criterion_target_text, describe_targets, target_text
@@ -149,7 +151,12 @@ def action_label(spec: WorkflowSpec, action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
 
 
-def kind_label(kind: str) -> str:
+def kind_label(kind: str, payload: Mapping[str, Any] | None = None) -> str:
+    """What a notification is about. An overdue task with nobody above to escalate
+    it to stays with its holder: it was not "escalated to you"."""
+    note = notes.note_of((payload or {}).get("note"))
+    if kind == "escalate" and note is not None and note["code"] == notes.ESCALATION_AT_TOP:
+        return str(gettext("Overdue: nobody above to escalate it to"))
     return str(NOTIFICATION_KINDS.get(kind, kind))
 
 

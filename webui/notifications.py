@@ -51,9 +51,10 @@ def summary(entry: NotificationEntry) -> str:
         state = state_label(spec, to)
         # "退回修改: 退回修改": a language may name the step and the state it leads to alike.
         if state.casefold() != text.casefold():
-            text += f": {state}"
+            text = str(gettext("%(action)s: %(state)s", action=text, state=state))
     if who and text:
-        text = f"{who}: {text}"
+        # The colon is the language's own: "金敏智：要求整改：限期整改".
+        text = str(gettext("%(who)s: %(what)s", who=who, what=text))
     due = payload.get("due_at")
     if isinstance(due, str):
         try:

@@ -42,12 +42,12 @@ Errors (``planflow.errors``): every error planflow raises on purpose is a
 
 Everything else is reachable but not promised to stay as it is.
 
-The purity rule: ``planflow.core`` (definitions, the engine and its guards,
-the organisation tree, content, inspection scoring, the audit chain) is
-plain Python and imports neither a web framework nor the database layer.
-Storage (``planflow.storage``), the command line, mail and the clock are
-adapters around it; ``planflow.services.plans`` is the one place that joins
-them together.
+The purity rule: every module under ``planflow.core`` (definitions, the
+engine and its guards, the organisation tree, content, inspection scoring,
+the audit chain) is plain Python; what it may import is stated once, in
+``planflow/core/__init__.py``. Storage (``planflow.storage``), the command
+line, mail and the clock are adapters around it; ``planflow.services.plans``
+is the one path by which a plan changes.
 """
 
 from .app import Planflow as Planflow

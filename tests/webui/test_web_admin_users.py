@@ -39,7 +39,8 @@ def test_the_list_shows_people_with_their_roles(app: Flask, admins: Admins) -> N
     assert names == sorted(names)
     assert {"drafter_a", "chair_b", "reviewer", "member1", "union_admin"} <= set(names)
     assert "fed_reviewer" not in names and "drafter_c" not in names
-    assert "reviewer at union" in page
+    # A unit by its name, as a person knows it; its code beside it, for the admin.
+    assert 'reviewer at Union 工会 <code class="unit-code">union</code>' in page
     assert "11 people found" in page
 
 
@@ -331,17 +332,19 @@ def test_giving_and_taking_a_role_changes_what_they_see(
     assert 'name="role" required><option value="">Choose…</option>' in page
     response = client.post_form(f"/admin/users/{uid}/roles", {"role": "reviewer", "unit": "union"})
     assert response.status_code == 302
-    assert "Role given: reviewer at union." in text(client.get(f"/admin/users/{uid}"))
+    assert "Role given: reviewer at Union 工会 (union)." in text(client.get(f"/admin/users/{uid}"))
     assert "Plan waiting for review" in section(text(newcomer.get("/reviews/")), "mine-h")
     again = client.post_form(f"/admin/users/{uid}/roles", {"role": "reviewer", "unit": "union"})
     assert again.status_code == 302
-    assert "already holds reviewer at union" in text(client.get(f"/admin/users/{uid}"))
+    assert "already holds reviewer at Union 工会 (union)" in text(client.get(f"/admin/users/{uid}"))
     take = {"role": "reviewer", "unit": "union"}
     assert client.post_form(f"/admin/users/{uid}/roles/revoke", take).status_code == 302
-    assert "Role taken away: reviewer at union." in text(client.get(f"/admin/users/{uid}"))
+    taken = "Role taken away: reviewer at Union 工会 (union)."
+    assert taken in text(client.get(f"/admin/users/{uid}"))
     assert "Plan waiting for review" not in section(text(newcomer.get("/reviews/")), "mine-h")
     assert client.post_form(f"/admin/users/{uid}/roles/revoke", take).status_code == 302
-    assert "no longer held reviewer at union" in text(client.get(f"/admin/users/{uid}"))
+    held = "no longer held reviewer at Union 工会 (union)"
+    assert held in text(client.get(f"/admin/users/{uid}"))
 
 
 def test_an_unchosen_role_is_refused(app: Flask, admins: Admins) -> None:
@@ -370,7 +373,7 @@ def test_the_admin_pages_in_chinese_and_korean(
     client.post_form("/auth/language", {"language": "zh"})
     page = text(client.get("/admin/users/"))
     assert "系统管理" in page and "组织架构" in page and "找到 16 人" in page
-    assert "union的审核人" in page
+    assert "Union 工会的审核人" in page
     client.post_form("/auth/language", {"language": "ko"})
     tree = text(client.get("/admin/units/"))
     assert "단위 추가" in tree and "하위 단위 2개" in tree

@@ -39,7 +39,7 @@ def test_the_deputy_finds_the_task_on_my_work_and_the_queue_in_every_language(
     assert 'value="approve"' in text(deputy.get(f"/plans/{plan_id}"))  # same actions
     deputy.post_form("/auth/language", {"language": "zh"})
     assert "您代理的人待办的任务" in text(deputy.get("/reviews/"))
-    assert "代表Reviewer" in text(deputy.get("/"))
+    assert "代Reviewer办理" in text(deputy.get("/"))
     deputy.post_form("/auth/language", {"language": "ko"})
     assert "대리하는 사람에게 대기 중인 업무" in text(deputy.get("/reviews/"))
 

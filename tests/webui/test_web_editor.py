@@ -260,7 +260,7 @@ def test_saving_every_field(
     assert first.due is not None and str(first.due) == "2027-06-30"
     assert first.target is not None and first.target.describe() == "stewards trained at least 40"
     assert second.due == 3 and second.target is not None
-    assert second.target.describe() == "dues collected exactly 99.5 %"
+    assert second.target.describe() == "dues collected exactly 99.5%"
     page = text(client.get(response.headers["Location"]))
     assert "The content was saved." in page
     # The edit is on the plan's timeline like any other change.
@@ -548,7 +548,7 @@ def test_a_sixteen_item_plan_from_draft_to_the_review_queue(
     assert len(numbered) == 16 and not content.items_without_due()
     assert numbered[6][0] == "2.1" and numbered[6][2].text == "Task 2.1: 任务 과제"
     assert numbered[6][2].target is not None
-    assert numbered[6][2].target.describe() == "members reached at least 81 %"
+    assert numbered[6][2].target.describe() == "members reached at least 81%"
     assert all(i.owner_unit == "branch_a" for _n, _s, i in numbered)
 
     # The chair submits it on the plan page; the union's reviewer finds it in the queue.
@@ -772,9 +772,9 @@ def test_an_item_with_several_targets_keeps_them_all_and_takes_another(
     assert response.status_code == 302, editor.html
     saved = pf.content.content(plan_id).sections[0].items[0].targets
     assert [t.describe() for t in saved] == [
-        "qualified at least 100 %",
-        "advanced more than 60 %",
-        "model at least 20 %",
+        "qualified at least 100%",
+        "advanced more than 60%",
+        "model at least 20%",
     ]
     # A bad value in a later target is shown next to that target's field.
     editor = Editor(client, plan_id)

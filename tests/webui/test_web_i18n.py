@@ -72,6 +72,35 @@ def test_compiled_catalogues_match_their_sources(lang: str) -> None:
     assert compiled == expected
 
 
+#: One word per idea, in each language, as the e-mails and the library's notes say it:
+#: (language, what the English says, a word its translation must not use for it).
+#: Escalating is 上报 in Chinese (升级 is a software upgrade); a unit is 단위 in Korean
+#: (조직 is the organisation as a whole: 조직도, 조직 감사 기록).
+GLOSSARY = [
+    ("zh", "escalat", "升级"),
+    ("ko", "unit", "조직은"),
+    ("ko", "unit", "조직의"),
+    ("ko", "unit", "조직에"),
+    ("ko", "unit", "조직도,"),
+    ("ko", "unit", "내 조직"),
+    ("ko", "unit", "조직 표"),
+    ("ko", "unit", "소속 조직"),
+    ("ko", "you", "당신"),
+]
+
+
+@pytest.mark.parametrize(("lang", "english", "avoided"), GLOSSARY)
+def test_the_catalogues_keep_their_glossary(lang: str, english: str, avoided: str) -> None:
+    found = [
+        m.id
+        for m in catalogue(lang)
+        if m.id
+        and english in str(m.id).lower()
+        and avoided in " ".join(m.string if isinstance(m.string, tuple) else (m.string or "",))
+    ]
+    assert found == []
+
+
 def test_sign_in_page_in_korean_and_chinese(client: WebClient) -> None:
     ko = text(client.get("/auth/login", headers={"Accept-Language": "ko"}))
     assert "로그인" in ko and "사용자 이름" in ko and "Sign in" not in ko

@@ -20,6 +20,7 @@ def test_dashboard_lists_my_tasks(client: WebClient, auth: AuthActions, plans: P
     page = text(client.get("/"))
     assert "Waiting for review" in page
     assert "as reviewer" in page
+    assert "Branch A 분회 · 2027" in page  # the unit by its name, not its code (branch_a)
     assert "Overdue" not in page
 
 
@@ -61,6 +62,10 @@ def test_notifications_read_and_unread(client: WebClient, auth: AuthActions, pla
     assert "First plan" in page and "Second plan" in page
     assert "Plan changed" in page and "Submit: Submitted" in page
     assert re.search(r'class="count">2<', page)  # unread count in the menu
+    client.post_form("/auth/language", {"language": "zh"})
+    zh = text(client.get("/notifications/"))
+    assert "：提交：已提交" in zh and ": 提交" not in zh  # the colons of Chinese
+    client.post_form("/auth/language", {"language": "en"})
     first, second = _notification_ids(page)
     response = client.post_form("/notifications/read", {"notification": str(first)})
     assert response.status_code == 302
@@ -115,6 +120,7 @@ def test_my_work_lists_a_plan_the_member_voted_on_apart_from_their_tasks(
     followed = rest.split('id="recent-h"')[0]
     assert "Waiting for others after your part" in home and f'/plans/{plan_id}"' in followed
     assert "waiting for committee member" in followed
+    assert "Branch A 분회 · 2027" in followed
     queue = text(member.get("/reviews/"))
     assert f'/plans/{plan_id}"' in queue.split('id="others-h"')[1]
     member.post_form("/auth/language", {"language": "zh"})

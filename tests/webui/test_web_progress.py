@@ -169,7 +169,7 @@ def test_the_board_shows_sections_items_and_limits(
     first, second = article(page, "i1"), article(page, "i2")
     assert "1.1" in first and "Hold the workers&#39; congress" in first
     assert "April 2027" in first and "Not started" in first and "No files yet." in first
-    assert "December 2027" in second and "dues at least 100 %" in second
+    assert "December 2027" in second and "dues at least 100%" in second
     # A measured value only where there is a target to measure against.
     assert 'name="item-i1-measured"' not in first and 'name="item-i2-measured"' in second
     assert "at most 10 MB" in page and "PDF, PNG, JPEG" in page

@@ -174,6 +174,25 @@ def test_old_records_keep_their_english_comment(plans: Plans, pf: Planflow, app:
         assert payload_text(payload, None) == "Rectify by 2027-02-03: A2: x"
 
 
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [("en", "Overdue: nobody above to escalate it to"), ("zh", "已超期：上级无人可接收上报"),
+     ("ko", "기한 초과: 상향 보고를 받을 상급 담당자 없음")],
+)  # fmt: skip
+def test_an_escalation_with_nobody_above_is_not_called_escalated_to_you(
+    app: Flask, lang: str, said: str
+) -> None:
+    """At the top of the tree the task stays with its holder: the notification list
+    says so, not "Escalated to you" (which a real escalation still reads)."""
+    from planflow_web.i18n import kind_label
+
+    at_top = {"note": {"code": "escalation_at_top", "params": {"role": "reviewer"}}}
+    with app.test_request_context(headers={"Accept-Language": lang}):
+        app.preprocess_request()
+        assert kind_label("escalate", at_top) == said
+        assert kind_label("escalate", {"level": 2}) != said
+
+
 def test_library_errors_are_described_by_code(app: Flask) -> None:
     from planflow.errors import GuardFailed, Refusal, ValidationError
     from planflow_web.errors import describe

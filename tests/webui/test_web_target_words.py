@@ -39,9 +39,9 @@ CONTENT = PlanContent.from_dict(
 
 #: The item's targets on the plan page, per language.
 SAID = {
-    "en": "培训次数 at least 3; complaints less than 10 %",
-    "zh": "培训次数不少于 3; complaints少于 10 %",
-    "ko": "培训次数 3 이상; complaints 10 % 미만",
+    "en": "培训次数 at least 3; complaints less than 10%",
+    "zh": "培训次数不少于 3; complaints少于 10%",
+    "ko": "培训次数 3 이상; complaints 10% 미만",
 }
 #: The editor's first comparison choice, per language (its value stays ">=").
 AT_LEAST = {"en": "at least", "zh": "不少于", "ko": "이상"}

@@ -68,8 +68,8 @@ def test_the_progress_board_shows_how_far_each_target_is_met(
     page = text(drafter.get(f"/plans/{plan_id}/progress"))
     homes = _item(page, "h")
     assert _states(homes) == ["missed", "none", "none"]
-    assert "qualified at least 95 %" in homes and "measured 90, 94% of the target" in homes
-    assert "advanced more than 60 %" in homes and "complaints at most 5" in homes
+    assert "qualified at least 95%" in homes and "measured 90, 94% of the target" in homes
+    assert "advanced more than 60%" in homes and "complaints at most 5" in homes
     assert homes.count("no measured value yet") == 2 and "Not met" in homes
     dues = _item(page, "d")
     assert _states(dues) == ["met"] and "100% of the target" in dues and "Met" in dues
@@ -78,11 +78,11 @@ def test_the_progress_board_shows_how_far_each_target_is_met(
     assert "1 target of 4 met · 1 not met · 2 without a measured value" in page
     drafter.post_form("/auth/language", {"language": "zh"})
     page = text(drafter.get(f"/plans/{plan_id}/progress"))
-    assert "qualified不少于 95 %" in page and "实测 90，达到目标的 94%" in page
+    assert "qualified不少于 95%" in page and "实测 90，达到目标的 94%" in page
     assert "未达标" in page and "尚无实测值" in page and "4 项目标中已达标 1 项" in page
     drafter.post_form("/auth/language", {"language": "ko"})
     page = text(drafter.get(f"/plans/{plan_id}/progress"))
-    assert "qualified 95 % 이상" in page and "측정값 90, 목표의 94%" in page
+    assert "qualified 95% 이상" in page and "측정값 90, 목표의 94%" in page
     assert "미충족" in page and "측정값 없음" in page and "목표 4개 중 1개 충족" in page
 
 
@@ -97,7 +97,7 @@ def test_the_inspector_sees_the_plans_targets_beside_the_sheet(
     assert 'href="#work"' in head and 'data-target-tally="1/4"' in head
     work = page[page.index('id="work-h"') :]
     assert _states(work) == ["missed", "none", "none", "met"]
-    assert "measured 90, 94% of the target" in work and "dues at least 100 %" in work
+    assert "measured 90, 94% of the target" in work and "dues at least 100%" in work
     inspector.post_form("/auth/language", {"language": "ko"})
     page = text(inspector.get(f"/inspections/plan/{plan_id}"))
     assert "계획의 목표" in page and "목표 4개 중 1개 충족" in page
@@ -124,10 +124,10 @@ def test_the_inspection_docx_lists_the_plans_targets(
     rows = [[c.text for c in row.cells] for t in document.tables for row in t.rows]
     at = rows.index(["事项", "目标", "实测值", "是否达标"])
     assert rows[at + 1 : at + 5] == [
-        ["1.1", "qualified不少于 95 %", "90 (达到目标的 94%)", "未达标"],
-        ["1.1", "advanced超过 60 %", "", "尚无实测值"],
+        ["1.1", "qualified不少于 95%", "90 (达到目标的 94%)", "未达标"],
+        ["1.1", "advanced超过 60%", "", "尚无实测值"],
         ["1.1", "complaints不超过 5", "", "尚无实测值"],
-        ["1.2", "dues不少于 100 %", "100 (达到目标的 100%)", "已达标"],
+        ["1.2", "dues不少于 100%", "100 (达到目标的 100%)", "已达标"],
     ]
 
 

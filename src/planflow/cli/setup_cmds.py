@@ -115,6 +115,12 @@ def run(ctx: Context, host: str, port: int, no_scheduler: bool, prepare_only: bo
     warn_left_out(pf)
     if prepare_only:
         return
+    serve, missing = _web_server()
+    if serve is None:
+        absent = f"the web UI is not installed ({missing}; pip install 'planflow[web]' adds it)"
+        if no_scheduler:
+            raise click.ClickException(f"{absent}, and --no-scheduler leaves nothing to run")
+        click.echo(f"{absent}: running the scheduler only (Ctrl-C stops)")
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -123,14 +129,10 @@ def run(ctx: Context, host: str, port: int, no_scheduler: bool, prepare_only: bo
         scheduler.start()
         click.echo(f"scheduler {scheduler.worker_id} runs every {scheduler.interval}")
     try:
-        serve = _web_server()
-        if serve is None:
-            click.echo("the web UI is not installed: running the scheduler only (Ctrl-C stops)")
-            if scheduler is None:
-                return
-            scheduler.run_forever()
-        else:
+        if serve is not None:
             serve(pf, host, port)
+        elif scheduler is not None:
+            scheduler.run_forever()
     except KeyboardInterrupt:
         pass
     finally:
@@ -138,13 +140,24 @@ def run(ctx: Context, host: str, port: int, no_scheduler: bool, prepare_only: bo
             scheduler.stop()
 
 
-def _web_server() -> Callable[[Planflow, str, int], None] | None:
-    """The web UI's server, found by entry point so the library never imports Flask."""
+Server = Callable[[Planflow, str, int], None]
+
+
+def _web_server() -> tuple[Server | None, str]:
+    """The web UI's server, found by entry point so the library never imports Flask.
+
+    ``pip install planflow`` without the ``[web]`` extra installs the web
+    package's entry point but not Flask: the server is then missing, with
+    what is missing said in words, not a traceback.
+    """
     for entry in entry_points(group="planflow.servers"):
         if entry.name == "web":
-            server: Callable[[Planflow, str, int], None] = entry.load()
-            return server
-    return None
+            try:
+                server: Server = entry.load()
+            except ModuleNotFoundError as exc:
+                return None, f"no module named {exc.name!r}"
+            return server, ""
+    return None, "no planflow.servers entry point named 'web'"
 
 
 COMMANDS = [init, db, demo, run]

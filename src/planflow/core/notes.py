@@ -113,7 +113,7 @@ TEXTS: dict[str, dict[str, str]] = {
         RECTIFY_BY: "{due}까지 시정하십시오: {points}",
         RECTIFY_TOTAL: "{due}까지 시정하십시오: 총점 {total}점(만점 {max}점)으로는 부족합니다",
         REMINDER_LATE: "알림을 보낼 때 이미 기한이 지난 작업이었습니다",
-        ESCALATION_AT_TOP: "상위 조직에 ‘{role}’ 역할을 맡은 사람이 없습니다",
+        ESCALATION_AT_TOP: "상위 단위에 ‘{role}’ 역할을 맡은 사람이 없습니다",
         AUTO_ACTION_REFUSED: "자동 작업 ‘{action}’이(가) 거부되었습니다({error})",
         TRANSFERRED: "{by}님이 작업을 {to}님에게 넘겼습니다",
         APPROVER_ADDED: "{by}님이 {user}님을 결재자로 추가했습니다({mode})",
@@ -217,7 +217,7 @@ def describe_target(params: Mapping[str, Any], lang: str, labels: NoteLabels) ->
     op, value, unit = params.get("op"), params.get("value"), str(params.get("unit", ""))
     if op not in PHRASES or not isinstance(value, int | float):
         return f"{metric} {op or ''} {number(value or '')}{unit}"
-    return target_wording(metric, str(op), float(value), unit, gap="").said(lang)
+    return target_wording(metric, str(op), float(value), unit).said(lang)
 
 
 def reason(code: str, params: Mapping[str, Any], lang: str, labels: NoteLabels) -> str:

@@ -133,7 +133,7 @@ def _json_number(value: float) -> int | float:
 
 @dataclass(frozen=True, slots=True)
 class ItemTarget:
-    """A measurable target: ``dues collected >= 100 %``, read "dues collected at least 100 %"."""
+    """A measurable target: ``dues collected >= 100%``, read "dues collected at least 100%"."""
 
     metric: str
     op: str
@@ -142,10 +142,10 @@ class ItemTarget:
 
     def wording(self) -> TargetWording:
         """The target as a phrase code and parameters, for a client to say in its language."""
-        return target_wording(self.metric, self.op, self.value, self.unit, gap=" ")
+        return target_wording(self.metric, self.op, self.value, self.unit)
 
     def describe(self) -> str:
-        """In English words: ``dues collected at least 100 %``."""
+        """In English words: ``dues collected at least 100%``."""
         return self.wording().english()
 
     def met_by(self, actual: float) -> bool:

@@ -63,7 +63,7 @@ ENGLISH_OPS: dict[str, str] = {
 class TargetWording:
     """A target as a phrase: ``code`` (a key of ``ENGLISH``), the metric and the amount.
 
-    ``amount`` is the value with its unit, already written (``99.5 %``).
+    ``amount`` is the value with its unit, already written (``99.5%``, ``3期``).
     """
 
     code: str
@@ -90,7 +90,38 @@ def meets(op: str, actual: float, value: float) -> bool:
     }[op]
 
 
-def target_wording(metric: str, op: str, value: float, unit: str, *, gap: str) -> TargetWording:
-    """The phrase for ``metric op value unit``; ``gap`` goes between the value and its unit."""
-    amount = f"{value:g}{gap}{unit}" if unit else f"{value:g}"
-    return TargetWording(PHRASES[op], metric, amount)
+def target_wording(metric: str, op: str, value: float, unit: str) -> TargetWording:
+    """The phrase for ``metric op value unit`` (the amount as ``amount_text`` writes it)."""
+    return TargetWording(PHRASES[op], metric, amount_text(value, unit))
+
+
+#: Units written against the number in every language: "100%", not "100 %".
+_SIGNS = frozenset("%‰°℃℉‱")
+
+
+def amount_text(value: float, unit: str) -> str:
+    """A value with its unit as people write it: "100%", "3期", "6회", "40 members".
+
+    A sign (``%``) and a Chinese, Japanese or Korean counter ("期", "次", "회")
+    follow the number directly; a unit in words is set apart by a space.
+    """
+    number = f"{value:g}"
+    unit = unit.strip()
+    if not unit:
+        return number
+    if unit[0] in _SIGNS or _cjk(unit[0]):
+        return f"{number}{unit}"
+    return f"{number} {unit}"
+
+
+def _cjk(char: str) -> bool:
+    """A Han character, kana or Hangul (a counter written against its number)."""
+    code = ord(char)
+    return (
+        0x3040 <= code <= 0x30FF  # kana
+        or 0x3400 <= code <= 0x9FFF  # Han (extension A and unified)
+        or 0xF900 <= code <= 0xFAFF  # Han compatibility
+        or 0x1100 <= code <= 0x11FF  # Hangul jamo
+        or 0xAC00 <= code <= 0xD7AF  # Hangul syllables
+        or 0x20000 <= code <= 0x3FFFF  # Han extensions B and later
+    )

@@ -223,7 +223,7 @@ class ScheduleSpec:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A measurable target such as ``dues collected >= 100 %``."""
+    """A measurable target such as ``dues collected >= 100%``."""
 
     metric: str  # an identifier: the key that names the metric
     op: str  # one of >=, <=, =, >, <
@@ -241,7 +241,7 @@ class Target:
     def wording(self, lang: str | None = None) -> TargetWording:
         """The target as a phrase code and parameters; with ``lang``, the metric's label in it."""
         metric = self.metric if lang is None else self.metric_label(lang)
-        return target_wording(metric, self.op, self.value, self.unit, gap="")
+        return target_wording(metric, self.op, self.value, self.unit)
 
     def describe(self, lang: str | None = None) -> str:
         """In English words (``dues at least 100%``); with ``lang``, the metric's label in it."""

@@ -230,8 +230,12 @@ def _summary(
             key = "remind.subject" if due else "remind.subject_nodue"
             headline = t[key].format(title=title, due=due)
             lead = t["remind.lead"].format(title=title, state=where)
+        elif _note_code(p) == notes.ESCALATION_AT_TOP:  # overdue, and nobody above to tell
+            unit = _unit_name(p) or t["none"]
+            headline = t["at_top.subject"].format(title=title)
+            lead = t["at_top.lead"].format(title=title, state=where, unit=unit)
         else:  # escalated to them, or away from them (they may still act)
-            unit = _unit(p) or t["escalate.unit_unknown"]
+            unit = _unit_name(p) or t["escalate.unit_unknown"]
             level = _str(p.get("level")) or "1"
             headline = t[f"{kind}.subject"].format(title=title)
             lead = t[f"{kind}.lead"].format(title=title, state=where, unit=unit, level=level)
@@ -271,7 +275,7 @@ def _summary(
         )
         fields.append(("field.state", state("state")))
     elif kind == "reroute":  # the task followed its unit to a new place in the tree
-        unit = _unit(p) or t["none"]
+        unit = _unit_name(p) or t["none"]
         headline = t["reroute.subject"].format(title=title)
         lead = t["reroute.lead"].format(title=title, state=state("state") or t["none"], unit=unit)
         fields.append(("field.due", _due(p.get("due_at"), lang, ctx.timezone)))
@@ -331,10 +335,21 @@ def _str(value: Any) -> str | None:
 
 
 def _unit(p: Mapping[str, Any]) -> str | None:
+    """The unit for a field of its own: its name with its code ("Federation (fed)")."""
     name, code = _str(p.get("unit_name")), _str(p.get("unit"))
     if name and code and name != code:
         return f"{name} ({code})"
     return name or code
+
+
+def _note_code(p: Mapping[str, Any]) -> str | None:
+    found = notes.note_of(p.get("note"))
+    return None if found is None else str(found["code"])
+
+
+def _unit_name(p: Mapping[str, Any]) -> str | None:
+    """The unit inside a sentence: its name alone (the code is in the field below it)."""
+    return _str(p.get("unit_name")) or _str(p.get("unit"))
 
 
 def _due(value: Any, language: str, tz: tzinfo) -> str | None:

@@ -28,6 +28,11 @@ TEXTS: dict[str, dict[str, str]] = {
             "to {unit} (level {level})."
         ),
         "escalate.unit_unknown": "the unit above",
+        "at_top.subject": "Overdue, nobody above to escalate to: “{title}”",
+        "at_top.lead": (
+            "The plan “{title}” is overdue in the state “{state}” at {unit}, and no unit "
+            "above it has anyone to escalate it to: it stays with you."
+        ),
         "urge.subject": "Please act on “{title}”",
         "urge.lead": (
             "{actor} asks you to act on the plan “{title}”, waiting for you in the state “{state}”."
@@ -107,6 +112,10 @@ TEXTS: dict[str, dict[str, str]] = {
             "计划「{title}」在“{state}”状态已超过期限，已上报至{unit}（第 {level} 级）。"
         ),
         "escalate.unit_unknown": "上级单位",
+        "at_top.subject": "已超期，无上级可上报：计划「{title}」",
+        "at_top.lead": (
+            "计划「{title}」在{unit}的“{state}”状态已超过期限，上级单位中无人可接收上报，仍由您办理。"
+        ),
         "escalated_away.subject": "已超期并上报至上级：计划「{title}」",
         "escalated_away.lead": (
             "计划「{title}」在“{state}”状态已超过期限，已上报至{unit}（第 {level} 级）。"
@@ -177,8 +186,13 @@ TEXTS: dict[str, dict[str, str]] = {
             "계획 ‘{title}’이(가) ‘{state}’ 상태에서 기한을 넘겨 {unit}(으)로 "
             "상향 보고되었습니다({level}단계)."
         ),
-        "escalate.unit_unknown": "상급 조직",
-        "escalated_away.subject": "기한 초과로 상급 조직에 보고됨: 계획 ‘{title}’",
+        "escalate.unit_unknown": "상급 단위",
+        "at_top.subject": "기한 초과, 상향 보고할 상급 단위 없음: 계획 ‘{title}’",
+        "at_top.lead": (
+            "계획 ‘{title}’이(가) {unit}의 ‘{state}’ 상태에서 기한을 넘겼지만, 상향 보고를 받을 "
+            "상급 단위 담당자가 없어 계속 회원님이 처리합니다."
+        ),
+        "escalated_away.subject": "기한 초과로 상급 단위에 보고됨: 계획 ‘{title}’",
         "escalated_away.lead": (
             "계획 ‘{title}’이(가) ‘{state}’ 상태에서 기한을 넘겨 {unit}(으)로 "
             "상향 보고되었습니다({level}단계). 회원님도 계속 처리할 수 있습니다."
@@ -216,7 +230,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "returned.lead": "{actor} 님이 계획 ‘{title}’을(를) ‘{to}’ 단계로 되돌렸습니다.",
         "reroute.subject": "처리 대기: 계획 ‘{title}’",
         "reroute.lead": (
-            "계획 ‘{title}’의 소속 조직이 조직 구조에서 이동되어, ‘{state}’ 상태의 처리가 "
+            "계획 ‘{title}’의 소속 단위가 조직 구조에서 이동되어, ‘{state}’ 상태의 처리가 "
             "이제 {unit}에서 회원님을 기다리고 있습니다."
         ),
         "field.moved_to": "현재 담당",
