@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from planflow.core import compact_json
 from planflow.core.audit_chain import utc_isoformat
 from planflow.core.compact_json import compact_json_array, compact_json_object, sorted_json
+from planflow.storage.tx import sqlite_datetime
 
 
 def standard(value: object) -> str:
@@ -60,6 +61,17 @@ def test_the_remembered_timestamp_text_follows_the_value() -> None:
     later = first + timedelta(microseconds=7)
     assert utc_isoformat(later) == "2027-04-01T08:00:00.000007+00:00"
     assert utc_isoformat(first) == "2027-04-01T08:00:00.000000+00:00"
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1, 1, 2), timezones=st.sampled_from([UTC, timezone(timedelta(hours=9))])
+    )
+)
+def test_the_timestamp_texts_are_isoformats(at: datetime) -> None:
+    utc = at.astimezone(UTC)
+    assert utc_isoformat(at) == utc.isoformat(timespec="microseconds")
+    assert sqlite_datetime(at) == utc.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 @given(st.lists(anything, max_size=6))

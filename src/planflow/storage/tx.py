@@ -111,9 +111,9 @@ def sqlite_datetime(value: datetime) -> str:
     iso = last_isoformat(value)
     if iso is None:
         if value.tzinfo is UTC and value.microsecond:
-            # "2027-04-01 08:00:00.000007+00:00" up to the offset: one call,
-            # no keyword to parse (due times and timers).
-            return value.isoformat(" ")[:26]
+            # Due times and timers: date and time apart, without the offset
+            # that ``isoformat`` would format and we would cut (see ``utc_isoformat``).
+            return value.date().isoformat() + " " + value.time().isoformat()
         iso = utc_isoformat(value)
     return iso[:10] + " " + iso[11:26]
 
