@@ -441,6 +441,25 @@ def _insert_audit(tx: Tx, w: World) -> Check | None:
     return check
 
 
+@case("insert_audit_plain")
+def _insert_audit_plain(tx: Tx, w: World) -> Check | None:
+    record = {
+        "plan_id": w.plan, "seq": 3, "actor_id": w.chair, "at": T4, "action": "start_review",
+        "from_state": "submitted", "to_state": "under_review", "revision": 1, "detail": "{}",
+        "prev_hash": "a" * 64, "hash": "e" * 64,
+    }  # fmt: skip
+    # A comment or a principal given here would be ignored: the writer picks
+    # this statement only when there is neither.
+    tx.run(ps.INSERT_AUDIT_PLAIN, {**record, "comment": "ignored", "on_behalf_of_id": w.drafter})
+
+    def check() -> None:
+        r = w.get(AuditRecord, audit_key(w.plan, 3))
+        assert (r.actor_id, r.action, r.hash) == (w.chair, "start_review", "e" * 64)
+        assert (r.comment, r.on_behalf_of_id) == (None, None)
+
+    return check
+
+
 @case("insert_revision")
 def _insert_revision(tx: Tx, w: World) -> Check | None:
     tx.run(

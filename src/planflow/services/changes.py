@@ -121,8 +121,9 @@ Writer = Callable[[Tx, Change], None]
 def write_audit(tx: Tx, change: Change) -> None:
     e = change.audit
     assert e is not None, "the service seals the audit entry before writers run"
+    plain = e.comment is None and e.on_behalf_of_id is None
     tx.run_bound(
-        ps.INSERT_AUDIT,
+        ps.INSERT_AUDIT_PLAIN if plain else ps.INSERT_AUDIT,
         {
             "plan_id": e.plan_id,
             "seq": e.seq,

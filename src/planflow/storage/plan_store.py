@@ -191,13 +191,21 @@ UPDATE_PLAN_CONTENT = Sql(
     " item_count = :item_count, items_without_due = :items_without_due"
     " WHERE id = :plan_id AND version = :version",
 )
-INSERT_AUDIT = Sql(
-    "insert_audit",
+_INSERT_AUDIT = (
     "INSERT INTO audit_record (id, plan_id, seq, actor_id, on_behalf_of_id, at, action,"
     " from_state, to_state, comment, revision, detail, prev_hash, hash) VALUES"
     f" (:plan_id * {SEQ_SPAN} + :seq, :plan_id, :seq, :actor_id,"
-    " :on_behalf_of_id, :at, :action, :from_state, :to_state, :comment, :revision, :detail,"
-    " :prev_hash, :hash)",
+    " {on_behalf_of_id}, :at, :action, :from_state, :to_state, {comment}, :revision, :detail,"
+    " :prev_hash, :hash)"
+)
+INSERT_AUDIT = Sql(
+    "insert_audit", _INSERT_AUDIT.format(on_behalf_of_id=":on_behalf_of_id", comment=":comment")
+)
+#: ``INSERT_AUDIT`` for a record with no comment and nobody acted for (most
+#: records): the SQLite driver binds None through an adapter lookup (~0.4 µs
+#: each), and an adapter for None would be process-wide (see ``storage.tx``).
+INSERT_AUDIT_PLAIN = Sql(
+    "insert_audit_plain", _INSERT_AUDIT.format(on_behalf_of_id="NULL", comment="NULL")
 )
 INSERT_REVISION = Sql(
     "insert_revision",
