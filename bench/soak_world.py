@@ -207,8 +207,9 @@ def check_mail(url: str, world: World, received: list[Received]) -> dict[str, ob
 
     Notifications: none doubled (one per event, ``plan_id, event_seq``, and person),
     none without its event, and every reminder, escalation and approval told the
-    person it must tell (the union's reviewer; the federation's reviewer; the branch's
-    submitter). E-mails: every notification's e-mail was sent (no row left pending,
+    people it must tell (the union's reviewer; the federation's reviewer and the union's
+    reviewer it was taken from; the branch's submitter), a reminder that ran late
+    nobody. E-mails: every notification's e-mail was sent (no row left pending,
     failed or skipped: everyone has an address), arrived, at its user's address, and
     nothing arrived that no notification explains. ``copies`` counts the arrivals of
     each notification's e-mail; more than one is the outbox's documented at-least-once
@@ -222,12 +223,14 @@ def check_mail(url: str, world: World, received: list[Received]) -> dict[str, ob
                 select(notice_t.c.id, notice_t.c.user_id, notice_t.c.plan_id,
                        notice_t.c.event_seq, notice_t.c.kind, notice_t.c.email_status)
             ).all()  # fmt: skip
-            events = {
-                (int(p), int(q)): str(a)
-                for p, q, a in conn.execute(
-                    select(audit_t.c.plan_id, audit_t.c.seq, audit_t.c.action)
-                )
-            }
+            events: dict[tuple[int, int], str] = {}
+            late: set[tuple[int, int]] = set()
+            for p, q, a, detail in conn.execute(
+                select(audit_t.c.plan_id, audit_t.c.seq, audit_t.c.action, audit_t.c.detail)
+            ):
+                events[int(p), int(q)] = str(a)
+                if a == "remind" and json.loads(detail or "{}").get("skipped"):
+                    late.add((int(p), int(q)))
             users = {int(i): (str(n), str(e)) for i, n, e in conn.execute(
                 select(user_t.c.id, user_t.c.username, user_t.c.email))}  # fmt: skip
     finally:
@@ -248,9 +251,15 @@ def check_mail(url: str, world: World, received: list[Received]) -> dict[str, ob
         told.setdefault(key, set()).add(users[int(r.user_id)][0])
     kinds: Counter[str] = Counter()
     for (plan_id, seq), action in events.items():
-        if action in ("remind", "escalate", "approve") and plan_id in world.reviews:
-            kinds[action] += 1
-            who = _must_be_told(world, plan_id, action)
+        if action not in ("remind", "escalate", "approve") or plan_id not in world.reviews:
+            continue
+        if (plan_id, seq) in late:  # due already when it ran: on the record, nobody told
+            kinds["remind (late)"] += 1
+            if told.get((plan_id, seq)):
+                problems.append(f"plan {plan_id} #{seq}: a late reminder told {told[plan_id, seq]}")
+            continue
+        kinds[action] += 1
+        for who in _must_be_told(world, plan_id, action):
             if who not in told.get((plan_id, seq), set()):
                 problems.append(f"plan {plan_id} #{seq} ({action}): {who} was not told")
     statuses = Counter(str(r.email_status) for r in rows)
@@ -283,13 +292,13 @@ def check_mail(url: str, world: World, received: list[Received]) -> dict[str, ob
     }
 
 
-def _must_be_told(world: World, plan_id: int, action: str) -> str:
+def _must_be_told(world: World, plan_id: int, action: str) -> tuple[str, ...]:
     """Who a seeded review's reminder, escalation or approval must tell."""
     if action == "remind":
-        return world.reviews[plan_id]  # the union's reviewer, whose task it is
-    if action == "escalate":
-        return "fed.reviewer"  # the reviewer of the unit above
-    return f"{world.branch_of[plan_id]}.submitter"  # approve: notify_submitter
+        return (world.reviews[plan_id],)  # the union's reviewer, whose task it is
+    if action == "escalate":  # the reviewer of the unit above; the one it was taken from
+        return ("fed.reviewer", world.reviews[plan_id])
+    return (f"{world.branch_of[plan_id]}.submitter",)  # approve: notify_submitter
 
 
 def pending_mail(url: str) -> int:
