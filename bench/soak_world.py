@@ -62,9 +62,11 @@ class World:
     branch_of: dict[int, str]  # plan id -> its branch's code
 
 
-def seed(url: str, plans: int, spread: timedelta) -> World:
-    """A new database at ``url``: the organisation and ``plans`` reviews falling due
-    between one hour ago and ``spread`` from now."""
+def seed(url: str, plans: int, spread: timedelta, lead: timedelta = timedelta(0)) -> World:
+    """A new database at ``url``: the organisation and ``plans`` reviews, every other
+    one due half an hour ago (reminded late and escalated as soon as a scheduler
+    runs), the rest falling due one after another between ``lead`` and ``lead +
+    spread`` from now (reminded at once, escalated while the load runs)."""
     now = datetime.now(UTC)
     clock = FixedClock(now)
     pf = Planflow(url, clock=clock)
@@ -83,7 +85,10 @@ def seed(url: str, plans: int, spread: timedelta) -> World:
         for n in range(plans):
             union, branch = n % UNIONS, (n // UNIONS) % BRANCHES_PER_UNION
             code = f"u{union}.b{branch}"
-            wanted = now - timedelta(minutes=30) + spread * (n / max(plans - 1, 1))
+            if n % 2 == 0:
+                wanted = now - timedelta(minutes=30)
+            else:
+                wanted = now + lead + spread * (n // 2 / max((plans - 1) // 2, 1))
             # The review is due REVIEW_WORKING_DAYS after it starts, same time of day.
             started = pf.calendar.add_working_days(wanted, -REVIEW_WORKING_DAYS)
             clock.set(started)
@@ -133,6 +138,10 @@ def check(url: str, world: World, told: Outcome, at: datetime) -> dict[str, obje
                 int(i): str(st) for i, st in conn.execute(select(plan_t.c.id, plan_t.c.state))
             }
             effects = int(conn.execute(select(func.count()).select_from(effect_t)).scalar_one())
+            applied_at = sorted(
+                t.timestamp() if t.tzinfo else t.replace(tzinfo=UTC).timestamp()
+                for t in conn.execute(select(effect_t.c.at)).scalars()
+            )
             escalation_notices = conn.execute(
                 select(notice_t.c.user_id, notice_t.c.plan_id).where(notice_t.c.kind == "escalate")
             ).all()
@@ -172,6 +181,7 @@ def check(url: str, world: World, told: Outcome, at: datetime) -> dict[str, obje
         "reminders": reminded,
         "escalations": escalated,
         "effects_applied": effects,
+        "effects_applied_at": applied_at,  # time.time() of each
         "audit_records": report.records,
         "audit_ok": report.ok,
         "problems": problems,

@@ -209,6 +209,18 @@ class Database:
                 self._all_pinned.append(conn)
         return conn
 
+    def renew_pool(self, lost: Any = None, exc: BaseException | None = None) -> None:
+        """The server ended a connection (``lost``, if pooled): every pooled connection
+        opened before now is replaced at its next check-out.
+
+        What SQLAlchemy does on a disconnect it handles itself
+        (``invalidate_pool_on_disconnect``), for those handled here: a server that
+        ended one connection (a restart, a failover, ``pg_terminate_backend``) has
+        usually ended the others, and a retry must not be handed one of them whose
+        end has not reached its socket yet.
+        """
+        self.engine.pool._invalidate(lost, exc)
+
     def discard_pinned(self) -> None:
         conn = getattr(self._pinned, "conn", None)
         if conn is None:
@@ -331,10 +343,13 @@ def _retry_lost_reads(engine: Engine) -> None:
         try:
             context.dialect.do_execute(cursor, statement, parameters, context)
             return True
-        except Exception as exc:
-            if not (alone and is_disconnect(dbapi, exc) and is_read_statement(statement)):
+        except Exception as failed:
+            if not (alone and is_disconnect(dbapi, failed) and is_read_statement(statement)):
                 raise
+            exc = failed
         conn = context.root_connection
+        # As SQLAlchemy does on a disconnect: the pool's older connections are suspect too.
+        conn.engine.pool._invalidate(conn.connection, exc)
         conn.invalidate()  # the dead connection leaves the pool
         conn.rollback()  # the statement's own (empty) transaction: now a new one may open
         conn.execution_options(isolation_level="AUTOCOMMIT")  # on the new connection

@@ -235,6 +235,7 @@ class write_tx:
         except Exception as exc:
             db.discard_pinned()  # a broken connection: the next transaction opens a new one
             if is_disconnect(raw, exc):
+                db.renew_pool(None, exc)
                 raise ConnectionLost(before_commit=True) from exc
             raise
         return Tx(cursor, db.dialect)
@@ -247,7 +248,9 @@ class write_tx:
             if exc_type is not None:
                 _rollback(db, raw)
                 if exc is not None and is_disconnect(raw, exc):
-                    # Nothing reached a COMMIT: the whole transaction may run again.
+                    # Nothing reached a COMMIT: the whole transaction may run again, on a
+                    # connection opened after this one died (``Database.renew_pool``).
+                    db.renew_pool(None, exc)
                     raise ConnectionLost(before_commit=True) from exc
                 return
             try:
@@ -261,6 +264,7 @@ class write_tx:
             except Exception as failed:
                 _rollback(db, raw)
                 if is_disconnect(raw, failed):
+                    db.renew_pool(None, failed)
                     raise ConnectionLost(before_commit=False) from failed
                 raise
         finally:
@@ -336,11 +340,12 @@ class _Reader:
             and is_read_statement(statement)
         )
 
-    def reconnect(self) -> Any:
-        """A cursor on a new connection; the dead one leaves the pool."""
+    def reconnect(self, exc: BaseException) -> Any:
+        """A cursor on a new connection; the dead one leaves the pool (and the pool's
+        older connections are replaced when next taken: see ``Database.renew_pool``)."""
         dead, self.raw = self.raw, None
         assert dead is not None
-        dead.invalidate()
+        self.db.renew_pool(dead, exc)  # invalidates ``dead`` itself too
         dead.close()
         raw = self.db.engine.raw_connection()
         raw.dbapi_connection.autocommit = True  # type: ignore[union-attr]
@@ -376,10 +381,11 @@ class _ReadTx(Tx):
         try:
             self.cursor.execute(sql.postgresql, params)
             return
-        except Exception as exc:
-            if not self._reader.lost(exc, sql.postgresql):
+        except Exception as failed:
+            if not self._reader.lost(failed, sql.postgresql):
                 raise
-        self.cursor = self._reader.reconnect()
+            exc = failed
+        self.cursor = self._reader.reconnect(exc)
         self.cursor.execute(sql.postgresql, params)
 
 
