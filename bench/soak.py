@@ -218,6 +218,7 @@ def _run(
         finally:
             stop_all([web, *(s.proc for s in slots)])
         checked = soak_world.check(scratch.url, world, tally.told, at)
+    applied_at: list[float] = checked.pop("effects_applied_at")  # type: ignore[assignment]
     sent = sum(tally.requests.values())
     unexplained = [
         (round(t - t0, 1), what)
@@ -263,6 +264,7 @@ def _run(
         ),
         "memory_mib_end": _memory(memory_end, procs),
         **checked,
+        "effects_applied_during_load": sum(1 for t in applied_at if t0 <= t <= t0 + elapsed),
     }
 
 
