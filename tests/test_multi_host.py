@@ -88,7 +88,7 @@ RESTART_AT = 22.0
 #: DUE_SPREAD after the seeding began: the hosts start meanwhile (15-25 s), so their
 #: escalations meet the cut, the kills and the terminated connections; the last is
 #: due well before the load ends (seed, start, LOAD_SECONDS), as the check expects.
-DUE_LEAD = timedelta(seconds=10)
+DUE_LEAD = timedelta(seconds=15)
 DUE_SPREAD = timedelta(seconds=20)
 #: After the load: the schedulers apply what fell due (the killed one's claims
 #: are free after its lease, soak.PROCESS_ENV's 10 s, long before).
