@@ -25,6 +25,7 @@ from test_service import new_plan
 
 from planflow.app import Planflow
 from planflow.errors import DatabaseUnavailable
+from planflow.services.api_limits import ApiLimits
 from planflow.services.content import PlanContentService
 from planflow.storage import audit_repo
 from planflow.storage.db import is_read_statement, normalise_url
@@ -168,14 +169,17 @@ def _read_plans_through_the_facade(pf: Planflow) -> list[int]:
     return sorted(p.id for p in pf.plans(as_user="chair_a").items)
 
 
-def _while_its_backend_is_ended(pf: Planflow, read: Callable[[Planflow], Any]) -> Any:
-    """Runs ``read`` in a thread while the plan table is locked, terminates the backend
-    of the read waiting on the lock (so the read is in flight, not idle, when its
-    connection dies), then lets go of the lock; returns what ``read`` returned or raised."""
+def _while_its_backend_is_ended(
+    pf: Planflow, read: Callable[[Planflow], Any], lock: str = "plan IN ACCESS EXCLUSIVE MODE"
+) -> Any:
+    """Runs ``read`` in a thread while a table is locked (``lock``), terminates the
+    backend of the statement waiting on the lock (so it is in flight, not idle, when
+    its connection dies), then lets go of the lock; returns what ``read`` returned or
+    raised."""
     admin = create_engine(normalise_url(pf.db.url))
     outcome: list[Any] = []
     with admin.connect() as locker:
-        locker.execute(text("LOCK TABLE plan IN ACCESS EXCLUSIVE MODE"))
+        locker.execute(text(f"LOCK TABLE {lock}"))
         me = locker.execute(text("SELECT pg_backend_pid()")).scalar()
 
         def run() -> None:
@@ -263,3 +267,28 @@ def test_only_statements_that_read_are_run_again() -> None:
         "SELECT pg_advisory_lock(1)",
     ):
         assert not is_read_statement(changing), changing
+
+
+def test_a_token_whose_last_use_cannot_be_recorded_still_signs_the_request_in(
+    pg: Planflow, org: Any
+) -> None:
+    """The bookkeeping write of a token's last use lost its connection: the token was
+    found valid, so the request goes on (it used to answer 503)."""
+    secret = pg.tokens.create("reviewer", scope="read", name="t").secret
+    answered = _while_its_backend_is_ended(
+        pg, lambda pf: pf.tokens.authenticate(secret), lock="api_token IN EXCLUSIVE MODE"
+    )
+    assert not isinstance(answered, Exception), repr(answered)
+    assert answered.id == pg.tokens.of_user("reviewer")[0].id
+
+
+def test_an_api_rate_claim_that_lost_its_connection_is_made_again(pg: Planflow, org: Any) -> None:
+    token = pg.tokens.create("reviewer", scope="read", name="t").token
+    limits = ApiLimits(pg.db, pg.clock, per_minute=100)
+    answered = _while_its_backend_is_ended(
+        pg, lambda _pf: limits.take(token.id), lock="api_rate_window IN EXCLUSIVE MODE"
+    )
+    assert answered is None, repr(answered)
+    with pg.db.read() as conn:
+        granted = conn.execute(text("SELECT granted FROM api_rate_window")).scalar_one()
+    assert granted == limits.batch  # claimed once: the first claim wrote nothing
