@@ -34,7 +34,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -58,7 +58,7 @@ PROCESS_ENV = {
 CATCH_UP = 15
 
 
-def child_env(url: str, folder: Path) -> dict[str, str]:
+def child_env(url: str, folder: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     folder.mkdir(parents=True, exist_ok=True)
     return {
         **os.environ,
@@ -66,6 +66,7 @@ def child_env(url: str, folder: Path) -> dict[str, str]:
         "PLANFLOW_DATABASE_URL": url,
         "PLANFLOW_INSTANCE": str(folder),
         "PLANFLOW_SECRET_KEY": secrets.token_hex(32),
+        **(extra or {}),
     }
 
 
@@ -83,12 +84,17 @@ def start_web(
 
 
 def start_scheduler(
-    url: str, folder: Path, name: str, prefix: Sequence[str] = ()
+    url: str,
+    folder: Path,
+    name: str,
+    prefix: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """``planflow scheduler`` (runs until SIGTERM); its output in ``folder/name.log``."""
+    """``planflow scheduler`` (runs until SIGTERM); its output in ``folder/name.log``;
+    ``env``: settings of its own (the SMTP server, say)."""
     command = [*prefix, sys.executable, "-m", "planflow.cli", "scheduler"]
     with (folder / f"{name}.log").open("ab") as log:
-        return subprocess.Popen(command, env=child_env(url, folder), stdout=log, stderr=log)
+        return subprocess.Popen(command, env=child_env(url, folder, env), stdout=log, stderr=log)
 
 
 def wait_healthy(base: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> None:
@@ -212,6 +218,7 @@ def _run(
         finally:
             stop_all([web, *(s.proc for s in slots)])
         checked = soak_world.check(scratch.url, world, tally.told, at)
+    applied_at: list[float] = checked.pop("effects_applied_at")  # type: ignore[assignment]
     sent = sum(tally.requests.values())
     unexplained = [
         (round(t - t0, 1), what)
@@ -257,6 +264,7 @@ def _run(
         ),
         "memory_mib_end": _memory(memory_end, procs),
         **checked,
+        "effects_applied_during_load": sum(1 for t in applied_at if t0 <= t <= t0 + elapsed),
     }
 
 

@@ -44,6 +44,8 @@ class Tally:
     error_times: list[float] = field(default_factory=list)  # when each failed request was sent
     #: Each error: (time.time(), host, what): "no answer", "500", "503 saved=no", ...
     error_log: list[tuple[float, str, str]] = field(default_factory=list)
+    #: The request each error answered: (time.time(), kind), in the order of ``error_log``.
+    error_requests: list[tuple[float, str]] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     told: Outcome = field(default_factory=Outcome)
 
@@ -148,6 +150,7 @@ class Client(threading.Thread):
                 self.tally.errors[host] += 1
                 self.tally.error_times.append(sent_at)
                 self.tally.error_log.append((time.time(), host, _what(answer)))
+                self.tally.error_requests.append((self.tally.error_log[-1][0], kind))
             if answer is not None:
                 self.tally.statuses[answer.status_code] += 1
                 self.tally.latencies.append(took)

@@ -11,11 +11,13 @@ create plans. Shared by ``bench.soak`` (one host) and the multi-host test.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlmodel import select as orm_select
 
 from bench.common import CONTENT
 from bench.w2_population import BRANCHES_PER_UNION, UNIONS, create_org
@@ -23,7 +25,14 @@ from planflow.app import Planflow
 from planflow.clock import FixedClock
 from planflow.core.content.model import PlanContent
 from planflow.storage import audit_repo, schema
-from planflow.storage.tables import AppliedEffect, AuditRecord, Comment, Notification, Plan
+from planflow.storage.tables import (
+    AppliedEffect,
+    AuditRecord,
+    Comment,
+    Notification,
+    Plan,
+    User,
+)
 
 YEAR = 2027
 #: A review is due this many working days after it started (the shipped annual plan).
@@ -33,6 +42,13 @@ audit_t = AuditRecord.__table__  # type: ignore[attr-defined]
 plan_t = Plan.__table__  # type: ignore[attr-defined]
 effect_t = AppliedEffect.__table__  # type: ignore[attr-defined]
 notice_t = Notification.__table__  # type: ignore[attr-defined]
+user_t = User.__table__  # type: ignore[attr-defined]
+#: The Message-ID the outbox gives a notification's e-mail (``integrations.mail.outbox``).
+MESSAGE_ID = re.compile(r"<planflow\.notification\.(\d+)@[^>]+>")
+
+
+def address_of(username: str) -> str:
+    return f"{username}@soak.example.org"
 
 
 @dataclass
@@ -46,15 +62,22 @@ class World:
     branch_of: dict[int, str]  # plan id -> its branch's code
 
 
-def seed(url: str, plans: int, spread: timedelta) -> World:
-    """A new database at ``url``: the organisation and ``plans`` reviews falling due
-    between one hour ago and ``spread`` from now."""
+def seed(url: str, plans: int, spread: timedelta, lead: timedelta = timedelta(0)) -> World:
+    """A new database at ``url``: the organisation and ``plans`` reviews, every other
+    one due half an hour ago (reminded late and escalated as soon as a scheduler
+    runs), the rest falling due one after another between ``lead`` and ``lead +
+    spread`` from now (reminded at once, escalated while the load runs)."""
     now = datetime.now(UTC)
     clock = FixedClock(now)
     pf = Planflow(url, clock=clock)
     try:
         schema.upgrade(pf.db)
         create_org(pf)
+        with pf.session() as s:  # everyone has an address: the e-mail check counts them all
+            for user in s.exec(orm_select(User)).all():
+                email = address_of(user.username)
+                pf.org_repo.set_profile(s, user, display_name=user.display_name, email=email,
+                                        language=user.language)  # fmt: skip
         reviews: dict[int, str] = {}
         due: dict[int, datetime] = {}
         branch_of: dict[int, str] = {}
@@ -62,7 +85,10 @@ def seed(url: str, plans: int, spread: timedelta) -> World:
         for n in range(plans):
             union, branch = n % UNIONS, (n // UNIONS) % BRANCHES_PER_UNION
             code = f"u{union}.b{branch}"
-            wanted = now - timedelta(minutes=30) + spread * (n / max(plans - 1, 1))
+            if n % 2 == 0:
+                wanted = now - timedelta(minutes=30)
+            else:
+                wanted = now + lead + spread * (n // 2 / max((plans - 1) // 2, 1))
             # The review is due REVIEW_WORKING_DAYS after it starts, same time of day.
             started = pf.calendar.add_working_days(wanted, -REVIEW_WORKING_DAYS)
             clock.set(started)
@@ -112,6 +138,10 @@ def check(url: str, world: World, told: Outcome, at: datetime) -> dict[str, obje
                 int(i): str(st) for i, st in conn.execute(select(plan_t.c.id, plan_t.c.state))
             }
             effects = int(conn.execute(select(func.count()).select_from(effect_t)).scalar_one())
+            applied_at = sorted(
+                t.timestamp() if t.tzinfo else t.replace(tzinfo=UTC).timestamp()
+                for t in conn.execute(select(effect_t.c.at)).scalars()
+            )
             escalation_notices = conn.execute(
                 select(notice_t.c.user_id, notice_t.c.plan_id).where(notice_t.c.kind == "escalate")
             ).all()
@@ -151,6 +181,7 @@ def check(url: str, world: World, told: Outcome, at: datetime) -> dict[str, obje
         "reminders": reminded,
         "escalations": escalated,
         "effects_applied": effects,
+        "effects_applied_at": applied_at,  # time.time() of each
         "audit_records": report.records,
         "audit_ok": report.ok,
         "problems": problems,
@@ -169,3 +200,124 @@ def _lost_or_doubled(
         problems.append(f"{len(doubled)} {what}s stored twice, e.g. {doubled[0]}")
     if ghosts:
         problems.append(f"{len(ghosts)} {what}s stored that no client sent")
+
+
+@dataclass(frozen=True)
+class Received:
+    """One message the SMTP receiver accepted."""
+
+    message_id: str
+    recipients: tuple[str, ...]
+    peer: str  # the sending host's address
+    at: float  # time.time()
+
+
+def check_mail(url: str, world: World, received: list[Received]) -> dict[str, object]:
+    """Notifications and e-mails, from the database and what the SMTP server accepted.
+
+    Notifications: none doubled (one per event, ``plan_id, event_seq``, and person),
+    none without its event, and every reminder, escalation and approval told the
+    people it must tell (the union's reviewer; the federation's reviewer and the union's
+    reviewer it was taken from; the branch's submitter), a reminder that ran late
+    nobody. E-mails: every notification's e-mail was sent (no row left pending,
+    failed or skipped: everyone has an address), arrived, at its user's address, and
+    nothing arrived that no notification explains. ``copies`` counts the arrivals of
+    each notification's e-mail; more than one is the outbox's documented at-least-once
+    window, for the caller to hold to its faults.
+    """
+    pf = Planflow(url)
+    problems: list[str] = []
+    try:
+        with pf.db.read() as conn:
+            rows = conn.execute(
+                select(notice_t.c.id, notice_t.c.user_id, notice_t.c.plan_id,
+                       notice_t.c.event_seq, notice_t.c.kind, notice_t.c.email_status)
+            ).all()  # fmt: skip
+            events: dict[tuple[int, int], str] = {}
+            late: set[tuple[int, int]] = set()
+            for p, q, a, detail in conn.execute(
+                select(audit_t.c.plan_id, audit_t.c.seq, audit_t.c.action, audit_t.c.detail)
+            ):
+                events[int(p), int(q)] = str(a)
+                if a == "remind" and json.loads(detail or "{}").get("skipped"):
+                    late.add((int(p), int(q)))
+            users = {int(i): (str(n), str(e)) for i, n, e in conn.execute(
+                select(user_t.c.id, user_t.c.username, user_t.c.email))}  # fmt: skip
+    finally:
+        pf.close()
+    by_id = {int(r.id): r for r in rows}
+    per_person = Counter((r.plan_id, r.event_seq, r.user_id) for r in rows)
+    doubled = [k for k, n in per_person.items() if n > 1]
+    if doubled:
+        problems.append(f"{len(doubled)} notifications doubled, e.g. {doubled[0]}")
+    told: dict[tuple[int, int], set[str]] = {}
+    for r in rows:
+        if r.plan_id is None or r.event_seq is None:
+            problems.append(f"notification {r.id} names no event")
+            continue
+        key = (int(r.plan_id), int(r.event_seq))
+        if key not in events:
+            problems.append(f"notification {r.id}: no audit record {key}")
+        told.setdefault(key, set()).add(users[int(r.user_id)][0])
+    kinds: Counter[str] = Counter()
+    for (plan_id, seq), action in events.items():
+        if action not in ("remind", "escalate", "approve") or plan_id not in world.reviews:
+            continue
+        if (plan_id, seq) in late:  # due already when it ran: on the record, nobody told
+            kinds["remind (late)"] += 1
+            if told.get((plan_id, seq)):
+                problems.append(f"plan {plan_id} #{seq}: a late reminder told {told[plan_id, seq]}")
+            continue
+        kinds[action] += 1
+        for who in _must_be_told(world, plan_id, action):
+            if who not in told.get((plan_id, seq), set()):
+                problems.append(f"plan {plan_id} #{seq} ({action}): {who} was not told")
+    statuses = Counter(str(r.email_status) for r in rows)
+    for status, n in statuses.items():
+        if status != "sent":
+            problems.append(f"{n} notifications' e-mails {status}, not sent")
+    copies: Counter[int] = Counter()
+    for message in received:
+        found = MESSAGE_ID.fullmatch(message.message_id)
+        row = by_id.get(int(found.group(1))) if found else None
+        if row is None:
+            problems.append(f"an e-mail no notification explains: {message.message_id!r}")
+            continue
+        copies[int(row.id)] += 1
+        address = users[int(row.user_id)][1]
+        if message.recipients != (address,):
+            problems.append(f"notification {row.id}'s e-mail went to {message.recipients}, "
+                            f"not {address}")  # fmt: skip
+    lost = [i for i, r in by_id.items() if r.email_status == "sent" and copies[i] == 0]
+    if lost:
+        problems.append(f"{len(lost)} e-mails marked sent never arrived, e.g. {lost[0]}")
+    return {
+        "notifications": len(rows),
+        "notified_events": dict(kinds),
+        "email_statuses": dict(statuses),
+        "emails_received": len(received),
+        "emails_distinct": len(copies),
+        "copies": copies,
+        "problems": problems,
+    }
+
+
+def _must_be_told(world: World, plan_id: int, action: str) -> tuple[str, ...]:
+    """Who a seeded review's reminder, escalation or approval must tell."""
+    if action == "remind":
+        return (world.reviews[plan_id],)  # the union's reviewer, whose task it is
+    if action == "escalate":  # the reviewer of the unit above; the one it was taken from
+        return ("fed.reviewer", world.reviews[plan_id])
+    return (f"{world.branch_of[plan_id]}.submitter",)  # approve: notify_submitter
+
+
+def pending_mail(url: str) -> int:
+    """How many notifications' e-mails are still to be sent."""
+    pf = Planflow(url)
+    try:
+        with pf.db.read() as conn:
+            return int(conn.execute(
+                select(func.count()).select_from(notice_t).where(
+                    notice_t.c.email_status == "pending")).scalar_one())  # fmt: skip
+    finally:
+        pf.close()

@@ -14,17 +14,22 @@ and serialises writers already.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 from test_service import new_plan
 
 from planflow.app import Planflow
 from planflow.errors import DatabaseUnavailable
+from planflow.services.api_limits import ApiLimits
 from planflow.services.content import PlanContentService
 from planflow.storage import audit_repo
-from planflow.storage.db import normalise_url
+from planflow.storage.db import is_read_statement, normalise_url
+from planflow.storage.tx import Sql, read_tx
 
 pytestmark = pytest.mark.postgres
 
@@ -140,3 +145,150 @@ def test_a_read_on_a_pooled_connection_whose_backend_was_ended_gets_a_new_one(
     for _ in pids:  # whichever pooled connection each read is given
         with pg.db.read() as conn:
             assert conn.execute(text("SELECT 1")).scalar() == 1
+
+
+# -- a read in flight when its connection dies ---------------------------------------------------
+
+
+def _read_plans_with_db_read(pf: Planflow) -> list[int]:
+    with pf.db.read() as conn:
+        return [int(i) for i in conn.execute(text("SELECT id FROM plan ORDER BY id")).scalars()]
+
+
+def _read_plans_with_a_session(pf: Planflow) -> list[int]:
+    with pf.db.read_session() as s:
+        return [int(i) for i in s.execute(text("SELECT id FROM plan ORDER BY id")).scalars()]
+
+
+def _read_plans_with_read_tx(pf: Planflow) -> list[int]:
+    with read_tx(pf.db) as tx:
+        return [int(i) for i in tx.scalars(Sql("t_plans", "SELECT id FROM plan ORDER BY id"), {})]
+
+
+def _read_plans_through_the_facade(pf: Planflow) -> list[int]:
+    return sorted(p.id for p in pf.plans(as_user="chair_a").items)
+
+
+def _while_its_backend_is_ended(
+    pf: Planflow, read: Callable[[Planflow], Any], lock: str = "plan IN ACCESS EXCLUSIVE MODE"
+) -> Any:
+    """Runs ``read`` in a thread while a table is locked (``lock``), terminates the
+    backend of the statement waiting on the lock (so it is in flight, not idle, when
+    its connection dies), then lets go of the lock; returns what ``read`` returned or
+    raised."""
+    admin = create_engine(normalise_url(pf.db.url))
+    outcome: list[Any] = []
+    with admin.connect() as locker:
+        locker.execute(text(f"LOCK TABLE {lock}"))
+        me = locker.execute(text("SELECT pg_backend_pid()")).scalar()
+
+        def run() -> None:
+            try:
+                outcome.append(read(pf))
+            except Exception as exc:
+                outcome.append(exc)
+
+        reader = threading.Thread(target=run)
+        reader.start()
+        waiting: list[int] = []
+        with admin.connect() as watcher:
+            for _ in range(200):
+                waiting = list(watcher.execute(
+                    text("SELECT pid FROM pg_stat_activity WHERE :me = ANY(pg_blocking_pids(pid))"),
+                    {"me": me},
+                ).scalars())  # fmt: skip
+                if waiting:
+                    break
+                time.sleep(0.05)
+            assert len(waiting) == 1, "the read never waited on the lock"
+            assert watcher.execute(text("SELECT pg_terminate_backend(:p, 5000)"),
+                                   {"p": waiting[0]}).scalar()  # fmt: skip
+            watcher.commit()
+        time.sleep(0.2)  # the reader's retry (if any) now waits on the lock too
+        locker.rollback()  # the lock goes
+    reader.join(30)
+    admin.dispose()
+    assert not reader.is_alive()
+    return outcome[0]
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        _read_plans_with_db_read,
+        _read_plans_with_a_session,
+        _read_plans_with_read_tx,
+        _read_plans_through_the_facade,
+    ],
+    ids=["read", "read_session", "read_tx", "facade"],
+)
+def test_a_read_whose_connection_dies_while_it_runs_runs_again_on_a_new_one(
+    pg: Planflow, org: Any, read: Callable[[Planflow], Any]
+) -> None:
+    """Found by the multi-host test: about two requests per ``pg_terminate_backend``
+    answered 503 because a read was running on the connection that was ended. A
+    read in autocommit mode was a transaction of its own: it runs once more on a new
+    connection, and the pool keeps working afterwards."""
+    plan_id = new_plan(pg)
+    answered = _while_its_backend_is_ended(pg, read)
+    assert not isinstance(answered, Exception), repr(answered)
+    assert plan_id in answered
+    assert read(pg) == answered  # the pool's connections are sound afterwards
+    # A writer after it gets a transaction, not a connection left in autocommit mode.
+    kill_pinned_backend(pg)
+    assert pg.fire(plan_id, "submit", "chair_a").to_state == "submitted"
+    with pg.db.write() as conn:
+        assert conn.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
+
+
+def test_a_read_inside_a_write_transaction_is_not_run_again(pg: Planflow, org: Any) -> None:
+    """Inside a transaction the statements before it died with the connection:
+    running the last one again would answer from a different transaction."""
+
+    def read_in_a_write(pf: Planflow) -> list[int]:
+        with pf.db.write() as conn:
+            return [int(i) for i in conn.execute(text("SELECT id FROM plan")).scalars()]
+
+    new_plan(pg)
+    answered = _while_its_backend_is_ended(pg, read_in_a_write)
+    assert isinstance(answered, DBAPIError) and answered.connection_invalidated
+    assert _read_plans_with_db_read(pg)  # and the next read is served
+
+
+def test_only_statements_that_read_are_run_again() -> None:
+    assert is_read_statement("SELECT id FROM plan")
+    assert is_read_statement("  with t AS (SELECT 1) SELECT * FROM t")
+    for changing in (
+        "UPDATE plan SET version = 2",
+        "INSERT INTO plan DEFAULT VALUES",
+        "WITH gone AS (DELETE FROM plan RETURNING id) SELECT id FROM gone",
+        "SELECT id FROM plan FOR UPDATE",
+        "SELECT nextval('plan_id_seq')",
+        "SELECT pg_advisory_lock(1)",
+    ):
+        assert not is_read_statement(changing), changing
+
+
+def test_a_token_whose_last_use_cannot_be_recorded_still_signs_the_request_in(
+    pg: Planflow, org: Any
+) -> None:
+    """The bookkeeping write of a token's last use lost its connection: the token was
+    found valid, so the request goes on (it used to answer 503)."""
+    secret = pg.tokens.create("reviewer", scope="read", name="t").secret
+    answered = _while_its_backend_is_ended(
+        pg, lambda pf: pf.tokens.authenticate(secret), lock="api_token IN EXCLUSIVE MODE"
+    )
+    assert not isinstance(answered, Exception), repr(answered)
+    assert answered.id == pg.tokens.of_user("reviewer")[0].id
+
+
+def test_an_api_rate_claim_that_lost_its_connection_is_made_again(pg: Planflow, org: Any) -> None:
+    token = pg.tokens.create("reviewer", scope="read", name="t").token
+    limits = ApiLimits(pg.db, pg.clock, per_minute=100)
+    answered = _while_its_backend_is_ended(
+        pg, lambda _pf: limits.take(token.id), lock="api_rate_window IN EXCLUSIVE MODE"
+    )
+    assert answered is None, repr(answered)
+    with pg.db.read() as conn:
+        granted = conn.execute(text("SELECT granted FROM api_rate_window")).scalar_one()
+    assert granted == limits.batch  # claimed once: the first claim wrote nothing

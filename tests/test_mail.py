@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from sqlalchemy import update
+from sqlalchemy import create_engine, text, update
 from sqlmodel import col, select
 
 from planflow.app import Planflow
@@ -44,7 +44,8 @@ from planflow.integrations.mail import (
     SmtpTransport,
 )
 from planflow.integrations.mail.claims import claim_batch
-from planflow.storage.db import Database
+from planflow.scheduling.scheduler import Scheduler
+from planflow.storage.db import Database, normalise_url
 from planflow.storage.org_repo import bump_generation
 from planflow.storage.tables import Notification, OutboxWatermark, User
 from planflow.storage.tx import write_tx
@@ -595,6 +596,53 @@ def test_a_sender_whose_claim_was_taken_over_does_not_mark_the_row(
     assert "claim had expired" in caplog.text
 
 
+def test_a_sent_mail_is_marked_sent_through_a_lost_database_connection(
+    pf: Planflow, org, smtp, clock: FixedClock
+) -> None:
+    """The connection dies between the server's acceptance and the mark (a killed
+    backend, a restart): the mark runs again on a new connection, so the row is not
+    claimed again after the lease and the e-mail does not go out twice."""
+    if not pf.db.is_postgres:
+        pytest.skip("PostgreSQL only: SQLite has no connection to lose")
+    add_notification(pf, "officer", "transition", "{}")
+    admin = create_engine(normalise_url(pf.db.url), isolation_level="AUTOCOMMIT")
+
+    class ThenTheBackendDies(SmtpTransport):
+        def send(self, message: EmailMessage) -> None:
+            super().send(message)
+            pid = pf.db.pinned_connection().info.backend_pid
+            with admin.connect() as conn:
+                assert conn.execute(text("SELECT pg_terminate_backend(:p, 5000)"),
+                                    {"p": pid}).scalar()  # fmt: skip
+
+    settings = smtp.settings()
+    box = outbox(pf, settings, transport=ThenTheBackendDies(settings))
+    try:
+        assert box.run_once().sent == 1
+    finally:
+        admin.dispose()
+    assert statuses(pf) == ["sent"]
+    clock.advance(timedelta(hours=1))  # long past any lease
+    assert outbox(pf, settings).run_once().total == 0
+    assert smtp.recorder.recipients == ["officer@example.org"]
+
+
+def test_the_scheduler_holds_e_mail_for_its_lease(
+    pf: Planflow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A killed scheduler's e-mails are taken over after ``PLANFLOW_SCHEDULER_LEASE``,
+    like its timers; a lease too short for one SMTP exchange is refused at start."""
+    monkeypatch.setenv("PLANFLOW_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("PLANFLOW_MAIL_FROM", "pf@example.org")
+    monkeypatch.setenv("PLANFLOW_SCHEDULER_LEASE", "20")
+    monkeypatch.setenv("PLANFLOW_SMTP_TIMEOUT", "5")
+    assert Scheduler(pf).outbox.lease == timedelta(seconds=20)
+    monkeypatch.setenv("PLANFLOW_SMTP_TIMEOUT", "10")
+    with pytest.raises(ValidationError, match="PLANFLOW_SCHEDULER_LEASE=20 is too short for "
+                       "PLANFLOW_SMTP_TIMEOUT=10"):  # fmt: skip
+        Scheduler(pf)
+
+
 def test_a_server_that_is_down_stops_the_batch(pf: Planflow, org, clock: FixedClock) -> None:
     for _ in range(3):
         add_notification(pf, "officer", "transition", "{}")
@@ -771,8 +819,10 @@ def test_settings_from_env() -> None:
             "PLANFLOW_MAIL_BASE_URL": "https://pf.example.org/",
             "PLANFLOW_DIGEST_HOUR": "18",
             "PLANFLOW_TIMEZONE": "Asia/Shanghai",
+            "PLANFLOW_SMTP_TIMEOUT": "5",
         }
     )
+    assert plain.timeout == 30 and full.timeout == 5
     assert full is not None
     assert (full.port, full.security, full.user, full.password) == (465, "ssl", "pf", "pw")
     assert (full.base_url, full.digest_hour, str(full.timezone)) == (
@@ -795,6 +845,8 @@ def test_settings_from_env() -> None:
         ("PLANFLOW_MAIL_BASE_URL", "pf.example.org", "must start with http"),
         ("PLANFLOW_DIGEST_HOUR", "24", "between 0 and 23"),
         ("PLANFLOW_TIMEZONE", "Mars/Olympus", "unknown time zone"),
+        ("PLANFLOW_SMTP_TIMEOUT", "0", "between 1 and 300 seconds"),
+        ("PLANFLOW_SMTP_TIMEOUT", "soon", "PLANFLOW_SMTP_TIMEOUT must be a whole number"),
     ],
 )
 def test_bad_settings_are_refused_with_a_clear_message(name: str, value: str, message: str) -> None:

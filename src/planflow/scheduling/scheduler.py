@@ -102,6 +102,20 @@ def count_from_env(name: str, default: int) -> int:
     return int(raw)
 
 
+def _outbox(pf: Planflow, worker_id: str, lease: timedelta) -> Outbox:
+    """The e-mail outbox, holding what it claimed for the scheduler's lease: a
+    scheduler that died hands its e-mails on as soon as its timers and rounds."""
+    settings = SmtpSettings.from_env()
+    if settings is not None and lease <= timedelta(seconds=3 * settings.timeout):
+        raise ValidationError(
+            f"PLANFLOW_SCHEDULER_LEASE={lease.total_seconds():.0f} is too short for "
+            f"PLANFLOW_SMTP_TIMEOUT={settings.timeout:.0f}: an e-mail's claim must outlast "
+            "one SMTP exchange (connect and send, three timeouts); raise the lease or "
+            "lower the timeout"
+        )
+    return Outbox(pf.db, pf.clock, settings, pf.registry, worker_id, lease=lease)
+
+
 @dataclass
 class TickReport:
     rounds: RoundReport = field(default_factory=RoundReport)
@@ -170,9 +184,7 @@ class Scheduler:
             lease=lease,
         )
         # Without SMTP settings the outbox only says so, once, in the log.
-        self.outbox = outbox or Outbox(
-            pf.db, pf.clock, SmtpSettings.from_env(), pf.registry, self.worker_id
-        )
+        self.outbox = outbox or _outbox(pf, self.worker_id, lease)
         self.checkpoints = CheckpointRunner(pf.db, pf.clock, self.outbox)
         self.delegations = DelegationNotices(pf.db, pf.clock, pf.service.org_cache)
         self.webhooks = webhooks or WebhookSender(pf.db, pf.clock, self.worker_id)

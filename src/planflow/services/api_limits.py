@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from planflow.clock import Clock
 from planflow.errors import PlanflowError
@@ -90,7 +91,20 @@ class ApiLimits:
             slots.left -= 1
 
     def _claim(self, token_id: int, window: datetime) -> int:
-        """Claim up to ``batch`` slots of the window; how many were granted."""
+        """Claim up to ``batch`` slots of the window; how many were granted.
+
+        Once more on a new connection when the first one was lost (a restart, a
+        killed backend): had the first claim committed after all, its slots are
+        only counted twice, a stricter limit for one minute, never a looser one.
+        """
+        try:
+            return self._claim_once(token_id, window)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        return self._claim_once(token_id, window)
+
+    def _claim_once(self, token_id: int, window: datetime) -> int:
         with self.db.write() as conn:
             total: int = conn.execute(
                 _CLAIM,

@@ -20,6 +20,7 @@ client does not turn every read into a write.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from planflow.core.org import OrgSnapshot
 from planflow.core.text import clean_text
 from planflow.errors import NotFound, PlanflowError, ValidationError
 from planflow.storage import org_audit
-from planflow.storage.db import Database
+from planflow.storage.db import DATABASE_ERRORS, Database, unavailable
 from planflow.storage.tables import ApiToken, User
 
 token_t = ApiToken.__table__  # type: ignore[attr-defined]
@@ -47,6 +48,7 @@ SHOWN = 8
 MAX_NAME = 100
 #: The longest life a token may be given.
 MAX_LIFETIME = timedelta(days=366 * 5)
+log = logging.getLogger(__name__)
 #: ``last_used_at`` is written at most this often.
 TOUCH_EVERY = timedelta(minutes=1)
 
@@ -209,8 +211,18 @@ class ApiTokens:
         if row.expires_at is not None and row.expires_at <= now:
             raise TokenRefused(expired=True)
         if row.last_used_at is None or row.last_used_at <= now - TOUCH_EVERY:
-            with self.db.write() as conn:
-                conn.execute(update(token_t).where(token_t.c.id == row.id).values(last_used_at=now))
+            try:
+                with self.db.write() as conn:
+                    conn.execute(
+                        update(token_t).where(token_t.c.id == row.id).values(last_used_at=now)
+                    )
+            except DATABASE_ERRORS as exc:
+                # Bookkeeping, not the caller's request: the token was found valid, and
+                # the next use within TOUCH_EVERY writes the time (a lost connection,
+                # a restart must not turn a read into a 503).
+                if unavailable(exc) is None:
+                    raise
+                log.warning("token %s: last use not recorded (%s)", row.id, exc)
         return row
 
     def of_user(self, user_id: int) -> list[TokenRow]:

@@ -20,12 +20,18 @@ supported databases that matter for correctness:
   snapshot anyway, so the BEGIN and COMMIT around them were two round trips
   (and two commands for the server) that changed nothing. A plan page reads
   in about fifteen such units.
+* A read statement that loses its connection while it runs (a restart, a
+  killed backend) runs once more on a new connection (``_retry_lost_reads``,
+  ``tx.read_tx``): in autocommit mode it was a transaction of its own, so
+  nothing of it is lost but its answer. Writes are retried by the transition
+  path (``PlanService``), never here. SQLite has no connection to lose.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import select
 import sqlite3
 import threading
@@ -123,6 +129,7 @@ class Database:
             _configure_sqlite(self.engine, self.checkpointer)
         else:
             _ping_when_idle(self.engine)
+            _retry_lost_reads(self.engine)
         self._pinned = threading.local()
         self._all_pinned: list[Any] = []
         self._pinned_lock = threading.Lock()
@@ -165,11 +172,18 @@ class Database:
 
     @contextmanager
     def read_session(self) -> Iterator[Session]:
-        """An ORM session for reading: on SQLite it does not take the write lock."""
+        """An ORM session for reading: on SQLite it does not take the write lock.
+
+        The session joins a transaction begun here and never commits it
+        (``rollback_only``): a read has nothing to commit, and a statement that
+        lost its connection can run again on a new one (``_retry_lost_reads``)
+        without pulling the session's own transaction from under it.
+        """
         with self.engine.connect() as conn:
             if self.is_postgres:
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            with Session(bind=conn) as session, session.begin():
+            conn.begin()
+            with Session(bind=conn, join_transaction_mode="rollback_only") as session:
                 yield session
 
     def pinned_connection(self) -> Any:
@@ -194,6 +208,18 @@ class Database:
             with self._pinned_lock:
                 self._all_pinned.append(conn)
         return conn
+
+    def renew_pool(self, lost: Any = None, exc: BaseException | None = None) -> None:
+        """The server ended a connection (``lost``, if pooled): every pooled connection
+        opened before now is replaced at its next check-out.
+
+        What SQLAlchemy does on a disconnect it handles itself
+        (``invalidate_pool_on_disconnect``), for those handled here: a server that
+        ended one connection (a restart, a failover, ``pg_terminate_backend``) has
+        usually ended the others, and a retry must not be handed one of them whose
+        end has not reached its socket yet.
+        """
+        self.engine.pool._invalidate(lost, exc)
 
     def discard_pinned(self) -> None:
         conn = getattr(self._pinned, "conn", None)
@@ -286,6 +312,51 @@ def _ping_when_idle(engine: Engine) -> None:
             dbapi_conn.rollback()  # the SELECT opened a transaction: end it
         except Exception as exc:
             raise DisconnectionError("the pooled connection is gone") from exc
+
+
+#: A statement that only reads: SELECT (or WITH … SELECT) naming no change and no lock.
+_READ_ONLY = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
+_CHANGES = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|NEXTVAL|PG_ADVISORY\w*)\b", re.IGNORECASE)
+
+
+def is_read_statement(statement: str) -> bool:
+    """Whether ``statement`` only reads, so running it twice is the same as once."""
+    return bool(_READ_ONLY.match(statement)) and not _CHANGES.search(statement)
+
+
+def _retry_lost_reads(engine: Engine) -> None:
+    """A read that lost its connection mid-statement runs once more on a new one.
+
+    Only a statement that reads, on a connection in autocommit mode (``read``,
+    ``read_session``): there it was a transaction of its own, so running it
+    again on a fresh connection loses nothing and doubles nothing (SQLAlchemy's
+    FAQ, "Using DBAPI Autocommit Allows for a Readonly Version of Transparent
+    Reconnect"). Inside a transaction (a write, a streamed read) the earlier
+    statements died with the connection: the error goes up as before.
+    ``executemany`` is never retried (writes).
+    """
+
+    @event.listens_for(engine, "do_execute")
+    def _do_execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
+        dbapi = cursor.connection
+        alone = bool(getattr(dbapi, "autocommit", False))
+        try:
+            context.dialect.do_execute(cursor, statement, parameters, context)
+            return True
+        except Exception as failed:
+            if not (alone and is_disconnect(dbapi, failed) and is_read_statement(statement)):
+                raise
+            exc = failed
+        conn = context.root_connection
+        # As SQLAlchemy does on a disconnect: the pool's older connections are suspect too.
+        conn.engine.pool._invalidate(conn.connection, exc)
+        conn.invalidate()  # the dead connection leaves the pool
+        conn.rollback()  # the statement's own (empty) transaction: now a new one may open
+        conn.execution_options(isolation_level="AUTOCOMMIT")  # on the new connection
+        context.cursor = cursor = conn.connection.cursor()
+        # A second loss is no longer ours to hide: it goes up (a 503 for the web).
+        context.dialect.do_execute(cursor, statement, parameters, context)
+        return True
 
 
 def _server_spoke(dbapi_conn: Any) -> bool:

@@ -25,11 +25,12 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
+from sqlalchemy import PoolProxiedConnection
 from sqlmodel import Session
 
 from planflow.core.audit_chain import last_isoformat, utc_isoformat
 from planflow.errors import DatabaseUnavailable
-from planflow.storage.db import Database, is_disconnect
+from planflow.storage.db import Database, is_disconnect, is_read_statement
 
 # No ``sqlite3.register_adapter`` here: adapters are global to the process,
 # and a library must not change how SQLite binds values for the programs that
@@ -234,6 +235,7 @@ class write_tx:
         except Exception as exc:
             db.discard_pinned()  # a broken connection: the next transaction opens a new one
             if is_disconnect(raw, exc):
+                db.renew_pool(None, exc)
                 raise ConnectionLost(before_commit=True) from exc
             raise
         return Tx(cursor, db.dialect)
@@ -246,7 +248,9 @@ class write_tx:
             if exc_type is not None:
                 _rollback(db, raw)
                 if exc is not None and is_disconnect(raw, exc):
-                    # Nothing reached a COMMIT: the whole transaction may run again.
+                    # Nothing reached a COMMIT: the whole transaction may run again, on a
+                    # connection opened after this one died (``Database.renew_pool``).
+                    db.renew_pool(None, exc)
                     raise ConnectionLost(before_commit=True) from exc
                 return
             try:
@@ -260,6 +264,7 @@ class write_tx:
             except Exception as failed:
                 _rollback(db, raw)
                 if is_disconnect(raw, failed):
+                    db.renew_pool(None, failed)
                     raise ConnectionLost(before_commit=False) from failed
                 raise
         finally:
@@ -301,17 +306,59 @@ def _rollback(db: Database, raw: Any) -> None:
 @contextmanager
 def read_tx(db: Database) -> Iterator[Tx]:
     """Reads on the same cursor API, without taking any write lock (in autocommit
-    mode on PostgreSQL, like ``Database.read``: no BEGIN and COMMIT to wait for)."""
-    raw = db.engine.raw_connection()
-    dbapi = raw.dbapi_connection
-    if db.is_postgres:
-        dbapi.autocommit = True  # type: ignore[union-attr]
+    mode on PostgreSQL, like ``Database.read``: no BEGIN and COMMIT to wait for).
+
+    A statement that loses its connection while it runs (a restart, a killed
+    backend) runs once more on a new one: in autocommit mode it was a
+    transaction of its own (see ``db._retry_lost_reads``)."""
+    reader = _Reader(db)
     try:
-        yield Tx(raw.cursor(), db.dialect)
+        yield reader.tx
     finally:
+        reader.close()
+
+
+class _Reader:
+    """The pooled connection behind one ``read_tx``, replaced if it dies under a read."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.raw: PoolProxiedConnection | None = db.engine.raw_connection()
+        raw = self.raw
+        if db.is_postgres:
+            raw.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+            self.tx: Tx = _ReadTx(raw.cursor(), db.dialect, self)
+        else:
+            self.tx = Tx(raw.cursor(), db.dialect)
+
+    def lost(self, exc: BaseException, statement: str) -> bool:
+        """Whether ``statement`` failed because the connection died, and may run again."""
+        raw = self.raw
+        return (
+            raw is not None
+            and is_disconnect(raw.dbapi_connection, exc)
+            and is_read_statement(statement)
+        )
+
+    def reconnect(self, exc: BaseException) -> Any:
+        """A cursor on a new connection; the dead one leaves the pool (and the pool's
+        older connections are replaced when next taken: see ``Database.renew_pool``)."""
+        dead, self.raw = self.raw, None
+        assert dead is not None
+        self.db.renew_pool(dead, exc)  # invalidates ``dead`` itself too
+        dead.close()
+        raw = self.db.engine.raw_connection()
+        raw.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+        self.raw = raw
+        return raw.cursor()
+
+    def close(self) -> None:
+        raw = self.raw
+        if raw is None:  # the reconnect itself failed
+            return
         try:
-            if db.is_postgres:
-                dbapi.autocommit = False  # type: ignore[union-attr]
+            if self.db.is_postgres:
+                raw.dbapi_connection.autocommit = False  # type: ignore[union-attr]
             else:
                 raw.rollback()
         except Exception:
@@ -319,6 +366,27 @@ def read_tx(db: Database) -> Iterator[Tx]:
             raise
         finally:
             raw.close()
+
+
+class _ReadTx(Tx):
+    """``Tx`` of a PostgreSQL ``read_tx``: a read that lost its connection runs again once."""
+
+    __slots__ = ("_reader",)
+
+    def __init__(self, cursor: Any, dialect: str, reader: _Reader) -> None:
+        super().__init__(cursor, dialect)
+        self._reader = reader
+
+    def _execute(self, sql: Sql, params: Mapping[str, Any]) -> None:
+        try:
+            self.cursor.execute(sql.postgresql, params)
+            return
+        except Exception as failed:
+            if not self._reader.lost(failed, sql.postgresql):
+                raise
+            exc = failed
+        self.cursor = self._reader.reconnect(exc)
+        self.cursor.execute(sql.postgresql, params)
 
 
 @contextmanager

@@ -18,8 +18,9 @@ through the ``notification`` rows themselves:
    under our token; a row to try later is released the same way.
 
 The one window no database can close is between the SMTP server accepting a
-message and step 3 committing: if the process dies (or the database is
-unreachable) right there, the row is claimed again after the lease and the
+message and step 3 committing: if the process dies right there (or the
+database stays unreachable longer than the claim or a minute, see
+``Outbox._mark_sent``), the row is claimed again after the lease and the
 message goes out a second time. Delivery is therefore at-least-once with a
 window of one message per crash; the stable ``Message-ID`` of each
 notification lets mail systems recognise the duplicate.

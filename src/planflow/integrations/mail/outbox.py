@@ -8,6 +8,9 @@ processes may run ``run_once`` at the same time; how they share the rows
 (claim, renew, finish, under a token and a lease) and why delivery is
 at-least-once is ``planflow.integrations.mail.claims``.
 
+Once the server accepted a message, marking it sent waits out a short database
+outage (``_mark_sent``) instead of leaving the row to be sent again.
+
 Failures: a 4xx (or a lost connection) retries with exponential backoff
 (1, 2, 4 ... minutes, capped at an hour) up to ``max_attempts``; a 5xx
 refusal of the recipient or message fails at once; a server that cannot be
@@ -19,6 +22,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -46,9 +50,11 @@ from planflow.integrations.mail.recipients import (
 from planflow.integrations.mail.report import OutboxReport
 from planflow.integrations.mail.settings import SmtpSettings
 from planflow.integrations.mail.transport import MailTransport, SendError, SmtpTransport
-from planflow.storage.db import Database
+from planflow.storage.db import Database, unavailable
 from planflow.storage.tx import write_tx
 
+#: Seconds at most that a sent e-mail's mark waits for the database to come back.
+MARK_SENT_PATIENCE = 60.0
 NOT_CONFIGURED = "SMTP is not configured (PLANFLOW_SMTP_HOST); e-mail stays in the outbox"
 
 
@@ -162,18 +168,48 @@ class Outbox:
             error = SendError(f"cannot build the e-mail: {exc!r}", permanent=True)
             self._failed(row, token, attempts, error, at, report)
             return True
+        held_until = time.monotonic() + self.lease.total_seconds()
         try:
             self._transport().send(message)
         except SendError as exc:
             self._failed(row, token, attempts, exc, at, report)
             return not exc.unavailable
-        with write_tx(self.db) as tx:
-            if not finish(tx, row, token, "sent", attempts):
+        self._mark_sent(row, token, attempts, held_until)
+        report.sent += 1
+        return True
+
+    def _mark_sent(self, row: ClaimedRow, token: str, attempts: int, held_until: float) -> None:
+        """The server accepted the message: mark the row sent, again and again while the
+        database is away (a lost connection, a restart), for as long as our claim holds
+        (at most ``MARK_SENT_PATIENCE``). Given up on, the row is claimed again once the
+        lease is over and the e-mail goes out a second time, with the same Message-ID."""
+        deadline = min(held_until - 1.0, time.monotonic() + MARK_SENT_PATIENCE)
+        delay, tries = 0.1, 0
+        while True:
+            tries += 1
+            try:
+                with write_tx(self.db) as tx:
+                    marked = finish(tx, row, token, "sent", attempts)
+                break
+            except Exception as exc:
+                if unavailable(exc) is None or time.monotonic() + delay >= deadline:
+                    raise
+                log.warning(
+                    "notification %s: sent, but the database is unavailable to mark it so "
+                    "(%s); trying again",
+                    row.id,
+                    exc,
+                )
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        if not marked:
+            if tries > 1:
+                # The COMMIT of an earlier try went through before its connection died.
+                log.info("notification %s: marked sent by an earlier try", row.id)
+            else:
                 # Our lease ran out during the send and someone else holds
                 # the row now: the documented at-least-once window.
                 log.warning("notification %s: sent, but its claim had expired", row.id)
-        report.sent += 1
-        return True
 
     def _message(
         self, row: ClaimedRow, user: Recipient, users: dict[int, Recipient], at: datetime

@@ -1,7 +1,7 @@
 """E-mail configuration, read from environment variables.
 
-Owns turning ``PLANFLOW_SMTP_*`` / ``PLANFLOW_MAIL_*`` / ``PLANFLOW_DIGEST_HOUR``
-/ ``PLANFLOW_TIMEZONE`` into one validated, immutable ``SmtpSettings``. No
+Owns turning ``PLANFLOW_SMTP_*`` (``_TIMEOUT`` included) / ``PLANFLOW_MAIL_*`` /
+``PLANFLOW_DIGEST_HOUR`` / ``PLANFLOW_TIMEZONE`` into one validated, immutable ``SmtpSettings``. No
 host means "e-mail is not configured": ``from_env`` returns None and the
 outbox keeps every message until it is. A value that is set but wrong is a
 ``ValidationError`` naming the variable, raised at start-up rather than at
@@ -84,6 +84,11 @@ class SmtpSettings:
                     f"PLANFLOW_MAIL_BASE_URL must start with http:// or https://, not {base_url!r}"
                 )
             base_url = base_url.rstrip("/")
+        timeout = _int(get("PLANFLOW_SMTP_TIMEOUT"), "PLANFLOW_SMTP_TIMEOUT", 30)
+        if not 1 <= timeout <= 300:
+            raise ValidationError(
+                f"PLANFLOW_SMTP_TIMEOUT must be between 1 and 300 seconds, not {timeout}"
+            )
         hour = _int(get("PLANFLOW_DIGEST_HOUR"), "PLANFLOW_DIGEST_HOUR", 7)
         if not 0 <= hour <= 23:
             raise ValidationError(f"PLANFLOW_DIGEST_HOUR must be between 0 and 23, not {hour}")
@@ -97,6 +102,7 @@ class SmtpSettings:
             base_url=base_url,
             digest_hour=hour,
             timezone=timezone_from_env(values),
+            timeout=float(timeout),
         )
 
 
