@@ -17,9 +17,8 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice, SelectField, StringField  # type: ignore[import-untyped]
 
-from planflow.app import Planflow
 from planflow.errors import PlanflowError
-from planflow.views import HandoverResult
+from planflow.views import HandoverResult, PlanPage
 
 from .access import visible_plan
 from .errors import describe, status_of
@@ -64,15 +63,14 @@ def _run(
     said: Callable[[HandoverResult], str],
 ) -> Response | tuple[str, int]:
     pf, user = planflow(), me()
-    plan = visible_plan(pf, user.username, plan_id)
+    visible_plan(pf, user.username, plan_id)
     if not form.validate():
         errors = [e for field in form for e in field.errors]
-        return _detail(plan, message=" ".join(str(e) for e in errors), status=422)
+        return _detail(plan_id, message=" ".join(str(e) for e in errors), status=422)
     try:
         done = call()
     except PlanflowError as error:
-        fresh = visible_plan(pf, user.username, plan_id)
-        return _detail(fresh, message=describe(error), status=status_of(error))
+        return _detail(plan_id, message=describe(error), status=status_of(error))
     flash(said(done), "success")
     return redirect(url_for("plans.detail", plan_id=plan_id))
 
@@ -119,16 +117,12 @@ def cc(plan_id: int) -> Response | tuple[str, int]:
     )
 
 
-def page_parts(pf: Planflow, plan_id: int, username: str) -> dict[str, object]:
+def page_parts(page: PlanPage) -> dict[str, object]:
     """What the plan page shows of these gestures: the holder's forms, the CC receipts,
-    and the display names of the people they name."""
-    options = pf.handover_options(plan_id, username)
-    receipts = pf.cc_receipts(plan_id)
-    named = [r.user for r in receipts]
-    if options is not None:
-        named += [*options.transfer_to, *options.holders, *options.suggested]
-    people = pf.display_names(named)
-    parts: dict[str, object] = {"handover": options, "receipts": receipts, "people": people}
+    and the display names of the people they name (read with the page)."""
+    options = page.handover
+    people = page.names
+    parts: dict[str, object] = {"handover": options, "receipts": page.receipts, "people": people}
     if options is not None:  # the forms are the holder's only: not built for every reader
         parts |= {
             "holder_names": ", ".join(people.get(u, u) for u in options.holders),

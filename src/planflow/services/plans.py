@@ -449,6 +449,30 @@ class PlanService:
             return delegator, out
         return None
 
+    def actions_for(
+        self,
+        spec: WorkflowSpec,
+        facts: PlanFacts,
+        actor_id: int,
+        delegators: list[int],
+        org: OrgSnapshot,
+        lang: str = "en",
+    ) -> tuple[list[ActionOption], int | None]:
+        """What ``actor_id`` may do on the plan now (``facts``), their own actions
+        first, then a delegator's (``delegators_for``) they may take as deputy, with
+        that delegator (None: they act for themselves, or not at all)."""
+        engine = self.engine_for(spec)
+        options = engine.available_actions(facts, actor_id, org, lang=lang)
+        if not delegators:
+            return options, None
+        own = {o.trigger for o in options}
+        found = self.deputy_options(engine, facts, actor_id, delegators, org, lang, own)
+        if found is None:
+            return options, None
+        # An action one may take oneself is taken for oneself (as ``fire`` decides).
+        delegator, theirs = found
+        return options + theirs, delegator
+
     def mutate(
         self,
         plan_id: int,
