@@ -35,17 +35,17 @@ class TransferForm(PlanflowForm):
     reason = StringField(_l("Reason (optional)"), filters=[_strip], validators=[_max(500)])
 
 
+#: The modes of adding an approver, in the form's order (the page lists those allowed).
+APPROVER_MODES = (
+    SelectChoice("before", _l("Before me")),
+    SelectChoice("after", _l("After me")),
+    SelectChoice("alongside", _l("Alongside me (both must approve)")),
+)
+
+
 class AddApproverForm(PlanflowForm):
     user = StringField(_l("Approver"), filters=[_strip], validators=[_required(), _max(100)])
-    mode = SelectField(
-        _l("When they decide"),
-        choices=[
-            SelectChoice("before", _l("Before me")),
-            SelectChoice("after", _l("After me")),
-            SelectChoice("alongside", _l("Alongside me (both must approve)")),
-        ],
-        validate_choice=True,
-    )
+    mode = SelectField(_l("When they decide"), choices=list(APPROVER_MODES), validate_choice=True)
 
 
 class CcForm(PlanflowForm):
@@ -123,11 +123,9 @@ def page_parts(page: PlanPage) -> dict[str, object]:
     options = page.handover
     people = page.names
     parts: dict[str, object] = {"handover": options, "receipts": page.receipts, "people": people}
-    if options is not None:  # the forms are the holder's only: not built for every reader
+    if options is not None:  # the holder's only (the forms are written out in the template)
         parts |= {
             "holder_names": ", ".join(people.get(u, u) for u in options.holders),
-            "transfer_form": TransferForm(formdata=None),
-            "approver_form": AddApproverForm(formdata=None),
-            "cc_form": CcForm(formdata=None),
+            "approver_modes": [m for m in APPROVER_MODES if m.value in options.add_approver],
         }
     return parts

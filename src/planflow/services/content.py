@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from planflow.core.audit_chain import sha256_hex
 from planflow.core.content.diff import ContentDiff as ContentDiff
@@ -212,11 +212,15 @@ def diff_of(revisions: Sequence[Revision], plan_id: int, old: int, new: int) -> 
     return diff(found[old].content, found[new].content)
 
 
+#: One statement object for every call (the plan page reads the comments on every view).
+_COMMENTS = (
+    select(comment_t).where(comment_t.c.plan_id == bindparam("plan_id")).order_by(comment_t.c.id)
+)
+
+
 def comments_on(conn: Connection, plan_id: int) -> list[Comment]:
     """The plan's written comments, oldest first."""
     return [
         Comment.model_validate(dict(r._mapping))
-        for r in conn.execute(
-            select(comment_t).where(comment_t.c.plan_id == plan_id).order_by(comment_t.c.id)
-        )
+        for r in conn.execute(_COMMENTS, {"plan_id": plan_id})
     ]

@@ -42,7 +42,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from planflow.core.ids import is_id
-from planflow.storage.audit_keys import of_plan
+from planflow.storage.audit_keys import audit_range
 from planflow.storage.plan_store import PlanRow
 from planflow.storage.tables import ApprovalVote, AuditRecord, OrgGeneration, Plan
 
@@ -157,11 +157,18 @@ def voters(conn: Connection, plan_id: int, round_: int | None) -> list[int] | No
     )
 
 
+#: One statement object for every call (the plan page reads the trail on every view).
+_TRAIL = (
+    select(audit_t)
+    .where(audit_t.c.id >= bindparam("first"), audit_t.c.id <= bindparam("last"))
+    .order_by(audit_t.c.id)
+)
+
+
 def trail_rows(conn: Connection, plan_id: int) -> list[Any]:
     """The plan's audit records, oldest first (every column)."""
-    return list(
-        conn.execute(select(audit_t).where(of_plan(audit_t.c.id, plan_id)).order_by(audit_t.c.id))
-    )
+    first, last = audit_range(plan_id)
+    return list(conn.execute(_TRAIL, {"first": first, "last": last}))
 
 
 def plan_exists(conn: Connection, plan_id: int) -> bool:
