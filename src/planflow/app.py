@@ -238,6 +238,8 @@ class Planflow:
         self.inbox.delegated = lambda user, theirs, org: self.delegations.open_tasks(
             user, theirs=theirs, org=org
         )
+        # The plan page reads whom a deputy acts for from the delegations' cache.
+        self.services.pages.deputies = self.delegations.service.acting_for
         #: A plan and its inspection result as Word files (``facade.documents``).
         self.documents = DocumentsAPI(self)
 

@@ -18,6 +18,7 @@ separate read did; on SQLite they share one deferred transaction.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,9 +88,16 @@ def may_edit_content(spec: WorkflowSpec, org: OrgSnapshot, row: ps.PlanRow, user
     return any(user_id in org.assignees(ref, row.unit_id) for ref in content_editors(spec))
 
 
+#: Whose delegation lets a deputy act on a task of a workflow and role, in an
+#: organisation read as it is now (``Delegations.acting_for``: from its cache).
+Deputies = Callable[[OrgSnapshot, int, str, "str | None"], list[int]]
+
+
 class PlanPages:
     def __init__(self, plans: PlanService) -> None:
         self.plans = plans
+        #: Set by the facade (the delegations' cache); None: read them (``delegators_for``).
+        self.deputies: Deputies | None = None
 
     def read(
         self, plan_id: int, actor_id: int, lang: str = "en", *, mark_read: bool = False
@@ -113,7 +121,10 @@ class PlanPages:
             comments = comments_on(conn, plan_id)
             parts = service.task_parts(tx, row, spec)
             facts = service.facts_for(tx, row, spec, parts=parts)
-            delegators = service.delegators_for(tx, row, actor_id)
+            if self.deputies is not None:
+                delegators = self.deputies(org, actor_id, row.workflow_name, row.task_role)
+            else:
+                delegators = service.delegators_for(tx, row, actor_id)
             cc = hs.load_cc(tx, plan_id)
             voters = (
                 pr.voters(conn, plan_id, row.revision) if counts_votes(spec, row.state) else None
