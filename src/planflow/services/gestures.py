@@ -17,7 +17,7 @@ makes two urges decided on the same history one, whatever the timing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,7 +51,24 @@ def acted_on_fact(tx: Tx, row: ps.PlanRow, spec: WorkflowSpec) -> dict[str, Any]
     counted vote too); comments, urges, reminders and escalations are not."""
     if row.revision < 1:
         return {}
-    for record in gs.round_records(tx, row.id, row.revision):
+    return acted_on_in(gs.round_records(tx, row.id, row.revision), row, spec)
+
+
+def acted_on_from_trail(
+    records: Iterable[Any], row: ps.PlanRow, spec: WorkflowSpec
+) -> dict[str, Any]:
+    """``acted_on_fact`` from the plan's whole trail (audit rows, oldest first), read
+    already: its people's records of the current round are the ones it reads."""
+    if row.revision < 1:
+        return {}
+    this_round = (r for r in records if r.revision == row.revision and r.actor_id is not None)
+    return acted_on_in(this_round, row, spec)
+
+
+def acted_on_in(records: Iterable[Any], row: ps.PlanRow, spec: WorkflowSpec) -> dict[str, Any]:
+    """The first decision among ``records`` (a round's, oldest first) by someone other
+    than the plan's submitter, or ``{}``."""
+    for record in records:
         if record.actor_id != row.submitted_by and (
             spec.transition_named(record.action) or record.action == "countersign"
         ):

@@ -26,12 +26,13 @@ from planflow.core.content.diff import ContentDiff
 from planflow.core.content.model import PlanContent
 from planflow.core.definitions.spec import StateSpec, WorkflowSpec
 from planflow.core.engine import ActionOption
+from planflow.core.guards import ACTED_ON
 from planflow.core.org import OrgSnapshot
 from planflow.core.work_states import content_editors, editable_states
 from planflow.errors import NotFound
 from planflow.services.content import comments_on, diff_of, revisions_on
 from planflow.services.decision_comments import DecisionComment, decisions_in
-from planflow.services.gestures import urge_option_of
+from planflow.services.gestures import acted_on_fact, acted_on_from_trail, urge_option_of
 from planflow.services.handover import holders_now, options_of
 from planflow.services.plans import PlanService
 from planflow.services.returns import return_targets
@@ -120,7 +121,10 @@ class PlanPages:
             records = pr.trail_rows(conn, plan_id)
             comments = comments_on(conn, plan_id)
             parts = service.task_parts(tx, row, spec)
-            facts = service.facts_for(tx, row, spec, parts=parts)
+            known: dict[str, object] = {}
+            if service.guards.provider(ACTED_ON) is acted_on_fact:  # recall's: from the trail
+                known[ACTED_ON] = acted_on_from_trail(records, row, spec)
+            facts = service.facts_for(tx, row, spec, parts=parts, known=known)
             if self.deputies is not None:
                 delegators = self.deputies(org, actor_id, row.workflow_name, row.task_role)
             else:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -639,16 +639,21 @@ class PlanService:
         engine: WorkflowEngine | None = None,
         action: str | None = None,
         parts: TaskParts | None = None,
+        known: Mapping[str, object] | None = None,
     ) -> PlanFacts:
         """What the engine may know about the plan: the row, plus what guards need
         (the guards of ``action``; None: of every action of the plan's state), plus
-        who holds its task personally (``parts``; looked up when None)."""
+        who holds its task personally (``parts``; looked up when None). ``known``:
+        facts the caller computed already (from rows it read), by name."""
         engine = engine or self.engine_for(spec)
         approvals = frozenset[int]()
         if row.state in engine.quorum_states:
             approvals = ps.load_votes(tx, row.id, row.revision)
         facts: dict[str, object] = {}
         for fact in engine.facts_for(row.state, action):
+            if known is not None and fact in known:
+                facts[fact] = known[fact]
+                continue
             provider = self.guards.provider(fact)
             # Without a provider the fact is unknown (None), and its guards refuse.
             facts[fact] = provider(tx, row, spec) if provider is not None else None
