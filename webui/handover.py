@@ -17,9 +17,8 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice, SelectField, StringField  # type: ignore[import-untyped]
 
-from planflow.app import Planflow
 from planflow.errors import PlanflowError
-from planflow.views import HandoverResult
+from planflow.views import HandoverResult, PlanPage
 
 from .access import visible_plan
 from .errors import describe, status_of
@@ -36,17 +35,17 @@ class TransferForm(PlanflowForm):
     reason = StringField(_l("Reason (optional)"), filters=[_strip], validators=[_max(500)])
 
 
+#: The modes of adding an approver, in the form's order (the page lists those allowed).
+APPROVER_MODES = (
+    SelectChoice("before", _l("Before me")),
+    SelectChoice("after", _l("After me")),
+    SelectChoice("alongside", _l("Alongside me (both must approve)")),
+)
+
+
 class AddApproverForm(PlanflowForm):
     user = StringField(_l("Approver"), filters=[_strip], validators=[_required(), _max(100)])
-    mode = SelectField(
-        _l("When they decide"),
-        choices=[
-            SelectChoice("before", _l("Before me")),
-            SelectChoice("after", _l("After me")),
-            SelectChoice("alongside", _l("Alongside me (both must approve)")),
-        ],
-        validate_choice=True,
-    )
+    mode = SelectField(_l("When they decide"), choices=list(APPROVER_MODES), validate_choice=True)
 
 
 class CcForm(PlanflowForm):
@@ -64,15 +63,14 @@ def _run(
     said: Callable[[HandoverResult], str],
 ) -> Response | tuple[str, int]:
     pf, user = planflow(), me()
-    plan = visible_plan(pf, user.username, plan_id)
+    visible_plan(pf, user.username, plan_id)
     if not form.validate():
         errors = [e for field in form for e in field.errors]
-        return _detail(plan, message=" ".join(str(e) for e in errors), status=422)
+        return _detail(plan_id, message=" ".join(str(e) for e in errors), status=422)
     try:
         done = call()
     except PlanflowError as error:
-        fresh = visible_plan(pf, user.username, plan_id)
-        return _detail(fresh, message=describe(error), status=status_of(error))
+        return _detail(plan_id, message=describe(error), status=status_of(error))
     flash(said(done), "success")
     return redirect(url_for("plans.detail", plan_id=plan_id))
 
@@ -119,21 +117,15 @@ def cc(plan_id: int) -> Response | tuple[str, int]:
     )
 
 
-def page_parts(pf: Planflow, plan_id: int, username: str) -> dict[str, object]:
+def page_parts(page: PlanPage) -> dict[str, object]:
     """What the plan page shows of these gestures: the holder's forms, the CC receipts,
-    and the display names of the people they name."""
-    options = pf.handover_options(plan_id, username)
-    receipts = pf.cc_receipts(plan_id)
-    named = [r.user for r in receipts]
-    if options is not None:
-        named += [*options.transfer_to, *options.holders, *options.suggested]
-    people = pf.display_names(named)
-    parts: dict[str, object] = {"handover": options, "receipts": receipts, "people": people}
-    if options is not None:  # the forms are the holder's only: not built for every reader
+    and the display names of the people they name (read with the page)."""
+    options = page.handover
+    people = page.names
+    parts: dict[str, object] = {"handover": options, "receipts": page.receipts, "people": people}
+    if options is not None:  # the holder's only (the forms are written out in the template)
         parts |= {
             "holder_names": ", ".join(people.get(u, u) for u in options.holders),
-            "transfer_form": TransferForm(formdata=None),
-            "approver_form": AddApproverForm(formdata=None),
-            "cc_form": CcForm(formdata=None),
+            "approver_modes": [m for m in APPROVER_MODES if m.value in options.add_approver],
         }
     return parts

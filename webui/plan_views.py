@@ -18,7 +18,7 @@ from planflow.app import Planflow
 from planflow.core.content.diff import ContentDiff
 from planflow.core.definitions.spec import WorkflowSpec
 from planflow.errors import NotFound
-from planflow.views import AuditEntry, PlanView
+from planflow.views import AuditEntry, PlanPage, PlanView
 
 from .codes import record_text
 from .i18n import action_label, format_due, state_label
@@ -52,11 +52,6 @@ def latest_spec(pf: Planflow, name: str) -> WorkflowSpec | None:
         return pf.registry.get(name)
     except NotFound:
         return None
-
-
-def can_edit(pf: Planflow, plan: PlanView, username: str) -> bool:
-    """Whether the plan page offers this user the editor (the library's rule)."""
-    return pf.content.is_editable(plan) and pf.content.may_edit(plan, username)
 
 
 def timeline(pf: Planflow, plan: PlanView, spec: WorkflowSpec) -> list[TimelineEntry]:
@@ -98,23 +93,14 @@ def last_decision(entries: list[TimelineEntry]) -> TimelineEntry | None:
     return None
 
 
-def approvals(pf: Planflow, plan: PlanView, spec: WorkflowSpec) -> Approvals | None:
+def approvals(page: PlanPage, spec: WorkflowSpec) -> Approvals | None:
     """Who approved so far in this round, for a state that needs n of m approvals."""
     quorum = next(
-        (t.quorum for t in spec.transitions_from(plan.state) if t.quorum is not None), None
+        (t.quorum for t in spec.transitions_from(page.plan.state) if t.quorum is not None), None
     )
-    if quorum is None:
+    if quorum is None or page.approvals is None:
         return None
-    voters = pf.approvals(plan.id, plan.revision)
-    names = pf.display_names(voters)
-    return Approvals([names.get(v, "?") for v in voters], quorum.required)
-
-
-def latest_diff(pf: Planflow, plan: PlanView) -> ContentDiff | None:
-    """What changed between the two latest submissions (None before the second)."""
-    if plan.revision < 2:
-        return None
-    return pf.content.diff_revisions(plan.id, plan.revision - 1, plan.revision)
+    return Approvals([page.names.get(v, "?") for v in page.approvals], quorum.required)
 
 
 @dataclass(frozen=True)
@@ -174,11 +160,3 @@ def diff_rows(diff: ContentDiff, year: int) -> list[DiffRow]:
         for m in diff.moved
     ]
     return sorted(rows, key=lambda r: [int(p) if p.isdigit() else 0 for p in r.number.split(".")])
-
-
-def may_return(pf: Planflow, plan: PlanView, spec: WorkflowSpec, username: str) -> bool:
-    """Whether the user may send the plan back to an earlier step now (read only
-    where the plan's state allows one at all)."""
-    if plan.state not in spec.state_names or not spec.state(plan.state).return_to:
-        return False
-    return bool(pf.return_options(plan.id, username))

@@ -1,7 +1,8 @@
 """Blueprint ``plans``: the list, creating a plan, the plan page, its timeline.
 
 Every route that takes a plan id loads the plan through
-``access.visible_plan`` first (404 for a plan the user may not see). State
+``access.visible_plan`` first (404 for a plan the user may not see); the plan
+page itself is one library read, ``Planflow.plan_page``, under the same rule. State
 changes go through the library only: ``Planflow.fire`` for actions (with the
 version the user was looking at, so a stale page is refused instead of
 acting on a plan that changed), ``Planflow.urge`` to remind whoever holds
@@ -19,16 +20,16 @@ from flask_babel import gettext  # type: ignore[import-untyped]
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice  # type: ignore[import-untyped]
 
-from planflow.app import Planflow
 from planflow.core.definitions.spec import WorkflowSpec
 from planflow.errors import (
     DatabaseUnavailable,
     GuardFailed,
+    NotFound,
     PermissionDenied,
     PlanflowError,
     ValidationError,
 )
-from planflow.views import PlanView
+from planflow.views import PlanPage
 
 from . import exports, steps
 from . import plan_views as views
@@ -141,50 +142,52 @@ def new() -> Response | str | tuple[str, int]:
 
 
 def _detail(
-    plan: PlanView,
+    plan_id: int,
     *,
     action_form: ActionForm | None = None,
     comment_form: CommentForm | None = None,
     message: str | None = None,
     status: int = 200,
+    mark_read: bool = False,
 ) -> tuple[str, int]:
+    """The plan page as it is now (a plan the user may not see: 404), from one library
+    read (``Planflow.plan_page``); ``mark_read``: the user opened it (the CC receipt)."""
     pf, user = planflow(), me()
     kept = action_form.comment.data if action_form is not None else None
     if kept and comment_form is None:
         # If the user can no longer act (someone else did first), what they
         # wrote waits in the comment box instead of being lost.
         comment_form = CommentForm(formdata=None, body=kept)
+    try:
+        page = pf.plan_page(plan_id, user.username, current_language(), mark_read=mark_read)
+    except NotFound:
+        abort(404)
+    plan = page.plan
     spec = views.spec_of(pf, plan)
-    records = pf.audit_trail(plan.id)
-    diff = views.latest_diff(pf, plan)
-    comments = pf.content.comments(plan.id)
-    actions, on_behalf_of = pf.actions_and_behalf(plan.id, user.username, current_language())
-    # Everyone the page names, in one query: the timeline's, the comments', the deputy's.
-    names = pf.display_names(
-        [*views.people_of(records), *(c.author for c in comments), on_behalf_of]
-    )
-    entries = views.timeline_entries(records, names, spec)
+    # Everyone the page names, read with it: the timeline's, the comments', the deputy's.
+    names = page.names
+    entries = views.timeline_entries(page.trail, names, spec)
     html = render_template(
         "plans/detail.html",
         plan=plan,
         spec=spec,
-        content=pf.content.content(plan.id),
-        actions=actions,
+        content=page.content,
+        actions=page.actions,
         #: The deputy (委托) sees whom they act for: the trail will say so.
-        on_behalf_of=names.get(on_behalf_of) if on_behalf_of else None,
-        approvals=views.approvals(pf, plan, spec),
+        on_behalf_of=names.get(page.on_behalf_of) if page.on_behalf_of else None,
+        approvals=views.approvals(page, spec),
         decision=views.last_decision(entries),
-        diff=views.diff_rows(diff, plan.year) if diff is not None else None,
-        comments=[(c, names.get(c.author, "?")) for c in comments],
+        diff=views.diff_rows(page.diff, plan.year) if page.diff is not None else None,
+        comments=[(c, names.get(c.author, "?")) for c in page.comments],
         comment_form=comment_form or CommentForm(formdata=None),
         message=message,
         kept_comment=bool(kept),
-        can_edit=views.can_edit(pf, plan, user.username),
-        urge=pf.urge_option(plan.id, user.username),
-        returns=views.may_return(pf, plan, spec, user.username),
+        can_edit=page.can_edit,
+        urge=page.urge,
+        returns=bool(page.return_options),
         return_triggers=steps.RETURNS,
         next_url=steps.after_action_link(pf, plan.id),
-        **handover_forms(pf, plan.id, user.username),
+        **handover_forms(page),
         now=pf.clock.now(),
     )
     return html, status
@@ -192,16 +195,13 @@ def _detail(
 
 @bp.route("/<id:plan_id>")
 def detail(plan_id: int) -> tuple[str, int]:
-    pf, user = planflow(), me()
-    plan = visible_plan(pf, user.username, plan_id)
-    pf.record_cc_read(plan_id, user.username)  # the CC receipt, if they were copied
-    return _detail(plan)
+    return _detail(plan_id, mark_read=True)  # the CC receipt, if they were copied
 
 
-def handover_forms(pf: Planflow, plan_id: int, username: str) -> dict[str, object]:
+def handover_forms(page: PlanPage) -> dict[str, object]:
     from .handover import page_parts  # the module adds its routes to ``bp``
 
-    return page_parts(pf, plan_id, username)
+    return page_parts(page)
 
 
 @bp.route("/<id:plan_id>/act", methods=["POST"])
@@ -210,7 +210,7 @@ def act(plan_id: int) -> Response | tuple[str, int]:
     plan = visible_plan(pf, user.username, plan_id)
     form = ActionForm()
     if not form.validate():
-        return _detail(plan, action_form=form, status=422)
+        return _detail(plan_id, action_form=form, status=422)
     try:
         done = pf.fire(
             plan_id,
@@ -225,8 +225,7 @@ def act(plan_id: int) -> Response | tuple[str, int]:
             missing = [r for r in error.refusals if r.code == "comment_required"]
             form.comment.errors.extend(refusal_text(r) for r in missing)
         # Show the plan as it is now, with the comment the user typed kept.
-        fresh = visible_plan(pf, user.username, plan_id)
-        return _detail(fresh, action_form=form, message=describe(error), status=status_of(error))
+        return _detail(plan_id, action_form=form, message=describe(error), status=status_of(error))
     if done.quorum is not None and not done.moved:
         have, need = done.quorum
         flash(gettext("Your approval was recorded: %(have)d of %(need)d.", have=have, need=need))
@@ -246,15 +245,14 @@ def act(plan_id: int) -> Response | tuple[str, int]:
 def urge(plan_id: int) -> Response | tuple[str, int]:
     """Remind whoever holds the plan's task now (the library decides who may, and when)."""
     pf, user = planflow(), me()
-    plan = visible_plan(pf, user.username, plan_id)
+    visible_plan(pf, user.username, plan_id)
     form = UrgeForm()
     if not form.validate():
-        return _detail(plan, status=422)
+        return _detail(plan_id, status=422)
     try:
         done = pf.urge(plan_id, user.username)
     except PlanflowError as error:
-        fresh = visible_plan(pf, user.username, plan_id)
-        return _detail(fresh, message=describe(error), status=status_of(error))
+        return _detail(plan_id, message=describe(error), status=status_of(error))
     names = pf.display_names(list(done.notified))
     flash(
         gettext(
@@ -269,7 +267,7 @@ def urge(plan_id: int) -> Response | tuple[str, int]:
 @bp.route("/<id:plan_id>/comments", methods=["POST"])
 def comment(plan_id: int) -> Response | tuple[str, int]:
     pf, user = planflow(), me()
-    plan = visible_plan(pf, user.username, plan_id)
+    visible_plan(pf, user.username, plan_id)
     form = CommentForm()
     if form.validate():
         try:
@@ -279,7 +277,7 @@ def comment(plan_id: int) -> Response | tuple[str, int]:
         else:
             flash(gettext("Your comment was added."), "success")
             return redirect(url_for("plans.detail", plan_id=plan_id) + "#comments")
-    return _detail(plan, comment_form=form, status=422)
+    return _detail(plan_id, comment_form=form, status=422)
 
 
 @bp.route("/<id:plan_id>/timeline")

@@ -9,7 +9,8 @@ The public names, all importable from ``planflow``::
     are named by username (``actor="union1.reviewer"``; ``None`` is the
     system, where the system may act), units by code, plans by id.
     ``create_plan``, ``fire``, ``available_actions``, ``recall``, ``abandon``,
-    ``urge``, ``urge_option``, ``plan``, ``plans``,
+    ``urge``, ``urge_option``, ``plan``, ``plan_page`` (all a plan's page shows
+    one person, in one read), ``plans``,
     ``tasks``, ``review_queue``, ``audit_trail``, ``verify_audit``, and the
     areas ``org`` (units, users, roles), ``content`` (content, revisions,
     comments), ``execution`` (progress, evidence), ``inspections`` and
@@ -18,7 +19,8 @@ The public names, all importable from ``planflow``::
     the HTTP API), ``webhooks`` (outgoing webhooks and their delivery log).
 
 Views (``planflow.views``): what the front door returns, frozen, never rows
-    ``ActionResult``, ``PlanView``, ``PlanSummary``, ``OpenTask``, ``UnitRef``, ``Page``,
+    ``ActionResult``, ``PlanView``, ``PlanPage`` (``plan_page``), ``PlanSummary``,
+    ``OpenTask``, ``UnitRef``, ``Page``,
     ``ReviewQueue``, ``QueueEntry``, ``TaskEntry``, ``NotificationEntry``,
     ``AuditEntry``, ``AuditReport``, ``CommentView``, ``RevisionView``,
     ``ProgressReport``, ``EvidenceFile``, ``InspectionRoundView``, ``InspectionResult``,
@@ -91,6 +93,7 @@ from .views import NewWebhook as NewWebhook
 from .views import NotificationEntry as NotificationEntry
 from .views import OpenTask as OpenTask
 from .views import Page as Page
+from .views import PlanPage as PlanPage
 from .views import PlanSummary as PlanSummary
 from .views import PlanView as PlanView
 from .views import ProgressReport as ProgressReport
@@ -148,6 +151,7 @@ __all__ = [
     "PermissionDenied",
     "Person",
     "PlanContent",
+    "PlanPage",
     "PlanSummary",
     "PlanView",
     "Planflow",

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import IO
 
 from sqlalchemy import func
@@ -42,8 +43,9 @@ from planflow.core.org import OrgSnapshot
 from planflow.core.state_phases import StateClasses, state_classes
 from planflow.errors import GuardFailed, NotFound, Refusal, StaleVersion, ValidationError
 from planflow.events import EventBus
+from planflow.facade import convert
 from planflow.facade.admin import AdminAPI
-from planflow.facade.content import ContentAPI
+from planflow.facade.content import ContentAPI, comment_views
 from planflow.facade.delegations import DelegationsAPI
 from planflow.facade.documents import DocumentsAPI
 from planflow.facade.execution import ExecutionAPI
@@ -68,12 +70,13 @@ from planflow.services.email_preferences import EmailPreferences
 from planflow.services.execution import ExecutionService
 from planflow.services.feed_tokens import FeedTokens
 from planflow.services.gestures import Gestures, acted_on_fact
-from planflow.services.handover import Handover
+from planflow.services.handover import Handover, receipts_of
 from planflow.services.inbox import Inbox
 from planflow.services.inspections.service import InspectionService
 from planflow.services.org_admin import OrgAdmin
 from planflow.services.overview import UnitPlan, YearOverview, year_overview
 from planflow.services.plan_creation import units_for_new_plans
+from planflow.services.plan_page import PlanPages
 from planflow.services.plans import PlanService
 from planflow.services.returns import Returns
 from planflow.services.role_changes import RoleChanges
@@ -99,6 +102,7 @@ from planflow.views import (
     HandoverOptions,
     HandoverResult,
     Page,
+    PlanPage,
     PlanSummary,
     PlanView,
     ReturnOption,
@@ -125,6 +129,7 @@ class Services:
     returns: Returns
     bulk: Bulk
     handover: Handover
+    pages: PlanPages
 
 
 class Planflow:
@@ -165,6 +170,7 @@ class Planflow:
             returns=(returns := Returns(self.service)),
             bulk=Bulk(self.service, returns),
             handover=Handover(self.service),
+            pages=PlanPages(self.service),
         )
         self.names = Names(self.db, self.service.org_cache)
         #: The organisation's changes inside a caller's session (``storage.org_repo``).
@@ -232,6 +238,8 @@ class Planflow:
         self.inbox.delegated = lambda user, theirs, org: self.delegations.open_tasks(
             user, theirs=theirs, org=org
         )
+        # The plan page reads whom a deputy acts for from the delegations' cache.
+        self.services.pages.deputies = self.delegations.service.acting_for
         #: A plan and its inspection result as Word files (``facade.documents``).
         self.documents = DocumentsAPI(self)
 
@@ -592,17 +600,42 @@ class Planflow:
             self._reads.check_visible(org, row, plan_id, actor)
             facts = self.service.facts_for(tx, row, spec)
             delegators = self.service.delegators_for(tx, row, actor_id)
-        engine = self.service.engine_for(spec)
-        options = engine.available_actions(facts, actor_id, org, lang=lang)
-        if not delegators:
-            return options, None
-        own = {o.trigger for o in options}
-        found = self.service.deputy_options(engine, facts, actor_id, delegators, org, lang, own)
-        if found is None:
-            return options, None
-        # An action one may take oneself is taken for oneself (as ``fire`` decides).
-        delegator, theirs = found
-        return options + theirs, org.usernames.get(delegator)
+        options, delegator = self.service.actions_for(spec, facts, actor_id, delegators, org, lang)
+        return options, None if delegator is None else org.usernames.get(delegator)
+
+    def plan_page(
+        self, plan_id: int, actor: str, lang: str = "en", *, mark_read: bool = False
+    ) -> PlanPage:
+        """Everything the plan's page shows ``actor``, in one read (``views.PlanPage``
+        names the separate read each part equals): the plan is loaded once, and what
+        ``actor`` may do (actions, urge, returns, the task holder's gestures) is
+        decided from that one load. A plan ``actor`` may not see is ``NotFound``.
+
+        ``mark_read``: ``actor`` is opening the page, so a CC of the plan to them
+        counts as read (``record_cc_read``); the receipts show it.
+        """
+        read = self.services.pages.read(
+            plan_id, self.names.user_id(actor), lang, mark_read=mark_read
+        )
+        org, naming = read.org, read.naming
+        names = naming.usernames
+        voters = None if read.voters is None else tuple(names.get(u, "?") for u in read.voters)
+        return PlanPage(
+            plan=convert.plan_view(org, read.view_row),
+            content=read.content,
+            trail=tuple(convert.audit_entry(naming, r) for r in read.records),
+            comments=tuple(comment_views(naming, read.comments, read.decided)),
+            actions=tuple(read.actions),
+            on_behalf_of=None if read.delegator is None else org.usernames.get(read.delegator),
+            approvals=voters,
+            diff=read.diff,
+            can_edit=read.can_edit,
+            urge=read.urge,
+            return_options=tuple(ReturnOption(s.name, s.label.get(lang)) for s in read.returns),
+            handover=read.handover,
+            receipts=tuple(receipts_of(naming, read.cc)),
+            names=MappingProxyType(read.display),
+        )
 
     def open_task(
         self, plan_id: int, actor: str, expected_version: int | None = None

@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from planflow.core.audit_chain import ChainProblem
+from planflow.core.content.diff import ContentDiff
 from planflow.core.content.model import PlanContent
 from planflow.core.engine import ActionOption as ActionOption
 from planflow.core.inspection.scoring import CriterionScore, InspectionOutcome
@@ -180,6 +181,42 @@ class CcReceipt:
     at: datetime
     read_at: datetime | None
     active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PlanPage:
+    """Everything a plan's page shows one person, read at once (``Planflow.plan_page``):
+    each part is what the separate read named beside it answers."""
+
+    #: ``Planflow.plan(plan_id, as_user=...)``
+    plan: PlanView
+    #: ``content.content``
+    content: PlanContent
+    #: ``audit_trail``, oldest first
+    trail: tuple[AuditEntry, ...]
+    #: ``content.comments``: written ones and the decisions' comments, in the trail's order
+    comments: tuple[CommentView, ...]
+    #: ``actions_and_behalf``: what the person may do now, and whom they would act
+    #: for as a deputy (None: for themselves)
+    actions: tuple[ActionOption, ...]
+    on_behalf_of: str | None
+    #: ``approvals(plan_id, plan.revision)`` where a transition out of the plan's state
+    #: needs n of m approvals (who approved this round, in order); None elsewhere
+    approvals: tuple[str, ...] | None
+    #: ``content.diff_revisions`` of the two latest submissions (None before the second)
+    diff: ContentDiff | None
+    #: ``content.is_editable`` and ``content.may_edit``
+    can_edit: bool
+    #: ``urge_option``
+    urge: UrgeOption | None
+    #: ``return_options``
+    return_options: tuple[ReturnOption, ...]
+    #: ``handover_options``
+    handover: HandoverOptions | None
+    #: ``cc_receipts``
+    receipts: tuple[CcReceipt, ...]
+    #: ``display_names`` of everyone the parts above name, by username
+    names: Mapping[str, str]
 
 
 @dataclass(frozen=True, slots=True)

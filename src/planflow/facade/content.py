@@ -9,12 +9,16 @@ people it will accept a save from.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from planflow.core.content.diff import ContentDiff
 from planflow.core.content.model import PlanContent
+from planflow.core.org import OrgSnapshot
 from planflow.core.work_states import content_editors, editable_states
 from planflow.facade.names import Names
 from planflow.services.content import PlanContentService
-from planflow.services.decision_comments import decision_comments
+from planflow.services.decision_comments import DecisionComment, decision_comments
+from planflow.storage.tables import Comment
 from planflow.views import CommentView, PlanView, RevisionView
 
 
@@ -79,39 +83,7 @@ class ContentAPI:
         found = self.service.comments(plan_id)
         decided = decision_comments(self.service.service, plan_id)
         org = self.names.knowing([c.author_id for c in found] + [d.actor_id for d in decided])
-        written = [
-            CommentView(
-                c.id or 0,
-                org.usernames.get(c.author_id, "?"),
-                c.body,
-                c.item_key,
-                c.revision,
-                c.created_at,
-            )
-            for c in found
-        ]
-        given = [
-            CommentView(
-                d.seq,
-                org.usernames.get(d.actor_id, "?"),
-                d.comment,
-                None,
-                d.revision,
-                d.at,
-                kind="decision",
-                action=d.action,
-                state=d.state,
-            )
-            for d in decided
-        ]
-        # In the trail's order: each decision after the comments written before it.
-        merged: list[CommentView] = []
-        taken = 0
-        for decision, view in zip(decided, given, strict=True):
-            merged += written[taken : decision.after_comments]
-            taken = max(taken, decision.after_comments)
-            merged.append(view)
-        return merged + written[taken:]
+        return comment_views(org, found, decided)
 
     def may_edit(self, plan: PlanView, username: str) -> bool:
         """Whether ``username`` is one of the plan's content editors (whatever its state)."""
@@ -129,3 +101,43 @@ class ContentAPI:
             self.service.service.db, plan.workflow, plan.workflow_version
         )
         return plan.state in editable_states(spec)
+
+
+def comment_views(
+    org: OrgSnapshot, found: Sequence[Comment], decided: Sequence[DecisionComment]
+) -> list[CommentView]:
+    """The comments written and the decisions' comments, merged in the trail's order
+    (``org`` names every author)."""
+    written = [
+        CommentView(
+            c.id or 0,
+            org.usernames.get(c.author_id, "?"),
+            c.body,
+            c.item_key,
+            c.revision,
+            c.created_at,
+        )
+        for c in found
+    ]
+    given = [
+        CommentView(
+            d.seq,
+            org.usernames.get(d.actor_id, "?"),
+            d.comment,
+            None,
+            d.revision,
+            d.at,
+            kind="decision",
+            action=d.action,
+            state=d.state,
+        )
+        for d in decided
+    ]
+    # In the trail's order: each decision after the comments written before it.
+    merged: list[CommentView] = []
+    taken = 0
+    for decision, view in zip(decided, given, strict=True):
+        merged += written[taken : decision.after_comments]
+        taken = max(taken, decision.after_comments)
+        merged.append(view)
+    return merged + written[taken:]

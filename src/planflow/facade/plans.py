@@ -25,12 +25,8 @@ from planflow.facade.names import Names
 from planflow.services import review_queue
 from planflow.services.visibility import Viewer, ViewerCache
 from planflow.storage import plan_reads as pr
-from planflow.storage.audit_keys import of_plan
 from planflow.storage.db import Database
-from planflow.storage.tables import AuditRecord
 from planflow.views import AuditEntry, Page, PlanSummary, PlanView, QueueEntry, ReviewQueue
-
-audit_t = AuditRecord.__table__  # type: ignore[attr-defined]
 
 #: The largest page a list returns at once.
 MAX_PAGE_SIZE = 1000
@@ -174,11 +170,7 @@ class PlanReads:
                 if row is None:
                     raise NotFound("plan", plan_id)
                 self.check_visible(self.names.at(row.org_generation), row, plan_id, as_user)
-            records = list(
-                conn.execute(
-                    select(audit_t).where(of_plan(audit_t.c.id, plan_id)).order_by(audit_t.c.id)
-                )
-            )
+            records = pr.trail_rows(conn, plan_id)
             # Only a plan without records needs a look at the plan (its content can
             # be megabytes): does it exist at all?
             if not records and not pr.plan_exists(conn, plan_id):

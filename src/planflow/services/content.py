@@ -17,10 +17,11 @@ them by hand. An edit by the submitter themselves tells nobody.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 
 from planflow.core.audit_chain import sha256_hex
 from planflow.core.content.diff import ContentDiff as ContentDiff
@@ -175,34 +176,51 @@ class PlanContentService:
             year = conn.execute(select(ps_plan.c.year).where(ps_plan.c.id == plan_id)).scalar()
             if year is None:
                 raise NotFound("plan", plan_id)
-            rows = conn.execute(
-                select(revision_t)
-                .where(of_plan(revision_t.c.id, plan_id))
-                .order_by(revision_t.c.id)
-            )
-            return [
-                Revision(
-                    r.number,
-                    PlanContent.from_dict(json.loads(r.content), year=year),
-                    r.content_hash,
-                    r.created_by,
-                    r.created_at,
-                )
-                for r in rows
-            ]
+            return revisions_on(conn, plan_id, year)
 
     def diff_revisions(self, plan_id: int, old: int, new: int) -> ContentDiff:
-        revisions = {r.number: r for r in self.revisions(plan_id)}
-        for number in (old, new):
-            if number not in revisions:
-                raise NotFound("revision", f"{plan_id}/{number}")
-        return diff(revisions[old].content, revisions[new].content)
+        return diff_of(self.revisions(plan_id), plan_id, old, new)
 
     def comments(self, plan_id: int) -> list[Comment]:
         with self.service.db.read() as conn:
-            return [
-                Comment.model_validate(dict(r._mapping))
-                for r in conn.execute(
-                    select(comment_t).where(comment_t.c.plan_id == plan_id).order_by(comment_t.c.id)
-                )
-            ]
+            return comments_on(conn, plan_id)
+
+
+def revisions_on(conn: Connection, plan_id: int, year: int) -> list[Revision]:
+    """The plan's frozen revisions, oldest first (``year``: the plan's, for due months)."""
+    rows = conn.execute(
+        select(revision_t).where(of_plan(revision_t.c.id, plan_id)).order_by(revision_t.c.id)
+    )
+    return [
+        Revision(
+            r.number,
+            PlanContent.from_dict(json.loads(r.content), year=year),
+            r.content_hash,
+            r.created_by,
+            r.created_at,
+        )
+        for r in rows
+    ]
+
+
+def diff_of(revisions: Sequence[Revision], plan_id: int, old: int, new: int) -> ContentDiff:
+    """What changed from revision ``old`` to ``new`` among the plan's ``revisions``."""
+    found = {r.number: r for r in revisions}
+    for number in (old, new):
+        if number not in found:
+            raise NotFound("revision", f"{plan_id}/{number}")
+    return diff(found[old].content, found[new].content)
+
+
+#: One statement object for every call (the plan page reads the comments on every view).
+_COMMENTS = (
+    select(comment_t).where(comment_t.c.plan_id == bindparam("plan_id")).order_by(comment_t.c.id)
+)
+
+
+def comments_on(conn: Connection, plan_id: int) -> list[Comment]:
+    """The plan's written comments, oldest first."""
+    return [
+        Comment.model_validate(dict(r._mapping))
+        for r in conn.execute(_COMMENTS, {"plan_id": plan_id})
+    ]

@@ -11,11 +11,14 @@ a person's words and are left out; plain comments are the comments table's.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select
 
+from planflow.core.definitions.spec import WorkflowSpec
 from planflow.core.ids import is_id
 from planflow.core.notes import of_detail
 from planflow.core.returns import RETURN_TO
@@ -64,17 +67,25 @@ def decision_comments(service: PlanService, plan_id: int) -> list[DecisionCommen
     """The plan's decisions that came with a person's comment, oldest first."""
     if not is_id(plan_id):  # names no plan; the driver would overflow on it
         return []
-    # One connection for both reads: the plan page asks for this on every view.
+    # One connection for both reads.
     with service.db.read() as conn:
         plan = conn.execute(_DEFINITION, {"plan_id": plan_id}).first()
         if plan is None:  # as the comments table answers for it: nothing written
             return []
         records = conn.execute(_COMMENTED, {"plan_id": plan_id}).all()
     spec = service.definitions.spec_for(service.db, plan.workflow_name, plan.workflow_version)
+    return decisions_in(records, spec)
+
+
+def decisions_in(records: Iterable[Any], spec: WorkflowSpec) -> list[DecisionComment]:
+    """The decisions with a person's comment among ``records`` (audit rows of one plan,
+    oldest first: the whole trail, or only the people's records with a comment)."""
     decisions = {t.trigger for t in spec.transitions} | {RETURN_TO}
     found = []
     comments = 0
     for r in records:
+        if r.actor_id is None or r.comment is None:
+            continue  # the system's records; a person's without words
         if r.action == COMMENTED:  # a row of the comments table, in the trail's order
             comments += 1
         elif r.action in decisions and r.comment.strip() and of_detail(r.detail) is None:

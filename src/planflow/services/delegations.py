@@ -256,6 +256,19 @@ class Delegations:
         ]
         return delegated_tasks(inbox, found, org) if found else []
 
+    def acting_for(
+        self, org: OrgSnapshot, deputy_id: int, workflow: str, role: str | None
+    ) -> list[int]:
+        """``acting_for`` (module function) now, from the cache of ``org``'s generation
+        (``org`` as it is now: read with the plan): a delegation set or ended moves the
+        generation on, so nothing is read for a page of someone who is no one's deputy."""
+        now, tz = self.clock.now(), org_timezone()
+        return [
+            d.delegator_id
+            for d in self._not_over_at(org.generation, dl.local_day(now, tz))
+            if d.deputy_id == deputy_id and d.in_force(now, tz) and d.covers(workflow, role)
+        ]
+
     def _not_over_at(self, generation: int, day: date) -> tuple[dl.Delegation, ...]:
         cached = self._not_over
         if cached is None or cached[:2] != (generation, day):

@@ -17,6 +17,7 @@ makes two urges decided on the same history one, whatever the timing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,7 +51,24 @@ def acted_on_fact(tx: Tx, row: ps.PlanRow, spec: WorkflowSpec) -> dict[str, Any]
     counted vote too); comments, urges, reminders and escalations are not."""
     if row.revision < 1:
         return {}
-    for record in gs.round_records(tx, row.id, row.revision):
+    return acted_on_in(gs.round_records(tx, row.id, row.revision), row, spec)
+
+
+def acted_on_from_trail(
+    records: Iterable[Any], row: ps.PlanRow, spec: WorkflowSpec
+) -> dict[str, Any]:
+    """``acted_on_fact`` from the plan's whole trail (audit rows, oldest first), read
+    already: its people's records of the current round are the ones it reads."""
+    if row.revision < 1:
+        return {}
+    this_round = (r for r in records if r.revision == row.revision and r.actor_id is not None)
+    return acted_on_in(this_round, row, spec)
+
+
+def acted_on_in(records: Iterable[Any], row: ps.PlanRow, spec: WorkflowSpec) -> dict[str, Any]:
+    """The first decision among ``records`` (a round's, oldest first) by someone other
+    than the plan's submitter, or ``{}``."""
+    for record in records:
         if record.actor_id != row.submitted_by and (
             spec.transition_named(record.action) or record.action == "countersign"
         ):
@@ -159,17 +177,40 @@ class Gestures:
             org = service.org_cache.get(service.db, row.org_generation)
             if not service.viewers.get(org, actor_id).can_view(row):
                 raise NotFound("plan", plan_id)
-            mark = gs.task_mark(tx, plan_id)
             holders = holders_now(row, org, service.task_parts(tx, row, spec))
-        try:
-            decided = plan_urge(spec, org, row, actor_id, mark, service.clock.now(), holders)
-        except GuardFailed as refused:
-            if refused.codes == ("nothing_to_urge",):
-                return None
-            return UrgeOption(len(holders - {actor_id}), refused.refusals[0])
-        except PlanflowError:
+            return urge_option_of(
+                spec,
+                org,
+                row,
+                actor_id,
+                holders,
+                service.clock.now(),
+                lambda: gs.task_mark(tx, row.id),
+            )
+
+
+def urge_option_of(
+    spec: WorkflowSpec,
+    org: OrgSnapshot,
+    row: ps.PlanRow,
+    actor_id: int,
+    holders: frozenset[int],
+    now: datetime,
+    mark: Callable[[], gs.TaskMark | None],
+) -> UrgeOption | None:
+    """``Gestures.urge_option`` from what was loaded; ``mark`` reads the task's
+    history, only for someone who may urge the plan at all."""
+    if not may_urge(spec, org, row, actor_id):
+        return None  # as ``plan_urge`` refuses them first: never theirs to urge
+    try:
+        decided = plan_urge(spec, org, row, actor_id, mark(), now, holders)
+    except GuardFailed as refused:
+        if refused.codes == ("nothing_to_urge",):
             return None
-        return UrgeOption(len(decided.recipients))
+        return UrgeOption(len(holders - {actor_id}), refused.refusals[0])
+    except PlanflowError:
+        return None
+    return UrgeOption(len(decided.recipients))
 
 
 def _task_due(tx: Tx, row: ps.PlanRow) -> str | None:

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from planflow.core import handover as ho
+from planflow.core.definitions.spec import WorkflowSpec
 from planflow.core.intents import NOTE, Addendum, Notice
 from planflow.core.notes import note
 from planflow.core.org import OrgSnapshot
@@ -231,17 +232,7 @@ class Handover:
         with read_tx(self.plans.db) as tx:
             row, org = self._visible(tx, plan_id, actor_id)
             rows = hs.load_cc(tx, row.id)
-        names = org.usernames
-        return [
-            CcReceipt(
-                user=names.get(r.user_id, "?"),
-                added_by=None if r.added_by is None else names.get(r.added_by, "?"),
-                at=r.at,
-                read_at=r.read_at,
-                active=r.active,
-            )
-            for r in rows
-        ]
+        return receipts_of(org, rows)
 
     def options(self, plan_id: int, actor_id: int) -> HandoverOptions | None:
         """What the actor may do with the task now; None: nothing (not theirs)."""
@@ -249,30 +240,8 @@ class Handover:
         with read_tx(service.db) as tx:
             row, org = self._visible(tx, plan_id, actor_id)
             spec = service.definitions.spec_for(service.db, row.workflow_name, row.workflow_version)
-            if row.state not in spec.state_names:
-                return None
-            allows = spec.state(row.state).allows
             parts = service.task_parts(tx, row, spec)
-        if row.task_role is None or actor_id not in holders_now(row, org, parts):
-            return None
-        if not (allows.transfer or allows.add_approver or allows.cc):
-            return None
-        candidates: frozenset[int] = frozenset()
-        if allows.transfer == "role" and row.task_unit_id is not None:
-            candidates = org.holders(row.task_role, row.task_unit_id)
-        elif allows.transfer == "unit" and row.task_unit_id is not None:
-            candidates = unit_people(org, row.task_unit_id)
-        excluded = {actor_id, row.submitted_by} | set(parts.everyone())
-        names = org.usernames
-        return HandoverOptions(
-            transfer_to=tuple(
-                sorted(names[u] for u in candidates if u not in excluded and u in names)
-            ),
-            add_approver=allows.add_approver,
-            cc=allows.cc,
-            holders=tuple(sorted(names.get(u, "?") for u in parts.everyone())),
-            suggested=_suggested(org, row, excluded) if allows.add_approver or allows.cc else (),
-        )
+        return options_of(spec, org, row, actor_id, parts)
 
     # -- shared ------------------------------------------------------------------
 
@@ -316,6 +285,48 @@ class Handover:
             comment=comment,
             expected_version=expected_version,
         )
+
+
+def receipts_of(org: OrgSnapshot, rows: Sequence[hs.CcRow]) -> list[CcReceipt]:
+    """``Handover.receipts`` from the rows loaded."""
+    names = org.usernames
+    return [
+        CcReceipt(
+            user=names.get(r.user_id, "?"),
+            added_by=None if r.added_by is None else names.get(r.added_by, "?"),
+            at=r.at,
+            read_at=r.read_at,
+            active=r.active,
+        )
+        for r in rows
+    ]
+
+
+def options_of(
+    spec: WorkflowSpec, org: OrgSnapshot, row: ps.PlanRow, actor_id: int, parts: ho.TaskParts
+) -> HandoverOptions | None:
+    """``Handover.options`` from what was loaded (``parts``: ``PlanService.task_parts``)."""
+    if row.state not in spec.state_names:
+        return None
+    allows = spec.state(row.state).allows
+    if row.task_role is None or actor_id not in holders_now(row, org, parts):
+        return None
+    if not (allows.transfer or allows.add_approver or allows.cc):
+        return None
+    candidates: frozenset[int] = frozenset()
+    if allows.transfer == "role" and row.task_unit_id is not None:
+        candidates = org.holders(row.task_role, row.task_unit_id)
+    elif allows.transfer == "unit" and row.task_unit_id is not None:
+        candidates = unit_people(org, row.task_unit_id)
+    excluded = {actor_id, row.submitted_by} | set(parts.everyone())
+    names = org.usernames
+    return HandoverOptions(
+        transfer_to=tuple(sorted(names[u] for u in candidates if u not in excluded and u in names)),
+        add_approver=allows.add_approver,
+        cc=allows.cc,
+        holders=tuple(sorted(names.get(u, "?") for u in parts.everyone())),
+        suggested=_suggested(org, row, excluded) if allows.add_approver or allows.cc else (),
+    )
 
 
 def _not_allowed(action: str, state: str) -> PlanflowError:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -449,6 +449,30 @@ class PlanService:
             return delegator, out
         return None
 
+    def actions_for(
+        self,
+        spec: WorkflowSpec,
+        facts: PlanFacts,
+        actor_id: int,
+        delegators: list[int],
+        org: OrgSnapshot,
+        lang: str = "en",
+    ) -> tuple[list[ActionOption], int | None]:
+        """What ``actor_id`` may do on the plan now (``facts``), their own actions
+        first, then a delegator's (``delegators_for``) they may take as deputy, with
+        that delegator (None: they act for themselves, or not at all)."""
+        engine = self.engine_for(spec)
+        options = engine.available_actions(facts, actor_id, org, lang=lang)
+        if not delegators:
+            return options, None
+        own = {o.trigger for o in options}
+        found = self.deputy_options(engine, facts, actor_id, delegators, org, lang, own)
+        if found is None:
+            return options, None
+        # An action one may take oneself is taken for oneself (as ``fire`` decides).
+        delegator, theirs = found
+        return options + theirs, delegator
+
     def mutate(
         self,
         plan_id: int,
@@ -615,16 +639,21 @@ class PlanService:
         engine: WorkflowEngine | None = None,
         action: str | None = None,
         parts: TaskParts | None = None,
+        known: Mapping[str, object] | None = None,
     ) -> PlanFacts:
         """What the engine may know about the plan: the row, plus what guards need
         (the guards of ``action``; None: of every action of the plan's state), plus
-        who holds its task personally (``parts``; looked up when None)."""
+        who holds its task personally (``parts``; looked up when None). ``known``:
+        facts the caller computed already (from rows it read), by name."""
         engine = engine or self.engine_for(spec)
         approvals = frozenset[int]()
         if row.state in engine.quorum_states:
             approvals = ps.load_votes(tx, row.id, row.revision)
         facts: dict[str, object] = {}
         for fact in engine.facts_for(row.state, action):
+            if known is not None and fact in known:
+                facts[fact] = known[fact]
+                continue
             provider = self.guards.provider(fact)
             # Without a provider the fact is unknown (None), and its guards refuse.
             facts[fact] = provider(tx, row, spec) if provider is not None else None

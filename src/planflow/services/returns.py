@@ -11,8 +11,9 @@ the reason as its comment.
 from __future__ import annotations
 
 from planflow.core import returns
-from planflow.core.definitions.spec import StateSpec
+from planflow.core.definitions.spec import StateSpec, WorkflowSpec
 from planflow.core.intents import Addendum, Notice
+from planflow.core.org import OrgSnapshot
 from planflow.errors import NotFound
 from planflow.services.changes import Change, StepContext
 from planflow.services.plans import PlanService, task_holders
@@ -89,6 +90,13 @@ class Returns:
             org = service.org_cache.get(service.db, row.org_generation)
             if not service.viewers.get(org, actor_id).can_view(row):
                 raise NotFound("plan", plan_id)
-        if actor_id not in task_holders(row, org) or actor_id == row.submitted_by:
-            return ()
-        return returns.targets(spec, row.state)
+        return return_targets(spec, org, row, actor_id)
+
+
+def return_targets(
+    spec: WorkflowSpec, org: OrgSnapshot, row: ps.PlanRow, actor_id: int
+) -> tuple[StateSpec, ...]:
+    """``Returns.options`` from what was loaded."""
+    if actor_id not in task_holders(row, org) or actor_id == row.submitted_by:
+        return ()
+    return returns.targets(spec, row.state)

@@ -41,7 +41,10 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from planflow.storage.tables import ApprovalVote, OrgGeneration, Plan
+from planflow.core.ids import is_id
+from planflow.storage.audit_keys import audit_range
+from planflow.storage.plan_store import PlanRow
+from planflow.storage.tables import ApprovalVote, AuditRecord, OrgGeneration, Plan
 
 if TYPE_CHECKING:
     from planflow.services.visibility import Viewer
@@ -49,6 +52,7 @@ if TYPE_CHECKING:
 plan_t = Plan.__table__  # type: ignore[attr-defined]
 generation_t = OrgGeneration.__table__  # type: ignore[attr-defined]
 vote_t = ApprovalVote.__table__  # type: ignore[attr-defined]
+audit_t = AuditRecord.__table__  # type: ignore[attr-defined]
 p = plan_t.c
 
 #: The columns of a plan in a list (``views.PlanSummary``), never the content.
@@ -98,6 +102,45 @@ def plan_view_row(conn: Connection, plan_id: int) -> Any:
     return conn.execute(_VIEW, {"plan_id": plan_id}).first()
 
 
+#: The view's columns and the rest of what the transition path reads (``PlanRow``):
+#: the plan page loads the plan once, for its view and for deciding what may be done.
+_PAGE = _VIEW.add_columns(p.items_without_due, p.audit_seq, p.audit_hash, p.timer_hint)
+
+
+def plan_page_row(conn: Connection, plan_id: int) -> tuple[Any, PlanRow] | None:
+    """One plan's view row (as ``plan_view_row``) and its ``PlanRow``, in one round
+    trip; None if there is no such plan."""
+    if not is_id(plan_id):  # names no plan; the driver would overflow on it
+        return None
+    row = conn.execute(_PAGE, {"plan_id": plan_id}).first()
+    if row is None:
+        return None
+    plan = PlanRow(
+        row.id,
+        row.unit_id,
+        row.year,
+        row.title,
+        row.workflow_name,
+        row.workflow_version,
+        row.state,
+        row.version,
+        row.submitted_by,
+        row.item_count,
+        row.items_without_due,
+        row.revision,
+        row.audit_seq,
+        row.audit_hash,
+        row.task_role,
+        row.task_unit_id,
+        row.task_level,
+        row.task_escalated_unit_id,
+        row.timer_at is not None,
+        row.org_generation,
+        row.timer_hint,
+    )
+    return row, plan
+
+
 def voters(conn: Connection, plan_id: int, round_: int | None) -> list[int] | None:
     """Who approved the plan in review round ``round_`` (None: its current one), in the
     order they did; None if there is no such plan."""
@@ -112,6 +155,20 @@ def voters(conn: Connection, plan_id: int, round_: int | None) -> list[int] | No
             .order_by(vote_t.c.at, vote_t.c.id)
         ).scalars()
     )
+
+
+#: One statement object for every call (the plan page reads the trail on every view).
+_TRAIL = (
+    select(audit_t)
+    .where(audit_t.c.id >= bindparam("first"), audit_t.c.id <= bindparam("last"))
+    .order_by(audit_t.c.id)
+)
+
+
+def trail_rows(conn: Connection, plan_id: int) -> list[Any]:
+    """The plan's audit records, oldest first (every column)."""
+    first, last = audit_range(plan_id)
+    return list(conn.execute(_TRAIL, {"first": first, "last": last}))
 
 
 def plan_exists(conn: Connection, plan_id: int) -> bool:

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import PoolProxiedConnection
+from sqlalchemy import Connection, PoolProxiedConnection
 from sqlmodel import Session
 
 from planflow.core.audit_chain import last_isoformat, utc_isoformat
@@ -400,6 +400,18 @@ def session_tx(session: Session) -> Iterator[Tx]:
     """
     session.flush()
     conn = session.connection()
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        yield Tx(cursor, "sqlite" if conn.dialect.name == "sqlite" else "postgresql")
+    finally:
+        cursor.close()
+
+
+@contextmanager
+def conn_tx(conn: Connection) -> Iterator[Tx]:
+    """The fixed statements on a read connection's own DBAPI connection (``Database.read``),
+    so one unit of work runs both SQLAlchemy queries and these statements: in its
+    autocommit mode on PostgreSQL, in its deferred transaction on SQLite."""
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         yield Tx(cursor, "sqlite" if conn.dialect.name == "sqlite" else "postgresql")
