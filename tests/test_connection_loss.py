@@ -241,6 +241,28 @@ def test_a_read_whose_connection_dies_while_it_runs_runs_again_on_a_new_one(
         assert conn.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize(
+    "lock",
+    ["plan IN ACCESS EXCLUSIVE MODE", "plan_cc IN ACCESS EXCLUSIVE MODE"],
+    ids=["its-query", "its-fixed-statement"],
+)
+def test_the_plan_page_read_survives_its_connection_dying_under_either_kind_of_statement(
+    pg: Planflow, org: Any, lock: str
+) -> None:
+    """``plan_page`` reads through SQLAlchemy and through fixed statements on the same
+    connection (``conn_tx``). Its first query (on ``plan``) running again on a new
+    connection must take the fixed statements along; a fixed statement (the CC list,
+    on ``plan_cc``) that lost the connection runs again itself. Before, either gave
+    a 503 for a plain page view."""
+    plan_id = new_plan(pg)
+    pg.fire(plan_id, "submit", "chair_a")
+    answered = _while_its_backend_is_ended(pg, lambda pf: pf.plan_page(plan_id, "chair_a"), lock)
+    assert not isinstance(answered, Exception), repr(answered)
+    again = pg.plan_page(plan_id, "chair_a")
+    assert answered.plan.id == plan_id and answered.plan.state == "submitted"
+    assert [e.action for e in answered.trail] == [e.action for e in again.trail]
+
+
 def test_a_read_inside_a_write_transaction_is_not_run_again(pg: Planflow, org: Any) -> None:
     """Inside a transaction the statements before it died with the connection:
     running the last one again would answer from a different transaction."""

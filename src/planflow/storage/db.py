@@ -347,16 +347,21 @@ def _retry_lost_reads(engine: Engine) -> None:
             if not (alone and is_disconnect(dbapi, failed) and is_read_statement(statement)):
                 raise
             exc = failed
-        conn = context.root_connection
-        # As SQLAlchemy does on a disconnect: the pool's older connections are suspect too.
-        conn.engine.pool._invalidate(conn.connection, exc)
-        conn.invalidate()  # the dead connection leaves the pool
-        conn.rollback()  # the statement's own (empty) transaction: now a new one may open
-        conn.execution_options(isolation_level="AUTOCOMMIT")  # on the new connection
-        context.cursor = cursor = conn.connection.cursor()
+        context.cursor = cursor = reconnect_read(context.root_connection, exc)
         # A second loss is no longer ours to hide: it goes up (a 503 for the web).
         context.dialect.do_execute(cursor, statement, parameters, context)
         return True
+
+
+def reconnect_read(conn: Connection, exc: BaseException) -> Any:
+    """A cursor on a new connection for ``conn`` (autocommit, as ``Database.read``
+    gives it) whose connection died under a read; the dead one leaves the pool."""
+    # As SQLAlchemy does on a disconnect: the pool's older connections are suspect too.
+    conn.engine.pool._invalidate(conn.connection, exc)
+    conn.invalidate()  # the dead connection leaves the pool
+    conn.rollback()  # the statement's own (empty) transaction: now a new one may open
+    conn.execution_options(isolation_level="AUTOCOMMIT")  # on the new connection
+    return conn.connection.cursor()
 
 
 def _server_spoke(dbapi_conn: Any) -> bool:

@@ -30,7 +30,7 @@ from sqlmodel import Session
 
 from planflow.core.audit_chain import last_isoformat, utc_isoformat
 from planflow.errors import DatabaseUnavailable
-from planflow.storage.db import Database, is_disconnect, is_read_statement
+from planflow.storage.db import Database, is_disconnect, is_read_statement, reconnect_read
 
 # No ``sqlite3.register_adapter`` here: adapters are global to the process,
 # and a library must not change how SQLite binds values for the programs that
@@ -413,7 +413,38 @@ def conn_tx(conn: Connection) -> Iterator[Tx]:
     so one unit of work runs both SQLAlchemy queries and these statements: in its
     autocommit mode on PostgreSQL, in its deferred transaction on SQLite."""
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    tx = Tx(cursor, "sqlite") if conn.dialect.name == "sqlite" else _ConnReadTx(cursor, conn)
     try:
-        yield Tx(cursor, "sqlite" if conn.dialect.name == "sqlite" else "postgresql")
+        yield tx
     finally:
-        cursor.close()
+        tx.cursor.close()
+
+
+class _ConnReadTx(Tx):
+    """``Tx`` of a PostgreSQL ``conn_tx``: it follows its connection when a read of the
+    same unit (SQLAlchemy's, ``db._retry_lost_reads``) moved it to a new one, and a
+    read of its own that lost the connection runs again once, as there."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, cursor: Any, conn: Connection) -> None:
+        super().__init__(cursor, "postgresql")
+        self._conn = conn
+
+    def _execute(self, sql: Sql, params: Mapping[str, Any]) -> None:
+        conn = self._conn
+        dbapi = conn.connection.dbapi_connection
+        if self.cursor.connection is not dbapi:
+            self.cursor.close()
+            self.cursor = dbapi.cursor()  # type: ignore[union-attr]
+        try:
+            self.cursor.execute(sql.postgresql, params)
+            return
+        except Exception as failed:
+            # Only in autocommit mode was the read a transaction of its own.
+            alone = bool(getattr(dbapi, "autocommit", False))
+            if not (alone and is_disconnect(dbapi, failed) and is_read_statement(sql.postgresql)):
+                raise
+            exc = failed
+        self.cursor = reconnect_read(conn, exc)
+        self.cursor.execute(sql.postgresql, params)
