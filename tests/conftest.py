@@ -391,7 +391,7 @@ def seed_templates(request: pytest.FixtureRequest) -> Iterator[SeedTemplates]:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(
     request: pytest.FixtureRequest, tmp_path: Path, seed_templates: SeedTemplates
-) -> str:
+) -> Iterator[str]:
     # A test that will ask for a seeded fixture (``org``, tests/seeds.py) starts from a
     # copy of its rows (see the module's docstring).
     name = best(list(request.fixturenames))
@@ -405,9 +405,18 @@ def database_url(
     else:
         url = request.getfixturevalue("postgres_schema_url")
         reset_postgres(url, seed_templates.postgres(name) if name else None)
-    if name:
-        request.node.stash[SEEDED] = Seeded(url, seed_templates.built(name, request.param))
-    return url
+    if not name:
+        yield url
+        return
+    seeded_ = request.node.stash[SEEDED] = Seeded(
+        url, seed_templates.built(name, request.param), set()
+    )
+    yield url
+    if seeded_.unclaimed():
+        pytest.fail(
+            f"seeds copied in but taken by no fixture: {seeded_.unclaimed()} "
+            "(a fixture of a seed's name that is not the seed's? rename it)"
+        )
 
 
 @pytest.fixture

@@ -86,12 +86,19 @@ class Built:
     after: datetime
 
 
-@dataclass(frozen=True)
+@dataclass
 class Seeded:
-    """Set by ``database_url`` on a test whose database was copied from a seed's template."""
+    """Set by ``database_url`` on a test whose database was copied from a seed's template;
+    ``claimed``: the seeds whose fixture asked for its rows (``seeded``)."""
 
     url: str
     built: dict[str, Built]
+    claimed: set[str]
+
+    def unclaimed(self) -> list[str]:
+        """Seeds copied in that no fixture took: a fixture of the same name that is not
+        the seed's (another module's ``admins``, say) would find rows it did not expect."""
+        return sorted(set(self.built) - self.claimed)
 
 
 SEEDED = pytest.StashKey[Seeded]()
@@ -101,6 +108,8 @@ def seeded(request: pytest.FixtureRequest, name: str, pf: Planflow, clock: Fixed
     """The value of the seed ``name`` for this test: its rows were copied in with the
     database when ``pf`` uses it, else they are built now on ``pf`` (at ``clock``)."""
     found = request.node.stash.get(SEEDED, None)
+    if found is not None:
+        found.claimed.add(name)
     if found is None or name not in found.built or pf.db.url != normalise_url(found.url):
         return SEEDS[name].build(pf, clock)
     built = found.built[name]
