@@ -114,23 +114,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_url(url: str, schema: str) -> str:
-    """``url`` on ``schema``, its commits not waiting for the disk (``synchronous_commit``).
-
-    A test's database is thrown away: the ~2 ms a commit waits for its WAL to
-    reach the disk (fsync) buys nothing here, and PostgreSQL tests commit many
-    thousand times. The setting is the session's own (it changes nothing for other
-    connections to the server), keeps every transaction atomic and isolated, and a
-    committed transaction is lost only if the server crashes, which no test does
-    (test_multi_host.py stops its own server with ``-m fast``, which writes it all).
-    """
-    parsed = make_url(with_search_path(url, schema))
-    options = f"-csynchronous_commit=off {parsed.query['options']}"
-    return parsed.update_query_dict({"options": options}).render_as_string(hide_password=False)
-
-
 def schema_of(url: str) -> str:
-    """The schema a ``test_url`` names."""
+    """The schema a ``with_search_path`` URL names."""
     return str(make_url(url).query["options"]).split("search_path=", 1)[1]
 
 
@@ -144,7 +129,7 @@ def postgres_schema(prefix: str) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        yield test_url(POSTGRES_URL, schema)
+        yield with_search_path(POSTGRES_URL, schema)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -382,6 +367,15 @@ class SeedTemplates:
         return Built(value, before, clock.now())
 
 
+#: Set on a test whose call phase ran (not skipped or failed in its set-up).
+CALLED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    item.stash[CALLED] = True
+
+
 @pytest.fixture(scope="session")
 def seed_templates(request: pytest.FixtureRequest) -> Iterator[SeedTemplates]:
     with ExitStack() as stack:
@@ -412,7 +406,7 @@ def database_url(
         url, seed_templates.built(name, request.param), set()
     )
     yield url
-    if seeded_.unclaimed():
+    if request.node.stash.get(CALLED, False) and seeded_.unclaimed():
         pytest.fail(
             f"seeds copied in but taken by no fixture: {seeded_.unclaimed()} "
             "(a fixture of a seed's name that is not the seed's? rename it)"
