@@ -22,7 +22,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 from alembic import command
 from hypothesis import settings
+from seeds import SEEDED, SEEDS, Built, Seed, Seeded, best, chain, seed, seeded
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
@@ -111,6 +112,11 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.dispose()
     return path
+
+
+def schema_of(url: str) -> str:
+    """The schema a ``with_search_path`` URL names."""
+    return str(make_url(url).query["options"]).split("search_path=", 1)[1]
 
 
 @contextmanager
@@ -291,57 +297,120 @@ def org_ids(pf: Planflow) -> Org:
     )
 
 
-def _with_org(url: str) -> None:
-    pf = Planflow(url, clock=FixedClock(T0), workflows_dir=WORKFLOWS)
-    try:
-        build_org(pf)
-    finally:
-        pf.close()
+@seed("org", base=None)
+def _org_seed(pf: Planflow, clock: FixedClock) -> Org:
+    return build_org(pf)
 
 
-@pytest.fixture(scope="session")
-def sqlite_org_template(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Path:
-    """The template with the ``org`` fixture's organisation in it."""
-    path = tmp_path_factory.mktemp("template_org") / "template.sqlite3"
-    shutil.copyfile(sqlite_template, path)
-    _with_org(f"sqlite:///{path}")
+def _checkpoint(path: Path) -> None:
+    """Everything of the SQLite file at ``path`` in the file itself (none in its WAL)."""
     db = Database(f"sqlite:///{path}")
     with db.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.dispose()
-    return path
+
+
+class SeedTemplates:
+    """The templates of the seeds (tests/seeds.py) of this test process, each made the
+    first time a test needs it: a SQLite file, a PostgreSQL schema."""
+
+    def __init__(self, request: pytest.FixtureRequest, stack: ExitStack) -> None:
+        self._request = request
+        self._stack = stack
+        self._files: dict[str, Path] = {}
+        self._schemas: dict[str, str] = {}
+        self._built: dict[tuple[str, str], Built] = {}
+
+    def sqlite(self, name: str) -> Path:
+        if name not in self._files:
+            seed_ = SEEDS[name]
+            base = self.sqlite(seed_.base) if seed_.base else self._empty_sqlite()
+            factory = self._request.getfixturevalue("tmp_path_factory")
+            path = factory.mktemp(f"seed_{name}") / "template.sqlite3"
+            shutil.copyfile(base, path)
+            self._built[name, "sqlite"] = self._build(seed_, f"sqlite:///{path}", "sqlite")
+            _checkpoint(path)
+            self._files[name] = path
+        return self._files[name]
+
+    def postgres(self, name: str) -> str:
+        """The schema holding the seed ``name``'s rows."""
+        if name not in self._schemas:
+            seed_ = SEEDS[name]
+            base = self.postgres(seed_.base) if seed_.base else None
+            url = self._stack.enter_context(postgres_schema(f"test_seed_{name}"[:40]))
+            db = Database(url)
+            upgrade(db)
+            db.dispose()
+            if base is not None:
+                reset_postgres(url, base)
+                _dispose_reset_engine(url)
+            self._built[name, "postgresql"] = self._build(seed_, url, "postgresql")
+            self._schemas[name] = schema_of(url)
+        return self._schemas[name]
+
+    def built(self, name: str, kind: str) -> dict[str, Built]:
+        return {n: self._built[n, kind] for n in chain(name)}
+
+    def _empty_sqlite(self) -> Path:
+        path: Path = self._request.getfixturevalue("sqlite_template")
+        return path
+
+    def _build(self, seed_: Seed, url: str, kind: str) -> Built:
+        before = self._built[seed_.base, kind].after if seed_.base else T0
+        clock = FixedClock(before)
+        pf = Planflow(url, clock=clock, workflows_dir=WORKFLOWS)
+        try:
+            value = seed_.build(pf, clock)
+        finally:
+            pf.close()
+        return Built(value, before, clock.now())
+
+
+#: Set on a test whose call phase ran (not skipped or failed in its set-up).
+CALLED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    item.stash[CALLED] = True
 
 
 @pytest.fixture(scope="session")
-def postgres_org_schema() -> Iterator[str]:
-    """A schema holding the ``org`` fixture's organisation: its name."""
-    with postgres_schema("test_org") as url:
-        db = Database(url)
-        upgrade(db)
-        db.dispose()
-        _with_org(url)
-        yield str(make_url(url).query["options"]).split("search_path=", 1)[1]
-
-
-#: Set by ``database_url`` on a test whose database already holds the ``org``.
-ORG_COPIED = pytest.StashKey[str]()
+def seed_templates(request: pytest.FixtureRequest) -> Iterator[SeedTemplates]:
+    with ExitStack() as stack:
+        yield SeedTemplates(request, stack)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    # A test that will ask for ``org`` starts from a copy of it (see the module's docstring).
-    with_org = "org" in request.fixturenames
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, seed_templates: SeedTemplates
+) -> Iterator[str]:
+    # A test that will ask for a seeded fixture (``org``, tests/seeds.py) starts from a
+    # copy of its rows (see the module's docstring).
+    name = best(list(request.fixturenames))
     if request.param == "sqlite":
-        template = "sqlite_org_template" if with_org else "sqlite_template"
+        template = (
+            seed_templates.sqlite(name) if name else request.getfixturevalue("sqlite_template")
+        )
         path = tmp_path / "planflow.sqlite3"
-        shutil.copyfile(request.getfixturevalue(template), path)
+        shutil.copyfile(template, path)
         url = f"sqlite:///{path}"
     else:
         url = request.getfixturevalue("postgres_schema_url")
-        reset_postgres(url, request.getfixturevalue("postgres_org_schema") if with_org else None)
-    if with_org:
-        request.node.stash[ORG_COPIED] = url
-    return url
+        reset_postgres(url, seed_templates.postgres(name) if name else None)
+    if not name:
+        yield url
+        return
+    seeded_ = request.node.stash[SEEDED] = Seeded(
+        url, seed_templates.built(name, request.param), set()
+    )
+    yield url
+    if request.node.stash.get(CALLED, False) and seeded_.unclaimed():
+        pytest.fail(
+            f"seeds copied in but taken by no fixture: {seeded_.unclaimed()} "
+            "(a fixture of a seed's name that is not the seed's? rename it)"
+        )
 
 
 @pytest.fixture
@@ -388,9 +457,5 @@ def org(request: pytest.FixtureRequest, pf: Planflow, clock: FixedClock) -> Org:
     ``database_url`` copied it in, built at T0, when ``pf`` uses that database;
     it is built here when ``pf`` uses another one.
     """
-    copied = request.node.stash.get(ORG_COPIED, None)
-    if copied is None or pf.db.url != normalise_url(copied):
-        return build_org(pf)
-    if clock.now() != T0:
-        pytest.fail("the org fixture's copy was built at T0: ask for org before moving the clock")
-    return org_ids(pf)
+    value: Org = seeded(request, "org", pf, clock)
+    return value

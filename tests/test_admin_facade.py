@@ -17,7 +17,7 @@ ROLES = ("drafter", "submitter", "reviewer", "inspector", "officer", "admin", "c
 
 
 @pytest.fixture
-def admins(pf: Planflow, org: Any) -> Planflow:
+def with_admins(pf: Planflow, org: Any) -> Planflow:
     pf.org.add_unit("union2", "Union Two", "fed")
     pf.org.add_unit("branch_c", "Branch C", "union2")
     for username, role, unit in [
@@ -30,8 +30,8 @@ def admins(pf: Planflow, org: Any) -> Planflow:
     return pf
 
 
-def test_a_person_is_created_given_roles_and_deactivated_by_name(admins: Planflow) -> None:
-    pf = admins
+def test_a_person_is_created_given_roles_and_deactivated_by_name(with_admins: Planflow) -> None:
+    pf = with_admins
     pf.admin.create_user(
         "union_admin", "ann", "Ann", email="ann@example.org", role="drafter", unit="branch_a"
     )
@@ -56,8 +56,8 @@ def test_a_person_is_created_given_roles_and_deactivated_by_name(admins: Planflo
     assert pf.admin.revoke_role("union_admin", "ann", "reviewer", "union") is True
 
 
-def test_units_are_added_renamed_and_moved_by_code(admins: Planflow) -> None:
-    pf = admins
+def test_units_are_added_renamed_and_moved_by_code(with_admins: Planflow) -> None:
+    pf = with_admins
     pf.admin.add_unit("fed_admin", "branch_d", "Branch D", "union")
     pf.admin.rename_unit("fed_admin", "branch_d", "Branch Delta", expected_name="Branch D")
     with pytest.raises(OrgConflict):
@@ -69,8 +69,8 @@ def test_units_are_added_renamed_and_moved_by_code(admins: Planflow) -> None:
     assert refused.value.reason == "cycle"
 
 
-def test_someone_outside_the_units_is_answered_like_no_one(admins: Planflow) -> None:
-    pf = admins
+def test_someone_outside_the_units_is_answered_like_no_one(with_admins: Planflow) -> None:
+    pf = with_admins
     # union_admin manages union and below; drafter_c is at union2's branch.
     for name in ("drafter_c", "nobody_at_all"):
         with pytest.raises(NotFound):
@@ -81,8 +81,8 @@ def test_someone_outside_the_units_is_answered_like_no_one(admins: Planflow) -> 
         pf.admin.assign_role("union_admin", "drafter_c", "reviewer", "union")
 
 
-def test_a_non_admin_learns_nothing_about_usernames(admins: Planflow) -> None:
-    pf = admins
+def test_a_non_admin_learns_nothing_about_usernames(with_admins: Planflow) -> None:
+    pf = with_admins
     for name in ("drafter_c", "nobody_at_all"):
         with pytest.raises(AdminForbidden) as forbidden:
             pf.admin.set_active("drafter_c", name, False)

@@ -10,22 +10,28 @@ and 2 for bad arguments, and every error is ONE line on stderr starting
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 import pytest
 from argon2 import PasswordHasher
+from seeds import seed, seeded
 from sqlalchemy import create_engine, text
 
+from planflow.app import Planflow
 from planflow.cli import main
 from planflow.cli.app import cli as root_command
+from planflow.clock import FixedClock
 from planflow.core.definitions import load_definition
 from planflow.errors import DefinitionError
 from planflow.storage import org_repo
@@ -149,16 +155,35 @@ def run_offline(
     return make_runner(capsys)
 
 
-@pytest.fixture
-def demo(run: Cli, monkeypatch: pytest.MonkeyPatch) -> list[PlanLine]:
-    """Load the demo federation; returns ``plans list``.
+@seed("demo", base=None)
+def load_demo_with_the_cli(pf: Planflow, clock: FixedClock) -> None:
+    """``planflow demo --year YEAR`` on ``pf``'s (empty) database.
 
     Password hashing is made cheap here: 38 demo users at the production
-    Argon2 cost take ~2 s, per test and database.
+    Argon2 cost take ~2 s. The ``demo`` fixture's seed (tests/seeds.py): loaded
+    once per session and database, and copied in for each test.
     """
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(org_repo, "_hasher", cheap)
-    assert_ok(run("demo", "--year", YEAR))
+    with pytest.MonkeyPatch.context() as patch, tempfile.TemporaryDirectory() as folder:
+        patch.setattr(org_repo, "_hasher", cheap)
+        patch.setenv("PLANFLOW_DATABASE_URL", pf.db.url)
+        patch.chdir(folder)
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main(["demo", "--year", YEAR])
+    assert code == 0, (out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def demo(
+    request: pytest.FixtureRequest, run: Cli, database_url: str, clock: FixedClock
+) -> list[PlanLine]:
+    """The demo federation (``load_demo_with_the_cli``); returns ``plans list``."""
+    pf = Planflow(database_url, clock=clock, workflows_dir=WORKFLOWS)
+    try:
+        seeded(request, "demo", pf, clock)
+    finally:
+        pf.close()
     return parse_plans(assert_ok(run("plans", "list")).out)
 
 

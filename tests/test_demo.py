@@ -28,7 +28,7 @@ def chinese(text: str) -> bool:
 
 
 @pytest.fixture
-def demo(pf: Planflow, monkeypatch: pytest.MonkeyPatch) -> Planflow:
+def demo_pf(pf: Planflow, monkeypatch: pytest.MonkeyPatch) -> Planflow:
     monkeypatch.setattr(
         org_repo, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     )
@@ -37,30 +37,30 @@ def demo(pf: Planflow, monkeypatch: pytest.MonkeyPatch) -> Planflow:
     return pf
 
 
-def test_everything_people_wrote_is_chinese(demo: Planflow) -> None:
-    written = [unit.name for unit in demo.org.units()]
-    written += [user.display_name for user in demo.org.users()]
-    plans = demo.plans(year=2027, page_size=100).items
+def test_everything_people_wrote_is_chinese(demo_pf: Planflow) -> None:
+    written = [unit.name for unit in demo_pf.org.units()]
+    written += [user.display_name for user in demo_pf.org.users()]
+    plans = demo_pf.plans(year=2027, page_size=100).items
     for plan in plans:
         written.append(plan.title)
-        for section in demo.content.content(plan.id).sections:
+        for section in demo_pf.content.content(plan.id).sections:
             written.append(section.title)
             for item in section.items:
                 written.append(item.text)
                 written += [target.metric for target in item.targets]
                 written += [target.unit for target in item.targets if LATIN.search(target.unit)]
         # A system note (``detail["note"]``) is worded per reader; its comment is the English form.
-        trail = demo.audit_trail(plan.id)
+        trail = demo_pf.audit_trail(plan.id)
         written += [e.comment for e in trail if e.comment and "note" not in e.detail]
-        for inspection in demo.inspections.rounds(plan.id):
+        for inspection in demo_pf.inspections.rounds(plan.id):
             written += [s.inspector_note for s in inspection.scores if s.inspector_note]
     assert len(plans) == 13
     assert len(written) > 13 * 20
     assert [text for text in written if not chinese(text)] == []
 
 
-def test_the_printed_logins_read_in_the_languages_they_name(demo: Planflow) -> None:
+def test_the_printed_logins_read_in_the_languages_they_name(demo_pf: Planflow) -> None:
     """``planflow run`` prints "(ko)" beside the inspector: signing in shows Korean."""
-    languages = {user.username: user.language for user in demo.org.users()}
+    languages = {user.username: user.language for user in demo_pf.org.users()}
     for label, username in DEMO_LOGINS:
         assert label.endswith(f"({languages[username]})"), (label, username)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 from datetime import date
@@ -503,12 +504,20 @@ def _half_points(points: float) -> st.SearchStrategy[float]:
     return st.integers(0, int(points * 2)).map(lambda n: n / 2)
 
 
+@functools.cache
+def _score(points: float) -> st.SearchStrategy[float | None]:
+    """No score or a score in half points: one strategy per maximum, made once (a new
+    strategy per draw made Hypothesis work out its properties again each time: ~20x
+    the cost of the draws themselves)."""
+    return st.none() | _half_points(points)
+
+
 @st.composite
 def valid_scores(draw: st.DrawFn, sheet: ScoringSheet) -> list[CriterionScore]:
     rows = []
     for cr in sheet.criteria():
-        own = draw(st.none() | _half_points(cr.points))
-        inspector = draw(st.none() | _half_points(cr.points))
+        own = draw(_score(cr.points))
+        inspector = draw(_score(cr.points))
         rows.append(CriterionScore(cr.code, own, "", inspector, "", None))
     return rows
 

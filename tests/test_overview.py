@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from inspection_support import fire
+from seeds import seed, seeded
 from stored import CountStatements, stored_plan
 
 from planflow.app import Planflow
@@ -96,6 +97,7 @@ def drive(pf: Planflow, plan_id: int, *steps: tuple[str, str]) -> None:
         fire(pf, plan_id, action, actor, "Reason given." if action == "abandon" else None)
 
 
+@seed("world")
 def build_world(pf: Planflow, clock: FixedClock) -> dict[str, int]:
     """The tree above (on top of the ``org`` fixture); returns plan ids by name."""
     add_people(
@@ -146,8 +148,12 @@ def build_world(pf: Planflow, clock: FixedClock) -> dict[str, int]:
 
 
 @pytest.fixture
-def world(pf: Planflow, org: Any, clock: FixedClock) -> dict[str, int]:
-    return build_world(pf, clock)
+def world(
+    request: pytest.FixtureRequest, pf: Planflow, org: Any, clock: FixedClock
+) -> dict[str, int]:
+    """``build_world``'s plans, copied in with the database (a seed, tests/seeds.py)."""
+    ids: dict[str, int] = seeded(request, "world", pf, clock)
+    return ids
 
 
 # -- state classes ------------------------------------------------------------------------

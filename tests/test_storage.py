@@ -109,7 +109,7 @@ class World:
 
 
 @pytest.fixture
-def world(db: Database) -> World:
+def scene(db: Database) -> World:
     with db.session() as s:
         unit = Unit(code="branch_a", name="Branch A", created_at=T1)
         drafter = User(username="drafter", display_name="Drafter", created_at=T1)
@@ -555,24 +555,24 @@ def test_every_statement_has_a_case() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_statement_runs_and_reads_back(world: World, name: str) -> None:
-    with write_tx(world.db) as tx:
-        check = CASES[name](tx, world)
+def test_statement_runs_and_reads_back(scene: World, name: str) -> None:
+    with write_tx(scene.db) as tx:
+        check = CASES[name](tx, scene)
     if check is not None:
         check()
 
 
-def test_hand_written_and_sqlalchemy_datetimes_compare_and_sort_alike(world: World) -> None:
+def test_hand_written_and_sqlalchemy_datetimes_compare_and_sort_alike(scene: World) -> None:
     """A row written by ``Tx`` sits between rows SQLAlchemy wrote a microsecond either side."""
-    with world.db.session() as s:
+    with scene.db.session() as s:
         for at in (T1 - timedelta(microseconds=1), T1 + timedelta(microseconds=1)):
-            s.add(Comment(plan_id=world.plan, author_id=world.chair, body="orm", revision=1,
+            s.add(Comment(plan_id=scene.plan, author_id=scene.chair, body="orm", revision=1,
                           created_at=at))  # fmt: skip
-    with write_tx(world.db) as tx:
-        tx.run(ps.INSERT_COMMENT, {"plan_id": world.plan, "item_key": None,
-                                   "author_id": world.chair, "body": "tx", "revision": 1,
+    with write_tx(scene.db) as tx:
+        tx.run(ps.INSERT_COMMENT, {"plan_id": scene.plan, "item_key": None,
+                                   "author_id": scene.chair, "body": "tx", "revision": 1,
                                    "created_at": T1})  # fmt: skip
-    with Session(world.db.engine) as s:
+    with Session(scene.db.engine) as s:
         bodies = list(s.scalars(select(Comment.body).order_by(col(Comment.created_at))))
         assert bodies == ["orm", "tx", "orm"]
         assert s.scalars(select(Comment.body).where(Comment.created_at == T1)).all() == ["tx"]
@@ -644,40 +644,40 @@ class HardStop(BaseException):
     pass
 
 
-def test_write_tx_commits(world: World) -> None:
-    with write_tx(world.db) as tx:
-        add_comment(tx, world)
-        add_comment(tx, world)
-    assert comment_count(world.db) == 2
+def test_write_tx_commits(scene: World) -> None:
+    with write_tx(scene.db) as tx:
+        add_comment(tx, scene)
+        add_comment(tx, scene)
+    assert comment_count(scene.db) == 2
 
 
 @pytest.mark.parametrize("error", [Boom, HardStop, KeyboardInterrupt])
-def test_write_tx_rolls_back_on_an_exception(world: World, error: type[BaseException]) -> None:
-    with pytest.raises(error), write_tx(world.db) as tx:
-        add_comment(tx, world)
+def test_write_tx_rolls_back_on_an_exception(scene: World, error: type[BaseException]) -> None:
+    with pytest.raises(error), write_tx(scene.db) as tx:
+        add_comment(tx, scene)
         ps.update_plan_checked(tx, ps.UPDATE_PLAN, {
-            "plan_id": world.plan, "version": 3, "state": "gone", "new_version": 4,
+            "plan_id": scene.plan, "version": 3, "state": "gone", "new_version": 4,
             "at": T2, "audit_seq": 9, "audit_hash": "x" * 64,
         })  # fmt: skip
         raise error()
-    assert comment_count(world.db) == 0
-    assert world.get(Plan, world.plan).state == "draft"
-    with write_tx(world.db) as tx:  # the connection is usable afterwards
-        add_comment(tx, world)
-    assert comment_count(world.db) == 1
+    assert comment_count(scene.db) == 0
+    assert scene.get(Plan, scene.plan).state == "draft"
+    with write_tx(scene.db) as tx:  # the connection is usable afterwards
+        add_comment(tx, scene)
+    assert comment_count(scene.db) == 1
 
 
-def test_write_tx_rolls_back_after_a_failed_statement(world: World) -> None:
-    vote = {"plan_id": world.plan, "round": 1, "user_id": world.chair, "at": T1}
-    with pytest.raises(Exception, match=r"(?i)unique"), write_tx(world.db) as tx:
-        add_comment(tx, world)
+def test_write_tx_rolls_back_after_a_failed_statement(scene: World) -> None:
+    vote = {"plan_id": scene.plan, "round": 1, "user_id": scene.chair, "at": T1}
+    with pytest.raises(Exception, match=r"(?i)unique"), write_tx(scene.db) as tx:
+        add_comment(tx, scene)
         tx.run(ps.INSERT_VOTE, vote)
         tx.run(ps.INSERT_VOTE, vote)  # violates (plan_id, round, user_id)
-    assert comment_count(world.db) == 0
-    assert world.rows(ApprovalVote) == []
-    with write_tx(world.db) as tx:  # PostgreSQL: not stuck in an aborted transaction
+    assert comment_count(scene.db) == 0
+    assert scene.rows(ApprovalVote) == []
+    with write_tx(scene.db) as tx:  # PostgreSQL: not stuck in an aborted transaction
         tx.run(ps.INSERT_VOTE, vote)
-    assert len(world.rows(ApprovalVote)) == 1
+    assert len(scene.rows(ApprovalVote)) == 1
 
 
 _DEFERRED_CHILD = (
@@ -692,34 +692,34 @@ DEFERRED_CHECK = Sql(
 INSERT_ORPHAN = Sql("insert_orphan", "INSERT INTO deferred_child (plan_id) VALUES (:plan_id)")
 
 
-def test_write_tx_rolls_back_when_the_commit_itself_fails(world: World) -> None:
+def test_write_tx_rolls_back_when_the_commit_itself_fails(scene: World) -> None:
     """A deferred foreign key is checked by COMMIT: the whole transaction goes."""
-    with write_tx(world.db) as tx:
+    with write_tx(scene.db) as tx:
         tx.run(DEFERRED_CHECK, {})
     try:
-        with pytest.raises(Exception, match=r"(?i)foreign key"), write_tx(world.db) as tx:
-            add_comment(tx, world)
+        with pytest.raises(Exception, match=r"(?i)foreign key"), write_tx(scene.db) as tx:
+            add_comment(tx, scene)
             tx.run(INSERT_ORPHAN, {"plan_id": 987654})
-        assert comment_count(world.db) == 0
-        with write_tx(world.db) as tx:  # the connection is usable afterwards
-            add_comment(tx, world)
-            tx.run(INSERT_ORPHAN, {"plan_id": world.plan})
-        assert comment_count(world.db) == 1
+        assert comment_count(scene.db) == 0
+        with write_tx(scene.db) as tx:  # the connection is usable afterwards
+            add_comment(tx, scene)
+            tx.run(INSERT_ORPHAN, {"plan_id": scene.plan})
+        assert comment_count(scene.db) == 1
     finally:
         # The PostgreSQL schema is the session's: leave no table of this test in it.
-        with world.db.write() as conn:
+        with scene.db.write() as conn:
             conn.exec_driver_sql("DROP TABLE deferred_child")
 
 
-def test_write_tx_is_per_thread(world: World) -> None:
+def test_write_tx_is_per_thread(scene: World) -> None:
     """Each thread has its own pinned connection; both commit."""
     errors: list[BaseException] = []
 
     def work(body: str) -> None:
         try:
             for _ in range(5):
-                with write_tx(world.db) as tx:
-                    add_comment(tx, world, body)
+                with write_tx(scene.db) as tx:
+                    add_comment(tx, scene, body)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -729,7 +729,7 @@ def test_write_tx_is_per_thread(world: World) -> None:
     for t in threads:
         t.join(30)
     assert errors == []
-    assert comment_count(world.db) == 15
+    assert comment_count(scene.db) == 15
 
 
 # -- SQLite settings and locking ------------------------------------------------------
@@ -915,23 +915,23 @@ LATE_HINT = datetime(2028, 6, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("variant", ps.MOVE_VARIANTS, ids=lambda s: s.name)
-def test_each_narrow_move_sets_exactly_its_columns(world: World, variant: Sql) -> None:
+def test_each_narrow_move_sets_exactly_its_columns(scene: World, variant: Sql) -> None:
     """A narrow move leaves the indexed columns it omits as they were, and sets the rest."""
-    submitted_before = world.get(Plan, world.plan).submitted_by
-    with write_tx(world.db) as tx:
+    submitted_before = scene.get(Plan, scene.plan).submitted_by
+    with write_tx(scene.db) as tx:
         tx.run(
             PREPARE_MOVE,
-            {"unit": world.unit, "timer_at": T1, "hint": LATE_HINT, "plan_id": world.plan},
+            {"unit": scene.unit, "timer_at": T1, "hint": LATE_HINT, "plan_id": scene.plan},
         )
         params = {
-            "plan_id": world.plan, "version": 3, "state": "submitted", "new_version": 4,
-            "at": T2, "audit_seq": 3, "audit_hash": "c" * 64, "submitted_by": world.chair,
+            "plan_id": scene.plan, "version": 3, "state": "submitted", "new_version": 4,
+            "at": T2, "audit_seq": 3, "audit_hash": "c" * 64, "submitted_by": scene.chair,
             "revision": 2, "task_role": "reviewer", "task_unit_id": None, "task_since": T2,
             "task_due_at": T3, "timer_at": T4, "timer_kind": "remind",
         }  # fmt: skip
         assert ps.update_plan_checked(tx, variant, params)
         assert not ps.update_plan_checked(tx, variant, params)  # the version check holds
-    [p] = world.rows(Plan, Plan.id == world.plan)
+    [p] = scene.rows(Plan, Plan.id == scene.plan)
     flags = variant.name.split(":")[1].split("+")
     assert (p.state, p.version, p.revision, p.task_level) == ("submitted", 4, 2, 0)
     assert (p.timer_kind, p.timer_claimed_by, p.timer_claimed_until) == ("remind", None, None)
@@ -939,15 +939,15 @@ def test_each_narrow_move_sets_exactly_its_columns(world: World, variant: Sql) -
     if "task" in flags:
         assert (p.task_role, p.task_unit_id) == ("reviewer", None)
     else:
-        assert (p.task_role, p.task_unit_id) == ("drafter", world.unit)
-    assert p.task_escalated_unit_id == (None if "esc" in flags else world.unit)
+        assert (p.task_role, p.task_unit_id) == ("drafter", scene.unit)
+    assert p.task_escalated_unit_id == (None if "esc" in flags else scene.unit)
     assert_utc_equal(p.timer_at, T4 if "timer" in flags else T1)
     # The hint moves to a sooner timer: on SQLite when the variant says so
     # (the write lock keeps the hint read current), on PostgreSQL whenever
     # the timer is set, computed under the row lock.
-    moves = "sooner" in flags if world.db.is_sqlite else "timer" in flags
+    moves = "sooner" in flags if scene.db.is_sqlite else "timer" in flags
     assert_utc_equal(p.timer_hint, T4 if moves else LATE_HINT)
-    assert p.submitted_by == (world.chair if "sub" in flags else submitted_before)
+    assert p.submitted_by == (scene.chair if "sub" in flags else submitted_before)
 
 
 def _row(**changes: object) -> ps.PlanRow:

@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from seeds import seeded
 from sqlmodel import update
+from test_web_admin_support import Admins
 from webui_support import (
     CHEAP_HASHER,
     PASSWORD,
@@ -23,6 +25,7 @@ from webui_support import (
 )
 
 from planflow.app import Planflow
+from planflow.clock import FixedClock
 from planflow.storage.tables import User
 
 
@@ -40,6 +43,15 @@ def app(pf: Planflow, org: Any, password_hash: str) -> Iterator[Flask]:
     with pf.session() as s:
         s.exec(update(User).values(password_hash=password_hash))
     yield make_app(pf)
+
+
+@pytest.fixture
+def admins(request: pytest.FixtureRequest, app: Flask, pf: Planflow, clock: FixedClock) -> Admins:
+    """Three administrators and a second union (tests/webui/test_web_admin_support.py),
+    copied in with the database (tests/seeds.py) or added here; signed in with
+    ``PASSWORD`` like everyone (``app`` set it)."""
+    seeded(request, "admins", pf, clock)
+    return Admins(pf)
 
 
 @pytest.fixture

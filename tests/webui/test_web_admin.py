@@ -10,17 +10,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import text as sql
 from stored import stored_plan
-from test_web_admin_support import ROLES, Admins, add_admins, admin_urls, call
+from test_web_admin_support import ROLES, Admins, admin_urls, call
 from webui_support import AuthActions, Plans, WebClient, new_client, signed_in, text
 
 import planflow_web.admin
 from planflow.app import Planflow
-
-
-@pytest.fixture
-def admins(app: Flask, pf: Planflow, password_hash: str) -> Admins:
-    return add_admins(pf, password_hash)
-
 
 # -- who may enter ------------------------------------------------------------------------
 

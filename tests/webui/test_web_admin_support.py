@@ -15,9 +15,11 @@ import re
 from dataclasses import dataclass
 
 from flask import Flask
-from webui_support import WebClient
+from seeds import seed
+from webui_support import CHEAP_HASHER, PASSWORD, WebClient
 
 from planflow.app import Planflow
+from planflow.clock import FixedClock
 from planflow.storage.tables import User
 
 ROLES = ("drafter", "submitter", "reviewer", "inspector", "officer", "admin", "committee")
@@ -65,6 +67,12 @@ def add_admins(pf: Planflow, password_hash: str) -> Admins:
             user.password_hash = password_hash
             pf.org_repo.assign_role(s, username, role, unit, known_roles=ROLES)
     return Admins(pf)
+
+
+@seed("admins")
+def _admins_seed(pf: Planflow, clock: FixedClock) -> None:
+    """The ``admins`` fixture's rows (tests/webui/conftest.py), made once per session."""
+    add_admins(pf, CHEAP_HASHER.hash(PASSWORD))
 
 
 def admin_urls(app: Flask, admins: Admins) -> list[tuple[str, str]]:

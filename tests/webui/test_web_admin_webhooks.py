@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from flask import Flask
-from test_web_admin_support import Admins, add_admins
+from test_web_admin_support import Admins
 from webui_support import signed_in, text
 
-from planflow.app import Planflow
-
 ROBOT_URL = "http://127.0.0.1:9/robot/send?access_token=t"
-
-
-@pytest.fixture
-def admins(app: Flask, pf: Planflow, password_hash: str) -> Admins:
-    return add_admins(pf, password_hash)
 
 
 def test_add_a_webhook_and_a_robot_see_the_log_redeliver_and_remove(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from markupsafe import escape
-from test_web_admin_support import Admins, add_admins
+from test_web_admin_support import Admins
 from webui_support import Plans, signed_in, text
 
 from planflow.app import Planflow
@@ -17,11 +17,6 @@ from planflow.app import Planflow
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-@pytest.fixture
-def admins(app: Flask, pf: Planflow, password_hash: str) -> Admins:
-    return add_admins(pf, password_hash)
 
 
 def svg_of(page: str) -> ET.Element:

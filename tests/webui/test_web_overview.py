@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from seeds import seeded
 from sqlmodel import select
 from stored import CountStatements
-from test_overview import add_people, build_world, new_plan
+from test_overview import add_people, new_plan
 from webui_support import AuthActions, WebClient, make_app, signed_in, text
 
 import planflow_web.overview_rows
@@ -32,8 +33,10 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture
-def world(pf: Planflow, org: Any, clock: FixedClock, password_hash: str) -> dict[str, int]:
-    ids = build_world(pf, clock)
+def world(
+    request: pytest.FixtureRequest, pf: Planflow, org: Any, clock: FixedClock, password_hash: str
+) -> dict[str, int]:
+    ids: dict[str, int] = seeded(request, "world", pf, clock)  # build_world's, a seed
     with pf.session() as s:
         for user in s.exec(select(User)):
             user.password_hash = password_hash

@@ -16,12 +16,10 @@ import re
 
 import pytest
 from flask import Flask
-from test_web_admin_support import Admins, add_admins
+from test_web_admin_support import Admins
 from test_web_editor import Editor, error_next_to, item
 from test_web_inspections import scheduled
 from webui_support import Plans, signed_in, text
-
-from planflow.app import Planflow
 
 #: Per language: the three scopes as the options read.
 SCOPES = {
@@ -39,11 +37,6 @@ NO_SUCH_DAY = {
 }
 #: What the page must no longer promise: a written order of year, month and day.
 FORMAT_WORDS = ("year-month-day", "年-月-日", "연-월-일")
-
-
-@pytest.fixture
-def admins(app: Flask, pf: Planflow, password_hash: str) -> Admins:
-    return add_admins(pf, password_hash)
 
 
 def _options(page: str, name: str) -> dict[str, str]:

@@ -14,10 +14,9 @@ import re
 
 import pytest
 from flask import Flask
-from test_web_admin_support import Admins, add_admins
+from test_web_admin_support import Admins
 from webui_support import signed_in, text
 
-from planflow.app import Planflow
 from planflow.core.webhooks import EVENT_TYPES
 
 HOOK = {
@@ -42,11 +41,6 @@ WORDED = {
         "waiting to be sent",
     ),
 }
-
-
-@pytest.fixture
-def admins(app: Flask, pf: Planflow, password_hash: str) -> Admins:
-    return add_admins(pf, password_hash)
 
 
 def _labels(page: str, field: str) -> list[str]:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import io
 from datetime import datetime
 
-import pytest
 from flask import Flask
 from openpyxl import load_workbook  # type: ignore[import-untyped]
-from test_web_admin_support import Admins, add_admins
+from test_web_admin_support import Admins
 from webui_support import Plans, WebClient, signed_in
 
 from planflow.app import Planflow
@@ -71,11 +70,6 @@ def test_the_overview_as_the_csv_sees_it(app: Flask, plans: Plans) -> None:
     assert sheet(ko, "/overview/export.xlsx?year=2027")[0][1] == "단위"
     # Someone who oversees nothing: 403, as for the CSV.
     assert signed_in(app, "drafter_a").get("/overview/export.xlsx").status_code == 403
-
-
-@pytest.fixture
-def admins(app: Flask, pf: Planflow, password_hash: str) -> Admins:
-    return add_admins(pf, password_hash)
 
 
 def test_the_audit_trail(app: Flask, admins: Admins, plans: Plans, pf: Planflow) -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser
 
 from planflow.app import Planflow
 
 
+# One database: the page and its assets are static (the API's own tests run on both).
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_docs_page_shows_every_endpoint_and_loads_nothing_from_elsewhere(
     browser: Browser, live_server: str, pf: Planflow, artifacts: Path
 ) -> None:

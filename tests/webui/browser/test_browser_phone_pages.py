@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, Page
 from test_web_admin_support import add_admins
 from webui_support import PASSWORD, Plans
@@ -81,6 +82,8 @@ def test_lists_overview_tokens_and_admin_pages_fit_a_phone(
     admin.context.close()
 
 
+# One database: what is checked is the layout of the header (CSS), on a page only read.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_header_strips_show_there_is_more_and_reach_their_end(
     browser: Browser, live_server: str
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from playwright.sync_api import Page, Request, expect
 from webui_support import Plans
 
@@ -33,6 +34,9 @@ def approved_plan(plans: Plans, pf: Planflow) -> int:
     return plan_id
 
 
+# One database: the check is the page's script; saving a report is tested on both
+# (tests/webui/test_web_progress.py).
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_file_over_the_limit_is_refused_in_the_browser_without_a_request(
     signed_in_page: Callable[[str], Page], plans: Plans, pf: Planflow
 ) -> None:

@@ -13,19 +13,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from playwright.sync_api import Page
-from test_web_admin_support import Admins, add_admins
+from test_web_admin_support import Admins
 from webhook_receiver import Receiver, serving
 
-from planflow.app import Planflow
 from planflow.clock import FixedClock
 from planflow.integrations.webhooks import WebhookSender
-
-
-@pytest.fixture
-def admins(app: Flask, pf: Planflow, password_hash: str) -> Admins:
-    return add_admins(pf, password_hash)
 
 
 @pytest.fixture
