@@ -20,6 +20,7 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -28,14 +29,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from alembic import command
 from hypothesis import settings
+from psycopg.pq import TransactionStatus
 from seeds import SEEDED, SEEDS, Built, Seed, Seeded, best, chain, seed, seeded
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
-from stored import CountStatements
+from stored import CountStatements, Statements
 
 from planflow.app import Planflow
 from planflow.cli import main
@@ -425,27 +428,55 @@ def pf(database_url: str, clock: FixedClock) -> Iterator[Planflow]:
     instance.close()
 
 
+def _counting_cursor(seen: Statements) -> type[psycopg.Cursor[Any]]:
+    class CountingCursor(psycopg.Cursor[Any]):
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            seen.saw(str(query))
+            done = super().execute(query, params, **kwargs)
+            in_block = self.connection.info.transaction_status != TransactionStatus.IDLE
+            seen.runs.append((str(query), params, in_block))
+            return done
+
+        def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> Any:
+            seen.saw(str(query))
+            return super().executemany(query, params_seq, **kwargs)
+
+    return CountingCursor
+
+
 @contextmanager
-def counting_statements(pf: Planflow) -> Iterator[list[str]]:
-    """Every statement SQLAlchemy sends on ``pf``'s engine while the block runs."""
-    seen: list[str] = []
+def counting_statements(pf: Planflow) -> Iterator[Statements]:
+    """Every statement ``pf`` sends while the block runs, counted at the driver.
 
-    def saw(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
+    Below SQLAlchemy, so the fixed statements of the transition path and of the
+    one-read pages (``Tx`` on a raw cursor) count as well as the ORM's: SQLite's
+    trace callback, and a counting cursor class on psycopg connections. The
+    connections open before the block are closed first, so every connection the
+    block uses is a counted one, and again after it.
+    """
+    seen = Statements()
 
-    event.listen(pf.db.engine, "before_cursor_execute", saw)
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        if isinstance(dbapi_conn, sqlite3.Connection):
+            dbapi_conn.set_trace_callback(seen.saw)
+        else:
+            dbapi_conn.cursor_factory = _counting_cursor(seen)
+
+    pf.db.dispose()
+    event.listen(pf.db.engine, "connect", on_connect)
     try:
         yield seen
     finally:
-        event.remove(pf.db.engine, "before_cursor_execute", saw)
+        event.remove(pf.db.engine, "connect", on_connect)
+        pf.db.dispose()
 
 
 @pytest.fixture
 def count_statements() -> CountStatements:
     """``with count_statements(pf) as seen:``: the statements ``pf`` sends in the block.
 
-    Counted at SQLAlchemy's ``before_cursor_execute``, so the tests that a page or
-    a read costs no more queries for more rows share one way of counting.
+    The one way the tests count statements (that a page or a read costs no more
+    queries for more rows, that a one-read page stays one read).
     """
     return counting_statements
 

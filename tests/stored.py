@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -19,8 +20,32 @@ from planflow.errors import NotFound
 from planflow.storage.audit_keys import of_plan
 from planflow.storage.tables import AuditRecord, Plan
 
+#: What a statement count counts: transaction control (BEGIN, COMMIT, SET ...) is left out.
+COUNTED = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
+
+
+class Statements(list[str]):
+    """The statements sent in a ``count_statements`` block, in order.
+
+    ``runs`` (PostgreSQL only): each statement with its parameters and whether it
+    ran inside a transaction block (the driver had sent a BEGIN before it).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: list[tuple[str, Any, bool]] = []
+
+    def saw(self, statement: str) -> None:
+        if statement.lstrip().upper().startswith(COUNTED):
+            self.append(statement)
+
+    def clear(self) -> None:
+        super().clear()
+        self.runs.clear()
+
+
 #: ``with count_statements(pf) as seen:``: the statements ``pf`` sends in the block.
-CountStatements = Callable[[Planflow], AbstractContextManager[list[str]]]
+CountStatements = Callable[[Planflow], AbstractContextManager[Statements]]
 
 
 def stored_plan(pf: Planflow, plan_id: int) -> Plan:

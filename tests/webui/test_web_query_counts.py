@@ -10,78 +10,30 @@ DELETE is in.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import psycopg
 import pytest
 from flask import Flask
-from psycopg.pq import TransactionStatus
-from sqlalchemy import event
+from stored import CountStatements, Statements
 from webui_support import Plans, signed_in
 
 import planflow_web.reviews
 from planflow.app import Planflow
 
-COUNTED = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
-
-
-class StatementCounter:
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-        #: PostgreSQL: each statement with its parameters, and whether it ran inside
-        #: a transaction block (the driver sent a BEGIN before it).
-        self.runs: list[tuple[str, Any, bool]] = []
-
-    def saw(self, statement: str) -> None:
-        if statement.lstrip().upper().startswith(COUNTED):
-            self.statements.append(statement)
-
-    def clear(self) -> None:
-        self.statements.clear()
-        self.runs.clear()
-
-
-def _counting_cursor(counter: StatementCounter) -> type[psycopg.Cursor[Any]]:
-    class CountingCursor(psycopg.Cursor[Any]):
-        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-            counter.saw(str(query))
-            done = super().execute(query, params, **kwargs)
-            in_transaction = self.connection.info.transaction_status != TransactionStatus.IDLE
-            counter.runs.append((str(query), params, in_transaction))
-            return done
-
-        def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> Any:
-            counter.saw(str(query))
-            return super().executemany(query, params_seq, **kwargs)
-
-    return CountingCursor
-
 
 @pytest.fixture
-def counter(pf: Planflow) -> Iterator[StatementCounter]:
-    found = StatementCounter()
-
-    def on_connect(dbapi_conn: Any, _record: Any) -> None:
-        if isinstance(dbapi_conn, sqlite3.Connection):
-            dbapi_conn.set_trace_callback(found.saw)
-        else:
-            dbapi_conn.cursor_factory = _counting_cursor(found)
-
-    # Start from no open connections, so every connection the pages use is counted.
-    pf.db.dispose()
-    event.listen(pf.db.engine, "connect", on_connect)
-    yield found
-    event.remove(pf.db.engine, "connect", on_connect)
+def counter(pf: Planflow, count_statements: CountStatements) -> Iterator[Statements]:
+    with count_statements(pf) as seen:
+        yield seen
 
 
-def statements_for(counter: StatementCounter, fetch: Callable[[], Any]) -> int:
+def statements_for(counter: Statements, fetch: Callable[[], Any]) -> int:
     fetch()  # warm the caches (organisation, definitions) once
     counter.clear()
     response = fetch()
     assert response.status_code == 200
-    return len(counter.statements)
+    return len(counter)
 
 
 def grow(plans: Plans, n: int, step: Callable[[int], None]) -> list[int]:
@@ -103,7 +55,7 @@ def grow(plans: Plans, n: int, step: Callable[[int], None]) -> list[int]:
     ],
 )
 def test_list_pages_run_the_same_statements_for_3_or_30_rows(
-    app: Flask, plans: Plans, counter: StatementCounter, user: str, path: str, how: str
+    app: Flask, plans: Plans, counter: Statements, user: str, path: str, how: str
 ) -> None:
     def step(plan_id: int) -> None:
         if how in ("submitted", "under_review"):
@@ -121,7 +73,7 @@ def test_list_pages_run_the_same_statements_for_3_or_30_rows(
 
 
 def test_plan_page_and_timeline_do_not_grow_with_items_comments_or_history(
-    app: Flask, pf: Planflow, plans: Plans, counter: StatementCounter
+    app: Flask, pf: Planflow, plans: Plans, counter: Statements
 ) -> None:
     """Two plans: a short one and one with 10x the items, comments and history."""
 
@@ -176,7 +128,7 @@ def _reviewer_with_a_queue(plans: Plans, n: int = 3) -> list[int]:
 
 @pytest.mark.parametrize("path", ["/reviews/", "/plans/{}", "/about/"])
 def test_pages_that_only_read_open_no_transaction_on_postgresql(
-    app: Flask, pf: Planflow, plans: Plans, counter: StatementCounter, path: str
+    app: Flask, pf: Planflow, plans: Plans, counter: Statements, path: str
 ) -> None:
     """At READ COMMITTED each statement sees its own snapshot, so a BEGIN and a COMMIT
     around a page's reads were two round trips that changed nothing (W3's plan page
@@ -194,7 +146,7 @@ def test_the_review_queue_reads_plans_by_index_on_postgresql(
     app: Flask,
     pf: Planflow,
     plans: Plans,
-    counter: StatementCounter,
+    counter: Statements,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The queue's "my tasks, or the ones handed to me" was one OR whose second branch,

@@ -296,6 +296,11 @@ def _ping_when_idle(engine: Engine) -> None:
     def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
         record.info["planflow_idle_since"] = time.monotonic()
 
+    @event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_conn: Any, record: Any) -> None:
+        # Just opened: as alive as one returned a moment ago (no ping on its first use).
+        record.info["planflow_idle_since"] = time.monotonic()
+
     @event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         since = record.info.get("planflow_idle_since")
