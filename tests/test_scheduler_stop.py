@@ -1,0 +1,300 @@
+"""A scheduler that stops (SIGTERM, Ctrl-C) or fails on a database error gives back its claims.
+
+Issue 19, item 8: the claims of a stopped scheduler used to wait for the lease
+(five minutes by default) before another scheduler could take them. Now:
+
+* the webhook sender's claims are held for ``PLANFLOW_SCHEDULER_LEASE`` like the
+  timers' and the e-mails' (a lease too short for one POST is refused at start);
+* a real ``planflow scheduler run-once`` process signalled while a slow receiver
+  (an HTTP webhook receiver, an SMTP server) holds its answer finishes what is in
+  flight, gives every other claimed delivery or e-mail back at once and exits 1;
+  a second scheduler, started well inside the lease, sends the rest: each event
+  and each e-mail reaches its receiver exactly once;
+* an outbox or a webhook batch that fails mid-way gives back the rows it did not
+  try (the one in hand, whose outcome is unknown, waits for the lease).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from conftest import T0, Org
+from test_mail import Recorder, add_notification, outbox, outbox_rows, start_server
+from test_webhooks import submitted
+from test_webhooks_delivery import register, sender
+from webhook_receiver import serving
+
+from planflow.app import Planflow
+from planflow.clock import FixedClock
+from planflow.errors import ValidationError
+from planflow.integrations.mail import SmtpSettings
+from planflow.integrations.webhooks import Answer, HttpTransport
+from planflow.integrations.webhooks.sender import POOL
+from planflow.scheduling.scheduler import Scheduler
+
+STARTED = T0 + timedelta(seconds=1)
+EVENTS = 12  # more than the pool's threads: some wait for one when the signal comes
+
+
+# -- the settings --------------------------------------------------------------------------
+
+
+def test_the_webhook_sender_holds_its_claims_for_the_scheduler_lease(
+    pf: Planflow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLANFLOW_SCHEDULER_LEASE", "60")
+    assert Scheduler(pf).webhooks.lease == timedelta(seconds=60)
+    monkeypatch.setenv("PLANFLOW_SCHEDULER_LEASE", "30")
+    with pytest.raises(ValidationError, match="PLANFLOW_SCHEDULER_LEASE=30 is too short for "
+                       "PLANFLOW_WEBHOOK_TIMEOUT=10"):  # fmt: skip
+        Scheduler(pf)
+    monkeypatch.setenv("PLANFLOW_WEBHOOK_TIMEOUT", "5")
+    scheduler = Scheduler(pf)
+    assert (scheduler.webhooks.lease, scheduler.webhooks.timeout) == (timedelta(seconds=30), 5)
+    monkeypatch.setenv("PLANFLOW_WEBHOOK_TIMEOUT", "0.5")
+    with pytest.raises(ValidationError, match=r"PLANFLOW_WEBHOOK_TIMEOUT='0\.5': give seconds"):
+        Scheduler(pf)
+
+
+# -- a failure mid-batch ---------------------------------------------------------------------
+
+
+class Broken(HttpTransport):
+    """Answers 200 (without a network) until the ``fail_at``-th POST, which raises."""
+
+    def __init__(self, fail_at: int) -> None:
+        super().__init__(timeout=5)
+        self.fail_at = fail_at
+        self.posts = 0
+
+    def post(
+        self, url: str, body: bytes, headers: Mapping[str, str], *, allow_private: bool
+    ) -> Answer:
+        self.posts += 1
+        if self.posts == self.fail_at:
+            raise RuntimeError("the sender broke")
+        return super().post(url, body, headers, allow_private=allow_private)
+
+
+def test_a_webhook_batch_that_fails_gives_back_what_it_did_not_try(
+    pf: Planflow, org: Org, clock: FixedClock
+) -> None:
+    with serving() as rx:
+        register(pf, rx, "plan.comment")
+        plan_id = submitted(pf)
+        for i in range(5):
+            pf.content.add_comment(plan_id, f"Comment {i}", actor="reviewer")
+        box = sender(pf, transport=Broken(fail_at=2), pool=1)
+        with pytest.raises(RuntimeError, match="the sender broke"):
+            box.run_once()
+        rows = pf.webhooks.deliveries()  # newest first
+        statuses = sorted((d.id, d.status, d.next_attempt_at) for d in rows)
+        delivered, in_hand, *rest = statuses
+        assert delivered[1] == "delivered"
+        # The one in hand waits for its lease; the three never tried are due at once.
+        assert in_hand[1:] == ("pending", clock.now() + box.lease)
+        assert [r[1:] for r in rest] == [("pending", clock.now())] * 3
+        report = sender(pf, pool=1).run_once()
+        assert (report.delivered, report.resumed) == (3, 0)
+
+
+class BrokenMail:
+    """Accepts every message until the ``fail_at``-th, which raises (not a ``SendError``)."""
+
+    def __init__(self, fail_at: int) -> None:
+        self.fail_at = fail_at
+        self.sent: list[EmailMessage] = []
+
+    def send(self, message: EmailMessage) -> None:
+        if len(self.sent) + 1 == self.fail_at:
+            self.fail_at = 0
+            raise RuntimeError("the transport broke")
+        self.sent.append(message)
+
+    def close(self) -> None:
+        pass
+
+
+def test_an_e_mail_batch_that_fails_gives_back_what_it_did_not_try(
+    pf: Planflow, org: Org, clock: FixedClock
+) -> None:
+    for _ in range(5):
+        add_notification(pf, "officer", "transition", "{}")
+    settings = SmtpSettings(host="127.0.0.1", port=25, mail_from="pf@example.org")
+    broken = BrokenMail(fail_at=2)
+    box = outbox(pf, settings, transport=broken)
+    with pytest.raises(RuntimeError, match="the transport broke"):
+        box.run_once()
+    rows = outbox_rows(pf)
+    assert [r.status for r in rows].count("sent") == 1
+    # The one in hand waits for its lease; the three never tried are due at once.
+    [in_hand] = [r for r in rows if r.claim is not None]
+    assert (in_hand.status, in_hand.next_at) == ("pending", clock.now() + box.lease)
+    rest = [r for r in rows if r.status == "pending" and r.claim is None]
+    assert [(r.attempts, r.next_at) for r in rest] == [(0, clock.now())] * 3
+    report = outbox(pf, settings, transport=broken).run_once()
+    assert report.sent == 3
+    assert len(broken.sent) == 4
+
+
+# -- real processes, stopped by a signal -----------------------------------------------------
+
+
+class Run:
+    """A ``planflow scheduler run-once`` process; its stderr read as it comes."""
+
+    def __init__(self, database_url: str, now: datetime, env: Mapping[str, str] = {}) -> None:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "planflow.cli",
+                "--database-url",
+                database_url,
+                "scheduler",
+                "run-once",
+                "--now",
+                now.isoformat(),
+                "--allow-future",  # the tests' clock runs in 2027
+            ],
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.err: list[str] = []
+        self.stopping = threading.Event()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.err.append(line)
+            if "stopping" in line:
+                self.stopping.set()
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        assert self.stopping.wait(60), "".join(self.err)
+
+    def result(self) -> tuple[int, str, str]:
+        assert self.proc.stdout is not None
+        out = self.proc.stdout.read()
+        code = self.proc.wait(120)
+        self._reader.join(10)
+        self.proc.stdout.close()
+        if self.proc.stderr is not None:
+            self.proc.stderr.close()
+        return code, out, "".join(self.err)
+
+
+def until(condition: Any, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_a_stopped_scheduler_gives_its_webhooks_to_the_next_at_once(
+    pf: Planflow, org: Org, database_url: str
+) -> None:
+    with serving() as rx:
+        register(pf, rx, "plan.comment")
+        plan_id = submitted(pf)
+        for i in range(EVENTS):
+            pf.content.add_comment(plan_id, f"Comment {i}", actor="reviewer")
+        rx.slow = 120  # each POST is answered only when released
+        # PostgreSQL POSTs a batch with a pool of threads; SQLite one after another.
+        in_flight = POOL if pf.db.is_postgres else 1
+        first = Run(database_url, STARTED)
+        try:
+            until(lambda: len(rx.got) >= in_flight, "the scheduler never POSTed")
+            time.sleep(0.3)  # nothing else arrives: the rest wait for a thread or a turn
+            assert len(rx.got) == in_flight
+            first.stop()
+        finally:
+            rx.slow = 0
+            rx.release.set()
+        code, out, err = first.result()
+        assert code == 1, (out, err)
+        assert "stopped before the end" in out, out
+        # What was in flight is answered and recorded; the rest is given back, due now.
+        assert f"webhooks delivered: {in_flight}, " in out, out
+        pending = [d for d in pf.webhooks.deliveries() if d.status == "pending"]
+        assert len(pending) == EVENTS - in_flight
+        assert all(d.next_attempt_at == STARTED and d.attempts == 0 for d in pending)
+
+        # Another scheduler, a second later (the lease is five minutes), sends the rest.
+        code, out, err = Run(database_url, STARTED + timedelta(seconds=1)).result()
+        assert code == 0, (out, err)
+        assert f"webhooks delivered: {EVENTS - in_flight}, " in out, out
+        assert "taken over" not in out  # given back, not left to a lease
+        ids = rx.event_ids()
+    assert len(ids) == EVENTS and Counter(ids).most_common(1)[0][1] == 1
+    rows = pf.webhooks.deliveries()
+    assert [(d.status, d.attempts, len(d.log)) for d in rows] == [("delivered", 1, 1)] * EVENTS
+
+
+class SlowServer(Recorder):
+    """Holds each message's DATA until ``release`` is set (a server taking its time)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.arrived.set()
+        await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 60)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.mark.slow
+def test_a_stopped_scheduler_gives_its_e_mails_to_the_next_at_once(
+    pf: Planflow, org: Org, database_url: str
+) -> None:
+    for _ in range(5):
+        add_notification(pf, "officer", "transition", "{}")
+    server = SlowServer()
+    controller, port = start_server(server)
+    env = {
+        "PLANFLOW_SMTP_HOST": "127.0.0.1",
+        "PLANFLOW_SMTP_PORT": str(port),
+        "PLANFLOW_MAIL_FROM": "pf@example.org",
+    }
+    try:
+        first = Run(database_url, STARTED, env)
+        try:
+            assert server.arrived.wait(60), "the scheduler never sent"
+            first.stop()
+        finally:
+            server.release.set()
+        code, out, err = first.result()
+        assert code == 1, (out, err)
+        assert "stopped before the end" in out and "e-mail sent: 1, " in out, out
+        rows = outbox_rows(pf)
+        assert [(r.status, r.claim) for r in rows[1:]] == [("pending", None)] * 4
+        assert {r.next_at for r in rows[1:]} == {STARTED}
+
+        code, out, err = Run(database_url, STARTED + timedelta(seconds=1), env).result()
+        assert code == 0, (out, err)
+        assert "e-mail sent: 4, " in out, out
+    finally:
+        controller.stop()
+    ids = [m["Message-ID"] for _, m in server.messages]
+    assert len(ids) == 5 == len(set(ids))
+    assert [r.status for r in outbox_rows(pf)] == ["sent"] * 5
