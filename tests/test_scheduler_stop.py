@@ -25,12 +25,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
 from conftest import T0, Org
+from sqlalchemy import update
 from test_mail import Recorder, add_notification, outbox, outbox_rows, start_server
 from test_webhooks import submitted
 from test_webhooks_delivery import register, sender
@@ -43,6 +44,7 @@ from planflow.integrations.mail import SmtpSettings
 from planflow.integrations.webhooks import Answer, HttpTransport
 from planflow.integrations.webhooks.sender import POOL
 from planflow.scheduling.scheduler import Scheduler
+from planflow.storage.tables import WebhookDelivery
 
 STARTED = T0 + timedelta(seconds=1)
 EVENTS = 12  # more than the pool's threads: some wait for one when the signal comes
@@ -153,9 +155,14 @@ def test_an_e_mail_batch_that_fails_gives_back_what_it_did_not_try(
 
 
 class Run:
-    """A ``planflow scheduler run-once`` process; its stderr read as it comes."""
+    """A ``planflow scheduler run-once`` (or ``planflow scheduler``) process; its stderr
+    read as it comes."""
 
-    def __init__(self, database_url: str, now: datetime, env: Mapping[str, str] = {}) -> None:
+    def __init__(
+        self, database_url: str, now: datetime | None, env: Mapping[str, str] = {}
+    ) -> None:
+        # No moment: ``planflow scheduler`` itself, ticking on the real clock until stopped.
+        once = ["run-once", "--now", now.isoformat(), "--allow-future"] if now else []
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -164,10 +171,7 @@ class Run:
                 "--database-url",
                 database_url,
                 "scheduler",
-                "run-once",
-                "--now",
-                now.isoformat(),
-                "--allow-future",  # the tests' clock runs in 2027
+                *once,
             ],
             env={**os.environ, **env},
             stdout=subprocess.PIPE,
@@ -209,18 +213,26 @@ def until(condition: Any, what: str, seconds: float = 60) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("forever", [False, True], ids=["run-once", "scheduler"])
 def test_a_stopped_scheduler_gives_its_webhooks_to_the_next_at_once(
-    pf: Planflow, org: Org, database_url: str
+    pf: Planflow, org: Org, database_url: str, forever: bool
 ) -> None:
     with serving() as rx:
         register(pf, rx, "plan.comment")
         plan_id = submitted(pf)
         for i in range(EVENTS):
             pf.content.add_comment(plan_id, f"Comment {i}", actor="reviewer")
+        due = STARTED
+        if forever:  # the tests' clock runs in 2027: due on the real clock too
+            due = datetime(2020, 1, 1, tzinfo=UTC)
+            with pf.db.write() as conn:
+                conn.execute(update(WebhookDelivery).values(next_attempt_at=due))
         rx.slow = 120  # each POST is answered only when released
         # PostgreSQL POSTs a batch with a pool of threads; SQLite one after another.
         in_flight = POOL if pf.db.is_postgres else 1
-        first = Run(database_url, STARTED)
+        first = Run(
+            database_url, None if forever else STARTED, {"PLANFLOW_SCHEDULER_INTERVAL": "600"}
+        )
         try:
             until(lambda: len(rx.got) >= in_flight, "the scheduler never POSTed")
             time.sleep(0.3)  # nothing else arrives: the rest wait for a thread or a turn
@@ -230,13 +242,21 @@ def test_a_stopped_scheduler_gives_its_webhooks_to_the_next_at_once(
             rx.slow = 0
             rx.release.set()
         code, out, err = first.result()
-        assert code == 1, (out, err)
-        assert "stopped before the end" in out, out
-        # What was in flight is answered and recorded; the rest is given back, due now.
-        assert f"webhooks delivered: {in_flight}, " in out, out
+        if forever:  # its ticks are logged
+            assert code == 0, (out, err)
+            assert "pass ends here" in err, err
+            assert f"webhooks delivered: {in_flight}, " in err, err
+        else:
+            assert code == 1, (out, err)
+            assert "stopped before the end" in out, out
+            # What was in flight is answered and recorded; the rest is given back, due now.
+            assert f"webhooks delivered: {in_flight}, " in out, out
         pending = [d for d in pf.webhooks.deliveries() if d.status == "pending"]
         assert len(pending) == EVENTS - in_flight
-        assert all(d.next_attempt_at == STARTED and d.attempts == 0 for d in pending)
+        # Given back: due at the stopped scheduler's now, not at the end of its lease.
+        given_back = {d.next_attempt_at for d in pending}
+        assert given_back == {STARTED} if not forever else max(given_back) < datetime.now(UTC)
+        assert all(d.attempts == 0 for d in pending)
 
         # Another scheduler, a second later (the lease is five minutes), sends the rest.
         code, out, err = Run(database_url, STARTED + timedelta(seconds=1)).result()

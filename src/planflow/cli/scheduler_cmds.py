@@ -37,7 +37,8 @@ def scheduler(click_ctx: click.Context) -> None:
     runner = Scheduler(pf)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
-        click.echo(f"scheduler {runner.worker_id}: signal {signum}, stopping")
+        runner.request_stop()  # first: the pass under way gives back what it claimed
+        click.echo(f"scheduler {runner.worker_id}: signal {signum}, stopping", err=True)
         runner.stop()
 
     signal.signal(signal.SIGTERM, stop)

@@ -296,7 +296,11 @@ class Scheduler:
         """True (and said in the report) once a stop was requested: the pass ends here."""
         if self._stop.is_set():
             report.stopped = True
-            log.info("scheduler %s stopping: the pass ends here", self.worker_id)
+            log.info(
+                "scheduler %s stopping: the pass ends here; %s",
+                self.worker_id,
+                report.describe().replace("\n", "; "),
+            )
         return report.stopped
 
     def _failed(self, part: str, label: str, exc: Exception, report: TickReport) -> bool:
