@@ -11,7 +11,9 @@ Issue 19, item 8: the claims of a stopped scheduler used to wait for the lease
   a second scheduler, started well inside the lease, sends the rest: each event
   and each e-mail reaches its receiver exactly once;
 * an outbox or a webhook batch that fails mid-way gives back the rows it did not
-  try (the one in hand, whose outcome is unknown, waits for the lease).
+  try (the one in hand, whose outcome is unknown, waits for the lease);
+* a deadline processor stopped after a group releases the timers of the rest of
+  its batch.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from typing import Any
 import pytest
 from conftest import T0, Org
 from sqlalchemy import update
+from sqlmodel import col, select
 from test_mail import Recorder, add_notification, outbox, outbox_rows, start_server
+from test_scheduler import DUE_AT, under_review
 from test_webhooks import submitted
 from test_webhooks_delivery import register, sender
 from webhook_receiver import serving
@@ -43,8 +47,9 @@ from planflow.errors import ValidationError
 from planflow.integrations.mail import SmtpSettings
 from planflow.integrations.webhooks import Answer, HttpTransport
 from planflow.integrations.webhooks.sender import POOL
+from planflow.scheduling.deadline_processor import DeadlineProcessor, DeadlineReport
 from planflow.scheduling.scheduler import Scheduler
-from planflow.storage.tables import WebhookDelivery
+from planflow.storage.tables import Plan, WebhookDelivery
 
 STARTED = T0 + timedelta(seconds=1)
 EVENTS = 12  # more than the pool's threads: some wait for one when the signal comes
@@ -149,6 +154,29 @@ def test_an_e_mail_batch_that_fails_gives_back_what_it_did_not_try(
     report = outbox(pf, settings, transport=broken).run_once()
     assert report.sent == 3
     assert len(broken.sent) == 4
+
+
+class StopsAfterOneGroup(DeadlineProcessor):
+    """Stopped (as by a signal) once its first group of timers is applied."""
+
+    def apply_group(self, timers: list[Any], report: DeadlineReport) -> None:
+        super().apply_group(timers, report)
+        self.stop()
+
+
+def test_a_stopped_deadline_processor_releases_the_timers_it_did_not_apply(
+    pf: Planflow, org: Org, clock: FixedClock
+) -> None:
+    plans = [under_review(pf, "ab"[n % 2]) for n in range(4)]
+    clock.set(DUE_AT + timedelta(hours=1))
+    report = StopsAfterOneGroup(pf.service, "stopped", group=1).run()
+    assert report.applied == 1  # one plan's (late) reminder
+    with pf.db.read_session() as s:
+        rows = s.exec(select(Plan).where(col(Plan.id).in_(plans))).all()
+        claimed = [(p.timer_claimed_by, p.timer_claimed_until) for p in rows]
+    assert claimed == [(None, None)] * 4  # not one waits for the lease
+    report = DeadlineProcessor(pf.service, "next").run()
+    assert (report.late_reminders, report.escalated) == (3, 4)
 
 
 # -- real processes, stopped by a signal -----------------------------------------------------
