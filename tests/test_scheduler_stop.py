@@ -35,6 +35,7 @@ import pytest
 from conftest import T0, Org
 from sqlalchemy import update
 from sqlmodel import col, select
+from test_connection_loss import kill_pinned_backend
 from test_mail import Recorder, add_notification, outbox, outbox_rows, start_server
 from test_scheduler import DUE_AT, under_review
 from test_webhooks import submitted
@@ -43,7 +44,7 @@ from webhook_receiver import serving
 
 from planflow.app import Planflow
 from planflow.clock import FixedClock
-from planflow.errors import ValidationError
+from planflow.errors import DatabaseUnavailable, ValidationError
 from planflow.integrations.mail import SmtpSettings
 from planflow.integrations.webhooks import Answer, HttpTransport
 from planflow.integrations.webhooks.sender import POOL
@@ -115,6 +116,50 @@ def test_a_webhook_batch_that_fails_gives_back_what_it_did_not_try(
         assert [r[1:] for r in rest] == [("pending", clock.now())] * 3
         report = sender(pf, pool=1).run_once()
         assert (report.delivered, report.resumed) == (3, 0)
+
+
+class EndsItsConnection(HttpTransport):
+    """Answers 200; the first POST also ends the sender's own database connection
+    (``pg_terminate_backend``), as a restart or a failover would, so the write of its
+    outcome fails."""
+
+    def __init__(self, pf: Planflow) -> None:
+        super().__init__(timeout=5)
+        self.pf = pf
+        self.posts = 0
+
+    def post(
+        self, url: str, body: bytes, headers: Mapping[str, str], *, allow_private: bool
+    ) -> Answer:
+        self.posts += 1
+        if self.posts == 1:
+            kill_pinned_backend(self.pf)
+        return super().post(url, body, headers, allow_private=allow_private)
+
+
+def test_a_webhook_batch_that_loses_its_connection_gives_back_what_it_did_not_try(
+    pf: Planflow, org: Org, clock: FixedClock
+) -> None:
+    """A real database error mid-batch: the rows not yet tried are given back on a
+    new connection; the one whose outcome could not be written waits for its lease
+    (at-least-once: it was POSTed)."""
+    if not pf.db.is_postgres:
+        pytest.skip("PostgreSQL only: SQLite has no connection to end")
+    with serving() as rx:
+        register(pf, rx, "plan.comment")
+        plan_id = submitted(pf)
+        for i in range(4):
+            pf.content.add_comment(plan_id, f"Comment {i}", actor="reviewer")
+        box = sender(pf, transport=EndsItsConnection(pf), pool=1)
+        with pytest.raises(DatabaseUnavailable):
+            box.run_once()
+        rows = pf.webhooks.deliveries()
+        assert sorted(d.next_attempt_at for d in rows) == [clock.now()] * 3 + [
+            clock.now() + box.lease
+        ]
+        assert all((d.status, d.attempts) == ("pending", 0) for d in rows)
+        assert sender(pf, pool=1).run_once().delivered == 3
+        assert len(rx.got) == 4
 
 
 class BrokenMail:
