@@ -636,7 +636,6 @@ def test_the_scheduler_holds_e_mail_for_its_lease(
     monkeypatch.setenv("PLANFLOW_MAIL_FROM", "pf@example.org")
     monkeypatch.setenv("PLANFLOW_SCHEDULER_LEASE", "20")
     monkeypatch.setenv("PLANFLOW_SMTP_TIMEOUT", "5")
-    monkeypatch.setenv("PLANFLOW_WEBHOOK_TIMEOUT", "4")  # the webhooks' claims: the same lease
     assert Scheduler(pf).outbox.lease == timedelta(seconds=20)
     monkeypatch.setenv("PLANFLOW_SMTP_TIMEOUT", "10")
     with pytest.raises(ValidationError, match="PLANFLOW_SCHEDULER_LEASE=20 is too short for "

@@ -63,8 +63,14 @@ def test_the_webhook_sender_holds_its_claims_for_the_scheduler_lease(
     pf: Planflow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PLANFLOW_SCHEDULER_LEASE", "60")
-    assert Scheduler(pf).webhooks.lease == timedelta(seconds=60)
+    scheduler = Scheduler(pf)
+    assert (scheduler.webhooks.lease, scheduler.webhooks.timeout) == (timedelta(seconds=60), 10)
+    # The least lease: the timeout, unless set, is the most that fits (3 x 1.6 s + 5 s).
+    monkeypatch.setenv("PLANFLOW_SCHEDULER_LEASE", "10")
+    scheduler = Scheduler(pf)
+    assert (scheduler.webhooks.lease, scheduler.webhooks.timeout) == (timedelta(seconds=10), 1.6)
     monkeypatch.setenv("PLANFLOW_SCHEDULER_LEASE", "30")
+    monkeypatch.setenv("PLANFLOW_WEBHOOK_TIMEOUT", "10")
     with pytest.raises(ValidationError, match="PLANFLOW_SCHEDULER_LEASE=30 is too short for "
                        "PLANFLOW_WEBHOOK_TIMEOUT=10"):  # fmt: skip
         Scheduler(pf)

@@ -119,7 +119,7 @@ def _outbox(pf: Planflow, worker_id: str, lease: timedelta) -> Outbox:
 
 def _webhooks(pf: Planflow, worker_id: str, lease: timedelta) -> WebhookSender:
     """The webhook sender, holding what it claimed for the scheduler's lease too."""
-    timeout = timeout_from_env()
+    timeout = timeout_from_env(lease)
     if lease <= shortest_lease(timeout):
         raise ValidationError(
             f"PLANFLOW_SCHEDULER_LEASE={lease.total_seconds():.0f} is too short for "

@@ -94,11 +94,17 @@ RECORD_MARGIN = 5.0
 DEFAULT_TIMEOUT = 10.0
 
 
-def timeout_from_env() -> float:
-    """``PLANFLOW_WEBHOOK_TIMEOUT``: seconds one connect, send or answer of a POST may take."""
+def timeout_from_env(lease: timedelta) -> float:
+    """``PLANFLOW_WEBHOOK_TIMEOUT``: seconds one connect, send or answer of a POST may take.
+
+    Unset, 10 s, or less when ``lease`` is too short for that: the most that fits
+    (``shortest_lease``), to a tenth of a second. Set, it is taken as given (the
+    scheduler refuses a lease too short for it).
+    """
     raw = os.environ.get("PLANFLOW_WEBHOOK_TIMEOUT", "").strip()
     if not raw:
-        return DEFAULT_TIMEOUT
+        fits = ((lease.total_seconds() - RECORD_MARGIN) / 3 - 0.05) * 10 // 1 / 10
+        return min(DEFAULT_TIMEOUT, fits)
     try:
         seconds = float(raw)
     except ValueError:
