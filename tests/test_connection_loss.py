@@ -25,6 +25,7 @@ from test_service import new_plan
 
 from planflow.app import Planflow
 from planflow.errors import DatabaseUnavailable
+from planflow.services.accounts import SignIn
 from planflow.services.api_limits import ApiLimits
 from planflow.services.content import PlanContentService
 from planflow.storage import audit_repo
@@ -32,6 +33,8 @@ from planflow.storage.db import is_read_statement, normalise_url
 from planflow.storage.tx import Sql, read_tx
 
 pytestmark = pytest.mark.postgres
+
+SIGN_IN_PASSWORD = "correct horse 1"
 
 
 @pytest.fixture
@@ -314,3 +317,22 @@ def test_an_api_rate_claim_that_lost_its_connection_is_made_again(pg: Planflow, 
     with pg.db.read() as conn:
         granted = conn.execute(text("SELECT granted FROM api_rate_window")).scalar_one()
     assert granted == limits.batch  # claimed once: the first claim wrote nothing
+
+
+def test_a_sign_in_whose_connection_dies_while_it_counts_is_counted_on_a_new_one(
+    pg: Planflow, org: Any
+) -> None:
+    """The sign-in form is the first thing people meet after a database restart: the
+    attempt's count and record lost their connection before the COMMIT (nothing was
+    saved), so they run again on a new one instead of answering 503."""
+    pg.org.set_password("reviewer", SIGN_IN_PASSWORD)
+    answered = _while_its_backend_is_ended(
+        pg,
+        lambda pf: pf.accounts.sign_in("reviewer", SIGN_IN_PASSWORD, "198.51.100.7"),
+        lock="login_attempt IN ACCESS EXCLUSIVE MODE",
+    )
+    assert not isinstance(answered, Exception), repr(answered)
+    assert answered.outcome is SignIn.OK
+    with pg.db.read() as conn:
+        attempts = conn.execute(text("SELECT success FROM login_attempt")).scalars().all()
+    assert attempts == [True]  # one attempt: the first try wrote nothing

@@ -112,7 +112,8 @@ def test_two_pooled_senders_send_each_event_exactly_once(
 def test_what_the_lease_cannot_cover_is_left_for_the_next_pass(
     pg: Planflow, org: Org, receiver: Receiver
 ) -> None:
-    """Lease 31 s, timeout 10 s: a POST may start only in the claim's first second."""
+    """Lease 36 s, timeout 10 s: a POST may start only in the claim's first second (three
+    timeouts for the POST, five seconds to record its outcome)."""
     comments(pg, receiver, 6)
     slow = Counting(hold=1.5)
     box = WebhookSender(
@@ -123,7 +124,7 @@ def test_what_the_lease_cannot_cover_is_left_for_the_next_pass(
         pool=2,
         transport=slow,
         timeout=10,
-        lease=timedelta(seconds=31),
+        lease=timedelta(seconds=36),
     )
     report = box.run_once()
     assert (report.delivered, report.deferred) == (2, 4)

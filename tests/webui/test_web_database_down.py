@@ -24,6 +24,8 @@ from flask import Flask
 from outages import Outage, sqlite_locked
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from test_connection_loss import _while_its_backend_is_ended
+from test_web_admin_support import Admins, add_admins
 from webui_support import Plans, WebClient, make_app, signed_in
 from webui_support import text as page_text
 
@@ -270,3 +272,98 @@ def test_a_page_that_keeps_its_form_answers_503_with_the_form_filled_in(
     page = page_text(response)
     assert UNAVAILABLE_EN in page
     assert "\nTaking this one</textarea>" in response.get_data(as_text=True)  # kept
+
+
+# -- a write whose connection is ended while its statement runs (issue 19, item 1) -----------
+
+
+def _ended_mid_statement(pf: Planflow, send: Any, lock: str) -> Any:
+    """``send`` (a request) while ``lock`` holds its write back; the waiting backend is
+    terminated, then the lock goes (``test_connection_loss`` says how)."""
+    answered = _while_its_backend_is_ended(pf, lambda _pf: send(), lock=lock)
+    assert not isinstance(answered, Exception), repr(answered)
+    return answered
+
+
+def test_signing_in_on_a_connection_ended_mid_statement_signs_in(
+    app: Flask, pf: Planflow, plans: Plans
+) -> None:
+    """The sign-in form is the first thing people meet after a database restart: its
+    write runs again on a new connection (it saved nothing), the person is signed in."""
+    if not pf.db.is_postgres:
+        pytest.skip("PostgreSQL only: SQLite has no connection to end")
+    pf.org.set_password("reviewer", "correct horse 1")
+    client: WebClient = app.test_client()  # type: ignore[assignment]
+    token = client.csrf_token()
+    form = {"csrf_token": token, "username": "reviewer", "password": "correct horse 1"}
+    answered = _ended_mid_statement(
+        pf, lambda: client.post("/auth/login", data=form), "login_attempt IN ACCESS EXCLUSIVE MODE"
+    )
+    assert answered.status_code == 302, page_text(answered)[:2000]
+    assert client.get("/").status_code == 200
+
+
+@pytest.fixture
+def admins(pf: Planflow, password_hash: str) -> Admins:
+    return add_admins(pf, password_hash)
+
+
+def test_an_admin_form_and_an_api_write_on_a_connection_ended_mid_statement_are_never_a_500(
+    app: Flask, pf: Planflow, plans: Plans, admins: Admins
+) -> None:
+    """The admin's ORM writes: saved on a retry, or 503 with what was typed shown
+    back; the API's writes: saved, or 503 problem details. Never a 500."""
+    if not pf.db.is_postgres:
+        pytest.skip("PostgreSQL only: SQLite has no connection to end")
+    admin = signed_in(app, "union_admin")
+    form = {
+        "csrf_token": admin.csrf_token(),
+        "username": "new.person",
+        "display_name": "New Person 新人",
+        "email": "new@example.org",
+        "language": "ko",
+        "password": "",
+        "role": "drafter",
+        "unit": "branch_a",
+    }
+    made = _ended_mid_statement(
+        pf,
+        lambda: admin.post("/admin/users/new", data=form),
+        "org_audit_head IN ACCESS EXCLUSIVE MODE",
+    )
+    if made.status_code == 503:
+        assert "New Person 新人" in assert_unavailable(made)
+    else:
+        assert made.status_code == 302, page_text(made)[:2000]
+
+    plan_id = plans.submitted("branch_a")
+    secret = pf.tokens.create("reviewer", scope="write", name="t").secret
+    api: WebClient = app.test_client()  # type: ignore[assignment]
+    posted = _ended_mid_statement(
+        pf,
+        lambda: api.post(
+            f"/api/v1/plans/{plan_id}/comments",
+            headers={"Authorization": f"Bearer {secret}"},
+            json={"body": "after the restart"},
+        ),
+        "audit_record IN ACCESS EXCLUSIVE MODE",
+    )
+    # The transition path runs again on a new connection: saved.
+    assert posted.status_code == 200, posted.get_data(as_text=True)[:2000]
+    assert pf.audit_trail(plan_id)[-1].comment == "after the restart"
+
+    admin_token = pf.tokens.create("union_admin", scope="admin", name="a").secret
+    person = {"username": "api.person", "display_name": "N", "role": "drafter", "unit": "branch_a"}
+    created = _ended_mid_statement(
+        pf,
+        lambda: api.post(
+            "/api/v1/admin/people",
+            headers={"Authorization": f"Bearer {admin_token}"},
+            json=person,
+        ),
+        "org_audit_head IN ACCESS EXCLUSIVE MODE",
+    )
+    assert created.status_code in (201, 503), created.get_data(as_text=True)[:2000]
+    if created.status_code == 503:
+        assert created.mimetype == "application/problem+json"
+        assert created.headers["Retry-After"] == "30"

@@ -37,7 +37,8 @@ def scheduler(click_ctx: click.Context) -> None:
     runner = Scheduler(pf)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
-        click.echo(f"scheduler {runner.worker_id}: signal {signum}, stopping")
+        runner.request_stop()  # first: the pass under way gives back what it claimed
+        click.echo(f"scheduler {runner.worker_id}: signal {signum}, stopping", err=True)
         runner.stop()
 
     signal.signal(signal.SIGTERM, stop)
@@ -86,10 +87,23 @@ def run_once(ctx: Context, now_text: str | None, allow_future: bool) -> None:
                     "live, or give --allow-future",
                     param_hint="'--now'",
                 ) from refused
-        report = Scheduler(pf).tick()
+        runner = Scheduler(pf)
+
+        def stop(signum: int, _frame: FrameType | None) -> None:
+            # Only flags: the pass runs on this very thread, maybe inside a transaction.
+            # It ends at its next safe point and gives back what it claimed and did not do.
+            runner.request_stop()
+            click.echo(f"scheduler {runner.worker_id}: signal {signum}, stopping", err=True)
+
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            report = runner.tick()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         click.echo(f"scheduler pass at {pf.clock.now():%Y-%m-%d %H:%M} UTC")
         click.echo(report.describe())
-        if report.errors:
+        if report.errors or report.stopped:
             raise click.exceptions.Exit(1)
     finally:
         if pf is not ctx.pf:

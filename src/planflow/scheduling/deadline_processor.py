@@ -14,6 +14,7 @@ dead process is taken over when its lease runs out.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -78,6 +79,12 @@ class DeadlineProcessor:
         self.batch = batch
         self.lease = lease
         self.group = group
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Claim nothing more; the group in hand is applied, the rest of the batch released
+        at once. Safe to call from a signal handler (it only sets a flag)."""
+        self._stopping.set()
 
     def run(
         self, *, max_batches: int | None = None, report: DeadlineReport | None = None
@@ -91,10 +98,13 @@ class DeadlineProcessor:
         wait for their lease to run out.
         """
         report = report if report is not None else DeadlineReport()
+        stopping = self._stopping
+        if stopping.is_set():
+            return report
         with write_tx(self.db) as tx:
             report.hints_moved = ts.fix_timer_hints(tx, self.service.clock.now())
         batches = 0
-        while max_batches is None or batches < max_batches:
+        while (max_batches is None or batches < max_batches) and not stopping.is_set():
             claimed = self.claim()
             if not claimed:
                 break
@@ -103,12 +113,18 @@ class DeadlineProcessor:
             others = [t for t in claimed if t.kind != "auto"]
             try:
                 for start in range(0, len(others), self.group):
+                    if stopping.is_set():
+                        break
                     self.apply_group(others[start : start + self.group], report)
                 for timer in autos:  # rare, and each is a full transition: one by one
+                    if stopping.is_set():
+                        break
                     self.apply(timer, report)
             except BaseException:
                 self.release(claimed)
                 raise
+            if stopping.is_set():
+                self.release(claimed)  # the applied ones hold no claim any more
         return report
 
     def release(self, timers: list[ts.ClaimedTimer]) -> None:

@@ -30,6 +30,7 @@ from planflow.core.definitions.registry import why_left_out
 from planflow.errors import DefinitionError, ValidationError
 from planflow.integrations.mail import Outbox, OutboxReport, SmtpSettings
 from planflow.integrations.webhooks import WebhookReport, WebhookSender
+from planflow.integrations.webhooks.sender import shortest_lease, timeout_from_env
 from planflow.scheduling.checkpoints import CheckpointReport, CheckpointRunner
 from planflow.scheduling.deadline_processor import (
     DEFAULT_BATCH,
@@ -116,6 +117,20 @@ def _outbox(pf: Planflow, worker_id: str, lease: timedelta) -> Outbox:
     return Outbox(pf.db, pf.clock, settings, pf.registry, worker_id, lease=lease)
 
 
+def _webhooks(pf: Planflow, worker_id: str, lease: timedelta) -> WebhookSender:
+    """The webhook sender, holding what it claimed for the scheduler's lease too."""
+    timeout = timeout_from_env(lease)
+    if lease <= shortest_lease(timeout):
+        raise ValidationError(
+            f"PLANFLOW_SCHEDULER_LEASE={lease.total_seconds():.0f} is too short for "
+            f"PLANFLOW_WEBHOOK_TIMEOUT={timeout:g}: a webhook's claim must outlast one POST "
+            f"(connect, send and answer, three timeouts) and the write of its outcome "
+            f"(more than {shortest_lease(timeout).total_seconds():g} s); raise the lease or "
+            "lower the timeout"
+        )
+    return WebhookSender(pf.db, pf.clock, worker_id, lease=lease, timeout=timeout)
+
+
 @dataclass
 class TickReport:
     rounds: RoundReport = field(default_factory=RoundReport)
@@ -127,6 +142,8 @@ class TickReport:
     errors: list[str] = field(default_factory=list)
     #: Workflow files the registry left out (the rest run on without them).
     left_out: list[str] = field(default_factory=list)
+    #: The pass was cut short by ``Scheduler.request_stop`` (a signal).
+    stopped: bool = False
 
     def describe(self) -> str:
         d, r = self.deadlines, self.rounds
@@ -153,6 +170,11 @@ class TickReport:
             made = f"#{c.made}" if c.made is not None else "none"
             parts.append(
                 f"signed audit checkpoint: {made}, published: {c.published}, mailed: {c.mail.sent}"
+            )
+        if self.stopped:
+            parts.append(
+                "stopped before the end: what was claimed and not done is given back "
+                "(another scheduler takes it at once)"
             )
         if d.failed or self.errors:
             parts.append("problems: " + "; ".join([*d.failed, *self.errors]))
@@ -187,7 +209,7 @@ class Scheduler:
         self.outbox = outbox or _outbox(pf, self.worker_id, lease)
         self.checkpoints = CheckpointRunner(pf.db, pf.clock, self.outbox)
         self.delegations = DelegationNotices(pf.db, pf.clock, pf.service.org_cache)
-        self.webhooks = webhooks or WebhookSender(pf.db, pf.clock, self.worker_id)
+        self.webhooks = webhooks or _webhooks(pf, self.worker_id, lease)
         self._stop = threading.Event()
         self._apscheduler: Any = None
         #: The registry's broken files as last logged (logged again when they change).
@@ -205,6 +227,9 @@ class Scheduler:
         outage is logged once, not as a traceback per part and tick.
         """
         report = TickReport()
+        if self._stop.is_set():
+            report.stopped = True
+            return report
         report.left_out = self._left_out()
         # The parts fill the report as they commit: a failure mid-way still
         # reports what was done before it.
@@ -214,17 +239,23 @@ class Scheduler:
             self.rounds.release()
             if self._failed("scheduled rounds", "rounds", exc, report):
                 return report
+        if self._stopped(report):
+            return report
         try:
             self.deadlines.run(report=report.deadlines)
         except Exception as exc:
             if self._failed("deadline processing", "deadlines", exc, report):
                 return report
+        if self._stopped(report):
+            return report
         try:
             # Before the outbox: a delegation's notices go out in the same tick.
             self.delegations.run(report.delegations)
         except Exception as exc:  # the marks are in the notices' transaction: retried next tick
             if self._failed("delegation notices", "delegations", exc, report):
                 return report
+        if self._stopped(report):
+            return report
         try:
             self.checkpoints.run(report.checkpoints)
             if report.checkpoints.error is not None:
@@ -232,16 +263,22 @@ class Scheduler:
         except Exception as exc:
             if self._failed("signed audit checkpoints", "audit checkpoints", exc, report):
                 return report
+        if self._stopped(report):
+            return report
         try:
             report.outbox = self._send_mail()
         except Exception as exc:
             if self._failed("the e-mail outbox", "e-mail", exc, report):
                 return report
+        if self._stopped(report):
+            return report
         try:
             self._send_webhooks(report.webhooks)
         except Exception as exc:  # the claims' lease hands the rows to the next pass
             if self._failed("the webhook outbox", "webhooks", exc, report):
                 return report
+        if self._stopped(report):
+            return report
         if self._away_since is not None:
             log.info("the database is back after %.0f s", time.monotonic() - self._away_since)
             self._away_since = None
@@ -254,6 +291,17 @@ class Scheduler:
         ):
             log.info("%s", report.describe().replace("\n", "; "))
         return report
+
+    def _stopped(self, report: TickReport) -> bool:
+        """True (and said in the report) once a stop was requested: the pass ends here."""
+        if self._stop.is_set():
+            report.stopped = True
+            log.info(
+                "scheduler %s stopping: the pass ends here; %s",
+                self.worker_id,
+                report.describe().replace("\n", "; "),
+            )
+        return report.stopped
 
     def _failed(self, part: str, label: str, exc: Exception, report: TickReport) -> bool:
         """Log and report a part's failure (called in its ``except``); True when the
@@ -331,12 +379,23 @@ class Scheduler:
         log.info("scheduler %s started, ticking every %s", self.worker_id, self.interval)
         log.info("%s", self.checkpoints.describe())
 
+    def request_stop(self) -> None:
+        """End the pass under way at its next safe point and start no other: the timers,
+        e-mails and webhooks in hand are finished, every other claim of this process is
+        given back at once (another scheduler takes them without waiting for the lease).
+        Only sets flags, so a signal handler may call it while a pass runs on its thread."""
+        self._stop.set()
+        self.deadlines.stop()
+        self.outbox.stop()
+        self.webhooks.stop()
+
     def stop(self) -> None:
+        """``request_stop``, then wait for the pass under way and let go of the rounds."""
+        self.request_stop()
         if self._apscheduler is not None:
             self._apscheduler.shutdown(wait=True)
             self._apscheduler = None
         self.rounds.release()  # a round stopped mid-way is another scheduler's at once
-        self._stop.set()
 
     def run_forever(self) -> None:
         """Tick until ``stop`` is called or the process is signalled."""

@@ -42,7 +42,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from planflow.clock import Clock
-from planflow.storage.db import Database
+from planflow.storage.db import Database, once_more_if_lost
 from planflow.storage.tables import LoginAttempt, TrustedDevice
 
 attempt_t = LoginAttempt.__table__  # type: ignore[attr-defined]
@@ -115,7 +115,16 @@ class SignInGate:
     # -- the decision --------------------------------------------------------------
 
     def take_slot(self, username: str, address: str | None, *, trusted: bool) -> Slot:
-        """Count and decide in one step; an attempt that may go ahead is recorded as failed."""
+        """Count and decide in one step; an attempt that may go ahead is recorded as failed.
+
+        Once more on a new connection when the first was lost (the sign-in form is
+        the first thing people meet after a database restart): had the first try
+        committed after all, its attempt counts twice, a stricter limit, never a
+        looser one.
+        """
+        return once_more_if_lost(lambda: self._take_slot(username, address, trusted=trusted))
+
+    def _take_slot(self, username: str, address: str | None, *, trusted: bool) -> Slot:
         account, addr = account_key(username), address_key(address)
         now = self.clock.now()
         with self.db.session() as s:
@@ -137,6 +146,10 @@ class SignInGate:
             return Slot(attempt_id=attempt.id)
 
     def succeeded(self, attempt_id: int) -> None:
+        """The attempt was right (once more if its connection was lost: it sets a flag)."""
+        once_more_if_lost(lambda: self._succeeded(attempt_id))
+
+    def _succeeded(self, attempt_id: int) -> None:
         with self.db.write() as conn:
             conn.execute(update(attempt_t).where(attempt_t.c.id == attempt_id).values(success=True))
 
@@ -217,7 +230,13 @@ class SignInGate:
         return found is not None
 
     def remember_device(self, user_id: int, token: str | None) -> str:
-        """The device's token after a successful sign-in: the one it had, or a new one."""
+        """The device's token after a successful sign-in: the one it had, or a new one.
+
+        Once more if its connection was lost: a first try that committed after all
+        leaves one unused device row, dropped with the oldest ones."""
+        return once_more_if_lost(lambda: self._remember_device(user_id, token))
+
+    def _remember_device(self, user_id: int, token: str | None) -> str:
         now = self.clock.now()
         with self.db.session() as s:
             conn = s.connection()

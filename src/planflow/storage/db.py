@@ -36,10 +36,10 @@ import select
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from sqlalchemy import URL, Connection, Engine, create_engine, event
@@ -432,6 +432,26 @@ def _check_sqlite_path(path: Path, create: bool) -> None:
 #: SQLAlchemy's wrapper on pooled paths, the bare driver errors on the transition path.
 DRIVER_ERRORS: tuple[type[BaseException], ...] = (DBAPIError, sqlite3.Error, psycopg.Error)
 #: What a client may meet from the database layer: the drivers' errors and an exhausted pool.
+_T = TypeVar("_T")
+
+
+def once_more_if_lost(write: Callable[[], _T]) -> _T:
+    """Run ``write`` (whole transactions of ``Database.write`` or ``session``) once more
+    when the server ended its connection under it (a restart, a failover,
+    ``pg_terminate_backend``); SQLAlchemy has then replaced the pool's connections.
+
+    Only for writes that may safely happen twice: a loss before the COMMIT saved
+    nothing, but one during it may have saved it all (the caller says why a second
+    commit does no harm). A second loss is raised (the web answers 503).
+    """
+    try:
+        return write()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    return write()
+
+
 DATABASE_ERRORS: tuple[type[Exception], ...] = (
     DBAPIError,
     sqlite3.Error,

@@ -65,6 +65,8 @@ def send_digests(outbox: Outbox, now: datetime) -> OutboxReport:
         users = load_users(tx, set(user_ids)) if user_ids else {}
     try:
         for user_id in user_ids:
+            if outbox.stopping():
+                break  # the scheduler stops: the rest wait for the next run, claimed by no one
             user = users.get(user_id)
             if route(user, f"digest for user {user_id}") == "skipped":
                 # Switched off or deactivated since the rows were set aside.

@@ -11,6 +11,11 @@ at-least-once is ``planflow.integrations.mail.claims``.
 Once the server accepted a message, marking it sent waits out a short database
 outage (``_mark_sent``) instead of leaving the row to be sent again.
 
+``stop`` (the scheduler's SIGTERM or Ctrl-C) lets the e-mail in hand go out
+and be marked, and gives the rest of the batch back at once, as does a batch
+that fails on a database error (as far as the database lets it): another
+sender need not wait for the lease.
+
 Failures: a 4xx (or a lost connection) retries with exponential backoff
 (1, 2, 4 ... minutes, capped at an hour) up to ``max_attempts``; a 5xx
 refusal of the recipient or message fails at once; a server that cannot be
@@ -107,13 +112,22 @@ class Outbox:
         self.digest_limit = digest_limit
         self._warned = False
         self._warn_lock = threading.Lock()
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Claim nothing more; the e-mail in hand is finished, the rest of its batch given
+        back at once. Safe to call from a signal handler (it only sets a flag)."""
+        self._stopping.set()
+
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
 
     # -- immediate e-mails ------------------------------------------------------------------
 
     def run_once(self, now: datetime | None = None) -> OutboxReport:
         """Claim one batch of due rows and send, skip or set aside each of them."""
         report = OutboxReport()
-        if not self.configured():
+        if not self.configured() or self.stopping():
             return report
         at = now or self.clock.now()
         token = new_token(self.worker_id)
@@ -138,7 +152,17 @@ class Outbox:
                     report.digested += 1
         try:
             for n, (row, user) in enumerate(to_send):
-                if not self._deliver(row, user, users, token, now, report):
+                if self.stopping():
+                    self._give_back(to_send[n:], token, now, report)
+                    break
+                try:
+                    delivered = self._deliver(row, user, users, token, now, report)
+                except BaseException:
+                    # This row's outcome may be unknown (it waits for the lease); the rest
+                    # was not tried: given back if the database lets us, raised either way.
+                    self._give_back(to_send[n + 1 :], token, now, report, quiet=True)
+                    raise
+                if not delivered:
                     self._put_back(to_send[n + 1 :], token, now, report)
                     break
         finally:
@@ -274,6 +298,32 @@ class Outbox:
         with write_tx(self.db) as tx:
             for row, _ in rest:
                 release(tx, row, token, row.attempts, next_at)
+        report.deferred += len(rest)
+
+    def _give_back(
+        self,
+        rest: list[tuple[ClaimedRow, Recipient]],
+        token: str,
+        now: datetime | None,
+        report: OutboxReport,
+        *,
+        quiet: bool = False,
+    ) -> None:
+        """Untried rows of a batch that stops (or failed): due again at once, no attempt
+        counted. ``quiet``: a database that refuses is logged, not raised (the lease then
+        frees them)."""
+        if not rest:
+            return
+        due = now or self.clock.now()
+        try:
+            with write_tx(self.db) as tx:
+                for row, _ in rest:
+                    release(tx, row, token, row.attempts, due)
+        except Exception as exc:
+            if not quiet:
+                raise
+            log.warning("could not give back %d claimed e-mail(s): %s", len(rest), exc)
+            return
         report.deferred += len(rest)
 
     def backoff_delay(self, attempts: int) -> timedelta:

@@ -23,11 +23,18 @@ a row whose previous claim ran out with no outcome says so in the row's log
 
 PostgreSQL sends a claimed batch with a bounded pool of threads
 (``pool``): the claim itself is the renewal (each thread checks, on the
-monotonic clock, that enough of the lease is left for one more POST, else
-gives the row back for the next pass), and the webhooks' outcomes are written
-together in one transaction after the batch. Three commits per delivery
-become two per batch. SQLite, with one writer at a time, keeps sending one
-row after another with a renewal before each POST.
+monotonic clock, that enough of the lease is left for one more POST and the
+batch's commit, else gives the row back for the next pass), and the webhooks'
+outcomes are written together in one transaction after the batch. Three
+commits per delivery become two per batch. SQLite, with one writer at a time,
+keeps sending one row after another with a renewal before each POST. Either
+way a batch never outlives its claim, whatever the lease
+(``PLANFLOW_SCHEDULER_LEASE``): a short one only means more rows given back.
+
+``stop`` (the scheduler's SIGTERM or Ctrl-C) lets the POSTs in flight finish
+and be recorded, and gives every other claimed row back at once, as does a
+batch that fails on a database error (as far as the database lets it), so
+another sender need not wait for the lease.
 
 A group robot (``kind`` dingtalk, wecom or feishu) goes through the same
 rows and steps; only the POST differs: its message is rendered from the
@@ -57,6 +64,7 @@ from datetime import datetime, timedelta
 from planflow.clock import Clock
 from planflow.core.robots import WEBHOOK, robot_request, vendor_outcome
 from planflow.core.webhooks import signature
+from planflow.errors import ValidationError
 from planflow.integrations.webhooks.outcome import (
     Claimed,
     Hook,
@@ -81,6 +89,35 @@ POOL = 8
 #: even if every POST ran into the 10 s timeout three times over.
 BATCH = 20
 POOLED_BATCH = 50
+#: Seconds of the lease kept for writing a batch's outcomes after its last POST.
+RECORD_MARGIN = 5.0
+DEFAULT_TIMEOUT = 10.0
+
+
+def timeout_from_env(lease: timedelta) -> float:
+    """``PLANFLOW_WEBHOOK_TIMEOUT``: seconds one connect, send or answer of a POST may take.
+
+    Unset, 10 s, or less when ``lease`` is too short for that: the most that fits
+    (``shortest_lease``), to a tenth of a second. Set, it is taken as given (the
+    scheduler refuses a lease too short for it).
+    """
+    raw = os.environ.get("PLANFLOW_WEBHOOK_TIMEOUT", "").strip()
+    if not raw:
+        fits = ((lease.total_seconds() - RECORD_MARGIN) / 3 - 0.05) * 10 // 1 / 10
+        return min(DEFAULT_TIMEOUT, fits)
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1
+    if not 1 <= seconds <= 120:
+        raise ValidationError(f"PLANFLOW_WEBHOOK_TIMEOUT={raw!r}: give seconds between 1 and 120")
+    return seconds
+
+
+def shortest_lease(timeout: float) -> timedelta:
+    """The lease must outlast one POST (connect, send, answer: three timeouts) and the
+    commit of its outcome."""
+    return timedelta(seconds=3 * timeout + RECORD_MARGIN)
 
 
 def base_url_from_env() -> str | None:
@@ -107,7 +144,7 @@ class WebhookSender:
         transport: Transport | None = None,
         batch_size: int | None = None,
         lease: timedelta = timedelta(minutes=5),
-        timeout: float = 10.0,
+        timeout: float = DEFAULT_TIMEOUT,
         max_attempts: int = 10,
         backoff: timedelta = timedelta(seconds=30),
         backoff_cap: timedelta = timedelta(hours=1),
@@ -122,14 +159,20 @@ class WebhookSender:
         self.transport = transport or HttpTransport(timeout)
         # A claim is renewed before each POST (or, pooled, checked against the
         # time left), so the lease must outlast one: connect + send + answer,
-        # each bounded by the timeout.
-        if lease <= timedelta(seconds=3 * timeout):
+        # each bounded by the timeout, and the write of its outcome.
+        if lease <= shortest_lease(timeout):
             raise ValueError(f"lease {lease} is too short for a timeout of {timeout}s")
         self.batch_size = batch_size
         self.lease = lease
         self.timeout = timeout
         self.pool = max(1, pool)
         self.policy = Policy(max_attempts, backoff, backoff_cap)
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Claim nothing more; the POSTs in flight finish, the rest of the batch is given
+        back at once. Safe to call from a signal handler (it only sets a flag)."""
+        self._stopping.set()
 
     @property
     def max_attempts(self) -> int:
@@ -142,6 +185,8 @@ class WebhookSender:
     def run_once(self, now: datetime | None = None) -> WebhookReport:
         """Claim one batch of due deliveries and send each (or cancel it: webhook removed)."""
         report = WebhookReport()
+        if self._stopping.is_set():
+            return report
         at = now or self.clock.now()
         token = f"{self.worker_id[:31]}/{uuid.uuid4().hex}"
         with write_tx(self.db) as tx:
@@ -164,9 +209,53 @@ class WebhookSender:
         if pooled:
             self._send_pooled(to_send, token, now, claimed_at, report)
         else:
-            for row, hook in to_send:
-                self._send(row, hook, token, now, report)
+            self._send_serially(to_send, token, now, report)
         return report
+
+    def _send_serially(
+        self,
+        to_send: list[tuple[Claimed, Hook]],
+        token: str,
+        now: datetime | None,
+        report: WebhookReport,
+    ) -> None:
+        """One after another; stopped or failed, the rows not yet tried are given back."""
+        for n, (row, hook) in enumerate(to_send):
+            if self._stopping.is_set():
+                self._give_back([r for r, _ in to_send[n:]], token, now, report)
+                return
+            try:
+                self._send(row, hook, token, now, report)
+            except BaseException:
+                # This row's outcome is unknown (it waits for the lease); the rest was not
+                # tried. Given back if the database lets us: the error is raised either way.
+                self._give_back([r for r, _ in to_send[n + 1 :]], token, now, report, quiet=True)
+                raise
+
+    def _give_back(
+        self,
+        rows: list[Claimed],
+        token: str,
+        now: datetime | None,
+        report: WebhookReport,
+        *,
+        quiet: bool = False,
+    ) -> None:
+        """Unclaimed, due at once, no attempt counted: the next sender takes them now."""
+        if not rows:
+            return
+        try:
+            with write_tx(self.db) as tx:
+                unclaim = now or self.clock.now()
+                for row in rows:
+                    tx.run(ws.UNCLAIM, {"now": unclaim, "id": row.id, "token": token})
+        except Exception as exc:
+            if not quiet:
+                raise
+            # The database is gone: the lease frees them later.
+            log.warning("could not give back %d webhook delivery(s): %s", len(rows), exc)
+            return
+        report.deferred += len(rows)
 
     def _claim(self, tx: Tx, token: str, at: datetime, report: WebhookReport) -> list[Claimed]:
         n = self.batch_size
@@ -214,15 +303,16 @@ class WebhookSender:
         """POST a claimed batch with up to ``pool`` threads; record robots at once, webhooks
         together at the end (one commit), so what was answered is written even if a
         thread failed."""
-        # The last moment a POST may start and still end inside the lease.
-        last_start = claimed_at + self.lease.total_seconds() - 3 * self.timeout
+        # The last moment a POST may start and still end, and be recorded, inside the lease.
+        last_start = claimed_at + (self.lease - shortest_lease(self.timeout)).total_seconds()
+        stopping = self._stopping
         #: What the threads count themselves: the robots they recorded.
         threads_counted = WebhookReport()
 
         def send(row: Claimed, hook: Hook) -> tuple[Answer | None, datetime]:
             """The webhook's answer to record; None if deferred or (a robot) recorded."""
             at = now or self.clock.now()
-            if time.monotonic() > last_start:
+            if stopping.is_set() or time.monotonic() > last_start:
                 with counting:
                     deferred.append(row)
                 return None, at
