@@ -25,7 +25,7 @@ from outages import Outage, sqlite_locked
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from test_connection_loss import _while_its_backend_is_ended
-from test_web_admin_support import Admins, add_admins
+from test_web_admin_support import Admins
 from webui_support import Plans, WebClient, make_app, signed_in
 from webui_support import text as page_text
 
@@ -301,11 +301,6 @@ def test_signing_in_on_a_connection_ended_mid_statement_signs_in(
     )
     assert answered.status_code == 302, page_text(answered)[:2000]
     assert client.get("/").status_code == 200
-
-
-@pytest.fixture
-def admins(pf: Planflow, password_hash: str) -> Admins:
-    return add_admins(pf, password_hash)
 
 
 def test_an_admin_form_and_an_api_write_on_a_connection_ended_mid_statement_are_never_a_500(
