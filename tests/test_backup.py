@@ -16,10 +16,12 @@ import tarfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from conftest import POSTGRES_URL, WORKFLOWS, CliRun, Org, build_org, migrate_schema
+from psycopg.conninfo import conninfo_to_dict
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -238,3 +240,28 @@ def test_a_backup_from_a_newer_planflow_is_refused_in_one_line(
     head = schema.head_revision(pf.db)
     assert f"schema revision 0999, which this planflow (schema {head}) does not know" in err
     assert _counts(target_url) == {}  # nothing was written
+
+
+def test_a_postgres_url_with_several_server_options_is_dumped_with_all_of_them(
+    pf: Planflow, org: Org, tmp_path: Path
+) -> None:
+    """``options=-c a=1 -c b=2`` (several server settings, as a deployment may give):
+    SQLAlchemy writes the space as "+", which libpq's URL reader keeps, so pg_dump
+    and pg_restore were handed one garbled setting ("-csearch_path=s+-c+..."): a
+    restore into the wrong schema, or a failure. Found when the tests' own
+    connections carried a second option."""
+    if not pf.db.is_postgres:
+        pytest.skip("PostgreSQL only: SQLite is copied, not dumped")
+    url = make_url(pf.db.url)
+    options = str(url.query["options"]) + " -c statement_timeout=0"
+    two = url.update_query_dict({"options": options}).render_as_string(hide_password=False)
+    db = Database(two)
+    try:
+        # What pg_dump and pg_restore are given, read as libpq reads it.
+        assert conninfo_to_dict(bk._libpq(db)[0])["options"] == options
+        manifest = bk.backup(
+            db, tmp_path / "two-options.tar", None, datetime(2027, 1, 5, tzinfo=UTC)
+        )
+    finally:
+        db.dispose()
+    assert manifest.counts["plan"] == 0 and manifest.counts["unit"] > 0

@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from psycopg.conninfo import make_conninfo
 from sqlalchemy import Connection, func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
@@ -134,8 +135,17 @@ def _libpq(db: Database) -> tuple[str, dict[str, str]]:
     env = dict(os.environ)
     if url.password is not None:
         env["PGPASSWORD"] = str(url.password)
-    plain = url.set(drivername="postgresql", password=None)
-    return plain.render_as_string(hide_password=False), env
+    # A keyword/value connection string, not a URL: SQLAlchemy writes a space in a query
+    # value as "+", which libpq's URL parser keeps as a "+" (so "options=-c a=1 -c b=2"
+    # reached the server as "-c a=1+-c b=2" and the dump failed).
+    params: dict[str, Any] = {
+        key: value
+        for key, value in url.translate_connect_args(username="user", database="dbname").items()
+        if key != "password"
+    }
+    for key, value in url.query.items():
+        params[key] = value if isinstance(value, str) else value[-1]
+    return make_conninfo(**{k: str(v) for k, v in params.items()}), env
 
 
 def _run(argv: list[str], env: dict[str, str]) -> str:
