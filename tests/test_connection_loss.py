@@ -29,7 +29,8 @@ from planflow.services.accounts import SignIn
 from planflow.services.api_limits import ApiLimits
 from planflow.services.content import PlanContentService
 from planflow.storage import audit_repo
-from planflow.storage.db import is_read_statement, normalise_url
+from planflow.storage.db import normalise_url
+from planflow.storage.lost_connections import is_read_statement
 from planflow.storage.tx import Sql, read_tx
 
 pytestmark = pytest.mark.postgres

@@ -14,7 +14,7 @@ import time
 import pytest
 from sqlalchemy import text
 
-from planflow.storage import db as db_module
+from planflow.storage import lost_connections
 from planflow.storage.db import Database
 
 POSTGRES_URL = os.environ.get("PLANFLOW_TEST_POSTGRES_URL")
@@ -66,7 +66,7 @@ def test_an_idle_connection_killed_by_the_server_is_replaced(
     try:
         first = _backend_pid(db)
         _terminate(first)
-        monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", 0.0)  # it has been idle "long"
+        monkeypatch.setattr(lost_connections, "IDLE_PING_SECONDS", 0.0)  # it has been idle "long"
         second = _backend_pid(db)
         assert second != first
     finally:
@@ -84,13 +84,13 @@ def test_a_connection_ended_moments_after_use_is_replaced_without_a_ping(
     assert POSTGRES_URL is not None
     db = Database(POSTGRES_URL, pool_size=1)
     pings: list[str] = []
-    real_ping = db_module._server_spoke
+    real_ping = lost_connections.server_spoke
     try:
         first = _backend_pid(db)
         _terminate(first)
-        monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", 3600.0)
+        monkeypatch.setattr(lost_connections, "IDLE_PING_SECONDS", 3600.0)
         monkeypatch.setattr(
-            db_module, "_server_spoke", lambda c: pings.append("looked") or real_ping(c)
+            lost_connections, "server_spoke", lambda c: pings.append("looked") or real_ping(c)
         )
         _wait_until_gone(first)
         second = _backend_pid(db)  # no OperationalError: the dead one was never used

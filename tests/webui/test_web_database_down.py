@@ -89,6 +89,8 @@ def outage(
     # SQLite waits for a lock up to the busy timeout: a short one, for the test.
     monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_MS", 200)
     monkeypatch.setenv("PLANFLOW_SQLITE_CHECKPOINT", "inline")
+    # The outage lasts: no waiting for a server that refuses us (test_database_restart).
+    monkeypatch.setenv("PLANFLOW_DATABASE_WAIT", "0")
     others = [pf]  # SQLite: every Planflow on the file, closed before it is locked
     if pf.db.is_postgres:
         context = postgres_role(database_url)

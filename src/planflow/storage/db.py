@@ -13,29 +13,25 @@ supported databases that matter for correctness:
 * PostgreSQL runs at READ COMMITTED; conflicting writes are settled by the
   optimistic version check in ``UPDATE ... WHERE version = :expected``.
   A pooled connection is checked with a ping only when it has been idle for
-  a while (``_ping_when_idle``), not on every checkout: a web page opens
-  several short transactions, and a ping each cost a round trip each.
+  a while, not on every checkout: a web page opens several short
+  transactions, and a ping each cost a round trip each.
   Reads (``read``, ``read_session``, ``tx.read_tx``) run in autocommit mode
   there: at READ COMMITTED every statement of a read transaction sees its own
   snapshot anyway, so the BEGIN and COMMIT around them were two round trips
   (and two commands for the server) that changed nothing. A plan page reads
   in about fifteen such units.
-* A read statement that loses its connection while it runs (a restart, a
-  killed backend) runs once more on a new connection (``_retry_lost_reads``,
-  ``tx.read_tx``): in autocommit mode it was a transaction of its own, so
-  nothing of it is lost but its answer. Writes are retried by the transition
-  path (``PlanService``), never here. SQLite has no connection to lose.
+* What a connection the server ended costs (a restart, a killed backend) is
+  kept small by ``lost_connections``: reads in flight run again, a restarting
+  server is waited for (``wait``, ``PLANFLOW_DATABASE_WAIT``). Writes are
+  retried by their own paths, never there.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import re
-import select
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,17 +40,21 @@ from typing import Any, TypeVar
 import psycopg
 from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from sqlmodel import Session
 
 from planflow.errors import ConfigurationError, DatabaseUnavailable
 from planflow.storage.checkpointer import BACKSTOP_PAGES, WalCheckpointer, checkpointer_for
+from planflow.storage.lost_connections import (
+    database_wait_from_env,
+    ping_when_idle,
+    retry_lost_reads,
+    wait_through_restarts,
+)
 
 DEFAULT_INSTANCE = Path("instance")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-#: A pooled PostgreSQL connection idle longer than this is pinged before use.
-IDLE_PING_SECONDS = 10.0
 
 
 def instance_path() -> Path:
@@ -92,10 +92,20 @@ class Database:
     instead of being created empty. Only the instance folder itself is made
     when missing: a URL naming any other folder that does not exist is a
     ``ConfigurationError``, not a reason to create it.
+
+    ``wait`` (PostgreSQL): seconds to wait for a server that answered before
+    and now refuses connections, as during a restart; ``PLANFLOW_DATABASE_WAIT``
+    by default (see ``lost_connections``).
     """
 
     def __init__(
-        self, url: str, *, echo: bool = False, pool_size: int = 5, create: bool = True
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 5,
+        create: bool = True,
+        wait: float | None = None,
     ) -> None:
         self.url = normalise_url(url)
         parsed = make_url(self.url)
@@ -128,8 +138,9 @@ class Database:
             self.checkpointer = checkpointer_for(parsed.database)
             _configure_sqlite(self.engine, self.checkpointer)
         else:
-            _ping_when_idle(self.engine)
-            _retry_lost_reads(self.engine)
+            ping_when_idle(self.engine)
+            retry_lost_reads(self.engine)
+            wait_through_restarts(self.engine, database_wait_from_env() if wait is None else wait)
         self._pinned = threading.local()
         self._all_pinned: list[Any] = []
         self._pinned_lock = threading.Lock()
@@ -176,7 +187,7 @@ class Database:
 
         The session joins a transaction begun here and never commits it
         (``rollback_only``): a read has nothing to commit, and a statement that
-        lost its connection can run again on a new one (``_retry_lost_reads``)
+        lost its connection can run again on a new one (``lost_connections``)
         without pulling the session's own transaction from under it.
         """
         with self.engine.connect() as conn:
@@ -280,116 +291,6 @@ def _configure_sqlite(engine: Engine, checkpointer: WalCheckpointer | None) -> N
             conn.exec_driver_sql("BEGIN")
 
 
-def _ping_when_idle(engine: Engine) -> None:
-    """Pessimistic disconnect handling, only for connections that sat in the pool.
-
-    A connection dies mostly while idle (a server restart, a firewall's idle
-    timeout); one returned moments ago is alive, unless the server ended it
-    meanwhile (``pg_terminate_backend``, a restart): then its goodbye is
-    already waiting on the socket, which is looked at without a round trip.
-    A failed ping, or a socket with something to read while no query runs,
-    raises ``DisconnectionError``, on which the pool throws the connection
-    away and checks out a fresh one, as ``pool_pre_ping`` would.
-    """
-
-    @event.listens_for(engine, "checkin")
-    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
-        record.info["planflow_idle_since"] = time.monotonic()
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(_dbapi_conn: Any, record: Any) -> None:
-        # Just opened: as alive as one returned a moment ago (no ping on its first use).
-        record.info["planflow_idle_since"] = time.monotonic()
-
-    @event.listens_for(engine, "checkout")
-    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
-        since = record.info.get("planflow_idle_since")
-        if since is not None and time.monotonic() - since < IDLE_PING_SECONDS:
-            if not _server_spoke(dbapi_conn):
-                return
-            raise DisconnectionError("the server ended the pooled connection")
-        try:
-            cur = dbapi_conn.cursor()
-            try:
-                cur.execute("SELECT 1")
-            finally:
-                cur.close()
-            dbapi_conn.rollback()  # the SELECT opened a transaction: end it
-        except Exception as exc:
-            raise DisconnectionError("the pooled connection is gone") from exc
-
-
-#: A statement that only reads: SELECT (or WITH … SELECT) naming no change and no lock.
-_READ_ONLY = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
-_CHANGES = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|NEXTVAL|PG_ADVISORY\w*)\b", re.IGNORECASE)
-
-
-def is_read_statement(statement: str) -> bool:
-    """Whether ``statement`` only reads, so running it twice is the same as once."""
-    return bool(_READ_ONLY.match(statement)) and not _CHANGES.search(statement)
-
-
-def _retry_lost_reads(engine: Engine) -> None:
-    """A read that lost its connection mid-statement runs once more on a new one.
-
-    Only a statement that reads, on a connection in autocommit mode (``read``,
-    ``read_session``): there it was a transaction of its own, so running it
-    again on a fresh connection loses nothing and doubles nothing (SQLAlchemy's
-    FAQ, "Using DBAPI Autocommit Allows for a Readonly Version of Transparent
-    Reconnect"). Inside a transaction (a write, a streamed read) the earlier
-    statements died with the connection: the error goes up as before.
-    ``executemany`` is never retried (writes).
-    """
-
-    @event.listens_for(engine, "do_execute")
-    def _do_execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
-        dbapi = cursor.connection
-        alone = bool(getattr(dbapi, "autocommit", False))
-        try:
-            context.dialect.do_execute(cursor, statement, parameters, context)
-            return True
-        except Exception as failed:
-            if not (alone and is_disconnect(dbapi, failed) and is_read_statement(statement)):
-                raise
-            exc = failed
-        context.cursor = cursor = reconnect_read(context.root_connection, exc)
-        # A second loss is no longer ours to hide: it goes up (a 503 for the web).
-        context.dialect.do_execute(cursor, statement, parameters, context)
-        return True
-
-
-def reconnect_read(conn: Connection, exc: BaseException) -> Any:
-    """A cursor on a new connection for ``conn`` (autocommit, as ``Database.read``
-    gives it) whose connection died under a read; the dead one leaves the pool."""
-    # As SQLAlchemy does on a disconnect: the pool's older connections are suspect too.
-    conn.engine.pool._invalidate(conn.connection, exc)
-    conn.invalidate()  # the dead connection leaves the pool
-    conn.rollback()  # the statement's own (empty) transaction: now a new one may open
-    conn.execution_options(isolation_level="AUTOCOMMIT")  # on the new connection
-    return conn.connection.cursor()
-
-
-def _server_spoke(dbapi_conn: Any) -> bool:
-    """Whether an idle connection's socket has something to read (or is closed).
-
-    Between transactions the server sends nothing unprompted but its reason
-    for ending the connection (and, rarely, a notice: then the connection is
-    replaced needlessly, which is harmless). A ``poll`` with no timeout:
-    about a microsecond, no round trip (``poll``, not ``select``, which refuses
-    descriptors above 1023, common in a busy multi-threaded worker).
-    """
-    try:
-        fd = dbapi_conn.fileno()
-    except Exception:  # closed already
-        return True
-    try:
-        poller = select.poll()
-        poller.register(fd, select.POLLIN)
-        return bool(poller.poll(0))
-    except (OSError, ValueError):
-        return True
-
-
 class DatabaseMissing(ConfigurationError):
     """A SQLite file that does not exist, where one was expected."""
 
@@ -458,18 +359,6 @@ DATABASE_ERRORS: tuple[type[Exception], ...] = (
     psycopg.Error,
     SQLAlchemyTimeout,
 )
-
-
-def is_disconnect(raw: Any, exc: BaseException) -> bool:
-    """Whether ``exc`` on the DBAPI connection ``raw`` means the connection is gone.
-
-    PostgreSQL: the driver reports an operational error and the connection is
-    closed or broken afterwards (a server restart, a killed backend, a network
-    failure). SQLite has no connection to lose.
-    """
-    if not isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
-        return False
-    return bool(getattr(raw, "closed", False) or getattr(raw, "broken", False))
 
 
 #: SQLite's words for a file it cannot use now: another process holds it,

@@ -30,7 +30,8 @@ from sqlmodel import Session
 
 from planflow.core.audit_chain import last_isoformat, utc_isoformat
 from planflow.errors import DatabaseUnavailable
-from planflow.storage.db import Database, is_disconnect, is_read_statement, reconnect_read
+from planflow.storage.db import Database
+from planflow.storage.lost_connections import is_disconnect, is_read_statement, reconnect_read
 
 # No ``sqlite3.register_adapter`` here: adapters are global to the process,
 # and a library must not change how SQLite binds values for the programs that
@@ -310,7 +311,7 @@ def read_tx(db: Database) -> Iterator[Tx]:
 
     A statement that loses its connection while it runs (a restart, a killed
     backend) runs once more on a new one: in autocommit mode it was a
-    transaction of its own (see ``db._retry_lost_reads``)."""
+    transaction of its own (see ``lost_connections.retry_lost_reads``)."""
     reader = _Reader(db)
     try:
         yield reader.tx
@@ -422,7 +423,7 @@ def conn_tx(conn: Connection) -> Iterator[Tx]:
 
 class _ConnReadTx(Tx):
     """``Tx`` of a PostgreSQL ``conn_tx``: it follows its connection when a read of the
-    same unit (SQLAlchemy's, ``db._retry_lost_reads``) moved it to a new one, and a
+    same unit (SQLAlchemy's, ``lost_connections.retry_lost_reads``) moved it to a new one, and a
     read of its own that lost the connection runs again once, as there."""
 
     __slots__ = ("_conn",)
