@@ -361,7 +361,7 @@ def test_reminders_and_escalations_are_rendered_for_the_recipient(pf: Planflow, 
         == "[planflow] 提醒：计划「Plan R」将于2027年1月11日 17:00（Asia/Seoul）到期"
     )
     assert "“已提交”状态" in remind.get_content()
-    assert escalate["Subject"] == "[planflow] 기한 초과로 상향 보고됨: 계획 ‘Plan E’"
+    assert escalate["Subject"] == "[planflow] 기한 초과로 상위 보고됨: 계획 ‘Plan E’"
     body = escalate.get_content()
     assert "‘검토 중’ 상태" in body and "Federation (fed)" in body and "1단계" in body
     assert generic["Subject"] == "[planflow] News about “(untitled plan)”"

@@ -122,7 +122,7 @@ def test_a_system_transition_says_it_was_automatic(labels: RegistryLabels) -> No
         ("zh", "提醒：计划「Branch A plan」将于2027年1月11日 17:00（Asia/Seoul）到期",
          "已超期并上报：计划「Branch A plan」", "截止时间：2027年1月11日 17:00（Asia/Seoul）"),
         ("ko", "알림: 계획 ‘Branch A plan’ 마감 2027년 1월 11일 17:00 (Asia/Seoul)",
-         "기한 초과로 상향 보고됨: 계획 ‘Branch A plan’",
+         "기한 초과로 상위 보고됨: 계획 ‘Branch A plan’",
          "마감: 2027년 1월 11일 17:00 (Asia/Seoul)"),
     ],
 )  # fmt: skip
@@ -138,7 +138,7 @@ def test_reminders_and_escalations(
     assert due in e.body and "Federation (fed)" in e.body
     # The sentence names the unit; the code is said once, in the unit's own field.
     assert e.body.count("(fed)") == 1 and e.body.count("Federation") == 2
-    level = {"en": "Escalation level: 2", "zh": "上报级别：2", "ko": "상향 보고 단계: 2"}[lang]
+    level = {"en": "Escalation level: 2", "zh": "上报级别：2", "ko": "상위 보고 단계: 2"}[lang]
     assert level in e.body
     state = {"en": "Submitted", "zh": "已提交", "ko": "제출됨"}[lang]
     assert state in r.body and state in e.body
@@ -163,7 +163,7 @@ BAD_PAYLOADS: list[Any] = [
          "nobody above holds the role reviewer"),
         ("zh", "已超期，无上级可上报：计划「Branch A plan」",
          "上级单位中无人可接收上报，仍由您办理", "上级单位中没有人担任“审核人”"),
-        ("ko", "기한 초과, 상향 보고할 상급 단위 없음: 계획 ‘Branch A plan’",
+        ("ko", "기한 초과, 상위 보고할 상급 단위 없음: 계획 ‘Branch A plan’",
          "계속 회원님이 처리합니다", "상위 단위에 ‘검토자’ 역할을 맡은 사람이 없습니다"),
     ],
 )  # fmt: skip
@@ -182,7 +182,7 @@ def test_an_escalation_with_nobody_above_does_not_say_it_was_escalated(
     out = render("escalate", payload, ctx(lang, labels))
     assert out.subject == f"[planflow] {subject}"
     assert lead in out.body and why in out.body
-    level = {"en": "Escalation level", "zh": "上报级别", "ko": "상향 보고 단계"}[lang]
+    level = {"en": "Escalation level", "zh": "上报级别", "ko": "상위 보고 단계"}[lang]
     assert level not in out.body and "(level" not in out.body and "第 0 级" not in out.body
 
 

@@ -237,6 +237,8 @@ def test_each_event_says_its_own_detail_in_the_language() -> None:
           "due_at": "2027-01-18T08:00:00Z"}}, "ko", ["대기: reviewer (union)", "기한: 2027-01-18"]),
         ({"type": "task.overdue", "escalation": {"due_at": "2027-01-18T08:00:00+00:00",
           "to_unit": "fed"}}, "zh", ["截止：2027-01-18", "已上报至 fed"]),
+        ({"type": "task.escalated", "escalation": {"due_at": "2027-01-18T08:00:00+00:00",
+          "to_unit": "fed"}}, "ko", ["기한: 2027-01-18", "fed(으)로 상위 보고"]),
         ({"type": "inspection.finished", "inspection": {"verdict": "rectification_required",
           "grade": "C"}}, "en", ["Verdict: rectification required, grade C"]),
         ({"type": "audit.verification_failed", "count": 2, "problems": [
@@ -245,6 +247,9 @@ def test_each_event_says_its_own_detail_in_the_language() -> None:
     for event, lang, lines in cases:
         msg = message({"plan": plan, "action": None, **event}, lang, None)
         assert list(msg.lines[1:]) == lines, (event, msg.lines)
+    # Escalating is 상위 보고 in Korean, as the web UI and the e-mails say it.
+    escalated = message({"plan": plan, "type": "task.escalated"}, "ko", None)
+    assert escalated.heading == "작업 상위 보고"
 
 
 def test_the_link_comes_from_planflow_base_url(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -73,11 +74,17 @@ def test_compiled_catalogues_match_their_sources(lang: str) -> None:
 
 
 #: One word per idea, in each language, as the e-mails and the library's notes say it:
-#: (language, what the English says, a word its translation must not use for it).
-#: Escalating is 上报 in Chinese (升级 is a software upgrade); a unit is 단위 in Korean
-#: (조직 is the organisation as a whole: 조직도, 조직 감사 기록).
+#: (language, what the English says, a pattern its translation must not match for it).
+#: Escalating is 上报 in Chinese (升级 is a software upgrade; the seed plans say
+#: 将结果上报 for reporting up); 审查 is the funds audit in the seed plans (经费审查),
+#: not the review of a plan. A unit is 단위 in Korean (조직 is the organisation as a
+#: whole: 조직도, 조직 감사 기록), and escalating is 상위 보고 (not 상부/상향 보고).
+#: Korean UI text says no "you": not 당신, not the letter's 귀하, not 회원님, and
+#: no 나 standing for the reader in a sentence ("내 할 일" as a menu's "My" is fine).
+HANGUL_BEFORE = r"(?<![가-힣])"
 GLOSSARY = [
     ("zh", "escalat", "升级"),
+    ("zh", "review", "审查"),
     ("ko", "unit", "조직은"),
     ("ko", "unit", "조직의"),
     ("ko", "unit", "조직에"),
@@ -85,7 +92,15 @@ GLOSSARY = [
     ("ko", "unit", "내 조직"),
     ("ko", "unit", "조직 표"),
     ("ko", "unit", "소속 조직"),
+    ("ko", "escalat", "상부 보고"),
+    ("ko", "escalat", "상향 보고"),
+    ("ko", "escalat", "상급 조직"),
     ("ko", "you", "당신"),
+    ("ko", "you", "귀하"),
+    ("ko", "you", "회원님"),
+    ("ko", "you", "여러분"),
+    ("ko", "you", HANGUL_BEFORE + "너(는|의|를|에게)"),
+    ("ko", "you", HANGUL_BEFORE + "(나를|나에게|나도|나만|내가|나의)"),
 ]
 
 
@@ -96,9 +111,23 @@ def test_the_catalogues_keep_their_glossary(lang: str, english: str, avoided: st
         for m in catalogue(lang)
         if m.id
         and english in str(m.id).lower()
-        and avoided in " ".join(m.string if isinstance(m.string, tuple) else (m.string or "",))
+        and re.search(
+            avoided, " ".join(m.string if isinstance(m.string, tuple) else (m.string or "",))
+        )
     ]
     assert found == []
+
+
+def test_the_glossary_patterns_tell_a_pronoun_from_a_longer_word() -> None:
+    """너무 (too) and 하나를 (one of) are not "you"; 너를 and 나를 are."""
+    patterns = [avoided for lang, english, avoided in GLOSSARY if english == "you"]
+
+    def hits(s: str) -> bool:
+        return any(re.search(p, s) for p in patterns)
+
+    assert not hits("보낸 내용이 너무 큽니다.") and not hits("하나를 고르세요.")
+    assert not hits("내 할 일") and not hits("안내가 있습니다.")
+    assert hits("너를 기다리는 계획") and hits("나를 대리할 동료") and hits("내가 처리할 계획")
 
 
 def test_sign_in_page_in_korean_and_chinese(client: WebClient) -> None:

@@ -177,7 +177,7 @@ def test_old_records_keep_their_english_comment(plans: Plans, pf: Planflow, app:
 @pytest.mark.parametrize(
     ("lang", "said"),
     [("en", "Overdue: nobody above to escalate it to"), ("zh", "已超期：上级无人可接收上报"),
-     ("ko", "기한 초과: 상향 보고를 받을 상급 담당자 없음")],
+     ("ko", "기한 초과: 상위 보고를 받을 상급 담당자 없음")],
 )  # fmt: skip
 def test_an_escalation_with_nobody_above_is_not_called_escalated_to_you(
     app: Flask, lang: str, said: str

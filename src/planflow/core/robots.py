@@ -51,7 +51,7 @@ HEADINGS: dict[str, dict[str, str]] = {
     "task.created": {"en": "New task", "zh": "新任务", "ko": "새 작업"},
     "plan.comment": {"en": "New comment", "zh": "新评论", "ko": "새 댓글"},
     "task.overdue": {"en": "Task overdue", "zh": "任务已逾期", "ko": "작업 기한 초과"},
-    "task.escalated": {"en": "Task escalated", "zh": "任务已上报", "ko": "작업 상부 보고"},
+    "task.escalated": {"en": "Task escalated", "zh": "任务已上报", "ko": "작업 상위 보고"},
     "inspection.finished": {"en": "Inspection finished", "zh": "检查已完成", "ko": "점검 완료"},
     "audit.verification_failed": {
         "en": "Audit trail verification failed",
@@ -80,7 +80,7 @@ DUE = {"en": "Due: {due}", "zh": "截止：{due}", "ko": "기한: {due}"}
 ESCALATED_TO = {
     "en": "Escalated to {unit}",
     "zh": "已上报至 {unit}",
-    "ko": "{unit}(으)로 상부 보고",
+    "ko": "{unit}(으)로 상위 보고",
 }
 VERDICT = {
     "en": "Verdict: {verdict}, grade {grade}",

@@ -181,21 +181,21 @@ TEXTS: dict[str, dict[str, str]] = {
         "remind.subject": "알림: 계획 ‘{title}’ 마감 {due}",
         "remind.subject_nodue": "알림: 계획 ‘{title}’이(가) 처리를 기다리고 있습니다",
         "remind.lead": "계획 ‘{title}’이(가) ‘{state}’ 상태에서 회원님의 처리를 기다리고 있습니다.",
-        "escalate.subject": "기한 초과로 상향 보고됨: 계획 ‘{title}’",
+        "escalate.subject": "기한 초과로 상위 보고됨: 계획 ‘{title}’",
         "escalate.lead": (
             "계획 ‘{title}’이(가) ‘{state}’ 상태에서 기한을 넘겨 {unit}(으)로 "
-            "상향 보고되었습니다({level}단계)."
+            "상위 보고되었습니다({level}단계)."
         ),
         "escalate.unit_unknown": "상급 단위",
-        "at_top.subject": "기한 초과, 상향 보고할 상급 단위 없음: 계획 ‘{title}’",
+        "at_top.subject": "기한 초과, 상위 보고할 상급 단위 없음: 계획 ‘{title}’",
         "at_top.lead": (
-            "계획 ‘{title}’이(가) {unit}의 ‘{state}’ 상태에서 기한을 넘겼지만, 상향 보고를 받을 "
+            "계획 ‘{title}’이(가) {unit}의 ‘{state}’ 상태에서 기한을 넘겼지만, 상위 보고를 받을 "
             "상급 단위 담당자가 없어 계속 회원님이 처리합니다."
         ),
         "escalated_away.subject": "기한 초과로 상급 단위에 보고됨: 계획 ‘{title}’",
         "escalated_away.lead": (
             "계획 ‘{title}’이(가) ‘{state}’ 상태에서 기한을 넘겨 {unit}(으)로 "
-            "상향 보고되었습니다({level}단계). 회원님도 계속 처리할 수 있습니다."
+            "상위 보고되었습니다({level}단계). 회원님도 계속 처리할 수 있습니다."
         ),
         "draft_ready.subject": "제출 준비 완료: 계획 ‘{title}’",
         "draft_ready.lead": (
@@ -247,7 +247,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "field.comment": "의견",
         "field.note": "참고",
         "field.due": "마감",
-        "field.level": "상향 보고 단계",
+        "field.level": "상위 보고 단계",
         "field.unit": "보고 대상",
         "link": "planflow에서 보기: {url}",
         "footer": "planflow의 알림 설정에 따라 발송된 메일입니다.",
