@@ -68,6 +68,17 @@ def fields_of(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
+def test_korean_mail_says_no_you() -> None:
+    """A notice reads impersonally, as the Korean web UI does (its glossary test):
+    the reader is the one addressed; 회원님, 귀하 or 당신 would name them."""
+    said = [
+        (key, text)
+        for key, text in TEXTS["ko"].items()
+        if any(word in text for word in ("당신", "귀하", "회원님", "여러분"))
+    ]
+    assert said == []
+
+
 def test_every_language_has_every_phrase_with_the_same_placeholders() -> None:
     assert set(TEXTS) == set(LANGUAGES)
     for lang in LANGUAGES:
@@ -164,7 +175,7 @@ BAD_PAYLOADS: list[Any] = [
         ("zh", "已超期，无上级可上报：计划「Branch A plan」",
          "上级单位中无人可接收上报，仍由您办理", "上级单位中没有人担任“审核人”"),
         ("ko", "기한 초과, 상위 보고할 상급 단위 없음: 계획 ‘Branch A plan’",
-         "계속 회원님이 처리합니다", "상위 단위에 ‘검토자’ 역할을 맡은 사람이 없습니다"),
+         "계속 직접 처리해야 합니다", "상위 단위에 ‘검토자’ 역할을 맡은 사람이 없습니다"),
     ],
 )  # fmt: skip
 def test_an_escalation_with_nobody_above_does_not_say_it_was_escalated(
@@ -193,7 +204,7 @@ def test_an_escalation_with_nobody_above_does_not_say_it_was_escalated(
          "Now at: Union Two (union2)"),
         ("zh", "待您处理：计划「Branch A plan」", "现改由Union Two处理",
          "现由：Union Two (union2)"),
-        ("ko", "처리 대기: 계획 ‘Branch A plan’", "이제 Union Two에서",
+        ("ko", "처리 대기: 계획 ‘Branch A plan’", "이제 Union Two에 배정",
          "현재 담당: Union Two (union2)"),
     ],
 )  # fmt: skip
@@ -212,7 +223,7 @@ def test_a_task_moved_with_its_unit(
     [
         ("en", "Please act on “Branch A plan”", "Chair A asks you to act on the plan"),
         ("zh", "催办：计划「Branch A plan」", "Chair A催促您办理计划「Branch A plan」"),
-        ("ko", "처리 독촉: 계획 ‘Branch A plan’", "Chair A 님이 ‘제출됨’ 상태에서"),
+        ("ko", "처리 독촉: 계획 ‘Branch A plan’", "Chair A 님이 ‘제출됨’ 상태인"),
     ],
 )
 def test_an_urge(labels: RegistryLabels, lang: str, subject: str, lead: str) -> None:

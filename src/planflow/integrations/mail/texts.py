@@ -180,7 +180,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "transition.lead_system": "계획 ‘{title}’이(가) 자동으로 처리되었습니다: {action}.",
         "remind.subject": "알림: 계획 ‘{title}’ 마감 {due}",
         "remind.subject_nodue": "알림: 계획 ‘{title}’이(가) 처리를 기다리고 있습니다",
-        "remind.lead": "계획 ‘{title}’이(가) ‘{state}’ 상태에서 회원님의 처리를 기다리고 있습니다.",
+        "remind.lead": "계획 ‘{title}’이(가) ‘{state}’ 상태에서 처리를 기다리고 있습니다.",
         "escalate.subject": "기한 초과로 상위 보고됨: 계획 ‘{title}’",
         "escalate.lead": (
             "계획 ‘{title}’이(가) ‘{state}’ 상태에서 기한을 넘겨 {unit}(으)로 "
@@ -190,12 +190,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "at_top.subject": "기한 초과, 상위 보고할 상급 단위 없음: 계획 ‘{title}’",
         "at_top.lead": (
             "계획 ‘{title}’이(가) {unit}의 ‘{state}’ 상태에서 기한을 넘겼지만, 상위 보고를 받을 "
-            "상급 단위 담당자가 없어 계속 회원님이 처리합니다."
+            "상급 단위 담당자가 없어 계속 직접 처리해야 합니다."
         ),
         "escalated_away.subject": "기한 초과로 상급 단위에 보고됨: 계획 ‘{title}’",
         "escalated_away.lead": (
             "계획 ‘{title}’이(가) ‘{state}’ 상태에서 기한을 넘겨 {unit}(으)로 "
-            "상위 보고되었습니다({level}단계). 회원님도 계속 처리할 수 있습니다."
+            "상위 보고되었습니다({level}단계). 이후에도 계속 처리할 수 있습니다."
         ),
         "draft_ready.subject": "제출 준비 완료: 계획 ‘{title}’",
         "draft_ready.lead": (
@@ -209,29 +209,24 @@ TEXTS: dict[str, dict[str, str]] = {
         "transfer.lead": "‘{state}’ 상태인 계획 ‘{title}’의 업무가 이관되었습니다.",
         "add_approver.subject": "결재 요청(결재자 추가): 계획 ‘{title}’",
         "add_approver.lead": (
-            "회원님이 ‘{state}’ 상태인 계획 ‘{title}’의 결재자로 추가되었습니다. "
+            "‘{state}’ 상태인 계획 ‘{title}’의 결재자로 추가되었습니다. "
             "이 계획의 이 업무만 처리할 수 있습니다."
         ),
         "cc.subject": "참조로 공유됨: 계획 ‘{title}’",
         "cc.lead": (
-            "계획 ‘{title}’(‘{state}’ 상태)이(가) 회원님께 참조로 공유되었습니다. "
+            "계획 ‘{title}’(‘{state}’ 상태)이(가) 참조로 공유되었습니다. "
             "종료될 때까지 열람할 수 있으며 처리할 일은 없습니다."
         ),
         "countersign.subject": "결재 차례입니다: 계획 ‘{title}’",
-        "countersign.lead": (
-            "‘{state}’ 상태인 계획 ‘{title}’이(가) 회원님의 결재를 기다리고 있습니다."
-        ),
+        "countersign.lead": ("‘{state}’ 상태인 계획 ‘{title}’이(가) 결재를 기다리고 있습니다."),
         "urge.subject": "처리 독촉: 계획 ‘{title}’",
-        "urge.lead": (
-            "{actor} 님이 ‘{state}’ 상태에서 회원님을 기다리고 있는 계획 ‘{title}’의 "
-            "처리를 요청했습니다."
-        ),
+        "urge.lead": ("{actor} 님이 ‘{state}’ 상태인 계획 ‘{title}’의 처리를 요청했습니다."),
         "returned.subject": "‘{to}’ 단계로 되돌려짐: 계획 ‘{title}’",
         "returned.lead": "{actor} 님이 계획 ‘{title}’을(를) ‘{to}’ 단계로 되돌렸습니다.",
         "reroute.subject": "처리 대기: 계획 ‘{title}’",
         "reroute.lead": (
             "계획 ‘{title}’의 소속 단위가 조직 구조에서 이동되어, ‘{state}’ 상태의 처리가 "
-            "이제 {unit}에서 회원님을 기다리고 있습니다."
+            "이제 {unit}에 배정되었습니다."
         ),
         "field.moved_to": "현재 담당",
         "generic.subject": "계획 ‘{title}’에 새 소식이 있습니다",
