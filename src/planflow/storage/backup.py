@@ -46,7 +46,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from planflow.errors import PlanflowError
-from planflow.storage import schema, tables, tables_org_audit  # noqa: F401  (every table, for the counts)
+from planflow.storage import schema, tables  # noqa: F401  (every table, for the counts)
 from planflow.storage.db import Database
 
 FORMAT = "planflow-backup-1"
