@@ -30,7 +30,7 @@ from planflow.core.definitions.registry import why_left_out
 from planflow.errors import DefinitionError, ValidationError
 from planflow.integrations.mail import Outbox, OutboxReport, SmtpSettings
 from planflow.integrations.webhooks import WebhookReport, WebhookSender
-from planflow.integrations.webhooks.sender import shortest_lease, timeout_from_env
+from planflow.integrations.webhooks.settings import shortest_lease, timeout_from_env
 from planflow.scheduling.checkpoints import CheckpointReport, CheckpointRunner
 from planflow.scheduling.deadline_processor import (
     DEFAULT_BATCH,
