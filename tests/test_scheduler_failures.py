@@ -20,7 +20,7 @@ from planflow.clock import FixedClock
 from planflow.errors import ValidationError
 from planflow.scheduling.deadline_processor import DeadlineProcessor
 from planflow.scheduling.scheduler import Scheduler
-from planflow.scheduling.settings import lease_from_env
+from planflow.scheduling.scheduler_settings import lease_from_env
 from planflow.scheduling.tick_report import TickReport
 from planflow.storage.tables import Plan
 

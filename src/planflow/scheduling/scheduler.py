@@ -27,7 +27,7 @@ from planflow.core.definitions.registry import why_left_out
 from planflow.errors import DefinitionError, ValidationError
 from planflow.integrations.mail import Outbox, OutboxReport, SmtpSettings
 from planflow.integrations.webhooks import WebhookReport, WebhookSender
-from planflow.integrations.webhooks.settings import shortest_lease, timeout_from_env
+from planflow.integrations.webhooks.sender_settings import shortest_lease, timeout_from_env
 from planflow.scheduling.checkpoints import CheckpointRunner
 from planflow.scheduling.deadline_processor import (
     DEFAULT_BATCH,
@@ -36,7 +36,7 @@ from planflow.scheduling.deadline_processor import (
 )
 from planflow.scheduling.delegations import DelegationNotices
 from planflow.scheduling.rounds import RoundRunner
-from planflow.scheduling.settings import (
+from planflow.scheduling.scheduler_settings import (
     count_from_env,
     interval_from_env,
     lease_from_env,

@@ -73,7 +73,7 @@ from planflow.integrations.webhooks.outcome import (
     note_resumed,
     record,
 )
-from planflow.integrations.webhooks.settings import (
+from planflow.integrations.webhooks.sender_settings import (
     BATCH,
     DEFAULT_TIMEOUT,
     POOL,
