@@ -31,7 +31,8 @@ from planflow.services.admin_directory import (
 )
 from planflow.services.org_admin import OrgAdmin
 from planflow.storage import audit_repo
-from planflow.storage.org_repo import current_generation, verify_password
+from planflow.storage.org_cache import current_generation
+from planflow.storage.passwords import verify_password
 from planflow.storage.tables import Notification, User
 
 ROLES = ("drafter", "submitter", "reviewer", "inspector", "officer", "admin", "committee")

@@ -78,7 +78,7 @@ def _counts(url: str) -> dict[str, int]:
     db = Database(url)
     try:
         with db.read() as conn:
-            return bk._counts(conn)[0]
+            return bk.table_counts(conn)[0]
     finally:
         db.dispose()
 
@@ -258,7 +258,7 @@ def test_a_postgres_url_with_several_server_options_is_dumped_with_all_of_them(
     db = Database(two)
     try:
         # What pg_dump and pg_restore are given, read as libpq reads it.
-        assert conninfo_to_dict(bk._libpq(db)[0])["options"] == options
+        assert conninfo_to_dict(bk.libpq_args(db)[0])["options"] == options
         manifest = bk.backup(
             db, tmp_path / "two-options.tar", None, datetime(2027, 1, 5, tzinfo=UTC)
         )

@@ -34,7 +34,7 @@ from planflow.cli.app import cli as root_command
 from planflow.clock import FixedClock
 from planflow.core.definitions import load_definition
 from planflow.errors import DefinitionError
-from planflow.storage import org_repo
+from planflow.storage import passwords
 from planflow.storage.audit_repo import EXPORT_FIELDS
 from planflow.storage.db import normalise_url
 
@@ -165,7 +165,7 @@ def load_demo_with_the_cli(pf: Planflow, clock: FixedClock) -> None:
     """
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     with pytest.MonkeyPatch.context() as patch, tempfile.TemporaryDirectory() as folder:
-        patch.setattr(org_repo, "_hasher", cheap)
+        patch.setattr(passwords, "_hasher", cheap)
         patch.setenv("PLANFLOW_DATABASE_URL", pf.db.url)
         patch.chdir(folder)
         out, err = io.StringIO(), io.StringIO()

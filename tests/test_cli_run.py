@@ -14,7 +14,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from planflow.cli import main, setup_cmds
-from planflow.storage import org_repo
+from planflow.storage import passwords
 
 
 def test_run_without_the_web_extra_says_what_to_install(
@@ -25,7 +25,7 @@ def test_run_without_the_web_extra_says_what_to_install(
     absent = EntryPoint("web", "planflow_web_not_installed:serve", "planflow.servers")
     monkeypatch.setattr(setup_cmds, "entry_points", lambda group: [absent])
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(org_repo, "_hasher", cheap)  # the demo's 38 people, quickly
+    monkeypatch.setattr(passwords, "_hasher", cheap)  # the demo's 38 people, quickly
     code = main(["run", "--no-scheduler"])
     out, err = capsys.readouterr()
     assert code == 1

@@ -30,7 +30,7 @@ from planflow.core.definitions import loader as loader_module
 from planflow.core.definitions.source import MAX_BYTES, MAX_DEPTH, MAX_NODES
 from planflow.errors import DefinitionError, DefinitionProblem, NotFound
 from planflow.scheduling.scheduler import Scheduler
-from planflow.storage import org_repo
+from planflow.storage import passwords
 
 TINY = """\
 name: {name}
@@ -383,7 +383,7 @@ def test_run_with_a_version_too_large_fails_with_one_line(
         (folder / source.name).write_text(text, encoding="utf-8")
     monkeypatch.setenv("PLANFLOW_WORKFLOWS_DIR", str(folder))
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(org_repo, "_hasher", cheap)
+    monkeypatch.setattr(passwords, "_hasher", cheap)
     code, _out, err = cli("--database-url", database_url, "run", "--prepare-only")
     assert code == 1
     (line,) = err.splitlines()

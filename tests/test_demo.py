@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 
 from planflow.app import Planflow
 from planflow.demo import DEMO_LOGINS, load_demo
-from planflow.storage import org_repo
+from planflow.storage import passwords
 
 LATIN = re.compile(r"[A-Za-z]")
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -30,7 +30,7 @@ def chinese(text: str) -> bool:
 @pytest.fixture
 def demo_pf(pf: Planflow, monkeypatch: pytest.MonkeyPatch) -> Planflow:
     monkeypatch.setattr(
-        org_repo, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     )
     pf.init()
     load_demo(pf, year=2027)

@@ -46,7 +46,7 @@ from planflow.integrations.mail import (
 from planflow.integrations.mail.claims import claim_batch
 from planflow.scheduling.scheduler import Scheduler
 from planflow.storage.db import Database, normalise_url
-from planflow.storage.org_repo import bump_generation
+from planflow.storage.org_cache import bump_generation
 from planflow.storage.tables import Notification, OutboxWatermark, User
 from planflow.storage.tx import write_tx
 

@@ -20,8 +20,9 @@ from stored import stored_plan
 from planflow.app import Planflow
 from planflow.core.content.model import PlanContent
 from planflow.errors import NotFound, ValidationError
-from planflow.storage import org_repo
-from planflow.storage.org_repo import OrgCache, hash_password, verify_password
+from planflow.storage import org_cache
+from planflow.storage.org_cache import OrgCache
+from planflow.storage.passwords import hash_password, verify_password
 from planflow.storage.tables import OrgGeneration, RoleAssignment, User
 
 ROLES = ("drafter", "submitter", "reviewer", "inspector", "officer", "admin", "committee")
@@ -362,13 +363,13 @@ def test_generation_row_is_recreated_if_missing(pf: Planflow) -> None:
 class CountingLoads:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.count = 0
-        real = org_repo.load_snapshot
+        real = org_cache.load_snapshot
 
         def load(conn: Any, gen: int) -> Any:
             self.count += 1
             return real(conn, gen)
 
-        monkeypatch.setattr(org_repo, "load_snapshot", load)
+        monkeypatch.setattr(org_cache, "load_snapshot", load)
 
 
 def test_org_cache_reloads_only_when_the_generation_moves(

@@ -29,7 +29,7 @@ from planflow.errors import PlanflowError
 from planflow.integrations.signing import Signer, generate
 from planflow.services.admin_directory import profile_stamp
 from planflow.services.definition_migration import apply_migration, plan_migration
-from planflow.storage import audit_repo, org_audit
+from planflow.storage import audit_repo, org_audit, published_checkpoints
 from planflow.storage import signed_checkpoints as sc
 
 record_t = org_audit.record_t
@@ -317,7 +317,7 @@ def test_signed_checkpoints_cover_the_organisation_head(
         return None if verifier.verify(data, signature) else "bad signature"
 
     assert check_published([made.signed], check) == []
-    report = sc.verify_published(pf.db, [made.signed], check)
+    report = published_checkpoints.verify_published(pf.db, [made.signed], check)
     # One signed head: the rewrite is somewhere in records 1..last (RFC 6962 says no more).
     assert [(p.seq, p.code, p.org, p.params["last"]) for p in report.problems] == [
         (1, "signed_records_altered", True, last.seq)

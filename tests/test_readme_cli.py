@@ -16,7 +16,7 @@ import pytest
 from argon2 import PasswordHasher
 from test_cli import Cli, run
 
-from planflow.storage import org_repo
+from planflow.storage import passwords
 
 __all__ = ["run"]  # the fixture, shared with test_cli
 
@@ -46,7 +46,7 @@ def readme_commands() -> list[tuple[list[str], str | None]]:
 
 def test_the_readme_commands_work_in_order(run: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        org_repo, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     )
     commands = readme_commands()
     assert len(commands) > 15 and commands[0][0] == ["demo"]

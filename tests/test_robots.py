@@ -253,7 +253,7 @@ def test_each_event_says_its_own_detail_in_the_language() -> None:
 
 
 def test_the_link_comes_from_planflow_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    from planflow.integrations.webhooks.sender import base_url_from_env
+    from planflow.integrations.webhooks.sender_settings import base_url_from_env
 
     monkeypatch.delenv("PLANFLOW_BASE_URL", raising=False)
     monkeypatch.setenv("PLANFLOW_MAIL_BASE_URL", "https://mail.example.org/")

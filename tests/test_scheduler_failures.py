@@ -19,7 +19,9 @@ from planflow.app import Planflow
 from planflow.clock import FixedClock
 from planflow.errors import ValidationError
 from planflow.scheduling.deadline_processor import DeadlineProcessor
-from planflow.scheduling.scheduler import Scheduler, TickReport, lease_from_env
+from planflow.scheduling.scheduler import Scheduler
+from planflow.scheduling.scheduler_settings import lease_from_env
+from planflow.scheduling.tick_report import TickReport
 from planflow.storage.tables import Plan
 
 

@@ -47,7 +47,7 @@ from planflow.clock import FixedClock
 from planflow.errors import DatabaseUnavailable, ValidationError
 from planflow.integrations.mail import SmtpSettings
 from planflow.integrations.webhooks import Answer, HttpTransport
-from planflow.integrations.webhooks.sender import POOL
+from planflow.integrations.webhooks.sender_settings import POOL
 from planflow.scheduling.deadline_processor import DeadlineProcessor, DeadlineReport
 from planflow.scheduling.scheduler import Scheduler
 from planflow.storage.tables import Plan, WebhookDelivery

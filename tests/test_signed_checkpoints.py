@@ -54,7 +54,7 @@ from planflow.integrations.mail.settings import parse_address
 from planflow.integrations.signing import Signer, Verifier, generate, load_signer, load_verifier
 from planflow.scheduling.checkpoints import CheckpointRunner, slot_start
 from planflow.scheduling.scheduler import Scheduler
-from planflow.storage import audit_repo
+from planflow.storage import audit_repo, published_checkpoints
 from planflow.storage import signed_checkpoints as sc
 from planflow.storage.audit_repo import audit_t, plan_t
 
@@ -130,11 +130,13 @@ def published(path: Path) -> list[Signed]:
     return [parse_line(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def verify_file(pf: Planflow, path: Path, key: Signer) -> sc.PublishedReport:
-    return sc.verify_published(pf.db, published(path), checker(key.verifier()))
+def verify_file(pf: Planflow, path: Path, key: Signer) -> published_checkpoints.PublishedReport:
+    return published_checkpoints.verify_published(pf.db, published(path), checker(key.verifier()))
 
 
-def messages(report: sc.PublishedReport) -> list[tuple[int | None, int | None, str]]:
+def messages(
+    report: published_checkpoints.PublishedReport,
+) -> list[tuple[int | None, int | None, str]]:
     return [(p.plan_id, p.seq, p.message) for p in report.problems]
 
 
@@ -484,7 +486,9 @@ def test_a_forged_file_is_caught(pf: Planflow, org: Org, key: Signer, tmp_path: 
     out.write_text(json.dumps(value) + "\n")
     assert "checkpoint #1: bad signature" in [str(p) for p in verify_file(pf, out, key).problems]
     stranger = generate(tmp_path / "other.pem")
-    report = sc.verify_published(pf.db, published(out), checker(stranger.verifier()))
+    report = published_checkpoints.verify_published(
+        pf.db, published(out), checker(stranger.verifier())
+    )
     assert "checkpoint #1: unknown key" in [str(p) for p in report.problems]
 
 

@@ -78,7 +78,7 @@ from planflow.errors import (
 )
 from planflow.storage import audit_repo
 from planflow.storage.tables import ApprovalVote, Plan
-from planflow.storage.tables_handover import TaskPart
+from planflow.storage.tables.handover import TaskPart
 
 YEAR = 2027
 WORKFLOW_NAMES = ("annual_plan", "committee_plan")

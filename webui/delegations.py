@@ -19,8 +19,8 @@ from wtforms import SelectChoice  # type: ignore[import-untyped]
 from planflow.errors import NotFound, PermissionDenied, ValidationError
 
 from .errors import describe
-from .forms import DelegationForm, EndDelegationForm
 from .i18n import current_language, role_label
+from .personal_forms import DelegationForm, EndDelegationForm
 from .users import me, planflow, require_login
 
 bp = Blueprint("delegations", __name__)

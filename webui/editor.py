@@ -37,6 +37,7 @@ from planflow.views import PlanView
 
 from . import plan_views as views
 from .access import current_org, visible_plan
+from .content_forms import CONTENT_LIMITS, ContentEditorForm
 from .editor_form import (
     content_data,
     error_summary,
@@ -52,12 +53,7 @@ from .editor_form import (
 )
 from .editor_ops import apply_op, parse_op
 from .errors import describe, error_page, status_of
-from .forms import (
-    CONTENT_LIMITS,
-    MAX_ITEMS_PER_SECTION,
-    MAX_SECTIONS,
-    ContentEditorForm,
-)
+from .forms import MAX_ITEMS_PER_SECTION, MAX_SECTIONS
 from .i18n import state_label
 from .users import me, planflow, require_login
 

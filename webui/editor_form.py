@@ -26,7 +26,7 @@ from planflow.core.org import OrgSnapshot
 from planflow.views import PlanView
 
 from .codes import content_problem_text
-from .forms import ContentEditorForm, target_typed
+from .content_forms import ContentEditorForm, target_typed
 
 
 def gettext(message: str, **variables: Any) -> str:

@@ -17,9 +17,6 @@ from flask_wtf import FlaskForm  # type: ignore[import-untyped]
 from flask_wtf.file import FileField  # type: ignore[import-untyped]
 from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import (  # type: ignore[import-untyped]
-    FieldList,
-    Form,
-    FormField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -39,15 +36,12 @@ from wtforms.validators import (  # type: ignore[import-untyped]
     ValidationError,
 )
 
-from planflow.core.content.items import MAX_SHORT, MAX_TARGETS, MAX_TEXT, OPS
-from planflow.core.content.items import MAX_TITLE as MAX_SECTION_TITLE
 from planflow.core.ids import MAX_ID
 from planflow.core.text import refused_character
 from planflow.services.content import MAX_COMMENT
 
 from .accounts import MAX_PASSWORD, MIN_PASSWORD
 from .i18n import LANGUAGE_NAMES, LANGUAGES
-from .target_texts import OP_LABELS
 
 MAX_TITLE = 300
 #: What the content editor takes in one form; a plan beyond this is edited in parts.
@@ -235,136 +229,6 @@ class MarkReadForm(PlanflowForm):
     notification = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
 
 
-# -- the content editor ------------------------------------------------------------------
-# One form holds the whole plan: sections, each with its items. The nested forms are
-# plain WTForms forms (the CSRF token belongs to the outer form only). The content's
-# own rules (required text, lengths, dates inside the plan year, numbers) are the
-# library's: ``PlanContent.from_dict`` checks them and the editor puts its findings
-# next to the fields. What is checked here is only the shape of the form itself.
-
-
-class TargetEntryForm(Form):  # type: ignore[misc]
-    """One more target of an item: the same four fields as the item's first."""
-
-    metric = StringField(_l("Another target: what is measured"), filters=[_strip])
-    op = SelectField(
-        _l("Comparison"),
-        choices=[SelectChoice(op, OP_LABELS[op]) for op in OPS],
-        default=OPS[0],
-        invalid_choice_message=CHOOSE,
-    )
-    value = StringField(_l("Target value"), filters=[_strip])
-    unit = StringField(_l("Unit of the value"), filters=[_strip])
-
-
-def target_typed(row: Any) -> bool:
-    """Something typed in a target's fields (the comparison alone is a default)."""
-    return bool(row.metric.data or row.value.data or row.unit.data)
-
-
-class ItemEntryForm(Form):  # type: ignore[misc]
-    """One numbered item. ``owner_unit`` and ``due_month`` get their choices per request."""
-
-    key = HiddenField(filters=[_strip])
-    text = TextAreaField(_l("What will be done"), filters=[_strip])
-    owner_unit = SelectField(_l("Owning unit"), default="", invalid_choice_message=CHOOSE)
-    due_month = SelectField(_l("Due month"), default="", invalid_choice_message=CHOOSE)
-    due_date = StringField(
-        _l("or due date"),
-        filters=[_strip],
-        validators=[
-            Optional(),
-            Regexp(
-                r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-                message=_l(
-                    "This is not a date: choose a day in the date picker"
-                    " (without one, type it like 2027-03-31)."
-                ),
-            ),
-            _a_real_day,
-        ],
-    )
-    metric = StringField(_l("Target: what is measured"), filters=[_strip])
-    op = SelectField(
-        _l("Comparison"),
-        choices=[SelectChoice(op, OP_LABELS[op]) for op in OPS],
-        default=OPS[0],
-        invalid_choice_message=CHOOSE,
-    )
-    value = StringField(_l("Target value"), filters=[_strip])
-    unit = StringField(_l("Unit of the value"), filters=[_strip])
-    # The item's second and later targets ("100% qualified, more than 60% advanced"): the
-    # first keeps the fields above, so that a form of one target reads as it always did.
-    more_targets = FieldList(FormField(TargetEntryForm), max_entries=MAX_TARGETS - 1)
-
-    def target_rows(self) -> list[Any]:
-        """The forms of the item's targets in order (the first, then the others), typed or not."""
-        return [self, *(entry.form for entry in self.more_targets)]
-
-    def validate_due_date(self, field: Any) -> None:
-        if field.data and self.due_month.data:
-            raise ValidationError(_l("Give a month or a date, not both."))
-
-    def is_blank(self) -> bool:
-        """Nothing typed: the row is left out when the plan is saved."""
-        typed = (self.text, self.due_month, self.due_date)
-        targets = any(target_typed(row) for row in self.target_rows())
-        return not any(f.data for f in typed) and not self.owner_unit.data and not targets
-
-
-class SectionEntryForm(Form):  # type: ignore[misc]
-    key = HiddenField(filters=[_strip])
-    title = StringField(_l("Section title"), filters=[_strip])
-    items = FieldList(FormField(ItemEntryForm), max_entries=MAX_ITEMS_PER_SECTION)
-
-
-class ContentEditorForm(PlanflowForm):
-    """The content editor. ``op`` is the button pressed: save, or a change of the form."""
-
-    # The version of the plan the editing started from: a stale save is refused.
-    expected_version = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=MAX_ID)])
-    sections = FieldList(FormField(SectionEntryForm), max_entries=MAX_SECTIONS)
-    import_text = TextAreaField(
-        _l("Plain text of a plan"),
-        validators=[Length(max=MAX_IMPORT, message=_l("At most %(max)d characters, please."))],
-    )
-    op = StringField()
-
-
-#: Character limits of the editor's fields, as the library checks them (for maxlength).
-CONTENT_LIMITS = {"title": MAX_SECTION_TITLE, "text": MAX_TEXT, "short": MAX_SHORT}
-
-
-# -- personal access tokens and calendar feeds (``webui/tokens.py``) ----------------------
-
-
-class TokenForm(PlanflowForm):
-    name = StringField(
-        _l("Name"), filters=[_strip], validators=[_required(), _max(100), PlainText()]
-    )
-    scope = SelectField(_l("Scope"), invalid_choice_message=CHOOSE)
-    expires = SelectField(
-        _l("Expires"),
-        default="90",
-        invalid_choice_message=CHOOSE,
-        choices=[
-            SelectChoice("30", _l("in 30 days")),
-            SelectChoice("90", _l("in 90 days")),
-            SelectChoice("365", _l("in a year")),
-            SelectChoice("never", _l("never")),
-        ],
-    )
-
-
-class RevokeForm(PlanflowForm):
-    token = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
-
-
-class FeedForm(PlanflowForm):
-    #: Empty: the user's own feed; else a unit's code.
-    unit = SelectField(_l("Feed of"), default="", invalid_choice_message=CHOOSE)
-
-
 class StepForm(_CommentAtVersion):
     """One action's own step (``webui.steps``): its reason or comment, the version
     the user saw, and for a return the state it goes back to ("" is the
@@ -396,29 +260,3 @@ class BulkForm(PlanflowForm):
         filters=[_strip],
         validators=[_max(MAX_COMMENT), PlainText(multiline=True)],
     )
-
-
-class DelegationForm(PlanflowForm):
-    """A deputy for a range of days (委托, ``webui.delegations``). The dates are
-    read by the library, which names the field a bad one was in."""
-
-    deputy = StringField(
-        _l("Deputy (username)"), filters=[_strip], validators=[_required(), _max(100), PlainText()]
-    )
-    starts_on = StringField(
-        _l("First day"), filters=[_strip], validators=[_required(), _max(40), PlainText()]
-    )
-    ends_on = StringField(
-        _l("Last day"), filters=[_strip], validators=[_required(), _max(40), PlainText()]
-    )
-    #: "" is every workflow; the choices are the definitions at hand.
-    workflow = SelectField(_l("Only the tasks of"), default="", invalid_choice_message=CHOOSE)
-    #: "" is every role.
-    role = SelectField(_l("Only the tasks waiting for"), default="", invalid_choice_message=CHOOSE)
-    reason = TextAreaField(
-        _l("Reason (optional)"), filters=[_strip], validators=[Optional(), _max(500), PlainText()]
-    )
-
-
-class EndDelegationForm(PlanflowForm):
-    delegation = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])

@@ -21,7 +21,7 @@ from planflow.errors import NotFound, ValidationError
 
 from .errors import describe
 from .feeds import feed_url, unit_choices
-from .forms import FeedForm, RevokeForm, TokenForm
+from .personal_forms import FeedForm, RevokeForm, TokenForm
 from .token_texts import scope_choices, scope_label
 from .users import me, planflow, require_login
 

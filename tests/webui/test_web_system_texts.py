@@ -41,7 +41,7 @@ from planflow.integrations.mail.messages import (
 from planflow.integrations.mail.outbox import Outbox
 from planflow.integrations.mail.settings import SmtpSettings
 from planflow.scheduling.deadline_processor import DeadlineProcessor
-from planflow.storage.org_repo import bump_generation
+from planflow.storage.org_cache import bump_generation
 from planflow.storage.tables import Unit, User
 
 CODES = ("A1", "A2", "B1", "B2", "C1", "D1", "D2", "E1", "E2")

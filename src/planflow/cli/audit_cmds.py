@@ -21,7 +21,7 @@ from planflow.integrations.signing import (
     load_signer,
     load_verifier,
 )
-from planflow.storage import audit_repo
+from planflow.storage import audit_repo, published_checkpoints
 from planflow.storage import signed_checkpoints as sc
 
 
@@ -116,7 +116,7 @@ def _verify_published(
             return f"signed by another key ({key_id[:16]}...), not the one given"
         return None if verifier.verify(data, signature) else "the signature does not hold"
 
-    pr = sc.verify_published(ctx.pf.db, published, check)
+    pr = published_checkpoints.verify_published(ctx.pf.db, published, check)
     first, last = pr.first, pr.last
     assert first is not None and last is not None
     at = last.at.isoformat(timespec="seconds")

@@ -1,7 +1,7 @@
 """``planflow backup DEST`` and ``planflow restore SRC``: the database and the evidence files.
 
-Thin: the work is ``planflow.storage.backup``. A restore goes only into an
-empty database; a refusal is one line, exit 2.
+Thin: the work is ``planflow.storage.backup`` and ``planflow.storage.restore``.
+A restore goes only into an empty database; a refusal is one line, exit 2.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from planflow.storage import audit_repo, schema
 from planflow.storage import backup as bk
 from planflow.storage.db import Database, require_existing
 from planflow.storage.evidence_files import EvidenceStore
+from planflow.storage.restore import restore as restore_backup
 
 
 def _refused(exc: bk.BackupRefused) -> click.exceptions.Exit:
@@ -59,7 +60,7 @@ def restore(ctx: Context, src: str) -> None:
     db = Database(ctx.url)
     head = schema.head_revision(db)
     try:
-        manifest = bk.restore(db, Path(src), EvidenceStore.from_env().root)
+        manifest = restore_backup(db, Path(src), EvidenceStore.from_env().root)
         report = audit_repo.verify(db)
     except bk.BackupRefused as exc:
         raise _refused(exc) from None

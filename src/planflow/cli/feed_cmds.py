@@ -22,7 +22,7 @@ import click
 from planflow.cli.app import Context, pass_ctx
 from planflow.cli.params import ID
 from planflow.facade.feeds import FeedView
-from planflow.integrations.webhooks.sender import base_url_from_env
+from planflow.integrations.webhooks.sender_settings import base_url_from_env
 
 
 def feed_address(secret: str) -> str:

@@ -4,7 +4,7 @@
 answers the question at the heart of planflow: "who must act on this plan?" —
 a role looked up at the plan's unit, its parent, or the nearest unit upwards
 that has someone in that role, and, for escalation, the same role further up.
-Storage builds snapshots (``planflow.storage.org_repo``) and caches them by
+Storage builds snapshots (``planflow.storage.org_cache``) and caches them by
 the organisation generation number.
 """
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from planflow.core.org import OrgSnapshot
 from planflow.errors import NotFound
 from planflow.storage.db import Database
-from planflow.storage.org_repo import OrgCache, current_generation
+from planflow.storage.org_cache import OrgCache, current_generation
 
 
 def _name(value: object, kind: str) -> str:

@@ -26,7 +26,8 @@ from planflow.services.role_changes import RoleChanges
 from planflow.services.unit_moves import UnitMoves
 from planflow.storage import org_audit
 from planflow.storage.db import Database
-from planflow.storage.org_repo import OrgRepository, display_names
+from planflow.storage.org_cache import display_names
+from planflow.storage.org_repo import OrgRepository
 from planflow.storage.tables import RoleAssignment, Unit, User
 from planflow.views import OrgAuditView, RoleView, UnitMoved, UnitRef, UnitView, UserView
 

@@ -24,7 +24,7 @@ from planflow.services.delegations import org_timezone
 from planflow.storage import delegation_sql as ds
 from planflow.storage import plan_store as ps
 from planflow.storage.db import Database
-from planflow.storage.org_repo import OrgCache
+from planflow.storage.org_cache import OrgCache
 from planflow.storage.tx import Tx, write_tx
 
 

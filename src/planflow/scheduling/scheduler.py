@@ -17,12 +17,9 @@ a job store between processes, and does not need to here).
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -30,17 +27,22 @@ from planflow.core.definitions.registry import why_left_out
 from planflow.errors import DefinitionError, ValidationError
 from planflow.integrations.mail import Outbox, OutboxReport, SmtpSettings
 from planflow.integrations.webhooks import WebhookReport, WebhookSender
-from planflow.integrations.webhooks.sender import shortest_lease, timeout_from_env
-from planflow.scheduling.checkpoints import CheckpointReport, CheckpointRunner
+from planflow.integrations.webhooks.sender_settings import shortest_lease, timeout_from_env
+from planflow.scheduling.checkpoints import CheckpointRunner
 from planflow.scheduling.deadline_processor import (
     DEFAULT_BATCH,
     DEFAULT_GROUP,
-    DEFAULT_LEASE,
     DeadlineProcessor,
-    DeadlineReport,
 )
-from planflow.scheduling.delegations import DelegationNotices, DelegationReport
-from planflow.scheduling.rounds import RoundReport, RoundRunner
+from planflow.scheduling.delegations import DelegationNotices
+from planflow.scheduling.rounds import RoundRunner
+from planflow.scheduling.scheduler_settings import (
+    count_from_env,
+    interval_from_env,
+    lease_from_env,
+    new_worker_id,
+)
+from planflow.scheduling.tick_report import TickReport
 from planflow.storage.db import describe_driver_error, unavailable
 
 if TYPE_CHECKING:
@@ -48,7 +50,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_INTERVAL = timedelta(seconds=30)
 #: E-mail batches per tick; the rest waits for the next tick.
 MAX_MAIL_BATCHES = 20
 #: Webhook batches per tick (each POST waits at most its timeout).
@@ -60,47 +61,6 @@ AWAY_REPEAT = 60.0
 def _add(total: OutboxReport, part: OutboxReport) -> None:
     for f in fields(total):
         setattr(total, f.name, getattr(total, f.name) + getattr(part, f.name))
-
-
-def new_worker_id() -> str:
-    """Unique per process start: host, pid and a random suffix (pids are reused)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-def interval_from_env() -> timedelta:
-    raw = os.environ.get("PLANFLOW_SCHEDULER_INTERVAL", "").strip()
-    if not raw:
-        return DEFAULT_INTERVAL
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = -1
-    if not 0.1 <= seconds <= 3600:
-        raise ValidationError(
-            f"PLANFLOW_SCHEDULER_INTERVAL={raw!r}: give seconds between 0.1 and 3600"
-        )
-    return timedelta(seconds=seconds)
-
-
-def lease_from_env() -> timedelta:
-    """``PLANFLOW_SCHEDULER_LEASE``: how long a claimed timer or round is this process's."""
-    raw = os.environ.get("PLANFLOW_SCHEDULER_LEASE", "").strip()
-    if not raw:
-        return DEFAULT_LEASE
-    if not raw.isdigit() or not 10 <= int(raw) <= 86_400:
-        raise ValidationError(
-            f"PLANFLOW_SCHEDULER_LEASE={raw!r}: give seconds between 10 and 86400"
-        )
-    return timedelta(seconds=int(raw))
-
-
-def count_from_env(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
-        raise ValidationError(f"{name}={raw!r}: give a number from 1 to 100000")
-    return int(raw)
 
 
 def _outbox(pf: Planflow, worker_id: str, lease: timedelta) -> Outbox:
@@ -129,58 +89,6 @@ def _webhooks(pf: Planflow, worker_id: str, lease: timedelta) -> WebhookSender:
             "lower the timeout"
         )
     return WebhookSender(pf.db, pf.clock, worker_id, lease=lease, timeout=timeout)
-
-
-@dataclass
-class TickReport:
-    rounds: RoundReport = field(default_factory=RoundReport)
-    deadlines: DeadlineReport = field(default_factory=DeadlineReport)
-    outbox: OutboxReport = field(default_factory=OutboxReport)
-    webhooks: WebhookReport = field(default_factory=WebhookReport)
-    checkpoints: CheckpointReport = field(default_factory=CheckpointReport)
-    delegations: DelegationReport = field(default_factory=DelegationReport)
-    errors: list[str] = field(default_factory=list)
-    #: Workflow files the registry left out (the rest run on without them).
-    left_out: list[str] = field(default_factory=list)
-    #: The pass was cut short by ``Scheduler.request_stop`` (a signal).
-    stopped: bool = False
-
-    def describe(self) -> str:
-        d, r = self.deadlines, self.rounds
-        parts = [
-            f"rounds fired: {len(r.fired)} ({r.plans} plan(s)), missed: {len(r.missed)}",
-            f"reminders: {d.reminded}, late reminders (recorded, nobody told): "
-            f"{d.late_reminders}, escalations: {d.escalated}, at the top: {d.at_top}, "
-            f"auto-actions: {d.auto_actions}, skipped: {d.skipped}",
-        ]
-        o = self.outbox
-        parts.append(
-            f"e-mail sent: {o.sent}, retried: {o.retried}, failed: {o.failed}, "
-            f"skipped: {o.skipped}, to digests: {o.digested}"
-        )
-        w = self.webhooks
-        if w.total:
-            parts.append(
-                f"webhooks delivered: {w.delivered}, retried: {w.retried}, failed: {w.failed}, "
-                f"cancelled: {w.cancelled}"
-                + (f", taken over from a stopped sender: {w.resumed}" if w.resumed else "")
-            )
-        c = self.checkpoints
-        if c.made is not None or c.published or c.mail.total:
-            made = f"#{c.made}" if c.made is not None else "none"
-            parts.append(
-                f"signed audit checkpoint: {made}, published: {c.published}, mailed: {c.mail.sent}"
-            )
-        if self.stopped:
-            parts.append(
-                "stopped before the end: what was claimed and not done is given back "
-                "(another scheduler takes it at once)"
-            )
-        if d.failed or self.errors:
-            parts.append("problems: " + "; ".join([*d.failed, *self.errors]))
-        if self.left_out:
-            parts.append("workflow files: " + "; ".join(self.left_out))
-        return "\n".join(parts)
 
 
 class Scheduler:

@@ -11,7 +11,7 @@ everywhere, deactivation) makes every session issued before it worthless,
 even a copy an attacker kept.
 
 Signing in. The password is checked with the Argon2id helpers of
-``storage.org_repo``, after the attempt has taken its slot under the limits.
+``storage.passwords``, after the attempt has taken its slot under the limits.
 An unknown, inactive or password-less user costs the same work as a wrong
 password (a check against a throw-away hash) and gives the same answer, so
 neither the answer nor its timing tells which names exist. A successful
@@ -40,9 +40,10 @@ from planflow.services.sign_in import (
     address_key,
 )
 from planflow.storage.db import Database
-from planflow.storage.org_repo import LANGUAGES, check_password, hash_password, verify_password
-from planflow.storage.org_repo import MAX_PASSWORD as MAX_PASSWORD
-from planflow.storage.org_repo import MIN_PASSWORD as MIN_PASSWORD
+from planflow.storage.org_repo import LANGUAGES
+from planflow.storage.passwords import MAX_PASSWORD as MAX_PASSWORD
+from planflow.storage.passwords import MIN_PASSWORD as MIN_PASSWORD
+from planflow.storage.passwords import check_password, hash_password, verify_password
 from planflow.storage.tables import LoginAttempt, User
 
 user_table = User.__table__  # type: ignore[attr-defined]

@@ -30,7 +30,7 @@ from planflow.storage import delegation_sql as ds
 from planflow.storage import org_audit
 from planflow.storage import plan_store as ps
 from planflow.storage.db import Database
-from planflow.storage.org_repo import OrgCache
+from planflow.storage.org_cache import OrgCache
 from planflow.storage.tx import Tx, read_tx, write_tx
 from planflow.views import TaskEntry
 

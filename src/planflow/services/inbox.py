@@ -23,7 +23,7 @@ from planflow.errors import NotFound
 from planflow.storage.db import Database
 from planflow.storage.plan_reads import SUMMARY_COLUMNS, InSelect, plan_t
 from planflow.storage.tables import ApprovalVote, Notification, Plan, RoleAssignment, Unit
-from planflow.storage.tables_handover import TaskPart
+from planflow.storage.tables.handover import TaskPart
 from planflow.views import NotificationEntry as NotificationEntry
 from planflow.views import TaskEntry as TaskEntry
 

@@ -43,14 +43,8 @@ from planflow.services.reroute import RerouteReport
 from planflow.services.role_changes import GRANTED, REVOKED, RoleChange, RoleChanges
 from planflow.services.unit_moves import UnitMoves
 from planflow.storage.db import Database
-from planflow.storage.org_repo import (
-    CODE_RE,
-    EMAIL_RE,
-    LANGUAGES,
-    USERNAME_RE,
-    OrgRepository,
-    hash_password,
-)
+from planflow.storage.org_repo import CODE_RE, EMAIL_RE, LANGUAGES, USERNAME_RE, OrgRepository
+from planflow.storage.passwords import hash_password
 from planflow.storage.tables import RoleAssignment, Unit, User
 
 MAX_EMAIL = 320

@@ -40,7 +40,7 @@ from planflow.storage import gesture_sql as gs
 from planflow.storage import handover_sql as hs
 from planflow.storage import plan_reads as pr
 from planflow.storage import plan_store as ps
-from planflow.storage.org_repo import current_generation, display_names
+from planflow.storage.org_cache import current_generation, display_names
 from planflow.storage.tables import Comment
 from planflow.storage.tx import conn_tx, write_tx
 from planflow.views import HandoverOptions, UrgeOption

@@ -35,12 +35,8 @@ from planflow.services.changes import Change
 from planflow.services.plans import PlanService
 from planflow.services.reroute import RerouteReport, TaskRerouter
 from planflow.services.unit_moves import ATTEMPTS, _rolled_back
-from planflow.storage.org_repo import (
-    OrgRepository,
-    check_role,
-    current_generation,
-    load_snapshot,
-)
+from planflow.storage.org_cache import current_generation, load_snapshot
+from planflow.storage.org_repo import OrgRepository, check_role
 from planflow.storage.tx import session_tx
 
 GRANTED, REVOKED = "role granted", "role revoked"

@@ -31,7 +31,8 @@ from sqlmodel import Session
 from planflow.services.changes import Change
 from planflow.services.plans import PlanService
 from planflow.services.reroute import RerouteReport, TaskRerouter
-from planflow.storage.org_repo import OrgRepository, current_generation, load_snapshot
+from planflow.storage.org_cache import current_generation, load_snapshot
+from planflow.storage.org_repo import OrgRepository
 from planflow.storage.tx import session_tx
 
 #: Attempts when PostgreSQL breaks a deadlock by rolling the move back (a

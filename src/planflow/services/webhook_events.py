@@ -50,7 +50,7 @@ from planflow.core.webhooks import (
 )
 from planflow.storage import webhook_store as ws
 from planflow.storage.db import Database
-from planflow.storage.org_repo import current_generation
+from planflow.storage.org_cache import current_generation
 from planflow.storage.tx import Tx, write_tx
 
 if TYPE_CHECKING:

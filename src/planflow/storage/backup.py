@@ -20,11 +20,13 @@ A restore goes only into an empty database (``BackupRefused``
 row counts against the manifest. The signed checkpoints are rows like the
 others: after a restore ``planflow audit verify --checkpoints FILE`` checks
 the restored trail against the heads published outside the database.
+
+This module makes the archive and reads its manifest; ``storage.restore``
+puts one back.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -46,7 +48,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from planflow.errors import PlanflowError
-from planflow.storage import schema, tables, tables_org_audit  # noqa: F401  (every table, for the counts)
+from planflow.storage import schema, tables  # noqa: F401  (every table, for the counts)
 from planflow.storage.db import Database
 
 FORMAT = "planflow-backup-1"
@@ -54,7 +56,8 @@ MANIFEST = "manifest.json"
 SQLITE_FILE = "database.sqlite3"
 PG_FILE = "database.pgdump"
 EVIDENCE = "evidence"
-_EVIDENCE_NAME = re.compile(r"^evidence/([0-9]{1,19})/([0-9a-f]{64})$")
+#: An evidence file's name in the archive: its plan and its SHA-256.
+EVIDENCE_NAME = re.compile(r"^evidence/([0-9]{1,19})/([0-9a-f]{64})$")
 
 
 class BackupRefused(PlanflowError):
@@ -100,7 +103,7 @@ class Manifest:
 # -- counting ------------------------------------------------------------------------------
 
 
-def _counts(conn: Connection) -> tuple[dict[str, int], str | None]:
+def table_counts(conn: Connection) -> tuple[dict[str, int], str | None]:
     """Rows per planflow table, and the schema revision.
 
     Only the tables the database has: one at an older schema revision (backed up
@@ -118,7 +121,7 @@ def _counts(conn: Connection) -> tuple[dict[str, int], str | None]:
     return counts, revision
 
 
-def _tool(name: str) -> str:
+def client_tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
         raise BackupRefused(
@@ -129,7 +132,7 @@ def _tool(name: str) -> str:
     return found
 
 
-def _libpq(db: Database) -> tuple[str, dict[str, str]]:
+def libpq_args(db: Database) -> tuple[str, dict[str, str]]:
     """The URL for pg_dump and pg_restore, and their environment (the password goes there)."""
     url = make_url(db.url)
     env = dict(os.environ)
@@ -148,7 +151,7 @@ def _libpq(db: Database) -> tuple[str, dict[str, str]]:
     return make_conninfo(**{k: str(v) for k, v in params.items()}), env
 
 
-def _run(argv: list[str], env: dict[str, str]) -> str:
+def run_client(argv: list[str], env: dict[str, str]) -> str:
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["failed"])[-1]
@@ -200,23 +203,23 @@ def _backup_sqlite(db: Database, copy: Path, now: datetime) -> Manifest:
     copy_db = Database(f"sqlite:///{copy}")
     try:
         with copy_db.read() as conn:
-            counts, revision = _counts(conn)
+            counts, revision = table_counts(conn)
     finally:
         copy_db.dispose()
     return Manifest(_iso(now), "sqlite", revision, None, counts, files=[SQLITE_FILE])
 
 
 def _backup_postgres(db: Database, dump: Path, now: datetime) -> Manifest:
-    pg_dump = _tool("pg_dump")
-    url, env = _libpq(db)
+    pg_dump = client_tool("pg_dump")
+    url, env = libpq_args(db)
     with db.engine.connect() as raw:
         conn = raw.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
             # The dump reads this transaction's snapshot: counts and dump are one moment.
             snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
             schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-            counts, revision = _counts(conn)
-            _run(
+            counts, revision = table_counts(conn)
+            run_client(
                 [
                     pg_dump,
                     "--format=custom",
@@ -240,15 +243,12 @@ def _evidence_files(root: Path | None) -> Iterator[tuple[Path, str]]:
             continue
         for path in sorted(plan_dir.iterdir()):
             arcname = f"{EVIDENCE}/{plan_dir.name}/{path.name}"
-            if path.is_file() and not path.is_symlink() and _EVIDENCE_NAME.match(arcname):
+            if path.is_file() and not path.is_symlink() and EVIDENCE_NAME.match(arcname):
                 yield path, arcname
 
 
 def _iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="seconds")
-
-
-# -- restore -------------------------------------------------------------------------------
 
 
 def read_manifest(src: Path) -> Manifest:
@@ -266,162 +266,6 @@ def read_manifest(src: Path) -> Manifest:
             code="backup_invalid",
             params={"reason": reason},
         ) from None
-
-
-def restore(db: Database, src: Path, evidence_root: Path | None) -> Manifest:
-    """Put the archive ``src`` into the empty database ``db`` and its evidence files back.
-
-    A backup made at an older schema revision is restored as it was (its row
-    counts checked against its manifest) and then upgraded to this planflow's
-    revision with the same migrations ``planflow init`` runs, all before the
-    caller verifies the audit trail. A backup from a newer planflow is refused
-    before anything is written.
-    """
-    manifest = read_manifest(src)
-    if manifest.dialect != db.dialect:
-        raise BackupRefused(
-            f"the backup is of a {manifest.dialect} database, the target is {db.dialect}",
-            code="backup_mismatch",
-            params={"backup": manifest.dialect, "target": db.dialect},
-        )
-    _refuse_unknown_revision(db, manifest.schema_revision)
-    with tempfile.TemporaryDirectory(prefix="planflow-restore-") as tmp:
-        work = Path(tmp)
-        with tarfile.open(src) as tar:
-            for name in manifest.files:
-                tar.extract(tar.getmember(name), work, filter="data")
-            if db.is_sqlite:
-                _restore_sqlite(db, work / SQLITE_FILE)
-            else:
-                _restore_postgres(db, work / PG_FILE, manifest.schema)
-            _check_counts(db, manifest)
-            if manifest.schema_revision != schema.head_revision(db):
-                schema.upgrade(db)
-            _restore_evidence(tar, evidence_root)
-    return manifest
-
-
-def _refuse_unknown_revision(db: Database, revision: str | None) -> None:
-    """Refuse a backup whose schema this planflow does not know (made by a newer one)."""
-    if revision is not None and schema.known_revision(db, revision):
-        return
-    head = schema.head_revision(db)
-    raise BackupRefused(
-        f"the backup is at schema revision {revision}, which this planflow (schema {head}) "
-        "does not know: restore it with the planflow version that made it, or a newer one",
-        code="backup_mismatch",
-        params={"backup": revision, "target": head},
-    )
-
-
-def _refuse_not_empty(tables_found: list[str]) -> None:
-    if tables_found:
-        raise BackupRefused(
-            f"the target database is not empty ({len(tables_found)} tables, e.g. "
-            f"{sorted(tables_found)[0]}): restore only into a new, empty database",
-            code="restore_not_empty",
-            params={"tables": len(tables_found)},
-        )
-
-
-def _restore_sqlite(db: Database, copy: Path) -> None:
-    target_path = make_url(db.url).database or ""
-    target = sqlite3.connect(target_path)
-    try:
-        found = [r[0] for r in target.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        _refuse_not_empty(found)
-        source = sqlite3.connect(copy)
-        try:
-            source.backup(target)
-        finally:
-            source.close()
-    finally:
-        target.close()
-
-
-def _restore_postgres(db: Database, dump: Path, schema: str | None) -> None:
-    pg_restore = _tool("pg_restore")
-    url, env = _libpq(db)
-    with db.engine.connect() as conn:
-        current = conn.execute(text("SELECT current_schema()")).scalar()
-        if current is None and schema is not None:
-            # The schema the URL names does not exist yet: make it, if it is the backup's.
-            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema.replace(chr(34), "")}"'))
-            conn.commit()
-            current = conn.execute(text("SELECT current_schema()")).scalar()
-        if current != schema:
-            raise BackupRefused(
-                f"the backup holds PostgreSQL schema {schema!r}; the target uses {current!r}: "
-                "restore into a database whose search_path is the backup's schema",
-                code="backup_mismatch",
-                params={"backup": schema, "target": current},
-            )
-        found = conn.execute(
-            text("SELECT table_name FROM information_schema.tables WHERE table_schema = :s"),
-            {"s": current},
-        ).scalars()
-        _refuse_not_empty(list(found))
-    # The schema exists already (public, or made above): leave its CREATE out.
-    listing = _run([pg_restore, "--list", str(dump)], env)
-    kept = [line for line in listing.splitlines() if " SCHEMA - " not in line]
-    (dump.parent / "restore.list").write_text("\n".join(kept) + "\n", encoding="utf-8")
-    _run(
-        [
-            pg_restore,
-            "--no-owner",
-            "--no-privileges",
-            "--exit-on-error",
-            "--single-transaction",
-            f"--use-list={dump.parent / 'restore.list'}",
-            f"--dbname={url}",
-            str(dump),
-        ],
-        env,
-    )
-
-
-def _check_counts(db: Database, manifest: Manifest) -> None:
-    with db.read() as conn:
-        counts, _revision = _counts(conn)
-    wrong = sorted(t for t, n in manifest.counts.items() if counts.get(t) != n)
-    if wrong:
-        raise BackupRefused(
-            f"restored row counts differ from the manifest in {', '.join(wrong)}",
-            code="backup_invalid",
-            params={"reason": "counts", "tables": wrong},
-        )
-
-
-def _restore_evidence(tar: tarfile.TarFile, root: Path | None) -> int:
-    restored = 0
-    for member in tar.getmembers():
-        found = _EVIDENCE_NAME.match(member.name)
-        if found is None or not member.isfile():
-            continue
-        if root is None:
-            raise BackupRefused(
-                "the backup holds evidence files but no evidence folder is set",
-                code="backup_invalid",
-                params={"reason": "evidence_dir"},
-            )
-        handle = tar.extractfile(member)
-        assert handle is not None
-        data = handle.read()
-        if hashlib.sha256(data).hexdigest() != found.group(2):
-            raise BackupRefused(
-                f"{member.name} does not hash to its name (damaged)",
-                code="backup_invalid",
-                params={"reason": "evidence_hash"},
-            )
-        path = root / found.group(1) / found.group(2)
-        if path.exists():
-            continue  # content-addressed: the same bytes
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".part")
-        partial.write_bytes(data)
-        os.replace(partial, path)
-        restored += 1
-    return restored
 
 
 def describe(manifest: Manifest) -> str:

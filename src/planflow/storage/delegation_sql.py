@@ -1,6 +1,6 @@
 """The fixed SQL of delegations (``services.delegations``, ``scheduling.delegations``).
 
-Days are ISO text (``tables_delegation``), so "in force on a day" is two
+Days are ISO text (``tables.delegation``), so "in force on a day" is two
 text comparisons on either database. The two notices are marked sent by a
 conditional UPDATE (``... AND start_told = :no``): of two schedulers only
 the one whose UPDATE changed the row writes the notices, in the same

@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from planflow.core.audit_chain import GENESIS, ChainProblem
 from planflow.core.org_audit import OrgAuditEntry, check_org_chain, detail_text
-from planflow.storage.tables_org_audit import OrgAuditHead, OrgAuditRecord
+from planflow.storage.tables.org_audit import OrgAuditHead, OrgAuditRecord
 from planflow.storage.tx import Sql, Tx, session_tx
 
 record_t = OrgAuditRecord.__table__  # type: ignore[attr-defined]

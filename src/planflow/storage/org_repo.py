@@ -1,36 +1,29 @@
-"""Units, users and role assignments: reading the tree and changing it.
+"""Units, users and role assignments: changing the organisation.
 
-Reading: ``OrgCache`` keeps one ``OrgSnapshot`` per process and reloads it
-only when the organisation generation (one row, read in the same query as the
-plan on every transition) has moved. Changing: every mutation of the tree,
-of role assignments or of who is active bumps that
-generation in the same transaction, so every process sees it on its next use,
-and goes on the organisation's audit chain (``storage.org_audit``) in that
+Every mutation of the tree, of role assignments or of who is active bumps
+the organisation generation in the same transaction (``storage.org_cache``,
+which also reads the tree), so every process sees it on its next use, and
+goes on the organisation's audit chain (``storage.org_audit``) in that
 transaction too, with the acting admin (``actor_id``; None: the system).
+Passwords are checked and hashed by ``storage.passwords``.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, bindparam, func, update
-from sqlalchemy import select as core_select
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from planflow.clock import Clock
 from planflow.core.definitions.spec import BUILTIN_ROLES
-from planflow.core.org import OrgSnapshot, UnitInfo
 from planflow.core.text import MAX_DISPLAY_NAME, MAX_UNIT_NAME, clean_text
 from planflow.errors import NotFound, ValidationError
 from planflow.storage import org_audit
-from planflow.storage.db import Database
-from planflow.storage.tables import OrgGeneration, RoleAssignment, Unit, User
-
-# OWASP's Argon2id baseline: 19 MiB, 2 iterations, 1 lane.
-_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+from planflow.storage.org_cache import OrgCache as OrgCache  # services.plans imports it here
+from planflow.storage.org_cache import bump_generation
+from planflow.storage.passwords import hash_password
+from planflow.storage.tables import RoleAssignment, Unit, User
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,79}$")
@@ -39,136 +32,6 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,79}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 EMAIL_PREFERENCES = ("immediately", "digest", "off")
 LANGUAGES = ("en", "zh", "ko")
-
-org_generation_table = OrgGeneration.__table__  # type: ignore[attr-defined]
-unit_table = Unit.__table__  # type: ignore[attr-defined]
-user_table = User.__table__  # type: ignore[attr-defined]
-#: One statement object for every call (an expanding IN): pages ask for names on
-#: every view (a plan page: its timeline's, its comments', the deputy's).
-_DISPLAY_NAMES = core_select(user_table.c.username, user_table.c.display_name).where(
-    user_table.c.username.in_(bindparam("names", expanding=True))
-)
-
-
-def display_names(conn: Connection, usernames: list[str]) -> dict[str, str]:
-    """Display names by username, of those of ``usernames`` that exist (one statement)."""
-    return {r.username: r.display_name for r in conn.execute(_DISPLAY_NAMES, {"names": usernames})}
-
-
-role_table = RoleAssignment.__table__  # type: ignore[attr-defined]
-
-
-class OrgCache:
-    """The organisation snapshot of this process, reloaded when it changes."""
-
-    def __init__(self) -> None:
-        self._snapshot: OrgSnapshot | None = None
-        self._lock = threading.Lock()
-
-    def get(self, db: Database, generation: int | None = None) -> OrgSnapshot:
-        """The snapshot at ``generation`` or newer (None: whatever is current).
-
-        A miss loads on its own read connection, which under WAL does not wait
-        for, or block, a write transaction the caller may hold.
-        """
-        snap = self._snapshot
-        if snap is not None and generation is not None and snap.generation >= generation:
-            return snap
-        with self._lock, db.read() as conn:
-            snap = load_snapshot(conn, current_generation(conn))
-            self._snapshot = snap
-            return snap
-
-    def latest(self, db: Database) -> OrgSnapshot:
-        """The snapshot this process has, without asking whether it is current
-        (loaded if there is none yet).
-
-        For what never changes once it exists: the id of a username or of a
-        unit code (users and units are never deleted or renamed in their key).
-        A name the snapshot does not know may be new: ask ``get`` then.
-        """
-        snap = self._snapshot
-        return snap if snap is not None else self.get(db)
-
-    def clear(self) -> None:
-        self._snapshot = None
-
-
-def current_generation(conn: Connection) -> int:
-    value = conn.execute(core_select(org_generation_table.c.generation)).scalar()
-    return int(value or 0)
-
-
-def load_snapshot(conn: Connection, generation: int) -> OrgSnapshot:
-    units = [
-        UnitInfo(r.id, r.parent_id, r.code, r.name)
-        for r in conn.execute(
-            core_select(
-                unit_table.c.id, unit_table.c.parent_id, unit_table.c.code, unit_table.c.name
-            )
-        )
-    ]
-    assignments = [
-        (r.user_id, r.unit_id, r.role)
-        for r in conn.execute(
-            core_select(role_table.c.user_id, role_table.c.unit_id, role_table.c.role)
-        )
-    ]
-    users = list(
-        conn.execute(core_select(user_table.c.id, user_table.c.username, user_table.c.active))
-    )
-    active = [r.id for r in users if r.active]
-    return OrgSnapshot.build(
-        generation, units, assignments, active, {r.id: r.username for r in users}
-    )
-
-
-def bump_generation(session: Session) -> None:
-    result = session.connection().execute(
-        update(org_generation_table).values(generation=org_generation_table.c.generation + 1)
-    )
-    if result.rowcount == 0:
-        session.add(OrgGeneration(id=1, generation=2))
-
-
-#: A password's length, on every path that sets one (admin page, account page,
-#: command line, library).
-MIN_PASSWORD = 8
-MAX_PASSWORD = 256
-
-
-def check_password(password: str) -> None:
-    """``ValidationError`` (with its code) unless ``password`` may be set, on every path."""
-    if len(password) < MIN_PASSWORD:
-        raise ValidationError(
-            f"a password needs at least {MIN_PASSWORD} characters",
-            code="password_too_short",
-            params={"min": MIN_PASSWORD},
-        )
-    if len(password) > MAX_PASSWORD:
-        raise ValidationError(
-            f"a password can have at most {MAX_PASSWORD} characters",
-            code="password_too_long",
-            params={"max": MAX_PASSWORD},
-        )
-    if any("\ud800" <= c <= "\udfff" for c in password):  # bytes a terminal could not decode
-        raise ValidationError(
-            "a password cannot contain an unpaired surrogate", code="password_invalid"
-        )
-
-
-def hash_password(password: str) -> str:
-    check_password(password)
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str | None, password: str) -> bool:
-    if not password_hash:
-        return False
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 def check_role(role: str, known_roles: tuple[str, ...]) -> None:

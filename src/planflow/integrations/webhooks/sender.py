@@ -64,7 +64,6 @@ from datetime import datetime, timedelta
 from planflow.clock import Clock
 from planflow.core.robots import WEBHOOK, robot_request, vendor_outcome
 from planflow.core.webhooks import signature
-from planflow.errors import ValidationError
 from planflow.integrations.webhooks.outcome import (
     Claimed,
     Hook,
@@ -74,58 +73,20 @@ from planflow.integrations.webhooks.outcome import (
     note_resumed,
     record,
 )
+from planflow.integrations.webhooks.sender_settings import (
+    BATCH,
+    DEFAULT_TIMEOUT,
+    POOL,
+    POOLED_BATCH,
+    base_url_from_env,
+    shortest_lease,
+)
 from planflow.integrations.webhooks.transport import Answer, HttpTransport, Transport
 from planflow.storage import webhook_store as ws
 from planflow.storage.db import Database
 from planflow.storage.tx import Tx, write_tx
 
 log = logging.getLogger(__name__)
-
-#: Threads that POST one PostgreSQL batch at once.
-POOL = 8
-#: Rows one claim takes: one after another (SQLite), or pooled (PostgreSQL). Measured
-#: (``python -m bench deliveries``): pooled batches of 50 send 1.4-1.8x as many per
-#: second as batches of 20; 50 rows in 7 rounds of 8 POSTs fit a 5-minute lease
-#: even if every POST ran into the 10 s timeout three times over.
-BATCH = 20
-POOLED_BATCH = 50
-#: Seconds of the lease kept for writing a batch's outcomes after its last POST.
-RECORD_MARGIN = 5.0
-DEFAULT_TIMEOUT = 10.0
-
-
-def timeout_from_env(lease: timedelta) -> float:
-    """``PLANFLOW_WEBHOOK_TIMEOUT``: seconds one connect, send or answer of a POST may take.
-
-    Unset, 10 s, or less when ``lease`` is too short for that: the most that fits
-    (``shortest_lease``), to a tenth of a second. Set, it is taken as given (the
-    scheduler refuses a lease too short for it).
-    """
-    raw = os.environ.get("PLANFLOW_WEBHOOK_TIMEOUT", "").strip()
-    if not raw:
-        fits = ((lease.total_seconds() - RECORD_MARGIN) / 3 - 0.05) * 10 // 1 / 10
-        return min(DEFAULT_TIMEOUT, fits)
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = -1
-    if not 1 <= seconds <= 120:
-        raise ValidationError(f"PLANFLOW_WEBHOOK_TIMEOUT={raw!r}: give seconds between 1 and 120")
-    return seconds
-
-
-def shortest_lease(timeout: float) -> timedelta:
-    """The lease must outlast one POST (connect, send, answer: three timeouts) and the
-    commit of its outcome."""
-    return timedelta(seconds=3 * timeout + RECORD_MARGIN)
-
-
-def base_url_from_env() -> str | None:
-    """Where robot messages link to: ``PLANFLOW_BASE_URL`` (else the mail's base URL)."""
-    found = os.environ.get("PLANFLOW_BASE_URL") or os.environ.get("PLANFLOW_MAIL_BASE_URL")
-    if found and found.startswith(("http://", "https://")):
-        return found.rstrip("/")
-    return None
 
 
 class WebhookSender:

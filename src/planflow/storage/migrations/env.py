@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-from planflow.storage import tables, tables_org_audit  # noqa: F401  (registers the tables)
+from planflow.storage import tables  # noqa: F401  (registers every table)
 
 config = context.config
 target_metadata = SQLModel.metadata

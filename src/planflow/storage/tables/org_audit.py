@@ -1,7 +1,7 @@
 """The organisation's audit chain: its records and its head (``planflow.core.org_audit``).
 
-Kept beside ``tables.py`` (and imported by it), as the other tables are,
-with their migration in ``migrations/versions``.
+One module of ``storage.tables`` (imported by its ``__init__``), as the
+other tables are, with their migration in ``migrations/versions``.
 """
 
 from __future__ import annotations
