@@ -54,6 +54,8 @@ def away(
 ) -> Iterator[tuple[Planflow, Outage]]:
     """A Planflow on the test database, and a way to take the database away from it."""
     monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    # The outage lasts: no waiting for a server that refuses us (test_database_restart).
+    monkeypatch.setenv("PLANFLOW_DATABASE_WAIT", "0")
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         ours = Planflow(database_url, clock=clock, workflows_dir=WORKFLOWS)

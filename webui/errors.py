@@ -7,7 +7,7 @@ user's language. No page ever shows a traceback; unexpected errors are
 logged and answered with a plain 500 page that needs no database.
 
 When the database cannot be used (``DatabaseUnavailable``, or a driver's
-error that ``planflow.storage.db.unavailable`` recognises: a server that is
+error that ``planflow.storage.db_errors.unavailable`` recognises: a server that is
 down, restarting or refusing us, a SQLite file that is locked or unreadable)
 every page answers 503 with ``Retry-After``: the database is unavailable,
 nothing was saved, try again. The page needs no database either (not even
@@ -33,7 +33,7 @@ from planflow.errors import (
     StaleVersion,
     ValidationError,
 )
-from planflow.storage.db import DATABASE_ERRORS, unavailable
+from planflow.storage.db_errors import DATABASE_ERRORS, unavailable
 
 from .codes import blocked_intro, error_text, refusal_text
 from .i18n import HTML_LANG, LANGUAGES

@@ -33,7 +33,8 @@ import planflow.storage.db as db_module
 from planflow.app import Planflow
 from planflow.clock import FixedClock
 from planflow.errors import DatabaseUnavailable
-from planflow.storage.db import normalise_url, unavailable
+from planflow.storage.db import normalise_url
+from planflow.storage.db_errors import unavailable
 from planflow.storage.tx import ConnectionLost
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"

@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from planflow.errors import DatabaseUnavailable, PlanflowError, StaleVersion
 from planflow.services.api_limits import RateLimited
-from planflow.storage.db import unavailable
+from planflow.storage.db_errors import unavailable
 
 from .. import errors as web_errors
 from ..users import planflow

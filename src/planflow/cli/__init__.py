@@ -13,7 +13,7 @@ import click
 
 from planflow.cli.app import cli
 from planflow.errors import PlanflowError
-from planflow.storage.db import DRIVER_ERRORS, describe_driver_error
+from planflow.storage.db_errors import DRIVER_ERRORS, describe_driver_error
 
 __all__ = ["cli", "main"]
 

@@ -27,7 +27,7 @@ from planflow.services.changes import Change, EffectAlreadyApplied
 from planflow.services.plans import PlanService, SystemEffect
 from planflow.storage import plan_store as ps
 from planflow.storage import timer_store as ts
-from planflow.storage.db import unavailable
+from planflow.storage.db_errors import unavailable
 from planflow.storage.tx import read_tx, write_tx
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ from planflow.errors import ActionNotAllowed, GuardFailed, PermissionDenied, Val
 from planflow.services.changes import EffectAlreadyApplied
 from planflow.services.plans import PlanService
 from planflow.storage import timer_store as ts
-from planflow.storage.db import unavailable
+from planflow.storage.db_errors import unavailable
 from planflow.storage.tx import read_tx, write_tx
 
 log = logging.getLogger(__name__)

@@ -43,7 +43,7 @@ from planflow.scheduling.scheduler_settings import (
     new_worker_id,
 )
 from planflow.scheduling.tick_report import TickReport
-from planflow.storage.db import describe_driver_error, unavailable
+from planflow.storage.db_errors import describe_driver_error, unavailable
 
 if TYPE_CHECKING:
     from planflow.app import Planflow

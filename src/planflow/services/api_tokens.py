@@ -34,7 +34,8 @@ from planflow.core.org import OrgSnapshot
 from planflow.core.text import clean_text
 from planflow.errors import NotFound, PlanflowError, ValidationError
 from planflow.storage import org_audit
-from planflow.storage.db import DATABASE_ERRORS, Database, unavailable
+from planflow.storage.db import Database
+from planflow.storage.db_errors import DATABASE_ERRORS, unavailable
 from planflow.storage.tables import ApiToken, User
 
 token_t = ApiToken.__table__  # type: ignore[attr-defined]

@@ -42,7 +42,8 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from planflow.clock import Clock
-from planflow.storage.db import Database, once_more_if_lost
+from planflow.storage.db import Database
+from planflow.storage.db_errors import once_more_if_lost
 from planflow.storage.tables import LoginAttempt, TrustedDevice
 
 attempt_t = LoginAttempt.__table__  # type: ignore[attr-defined]

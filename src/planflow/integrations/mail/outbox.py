@@ -55,7 +55,8 @@ from planflow.integrations.mail.recipients import (
 from planflow.integrations.mail.report import OutboxReport
 from planflow.integrations.mail.settings import SmtpSettings
 from planflow.integrations.mail.transport import MailTransport, SendError, SmtpTransport
-from planflow.storage.db import Database, unavailable
+from planflow.storage.db import Database
+from planflow.storage.db_errors import unavailable
 from planflow.storage.tx import write_tx
 
 #: Seconds at most that a sent e-mail's mark waits for the database to come back.

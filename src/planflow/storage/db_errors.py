@@ -1,0 +1,111 @@
+"""What a database error means for the one who meets it.
+
+A driver's error is one of three things to a client: the database is away
+for now (a server restarting or refusing us, a pool with no connection to
+give, a SQLite file that is locked or unreadable): ``unavailable`` says so
+in one line, and the web answers 503 with what was typed kept; a write whose
+connection was ended under it may run once more (``once_more_if_lost``); and
+anything else is a bug or a missing schema, which must not be dressed up as
+the database's absence. ``describe_driver_error`` is the one line any of
+them is reported in: what the server answered, no SQL, no parameters.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import TypeVar
+
+import psycopg
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
+
+from planflow.errors import DatabaseUnavailable
+
+#: What the database drivers raise when the server is gone, restarting or refuses us:
+#: SQLAlchemy's wrapper on pooled paths, the bare driver errors on the transition path.
+DRIVER_ERRORS: tuple[type[BaseException], ...] = (DBAPIError, sqlite3.Error, psycopg.Error)
+#: What a client may meet from the database layer: the drivers' errors and an exhausted pool.
+_T = TypeVar("_T")
+
+
+def once_more_if_lost(write: Callable[[], _T]) -> _T:
+    """Run ``write`` (whole transactions of ``Database.write`` or ``session``) once more
+    when the server ended its connection under it (a restart, a failover,
+    ``pg_terminate_backend``); SQLAlchemy has then replaced the pool's connections.
+
+    Only for writes that may safely happen twice: a loss before the COMMIT saved
+    nothing, but one during it may have saved it all (the caller says why a second
+    commit does no harm). A second loss is raised (the web answers 503).
+    """
+    try:
+        return write()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    return write()
+
+
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    DBAPIError,
+    sqlite3.Error,
+    psycopg.Error,
+    SQLAlchemyTimeout,
+)
+
+
+#: SQLite's words for a file it cannot use now: another process holds it,
+#: it cannot be opened or read, the disk fails or is full.
+_SQLITE_UNAVAILABLE = (
+    "locked",
+    "busy",
+    "unable to open",
+    "disk i/o",
+    "readonly",
+    "disk is full",
+    "not a database",
+    "malformed",
+)
+
+
+def unavailable(exc: BaseException) -> DatabaseUnavailable | None:
+    """``exc`` as ``DatabaseUnavailable`` if it says the database cannot be used now.
+
+    For clients that meet a driver's error where the library let one through
+    (a read, a set-up session): a server that is down, restarting, refuses
+    connections or killed ours (PostgreSQL's operational and interface
+    errors, whatever SQLSTATE), a pool with no connection to give, a SQLite
+    file that is locked, unreadable, corrupt or on a failing disk. None for
+    every other error (a bug, a missing schema): those are not the
+    database's absence and must not be reported as if they were.
+    """
+    if isinstance(exc, DatabaseUnavailable):
+        return exc
+    if isinstance(exc, SQLAlchemyTimeout):  # the pool had no connection in time
+        return DatabaseUnavailable("the database has no free connection; nothing was saved")
+    original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    invalidated = isinstance(exc, DBAPIError) and exc.connection_invalidated
+    if invalidated or isinstance(original, psycopg.OperationalError | psycopg.InterfaceError):
+        found = True
+    elif isinstance(original, sqlite3.DatabaseError) and not isinstance(
+        original, sqlite3.IntegrityError | sqlite3.ProgrammingError
+    ):
+        said = str(original).lower()
+        found = any(words in said for words in _SQLITE_UNAVAILABLE)
+    else:
+        found = False
+    if not found:
+        return None
+    return DatabaseUnavailable(
+        f"the database is unavailable: {describe_driver_error(exc)}; nothing was saved"
+    )
+
+
+def describe_driver_error(exc: BaseException) -> str:
+    """One line saying what the database answered (no SQL, no parameters)."""
+    original = getattr(exc, "orig", None) or exc
+    lines = [ln.strip() for ln in str(original).splitlines() if ln.strip()]
+    first = lines[0] if lines else type(original).__name__
+    if "no such table" in first or ("relation" in first and "does not exist" in first):
+        return f"{first} (it has no planflow schema yet: run 'planflow init')"
+    return first
