@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from planflow.facade.names import Names
-from planflow.services.execution import (
-    ExecutionService,
-    Upload,
+from planflow.services.execution import ExecutionService, Upload
+from planflow.services.progress_board import (
+    ProgressBoard,
     evidence_file,
+    progress_board,
     progress_report,
 )
-from planflow.services.progress_board import ProgressBoard, progress_board
 from planflow.storage.evidence_files import EvidenceStore
 from planflow.views import EvidenceFile, ProgressReport
 

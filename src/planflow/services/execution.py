@@ -43,7 +43,6 @@ from planflow.storage import plan_store as ps
 from planflow.storage.evidence_files import CheckedFile, EvidenceStore
 from planflow.storage.tables import Evidence, ItemProgress
 from planflow.storage.tx import Tx, read_tx
-from planflow.views import EvidenceFile, ProgressReport
 
 STATUSES = ("not_started", "in_progress", "done", "blocked")
 MAX_REPORT = 4000
@@ -105,50 +104,8 @@ def approved_items(tx: Tx, row: ps.PlanRow) -> set[str]:
     return {item.key for _n, _s, item in approved_content(tx, row).numbered_items()}
 
 
-def progress_report(row: ItemProgress, org: OrgSnapshot) -> ProgressReport:
-    """A stored report as the front door returns it (the reporter by username)."""
-    return ProgressReport(
-        row.item_key,
-        row.status,
-        row.report,
-        row.measured,
-        org.usernames.get(row.updated_by, "?"),
-        row.updated_at,
-        _more(row.measured_more),
-    )
-
-
-def _more(stored: str | None) -> tuple[float | None, ...]:
-    """The stored values of an item's later targets (a JSON list; anything else: none)."""
-    try:
-        values = json.loads(stored) if stored else []
-    except ValueError:
-        return ()
-    if not isinstance(values, list):
-        return ()
-    return tuple(
-        float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
-        for v in values[: MAX_TARGETS - 1]
-    )
-
-
 def _number(value: object) -> bool:
     return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
-
-
-def evidence_file(row: Evidence, org: OrgSnapshot) -> EvidenceFile:
-    """A stored evidence row as the front door returns it (the uploader by username)."""
-    return EvidenceFile(
-        row.id or 0,
-        row.plan_id,
-        row.item_key,
-        row.filename,
-        row.content_type,
-        row.size,
-        row.sha256,
-        org.usernames.get(row.uploaded_by, "?"),
-        row.uploaded_at,
-    )
 
 
 class _PendingFile:

@@ -10,22 +10,23 @@ editors); the library checks them again when a report is saved.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
 from planflow.core.content.attainment import TargetProgress, TargetTally, item_progress, tally
-from planflow.core.content.items import Item
+from planflow.core.content.items import MAX_TARGETS, Item
+from planflow.core.org import OrgSnapshot
 from planflow.errors import NotFound
 from planflow.services.execution import (
     ExecutionService,
     approved_content,
-    evidence_file,
     is_unit_editor,
-    progress_report,
     work_states,
 )
 from planflow.storage import plan_store as ps
+from planflow.storage.tables import Evidence, ItemProgress
 from planflow.storage.tx import read_tx
 from planflow.views import EvidenceFile, ProgressReport
 
@@ -126,4 +127,46 @@ def progress_board(execution: ExecutionService, plan_id: int, actor_id: int) -> 
         sections=tuple(sections),
         work_states=tuple(sorted(states)),
         refusal=refusal,
+    )
+
+
+def progress_report(row: ItemProgress, org: OrgSnapshot) -> ProgressReport:
+    """A stored report as the front door returns it (the reporter by username)."""
+    return ProgressReport(
+        row.item_key,
+        row.status,
+        row.report,
+        row.measured,
+        org.usernames.get(row.updated_by, "?"),
+        row.updated_at,
+        _more(row.measured_more),
+    )
+
+
+def _more(stored: str | None) -> tuple[float | None, ...]:
+    """The stored values of an item's later targets (a JSON list; anything else: none)."""
+    try:
+        values = json.loads(stored) if stored else []
+    except ValueError:
+        return ()
+    if not isinstance(values, list):
+        return ()
+    return tuple(
+        float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+        for v in values[: MAX_TARGETS - 1]
+    )
+
+
+def evidence_file(row: Evidence, org: OrgSnapshot) -> EvidenceFile:
+    """A stored evidence row as the front door returns it (the uploader by username)."""
+    return EvidenceFile(
+        row.id or 0,
+        row.plan_id,
+        row.item_key,
+        row.filename,
+        row.content_type,
+        row.size,
+        row.sha256,
+        org.usernames.get(row.uploaded_by, "?"),
+        row.uploaded_at,
     )
