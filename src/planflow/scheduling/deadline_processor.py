@@ -24,7 +24,8 @@ from planflow.core.notes import AUTO_ACTION_REFUSED, note
 from planflow.core.task_planning import Effect, next_effect
 from planflow.errors import ActionNotAllowed, PlanflowError, StaleVersion
 from planflow.services.changes import Change, EffectAlreadyApplied
-from planflow.services.plans import PlanService, SystemEffect
+from planflow.services.plan_changes import SystemEffect
+from planflow.services.plans import PlanService
 from planflow.storage import plan_store as ps
 from planflow.storage import timer_store as ts
 from planflow.storage.db_errors import unavailable

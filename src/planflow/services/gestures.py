@@ -28,7 +28,8 @@ from planflow.core.org import OrgSnapshot
 from planflow.errors import GuardFailed, NotFound, PermissionDenied, PlanflowError, Refusal
 from planflow.services.changes import Change, EffectAlreadyApplied, StepContext
 from planflow.services.handover import holders_now
-from planflow.services.plans import PlanService, task_holders
+from planflow.services.handover_writer import task_holders
+from planflow.services.plans import PlanService
 from planflow.storage import gesture_sql as gs
 from planflow.storage import plan_store as ps
 from planflow.storage.tx import Tx, read_tx

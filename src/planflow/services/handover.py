@@ -26,7 +26,8 @@ from planflow.core.notes import note
 from planflow.core.org import OrgSnapshot
 from planflow.errors import GuardFailed, NotFound, PlanflowError, Refusal
 from planflow.services.changes import Change, StepContext
-from planflow.services.plans import PlanService, task_holders
+from planflow.services.handover_writer import task_holders
+from planflow.services.plans import PlanService
 from planflow.storage import handover_sql as hs
 from planflow.storage import plan_store as ps
 from planflow.storage.tx import Tx, read_tx, write_tx

@@ -16,7 +16,8 @@ from planflow.core.intents import Addendum, Notice
 from planflow.core.org import OrgSnapshot
 from planflow.errors import NotFound
 from planflow.services.changes import Change, StepContext
-from planflow.services.plans import PlanService, task_holders
+from planflow.services.handover_writer import task_holders
+from planflow.services.plans import PlanService
 from planflow.storage import plan_store as ps
 from planflow.storage.tx import Tx, read_tx
 

@@ -51,7 +51,8 @@ from planflow.services.inspections.rounds import (
     write_outcome,
     write_scores,
 )
-from planflow.services.plans import AUTO_RETRIES, PlanService
+from planflow.services.plan_steps import AUTO_RETRIES
+from planflow.services.plans import PlanService
 from planflow.storage import plan_store as ps
 from planflow.storage.tx import Tx, read_tx
 
