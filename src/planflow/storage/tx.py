@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, PoolProxiedConnection
 from sqlmodel import Session
 
-from planflow.core.audit_chain import last_isoformat, utc_isoformat
+from planflow.core.audit_chain import iso_day, last_isoformat, utc_isoformat
 from planflow.errors import DatabaseUnavailable
 from planflow.storage.db import Database, is_disconnect, is_read_statement, reconnect_read
 
@@ -114,7 +114,7 @@ def sqlite_datetime(value: datetime) -> str:
         if value.tzinfo is UTC and value.microsecond:
             # Due times and timers: date and time apart, without the offset
             # that ``isoformat`` would format and we would cut (see ``utc_isoformat``).
-            return value.date().isoformat() + " " + value.time().isoformat()
+            return iso_day(value.date()) + " " + value.time().isoformat()
         iso = utc_isoformat(value)
     return iso[:10] + " " + iso[11:26]
 
