@@ -229,6 +229,35 @@ def test_the_machine_states_behave_as_transitions_states(
     assert seen == ["enter", "exit"]
 
 
+def test_a_decision_runs_the_machines_transition_with_its_callbacks(
+    annual: WorkflowEngine, org: OrgSnapshot
+) -> None:
+    """``decide`` runs the Event's transitions itself (``WorkflowEngine._trigger``),
+    still each through ``Transition.execute``: the Machine's callbacks around a
+    state change run, and a condition that fails stops it."""
+    machine = annual._machine
+    # What ``_trigger`` leaves out must not exist on this Machine.
+    assert not machine.has_queue
+    assert not machine.prepare_event and not machine.finalize_event
+    assert not machine.on_exception
+    seen: list[tuple[str, str]] = []
+    (approve,) = machine.events["approve"].transitions["under_review"]
+    approve.add_callback("before", lambda event: seen.append(("before", event.state.name)))
+    approve.add_callback("after", lambda event: seen.append(("after", event.model.state)))
+    machine.after_state_change.append(lambda event: seen.append(("machine", event.state.name)))
+    try:
+        decision = annual.decide(facts("under_review"), "approve", REVIEWER, org)
+        # The Machine takes no transition whose conditions (the guards) fail.
+        with pytest.raises(GuardFailed):
+            annual.decide(facts("under_review", submitted_by=REVIEWER), "approve", REVIEWER, org)
+    finally:
+        approve.before.clear()
+        approve.after.clear()
+        machine.after_state_change.clear()
+    assert decision.to_state == "approved"
+    assert seen == [("before", "under_review"), ("after", "approved"), ("machine", "approved")]
+
+
 def test_there_are_no_auto_to_state_triggers(annual: WorkflowEngine, org: OrgSnapshot) -> None:
     with pytest.raises(ActionNotAllowed) as info:
         annual.decide(facts("draft"), "to_approved", CHAIR_A, org)

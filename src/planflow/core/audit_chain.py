@@ -17,7 +17,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 
 from planflow.core.compact_json import compact_json_array, sorted_json
@@ -26,6 +27,13 @@ GENESIS = "0" * 64
 
 
 _last_iso: tuple[datetime | None, str] = (None, "")
+
+
+@lru_cache(maxsize=8)
+def iso_day(day: date) -> str:
+    """``day.isoformat()``, remembered: the timestamps a process writes fall on a
+    few days (today, and due dates), and the date is a fifth of their formatting."""
+    return day.isoformat()
 
 
 def utc_isoformat(at: datetime) -> str:
@@ -44,7 +52,7 @@ def utc_isoformat(at: datetime) -> str:
     # date and time apart). ``time().isoformat()`` leaves out the fraction
     # only when there is none.
     text = (
-        utc.date().isoformat() + "T" + utc.time().isoformat() + "+00:00"
+        iso_day(utc.date()) + "T" + utc.time().isoformat() + "+00:00"
         if utc.microsecond
         else utc.isoformat(timespec="microseconds")
     )

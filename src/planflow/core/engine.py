@@ -22,7 +22,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from transitions import Machine, State
+from transitions import Event, EventData, Machine, State
 
 from planflow.core.definitions.spec import TransitionSpec, WorkflowSpec
 from planflow.core.guard_registry import BUILTIN_REGISTRY, GuardRegistry
@@ -272,7 +272,7 @@ class WorkflowEngine:
         gate = Gate(facts, actor, comment)
         cursor = self._borrow(facts.state)
         try:
-            fired = self._machine.events[action].trigger(cursor, gate=gate)
+            fired = self._trigger(self._machine.events[action], cursor, gate)
         finally:
             self._idle.append(cursor)
         chosen = gate.chosen
@@ -289,6 +289,25 @@ class WorkflowEngine:
             to_state=transition.dest if final else facts.state,
             quorum=quorum,
         )
+
+    def _trigger(self, event: Event, cursor: _Cursor, gate: Gate) -> bool:
+        """``event.trigger(cursor, gate=gate)`` without the Machine-wide steps this
+        Machine never uses: its event queue and ``prepare_event``/``finalize_event``
+        callbacks (measured: 27% of the library's instructions per decision, 3%
+        of a W1 step; ``tests/test_engine.py`` checks that this Machine has none).
+
+        The transitions out of the cursor's state run as ``Event`` runs them:
+        each through ``Transition.execute`` (its conditions, which are the
+        guards, its callbacks and the state change) until one is taken.
+        """
+        machine = self._machine
+        source = machine.get_state(cursor.state)
+        data = EventData(source, event, machine, cursor, args=(), kwargs={"gate": gate})
+        for transition in event.transitions.get(source.name, ()):
+            data.transition = transition
+            if transition.execute(data):
+                return True
+        return False
 
     def _borrow(self, state: str) -> _Cursor:
         try:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from planflow.core.audit_chain import last_isoformat, utc_isoformat
+from planflow.core.audit_chain import iso_day, last_isoformat, utc_isoformat
 
 _NAMED = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 
@@ -96,6 +96,6 @@ def sqlite_datetime(value: datetime) -> str:
         if value.tzinfo is UTC and value.microsecond:
             # Due times and timers: date and time apart, without the offset
             # that ``isoformat`` would format and we would cut (see ``utc_isoformat``).
-            return value.date().isoformat() + " " + value.time().isoformat()
+            return iso_day(value.date()) + " " + value.time().isoformat()
         iso = utc_isoformat(value)
     return iso[:10] + " " + iso[11:26]
