@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import re
 
+from databases import SQLITE_ONLY
 from flask import Flask
 from webui_support import Plans, signed_in, text
+
+# Words of the refusals: the refusals themselves are tested on both databases
+# (tests/test_service.py, test_gestures.py), the plan page by test_web_plans.py.
+pytestmark = SQLITE_ONLY
 
 
 def _blocked(page: str, trigger: str) -> str:

@@ -10,6 +10,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from databases import SQLITE_ONLY
 from flask import Flask
 from webui_support import AuthActions, Plans, WebClient, signed_in, text
 
@@ -130,6 +131,9 @@ def test_the_glossary_patterns_tell_a_pronoun_from_a_longer_word() -> None:
     assert hits("너를 기다리는 계획") and hits("나를 대리할 동료") and hits("내가 처리할 계획")
 
 
+# The pages below in another language: words, the same on both databases; the pages
+# themselves are tested on both (test_web_auth.py, test_web_plans.py, test_web_app.py).
+@SQLITE_ONLY
 def test_sign_in_page_in_korean_and_chinese(client: WebClient) -> None:
     ko = text(client.get("/auth/login", headers={"Accept-Language": "ko"}))
     assert "로그인" in ko and "사용자 이름" in ko and "Sign in" not in ko
@@ -137,12 +141,14 @@ def test_sign_in_page_in_korean_and_chinese(client: WebClient) -> None:
     assert "登录" in zh and "用户名" in zh
 
 
+@SQLITE_ONLY
 def test_form_messages_are_translated(client: WebClient, auth: AuthActions) -> None:
     client.post_form("/auth/language", {"language": "ko"})
     page = text(auth.login("", ""))
     assert "필수 항목입니다." in page
 
 
+@SQLITE_ONLY
 def test_plan_page_in_chinese(app: Flask, plans: Plans, client: WebClient) -> None:
     plan_id = plans.create(items=0)
     chair = signed_in(app, "chair_a")
@@ -154,6 +160,7 @@ def test_plan_page_in_chinese(app: Flask, plans: Plans, client: WebClient) -> No
     assert "您可以执行的操作" in page
 
 
+@SQLITE_ONLY
 def test_dashboard_in_korean_with_dates(app: Flask, plans: Plans) -> None:
     plans.submitted(title="Plan for review")
     reviewer = signed_in(app, "reviewer")
@@ -163,6 +170,7 @@ def test_dashboard_in_korean_with_dates(app: Flask, plans: Plans) -> None:
     assert "2027. 1." in page  # dates in the Korean format
 
 
+@SQLITE_ONLY
 def test_wtforms_own_messages_follow_the_language(client: WebClient) -> None:
     """A WTForms built-in message (not ours) comes in the user's language too."""
     from planflow_web.i18n import _WTFORMS_TRANSLATIONS

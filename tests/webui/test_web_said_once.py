@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import re
 
+from databases import SQLITE_ONLY
 from flask import Flask
 from webui_support import Plans, signed_in, text
+
+# Words only: the notification list and the review queue are tested on both
+# databases by test_web_inbox.py and test_web_reviews.py.
+pytestmark = SQLITE_ONLY
 
 
 def test_a_notice_names_a_step_and_its_state_once_when_they_read_alike(

@@ -23,6 +23,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from databases import SQLITE_ONLY, in_languages
 from flask import Flask
 from sqlmodel import select
 from webui_support import Plans, WebClient, signed_in, text
@@ -120,7 +121,9 @@ def _pages(app: Flask, plan_id: int, lang: str) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("lang", ["zh", "ko", "en"])
+# The records are written and read back on both databases (in Chinese on
+# PostgreSQL); the other languages are words, the same on both (tests/databases.py).
+@in_languages("lang", ["zh", "ko", "en"])
 def test_a_rectified_plan_speaks_the_readers_language(
     app: Flask, plans: Plans, pf: Planflow, lang: str
 ) -> None:
@@ -141,7 +144,7 @@ def test_a_rectified_plan_speaks_the_readers_language(
                 assert english not in said, (where, english)
 
 
-@pytest.mark.parametrize("lang", ["zh", "ko"])
+@in_languages("lang", ["zh", "ko"])  # as above
 def test_the_plan_page_shows_the_rectification_in_the_readers_language(
     app: Flask, plans: Plans, pf: Planflow, lang: str
 ) -> None:
@@ -162,6 +165,7 @@ def test_the_plan_page_shows_the_rectification_in_the_readers_language(
         assert english not in page, english
 
 
+@SQLITE_ONLY  # words of a value it makes itself: no database is read
 def test_old_records_keep_their_english_comment(plans: Plans, pf: Planflow, app: Flask) -> None:
     """A record from before notes has only the English comment: it is shown as it is."""
     from planflow_web.codes import payload_text, record_text
@@ -174,6 +178,7 @@ def test_old_records_keep_their_english_comment(plans: Plans, pf: Planflow, app:
         assert payload_text(payload, None) == "Rectify by 2027-02-03: A2: x"
 
 
+@SQLITE_ONLY  # words of a value it makes itself: no database is read
 @pytest.mark.parametrize(
     ("lang", "said"),
     [("en", "Overdue: nobody above to escalate it to"), ("zh", "已超期：上级无人可接收上报"),
@@ -193,6 +198,7 @@ def test_an_escalation_with_nobody_above_is_not_called_escalated_to_you(
         assert kind_label("escalate", {"level": 2}) != said
 
 
+@SQLITE_ONLY  # words of errors it makes itself: no database is read
 def test_library_errors_are_described_by_code(app: Flask) -> None:
     from planflow.errors import GuardFailed, Refusal, ValidationError
     from planflow_web.errors import describe
@@ -211,6 +217,7 @@ def test_library_errors_are_described_by_code(app: Flask) -> None:
         assert describe(odd) == "the moon is full"
 
 
+@SQLITE_ONLY  # words of errors it makes itself: no database is read
 @pytest.mark.parametrize(
     ("code", "params"),
     [
@@ -405,7 +412,8 @@ def _sent_mails(pf: Planflow, clock: FixedClock, lang: str) -> dict[str, list[st
     return mails
 
 
-@pytest.mark.parametrize("lang", ["zh", "ko"])
+# The whole journey on both databases in Chinese; in Korean, its words on SQLite.
+@in_languages("lang", ["zh", "ko"])
 def test_no_english_system_text_reaches_a_reader_of_a_rectified_plan(
     app: Flask, plans: Plans, pf: Planflow, clock: FixedClock, lang: str
 ) -> None:

@@ -1,5 +1,6 @@
 """Targets read as people write them, in the reader's language, and a return's reason
-appears among the plan's comments (both databases)."""
+appears among the plan's comments (both databases; the words in every language on
+SQLite, tests/databases.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import io
 import re
 
 import docx
-import pytest
+from databases import in_languages
 from flask import Flask
 from webui_support import AuthActions, Plans, WebClient, signed_in, text
 
@@ -47,7 +48,9 @@ SAID = {
 AT_LEAST = {"en": "at least", "zh": "不少于", "ko": "이상"}
 
 
-@pytest.mark.parametrize("lang", ["en", "zh", "ko"])
+# The content is written and read back on both databases (in English on
+# PostgreSQL); the other languages are words, the same on both.
+@in_languages("lang", ["en", "zh", "ko"])
 def test_targets_read_in_words_on_the_plan_page_and_in_the_editor(
     client: WebClient, auth: AuthActions, plans: Plans, pf: Planflow, lang: str
 ) -> None:
@@ -82,7 +85,7 @@ def test_a_returns_reason_is_among_the_comments_on_the_plan_page(
     assert "随决定给出：退回修改，现为" in page[page.index('id="comments"') :]
 
 
-@pytest.mark.parametrize("lang", ["en", "zh", "ko"])
+@in_languages("lang", ["en", "zh", "ko"])  # as above
 def test_the_plan_docx_writes_targets_in_the_readers_language(
     app: Flask, plans: Plans, pf: Planflow, lang: str
 ) -> None:
