@@ -392,7 +392,7 @@ def test_rendering_and_settings_are_pure() -> None:
     [
         ("en", "Overdue and escalated above you: “Branch A plan”", "You may still act on it."),
         ("zh", "已超期并上报至上级：计划「Branch A plan」", "您仍可继续办理。"),
-        ("ko", "기한 초과로 상급 단위에 보고됨: 계획 ‘Branch A plan’", "계속 처리할 수 있습니다"),
+        ("ko", "기한 초과로 상급 단위에 보고됨: 계획 ‘Branch A plan’", "계속 직접 처리할"),
     ],
 )
 def test_escalated_away_from_you_says_so(

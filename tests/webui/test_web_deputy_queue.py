@@ -41,7 +41,7 @@ def test_the_deputy_finds_the_task_on_my_work_and_the_queue_in_every_language(
     assert "您代理的人待办的任务" in text(deputy.get("/reviews/"))
     assert "代Reviewer办理" in text(deputy.get("/"))
     deputy.post_form("/auth/language", {"language": "ko"})
-    assert "대리하는 사람에게 대기 중인 업무" in text(deputy.get("/reviews/"))
+    assert "부재자 대신 처리할 대기 업무" in text(deputy.get("/reviews/"))
 
 
 def test_a_deputy_holding_the_role_sees_the_plan_once_as_theirs(

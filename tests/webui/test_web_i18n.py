@@ -131,6 +131,17 @@ def test_the_glossary_patterns_tell_a_pronoun_from_a_longer_word() -> None:
     assert hits("너를 기다리는 계획") and hits("나를 대리할 동료") and hits("내가 처리할 계획")
 
 
+def test_korean_deputy_texts_say_who_acts_for_whom() -> None:
+    """Without a pronoun, 대리할 동료 and 대리하는 사람 read both ways (the deputy or
+    the one away): the Korean says the deputy acts in someone's place (대신)."""
+    texts = {m.id: m.string for m in catalogue("ko")}
+    for english in (
+        "The username of the colleague who acts for you.",
+        "Waiting for people you stand in for",
+    ):
+        assert "대신" in texts[english], english
+
+
 # The pages below in another language: words, the same on both databases; the pages
 # themselves are tested on both (test_web_auth.py, test_web_plans.py, test_web_app.py).
 @SQLITE_ONLY

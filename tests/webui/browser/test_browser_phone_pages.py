@@ -64,6 +64,13 @@ def test_lists_overview_tokens_and_admin_pages_fit_a_phone(
     admin = _phone(browser, live_server, "fed_admin")
     for path in ("/admin/users/", "/admin/audit/org", "/admin/webhooks/", "/admin/workflows/"):
         _fits(admin, path, artifacts)
+    # The people list is cards too: its table scrolled inside its box, which squeezed
+    # a Chinese display name to one character a line and left the roles off screen.
+    admin.goto("/admin/users/")
+    assert admin.eval_on_selector(
+        "table.people", "t => t.parentElement.scrollWidth <= t.parentElement.clientWidth"
+    ), "the people list scrolls sideways"
+    assert admin.locator("table.people td[data-label]").count() >= 3
     admin.goto("/admin/workflows/")
     diagram = admin.locator("main a[href^='/admin/workflows/annual_plan/']").first.get_attribute(
         "href"

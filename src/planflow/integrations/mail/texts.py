@@ -195,7 +195,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "escalated_away.subject": "기한 초과로 상급 단위에 보고됨: 계획 ‘{title}’",
         "escalated_away.lead": (
             "계획 ‘{title}’이(가) ‘{state}’ 상태에서 기한을 넘겨 {unit}(으)로 "
-            "상위 보고되었습니다({level}단계). 이후에도 계속 처리할 수 있습니다."
+            "상위 보고되었습니다({level}단계). 이후에도 계속 직접 처리할 수 있습니다."
         ),
         "draft_ready.subject": "제출 준비 완료: 계획 ‘{title}’",
         "draft_ready.lead": (
