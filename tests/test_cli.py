@@ -585,6 +585,17 @@ def test_workflows_validate_reports_every_problem_with_file_and_line(
         assert f"  {problem}" in result.err
 
 
+def test_workflows_validate_takes_a_folder(run_offline: Cli, tmp_path: Path) -> None:
+    """A folder is checked as the registry loads it: each *.yaml and *.yml file in it."""
+    result = assert_ok(run_offline("workflows", "validate", str(WORKFLOWS)))
+    checked = [line.split(":")[0] for line in result.out.splitlines()]
+    assert checked == [str(p) for p in sorted(WORKFLOWS.glob("*.yaml"))]
+    (tmp_path / "notes.txt").write_text("not a definition", encoding="utf-8")
+    empty = run_offline("workflows", "validate", str(tmp_path))
+    assert empty.code == 1
+    assert empty.err == f"{tmp_path}: no definition files (*.yaml, *.yml) in this folder\n"
+
+
 def test_workflows_validate_exits_1_on_an_invalid_file(run_offline: Cli) -> None:
     valid = str(WORKFLOWS / "annual_plan.yaml")
     result = run_offline("workflows", "validate", valid, *map(str, INVALID_FILES))

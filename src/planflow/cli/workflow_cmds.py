@@ -9,6 +9,7 @@ import click
 from planflow.cli.app import Context, pass_ctx, warn_left_out
 from planflow.cli.params import VERSION
 from planflow.core.definitions.loader import load_definition
+from planflow.core.definitions.registry import definition_files
 from planflow.errors import DefinitionError
 from planflow.services.definition_migration import apply_migration, parse_mapping, plan_migration
 
@@ -57,15 +58,26 @@ def workflows_show(ctx: Context, name: str, version: int | None, lang: str) -> N
 
 
 @workflows.command("validate")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 def workflows_validate(paths: tuple[str, ...]) -> None:
-    """Check definition files; print their problems with file, line and column.
+    """Check definition files, or every definition file of a folder; print their
+    problems with file, line and column.
 
     A file is checked as the workflows folder would load it: one over 1 MiB
     is not parsed, a symbolic link to a file outside its folder is not followed.
     """
     failed = False
-    for path in paths:
+    files: list[str] = []
+    for given in paths:
+        if not Path(given).is_dir():
+            files.append(given)
+            continue
+        found = definition_files(Path(given))
+        if not found:
+            failed = True
+            click.echo(f"{given}: no definition files (*.yaml, *.yml) in this folder", err=True)
+        files.extend(str(p) for p in found)
+    for path in files:
         try:
             spec = load_definition(path, folder=Path(path).parent)
         except DefinitionError as exc:

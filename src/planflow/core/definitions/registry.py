@@ -191,10 +191,15 @@ class DefinitionRegistry:
             message = f"no such directory (set {ENV_VAR} to the workflows folder)"
             problem = DefinitionProblem(str(self.directory), None, message)
             raise DefinitionError(str(self.directory), [problem])
-        found = [*self.directory.glob("*.yaml"), *self.directory.glob("*.yml")]
-        # is_file() follows links: a link out of the folder is kept, to be refused
-        # (and named) by load_definition; a directory named x.yaml is not a file.
-        return sorted(p for p in found if p.is_file() or p.is_symlink())
+        return definition_files(self.directory)
+
+
+def definition_files(directory: Path) -> list[Path]:
+    """The definition files of a folder (``*.yaml``, ``*.yml``), in name order."""
+    found = [*directory.glob("*.yaml"), *directory.glob("*.yml")]
+    # is_file() follows links: a link out of the folder is kept, to be refused
+    # (and named) by load_definition; a directory named x.yaml is not a file.
+    return sorted(p for p in found if p.is_file() or p.is_symlink())
 
 
 def _in_file(filename: str, problem: DefinitionProblem) -> DefinitionProblem:
