@@ -38,8 +38,13 @@ def readme_commands() -> list[tuple[list[str], str | None]]:
         words = shlex.split(line, comments=True)
         assert words[0] == "planflow", line
         argv = []
-        for word in words[1:]:  # the shell's globbing, from the checkout
-            argv += sorted(glob.glob(str(ROOT / word))) if "*" in word else [word]
+        for word in words[1:]:  # the shell's globbing and folders, from the checkout
+            if "*" in word:
+                argv += sorted(glob.glob(str(ROOT / word)))
+            elif word.endswith("/") and (ROOT / word).is_dir():
+                argv.append(str(ROOT / word))
+            else:
+                argv.append(word)
         commands.append((argv, None))
     return commands
 
