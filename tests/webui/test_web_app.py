@@ -243,8 +243,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_planflow_run_serves_the_ui_and_runs_the_scheduler(tmp_path: Path) -> None:
-    """The README's run command, minus the virtualenv: a real server, a real request."""
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_planflow_run_serves_the_ui_and_runs_the_scheduler(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    """The README's run command, minus the virtualenv: a real server, a real request.
+
+    Started as a shell starts a background job, with SIGINT ignored (Python then
+    raises no KeyboardInterrupt by itself), and stopped by Ctrl-C's signal or by a
+    service manager's SIGTERM: either ends it cleanly, exit code 0."""
     port = free_port()
     env = {
         **os.environ,
@@ -258,6 +265,7 @@ def test_planflow_run_serves_the_ui_and_runs_the_scheduler(tmp_path: Path) -> No
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         page = ""
@@ -272,8 +280,11 @@ def test_planflow_run_serves_the_ui_and_runs_the_scheduler(tmp_path: Path) -> No
                 time.sleep(0.2)
         assert 'name="username"' in page, "the login page was not served"
     finally:
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=60)
+        proc.send_signal(stop)
+        try:
+            out, _ = proc.communicate(timeout=60)
+        finally:
+            proc.kill()  # only if it did not stop: the failure is then reported, not leaked
     assert "branch1-1.drafter" in out and "union1.reviewer" in out  # the demo logins
     logins = out.split("Demo logins", 1)[1].splitlines()[1 : 1 + len(DEMO_LOGINS)]
     columns = {line.rindex(f" {name}") for line, (_, name) in zip(logins, DEMO_LOGINS, strict=True)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import Callable
 from importlib.metadata import entry_points
 
@@ -124,6 +125,7 @@ def run(ctx: Context, host: str, port: int, no_scheduler: bool, prepare_only: bo
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    _stop_on_signals()
     scheduler = None if no_scheduler else Scheduler(pf)
     if scheduler is not None:
         scheduler.start()
@@ -138,6 +140,19 @@ def run(ctx: Context, host: str, port: int, no_scheduler: bool, prepare_only: bo
     finally:
         if scheduler is not None:
             scheduler.stop()
+
+
+def _stop(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM (a service manager, ``docker stop``) both stop the server,
+    then the scheduler, which gives its claims back. Set here, not left to Python's
+    default: a process started in the background by a shell inherits SIGINT ignored,
+    and Python then never raises KeyboardInterrupt; SIGTERM would kill it outright."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stop)
 
 
 Server = Callable[[Planflow, str, int], None]
