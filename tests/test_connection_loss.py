@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
+import psycopg.errors
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
@@ -30,7 +32,7 @@ from planflow.services.api_limits import ApiLimits
 from planflow.services.content import PlanContentService
 from planflow.storage import audit_repo
 from planflow.storage.db import normalise_url
-from planflow.storage.lost_connections import is_read_statement
+from planflow.storage.lost_connections import is_disconnect, is_read_statement
 from planflow.storage.tx import Sql, read_tx
 
 pytestmark = pytest.mark.postgres
@@ -337,3 +339,26 @@ def test_a_sign_in_whose_connection_dies_while_it_counts_is_counted_on_a_new_one
     with pg.db.read() as conn:
         attempts = conn.execute(text("SELECT success FROM login_attempt")).scalars().all()
     assert attempts == [True]  # one attempt: the first try wrote nothing
+
+
+class _OpenLooking:
+    """A connection whose socket close the driver has not seen yet."""
+
+    closed = False
+    broken = False
+
+
+def test_the_servers_word_that_it_ends_the_connection_is_a_loss_before_the_socket_closes() -> None:
+    """On a loaded machine the driver may read "terminating connection due to
+    administrator command" before it sees the socket close: the connection is gone
+    all the same, so the read or the transaction runs again on a new one (found by
+    the two-host test under the full suite's load, where such requests got a 503)."""
+    raw = _OpenLooking()
+    for ended in (
+        psycopg.errors.AdminShutdown("terminating connection due to administrator command"),
+        psycopg.errors.CrashShutdown("terminating connection because of crash"),
+        psycopg.errors.CannotConnectNow("the database system is shutting down"),
+    ):
+        assert is_disconnect(raw, ended), ended
+    assert not is_disconnect(raw, psycopg.OperationalError("server busy, connection fine"))
+    assert not is_disconnect(raw, psycopg.errors.UniqueViolation("duplicate key"))

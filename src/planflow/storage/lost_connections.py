@@ -35,6 +35,7 @@ import time
 from typing import Any
 
 import psycopg
+import psycopg.errors
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import DisconnectionError
 
@@ -188,11 +189,24 @@ def is_disconnect(raw: Any, exc: BaseException) -> bool:
 
     PostgreSQL: the driver reports an operational error and the connection is
     closed or broken afterwards (a server restart, a killed backend, a network
-    failure). SQLite has no connection to lose.
+    failure), or the server said it is ending the connection (SQLSTATE 57P01-03:
+    ``pg_terminate_backend``, a shutdown, a crash): the driver may read that
+    message before it sees the socket close, on a loaded machine, and the
+    connection is gone all the same. SQLite has no connection to lose.
     """
+    if isinstance(exc, _SERVER_ENDED):
+        return True
     if not isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
         return False
     return bool(getattr(raw, "closed", False) or getattr(raw, "broken", False))
+
+
+#: The server's own word that it is ending this connection (class 57, operator intervention).
+_SERVER_ENDED = (
+    psycopg.errors.AdminShutdown,
+    psycopg.errors.CrashShutdown,
+    psycopg.errors.CannotConnectNow,
+)
 
 
 def server_spoke(dbapi_conn: Any) -> bool:
