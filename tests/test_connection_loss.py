@@ -32,6 +32,7 @@ from planflow.services.api_limits import ApiLimits
 from planflow.services.content import PlanContentService
 from planflow.storage import audit_repo
 from planflow.storage.db import normalise_url
+from planflow.storage.db_errors import once_more_if_lost
 from planflow.storage.lost_connections import is_disconnect, is_read_statement
 from planflow.storage.tx import Sql, read_tx
 
@@ -362,3 +363,28 @@ def test_the_servers_word_that_it_ends_the_connection_is_a_loss_before_the_socke
         assert is_disconnect(raw, ended), ended
     assert not is_disconnect(raw, psycopg.OperationalError("server busy, connection fine"))
     assert not is_disconnect(raw, psycopg.errors.UniqueViolation("duplicate key"))
+
+
+#: The server's goodbye, as the driver reads it while the socket is still open.
+_GOODBYE = "DO $$BEGIN RAISE EXCEPTION 'terminating connection' USING ERRCODE = '57P01'; END$$"
+
+
+def test_sqlalchemy_counts_the_servers_goodbye_as_a_lost_connection(pg: Planflow) -> None:
+    """Through SQLAlchemy (``Database.write``, sessions) the goodbye read before the
+    socket's close invalidates the connection too, so that ``once_more_if_lost``
+    knows the write may run again (SQLAlchemy's own test looks only at the socket).
+    Found by the two-host test under the full suite's load: such writes got a 503."""
+    with pytest.raises(DBAPIError) as raised, pg.db.write() as conn:
+        conn.execute(text(_GOODBYE))
+    assert raised.value.connection_invalidated
+    ran: list[int] = []
+
+    def write() -> int:
+        with pg.db.write() as conn:
+            ran.append(1)
+            if len(ran) == 1:
+                conn.execute(text(_GOODBYE))
+            return int(conn.execute(text("SELECT count(*) FROM plan")).scalar_one())
+
+    assert once_more_if_lost(write) == 0 and len(ran) == 2
+    assert _read_plans_with_db_read(pg) == []

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from planflow.errors import DatabaseUnavailable, PlanflowError, StaleVersion
@@ -132,6 +132,10 @@ def problem(
     response.mimetype = MEDIA_TYPE
     response.headers.update(response_headers)
     if status == 503 or isinstance(error, DatabaseUnavailable):
+        # As the pages do (``webui.errors.unavailable_page``): the operator sees each one.
+        current_app.logger.warning(
+            "database unavailable on %s %s: %s", request.method, request.path, error
+        )
         response.headers["Retry-After"] = str(web_errors.RETRY_AFTER)
     return response
 

@@ -36,16 +36,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlmodel import Session
 
 from planflow.errors import ConfigurationError, DatabaseUnavailable
 from planflow.storage.checkpointer import BACKSTOP_PAGES, WalCheckpointer, checkpointer_for
 from planflow.storage.db_errors import describe_driver_error
 from planflow.storage.lost_connections import (
+    count_goodbyes_as_lost,
     database_wait_from_env,
+    opened_and_lost,
     ping_when_idle,
     retry_lost_reads,
     wait_through_restarts,
@@ -137,11 +141,31 @@ class Database:
             _configure_sqlite(self.engine, self.checkpointer)
         else:
             ping_when_idle(self.engine)
+            count_goodbyes_as_lost(self.engine)
             retry_lost_reads(self.engine)
             wait_through_restarts(self.engine, database_wait_from_env() if wait is None else wait)
         self._pinned = threading.local()
         self._all_pinned: list[Any] = []
         self._pinned_lock = threading.Lock()
+
+    def connect(self) -> Connection:
+        """A pooled connection; opened once more if the server ended the first while
+        it was set up (``lost_connections.opened_and_lost``)."""
+        try:
+            return self.engine.connect()
+        except DBAPIError as exc:
+            if not (self.is_postgres and opened_and_lost(exc)):
+                raise
+        return self.engine.connect()
+
+    def raw_connection(self) -> PoolProxiedConnection:
+        """A pooled DBAPI connection, opened once more as ``connect`` does."""
+        try:
+            return self.engine.raw_connection()
+        except (DBAPIError, psycopg.Error) as exc:  # the pool does not wrap the driver's
+            if not (self.is_postgres and opened_and_lost(exc)):
+                raise
+        return self.engine.raw_connection()
 
     @property
     def dialect(self) -> str:
@@ -150,7 +174,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction: committed on success, rolled back on any error."""
-        with self.engine.connect() as conn:
+        with self.connect() as conn:
             conn = conn.execution_options(planflow_write=True)
             with conn.begin():
                 yield conn
@@ -161,7 +185,7 @@ class Database:
         statements on PostgreSQL, see the module's docstring). ``streamed``: the
         block reads with ``yield_per``, a server-side cursor on PostgreSQL, which
         lives only in a transaction: it gets one."""
-        with self.engine.connect() as conn:
+        with self.connect() as conn:
             if self.is_postgres and not streamed:
                 yield conn.execution_options(isolation_level="AUTOCOMMIT")
             else:
@@ -174,7 +198,7 @@ class Database:
 
         Its transaction takes the write lock up front on SQLite, like ``write``.
         """
-        with self.engine.connect() as conn:
+        with self.connect() as conn:
             conn = conn.execution_options(planflow_write=True)
             with Session(bind=conn) as session, session.begin():
                 yield session
@@ -188,7 +212,7 @@ class Database:
         lost its connection can run again on a new one (``lost_connections``)
         without pulling the session's own transaction from under it.
         """
-        with self.engine.connect() as conn:
+        with self.connect() as conn:
             if self.is_postgres:
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             conn.begin()
@@ -206,8 +230,8 @@ class Database:
         conn = getattr(self._pinned, "conn", None)
         if conn is None:
             try:
-                fairy = self.engine.raw_connection()
-            except DBAPIError as exc:
+                fairy = self.raw_connection()
+            except (DBAPIError, psycopg.Error) as exc:
                 raise DatabaseUnavailable(
                     f"the database cannot be reached: {describe_driver_error(exc)}"
                 ) from exc

@@ -7,9 +7,18 @@ these is met at a different moment, and each is handled here, once:
 * **Checking out** a pooled connection (``ping_when_idle``): one idle for a
   while is pinged; one returned moments ago is looked at without a round trip
   (its goodbye is already on the socket if the server ended it).
+* **An error SQLAlchemy meets** (``count_goodbyes_as_lost``): the server's
+  own word that it is ending the connection (SQLSTATE 57P01-03) marks the
+  connection lost at once, as a closed socket does; the driver may read that
+  word before it sees the socket close.
 * **A read in flight** (``retry_lost_reads``): a statement that only reads, on
   a connection in autocommit mode, runs once more on a new connection. It was
   a transaction of its own, so nothing of it is lost but its answer.
+* **A connection ended while it is set up** (``opened_and_lost``): a new
+  process's first connection runs SQLAlchemy's set-up statements; a server
+  that ends it then (a restart, ``pg_terminate_backend`` while a new web worker
+  boots) is asked once more (``Database.connect``): opening a connection twice
+  does nothing twice.
 * **Opening a connection while the server restarts** (``wait_through_restarts``):
   a server that answered this process before and now refuses connections
   ("connection refused", "the database system is starting up") is waited for,
@@ -85,14 +94,25 @@ def wait_through_restarts(engine: Engine, seconds: float) -> None:
         while True:
             try:
                 conn = dialect.connect(*cargs, **cparams)
-            except psycopg.OperationalError:
+            except psycopg.OperationalError as refused:
                 if not answered or time.monotonic() + pause > deadline:
+                    refused.planflow_not_opened = True  # type: ignore[attr-defined]
                     raise
                 time.sleep(pause)
                 pause = min(pause * 2, LAST_PAUSE)
                 continue
             answered = True
             return conn
+
+
+def opened_and_lost(exc: BaseException) -> bool:
+    """Whether opening a connection failed because the server ended it while it was
+    set up (so opening another may succeed), not because it could not be reached
+    (``wait_through_restarts`` has waited for that already)."""
+    original = getattr(exc, "orig", None) or exc
+    return isinstance(original, psycopg.OperationalError | psycopg.InterfaceError) and not getattr(
+        original, "planflow_not_opened", False
+    )
 
 
 def ping_when_idle(engine: Engine) -> None:
@@ -113,11 +133,17 @@ def ping_when_idle(engine: Engine) -> None:
 
     @event.listens_for(engine, "connect")
     def _on_connect(_dbapi_conn: Any, record: Any) -> None:
-        # Just opened: as alive as one returned a moment ago (no ping on its first use).
         record.info["planflow_idle_since"] = time.monotonic()
+        record.info["planflow_fresh"] = True
 
     @event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if record.info.pop("planflow_fresh", False):
+            # Just opened: not looked at. Were it ended already (a restart that began
+            # this moment), its first statement would meet that like any loss in
+            # flight; refusing it here would make the pool give up after its second
+            # attempt, with an error that is not the database's (a 500).
+            return
         since = record.info.get("planflow_idle_since")
         if since is not None and time.monotonic() - since < IDLE_PING_SECONDS:
             if not server_spoke(dbapi_conn):
@@ -132,6 +158,26 @@ def ping_when_idle(engine: Engine) -> None:
             dbapi_conn.rollback()  # the SELECT opened a transaction: end it
         except Exception as exc:
             raise DisconnectionError("the pooled connection is gone") from exc
+
+
+def count_goodbyes_as_lost(engine: Engine) -> None:
+    """Errors SQLAlchemy handles count as a lost connection whenever ``is_disconnect`` does.
+
+    SQLAlchemy's own test for psycopg looks only at whether the connection is
+    closed or broken, which it is not yet when the driver has read the
+    server's "terminating connection" (``pg_terminate_backend``, a fast
+    shutdown) but not the socket's close: on a loaded machine, or through a
+    proxy that relays the two separately. The connection would then go back
+    to the pool, the pool's other (equally ended) connections would stay,
+    and a write that may run once more (``db_errors.once_more_if_lost``)
+    would not know it may.
+    """
+
+    @event.listens_for(engine, "handle_error")
+    def _handle_error(ctx: Any) -> None:
+        # A closed or broken connection SQLAlchemy has found itself.
+        if not ctx.is_disconnect and isinstance(ctx.original_exception, _SERVER_ENDED):
+            ctx.is_disconnect = True
 
 
 #: A statement that only reads: SELECT (or WITH … SELECT) naming no change and no lock.

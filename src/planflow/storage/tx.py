@@ -241,7 +241,7 @@ class _Reader:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.raw: PoolProxiedConnection | None = db.engine.raw_connection()
+        self.raw: PoolProxiedConnection | None = db.raw_connection()
         raw = self.raw
         if db.is_postgres:
             raw.dbapi_connection.autocommit = True  # type: ignore[union-attr]
@@ -265,7 +265,7 @@ class _Reader:
         assert dead is not None
         self.db.renew_pool(dead, exc)  # invalidates ``dead`` itself too
         dead.close()
-        raw = self.db.engine.raw_connection()
+        raw = self.db.raw_connection()
         raw.dbapi_connection.autocommit = True  # type: ignore[union-attr]
         self.raw = raw
         return raw.cursor()
