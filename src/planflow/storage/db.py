@@ -31,10 +31,10 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from sqlalchemy import URL, Connection, Engine, create_engine, event
@@ -54,6 +54,8 @@ from planflow.storage.lost_connections import (
     retry_lost_reads,
     wait_through_restarts,
 )
+
+_C = TypeVar("_C", Connection, PoolProxiedConnection)
 
 DEFAULT_INSTANCE = Path("instance")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -151,21 +153,19 @@ class Database:
     def connect(self) -> Connection:
         """A pooled connection; opened once more if the server ended the first while
         it was set up (``lost_connections.opened_and_lost``)."""
-        try:
-            return self.engine.connect()
-        except DBAPIError as exc:
-            if not (self.is_postgres and opened_and_lost(exc)):
-                raise
-        return self.engine.connect()
+        return self._opened(self.engine.connect)
 
     def raw_connection(self) -> PoolProxiedConnection:
         """A pooled DBAPI connection, opened once more as ``connect`` does."""
+        return self._opened(self.engine.raw_connection)
+
+    def _opened(self, open_one: Callable[[], _C]) -> _C:
         try:
-            return self.engine.raw_connection()
+            return open_one()
         except (DBAPIError, psycopg.Error) as exc:  # the pool does not wrap the driver's
             if not (self.is_postgres and opened_and_lost(exc)):
                 raise
-        return self.engine.raw_connection()
+        return open_one()
 
     @property
     def dialect(self) -> str:
