@@ -82,6 +82,33 @@ def test_plans_content_takes_the_dry_run_json(
     assert pf.content.content(plan_id).sections[0].title == "조직 강화 (수정)"
 
 
+def test_a_file_with_no_plan_in_it_never_empties_a_plan(
+    cli: CliRun, database_url: str, pf: Planflow, org: Org, tmp_path: Path
+) -> None:
+    """A mistyped path (a YAML file, a note in prose) used to replace the plan's content
+    with nothing, exit 0: found by a new user's walk. Refused now, as the editor does."""
+    plan_id = pf.create_plan(unit_code="branch_a", year=2024, title="계획", actor="drafter_a")
+    code, _, _ = cli(
+        "--database-url", database_url, "plans", "content", str(plan_id), str(KO),
+        "--as", "drafter_a",
+    )  # fmt: skip
+    before = pf.content.content(plan_id).to_dict()
+    assert code == 0 and before["sections"]
+    for name, text in (("settings.yaml", "workflow: annual_plan\nversion: 2\n"),
+                       ("note.txt", "hello world\n")):  # fmt: skip
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        code, out, err = cli(
+            "--database-url", database_url, "plans", "content", str(plan_id),
+            str(tmp_path / name), "--as", "drafter_a",
+        )  # fmt: skip
+        assert code == 1 and out == "" and "no sections or items" in err, (name, err)
+        assert len(err.splitlines()) == 1
+        assert pf.content.content(plan_id).to_dict() == before
+    code, _, err = _import(cli, database_url, tmp_path / "note.txt")
+    assert code == 1 and "no sections or items" in err
+    assert [p.id for p in pf.plans().items] == [plan_id]  # no empty draft was created
+
+
 def test_a_file_of_several_plans_is_created_only_with_a_part(
     cli: CliRun, database_url: str, pf: Planflow, org: Org
 ) -> None:

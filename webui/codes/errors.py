@@ -194,6 +194,7 @@ ERRORS: dict[str, Callable[[Params], str]] = {
     "document_damaged": lambda p: gettext(
         "The Word file is damaged. Open it in Word, save it again and import that."
     ),
+    "import_nothing_found": lambda p: gettext("No sections or items were found in the document."),
     "import_preview_invalid": lambda p: gettext(
         "The preview sent back by the page could not be read, so nothing was saved. "
         "Read the document again."

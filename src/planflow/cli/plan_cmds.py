@@ -9,11 +9,11 @@ import click
 
 from planflow.cli.app import Context, pass_ctx
 from planflow.cli.params import ID, NUMBER, expected_version_option
-from planflow.core.content.importer import import_plan
 from planflow.core.content.model import PlanContent
 from planflow.core.notes import record_text
 from planflow.errors import ValidationError
 from planflow.facade.plans import MAX_PAGE_SIZE
+from planflow.integrations.documents.importing import import_document
 from planflow.integrations.documents.reading import read_plan_file
 
 #: The importer's account beside the content in 'plans import --dry-run --json'.
@@ -217,7 +217,7 @@ def plans_content(
             data = {k: v for k, v in data.items() if k not in IMPORT_ACCOUNT}
         content = PlanContent.from_dict(data, year=year)
     else:
-        content = import_plan(read_plan_file(source), year=year).content
+        content = import_document(read_plan_file(source), year=year).content
     pf.content.set_content(plan_id, content, actor=actor, expected_version=expected_version)
     click.echo(
         f"plan {plan_id}: {len(content.sections)} section(s), "
