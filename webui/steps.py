@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from planflow.app import Planflow
 from planflow.core.definitions.spec import WorkflowSpec
 from planflow.core.returns import RETURN_TO
-from planflow.errors import GuardFailed, PlanflowError
+from planflow.errors import GuardFailed, NotFound, PlanflowError
 from planflow.views import PlanView, ReturnOption
 
 from . import plan_views as views
@@ -83,10 +83,20 @@ def _page(
     return html, status
 
 
+def _plan_for(pf: Planflow, plan_id: int, action: str) -> PlanView:
+    """The plan, if the user may see it and its definition has ``action``: an address
+    with an action the plan's workflow does not know is not found (it used to show the
+    page of another action)."""
+    plan = visible_plan(pf, me().username, plan_id)
+    if action != RETURN_TO and views.spec_of(pf, plan).transition_named(action) is None:
+        raise NotFound("action", action)
+    return plan
+
+
 @bp.route("/<id:plan_id>/step/<string(maxlength=64):action>", methods=["GET"])
 def step(plan_id: int, action: str) -> tuple[str, int]:
-    pf, user = planflow(), me()
-    plan = visible_plan(pf, user.username, plan_id)
+    pf = planflow()
+    plan = _plan_for(pf, plan_id, action)
     # The version the user saw on the plan page: a plan changed since is refused.
     seen = request.args.get("expected_version", type=int)
     if seen is None or not 0 <= seen <= plan.version:
@@ -107,7 +117,7 @@ def _blocked(pf: Planflow, plan: PlanView, action: str) -> str | None:
 @bp.route("/<id:plan_id>/step/<string(maxlength=64):action>", methods=["POST"])
 def confirm(plan_id: int, action: str) -> Response | tuple[str, int]:
     pf, user = planflow(), me()
-    plan = visible_plan(pf, user.username, plan_id)
+    plan = _plan_for(pf, plan_id, action)
     form = StepForm()
     if not form.validate():
         return _page(plan, action, form, status=422)

@@ -34,6 +34,25 @@ def test_approve_goes_through_a_confirmation_then_offers_the_next_plan(
     assert re.search(rf'href="/plans/{second}">Next in queue<', after)
 
 
+def test_an_action_the_workflow_does_not_know_is_not_found(
+    client: WebClient, auth: AuthActions, plans: Plans
+) -> None:
+    """/plans/N/step/frobnicate used to show the page of "return to a chosen step"
+    with a live Confirm button (found by a new user's walk)."""
+    plan_id = plans.under_review()
+    auth.login("reviewer")
+    version = plans.version(plan_id)
+    for action in ("frobnicate", "bogus"):
+        page = client.get(f"/plans/{plan_id}/step/{action}?expected_version={version}")
+        assert page.status_code == 404 and "Please confirm" not in text(page)
+        sent = client.post_form(
+            f"/plans/{plan_id}/step/{action}", {"expected_version": str(version)}
+        )
+        assert sent.status_code == 404
+    assert plans.state(plan_id) == "under_review"
+    assert client.get(f"/plans/{plan_id}/step/approve").status_code == 200
+
+
 def test_the_return_step_asks_the_reason_and_where_to(
     app: Flask, client: WebClient, auth: AuthActions, plans: Plans
 ) -> None:
