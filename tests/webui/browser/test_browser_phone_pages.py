@@ -58,6 +58,13 @@ def test_lists_overview_tokens_and_admin_pages_fit_a_phone(
     officer = _phone(browser, live_server, "officer")
     for path in ("/plans/", "/overview/", "/settings/tokens/"):
         _fits(officer, path, artifacts)
+    # The overview's group names keep a line's width; the numbers scroll beside them
+    # (a Chinese union's name stood one character a line).
+    officer.goto("/overview/")
+    names = officer.eval_on_selector_all(
+        ".ov-summary tbody th", "cells => cells.map(c => c.getBoundingClientRect().width)"
+    )
+    assert names and min(names) >= 100, names
     # The plan list is cards: each value carries its label, the title on top.
     officer.goto("/plans/")
     assert officer.locator("table.plan-list td[data-label]").count() >= 4
