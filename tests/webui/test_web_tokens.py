@@ -83,3 +83,12 @@ def test_the_page_in_chinese_and_korean(client: WebClient, auth: AuthActions) ->
     for language, words in (("zh", "令牌"), ("ko", "토큰")):
         client.post_form("/auth/language", {"language": language})
         assert words in text(client.get("/settings/tokens/"))
+
+
+def test_the_page_leads_to_the_api_documentation(client: WebClient, auth: AuthActions) -> None:
+    """An integrator who made a token finds the API's documentation from the page
+    (a new user's walk found it only in the README)."""
+    auth.login("reviewer")
+    page = text(client.get("/settings/tokens/"))
+    assert '<a href="/api/v1/docs">' in page
+    assert client.get("/api/v1/docs").status_code == 200
