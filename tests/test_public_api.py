@@ -9,6 +9,7 @@ SQLite and PostgreSQL (the ``pf`` and ``org`` fixtures).
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from planflow import (
     PermissionDenied,
     PlanContent,
     Planflow,
+    PlanflowError,
     PlanSummary,
     PlanView,
     QueueEntry,
@@ -530,3 +532,50 @@ def test_the_organisation_through_the_front_door(pf: Planflow) -> None:
     assert pf.display_names(["ann", "nobody", None]) == {"ann": "Ann"}
     with pytest.raises(planflow.ValidationError):
         pf.org.assign_role("ann", "pope", "u1")
+
+
+#: More than SQLite's 64 bits and PostgreSQL's 32: no plan can have it.
+IMPOSSIBLE_ID = 99_999_999_999_999_999_999
+
+
+def _plan_id_first(owner: object) -> list[tuple[str, Any]]:
+    """The public methods of ``owner`` whose first parameter is ``plan_id``."""
+    found = []
+    for name, method in inspect.getmembers(owner, callable):
+        if name.startswith("_"):
+            continue
+        try:
+            params = list(inspect.signature(method).parameters.values())
+        except (TypeError, ValueError):
+            continue
+        if params and params[0].name == "plan_id":
+            found.append((name, method))
+    return found
+
+
+def test_a_plan_id_no_plan_can_have_is_not_found_everywhere(pf: Planflow) -> None:
+    """``pf.plan(99999999999999999999)`` raised the driver's OverflowError, and so did
+    seven other reads (a new user's walk found two); every method that takes a plan
+    id first refuses it as ``NotFound``, a ``PlanflowError`` like the rest."""
+    checked = []
+    for prefix, owner in (("pf", pf), ("content", pf.content), ("inspections", pf.inspections)):
+        for name, method in _plan_id_first(owner):
+            params = list(inspect.signature(method).parameters.values())[1:]
+            required = [p for p in params if p.default is inspect.Parameter.empty
+                        and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]  # fmt: skip
+            args = [p.name for p in required if p.kind is not p.KEYWORD_ONLY]
+            kwargs = {p.name: p.name for p in required if p.kind is p.KEYWORD_ONLY}
+            try:
+                answer = method(IMPOSSIBLE_ID, *args, **kwargs)
+                if hasattr(answer, "__next__"):  # an iterator reads when it is read
+                    list(answer)
+            except PlanflowError as refused:
+                assert isinstance(refused, NotFound) or refused.code, f"{prefix}.{name}"
+            except Exception as other:  # the point: no other kind escapes
+                pytest.fail(f"{prefix}.{name}: {type(other).__name__}: {other}")
+            else:
+                pytest.fail(f"{prefix}.{name} answered for a plan that cannot exist")
+            checked.append(f"{prefix}.{name}")
+    assert {"pf.plan", "pf.audit_trail", "content.comments", "inspections.rounds"} <= set(
+        checked
+    ), checked

@@ -8,6 +8,8 @@ reaches a database driver, which would fail with an overflow instead.
 
 from __future__ import annotations
 
+from planflow.errors import NotFound
+
 #: The largest id (PostgreSQL INTEGER); also the largest version a client may send.
 MAX_ID = 2**31 - 1
 
@@ -15,3 +17,9 @@ MAX_ID = 2**31 - 1
 def is_id(value: object) -> bool:
     """Whether ``value`` can be the id of a row (an int in 1 .. MAX_ID, not a bool)."""
     return type(value) is int and 1 <= value <= MAX_ID
+
+
+def require_plan_id(plan_id: object) -> None:
+    """``NotFound`` for a plan id no plan can have, before a driver overflows on it."""
+    if not is_id(plan_id):
+        raise NotFound("plan", plan_id)

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from typing import IO
 
 from planflow.core.audit_chain import ChainProblem
+from planflow.core.ids import require_plan_id
 from planflow.facade.base import FacadeBase
 from planflow.services.webhook_events import enqueue_audit_failure
 from planflow.storage import audit_repo
@@ -25,6 +26,7 @@ _log = logging.getLogger("planflow.app")
 class AuditMixin(FacadeBase):
     def audit_trail(self, plan_id: int, *, as_user: str | None = None) -> list[AuditEntry]:
         """The plan's audit records, oldest first."""
+        require_plan_id(plan_id)
         return self._reads.audit_trail(plan_id, as_user)
 
     def verify_audit(self) -> AuditReport:
@@ -64,4 +66,6 @@ class AuditMixin(FacadeBase):
 
     def audit_records(self, plan_id: int | None = None) -> Iterator[dict[str, object]]:
         """The stored records (of one plan, or all), oldest first, as the export writes them."""
+        if plan_id is not None:
+            require_plan_id(plan_id)
         return audit_repo.iter_records(self.db, plan_id)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from planflow.core.content.diff import ContentDiff
 from planflow.core.content.model import PlanContent
+from planflow.core.ids import require_plan_id
 from planflow.core.org import OrgSnapshot
 from planflow.core.work_states import content_editors, editable_states
 from planflow.facade.names import Names
@@ -58,6 +59,7 @@ class ContentAPI:
         return self.service.content(plan_id)
 
     def revisions(self, plan_id: int) -> list[RevisionView]:
+        require_plan_id(plan_id)
         found = self.service.revisions(plan_id)
         org = self.names.knowing(r.created_by for r in found)
         return [
@@ -72,6 +74,7 @@ class ContentAPI:
         ]
 
     def diff_revisions(self, plan_id: int, old: int, new: int) -> ContentDiff:
+        require_plan_id(plan_id)
         return self.service.diff_revisions(plan_id, old, new)
 
     def comments(self, plan_id: int) -> list[CommentView]:
@@ -80,6 +83,7 @@ class ContentAPI:
         A return's reason or an approval note is a comment on the plan too: whoever
         reads the comments (page, API, command line) finds the reviewer's reasons there.
         """
+        require_plan_id(plan_id)
         found = self.service.comments(plan_id)
         decided = decision_comments(self.service.service, plan_id)
         org = self.names.knowing([c.author_id for c in found] + [d.actor_id for d in decided])

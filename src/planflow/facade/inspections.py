@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, tzinfo
 
 from planflow.core.definitions.spec import ScoringSheet
+from planflow.core.ids import require_plan_id
 from planflow.core.inspection.scoring import CriterionScore, InspectionOutcome
 from planflow.core.org import OrgSnapshot
 from planflow.facade.names import Names
@@ -94,6 +95,7 @@ class InspectionsAPI:
         return self.service.outcome(plan_id, today)
 
     def rounds(self, plan_id: int) -> list[InspectionRoundView]:
+        require_plan_id(plan_id)
         found = self.service.rounds(plan_id)
         org = self.names.knowing(r.inspector_id for r in found)
         return [_view(r, org.usernames) for r in found]

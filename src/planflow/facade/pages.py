@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from types import MappingProxyType
 
+from planflow.core.ids import require_plan_id
 from planflow.core.org import OrgSnapshot
 from planflow.errors import NotFound
 from planflow.facade import convert
@@ -68,6 +69,7 @@ class PagesMixin(FacadeBase):
 
     def plan(self, plan_id: int, *, as_user: str | None = None) -> PlanView:
         """The plan as it is now; ``NotFound`` if there is none, or ``as_user`` may not see it."""
+        require_plan_id(plan_id)
         return self._reads.plan(plan_id, as_user)
 
     def plans(
@@ -106,6 +108,7 @@ class PagesMixin(FacadeBase):
     def approvals(self, plan_id: int, round: int | None = None) -> list[str]:
         """Who approved the plan in an n-of-m review round (``round``: the plan's revision
         then; None: the current round), by username, in the order they did."""
+        require_plan_id(plan_id)
         with self.db.read() as conn:
             found = plan_reads.voters(conn, plan_id, round)
         if found is None:
