@@ -243,6 +243,8 @@ def test_plans_list_filters(run: Cli, demo: list[PlanLine]) -> None:
     assert {p.unit for p in unit} == {"branch1-2"} and len(unit) == 2
     assert len(parse_plans(assert_ok(run("plans", "list", "--limit", "3")).out)) == 3
     assert assert_ok(run("plans", "list", "--year", "2030")).out == "no plans match\n"
+    # A state no workflow has is a typo, not "no plans" (a new user's walk).
+    assert_refused(run("plans", "list", "--state", "aproved"), "no workflow has a state 'aproved'")
 
 
 # -- units, users, roles ------------------------------------------------------------

@@ -34,6 +34,7 @@ from planflow import (
     ReviewQueue,
     StaleVersion,
     TaskEntry,
+    ValidationError,
 )
 from planflow import views as views_module
 from planflow.clock import FixedClock
@@ -579,3 +580,14 @@ def test_a_plan_id_no_plan_can_have_is_not_found_everywhere(pf: Planflow) -> Non
     assert {"pf.plan", "pf.audit_trail", "content.comments", "inspections.rounds"} <= set(
         checked
     ), checked
+
+
+def test_a_state_no_workflow_has_is_refused_not_read_as_no_plans(pf: Planflow, org: Any) -> None:
+    """``pf.plans(state="bogus")`` answered an empty page: a typo read as "no such
+    plans" (a new user's walk). Refused with the states there are."""
+    with pytest.raises(ValidationError) as refused:
+        pf.plans(state="under_reveiw")
+    assert refused.value.code == "unknown_state"
+    assert refused.value.params["state"] == "under_reveiw"
+    assert "under_review" in refused.value.params["known"]
+    assert pf.plans(state="under_review").items == ()

@@ -162,6 +162,10 @@ def test_filters_and_pages(api: FlaskClient, pf: Planflow) -> None:
     assert [p["id"] for p in second["items"]] == ids[2:] and second["has_more"] is False
     none = api.get("/api/v1/plans?state=approved", headers=headers).get_json()
     assert none["items"] == []
+    typo = assert_problem(
+        api.get("/api/v1/plans?state=aproved", headers=headers), 422, "unknown_state"
+    )
+    assert typo["params"]["state"] == "aproved" and "approved" in typo["params"]["known"]
     body = assert_problem(
         api.get("/api/v1/plans?page_size=0&colour=red", headers=headers), 422, "invalid_request"
     )

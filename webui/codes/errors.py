@@ -132,6 +132,9 @@ ERRORS: dict[str, Callable[[Params], str]] = {
     ),
     "unknown_workflow": lambda p: gettext("There is no such workflow."),
     "unknown_role": lambda p: gettext("There is no such role."),
+    "unknown_state": lambda p: gettext(
+        "No kind of plan has the state %(state)s.", state=p["state"]
+    ),
     "text_too_long": lambda p: gettext(
         "This text can have at most %(max)s characters; it has %(length)s.",
         max=p["max"],

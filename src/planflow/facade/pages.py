@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 from planflow.core.ids import require_plan_id
 from planflow.core.org import OrgSnapshot
-from planflow.errors import NotFound
+from planflow.errors import NotFound, ValidationError
 from planflow.facade import convert
 from planflow.facade.base import FacadeBase
 from planflow.facade.content import comment_views
@@ -91,8 +91,18 @@ class PagesMixin(FacadeBase):
         (latest year, then newest plan, first), ``"recent"`` (last changed
         first) or ``"id"`` (oldest first). ``org``: the organisation as the
         caller read it a moment ago (``org_snapshot``), to apply the rule in
-        without reading its generation again (None: read it now).
+        without reading its generation again (None: read it now). A ``state``
+        that no definition has is refused (``unknown_state``): a typo would
+        otherwise read as "no such plans".
         """
+        if state is not None:
+            known = sorted({s.name for spec in self.registry.all() for s in spec.states})
+            if state not in known:
+                raise ValidationError(
+                    f"no workflow has a state {state!r}; the states are: {', '.join(known)}",
+                    code="unknown_state",
+                    params={"state": state, "known": known},
+                )
         return self._reads.plans(
             as_user=as_user,
             state=state,
