@@ -299,6 +299,39 @@ def test_problem_details_speak_the_readers_language(api: FlaskClient, pf: Planfl
     assert not any("a" <= ch <= "z" for ch in body["detail"].lower()), body["detail"]
 
 
+def test_field_problems_and_titles_speak_the_readers_language(
+    api: FlaskClient, pf: Planflow
+) -> None:
+    """A new user's walk met English titles and pydantic's English in ``errors``, one
+    naming a class ("… instance of FireRequest") in a Korean answer. Worded by code."""
+    plan_id = new_plan(pf)
+    write = token(pf, "chair_a", "write")
+    path = f"/api/v1/plans/{plan_id}/actions/submit"
+    said: dict[str, dict[str, Any]] = {}
+    for lang in ("en", "zh", "ko"):
+        headers = write | {"Accept-Language": lang}
+        said[lang] = assert_problem(
+            api.post(path, headers=headers, json=[1]), 422, "invalid_request"
+        )
+        text = repr(said[lang])
+        assert "FireRequest" not in text and "dictionary" not in text, text
+    assert said["en"]["errors"][0]["message"] == "Send a JSON object here."
+    assert said["zh"]["errors"][0]["message"] == "此处应为 JSON 对象。"
+    assert said["ko"]["errors"][0]["message"] == "여기에는 JSON 객체를 보내야 합니다."
+    assert [said[lang]["title"] for lang in ("en", "zh", "ko")] == [
+        "Unprocessable content", "无法处理的内容", "처리할 수 없는 내용"
+    ]  # fmt: skip
+    # A limit says its number, in the reader's words; the code and params stay for clients.
+    long = api.post(
+        f"/api/v1/plans/{plan_id}/comments",
+        headers=write | {"Accept-Language": "zh"},
+        json={"body": "x", "item_key": "k" * 500},
+    )
+    problem = assert_problem(long, 422, "invalid_request")["errors"][0]
+    assert problem["code"] == "string_too_long" and problem["params"]["max_length"] > 0
+    assert problem["message"] == f"最多 {problem['params']['max_length']} 个字符。"
+
+
 def test_my_tasks(api: FlaskClient, pf: Planflow) -> None:
     plan_id = new_plan(pf)
     pf.fire(plan_id, "submit", "chair_a")

@@ -97,7 +97,11 @@ def multipart_refusal() -> InvalidRequest | None:
     stray = sorted(name for name in request.files if name != "file")
     if stray:
         message = "only the document may be sent as a file part"
-        return InvalidRequest([{"field": n, "message": message, "code": "file"} for n in stray])
+        return InvalidRequest([{"field": n, "message": message, "code": "text"} for n in stray])
+    if "file" in request.form and "file" not in request.files:
+        # The document sent as a text field: say so, not "no such field".
+        message = "send the document as a file part"
+        return InvalidRequest([{"field": "file", "message": message, "code": "file"}])
     fields = {name: v[0] if len(v) == 1 else v for name, v in request.form.lists()}
     if "file" in request.files:
         fields.pop("file", None)  # the part is checked by the endpoint
@@ -150,7 +154,7 @@ def import_plan(json: ImportRequest, form: ImportForm) -> tuple[ImportPreview, i
     if not body.dry_run:
         require_scope("write")
         if not body.unit:
-            problem = {"field": "unit", "message": "needed unless dry_run", "code": "missing"}
+            problem = {"field": "unit", "message": "needed unless dry_run", "code": "needed"}
             raise InvalidRequest([problem])
     lines = read_plan_bytes(_document_bytes(body))
     result = import_document(lines, year=body.year, part=body.part)

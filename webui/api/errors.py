@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask_babel import lazy_gettext  # type: ignore[import-untyped]
 from werkzeug.exceptions import HTTPException
 
 from planflow.errors import DatabaseUnavailable, PlanflowError, StaleVersion
@@ -23,6 +24,7 @@ from planflow.storage.db_errors import unavailable
 
 from .. import errors as web_errors
 from ..users import planflow
+from .field_words import PARAMS, field_message
 
 MEDIA_TYPE = "application/problem+json"
 #: Problem types are URNs: stable names that do not pretend to be pages.
@@ -44,19 +46,20 @@ _HTTP_CODES = {
     503: "database_unavailable",
 }
 _TITLES = {
-    400: "Bad request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    413: "Content too large",
-    415: "Unsupported media type",
-    422: "Unprocessable content",
-    429: "Too many requests",
-    500: "Internal error",
-    503: "Service unavailable",
+    400: lazy_gettext("Bad request"),
+    401: lazy_gettext("Unauthorized"),
+    403: lazy_gettext("Forbidden"),
+    404: lazy_gettext("Not found"),
+    405: lazy_gettext("Method not allowed"),
+    409: lazy_gettext("Conflict"),
+    413: lazy_gettext("Content too large"),
+    415: lazy_gettext("Unsupported media type"),
+    422: lazy_gettext("Unprocessable content"),
+    429: lazy_gettext("Too many requests"),
+    500: lazy_gettext("Internal error"),
+    503: lazy_gettext("Service unavailable"),
 }
+_ERROR = lazy_gettext("Error")
 
 
 class InvalidRequest(PlanflowError):
@@ -64,7 +67,7 @@ class InvalidRequest(PlanflowError):
 
     code = "invalid_request"
 
-    def __init__(self, errors: list[dict[str, str]], *, status: int = 422) -> None:
+    def __init__(self, errors: list[dict[str, Any]], *, status: int = 422) -> None:
         names = ", ".join(e["field"] for e in errors) or "the request"
         super().__init__(f"the request does not fit: {names}", params={"fields": names})
         self.errors = errors
@@ -75,7 +78,10 @@ class InvalidRequest(PlanflowError):
         found = []
         for e in error.errors(include_url=False, include_input=False):
             where = ".".join(str(part) for part in e.get("loc", ())) or "body"
-            found.append({"field": where, "message": str(e.get("msg", "")), "code": e["type"]})
+            context = e.get("ctx") or {}
+            params = {k: _plain(context[k]) for k in PARAMS if k in context}
+            entry: dict[str, Any] = {"field": where, "message": str(e.get("msg", ""))}
+            found.append(entry | {"code": e["type"]} | ({"params": params} if params else {}))
         return cls(found)
 
 
@@ -98,6 +104,19 @@ class BodyBroken(PlanflowError):
 _SAFE_TEXT = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def _plain(value: Any) -> Any:
+    """A pydantic context value as JSON can carry it (a number stays a number)."""
+    return value if isinstance(value, int | float | str | bool) else str(value)
+
+
+def _worded(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each field problem with its message in the request's language (by its code)."""
+    return [
+        e | {"message": field_message(e["code"], e.get("params", {}), e["message"])}
+        for e in errors
+    ]
+
+
 def problem(
     error: PlanflowError | None = None,
     *,
@@ -115,12 +134,12 @@ def problem(
     response_headers: dict[str, str] = {}
     body: dict[str, Any] = {
         "type": TYPE_PREFIX + code,
-        "title": _TITLES.get(status, "Error"),
+        "title": str(_TITLES.get(status, _ERROR)),
         "status": status,
-        "detail": _SAFE_TEXT.sub(" ", detail or _TITLES.get(status, "Error")),
+        "detail": _SAFE_TEXT.sub(" ", detail or str(_TITLES.get(status, _ERROR))),
         "code": code,
         "params": dict(error.params) if error is not None else {},
-        "errors": getattr(error, "errors", []),
+        "errors": _worded(getattr(error, "errors", [])),
     }
     if isinstance(error, StaleVersion):
         body["current_version"] = error.current

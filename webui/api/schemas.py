@@ -206,9 +206,14 @@ class MyTasks(BaseModel):
 
 
 class FieldProblem(BaseModel):
+    """A field that did not fit: ``code`` (pydantic's error type, or ``file``, ``both``)
+    and its ``params`` (``max_length``, ``ge`` …) are for clients to word; ``message``
+    is worded in the request's language where the code is known."""
+
     field: str
     message: str
     code: str
+    params: dict[str, Any] = Field(default_factory=dict)
 
 
 class Problem(BaseModel):
