@@ -112,8 +112,7 @@ def _plain(value: Any) -> Any:
 def _worded(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each field problem with its message in the request's language (by its code)."""
     return [
-        e | {"message": field_message(e["code"], e.get("params", {}), e["message"])}
-        for e in errors
+        e | {"message": field_message(e["code"], e.get("params", {}), e["message"])} for e in errors
     ]
 
 

@@ -21,7 +21,6 @@ from flask_babel import gettext  # type: ignore[import-untyped]
 Words = Callable[[Mapping[str, Any]], str]
 
 
-
 def _object(_p: Mapping[str, Any]) -> str:
     return str(gettext("Send a JSON object here."))
 
