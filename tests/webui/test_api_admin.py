@@ -54,6 +54,11 @@ def test_an_admin_sees_and_changes_only_their_units(api: FlaskClient, pf: Planfl
     gone = api.delete("/api/v1/admin/people/new_drafter/roles/drafter/branch_a", headers=union)
     assert gone.get_json()["changed"] is True
     assert pf.viewer("new_drafter").own_units == {pf.unit_id("branch_b")}
+    # A role no definition has names itself and the roles there are (the walk saw
+    # only {"reason": "unknown_role"}).
+    pope = api.put("/api/v1/admin/people/new_drafter/roles/pope/branch_b", headers=union)
+    refused = assert_problem(pope, 422, "unknown_role")
+    assert refused["params"]["role"] == "pope" and "drafter" in refused["params"]["known"]
 
 
 @pytest.mark.parametrize(("user", "scope"), [("officer", "admin"), ("union_admin", "write")])

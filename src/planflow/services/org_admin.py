@@ -297,7 +297,12 @@ class OrgAdmin:
         (``planflow.services.role_changes``); the re-routings are the admin's.
         """
         if role not in known_roles:
-            raise AdminRefused("unknown_role", f"unknown role {role!r}")
+            raise AdminRefused(
+                "unknown_role",
+                f"unknown role {role!r}; known roles: {', '.join(known_roles)}",
+                role=role,
+                known=list(known_roles),
+            )
 
         def work(s: Session) -> RoleChange | None:
             scope, _parents = self._scope(s, actor_id)
