@@ -86,7 +86,7 @@ def export_xlsx() -> Response:
     """The list as a spreadsheet: every plan the user sees, filtered as the page is."""
     pf = planflow()
     state = request.args.get("state", "")
-    state = state if state in {s.name for spec in pf.registry.all() for s in spec.states} else ""
+    state = state if state in pf.registry.state_names() else ""
     year = request.args.get("year", type=int)
     year = year if year is not None and 2000 <= year <= 2100 else None
     table = exports.plan_list(pf, me().username, state or None, year)

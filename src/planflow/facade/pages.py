@@ -96,7 +96,7 @@ class PagesMixin(FacadeBase):
         otherwise read as "no such plans".
         """
         if state is not None:
-            known = sorted({s.name for spec in self.registry.all() for s in spec.states})
+            known = sorted(self.registry.state_names())
             if state not in known:
                 raise ValidationError(
                     f"no workflow has a state {state!r}; the states are: {', '.join(known)}",

@@ -121,6 +121,10 @@ class DefinitionRegistry:
         """Every definition, ordered by name then version."""
         return tuple(self._current().by_key.values())
 
+    def state_names(self) -> frozenset[str]:
+        """The name of every state of every definition (a filter by state names one of these)."""
+        return frozenset(s.name for spec in self.all() for s in spec.states)
+
     def broken(self) -> tuple[DefinitionError, ...]:
         """The files left out at the last load, one error each (``source`` names the file)."""
         return self._current().broken
