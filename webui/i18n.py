@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from babel import Locale, support
 from babel.dates import format_skeleton, get_date_format, get_time_format
-from flask import Flask, g, request, session
+from flask import Flask, Response, g, request, session
 from flask_babel import (  # type: ignore[import-untyped]
     Babel,
     format_date,
@@ -34,6 +34,7 @@ from wtforms.i18n import messages_path  # type: ignore[import-untyped]
 
 from planflow.core import notes
 from planflow.core.definitions.spec import WorkflowSpec
+from planflow.core.korean import attach_particles
 
 from .target_texts import criterion_target_text, describe_targets, target_text
 
@@ -275,9 +276,23 @@ def when_formatter() -> Callable[[datetime | None], str]:
     return lambda value: "" if value is None else fmt(value)
 
 
+def fit_korean_particles(response: Response) -> Response:
+    """A Korean page's generic particles ("%(action)s은(는)") fitted to the words
+    filled in (``planflow.core.korean``). The page says its own language
+    (``<html lang="ko">``), so nothing is asked of the database here, where
+    a 503 page may be answered."""
+    if response.is_streamed or response.mimetype != "text/html":
+        return response
+    html = response.get_data(as_text=True)
+    if '<html lang="ko"' in html[:400]:
+        response.set_data(attach_particles(html))
+    return response
+
+
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.before_request(_share_wtforms_translations)
+    app.after_request(fit_korean_particles)
     # Flask-Babel's template gettext looks the catalogue up on every string;
     # a list page has hundreds. Same catalogue, looked up once per request.
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]

@@ -43,8 +43,14 @@ def test_a_vote_already_given_is_not_a_later(app: Flask, plans: Plans) -> None:
 
 def test_a_block_that_work_can_lift_still_says_yet(app: Flask, plans: Plans) -> None:
     plan_id = plans.create(items=0)
-    said = _blocked(text(signed_in(app, "chair_a").get(f"/plans/{plan_id}")), "submit")
+    chair = signed_in(app, "chair_a")
+    said = _blocked(text(chair.get(f"/plans/{plan_id}")), "submit")
     assert said.startswith("Submit is not possible yet:"), said
+    # In Korean the particle fits the action's name: "제출은", not "제출은(는)"
+    # (a new user's walk read "검수 통과은(는)"; tests/test_korean_particles.py).
+    chair.post_form("/auth/language", {"language": "ko"})
+    ko = _blocked(text(chair.get(f"/plans/{plan_id}")), "submit")
+    assert "(는)" not in ko and re.match(r"\S+ ?[은는] 아직 할 수 없습니다", ko), ko
 
 
 def test_a_recall_whose_moment_has_passed_says_no_longer(app: Flask, plans: Plans) -> None:

@@ -18,11 +18,13 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask_babel import lazy_gettext  # type: ignore[import-untyped]
 from werkzeug.exceptions import HTTPException
 
+from planflow.core.korean import attach_particles
 from planflow.errors import DatabaseUnavailable, PlanflowError, StaleVersion
 from planflow.services.api_limits import RateLimited
 from planflow.storage.db_errors import unavailable
 
 from .. import errors as web_errors
+from ..i18n import current_language
 from ..users import planflow
 from .field_words import PARAMS, field_message
 
@@ -112,8 +114,14 @@ def _plain(value: Any) -> Any:
 def _worded(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each field problem with its message in the request's language (by its code)."""
     return [
-        e | {"message": field_message(e["code"], e.get("params", {}), e["message"])} for e in errors
+        e | {"message": _fitted(field_message(e["code"], e.get("params", {}), e["message"]))}
+        for e in errors
     ]
+
+
+def _fitted(text: str) -> str:
+    """Korean particles fitted to the words filled in, as on the pages (``webui.i18n``)."""
+    return attach_particles(text) if current_language() == "ko" else text
 
 
 def problem(
@@ -135,7 +143,7 @@ def problem(
         "type": TYPE_PREFIX + code,
         "title": str(_TITLES.get(status, _ERROR)),
         "status": status,
-        "detail": _SAFE_TEXT.sub(" ", detail or str(_TITLES.get(status, _ERROR))),
+        "detail": _SAFE_TEXT.sub(" ", _fitted(detail or str(_TITLES.get(status, _ERROR)))),
         "code": code,
         "params": dict(error.params) if error is not None else {},
         "errors": _worded(getattr(error, "errors", [])),

@@ -25,6 +25,7 @@ from datetime import date
 from typing import Any
 
 from planflow.core.content.target_words import PHRASES, target_wording
+from planflow.core.korean import attach_particles
 
 Note = dict[str, Any]
 
@@ -255,11 +256,12 @@ def render(value: Mapping[str, Any], lang: str = "en", labels: NoteLabels | None
     code = str(value.get("code", ""))
     params = value.get("params") or {}
     try:
-        return _render(code, params, lang, labels)
+        text = _render(code, params, lang, labels)
     except (KeyError, TypeError, ValueError, AttributeError):
         if lang != "en":
             return render(value, "en", labels)
         return code
+    return attach_particles(text) if lang == "ko" else text
 
 
 def _render(code: str, p: Mapping[str, Any], lang: str, labels: NoteLabels) -> str:

@@ -31,6 +31,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from planflow.core.korean import attach_particles
 from planflow.core.webhooks import WebhookRefused
 
 WEBHOOK = "webhook"
@@ -121,7 +122,7 @@ def _details(event: dict[str, Any], lang: str) -> list[str]:
         first = problems[0].get("message", "") if isinstance(problems[0], dict) else ""
         count = event.get("count", len(problems))
         lines.append(PROBLEMS[lang].format(n=count, first=_short(first, 140)))
-    return lines
+    return [attach_particles(line) for line in lines] if lang == "ko" else lines
 
 
 def check_kind(kind: str, url: str, secret: str | None, language: str) -> str:

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from planflow.core import handover, notes
 from planflow.core.escalation import ESCALATED_AWAY
+from planflow.core.korean import attach_particles
 from planflow.integrations.mail.texts import LANGUAGES, MONTHS_EN, TEXTS
 
 #: The notices of a task held personally, each with its own subject and lead.
@@ -122,7 +123,7 @@ def render(
     if url:
         body += ["", t["link"].format(url=url)]
     body += ["", "-- ", t["footer"]]
-    return Rendered(_one_line(f"{t['prefix']} {headline}"), "\n".join(body) + "\n")
+    return _finished(ctx, Rendered(_one_line(f"{t['prefix']} {headline}"), "\n".join(body) + "\n"))
 
 
 def render_digest(
@@ -147,7 +148,14 @@ def render_digest(
     if more > 0:
         body += [t["digest.more"].format(count=more), ""]
     body += ["-- ", t["footer"]]
-    return Rendered(_one_line(f"{t['prefix']} {subject}"), "\n".join(body) + "\n")
+    return _finished(ctx, Rendered(_one_line(f"{t['prefix']} {subject}"), "\n".join(body) + "\n"))
+
+
+def _finished(ctx: MailContext, rendered: Rendered) -> Rendered:
+    """Korean particles fitted to the words filled in (``core.korean``)."""
+    if language_of(ctx.language) != "ko":
+        return rendered
+    return Rendered(attach_particles(rendered.subject), attach_particles(rendered.body))
 
 
 def compose(
