@@ -283,9 +283,9 @@ def fit_korean_particles(response: Response) -> Response:
     a 503 page may be answered."""
     if response.is_streamed or response.mimetype != "text/html":
         return response
-    html = response.get_data(as_text=True)
-    if '<html lang="ko"' in html[:400]:
-        response.set_data(attach_particles(html))
+    body = response.get_data()  # bytes: a page in another language is not decoded
+    if b'<html lang="ko"' in body[:400]:
+        response.set_data(attach_particles(body.decode("utf-8")))
     return response
 
 
