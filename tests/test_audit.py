@@ -13,6 +13,7 @@ hash is computed over.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import pytest
 from sqlalchemy import delete, func, insert, select, update
 from stored import stored_plan, stored_records
 
+import planflow
 from planflow.app import Planflow
 from planflow.clock import FixedClock
 from planflow.core.audit_chain import (
@@ -445,6 +447,53 @@ def test_export_csv_round_trips(pf: Planflow, plans: Plans) -> None:
     ]
     assert exported == as_text
     assert any(row["comment"] == "Dates, please — 日期" for row in exported)
+
+
+def test_audit_records_are_the_trail_as_frozen_views(pf: Planflow, plans: Plans) -> None:
+    records = list(pf.audit_records())
+    assert all(isinstance(r, planflow.AuditEntry) for r in records)
+    first = records[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.action = "changed"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        first.detail["title"] = "changed"  # type: ignore[index]
+    # The same records as the export, in its order; people by username, as in audit_trail.
+    exported = expected_rows(pf, plans)
+    assert [(r.plan_id, r.seq, r.hash) for r in records] == [
+        (e["plan_id"], e["seq"], e["hash"]) for e in exported
+    ]
+    assert [r.at.isoformat(timespec="microseconds") for r in records] == [e["at"] for e in exported]
+    assert {r.actor for r in records} == {
+        "drafter_a",
+        "chair_a",
+        "drafter_b",
+        "chair_b",
+        "reviewer",
+    }
+    one = list(pf.audit_records(plans.returned))
+    assert one == pf.audit_trail(plans.returned)
+    assert any(r.comment == "Dates, please — 日期" for r in one)
+
+
+def test_audit_records_refuse_a_plan_id_no_plan_can_have(pf: Planflow) -> None:
+    with pytest.raises(planflow.NotFound):
+        pf.audit_records(2**63)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_the_export_in_chunks_is_the_export(pf: Planflow, plans: Plans, fmt: str) -> None:
+    whole = io.StringIO()
+    assert pf.export_audit(whole, fmt) == 10
+    chunks = list(pf.export_audit_chunks(fmt, batch=3))
+    assert len(chunks) == 4
+    assert "".join(chunks) == whole.getvalue()
+
+
+def test_an_empty_export_in_chunks(pf: Planflow) -> None:
+    assert list(pf.export_audit_chunks("jsonl")) == []
+    assert "".join(pf.export_audit_chunks("csv")) == ",".join(EXPORT_FIELDS) + "\n"
+    with pytest.raises(ValueError, match="unknown export format"):
+        pf.export_audit_chunks("xml")
 
 
 def test_export_csv_cells_cannot_start_a_formula(pf: Planflow, org: Any) -> None:

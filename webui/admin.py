@@ -14,10 +14,7 @@ the whole organisation: the trail covers every unit.
 
 from __future__ import annotations
 
-import io
-import itertools
 import time
-from collections.abc import Iterator
 from typing import cast
 
 from flask import Blueprint, Response, abort, g, render_template, stream_with_context
@@ -32,7 +29,6 @@ from planflow.errors import PlanflowError
 from planflow.facade.admin import AdminAPI
 from planflow.services.accounts import MAX_PASSWORD, MIN_PASSWORD
 from planflow.services.admin_directory import ADMIN, AdminDirectory, AdminScope, scope_of
-from planflow.storage.audit_repo import export
 from planflow.views import AuditReport
 
 from . import exports
@@ -262,24 +258,6 @@ def audit_verify() -> str | tuple[str, int]:
     return _audit_page(report, time.monotonic() - started)
 
 
-def _export_chunks(fmt: str) -> Iterator[str]:
-    """The library's export format, a batch of records at a time."""
-    records = planflow().audit_records()
-    first = True
-    while batch := list(itertools.islice(records, EXPORT_BATCH)):
-        buf = io.StringIO()
-        export(batch, buf, fmt)
-        text = buf.getvalue()
-        if fmt == "csv" and not first:
-            text = text.split("\n", 1)[1]  # the header once, at the top
-        first = False
-        yield text
-    if first and fmt == "csv":
-        buf = io.StringIO()
-        export([], buf, fmt)
-        yield buf.getvalue()
-
-
 @bp.route("/audit/export.<fmt>")
 def audit_export(fmt: str) -> Response:
     _whole_organisation()
@@ -292,7 +270,7 @@ def audit_export(fmt: str) -> Response:
         abort(404)
     stamp = planflow().clock.now().strftime("%Y%m%d-%H%M")
     return Response(
-        stream_with_context(_export_chunks(fmt)),
+        stream_with_context(planflow().export_audit_chunks(fmt, batch=EXPORT_BATCH)),
         mimetype=EXPORT_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="planflow-audit-{stamp}.{fmt}"'},
     )

@@ -9,12 +9,11 @@ a ``Table`` that ``spreadsheets.workbook`` writes.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 
 from flask_babel import gettext  # type: ignore[import-untyped]
 
 from planflow.app import Planflow
-from planflow.storage.audit_repo import EXPORT_FIELDS
+from planflow.core.compact_json import compact_json_object
 
 from .access import current_org
 from .plan_lists import plan_rows
@@ -68,42 +67,45 @@ def plan_list(pf: Planflow, username: str, state: str | None, year: int | None) 
     return Table(headers, rows, f"planflow-plans{suffix}")
 
 
-#: The audit trail's columns (``EXPORT_FIELDS``) as the download heads them.
-def _audit_headers() -> dict[str, str]:
-    return {
-        "plan_id": gettext("Plan"),
-        "seq": gettext("No."),
-        "actor_id": gettext("Who"),
-        "on_behalf_of_id": gettext("On behalf of"),
-        "at": gettext("When"),
-        "action": gettext("Action"),
-        "from_state": gettext("From"),
-        "to_state": gettext("To"),
-        "comment": gettext("Comment"),
-        "revision": gettext("Revision"),
-        "detail": gettext("Detail"),
-        "prev_hash": gettext("Previous hash"),
-        "hash": gettext("Hash"),
-    }
+def _audit_headers() -> list[str]:
+    """The audit trail's columns, in the order of the library's export (``EXPORT_FIELDS``)."""
+    return [
+        gettext("Plan"),
+        gettext("No."),
+        gettext("Who"),
+        gettext("On behalf of"),
+        gettext("When"),
+        gettext("Action"),
+        gettext("From"),
+        gettext("To"),
+        gettext("Comment"),
+        gettext("Revision"),
+        gettext("Detail"),
+        gettext("Previous hash"),
+        gettext("Hash"),
+    ]
 
 
 def audit_trail(pf: Planflow) -> Table:
     """Every audit record, oldest first; people by username, the time as a real date-time."""
-    names = pf.user_names()
-    labels = _audit_headers()
-
-    def value(field: str, raw: object) -> Value:
-        if field in ("actor_id", "on_behalf_of_id") and isinstance(raw, int):
-            return names.get(raw, str(raw))
-        if field == "at" and isinstance(raw, str):
-            return datetime.fromisoformat(raw)
-        if raw is None or isinstance(raw, str | int | float):
-            return raw
-        return str(raw)
 
     def rows() -> Iterator[list[Value]]:
-        for record in pf.audit_records():
-            yield [value(f, record.get(f)) for f in EXPORT_FIELDS]
+        for e in pf.audit_records():
+            yield [
+                e.plan_id,
+                e.seq,
+                e.actor,
+                e.on_behalf_of,
+                e.at,
+                e.action,
+                e.from_state,
+                e.to_state,
+                e.comment,
+                e.revision,
+                compact_json_object(e.detail),
+                e.prev_hash,
+                e.hash,
+            ]
 
     stamp = pf.clock.now().strftime("%Y%m%d-%H%M")
-    return Table([labels[f] for f in EXPORT_FIELDS], list(rows()), f"planflow-audit-{stamp}")
+    return Table(_audit_headers(), list(rows()), f"planflow-audit-{stamp}")

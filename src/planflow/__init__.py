@@ -11,7 +11,8 @@ The public names, all importable from ``planflow``::
     ``create_plan``, ``fire``, ``available_actions``, ``recall``, ``abandon``,
     ``urge``, ``urge_option``, ``plan``, ``plan_page`` (all a plan's page shows
     one person, in one read), ``plans``,
-    ``tasks``, ``review_queue``, ``audit_trail``, ``verify_audit``, and the
+    ``tasks``, ``review_queue``, ``audit_trail``, ``audit_records`` (every
+    record, streamed, as ``AuditEntry``), ``export_audit``, ``verify_audit``, and the
     areas ``org`` (units, users, roles), ``content`` (content, revisions,
     comments), ``execution`` (progress, evidence), ``inspections`` and
     ``inbox`` (tasks, notifications), ``admin`` (an administrator's changes

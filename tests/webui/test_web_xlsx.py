@@ -12,6 +12,7 @@ from datetime import datetime
 
 from flask import Flask
 from openpyxl import load_workbook  # type: ignore[import-untyped]
+from stored import stored_records
 from test_web_admin_support import Admins
 from webui_support import Plans, WebClient, signed_in
 
@@ -81,5 +82,8 @@ def test_the_audit_trail(app: Flask, admins: Admins, plans: Plans, pf: Planflow)
     assert all(isinstance(r[4], datetime) for r in rows[1:])
     assert "reviewer" in {r[2] for r in rows[1:]}
     assert [r[8] for r in rows[1:] if r[8]] == ["=1+1"]
+    # The detail as the record holds it: its stored JSON text, byte for byte.
+    stored = {(r.plan_id, r.seq): r.detail for r in stored_records(pf, plan_id)}
+    assert [r[10] for r in rows[1:] if r[0] == plan_id] == list(stored.values())
     # Only admins of the whole organisation, as for the CSV.
     assert signed_in(app, "union_admin").get("/admin/audit/export.xlsx").status_code == 403

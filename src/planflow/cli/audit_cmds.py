@@ -250,12 +250,11 @@ def audit_keygen(out: str | None) -> None:
 @pass_ctx
 def audit_export(ctx: Context, fmt: str, plan_id: int | None, output: str | None) -> None:
     """Write the trail as JSON lines or CSV."""
-    records = audit_repo.iter_records(ctx.pf.db, plan_id)
     if output is None:
-        audit_repo.export(records, sys.stdout, fmt)
+        ctx.pf.export_audit(sys.stdout, fmt, plan_id=plan_id)
         return
     with open(output, "w", encoding="utf-8", newline="") as out:
-        count = audit_repo.export(records, out, fmt)
+        count = ctx.pf.export_audit(out, fmt, plan_id=plan_id)
     click.echo(f"{count} records written to {output}", err=True)
 
 

@@ -7,12 +7,15 @@ told to the webhooks subscribed to ``audit.verification_failed``.
 
 from __future__ import annotations
 
+import io
+import itertools
 import logging
 from collections.abc import Iterator, Sequence
 from typing import IO
 
 from planflow.core.audit_chain import ChainProblem
 from planflow.core.ids import require_plan_id
+from planflow.facade import convert
 from planflow.facade.base import FacadeBase
 from planflow.services.webhook_events import enqueue_audit_failure
 from planflow.storage import audit_repo
@@ -62,10 +65,48 @@ class AuditMixin(FacadeBase):
     def export_audit(self, out: IO[str], fmt: str = "jsonl", *, plan_id: int | None = None) -> int:
         """Write the trail (of one plan, or all) as JSON lines or CSV; returns the records
         written. JSON lines are exact (each record's hash can be checked from them)."""
-        return audit_repo.export(audit_repo.iter_records(self.db, plan_id), out, fmt)
-
-    def audit_records(self, plan_id: int | None = None) -> Iterator[dict[str, object]]:
-        """The stored records (of one plan, or all), oldest first, as the export writes them."""
         if plan_id is not None:
             require_plan_id(plan_id)
-        return audit_repo.iter_records(self.db, plan_id)
+        return audit_repo.export(audit_repo.iter_records(self.db, plan_id), out, fmt)
+
+    def export_audit_chunks(self, fmt: str = "jsonl", *, batch: int = 500) -> Iterator[str]:
+        """The whole trail as ``export_audit`` writes it, ``batch`` records a piece (a
+        download streamed without holding the trail; the CSV's header once, at the top)."""
+        if fmt not in audit_repo.EXPORT_FORMATS:
+            raise ValueError(f"unknown export format {fmt!r}; use jsonl or csv")
+        if batch < 1:
+            raise ValueError("batch must be at least 1")
+        return self._export_chunks(fmt, batch)
+
+    def _export_chunks(self, fmt: str, batch: int) -> Iterator[str]:
+        records = audit_repo.iter_records(self.db)
+        first = True
+        while chunk := list(itertools.islice(records, batch)):
+            buf = io.StringIO()
+            audit_repo.export(chunk, buf, fmt)
+            text = buf.getvalue()
+            if fmt == "csv" and not first:
+                text = text.split("\n", 1)[1]
+            first = False
+            yield text
+        if first and fmt == "csv":
+            buf = io.StringIO()
+            audit_repo.export([], buf, fmt)
+            yield buf.getvalue()
+
+    def audit_records(self, plan_id: int | None = None) -> Iterator[AuditEntry]:
+        """The stored records (of one plan, or all), oldest first, as frozen views.
+
+        Streamed: the whole trail is never held at once. People are named by
+        username, as in ``audit_trail``; ``export_audit`` writes the same records
+        in the export's exact form (ids, the time as ISO text).
+        """
+        if plan_id is not None:
+            require_plan_id(plan_id)
+        return self._audit_entries(plan_id)
+
+    def _audit_entries(self, plan_id: int | None) -> Iterator[AuditEntry]:
+        for row in audit_repo.iter_rows(self.db, plan_id):
+            # The cached snapshot names everyone but a person added since (then refreshed).
+            org = self.names.knowing((row.actor_id, row.on_behalf_of_id))
+            yield convert.audit_entry(org, row)

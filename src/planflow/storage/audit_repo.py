@@ -50,6 +50,9 @@ plan_t = Plan.__table__  # type: ignore[attr-defined]
 anchor_t = AuditAnchor.__table__  # type: ignore[attr-defined]
 checkpoint_t = AuditCheckpoint.__table__  # type: ignore[attr-defined]
 
+#: The formats ``export`` writes.
+EXPORT_FORMATS = ("jsonl", "csv")
+
 EXPORT_FIELDS = (
     "plan_id",
     "seq",
@@ -269,15 +272,21 @@ def checkpoint(db: Database, now: datetime) -> AuditCheckpoint:
         )
 
 
-def iter_records(db: Database, plan_id: int | None = None) -> Iterator[dict[str, object]]:
+def iter_rows(db: Database, plan_id: int | None = None) -> Iterator[Any]:
+    """The stored records (of one plan, or all) as rows, oldest first, streamed."""
     with db.read(streamed=True) as conn:
         query = select(audit_t).order_by(audit_t.c.at, audit_t.c.plan_id, audit_t.c.seq)
         if plan_id is not None:
             query = query.where(of_plan(audit_t.c.id, plan_id))
-        for row in conn.execution_options(yield_per=2000).execute(query):
-            data = {name: getattr(row, name) for name in EXPORT_FIELDS}
-            data["at"] = row.at.isoformat(timespec="microseconds")
-            yield data
+        yield from conn.execution_options(yield_per=2000).execute(query)
+
+
+def iter_records(db: Database, plan_id: int | None = None) -> Iterator[dict[str, object]]:
+    """The records in the export's form (``EXPORT_FIELDS``; the time as ISO text)."""
+    for row in iter_rows(db, plan_id):
+        data = {name: getattr(row, name) for name in EXPORT_FIELDS}
+        data["at"] = row.at.isoformat(timespec="microseconds")
+        yield data
 
 
 def export(records: Iterable[dict[str, object]], out: IO[str], fmt: str = "jsonl") -> int:
