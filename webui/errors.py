@@ -26,6 +26,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from wtforms.fields.core import UnboundField  # type: ignore[import-untyped]
 
 from planflow.errors import (
+    DatabaseNotInitialised,
     DatabaseUnavailable,
     NotFound,
     PermissionDenied,
@@ -58,7 +59,7 @@ def describe(error: PlanflowError) -> str:
 
 
 def status_of(error: PlanflowError) -> int:
-    if isinstance(error, DatabaseUnavailable):
+    if isinstance(error, DatabaseUnavailable | DatabaseNotInitialised):
         return 503
     if isinstance(error, NotFound):
         return 404
@@ -141,14 +142,15 @@ def field_label(name: str) -> str:
     return found.pop() if len(found) == 1 else name
 
 
-def unavailable_page(error: DatabaseUnavailable) -> Response:
-    """503 with ``Retry-After``: the database is unavailable; what was typed, shown back.
+def unavailable_page(error: DatabaseUnavailable | DatabaseNotInitialised) -> Response:
+    """503 with ``Retry-After``: the database is unavailable, or has no planflow tables
+    yet (nobody ran ``planflow init`` on it); what was typed, shown back.
 
     Rendered straight from the template, past the context processors (the
     layout's unread count and menu ask the database).
     """
     current_app.logger.warning(
-        "database unavailable on %s %s: %s", request.method, request.path, error
+        "database cannot be used on %s %s: %s", request.method, request.path, error
     )
     language = _language_without_database()
     typed, files = typed_values()
@@ -189,7 +191,7 @@ def init_app(app: Flask) -> None:
         api = _api_answer(status_of(error), error)
         if api is not None:
             return api
-        if isinstance(error, DatabaseUnavailable):
+        if isinstance(error, DatabaseUnavailable | DatabaseNotInitialised):
             return unavailable_page(error)
         return error_page(status_of(error), describe(error))
 

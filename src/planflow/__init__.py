@@ -40,7 +40,8 @@ Content: ``PlanContent`` (sections of numbered items), ``Section``, ``Item``,
 Errors (``planflow.errors``): every error planflow raises on purpose is a
     ``PlanflowError``: ``NotFound``, ``ActionNotAllowed``,
     ``PermissionDenied``, ``GuardFailed``, ``StaleVersion``,
-    ``ValidationError``, ``DefinitionError`` (with ``DefinitionProblem``);
+    ``ValidationError``, ``DefinitionError`` (with ``DefinitionProblem``),
+    ``DatabaseNotInitialised`` (a database ``init`` was never run on);
     the admin rule's ``AdminForbidden``, ``AdminRefused`` and ``OrgConflict``.
 
 Everything else is reachable but not promised to stay as it is.
@@ -60,6 +61,7 @@ from .core.content.items import Section as Section
 from .core.content.model import PlanContent as PlanContent
 from .core.inspection.scoring import CriterionScore as CriterionScore
 from .errors import ActionNotAllowed as ActionNotAllowed
+from .errors import DatabaseNotInitialised as DatabaseNotInitialised
 from .errors import DefinitionError as DefinitionError
 from .errors import DefinitionProblem as DefinitionProblem
 from .errors import GuardFailed as GuardFailed
@@ -128,6 +130,7 @@ __all__ = [
     "CcReceipt",
     "CommentView",
     "CriterionScore",
+    "DatabaseNotInitialised",
     "DefinitionError",
     "DefinitionProblem",
     "DelegatedTask",

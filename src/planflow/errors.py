@@ -261,3 +261,20 @@ class DatabaseUnavailable(PlanflowError):
     def __init__(self, message: str = "", *, saved: str = "no") -> None:
         super().__init__(message, params={"saved": saved})
         self.saved = saved
+
+
+class DatabaseNotInitialised(PlanflowError):
+    """The database has no planflow tables (or lacks some): ``Planflow.init()`` (the
+    command ``planflow init``) was not run on it, or not since an upgrade.
+
+    Not ``DatabaseUnavailable``: trying again does not help, setting it up does.
+    """
+
+    code = "database_not_initialised"
+
+    def __init__(self, answered: str = "") -> None:
+        said = f" ({answered})" if answered else ""
+        super().__init__(
+            f"the database has no planflow tables yet{said}: "
+            "call Planflow.init() or run 'planflow init' first"
+        )

@@ -365,3 +365,38 @@ def test_an_admin_form_and_an_api_write_on_a_connection_ended_mid_statement_are_
     if created.status_code == 503:
         assert created.mimetype == "application/problem+json"
         assert created.headers["Retry-After"] == "30"
+
+
+NOT_INITIALISED = {
+    "en": "The database has no planflow tables yet.",
+    "zh": "数据库中还没有 planflow 的数据表",
+    "ko": "데이터베이스에 아직 planflow 테이블이 없습니다",
+}
+
+
+@pytest.mark.parametrize("language", list(NOT_INITIALISED))
+def test_a_database_nobody_set_up_is_said_in_words_not_a_traceback(
+    empty_database_url: str, clock: FixedClock, language: str
+) -> None:
+    bare = Planflow(empty_database_url, clock=clock)
+    try:
+        app = make_app(bare)
+        client: WebClient = app.test_client()  # type: ignore[assignment]
+        client.post_form("/auth/language", {"language": language, "next": "/auth/login"})
+        # The sign-in form needs no database; signing in does.
+        assert client.get("/auth/login").status_code == 200
+        signing_in = client.post_form("/auth/login", {"username": "ana", "password": "x" * 9})
+        assert signing_in.status_code == 503
+        page = page_text(signing_in)
+        assert NOT_INITIALISED[language] in page and "planflow init" in page
+        assert "Traceback" not in page and "no such table" not in page
+        api = client.get(
+            "/api/v1/plans",
+            headers={"Authorization": "Bearer pft_" + "x" * 40, "Accept-Language": language},
+        )
+        assert api.status_code == 503
+        body = api.get_json()
+        assert body["code"] == "database_not_initialised"
+        assert NOT_INITIALISED[language] in body["detail"]
+    finally:
+        bare.close()

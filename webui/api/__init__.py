@@ -20,6 +20,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from planflow.errors import PlanflowError
 from planflow.services.api_limits import ApiLimits
 
+from ..errors import status_of
 from . import (
     admin,
     delegations,
@@ -59,6 +60,8 @@ def _authenticate() -> Response | None:
     try:
         g.api_token = authenticate(request.headers.get("Authorization"))
     except PlanflowError as error:
+        if status_of(error) == 503:  # the database, not the token: said as such
+            raise
         return problem(error, status=401)
     # Counted after authentication: a guesser without a token spends nobody's limit.
     current_app.extensions[LIMITS].take(g.api_token.id)

@@ -234,6 +234,10 @@ ERRORS: dict[str, Callable[[Params], str]] = {
         "A %(kind)s robot needs the signing secret shown in its security settings.",
         kind=p["kind"],
     ),
+    "database_not_initialised": lambda p: gettext(
+        "The database has no planflow tables yet. An administrator must set it up "
+        "with the command planflow init."
+    ),
     "database_unavailable": lambda p: (
         gettext(
             "The connection to the database was lost while saving, so it is not known "

@@ -24,7 +24,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from planflow.core.definitions.registry import why_left_out
-from planflow.errors import DefinitionError, ValidationError
+from planflow.errors import DatabaseNotInitialised, DefinitionError, ValidationError
 from planflow.integrations.mail import Outbox, OutboxReport, SmtpSettings
 from planflow.integrations.webhooks import WebhookReport, WebhookSender
 from planflow.integrations.webhooks.sender_settings import shortest_lease, timeout_from_env
@@ -215,6 +215,9 @@ class Scheduler:
         """Log and report a part's failure (called in its ``except``); True when the
         database is unavailable, which ends the pass."""
         report.errors.append(f"{label}: {exc}")
+        if isinstance(exc, DatabaseNotInitialised):  # said in one line, not as a bug
+            log.error("%s: %s; the pass stops here", part, exc)
+            return True
         if unavailable(exc) is None:  # not the database's absence: a bug, say
             log.exception("%s failed", part)
             return False

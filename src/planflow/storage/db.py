@@ -45,7 +45,7 @@ from sqlmodel import Session
 
 from planflow.errors import ConfigurationError, DatabaseUnavailable
 from planflow.storage.checkpointer import BACKSTOP_PAGES, WalCheckpointer, checkpointer_for
-from planflow.storage.db_errors import describe_driver_error
+from planflow.storage.db_errors import describe_driver_error, tables_missing_as_not_initialised
 from planflow.storage.lost_connections import (
     count_goodbyes_as_lost,
     database_wait_from_env,
@@ -136,6 +136,7 @@ class Database:
             self.engine: Engine = create_engine(self.url, **kwargs)
         except (ArgumentError, ImportError) as exc:  # a driver that is not installed, say
             raise ConfigurationError(f"{_safe(parsed)}: {exc}") from exc
+        tables_missing_as_not_initialised(self.engine)
         #: Background WAL checkpoints (SQLite files only; see ``checkpointer``).
         self.checkpointer: WalCheckpointer | None = None
         if self.is_sqlite:

@@ -6,21 +6,27 @@ give, a SQLite file that is locked or unreadable): ``unavailable`` says so
 in one line, and the web answers 503 with what was typed kept; a write whose
 connection was ended under it may run once more (``once_more_if_lost``); and
 anything else is a bug or a missing schema, which must not be dressed up as
-the database's absence. ``describe_driver_error`` is the one line any of
-them is reported in: what the server answered, no SQL, no parameters.
+the database's absence. A missing table (SQLite's "no such table", PostgreSQL's
+SQLSTATE 42P01) is a database nobody initialised: ``not_initialised`` makes it
+``DatabaseNotInitialised``, once, where the error happens (``Database``'s
+engine for everything through SQLAlchemy; the transactions of ``storage.tx``
+on the driver's cursor), so no operation pays for a look beforehand.
+``describe_driver_error`` is the one line any of them is reported in: what
+the server answered, no SQL, no parameters.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psycopg
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
-from planflow.errors import DatabaseUnavailable
+from planflow.errors import DatabaseNotInitialised, DatabaseUnavailable
 
 #: What the database drivers raise when the server is gone, restarting or refuses us:
 #: SQLAlchemy's wrapper on pooled paths, the bare driver errors on the transition path.
@@ -99,6 +105,49 @@ def unavailable(exc: BaseException) -> DatabaseUnavailable | None:
     return DatabaseUnavailable(
         f"the database is unavailable: {describe_driver_error(exc)}; nothing was saved"
     )
+
+
+#: PostgreSQL's SQLSTATE for a table (or view, sequence) that does not exist.
+_UNDEFINED_TABLE = "42P01"
+
+
+def not_initialised(exc: BaseException) -> DatabaseNotInitialised | None:
+    """``exc`` as ``DatabaseNotInitialised`` if the database said a table is missing:
+    planflow's schema was never made there (``Planflow.init()``, ``planflow init``),
+    or not all of it. None for every other error."""
+    if isinstance(exc, DatabaseNotInitialised):
+        return exc
+    original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    if isinstance(original, psycopg.Error):
+        missing = original.sqlstate == _UNDEFINED_TABLE
+    elif isinstance(original, sqlite3.OperationalError):
+        missing = str(original).startswith("no such table")
+    else:
+        missing = False
+    if not missing:
+        return None
+    return DatabaseNotInitialised(_first_line(original))
+
+
+def tables_missing_as_not_initialised(engine: Engine) -> None:
+    """Every error SQLAlchemy meets on ``engine`` that says a table is missing is raised
+    as ``DatabaseNotInitialised`` (chained to the driver's error); only on an error."""
+
+    @event.listens_for(engine, "handle_error")
+    def _handle_error(ctx: Any) -> DatabaseNotInitialised | None:
+        return not_initialised(ctx.original_exception)
+
+
+def raise_if_not_initialised(exc: BaseException) -> None:
+    """Raise ``not_initialised(exc)`` (from ``exc``) if it is one; else return."""
+    found = not_initialised(exc)
+    if found is not None:
+        raise found from exc
+
+
+def _first_line(original: BaseException) -> str:
+    lines = [ln.strip() for ln in str(original).splitlines() if ln.strip()]
+    return lines[0] if lines else type(original).__name__
 
 
 def describe_driver_error(exc: BaseException) -> str:

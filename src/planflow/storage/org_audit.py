@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from planflow.core.audit_chain import GENESIS, ChainProblem
 from planflow.core.org_audit import OrgAuditEntry, check_org_chain, detail_text
+from planflow.storage.db_errors import raise_if_not_initialised
 from planflow.storage.tables.org_audit import OrgAuditHead, OrgAuditRecord
 from planflow.storage.tx import Sql, Tx, session_tx
 
@@ -78,6 +79,9 @@ def conn_tx(conn: Connection) -> Iterator[Tx]:
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         yield Tx(cursor, "sqlite" if conn.dialect.name == "sqlite" else "postgresql")
+    except Exception as exc:
+        raise_if_not_initialised(exc)
+        raise
     finally:
         cursor.close()
 

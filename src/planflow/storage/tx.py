@@ -28,6 +28,7 @@ from sqlmodel import Session
 
 from planflow.errors import DatabaseUnavailable
 from planflow.storage.db import Database
+from planflow.storage.db_errors import raise_if_not_initialised
 from planflow.storage.lost_connections import is_disconnect, is_read_statement, reconnect_read
 from planflow.storage.sql import Sql as Sql  # re-exported: the SQL paths name both from tx
 from planflow.storage.sql import sqlite_datetime as sqlite_datetime
@@ -170,6 +171,8 @@ class write_tx:
                     # connection opened after this one died (``Database.renew_pool``).
                     db.renew_pool(None, exc)
                     raise ConnectionLost(before_commit=True) from exc
+                if exc is not None:
+                    raise_if_not_initialised(exc)  # a database nobody ran init on
                 return
             try:
                 if db.is_sqlite:
@@ -232,6 +235,9 @@ def read_tx(db: Database) -> Iterator[Tx]:
     reader = _Reader(db)
     try:
         yield reader.tx
+    except Exception as exc:
+        raise_if_not_initialised(exc)
+        raise
     finally:
         reader.close()
 
@@ -321,6 +327,9 @@ def session_tx(session: Session) -> Iterator[Tx]:
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         yield Tx(cursor, "sqlite" if conn.dialect.name == "sqlite" else "postgresql")
+    except Exception as exc:
+        raise_if_not_initialised(exc)
+        raise
     finally:
         cursor.close()
 
@@ -334,6 +343,9 @@ def conn_tx(conn: Connection) -> Iterator[Tx]:
     tx = Tx(cursor, "sqlite") if conn.dialect.name == "sqlite" else _ConnReadTx(cursor, conn)
     try:
         yield tx
+    except Exception as exc:
+        raise_if_not_initialised(exc)
+        raise
     finally:
         tx.cursor.close()
 

@@ -84,6 +84,7 @@ from planflow.integrations.webhooks.sender_settings import (
 from planflow.integrations.webhooks.transport import Answer, HttpTransport, Transport
 from planflow.storage import webhook_store as ws
 from planflow.storage.db import Database
+from planflow.storage.db_errors import raise_if_not_initialised
 from planflow.storage.tx import Tx, write_tx
 
 log = logging.getLogger(__name__)
@@ -353,8 +354,9 @@ def pooled_tx(db: Database) -> Iterator[Tx]:
         try:
             yield Tx(cursor, db.dialect)
             raw.commit()
-        except BaseException:
+        except BaseException as exc:
             raw.rollback()
+            raise_if_not_initialised(exc)
             raise
         finally:
             cursor.close()
