@@ -10,19 +10,77 @@ off (``page_templates={}``); ``/api/v1/docs`` serves a page of our own.
 
 A request that fails validation is turned into problem details by the
 ``before`` hook (``errors.InvalidRequest``), not spectree's own list.
+
+The schemas are named by their models (``Plan``, ``PlanPage``, ``Unit``), not
+by spectree's default, which suffixes a hash of the module's path
+(``Plan.9a034f0``) and names a nested model after its parent
+(``Plan.9a034f0.Unit``): a client generated from the document gets readable
+class names, which stay the same when a model moves to another module.
+A name is then one model's only: ``ComponentNames`` refuses a second model of
+the same name when the endpoints are declared, and ``document`` a nested model
+whose schema differs from another of its name.
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from flask import Flask
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.models import SecureType
 
 from .errors import InvalidRequest
+
+
+class ComponentNames:
+    """The OpenAPI document's schema names: each model's own name, one model a name."""
+
+    def __init__(self) -> None:
+        self._owners: dict[str, str] = {}
+
+    def top(self, model: Any) -> str:
+        """spectree's ``naming_strategy``: a request's or a response's model."""
+        name = _model_name(model)
+        owner = (
+            f"{model.__module__}.{model.__qualname__}" if get_origin(model) is None else repr(model)
+        )
+        known = self._owners.setdefault(name, owner)
+        if known != owner:
+            raise RuntimeError(
+                f"two API models are both called {name} ({known} and {owner}): rename one, "
+                "the OpenAPI document names each schema by its model's name"
+            )
+        return name
+
+    @staticmethod
+    def nested(_parent: str, child: str) -> str:
+        """spectree's ``nested_naming_strategy``: a model inside another, by its own name."""
+        return child
+
+
+def _model_name(model: Any) -> str:
+    """A model's name; ``list[Item]`` is ``ItemList`` (as spectree names it, without the hash)."""
+    if get_origin(model) is list:
+        args = get_args(model)
+        return f"{_model_name(args[0]) if args else 'Any'}List"
+    return str(model.__name__)
+
+
+def _same_name_same_schema(models: dict[str, Any]) -> None:
+    """Refuse two different schemas under one name (a nested model and another model)."""
+    found: dict[str, Any] = {}
+    for name, schema in models.items():
+        found.setdefault(name, {k: v for k, v in schema.items() if k != "$defs"})
+    for parent, schema in models.items():
+        for name, nested in schema.get("$defs", {}).items():
+            known = found.setdefault(name, nested)
+            if known != nested:
+                raise RuntimeError(
+                    f"the API model {name} inside {parent} is not the model {name} named "
+                    "elsewhere in the OpenAPI document: rename one"
+                )
 
 
 def _before(_request: Any, _response: Any, error: Any, _instance: Any, *_rest: Any) -> None:
@@ -32,6 +90,7 @@ def _before(_request: Any, _response: Any, error: Any, _instance: Any, *_rest: A
 
 class ApiSpec:
     def __init__(self) -> None:
+        self.names = ComponentNames()
         self.tree = SpecTree(
             "flask",
             title="planflow API",
@@ -58,6 +117,8 @@ class ApiSpec:
             before=_before,
             annotations=True,
             mode="strict",
+            naming_strategy=self.names.top,
+            nested_naming_strategy=ComponentNames.nested,
         )
         self._document: dict[str, Any] | None = None
 
@@ -68,6 +129,7 @@ class ApiSpec:
     def document(self) -> dict[str, Any]:
         """The document, with the answers every operation may give (see ``_every_answer``)."""
         if self._document is None:
+            _same_name_same_schema(self.tree.models)  # before spectree lifts the nested ones
             self._document = _every_answer(copy.deepcopy(self.tree.spec))
         return self._document
 
@@ -136,8 +198,8 @@ def _plain_summary(operation: dict[str, Any]) -> None:
 
 
 def _problem_ref(spec: dict[str, Any]) -> str:
-    names = [n for n in spec.get("components", {}).get("schemas", {}) if n.startswith("Problem")]
-    return f"#/components/schemas/{names[0]}"
+    assert "Problem" in spec.get("components", {}).get("schemas", {}), "no Problem schema"
+    return "#/components/schemas/Problem"
 
 
 api_spec = ApiSpec()
