@@ -22,6 +22,7 @@ from stored import stored_plan
 from planflow.app import Planflow
 from planflow.core.content.model import PlanContent
 from planflow.core.guard_registry import GuardRegistry
+from planflow.core.guards import inspection_failed
 from planflow.core.inspection.scoring import CriterionScore
 from planflow.errors import GuardFailed, ValidationError
 from planflow.services.plans import PlanService
@@ -214,4 +215,66 @@ def test_the_command_line_cannot_bypass_the_sheet(
     assert code == 0, err
     line = refused_line("plans", "fire", p, "accept", "--as", "inspector")
     assert line.startswith(f"planflow: error: action 'accept' refused: {NOT_PASSED}")
+    # The criteria to rectify, named by the sheet, in the language asked for.
+    mandatory = [c for c in sheet.criteria() if c.mandatory]
+    assert len(mandatory) >= 2
+    named = ", ".join(f"{c.code} {c.text.get('en')}" for c in mandatory)
+    assert f"criteria to rectify: {named}" in line
+    line = refused_line("plans", "fire", p, "accept", "--as", "inspector", "--lang", "zh")
+    named = "，".join(f"{c.code} {c.text.get('zh')}" for c in mandatory)
+    assert line.startswith("planflow: error: 操作“accept”被拒绝：检查未通过（需要整改的项目：")
+    assert f"需要整改的项目：{named}" in line
+    code, out, err = cli("plans", "actions", p, "--as", "inspector", "--lang", "ko")
+    assert code == 0, err
+    [accept] = [ln for ln in out.splitlines() if ln.startswith("accept ")]
+    named = ", ".join(f"{c.code} {c.text.get('ko')}" for c in mandatory)
+    assert f"(blocked: 점검을 통과하지 못했습니다 (시정할 항목: {named}" in accept
     assert stored_plan(pf, plan_id).state == "inspected"
+
+
+def test_a_failed_sheet_s_refusal_names_the_criteria_to_rectify(pf: Planflow, org: object) -> None:
+    """The refusal says which criteria failed, as codes and the sheet's texts by language
+    (each client words them); a total below the pass mark is named with the mark."""
+    plan_id = scheduled_plan(pf, "annual_plan")
+    sheet = pf.inspections.sheet(plan_id)
+    mandatory = first_mandatory(pf, plan_id)
+    score_sheet(pf, plan_id, fail=mandatory)
+    pf.fire(plan_id, "inspect", "inspector")
+    with pytest.raises(GuardFailed) as info:
+        pf.fire(plan_id, "accept", "inspector")
+    [refusal] = info.value.refusals
+    criterion = next(c for c in sheet.criteria() if c.code == mandatory)
+    assert refusal.code == "inspection_failed"
+    assert refusal.params == {"criteria": [{"code": mandatory, "text": dict(criterion.text.texts)}]}
+    assert set(refusal.params["criteria"][0]["text"]) == {"en", "zh", "ko"}
+    assert info.value.params["refusals"] == [refusal.to_dict()]  # what the API sends
+    assert f"criteria to rectify: {mandatory} {criterion.text.get('en')}" in refusal.message
+    # The same refusal where the plan's actions are listed.
+    [option] = [o for o in pf.available_actions(plan_id, "inspector") if o.trigger == "accept"]
+    assert option.blocked_by == (refusal,)
+
+
+def test_a_total_below_the_pass_mark_is_named_with_the_mark(pf: Planflow, org: object) -> None:
+    plan_id = scheduled_plan(pf, "annual_plan")
+    sheet = pf.inspections.sheet(plan_id)
+    # Full points on the mandatory criteria, none elsewhere: no criterion fails, the total does.
+    scores = [
+        CriterionScore(c.code, inspector_score=float(c.points) if c.mandatory else 0.0)
+        for c in sheet.criteria()
+    ]
+    pf.inspections.record_scores(plan_id, scores, actor="inspector")
+    pf.fire(plan_id, "inspect", "inspector")
+    with pytest.raises(GuardFailed) as info:
+        pf.fire(plan_id, "accept", "inspector")
+    [refusal] = info.value.refusals
+    total = sum(c.points for c in sheet.criteria() if c.mandatory)
+    pass_mark = min(g.min_score for g in sheet.grades)
+    assert total < pass_mark
+    assert refusal.params == {"criteria": [], "total": total, "pass_mark": pass_mark}
+    assert f"the total {total:g} is below the pass mark {pass_mark:g}" in refusal.message
+
+
+def test_the_english_sentence_keeps_a_criterion_s_braces() -> None:
+    refusal = inspection_failed({"criteria": [{"code": "X1", "text": {"zh": "甲", "en": "a {b}"}}]})
+    assert refusal.message == "the inspection did not pass (criteria to rectify: X1 a {b})"
+    assert inspection_failed({}).message.startswith("the inspection did not pass (a mandatory")

@@ -82,3 +82,30 @@ def test_unknown_criteria_and_strangers(api: FlaskClient, pf: Planflow) -> None:
     assert_problem(api.get(path, headers=stranger), 404, "not_found")
     assert_problem(api.post(f"{path}/finish", headers=stranger, json={}), 404, "not_found")
     assert pf.plan(plan_id).state == "inspection_scheduled"
+
+
+def test_accepting_a_failed_sheet_names_the_criteria(api: FlaskClient, pf: Planflow) -> None:
+    plan_id = scheduled(pf)
+    path = f"/api/v1/plans/{plan_id}/inspection"
+    inspector = token(pf, "inspector", "write")
+    sheet = api.get(path, headers=inspector).get_json()
+    mandatory = next(c for c in sheet["criteria"] if c["mandatory"])
+    scores = [
+        {"code": c["code"], "score": 0 if c is mandatory else c["points"]}
+        for c in sheet["criteria"]
+    ]
+    assert api.put(f"{path}/scores", headers=inspector, json={"scores": scores}).status_code == 200
+    pf.fire(plan_id, "inspect", "inspector")
+    accept = f"/api/v1/plans/{plan_id}/actions/accept"
+    for language in ("en", "zh", "ko"):
+        refused = api.post(accept, headers=inspector | {"Accept-Language": language}, json={})
+        problem = assert_problem(refused, 422, "guard_failed")
+        [refusal] = problem["params"]["refusals"]
+        assert refusal["code"] == "inspection_failed"
+        [criterion] = refusal["params"]["criteria"]
+        assert criterion["code"] == mandatory["code"]
+        worded = api.get(path, headers=inspector | {"Accept-Language": language}).get_json()
+        text = next(c["text"] for c in worded["criteria"] if c["code"] == mandatory["code"])
+        assert criterion["text"][language] == text
+        assert f"{mandatory['code']} {text}" in problem["detail"]
+    assert pf.plan(plan_id).state == "inspected"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from databases import in_languages
 from flask import Flask
 from stored import CountStatements, stored_plan
 from webui_support import AuthActions, Plans, WebClient, signed_in, text
@@ -622,3 +623,39 @@ def test_a_plan_without_an_inspection_shows_an_empty_read_only_sheet(
     page = text(signed_in(app, "drafter_a").get(f"/inspections/plan/{draft}"))
     assert "No inspection is waiting on this plan now." in page
     assert 'name="score_0"' not in page and 'id="totals"' not in page
+
+
+#: The failed mandatory criterion A2 as the sheet names it, and the refusal's opening.
+A2_WORDS = {
+    "en": (
+        "The inspection did not pass. Criteria to rectify: A2 Union committee and groups "
+        "established and duties clear."
+    ),
+    "zh": "检查未通过。需要整改的项目：A2 工会组织健全、职责明确。",
+    "ko": "점검을 통과하지 못했습니다. 시정할 항목: A2 노조 조직 완비 및 직무 명확.",
+}
+
+
+# The wording is the page's; its rows go through both databases once (in_languages).
+@in_languages("language", ["en", "zh", "ko"])
+def test_accepting_a_failed_sheet_names_the_criteria_in_the_readers_language(
+    app: Flask, plans: Plans, pf: Planflow, language: str
+) -> None:
+    plan_id = scheduled(plans)
+    scores = [
+        CriterionScore(code, inspector_score=0.0 if code == "A2" else float(points))
+        for code, points in zip(CODES, POINTS, strict=True)
+    ]
+    pf.inspections.record_scores(plan_id, scores, actor="inspector")
+    pf.fire(plan_id, "inspect", "inspector")
+    inspector = signed_in(app, "inspector")
+    inspector.post_form("/auth/language", {"language": language})
+    # Where the plan's actions are listed, accept says what blocks it.
+    assert A2_WORDS[language] in text(inspector.get(f"/plans/{plan_id}"))
+    refused = inspector.post_form(
+        f"/plans/{plan_id}/act",
+        {"action": "accept", "expected_version": str(plans.version(plan_id))},
+    )
+    assert refused.status_code == 422
+    assert A2_WORDS[language] in text(refused)
+    assert plans.state(plan_id) == "inspected"

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from flask_babel import gettext, ngettext  # type: ignore[import-untyped]
 
+from planflow.core.notes import number
 from planflow.errors import Refusal
 
-from ..i18n import role_label
-from .words import Params, action_name, count_of, gesture_name, person_name, state_name, when_text
+from ..i18n import current_language, role_label
+from .words import (
+    Params,
+    action_name,
+    count_of,
+    criterion_words,
+    gesture_name,
+    person_name,
+    state_name,
+    when_text,
+)
 
 #: Guard refusals (``planflow.core.guards`` and the engine), by code.
 REFUSALS: dict[str, Callable[[Params], str]] = {
@@ -23,7 +33,7 @@ REFUSALS: dict[str, Callable[[Params], str]] = {
     "not_self": lambda p: gettext("You submitted this plan, so someone else must act on it."),
     "inspection_unrecorded": lambda p: gettext("The inspector has not recorded any score yet."),
     "inspection_unscored": lambda p: gettext("The inspector has not scored every criterion yet."),
-    "inspection_failed": lambda p: gettext("The inspection did not pass."),
+    "inspection_failed": lambda p: _inspection_failed(p),
     "already_voted": lambda p: gettext("You have already approved in this review round."),
     "conditions_not_met": lambda p: gettext("The conditions of this action are not met."),
     "recall_too_late": lambda p: gettext(
@@ -91,6 +101,48 @@ REFUSALS: dict[str, Callable[[Params], str]] = {
         "You can copy at most %(max)s people at once.", max=p.get("max")
     ),
 }
+
+
+#: How a list of criteria is joined, by language (a Chinese list takes ，: a criterion's
+#: own text may hold 、).
+_LIST_SEPARATOR = {"zh": "，"}
+
+
+def _inspection_failed(p: Params) -> str:
+    """The sheet did not pass: the criteria to rectify by the sheet's own texts in the
+    reader's language, and a total below the pass mark (``core.guards.why_not_passed``)."""
+    words = [criterion_words(c) for c in p.get("criteria", ()) if isinstance(c, Mapping)]
+    criteria = _LIST_SEPARATOR.get(current_language(), ", ").join(words)
+    below = "total" in p and "pass_mark" in p
+    total = number(p.get("total"))
+    mark = number(p.get("pass_mark"))
+    if words and below:
+        return str(
+            gettext(
+                "The inspection did not pass. Criteria to rectify: %(criteria)s. The "
+                "inspector's total of %(total)s is below the pass mark of %(mark)s.",
+                criteria=criteria,
+                total=total,
+                mark=mark,
+            )
+        )
+    if words:
+        return str(
+            gettext(
+                "The inspection did not pass. Criteria to rectify: %(criteria)s.",
+                criteria=criteria,
+            )
+        )
+    if below:
+        return str(
+            gettext(
+                "The inspection did not pass. The inspector's total of %(total)s is below "
+                "the pass mark of %(mark)s.",
+                total=total,
+                mark=mark,
+            )
+        )
+    return str(gettext("The inspection did not pass."))
 
 
 def refusal_text(refusal: Refusal) -> str:

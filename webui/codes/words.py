@@ -13,7 +13,7 @@ from typing import Any
 
 from flask_babel import gettext  # type: ignore[import-untyped]
 
-from ..i18n import action_label, format_when, state_label
+from ..i18n import action_label, current_language, format_when, state_label
 from ..users import planflow
 
 Params = Mapping[str, Any]
@@ -68,3 +68,14 @@ def when_text(iso: object) -> str:
         return format_when(datetime.fromisoformat(str(iso)))
     except ValueError:
         return str(iso)
+
+
+def criterion_words(criterion: Params) -> str:
+    """A criterion a refusal names (``{"code", "text": {lang: text}}``), as the sheet shows
+    it: its code and its text in the reader's language (English where the sheet lacks it)."""
+    code = str(criterion.get("code", ""))
+    texts = criterion.get("text")
+    text = None
+    if isinstance(texts, Mapping):
+        text = texts.get(current_language()) or texts.get("en")
+    return f"{code} {text}" if text else code

@@ -9,9 +9,10 @@ import click
 
 from planflow.cli.app import Context, pass_ctx
 from planflow.cli.params import ID, NUMBER, expected_version_option
+from planflow.cli.refusal_words import LANGUAGES, guard_failed_words, refusal_words
 from planflow.core.content.model import PlanContent
 from planflow.core.notes import record_text
-from planflow.errors import ValidationError
+from planflow.errors import GuardFailed, ValidationError
 from planflow.facade.plans import MAX_PAGE_SIZE
 from planflow.integrations.documents.importing import import_document
 from planflow.integrations.documents.reading import read_plan_file
@@ -124,6 +125,12 @@ def plans_create(
 @click.argument("action")
 @click.option("--as", "actor", required=True, help="Username of whoever acts.")
 @click.option("--comment", default=None, help="Reason or remark (required to return).")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default="en",
+    help="The language of a refusal that names the definition's words (a failed sheet's criteria).",
+)
 @expected_version_option
 @pass_ctx
 def plans_fire(
@@ -132,10 +139,14 @@ def plans_fire(
     action: str,
     actor: str,
     comment: str | None,
+    lang: str,
     expected_version: int | None,
 ) -> None:
     """Run ACTION (a workflow trigger such as submit or approve) on a plan."""
-    state = ctx.pf.fire(plan_id, action, actor, comment, expected_version).to_state
+    try:
+        state = ctx.pf.fire(plan_id, action, actor, comment, expected_version).to_state
+    except GuardFailed as refused:
+        raise click.ClickException(guard_failed_words(refused, lang)) from refused
     click.echo(f"plan {plan_id}: {action} -> {state}")
 
 
@@ -184,7 +195,7 @@ def plans_actions(ctx: Context, plan_id: int, actor: str, lang: str) -> None:
     if not options:
         click.echo(f"{actor} has no action on plan {plan_id} now")
     for o in options:
-        reasons = "; ".join(r.message for r in o.blocked_by)
+        reasons = "; ".join(refusal_words(r, lang) for r in o.blocked_by)
         blocked = f"  (blocked: {reasons})" if o.blocked_by else ""
         click.echo(f"{o.trigger:24} {o.label}{blocked}")
 

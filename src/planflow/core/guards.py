@@ -11,12 +11,12 @@ transitions have such a guard (``planflow.core.guard_registry``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from planflow.core.definitions.spec import GuardRef, TransitionSpec
+from planflow.core.definitions.spec import GuardRef, ScoringSheet, TransitionSpec
 from planflow.errors import Refusal
 
 
@@ -45,12 +45,41 @@ class PlanFacts(NamedTuple):
     inspection: str | None = None
     #: Other facts the guards of this state need, by name (``GuardRegistry.provide``).
     extra: Mapping[str, object] = MappingProxyType({})
+    #: When ``inspection`` is "failed": why, as the ``inspection_failed`` refusal's
+    #: params (``InspectionFact.why``); empty when not known.
+    inspection_why: Mapping[str, Any] = MappingProxyType({})
 
     def fact(self, name: str) -> object:
         """A fact by name: ``inspection`` or one a registered provider computed."""
         if name == "inspection":
             return self.inspection
         return self.extra.get(name)
+
+
+class InspectionFact(NamedTuple):
+    """The fact ``inspection`` as its provider gives it: the round's state and, when the
+    scoring sheet did not pass, why (``why_not_passed``: the refusal's params)."""
+
+    status: str
+    why: Mapping[str, Any] = MappingProxyType({})
+
+
+def why_not_passed(sheet: ScoringSheet, rectify: Iterable[str], total: float) -> dict[str, Any]:
+    """The params of ``inspection_failed``: the criteria to rectify (``rectify``, codes),
+    each ``{"code", "text"}`` with its text by language as the sheet has it, in the
+    sheet's order; and ``total`` and ``pass_mark`` when the inspector's total is below
+    the lowest grade's threshold. Codes and values only: each client words them."""
+    wanted = set(rectify)
+    criteria = [
+        {"code": cr.code, "text": dict(cr.text.texts)}
+        for cr in sheet.criteria()
+        if cr.code in wanted
+    ]
+    why: dict[str, Any] = {"criteria": criteria}
+    pass_mark = min((g.min_score for g in sheet.grades), default=None)
+    if pass_mark is not None and total < pass_mark:
+        why |= {"total": total, "pass_mark": pass_mark}
+    return why
 
 
 @dataclass(slots=True)
@@ -179,7 +208,33 @@ def inspection_passed(gate: Gate, _ref: GuardRef) -> Refusal | None:
     status = gate.facts.inspection
     if status == "passed":
         return None
-    return INSPECTION_FAILED if status == "failed" else INSPECTION_UNSCORED
+    return (
+        inspection_failed(gate.facts.inspection_why) if status == "failed" else INSPECTION_UNSCORED
+    )
+
+
+def inspection_failed(why: Mapping[str, Any]) -> Refusal:
+    """``inspection_failed`` with its params (``why_not_passed``); the English sentence,
+    for logs and the command line, names the criteria in English."""
+    if not why:
+        return INSPECTION_FAILED
+    parts = []
+    criteria = [c for c in why.get("criteria", ()) if isinstance(c, Mapping)]
+    if criteria:
+        named = ", ".join(_criterion_words(c) for c in criteria)
+        parts.append(f"criteria to rectify: {named}")
+    if "total" in why and "pass_mark" in why:
+        parts.append(f"the total {why['total']:g} is below the pass mark {why['pass_mark']:g}")
+    sentence = "the inspection did not pass" + (f" ({'; '.join(parts)})" if parts else "")
+    # Braces from a criterion's text must not read as fields of the template.
+    return Refusal("inspection_failed", why, sentence.replace("{", "{{").replace("}", "}}"))
+
+
+def _criterion_words(criterion: Mapping[str, Any]) -> str:
+    code = str(criterion.get("code", ""))
+    texts = criterion.get("text")
+    text = texts.get("en") if isinstance(texts, Mapping) else None
+    return f"{code} {text}" if text else code
 
 
 #: The guards every registry starts with (``planflow.core.guard_registry``).

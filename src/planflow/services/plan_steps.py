@@ -25,7 +25,7 @@ from planflow.core.definitions.registry import DefinitionRegistry
 from planflow.core.definitions.spec import WorkflowSpec
 from planflow.core.engine import Decision, WorkflowEngine
 from planflow.core.guard_registry import GuardRegistry
-from planflow.core.guards import PlanFacts
+from planflow.core.guards import InspectionFact, PlanFacts
 from planflow.core.handover import TaskParts
 from planflow.core.intents import DefinitionMigration, Move, PlanUpdate
 from planflow.core.org import OrgSnapshot
@@ -104,7 +104,13 @@ class PlanSteps:
             # Without a provider the fact is unknown (None), and its guards refuse.
             facts[fact] = provider(tx, row, spec) if provider is not None else None
         inspection = facts.pop("inspection", None)
-        found = row.facts(approvals, None if inspection is None else str(inspection), facts)
+        why = None
+        if isinstance(inspection, InspectionFact):  # the built-in provider's: with why not passed
+            status: str | None = inspection.status
+            why = inspection.why
+        else:
+            status = None if inspection is None else str(inspection)
+        found = row.facts(approvals, status, facts, why)
         if parts is None:
             parts = self.task_parts(tx, row, spec)
         return found._replace(task_people=parts.current()) if parts.personal else found

@@ -295,6 +295,7 @@ class PlanRow(NamedTuple):
         approvals: frozenset[int] = frozenset(),
         inspection: str | None = None,
         extra: Mapping[str, object] | None = None,
+        inspection_why: Mapping[str, Any] | None = None,
     ) -> PlanFacts:
         return PlanFacts(
             plan_id=self.id,
@@ -313,6 +314,7 @@ class PlanRow(NamedTuple):
                 (self.task_escalated_unit_id,) if self.task_escalated_unit_id is not None else ()
             ),
             extra=MappingProxyType(dict(extra)) if extra else _NO_FACTS,
+            inspection_why=MappingProxyType(dict(inspection_why)) if inspection_why else _NO_FACTS,
         )
 
 

@@ -21,7 +21,7 @@ from datetime import date
 
 from planflow.core import notes
 from planflow.core.definitions.spec import ScoringSheet, TransitionSpec, WorkflowSpec
-from planflow.core.guards import Gate
+from planflow.core.guards import Gate, InspectionFact, why_not_passed
 from planflow.core.inspection.scoring import (
     CriterionScore,
     InspectionOutcome,
@@ -61,19 +61,26 @@ class InspectionService:
     def __init__(self, service: PlanService) -> None:
         self.service = service
 
-    def inspection_fact(self, tx: Tx, row: ps.PlanRow, spec: WorkflowSpec) -> str:
+    def inspection_fact(self, tx: Tx, row: ps.PlanRow, spec: WorkflowSpec) -> InspectionFact:
         """The fact ``inspection`` (the guards inspection_recorded, _scored and _passed
         read it) for the current round: "unrecorded" (no inspector score yet),
-        "unscored" (some missing), "passed" (accept) or "failed" (rectify).
+        "unscored" (some missing), "passed" (accept) or "failed" (rectify), the last
+        with why (the criteria to rectify, a total below the pass mark).
         ``Planflow`` registers it as the fact's provider."""
         if spec.inspection is None:
-            return "unrecorded"
+            return InspectionFact("unrecorded")
         verdict = current_verdict(tx, row, spec, self.service.clock.now().date())
         if len(verdict.unscored) == len(spec.inspection.criteria()):
-            return "unrecorded"
+            return InspectionFact("unrecorded")
         if verdict.unscored:
-            return "unscored"
-        return "passed" if verdict.action() == ACCEPT else "failed"
+            return InspectionFact("unscored")
+        if verdict.action() == ACCEPT:
+            return InspectionFact("passed")
+        outcome = verdict.outcome
+        rectify = [p.code for p in outcome.rectification]
+        return InspectionFact(
+            "failed", why_not_passed(spec.inspection, rectify, outcome.inspector_total)
+        )
 
     # -- recording scores ---------------------------------------------------------------
 
