@@ -159,6 +159,12 @@ def unavailable_page(error: DatabaseUnavailable | DatabaseNotInitialised) -> Res
         template = current_app.jinja_env.get_template("errors/503.html")
         context: dict[str, Any] = {
             "html_lang": HTML_LANG.get(language, "en"),
+            # Nobody set the database up: trying again is not what helps.
+            "title": (
+                gettext("The database is not set up yet")
+                if isinstance(error, DatabaseNotInitialised)
+                else gettext("The database is unavailable")
+            ),
             "message": describe(error),
             "typed": [(field_label(name), value) for name, value in typed],
             "files": files,

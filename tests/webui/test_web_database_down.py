@@ -372,6 +372,12 @@ NOT_INITIALISED = {
     "zh": "数据库中还没有 planflow 的数据表",
     "ko": "데이터베이스에 아직 planflow 테이블이 없습니다",
 }
+#: The page's heading: not "unavailable", which says to wait and try again.
+NOT_SET_UP = {
+    "en": "The database is not set up yet",
+    "zh": "数据库尚未建立",
+    "ko": "데이터베이스가 아직 설정되지 않았습니다",
+}
 
 
 @pytest.mark.parametrize("language", list(NOT_INITIALISED))
@@ -389,6 +395,7 @@ def test_a_database_nobody_set_up_is_said_in_words_not_a_traceback(
         assert signing_in.status_code == 503
         page = page_text(signing_in)
         assert NOT_INITIALISED[language] in page and "planflow init" in page
+        assert f"<h1>{NOT_SET_UP[language]}</h1>" in signing_in.get_data(as_text=True)
         assert "Traceback" not in page and "no such table" not in page
         api = client.get(
             "/api/v1/plans",
