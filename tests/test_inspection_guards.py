@@ -224,6 +224,11 @@ def test_the_command_line_cannot_bypass_the_sheet(
     named = "，".join(f"{c.code} {c.text.get('zh')}" for c in mandatory)
     assert line.startswith("planflow: error: 操作“accept”被拒绝：检查未通过（需要整改的项目：")
     assert f"需要整改的项目：{named}" in line
+    # A refusal the command line does not word in Chinese stays English, whole.
+    line = refused_line(
+        "plans", "fire", p, "require_rectification", "--as", "inspector", "--lang", "zh"
+    )
+    assert line.startswith("planflow: error: action 'require_rectification' refused: ")
     code, out, err = cli("plans", "actions", p, "--as", "inspector", "--lang", "ko")
     assert code == 0, err
     [accept] = [ln for ln in out.splitlines() if ln.startswith("accept ")]

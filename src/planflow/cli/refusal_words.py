@@ -4,7 +4,9 @@ The command line speaks English (``Refusal.message``), but a refusal that
 names the definition's own words says them in the reader's language: the
 inspection that did not pass lists its criteria to rectify by the scoring
 sheet's texts, and its sentence is in that language too. Other codes keep
-the library's English sentence.
+the library's English sentence, and a refusal line with one of them among its
+reasons stays English throughout: half a sentence in each language reads worse
+than either.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from planflow.errors import GuardFailed, Refusal
 
 LANGUAGES = ("en", "zh", "ko")
 
+#: The codes this module words in Chinese and Korean.
+WORDED = frozenset({"inspection_failed"})
 #: The sentences in Chinese and Korean; English is the library's own (``Refusal.message``).
 _TEXTS: dict[str, dict[str, str]] = {
     "zh": {
@@ -42,14 +46,15 @@ _TEXTS: dict[str, dict[str, str]] = {
 
 def refusal_words(refusal: Refusal, lang: str = "en") -> str:
     """One refusal in ``lang`` where this module words its code; else its English message."""
-    if refusal.code != "inspection_failed" or lang not in _TEXTS:  # English among them
+    if refusal.code not in WORDED or lang not in _TEXTS:  # English among them
         return refusal.message
     return _inspection_failed(refusal.params, _TEXTS[lang], lang)
 
 
 def guard_failed_words(error: GuardFailed, lang: str = "en") -> str:
-    """``GuardFailed`` as one line in ``lang`` (the library's English for English)."""
-    if lang not in _TEXTS:
+    """``GuardFailed`` as one line in ``lang``; the library's English for English, or
+    when a reason's code is not one this module words (no line of two languages)."""
+    if lang not in _TEXTS or any(r.code not in WORDED for r in error.refusals):
         return str(error)
     t = _TEXTS[lang]
     reasons = t["sep"].join(refusal_words(r, lang) for r in error.refusals)
