@@ -64,7 +64,7 @@ def test_bad_values_get_a_clear_message_and_change_nothing(
 def test_the_page_is_worded_in_chinese_and_korean(app: Flask, pf: Planflow) -> None:
     for language, title, refused in (
         ("zh", "邮件设置", "请选择“立即发送”“每日汇总”或“不发送”。"),
-        ("ko", "메일 설정", "‘즉시’, ‘일일 요약’, ‘받지 않음’ 중에서 선택하세요."),
+        ("ko", "메일 설정", "‘즉시’, ‘일일 요약’, ‘받지 않음’ 중에서 선택하십시오."),
     ):
         client = signed_in(app, "reviewer")
         client.post_form("/auth/language", {"language": language})

@@ -142,6 +142,17 @@ def test_korean_deputy_texts_say_who_acts_for_whom() -> None:
         assert "대신" in texts[english], english
 
 
+def test_korean_asks_in_one_register() -> None:
+    """The Korean pages ask in the formal register (입력하십시오, 선택하십시오), as the
+    official documents they sit beside do; a -세요 among them reads as another voice."""
+    found = [
+        m.id
+        for m in catalogue("ko")
+        if m.id and re.search(r"(?<!안녕하)세요", m.string if isinstance(m.string, str) else "")
+    ]
+    assert found == []
+
+
 # The pages below in another language: words, the same on both databases; the pages
 # themselves are tested on both (test_web_auth.py, test_web_plans.py, test_web_app.py).
 @SQLITE_ONLY

@@ -217,7 +217,7 @@ def test_the_page_in_chinese_and_korean(world: dict[str, int], app: Flask) -> No
     assert read_csv(text(officer.get("/overview/export.csv")))[0][:2] == ["单位代码", "单位"]
     officer.post_form("/auth/language", {"language": "ko"})
     page = text(officer.get("/overview/?year=abc"))
-    assert "연도를 2000부터 2100 사이의 숫자로 입력하세요(예: 2027)." in page
+    assert "연도를 2000부터 2100 사이의 숫자로 입력하십시오(예: 2027)." in page
 
 
 def test_drilling_down_into_a_union(world: dict[str, int], app: Flask) -> None:

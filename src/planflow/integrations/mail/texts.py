@@ -200,7 +200,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "draft_ready.subject": "제출 준비 완료: 계획 ‘{title}’",
         "draft_ready.lead": (
             "계획 ‘{title}’의 초안에 항목과 항목별 기한이 모두 입력되었습니다. "
-            "검토하신 뒤 제출해 주세요."
+            "검토하신 뒤 제출해 주십시오."
         ),
         "visit_planned.subject": "점검 방문일 확정: 계획 ‘{title}’",
         "visit_planned.lead": "계획 ‘{title}’의 점검 방문일이 {day}(으)로 정해졌습니다.",
@@ -236,7 +236,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "digest.subject_one": "{day} 일일 요약: 알림 1건",
         "digest.subject_many": "{day} 일일 요약: 알림 {count}건",
         "digest.lead": "지난 요약 이후 planflow에서 있었던 일입니다:",
-        "digest.more": "… 외 {count}건이 더 있습니다. planflow에서 모두 확인하세요.",
+        "digest.more": "… 외 {count}건이 더 있습니다. planflow에서 모두 확인하십시오.",
         "field.state": "상태",
         "field.workflow": "업무 흐름",
         "field.comment": "의견",
