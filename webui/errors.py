@@ -233,7 +233,7 @@ def init_app(app: Flask) -> None:
         code = error.code or 500
         if code >= 500:
             return _server_error(error)
-        return _api_answer(code) or error_page(code)
+        return _api_answer(code, error) or error_page(code)
 
     @app.errorhandler(InternalServerError)
     def _server_error(error: Exception) -> tuple[str, int] | Response:

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask_babel import lazy_gettext  # type: ignore[import-untyped]
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from planflow.core.korean import attach_particles
 from planflow.errors import DatabaseUnavailable, PlanflowError, StaleVersion
@@ -87,6 +87,47 @@ class InvalidRequest(PlanflowError):
         return cls(found)
 
 
+class NoSuchAddress(PlanflowError):
+    """An address under ``/api/v1`` that matches no endpoint (404)."""
+
+    code = "not_found"
+    http_status = 404
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"the API has no address {path}; see /api/v1/docs",
+            params={"kind": "address", "ident": path},
+        )
+
+
+class MethodRefused(PlanflowError):
+    """A method the address does not take (405); ``allowed`` are those it does."""
+
+    code = "method_not_allowed"
+    http_status = 405
+
+    def __init__(self, allowed: list[str]) -> None:
+        super().__init__(
+            f"this address takes only {', '.join(allowed)}", params={"allowed": allowed}
+        )
+
+
+def http_refusal(error: HTTPException | None, status: int) -> PlanflowError | None:
+    """The refusal an HTTP error of the API's routing stands for, if it says more
+    than its status: which methods an address takes, where the addresses are."""
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        return MethodRefused(sorted(error.valid_methods))
+    if status == 404:
+        return NoSuchAddress(request.path)
+    return None
+
+
+#: RFC 9110 §11.6.1 and RFC 6750 §3: a 401 names the scheme it wants, and a token it
+#: could not use as such (``error="invalid_token"``).
+_CHALLENGE = 'Bearer realm="planflow"'
+_BAD_TOKEN = ("token_invalid", "token_expired")
+
+
 class BodyNotJson(PlanflowError):
     code = "json_required"
     http_status = 415
@@ -139,6 +180,11 @@ def problem(
     status = status or 500
     code = code or _HTTP_CODES.get(status, "error")
     response_headers: dict[str, str] = {}
+    if status == 401:
+        bad = ', error="invalid_token"' if code in _BAD_TOKEN else ""
+        response_headers["WWW-Authenticate"] = _CHALLENGE + bad
+    if isinstance(error, MethodRefused):
+        response_headers["Allow"] = ", ".join(error.params["allowed"])
     body: dict[str, Any] = {
         "type": TYPE_PREFIX + code,
         "title": str(_TITLES.get(status, _ERROR)),
@@ -173,7 +219,8 @@ def init_errors(bp: Blueprint) -> None:
 
     @bp.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
-        return problem(status=error.code or 500)
+        status = error.code or 500
+        return problem(http_refusal(error, status), status=status)
 
     @bp.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
@@ -193,6 +240,7 @@ def answer_for_the_api(app: Flask, is_api: Callable[[], bool]) -> None:
             return None
         if isinstance(error, PlanflowError):
             return problem(error)
-        return problem(status=status)
+        refused = http_refusal(error if isinstance(error, HTTPException) else None, status)
+        return problem(refused, status=status)
 
     app.extensions[web_errors.API_ANSWER] = answer

@@ -64,7 +64,11 @@ ERRORS: dict[str, Callable[[Params], str]] = {
     "admin_forbidden": lambda p: gettext(
         "You may not do this: it needs the role of %(role)s.", role=role_label(str(p["role"]))
     ),
-    "not_found": lambda p: gettext("The page or item you asked for does not exist."),
+    "not_found": lambda p: (
+        gettext("This API has no such address; its addresses are listed at /api/v1/docs.")
+        if p.get("kind") == "address"
+        else gettext("The page or item you asked for does not exist.")
+    ),
     # The HTTP API's own refusals (webui/api).
     "token_missing": lambda p: gettext(
         "Send a personal access token in the header: Authorization: Bearer pft_…"
@@ -86,6 +90,9 @@ ERRORS: dict[str, Callable[[Params], str]] = {
     ),
     "json_required": lambda p: gettext("Send the body as JSON (Content-Type: application/json)."),
     "json_invalid": lambda p: gettext("The body is not valid JSON."),
+    "method_not_allowed": lambda p: gettext(
+        "This address takes only %(methods)s.", methods=", ".join(p["allowed"])
+    ),
     # Refused input (``ValidationError``): the forms check most of it first.
     "title_required": lambda p: gettext(
         "A plan needs a title of 1 to %(max)s characters.", max=p["max"]

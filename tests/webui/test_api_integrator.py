@@ -1,0 +1,49 @@
+"""An IT integrator's walk through the HTTP API with curl: what HTTP itself promises
+(``WWW-Authenticate`` on a 401, ``Allow`` on a 405), choices and unknown names worded
+in the reader's language, and the OpenAPI document's ``Problem`` as answered.
+
+Every test runs on SQLite and PostgreSQL (the ``app`` fixture builds on ``pf``).
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from test_api import assert_problem, bearer, token
+
+from planflow.app import Planflow
+
+
+@pytest.fixture
+def api(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def test_a_401_names_the_scheme_it_wants(api: FlaskClient, pf: Planflow) -> None:
+    """RFC 9110 §15.5.2: a 401 carries ``WWW-Authenticate``; RFC 6750 names a bad token."""
+    missing = api.get("/api/v1/plans")
+    assert_problem(missing, 401, "token_missing")
+    assert missing.headers["WWW-Authenticate"] == 'Bearer realm="planflow"'
+    bad = api.get("/api/v1/plans", headers=bearer("pft_nonsense"))
+    assert_problem(bad, 401, "token_invalid")
+    assert bad.headers["WWW-Authenticate"] == 'Bearer realm="planflow", error="invalid_token"'
+    # Answers that are no 401 do not ask for credentials.
+    assert "WWW-Authenticate" not in api.get("/api/v1/plans", headers=token(pf, "officer")).headers
+
+
+def test_a_405_says_which_methods_the_address_takes(api: FlaskClient, pf: Planflow) -> None:
+    """RFC 9110 §15.5.6: a 405 carries ``Allow``; the detail says it too."""
+    answer = api.delete("/api/v1/plans", headers=token(pf, "officer"))
+    body = assert_problem(answer, 405, "method_not_allowed")
+    allowed = {m.strip() for m in answer.headers["Allow"].split(",")}
+    assert {"GET", "POST"} <= allowed and "DELETE" not in allowed
+    assert body["params"]["allowed"] == sorted(allowed)
+    assert "GET" in body["detail"] and "POST" in body["detail"]
+
+
+def test_an_unknown_address_points_to_the_documentation(api: FlaskClient, pf: Planflow) -> None:
+    for lang in ("en", "zh", "ko"):
+        headers = token(pf, "officer") | {"Accept-Language": lang}
+        body = assert_problem(api.get("/api/v1/nothing-here", headers=headers), 404, "not_found")
+        assert "/api/v1/docs" in body["detail"], body
