@@ -47,3 +47,32 @@ def test_an_unknown_address_points_to_the_documentation(api: FlaskClient, pf: Pl
         headers = token(pf, "officer") | {"Accept-Language": lang}
         body = assert_problem(api.get("/api/v1/nothing-here", headers=headers), 404, "not_found")
         assert "/api/v1/docs" in body["detail"], body
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "One of: year, recent or id."),
+        ("zh", "可选值：year、recent、id。"),
+        ("ko", "다음 중 하나여야 합니다: year, recent, id."),
+    ],
+)
+def test_a_choice_is_worded_whole_in_the_readers_language(
+    api: FlaskClient, pf: Planflow, lang: str, expected: str
+) -> None:
+    """``?order=sideways`` answered pydantic's English (a regular expression) to a Chinese
+    reader, and a list of choices kept pydantic's "or" in Chinese and Korean."""
+    headers = token(pf, "officer") | {"Accept-Language": lang}
+    body = assert_problem(
+        api.get("/api/v1/plans?order=sideways", headers=headers), 422, "invalid_request"
+    )
+    (error,) = body["errors"]
+    assert error["code"] == "literal_error"
+    assert error["params"]["allowed"] == ["year", "recent", "id"]
+    assert error["message"] == expected
+
+
+def test_a_choice_of_the_openapi_document_is_an_enum(api: FlaskClient) -> None:
+    spec = api.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    assert spec["PlanQuery"]["properties"]["order"]["enum"] == ["year", "recent", "id"]
+    assert spec["NewPerson"]["properties"]["language"]["enum"] == ["en", "zh", "ko"]

@@ -9,6 +9,8 @@ to change one's own admin role or account from here.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from flask import Blueprint
 from pydantic import BaseModel, Field
 from spectree import Response as Responses
@@ -80,7 +82,7 @@ class NewPerson(Strict):
     username: str = Field(min_length=1, max_length=64)
     display_name: str = Field(min_length=1, max_length=200)
     email: str = Field("", max_length=254)
-    language: str = Field("en", pattern="^(en|zh|ko)$")
+    language: Literal["en", "zh", "ko"] = "en"
     role: str = Field(min_length=1, max_length=64)
     unit: str = Field(min_length=1, max_length=64)
 

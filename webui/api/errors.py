@@ -26,7 +26,7 @@ from planflow.storage.db_errors import unavailable
 from .. import errors as web_errors
 from ..i18n import current_language
 from ..users import planflow
-from .field_words import PARAMS, field_message
+from .field_words import CHOICES, PARAMS, field_message
 
 MEDIA_TYPE = "application/problem+json"
 #: Problem types are URNs: stable names that do not pretend to be pages.
@@ -82,6 +82,9 @@ class InvalidRequest(PlanflowError):
             where = ".".join(str(part) for part in e.get("loc", ())) or "body"
             context = e.get("ctx") or {}
             params = {k: _plain(context[k]) for k in PARAMS if k in context}
+            allowed = _choices(context.get("expected")) if e["type"] in CHOICES else []
+            if allowed:
+                params["allowed"] = allowed
             entry: dict[str, Any] = {"field": where, "message": str(e.get("msg", ""))}
             found.append(entry | {"code": e["type"]} | ({"params": params} if params else {}))
         return cls(found)
@@ -145,6 +148,18 @@ class BodyBroken(PlanflowError):
 
 
 _SAFE_TEXT = re.compile(r"[\x00-\x1f\x7f]")
+#: A choice in pydantic's ``expected`` ("'year', 'recent' or 'id'"): a string's repr.
+_CHOICE = re.compile(r"'((?:[^'\\]|\\.)*)'")
+
+
+def _choices(expected: Any) -> list[str]:
+    """The values of a choice pydantic lists in English ("'a', 'b' or 'c'"), one by one,
+    so that the answer words the list in the reader's language; [] if not all strings."""
+    if not isinstance(expected, str):
+        return []
+    found = _CHOICE.findall(expected)
+    rest = _CHOICE.sub("", expected).replace(",", "").replace(" or ", "").strip()
+    return found if found and not rest else []
 
 
 def _plain(value: Any) -> Any:

@@ -18,6 +18,8 @@ from typing import Any
 
 from flask_babel import gettext  # type: ignore[import-untyped]
 
+from ..i18n import current_language
+
 Words = Callable[[Mapping[str, Any]], str]
 
 
@@ -39,6 +41,21 @@ def _date(_p: Mapping[str, Any]) -> str:
 
 def _moment(_p: Mapping[str, Any]) -> str:
     return str(gettext("Send a time as ISO 8601, e.g. 2027-04-01T08:00:00Z."))
+
+
+#: How the values of a list are joined, by language: (between, before the last).
+_JOINS = {"zh": ("、", "、"), "ko": (", ", ", ")}
+
+
+def _listed(p: Mapping[str, Any]) -> str:
+    """A choice's values (``allowed``) joined as the reader's language lists them;
+    pydantic's English list ("'a', 'b' or 'c'") only if they are not at hand."""
+    allowed = p.get("allowed")
+    if not allowed:
+        return str(p["expected"])
+    between, last = _JOINS.get(current_language(), (", ", " or "))
+    words = [str(v) for v in allowed]
+    return between.join(words[:-1]) + last + words[-1] if len(words) > 1 else words[0]
 
 
 WORDS: dict[str, Words] = {
@@ -67,13 +84,16 @@ WORDS: dict[str, Words] = {
     "greater_than": lambda p: gettext("More than %(min)s.", min=p["gt"]),
     "less_than_equal": lambda p: gettext("At most %(max)s.", max=p["le"]),
     "less_than": lambda p: gettext("Less than %(max)s.", max=p["lt"]),
-    "literal_error": lambda p: gettext("One of: %(choices)s.", choices=p["expected"]),
-    "enum": lambda p: gettext("One of: %(choices)s.", choices=p["expected"]),
+    "literal_error": lambda p: gettext("One of: %(choices)s.", choices=_listed(p)),
+    "enum": lambda p: gettext("One of: %(choices)s.", choices=_listed(p)),
     "file": lambda p: gettext("Send the document as a file part."),
     "both": lambda p: gettext("Send a file or text, not both."),
     "text": lambda p: gettext("Only the document may be sent as a file part."),
     "needed": lambda p: gettext("This field is needed unless dry_run is set."),
 }
+
+#: pydantic's error types of a choice: their ``params`` list the values (``allowed``).
+CHOICES = ("literal_error", "enum")
 
 #: The context values of pydantic's errors that the words above use.
 PARAMS = ("max_length", "min_length", "ge", "gt", "le", "lt", "expected")

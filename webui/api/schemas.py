@@ -9,7 +9,7 @@ ISO 8601 in UTC.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -123,7 +123,7 @@ class PlanQuery(Strict):
     year: int | None = Field(None, ge=2000, le=2100)
     unit: str | None = Field(None, max_length=64, description="A unit's code: its plans only.")
     q: str | None = Field(None, max_length=200, description="Text in the title.")
-    order: str = Field("year", pattern="^(year|recent|id)$")
+    order: Literal["year", "recent", "id"] = "year"
     page: int = Field(1, ge=1, le=10_000)
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
