@@ -76,3 +76,24 @@ def test_a_choice_of_the_openapi_document_is_an_enum(api: FlaskClient) -> None:
     spec = api.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
     assert spec["PlanQuery"]["properties"]["order"]["enum"] == ["year", "recent", "id"]
     assert spec["NewPerson"]["properties"]["language"]["enum"] == ["en", "zh", "ko"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "There is no unit nosuch."),
+        ("zh", "没有单位 nosuch。"),
+        ("ko", "단위 nosuch이(가) 없습니다."),
+    ],
+)
+def test_an_unknown_unit_to_filter_by_is_worded_in_the_readers_language(
+    api: FlaskClient, pf: Planflow, lang: str, expected: str
+) -> None:
+    headers = token(pf, "officer") | {"Accept-Language": lang}
+    body = assert_problem(
+        api.get("/api/v1/plans?unit=nosuch", headers=headers), 422, "invalid_request"
+    )
+    (error,) = body["errors"]
+    assert (error["field"], error["code"]) == ("unit", "not_found")
+    assert error["params"] == {"kind": "unit", "ident": "nosuch"}
+    assert error["message"] == expected

@@ -58,6 +58,13 @@ def _listed(p: Mapping[str, Any]) -> str:
     return between.join(words[:-1]) + last + words[-1] if len(words) > 1 else words[0]
 
 
+def _missing(p: Mapping[str, Any]) -> str:
+    """A name given in the request that the library found nothing of (``not_found``)."""
+    if p["kind"] != "unit":
+        raise KeyError("kind")  # the library's English, as for a code not listed
+    return str(gettext("There is no unit %(unit)s.", unit=p["ident"]))
+
+
 WORDS: dict[str, Words] = {
     "missing": lambda p: gettext("This field is needed."),
     "extra_forbidden": lambda p: gettext("This request has no such field."),
@@ -90,6 +97,7 @@ WORDS: dict[str, Words] = {
     "both": lambda p: gettext("Send a file or text, not both."),
     "text": lambda p: gettext("Only the document may be sent as a file part."),
     "needed": lambda p: gettext("This field is needed unless dry_run is set."),
+    "not_found": _missing,
 }
 
 #: pydantic's error types of a choice: their ``params`` list the values (``allowed``).

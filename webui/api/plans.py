@@ -87,9 +87,9 @@ def list_plans(query: PlanQuery) -> PlanPage:
     except NotFound as missing:
         if missing.kind != "unit":
             raise
-        raise InvalidRequest(
-            [{"field": "unit", "message": f"no unit {query.unit!r}", "code": "not_found"}]
-        ) from None
+        # The library's refusal as a field's: its code and params, worded by the reader's language.
+        found = {"code": missing.code, "params": dict(missing.params)}
+        raise InvalidRequest([{"field": "unit", "message": str(missing)} | found]) from None
     return PlanPage(
         items=[PlanItem.model_validate(p) for p in page.items],
         page=page.number,
