@@ -7,6 +7,8 @@ Every test runs on SQLite and PostgreSQL (the ``app`` fixture builds on ``pf``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -97,3 +99,20 @@ def test_an_unknown_unit_to_filter_by_is_worded_in_the_readers_language(
     assert (error["field"], error["code"]) == ("unit", "not_found")
     assert error["params"] == {"kind": "unit", "ident": "nosuch"}
     assert error["message"] == expected
+
+
+def test_the_problem_schema_has_the_fields_a_problem_is_answered_with(
+    api: FlaskClient, pf: Planflow
+) -> None:
+    """A client generated from the document must find ``current_version`` of a 409."""
+    plan_id = pf.create_plan(unit_code="branch_a", year=2027, title="Plan", actor="drafter_a")
+    stale = api.post(
+        f"/api/v1/plans/{plan_id}/actions/submit",
+        headers=token(pf, "chair_a", "write"),
+        json={"expected_version": 99},
+    )
+    answered: dict[str, Any] = assert_problem(stale, 409, "stale_version")
+    spec = api.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["Problem"]
+    assert set(answered) <= set(spec["properties"]), set(answered) - set(spec["properties"])
+    kinds = {k.get("type") for k in spec["properties"]["current_version"]["anyOf"]}
+    assert kinds == {"integer", "null"} and "current_version" not in spec["required"]

@@ -230,3 +230,7 @@ class Problem(BaseModel):
     code: str
     params: dict[str, Any] = Field(default_factory=dict)
     errors: list[FieldProblem] = Field(default_factory=list)
+    current_version: int | None = Field(
+        None,
+        description="With stale_version (409) only: the plan's version now; read it again.",
+    )
