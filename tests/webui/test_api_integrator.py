@@ -116,3 +116,20 @@ def test_the_problem_schema_has_the_fields_a_problem_is_answered_with(
     assert set(answered) <= set(spec["properties"]), set(answered) - set(spec["properties"])
     kinds = {k.get("type") for k in spec["properties"]["current_version"]["anyOf"]}
     assert kinds == {"integer", "null"} and "current_version" not in spec["required"]
+
+
+@pytest.mark.parametrize(("lang", "limit"), [("en", "1 MB"), ("zh", "1 MB"), ("ko", "1MB")])
+def test_a_body_too_large_says_how_large_one_may_be(
+    api: FlaskClient, pf: Planflow, lang: str, limit: str
+) -> None:
+    """A 413 answered only its title ("Content too large"): not what the limit is."""
+    plan_id = pf.create_plan(unit_code="branch_a", year=2027, title="Plan", actor="drafter_a")
+    headers = token(pf, "drafter_a", "write") | {"Accept-Language": lang}
+    answer = api.post(
+        f"/api/v1/plans/{plan_id}/comments", headers=headers, json={"body": "x" * 2_000_000}
+    )
+    body = assert_problem(answer, 413, "too_large")
+    assert body["params"] == {"max_bytes": 1024 * 1024}
+    assert limit in body["detail"] and body["detail"] != body["title"], body
+    if lang != "en":
+        assert "body" not in body["detail"].lower() and "large" not in body["detail"], body

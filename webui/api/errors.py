@@ -103,6 +103,19 @@ class NoSuchAddress(PlanflowError):
         )
 
 
+class BodyTooLarge(PlanflowError):
+    """A body over what the address takes (413): ``max_bytes``."""
+
+    code = "too_large"
+    http_status = 413
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(
+            f"the body is larger than this address takes ({max_bytes} bytes)",
+            params={"max_bytes": max_bytes},
+        )
+
+
 class MethodRefused(PlanflowError):
     """A method the address does not take (405); ``allowed`` are those it does."""
 
@@ -122,6 +135,8 @@ def http_refusal(error: HTTPException | None, status: int) -> PlanflowError | No
         return MethodRefused(sorted(error.valid_methods))
     if status == 404:
         return NoSuchAddress(request.path)
+    if status == 413 and request.max_content_length:
+        return BodyTooLarge(request.max_content_length)
     return None
 
 

@@ -51,6 +51,12 @@ def _stale_version(p: Params) -> str:
     )
 
 
+def _file_size(size: int) -> str:
+    from ..progress_forms import file_size  # the pages' own wording of a size
+
+    return file_size(size)
+
+
 #: Errors (``PlanflowError.code``) whose text does not depend on the exception object.
 ERRORS: dict[str, Callable[[Params], str]] = {
     "stale_version": _stale_version,
@@ -90,6 +96,10 @@ ERRORS: dict[str, Callable[[Params], str]] = {
     ),
     "json_required": lambda p: gettext("Send the body as JSON (Content-Type: application/json)."),
     "json_invalid": lambda p: gettext("The body is not valid JSON."),
+    "too_large": lambda p: gettext(
+        "The request is too large: this address takes at most %(limit)s.",
+        limit=_file_size(int(p["max_bytes"])),
+    ),
     "method_not_allowed": lambda p: gettext(
         "This address takes only %(methods)s.", methods=", ".join(p["allowed"])
     ),
