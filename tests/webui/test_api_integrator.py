@@ -133,3 +133,26 @@ def test_a_body_too_large_says_how_large_one_may_be(
     assert limit in body["detail"] and body["detail"] != body["title"], body
     if lang != "en":
         assert "body" not in body["detail"].lower() and "large" not in body["detail"], body
+
+
+def test_a_query_parameter_no_endpoint_takes_is_refused_everywhere(
+    api: FlaskClient, pf: Planflow
+) -> None:
+    """``GET /plans?bogus=1`` was refused, ``GET /plans/3?bogus=1`` answered as if it had
+    not been sent: a misspelt parameter must not be silently ignored on some addresses."""
+    plan_id = pf.create_plan(unit_code="branch_a", year=2027, title="Plan", actor="drafter_a")
+    headers = token(pf, "drafter_a", "write") | {"Accept-Language": "zh"}
+    for answer in (
+        api.get(f"/api/v1/plans/{plan_id}?lang=zh&x=1", headers=headers),
+        api.get("/api/v1/me/tasks?page=2", headers=headers),
+        api.post(
+            f"/api/v1/plans/{plan_id}/comments?dry_run=1", headers=headers, json={"body": "Hi"}
+        ),
+    ):
+        body = assert_problem(answer, 422, "invalid_request")
+        assert {e["code"] for e in body["errors"]} == {"extra_forbidden"}, body
+        assert body["errors"][0]["message"] == "此请求没有这个字段。"
+    assert not pf.content.comments(plan_id)  # nothing was done
+    # The documentation stays open to any query (a browser's cache-buster, say).
+    assert api.get("/api/v1/openapi.json?v=2").status_code == 200
+    assert api.get(f"/api/v1/plans/{plan_id}", headers=headers).status_code == 200

@@ -33,7 +33,15 @@ from . import (
     reviews,
     webhooks,
 )
-from .errors import BodyBroken, BodyNotJson, answer_for_the_api, init_errors, problem
+from .errors import (
+    BodyBroken,
+    BodyNotJson,
+    InvalidRequest,
+    answer_for_the_api,
+    init_errors,
+    problem,
+)
+from .spec import TAKE_NO_QUERY
 
 PREFIX = "/api/v1"
 
@@ -86,6 +94,19 @@ def _json_body() -> Response | None:
     if request.get_json(silent=True) is None:
         return problem(BodyBroken())
     return None
+
+
+@bp.before_request
+def _no_stray_query() -> Response | None:
+    """A query parameter sent where the endpoint takes none: refused as an unknown field."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view not in TAKE_NO_QUERY or not request.args:
+        return None
+    stray = sorted(set(request.args))
+    message = "Extra inputs are not permitted"  # pydantic's, worded by its code
+    return problem(
+        InvalidRequest([{"field": n, "message": message, "code": "extra_forbidden"} for n in stray])
+    )
 
 
 plans.register(bp)

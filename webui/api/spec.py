@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any, get_args, get_origin
+from collections.abc import Callable
+from typing import Any, get_args, get_origin, get_type_hints
 
 from flask import Flask
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
@@ -203,4 +204,22 @@ def _problem_ref(spec: dict[str, Any]) -> str:
 
 
 api_spec = ApiSpec()
-validate = api_spec.tree.validate
+
+#: The endpoints declared without a query model: a query parameter sent to one of
+#: them is refused like an unknown field (``webui.api._no_stray_query``), as it is
+#: by an endpoint's model, instead of being ignored there and refused elsewhere.
+TAKE_NO_QUERY: set[Callable[..., Any]] = set()
+
+
+def validate(**declared: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """spectree's ``validate``, noting the endpoints that take no query parameters."""
+    decorate = api_spec.tree.validate(**declared)
+
+    def register(view: Callable[..., Any]) -> Callable[..., Any]:
+        validated: Callable[..., Any] = decorate(view)
+        takes_query = declared.get("query") is not None or "query" in get_type_hints(view)
+        if not takes_query:
+            TAKE_NO_QUERY.add(validated)
+        return validated
+
+    return register
