@@ -156,3 +156,22 @@ def test_a_query_parameter_no_endpoint_takes_is_refused_everywhere(
     # The documentation stays open to any query (a browser's cache-buster, say).
     assert api.get("/api/v1/openapi.json?v=2").status_code == 200
     assert api.get(f"/api/v1/plans/{plan_id}", headers=headers).status_code == 200
+
+
+def test_a_body_the_endpoint_does_without_is_not_required_in_the_document(
+    api: FlaskClient, pf: Planflow
+) -> None:
+    """``POST …/actions/approve`` with no body at all is answered (no comment, no version
+    check), yet the document said ``requestBody.required: true``."""
+    spec = api.get("/api/v1/openapi.json").get_json()
+    paths = spec["paths"]
+    fire = paths["/api/v1/plans/{plan_id}/actions/{action}"]["post"]["requestBody"]
+    assert fire.get("required", False) is False
+    assert paths["/api/v1/plans/{plan_id}/urge"]["post"]["requestBody"].get("required") is False
+    assert paths["/api/v1/plans"]["post"]["requestBody"]["required"] is True
+    plan_id = pf.create_plan(unit_code="branch_a", year=2027, title="Plan", actor="drafter_a")
+    answer = api.post(
+        f"/api/v1/plans/{plan_id}/actions/submit", headers=token(pf, "chair_a", "write")
+    )
+    # Answered by the plan's own rule (it has no items yet), not refused for its lack of a body.
+    assert_problem(answer, 422, "guard_failed")

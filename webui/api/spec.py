@@ -172,12 +172,25 @@ def _every_answer(spec: dict[str, Any]) -> dict[str, Any]:
             extra = dict(COMMON)
             if "requestBody" in operation:
                 extra.update(WITH_BODY)
+                _optional_body(spec, operation["requestBody"])
             for status, description in extra.items():
                 responses.setdefault(status, {"description": description})
             for status, response in responses.items():
                 if status.isdigit() and int(status) >= 400:
                     response["content"] = {"application/problem+json": {"schema": problem}}
     return spec
+
+
+def _optional_body(spec: dict[str, Any], body: dict[str, Any]) -> None:
+    """A body whose model requires no field may be left out (the endpoint takes its
+    defaults: ``POST …/actions/approve`` without one); spectree calls every body required."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    for media in body.get("content", {}).values():
+        ref = str(media.get("schema", {}).get("$ref", ""))
+        schema = schemas.get(ref.rsplit("/", 1)[-1]) if ref else None
+        if schema is None or schema.get("required"):
+            return
+    body["required"] = False
 
 
 #: A docstring's literal (``admin``), as reStructuredText writes it.
