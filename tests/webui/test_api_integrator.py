@@ -175,3 +175,25 @@ def test_a_body_the_endpoint_does_without_is_not_required_in_the_document(
     )
     # Answered by the plan's own rule (it has no items yet), not refused for its lack of a body.
     assert_problem(answer, 422, "guard_failed")
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "The plan is in the state draft, which has no action aprove. Possible there: "),
+        ("zh", "计划处于状态 draft，该状态没有操作 aprove。该状态下可以："),
+        ("ko", "계획은 draft 상태이며, 이 상태에는 aprove 작업이 없습니다. 이 상태에서 가능한 "),
+    ],
+)
+def test_an_action_the_state_does_not_have_says_which_it_has(
+    api: FlaskClient, pf: Planflow, lang: str, expected: str
+) -> None:
+    """A misspelt action ("aprove") was answered "This action is not possible while the
+    plan is in its current state.": an integrator needs the names that are possible."""
+    plan_id = pf.create_plan(unit_code="branch_a", year=2027, title="Plan", actor="drafter_a")
+    headers = token(pf, "chair_a", "write") | {"Accept-Language": lang}
+    answer = api.post(f"/api/v1/plans/{plan_id}/actions/aprove", headers=headers, json={})
+    body = assert_problem(answer, 422, "action_not_allowed")
+    assert body["params"]["action"] == "aprove" and "submit" in body["params"]["available"]
+    assert body["detail"].startswith(expected), body["detail"]
+    assert "submit" in body["detail"][len(expected) :]

@@ -26,7 +26,7 @@ from planflow.storage.db_errors import unavailable
 from .. import errors as web_errors
 from ..i18n import current_language
 from ..users import planflow
-from .field_words import CHOICES, PARAMS, field_message
+from .field_words import CHOICES, PARAMS, REFUSALS, field_message
 
 MEDIA_TYPE = "application/problem+json"
 #: Problem types are URNs: stable names that do not pretend to be pages.
@@ -182,6 +182,17 @@ def _plain(value: Any) -> Any:
     return value if isinstance(value, int | float | str | bool) else str(value)
 
 
+def _for_a_program(error: PlanflowError) -> str | None:
+    """The API's own words for ``error`` (``field_words.REFUSALS``), if it has them."""
+    words = REFUSALS.get(error.code)
+    if words is None:
+        return None
+    try:
+        return str(words(error.params))
+    except (KeyError, TypeError):
+        return None
+
+
 def _worded(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each field problem with its message in the request's language (by its code)."""
     return [
@@ -206,7 +217,7 @@ def problem(
     if error is not None:
         status = status or getattr(error, "http_status", None) or web_errors.status_of(error)
         code = code or error.code
-        detail = detail or web_errors.describe(error)
+        detail = detail or _for_a_program(error) or web_errors.describe(error)
     status = status or 500
     code = code or _HTTP_CODES.get(status, "error")
     response_headers: dict[str, str] = {}

@@ -13,7 +13,7 @@ A code not listed here keeps the English message it came with.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flask_babel import gettext  # type: ignore[import-untyped]
@@ -53,9 +53,41 @@ def _listed(p: Mapping[str, Any]) -> str:
     allowed = p.get("allowed")
     if not allowed:
         return str(p["expected"])
-    between, last = _JOINS.get(current_language(), (", ", " or "))
-    words = [str(v) for v in allowed]
-    return between.join(words[:-1]) + last + words[-1] if len(words) > 1 else words[0]
+    return listed(allowed)
+
+
+def listed(values: Sequence[object], *, last: str = " or ") -> str:
+    """Values joined as the reader's language lists them ("a, b or c"; "a、b、c")."""
+    between, before_last = _JOINS.get(current_language(), (", ", last))
+    words = [str(v) for v in values]
+    return between.join(words[:-1]) + before_last + words[-1] if len(words) > 1 else "".join(words)
+
+
+def _not_an_action(p: Mapping[str, Any]) -> str:
+    """``action_not_allowed`` for a program: the state's actions by the names it sends."""
+    if not p["available"]:
+        return str(
+            gettext(
+                "The plan is in the state %(state)s, which has no action %(action)s, "
+                "nor any other.",
+                state=p["state"],
+                action=p["action"],
+            )
+        )
+    return str(
+        gettext(
+            "The plan is in the state %(state)s, which has no action %(action)s. "
+            "Possible there: %(available)s (GET the plan: its actions are yours).",
+            state=p["state"],
+            action=p["action"],
+            available=listed(p["available"], last=", "),
+        )
+    )
+
+
+#: The API's own wording of a library refusal where its reader, a program's author,
+#: needs the names it sends (the pages word these for people: webui/codes/errors.py).
+REFUSALS: dict[str, Words] = {"action_not_allowed": _not_an_action}
 
 
 def _missing(p: Mapping[str, Any]) -> str:
