@@ -7,6 +7,7 @@ Every test runs on SQLite and PostgreSQL (the ``app`` fixture builds on ``pf``).
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -197,3 +198,19 @@ def test_an_action_the_state_does_not_have_says_which_it_has(
     assert body["params"]["action"] == "aprove" and "submit" in body["params"]["available"]
     assert body["detail"].startswith(expected), body["detail"]
     assert "submit" in body["detail"][len(expected) :]
+
+
+def test_two_documents_in_one_import_are_refused_as_such(api: FlaskClient, pf: Planflow) -> None:
+    """Two ``file`` parts were answered "Send the document as a file part." (it had been)."""
+    text = "一、组织建设\n1. 召开职工代表大会，3月完成。\n".encode()
+    answer = api.post(
+        "/api/v1/plans/import",
+        headers=token(pf, "drafter_a") | {"Accept-Language": "zh"},
+        data={"file": [(io.BytesIO(text), "a.txt"), (io.BytesIO(text), "b.txt")], "year": "2027",
+              "dry_run": "1"},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    (error,) = assert_problem(answer, 422, "invalid_request")["errors"]
+    assert (error["field"], error["code"]) == ("file", "one_file")
+    assert error["params"] == {"count": 2}
+    assert error["message"] == "只能发送一个文档（一个文件部分），这里有 2 个。"

@@ -98,6 +98,11 @@ def multipart_refusal() -> InvalidRequest | None:
     if stray:
         message = "only the document may be sent as a file part"
         return InvalidRequest([{"field": n, "message": message, "code": "text"} for n in stray])
+    documents = len(request.files.getlist("file"))
+    if documents > 1:
+        message = f"send one document, in one file part ({documents} were sent)"
+        problem = {"field": "file", "message": message, "code": "one_file"}
+        return InvalidRequest([problem | {"params": {"count": documents}}])
     if "file" in request.form and "file" not in request.files:
         # The document sent as a text field: say so, not "no such field".
         message = "send the document as a file part"
