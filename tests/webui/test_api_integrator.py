@@ -214,3 +214,29 @@ def test_two_documents_in_one_import_are_refused_as_such(api: FlaskClient, pf: P
     assert (error["field"], error["code"]) == ("file", "one_file")
     assert error["params"] == {"count": 2}
     assert error["message"] == "只能发送一个文档（一个文件部分），这里有 2 个。"
+
+
+def test_a_query_parameter_sent_twice_is_refused_as_such(api: FlaskClient, pf: Planflow) -> None:
+    """``?state=draft&state=approved`` was answered "Send text here." (it had been)."""
+    headers = token(pf, "officer") | {"Accept-Language": "ko"}
+    answer = api.get("/api/v1/plans?state=draft&state=approved&year=2027", headers=headers)
+    (error,) = assert_problem(answer, 422, "invalid_request")["errors"]
+    assert (error["field"], error["code"], error["params"]) == ("state", "repeated", {"count": 2})
+    assert error["message"] == "이 매개변수는 한 번만 보내십시오(2번 보냈습니다)."
+
+
+@pytest.mark.parametrize("sent", ["[]", "0", "false", '""'])
+def test_a_body_that_is_no_object_is_refused_even_when_it_is_false(
+    api: FlaskClient, pf: Planflow, sent: str
+) -> None:
+    """``-d '[]'`` (or 0, false, "") reached an endpoint as no body at all and was carried
+    out; ``-d '[1]'`` was refused. Every body is a JSON object."""
+    plan_id = pf.create_plan(unit_code="branch_a", year=2027, title="Plan", actor="drafter_a")
+    answer = api.post(
+        f"/api/v1/plans/{plan_id}/actions/abandon",
+        headers=token(pf, "chair_a", "write") | {"Content-Type": "application/json"},
+        data=sent,
+    )
+    (error,) = assert_problem(answer, 422, "invalid_request")["errors"]
+    assert (error["field"], error["code"]) == ("body", "model_type")
+    assert pf.plan(plan_id).state == "draft"

@@ -15,6 +15,8 @@ endpoints' pydantic models by spectree (``/api/v1/openapi.json``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask, Response, current_app, g, request
 
 from planflow.errors import PlanflowError
@@ -91,22 +93,41 @@ def _json_body() -> Response | None:
         return problem(refused) if refused is not None else None
     if not request.is_json or request.mimetype in _FORMS:
         return problem(BodyNotJson())
-    if request.get_json(silent=True) is None:
+    sent = request.get_json(silent=True)
+    if sent is None:
         return problem(BodyBroken())
+    if not isinstance(sent, dict):
+        # Every body is an object. One that is false ([], 0, "") reached the endpoint
+        # as no body at all (spectree validates only a true one), and was answered so.
+        message = "Input should be an object"  # pydantic's, worded by its code
+        found: list[dict[str, Any]] = [{"field": "body", "message": message, "code": "model_type"}]
+        return problem(InvalidRequest(found))
     return None
 
 
 @bp.before_request
 def _no_stray_query() -> Response | None:
-    """A query parameter sent where the endpoint takes none: refused as an unknown field."""
-    view = current_app.view_functions.get(request.endpoint or "")
-    if view not in TAKE_NO_QUERY or not request.args:
+    """A query parameter sent where the endpoint takes none: refused as an unknown field;
+    one sent twice, where no parameter takes a list: refused as such, not as "not text"."""
+    if not request.args or request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    stray = sorted(set(request.args))
-    message = "Extra inputs are not permitted"  # pydantic's, worded by its code
-    return problem(
-        InvalidRequest([{"field": n, "message": message, "code": "extra_forbidden"} for n in stray])
-    )
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view in TAKE_NO_QUERY:
+        stray = sorted(set(request.args))
+        message = "Extra inputs are not permitted"  # pydantic's, worded by its code
+        unknown: list[dict[str, Any]] = [
+            {"field": n, "message": message, "code": "extra_forbidden"} for n in stray
+        ]
+        return problem(InvalidRequest(unknown))
+    twice = {n: len(v) for n, v in request.args.lists() if len(v) > 1}
+    if twice:
+        found = [
+            {"field": n, "message": f"send {n} once, not {count} times", "code": "repeated"}
+            | {"params": {"count": count}}
+            for n, count in sorted(twice.items())
+        ]
+        return problem(InvalidRequest(found))
+    return None
 
 
 plans.register(bp)

@@ -129,6 +129,9 @@ WORDS: dict[str, Words] = {
     "both": lambda p: gettext("Send a file or text, not both."),
     "text": lambda p: gettext("Only the document may be sent as a file part."),
     "needed": lambda p: gettext("This field is needed unless dry_run is set."),
+    "repeated": lambda p: gettext(
+        "Send this parameter once (it was sent %(count)s times).", count=p["count"]
+    ),
     "one_file": lambda p: gettext(
         "Send one document, in one file part; this request has %(count)s.", count=p["count"]
     ),
