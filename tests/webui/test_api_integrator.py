@@ -240,3 +240,12 @@ def test_a_body_that_is_no_object_is_refused_even_when_it_is_false(
     (error,) = assert_problem(answer, 422, "invalid_request")["errors"]
     assert (error["field"], error["code"]) == ("body", "model_type")
     assert pf.plan(plan_id).state == "draft"
+
+
+def test_every_field_problem_has_params(api: FlaskClient, pf: Planflow) -> None:
+    """docs/codes.md: ``errors`` lists ``{field, message, code, params}``; a problem with
+    no parameters left ``params`` out, so a client's ``error["params"]`` failed."""
+    answer = api.get("/api/v1/plans?year=x&bogus=1", headers=token(pf, "officer"))
+    errors = assert_problem(answer, 422, "invalid_request")["errors"]
+    assert errors and all(set(e) == {"field", "message", "code", "params"} for e in errors)
+    assert all(e["params"] == {} for e in errors), errors

@@ -195,10 +195,12 @@ def _for_a_program(error: PlanflowError) -> str | None:
 
 def _worded(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each field problem with its message in the request's language (by its code)."""
-    return [
-        e | {"message": _fitted(field_message(e["code"], e.get("params", {}), e["message"]))}
-        for e in errors
-    ]
+    worded = []
+    for e in errors:
+        params = e.get("params", {})
+        message = _fitted(field_message(e["code"], params, e["message"]))
+        worded.append(e | {"message": message, "params": params})  # params always: {} if none
+    return worded
 
 
 def _fitted(text: str) -> str:
