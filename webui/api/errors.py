@@ -24,6 +24,7 @@ from planflow.services.api_limits import RateLimited
 from planflow.storage.db_errors import unavailable
 
 from .. import errors as web_errors
+from ..codes.words import worded
 from ..i18n import current_language
 from ..users import planflow
 from .field_words import CHOICES, PARAMS, REFUSALS, field_message
@@ -184,13 +185,7 @@ def _plain(value: Any) -> Any:
 
 def _for_a_program(error: PlanflowError) -> str | None:
     """The API's own words for ``error`` (``field_words.REFUSALS``), if it has them."""
-    words = REFUSALS.get(error.code)
-    if words is None:
-        return None
-    try:
-        return str(words(error.params))
-    except (KeyError, TypeError):
-        return None
+    return worded(REFUSALS, error.code, error.params)
 
 
 def _worded(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:

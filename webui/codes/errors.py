@@ -10,7 +10,7 @@ from planflow.errors import PlanflowError, Refusal
 
 from ..i18n import role_label
 from .refusals import refusal_text
-from .words import Params
+from .words import Params, worded
 
 
 def _guard_failed(p: Params) -> str:
@@ -271,13 +271,7 @@ ERRORS: dict[str, Callable[[Params], str]] = {
 
 def error_text(error: PlanflowError) -> str | None:
     """The error in the user's language, or None when this catalogue lacks its code."""
-    render = ERRORS.get(error.code)
-    if render is None:
-        return None
-    try:
-        return str(render(error.params))
-    except (KeyError, TypeError, ValueError):
-        return None
+    return worded(ERRORS, error.code, error.params)
 
 
 #: Problems with plan content (``planflow.core.content.items.Problem``), next to the

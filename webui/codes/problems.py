@@ -10,7 +10,7 @@ from planflow.core import notes
 from planflow.core.content.items import Problem
 from planflow.core.inspection.scoring import ScoreProblem
 
-from .words import Params
+from .words import Params, worded
 
 CONTENT_PROBLEMS: dict[str, Callable[[Params], str]] = {
     "required": lambda p: gettext("This field is required."),
@@ -40,13 +40,7 @@ CONTENT_PROBLEMS: dict[str, Callable[[Params], str]] = {
 
 def content_problem_text(problem: Problem) -> str | None:
     """A content problem in the user's language, or None for a code not listed here."""
-    render = CONTENT_PROBLEMS.get(problem.code)
-    if render is None:
-        return None
-    try:
-        return str(render(problem.params))
-    except (KeyError, TypeError, ValueError):
-        return None
+    return worded(CONTENT_PROBLEMS, problem.code, problem.params)
 
 
 def _points(p: Params) -> str:

@@ -7,7 +7,7 @@ the definitions at hand, and times in their own zone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,20 @@ from ..i18n import action_label, current_language, format_when, state_label
 from ..users import planflow
 
 Params = Mapping[str, Any]
+
+
+def worded(
+    table: Mapping[str, Callable[[Params], object]], code: str, params: Params
+) -> str | None:
+    """``code`` worded by ``table`` with its parameters; None when the table lacks the
+    code or the parameters do not fit its words (those of an older or newer library)."""
+    render = table.get(code)
+    if render is None:
+        return None
+    try:
+        return str(render(params))
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def count_of(params: Params, key: str = "count") -> int:
