@@ -38,6 +38,7 @@ from seeds import SEEDED, SEEDS, Built, Seed, Seeded, best, chain, seed, seeded
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
+from statement_cache import share_compiled_statements
 from stored import CountStatements, Statements
 
 from planflow.app import Planflow
@@ -118,6 +119,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+# Every engine of a test process shares one compiled-statement cache (see statement_cache).
+event.listen(Engine, "engine_connect", share_compiled_statements)
 
 
 @event.listens_for(Engine, "do_connect")
