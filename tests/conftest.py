@@ -33,6 +33,7 @@ import psycopg
 import pytest
 from alembic import command
 from hypothesis import settings
+from kept_connections import KEPT, reuse_or_open
 from psycopg.pq import TransactionStatus
 from seeds import SEEDED, SEEDS, Built, Seed, Seeded, best, chain, seed, seeded
 from sqlalchemy import Engine, create_engine, event, text
@@ -143,6 +144,15 @@ def _no_wait_for_the_disk(dialect: Any, _record: Any, _args: Any, params: dict[s
         params["options"] = f"{params.get('options', '')} -csynchronous_commit=off".strip()
 
 
+# Registered after ``_no_wait_for_the_disk``, so the parameters it sees are final
+# (a listener that returns a connection ends the chain; see kept_connections).
+event.listen(Engine, "do_connect", reuse_or_open)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    KEPT.close_all()
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     if POSTGRES_URL:
         return f"postgresql: {POSTGRES_URL} (tests run on SQLite and PostgreSQL)"
@@ -188,7 +198,9 @@ def postgres_schema_url() -> Iterator[str]:
         db = Database(url)
         upgrade(db)
         db.dispose()
+        KEPT.aim_at(normalise_url(url))
         yield url
+        KEPT.close_all()
         _dispose_reset_engine(url)
 
 
