@@ -25,6 +25,7 @@ from typing import Any
 
 import psycopg
 from psycopg.pq import TransactionStatus
+from psycopg.rows import tuple_row
 from sqlalchemy.dialects.postgresql.psycopg import _log_notices
 from sqlalchemy.engine import make_url
 
@@ -115,6 +116,9 @@ def _reset(conn: KeptConnection) -> bool:
     """
     if conn.closed or conn.broken:
         return False
+    # A test may have given it a cursor class of its own (``count_statements``).
+    conn.cursor_factory = psycopg.Cursor
+    conn.row_factory = tuple_row
     try:
         if conn.info.transaction_status != TransactionStatus.IDLE:
             conn.rollback()
