@@ -49,6 +49,8 @@ class KeptConnection(psycopg.Connection[Any]):
 
 
 class Kept:
+    """The kept connections of this test process, oldest first, and which may be kept."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._idle: OrderedDict[int, KeptConnection] = OrderedDict()
