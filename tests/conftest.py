@@ -149,10 +149,6 @@ def _no_wait_for_the_disk(dialect: Any, _record: Any, _args: Any, params: dict[s
 event.listen(Engine, "do_connect", reuse_or_open)
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    KEPT.close_all()
-
-
 def pytest_report_header(config: pytest.Config) -> str:
     if POSTGRES_URL:
         return f"postgresql: {POSTGRES_URL} (tests run on SQLite and PostgreSQL)"
